@@ -4,7 +4,7 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        System.Console.WriteLine("popiot " + PopIoT.AuthorizationServer.AuthorizationServerInfo.CoreVersion + " " + args.Length);
-        return 0;
+        using Stream stdin = Console.OpenStandardInput();
+        return PopIotCli.Run(args, new CliContext(stdin, Console.Out, Console.Error));
     }
 }

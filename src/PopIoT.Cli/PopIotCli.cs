@@ -1,0 +1,32 @@
+using System.CommandLine;
+using PopIoT.Cli.Commands;
+
+namespace PopIoT.Cli;
+
+/// <summary>Builds the <c>popiot</c> command tree and runs it with explicit streams.</summary>
+internal static class PopIotCli
+{
+    public static int Run(string[] args, CliContext io)
+    {
+        var root = new RootCommand("popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).");
+        root.Subcommands.Add(CborCommand.Create(io));
+
+        ParseResult parsed = root.Parse(args);
+        var config = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parsed.Invoke(config);
+        }
+        catch (CliUsageException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("POPIOT_DEBUG") != "1")
+        {
+            io.Error.WriteLine("popiot: internal error (" + e.GetType().Name + "): " + e.Message);
+            io.Error.WriteLine("popiot: this is a bug; set POPIOT_DEBUG=1 to see where it happened.");
+            return ExitCodes.InternalError;
+        }
+    }
+}
