@@ -22,9 +22,8 @@ public sealed class CborReader
     private const byte KindTextChunks = 4;
     private const byte KindIndefinite = 0x80;
 
-    private readonly byte[] _buffer;
-    private readonly int _start;
-    private readonly int _end;
+    private byte[] _buffer;
+    private int _end;
     private int _pos;
     private int _depth;
     private byte[] _kinds;
@@ -67,10 +66,35 @@ public sealed class CborReader
         }
 
         _buffer = buffer;
-        _start = offset;
         _end = offset + count;
         _pos = offset;
         AllocateStack(maxDepth);
+    }
+
+    /// <summary>
+    /// Starts reading a new input with the same nesting limit, reusing this reader's state arrays, so a
+    /// long-running parser (the RS request path) allocates nothing per message.
+    /// </summary>
+    /// <param name="buffer">The encoded data.</param>
+    /// <param name="offset">The first byte to read.</param>
+    /// <param name="count">How many bytes belong to the input.</param>
+    public void Reset(byte[] buffer, int offset, int count)
+    {
+        if (buffer == null)
+        {
+            throw new ArgumentNullException(nameof(buffer));
+        }
+
+        if (offset < 0 || count < 0 || count > buffer.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+
+        _buffer = buffer;
+        _end = offset + count;
+        _pos = offset;
+        _depth = 0;
+        _tagPending = false;
     }
 
     /// <summary>
