@@ -627,6 +627,20 @@ public sealed class CborReader
         while (_depth > baseDepth || _tagPending);
     }
 
+    /// <summary>
+    /// Skips the next data item like <see cref="SkipValue"/> and returns where its encoding lies in the buffer,
+    /// e.g. to hash or re-emit it (<see cref="CborWriter.WriteEncodedValue"/>) without decoding it.
+    /// </summary>
+    /// <param name="offset">Index in the buffer of the item's first byte (its first tag, if tagged).</param>
+    /// <param name="length">Length of the whole encoded item.</param>
+    public void ReadEncodedValue(out int offset, out int length)
+    {
+        int start = _pos;
+        SkipValue();
+        offset = start;
+        length = _pos - start;
+    }
+
     private void AllocateStack(int maxDepth)
     {
         if (maxDepth < 1)

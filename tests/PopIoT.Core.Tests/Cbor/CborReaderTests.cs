@@ -376,6 +376,19 @@ public class CborReaderTests
     }
 
     [Fact]
+    public void ReadEncodedValue_returns_the_slice_of_one_whole_item()
+    {
+        CborReader r = Reader("83c1820102a0f5");
+        r.ReadStartArray();
+        r.ReadEncodedValue(out int off, out int len);
+        Assert.Equal((Prefix + 1, 4), (off, len));
+        r.ReadEncodedValue(out off, out len);
+        Assert.Equal((Prefix + 5, 1), (off, len));
+        Assert.True(r.ReadBoolean());
+        r.ReadEndArray();
+    }
+
+    [Fact]
     public void The_reader_never_reads_outside_its_window()
     {
         // The window holds a head that claims more bytes than the window has; the buffer behind it has plenty.
