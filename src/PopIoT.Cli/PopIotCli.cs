@@ -11,7 +11,8 @@ internal static class PopIotCli
         var root = new RootCommand("popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).");
         root.Subcommands.Add(CborCommand.Create(io));
 
-        ParseResult parsed = root.Parse(args);
+        // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
+        ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var config = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false };
         try
         {

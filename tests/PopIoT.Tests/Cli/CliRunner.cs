@@ -8,9 +8,9 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static Result Run(string stdin, params string[] args) => Run(Encoding.UTF8.GetBytes(stdin), args);
+    public static Result RunWithStdin(string stdin, params string[] args) => RunWithStdin(Encoding.UTF8.GetBytes(stdin), args);
 
-    public static Result Run(byte[] stdin, params string[] args)
+    public static Result RunWithStdin(byte[] stdin, params string[] args)
     {
         using var input = new MemoryStream(stdin);
         using var output = new StringWriter();
@@ -19,5 +19,5 @@ internal static class CliRunner
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    public static Result Run(params string[] args) => Run([], args);
+    public static Result Run(params string[] args) => RunWithStdin(Array.Empty<byte>(), args);
 }
