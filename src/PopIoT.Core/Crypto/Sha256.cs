@@ -66,6 +66,11 @@ namespace PopIoT.Core.Crypto
         public void Update(byte[] data, int offset, int count)
         {
             CryptoBytes.CheckRange(data, offset, count, "data");
+            if (count == 0)
+            {
+                return;
+            }
+
             _totalBytes += count;
             if (_blockUsed > 0)
             {

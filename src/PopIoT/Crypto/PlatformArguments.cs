@@ -42,9 +42,11 @@ internal static class PlatformArguments
     public static bool Overlaps(byte[]? a, int aOffset, int aCount, byte[]? b, int bOffset, int bCount) =>
         a is not null && ReferenceEquals(a, b) && aCount > 0 && bCount > 0 && aOffset < bOffset + bCount && bOffset < aOffset + aCount;
 
+    // A default (null-reference) empty span makes System.Security.Cryptography.AesCcm on OpenSSL 3
+    // fail an empty-plaintext, empty-AAD encryption with "tag not set"; an empty array's span does not.
     public static ReadOnlySpan<byte> Span(byte[]? buffer, int offset, int count) =>
-        buffer is null ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(buffer, offset, count);
+        new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
 
     public static Span<byte> WritableSpan(byte[]? buffer, int offset, int count) =>
-        buffer is null ? Span<byte>.Empty : new Span<byte>(buffer, offset, count);
+        new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
 }
