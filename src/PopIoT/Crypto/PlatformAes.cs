@@ -8,7 +8,9 @@ namespace PopIoT.Crypto;
 /// <summary>
 /// The AES forward block cipher from System.Security.Cryptography (hardware AES where the CPU has
 /// it, and free of the table-lookup timing channel of the managed Core <see cref="Core.Crypto.Aes"/>).
-/// One ECB encryptor is created per key and reused for every block.
+/// One ECB encryptor is created per key and reused for every block: <c>TransformBlock</c> does not
+/// allocate, while <c>Aes.EncryptEcb</c> allocated 64 bytes per block and was about 8 times slower
+/// on .NET 10 / OpenSSL 3 (measured with CryptoBenchmarks).
 /// </summary>
 public sealed class PlatformAes : IBlockCipher
 {
