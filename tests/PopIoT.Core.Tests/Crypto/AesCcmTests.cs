@@ -296,6 +296,26 @@ public class AesCcmTests
         }
     }
 
+    [Fact]
+    public void Platform_ccm_accepts_every_rfc3610_tag_and_nonce_size_here()
+    {
+        // .NET documents AesCcm.TagByteSizes = 4..16 step 2 and NonceByteSizes = 7..13, i.e. every
+        // M and L of RFC 3610 §2; check that this platform really reports and accepts all of them.
+        Assert.True(System.Security.Cryptography.AesCcm.IsSupported);
+        for (int m = 4; m <= 16; m += 2)
+        {
+            for (int l = 2; l <= 8; l++)
+            {
+                Assert.True(PlatformAesCcm.IsSupported(m, l), $"M = {m}, L = {l}");
+                using IAeadCipher ccm = PlatformCryptoProvider.Instance.CreateAesCcm(new byte[32], 0, 32, m, l);
+                Assert.IsType<PlatformAesCcm>(ccm);
+            }
+        }
+
+        Assert.False(PlatformAesCcm.IsSupported(8, 1));
+        Assert.False(PlatformAesCcm.IsSupported(5, 2));
+    }
+
     /// <summary>Encrypts into ciphertext || tag.</summary>
     internal static byte[] Seal(IAeadCipher ccm, byte[] nonce, byte[] pt, byte[] aad)
     {
