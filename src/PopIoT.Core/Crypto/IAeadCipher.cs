@@ -5,7 +5,7 @@ namespace PopIoT.Core.Crypto
     /// <summary>
     /// A keyed authenticated cipher with associated data whose parameters (key, tag size, nonce
     /// size) are fixed when it is created, such as AES-CCM (RFC 3610). The key is erased by
-    /// <see cref="IDisposable.Dispose"/>. Calls do not allocate.
+    /// <see cref="IDisposable.Dispose"/>. The managed <see cref="AesCcm"/> allocates nothing per call.
     /// </summary>
     /// <remarks>
     /// Plaintext and ciphertext may be the same region of the same array (in-place); any other

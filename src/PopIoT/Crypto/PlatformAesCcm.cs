@@ -11,6 +11,11 @@ namespace PopIoT.Crypto;
 /// <see cref="Core.Crypto.AesCcm"/>: parameters fixed at creation, caller buffers, a bool (not an
 /// exception) for a bad tag, and a zeroed plaintext region when the tag fails.
 /// </summary>
+/// <remarks>
+/// Measured on .NET 10 / OpenSSL 3.0: about 32 bytes allocated per call inside the platform, and a
+/// per-call set-up cost that makes it slower than the managed CCM for short messages. A bad tag
+/// costs a caught <see cref="AuthenticationTagMismatchException"/> inside this wrapper.
+/// </remarks>
 public sealed class PlatformAesCcm : IAeadCipher
 {
     private readonly System.Security.Cryptography.AesCcm _ccm;
