@@ -142,14 +142,14 @@ namespace PopIoT.Core.Crypto
             Reset();
         }
 
-        /// <summary>Erases the internal state (which may hold key-derived values when used by HMAC).</summary>
+        /// <summary>
+        /// Erases the internal state (which holds key-derived values when used inside HMAC) and
+        /// leaves the object as freshly created; SHA-256 itself has no key.
+        /// </summary>
         public void Dispose()
         {
-            Array.Clear(_state, 0, 8);
             Array.Clear(_schedule, 0, 64);
-            Array.Clear(_block, 0, BlockSizeBytes);
-            _blockUsed = 0;
-            _totalBytes = 0;
+            Reset();
         }
 
         /// <summary>Copies the chaining value H into <paramref name="state"/>; valid only on a block boundary (used by HMAC to cache keyed states).</summary>
