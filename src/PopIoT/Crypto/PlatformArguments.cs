@@ -1,0 +1,52 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+
+namespace PopIoT.Crypto;
+
+/// <summary>Argument checks shared by the platform wrappers, with the same messages and rules as the managed Core types.</summary>
+internal static class PlatformArguments
+{
+    public static void CheckRange(byte[]? buffer, int offset, int count, string name)
+    {
+        if (count < 0)
+        {
+            throw new ArgumentException($"The length of {name} must not be negative.");
+        }
+
+        if (buffer is null)
+        {
+            if (count == 0 && offset == 0)
+            {
+                return;
+            }
+
+            throw new ArgumentException($"{name} is null but a length of {count} bytes was given.");
+        }
+
+        if (offset < 0 || offset > buffer.Length - count)
+        {
+            throw new ArgumentException($"{name}: {count} bytes at offset {offset} do not fit in an array of {buffer.Length} bytes.");
+        }
+    }
+
+    public static void CheckBuffer([NotNull] byte[]? buffer, int offset, int count, string name)
+    {
+        if (buffer is null)
+        {
+            throw new ArgumentException($"{name} must not be null.");
+        }
+
+        CheckRange(buffer, offset, count, name);
+    }
+
+    public static bool Overlaps(byte[]? a, int aOffset, int aCount, byte[]? b, int bOffset, int bCount) =>
+        a is not null && ReferenceEquals(a, b) && aCount > 0 && bCount > 0 && aOffset < bOffset + bCount && bOffset < aOffset + aCount;
+
+    // A default (null-reference) empty span makes System.Security.Cryptography.AesCcm on OpenSSL 3
+    // fail an empty-plaintext, empty-AAD encryption with "tag not set"; an empty array's span does not.
+    public static ReadOnlySpan<byte> Span(byte[]? buffer, int offset, int count) =>
+        new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
+
+    public static Span<byte> WritableSpan(byte[]? buffer, int offset, int count) =>
+        new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
+}

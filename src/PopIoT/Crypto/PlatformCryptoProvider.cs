@@ -1,0 +1,47 @@
+using System;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Crypto;
+
+/// <summary>
+/// The desktop <see cref="ICryptoProvider"/> over System.Security.Cryptography: platform AES,
+/// HMAC-SHA256 and SHA-256, the OS CSPRNG, and the platform AES-CCM where it supports the
+/// requested sizes (otherwise the managed Core <see cref="Core.Crypto.AesCcm"/> over platform AES).
+/// </summary>
+public sealed class PlatformCryptoProvider : ICryptoProvider
+{
+    /// <summary>A shared instance; the provider holds no state.</summary>
+    public static PlatformCryptoProvider Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public IRandomSource Random => PlatformRandomSource.Instance;
+
+    /// <inheritdoc/>
+    public IBlockCipher CreateAes(byte[] key, int offset, int length) => new PlatformAes(key, offset, length);
+
+    /// <inheritdoc/>
+    public IMac CreateHmacSha256(byte[] key, int offset, int length) => new PlatformHmacSha256(key, offset, length);
+
+    /// <inheritdoc/>
+    public IHash CreateSha256() => new PlatformSha256();
+
+    /// <inheritdoc/>
+    public IAeadCipher CreateAesCcm(byte[] key, int offset, int length, int tagSize, int lengthSize)
+    {
+        if (PlatformAesCcm.IsSupported(tagSize, lengthSize))
+        {
+            return new PlatformAesCcm(key, offset, length, tagSize, lengthSize);
+        }
+
+        var cipher = new PlatformAes(key, offset, length);
+        try
+        {
+            return new Core.Crypto.AesCcm(cipher, tagSize, lengthSize);
+        }
+        catch
+        {
+            cipher.Dispose();
+            throw;
+        }
+    }
+}
