@@ -11,6 +11,7 @@ internal static class PopIotCli
         var root = new RootCommand("popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).");
         root.Subcommands.Add(CborCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
+        root.Subcommands.Add(BenchCommand.Create(io));
 
         // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
