@@ -14,8 +14,16 @@ namespace PopIoT.Core.Cose;
 /// </summary>
 public sealed class CoseMac0 : IDisposable
 {
+    private const int StageSize = 256;
+
     private readonly CoseMessageParser _parser = new CoseMessageParser();
     private readonly byte[] _head = new byte[9];
+
+    // MAC_structure pieces are gathered here so the MAC sees few, larger updates: a platform MAC pays
+    // a fixed cost per call. Pieces that do not fit go to the MAC directly; nothing is allocated.
+    private readonly byte[] _stage = new byte[StageSize];
+    private int _staged;
+    private bool _macDirty;
     private readonly CoseAlgorithm _alg;
     private readonly CoseError _verifyError;
     private readonly CoseError _createError;
@@ -277,11 +285,62 @@ public sealed class CoseMac0 : IDisposable
     // RFC 9052 §6.3: MAC over [ "MAC0", protected, external_aad, payload ], fed as heads and slices.
     private void ComputeTag(byte[] prot, int protOffset, int protLength, byte[] aad, int aadOffset, int aadLength, byte[] payload, int payloadOffset, int payloadLength)
     {
-        _mac.Reset();
-        _mac.Update(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length);
-        CoseStructure.MacBstr(_mac, _head, prot, protOffset, protLength);
-        CoseStructure.MacBstr(_mac, _head, aad, aadOffset, aadLength);
-        CoseStructure.MacBstr(_mac, _head, payload, payloadOffset, payloadLength);
+        if (_macDirty)
+        {
+            // Only after an exception between Update and Final; Final itself leaves the MAC reset.
+            _mac.Reset();
+        }
+
+        _macDirty = true;
+        _staged = 0;
+        Stage(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length);
+        StageBstr(prot, protOffset, protLength);
+        StageBstr(aad, aadOffset, aadLength);
+        StageBstr(payload, payloadOffset, payloadLength);
+        Flush();
         _mac.Final(_macOut, 0);
+        _macDirty = false;
+    }
+
+    private void StageBstr(byte[] data, int offset, int length)
+    {
+        int h = CoseStructure.WriteBstrHead(_head, 0, length);
+        Stage(_head, 0, h);
+        Stage(data, offset, length);
+    }
+
+    private void Stage(byte[] data, int offset, int length)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+
+        if (length <= StageSize - _staged)
+        {
+            Array.Copy(data, offset, _stage, _staged, length);
+            _staged += length;
+            return;
+        }
+
+        Flush();
+        if (length <= StageSize)
+        {
+            Array.Copy(data, offset, _stage, 0, length);
+            _staged = length;
+        }
+        else
+        {
+            _mac.Update(data, offset, length);
+        }
+    }
+
+    private void Flush()
+    {
+        if (_staged > 0)
+        {
+            _mac.Update(_stage, 0, _staged);
+            _staged = 0;
+        }
     }
 }

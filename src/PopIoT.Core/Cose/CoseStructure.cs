@@ -1,5 +1,4 @@
 using System;
-using PopIoT.Core.Crypto;
 
 namespace PopIoT.Core.Cose;
 
@@ -62,14 +61,6 @@ internal static class CoseStructure
     internal static int BstrSize(int length)
     {
         return (length < 24 ? 1 : length <= 0xFF ? 2 : length <= 0xFFFF ? 3 : 5) + length;
-    }
-
-    /// <summary>Feeds a bstr (head, then content) to a MAC; <paramref name="scratch"/> holds at least 5 bytes.</summary>
-    internal static void MacBstr(IMac mac, byte[] scratch, byte[] data, int offset, int length)
-    {
-        int h = WriteBstrHead(scratch, 0, length);
-        mac.Update(scratch, 0, h);
-        mac.Update(data, offset, length);
     }
 
     /// <summary>The size of a structure: the context prefix and two or three bstrs.</summary>
