@@ -6,6 +6,11 @@ namespace PopIoT.Core.Crypto
     /// platform provider, and the firmware's native bindings. Every created object copies the key
     /// it is given (the caller may erase its own copy) and erases it when disposed.
     /// </summary>
+    /// <remarks>
+    /// Optional capabilities are separate interfaces a provider may also implement, so that existing
+    /// providers stay valid: <see cref="ISignatureProvider"/> (ECDSA P-256, Ed25519) and
+    /// <see cref="IAesGcmProvider"/> (AES-GCM). COSE reports an algorithm as unsupported without them.
+    /// </remarks>
     public interface ICryptoProvider
     {
         /// <summary>The cryptographically secure random source.</summary>

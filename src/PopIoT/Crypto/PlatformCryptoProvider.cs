@@ -7,8 +7,10 @@ namespace PopIoT.Crypto;
 /// The desktop <see cref="ICryptoProvider"/> over System.Security.Cryptography: platform AES,
 /// HMAC-SHA256 and SHA-256, the OS CSPRNG, and the platform AES-CCM where it supports the
 /// requested sizes (otherwise the managed Core <see cref="Core.Crypto.AesCcm"/> over platform AES).
+/// It also offers AES-GCM (platform) and signatures: ECDSA P-256 (platform, IEEE P1363) and Ed25519
+/// (BouncyCastle), for COSE A128GCM/A256GCM, ES256 and EdDSA.
 /// </summary>
-public sealed class PlatformCryptoProvider : ICryptoProvider
+public sealed class PlatformCryptoProvider : ICryptoProvider, IAesGcmProvider, ISignatureProvider
 {
     /// <summary>A shared instance; the provider holds no state.</summary>
     public static PlatformCryptoProvider Instance { get; } = new();
@@ -44,4 +46,24 @@ public sealed class PlatformCryptoProvider : ICryptoProvider
             throw;
         }
     }
+
+    /// <inheritdoc/>
+    public IAeadCipher? CreateAesGcm(byte[] key, int offset, int length) =>
+        PlatformAesGcm.IsSupported ? new PlatformAesGcm(key, offset, length) : null;
+
+    /// <inheritdoc/>
+    public ISignatureVerifier? CreateSignatureVerifier(SignatureAlgorithm algorithm, byte[] x, byte[]? y) => algorithm switch
+    {
+        SignatureAlgorithm.EcdsaP256Sha256 => y is null ? null : PlatformEcdsaP256.Create(x, y, null),
+        SignatureAlgorithm.Ed25519 => PlatformEd25519.Create(x, null),
+        _ => null,
+    };
+
+    /// <inheritdoc/>
+    public ISigner? CreateSigner(SignatureAlgorithm algorithm, byte[] d, byte[]? x, byte[]? y) => algorithm switch
+    {
+        SignatureAlgorithm.EcdsaP256Sha256 => PlatformEcdsaP256.Create(x, y, d),
+        SignatureAlgorithm.Ed25519 => PlatformEd25519.Create(x, d),
+        _ => null,
+    };
 }

@@ -1,0 +1,667 @@
+using System;
+using PopIoT.Core.Cbor;
+
+namespace PopIoT.Core.Cose;
+
+/// <summary>
+/// A COSE_Key (RFC 9052 §7, RFC 9053 §6.1, §7.1, §7.2): Symmetric (k), EC2 P-256 (x, y, optional d)
+/// or OKP Ed25519 (x, optional d), with kid, alg, key_ops and Base IV. The key carries the
+/// algorithm allow-list: <see cref="CoseMac0"/>, <see cref="CoseEncrypt0"/> and <see cref="CoseSign1"/>
+/// accept only the message alg equal to the key's <see cref="Algorithm"/>. Arrays are copied in and
+/// kept private; <see cref="Dispose"/> erases k and d.
+/// </summary>
+public sealed class CoseKey : IDisposable
+{
+    private byte[] _kid;
+    private int _keyOps;
+    private bool _hasKeyOps;
+    private byte[] _baseIv;
+
+    private CoseKey(int keyType, int curve, int algorithm)
+    {
+        KeyType = keyType;
+        Curve = curve;
+        Algorithm = algorithm;
+    }
+
+    /// <summary>kty: <see cref="CoseKeyType"/>.</summary>
+    public int KeyType { get; }
+
+    /// <summary>crv for EC2/OKP keys (<see cref="CoseCurve"/>); 0 for symmetric keys.</summary>
+    public int Curve { get; }
+
+    /// <summary>The algorithm the key is pinned to (IANA number), or 0 when the key has none (0 is reserved in the registry).</summary>
+    public int Algorithm { get; private set; }
+
+    /// <summary>True when the key names its algorithm.</summary>
+    public bool HasAlgorithm
+    {
+        get { return Algorithm != 0; }
+    }
+
+    /// <summary>True when the key holds private material: k, or d.</summary>
+    public bool HasPrivateKey
+    {
+        get { return K != null || D != null; }
+    }
+
+    /// <summary>The kid length in bytes (0 when absent).</summary>
+    public int KidLength
+    {
+        get { return _kid == null ? 0 : _kid.Length; }
+    }
+
+    /// <summary>True when key_ops is present (then only the listed operations are permitted).</summary>
+    public bool HasKeyOperations
+    {
+        get { return _hasKeyOps; }
+    }
+
+    /// <summary>True when <see cref="Dispose"/> has erased the key.</summary>
+    public bool IsDisposed { get; private set; }
+
+    internal byte[] K { get; private set; }
+
+    internal byte[] X { get; private set; }
+
+    internal byte[] Y { get; private set; }
+
+    internal byte[] D { get; private set; }
+
+    internal byte[] KidBytes
+    {
+        get { return _kid; }
+    }
+
+    internal byte[] BaseIvBytes
+    {
+        get { return _baseIv; }
+    }
+
+    /// <summary>Creates a symmetric key (kty 4, RFC 9053 §6.1).</summary>
+    /// <param name="k">The key bytes (copied).</param>
+    /// <param name="algorithm">The algorithm the key is pinned to, or 0 for none.</param>
+    /// <param name="kid">The key identifier (copied), or null.</param>
+    /// <returns>The key.</returns>
+    /// <exception cref="ArgumentException"><paramref name="k"/> is null or empty, or the kid is too long.</exception>
+    public static CoseKey Symmetric(byte[] k, int algorithm, byte[] kid)
+    {
+        if (k == null || k.Length == 0)
+        {
+            throw new ArgumentException("A symmetric key needs k.");
+        }
+
+        CoseKey key = new CoseKey(CoseKeyType.Symmetric, 0, algorithm);
+        key.K = Copy(k);
+        key.SetKid(kid);
+        return key;
+    }
+
+    /// <summary>Creates an EC2 P-256 key (RFC 9053 §7.1.1) with uncompressed coordinates.</summary>
+    /// <param name="x">x, 32 bytes big-endian (copied).</param>
+    /// <param name="y">y, 32 bytes big-endian (copied).</param>
+    /// <param name="d">The private key, 32 bytes, or null for a public key.</param>
+    /// <param name="algorithm">The algorithm (normally ES256, -7), or 0 for none.</param>
+    /// <param name="kid">The key identifier, or null.</param>
+    /// <returns>The key.</returns>
+    /// <exception cref="ArgumentException">A coordinate is not 32 bytes.</exception>
+    public static CoseKey Ec2P256(byte[] x, byte[] y, byte[] d, int algorithm, byte[] kid)
+    {
+        if (x == null || x.Length != 32 || y == null || y.Length != 32 || (d != null && d.Length != 32))
+        {
+            throw new ArgumentException("A P-256 key needs 32-byte x and y, and a 32-byte d if private.");
+        }
+
+        CoseKey key = new CoseKey(CoseKeyType.Ec2, CoseCurve.P256, algorithm);
+        key.X = Copy(x);
+        key.Y = Copy(y);
+        key.D = Copy(d);
+        key.SetKid(kid);
+        return key;
+    }
+
+    /// <summary>Creates an OKP Ed25519 key (RFC 9053 §7.2).</summary>
+    /// <param name="x">The public key, 32 bytes (copied).</param>
+    /// <param name="d">The private key seed, 32 bytes, or null for a public key.</param>
+    /// <param name="algorithm">The algorithm (normally EdDSA, -8), or 0 for none.</param>
+    /// <param name="kid">The key identifier, or null.</param>
+    /// <returns>The key.</returns>
+    /// <exception cref="ArgumentException">A part is not 32 bytes.</exception>
+    public static CoseKey OkpEd25519(byte[] x, byte[] d, int algorithm, byte[] kid)
+    {
+        if (x == null || x.Length != 32 || (d != null && d.Length != 32))
+        {
+            throw new ArgumentException("An Ed25519 key needs a 32-byte x, and a 32-byte d if private.");
+        }
+
+        CoseKey key = new CoseKey(CoseKeyType.Okp, CoseCurve.Ed25519, algorithm);
+        key.X = Copy(x);
+        key.D = Copy(d);
+        key.SetKid(kid);
+        return key;
+    }
+
+    /// <summary>
+    /// Decodes a COSE_Key map (labels in any order; unknown labels skipped). Never throws for bad
+    /// input: it returns the reason and a null key.
+    /// </summary>
+    /// <param name="buffer">The encoded key.</param>
+    /// <param name="offset">Where it starts.</param>
+    /// <param name="count">Its length; it must be exactly one map.</param>
+    /// <param name="key">The key, or null unless the result is <see cref="CoseError.None"/>.</param>
+    /// <returns>Why the key was refused, or <see cref="CoseError.None"/>.</returns>
+    /// <exception cref="ArgumentException">The window does not fit the buffer.</exception>
+    public static CoseError Decode(byte[] buffer, int offset, int count, out CoseKey key)
+    {
+        key = null;
+        if (buffer == null || offset < 0 || count < 0 || count > buffer.Length - offset)
+        {
+            throw new ArgumentException("The window does not fit the buffer.");
+        }
+
+        try
+        {
+            return DecodeCore(buffer, offset, count, out key);
+        }
+        catch (CborException)
+        {
+            key = null;
+            return CoseError.Malformed;
+        }
+    }
+
+    /// <summary>Restricts the key to the listed key_ops (RFC 9052 §7.1); replaces any earlier list.</summary>
+    /// <param name="operations">Values of <see cref="CoseKeyOperation"/>.</param>
+    /// <exception cref="ArgumentException">A value is outside 1..10.</exception>
+    public void SetKeyOperations(int[] operations)
+    {
+        if (operations == null)
+        {
+            throw new ArgumentException("operations must not be null.");
+        }
+
+        int mask = 0;
+        for (int i = 0; i < operations.Length; i++)
+        {
+            if (operations[i] < 1 || operations[i] > 10)
+            {
+                throw new ArgumentException("key_ops values are 1..10 (RFC 9052 §7.1).");
+            }
+
+            mask |= 1 << operations[i];
+        }
+
+        _keyOps = mask;
+        _hasKeyOps = true;
+    }
+
+    /// <summary>Sets the Base IV (COSE_Key label 5), the context IV for messages with a Partial IV.</summary>
+    /// <param name="baseIv">The IV bytes (copied), or null to remove it.</param>
+    public void SetBaseIv(byte[] baseIv)
+    {
+        _baseIv = Copy(baseIv);
+    }
+
+    /// <summary>True when key_ops is absent or lists <paramref name="operation"/> (RFC 9052 §7.1).</summary>
+    /// <param name="operation">A <see cref="CoseKeyOperation"/> value.</param>
+    /// <returns>Whether the key may be used for it.</returns>
+    public bool Permits(int operation)
+    {
+        if (operation < 1 || operation > 10)
+        {
+            return false;
+        }
+
+        return !_hasKeyOps || (_keyOps & (1 << operation)) != 0;
+    }
+
+    /// <summary>True when the key's kid equals the given bytes (e.g. a message's kid), compared in full.</summary>
+    /// <param name="buffer">The array holding the kid.</param>
+    /// <param name="offset">Where it starts.</param>
+    /// <param name="length">Its length.</param>
+    /// <returns>Whether they are equal; false when the key has no kid.</returns>
+    public bool KidEquals(byte[] buffer, int offset, int length)
+    {
+        if (_kid == null || buffer == null || length != _kid.Length || offset < 0 || offset > buffer.Length - length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < length; i++)
+        {
+            if (_kid[i] != buffer[offset + i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A copy of the kid, or null.</summary>
+    /// <returns>The kid bytes.</returns>
+    public byte[] GetKid()
+    {
+        return Copy(_kid);
+    }
+
+    /// <summary>A copy of the public coordinates as a new public COSE_Key (no d), for EC2 and OKP keys.</summary>
+    /// <returns>The public key, or null for a symmetric key (it has no public part).</returns>
+    public CoseKey ToPublicKey()
+    {
+        if (KeyType == CoseKeyType.Symmetric || X == null)
+        {
+            return null;
+        }
+
+        CoseKey pub = new CoseKey(KeyType, Curve, Algorithm);
+        pub.X = Copy(X);
+        pub.Y = Copy(Y);
+        pub.SetKid(_kid);
+        pub._keyOps = _keyOps;
+        pub._hasKeyOps = _hasKeyOps;
+        return pub;
+    }
+
+    /// <summary>
+    /// Writes the key as a COSE_Key map in deterministic order (RFC 8949 §4.2.1: 1, 2, 3, 4, 5, -1,
+    /// -2, -3, -4), including k or d: encode a key with secrets only inside an encrypted structure.
+    /// </summary>
+    /// <param name="writer">The destination.</param>
+    /// <exception cref="ArgumentException">The writer is null.</exception>
+    /// <exception cref="ObjectDisposedException">The key was erased.</exception>
+    /// <exception cref="CborException">The writer's buffer is too small.</exception>
+    public void Encode(CborWriter writer)
+    {
+        if (writer == null)
+        {
+            throw new ArgumentException("writer must not be null.");
+        }
+
+        if (IsDisposed)
+        {
+            throw new ObjectDisposedException("CoseKey");
+        }
+
+        int pairs = 1 + (_kid != null ? 1 : 0) + (HasAlgorithm ? 1 : 0) + (_hasKeyOps ? 1 : 0) + (_baseIv != null ? 1 : 0);
+        if (KeyType == CoseKeyType.Symmetric)
+        {
+            pairs += 1;
+        }
+        else
+        {
+            pairs += 2 + (Y != null ? 1 : 0) + (D != null ? 1 : 0);
+        }
+
+        writer.WriteStartMap(pairs);
+        writer.WriteInt32(CoseKeyLabel.Kty);
+        writer.WriteInt32(KeyType);
+        if (_kid != null)
+        {
+            writer.WriteInt32(CoseKeyLabel.Kid);
+            writer.WriteByteString(_kid);
+        }
+
+        if (HasAlgorithm)
+        {
+            writer.WriteInt32(CoseKeyLabel.Alg);
+            writer.WriteInt32(Algorithm);
+        }
+
+        if (_hasKeyOps)
+        {
+            writer.WriteInt32(CoseKeyLabel.KeyOps);
+            int n = 0;
+            for (int op = 1; op <= 10; op++)
+            {
+                if ((_keyOps & (1 << op)) != 0)
+                {
+                    n++;
+                }
+            }
+
+            writer.WriteStartArray(n);
+            for (int op = 1; op <= 10; op++)
+            {
+                if ((_keyOps & (1 << op)) != 0)
+                {
+                    writer.WriteInt32(op);
+                }
+            }
+        }
+
+        if (_baseIv != null)
+        {
+            writer.WriteInt32(CoseKeyLabel.BaseIv);
+            writer.WriteByteString(_baseIv);
+        }
+
+        if (KeyType == CoseKeyType.Symmetric)
+        {
+            writer.WriteInt32(CoseKeyLabel.K);
+            writer.WriteByteString(K);
+            return;
+        }
+
+        writer.WriteInt32(CoseKeyLabel.Crv);
+        writer.WriteInt32(Curve);
+        writer.WriteInt32(CoseKeyLabel.X);
+        writer.WriteByteString(X);
+        if (Y != null)
+        {
+            writer.WriteInt32(CoseKeyLabel.Y);
+            writer.WriteByteString(Y);
+        }
+
+        if (D != null)
+        {
+            writer.WriteInt32(CoseKeyLabel.D);
+            writer.WriteByteString(D);
+        }
+    }
+
+    /// <summary>Encodes the key into a new array (see <see cref="Encode(CborWriter)"/>).</summary>
+    /// <returns>The encoded COSE_Key.</returns>
+    public byte[] Encode()
+    {
+        // Fixed overhead (heads, kty, crv, alg, key_ops, x/y/d up to 35 bytes each) is under 200 bytes.
+        byte[] scratch = new byte[200 + KidLength + (K == null ? 0 : K.Length) + (_baseIv == null ? 0 : _baseIv.Length)];
+        CborWriter writer = new CborWriter(scratch);
+        Encode(writer);
+        byte[] result = new byte[writer.BytesWritten];
+        Array.Copy(scratch, 0, result, 0, result.Length);
+        Array.Clear(scratch, 0, scratch.Length);
+        return result;
+    }
+
+    /// <summary>Erases k and d (DESIGN.md §5); the key can no longer be used.</summary>
+    public void Dispose()
+    {
+        if (K != null)
+        {
+            Array.Clear(K, 0, K.Length);
+            K = null;
+        }
+
+        if (D != null)
+        {
+            Array.Clear(D, 0, D.Length);
+            D = null;
+        }
+
+        IsDisposed = true;
+    }
+
+    private static CoseError DecodeCore(byte[] buffer, int offset, int count, out CoseKey key)
+    {
+        key = null;
+        CborReader reader = new CborReader(buffer, offset, count, CoseLimits.MaxDepth);
+        int pairs = reader.ReadStartMap();
+        if (pairs > CoseLimits.MaxKeyLabels)
+        {
+            return CoseError.LimitExceeded;
+        }
+
+        int[] seen = new int[CoseLimits.MaxKeyLabels];
+        int seenCount = 0;
+        int kty = 0;
+        int alg = 0;
+        byte[] kid = null;
+        byte[] baseIv = null;
+        int keyOps = 0;
+        bool hasKeyOps = false;
+
+        // The meaning of labels -1..-4 depends on kty, which may come later (RFC 9052 §7: a map has no
+        // order), so their encoded values are located first and interpreted after the map.
+        int[] paramOffset = new int[5];
+        int[] paramLength = new int[5];
+        while (reader.PeekState() != CborReaderState.EndMap)
+        {
+            CborReaderState ls = reader.PeekState();
+            if (ls != CborReaderState.UnsignedInteger && ls != CborReaderState.NegativeInteger)
+            {
+                // Text labels are private-use here; skip the pair.
+                reader.SkipValue();
+                reader.SkipValue();
+                continue;
+            }
+
+            long label = reader.ReadInt64();
+            if (label < -1000000 || label > 1000000)
+            {
+                reader.SkipValue();
+                continue;
+            }
+
+            int l = (int)label;
+            for (int i = 0; i < seenCount; i++)
+            {
+                if (seen[i] == l)
+                {
+                    return CoseError.DuplicateLabel;
+                }
+            }
+
+            if (seenCount == seen.Length)
+            {
+                return CoseError.LimitExceeded;
+            }
+
+            seen[seenCount++] = l;
+            switch (l)
+            {
+                case CoseKeyLabel.Kty:
+                    if (reader.PeekState() != CborReaderState.UnsignedInteger)
+                    {
+                        return CoseError.UnsupportedKeyType;
+                    }
+
+                    kty = reader.ReadInt32();
+                    break;
+                case CoseKeyLabel.Kid:
+                    kid = reader.ReadByteString();
+                    if (kid.Length > CoseLimits.MaxKidLength)
+                    {
+                        return CoseError.LimitExceeded;
+                    }
+
+                    break;
+                case CoseKeyLabel.Alg:
+                    CborReaderState s = reader.PeekState();
+                    if (s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger)
+                    {
+                        return CoseError.UnsupportedAlgorithm;
+                    }
+
+                    alg = reader.ReadInt32();
+                    if (alg == 0)
+                    {
+                        return CoseError.UnsupportedAlgorithm;
+                    }
+
+                    break;
+                case CoseKeyLabel.KeyOps:
+                    hasKeyOps = true;
+                    int n = reader.ReadStartArray();
+                    if (n > 10)
+                    {
+                        return CoseError.LimitExceeded;
+                    }
+
+                    while (reader.PeekState() != CborReaderState.EndArray)
+                    {
+                        if (reader.PeekState() != CborReaderState.UnsignedInteger)
+                        {
+                            return CoseError.InvalidKey;
+                        }
+
+                        int op = reader.ReadInt32();
+                        if (op < 1 || op > 10)
+                        {
+                            return CoseError.InvalidKey;
+                        }
+
+                        keyOps |= 1 << op;
+                    }
+
+                    reader.ReadEndArray();
+                    break;
+                case CoseKeyLabel.BaseIv:
+                    baseIv = reader.ReadByteString();
+                    if (baseIv.Length > 16)
+                    {
+                        return CoseError.LimitExceeded;
+                    }
+
+                    break;
+                case -1:
+                case -2:
+                case -3:
+                case -4:
+                    int o;
+                    int len;
+                    reader.ReadEncodedValue(out o, out len);
+                    paramOffset[-l] = o;
+                    paramLength[-l] = len;
+                    break;
+                default:
+                    reader.SkipValue();
+                    break;
+            }
+        }
+
+        reader.ReadEndMap();
+        if (reader.PeekState() != CborReaderState.Finished)
+        {
+            return CoseError.Malformed;
+        }
+
+        CoseKey result;
+        if (kty == CoseKeyType.Symmetric)
+        {
+            if (paramLength[2] != 0 || paramLength[3] != 0 || paramLength[4] != 0)
+            {
+                return CoseError.InvalidKey;
+            }
+
+            byte[] k = ReadParamBytes(buffer, paramOffset[1], paramLength[1]);
+            if (k == null || k.Length == 0)
+            {
+                return CoseError.InvalidKey;
+            }
+
+            result = new CoseKey(CoseKeyType.Symmetric, 0, alg);
+            result.K = k;
+        }
+        else if (kty == CoseKeyType.Ec2 || kty == CoseKeyType.Okp)
+        {
+            if (paramLength[1] == 0)
+            {
+                return CoseError.InvalidKey;
+            }
+
+            CborReader crvReader = new CborReader(buffer, paramOffset[1], paramLength[1]);
+            if (crvReader.PeekState() != CborReaderState.UnsignedInteger)
+            {
+                return CoseError.UnsupportedKeyType;
+            }
+
+            int crv = crvReader.ReadInt32();
+            byte[] x = ReadParamBytes(buffer, paramOffset[2], paramLength[2]);
+            byte[] d = ReadParamBytes(buffer, paramOffset[4], paramLength[4]);
+            if (x == null || x.Length != 32 || (paramLength[4] != 0 && (d == null || d.Length != 32)))
+            {
+                return CoseError.InvalidKey;
+            }
+
+            if (kty == CoseKeyType.Ec2)
+            {
+                if (crv != CoseCurve.P256)
+                {
+                    return CoseError.UnsupportedKeyType;
+                }
+
+                // RFC 9053 §7.1.1: y may be a bool (point compression); not supported, refused by name.
+                if (paramLength[3] != 0 && new CborReader(buffer, paramOffset[3], paramLength[3]).PeekState() == CborReaderState.Boolean)
+                {
+                    return CoseError.UnsupportedKeyType;
+                }
+
+                byte[] y = ReadParamBytes(buffer, paramOffset[3], paramLength[3]);
+                if (y == null || y.Length != 32)
+                {
+                    return CoseError.InvalidKey;
+                }
+
+                result = new CoseKey(CoseKeyType.Ec2, crv, alg);
+                result.Y = y;
+            }
+            else
+            {
+                if (crv != CoseCurve.Ed25519)
+                {
+                    return CoseError.UnsupportedKeyType;
+                }
+
+                if (paramLength[3] != 0)
+                {
+                    return CoseError.InvalidKey;
+                }
+
+                result = new CoseKey(CoseKeyType.Okp, crv, alg);
+            }
+
+            result.X = x;
+            result.D = d;
+        }
+        else
+        {
+            return CoseError.UnsupportedKeyType;
+        }
+
+        result._kid = kid;
+        result._baseIv = baseIv;
+        result._keyOps = keyOps;
+        result._hasKeyOps = hasKeyOps;
+        key = result;
+        return CoseError.None;
+    }
+
+    private static byte[] ReadParamBytes(byte[] buffer, int offset, int length)
+    {
+        if (length == 0)
+        {
+            return null;
+        }
+
+        CborReader r = new CborReader(buffer, offset, length);
+        if (r.PeekState() != CborReaderState.ByteString)
+        {
+            return null;
+        }
+
+        return r.ReadByteString();
+    }
+
+    private static byte[] Copy(byte[] source)
+    {
+        if (source == null)
+        {
+            return null;
+        }
+
+        byte[] copy = new byte[source.Length];
+        Array.Copy(source, 0, copy, 0, source.Length);
+        return copy;
+    }
+
+    private void SetKid(byte[] kid)
+    {
+        if (kid != null && kid.Length > CoseLimits.MaxKidLength)
+        {
+            throw new ArgumentException("A kid is at most " + CoseLimits.MaxKidLength.ToString() + " bytes.");
+        }
+
+        _kid = Copy(kid);
+    }
+}

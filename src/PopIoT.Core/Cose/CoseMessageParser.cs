@@ -1,0 +1,590 @@
+using PopIoT.Core.Cbor;
+
+namespace PopIoT.Core.Cose;
+
+/// <summary>
+/// Parses the shape common to COSE_Mac0, COSE_Sign1 (RFC 9052 §6.2, §4.2: four items) and
+/// COSE_Encrypt0 (§5.2: three items) and checks both header buckets (§3). It records slices of the
+/// caller's buffer only and allocates nothing per message; a CborException never leaves it.
+/// </summary>
+internal sealed class CoseMessageParser
+{
+    private readonly CborReader _reader;
+    private readonly CborReader _protectedReader;
+
+    // Labels seen in this message, both buckets (RFC 9052 §3: unique across both). Text labels are
+    // slices of the buffer (offset, length); integer labels have length -1.
+    private readonly int[] _labelInt = new int[CoseLimits.MaxHeaderLabels];
+    private readonly int[] _labelTextOffset = new int[CoseLimits.MaxHeaderLabels];
+    private readonly int[] _labelTextLength = new int[CoseLimits.MaxHeaderLabels];
+    private readonly bool[] _labelProtected = new bool[CoseLimits.MaxHeaderLabels];
+    private int _labelCount;
+
+    private readonly int[] _critInt = new int[CoseLimits.MaxCriticalLabels];
+    private readonly int[] _critTextOffset = new int[CoseLimits.MaxCriticalLabels];
+    private readonly int[] _critTextLength = new int[CoseLimits.MaxCriticalLabels];
+    private int _critCount;
+    private int _critAt;
+
+    internal CoseMessageParser()
+    {
+        byte[] empty = new byte[0];
+        _reader = new CborReader(empty, 0, 0, CoseLimits.MaxDepth);
+        _protectedReader = new CborReader(empty, 0, 0, CoseLimits.MaxDepth);
+    }
+
+    internal byte[] Buffer;
+    internal int ProtectedOffset;
+    internal int ProtectedLength;
+    internal int Alg;
+    internal bool HasAlg;
+    internal bool AlgUnsupportedValue;
+    internal int KidOffset;
+    internal int KidLength;
+    internal int IvOffset;
+    internal int IvLength;
+    internal int PartialIvOffset;
+    internal int PartialIvLength;
+    internal int ContentFormat;
+    internal int PayloadOffset;
+    internal int PayloadLength;
+    internal bool ContentNil;
+    internal int LastOffset;
+    internal int LastLength;
+    internal int ErrorOffset;
+
+    /// <summary>Parses one message. <paramref name="itemCount"/> is 4 (Mac0, Sign1) or 3 (Encrypt0, whose ciphertext lands in Last*).</summary>
+    internal CoseError Parse(byte[] buffer, int offset, int count, int messageTag, int itemCount, bool requireTag, int[] understoodLabels)
+    {
+        Buffer = buffer;
+        ProtectedOffset = 0;
+        ProtectedLength = 0;
+        Alg = 0;
+        HasAlg = false;
+        AlgUnsupportedValue = false;
+        KidOffset = -1;
+        KidLength = 0;
+        IvOffset = -1;
+        IvLength = 0;
+        PartialIvOffset = -1;
+        PartialIvLength = 0;
+        ContentFormat = -1;
+        PayloadOffset = 0;
+        PayloadLength = 0;
+        ContentNil = false;
+        LastOffset = 0;
+        LastLength = 0;
+        ErrorOffset = -1;
+        _labelCount = 0;
+        _critCount = 0;
+        _critAt = -1;
+        try
+        {
+            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
+            if (e != CoseError.None)
+            {
+                return e;
+            }
+
+            return CheckCrit(understoodLabels);
+        }
+        catch (CborException ex)
+        {
+            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
+            ErrorOffset = ex.Offset;
+            return CoseError.Malformed;
+        }
+    }
+
+    /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>
+    internal CoseError CheckAlgorithm(CoseAlgorithm pinned)
+    {
+        if (AlgUnsupportedValue)
+        {
+            return CoseError.UnsupportedAlgorithm;
+        }
+
+        if (Alg == pinned.Id)
+        {
+            return CoseError.None;
+        }
+
+        return CoseAlgorithm.FromId(Alg) == null ? CoseError.UnsupportedAlgorithm : CoseError.AlgorithmMismatch;
+    }
+
+    private CoseError Fail(CoseError error, int at)
+    {
+        ErrorOffset = at;
+        return error;
+    }
+
+    private CoseError ParseStructure(byte[] buffer, int offset, int count, int messageTag, int itemCount, bool requireTag)
+    {
+        CborReader r = _reader;
+        r.Reset(buffer, offset, count);
+        int at = r.Position;
+        bool tagged = false;
+
+        // RFC 9052 §2: the tag is optional; when present it must name this structure, and only once.
+        if (r.PeekState() == CborReaderState.Tag)
+        {
+            ulong tag = r.ReadTag();
+            if (tag != (ulong)messageTag || r.PeekState() == CborReaderState.Tag)
+            {
+                return Fail(CoseError.WrongTag, at);
+            }
+
+            tagged = true;
+        }
+
+        if (requireTag && !tagged)
+        {
+            return Fail(CoseError.MissingTag, at);
+        }
+
+        at = r.Position;
+        if (r.PeekState() != CborReaderState.StartArray)
+        {
+            return Fail(CoseError.Malformed, at);
+        }
+
+        int n = r.ReadStartArray();
+        if (n != itemCount && n != -1)
+        {
+            return Fail(CoseError.Malformed, at);
+        }
+
+        // RFC 9052 §3: protected is a bstr wrapping a map, or a zero-length bstr for no parameters.
+        at = r.Position;
+        if (r.PeekState() != CborReaderState.ByteString)
+        {
+            return Fail(CoseError.Malformed, at);
+        }
+
+        r.ReadByteString(out ProtectedOffset, out ProtectedLength);
+        if (ProtectedLength > CoseLimits.MaxProtectedHeaderLength)
+        {
+            return Fail(CoseError.LimitExceeded, at);
+        }
+
+        CoseError e;
+        if (ProtectedLength > 0)
+        {
+            CborReader p = _protectedReader;
+            p.Reset(buffer, ProtectedOffset, ProtectedLength);
+            if (p.PeekState() != CborReaderState.StartMap)
+            {
+                return Fail(CoseError.Malformed, ProtectedOffset);
+            }
+
+            p.ReadStartMap();
+            e = ParseMap(p, true);
+            if (e != CoseError.None)
+            {
+                return e;
+            }
+
+            p.ReadEndMap();
+            if (p.PeekState() != CborReaderState.Finished)
+            {
+                return Fail(CoseError.Malformed, p.Position);
+            }
+        }
+
+        at = r.Position;
+        if (r.PeekState() != CborReaderState.StartMap)
+        {
+            return Fail(CoseError.Malformed, at);
+        }
+
+        r.ReadStartMap();
+        e = ParseMap(r, false);
+        if (e != CoseError.None)
+        {
+            return e;
+        }
+
+        r.ReadEndMap();
+
+        // The content slot: payload (Mac0, Sign1) or ciphertext (Encrypt0); nil means detached (RFC 9052 §4.1).
+        at = r.Position;
+        CborReaderState s = r.PeekState();
+        int contentOffset;
+        int contentLength;
+        if (s == CborReaderState.Null)
+        {
+            r.ReadNull();
+            ContentNil = true;
+            contentOffset = at;
+            contentLength = 0;
+        }
+        else if (s == CborReaderState.ByteString)
+        {
+            r.ReadByteString(out contentOffset, out contentLength);
+        }
+        else
+        {
+            return Fail(CoseError.Malformed, at);
+        }
+
+        if (itemCount == 4)
+        {
+            PayloadOffset = contentOffset;
+            PayloadLength = contentLength;
+            at = r.Position;
+            if (r.PeekState() != CborReaderState.ByteString)
+            {
+                return Fail(CoseError.Malformed, at);
+            }
+
+            r.ReadByteString(out LastOffset, out LastLength);
+        }
+        else
+        {
+            LastOffset = contentOffset;
+            LastLength = contentLength;
+        }
+
+        r.ReadEndArray();
+        if (r.PeekState() != CborReaderState.Finished)
+        {
+            return Fail(CoseError.Malformed, r.Position);
+        }
+
+        // RFC 9052 §3.1: "The 'Initialization Vector' and 'Partial Initialization Vector' header
+        // parameters MUST NOT both be present in the same security layer."
+        if (IvOffset >= 0 && PartialIvOffset >= 0)
+        {
+            return Fail(CoseError.IvAndPartialIv, PartialIvOffset);
+        }
+
+        if (!HasAlg && !AlgUnsupportedValue)
+        {
+            return Fail(CoseError.MissingAlgorithm, offset);
+        }
+
+        return CoseError.None;
+    }
+
+    private CoseError ParseMap(CborReader r, bool isProtected)
+    {
+        while (r.PeekState() != CborReaderState.EndMap)
+        {
+            int at = r.Position;
+            if (_labelCount == CoseLimits.MaxHeaderLabels)
+            {
+                return Fail(CoseError.LimitExceeded, at);
+            }
+
+            // RFC 9052 §3: label = int / tstr.
+            CborReaderState ls = r.PeekState();
+            int label = 0;
+            int textOffset = 0;
+            int textLength = -1;
+            if (ls == CborReaderState.UnsignedInteger || ls == CborReaderState.NegativeInteger)
+            {
+                long v = r.ReadInt64();
+                if (v < int.MinValue || v > int.MaxValue)
+                {
+                    return Fail(CoseError.InvalidHeaderValue, at);
+                }
+
+                label = (int)v;
+            }
+            else if (ls == CborReaderState.TextString)
+            {
+                r.ReadTextString(out textOffset, out textLength);
+            }
+            else
+            {
+                return Fail(CoseError.InvalidHeaderValue, at);
+            }
+
+            if (FindLabel(label, textOffset, textLength, false) >= 0)
+            {
+                return Fail(CoseError.DuplicateLabel, at);
+            }
+
+            _labelInt[_labelCount] = label;
+            _labelTextOffset[_labelCount] = textOffset;
+            _labelTextLength[_labelCount] = textLength;
+            _labelProtected[_labelCount] = isProtected;
+            _labelCount++;
+
+            if (textLength >= 0)
+            {
+                r.SkipValue();
+                continue;
+            }
+
+            int valueAt = r.Position;
+            CborReaderState vs = r.PeekState();
+            switch (label)
+            {
+                case CoseHeaderLabel.Alg:
+                    // RFC 9052 §3.1 puts alg in either bucket; PopIoT takes it from the protected one only
+                    // (DESIGN.md §2, algorithm rollback).
+                    if (!isProtected)
+                    {
+                        return Fail(CoseError.AlgInUnprotectedHeader, at);
+                    }
+
+                    if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
+                    {
+                        ulong arg = PeekIntArgument(r);
+                        if (arg > int.MaxValue)
+                        {
+                            r.SkipValue();
+                            AlgUnsupportedValue = true;
+                        }
+                        else
+                        {
+                            Alg = r.ReadInt32();
+                            HasAlg = true;
+                        }
+                    }
+                    else if (vs == CborReaderState.TextString)
+                    {
+                        // Text algorithm names are private use; none is implemented.
+                        r.SkipValue();
+                        AlgUnsupportedValue = true;
+                    }
+                    else
+                    {
+                        return Fail(CoseError.InvalidHeaderValue, valueAt);
+                    }
+
+                    break;
+                case CoseHeaderLabel.Crit:
+                    if (!isProtected)
+                    {
+                        return Fail(CoseError.CritNotProtected, at);
+                    }
+
+                    CoseError ce = ReadCrit(r);
+                    if (ce != CoseError.None)
+                    {
+                        return ce;
+                    }
+
+                    break;
+                case CoseHeaderLabel.ContentType:
+                    if (vs == CborReaderState.UnsignedInteger)
+                    {
+                        ulong cf = r.ReadUInt64();
+                        // CoAP Content-Formats are 16-bit (RFC 7252 §12.3).
+                        if (cf > 65535)
+                        {
+                            return Fail(CoseError.InvalidHeaderValue, valueAt);
+                        }
+
+                        ContentFormat = (int)cf;
+                    }
+                    else if (vs == CborReaderState.TextString)
+                    {
+                        int o;
+                        int l;
+                        r.ReadTextString(out o, out l);
+                    }
+                    else
+                    {
+                        return Fail(CoseError.InvalidHeaderValue, valueAt);
+                    }
+
+                    break;
+                case CoseHeaderLabel.Kid:
+                    if (vs != CborReaderState.ByteString)
+                    {
+                        return Fail(CoseError.InvalidHeaderValue, valueAt);
+                    }
+
+                    r.ReadByteString(out KidOffset, out KidLength);
+                    if (KidLength > CoseLimits.MaxKidLength)
+                    {
+                        return Fail(CoseError.LimitExceeded, valueAt);
+                    }
+
+                    break;
+                case CoseHeaderLabel.Iv:
+                    if (vs != CborReaderState.ByteString)
+                    {
+                        return Fail(CoseError.InvalidHeaderValue, valueAt);
+                    }
+
+                    r.ReadByteString(out IvOffset, out IvLength);
+                    break;
+                case CoseHeaderLabel.PartialIv:
+                    if (vs != CborReaderState.ByteString)
+                    {
+                        return Fail(CoseError.InvalidHeaderValue, valueAt);
+                    }
+
+                    r.ReadByteString(out PartialIvOffset, out PartialIvLength);
+                    break;
+                default:
+                    r.SkipValue();
+                    break;
+            }
+        }
+
+        return CoseError.None;
+    }
+
+    private CoseError ReadCrit(CborReader r)
+    {
+        int at = r.Position;
+        _critAt = at;
+        if (r.PeekState() != CborReaderState.StartArray)
+        {
+            return Fail(CoseError.InvalidCrit, at);
+        }
+
+        r.ReadStartArray();
+        while (r.PeekState() != CborReaderState.EndArray)
+        {
+            int itemAt = r.Position;
+            if (_critCount == CoseLimits.MaxCriticalLabels)
+            {
+                return Fail(CoseError.LimitExceeded, itemAt);
+            }
+
+            CborReaderState s = r.PeekState();
+            if (s == CborReaderState.UnsignedInteger || s == CborReaderState.NegativeInteger)
+            {
+                long v = r.ReadInt64();
+                if (v < int.MinValue || v > int.MaxValue)
+                {
+                    return Fail(CoseError.UnknownCriticalHeader, itemAt);
+                }
+
+                _critInt[_critCount] = (int)v;
+                _critTextLength[_critCount] = -1;
+            }
+            else if (s == CborReaderState.TextString)
+            {
+                r.ReadTextString(out _critTextOffset[_critCount], out _critTextLength[_critCount]);
+            }
+            else
+            {
+                return Fail(CoseError.InvalidCrit, itemAt);
+            }
+
+            _critCount++;
+        }
+
+        r.ReadEndArray();
+
+        // RFC 9052 §3.1: "The array MUST have at least one value in it."
+        if (_critCount == 0)
+        {
+            return Fail(CoseError.InvalidCrit, at);
+        }
+
+        return CoseError.None;
+    }
+
+    private CoseError CheckCrit(int[] understoodLabels)
+    {
+        for (int i = 0; i < _critCount; i++)
+        {
+            int label = _critInt[i];
+            int textOffset = _critTextOffset[i];
+            int textLength = _critTextLength[i];
+
+            // RFC 9052 §3.1: a crit label whose parameter is not in the protected bucket is a fatal error.
+            if (FindLabel(label, textOffset, textLength, true) < 0)
+            {
+                return Fail(CoseError.InvalidCrit, _critAt);
+            }
+
+            // The labels this library processes itself (RFC 9052 §3.1: 1..6), plus the caller's.
+            bool understood = false;
+            if (textLength < 0)
+            {
+                understood = label >= CoseHeaderLabel.Alg && label <= CoseHeaderLabel.PartialIv;
+                if (!understood && understoodLabels != null)
+                {
+                    for (int j = 0; j < understoodLabels.Length; j++)
+                    {
+                        if (understoodLabels[j] == label)
+                        {
+                            understood = true;
+                            break;
+                        }
+                    }
+                }
+            }
+
+            if (!understood)
+            {
+                return Fail(CoseError.UnknownCriticalHeader, _critAt);
+            }
+        }
+
+        return CoseError.None;
+    }
+
+    private int FindLabel(int label, int textOffset, int textLength, bool protectedOnly)
+    {
+        for (int i = 0; i < _labelCount; i++)
+        {
+            if (protectedOnly && !_labelProtected[i])
+            {
+                continue;
+            }
+
+            if (textLength < 0)
+            {
+                if (_labelTextLength[i] < 0 && _labelInt[i] == label)
+                {
+                    return i;
+                }
+            }
+            else if (_labelTextLength[i] == textLength && SameBytes(_labelTextOffset[i], textOffset, textLength))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool SameBytes(int a, int b, int length)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            if (Buffer[a + i] != Buffer[b + i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The argument of an integer head at the reader's position, without consuming it: ReadInt32 would
+    // throw for a huge alg, which is an unsupported algorithm rather than malformed CBOR.
+    private ulong PeekIntArgument(CborReader r)
+    {
+        int pos = r.Position;
+        int ai = Buffer[pos] & 0x1F;
+        if (ai < 24)
+        {
+            return (ulong)ai;
+        }
+
+        int size = ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : 8;
+        if (pos + 1 + size > Buffer.Length)
+        {
+            return ulong.MaxValue;
+        }
+
+        ulong v = 0;
+        for (int i = 1; i <= size; i++)
+        {
+            v = (v << 8) | Buffer[pos + i];
+        }
+
+        return v;
+    }
+}

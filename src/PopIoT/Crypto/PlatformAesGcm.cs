@@ -1,0 +1,131 @@
+using System;
+using System.Security.Cryptography;
+
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Crypto;
+
+/// <summary>
+/// AES-GCM (NIST SP 800-38D) from System.Security.Cryptography with a 12-byte nonce and a 16-byte
+/// tag, as COSE A128GCM and A256GCM require (RFC 9053 §4.1), in the <see cref="IAeadCipher"/> shape:
+/// caller buffers, a bool for a bad tag, and a zeroed plaintext region when the tag fails.
+/// </summary>
+public sealed class PlatformAesGcm : IAeadCipher
+{
+    private const int Nonce = 12;
+    private const int Tag = 16;
+    private readonly AesGcm _gcm;
+    private bool _disposed;
+
+    /// <summary>Creates AES-GCM with a copy of the key.</summary>
+    /// <param name="key">The array holding the key.</param>
+    /// <param name="offset">Where the key starts.</param>
+    /// <param name="length">The key length: 16, 24 or 32 bytes.</param>
+    /// <exception cref="ArgumentException">The key size is wrong or the range does not fit.</exception>
+    public PlatformAesGcm(byte[] key, int offset, int length)
+    {
+        if (length is not (16 or 24 or 32))
+        {
+            throw new ArgumentException($"An AES key must be 16, 24 or 32 bytes; {length} bytes were given.");
+        }
+
+        PlatformArguments.CheckBuffer(key, offset, length, nameof(key));
+        _gcm = new AesGcm(key.AsSpan(offset, length), Tag);
+    }
+
+    /// <summary>True when the platform has AES-GCM.</summary>
+    public static bool IsSupported => AesGcm.IsSupported;
+
+    /// <inheritdoc/>
+    public int NonceSize => Nonce;
+
+    /// <inheritdoc/>
+    public int TagSize => Tag;
+
+    /// <inheritdoc/>
+    public int MaxMessageLength => int.MaxValue;
+
+    /// <inheritdoc/>
+    public void Encrypt(
+        byte[] nonce, int nonceOffset, int nonceLength,
+        byte[]? plaintext, int plaintextOffset, int length,
+        byte[]? ciphertext, int ciphertextOffset,
+        byte[] tag, int tagOffset,
+        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    {
+        Check(nonce, nonceOffset, nonceLength, plaintext, plaintextOffset, length, ciphertext, ciphertextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        _gcm.Encrypt(
+            nonce.AsSpan(nonceOffset, nonceLength),
+            PlatformArguments.Span(plaintext, plaintextOffset, length),
+            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, length),
+            tag.AsSpan(tagOffset, Tag),
+            PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+    }
+
+    /// <inheritdoc/>
+    public bool Decrypt(
+        byte[] nonce, int nonceOffset, int nonceLength,
+        byte[]? ciphertext, int ciphertextOffset, int length,
+        byte[] tag, int tagOffset,
+        byte[]? plaintext, int plaintextOffset,
+        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    {
+        Check(nonce, nonceOffset, nonceLength, ciphertext, ciphertextOffset, length, plaintext, plaintextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, length);
+        try
+        {
+            _gcm.Decrypt(
+                nonce.AsSpan(nonceOffset, nonceLength),
+                PlatformArguments.Span(ciphertext, ciphertextOffset, length),
+                tag.AsSpan(tagOffset, Tag),
+                output,
+                PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+            return true;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            // Release nothing unauthenticated (SP 800-38D §7.2 step 10: FAIL, no plaintext).
+            output.Clear();
+            return false;
+        }
+    }
+
+    /// <summary>Releases the platform cipher, which erases the key.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _gcm.Dispose();
+        }
+    }
+
+    private void Check(
+        byte[] nonce, int nonceOffset, int nonceLength,
+        byte[]? input, int inputOffset, int length,
+        byte[]? output, int outputOffset,
+        byte[] tag, int tagOffset,
+        byte[]? aad, int aadOffset, int aadLength)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (nonceLength != Nonce)
+        {
+            throw new ArgumentException($"The AES-GCM nonce must be {Nonce} bytes here (RFC 9053 §4.1); {nonceLength} bytes were given.");
+        }
+
+        PlatformArguments.CheckBuffer(nonce, nonceOffset, nonceLength, nameof(nonce));
+        PlatformArguments.CheckRange(input, inputOffset, length, "input");
+        PlatformArguments.CheckRange(output, outputOffset, length, "output");
+        PlatformArguments.CheckBuffer(tag, tagOffset, Tag, nameof(tag));
+        PlatformArguments.CheckRange(aad, aadOffset, aadLength, "associatedData");
+        if (PlatformArguments.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
+        {
+            throw new ArgumentException("input and output overlap; they must be the same region (in place) or disjoint.");
+        }
+
+        if (PlatformArguments.Overlaps(tag, tagOffset, Tag, input, inputOffset, length) || PlatformArguments.Overlaps(tag, tagOffset, Tag, output, outputOffset, length))
+        {
+            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+        }
+    }
+}
