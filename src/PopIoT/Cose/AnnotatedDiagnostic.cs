@@ -59,7 +59,7 @@ public sealed class AnnotatedDiagnostic
         if (state == CborReaderState.StartArray && nesting < MaxNesting)
         {
             int count = inner.ReadStartArray();
-            string[] parts = PartNames(lastTag, count);
+            string[]? parts = PartNames(lastTag, count);
             if (parts != null)
             {
                 CoseArray(inner, parts, indent, nesting);
@@ -219,8 +219,8 @@ public sealed class AnnotatedDiagnostic
         CborReaderState state = r.PeekState();
         switch (kind)
         {
-            case MapKind.Header when label == CoseHeaderLabel.Algorithm && state is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger:
-            case MapKind.CoseKey when label == CoseKeyLabel.Algorithm && state is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger:
+            case MapKind.Header when label == CoseHeaderLabel.Alg && state is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger:
+            case MapKind.CoseKey when label == CoseKeyLabel.Alg && state is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger:
                 Leaf(offset, length);
                 AppendAlgorithmName(r.ReadInt64());
                 return;
