@@ -10,6 +10,9 @@ internal static class PopIotCli
     {
         var root = new RootCommand("popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).");
         root.Subcommands.Add(CborCommand.Create(io));
+        root.Subcommands.Add(CoseCommand.Create(io));
+        root.Subcommands.Add(CwtCommand.Create(io));
+        root.Subcommands.Add(KeyCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(BenchCommand.Create(io));
 

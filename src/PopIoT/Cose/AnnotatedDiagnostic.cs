@@ -129,20 +129,24 @@ public sealed class AnnotatedDiagnostic
             return;
         }
 
-        _out.Append("<< ");
+        // Only structures are opened: a payload of raw bytes that happens to parse as one
+        // small CBOR item (h'00' is the integer 0) is shown as the bytes it is.
         var inner = new CborReader(_data, off, len);
         CborReaderState s = inner.PeekState();
+        if (s is not (CborReaderState.StartMap or CborReaderState.Tag or CborReaderState.StartArray))
+        {
+            Leaf(offset, length);
+            return;
+        }
+
+        _out.Append("<< ");
         if (s == CborReaderState.StartMap)
         {
             Map(off, len, indent, kind, nesting + 1);
         }
-        else if (s is CborReaderState.Tag or CborReaderState.StartArray)
-        {
-            Message(off, len, indent, nesting + 1);
-        }
         else
         {
-            Leaf(off, len);
+            Message(off, len, indent, nesting + 1);
         }
 
         _out.Append(" >>");

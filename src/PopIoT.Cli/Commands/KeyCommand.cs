@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Math.EC.Rfc8032;
+using PopIoT.Core.Cose;
+using PopIoT.Crypto;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary><c>popiot key new</c>: fresh COSE_Keys (RFC 9052 §7, RFC 9053 §6–7) from the platform CSPRNG.</summary>
+internal static class KeyCommand
+{
+    public static Command Create(CliContext io)
+    {
+        var kty = new Option<string>("--kty") { Description = "oct (symmetric), EC2 (P-256) or OKP (Ed25519).", Required = true };
+        kty.AcceptOnlyFromAmong("oct", "EC2", "OKP", "Symmetric");
+        var alg = new Option<string>("--alg") { Description = "Pin the key to an algorithm (name or number). Defaults: EC2 ES256, OKP EdDSA; oct has no default." };
+        var kid = new Option<string>("--kid") { Description = "The key identifier as HEX." };
+        var size = new Option<int?>("--size") { Description = "oct only: key size in bytes (default: the algorithm's key size, or 32)." };
+        var publicOut = new Option<string>("--public-out") { Description = "EC2/OKP: also write the public COSE_Key (hex text) to this file." };
+        var cmd = new Command("new", "Make a new COSE_Key and print it as hex. It holds secret key material: keep it safe.")
+        {
+            kty, alg, kid, size, publicOut,
+        };
+        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut)));
+        return new Command("key", "Make COSE keys.") { cmd };
+    }
+
+    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut)
+    {
+        CoseAlgorithm? alg = algArg == null ? null : CliKeys.ParseAlgorithm(algArg);
+        byte[]? kid = kidArg == null ? null : CliInput.ParseHex(kidArg, "--kid");
+        CoseKey key;
+        switch (kty)
+        {
+            case "oct":
+            case "Symmetric":
+                if (alg != null && alg.Kind == CoseAlgorithmKind.Signature)
+                {
+                    throw new CliUsageException($"{alg.Name} needs an asymmetric key (--kty EC2 or OKP)");
+                }
+
+                if (publicOut != null)
+                {
+                    throw new CliUsageException("a symmetric key has no public part; --public-out applies to EC2 and OKP keys");
+                }
+
+                int n = size ?? alg?.KeySize ?? 32;
+                if (alg != null && alg.Kind == CoseAlgorithmKind.Aead && n != alg.KeySize)
+                {
+                    throw new CliUsageException($"{alg.Name} needs a {alg.KeySize}-byte key, not {n}");
+                }
+
+                if (n is < 16 or > 64 || (alg?.Kind == CoseAlgorithmKind.Mac && n < 32))
+                {
+                    throw new CliUsageException("--size must be 16..64 bytes, and at least 32 for HMAC (RFC 9053 §3.1)");
+                }
+
+                byte[] k = new byte[n];
+                PlatformCryptoProvider.Instance.Random.GetBytes(k, 0, n);
+                key = CoseKey.Symmetric(k, alg?.Id ?? 0, kid);
+                CryptographicOperations.ZeroMemory(k);
+                break;
+            case "EC2":
+                RequireSignature(alg, CoseAlgorithm.ES256, size);
+                using (ECDsa ec = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+                {
+                    ECParameters p = ec.ExportParameters(includePrivateParameters: true);
+                    key = CoseKey.Ec2P256(p.Q.X!, p.Q.Y!, p.D!, CoseAlgorithm.ES256.Id, kid);
+                    CryptographicOperations.ZeroMemory(p.D);
+                }
+
+                break;
+            default: // OKP
+                RequireSignature(alg, CoseAlgorithm.EdDSA, size);
+                byte[] seed = new byte[Ed25519.SecretKeySize];
+                PlatformCryptoProvider.Instance.Random.GetBytes(seed, 0, seed.Length);
+                byte[] x = new byte[Ed25519.PublicKeySize];
+                Ed25519.GeneratePublicKey(seed, 0, x, 0);
+                key = CoseKey.OkpEd25519(x, seed, CoseAlgorithm.EdDSA.Id, kid);
+                CryptographicOperations.ZeroMemory(seed);
+                break;
+        }
+
+        using (key)
+        {
+            if (publicOut != null)
+            {
+                using CoseKey pub = key.ToPublicKey();
+                try
+                {
+                    File.WriteAllText(publicOut, Convert.ToHexStringLower(pub.Encode()) + "\n");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliUsageException($"cannot write '{publicOut}': {e.Message}");
+                }
+            }
+
+            byte[] encoded = key.Encode();
+            io.Out.WriteLine(Convert.ToHexStringLower(encoded));
+            CryptographicOperations.ZeroMemory(encoded);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void RequireSignature(CoseAlgorithm? alg, CoseAlgorithm expected, int? size)
+    {
+        if (alg != null && alg.Id != expected.Id)
+        {
+            throw new CliUsageException($"this key type is used with {expected.Name}, not {alg.Name}");
+        }
+
+        if (size != null)
+        {
+            throw new CliUsageException("--size applies to oct keys only");
+        }
+    }
+}
