@@ -1,0 +1,96 @@
+namespace PopIoT.Core.Coap;
+
+/// <summary>
+/// Duplicate detection (RFC 7252 §4.5): a fixed table keyed by (peer, Message ID), each entry living for
+/// EXCHANGE_LIFETIME (CON) or NON_LIFETIME (NON) (§4.8.2) and holding the reply that answered it, so a duplicate
+/// CON gets the same bytes again without the application running twice. Expired entries are reused lazily.
+/// When every entry is still alive the cache refuses (Allocate returns -1): evicting a live entry would let a
+/// retransmitted non-idempotent request run twice, which is what this cache exists to prevent.
+/// </summary>
+internal sealed class DeduplicationCache
+{
+    private readonly int[] _peer;
+    private readonly int[] _mid;
+    private readonly long[] _expires;
+    private readonly bool[] _used;
+
+    internal DeduplicationCache(int capacity, int maxMessageSize)
+    {
+        _peer = new int[capacity];
+        _mid = new int[capacity];
+        _expires = new long[capacity];
+        _used = new bool[capacity];
+        Reply = new byte[capacity][];
+        ReplyLength = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            Reply[i] = new byte[maxMessageSize];
+        }
+    }
+
+    internal byte[][] Reply { get; }
+
+    internal int[] ReplyLength { get; }
+
+    internal int Capacity => _peer.Length;
+
+    internal int Find(int peer, int messageId, long now)
+    {
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (_used[i] && _mid[i] == messageId && _peer[i] == peer && _expires[i] > now)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    internal int Allocate(int peer, int messageId, long now, long lifetime)
+    {
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (!_used[i] || _expires[i] <= now)
+            {
+                _used[i] = true;
+                _peer[i] = peer;
+                _mid[i] = messageId;
+                _expires[i] = now + lifetime;
+                ReplyLength[i] = 0;
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    internal int LiveCount(long now)
+    {
+        int n = 0;
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (_used[i] && _expires[i] > now)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    // When the oldest live entry expires, for a Max-Age on a 5.03 refusal.
+    internal long EarliestExpiry()
+    {
+        long t = long.MaxValue;
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (_used[i] && _expires[i] < t)
+            {
+                t = _expires[i];
+            }
+        }
+
+        return t;
+    }
+}
