@@ -15,6 +15,9 @@ public enum CoapSendStatus
     /// <summary>The message is larger than <see cref="CoapSettings.MaxMessageSize"/>; nothing was sent.</summary>
     TooLarge,
 
+    /// <summary>The random source gave no token unique among the peer's open requests in 8 tries; nothing was sent.</summary>
+    NoUniqueToken,
+
     /// <summary>The message is not of a kind this method sends (e.g. a response passed to SendRequest, or an ACK).</summary>
     Invalid,
 }

@@ -230,9 +230,9 @@ public sealed class MessageLayer
             return CoapSendStatus.NoExchangeSlot;
         }
 
-        if (request.TokenLength == 0 && _settings.TokenLength > 0)
+        if (request.TokenLength == 0 && _settings.TokenLength > 0 && !NewToken(peer, request))
         {
-            NewToken(peer, request);
+            return CoapSendStatus.NoUniqueToken;
         }
 
         request.MessageId = NextMessageId();
@@ -734,18 +734,36 @@ public sealed class MessageLayer
         _nonExpires[i] = now + _settings.NonLifetimeMs;
     }
 
-    private void NewToken(int peer, CoapMessage request)
+    // RFC 7252 §5.3.1: tokens must tell this peer's open requests apart. With a working random source a clash is
+    // rare; a source that keeps repeating itself gets a bounded number of tries, not an endless loop.
+    private bool NewToken(int peer, CoapMessage request)
     {
         int length = _settings.TokenLength;
-        while (true)
+        for (int attempt = 0; attempt < 8; attempt++)
         {
             _random.GetBytes(_randomBytes, 0, length);
             request.SetToken(_randomBytes, 0, length);
-            if (FindToken(peer, request) < 0)
+            if (FindToken(peer, request) < 0 && FindQueuedToken(peer, request) < 0)
             {
-                return;
+                return true;
             }
         }
+
+        request.SetToken(null, 0, 0);
+        return false;
+    }
+
+    private int FindQueuedToken(int peer, CoapMessage message)
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            if (_exState[i] == Queued && _exPeer[i] == peer && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private int FindByToken(int peer) => FindToken(peer, _rx);
