@@ -13,6 +13,7 @@ internal sealed class DeduplicationCache
     private readonly int[] _mid;
     private readonly long[] _expires;
     private readonly bool[] _used;
+    private readonly bool[] _confirmable;
 
     internal DeduplicationCache(int capacity, int maxMessageSize)
     {
@@ -20,6 +21,7 @@ internal sealed class DeduplicationCache
         _mid = new int[capacity];
         _expires = new long[capacity];
         _used = new bool[capacity];
+        _confirmable = new bool[capacity];
         Reply = new byte[capacity][];
         ReplyLength = new int[capacity];
         for (int i = 0; i < capacity; i++)
@@ -47,7 +49,12 @@ internal sealed class DeduplicationCache
         return -1;
     }
 
-    internal int Allocate(int peer, int messageId, long now, long lifetime)
+    // Whether the entry was made for a CON message; only a CON's duplicate gets the reply again.
+    internal bool IsConfirmable(int entry) => _confirmable[entry];
+
+    internal void Forget(int entry) => _used[entry] = false;
+
+    internal int Allocate(int peer, int messageId, bool confirmable, long now, long lifetime)
     {
         for (int i = 0; i < _peer.Length; i++)
         {
@@ -56,6 +63,7 @@ internal sealed class DeduplicationCache
                 _used[i] = true;
                 _peer[i] = peer;
                 _mid[i] = messageId;
+                _confirmable[i] = confirmable;
                 _expires[i] = now + lifetime;
                 ReplyLength[i] = 0;
                 return i;

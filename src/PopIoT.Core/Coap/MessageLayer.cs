@@ -401,6 +401,14 @@ public sealed class MessageLayer
 
         // RFC 7252 §4.5: a duplicate CON gets the same reply again; a duplicate NON is ignored.
         int entry = _dedup.Find(peer, _rx.MessageId, now);
+        if (entry >= 0 && _dedup.IsConfirmable(entry) != con)
+        {
+            // Same Message ID but another type: not a duplicate of that message (§4.5 duplicates are copies), so a
+            // CON here still gets its ACK. The old entry makes room for this one.
+            _dedup.Forget(entry);
+            entry = -1;
+        }
+
         if (entry >= 0)
         {
             DuplicatesDetected++;
@@ -425,7 +433,7 @@ public sealed class MessageLayer
     private void OnRequest(int peer, bool con, long now)
     {
         // RFC 7252 §4.8.2: remember a CON for EXCHANGE_LIFETIME, a NON for NON_LIFETIME.
-        int entry = _dedup.Allocate(peer, _rx.MessageId, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs);
+        int entry = _dedup.Allocate(peer, _rx.MessageId, con, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs);
         PrepareResponse(con);
         if (entry < 0)
         {
@@ -500,7 +508,7 @@ public sealed class MessageLayer
 
         if (con)
         {
-            int entry = _dedup.Allocate(peer, _rx.MessageId, now, _settings.ExchangeLifetimeMs);
+            int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs);
             if (entry >= 0)
             {
                 _dedup.ReplyLength[entry] = WriteEmpty(_dedup.Reply[entry], CoapMessageType.Acknowledgement, _rx.MessageId);
@@ -510,7 +518,7 @@ public sealed class MessageLayer
         }
         else
         {
-            _dedup.Allocate(peer, _rx.MessageId, now, _settings.NonLifetimeMs);
+            _dedup.Allocate(peer, _rx.MessageId, false, now, _settings.NonLifetimeMs);
         }
 
         Deliver(slot, peer, now);
