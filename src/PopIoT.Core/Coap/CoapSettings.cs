@@ -42,6 +42,14 @@ public sealed class CoapSettings
     /// <summary>Entries of the duplicate-detection cache (each holds a <see cref="MaxMessageSize"/> reply).</summary>
     public int DeduplicationCapacity { get; set; } = 16;
 
+    /// <summary>
+    /// What a full duplicate cache does with a new request when no entry has expired. False (the default): refuse it with
+    /// 5.03 Service Unavailable and Max-Age until the oldest entry expires, so no request can run twice. True: evict the
+    /// entry closest to expiry, which keeps serving but lets a very late retransmission of that evicted request run again.
+    /// Size the cache for (requests per second) * EXCHANGE_LIFETIME, or allow eviction for idempotent-only servers.
+    /// </summary>
+    public bool EvictOldestWhenFull { get; set; }
+
     /// <summary>Datagrams waiting for the host to take them.</summary>
     public int OutboxCapacity { get; set; } = 16;
 

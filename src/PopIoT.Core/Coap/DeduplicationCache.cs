@@ -4,8 +4,9 @@ namespace PopIoT.Core.Coap;
 /// Duplicate detection (RFC 7252 §4.5): a fixed table keyed by (peer, Message ID), each entry living for
 /// EXCHANGE_LIFETIME (CON) or NON_LIFETIME (NON) (§4.8.2) and holding the reply that answered it, so a duplicate
 /// CON gets the same bytes again without the application running twice. Expired entries are reused lazily.
-/// When every entry is still alive the cache refuses (Allocate returns -1): evicting a live entry would let a
-/// retransmitted non-idempotent request run twice, which is what this cache exists to prevent.
+/// When every entry is still alive the cache refuses (Allocate returns -1), because evicting a live entry would let a
+/// retransmitted non-idempotent request run twice, which is what this cache exists to prevent; with
+/// <see cref="CoapSettings.EvictOldestWhenFull"/> it evicts the entry closest to expiry instead.
 /// </summary>
 internal sealed class DeduplicationCache
 {
@@ -54,11 +55,20 @@ internal sealed class DeduplicationCache
 
     internal void Forget(int entry) => _used[entry] = false;
 
-    internal int Allocate(int peer, int messageId, bool confirmable, long now, long lifetime)
+    internal int Allocate(int peer, int messageId, bool confirmable, long now, long lifetime, bool evictOldest)
     {
+        int oldest = 0;
         for (int i = 0; i < _peer.Length; i++)
         {
-            if (!_used[i] || _expires[i] <= now)
+            if (_expires[i] < _expires[oldest])
+            {
+                oldest = i;
+            }
+        }
+
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (!_used[i] || _expires[i] <= now || (evictOldest && i == oldest && LiveCount(now) == _peer.Length))
             {
                 _used[i] = true;
                 _peer[i] = peer;

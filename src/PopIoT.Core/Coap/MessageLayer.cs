@@ -433,7 +433,7 @@ public sealed class MessageLayer
     private void OnRequest(int peer, bool con, long now)
     {
         // RFC 7252 §4.8.2: remember a CON for EXCHANGE_LIFETIME, a NON for NON_LIFETIME.
-        int entry = _dedup.Allocate(peer, _rx.MessageId, con, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs);
+        int entry = _dedup.Allocate(peer, _rx.MessageId, con, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
         PrepareResponse(con);
         if (entry < 0)
         {
@@ -508,7 +508,7 @@ public sealed class MessageLayer
 
         if (con)
         {
-            int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs);
+            int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs, _settings.EvictOldestWhenFull);
             if (entry >= 0)
             {
                 _dedup.ReplyLength[entry] = WriteEmpty(_dedup.Reply[entry], CoapMessageType.Acknowledgement, _rx.MessageId);
@@ -518,7 +518,7 @@ public sealed class MessageLayer
         }
         else
         {
-            _dedup.Allocate(peer, _rx.MessageId, false, now, _settings.NonLifetimeMs);
+            _dedup.Allocate(peer, _rx.MessageId, false, now, _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
         }
 
         Deliver(slot, peer, now);

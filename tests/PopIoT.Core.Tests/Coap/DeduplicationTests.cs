@@ -102,6 +102,31 @@ public class DeduplicationTests
     }
 
     [Fact]
+    public void Full_cache_with_eviction_keeps_serving_by_evicting_the_oldest_entry()
+    {
+        var handler = new CountingHandler();
+        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2, EvictOldestWhenFull = true }, new Crypto.SeededRandomSource(1), handler, null);
+        for (int mid = 1; mid <= 3; mid++)
+        {
+            byte[] p = Post(mid);
+            server.Receive(p, 0, p.Length, 1, 1000 + mid);
+            Assert.StartsWith("6244", Take(server), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(3, handler.Calls);
+        Assert.Equal(0, server.CacheFullRefusals);
+        // MID 1 was evicted: its late retransmission runs again (the documented price); MID 3 is still a duplicate.
+        byte[] late = Post(1);
+        server.Receive(late, 0, late.Length, 1, 2000);
+        Take(server);
+        Assert.Equal(4, handler.Calls);
+        byte[] dup = Post(3);
+        server.Receive(dup, 0, dup.Length, 1, 2000);
+        Take(server);
+        Assert.Equal(4, handler.Calls);
+    }
+
+    [Fact]
     public void Duplicate_separate_response_is_acknowledged_again_but_delivered_once()
     {
         var handler = new FixedHandler(CoapCode.Content, "", CoapHandlerResult.Separate);
