@@ -11,4 +11,7 @@ public enum CoapExchangeFailure
 
     /// <summary>The application cancelled the exchange.</summary>
     Cancelled,
+
+    /// <summary>The response carried a critical option this endpoint does not recognize and was rejected (RFC 7252 §5.4.1).</summary>
+    Rejected,
 }

@@ -166,7 +166,7 @@ public sealed class MessageLayer
     }
 
     /// <summary>
-    /// Processes one received datagram. Never throws for any datagram content; the reaction is queued in the outbox
+    /// Processes one received datagram. Never throws for any datagram content (only for a range outside the buffer); the reaction is queued in the outbox
     /// (a reply, an ACK, a cached reply for a duplicate, or a Reset) and the handler or listener is called as needed.
     /// </summary>
     /// <param name="datagram">The buffer holding the datagram (only read during this call).</param>
@@ -176,6 +176,11 @@ public sealed class MessageLayer
     /// <param name="now">The current monotonic time in milliseconds.</param>
     public void Receive(byte[] datagram, int offset, int count, int peer, long now)
     {
+        if (datagram == null || offset < 0 || count < 0 || count > datagram.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "The datagram range is outside the buffer.");
+        }
+
         CoapParseError error = _rx.Parse(datagram, offset, count);
         if (error != CoapParseError.None)
         {
@@ -506,6 +511,20 @@ public sealed class MessageLayer
             return;
         }
 
+        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        {
+            // RFC 7252 §5.4.1: a response with an unrecognized critical option is rejected: Reset for CON (§4.2),
+            // and silence for NON (§4.3); the request it answered has failed.
+            if (con)
+            {
+                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
+            }
+
+            RejectedDatagrams++;
+            Fail(slot, CoapExchangeFailure.Rejected, now);
+            return;
+        }
+
         if (con)
         {
             int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs, _settings.EvictOldestWhenFull);
@@ -554,6 +573,15 @@ public sealed class MessageLayer
         if (!CoapCode.IsResponse(_rx.Code) || !_exIsRequest[slot] || !TokenMatches(slot))
         {
             RejectedDatagrams++;
+            return;
+        }
+
+        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        {
+            // RFC 7252 §5.4.1: a piggybacked response with an unrecognized critical option is rejected. Retransmitting
+            // would only fetch the same response again, so the exchange ends here.
+            RejectedDatagrams++;
+            Fail(slot, CoapExchangeFailure.Rejected, now);
             return;
         }
 

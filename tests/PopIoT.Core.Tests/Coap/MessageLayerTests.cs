@@ -270,6 +270,32 @@ public class MessageLayerTests
     }
 
     [Fact]
+    public void Responses_with_unknown_critical_options_are_rejected()
+    {
+        var listener = new RecordingListener();
+        var client = new MessageLayer(NoToken(), new ScriptedRandomSource(0x00, 0x10), null, listener);
+        CoapMessage get = Get("/x");
+        get.SetToken([0x99], 0, 1);
+        client.SendRequest(0, get, 0, out int ex);
+        Take(client);
+        // Piggybacked 2.05 with critical option 2049: rejected, the exchange fails at once.
+        Feed(client, "61450010" + "99" + "e1067401", 0, 5);
+        Assert.Equal(0, client.OutgoingCount);
+        Assert.Empty(listener.Responses);
+        Assert.Equal((ex, CoapExchangeFailure.Rejected), (listener.Failures[0].Exchange, listener.Failures[0].Reason));
+        Assert.Equal(MessageLayer.NoDeadline, client.NextDeadline);
+
+        // A separate CON response with one: Reset.
+        get.SetToken([0x98], 0, 1);
+        client.SendRequest(0, get, 10, out _);
+        Take(client);
+        Feed(client, "60000011", 0, 11);
+        Feed(client, "41450077" + "98" + "e1067401", 0, 12);
+        Assert.Equal("70000077", Take(client));
+        Assert.Equal(CoapExchangeFailure.Rejected, listener.Failures[1].Reason);
+    }
+
+    [Fact]
     public void Handler_exception_becomes_5_00()
     {
         var server = new MessageLayer(NoToken(), new ScriptedRandomSource(), new ThrowingHandler(), null);
