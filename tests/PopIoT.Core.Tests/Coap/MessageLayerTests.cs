@@ -296,6 +296,27 @@ public class MessageLayerTests
     }
 
     [Fact]
+    public void A_device_sized_configuration_serves_and_bounds_its_replies()
+    {
+        // About 2.3 KiB of datagram buffers: 2 exchanges, 4 cache entries, 2 outbox slots of 128 bytes.
+        var settings = new CoapSettings { MaxMessageSize = 128, MaxExchanges = 2, DeduplicationCapacity = 4, OutboxCapacity = 2, NonRecordCapacity = 2, OptionCapacity = 8 };
+        var big = new FixedHandler(CoapCode.Content, new string('x', 200));
+        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(1), big, null);
+        Feed(server, "40010001", 1, 0);
+        // The 200-byte payload does not fit 128 bytes: 5.00 instead of a truncated datagram.
+        Assert.Equal("60a00001", Take(server));
+        var small = new MessageLayer(settings, new Crypto.SeededRandomSource(1), new FixedHandler(CoapCode.Content, "ok"), null);
+        Feed(small, "40010002", 1, 0);
+        Feed(small, "40010003", 1, 0);
+        Feed(small, "40010004", 1, 0); // the outbox holds 2: the third reply is dropped and counted
+        Assert.Equal(1, small.DroppedOutgoing);
+        Assert.StartsWith("60450002", Take(small), StringComparison.Ordinal);
+        Assert.StartsWith("60450003", Take(small), StringComparison.Ordinal);
+        Feed(small, "40010004", 1, 1); // its retransmission is answered from the duplicate cache
+        Assert.Equal("60450004ff" + Hex.Ascii("ok"), Take(small));
+    }
+
+    [Fact]
     public void Handler_exception_becomes_5_00()
     {
         var server = new MessageLayer(NoToken(), new ScriptedRandomSource(), new ThrowingHandler(), null);
