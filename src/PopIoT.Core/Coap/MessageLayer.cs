@@ -1,0 +1,890 @@
+using System;
+
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Core.Coap;
+
+/// <summary>
+/// The CoAP message layer of one endpoint (RFC 7252 §4) as a sans-IO state machine (DESIGN.md §3): the host passes
+/// in datagrams with a peer index and the current monotonic time, takes datagrams out with
+/// <see cref="TryTakeOutgoing"/>, and calls <see cref="Poll"/> at <see cref="NextDeadline"/>. It does CON/ACK/RST,
+/// retransmission with exponential back-off (§4.2, §4.8), duplicate detection (§4.5), piggybacked and separate
+/// responses (§5.2), token matching (§5.3.2), NSTART (§4.7) and rejection of bad messages (§4.2, §4.3).
+/// Every table is allocated by the constructor from <see cref="CoapSettings"/>; receiving and sending allocate nothing.
+/// Not thread-safe: the host calls it from one thread (or under one lock).
+/// </summary>
+public sealed class MessageLayer
+{
+    /// <summary>The value of <see cref="NextDeadline"/> when nothing is scheduled.</summary>
+    public const long NoDeadline = long.MaxValue;
+
+    private const byte Free = 0;
+    private const byte Queued = 1;
+    private const byte AwaitAck = 2;
+    private const byte AwaitResponse = 3;
+    private const byte Observing = 4;
+
+    private readonly CoapSettings _settings;
+    private readonly IRandomSource _random;
+    private readonly ICoapRequestHandler _handler;
+    private readonly ICoapExchangeListener _listener;
+    private readonly CoapMessage _rx;
+    private readonly CoapMessage _tx;
+    private readonly Outbox _outbox;
+    private readonly DeduplicationCache _dedup;
+    private readonly byte[] _scratch;
+    private readonly byte[] _randomBytes = new byte[8];
+    private readonly byte[] _header = new byte[4];
+    private readonly byte[] _maxAge = new byte[4];
+
+    // Exchange table (RFC 7252 §4.2, §5.3): client requests, and CON messages of ours awaiting an ACK.
+    private readonly byte[] _exState;
+    private readonly bool[] _exIsRequest;
+    private readonly bool[] _exConfirmable;
+    private readonly bool[] _exObserve;
+    private readonly int[] _exPeer;
+    private readonly int[] _exMid;
+    private readonly int[] _exGeneration;
+    private readonly byte[] _exToken;
+    private readonly int[] _exTokenLength;
+    private readonly byte[][] _exBytes;
+    private readonly int[] _exLength;
+    private readonly int[] _exRetransmits;
+    private readonly long[] _exTimeout;
+    private readonly long[] _exDeadline;
+    private readonly long[] _exQueueOrder;
+    private long _queueCounter;
+
+    // Recently sent NON messages, so a Reset can be matched to them (RFC 7641 §3.6).
+    private readonly int[] _nonPeer;
+    private readonly int[] _nonMid;
+    private readonly byte[] _nonToken;
+    private readonly int[] _nonTokenLength;
+    private readonly long[] _nonExpires;
+    private int _nonNext;
+
+    private int _nextMid;
+
+    /// <summary>Creates the layer and allocates every table.</summary>
+    /// <param name="settings">Parameters and table sizes (read once).</param>
+    /// <param name="random">Source of Message ID start, tokens and retransmission jitter.</param>
+    /// <param name="handler">The server application, or null to answer every request with 4.04 Not Found.</param>
+    /// <param name="listener">The client application, or null when this endpoint only serves.</param>
+    public MessageLayer(CoapSettings settings, IRandomSource random, ICoapRequestHandler handler, ICoapExchangeListener listener)
+    {
+        if (settings == null)
+        {
+            throw new ArgumentNullException(nameof(settings));
+        }
+
+        if (random == null)
+        {
+            throw new ArgumentNullException(nameof(random));
+        }
+
+        settings.Validate();
+        _settings = settings;
+        _random = random;
+        _handler = handler;
+        _listener = listener;
+        int size = settings.MaxMessageSize;
+        _rx = new CoapMessage(settings.OptionCapacity, 0);
+        _tx = new CoapMessage(settings.OptionCapacity, CoapMessage.DefaultValueStoreSize);
+        _outbox = new Outbox(settings.OutboxCapacity, size);
+        _dedup = new DeduplicationCache(settings.DeduplicationCapacity, size);
+        _scratch = new byte[size];
+
+        int n = settings.MaxExchanges;
+        _exState = new byte[n];
+        _exIsRequest = new bool[n];
+        _exConfirmable = new bool[n];
+        _exObserve = new bool[n];
+        _exPeer = new int[n];
+        _exMid = new int[n];
+        _exGeneration = new int[n];
+        _exToken = new byte[n * CoapMessage.MaxTokenLength];
+        _exTokenLength = new int[n];
+        _exBytes = new byte[n][];
+        for (int i = 0; i < n; i++)
+        {
+            _exBytes[i] = new byte[size];
+        }
+
+        _exLength = new int[n];
+        _exRetransmits = new int[n];
+        _exTimeout = new long[n];
+        _exDeadline = new long[n];
+        _exQueueOrder = new long[n];
+
+        int m = settings.NonRecordCapacity;
+        _nonPeer = new int[m];
+        _nonMid = new int[m];
+        _nonToken = new byte[m * CoapMessage.MaxTokenLength];
+        _nonTokenLength = new int[m];
+        _nonExpires = new long[m];
+
+        // RFC 7252 §4.4: start Message IDs at a random value to make off-path attacks harder.
+        _random.GetBytes(_randomBytes, 0, 2);
+        _nextMid = (_randomBytes[0] << 8) | _randomBytes[1];
+    }
+
+    /// <summary>The settings this layer was built with (do not change them).</summary>
+    public CoapSettings Settings => _settings;
+
+    /// <summary>How many datagrams wait in the outbox.</summary>
+    public int OutgoingCount => _outbox.Count;
+
+    /// <summary>Datagrams dropped because the outbox was full.</summary>
+    public int DroppedOutgoing => _outbox.Dropped;
+
+    /// <summary>Duplicates detected and answered from the cache or ignored (RFC 7252 §4.5).</summary>
+    public int DuplicatesDetected { get; private set; }
+
+    /// <summary>Datagrams rejected as message format errors (RFC 7252 §4.2, §4.3).</summary>
+    public int RejectedDatagrams { get; private set; }
+
+    /// <summary>Requests refused with 5.03 because the duplicate cache was full of live entries.</summary>
+    public int CacheFullRefusals { get; private set; }
+
+    /// <summary>The earliest time at which <see cref="Poll"/> has work, or <see cref="NoDeadline"/>.</summary>
+    public long NextDeadline
+    {
+        get
+        {
+            long t = NoDeadline;
+            for (int i = 0; i < _exState.Length; i++)
+            {
+                byte s = _exState[i];
+                if ((s == AwaitAck || s == AwaitResponse) && _exDeadline[i] < t)
+                {
+                    t = _exDeadline[i];
+                }
+            }
+
+            return t;
+        }
+    }
+
+    /// <summary>
+    /// Processes one received datagram. Never throws for any datagram content (only for a range outside the buffer); the reaction is queued in the outbox
+    /// (a reply, an ACK, a cached reply for a duplicate, or a Reset) and the handler or listener is called as needed.
+    /// </summary>
+    /// <param name="datagram">The buffer holding the datagram (only read during this call).</param>
+    /// <param name="offset">The first byte.</param>
+    /// <param name="count">The datagram length.</param>
+    /// <param name="peer">The host's index for the sender (0 or more).</param>
+    /// <param name="now">The current monotonic time in milliseconds.</param>
+    public void Receive(byte[] datagram, int offset, int count, int peer, long now)
+    {
+        if (datagram == null || offset < 0 || count < 0 || count > datagram.Length - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "The datagram range is outside the buffer.");
+        }
+
+        CoapParseError error = _rx.Parse(datagram, offset, count);
+        if (error != CoapParseError.None)
+        {
+            RejectedDatagrams++;
+            // RFC 7252 §4.2: a CON that cannot be processed is rejected with a Reset; §4.3: a NON, ACK or RST is
+            // silently ignored. §3: an unknown version is ignored whatever its type.
+            if (error != CoapParseError.TooShort && error != CoapParseError.UnknownVersion && _rx.Type == CoapMessageType.Confirmable)
+            {
+                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
+            }
+
+            return;
+        }
+
+        switch (_rx.Type)
+        {
+            case CoapMessageType.Acknowledgement:
+                OnAcknowledgement(peer, now);
+                break;
+            case CoapMessageType.Reset:
+                OnReset(peer, now);
+                break;
+            default:
+                OnConfirmableOrNon(peer, now);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request (RFC 7252 §5.2) as CON or NON per its <see cref="CoapMessage.Type"/>. Assigns a Message ID
+    /// and, if the request has no token and <see cref="CoapSettings.TokenLength"/> is not 0, a random token unique among
+    /// this peer's open exchanges (RFC 7252 §5.3.1); both are written back into <paramref name="request"/>. The request
+    /// is serialized now, so the caller may reuse it after the call. The response or failure arrives at the listener.
+    /// </summary>
+    /// <param name="peer">The destination.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="now">The current time in milliseconds.</param>
+    /// <param name="exchange">The exchange handle, or -1 when nothing was sent or queued.</param>
+    /// <returns>Sent, Queued (NSTART reached) or why not.</returns>
+    public CoapSendStatus SendRequest(int peer, CoapMessage request, long now, out int exchange)
+    {
+        exchange = -1;
+        if (request == null || !CoapCode.IsRequest(request.Code)
+            || (request.Type != CoapMessageType.Confirmable && request.Type != CoapMessageType.NonConfirmable))
+        {
+            return CoapSendStatus.Invalid;
+        }
+
+        int slot = FindFreeSlot();
+        if (slot < 0)
+        {
+            return CoapSendStatus.NoExchangeSlot;
+        }
+
+        if (request.TokenLength == 0 && _settings.TokenLength > 0 && !NewToken(peer, request))
+        {
+            return CoapSendStatus.NoUniqueToken;
+        }
+
+        request.MessageId = NextMessageId();
+        CoapSendStatus status = Store(slot, peer, request, true);
+        if (status != CoapSendStatus.Sent)
+        {
+            return status;
+        }
+
+        uint observe;
+        _exObserve[slot] = request.Code == CoapCode.Get && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
+        exchange = Handle(slot);
+        // RFC 7252 §4.7: at most NSTART outstanding interactions per peer; later requests wait their turn.
+        if (Outstanding(peer) >= _settings.NStart)
+        {
+            _exState[slot] = Queued;
+            _exQueueOrder[slot] = _queueCounter++;
+            return CoapSendStatus.Queued;
+        }
+
+        Transmit(slot, now);
+        return CoapSendStatus.Sent;
+    }
+
+    /// <summary>
+    /// Sends a response or notification that is not piggybacked: a separate response (RFC 7252 §5.2.2) or an
+    /// Observe notification (RFC 7641 §4.2). The caller sets type (CON or NON), code, token and options; the layer
+    /// assigns the Message ID. A CON message is retransmitted until acknowledged; a Reset or a give-up reaches the
+    /// listener's OnFailed with the token, so an observation can be removed (RFC 7641 §3.6, §4.5).
+    /// </summary>
+    /// <param name="peer">The destination.</param>
+    /// <param name="message">The response.</param>
+    /// <param name="now">The current time in milliseconds.</param>
+    /// <param name="exchange">For CON, the handle of the retransmission slot; otherwise -1.</param>
+    /// <returns>Sent or why not.</returns>
+    public CoapSendStatus Send(int peer, CoapMessage message, long now, out int exchange)
+    {
+        exchange = -1;
+        if (message == null || !CoapCode.IsResponse(message.Code)
+            || (message.Type != CoapMessageType.Confirmable && message.Type != CoapMessageType.NonConfirmable))
+        {
+            return CoapSendStatus.Invalid;
+        }
+
+        message.MessageId = NextMessageId();
+        if (message.Type == CoapMessageType.NonConfirmable)
+        {
+            int n = message.Serialize(_scratch, 0, _scratch.Length);
+            if (n < 0)
+            {
+                return CoapSendStatus.TooLarge;
+            }
+
+            RecordNon(peer, message, now);
+            _outbox.Enqueue(peer, _scratch, 0, n);
+            return CoapSendStatus.Sent;
+        }
+
+        int slot = FindFreeSlot();
+        if (slot < 0)
+        {
+            return CoapSendStatus.NoExchangeSlot;
+        }
+
+        CoapSendStatus status = Store(slot, peer, message, false);
+        if (status != CoapSendStatus.Sent)
+        {
+            return status;
+        }
+
+        exchange = Handle(slot);
+        Transmit(slot, now);
+        return CoapSendStatus.Sent;
+    }
+
+    /// <summary>
+    /// Forgets an exchange (e.g. ends an observation, RFC 7641 §3.6: later notifications are then answered with Reset).
+    /// No callback follows. Returns false for an unknown or finished handle.
+    /// </summary>
+    /// <param name="exchange">The handle.</param>
+    /// <param name="now">The current time, to start the next queued request.</param>
+    /// <returns>Whether an exchange was cancelled.</returns>
+    public bool Cancel(int exchange, long now)
+    {
+        int slot = SlotOf(exchange);
+        if (slot < 0)
+        {
+            return false;
+        }
+
+        int peer = _exPeer[slot];
+        _exState[slot] = Free;
+        StartQueued(peer, now);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="exchange"/> is still open (queued, in flight, awaiting a response or observing).</summary>
+    /// <param name="exchange">The handle.</param>
+    /// <returns>True while open.</returns>
+    public bool IsOpen(int exchange) => SlotOf(exchange) >= 0;
+
+    /// <summary>
+    /// Fires what is due at <paramref name="now"/>: retransmissions with doubled timeouts, and give-ups after
+    /// MAX_RETRANSMIT or the response timeout (RFC 7252 §4.2), which reach the listener as <see cref="CoapExchangeFailure.Timeout"/>.
+    /// </summary>
+    /// <param name="now">The current time in milliseconds.</param>
+    public void Poll(long now)
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            byte s = _exState[i];
+            if (s == AwaitAck && _exDeadline[i] <= now)
+            {
+                if (_exRetransmits[i] < _settings.MaxRetransmit)
+                {
+                    // RFC 7252 §4.2: retransmit, double the timeout, count.
+                    _exRetransmits[i]++;
+                    _exTimeout[i] *= 2;
+                    _exDeadline[i] += _exTimeout[i];
+                    _outbox.Enqueue(_exPeer[i], _exBytes[i], 0, _exLength[i]);
+                }
+                else
+                {
+                    Fail(i, CoapExchangeFailure.Timeout, now);
+                }
+            }
+            else if (s == AwaitResponse && _exDeadline[i] <= now)
+            {
+                Fail(i, CoapExchangeFailure.Timeout, now);
+            }
+        }
+    }
+
+    /// <summary>Takes the next datagram to send.</summary>
+    /// <param name="destination">Where to copy it (room for <see cref="CoapSettings.MaxMessageSize"/> bytes is always enough).</param>
+    /// <param name="offset">Where to start.</param>
+    /// <param name="length">The datagram length.</param>
+    /// <param name="peer">The destination peer.</param>
+    /// <returns>False when the outbox is empty.</returns>
+    public bool TryTakeOutgoing(byte[] destination, int offset, out int length, out int peer) => _outbox.TryTake(destination, offset, out length, out peer);
+
+    /// <summary>Live entries of the duplicate cache at <paramref name="now"/> (for tests and diagnostics).</summary>
+    /// <param name="now">The current time.</param>
+    /// <returns>The count.</returns>
+    public int DeduplicationEntries(long now) => _dedup.LiveCount(now);
+
+    private void OnConfirmableOrNon(int peer, long now)
+    {
+        bool con = _rx.Type == CoapMessageType.Confirmable;
+        if (_rx.Code == CoapCode.Empty || CoapCode.IsReservedClass(_rx.Code))
+        {
+            // RFC 7252 §4.3: an Empty CON is a ping and is answered with Reset; §4.2/§4.3 reserved codes are
+            // format errors: Reset for CON, silence for NON.
+            if (!con || CoapCode.IsReservedClass(_rx.Code))
+            {
+                RejectedDatagrams++;
+            }
+
+            if (con)
+            {
+                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
+            }
+
+            return;
+        }
+
+        // RFC 7252 §4.5: a duplicate CON gets the same reply again; a duplicate NON is ignored.
+        int entry = _dedup.Find(peer, _rx.MessageId, now);
+        if (entry >= 0 && _dedup.IsConfirmable(entry) != con)
+        {
+            // Same Message ID but another type: not a duplicate of that message (§4.5 duplicates are copies), so a
+            // CON here still gets its ACK. The old entry makes room for this one.
+            _dedup.Forget(entry);
+            entry = -1;
+        }
+
+        if (entry >= 0)
+        {
+            DuplicatesDetected++;
+            if (con && _dedup.ReplyLength[entry] > 0)
+            {
+                _outbox.Enqueue(peer, _dedup.Reply[entry], 0, _dedup.ReplyLength[entry]);
+            }
+
+            return;
+        }
+
+        if (CoapCode.IsRequest(_rx.Code))
+        {
+            OnRequest(peer, con, now);
+        }
+        else
+        {
+            OnSeparateResponse(peer, con, now);
+        }
+    }
+
+    private void OnRequest(int peer, bool con, long now)
+    {
+        // RFC 7252 §4.8.2: remember a CON for EXCHANGE_LIFETIME, a NON for NON_LIFETIME.
+        int entry = _dedup.Allocate(peer, _rx.MessageId, con, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
+        PrepareResponse(con);
+        if (entry < 0)
+        {
+            // The cache is full of live entries: refuse rather than risk running a retransmitted request twice.
+            // RFC 7252 §5.9.3.4: 5.03 with Max-Age = seconds until an entry frees up.
+            CacheFullRefusals++;
+            _tx.Code = CoapCode.ServiceUnavailable;
+            long wait = (_dedup.EarliestExpiry() - now + 999) / 1000;
+            int n = CoapOption.WriteUint((uint)(wait < 1 ? 1 : wait), _maxAge, 0);
+            _tx.AddOption(CoapOptionNumber.MaxAge, _maxAge, 0, n);
+            SerializeAndSend(peer, _scratch, con);
+            return;
+        }
+
+        CoapHandlerResult result;
+        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        {
+            // RFC 7252 §5.4.1: an unrecognized critical option in a request gets 4.02 Bad Option.
+            _tx.Code = CoapCode.BadOption;
+            result = CoapHandlerResult.Respond;
+        }
+        else if (_handler == null)
+        {
+            _tx.Code = CoapCode.NotFound;
+            result = CoapHandlerResult.Respond;
+        }
+        else
+        {
+            try
+            {
+                result = _handler.HandleRequest(peer, _rx, _tx);
+            }
+            catch (Exception)
+            {
+                // DESIGN.md §2: no exception escapes a datagram handler; the client gets 5.00.
+                PrepareResponse(con);
+                _tx.Code = CoapCode.InternalServerError;
+                result = CoapHandlerResult.Respond;
+            }
+        }
+
+        byte[] reply = _dedup.Reply[entry];
+        if (result == CoapHandlerResult.Respond)
+        {
+            if (!CoapCode.IsResponse(_tx.Code))
+            {
+                PrepareResponse(con);
+                _tx.Code = CoapCode.InternalServerError;
+            }
+
+            int n = SerializeAndSend(peer, reply, con);
+            _dedup.ReplyLength[entry] = con ? n : 0;
+        }
+        else if (con)
+        {
+            // RFC 7252 §5.2.2: a separate response starts with an Empty ACK, which is also what duplicates get.
+            _dedup.ReplyLength[entry] = WriteEmpty(reply, CoapMessageType.Acknowledgement, _rx.MessageId);
+            _outbox.Enqueue(peer, reply, 0, 4);
+        }
+    }
+
+    private void OnSeparateResponse(int peer, bool con, long now)
+    {
+        int slot = FindByToken(peer);
+        if (slot < 0)
+        {
+            // RFC 7252 §4.2 and Figure 21: an unexpected CON response is rejected with Reset; RFC 7252 §4.3 and
+            // RFC 7641 §3.6 allow the same for a NON (it ends an observation the client no longer knows).
+            SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
+            return;
+        }
+
+        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        {
+            // RFC 7252 §5.4.1: a response with an unrecognized critical option is rejected: Reset for CON (§4.2),
+            // and silence for NON (§4.3); the request it answered has failed.
+            if (con)
+            {
+                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
+            }
+
+            RejectedDatagrams++;
+            Fail(slot, CoapExchangeFailure.Rejected, now);
+            return;
+        }
+
+        if (con)
+        {
+            int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs, _settings.EvictOldestWhenFull);
+            if (entry >= 0)
+            {
+                _dedup.ReplyLength[entry] = WriteEmpty(_dedup.Reply[entry], CoapMessageType.Acknowledgement, _rx.MessageId);
+            }
+
+            SendEmpty(peer, CoapMessageType.Acknowledgement, _rx.MessageId);
+        }
+        else
+        {
+            _dedup.Allocate(peer, _rx.MessageId, false, now, _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
+        }
+
+        Deliver(slot, peer, now);
+    }
+
+    private void OnAcknowledgement(int peer, long now)
+    {
+        int slot = FindByMessageId(peer, _rx.MessageId, true);
+        if (slot < 0)
+        {
+            // RFC 7252 §4.2 / Figure 21: an ACK that matches nothing is silently ignored.
+            return;
+        }
+
+        if (_rx.Code == CoapCode.Empty)
+        {
+            if (_exIsRequest[slot])
+            {
+                // RFC 7252 §5.2.2: the response will come separately; stop retransmitting and wait for it.
+                _exState[slot] = AwaitResponse;
+                _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
+            }
+            else
+            {
+                _exState[slot] = Free;
+                StartQueued(peer, now);
+            }
+
+            return;
+        }
+
+        // RFC 7252 §5.3.2: a piggybacked response must carry the request's token as well.
+        if (!CoapCode.IsResponse(_rx.Code) || !_exIsRequest[slot] || !TokenMatches(slot))
+        {
+            RejectedDatagrams++;
+            return;
+        }
+
+        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        {
+            // RFC 7252 §5.4.1: a piggybacked response with an unrecognized critical option is rejected. Retransmitting
+            // would only fetch the same response again, so the exchange ends here.
+            RejectedDatagrams++;
+            Fail(slot, CoapExchangeFailure.Rejected, now);
+            return;
+        }
+
+        Deliver(slot, peer, now);
+    }
+
+    private void OnReset(int peer, long now)
+    {
+        if (_rx.Code != CoapCode.Empty)
+        {
+            RejectedDatagrams++;
+            return;
+        }
+
+        int slot = FindByMessageId(peer, _rx.MessageId, false);
+        if (slot >= 0)
+        {
+            Fail(slot, CoapExchangeFailure.Reset, now);
+            return;
+        }
+
+        // RFC 7641 §3.6: a Reset to a NON notification ends the observation; tell the application.
+        for (int i = 0; i < _nonPeer.Length; i++)
+        {
+            if (_nonExpires[i] > now && _nonPeer[i] == peer && _nonMid[i] == _rx.MessageId)
+            {
+                _nonExpires[i] = 0;
+                if (_listener != null)
+                {
+                    _listener.OnFailed(-1, peer, _nonToken, i * CoapMessage.MaxTokenLength, _nonTokenLength[i], CoapExchangeFailure.Reset);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void Deliver(int slot, int peer, long now)
+    {
+        int handle = Handle(slot);
+        // RFC 7641 §3.2: a successful response with Observe to a registering GET starts an observation; the
+        // exchange then stays open for notifications but no longer counts against NSTART.
+        if (_exObserve[slot] && CoapCode.ClassOf(_rx.Code) == 2 && _rx.HasOption(CoapOptionNumber.Observe))
+        {
+            _exState[slot] = Observing;
+        }
+        else
+        {
+            _exState[slot] = Free;
+        }
+
+        StartQueued(peer, now);
+        if (_listener != null)
+        {
+            _listener.OnResponse(handle, peer, _rx);
+        }
+    }
+
+    private void Fail(int slot, CoapExchangeFailure reason, long now)
+    {
+        int handle = Handle(slot);
+        int peer = _exPeer[slot];
+        _exState[slot] = Free;
+        StartQueued(peer, now);
+        if (_listener != null)
+        {
+            _listener.OnFailed(handle, peer, _exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot], reason);
+        }
+    }
+
+    private void PrepareResponse(bool con)
+    {
+        _tx.Reset();
+        _tx.CopyTokenFrom(_rx);
+        _tx.Type = con ? CoapMessageType.Acknowledgement : CoapMessageType.NonConfirmable;
+        _tx.MessageId = _rx.MessageId;
+    }
+
+    // Serializes _tx as the reply to _rx into buffer and queues it. RFC 7252 §5.2.1: a CON request is answered
+    // in the ACK with the same Message ID; a NON request gets a NON with a new one (§5.2.3).
+    private int SerializeAndSend(int peer, byte[] buffer, bool con)
+    {
+        _tx.Type = con ? CoapMessageType.Acknowledgement : CoapMessageType.NonConfirmable;
+        _tx.MessageId = con ? _rx.MessageId : NextMessageId();
+        int n = _tx.Serialize(buffer, 0, buffer.Length);
+        if (n < 0)
+        {
+            // The handler's response does not fit MaxMessageSize: say so instead of sending a truncated message.
+            _tx.ClearOptions();
+            _tx.SetPayload(null, 0, 0);
+            _tx.Code = CoapCode.InternalServerError;
+            n = _tx.Serialize(buffer, 0, buffer.Length);
+        }
+
+        _outbox.Enqueue(peer, buffer, 0, n);
+        return n;
+    }
+
+    private CoapSendStatus Store(int slot, int peer, CoapMessage message, bool isRequest)
+    {
+        int n = message.Serialize(_exBytes[slot], 0, _exBytes[slot].Length);
+        if (n < 0)
+        {
+            return CoapSendStatus.TooLarge;
+        }
+
+        _exLength[slot] = n;
+        _exPeer[slot] = peer;
+        _exMid[slot] = message.MessageId;
+        _exIsRequest[slot] = isRequest;
+        _exConfirmable[slot] = message.Type == CoapMessageType.Confirmable;
+        _exObserve[slot] = false;
+        _exTokenLength[slot] = message.GetToken(_exToken, slot * CoapMessage.MaxTokenLength);
+        // Handles are generation * capacity + slot, so a stale handle never names a reused slot; kept below int.MaxValue.
+        _exGeneration[slot] = (_exGeneration[slot] + 1) % (int.MaxValue / _exState.Length);
+        _exState[slot] = Queued;
+        return CoapSendStatus.Sent;
+    }
+
+    private void Transmit(int slot, long now)
+    {
+        _outbox.Enqueue(_exPeer[slot], _exBytes[slot], 0, _exLength[slot]);
+        if (_exConfirmable[slot])
+        {
+            // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
+            long span = (long)_settings.AckTimeoutMs * (_settings.AckRandomFactorPermille - 1000) / 1000;
+            _random.GetBytes(_randomBytes, 0, 4);
+            uint r = ((uint)_randomBytes[0] << 24) | ((uint)_randomBytes[1] << 16) | ((uint)_randomBytes[2] << 8) | _randomBytes[3];
+            _exTimeout[slot] = _settings.AckTimeoutMs + (long)(r % (ulong)(span + 1));
+            _exRetransmits[slot] = 0;
+            _exDeadline[slot] = now + _exTimeout[slot];
+            _exState[slot] = AwaitAck;
+        }
+        else
+        {
+            _exState[slot] = AwaitResponse;
+            _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
+        }
+    }
+
+    // RFC 7252 §4.7: when an interaction with a peer ends, the oldest request queued for it goes out.
+    private void StartQueued(int peer, long now)
+    {
+        while (Outstanding(peer) < _settings.NStart)
+        {
+            int best = -1;
+            for (int i = 0; i < _exState.Length; i++)
+            {
+                if (_exState[i] == Queued && _exPeer[i] == peer && (best < 0 || _exQueueOrder[i] < _exQueueOrder[best]))
+                {
+                    best = i;
+                }
+            }
+
+            if (best < 0)
+            {
+                return;
+            }
+
+            Transmit(best, now);
+        }
+    }
+
+    private int Outstanding(int peer)
+    {
+        int n = 0;
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            byte s = _exState[i];
+            if (_exIsRequest[i] && _exPeer[i] == peer && (s == AwaitAck || s == AwaitResponse))
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private void RecordNon(int peer, CoapMessage message, long now)
+    {
+        int i = _nonNext;
+        _nonNext = (_nonNext + 1) % _nonPeer.Length;
+        _nonPeer[i] = peer;
+        _nonMid[i] = message.MessageId;
+        _nonTokenLength[i] = message.GetToken(_nonToken, i * CoapMessage.MaxTokenLength);
+        _nonExpires[i] = now + _settings.NonLifetimeMs;
+    }
+
+    // RFC 7252 §5.3.1: tokens must tell this peer's open requests apart. With a working random source a clash is
+    // rare; a source that keeps repeating itself gets a bounded number of tries, not an endless loop.
+    private bool NewToken(int peer, CoapMessage request)
+    {
+        int length = _settings.TokenLength;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            _random.GetBytes(_randomBytes, 0, length);
+            request.SetToken(_randomBytes, 0, length);
+            if (FindToken(peer, request) < 0 && FindQueuedToken(peer, request) < 0)
+            {
+                return true;
+            }
+        }
+
+        request.SetToken(null, 0, 0);
+        return false;
+    }
+
+    private int FindQueuedToken(int peer, CoapMessage message)
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            if (_exState[i] == Queued && _exPeer[i] == peer && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int FindByToken(int peer) => FindToken(peer, _rx);
+
+    private int FindToken(int peer, CoapMessage message)
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            byte s = _exState[i];
+            if (_exIsRequest[i] && s != Free && s != Queued && _exPeer[i] == peer
+                && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool TokenMatches(int slot) => _rx.TokenEquals(_exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot]);
+
+    private int FindByMessageId(int peer, int messageId, bool ackOnly)
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            byte s = _exState[i];
+            if (_exPeer[i] == peer && _exMid[i] == messageId && (s == AwaitAck || (!ackOnly && s == AwaitResponse)))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int FindFreeSlot()
+    {
+        for (int i = 0; i < _exState.Length; i++)
+        {
+            if (_exState[i] == Free)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int Handle(int slot) => (_exGeneration[slot] * _exState.Length) + slot;
+
+    private int SlotOf(int handle)
+    {
+        if (handle < 0)
+        {
+            return -1;
+        }
+
+        int slot = handle % _exState.Length;
+        if (_exState[slot] == Free || Handle(slot) != handle)
+        {
+            return -1;
+        }
+
+        return slot;
+    }
+
+    private int NextMessageId()
+    {
+        int mid = _nextMid;
+        _nextMid = (_nextMid + 1) & 0xFFFF;
+        return mid;
+    }
+
+    private void SendEmpty(int peer, CoapMessageType type, int messageId)
+    {
+        WriteEmpty(_header, type, messageId);
+        _outbox.Enqueue(peer, _header, 0, 4);
+    }
+
+    private static int WriteEmpty(byte[] buffer, CoapMessageType type, int messageId)
+    {
+        buffer[0] = (byte)(0x40 | ((int)type << 4));
+        buffer[1] = 0;
+        buffer[2] = (byte)(messageId >> 8);
+        buffer[3] = (byte)messageId;
+        return 4;
+    }
+}
