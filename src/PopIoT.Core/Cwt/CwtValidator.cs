@@ -322,14 +322,16 @@ public sealed class CwtValidator : IDisposable
         bool hasTime = _clock.TryGetUnixTime(out now);
         if (hasTime)
         {
-            // RFC 7519 §4.1.4: expired when now ≥ exp (+ skew); written to avoid overflow near long.MaxValue.
-            if (claims.Has(CwtClaimKey.Exp) && now >= claims.Expiration && now - claims.Expiration >= _skew)
+            // RFC 7519 §4.1.4: expired when now ≥ exp + skew; an exp + skew past long.MaxValue never expires.
+            long exp = claims.Expiration;
+            if (claims.Has(CwtClaimKey.Exp) && exp <= long.MaxValue - _skew && now >= exp + _skew)
             {
                 return result.Fail(CwtError.Expired, CoseError.None, CwtClaimKey.Exp);
             }
 
-            // RFC 7519 §4.1.5: not yet valid when now < nbf (− skew).
-            if (claims.Has(CwtClaimKey.Nbf) && now < claims.NotBefore && claims.NotBefore - now > _skew)
+            // RFC 7519 §4.1.5: not yet valid when now < nbf − skew; an nbf − skew below long.MinValue is always met.
+            long nbf = claims.NotBefore;
+            if (claims.Has(CwtClaimKey.Nbf) && nbf >= long.MinValue + _skew && now < nbf - _skew)
             {
                 return result.Fail(CwtError.NotYetValid, CoseError.None, CwtClaimKey.Nbf);
             }
