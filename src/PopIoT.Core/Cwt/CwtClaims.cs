@@ -24,6 +24,8 @@ public sealed class CwtClaims
     private readonly int[] _unknownValueOffset = new int[CwtLimits.MaxClaims];
     private readonly int[] _unknownValueLength = new int[CwtLimits.MaxClaims];
     private int _present;
+    private int _aud0Offset;
+    private int _aud0Length;
 
     /// <summary>Creates an empty claims set.</summary>
     public CwtClaims()
@@ -165,6 +167,11 @@ public sealed class CwtClaims
         if ((_present & CwtClaimKey.Bit(CwtClaimKey.Aud)) == 0 || utf8 == null)
         {
             return false;
+        }
+
+        if (!AudienceIsArray)
+        {
+            return _aud0Length == length && SliceEquals(Buffer, _aud0Offset, utf8, offset, length);
         }
 
         for (int i = 0; i < AudienceCount; i++)
@@ -525,6 +532,8 @@ public sealed class CwtClaims
         {
             r.ReadTextString(out o, out n);
             AudienceCount = 1;
+            _aud0Offset = o;
+            _aud0Length = n;
         }
         else if (s == CborReaderState.StartArray)
         {

@@ -19,6 +19,7 @@ public sealed class CwtConfirmation
     private readonly byte[] _cnfPlaintext;
     private readonly byte[] _tokenPlaintext;
     private readonly CoseResult _cose = new CoseResult();
+    private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
     private readonly int[] _labels = new int[CwtLimits.MaxKeyLabels];
     private readonly int[] _valueOffset = new int[CwtLimits.MaxKeyLabels];
     private readonly int[] _valueLength = new int[CwtLimits.MaxKeyLabels];
@@ -158,10 +159,23 @@ public sealed class CwtConfirmation
     internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
         Reset();
+        CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
+        if (e != CwtError.None)
+        {
+            CoseError keep = CoseError;
+            Reset();
+            CoseError = keep;
+        }
+
+        return e;
+    }
+
+    // One pass over the cnf map: the method's value is read where it stands, and the rest of the map
+    // is still walked so that a second method is refused.
+    private CwtError ParseCore(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
+    {
         r.Reset(buffer, offset, count);
         r.ReadStartMap();
-        int methodAt = -1;
-        int methodLength = 0;
         int method = 0;
         int pairs = 0;
         while (r.PeekState() != CborReaderState.EndMap)
@@ -184,7 +198,13 @@ public sealed class CwtConfirmation
                     }
 
                     method = (int)label;
-                    r.ReadEncodedValue(out methodAt, out methodLength);
+                    Method = (CnfMethod)method;
+                    CwtError e = ParseMethod(r, buffer, method, encrypted, decryptor);
+                    if (e != CwtError.None)
+                    {
+                        return e;
+                    }
+
                     continue;
                 }
             }
@@ -205,31 +225,35 @@ public sealed class CwtConfirmation
             return pairs == 0 ? CwtError.InvalidCnf : CwtError.UnsupportedCnf;
         }
 
-        Method = (CnfMethod)method;
-        r.Reset(buffer, methodAt, methodLength);
+        return CwtError.None;
+    }
+
+    private CwtError ParseMethod(CborReader r, byte[] buffer, int method, bool encrypted, CoseEncrypt0 decryptor)
+    {
         CwtError e;
         switch (method)
         {
             case 1:
-                e = ParseKey(r, buffer, methodAt, methodLength);
+                e = ParseKey(r, buffer);
                 if (e == CwtError.None && KeyType == CoseKeyType.Symmetric && !encrypted)
                 {
                     // RFC 8747 §3.2: a symmetric COSE_Key in clear only inside an encrypted CWT.
                     e = CwtError.KeyMaterialNotEncrypted;
                 }
 
-                break;
+                return e;
 
             case 2:
-                e = Decrypt(r, buffer, methodAt, methodLength, decryptor);
-                break;
+                int eo;
+                int el;
+                r.ReadEncodedValue(out eo, out el);
+                return Decrypt(buffer, eo, el, decryptor);
 
             case 3:
                 // RFC 8747 §3.4: kid is a binary string.
                 if (r.PeekState() != CborReaderState.ByteString)
                 {
-                    e = CwtError.InvalidCnf;
-                    break;
+                    return CwtError.InvalidCnf;
                 }
 
                 int ko;
@@ -238,8 +262,7 @@ public sealed class CwtConfirmation
                 Buffer = buffer;
                 KidOffset = ko;
                 KidLength = kl;
-                e = CwtError.None;
-                break;
+                return CwtError.None;
 
             default:
                 e = Oscore.Parse(r, buffer);
@@ -250,22 +273,15 @@ public sealed class CwtConfirmation
                 }
 
                 Buffer = buffer;
-                break;
+                return e;
         }
-
-        if (e != CwtError.None)
-        {
-            CoseError keep = CoseError;
-            Reset();
-            CoseError = keep;
-        }
-
-        return e;
     }
 
-    private CwtError Decrypt(CborReader r, byte[] buffer, int offset, int count, CoseEncrypt0 decryptor)
+    private CwtError Decrypt(byte[] buffer, int offset, int count, CoseEncrypt0 decryptor)
     {
         // RFC 8747 §3.3: COSE_Encrypt0 (tag 16 or a 3-item array) or COSE_Encrypt (tag 96, 4 items).
+        CborReader r = _keyReader;
+        r.Reset(buffer, offset, count);
         CborReaderState s = r.PeekState();
         if (s == CborReaderState.Tag)
         {
@@ -303,7 +319,7 @@ public sealed class CwtConfirmation
         }
 
         r.Reset(_cnfPlaintext, 0, _cose.PayloadLength);
-        CwtError e = ParseKey(r, _cnfPlaintext, 0, _cose.PayloadLength);
+        CwtError e = ParseKey(r, _cnfPlaintext);
         if (e == CwtError.None && r.PeekState() != CborReaderState.Finished)
         {
             e = CwtError.InvalidCnf;
@@ -313,7 +329,7 @@ public sealed class CwtConfirmation
     }
 
     // RFC 9052 §7 COSE_Key: labels in any order, so values are located first and read by kty after.
-    private CwtError ParseKey(CborReader r, byte[] buffer, int offset, int count)
+    private CwtError ParseKey(CborReader r, byte[] buffer)
     {
         if (r.PeekState() != CborReaderState.StartMap)
         {
