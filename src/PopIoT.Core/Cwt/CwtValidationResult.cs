@@ -15,6 +15,7 @@ public sealed class CwtValidationResult : IDisposable
 {
     private readonly byte[] _plaintext;
     private readonly byte[] _cnfPlaintext;
+    private int _plaintextUsed;
 
     /// <summary>Creates a result for tokens up to <see cref="CwtLimits.DefaultMaxPlaintext"/> bytes of encrypted payload.</summary>
     public CwtValidationResult()
@@ -96,7 +97,6 @@ public sealed class CwtValidationResult : IDisposable
     public void Clear()
     {
         Confirmation.Clear();
-        CryptoBytes.Clear(_plaintext);
         Reset();
     }
 
@@ -132,6 +132,9 @@ public sealed class CwtValidationResult : IDisposable
 
     internal void Reset()
     {
+        // A decrypted token may hold a PoP key in clear (RFC 8747 §3.2): never leave it for the next call.
+        CryptoBytes.Clear(_plaintext, 0, _plaintextUsed);
+        _plaintextUsed = 0;
         Error = CwtError.Malformed;
         CoseError = CoseError.None;
         Claim = 0;
@@ -148,7 +151,10 @@ public sealed class CwtValidationResult : IDisposable
 
     internal CwtError Fail(CwtError error, CoseError cose, long claim)
     {
-        // Keep envelope facts for diagnostics, forget everything derived from the token's content.
+        // Keep envelope facts for diagnostics, forget everything derived from the token's content,
+        // and erase what was decrypted: a refused token's key material is not kept either.
+        CryptoBytes.Clear(_plaintext, 0, _plaintextUsed);
+        _plaintextUsed = 0;
         Claims.Reset();
         Confirmation.Reset();
         ExpiresIn = -1;
@@ -156,6 +162,11 @@ public sealed class CwtValidationResult : IDisposable
         CoseError = cose;
         Claim = claim;
         return error;
+    }
+
+    internal void MarkDecrypted(int length)
+    {
+        _plaintextUsed = length;
     }
 
     internal void SetEnvelope(bool cwtTag, int type, int alg, int innerType, int innerAlg)

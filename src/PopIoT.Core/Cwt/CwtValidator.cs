@@ -246,6 +246,11 @@ public sealed class CwtValidator : IDisposable
         CoseResult cose = result.Cose;
         CwtError e = Unprotect(type, token, o, n, result.Plaintext, cose);
         result.SetEnvelope(cwtTag, type, cose.Algorithm, 0, 0);
+        if (e == CwtError.None && type == CoseTag.Encrypt0)
+        {
+            result.MarkDecrypted(cose.PayloadOffset + cose.PayloadLength);
+        }
+
         if (e != CwtError.None)
         {
             return result.Fail(e, cose.Error, 0);

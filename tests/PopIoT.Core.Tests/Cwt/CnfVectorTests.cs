@@ -387,3 +387,33 @@ public class CnfVectorTests
         Assert.Equal(expected, r.Error.ToString());
     }
 }
+
+/// <summary>Decrypted key material does not outlive a refusal or the next validation (DESIGN.md §5).</summary>
+public class CnfErasureTests
+{
+    [Fact]
+    public void A_refused_encrypt0_token_leaves_no_plaintext_in_the_result()
+    {
+        CoseKey aead = CoseKey.Symmetric(Filled(16, 9), CoseAlgorithm.AesCcm16_64_128.Id, null);
+        using var v = new CwtValidator(Managed, new TestClock(1500), "rs1");
+        v.SetEncrypt0Key(aead);
+        using var i = new CwtIssuer(Managed, aead);
+        using var b = Basic();
+        b.SetConfirmationKey(CoseKey.Symmetric(Filled(16, 0x55), CoseAlgorithm.AesCcm16_64_128.Id, null));
+        byte[] good = i.Create(b);
+        b.SetExpiration(1400);
+        byte[] expired = i.Create(b);
+        var r = new CwtValidationResult(256);
+
+        Assert.Equal(CwtError.None, v.Validate(good, 0, good.Length, r));
+        byte[] plaintext = r.Confirmation.Buffer;
+        Assert.Contains((byte)0x55, plaintext);
+
+        Assert.Equal(CwtError.Expired, v.Validate(expired, 0, expired.Length, r));
+        Assert.All(plaintext, x => Assert.Equal(0, x));
+
+        Assert.Equal(CwtError.None, v.Validate(good, 0, good.Length, r));
+        r.Clear();
+        Assert.All(plaintext, x => Assert.Equal(0, x));
+    }
+}

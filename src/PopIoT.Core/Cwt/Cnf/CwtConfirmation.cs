@@ -19,6 +19,7 @@ public sealed class CwtConfirmation
     private readonly byte[] _cnfPlaintext;
     private readonly byte[] _tokenPlaintext;
     private readonly CoseResult _cose = new CoseResult();
+    private int _cnfUsed;
     private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
     private readonly int[] _labels = new int[CwtLimits.MaxKeyLabels];
     private readonly int[] _valueOffset = new int[CwtLimits.MaxKeyLabels];
@@ -122,6 +123,7 @@ public sealed class CwtConfirmation
     {
         CryptoBytes.Clear(_cnfPlaintext);
         CryptoBytes.Clear(_tokenPlaintext);
+        _cnfUsed = 0;
         Reset();
     }
 
@@ -144,6 +146,9 @@ public sealed class CwtConfirmation
 
     internal void Reset()
     {
+        // The previous decrypted key never outlives the next use of this object.
+        CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
+        _cnfUsed = 0;
         Method = CnfMethod.None;
         Buffer = null;
         KeyOffset = KeyLength = KeyType = KeyAlgorithm = Curve = 0;
@@ -162,6 +167,8 @@ public sealed class CwtConfirmation
         CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
         if (e != CwtError.None)
         {
+            // A decrypted key that is then refused is erased at once.
+            CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
             CoseError keep = CoseError;
             Reset();
             CoseError = keep;
@@ -318,6 +325,7 @@ public sealed class CwtConfirmation
             return ce == CoseError.PlaintextBufferTooSmall ? CwtError.LimitExceeded : CwtError.CnfDecryptionFailed;
         }
 
+        _cnfUsed = _cose.PayloadLength;
         r.Reset(_cnfPlaintext, 0, _cose.PayloadLength);
         CwtError e = ParseKey(r, _cnfPlaintext);
         if (e == CwtError.None && r.PeekState() != CborReaderState.Finished)
