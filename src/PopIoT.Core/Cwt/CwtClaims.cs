@@ -333,15 +333,20 @@ public sealed class CwtClaims
 
         r.ReadStartMap();
         int pairs = 0;
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (true)
         {
+            CborReaderState ks = r.PeekState();
+            if (ks == CborReaderState.EndMap)
+            {
+                break;
+            }
+
             if (++pairs > CwtLimits.MaxClaims)
             {
                 return CwtError.LimitExceeded;
             }
 
             int keyAt = r.Position;
-            CborReaderState ks = r.PeekState();
             if (ks == CborReaderState.TextString)
             {
                 // RFC 8392 §3: keys are int or tstr; text keys are never the registered claims.
