@@ -19,23 +19,32 @@ public sealed class AnnotatedDiagnostic
 
     private readonly byte[] _data;
     private readonly bool _showSecrets;
+    private readonly Decryptor? _decrypt;
     private readonly StringBuilder _out = new();
 
-    private AnnotatedDiagnostic(byte[] data, bool showSecrets)
+    private AnnotatedDiagnostic(byte[] data, bool showSecrets, Decryptor? decrypt)
     {
         _data = data;
         _showSecrets = showSecrets;
+        _decrypt = decrypt;
     }
+
+    /// <summary>
+    /// Opens a COSE_Encrypt0 given as a slice of <paramref name="buffer"/> (without its tag);
+    /// returns the plaintext, or null when it does not decrypt.
+    /// </summary>
+    public delegate byte[]? Decryptor(byte[] buffer, int offset, int count);
 
     /// <summary>Formats one encoded CWT or COSE message (tagged or untagged).</summary>
     /// <param name="encoded">The token or message.</param>
     /// <param name="showSecrets">Print symmetric and private key bytes instead of hiding them.</param>
     /// <returns>The annotated notation, several lines.</returns>
-    public static string Format(byte[] encoded, bool showSecrets = false)
+    /// <param name="decrypt">Opens COSE_Encrypt0 layers so their plaintext is shown too; null shows only the ciphertext.</param>
+    public static string Format(byte[] encoded, bool showSecrets = false, Decryptor? decrypt = null)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         CborReader.Validate(encoded, 0, encoded.Length);
-        var d = new AnnotatedDiagnostic(encoded, showSecrets);
+        var d = new AnnotatedDiagnostic(encoded, showSecrets, decrypt);
         d.Message(0, encoded.Length, 0, 0);
         return d._out.ToString();
     }
@@ -62,7 +71,7 @@ public sealed class AnnotatedDiagnostic
             string[]? parts = PartNames(lastTag, count);
             if (parts != null)
             {
-                CoseArray(inner, parts, indent, nesting);
+                CoseArray(inner, parts, indent, nesting, itemOffset, itemLength);
             }
             else
             {
@@ -81,7 +90,7 @@ public sealed class AnnotatedDiagnostic
         _out.Append(')', tags);
     }
 
-    private void CoseArray(CborReader r, string[] parts, int indent, int nesting)
+    private void CoseArray(CborReader r, string[] parts, int indent, int nesting, int messageOffset, int messageLength)
     {
         _out.Append("[\n");
         for (int i = 0; i < parts.Length; i++)
@@ -100,6 +109,10 @@ public sealed class AnnotatedDiagnostic
                 case "payload":
                     Embedded(off, len, indent + 1, MapKind.Claims, nesting);
                     break;
+                case "ciphertext":
+                    Leaf(off, len);
+                    Plaintext(messageOffset, messageLength, indent + 1, nesting);
+                    break;
                 default:
                     Leaf(off, len);
                     break;
@@ -110,6 +123,49 @@ public sealed class AnnotatedDiagnostic
 
         Indent(indent);
         _out.Append(']');
+    }
+
+    // RFC 8392 §7.1: an encrypted CWT holds the claims, or a nested tagged CWT, as its plaintext.
+    private void Plaintext(int messageOffset, int messageLength, int indent, int nesting)
+    {
+        if (_decrypt == null)
+        {
+            return;
+        }
+
+        byte[]? plaintext = _decrypt(_data, messageOffset, messageLength);
+        _out.Append('\n');
+        Indent(indent);
+        if (plaintext == null)
+        {
+            _out.Append("/ the --key given does not decrypt this layer /");
+            return;
+        }
+
+        _out.Append("/ plaintext (decrypted with --key) / ");
+        try
+        {
+            CborReader.Validate(plaintext, 0, plaintext.Length);
+            var inner = new AnnotatedDiagnostic(plaintext, _showSecrets, _decrypt);
+            inner.Message(0, plaintext.Length, indent, nesting + 1);
+            _out.Append(inner._out);
+        }
+        catch (CborException)
+        {
+            _out.Append(CborDiagnostic.ToDiagnosticString(EncodeByteString(plaintext)));
+        }
+        finally
+        {
+            Array.Clear(plaintext);
+        }
+    }
+
+    private static byte[] EncodeByteString(byte[] content)
+    {
+        byte[] buffer = new byte[content.Length + 9];
+        var w = new CborWriter(buffer, 0, buffer.Length);
+        w.WriteByteString(content, 0, content.Length);
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
     }
 
     // A byte string that may hold CBOR: shown as << item >> when it holds exactly one item.
