@@ -1,7 +1,10 @@
 using System.CommandLine;
 using PopIoT.Cbor;
 using PopIoT.Core.Cbor;
+using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+using PopIoT.Cose;
 using PopIoT.Crypto;
 
 namespace PopIoT.Cli.Commands;
@@ -112,9 +115,97 @@ internal static class DemoCommand
         CryptoBytes.Clear(senderKey);
         o.WriteLine();
 
-        o.WriteLine("Next in PopIoT: COSE and CWT tokens (issue 3), CoAP (4), OSCORE (5), the device (6), the AS and gateway (7).");
+        // Step 5: the token an AS issues to a client for one device, and what the device does with it.
+        o.WriteLine("5. An AS issues a proof-of-possession CWT; the device validates it and recovers the PoP key (RFC 8392, RFC 8747)");
+        failures += TokenStep(o);
+        o.WriteLine();
+
+        o.WriteLine("Next in PopIoT: CoAP over UDP (issue 4), OSCORE (5), the device (6), the AS and gateway (7).");
         o.WriteLine(failures == 0 ? "demo: all checks passed" : $"demo: {failures} check(s) FAILED");
         return failures == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
+    }
+
+    private static int TokenStep(TextWriter o)
+    {
+        int failures = 0;
+        var crypto = PlatformCryptoProvider.Instance;
+        const long Now = 1_800_000_000;
+
+        // Keys the AS shares with the device (RS): one to MAC tokens, one to encrypt PoP keys for it.
+        byte[] macKeyBytes = new byte[32], wrapKeyBytes = new byte[16], popKeyBytes = new byte[16];
+        crypto.Random.GetBytes(macKeyBytes, 0, 32);
+        crypto.Random.GetBytes(wrapKeyBytes, 0, 16);
+        crypto.Random.GetBytes(popKeyBytes, 0, 16);
+        using CoseKey macKey = CoseKey.Symmetric(macKeyBytes, CoseAlgorithm.Hmac256_64.Id, "rs1-mac"u8.ToArray());
+        using CoseKey wrapKey = CoseKey.Symmetric(wrapKeyBytes, CoseAlgorithm.AesCcm16_64_128.Id, "rs1-wrap"u8.ToArray());
+        using CoseKey popKey = CoseKey.Symmetric(popKeyBytes, CoseAlgorithm.AesCcm16_64_128.Id, "pop-1"u8.ToArray());
+        CryptoBytes.Clear(macKeyBytes);
+        CryptoBytes.Clear(wrapKeyBytes);
+
+        // The AS: a fresh PoP key for the client, encrypted for the device inside cnf, MACed as a whole.
+        byte[] token;
+        byte[] iv = new byte[13];
+        crypto.Random.GetBytes(iv, 0, iv.Length);
+        using (var claims = new CwtClaimsBuilder())
+        using (var wrap = new CoseEncrypt0(crypto, wrapKey))
+        using (var issuer = new CwtIssuer(crypto, macKey) { CwtTag = true, IncludeKid = true })
+        {
+            claims.SetIssuer("coap://as.example");
+            claims.SetAudience("coap://rs1.example");
+            claims.SetIssuedAt(Now);
+            claims.SetExpiration(Now + 3600);
+            claims.SetScope("temp:r");
+            claims.SetCti([0x01, 0x02, 0x03, 0x04]);
+            claims.SetConfirmationEncryptedKey(popKey, wrap, iv);
+            token = issuer.Create(claims);
+        }
+
+        o.WriteLine($"   the AS issues a {token.Length}-byte Mac0 CWT (HMAC 256/64) whose cnf holds the PoP key encrypted for the device:");
+        foreach (string line in AnnotatedDiagnostic.Format(token).Split('\n'))
+        {
+            o.WriteLine("     " + line);
+        }
+
+        // The device: the two keys it shares with the AS, its own audience and its clock.
+        using var validator = new CwtValidator(crypto, new DemoClock(Now + 60), "coap://rs1.example");
+        validator.SetMac0Key(macKey);
+        validator.SetCnfDecryptionKey(wrapKey);
+        using var result = new CwtValidationResult();
+        CwtError error = validator.Validate(token, 0, token.Length, result);
+        byte[] recovered = new byte[16];
+        int n = error == CwtError.None ? result.Confirmation.CopySymmetricKey(recovered, 0) : 0;
+        failures += Check(o, "the device validates it (MAC, aud, exp) and decrypts the PoP key from cnf", error == CwtError.None && n == 16);
+        failures += Check(o, "the recovered PoP key is the one the AS gave the client (compared in constant time)", n == 16 && CryptoBytes.FixedTimeEquals(recovered, 0, popKeyBytes, 0, 16));
+        CryptoBytes.Clear(recovered);
+        CryptoBytes.Clear(popKeyBytes);
+        result.Clear();
+
+        token[token.Length - 20] ^= 0x01;
+        error = validator.Validate(token, 0, token.Length, result);
+        failures += Check(o, $"a token with one bit changed is refused: {error} ({result.CoseError})", error == CwtError.CoseFailed && result.CoseError == CoseError.TagMismatch);
+        token[token.Length - 20] ^= 0x01;
+
+        using var otherDevice = new CwtValidator(crypto, new DemoClock(Now + 60), "coap://rs2.example");
+        otherDevice.SetMac0Key(macKey);
+        otherDevice.SetCnfDecryptionKey(wrapKey);
+        error = otherDevice.Validate(token, 0, token.Length, result);
+        failures += Check(o, $"the same token presented to another device is refused: {error}", error == CwtError.AudienceMismatch);
+
+        using var later = new CwtValidator(crypto, new DemoClock(Now + 3600), "coap://rs1.example");
+        later.SetMac0Key(macKey);
+        later.SetCnfDecryptionKey(wrapKey);
+        error = later.Validate(token, 0, token.Length, result);
+        failures += Check(o, $"and after exp it is refused: {error}", error == CwtError.Expired);
+        return failures;
+    }
+
+    private sealed class DemoClock(long unixSeconds) : ICwtClock
+    {
+        public bool TryGetUnixTime(out long seconds)
+        {
+            seconds = unixSeconds;
+            return true;
+        }
     }
 
     /// <summary>RFC 9052 §5.3 / §6.3: [context, protected, external_aad = h'', (payload)].</summary>
