@@ -25,6 +25,14 @@ public sealed class OscoreExchange
 
     internal int RequestPivLength { get; private set; }
 
+    /// <summary>Copies another exchange, e.g. to keep an Observe registration's binding for later notifications.</summary>
+    /// <param name="other">The exchange to copy.</param>
+    public void CopyFrom(OscoreExchange other)
+    {
+        Set(other.Context, other._requestKid, 0, other.RequestKidLength, other._requestPiv, 0, other.RequestPivLength);
+        NotificationNumber = other.NotificationNumber;
+    }
+
     /// <summary>Forgets the exchange.</summary>
     public void Clear()
     {
