@@ -111,6 +111,35 @@ public class OscoreFuzzTests
     }
 
     [Fact]
+    public void Mutated_requests_with_the_platform_provider_never_throw()
+    {
+        var table = new OscoreContextTable(2);
+        var server = C1Server(PopIoT.Crypto.PlatformCryptoProvider.Instance);
+        table.Add(server);
+        var p = new OscoreProcessor();
+        var e = new OscoreExchange();
+        var m = new CoapMessage();
+        var r = new Random(9203);
+        int failed = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] d = Mutate(r, Hex.Parse(Seeds[0]));
+            // Forget earlier successes so each mutation reaches decryption rather than the replay check.
+            server.ReplayWindow.Reset();
+            if (m.Parse(d, 0, d.Length) == CoapParseError.None)
+            {
+                OscoreStatus s = p.UnprotectRequest(m, table, e);
+                if (s == OscoreStatus.DecryptionFailed)
+                {
+                    failed++;
+                }
+            }
+        }
+
+        Assert.True(failed > 1000);
+    }
+
+    [Fact]
     public void Mutated_responses_never_throw_at_the_client()
     {
         var r = new Random(7);
