@@ -1,0 +1,678 @@
+using System;
+
+using PopIoT.Core.Coap;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Core.Oscore;
+
+/// <summary>
+/// Protects and verifies OSCORE messages (RFC 8613 §8) in place on a <see cref="CoapMessage"/>. Protecting moves the
+/// Code, the class E options and the payload into a COSE_Encrypt0 ciphertext (§5) that becomes the payload, sets the
+/// Outer Code (§4.2) and adds the OSCORE option (§6). Verifying reverses it. The work buffers are allocated here, so
+/// after construction no call allocates; a processed message references them until the next call of the same kind
+/// (requests and responses use separate buffers, so a server can build the response while the request is in use).
+/// Bad input never throws: it yields an <see cref="OscoreStatus"/>. Not thread-safe: one processor per thread.
+/// </summary>
+public sealed class OscoreProcessor
+{
+    /// <summary>The default largest plaintext (Code, Inner options and payload) in bytes.</summary>
+    public const int DefaultMaxPlaintextLength = 1024;
+
+    /// <summary>The most Inner options a verified message may carry.</summary>
+    public const int MaxInnerOptions = 24;
+
+    private const int MaxTagLength = 16;
+
+    private readonly byte[] _plainOut;
+    private readonly byte[] _cipherOut;
+    private readonly byte[] _plainIn;
+    private readonly byte[] _aad = new byte[48];
+    private readonly byte[] _nonce = new byte[13];
+    private readonly byte[] _piv = new byte[OscoreNonce.MaxPartialIvLength];
+    private readonly byte[] _optionOut = new byte[OscoreOption.MaxEncodedLength];
+    private readonly OscoreOption _option = new OscoreOption();
+    private readonly int[] _innerNumber = new int[MaxInnerOptions];
+    private readonly int[] _innerOffset = new int[MaxInnerOptions];
+    private readonly int[] _innerLength = new int[MaxInnerOptions];
+    private int _innerCount;
+    private int _innerPayloadOffset;
+    private int _innerPayloadLength;
+
+    /// <summary>Creates a processor for plaintexts up to <see cref="DefaultMaxPlaintextLength"/> bytes.</summary>
+    public OscoreProcessor()
+        : this(DefaultMaxPlaintextLength)
+    {
+    }
+
+    /// <summary>Creates a processor.</summary>
+    /// <param name="maxPlaintextLength">The largest plaintext (Code, Inner options, payload marker and payload).</param>
+    public OscoreProcessor(int maxPlaintextLength)
+    {
+        if (maxPlaintextLength < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxPlaintextLength));
+        }
+
+        _plainOut = new byte[maxPlaintextLength];
+        _cipherOut = new byte[maxPlaintextLength + MaxTagLength];
+        _plainIn = new byte[maxPlaintextLength];
+    }
+
+    /// <summary>
+    /// Protects a request (RFC 8613 §8.1) with the next Sender Sequence Number as Partial IV and the Sender ID as 'kid',
+    /// and records request_kid and request_piv in <paramref name="exchange"/> for the response.
+    /// </summary>
+    /// <param name="request">The unprotected request; protected in place.</param>
+    /// <param name="context">The security context.</param>
+    /// <param name="includeKidContext">Whether to send the ID Context as 'kid context' (§6.1).</param>
+    /// <param name="exchange">Receives the request binding.</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus ProtectRequest(CoapMessage request, SecurityContext context, bool includeKidContext, OscoreExchange exchange)
+    {
+        if (context == null || context.IsDisposed)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        OscoreStatus s = CheckProtectable(request);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        int plainLength = BuildPlaintext(request, false);
+        if (plainLength < 0)
+        {
+            return plainLength == -2 ? OscoreStatus.Unsupported : OscoreStatus.MessageTooLarge;
+        }
+
+        long sequenceNumber;
+        if (!context.TryTakeSequenceNumber(out sequenceNumber))
+        {
+            return OscoreStatus.SequenceNumberExhausted;
+        }
+
+        int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
+        byte[] senderId = context.SenderId;
+
+        // RFC 8613 §5.2: a request's nonce uses the sender's own ID and Partial IV; §5.4: so does its AAD.
+        OscoreNonce.Compute(context.CommonIv, context.NonceLength, senderId, 0, senderId.Length, _piv, 0, pivLength, _nonce, 0);
+        int aadLength = BuildAad(context.Algorithm, senderId, 0, senderId.Length, _piv, 0, pivLength);
+        exchange.Set(context, senderId, 0, senderId.Length, _piv, 0, pivLength);
+        context.SenderCipher.Encrypt(_nonce, 0, context.NonceLength, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+
+        int optionLength = OscoreOption.Encode(_piv, 0, pivLength, includeKidContext ? context.IdContext : null, senderId, _optionOut, 0);
+        // RFC 8613 §4.2, §4.1.3.5: POST, or FETCH when the request carries Observe.
+        byte outerCode = request.HasOption(CoapOptionNumber.Observe) ? CoapCode.Fetch : CoapCode.Post;
+        Finish(request, outerCode, optionLength, plainLength + context.TagLength);
+        return OscoreStatus.Ok;
+    }
+
+    /// <summary>
+    /// Verifies a request (RFC 8613 §8.2): finds the context by 'kid' and 'kid context', checks the replay window,
+    /// decrypts, updates the window only after decryption succeeded (§7.4), and replaces the Code, the class E options
+    /// and the payload with the decrypted ones. On <see cref="OscoreStatus.Ok"/> and <see cref="OscoreStatus.FreshnessRequired"/>
+    /// <paramref name="exchange"/> holds the binding for the response. On an error status answer with
+    /// <see cref="OscoreErrors.WriteErrorResponse"/>; on <see cref="OscoreStatus.FreshnessRequired"/> with <see cref="ProtectEchoChallenge"/>.
+    /// </summary>
+    /// <param name="request">The parsed request (its option values and payload may point into the datagram).</param>
+    /// <param name="table">The contexts.</param>
+    /// <param name="exchange">Receives the request binding.</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus UnprotectRequest(CoapMessage request, OscoreContextTable table, OscoreExchange exchange)
+    {
+        int at;
+        OscoreStatus s = DecodeOption(request, out at);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        byte[] ov = request.GetOptionBuffer(at);
+
+        // RFC 8613 §6.1: a request carries a Partial IV and a 'kid'; without them the COSE object does not decode.
+        if (!_option.HasPartialIv || !_option.HasKid)
+        {
+            return OscoreStatus.BadOption;
+        }
+
+        SecurityContext context = table.Find(
+            ov, _option.KidOffset, _option.KidLength,
+            _option.HasKidContext ? ov : null, _option.KidContextOffset, _option.KidContextLength);
+        if (context == null)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        long sequenceNumber = OscoreNonce.DecodePartialIv(ov, _option.PartialIvOffset, _option.PartialIvLength);
+        bool freshnessRequired = context.FreshnessRequired;
+
+        // RFC 8613 §8.2 step 3, §7.4: check before decrypting, but update only after. An unknown window (after a
+        // reboot, Appendix B.1.2) cannot judge the number; Echo decides instead.
+        if (!freshnessRequired && !context.ReplayWindow.IsFresh(sequenceNumber))
+        {
+            return OscoreStatus.ReplayDetected;
+        }
+
+        s = Decrypt(request, context, context.RecipientId, ov, _option.PartialIvOffset, _option.PartialIvLength, ov, _option.PartialIvOffset, _option.PartialIvLength);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        exchange.Set(context, ov, _option.KidOffset, _option.KidLength, ov, _option.PartialIvOffset, _option.PartialIvLength);
+        if (freshnessRequired)
+        {
+            int echo = FindInner(CoapOptionNumber.Echo);
+            if (echo < 0 || !context.EchoMatches(_plainIn, _innerOffset[echo], _innerLength[echo]))
+            {
+                return OscoreStatus.FreshnessRequired;
+            }
+
+            // RFC 8613 Appendix B.1.2: the Echo proves this request is newer than the reboot; its number starts the window.
+            context.ProveFreshness(sequenceNumber);
+        }
+        else
+        {
+            context.ReplayWindow.Update(sequenceNumber);
+        }
+
+        table.Touch(context);
+        return Rebuild(request);
+    }
+
+    /// <summary>
+    /// Protects a response (RFC 8613 §8.3). Without its own Partial IV the response reuses the request's nonce (§5.2);
+    /// with it (always for Observe notifications, §4.1.3.5.2) it takes the next Sender Sequence Number. The AAD binds
+    /// it to the request either way (§5.4).
+    /// </summary>
+    /// <param name="response">The unprotected response; protected in place.</param>
+    /// <param name="exchange">The binding from <see cref="UnprotectRequest"/>.</param>
+    /// <param name="includePartialIv">Whether to use a fresh Partial IV (forced when the response has Observe).</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus ProtectResponse(CoapMessage response, OscoreExchange exchange, bool includePartialIv)
+    {
+        SecurityContext context = exchange.Context;
+        if (context == null || context.IsDisposed)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        OscoreStatus s = CheckProtectable(response);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        bool observe = response.HasOption(CoapOptionNumber.Observe);
+        int plainLength = BuildPlaintext(response, true);
+        if (plainLength < 0)
+        {
+            return plainLength == -2 ? OscoreStatus.Unsupported : OscoreStatus.MessageTooLarge;
+        }
+
+        int optionLength = 0;
+        if (includePartialIv || observe)
+        {
+            long sequenceNumber;
+            if (!context.TryTakeSequenceNumber(out sequenceNumber))
+            {
+                return OscoreStatus.SequenceNumberExhausted;
+            }
+
+            int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
+            byte[] senderId = context.SenderId;
+            OscoreNonce.Compute(context.CommonIv, context.NonceLength, senderId, 0, senderId.Length, _piv, 0, pivLength, _nonce, 0);
+            optionLength = OscoreOption.Encode(_piv, 0, pivLength, null, null, _optionOut, 0);
+        }
+        else
+        {
+            // RFC 8613 §5.2: without its own Partial IV a response uses the request's nonce.
+            OscoreNonce.Compute(
+                context.CommonIv, context.NonceLength, exchange.RequestKid, 0, exchange.RequestKidLength,
+                exchange.RequestPiv, 0, exchange.RequestPivLength, _nonce, 0);
+        }
+
+        int aadLength = BuildAad(context.Algorithm, exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength);
+        context.SenderCipher.Encrypt(_nonce, 0, context.NonceLength, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+
+        // RFC 8613 §4.2: 2.04 Changed, or 2.05 Content for Observe notifications.
+        Finish(response, observe ? CoapCode.Content : CoapCode.Changed, optionLength, plainLength + context.TagLength);
+        return OscoreStatus.Ok;
+    }
+
+    /// <summary>
+    /// Turns <paramref name="response"/> into the protected 4.01 with an Inner Echo option that asks the client to prove
+    /// freshness (RFC 8613 Appendix B.1.2, RFC 9175 §2.4). It uses its own Partial IV: the request may be a replay, and
+    /// reusing its nonce would then repeat a nonce under the server's key.
+    /// </summary>
+    /// <param name="response">The response (token already set); its options and payload are replaced.</param>
+    /// <param name="exchange">The binding from a <see cref="OscoreStatus.FreshnessRequired"/> verification.</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus ProtectEchoChallenge(CoapMessage response, OscoreExchange exchange)
+    {
+        SecurityContext context = exchange.Context;
+        if (context == null || context.IsDisposed)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        context.EnsureEcho();
+        response.ClearOptions();
+        response.SetPayload(null, 0, 0);
+        response.Code = CoapCode.Unauthorized;
+        response.AddOption(CoapOptionNumber.Echo, context.Echo, 0, SecurityContext.EchoLength);
+        return ProtectResponse(response, exchange, true);
+    }
+
+    /// <summary>
+    /// Verifies a response (RFC 8613 §8.4) against the request in <paramref name="exchange"/>. A notification's Partial IV
+    /// must be above the Notification Number (§7.4.1), which is then raised.
+    /// </summary>
+    /// <param name="response">The parsed response.</param>
+    /// <param name="exchange">The binding from <see cref="ProtectRequest"/>.</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus UnprotectResponse(CoapMessage response, OscoreExchange exchange)
+    {
+        SecurityContext context = exchange.Context;
+        if (context == null || context.IsDisposed)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        int at;
+        OscoreStatus s = DecodeOption(response, out at);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        byte[] ov = response.GetOptionBuffer(at);
+        bool notification = response.HasOption(CoapOptionNumber.Observe);
+        long sequenceNumber = -1;
+        if (_option.HasPartialIv)
+        {
+            sequenceNumber = OscoreNonce.DecodePartialIv(ov, _option.PartialIvOffset, _option.PartialIvLength);
+            // RFC 8613 §7.4.1: notifications are accepted only in increasing Partial IV order.
+            if (notification && sequenceNumber <= exchange.NotificationNumber)
+            {
+                return OscoreStatus.ReplayDetected;
+            }
+
+            s = Decrypt(response, context, context.RecipientId, ov, _option.PartialIvOffset, _option.PartialIvLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, exchange.RequestKidLength);
+        }
+        else
+        {
+            s = Decrypt(response, context, exchange.RequestKid, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, exchange.RequestKidLength);
+        }
+
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        if (notification && sequenceNumber >= 0)
+        {
+            exchange.NotificationNumber = sequenceNumber;
+        }
+
+        return Rebuild(response);
+    }
+
+    // Finds and decodes the single OSCORE option (RFC 8613 §2: it is not repeatable).
+    private OscoreStatus DecodeOption(CoapMessage message, out int at)
+    {
+        at = message.FindOption(CoapOptionNumber.Oscore);
+        if (at < 0)
+        {
+            return OscoreStatus.NotProtected;
+        }
+
+        if (message.FindOption(CoapOptionNumber.Oscore, at + 1) >= 0)
+        {
+            return OscoreStatus.BadOption;
+        }
+
+        if (!_option.Decode(message.GetOptionBuffer(at), message.GetOptionOffset(at), message.GetOptionLength(at)))
+        {
+            return OscoreStatus.BadOption;
+        }
+
+        return OscoreStatus.Ok;
+    }
+
+    // Request direction: ID_PIV is the sender's ID and the AAD's request_kid is that same ID.
+    private OscoreStatus Decrypt(
+        CoapMessage message, SecurityContext context, byte[] idPiv, byte[] piv, int pivOffset, int pivLength, byte[] requestPiv, int requestPivOffset, int requestPivLength)
+    {
+        return Decrypt(message, context, idPiv, idPiv.Length, piv, pivOffset, pivLength, requestPiv, requestPivOffset, requestPivLength, idPiv, idPiv.Length);
+    }
+
+    private OscoreStatus Decrypt(
+        CoapMessage message, SecurityContext context, byte[] idPiv, byte[] piv, int pivOffset, int pivLength,
+        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidLength)
+    {
+        return Decrypt(message, context, idPiv, idPiv.Length, piv, pivOffset, pivLength, requestPiv, requestPivOffset, requestPivLength, requestKid, requestKidLength);
+    }
+
+    private OscoreStatus Decrypt(
+        CoapMessage message, SecurityContext context, byte[] idPiv, int idPivLength, byte[] piv, int pivOffset, int pivLength,
+        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidLength)
+    {
+        int tag = context.TagLength;
+        int cipherLength = message.PayloadLength - tag;
+        // RFC 8613 §5.3: the ciphertext holds at least the Code byte and the tag; anything shorter does not decode.
+        if (cipherLength < 1)
+        {
+            return OscoreStatus.BadOption;
+        }
+
+        if (cipherLength > _plainIn.Length)
+        {
+            return OscoreStatus.MessageTooLarge;
+        }
+
+        OscoreNonce.Compute(context.CommonIv, context.NonceLength, idPiv, 0, idPivLength, piv, pivOffset, pivLength, _nonce, 0);
+        int aadLength = BuildAad(context.Algorithm, requestKid, 0, requestKidLength, requestPiv, requestPivOffset, requestPivLength);
+        byte[] payload = message.PayloadBuffer;
+        int po = message.PayloadOffset;
+        if (!context.RecipientCipher.Decrypt(_nonce, 0, context.NonceLength, payload, po, cipherLength, payload, po + cipherLength, _plainIn, 0, _aad, 0, aadLength))
+        {
+            return OscoreStatus.DecryptionFailed;
+        }
+
+        return ParseInner(cipherLength);
+    }
+
+    // The plaintext is Code, then options as in RFC 7252 §3.1, then 0xFF and the payload (RFC 8613 §5.3).
+    private OscoreStatus ParseInner(int length)
+    {
+        _innerCount = 0;
+        _innerPayloadOffset = 0;
+        _innerPayloadLength = 0;
+        int p = 1;
+        int number = 0;
+        while (p < length)
+        {
+            int b = _plainIn[p++];
+            if (b == 0xFF)
+            {
+                if (p == length)
+                {
+                    return OscoreStatus.BadOption;
+                }
+
+                _innerPayloadOffset = p;
+                _innerPayloadLength = length - p;
+                break;
+            }
+
+            int delta = b >> 4;
+            int len = b & 0x0F;
+            if (delta == 15 || len == 15)
+            {
+                return OscoreStatus.BadOption;
+            }
+
+            delta = ReadExtended(ref p, length, delta);
+            len = delta < 0 ? -1 : ReadExtended(ref p, length, len);
+            if (len < 0 || len > length - p)
+            {
+                return OscoreStatus.BadOption;
+            }
+
+            number += delta;
+            // RFC 8613 §4.1: the OSCORE option is class U only; one found inside is malformed.
+            if (number == CoapOptionNumber.Oscore || number > 0xFFFF)
+            {
+                return OscoreStatus.BadOption;
+            }
+
+            if (_innerCount == MaxInnerOptions)
+            {
+                return OscoreStatus.MessageTooLarge;
+            }
+
+            _innerNumber[_innerCount] = number;
+            _innerOffset[_innerCount] = p;
+            _innerLength[_innerCount] = len;
+            _innerCount++;
+            p += len;
+        }
+
+        return OscoreStatus.Ok;
+    }
+
+    private int ReadExtended(ref int p, int end, int nibble)
+    {
+        if (nibble == 13)
+        {
+            if (p >= end)
+            {
+                return -1;
+            }
+
+            return _plainIn[p++] + 13;
+        }
+
+        if (nibble == 14)
+        {
+            if (end - p < 2)
+            {
+                return -1;
+            }
+
+            int v = (_plainIn[p] << 8) | _plainIn[p + 1];
+            p += 2;
+            return v + 269;
+        }
+
+        return nibble;
+    }
+
+    private int FindInner(int number)
+    {
+        for (int i = 0; i < _innerCount; i++)
+        {
+            if (_innerNumber[i] == number)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    // RFC 8613 §8.2 steps 1 and 7 (§8.4 for responses): discard the Outer Code and class E options, remove the OSCORE
+    // option, and add the decrypted Code, options and payload.
+    private OscoreStatus Rebuild(CoapMessage message)
+    {
+        int keep = 0;
+        for (int i = 0; i < message.OptionCount; i++)
+        {
+            int n = message.GetOptionNumber(i);
+            if (!OscoreOptionClass.IsClassE(n) && n != CoapOptionNumber.Oscore)
+            {
+                keep++;
+            }
+        }
+
+        if (keep + _innerCount > message.OptionCapacity)
+        {
+            return OscoreStatus.MessageTooLarge;
+        }
+
+        int j = 0;
+        while (j < message.OptionCount)
+        {
+            int n = message.GetOptionNumber(j);
+            if (OscoreOptionClass.IsClassE(n) || n == CoapOptionNumber.Oscore)
+            {
+                message.RemoveOption(n);
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        for (int i = 0; i < _innerCount; i++)
+        {
+            message.AddOption(_innerNumber[i], _plainIn, _innerOffset[i], _innerLength[i]);
+        }
+
+        message.Code = _plainIn[0];
+        message.SetPayload(_plainIn, _innerPayloadOffset, _innerPayloadLength);
+        return OscoreStatus.Ok;
+    }
+
+    private static OscoreStatus CheckProtectable(CoapMessage message)
+    {
+        // RFC 8613 §4.1.3.3: Proxy-Uri must be decomposed before protection; this endpoint does not do that.
+        if (message.HasOption(CoapOptionNumber.ProxyUri))
+        {
+            return OscoreStatus.Unsupported;
+        }
+
+        int keep = 0;
+        for (int i = 0; i < message.OptionCount; i++)
+        {
+            int n = message.GetOptionNumber(i);
+            if (OscoreOptionClass.IsKeptOuter(n) && n != CoapOptionNumber.Oscore)
+            {
+                keep++;
+            }
+        }
+
+        return keep + 1 > message.OptionCapacity ? OscoreStatus.MessageTooLarge : OscoreStatus.Ok;
+    }
+
+    // RFC 8613 §5.3: plaintext = Code, class E options (RFC 7252 §3.1 encoding), 0xFF and payload when there is one.
+    // Returns -1 when it does not fit, -2 for an option this endpoint cannot protect.
+    private int BuildPlaintext(CoapMessage message, bool isResponse)
+    {
+        byte[] d = _plainOut;
+        int cap = d.Length;
+        int p = 0;
+        d[p++] = message.Code;
+        int previous = 0;
+        for (int i = 0; i < message.OptionCount; i++)
+        {
+            int n = message.GetOptionNumber(i);
+            if (!OscoreOptionClass.IsClassE(n))
+            {
+                continue;
+            }
+
+            int length = message.GetOptionLength(i);
+            // RFC 8613 §4.1.3.5.2: the Inner Observe of a notification is empty.
+            if (isResponse && n == CoapOptionNumber.Observe)
+            {
+                length = 0;
+            }
+
+            int delta = n - previous;
+            previous = n;
+            if (cap - p < 5 + length)
+            {
+                return -1;
+            }
+
+            int head = p++;
+            d[head] = (byte)((Nibble(delta) << 4) | Nibble(length));
+            p = WriteExtended(d, p, delta);
+            p = WriteExtended(d, p, length);
+            if (length > 0)
+            {
+                Array.Copy(message.GetOptionBuffer(i), message.GetOptionOffset(i), d, p, length);
+                p += length;
+            }
+        }
+
+        int payload = message.PayloadLength;
+        if (payload > 0)
+        {
+            if (cap - p < 1 + payload)
+            {
+                return -1;
+            }
+
+            d[p++] = 0xFF;
+            Array.Copy(message.PayloadBuffer, message.PayloadOffset, d, p, payload);
+            p += payload;
+        }
+
+        return p;
+    }
+
+    // RFC 8613 §4.1, §4.2: drop the Inner-only options from the outer message, set the Outer Code, add the OSCORE option
+    // and make the ciphertext the payload.
+    private void Finish(CoapMessage message, byte outerCode, int optionLength, int cipherLength)
+    {
+        int j = 0;
+        while (j < message.OptionCount)
+        {
+            int n = message.GetOptionNumber(j);
+            if (!OscoreOptionClass.IsKeptOuter(n) || n == CoapOptionNumber.Oscore)
+            {
+                message.RemoveOption(n);
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        message.AddOption(CoapOptionNumber.Oscore, optionLength == 0 ? null : _optionOut, 0, optionLength);
+        message.Code = outerCode;
+        message.SetPayload(_cipherOut, 0, cipherLength);
+    }
+
+    // RFC 8613 §5.4: AAD = Enc_structure ["Encrypt0", h'', external_aad], external_aad = bstr .cbor aad_array, and
+    // aad_array = [oscore_version: 1, [alg_aead], request_kid, request_piv, options: h''] (no class I options exist).
+    private int BuildAad(int algorithm, byte[] kid, int kidOffset, int kidLength, byte[] piv, int pivOffset, int pivLength)
+    {
+        byte[] a = _aad;
+        int algLength = algorithm < 24 ? 1 : 2;
+        int arrayLength = 3 + algLength + 1 + kidLength + 1 + pivLength + 1;
+        int p = 0;
+        a[p++] = 0x83;
+        a[p++] = 0x68;
+        a[p++] = (byte)'E';
+        a[p++] = (byte)'n';
+        a[p++] = (byte)'c';
+        a[p++] = (byte)'r';
+        a[p++] = (byte)'y';
+        a[p++] = (byte)'p';
+        a[p++] = (byte)'t';
+        a[p++] = (byte)'0';
+        a[p++] = 0x40;
+        a[p++] = (byte)(0x40 | arrayLength);
+        a[p++] = 0x85;
+        a[p++] = 0x01;
+        a[p++] = 0x81;
+        p = SecurityContextDerivation.WriteUint(algorithm, a, p);
+        p = SecurityContextDerivation.WriteBstr(kid, kidOffset, kidLength, a, p);
+        p = SecurityContextDerivation.WriteBstr(piv, pivOffset, pivLength, a, p);
+        a[p++] = 0x40;
+        return p;
+    }
+
+    private static int Nibble(int value) => value < 13 ? value : (value < 269 ? 13 : 14);
+
+    private static int WriteExtended(byte[] destination, int p, int value)
+    {
+        if (value >= 269)
+        {
+            int v = value - 269;
+            destination[p++] = (byte)(v >> 8);
+            destination[p++] = (byte)v;
+        }
+        else if (value >= 13)
+        {
+            destination[p++] = (byte)(value - 13);
+        }
+
+        return p;
+    }
+}

@@ -1,0 +1,42 @@
+#nullable disable
+using System;
+
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Oscore;
+using PopIoT.Core.Tests.Crypto;
+
+using Xunit;
+using Xunit.Abstractions;
+
+using static PopIoT.Core.Tests.Oscore.OscoreTestSupport;
+
+namespace PopIoT.Core.Tests.Oscore;
+
+/// <summary>DESIGN.md §8 "RS state for 8 clients within 4 KiB": the retained heap of one context (desktop CLR, managed provider), measured.</summary>
+public class OscoreStateSizeTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public OscoreStateSizeTests(ITestOutputHelper output) => _output = output;
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(256)]
+    public void Retained_bytes_per_context(int window)
+    {
+        var p = new ManagedCryptoProvider(new SeededRandomSource(1));
+        const int N = 200;
+        var keep = new SecurityContext[N];
+        long before = GC.GetTotalMemory(true);
+        for (int i = 0; i < N; i++)
+        {
+            keep[i] = new SecurityContext(p, MasterSecret, MasterSalt, [0x01], [(byte)i, 0x02], null, 10, window, false, null, 64);
+        }
+
+        long after = GC.GetTotalMemory(true);
+        long perContext = (after - before) / N;
+        _output.WriteLine($"window {window}: {perContext} bytes retained per context (64-bit CLR, managed AES-CCM)");
+        GC.KeepAlive(keep);
+        Assert.True(perContext < 4096, perContext.ToString());
+    }
+}
