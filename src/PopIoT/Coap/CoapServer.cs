@@ -124,7 +124,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         CoapSettings settings = _options.Settings ?? new CoapSettings
         {
             MaxExchanges = 64,
-            DeduplicationCapacity = 1024,
+            DeduplicationCapacity = 256,
             EvictOldestWhenFull = true,
             OutboxCapacity = 128,
             NonRecordCapacity = 64,

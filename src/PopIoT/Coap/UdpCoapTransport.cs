@@ -16,6 +16,8 @@ public sealed class UdpCoapTransport : ICoapTransport
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wakeChanged = new(0, 1);
+    private readonly Dictionary<SocketAddress, IPEndPoint> _sources = [];
+    private readonly Dictionary<IPEndPoint, SocketAddress> _destinations = [];
     private long _wakeAt = long.MaxValue;
     private ICoapTransportSink? _sink;
     private Task? _receiveLoop;
@@ -73,7 +75,21 @@ public sealed class UdpCoapTransport : ICoapTransport
     {
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, destination);
+            // Serialized addresses are cached: sending allocates nothing per datagram.
+            SocketAddress? address;
+            lock (_destinations)
+            {
+                if (!_destinations.TryGetValue(destination, out address))
+                {
+                    address = Map(destination).Serialize();
+                    if (_destinations.Count < 4096)
+                    {
+                        _destinations.Add(destination, address);
+                    }
+                }
+            }
+
+            _socket.SendTo(datagram, SocketFlags.None, address);
         }
         catch (SocketException e)
         {
@@ -132,13 +148,13 @@ public sealed class UdpCoapTransport : ICoapTransport
     private async Task ReceiveLoopAsync()
     {
         byte[] buffer = new byte[65536];
-        EndPoint any = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        var from = new SocketAddress(_socket.AddressFamily);
         while (!_stop.IsCancellationRequested)
         {
-            SocketReceiveFromResult r;
+            int received;
             try
             {
-                r = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -154,15 +170,10 @@ public sealed class UdpCoapTransport : ICoapTransport
                 continue;
             }
 
-            var source = (IPEndPoint)r.RemoteEndPoint;
-            if (source.Address.IsIPv4MappedToIPv6)
-            {
-                source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
-            }
-
+            IPEndPoint source = Source(from);
             try
             {
-                _sink!.OnDatagram(source, buffer.AsSpan(0, r.ReceivedBytes));
+                _sink!.OnDatagram(source, buffer.AsSpan(0, received));
             }
             catch (Exception e)
             {
@@ -171,6 +182,35 @@ public sealed class UdpCoapTransport : ICoapTransport
             }
         }
     }
+
+    // The peer's IPEndPoint, made once per address (IPv4-mapped IPv6 addresses of a dual-stack socket shown as IPv4).
+    private IPEndPoint Source(SocketAddress from)
+    {
+        if (_sources.TryGetValue(from, out IPEndPoint? known))
+        {
+            return known;
+        }
+
+        var source = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
+        if (source.Address.IsIPv4MappedToIPv6)
+        {
+            source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
+        }
+
+        if (_sources.Count < 4096)
+        {
+            var copy = new SocketAddress(from.Family, from.Size);
+            from.Buffer.CopyTo(copy.Buffer);
+            _sources.Add(copy, source);
+        }
+
+        return source;
+    }
+
+    private IPEndPoint Map(IPEndPoint destination) =>
+        _socket.AddressFamily == AddressFamily.InterNetworkV6 && destination.AddressFamily == AddressFamily.InterNetwork
+            ? new IPEndPoint(destination.Address.MapToIPv6(), destination.Port)
+            : destination;
 
     private async Task TimerLoopAsync()
     {
