@@ -29,6 +29,7 @@ internal sealed class ClientExchange
     private int _handle = -1;
     private bool _finished;
     private byte[]? _observeToken;
+    private byte[]? _token;
 
     public ClientExchange(CoapEndpoint endpoint, int peer, CoapRequest request, int defaultSzx, bool observe)
     {
@@ -216,14 +217,26 @@ internal sealed class ClientExchange
     private void SendLocked(int block2Num, bool first)
     {
         CoapMessage m = Build(block2Num, first);
+        if (_token != null)
+        {
+            // RFC 7959 §2.3 lets each block request carry its own token; some servers (node coap) key their Block1
+            // reassembly by token, so all requests of one transfer share the first one's.
+            m.SetToken(_token, 0, _token.Length);
+        }
+
         CoapSendStatus status = _endpoint.Layer.SendRequest(_peer, m, _endpoint.Now, out int handle);
         if (status is CoapSendStatus.Sent or CoapSendStatus.Queued)
         {
             _handle = handle;
+            if (_token == null)
+            {
+                _token = new byte[m.TokenLength];
+                m.GetToken(_token, 0);
+            }
+
             if (first && _observe)
             {
-                _observeToken = new byte[m.TokenLength];
-                m.GetToken(_observeToken, 0);
+                _observeToken = _token;
             }
 
             _endpoint.RegisterLocked(handle, this);
