@@ -20,6 +20,7 @@ public sealed class UdpCoapTransport : ICoapTransport
     private readonly Dictionary<IPEndPoint, SocketAddress> _destinations = [];
     private long _wakeAt = long.MaxValue;
     private ICoapTransportSink? _sink;
+    private TaskCompletionSource? _receiverDone;
     private Task? _receiveLoop;
     private Task? _timerLoop;
 
@@ -66,7 +67,13 @@ public sealed class UdpCoapTransport : ICoapTransport
         }
 
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        // A dedicated thread blocked in ReceiveFrom answers a datagram without a thread-pool hop (lower latency than
+        // an async receive, whose continuation is queued); the public API above stays async.
+        var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "CoAP UDP " + LocalEndPoint };
+        var done = new TaskCompletionSource();
+        _receiveLoop = done.Task;
+        _receiverDone = done;
+        receiver.Start();
         _timerLoop = Task.Run(TimerLoopAsync);
     }
 
@@ -145,7 +152,19 @@ public sealed class UdpCoapTransport : ICoapTransport
         _wakeChanged.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop()
+    {
+        try
+        {
+            ReceiveUntilClosed();
+        }
+        finally
+        {
+            _receiverDone!.TrySetResult();
+        }
+    }
+
+    private void ReceiveUntilClosed()
     {
         byte[] buffer = new byte[65536];
         var from = new SocketAddress(_socket.AddressFamily);
@@ -154,13 +173,13 @@ public sealed class UdpCoapTransport : ICoapTransport
             int received;
             try
             {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, _stop.Token).ConfigureAwait(false);
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (ObjectDisposedException)
+            catch (SocketException) when (_stop.IsCancellationRequested)
             {
                 return;
             }
