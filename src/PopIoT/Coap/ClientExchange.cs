@@ -67,6 +67,9 @@ internal sealed class ClientExchange
         _ => throw new ArgumentOutOfRangeException(nameof(size), "Block size must be a power of two from 16 to 1024 (RFC 7959 §2.2)."),
     };
 
+    /// <summary>Whether an observation is still registered with the layer (notifications may still come).</summary>
+    public bool IsObservingLocked => _observe && _handle >= 0 && _endpoint.Layer.IsOpen(_handle);
+
     /// <summary>Sends the first request.</summary>
     public void StartLocked() => SendLocked(0, true);
 

@@ -206,8 +206,12 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             {
                 lock (endpoint.Gate)
                 {
+                    bool registered = x.IsObservingLocked;
                     x.CancelLocked(new OperationCanceledException());
-                    x.DeregisterLocked();
+                    if (registered)
+                    {
+                        x.DeregisterLocked();
+                    }
                 }
             }
 
