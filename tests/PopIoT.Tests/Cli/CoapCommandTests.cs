@@ -80,7 +80,7 @@ public sealed class CoapCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("2.05 Content", "coap", "get", "http://x/")]
+    [InlineData("only coap:// URIs are supported", "coap", "get", "http://x/")]
     [InlineData("--block-size must be a power of two from 16 to 1024", "coap", "get", "coap://127.0.0.1/x", "--block-size", "100")]
     [InlineData("give at most one of --payload, --payload-hex and --payload-file", "coap", "put", "coap://127.0.0.1/x", "-e", "a", "--payload-hex", "00")]
     [InlineData("--con and --non exclude each other", "coap", "get", "coap://127.0.0.1/x", "--con", "--non")]
@@ -90,14 +90,7 @@ public sealed class CoapCommandTests : IDisposable
     {
         var r = CliRunner.Run(args);
         Assert.Equal(2, r.ExitCode);
-        if (message != "2.05 Content")
-        {
-            Assert.Contains(message, r.Error, StringComparison.Ordinal);
-        }
-        else
-        {
-            Assert.Contains("only coap:// URIs are supported", r.Error, StringComparison.Ordinal);
-        }
+        Assert.Contains(message, r.Error, StringComparison.Ordinal);
     }
 
     [Fact]
