@@ -1,5 +1,7 @@
 using System.CommandLine;
 using PopIoT.Cli.Bench;
+using PopIoT.Cli.Coap;
+using PopIoT.Coap;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
 
@@ -32,7 +34,125 @@ internal static class BenchCommand
         };
         crypto.SetAction(p => Crypto(io, Budget(p.GetValue(seconds)), p.GetValue(sizes)!));
 
-        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.") { crypto };
+        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.") { crypto, CoapBench(io) };
+    }
+
+    private static Command CoapBench(CliContext io)
+    {
+        var target = new Option<string?>("--target") { Description = "The URI to GET, e.g. coap://127.0.0.1:5683/time." };
+        var requests = new Option<int>("--requests", "-n") { Description = "Requests to measure (default 10000).", DefaultValueFactory = _ => 10000 };
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Clients sending at once, each with its own socket (default 8).", DefaultValueFactory = _ => 8 };
+        var non = new Option<bool>("--non") { Description = "Send NON requests (default CON)." };
+        var timeout = new Option<double>("--timeout") { Description = "Per-request timeout in seconds (default 5); a timeout counts as an error.", DefaultValueFactory = _ => 5 };
+        var compare = new Option<bool>("--compare-libcoap")
+        {
+            Description = "Start `popiot coap serve` and libcoap's coap-server-notls on 127.0.0.1, GET /time on each with the same generator, and print the throughput ratio (ours / libcoap).",
+        };
+        var rounds = new Option<int>("--rounds") { Description = "With --compare-libcoap: measure both servers this many times, alternating, and report the median ratio (default 3).", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("coap", "CoAP GET load generator (our CoapClient): requests/s, latency percentiles and errors, one JSON line per run.")
+        {
+            target, requests, concurrency, non, timeout, compare, rounds,
+        };
+        cmd.SetAction(p =>
+        {
+            int n = p.GetValue(requests);
+            int c = p.GetValue(concurrency);
+            double t = p.GetValue(timeout);
+            if (n is < 1 or > 10_000_000 || c is < 1 or > 1024 || c > n)
+            {
+                throw new CliUsageException("--requests must be 1..10000000 and --concurrency 1..1024 and at most --requests");
+            }
+
+            if (t is <= 0 or > 600 || double.IsNaN(t))
+            {
+                throw new CliUsageException("--timeout must be in (0, 600] seconds");
+            }
+
+            bool con = !p.GetValue(non);
+            if (p.GetValue(compare))
+            {
+                if (p.GetValue(target) != null)
+                {
+                    throw new CliUsageException("--compare-libcoap starts its own servers; leave out --target");
+                }
+
+                int k = p.GetValue(rounds);
+                if (k is < 1 or > 100)
+                {
+                    throw new CliUsageException("--rounds must be 1..100");
+                }
+
+                return CompareLibcoap(io, n, c, con, TimeSpan.FromSeconds(t), k).GetAwaiter().GetResult();
+            }
+
+            string uri = p.GetValue(target) ?? throw new CliUsageException("give --target URI (or --compare-libcoap)");
+            Uri parsed;
+            try
+            {
+                parsed = CoapUri.Parse(uri);
+            }
+            catch (FormatException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+
+            var r = CoapLoadGenerator.RunAsync("popiot-client", parsed, n, c, con, TimeSpan.FromSeconds(t)).GetAwaiter().GetResult();
+            CoapLoadGenerator.Print(io.Out, r, null);
+            return r.Errors == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
+        });
+        return cmd;
+    }
+
+    // DESIGN.md §8: plain CoAP GET throughput at least as high as libcoap's coap-server, measured in the same run.
+    private static async Task<int> CompareLibcoap(CliContext io, int n, int c, bool con, TimeSpan timeout, int rounds)
+    {
+        using CoapServerProcess libcoap = CoapServerProcess.StartLibcoap();
+        using CoapServerProcess ours = CoapServerProcess.StartOurs();
+        await libcoap.WaitReadyAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await ours.WaitReadyAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        // Warm both up alike (our server's JIT tiers up under load), then measure.
+        await CoapLoadGenerator.RunAsync(libcoap.Name, libcoap.Uri("/time"), Math.Min(n, 5000), c, con, timeout).ConfigureAwait(false);
+        await CoapLoadGenerator.RunAsync(ours.Name, ours.Uri("/time"), Math.Min(n, 5000), c, con, timeout).ConfigureAwait(false);
+        // Rounds alternate the two servers, so a burst of load from elsewhere on the machine hits both alike; the
+        // summary is the median of the per-round ratios.
+        var ratios = new List<double>();
+        var baselineRps = new List<double>();
+        var oursRps = new List<double>();
+        int errors = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            var baseline = await CoapLoadGenerator.RunAsync(libcoap.Name, libcoap.Uri("/time"), n, c, con, timeout).ConfigureAwait(false);
+            CoapLoadGenerator.Print(io.Out, baseline, null);
+            var mine = await CoapLoadGenerator.RunAsync(ours.Name, ours.Uri("/time"), n, c, con, timeout).ConfigureAwait(false);
+            CoapLoadGenerator.Print(io.Out, mine, baseline);
+            ratios.Add(mine.RequestsPerSecond / baseline.RequestsPerSecond);
+            baselineRps.Add(baseline.RequestsPerSecond);
+            oursRps.Add(mine.RequestsPerSecond);
+            errors += baseline.Errors + mine.Errors;
+        }
+
+        var summary = new Dictionary<string, object>
+        {
+            ["bench"] = "coap-get-compare",
+            ["impl"] = ours.Name,
+            ["baseline"] = libcoap.Name,
+            ["requests"] = n,
+            ["concurrency"] = c,
+            ["rounds"] = rounds,
+            ["requests_per_s_median"] = Math.Round(Median(oursRps)),
+            ["baseline_requests_per_s_median"] = Math.Round(Median(baselineRps)),
+            ["ratio_median"] = Math.Round(Median(ratios), 3),
+            ["ratio_min"] = Math.Round(ratios.Min(), 3),
+            ["ratio_max"] = Math.Round(ratios.Max(), 3),
+        };
+        io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(summary));
+        return errors == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static TimeSpan Budget(double seconds) =>

@@ -1,0 +1,257 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using PopIoT.Cli.Coap;
+using PopIoT.Coap;
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary>
+/// <c>popiot coap get|put|post|delete URI</c> and <c>popiot coap serve</c>: a CoAP client and the demo server
+/// (docs/coap.md), with libcoap coap-client's short options where they mean the same thing.
+/// </summary>
+internal static class CoapCommand
+{
+    public static Command Create(CliContext io)
+    {
+        var coap = new Command("coap", "CoAP client (get, put, post, delete) and demo server (serve), RFC 7252/7959/7641. See docs/coap.md.");
+        coap.Subcommands.Add(Method(io, "get", CoapCode.Get, "GET a resource; with --observe, print notifications (RFC 7641)."));
+        coap.Subcommands.Add(Method(io, "put", CoapCode.Put, "PUT a payload."));
+        coap.Subcommands.Add(Method(io, "post", CoapCode.Post, "POST a payload."));
+        coap.Subcommands.Add(Method(io, "delete", CoapCode.Delete, "DELETE a resource."));
+        coap.Subcommands.Add(Serve(io));
+        return coap;
+    }
+
+    private static Command Method(CliContext io, string name, byte code, string description)
+    {
+        var uri = new Argument<string>("URI") { Description = "coap://host[:port]/path?query (IPv6: coap://[::1]/path)." };
+        var payload = new Option<string?>("--payload", "-e") { Description = "The payload as UTF-8 text." };
+        var payloadHex = new Option<string?>("--payload-hex") { Description = "The payload as hex." };
+        var payloadFile = new Option<string?>("--payload-file", "-f") { Description = "The payload from a file (raw bytes); - for standard input." };
+        var contentFormat = new Option<string?>("--content-format", "-t") { Description = "Content-Format: a number or text, link, xml, octet, exi, json, cbor, cwt." };
+        var accept = new Option<string?>("--accept", "-A") { Description = "Accept: a number or a name as for --content-format." };
+        var con = new Option<bool>("--con") { Description = "Send a confirmable request (the default)." };
+        var non = new Option<bool>("--non", "-N") { Description = "Send a non-confirmable request." };
+        var blockSize = new Option<int?>("--block-size", "-b") { Description = "Block size 16..1024 (power of two) for Block1 and Block2 (RFC 7959)." };
+        var observe = new Option<int?>("--observe") { Description = "GET only: observe and stop after COUNT responses (the first included)." };
+        var timeout = new Option<double>("--timeout", "-B") { Description = "Give up after S seconds in all (default 90, as coap-client -B).", DefaultValueFactory = _ => 90 };
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout };
+        cmd.SetAction(p =>
+        {
+            var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
+            string?[] sources = [p.GetValue(payload), p.GetValue(payloadHex), p.GetValue(payloadFile)];
+            if (sources.Count(s => s != null) > 1)
+            {
+                throw new CliUsageException("give at most one of --payload, --payload-hex and --payload-file");
+            }
+
+            if (p.GetValue(payload) is string text)
+            {
+                request.Payload = Encoding.UTF8.GetBytes(text);
+            }
+            else if (p.GetValue(payloadHex) is string hex)
+            {
+                request.Payload = CliInput.ParseHex(hex, "--payload-hex");
+            }
+            else if (p.GetValue(payloadFile) is string file)
+            {
+                request.Payload = ReadFile(file, io.Stdin);
+            }
+
+            if (p.GetValue(con) && p.GetValue(non))
+            {
+                throw new CliUsageException("--con and --non exclude each other");
+            }
+
+            request.Confirmable = !p.GetValue(non);
+            request.ContentFormat = p.GetValue(contentFormat) is string cf ? CoapPrinter.ParseContentFormat(cf, "--content-format") : null;
+            request.Accept = p.GetValue(accept) is string ac ? CoapPrinter.ParseContentFormat(ac, "--accept") : null;
+            if (p.GetValue(blockSize) is int size)
+            {
+                if (size is < 16 or > 1024 || (size & (size - 1)) != 0)
+                {
+                    throw new CliUsageException("--block-size must be a power of two from 16 to 1024");
+                }
+
+                request.BlockSize = size;
+            }
+
+            double seconds = p.GetValue(timeout);
+            if (seconds is <= 0 or > 86400 || double.IsNaN(seconds))
+            {
+                throw new CliUsageException("--timeout must be in (0, 86400] seconds");
+            }
+
+            int? count = p.GetValue(observe);
+            if (count != null && (code != CoapCode.Get || count < 1))
+            {
+                throw new CliUsageException("--observe takes a COUNT of at least 1 and works with get only");
+            }
+
+            return Run(io, request, TimeSpan.FromSeconds(seconds), count);
+        });
+        return cmd;
+    }
+
+    private static Uri ParseUri(string text)
+    {
+        try
+        {
+            return CoapUri.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
+    private static byte[] ReadFile(string file, Stream stdin)
+    {
+        try
+        {
+            if (file == "-")
+            {
+                using var buffer = new MemoryStream();
+                stdin.CopyTo(buffer);
+                return buffer.ToArray();
+            }
+
+            var info = new FileInfo(file);
+            if (info.Exists && info.Length > CliInput.MaxInputBytes)
+            {
+                throw new CliUsageException("'" + file + "' is larger than " + CliInput.MaxInputBytes + " bytes");
+            }
+
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException("cannot read '" + file + "': " + e.Message);
+        }
+    }
+
+    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe)
+    {
+        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout });
+        try
+        {
+            if (observe is int count)
+            {
+                return Observe(io, client, request, timeout, count).GetAwaiter().GetResult();
+            }
+
+            CoapResponse r = client.SendAsync(request).GetAwaiter().GetResult();
+            CoapPrinter.Print(io.Out, r);
+            return r.IsSuccess ? ExitCodes.Ok : ExitCodes.Rejected;
+        }
+        catch (CoapTimeoutException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.Rejected;
+        }
+        catch (CoapException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.Rejected;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            io.Error.WriteLine("popiot: " + request.Uri + ": " + e.Message);
+            return ExitCodes.Rejected;
+        }
+    }
+
+    private static async Task<int> Observe(CliContext io, CoapClient client, CoapRequest request, TimeSpan timeout, int count)
+    {
+        int seen = 0;
+        CoapResponse? last = null;
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await foreach (CoapResponse r in client.ObserveAsync(request, cts.Token).ConfigureAwait(false))
+            {
+                if (seen > 0)
+                {
+                    io.Out.WriteLine();
+                }
+
+                CoapPrinter.Print(io.Out, r);
+                io.Out.Flush();
+                last = r;
+                if (++seen == count)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            io.Error.WriteLine("popiot: observation stopped after " + timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s with " + seen + " of " + count + " responses");
+            return ExitCodes.Rejected;
+        }
+
+        return last != null && last.IsSuccess && seen == count ? ExitCodes.Ok : ExitCodes.Rejected;
+    }
+
+    private static Command Serve(CliContext io)
+    {
+        var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => CoapUri.DefaultPort };
+        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration };
+        cmd.SetAction(p =>
+        {
+            string text = p.GetValue(bind)!.Trim('[', ']');
+            if (!IPAddress.TryParse(text, out IPAddress? address))
+            {
+                throw new CliUsageException("--bind must be an IP address, not '" + p.GetValue(bind) + "'");
+            }
+
+            int number = p.GetValue(port);
+            if (number is < 0 or > 65535)
+            {
+                throw new CliUsageException("--port must be 0..65535");
+            }
+
+            double? seconds = p.GetValue(duration);
+            if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
+            {
+                throw new CliUsageException("--duration must be positive");
+            }
+
+            return RunServer(io, new IPEndPoint(address, number), seconds);
+        });
+        return cmd;
+    }
+
+    private static int RunServer(CliContext io, IPEndPoint bind, double? seconds)
+    {
+        using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var server = new CoapServer();
+        CoapDemoResources.Map(server);
+        IPEndPoint at;
+        try
+        {
+            at = server.Start(bind);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            io.Error.WriteLine("popiot: cannot listen on " + bind + ": " + e.Message);
+            return ExitCodes.BadInput;
+        }
+
+        string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
+        io.Out.WriteLine("popiot coap serve: listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
+            + " (/time /echo /large /store /.well-known/core)" + (seconds is double d ? " for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
+        io.Out.Flush();
+        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), stop.Token).GetAwaiter().GetResult();
+        io.Out.WriteLine("popiot coap serve: stopped after " + server.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests");
+        return ExitCodes.Ok;
+    }
+}

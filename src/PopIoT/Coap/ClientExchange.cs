@@ -1,0 +1,330 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Coap;
+
+/// <summary>
+/// One application request carried over one or more CoAP exchanges: Block1 for a large body (RFC 7959 §2.5), Block2
+/// for a large response (RFC 7959 §2.4), and for an observation the stream of notifications (RFC 7641 §3). Runs under
+/// the endpoint's gate, driven by the layer's callbacks; the application waits on <see cref="Completion"/> or reads
+/// <see cref="Notifications"/>.
+/// </summary>
+internal sealed class ClientExchange
+{
+    private readonly CoapEndpoint _endpoint;
+    private readonly int _peer;
+    private readonly CoapRequest _request;
+    private readonly byte[] _body;
+    private readonly byte[][] _path;
+    private readonly byte[][] _query;
+    private readonly byte[]? _host;
+    private readonly bool _observe;
+    private int _b1Szx;
+    private int _b1Offset;
+    private int _b1InFlight;
+    private bool _b1Done;
+    private int _b2Szx = -1;
+    private MemoryStream? _b2Body;
+    private int _handle = -1;
+    private bool _finished;
+    private byte[]? _observeToken;
+    private byte[]? _token;
+
+    public ClientExchange(CoapEndpoint endpoint, int peer, CoapRequest request, int defaultSzx, bool observe)
+    {
+        _endpoint = endpoint;
+        _peer = peer;
+        _request = request;
+        _observe = observe;
+        _body = MemoryMarshal.TryGetArray(request.Payload, out ArraySegment<byte> seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
+            ? seg.Array : request.Payload.ToArray();
+        Uri uri = request.Uri!;
+        _path = CoapUri.PathSegments(uri).Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        _query = CoapUri.Query(uri).Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        // RFC 7252 §6.4 step 5: Uri-Host only when the host is not an IP literal.
+        _host = CoapUri.TryGetLiteral(uri, out _) ? null : System.Text.Encoding.UTF8.GetBytes(uri.IdnHost);
+        _b1Szx = request.BlockSize is int size ? BlockSzx(size) : defaultSzx;
+        if (request.BlockSize is int early)
+        {
+            _b2Szx = BlockSzx(early);
+        }
+
+        _b1Done = _body.Length <= BlockOption.Size(_b1Szx);
+        if (observe)
+        {
+            Notifications = Channel.CreateUnbounded<CoapResponse>(new UnboundedChannelOptions { SingleReader = true });
+        }
+    }
+
+    public TaskCompletionSource<CoapResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Channel<CoapResponse>? Notifications { get; }
+
+    public static int BlockSzx(int size) => size switch
+    {
+        16 => 0, 32 => 1, 64 => 2, 128 => 3, 256 => 4, 512 => 5, 1024 => 6,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), "Block size must be a power of two from 16 to 1024 (RFC 7959 §2.2)."),
+    };
+
+    /// <summary>Whether an observation is still registered with the layer (notifications may still come).</summary>
+    public bool IsObservingLocked => _observe && _handle >= 0 && _endpoint.Layer.IsOpen(_handle);
+
+    /// <summary>Sends the first request.</summary>
+    public void StartLocked() => SendLocked(0, true);
+
+    /// <summary>Cancels the exchange in the layer (an observation then gets Reset on its next notification, RFC 7641 §3.6).</summary>
+    public void CancelLocked(Exception reason)
+    {
+        if (_handle >= 0)
+        {
+            _endpoint.Layer.Cancel(_handle, _endpoint.Now);
+            _endpoint.UnregisterLocked(_handle);
+            _endpoint.FlushLocked();
+        }
+
+        Abort(reason);
+    }
+
+    /// <summary>RFC 7641 §3.6: deregister proactively with a GET carrying Observe 1 and the same token (best effort).</summary>
+    public void DeregisterLocked()
+    {
+        if (_observeToken == null)
+        {
+            return;
+        }
+
+        CoapMessage m = Build(0, false);
+        m.Type = CoapMessageType.NonConfirmable;
+        m.SetUintOption(CoapOptionNumber.Observe, 1);
+        m.SetToken(_observeToken, 0, _observeToken.Length);
+        _endpoint.Layer.SendRequest(_peer, m, _endpoint.Now, out _);
+        _endpoint.FlushLocked();
+    }
+
+    public void Abort(Exception reason)
+    {
+        _finished = true;
+        if (reason is OperationCanceledException oce)
+        {
+            Completion.TrySetCanceled(oce.CancellationToken);
+        }
+        else
+        {
+            Completion.TrySetException(reason);
+        }
+
+        Notifications?.Writer.TryComplete(reason is OperationCanceledException ? null : reason);
+    }
+
+    public void OnFailedLocked(CoapExchangeFailure reason)
+    {
+        _handle = -1;
+        Abort(reason switch
+        {
+            CoapExchangeFailure.Timeout => new CoapTimeoutException("no response from " + _request.Uri + " after the RFC 7252 retransmissions", true),
+            CoapExchangeFailure.Reset => new CoapException(_request.Uri + " answered with Reset", reason),
+            _ => new CoapException(_request.Uri + ": exchange failed (" + reason + ")", reason),
+        });
+    }
+
+    public void OnResponseLocked(CoapMessage m)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        bool observing = _observe && _endpoint.Layer.IsOpen(_handle);
+        if (!observing)
+        {
+            _handle = -1;
+        }
+
+        if (!_b1Done)
+        {
+            // RFC 7959 §2.3, §2.5: 2.31 Continue asks for the next block, possibly smaller.
+            if (m.Code == CoapCode.Continue && m.TryGetUint(CoapOptionNumber.Block1, out uint b1) && BlockOption.IsValid(b1))
+            {
+                _b1Offset += _b1InFlight;
+                _b1Szx = Math.Min(_b1Szx, BlockOption.Szx(b1));
+                if (_b1Offset < _body.Length)
+                {
+                    SendLocked(0, false);
+                    return;
+                }
+            }
+
+            _b1Done = true;
+        }
+
+        // RFC 7959 §2.4: a Block2 response with M set asks the client to fetch the next block (not for notifications:
+        // RFC 7959 §2.6 lets the first block of a large notification stand for it here).
+        if (!observing && CoapCode.ClassOf(m.Code) == 2 && m.TryGetUint(CoapOptionNumber.Block2, out uint b2) && BlockOption.IsValid(b2))
+        {
+            long offset = BlockOption.Offset(b2);
+            _b2Body ??= new MemoryStream();
+            if (offset != _b2Body.Length)
+            {
+                Abort(new CoapException(_request.Uri + ": Block2 out of order (offset " + offset + ", expected " + _b2Body.Length + ")", CoapExchangeFailure.Rejected));
+                return;
+            }
+
+            _b2Body.Write(m.PayloadBuffer ?? [], m.PayloadOffset, m.PayloadLength);
+            if (BlockOption.More(b2))
+            {
+                if (_b2Body.Length > 16 * 1024 * 1024)
+                {
+                    Abort(new CoapException(_request.Uri + ": response body over 16 MiB", CoapExchangeFailure.Rejected));
+                    return;
+                }
+
+                _b2Szx = BlockOption.Szx(b2);
+                SendLocked((int)(_b2Body.Length >> (_b2Szx + 4)), false);
+                return;
+            }
+        }
+
+        byte[] payload = _b2Body != null ? _b2Body.ToArray() : (m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray());
+        _b2Body = null;
+        CoapResponse response = ToResponse(m, payload);
+        if (Notifications != null)
+        {
+            Notifications.Writer.TryWrite(response);
+            if (!observing)
+            {
+                // RFC 7641 §3.2: a response without Observe (or an error) ends the observation.
+                _finished = true;
+                Notifications.Writer.TryComplete();
+            }
+
+            return;
+        }
+
+        _finished = true;
+        Completion.TrySetResult(response);
+    }
+
+    private static CoapResponse ToResponse(CoapMessage m, byte[] payload)
+    {
+        int? cf = m.TryGetUint(CoapOptionNumber.ContentFormat, out uint f) ? (int)f : null;
+        var r = new CoapResponse(CoapCode.IsResponse(m.Code) ? m.Code : CoapCode.InternalServerError, payload, cf);
+        for (int i = 0; i < m.OptionCount; i++)
+        {
+            r.Options.Add(new CoapOptionValue(m.GetOptionNumber(i), m.GetOptionBuffer(i).AsSpan(m.GetOptionOffset(i), m.GetOptionLength(i)).ToArray()));
+        }
+
+        return r;
+    }
+
+    private void SendLocked(int block2Num, bool first)
+    {
+        CoapMessage m = Build(block2Num, first);
+        if (_token != null)
+        {
+            // RFC 7959 §2.3 lets each block request carry its own token; some servers (node coap) key their Block1
+            // reassembly by token, so all requests of one transfer share the first one's.
+            m.SetToken(_token, 0, _token.Length);
+        }
+
+        CoapSendStatus status = _endpoint.Layer.SendRequest(_peer, m, _endpoint.Now, out int handle);
+        if (status is CoapSendStatus.Sent or CoapSendStatus.Queued)
+        {
+            _handle = handle;
+            if (_token == null)
+            {
+                _token = new byte[m.TokenLength];
+                m.GetToken(_token, 0);
+            }
+
+            if (first && _observe)
+            {
+                _observeToken = _token;
+            }
+
+            _endpoint.RegisterLocked(handle, this);
+            _endpoint.FlushLocked();
+            return;
+        }
+
+        Abort(new CoapException(_request.Uri + ": cannot send (" + status + ")", CoapExchangeFailure.Rejected));
+    }
+
+    private CoapMessage Build(int block2Num, bool first)
+    {
+        var m = new CoapMessage(16 + _path.Length + _query.Length + _request.Options.Count, 64);
+        m.Type = _request.Confirmable ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable;
+        m.Code = _request.Method;
+        if (_host != null)
+        {
+            m.AddOption(CoapOptionNumber.UriHost, _host, 0, _host.Length);
+        }
+
+        foreach (byte[] s in _path)
+        {
+            m.AddOption(CoapOptionNumber.UriPath, s, 0, s.Length);
+        }
+
+        foreach (byte[] q in _query)
+        {
+            m.AddOption(CoapOptionNumber.UriQuery, q, 0, q.Length);
+        }
+
+        if (_request.Accept is int accept)
+        {
+            m.AddUintOption(CoapOptionNumber.Accept, (uint)accept);
+        }
+
+        foreach (CoapOptionValue o in _request.Options)
+        {
+            m.AddOption(o.Number, o.Value, 0, o.Value.Length);
+        }
+
+        if (_observe && first)
+        {
+            m.SetUintOption(CoapOptionNumber.Observe, 0);
+        }
+
+        if (!_b1Done)
+        {
+            // RFC 7959 §2.5: the body in blocks, Size1 with the total on the first (§4).
+            int size = BlockOption.Size(_b1Szx);
+            int n = Math.Min(size, _body.Length - _b1Offset);
+            bool more = _b1Offset + n < _body.Length;
+            m.AddUintOption(CoapOptionNumber.Block1, BlockOption.Encode(_b1Offset >> (_b1Szx + 4), more, _b1Szx));
+            if (_b1Offset == 0)
+            {
+                m.AddUintOption(CoapOptionNumber.Size1, (uint)_body.Length);
+            }
+
+            AddContentFormat(m);
+            m.SetPayload(_body, _b1Offset, n);
+            _b1InFlight = n;
+        }
+        else if (block2Num == 0 && first && _body.Length > 0)
+        {
+            AddContentFormat(m);
+            m.SetPayload(_body, 0, _body.Length);
+        }
+        else if (first)
+        {
+            AddContentFormat(m);
+        }
+
+        // RFC 7959 §2.4: ask for the next block; a Block2 on the first request proposes a size (early negotiation).
+        if (block2Num > 0 || (first && _b2Szx >= 0))
+        {
+            m.AddUintOption(CoapOptionNumber.Block2, BlockOption.Encode(block2Num, false, _b2Szx < 0 ? BlockOption.MaxSzx : _b2Szx));
+        }
+
+        return m;
+    }
+
+    private void AddContentFormat(CoapMessage m)
+    {
+        if (_request.ContentFormat is int cf)
+        {
+            m.AddUintOption(CoapOptionNumber.ContentFormat, (uint)cf);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Net;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Coap;
+
+/// <summary>Settings of a <see cref="CoapClient"/>.</summary>
+public sealed class CoapClientOptions
+{
+    /// <summary>
+    /// RFC 7252 transmission parameters and table sizes of each underlying message layer. Null: the RFC defaults
+    /// (ACK_TIMEOUT 2 s, MAX_RETRANSMIT 4, NSTART 1) with tables sized for <see cref="MaxConcurrentRequests"/>.
+    /// </summary>
+    public CoapSettings? Settings { get; set; }
+
+    /// <summary>Requests (and observations) in progress at once; further calls wait. 64 by default.</summary>
+    public int MaxConcurrentRequests { get; set; } = 64;
+
+    /// <summary>
+    /// The longest a request may take in all, blocks included; <see cref="Timeout.InfiniteTimeSpan"/> (the default) leaves it
+    /// to the RFC 7252 retransmission schedule (about 93 s for a CON request nobody acknowledges).
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>Block size for request bodies when <see cref="CoapRequest.BlockSize"/> is not set: 1024 (RFC 7959).</summary>
+    public int BlockSize { get; set; } = 1024;
+
+    /// <summary>
+    /// The local address of the UDP socket. Null: an ephemeral port on the loopback address for loopback destinations,
+    /// otherwise on the wildcard address of the destination's family.
+    /// </summary>
+    public IPEndPoint? LocalEndPoint { get; set; }
+
+    /// <summary>The source of Message IDs, tokens and jitter; the platform CSPRNG when null.</summary>
+    public IRandomSource? Random { get; set; }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Coap;
+
+/// <summary>
+/// A CoAP request as the application sees it: method, target, options and the whole body (block-wise transfer is done
+/// underneath, RFC 7959). A client builds one with a <see cref="Uri"/>; a server handler receives one with
+/// <see cref="Path"/>, <see cref="Query"/> and <see cref="RemoteEndPoint"/> filled in.
+/// </summary>
+public sealed class CoapRequest
+{
+    /// <summary>Creates a client request.</summary>
+    /// <param name="method">The method code (<see cref="CoapCode.Get"/> .. <see cref="CoapCode.Delete"/>, or another request code).</param>
+    /// <param name="uri">The target: <c>coap://host[:port]/path?query</c>; IPv6 literals in brackets.</param>
+    public CoapRequest(byte method, Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!CoapCode.IsRequest(method))
+        {
+            throw new ArgumentOutOfRangeException(nameof(method), "Not a CoAP request code.");
+        }
+
+        CoapUri.Validate(uri);
+        Method = method;
+        Uri = uri;
+        Path = CoapUri.Path(uri);
+        Query = CoapUri.Query(uri);
+    }
+
+    internal CoapRequest(byte method, string path, IReadOnlyList<string> query, EndPoint remote)
+    {
+        Method = method;
+        Path = path;
+        Query = query;
+        RemoteEndPoint = remote;
+    }
+
+    /// <summary>The method code.</summary>
+    public byte Method { get; }
+
+    /// <summary>The target URI (client requests only).</summary>
+    public Uri? Uri { get; }
+
+    /// <summary>The path, "/" joined Uri-Path options (RFC 7252 §6.5), always starting with '/'.</summary>
+    public string Path { get; }
+
+    /// <summary>The Uri-Query options, in order.</summary>
+    public IReadOnlyList<string> Query { get; }
+
+    /// <summary>The sender (server side only).</summary>
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>CON (true, the default) or NON (RFC 7252 §2.2).</summary>
+    public bool Confirmable { get; set; } = true;
+
+    /// <summary>The whole request body.</summary>
+    public ReadOnlyMemory<byte> Payload { get; set; }
+
+    /// <summary>The Content-Format option (RFC 7252 §5.10.3), or null.</summary>
+    public int? ContentFormat { get; set; }
+
+    /// <summary>The Accept option (RFC 7252 §5.10.4), or null.</summary>
+    public int? Accept { get; set; }
+
+    /// <summary>
+    /// The block size for Block1 and the early Block2 negotiation (RFC 7959 §2.4), 16..1024 (a power of two), or null for
+    /// the client's default (requests ask for no particular size; bodies above 1024 bytes go out in 1024-byte blocks).
+    /// </summary>
+    public int? BlockSize { get; set; }
+
+    /// <summary>
+    /// Further options (ETag, If-Match, Observe on the server side...). On the client side these are sent as given; Uri-*,
+    /// Content-Format, Accept, Block1/2 and Size1/2 come from the properties above.
+    /// </summary>
+    public IList<CoapOptionValue> Options { get; } = new List<CoapOptionValue>();
+
+    /// <summary>The request body as UTF-8 text.</summary>
+    public string PayloadText => System.Text.Encoding.UTF8.GetString(Payload.Span);
+
+    /// <summary>The first option with this number, or null.</summary>
+    /// <param name="number">The option number.</param>
+    /// <returns>The option value.</returns>
+    public CoapOptionValue? GetOption(int number)
+    {
+        foreach (CoapOptionValue o in Options)
+        {
+            if (o.Number == number)
+            {
+                return o;
+            }
+        }
+
+        return null;
+    }
+}

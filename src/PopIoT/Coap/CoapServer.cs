@@ -1,0 +1,426 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PopIoT.Core.Coap;
+using PopIoT.Crypto;
+
+namespace PopIoT.Coap;
+
+/// <summary>
+/// A CoAP server over UDP (or any <see cref="ICoapTransport"/>): resources mapped to async handlers, routing, 4.04 and
+/// 4.05 and /.well-known/core by <see cref="ResourceTable"/>, Block1 reassembly and Block2 slicing (RFC 7959), Observe
+/// (RFC 7641) and separate responses for handlers that complete later (RFC 7252 §5.2.2). Malformed datagrams are
+/// rejected by the <see cref="MessageLayer"/> and never stop the server; a handler's exception becomes 5.00.
+/// </summary>
+/// <example>
+/// <code>
+/// using var server = new CoapServer();
+/// server.Map("/hello", CoapMethods.Get, (req, ct) => ValueTask.FromResult(new CoapResponse(CoapCode.Content, "hi"u8.ToArray(), 0)));
+/// IPEndPoint at = server.Start(new IPEndPoint(IPAddress.Loopback, 5683));
+/// </code>
+/// </example>
+public sealed class CoapServer : ICoapRequestHandler, IDisposable
+{
+    private readonly CoapServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly ResourceTable _table;
+    private readonly List<Entry> _entries = [];
+    private readonly Block1Reassembler _block1;
+    private readonly ObserveRegistry _observers;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CoapMessage _shadow = new(4, 32);
+    private CoapEndpoint? _endpoint;
+    private long _notifications;
+    private long _requests;
+
+    /// <summary>Creates a server with no resources.</summary>
+    /// <param name="options">Settings, or null for the defaults.</param>
+    /// <param name="logger">Where to log, or null.</param>
+    public CoapServer(CoapServerOptions? options = null, ILogger? logger = null)
+    {
+        _options = options ?? new CoapServerOptions();
+        _logger = logger ?? NullLogger.Instance;
+        _table = new ResourceTable(_options.MaxResources, 4096) { MaxSzx = _options.MaxSzx };
+        _block1 = new Block1Reassembler(_options.Block1Slots, _options.MaxBodySize, _options.MaxSzx);
+        _observers = new ObserveRegistry(_options.MaxObservers);
+    }
+
+    /// <summary>The address the server listens on, once started.</summary>
+    public IPEndPoint? LocalEndPoint => _endpoint?.Transport.LocalEndPoint;
+
+    /// <summary>Requests passed to handlers so far (duplicates and block-wise continuations not counted twice).</summary>
+    public long RequestsHandled => Interlocked.Read(ref _requests);
+
+    /// <summary>Datagrams the message layer rejected as malformed (RFC 7252 §4.2, §4.3).</summary>
+    public int RejectedDatagrams
+    {
+        get
+        {
+            CoapEndpoint e = _endpoint ?? throw new InvalidOperationException("Not started.");
+            lock (e.Gate)
+            {
+                return e.Layer.RejectedDatagrams;
+            }
+        }
+    }
+
+    /// <summary>Observations currently registered.</summary>
+    public int ObserverCount
+    {
+        get
+        {
+            CoapEndpoint? e = _endpoint;
+            if (e == null)
+            {
+                return 0;
+            }
+
+            lock (e.Gate)
+            {
+                return _observers.Count;
+            }
+        }
+    }
+
+    /// <summary>Adds a resource. Call before <see cref="Start(IPEndPoint)"/>.</summary>
+    /// <param name="path">The path, e.g. "/sensors/temp".</param>
+    /// <param name="methods">Allowed methods (<see cref="CoapMethods"/> flags); others get 4.05.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="observable">Whether GET with Observe registers an observer (RFC 7641); see <see cref="NotifyObservers"/>.</param>
+    /// <param name="contentFormat">The ct attribute in /.well-known/core, or -1.</param>
+    /// <param name="resourceType">The rt attribute in /.well-known/core, or null.</param>
+    public void Map(string path, int methods, CoapRequestHandler handler, bool observable = false, int contentFormat = -1, string? resourceType = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_endpoint != null)
+        {
+            throw new InvalidOperationException("Map resources before Start.");
+        }
+
+        var entry = new Entry(this, _entries.Count, handler);
+        var resource = new CoapResource(path, methods, entry) { Observable = observable, ContentFormat = contentFormat, ResourceType = resourceType };
+        _table.Add(resource);
+        entry.Resource = resource;
+        _entries.Add(entry);
+    }
+
+    /// <summary>Starts serving on a UDP socket; [::] gives a dual-stack socket (IPv4 and IPv6).</summary>
+    /// <param name="bind">The address and port (0 for an ephemeral port).</param>
+    /// <returns>The address bound.</returns>
+    public IPEndPoint Start(IPEndPoint bind) => Start(new UdpCoapTransport(bind, _logger));
+
+    /// <summary>Starts serving on a transport (e.g. of a <see cref="LossyNetwork"/>); the server owns it from now on.</summary>
+    /// <param name="transport">The transport.</param>
+    /// <returns>Its address.</returns>
+    public IPEndPoint Start(ICoapTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (_endpoint != null)
+        {
+            throw new InvalidOperationException("Already started.");
+        }
+
+        CoapSettings settings = _options.Settings ?? new CoapSettings
+        {
+            MaxExchanges = 64,
+            DeduplicationCapacity = 256,
+            EvictOldestWhenFull = true,
+            OutboxCapacity = 128,
+            NonRecordCapacity = 64,
+        };
+        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, this, _logger);
+        endpoint.ServerMessageFailed = OnNotificationFailed;
+        _endpoint = endpoint;
+        _logger.LogInformation("CoAP server listening on {Local}", transport.LocalEndPoint);
+        return transport.LocalEndPoint;
+    }
+
+    /// <summary>
+    /// Sends a notification to every observer of <paramref name="path"/> (RFC 7641 §4.2): the GET handler runs once per
+    /// observer and its response goes out NON, or CON every <see cref="CoapServerOptions.ConfirmableNotificationEvery"/>.
+    /// An error response ends the observation (RFC 7641 §4.2).
+    /// </summary>
+    /// <param name="path">The resource path as mapped.</param>
+    /// <returns>How many notifications were started.</returns>
+    public int NotifyObservers(string path)
+    {
+        CoapEndpoint endpoint = _endpoint ?? throw new InvalidOperationException("Not started.");
+        Entry? entry = _entries.Find(e => e.Resource!.Path == (path.StartsWith('/') ? path : "/" + path));
+        if (entry == null)
+        {
+            return 0;
+        }
+
+        var targets = new List<(int Slot, int Peer)>();
+        lock (endpoint.Gate)
+        {
+            for (int i = 0; i < _observers.Capacity; i++)
+            {
+                if (_observers.IsActive(i) && _observers.GetResource(i) == entry.Index)
+                {
+                    targets.Add((i, _observers.GetPeer(i)));
+                }
+            }
+        }
+
+        foreach ((int slot, int peer) in targets)
+        {
+            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer));
+            ValueTask<CoapResponse> pending = Invoke(entry, request);
+            if (pending.IsCompleted)
+            {
+                SendNotification(endpoint, slot, peer, Result(pending));
+            }
+            else
+            {
+                _ = NotifyLaterAsync(endpoint, slot, peer, pending);
+            }
+        }
+
+        return targets.Count;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+        }
+
+        _endpoint?.Dispose();
+    }
+
+    /// <summary>Called by the message layer (under the endpoint's gate); routes through the <see cref="ResourceTable"/>.</summary>
+    /// <param name="peer">The sender.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="response">The response.</param>
+    /// <returns>What to send.</returns>
+    CoapHandlerResult ICoapRequestHandler.HandleRequest(int peer, CoapMessage request, CoapMessage response) =>
+        _table.HandleRequest(peer, request, response);
+
+    private static CoapResponse Result(ValueTask<CoapResponse> done)
+    {
+        try
+        {
+            return done.Result;
+        }
+        catch (Exception)
+        {
+            return new CoapResponse(CoapCode.InternalServerError);
+        }
+    }
+
+    private ValueTask<CoapResponse> Invoke(Entry entry, CoapRequest request)
+    {
+        Interlocked.Increment(ref _requests);
+        try
+        {
+            return entry.Handler(request, _stopping.Token);
+        }
+        catch (Exception e)
+        {
+            // DESIGN.md §2: no exception escapes; the client gets 5.00.
+            _logger.LogWarning(e, "CoAP handler for {Path} threw", entry.Resource!.Path);
+            return ValueTask.FromResult(new CoapResponse(CoapCode.InternalServerError));
+        }
+    }
+
+    private CoapHandlerResult Handle(Entry entry, int peer, CoapMessage request, CoapMessage response)
+    {
+        CoapEndpoint endpoint = _endpoint!;
+        byte[] body;
+        if (request.HasOption(CoapOptionNumber.Block1) || request.HasOption(CoapOptionNumber.Size1))
+        {
+            // RFC 7959 §2.5: collect the blocks; only the complete body reaches the handler.
+            BlockwiseStatus s = _block1.Receive(peer, request, response, endpoint.Now);
+            if (s is BlockwiseStatus.Continue or BlockwiseStatus.Error)
+            {
+                return CoapHandlerResult.Respond;
+            }
+
+            body = s == BlockwiseStatus.Complete ? _block1.BodyBuffer.AsSpan(0, _block1.BodyLength).ToArray() : Payload(request);
+        }
+        else
+        {
+            body = Payload(request);
+        }
+
+        var query = new List<string>();
+        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer))
+        {
+            Confirmable = request.Type == CoapMessageType.Confirmable,
+            Payload = body,
+        };
+        for (int i = 0; i < request.OptionCount; i++)
+        {
+            int number = request.GetOptionNumber(i);
+            byte[] value = request.GetOptionBuffer(i).AsSpan(request.GetOptionOffset(i), request.GetOptionLength(i)).ToArray();
+            req.Options.Add(new CoapOptionValue(number, value));
+            if (number == CoapOptionNumber.UriQuery)
+            {
+                query.Add(System.Text.Encoding.UTF8.GetString(value));
+            }
+        }
+
+        req.ContentFormat = req.GetOption(CoapOptionNumber.ContentFormat)?.AsUInt() is uint cf ? (int)cf : null;
+        req.Accept = req.GetOption(CoapOptionNumber.Accept)?.AsUInt() is uint ac ? (int)ac : null;
+
+        // What the response depends on besides the handler's result: token, Block2 and Observe of the request.
+        var shadow = new CoapMessage(4, 32) { Code = request.Code };
+        shadow.CopyTokenFrom(request);
+        if (request.TryGetUint(CoapOptionNumber.Block2, out uint b2))
+        {
+            shadow.AddUintOption(CoapOptionNumber.Block2, b2);
+        }
+
+        if (request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
+        {
+            shadow.AddUintOption(CoapOptionNumber.Observe, obs);
+        }
+
+        ValueTask<CoapResponse> pending = Invoke(entry, req);
+        if (pending.IsCompleted)
+        {
+            Fill(entry, peer, shadow, response, Result(pending), out byte[]? _);
+            return CoapHandlerResult.Respond;
+        }
+
+        // RFC 7252 §5.2.2: the handler is still working; ACK now, answer later in a message of the request's type.
+        _ = RespondLaterAsync(endpoint, entry, peer, shadow, request.Type == CoapMessageType.Confirmable, pending);
+        return CoapHandlerResult.Separate;
+    }
+
+    private async Task RespondLaterAsync(CoapEndpoint endpoint, Entry entry, int peer, CoapMessage shadow, bool con, ValueTask<CoapResponse> pending)
+    {
+        CoapResponse r;
+        try
+        {
+            r = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "CoAP handler for {Path} failed", entry.Resource!.Path);
+            r = new CoapResponse(CoapCode.InternalServerError);
+        }
+
+        lock (endpoint.Gate)
+        {
+            var m = new CoapMessage();
+            m.CopyTokenFrom(shadow);
+            Fill(entry, peer, shadow, m, r, out _);
+            m.Type = con ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable;
+            endpoint.Layer.Send(peer, m, endpoint.Now, out _);
+            endpoint.FlushLocked();
+        }
+    }
+
+    private async Task NotifyLaterAsync(CoapEndpoint endpoint, int slot, int peer, ValueTask<CoapResponse> pending)
+    {
+        CoapResponse r;
+        try
+        {
+            r = await pending.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            r = new CoapResponse(CoapCode.InternalServerError);
+        }
+
+        SendNotification(endpoint, slot, peer, r);
+    }
+
+    private void SendNotification(CoapEndpoint endpoint, int slot, int peer, CoapResponse r)
+    {
+        lock (endpoint.Gate)
+        {
+            if (!_observers.IsActive(slot) || _observers.GetPeer(slot) != peer)
+            {
+                return;
+            }
+
+            long n = ++_notifications;
+            int every = Math.Max(1, _options.ConfirmableNotificationEvery);
+            var m = new CoapMessage();
+            _observers.PrepareNotification(slot, m, n % every == 0 ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable);
+            _shadow.Reset();
+            _shadow.Code = CoapCode.Get;
+            Fill(null, peer, _shadow, m, r, out byte[]? _);
+            if (!r.IsSuccess)
+            {
+                // RFC 7641 §4.2: a non-2.xx notification ends the observation.
+                m.RemoveOption(CoapOptionNumber.Observe);
+                byte[] token = new byte[m.TokenLength];
+                m.GetToken(token, 0);
+                _observers.Remove(peer, token, 0, token.Length);
+            }
+
+            CoapSendStatus status = endpoint.Layer.Send(peer, m, endpoint.Now, out _);
+            if (status != CoapSendStatus.Sent)
+            {
+                _logger.LogDebug("notification to {Peer} not sent: {Status}", endpoint.PeerAddress(peer), status);
+            }
+
+            endpoint.FlushLocked();
+        }
+    }
+
+    private void OnNotificationFailed(int peer, byte[] token, CoapExchangeFailure reason)
+    {
+        // RFC 7641 §3.6, §4.5: a Reset or an unacknowledged CON notification removes the observer. Under the gate already.
+        if (_observers.Remove(peer, token, 0, token.Length))
+        {
+            _logger.LogDebug("observer removed after {Reason}", reason);
+        }
+    }
+
+    // Code, options, Observe registration and the Block2 slice of the body (RFC 7959 §2.4) into the wire response.
+    private void Fill(Entry? entry, int peer, CoapMessage request, CoapMessage response, CoapResponse r, out byte[]? body)
+    {
+        response.Code = r.Code;
+        if (entry != null && entry.Resource!.Observable && r.IsSuccess)
+        {
+            // RFC 7641 §4.1: only a successful response registers the observer (or confirms the deregistration).
+            _observers.HandleRequest(peer, entry.Index, request, response);
+        }
+
+        if (r.ContentFormat is int cf)
+        {
+            response.SetUintOption(CoapOptionNumber.ContentFormat, (uint)cf);
+        }
+
+        foreach (CoapOptionValue o in r.Options)
+        {
+            if (o.Number is not (CoapOptionNumber.ContentFormat or CoapOptionNumber.Observe or CoapOptionNumber.Block2 or CoapOptionNumber.Size2))
+            {
+                response.AddOption(o.Number, o.Value, 0, o.Value.Length);
+            }
+        }
+
+        body = MemoryMarshal.TryGetArray(r.Payload, out ArraySegment<byte> seg) ? seg.Array : r.Payload.ToArray();
+        int offset = MemoryMarshal.TryGetArray(r.Payload, out seg) ? seg.Offset : 0;
+        if (r.Payload.Length > 0 || request.HasOption(CoapOptionNumber.Block2))
+        {
+            BlockwiseStatus s = Block2Slicer.Fill(body ?? [], offset, r.Payload.Length, request, response, _options.MaxSzx);
+            if (s == BlockwiseStatus.Error)
+            {
+                response.ClearOptions();
+                response.SetPayload(null, 0, 0);
+            }
+        }
+    }
+
+    private static byte[] Payload(CoapMessage m) => m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray();
+
+    private sealed class Entry(CoapServer server, int index, CoapRequestHandler handler) : ICoapRequestHandler
+    {
+        public int Index { get; } = index;
+
+        public CoapRequestHandler Handler { get; } = handler;
+
+        public CoapResource? Resource { get; set; }
+
+        public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response) => server.Handle(this, peer, request, response);
+    }
+}

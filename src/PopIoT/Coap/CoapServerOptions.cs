@@ -1,0 +1,45 @@
+using PopIoT.Core.Coap;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Coap;
+
+/// <summary>A handler of a <see cref="CoapServer"/> resource; it may complete later (RFC 7252 §5.2.2 separate response).</summary>
+/// <param name="request">The request, body reassembled from Block1 blocks.</param>
+/// <param name="cancellationToken">Signalled when the server stops.</param>
+/// <returns>The response; a body above the block size is sent block-wise (RFC 7959 §2.4).</returns>
+public delegate ValueTask<CoapResponse> CoapRequestHandler(CoapRequest request, CancellationToken cancellationToken);
+
+/// <summary>Settings of a <see cref="CoapServer"/>.</summary>
+public sealed class CoapServerOptions
+{
+    /// <summary>
+    /// RFC 7252 parameters and table sizes. Null: RFC defaults with a 256-entry duplicate cache that evicts its oldest
+    /// entry when full (see <see cref="CoapSettings.EvictOldestWhenFull"/>), 64 exchange slots for CON notifications and
+    /// separate responses.
+    /// </summary>
+    public CoapSettings? Settings { get; set; }
+
+    /// <summary>The most resources.</summary>
+    public int MaxResources { get; set; } = 32;
+
+    /// <summary>The largest request body accepted block-wise (RFC 7959 §2.9.3: larger gets 4.13).</summary>
+    public int MaxBodySize { get; set; } = 64 * 1024;
+
+    /// <summary>Block1 transfers in progress at once.</summary>
+    public int Block1Slots { get; set; } = 8;
+
+    /// <summary>Observations at once (RFC 7641).</summary>
+    public int MaxObservers { get; set; } = 64;
+
+    /// <summary>The largest block size exponent sent: 6 = 1024 bytes (RFC 7959 §2.2).</summary>
+    public int MaxSzx { get; set; } = BlockOption.MaxSzx;
+
+    /// <summary>
+    /// Every how many notifications one goes out CON (RFC 7641 §4.5 wants one at least every 24 hours); 1 makes them all
+    /// CON. Others go NON. Default 5.
+    /// </summary>
+    public int ConfirmableNotificationEvery { get; set; } = 5;
+
+    /// <summary>The source of Message IDs and jitter; the platform CSPRNG when null.</summary>
+    public IRandomSource? Random { get; set; }
+}
