@@ -203,6 +203,12 @@ internal static class CoapCommand
             io.Error.WriteLine("popiot: " + request.Uri + ": " + e.Message);
             return ExitCodes.Rejected;
         }
+        catch (Exception e) when (oscore != null && e is IOException or UnauthorizedAccessException)
+        {
+            // RFC 8613 Appendix B.1.1: without a stored sequence number nothing may be sent.
+            io.Error.WriteLine("popiot: cannot keep the OSCORE sequence number: " + e.Message);
+            return ExitCodes.Rejected;
+        }
     }
 
     private static async Task<int> Observe(CliContext io, CoapClient client, CoapRequest request, TimeSpan timeout, int count)

@@ -170,6 +170,69 @@ public class OscoreCoapHostTests
     }
 
     [Fact]
+    public async Task A_retransmitted_con_after_a_lost_response_is_answered_from_the_dedup_cache_not_as_a_replay()
+    {
+        var net = new LossyNetwork(new LossyNetworkOptions { Seed = 4 });
+        int runs = 0;
+        using SecurityContext serverContext = Server();
+        using var server = NewServer(serverContext, () => ++runs, new CoapServerOptions { Random = new SeededRandom(10) });
+        server.Start(net.CreateTransport(ServerAddress));
+        var requests = new List<byte[]>();
+        var responses = new List<byte[]>();
+        net.DatagramSent += (from, to, data) => (to.Equals(ServerAddress) ? requests : responses).Add(data);
+        using SecurityContext clientContext = Client();
+        var lossy = new DropFirstReceived(net.CreateTransport(ClientAddress));
+        await using var client = new CoapClient(lossy, new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(11) });
+        Task<CoapResponse> t = client.PostAsync(new Uri("coap://10.0.0.1/hello"), "once"u8.ToArray());
+        net.RunTo(60_000);
+        Assert.Equal("once", (await t).PayloadText);
+
+        // The same protected CON twice (RFC 7252 §4.2 retransmission), two identical protected responses, one run.
+        Assert.Equal(2, requests.Count);
+        Assert.Equal(requests[0], requests[1]);
+        Assert.Equal(2, responses.Count);
+        Assert.Equal(responses[0], responses[1]);
+        Assert.Equal(1, runs);
+        Assert.Equal(0, server.OscoreReplaysDetected);
+        Assert.Equal(1, clientContext.SenderSequenceNumber);
+    }
+
+    /// <summary>A client transport that loses the first datagram it receives (the first response).</summary>
+    private sealed class DropFirstReceived(ICoapTransport inner) : ICoapTransport, PopIoT.Coap.ICoapTransportSink
+    {
+        private PopIoT.Coap.ICoapTransportSink? _sink;
+        private bool _dropped;
+
+        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
+
+        public long NowMs => inner.NowMs;
+
+        public void Start(PopIoT.Coap.ICoapTransportSink sink)
+        {
+            _sink = sink;
+            inner.Start(this);
+        }
+
+        public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram) => inner.Send(destination, datagram);
+
+        public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
+
+        public void Dispose() => inner.Dispose();
+
+        public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
+        {
+            if (_dropped)
+            {
+                _sink!.OnDatagram(source, datagram);
+            }
+
+            _dropped = true;
+        }
+
+        public void OnTimer() => _sink!.OnTimer();
+    }
+
+    [Fact]
     public async Task A_request_replayed_from_a_capture_with_a_new_message_id_gets_4_01_replay_detected_and_never_runs()
     {
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 1 });
