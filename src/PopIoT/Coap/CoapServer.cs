@@ -49,7 +49,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         _observers = new ObserveRegistry(_options.MaxObservers);
         if (_options.Oscore != null)
         {
-            _oscoreProcessor = new OscoreProcessor();
+            // Room for a whole block (RFC 7959) plus the Code and Inner options: block-wise is Inner (RFC 8613 §4.1.3.4.1).
+            _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
             _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
         }
     }

@@ -10,7 +10,8 @@ namespace PopIoT.Oscore;
 /// </summary>
 internal sealed class OscoreClientSession(SecurityContext context, bool includeKidContext)
 {
-    private readonly OscoreProcessor _processor = new();
+    // Room for a 1024-byte block (RFC 7959, the largest) plus the Code and Inner options, both ways (RFC 8613 §4.1.3.4.1).
+    private readonly OscoreProcessor _processor = new(1024 + 256);
     private readonly object _lock = new();
 
     public SecurityContext Context { get; } = context;

@@ -86,6 +86,10 @@ public sealed class CoapOscoreCommandTests : IDisposable
         Assert.Equal(0, post.ExitCode);
         Assert.EndsWith("ping", post.Out.Trim(), StringComparison.Ordinal);
         Assert.Equal(0, CliRunner.Run("coap", "delete", uri + "/store", "--oscore", clientCtx, "-B", "10").ExitCode);
+        var large = CliRunner.Run("coap", "get", uri + "/large", "--oscore", clientCtx, "-B", "10");
+        Assert.Equal(0, large.ExitCode);
+        Assert.Contains("line 0063: ", large.Out, StringComparison.Ordinal);
+        Assert.Contains("line 0000: ", large.Out, StringComparison.Ordinal);
 
         // The client's sequence number survives between runs (RFC 8613 B.1.1), so no run repeats a nonce.
         Assert.True(long.Parse(File.ReadAllText(clientCtx + ".seq"), System.Globalization.CultureInfo.InvariantCulture) >= 4);

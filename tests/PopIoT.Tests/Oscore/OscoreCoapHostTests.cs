@@ -59,6 +59,46 @@ public class OscoreCoapHostTests
     }
 
     [Fact]
+    public async Task Block_wise_bodies_and_separate_responses_work_inside_oscore()
+    {
+        byte[] big = Enumerable.Range(0, 4000).Select(i => (byte)('a' + (i % 26))).ToArray();
+        byte[]? stored = null;
+        using SecurityContext serverContext = Server();
+        using var server = new CoapServer(new CoapServerOptions { Oscore = Table(serverContext) });
+        server.Map("/big", CoapMethods.Get | CoapMethods.Put, (req, _) =>
+        {
+            if (req.Method == CoapCode.Put)
+            {
+                stored = req.Payload.ToArray();
+                return ValueTask.FromResult(new CoapResponse(CoapCode.Changed));
+            }
+
+            return ValueTask.FromResult(new CoapResponse(CoapCode.Content, big, 0));
+        });
+        server.Map("/slow", CoapMethods.Get, async (req, ct) =>
+        {
+            await Task.Delay(50, ct);
+            return new CoapResponse(CoapCode.Content, "late"u8.ToArray(), 0);
+        });
+        int port = server.Start(new IPEndPoint(IPAddress.Loopback, 0)).Port;
+        using SecurityContext clientContext = Client();
+        await using var client = new CoapClient(new CoapClientOptions { Oscore = clientContext, Timeout = TimeSpan.FromSeconds(20) });
+
+        // Inner block-wise (RFC 8613 §4.1.3.4.1): each 1024-byte block is its own protected exchange.
+        CoapResponse get = await client.GetAsync(new Uri("coap://127.0.0.1:" + port + "/big"));
+        Assert.Equal(CoapCode.Content, get.Code);
+        Assert.Equal(big, get.Payload.ToArray());
+        Assert.Equal(CoapCode.Changed, (await client.PutAsync(new Uri("coap://127.0.0.1:" + port + "/big"), big)).Code);
+        Assert.Equal(big, stored);
+
+        // A separate response (RFC 7252 §5.2.2) is protected against the request it answers.
+        CoapResponse slow = await client.GetAsync(new Uri("coap://127.0.0.1:" + port + "/slow"));
+        Assert.Equal(CoapCode.Content, slow.Code);
+        Assert.Equal("late", slow.PayloadText);
+        Assert.Equal(0, server.OscoreReplaysDetected);
+    }
+
+    [Fact]
     public async Task A_wrong_master_secret_gets_4_00_decryption_failed_and_the_handler_does_not_run()
     {
         int runs = 0;
