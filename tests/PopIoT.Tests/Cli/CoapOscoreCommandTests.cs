@@ -62,7 +62,7 @@ public sealed class CoapOscoreCommandTests : IDisposable
         int port = FreePort();
         string serverCtx = ServerCtx();
         string clientCtx = ClientCtx();
-        Task<CliRunner.Result> server = await ServeAsync(serverCtx, port, 6);
+        Task<CliRunner.Result> server = await ServeAsync(serverCtx, port, 10);
         string uri = "coap://127.0.0.1:" + port;
 
         // A wrong Master Secret: the server cannot decrypt and says so, unprotected (RFC 8613 §8.2). First: once
