@@ -6,6 +6,8 @@ using System.Text;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Oscore;
+using PopIoT.Oscore;
 
 namespace PopIoT.Cli.Commands;
 
@@ -39,7 +41,8 @@ internal static class CoapCommand
         var blockSize = new Option<int?>("--block-size", "-b") { Description = "Block size 16..1024 (power of two) for Block1 and Block2 (RFC 7959)." };
         var observe = new Option<int?>("--observe") { Description = "GET only: observe and stop after COUNT responses (the first included)." };
         var timeout = new Option<double>("--timeout", "-B") { Description = "Give up after S seconds in all (default 90, as coap-client -B).", DefaultValueFactory = _ => 90 };
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout };
+        var oscore = OscoreOption();
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -92,7 +95,14 @@ internal static class CoapCommand
                 throw new CliUsageException("--observe takes a COUNT of at least 1 and works with get only");
             }
 
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count);
+            string? ctxFile = p.GetValue(oscore);
+            if (ctxFile != null && count != null)
+            {
+                throw new CliUsageException("--observe is not supported with --oscore yet");
+            }
+
+            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false);
+            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context);
         });
         return cmd;
     }
@@ -134,9 +144,39 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe)
+    private static Option<string?> OscoreOption() => new("--oscore")
     {
-        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout });
+        Description = "Protect with OSCORE (RFC 8613) using the context in CTX.json (docs/oscore.md); the Sender Sequence Number is kept in CTX.json.seq.",
+        HelpName = "CTX.json",
+    };
+
+    // RFC 8613 Appendix B.1: the sequence number survives restarts in CTX.json.seq; a server starts with its replay
+    // window unknown and challenges the first request of each client with Echo (B.1.2).
+    private static SecurityContext LoadContext(string file, bool server)
+    {
+        OscoreContextFile ctx;
+        try
+        {
+            ctx = OscoreContextFile.Load(file);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+
+        try
+        {
+            return ctx.CreateContext(null, server, new FileSequenceNumberStore(file + ".seq"));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException("OSCORE context file '" + file + "': " + e.Message);
+        }
+    }
+
+    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore)
+    {
+        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
         try
         {
             if (observe is int count)
@@ -161,6 +201,12 @@ internal static class CoapCommand
         catch (System.Net.Sockets.SocketException e)
         {
             io.Error.WriteLine("popiot: " + request.Uri + ": " + e.Message);
+            return ExitCodes.Rejected;
+        }
+        catch (Exception e) when (oscore != null && e is IOException or UnauthorizedAccessException)
+        {
+            // RFC 8613 Appendix B.1.1: without a stored sequence number nothing may be sent.
+            io.Error.WriteLine("popiot: cannot keep the OSCORE sequence number: " + e.Message);
             return ExitCodes.Rejected;
         }
     }
@@ -202,7 +248,8 @@ internal static class CoapCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => CoapUri.DefaultPort };
         var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration };
+        var oscore = OscoreOption();
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore };
         cmd.SetAction(p =>
         {
             string text = p.GetValue(bind)!.Trim('[', ']');
@@ -223,17 +270,26 @@ internal static class CoapCommand
                 throw new CliUsageException("--duration must be positive");
             }
 
-            return RunServer(io, new IPEndPoint(address, number), seconds);
+            string? ctxFile = p.GetValue(oscore);
+            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true);
+            return RunServer(io, new IPEndPoint(address, number), seconds, context);
         });
         return cmd;
     }
 
-    private static int RunServer(CliContext io, IPEndPoint bind, double? seconds)
+    private static int RunServer(CliContext io, IPEndPoint bind, double? seconds, SecurityContext? oscore)
     {
         using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using var server = new CoapServer();
+        OscoreContextTable? table = null;
+        if (oscore != null)
+        {
+            table = new OscoreContextTable(1);
+            table.Add(oscore);
+        }
+
+        using var server = new CoapServer(new CoapServerOptions { Oscore = table });
         CoapDemoResources.Map(server);
         IPEndPoint at;
         try
@@ -248,7 +304,7 @@ internal static class CoapCommand
 
         string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
         io.Out.WriteLine("popiot coap serve: listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
-            + " (/time /echo /large /store /.well-known/core)" + (seconds is double d ? " for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
+            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (seconds is double d ? " for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
         io.Out.Flush();
         CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), stop.Token).GetAwaiter().GetResult();
         io.Out.WriteLine("popiot coap serve: stopped after " + server.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests");

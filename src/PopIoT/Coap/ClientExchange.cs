@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Oscore;
+using PopIoT.Oscore;
 
 namespace PopIoT.Coap;
 
@@ -30,9 +32,17 @@ internal sealed class ClientExchange
     private bool _finished;
     private byte[]? _observeToken;
     private byte[]? _token;
+    private readonly OscoreClientSession? _oscore;
+    private readonly OscoreExchange? _oscoreExchange;
+    private byte[]? _echo;
+    private bool _echoAnswered;
+    private int _lastBlock2Num;
+    private bool _lastFirst;
 
-    public ClientExchange(CoapEndpoint endpoint, int peer, CoapRequest request, int defaultSzx, bool observe)
+    public ClientExchange(CoapEndpoint endpoint, int peer, CoapRequest request, int defaultSzx, bool observe, OscoreClientSession? oscore = null)
     {
+        _oscore = oscore;
+        _oscoreExchange = oscore == null ? null : new OscoreExchange();
         _endpoint = endpoint;
         _peer = peer;
         _request = request;
@@ -135,6 +145,60 @@ internal sealed class ClientExchange
             return;
         }
 
+        if (_oscore != null)
+        {
+            // The verified response points into the processor's buffers: read it under the session's lock.
+            lock (_oscore.Gate)
+            {
+                if (VerifyLocked(m))
+                {
+                    OnPlainResponseLocked(m);
+                }
+            }
+
+            return;
+        }
+
+        OnPlainResponseLocked(m);
+    }
+
+    // RFC 8613 §8.4. False when the response was consumed here (an Echo challenge answered, or a failure).
+    private bool VerifyLocked(CoapMessage m)
+    {
+        OscoreStatus s = _oscore!.Unprotect(m, _oscoreExchange!);
+        if (s == OscoreStatus.NotProtected)
+        {
+            // RFC 8613 §8.2: the server's errors (4.00, 4.01, 4.02) come unprotected; anything else must not be trusted.
+            if (CoapCode.ClassOf(m.Code) is 4 or 5)
+            {
+                return true;
+            }
+
+            Abort(new CoapException(_request.Uri + ": unprotected " + CoapResponse.FormatCode(m.Code) + " response to an OSCORE request (RFC 8613 §8.4)", CoapExchangeFailure.Rejected));
+            return false;
+        }
+
+        if (s != OscoreStatus.Ok)
+        {
+            Abort(new CoapException(_request.Uri + ": the OSCORE response failed verification (" + s + ", RFC 8613 §8.4)", CoapExchangeFailure.Rejected));
+            return false;
+        }
+
+        int at = m.FindOption(CoapOptionNumber.Echo);
+        if (m.Code == CoapCode.Unauthorized && at >= 0 && !_echoAnswered)
+        {
+            // RFC 8613 Appendix B.1.2, RFC 9175 §2.3: repeat the request once with the Echo as an Inner option.
+            _echoAnswered = true;
+            _echo = m.GetOptionBuffer(at).AsSpan(m.GetOptionOffset(at), m.GetOptionLength(at)).ToArray();
+            SendLocked(_lastBlock2Num, _lastFirst);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void OnPlainResponseLocked(CoapMessage m)
+    {
         bool observing = _observe && _endpoint.Layer.IsOpen(_handle);
         if (!observing)
         {
@@ -227,6 +291,41 @@ internal sealed class ClientExchange
             m.SetToken(_token, 0, _token.Length);
         }
 
+        _lastBlock2Num = block2Num;
+        _lastFirst = first;
+        if (_oscore != null)
+        {
+            if (_echo != null)
+            {
+                // RFC 9175 §2.3: the Echo value goes back once, in the repeated request (class E, RFC 8613 §4.1).
+                m.AddOption(CoapOptionNumber.Echo, _echo, 0, _echo.Length);
+                _echo = null;
+            }
+
+            OscoreStatus protect;
+            lock (_oscore.Gate)
+            {
+                // The layer serializes the request inside SendRequest, before the processor's buffers are reused.
+                protect = _oscore.Protect(m, _oscoreExchange!);
+                if (protect == OscoreStatus.Ok)
+                {
+                    SendProtectedLocked(m, first);
+                }
+            }
+
+            if (protect != OscoreStatus.Ok)
+            {
+                Abort(new CoapException(_request.Uri + ": cannot protect the request with OSCORE (" + protect + ")", CoapExchangeFailure.Rejected));
+            }
+
+            return;
+        }
+
+        SendProtectedLocked(m, first);
+    }
+
+    private void SendProtectedLocked(CoapMessage m, bool first)
+    {
         CoapSendStatus status = _endpoint.Layer.SendRequest(_peer, m, _endpoint.Now, out int handle);
         if (status is CoapSendStatus.Sent or CoapSendStatus.Queued)
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.Core.Coap;
 using PopIoT.Crypto;
+using PopIoT.Oscore;
 
 namespace PopIoT.Coap;
 
@@ -26,6 +27,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
     private readonly ICoapTransport? _transport;
+    private readonly OscoreClientSession? _oscore;
     private readonly object _gate = new();
     private readonly Dictionary<(AddressFamily, bool), CoapEndpoint> _endpoints = [];
     private CoapEndpoint? _shared;
@@ -45,6 +47,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         ExchangeBlockSzx = ClientExchange.BlockSzx(_options.BlockSize);
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(_options.MaxConcurrentRequests, _options.MaxConcurrentRequests);
+        _oscore = _options.Oscore == null ? null : new OscoreClientSession(_options.Oscore, _options.OscoreIncludeKidContext);
     }
 
     /// <summary>Creates a client on a given transport, e.g. one of a <see cref="LossyNetwork"/>.</summary>
@@ -116,7 +119,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             ClientExchange x;
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, false);
+                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, false, _oscore);
                 x.StartLocked();
             }
 
@@ -159,6 +162,11 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         if (request.Uri == null || request.Method != CoapCode.Get)
         {
             throw new ArgumentException("Observe needs a GET request with a Uri (RFC 7641 §2).", nameof(request));
+        }
+
+        if (_oscore != null)
+        {
+            throw new NotSupportedException("Observe over OSCORE (RFC 8613 §4.1.3.5) is not supported yet.");
         }
 
         await AcquireAsync(cancellationToken).ConfigureAwait(false);

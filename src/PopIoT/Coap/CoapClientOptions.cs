@@ -1,6 +1,7 @@
 using System.Net;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Crypto;
+using PopIoT.Core.Oscore;
 
 namespace PopIoT.Coap;
 
@@ -33,4 +34,14 @@ public sealed class CoapClientOptions
 
     /// <summary>The source of Message IDs, tokens and jitter; the platform CSPRNG when null.</summary>
     public IRandomSource? Random { get; set; }
+
+    /// <summary>
+    /// The OSCORE security context (RFC 8613) that protects every request, or null for plain CoAP. The client uses it
+    /// from then on (its Sender Sequence Number advances); a 4.01 with an Echo option (Appendix B.1.2) is answered by
+    /// repeating the request once with the Echo. Observe is not offered over OSCORE yet.
+    /// </summary>
+    public SecurityContext? Oscore { get; set; }
+
+    /// <summary>Whether protected requests carry the ID Context as 'kid context' (RFC 8613 §6.1). False by default.</summary>
+    public bool OscoreIncludeKidContext { get; set; }
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 
 namespace PopIoT.Coap;
@@ -30,6 +31,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private readonly ObserveRegistry _observers;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CoapMessage _shadow = new(4, 32);
+    private readonly OscoreServer? _oscore;
+    private readonly OscoreProcessor? _oscoreProcessor;
     private CoapEndpoint? _endpoint;
     private long _notifications;
     private long _requests;
@@ -44,6 +47,12 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         _table = new ResourceTable(_options.MaxResources, 4096) { MaxSzx = _options.MaxSzx };
         _block1 = new Block1Reassembler(_options.Block1Slots, _options.MaxBodySize, _options.MaxSzx);
         _observers = new ObserveRegistry(_options.MaxObservers);
+        if (_options.Oscore != null)
+        {
+            // Room for a whole block (RFC 7959) plus the Code and Inner options: block-wise is Inner (RFC 8613 §4.1.3.4.1).
+            _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
+            _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
+        }
     }
 
     /// <summary>The address the server listens on, once started.</summary>
@@ -64,6 +73,15 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             }
         }
     }
+
+    /// <summary>OSCORE requests refused as replays (RFC 8613 §7.4); 0 without OSCORE.</summary>
+    public int OscoreReplaysDetected => WithGate(o => o.ReplaysDetected);
+
+    /// <summary>OSCORE Echo challenges sent (RFC 8613 Appendix B.1.2); 0 without OSCORE.</summary>
+    public int OscoreEchoChallenges => WithGate(o => o.EchoChallenges);
+
+    /// <summary>The OSCORE outcome of the last request (<see cref="OscoreStatus.NotProtected"/> without OSCORE).</summary>
+    public OscoreStatus LastOscoreStatus => _oscore == null ? OscoreStatus.NotProtected : (OscoreStatus)WithGate(o => (int)o.LastStatus);
 
     /// <summary>Observations currently registered.</summary>
     public int ObserverCount
@@ -129,7 +147,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             OutboxCapacity = 128,
             NonRecordCapacity = 64,
         };
-        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, this, _logger);
+        ICoapRequestHandler handler = _oscore != null ? _oscore : this;
+        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
         _endpoint = endpoint;
         _logger.LogInformation("CoAP server listening on {Local}", transport.LocalEndPoint);
@@ -199,6 +218,25 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     /// <returns>What to send.</returns>
     CoapHandlerResult ICoapRequestHandler.HandleRequest(int peer, CoapMessage request, CoapMessage response) =>
         _table.HandleRequest(peer, request, response);
+
+    private int WithGate(Func<OscoreServer, int> read)
+    {
+        if (_oscore == null)
+        {
+            return 0;
+        }
+
+        CoapEndpoint? e = _endpoint;
+        if (e == null)
+        {
+            return read(_oscore);
+        }
+
+        lock (e.Gate)
+        {
+            return read(_oscore);
+        }
+    }
 
     private static CoapResponse Result(ValueTask<CoapResponse> done)
     {
@@ -275,7 +313,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             shadow.AddUintOption(CoapOptionNumber.Block2, b2);
         }
 
-        if (request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
+        // Under OSCORE (called from OscoreServer, after verification) the request is protected when the layer's status is Ok.
+        bool secured = _oscore != null && _oscore.LastStatus == OscoreStatus.Ok;
+        if (!secured && request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
         {
             shadow.AddUintOption(CoapOptionNumber.Observe, obs);
         }
@@ -288,11 +328,19 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         }
 
         // RFC 7252 §5.2.2: the handler is still working; ACK now, answer later in a message of the request's type.
-        _ = RespondLaterAsync(endpoint, entry, peer, shadow, request.Type == CoapMessageType.Confirmable, pending);
+        OscoreExchange? binding = null;
+        if (secured)
+        {
+            // RFC 8613 §8.3: the separate response is protected later against this request's binding.
+            binding = new OscoreExchange();
+            binding.CopyFrom(_oscore!.LastExchange);
+        }
+
+        _ = RespondLaterAsync(endpoint, entry, peer, shadow, request.Type == CoapMessageType.Confirmable, pending, binding);
         return CoapHandlerResult.Separate;
     }
 
-    private async Task RespondLaterAsync(CoapEndpoint endpoint, Entry entry, int peer, CoapMessage shadow, bool con, ValueTask<CoapResponse> pending)
+    private async Task RespondLaterAsync(CoapEndpoint endpoint, Entry entry, int peer, CoapMessage shadow, bool con, ValueTask<CoapResponse> pending, OscoreExchange? binding)
     {
         CoapResponse r;
         try
@@ -310,6 +358,14 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             var m = new CoapMessage();
             m.CopyTokenFrom(shadow);
             Fill(entry, peer, shadow, m, r, out _);
+            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding, false) != OscoreStatus.Ok)
+            {
+                // Nothing protected can be sent (RFC 8613 §7.2.1 exhausted, or too large): a plain 5.00 says so.
+                m.ClearOptions();
+                m.SetPayload(null, 0, 0);
+                m.Code = CoapCode.InternalServerError;
+            }
+
             m.Type = con ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable;
             endpoint.Layer.Send(peer, m, endpoint.Now, out _);
             endpoint.FlushLocked();

@@ -1,5 +1,6 @@
 using PopIoT.Core.Coap;
 using PopIoT.Core.Crypto;
+using PopIoT.Core.Oscore;
 
 namespace PopIoT.Coap;
 
@@ -42,4 +43,15 @@ public sealed class CoapServerOptions
 
     /// <summary>The source of Message IDs and jitter; the platform CSPRNG when null.</summary>
     public IRandomSource? Random { get; set; }
+
+    /// <summary>
+    /// The OSCORE security contexts (RFC 8613), or null for plain CoAP. When set, every request goes through
+    /// <see cref="OscoreServer"/> after deduplication: verified requests reach the handlers decrypted and their responses
+    /// are protected; replays get 4.01 and never reach a handler; a context whose replay window is unknown challenges
+    /// with Echo (Appendix B.1.2). Observe is ignored on protected requests (no notification would be protected).
+    /// </summary>
+    public OscoreContextTable? Oscore { get; set; }
+
+    /// <summary>With <see cref="Oscore"/>: whether requests without OSCORE still reach the handlers (else 4.01). False by default.</summary>
+    public bool AllowUnprotected { get; set; }
 }

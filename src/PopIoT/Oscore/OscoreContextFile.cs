@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Text.Json;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Oscore;
+using PopIoT.Crypto;
+
+namespace PopIoT.Oscore;
+
+/// <summary>
+/// An OSCORE security context as a JSON file (docs/oscore.md, "Context files"): the inputs of RFC 8613 §3.2 in hex,
+/// the AEAD algorithm and the replay window size. Example:
+/// <c>{"sender_id":"01","recipient_id":"","master_secret":"0102030405060708090a0b0c0d0e0f10","master_salt":"9e7ca92223786340","id_context":null,"alg":10,"replay_window":32}</c>.
+/// </summary>
+public sealed class OscoreContextFile
+{
+    /// <summary>The largest file read (a context is well under 1 KiB).</summary>
+    public const int MaxFileBytes = 64 * 1024;
+
+    private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window"];
+
+    private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow)
+    {
+        SenderId = senderId;
+        RecipientId = recipientId;
+        MasterSecret = masterSecret;
+        MasterSalt = masterSalt;
+        IdContext = idContext;
+        Algorithm = algorithm;
+        ReplayWindow = replayWindow;
+    }
+
+    /// <summary>The Sender ID (RFC 8613 §3.1), at most 7 bytes.</summary>
+    public byte[] SenderId { get; }
+
+    /// <summary>The Recipient ID, at most 7 bytes, different from the Sender ID.</summary>
+    public byte[] RecipientId { get; }
+
+    /// <summary>The Master Secret.</summary>
+    public byte[] MasterSecret { get; }
+
+    /// <summary>The Master Salt (empty: the default of RFC 8613 §3.1).</summary>
+    public byte[] MasterSalt { get; }
+
+    /// <summary>The ID Context, or null when absent.</summary>
+    public byte[]? IdContext { get; }
+
+    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30 or 31.</summary>
+    public int Algorithm { get; }
+
+    /// <summary>The replay window in bits: 32..256, a multiple of 32.</summary>
+    public int ReplayWindow { get; }
+
+    /// <summary>Reads and checks a context file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The context inputs.</returns>
+    /// <exception cref="FormatException">The file cannot be read or a field is missing or wrong; the message names it.</exception>
+    public static OscoreContextFile Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > MaxFileBytes)
+            {
+                throw new FormatException("OSCORE context file '" + path + "' is larger than " + MaxFileBytes + " bytes");
+            }
+
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException("cannot read OSCORE context file '" + path + "': " + e.Message);
+        }
+
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses a context from JSON text.</summary>
+    /// <param name="json">The JSON (UTF-8).</param>
+    /// <param name="name">The file name used in error messages.</param>
+    /// <returns>The context inputs.</returns>
+    /// <exception cref="FormatException">A field is missing or wrong; the message names it.</exception>
+    public static OscoreContextFile Parse(ReadOnlySpan<byte> json, string name = "context")
+    {
+        string where = "OSCORE context file '" + name + "': ";
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException(where + "not valid JSON (" + e.Message + ")");
+        }
+
+        using (doc)
+        {
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException(where + "expected a JSON object");
+            }
+
+            foreach (JsonProperty p in root.EnumerateObject())
+            {
+                if (Array.IndexOf(Known, p.Name) < 0)
+                {
+                    throw new FormatException(where + "unknown field \"" + p.Name + "\" (expected " + string.Join(", ", Known) + ")");
+                }
+            }
+
+            byte[] sender = Hex(root, "sender_id", where, true, 7)!;
+            byte[] recipient = Hex(root, "recipient_id", where, true, 7)!;
+            byte[] secret = Hex(root, "master_secret", where, true, 256)!;
+            if (secret.Length == 0)
+            {
+                throw new FormatException(where + "\"master_secret\" must not be empty");
+            }
+
+            byte[] salt = Hex(root, "master_salt", where, false, 256) ?? [];
+            byte[]? idContext = Hex(root, "id_context", where, false, SecurityContext.MaxIdContextLength);
+            if (sender.AsSpan().SequenceEqual(recipient))
+            {
+                throw new FormatException(where + "\"sender_id\" and \"recipient_id\" must differ (RFC 8613 §3.3)");
+            }
+
+            int alg = ParseAlgorithm(root, where);
+            int window = ParseWindow(root, where);
+            return new OscoreContextFile(sender, recipient, secret, salt, idContext, alg, window);
+        }
+    }
+
+    /// <summary>
+    /// Derives the security context (RFC 8613 §3.2). A server started anew with keys it used before should pass
+    /// <paramref name="replayWindowUnknown"/> true so the first request must prove freshness (Appendix B.1.2).
+    /// </summary>
+    /// <param name="provider">The crypto provider, or null for <see cref="PlatformCryptoProvider"/>.</param>
+    /// <param name="replayWindowUnknown">Whether the replay window is unknown (after a reboot).</param>
+    /// <param name="sequenceNumberStore">Where the Sender Sequence Number is persisted (Appendix B.1.1), or null.</param>
+    /// <returns>A new context; dispose it when done.</returns>
+    public SecurityContext CreateContext(ICryptoProvider? provider = null, bool replayWindowUnknown = false, ISequenceNumberStore? sequenceNumberStore = null) =>
+        new(provider ?? new PlatformCryptoProvider(), MasterSecret, MasterSalt, SenderId, RecipientId, IdContext!, Algorithm, ReplayWindow,
+            replayWindowUnknown, sequenceNumberStore!, SecurityContext.DefaultReserveStep);
+
+    private static byte[]? Hex(JsonElement root, string field, string where, bool required, int maxLength)
+    {
+        if (!root.TryGetProperty(field, out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                throw new FormatException(where + "missing field \"" + field + "\" (hex string; \"\" for an empty ID)");
+            }
+
+            return null;
+        }
+
+        if (e.ValueKind != JsonValueKind.String)
+        {
+            throw new FormatException(where + "\"" + field + "\" must be a hex string, not " + e.ValueKind.ToString().ToLowerInvariant());
+        }
+
+        string s = e.GetString()!;
+        byte[] value;
+        try
+        {
+            value = Convert.FromHexString(s);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException(where + "\"" + field + "\" is not valid hex: \"" + (s.Length > 40 ? s[..40] + "..." : s) + "\" (an even number of 0-9a-f digits)");
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw new FormatException(where + "\"" + field + "\" is " + value.Length + " bytes; at most " + maxLength + " allowed" + (maxLength == 7 ? " (RFC 8613 §3.3)" : string.Empty));
+        }
+
+        return value;
+    }
+
+    private static int ParseAlgorithm(JsonElement root, string where)
+    {
+        if (!root.TryGetProperty("alg", out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+        {
+            return SecurityContext.DefaultAlgorithm;
+        }
+
+        int alg = e.ValueKind switch
+        {
+            JsonValueKind.Number when e.TryGetInt32(out int n) => n,
+            JsonValueKind.String => e.GetString()!.ToUpperInvariant() switch
+            {
+                "AES-CCM-16-64-128" or "10" => 10,
+                "AES-CCM-16-64-256" or "11" => 11,
+                "AES-CCM-16-128-128" or "30" => 30,
+                "AES-CCM-16-128-256" or "31" => 31,
+                _ => -1,
+            },
+            _ => -1,
+        };
+        if (alg is not (10 or 11 or 30 or 31))
+        {
+            throw new FormatException(where + "\"alg\" " + e.GetRawText() + " is not supported; use 10 (AES-CCM-16-64-128), 11 (AES-CCM-16-64-256), 30 (AES-CCM-16-128-128) or 31 (AES-CCM-16-128-256)");
+        }
+
+        return alg;
+    }
+
+    private static int ParseWindow(JsonElement root, string where)
+    {
+        if (!root.TryGetProperty("replay_window", out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+        {
+            return PopIoT.Core.Oscore.ReplayWindow.DefaultSize;
+        }
+
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int n) || n < 32 || n > PopIoT.Core.Oscore.ReplayWindow.MaxSize || n % 32 != 0)
+        {
+            throw new FormatException(where + "\"replay_window\" " + e.GetRawText() + " must be a multiple of 32 from 32 to " + PopIoT.Core.Oscore.ReplayWindow.MaxSize.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return n;
+    }
+}
