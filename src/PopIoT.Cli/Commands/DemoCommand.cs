@@ -120,7 +120,7 @@ internal static class DemoCommand
         failures += TokenStep(o);
         o.WriteLine();
 
-        o.WriteLine("Next in PopIoT: CoAP over UDP (issue 4), OSCORE (5), the device (6), the AS and gateway (7).");
+        o.WriteLine("Next in PopIoT: the ACE-OSCORE profile on the device (issue 6), the AS and the gateway (7); CoAP and OSCORE are in place (popiot coap --oscore).");
         o.WriteLine(failures == 0 ? "demo: all checks passed" : $"demo: {failures} check(s) FAILED");
         return failures == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
     }
