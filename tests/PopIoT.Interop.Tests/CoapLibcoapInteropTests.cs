@@ -75,6 +75,11 @@ public sealed class CoapLibcoapInteropTests : IDisposable
                 Assert.Equal(0, put.ExitCode);
                 Assert.Equal(body, (await _client.GetAsync(new Uri(_base + "/store"))).Payload.ToArray());
                 await _client.DeleteAsync(new Uri(_base + "/store"));
+
+                // RFC 7959 §2.6: a 3 KiB PUT to /echo comes back whole, Block1 up and Block2 down.
+                var echo = await CoapPeers.CoapClientAsync("-m", "put", "-f", file, "-b", size, "-B", "5", _base + "/echo");
+                Assert.Equal(0, echo.ExitCode);
+                Assert.Equal(body, echo.Stdout.AsSpan(0, Math.Min(echo.Stdout.Length, body.Length)).ToArray());
             }
         }
         finally

@@ -31,6 +31,12 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private readonly ObserveRegistry _observers;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CoapMessage _shadow = new(4, 32);
+
+    // RFC 7959 §2.6: the body of a response to a non-GET request that is sent in Block2 blocks is kept
+    // here, per (peer, resource, method), so the client's follow-up requests for blocks 1, 2 ... get
+    // slices of that one response instead of running the handler again (a POST must run once).
+    private readonly Dictionary<(int Peer, int Resource, byte Method), (CoapResponse Response, long ExpiresMs)> _blockBodies = [];
+    private const int MaxBlockBodies = 64;
     private readonly OscoreServer? _oscore;
     private readonly OscoreProcessor? _oscoreProcessor;
     private CoapEndpoint? _endpoint;
@@ -268,6 +274,15 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private CoapHandlerResult Handle(Entry entry, int peer, CoapMessage request, CoapMessage response)
     {
         CoapEndpoint endpoint = _endpoint!;
+        if (request.Code != CoapCode.Get && !request.HasOption(CoapOptionNumber.Block1)
+            && request.TryGetUint(CoapOptionNumber.Block2, out uint follow) && (follow >> 4) > 0
+            && TryGetBlockBody(peer, entry.Index, request.Code, endpoint.Now, out CoapResponse? kept))
+        {
+            // RFC 7959 §2.6: a later block of a response already produced; the handler does not run again.
+            Fill(null, peer, request, response, kept!, out byte[]? _);
+            return CoapHandlerResult.Respond;
+        }
+
         byte[] body;
         if (request.HasOption(CoapOptionNumber.Block1) || request.HasOption(CoapOptionNumber.Size1))
         {
@@ -323,7 +338,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         ValueTask<CoapResponse> pending = Invoke(entry, req);
         if (pending.IsCompleted)
         {
-            Fill(entry, peer, shadow, response, Result(pending), out byte[]? _);
+            CoapResponse done = Result(pending);
+            Fill(entry, peer, shadow, response, done, out byte[]? _);
+            RememberBlockBody(peer, entry.Index, request.Code, response, done, endpoint.Now);
             return CoapHandlerResult.Respond;
         }
 
@@ -464,6 +481,42 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
                 response.ClearOptions();
                 response.SetPayload(null, 0, 0);
             }
+        }
+    }
+
+    private void RememberBlockBody(int peer, int resource, byte method, CoapMessage response, CoapResponse r, long now)
+    {
+        // Only a non-GET response that went out as block 0 of several needs keeping (a GET is simply repeated).
+        if (method == CoapCode.Get || !response.TryGetUint(CoapOptionNumber.Block2, out uint b2) || (b2 & 0x08) == 0)
+        {
+            return;
+        }
+
+        lock (_blockBodies)
+        {
+            if (_blockBodies.Count >= MaxBlockBodies)
+            {
+                var oldest = _blockBodies.MinBy(kv => kv.Value.ExpiresMs).Key;
+                _blockBodies.Remove(oldest);
+            }
+
+            _blockBodies[(peer, resource, method)] = (r, now + (_options.Settings ?? new CoapSettings()).ExchangeLifetimeMs);
+        }
+    }
+
+    private bool TryGetBlockBody(int peer, int resource, byte method, long now, out CoapResponse? r)
+    {
+        lock (_blockBodies)
+        {
+            if (_blockBodies.TryGetValue((peer, resource, method), out var kept) && kept.ExpiresMs > now)
+            {
+                r = kept.Response;
+                return true;
+            }
+
+            _blockBodies.Remove((peer, resource, method));
+            r = null;
+            return false;
         }
     }
 

@@ -78,6 +78,26 @@ public sealed class CoapLoopbackTests : IDisposable
         Assert.Equal(42, back.ContentFormat);
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(null)]
+    public async Task A_large_post_whose_response_is_large_too_runs_once_and_returns_the_whole_body(int? blockSize)
+    {
+        // RFC 7959 §2.6: Block1 carries the request, Block2 the response; the follow-up requests for
+        // the later response blocks must get slices of the one response, not run the handler again.
+        byte[] body = new byte[3000];
+        new Random(7959).NextBytes(body);
+
+        var echo = await _client.SendAsync(new CoapRequest(CoapCode.Put, U("/echo")) { Payload = body, BlockSize = blockSize });
+        Assert.Equal(CoapCode.Changed, echo.Code);
+        Assert.Equal(body, echo.Payload.ToArray());
+
+        var counted = await _client.SendAsync(new CoapRequest(CoapCode.Post, U("/count")) { Payload = body, BlockSize = blockSize });
+        Assert.Equal(body, counted.Payload.ToArray());
+        Assert.Equal(1, Volatile.Read(ref _posts));
+    }
+
     [Fact]
     public async Task Wellknown_core_lists_the_resources()
     {
