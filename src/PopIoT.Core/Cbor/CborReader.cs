@@ -286,45 +286,14 @@ public sealed class CborReader
     /// <returns>The value, -2^63 to 2^63-1; anything else fails with <see cref="CborError.IntegerOverflow"/>.</returns>
     public long ReadInt64()
     {
-        int at = _pos;
-        CborReaderState s = PeekState();
-        if (s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger)
-        {
-            throw Unexpected("an integer", at);
-        }
-
-        ulong arg = PeekArgument();
-        if (arg > long.MaxValue)
-        {
-            throw new CborException(CborError.IntegerOverflow, at, "integer does not fit a signed 64-bit integer");
-        }
-
-        ReadArgument();
-        ItemDone();
-        // RFC 8949 §3.1: major type 1 encodes -1 - argument.
-        return s == CborReaderState.UnsignedInteger ? (long)arg : -1 - (long)arg;
+        return ReadSignedInteger(long.MaxValue, "integer does not fit a signed 64-bit integer");
     }
 
     /// <summary>Reads an integer (major type 0 or 1) that fits an <see cref="int"/>.</summary>
     /// <returns>The value; anything outside the int range fails with <see cref="CborError.IntegerOverflow"/>.</returns>
     public int ReadInt32()
     {
-        int at = _pos;
-        CborReaderState s = PeekState();
-        if (s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger)
-        {
-            throw Unexpected("an integer", at);
-        }
-
-        ulong arg = PeekArgument();
-        if (arg > int.MaxValue)
-        {
-            throw new CborException(CborError.IntegerOverflow, at, "integer does not fit a signed 32-bit integer");
-        }
-
-        ReadArgument();
-        ItemDone();
-        return s == CborReaderState.UnsignedInteger ? (int)arg : -1 - (int)arg;
+        return (int)ReadSignedInteger(int.MaxValue, "integer does not fit a signed 32-bit integer");
     }
 
     /// <summary>
@@ -730,6 +699,29 @@ public sealed class CborReader
     }
 
     // Decodes the argument of the head at _pos without moving; the caller has checked ai is not 28..31.
+    // Major type 0 or 1 whose argument is at most maxArgument, so both v and -1 - v fit the caller's type.
+    // The argument is decoded once; on overflow nothing is consumed and the offset names the head.
+    private long ReadSignedInteger(ulong maxArgument, string overflow)
+    {
+        int at = _pos;
+        CborReaderState s = PeekState();
+        if (s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger)
+        {
+            throw Unexpected("an integer", at);
+        }
+
+        ulong arg = PeekArgument();
+        if (arg > maxArgument)
+        {
+            throw new CborException(CborError.IntegerOverflow, at, overflow);
+        }
+
+        _pos += HeadSize(_buffer[at] & 0x1F);
+        ItemDone();
+        // RFC 8949 §3.1: major type 1 encodes -1 - argument.
+        return s == CborReaderState.UnsignedInteger ? (long)arg : -1 - (long)arg;
+    }
+
     private ulong PeekArgument()
     {
         int ai = _buffer[_pos] & 0x1F;
