@@ -280,6 +280,12 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         {
             // RFC 7959 §2.6: a later block of a response already produced; the handler does not run again.
             Fill(null, peer, request, response, kept!, out byte[]? _);
+            if (!response.TryGetUint(CoapOptionNumber.Block2, out uint sent) || (sent & 0x08) == 0)
+            {
+                // The last block is out (a retransmission of it is answered by the dedup cache): forget the body.
+                ForgetBlockBody(peer, entry.Index, request.Code);
+            }
+
             return CoapHandlerResult.Respond;
         }
 
@@ -501,6 +507,14 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             }
 
             _blockBodies[(peer, resource, method)] = (r, now + (_options.Settings ?? new CoapSettings()).ExchangeLifetimeMs);
+        }
+    }
+
+    private void ForgetBlockBody(int peer, int resource, byte method)
+    {
+        lock (_blockBodies)
+        {
+            _blockBodies.Remove((peer, resource, method));
         }
     }
 
