@@ -155,6 +155,82 @@ public sealed class CborReader
     /// <returns>The state.</returns>
     public CborReaderState PeekState()
     {
+        // Fast path: inside a definite container with items left (or at the top level), not inside
+        // an indefinite-length string, the initial byte alone names the state (RFC 8949 §3).
+        // Everything else (ends, breaks, chunks, reserved values) takes the checked path below.
+        int d = _depth;
+        if (_pos < _end && (d == 0 || (_kinds[d - 1] == KindArray || _kinds[d - 1] == KindMap) && _counts[d - 1] != 0))
+        {
+            byte fast = InitialByteStates[_buffer[_pos]];
+            if (fast != 0)
+            {
+                return (CborReaderState)fast;
+            }
+        }
+
+        return PeekStateChecked();
+    }
+
+    // The state each initial byte announces when no container rule applies, or 0 when the byte needs
+    // the checked path: reserved additional information 28..30, indefinite length where RFC 8949 §3.2.4
+    // forbids it, the break, and indefinite-length strings and containers (they are rare, keep them exact).
+    private static readonly byte[] InitialByteStates = BuildInitialByteStates();
+
+    private static byte[] BuildInitialByteStates()
+    {
+        byte[] t = new byte[256];
+        for (int ib = 0; ib < 256; ib++)
+        {
+            int major = ib >> 5;
+            int ai = ib & 0x1F;
+            if (ai >= 28)
+            {
+                continue;
+            }
+
+            CborReaderState s;
+            switch (major)
+            {
+                case 0:
+                    s = CborReaderState.UnsignedInteger;
+                    break;
+                case 1:
+                    s = CborReaderState.NegativeInteger;
+                    break;
+                case 2:
+                    s = CborReaderState.ByteString;
+                    break;
+                case 3:
+                    s = CborReaderState.TextString;
+                    break;
+                case 4:
+                    s = CborReaderState.StartArray;
+                    break;
+                case 5:
+                    s = CborReaderState.StartMap;
+                    break;
+                case 6:
+                    s = CborReaderState.Tag;
+                    break;
+                default:
+                    s = ai == 20 || ai == 21 ? CborReaderState.Boolean
+                        : ai == 22 ? CborReaderState.Null
+                        : ai == 23 ? CborReaderState.Undefined
+                        : ai == 25 ? CborReaderState.HalfPrecisionFloat
+                        : ai == 26 ? CborReaderState.SinglePrecisionFloat
+                        : ai == 27 ? CborReaderState.DoublePrecisionFloat
+                        : CborReaderState.SimpleValue;
+                    break;
+            }
+
+            t[ib] = (byte)s;
+        }
+
+        return t;
+    }
+
+    private CborReaderState PeekStateChecked()
+    {
         byte kind = 0;
         if (_depth > 0)
         {
