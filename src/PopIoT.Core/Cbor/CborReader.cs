@@ -615,6 +615,12 @@ public sealed class CborReader
     public void SkipValue()
     {
         int baseDepth = _depth;
+        if (SkipDefinite(baseDepth))
+        {
+            return;
+        }
+
+        // The checked walk takes over where the fast one stopped: both keep the same state.
         do
         {
             int at = _pos;
@@ -672,6 +678,84 @@ public sealed class CborReader
         while (_depth > baseDepth || _tagPending);
     }
 
+    // The common case of SkipValue: definite-length items only. It walks heads directly with the same
+    // bookkeeping as the Read* methods (counts, depth limit, tags, UTF-8) and stops, returning false,
+    // at anything that needs the checked path: indefinite lengths, breaks, reserved values, the end of
+    // the data, or an item that is not there. True when the whole item has been skipped.
+    private bool SkipDefinite(int baseDepth)
+    {
+        bool started = false;
+        while (true)
+        {
+            int d = _depth;
+            if (started && d == baseDepth && !_tagPending)
+            {
+                return true;
+            }
+
+            if (d > 0)
+            {
+                byte kind = _kinds[d - 1];
+                if (kind != KindArray && kind != KindMap)
+                {
+                    return false;
+                }
+
+                if (_counts[d - 1] == 0)
+                {
+                    if (d == baseDepth || _tagPending)
+                    {
+                        return false;
+                    }
+
+                    // RFC 8949 §3.2.1: a definite container ends when its count is used up.
+                    _depth = d - 1;
+                    continue;
+                }
+            }
+
+            if (_pos >= _end)
+            {
+                return false;
+            }
+
+            int ib = _buffer[_pos];
+            if (InitialByteStates[ib] == 0)
+            {
+                return false;
+            }
+
+            started = true;
+            int major = ib >> 5;
+            if (major == 4 || major == 5)
+            {
+                StartContainer(major == 4 ? KindArray : KindMap, _pos);
+            }
+            else if (major == 6)
+            {
+                ReadArgument();
+                _tagPending = true;
+            }
+            else if (major == 2 || major == 3)
+            {
+                int o;
+                int l;
+                ReadStringSlice(out o, out l);
+                if (major == 3)
+                {
+                    CheckUtf8(o, l);
+                }
+
+                ItemDone();
+            }
+            else
+            {
+                ReadArgument();
+                ItemDone();
+            }
+        }
+    }
+
     /// <summary>
     /// Skips the next data item like <see cref="SkipValue"/> and returns where its encoding lies in the buffer,
     /// e.g. to hash or re-emit it (<see cref="CborWriter.WriteEncodedValue"/>) without decoding it.
@@ -715,12 +799,17 @@ public sealed class CborReader
         ulong items = kind == KindMap ? (n > left ? n : n * 2) : n;
         if (items > left)
         {
-            throw new CborException(CborError.UnexpectedEndOfData, at, (kind == KindMap ? "map" : "array") + " declares " + n.ToString() + (kind == KindMap ? " pairs" : " items") + " but only " + left.ToString() + " bytes follow");
+            ThrowCountTooLarge(kind, at, n, left);
         }
 
         Push(kind, (long)items, at);
         _pos = headEnd;
         return (int)n;
+    }
+
+    private static void ThrowCountTooLarge(byte kind, int at, ulong n, ulong left)
+    {
+        throw new CborException(CborError.UnexpectedEndOfData, at, (kind == KindMap ? "map" : "array") + " declares " + n.ToString() + (kind == KindMap ? " pairs" : " items") + " but only " + left.ToString() + " bytes follow");
     }
 
     private void EndContainer()
@@ -736,7 +825,7 @@ public sealed class CborReader
     {
         if (_depth >= _kinds.Length)
         {
-            throw new CborException(CborError.DepthLimitExceeded, at, "nesting deeper than " + _kinds.Length.ToString() + " levels");
+            ThrowTooDeep(at);
         }
 
         // The container is one item of its parent; count it now, as it is entered.
@@ -744,6 +833,11 @@ public sealed class CborReader
         _kinds[_depth] = kind;
         _counts[_depth] = count;
         _depth++;
+    }
+
+    private void ThrowTooDeep(int at)
+    {
+        throw new CborException(CborError.DepthLimitExceeded, at, "nesting deeper than " + _kinds.Length.ToString() + " levels");
     }
 
     private void ItemDone()
@@ -801,11 +895,12 @@ public sealed class CborReader
     private ulong PeekArgument()
     {
         int ai = _buffer[_pos] & 0x1F;
-        if (ai < 24)
-        {
-            return (ulong)ai;
-        }
+        return ai < 24 ? (ulong)ai : PeekLongArgument(ai);
+    }
 
+    // The argument in 1, 2, 4 or 8 following bytes; kept out of PeekArgument so the short form inlines.
+    private ulong PeekLongArgument(int ai)
+    {
         int size = 1 << (ai - 24);
         if (size > _end - _pos - 1)
         {
@@ -842,7 +937,7 @@ public sealed class CborReader
         // Never trust a length: compare it with the bytes left before using it.
         if (n > (ulong)(_end - headEnd))
         {
-            throw new CborException(CborError.UnexpectedEndOfData, at, "string declares " + n.ToString() + " bytes but only " + (_end - headEnd).ToString() + " follow");
+            ThrowStringTooLong(at, n, headEnd);
         }
 
         offset = headEnd;
@@ -850,13 +945,23 @@ public sealed class CborReader
         _pos = headEnd + length;
     }
 
+    private void ThrowStringTooLong(int at, ulong n, int headEnd)
+    {
+        throw new CborException(CborError.UnexpectedEndOfData, at, "string declares " + n.ToString() + " bytes but only " + (_end - headEnd).ToString() + " follow");
+    }
+
     private void CheckUtf8(int offset, int length)
     {
         int bad = Utf8.Validate(_buffer, offset, length);
         if (bad >= 0)
         {
-            throw new CborException(CborError.InvalidUtf8, bad, "text string is not valid UTF-8");
+            ThrowInvalidUtf8(bad);
         }
+    }
+
+    private static void ThrowInvalidUtf8(int at)
+    {
+        throw new CborException(CborError.InvalidUtf8, at, "text string is not valid UTF-8");
     }
 
     // RFC 8949 §3.2.3: an indefinite-length string is the concatenation of its chunks. The first pass
@@ -930,8 +1035,14 @@ public sealed class CborReader
     {
         if (actual != wanted)
         {
-            throw Unexpected(what, at);
+            ThrowUnexpected(what, at);
         }
+    }
+
+    // Throwing from a separate method keeps the callers small enough for the JIT to inline them.
+    private void ThrowUnexpected(string what, int at)
+    {
+        throw Unexpected(what, at);
     }
 
     private CborException Unexpected(string what, int at)
