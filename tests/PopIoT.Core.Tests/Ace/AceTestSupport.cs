@@ -26,6 +26,7 @@ internal sealed class TokenSpec
     public byte[] Salt { get; set; }
     public byte[] ContextId { get; set; }
     public int Alg { get; set; }
+    public byte[] Cnonce { get; set; }
 
     /// <summary>encrypt0 (osc in an Encrypt0), mac0 (Encrypted_COSE_Key in a Mac0), nested (Encrypt0 around Mac0, osc), mac0-osc (osc in clear: refused).</summary>
     public string Protection { get; set; } = "encrypt0";
@@ -77,6 +78,11 @@ internal static class AceTestSupport
         if (s.Cti != null)
         {
             b.SetCti(s.Cti);
+        }
+
+        if (s.Cnonce != null)
+        {
+            b.SetCnonce(s.Cnonce);
         }
 
         if (s.Profile != 0)
