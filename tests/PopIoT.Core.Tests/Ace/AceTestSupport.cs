@@ -333,15 +333,18 @@ internal sealed class AceTestClient
     }
 
     /// <summary>Builds a protected request (serialized), without sending it.</summary>
-    public byte[] Protect(byte method, string path, string payload = null, int mid = 1)
+    public byte[] Protect(byte method, string path, string payload = null, int mid = 1) =>
+        ProtectBytes(method, path, payload == null ? null : System.Text.Encoding.ASCII.GetBytes(payload), mid);
+
+    /// <summary>Builds a protected request with a binary payload (Content-Format ace+cbor when given).</summary>
+    public byte[] ProtectBytes(byte method, string path, byte[] payload, int mid = 1)
     {
         var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = method, MessageId = mid };
         m.SetToken([0x7, (byte)_peer], 0, 2);
         m.AddUriPath(path);
         if (payload != null)
         {
-            byte[] p = System.Text.Encoding.ASCII.GetBytes(payload);
-            m.SetPayload(p, 0, p.Length);
+            m.SetPayload(payload, 0, payload.Length);
         }
 
         if (_processor.ProtectRequest(m, Context, false, _exchange) != OscoreStatus.Ok)
