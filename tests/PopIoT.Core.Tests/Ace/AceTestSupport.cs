@@ -258,6 +258,19 @@ internal sealed class AceRig
         return r;
     }
 
+    /// <summary>Sends a datagram and returns the response code, without allocating (for the allocation tests).</summary>
+    public byte ExchangeCode(int peer, byte[] datagram)
+    {
+        _request.Parse(datagram, 0, datagram.Length);
+        _response.Reset();
+        _response.Type = CoapMessageType.Acknowledgement;
+        _response.MessageId = _request.MessageId;
+        _response.CopyTokenFrom(_request);
+        Server.HandleRequest(peer, _request, _response);
+        _response.Serialize(_wire, 0, _wire.Length);
+        return _response.Code;
+    }
+
     public CoapMessage Send(int peer, CoapMessage request)
     {
         request.MessageId = ++_mid & 0xFFFF;
