@@ -99,8 +99,10 @@ internal sealed class ClientExchange
     /// <summary>RFC 7641 §3.6: deregister proactively with a GET carrying Observe 1 and the same token (best effort).</summary>
     public void DeregisterLocked()
     {
-        if (_observeToken == null)
+        if (_observeToken == null || _oscore != null)
         {
+            // Under OSCORE a deregistration would need a fresh protected request; the Reset that answers the next
+            // notification ends the observation instead (RFC 7641 §3.6, RFC 8613 §4.1.3.5).
             return;
         }
 

@@ -164,11 +164,6 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Observe needs a GET request with a Uri (RFC 7641 §2).", nameof(request));
         }
 
-        if (_oscore != null)
-        {
-            throw new NotSupportedException("Observe over OSCORE (RFC 8613 §4.1.3.5) is not supported yet.");
-        }
-
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
         CoapEndpoint? endpoint = null;
         ClientExchange? x = null;
@@ -178,7 +173,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             (endpoint, destination) = await EndpointForAsync(request.Uri, cancellationToken).ConfigureAwait(false);
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, true);
+                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, true, _oscore);
                 x.StartLocked();
             }
 
