@@ -1,0 +1,32 @@
+namespace PopIoT.Core.Ace;
+
+/// <summary>What a security decision of the <see cref="AceResourceServer"/> was about.</summary>
+public enum AceDecisionKind
+{
+    /// <summary>A new token was stored and a new OSCORE context derived (2.01).</summary>
+    TokenStored = 0,
+
+    /// <summary>The same token was posted again: no new slot (2.01; with new nonces the context is re-derived in place).</summary>
+    TokenDuplicate,
+
+    /// <summary>A new token for the same PoP key replaced the stored one's rights; the context was kept (RFC 9203 §4.1).</summary>
+    RightsUpdated,
+
+    /// <summary>An /authz-info POST was refused; see <see cref="AceDecision.Error"/>.</summary>
+    TokenRejected,
+
+    /// <summary>A protected request was authorised and served.</summary>
+    RequestAllowed,
+
+    /// <summary>A request was refused; see <see cref="AceDecision.Error"/>.</summary>
+    RequestDenied,
+
+    /// <summary>A request to an unprotected resource was served without OSCORE.</summary>
+    UnprotectedServed,
+
+    /// <summary>A slot was evicted (least recently used) to make room; its keys were erased.</summary>
+    SlotEvicted,
+
+    /// <summary>A token expired; its slot was freed and its keys erased.</summary>
+    SlotExpired,
+}

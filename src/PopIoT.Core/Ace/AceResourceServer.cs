@@ -1,0 +1,1123 @@
+using System;
+
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+using PopIoT.Core.Oscore;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// The device's resource-server engine for the ACE OSCORE profile (RFC 9200 §5.10, RFC 9203), sans-IO: a CoAP request
+/// handler that a <see cref="MessageLayer"/> (or any host) feeds with requests, plus <see cref="Tick"/> for time.
+/// <list type="bullet">
+/// <item>POST /authz-info (RFC 9203 §4.1): validates the token (<see cref="CwtValidator"/>: Mac0, Encrypt0, nested,
+/// Encrypted_COSE_Key), checks aud, ace_profile, cnf and scope, stores it in a fixed slot, answers 2.01 with nonce2 and
+/// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again: no new
+/// slot. A token without nonces for the same PoP key: access-rights update, context kept.</item>
+/// <item>Other requests: OSCORE-verified (RFC 8613 §8.2) against the slot's context, the token's lifetime checked,
+/// then the scope (4.03 when it does not grant the method); unprotected requests to protected resources get 4.01 with
+/// AS Request Creation Hints (RFC 9200 §5.3).</item>
+/// <item>Fixed memory: <see cref="AceRsSettings.Slots"/> slots; a full table evicts the least recently used slot and
+/// erases its keys. Protected requests allocate nothing after start-up.</item>
+/// </list>
+/// Every decision is reported to <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes
+/// <see cref="HandleRequest"/> for bad input. Not thread-safe.
+/// </summary>
+public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
+{
+    /// <summary>
+    /// Bytes of engine bookkeeping per slot, beside the OSCORE context: digest (16), PoP id (16), permissions
+    /// (1 per resource), expiry, exi sequence and LRU stamp (3 × 8), flags and lengths (8), and the array and object
+    /// headers of a 64-bit CLR (about 80). See <see cref="StateBytesPerSlot"/>.
+    /// </summary>
+    public const int SlotBookkeepingBytes = 16 + 16 + 24 + 8 + 80;
+
+    private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
+
+    private readonly AceRsSettings _settings;
+    private readonly ICryptoProvider _provider;
+    private readonly AceClock _clock = new AceClock();
+    private readonly CwtValidator _validator;
+    private readonly CwtValidationResult _result;
+    private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
+    private readonly AceTokenSlot[] _slots;
+    private readonly OscoreContextTable _contexts;
+    private readonly OscoreProcessor _processor;
+    private readonly OscoreExchange _exchange = new OscoreExchange();
+    private readonly ResourceTable _resources;
+    private readonly string[] _paths;
+    private readonly byte[][] _pathUtf8;
+    private readonly bool[] _protected;
+    private readonly AceScopeTable _scopes;
+    private readonly Block1Reassembler _block1;
+    private readonly IHash _sha;
+    private readonly byte[] _digest = new byte[32];
+    private readonly byte[] _permissions;
+    private readonly byte[] _out = new byte[160];
+    private readonly CborWriter _writer;
+    private readonly byte[] _nonce2;
+    private readonly byte[] _cnonces;
+    private readonly AceDecision _decision = new AceDecision();
+    private readonly int _authzIndex;
+    private int _nextCnonce;
+    private int _nextServerId;
+    private long _lru;
+    private long _now;
+    private long _exiHighest = -1;
+    private ulong _exiExpired;
+    private bool _disposed;
+
+    /// <summary>Creates the engine with its fixed tables (all memory is allocated here).</summary>
+    /// <param name="settings">The sizes and identity (copied).</param>
+    /// <param name="provider">The crypto provider (random nonces, HMAC, AES-CCM, SHA-256).</param>
+    /// <exception cref="ArgumentException">A setting is out of range, or provider is null.</exception>
+    public AceResourceServer(AceRsSettings settings, ICryptoProvider provider)
+    {
+        if (settings == null || provider == null)
+        {
+            throw new ArgumentException("settings and provider are required.");
+        }
+
+        settings.Validate();
+        _settings = Copy(settings);
+        _provider = provider;
+        _clock.HasClock = settings.HasClock;
+        _validator = new CwtValidator(provider, _clock, settings.Audience);
+        _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
+        _result = new CwtValidationResult(settings.MaxTokenSize);
+        _slots = new AceTokenSlot[settings.Slots];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = new AceTokenSlot(settings.MaxResources);
+        }
+
+        _contexts = new OscoreContextTable(settings.Slots);
+        _processor = new OscoreProcessor(settings.MaxMessageSize);
+        _resources = new ResourceTable(settings.MaxResources, 64 * settings.MaxResources);
+        _paths = new string[settings.MaxResources];
+        _pathUtf8 = new byte[settings.MaxResources][];
+        _protected = new bool[settings.MaxResources];
+        _scopes = new AceScopeTable(settings.MaxScopeEntries);
+        _block1 = new Block1Reassembler(settings.BlockwiseSlots, settings.EffectiveBlockwiseBufferSize, settings.MaxBlockSzx);
+        _sha = provider.CreateSha256();
+        _permissions = new byte[settings.MaxResources];
+        _writer = new CborWriter(_out);
+        _nonce2 = new byte[settings.NonceLength];
+        _cnonces = new byte[settings.HasClock ? 0 : settings.CnonceSlots * 8];
+        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoMarker(), false);
+    }
+
+    /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
+    public IAceDecisionListener Listener { get; set; }
+
+    /// <summary>The last decision taken (reused object; for tests and diagnostics).</summary>
+    public AceDecision LastDecision
+    {
+        get { return _decision; }
+    }
+
+    /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds with a clock, seconds since boot without.</summary>
+    public long Now
+    {
+        get { return _now; }
+    }
+
+    /// <summary>How many slots hold a token.</summary>
+    public int ActiveSlots
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                if (_slots[i].InUse)
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>The slot count.</summary>
+    public int SlotCount
+    {
+        get { return _slots.Length; }
+    }
+
+    /// <summary>How many slots were evicted to make room.</summary>
+    public int Evictions { get; private set; }
+
+    /// <summary>How many tokens expired and were dropped.</summary>
+    public int Expirations { get; private set; }
+
+    /// <summary>The OSCORE binding of the last verified request (what a Separate response or a notification needs).</summary>
+    public OscoreExchange LastExchange
+    {
+        get { return _exchange; }
+    }
+
+    /// <summary>
+    /// Estimated RAM per slot in bytes: <see cref="SlotBookkeepingBytes"/> plus the OSCORE context (its IDs, Common IV,
+    /// Echo, replay window of <paramref name="settings"/>' size, and two keyed AES-CCM objects with expanded AES-128 keys,
+    /// about 700 bytes on a 64-bit CLR with the managed provider). The tests measure the real figure with
+    /// <c>GC.GetTotalMemory</c>; docs/ace-rs.md reports both.
+    /// </summary>
+    /// <param name="settings">The settings.</param>
+    /// <returns>The estimate.</returns>
+    public static int StateBytesPerSlot(AceRsSettings settings)
+    {
+        int window = settings.ReplayWindowSize / 8 + 40;
+        int context = 120 + 2 * 32 + 13 + 24 + 8 + 24 + window + 2 * 260;
+        return SlotBookkeepingBytes + settings.MaxResources + context;
+    }
+
+    /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
+    /// <param name="key">The key; its alg is pinned.</param>
+    public void SetMac0Key(CoseKey key)
+    {
+        _validator.SetMac0Key(key);
+    }
+
+    /// <summary>Sets the AS–RS key that decrypts COSE_Encrypt0 tokens.</summary>
+    /// <param name="key">The key; its alg is pinned.</param>
+    public void SetEncrypt0Key(CoseKey key)
+    {
+        _validator.SetEncrypt0Key(key);
+    }
+
+    /// <summary>Sets the AS public key that verifies COSE_Sign1 tokens.</summary>
+    /// <param name="key">The key.</param>
+    public void SetSign1Key(CoseKey key)
+    {
+        _validator.SetSign1Key(key);
+    }
+
+    /// <summary>Sets the AS–RS key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3).</summary>
+    /// <param name="key">The key.</param>
+    public void SetCnfDecryptionKey(CoseKey key)
+    {
+        _validator.SetCnfDecryptionKey(key);
+    }
+
+    /// <summary>The COSE type assumed for untagged tokens (see <see cref="CwtValidator.UntaggedMessageType"/>); 0 refuses them.</summary>
+    public int UntaggedTokenType
+    {
+        get { return _validator.UntaggedMessageType; }
+        set { _validator.UntaggedMessageType = value; }
+    }
+
+    /// <summary>Registers a resource that needs a token granting the method (scope checked per request).</summary>
+    /// <param name="path">The path, e.g. "/temp".</param>
+    /// <param name="methods">The methods it serves (<see cref="CoapMethods"/> flags).</param>
+    /// <param name="handler">The application code; it sees decrypted requests.</param>
+    /// <returns>The resource (set its link-format attributes before serving).</returns>
+    public CoapResource AddProtectedResource(string path, int methods, ICoapRequestHandler handler)
+    {
+        return _resources.Get(Register(path, methods, handler, true));
+    }
+
+    /// <summary>Registers a resource anyone may use without OSCORE (e.g. /hello).</summary>
+    /// <param name="path">The path.</param>
+    /// <param name="methods">The methods it serves.</param>
+    /// <param name="handler">The application code.</param>
+    /// <returns>The resource.</returns>
+    public CoapResource AddUnprotectedResource(string path, int methods, ICoapRequestHandler handler)
+    {
+        return _resources.Get(Register(path, methods, handler, false));
+    }
+
+    /// <summary>
+    /// Maps a text scope token to rights, e.g. ("read", "/temp", GET) and ("read", "/led", GET), ("admin", "/config", PUT).
+    /// A token's text scope grants the union of its scope tokens' entries (RFC 6749 §3.3 scope syntax).
+    /// </summary>
+    /// <param name="scopeToken">The scope token (no spaces).</param>
+    /// <param name="path">The resource path.</param>
+    /// <param name="methods">The methods granted (<see cref="CoapMethods"/> flags, the AIF bits of RFC 9237).</param>
+    public void AddScope(string scopeToken, string path, int methods)
+    {
+        _scopes.Add(scopeToken, path, methods);
+    }
+
+    /// <summary>
+    /// Advances the engine's time and drops expired tokens (their contexts' keys are erased). Call it before handing
+    /// requests in, at least as often as token lifetimes need (RFC 9200 §5.10.3 counts exi from receipt).
+    /// </summary>
+    /// <param name="now">Unix seconds with a clock (<see cref="AceRsSettings.HasClock"/>), else seconds since boot; never decreasing.</param>
+    public void Tick(long now)
+    {
+        if (now > _now)
+        {
+            _now = now;
+        }
+
+        _clock.Now = _now;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            AceTokenSlot s = _slots[i];
+            if (s.InUse && _now >= s.ExpiresAt)
+            {
+                Expire(i);
+            }
+        }
+    }
+
+    /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
+    /// <param name="slot">The slot index.</param>
+    /// <returns>True when in use.</returns>
+    public bool IsSlotInUse(int slot)
+    {
+        return _slots[slot].InUse;
+    }
+
+    /// <inheritdoc/>
+    public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
+    {
+        if (_disposed)
+        {
+            response.Code = CoapCode.ServiceUnavailable;
+            return CoapHandlerResult.Respond;
+        }
+
+        try
+        {
+            if (request.HasOption(CoapOptionNumber.Oscore))
+            {
+                return HandleProtected(peer, request, response);
+            }
+
+            return HandleUnprotected(peer, request, response);
+        }
+        catch (Exception)
+        {
+            // Defence in depth: every parser returns an error code, but no bad datagram may take the device down.
+            response.ClearOptions();
+            response.SetPayload(null, 0, 0);
+            response.Code = CoapCode.InternalServerError;
+            return CoapHandlerResult.Respond;
+        }
+    }
+
+    /// <summary>Drops every token and erases every key.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].InUse)
+            {
+                _contexts.Remove(_slots[i].Context);
+                _slots[i].Free();
+            }
+        }
+
+        _contexts.Clear();
+        _result.Clear();
+        _validator.Dispose();
+        _sha.Dispose();
+    }
+
+    private CoapHandlerResult HandleUnprotected(int peer, CoapMessage request, CoapMessage response)
+    {
+        int ri = _resources.Find(request);
+        if (ri == _authzIndex && request.Code == CoapCode.Post)
+        {
+            return AuthzInfo(peer, request, response, -1);
+        }
+
+        if (ri >= 0 && _protected[ri])
+        {
+            // RFC 9200 §5.3: an unauthorised request gets 4.01 with AS Request Creation Hints.
+            _writer.Reset();
+            byte[] cnonce = null;
+            int co = 0;
+            if (_cnonces.Length > 0)
+            {
+                // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
+                co = _nextCnonce * 8;
+                _provider.Random.GetBytes(_cnonces, co, 8);
+                _nextCnonce = (_nextCnonce + 1) % (_cnonces.Length / 8);
+                cnonce = _cnonces;
+            }
+
+            AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
+            response.Code = CoapCode.Unauthorized;
+            response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
+            response.SetPayload(_out, 0, _writer.BytesWritten);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.NotProtected, response.Code, peer, -1, request.Code, _paths[ri]);
+            return CoapHandlerResult.Respond;
+        }
+
+        CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
+        if (ri >= 0)
+        {
+            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, request.Code, _paths[ri]);
+        }
+
+        return r;
+    }
+
+    private CoapHandlerResult HandleProtected(int peer, CoapMessage request, CoapMessage response)
+    {
+        OscoreStatus s = _processor.UnprotectRequest(request, _contexts, _exchange);
+        if (s == OscoreStatus.FreshnessRequired)
+        {
+            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, SlotOf(_exchange.Context), request.Code, null);
+            return Protect(_processor.ProtectEchoChallenge(response, _exchange), response, peer);
+        }
+
+        if (s != OscoreStatus.Ok)
+        {
+            AceRsError e = FromOscore(s);
+            OscoreErrors.WriteErrorResponse(s, response);
+            Decide(AceDecisionKind.RequestDenied, e, response.Code, peer, -1, 0, null);
+            return CoapHandlerResult.Respond;
+        }
+
+        int slot = SlotOf(_exchange.Context);
+        if (slot < 0)
+        {
+            // A context this engine did not create cannot be in the table; treat it as unknown.
+            OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.SecurityContextNotFound, response.Code, peer, -1, 0, null);
+            return CoapHandlerResult.Respond;
+        }
+
+        AceTokenSlot t = _slots[slot];
+        if (_now >= t.ExpiresAt)
+        {
+            // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
+            byte method = request.Code;
+            Expire(slot);
+            OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
+            return CoapHandlerResult.Respond;
+        }
+
+        t.LastUsed = ++_lru;
+        int ri = _resources.Find(request);
+        if (ri == _authzIndex && request.Code == CoapCode.Post)
+        {
+            // RFC 9203 §4.1: an access-rights update may be posted over the existing OSCORE context.
+            CoapHandlerResult ar = AuthzInfo(peer, request, response, slot);
+            return ar == CoapHandlerResult.Respond ? Protect(_processor.ProtectResponse(response, _exchange, false), response, peer) : ar;
+        }
+
+        if (ri < 0 || !CoapMethods.Allows(_resources.Get(ri).Methods, request.Code))
+        {
+            // 4.04 / 4.05 (and /.well-known/core) come from the resource table, protected like any response.
+            byte method = request.Code;
+            _resources.HandleRequest(peer, request, response);
+            bool served = response.Code == CoapCode.Content;
+            AceRsError why = served ? AceRsError.None : (ri < 0 ? AceRsError.ResourceNotFound : AceRsError.MethodNotAllowed);
+            Decide(served ? AceDecisionKind.RequestAllowed : AceDecisionKind.RequestDenied, why, response.Code, peer, slot, method, ri < 0 ? null : _paths[ri]);
+
+            return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+        }
+
+        if (_protected[ri] && !CoapMethods.Allows(t.Permissions[ri], request.Code))
+        {
+            // RFC 9200 §5.10.2: a valid token whose scope does not cover the request gets 4.03.
+            response.Code = CoapCode.Forbidden;
+            Decide(AceDecisionKind.RequestDenied, AceRsError.ScopeDenied, response.Code, peer, slot, request.Code, _paths[ri]);
+            return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+        }
+
+        CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
+        Decide(AceDecisionKind.RequestAllowed, AceRsError.None, response.Code, peer, slot, request.Code, _paths[ri]);
+        if (r != CoapHandlerResult.Respond)
+        {
+            return r;
+        }
+
+        return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+    }
+
+    private CoapHandlerResult Protect(OscoreStatus s, CoapMessage response, int peer)
+    {
+        if (s != OscoreStatus.Ok)
+        {
+            response.ClearOptions();
+            response.SetPayload(null, 0, 0);
+            response.Code = CoapCode.InternalServerError;
+            Decide(AceDecisionKind.RequestDenied, AceRsError.ResponseProtectionFailed, response.Code, peer, -1, 0, null);
+        }
+
+        return CoapHandlerResult.Respond;
+    }
+
+    // RFC 9200 §5.10.1, RFC 9203 §4.1–§4.3. protectingSlot ≥ 0 when the POST came over that slot's OSCORE context.
+    private CoapHandlerResult AuthzInfo(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
+    {
+        uint cf;
+        if (request.TryGetUint(CoapOptionNumber.ContentFormat, out cf) && cf != CoapContentFormat.AceCbor)
+        {
+            return Reject(AceRsError.UnsupportedContentFormat, peer, request, response);
+        }
+
+        byte[] body;
+        int bodyOffset;
+        int bodyLength;
+        BlockwiseStatus bs = _block1.Receive(peer, request, response, _now);
+        if (bs == BlockwiseStatus.Continue)
+        {
+            return CoapHandlerResult.Respond;
+        }
+
+        if (bs == BlockwiseStatus.Error)
+        {
+            // The reassembler already set 4.00 / 4.08 / 4.13 (RFC 7959 §2.9); the reason is logged.
+            bool tooLarge = response.Code == CoapCode.RequestEntityTooLarge;
+            Decide(AceDecisionKind.TokenRejected, tooLarge ? AceRsError.TokenTooLarge : AceRsError.BlockwiseFailed, response.Code, peer, -1, request.Code, _settings.AuthzInfoPath);
+            return CoapHandlerResult.Respond;
+        }
+
+        if (bs == BlockwiseStatus.Complete)
+        {
+            body = _block1.BodyBuffer;
+            bodyOffset = 0;
+            bodyLength = _block1.BodyLength;
+        }
+        else
+        {
+            body = request.PayloadBuffer;
+            bodyOffset = request.PayloadOffset;
+            bodyLength = request.PayloadLength;
+        }
+
+        AceRsError e = _authz.Parse(body, bodyOffset, bodyLength);
+        if (e != AceRsError.None)
+        {
+            return Reject(e, peer, request, response);
+        }
+
+        AuthzInfoRequest a = _authz;
+        if (a.TokenLength > _settings.MaxTokenSize)
+        {
+            return Reject(AceRsError.TokenTooLarge, peer, request, response);
+        }
+
+        if (a.HasNonces)
+        {
+            if (a.Nonce1Length < _settings.MinNonce1Length || a.Nonce1Length > AceOscoreSetup.MaxInputLength)
+            {
+                return Reject(AceRsError.InvalidNonce1, peer, request, response);
+            }
+
+            // RFC 8613 §3.3: an ID is at most nonce length − 6 = 7 bytes for the AES-CCM-16 algorithms.
+            if (a.ClientRecipientIdLength > 7)
+            {
+                return Reject(AceRsError.InvalidClientRecipientId, peer, request, response);
+            }
+        }
+
+        // RFC 9200 §5.10.1: the same token posted again is not stored twice.
+        _sha.Reset();
+        _sha.Update(body, a.TokenOffset, a.TokenLength);
+        _sha.Final(_digest, 0);
+        int dup = FindDigest();
+        if (dup >= 0 && _now < _slots[dup].ExpiresAt)
+        {
+            if (protectingSlot >= 0 && protectingSlot != dup)
+            {
+                return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
+            }
+
+            if (!a.HasNonces)
+            {
+                response.Code = CoapCode.Created;
+                Decide(AceDecisionKind.TokenDuplicate, AceRsError.None, response.Code, peer, dup, request.Code, _settings.AuthzInfoPath);
+                return CoapHandlerResult.Respond;
+            }
+        }
+
+        // A new token, an update, or the same token with new nonces (whose key material is not kept): validate.
+        e = Validate(body, a.TokenOffset, a.TokenLength);
+        if (e != AceRsError.None)
+        {
+            _result.Clear();
+            return Reject(e, peer, request, response);
+        }
+
+        if (!a.HasNonces)
+        {
+            return UpdateRights(peer, request, response, protectingSlot);
+        }
+
+        if (protectingSlot >= 0)
+        {
+            // RFC 9203 §4.1: a POST carrying nonces sets up a new context; it is sent without OSCORE.
+            _result.Clear();
+            return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
+        }
+
+        return StoreNew(peer, request, response, dup);
+    }
+
+    private AceRsError Validate(byte[] body, int offset, int length)
+    {
+        CwtError ce = _validator.Validate(body, offset, length, _result);
+        if (ce != CwtError.None)
+        {
+            return FromCwt(ce, _result.Claim);
+        }
+
+        CwtClaims c = _result.Claims;
+
+        // RFC 9200 §5.10.1.1: a token for another profile is refused; absent means this RS's default (coap_oscore).
+        if (c.Has(CwtClaimKey.AceProfile) && c.AceProfile != AceProfile.CoapOscore)
+        {
+            return AceRsError.UnknownProfile;
+        }
+
+        CwtConfirmation cnf = _result.Confirmation;
+        if (cnf.Method == CnfMethod.OscoreInputMaterial)
+        {
+            OscoreInputMaterial m = cnf.Oscore;
+            if (m.HkdfTextLength >= 0 || m.AlgorithmTextLength >= 0 || (m.Hkdf != 0 && m.Hkdf != AceOscoreSetup.HkdfSha256) || !AceOscoreSetup.IsSupportedAead(m.Algorithm))
+            {
+                return AceRsError.UnsupportedAlgorithm;
+            }
+
+            if (m.Version > 1 || m.IdLength > AceTokenSlot.MaxPopIdLength || m.MasterSecretLength < 1 || m.MasterSecretLength > AceOscoreSetup.MaxInputLength
+                || m.SaltLength > AceOscoreSetup.MaxInputLength || m.ContextIdLength > SecurityContext.MaxIdContextLength)
+            {
+                return AceRsError.ConfirmationInvalid;
+            }
+        }
+        else if (cnf.Method == CnfMethod.CoseKey || cnf.Method == CnfMethod.EncryptedCoseKey)
+        {
+            // PopIoT mapping (docs/ace-rs.md): a symmetric COSE_Key serves as OSCORE input material, k = ms, kid = id.
+            if (cnf.KeyType != CoseKeyType.Symmetric || cnf.KidLength == 0)
+            {
+                return AceRsError.UnsupportedConfirmation;
+            }
+
+            if (cnf.KidLength > AceTokenSlot.MaxPopIdLength || cnf.SymmetricKeyLength > AceOscoreSetup.MaxInputLength)
+            {
+                return AceRsError.ConfirmationInvalid;
+            }
+        }
+        else
+        {
+            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (kid and asymmetric keys cannot make a context).
+            return AceRsError.UnsupportedConfirmation;
+        }
+
+        AceRsError e = _scopes.Evaluate(c, _paths, _pathUtf8, _resources.Count, _permissions);
+        if (e != AceRsError.None)
+        {
+            return e;
+        }
+
+        if (c.Has(CwtClaimKey.Cnonce) && !CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
+        {
+            return AceRsError.TokenClaimInvalid;
+        }
+
+        if (c.Has(CwtClaimKey.Exi))
+        {
+            long seq = CtiSequence(c);
+            if (seq < 0)
+            {
+                return AceRsError.TokenClaimInvalid;
+            }
+
+            if (!ExiSequenceAcceptable(seq))
+            {
+                return AceRsError.TokenCtiReplayed;
+            }
+        }
+
+        return AceRsError.None;
+    }
+
+    // RFC 9203 §4.1: a token without nonces for a PoP key already bound to a context updates that context's rights.
+    private CoapHandlerResult UpdateRights(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
+    {
+        byte[] idBuffer;
+        int idOffset;
+        int idLength;
+        PopId(out idBuffer, out idOffset, out idLength);
+        int slot = -1;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
+            {
+                slot = i;
+                break;
+            }
+        }
+
+        if (slot < 0)
+        {
+            _result.Clear();
+            return Reject(AceRsError.NoTokenToUpdate, peer, request, response);
+        }
+
+        if (protectingSlot >= 0 && protectingSlot != slot)
+        {
+            _result.Clear();
+            return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
+        }
+
+        AceTokenSlot t = _slots[slot];
+        Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
+        Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
+        SetLifetime(t);
+        t.LastUsed = ++_lru;
+        _result.Clear();
+        response.Code = CoapCode.Created;
+        Decide(AceDecisionKind.RightsUpdated, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
+        return CoapHandlerResult.Respond;
+    }
+
+    // RFC 9203 §4.2–§4.3: pick nonce2 and a Recipient ID, derive the context, answer 2.01.
+    private CoapHandlerResult StoreNew(int peer, CoapMessage request, CoapMessage response, int duplicate)
+    {
+        AuthzInfoRequest a = _authz;
+        byte[] body = a.Buffer;
+        int slot = duplicate;
+        if (slot < 0)
+        {
+            byte[] idBuffer;
+            int idOffset;
+            int idLength;
+            PopId(out idBuffer, out idOffset, out idLength);
+            for (int i = 0; i < _slots.Length && slot < 0; i++)
+            {
+                // A new token with nonces for a PoP key already held replaces that slot (one context per key).
+                if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
+                {
+                    slot = i;
+                }
+            }
+        }
+
+        int serverId = PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
+        if (serverId < 0)
+        {
+            _result.Clear();
+            return Reject(AceRsError.NoRecipientIdAvailable, peer, request, response);
+        }
+
+        _provider.Random.GetBytes(_nonce2, 0, _nonce2.Length);
+
+        // The new context: the one allocation of this path (the provider's keyed AEAD objects are created per key).
+        byte[] server = new byte[] { (byte)serverId };
+        SecurityContext context;
+        try
+        {
+            context = Derive(Slice(body, a.Nonce1Offset, a.Nonce1Length), Slice(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), server);
+        }
+        catch (ArgumentException)
+        {
+            _result.Clear();
+            return Reject(AceRsError.ConfirmationInvalid, peer, request, response);
+        }
+
+        if (slot >= 0)
+        {
+            if (_slots[slot].InUse)
+            {
+                _contexts.Remove(_slots[slot].Context);
+            }
+        }
+        else
+        {
+            slot = FreeOrEvict(peer);
+        }
+
+        AceTokenSlot t = _slots[slot];
+        if (duplicate < 0)
+        {
+            t.Free();
+            byte[] idBuffer;
+            int idOffset;
+            int idLength;
+            PopId(out idBuffer, out idOffset, out idLength);
+            Array.Copy(idBuffer, idOffset, t.PopId, 0, idLength);
+            t.PopIdLength = idLength;
+            Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
+            Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
+            SetLifetime(t);
+        }
+
+        _result.Clear();
+        t.InUse = true;
+        t.Context = context;
+        t.LastUsed = ++_lru;
+        _contexts.Add(context);
+
+        _writer.Reset();
+        AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, server, 0, 1, _writer);
+        response.Code = CoapCode.Created;
+        response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
+        response.SetPayload(_out, 0, _writer.BytesWritten);
+        Decide(duplicate >= 0 ? AceDecisionKind.TokenDuplicate : AceDecisionKind.TokenStored, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
+        return CoapHandlerResult.Respond;
+    }
+
+    private SecurityContext Derive(byte[] nonce1, byte[] clientId, byte[] serverId)
+    {
+        CwtConfirmation cnf = _result.Confirmation;
+        byte[] b = cnf.Buffer;
+        byte[] ms;
+        byte[] salt = null;
+        byte[] contextId = null;
+        int alg = 0;
+        if (cnf.Method == CnfMethod.OscoreInputMaterial)
+        {
+            OscoreInputMaterial m = cnf.Oscore;
+            ms = Slice(b, m.MasterSecretOffset, m.MasterSecretLength);
+            salt = m.SaltLength >= 0 ? Slice(b, m.SaltOffset, m.SaltLength) : null;
+            contextId = m.ContextIdLength >= 0 ? Slice(b, m.ContextIdOffset, m.ContextIdLength) : null;
+            alg = m.Algorithm;
+        }
+        else
+        {
+            ms = Slice(b, cnf.SymmetricKeyOffset, cnf.SymmetricKeyLength);
+        }
+
+        try
+        {
+            return AceOscoreSetup.CreateServerContext(_provider, ms, salt, contextId, alg, nonce1, Slice(_nonce2, 0, _nonce2.Length), clientId, serverId, _settings.ReplayWindowSize);
+        }
+        finally
+        {
+            CryptoBytes.Clear(ms);
+        }
+    }
+
+    private void PopId(out byte[] buffer, out int offset, out int length)
+    {
+        CwtConfirmation cnf = _result.Confirmation;
+        buffer = cnf.Buffer;
+        if (cnf.Method == CnfMethod.OscoreInputMaterial)
+        {
+            offset = cnf.Oscore.IdOffset;
+            length = cnf.Oscore.IdLength;
+        }
+        else
+        {
+            offset = cnf.KidOffset;
+            length = cnf.KidLength;
+        }
+    }
+
+    private void SetLifetime(AceTokenSlot t)
+    {
+        CwtClaims c = _result.Claims;
+        long expires = long.MaxValue;
+        if (_settings.HasClock && c.Has(CwtClaimKey.Exp))
+        {
+            expires = c.Expiration <= long.MaxValue - _settings.ClockSkewSeconds ? c.Expiration + _settings.ClockSkewSeconds : long.MaxValue;
+        }
+
+        // RFC 9200 §5.10.3: exi counts from when the RS received the token.
+        long exi = _result.ExpiresIn;
+        if (exi >= 0 && exi < long.MaxValue - _now && _now + exi < expires)
+        {
+            expires = _now + exi;
+        }
+
+        t.ExpiresAt = expires;
+        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? CtiSequence(c) : -1;
+        if (t.ExiSequence >= 0 && t.ExiSequence > _exiHighest)
+        {
+            long shift = t.ExiSequence - _exiHighest;
+            _exiExpired = _exiHighest < 0 || shift >= 64 ? 0 : _exiExpired << (int)shift;
+            _exiHighest = t.ExiSequence;
+        }
+    }
+
+    // RFC 9200 §5.10.3: the cti of an exi token is the AS's sequence number for this RS; a token whose exi has run out
+    // must never be accepted again, and the RS cannot tell how old a token far below the highest number is.
+    private bool ExiSequenceAcceptable(long seq)
+    {
+        if (seq > _exiHighest)
+        {
+            return true;
+        }
+
+        long back = _exiHighest - seq;
+        return back < 64 && (_exiExpired & (1UL << (int)back)) == 0;
+    }
+
+    private void MarkExiExpired(long seq)
+    {
+        if (seq >= 0 && seq <= _exiHighest && _exiHighest - seq < 64)
+        {
+            _exiExpired |= 1UL << (int)(_exiHighest - seq);
+        }
+    }
+
+    private static long CtiSequence(CwtClaims c)
+    {
+        if (!c.Has(CwtClaimKey.Cti) || c.CtiLength < 1 || c.CtiLength > 7)
+        {
+            return -1;
+        }
+
+        long v = 0;
+        for (int i = 0; i < c.CtiLength; i++)
+        {
+            v = (v << 8) | c.Buffer[c.CtiOffset + i];
+        }
+
+        return v;
+    }
+
+    private bool CnonceKnown(byte[] b, int offset, int length)
+    {
+        if (length != 8)
+        {
+            return false;
+        }
+
+        for (int i = 0; i + 8 <= _cnonces.Length; i += 8)
+        {
+            if (CryptoBytes.FixedTimeEquals(_cnonces, i, b, offset, 8))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // RFC 9203 §4.2: the RS's Recipient ID must differ from the client's and from every live context's.
+    private int PickServerId(byte[] b, int clientOffset, int clientLength, int replacing)
+    {
+        for (int tries = 0; tries < 256; tries++)
+        {
+            int candidate = _nextServerId;
+            _nextServerId = (_nextServerId + 1) & 0xFF;
+            if (clientLength == 1 && b[clientOffset] == candidate)
+            {
+                continue;
+            }
+
+            bool used = false;
+            for (int i = 0; i < _slots.Length && !used; i++)
+            {
+                SecurityContext c = _slots[i].Context;
+                used = i != replacing && _slots[i].InUse && c != null && c.RecipientIdLength == 1 && c.RecipientId[0] == candidate;
+            }
+
+            if (!used)
+            {
+                return candidate;
+            }
+        }
+
+        return -1;
+    }
+
+    private int FreeOrEvict(int peer)
+    {
+        int oldest = 0;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (!_slots[i].InUse)
+            {
+                return i;
+            }
+
+            if (_slots[i].LastUsed < _slots[oldest].LastUsed)
+            {
+                oldest = i;
+            }
+        }
+
+        // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again.
+        _contexts.Remove(_slots[oldest].Context);
+        _slots[oldest].Free();
+        Evictions++;
+        Notify(AceDecisionKind.SlotEvicted, peer, oldest);
+        return oldest;
+    }
+
+    private void Expire(int slot)
+    {
+        AceTokenSlot s = _slots[slot];
+        MarkExiExpired(s.ExiSequence);
+        _contexts.Remove(s.Context);
+        s.Free();
+        Expirations++;
+        Notify(AceDecisionKind.SlotExpired, -1, slot);
+    }
+
+    private void Notify(AceDecisionKind kind, int peer, int slot)
+    {
+        _decision.Set(kind, AceRsError.None, 0, peer, slot, 0, null, _now);
+        if (Listener != null)
+        {
+            Listener.OnDecision(_decision);
+        }
+    }
+
+    private int FindDigest()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].InUse && CryptoBytes.FixedTimeEquals(_slots[i].Digest, 0, _digest, 0, AceTokenSlot.DigestLength))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int SlotOf(SecurityContext context)
+    {
+        if (context == null)
+        {
+            return -1;
+        }
+
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].InUse && _slots[i].Context == context)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private CoapHandlerResult Reject(AceRsError error, int peer, CoapMessage request, CoapMessage response)
+    {
+        // RFC 9200 §5.10.1.1: 4.01 or 4.00 with an error map in application/ace+cbor; the reason's name is the description.
+        response.Code = AceRsErrors.GetCoapCode(error);
+        _writer.Reset();
+        AceErrorResponse.Encode(error, _writer);
+        response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
+        response.SetPayload(_out, 0, _writer.BytesWritten);
+        Decide(AceDecisionKind.TokenRejected, error, response.Code, peer, -1, request.Code, _settings.AuthzInfoPath);
+        return CoapHandlerResult.Respond;
+    }
+
+    private void Decide(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path)
+    {
+        _decision.Set(kind, error, code, peer, slot, method, path, _now);
+        if (Listener != null)
+        {
+            Listener.OnDecision(_decision);
+        }
+    }
+
+    private int Register(string path, int methods, ICoapRequestHandler handler, bool isProtected)
+    {
+        int i = _resources.Add(new CoapResource(path, methods, handler));
+        string p = _resources.Get(i).Path;
+        _paths[i] = p;
+        _pathUtf8[i] = new byte[Utf8.GetByteCount(p)];
+        Utf8.Encode(p, _pathUtf8[i], 0);
+        _protected[i] = isProtected;
+        return i;
+    }
+
+    private static AceRsError FromOscore(OscoreStatus s)
+    {
+        switch (s)
+        {
+            case OscoreStatus.SecurityContextNotFound:
+                return AceRsError.SecurityContextNotFound;
+            case OscoreStatus.ReplayDetected:
+                return AceRsError.Replay;
+            case OscoreStatus.DecryptionFailed:
+                return AceRsError.DecryptionFailed;
+            case OscoreStatus.MessageTooLarge:
+                return AceRsError.RequestTooLarge;
+            default:
+                return AceRsError.BadOscoreOption;
+        }
+    }
+
+    private static AceRsError FromCwt(CwtError e, long claim)
+    {
+        switch (e)
+        {
+            case CwtError.Malformed:
+            case CwtError.DuplicateClaim:
+            case CwtError.LimitExceeded:
+                return AceRsError.TokenMalformed;
+            case CwtError.NotACwt:
+            case CwtError.UnexpectedMessageType:
+            case CwtError.NestingNotSupported:
+                return AceRsError.TokenTypeNotAccepted;
+            case CwtError.CoseFailed:
+                return AceRsError.TokenVerificationFailed;
+            case CwtError.AudienceMismatch:
+                return AceRsError.AudienceMismatch;
+            case CwtError.Expired:
+                return AceRsError.TokenExpired;
+            case CwtError.NotYetValid:
+                return AceRsError.TokenNotYetValid;
+            case CwtError.NoExiWithoutClock:
+                return AceRsError.TokenLifetimeMissing;
+            case CwtError.MissingClaim:
+                return claim == CwtClaimKey.Exp ? AceRsError.TokenLifetimeMissing : AceRsError.TokenClaimInvalid;
+            case CwtError.UnsupportedCnf:
+                return AceRsError.UnsupportedConfirmation;
+            case CwtError.KeyMaterialNotEncrypted:
+                return AceRsError.KeyMaterialNotEncrypted;
+            case CwtError.InvalidCnf:
+            case CwtError.CnfKeyMissing:
+            case CwtError.CnfDecryptionFailed:
+                return AceRsError.ConfirmationInvalid;
+            default:
+                return AceRsError.TokenClaimInvalid;
+        }
+    }
+
+    private static byte[] Slice(byte[] b, int offset, int length)
+    {
+        byte[] s = new byte[length];
+        Array.Copy(b, offset, s, 0, length);
+        return s;
+    }
+
+    private static AceRsSettings Copy(AceRsSettings s)
+    {
+        AceRsSettings c = new AceRsSettings(s.Audience, s.AsUri);
+        c.Slots = s.Slots;
+        c.ReplayWindowSize = s.ReplayWindowSize;
+        c.MaxTokenSize = s.MaxTokenSize;
+        c.BlockwiseBufferSize = s.BlockwiseBufferSize;
+        c.BlockwiseSlots = s.BlockwiseSlots;
+        c.MaxBlockSzx = s.MaxBlockSzx;
+        c.MaxResources = s.MaxResources;
+        c.MaxScopeEntries = s.MaxScopeEntries;
+        c.NonceLength = s.NonceLength;
+        c.MinNonce1Length = s.MinNonce1Length;
+        c.MaxMessageSize = s.MaxMessageSize;
+        c.HasClock = s.HasClock;
+        c.ClockSkewSeconds = s.ClockSkewSeconds;
+        c.CnonceSlots = s.CnonceSlots;
+        c.AuthzInfoPath = s.AuthzInfoPath;
+        return c;
+    }
+
+    // /authz-info is answered by the engine itself; the resource table only needs a handler object to route to it.
+    private sealed class AuthzInfoMarker : ICoapRequestHandler
+    {
+        public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
+        {
+            response.Code = CoapCode.MethodNotAllowed;
+            return CoapHandlerResult.Respond;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// Why the resource server refused something (or <see cref="None"/> when it accepted). Every rejection has its own
+/// value so a host can log it by name (<c>ToString()</c>) and a test can assert the exact reason. The CoAP code and the
+/// ACE error code each reason is answered with are given by <see cref="AceRsErrors"/>; docs/ace-rs.md has the table.
+/// </summary>
+public enum AceRsError
+{
+    /// <summary>Accepted.</summary>
+    None = 0,
+
+    // ---- /authz-info: the request itself (4.00 invalid_request unless noted) ----
+
+    /// <summary>The /authz-info payload is not a well-formed CBOR map with integer keys (RFC 9200 §5.10.1).</summary>
+    MalformedPayload,
+
+    /// <summary>A Content-Format other than application/ace+cbor (19) was given (4.15 Unsupported Content-Format).</summary>
+    UnsupportedContentFormat,
+
+    /// <summary>The map has no access_token (1), or it is not a byte string.</summary>
+    MissingAccessToken,
+
+    /// <summary>nonce1 (40) is missing while ace_client_recipientid is present, or is not a byte string of an accepted length (RFC 9203 §4.1).</summary>
+    InvalidNonce1,
+
+    /// <summary>ace_client_recipientid (43) is missing while nonce1 is present, not a byte string, or longer than 7 bytes (RFC 8613 §3.3).</summary>
+    InvalidClientRecipientId,
+
+    /// <summary>The token is larger than <see cref="AceRsSettings.MaxTokenSize"/> (4.13 Request Entity Too Large).</summary>
+    TokenTooLarge,
+
+    /// <summary>The block-wise transfer of the /authz-info body failed (4.00, 4.08 or 4.13 as RFC 7959 says).</summary>
+    BlockwiseFailed,
+
+    // ---- /authz-info: the token (4.01 unless noted) ----
+
+    /// <summary>The token is not well-formed CBOR / COSE / claims (4.00 invalid_request).</summary>
+    TokenMalformed,
+
+    /// <summary>The token is not a COSE message this RS holds a key for (tag or type unexpected).</summary>
+    TokenTypeNotAccepted,
+
+    /// <summary>The MAC, signature or AEAD tag did not verify under the AS–RS key: forged or modified (RFC 8392 §7.2).</summary>
+    TokenVerificationFailed,
+
+    /// <summary>aud is not this RS (RFC 9200 §5.10.1.1).</summary>
+    AudienceMismatch,
+
+    /// <summary>exp has passed (RFC 8392 §3.1.4), checked with the RS clock.</summary>
+    TokenExpired,
+
+    /// <summary>nbf is in the future.</summary>
+    TokenNotYetValid,
+
+    /// <summary>The token gives no lifetime the RS can enforce (no exp/exi with a clock; no exi without one, RFC 9200 §5.10.3).</summary>
+    TokenLifetimeMissing,
+
+    /// <summary>A required claim (aud, cti with exi, cnf, scope) is missing or has the wrong type.</summary>
+    TokenClaimInvalid,
+
+    /// <summary>An exi token whose cti sequence number is not above the highest the RS has seen (RFC 9200 §5.10.3 replay rule).</summary>
+    TokenCtiReplayed,
+
+    /// <summary>ace_profile is present and is not coap_oscore (4.00 incompatible_ace_profiles, RFC 9200 §5.10.1.1).</summary>
+    UnknownProfile,
+
+    /// <summary>cnf is absent or is a method this profile cannot use (4.00 unsupported_pop_key, RFC 9203 §3.2).</summary>
+    UnsupportedConfirmation,
+
+    /// <summary>cnf is malformed, or its Encrypted_COSE_Key did not decrypt.</summary>
+    ConfirmationInvalid,
+
+    /// <summary>An OSCORE Master Secret or symmetric key in clear in a token that is not encrypted (RFC 9203 §3.2, RFC 8747 §3.2).</summary>
+    KeyMaterialNotEncrypted,
+
+    /// <summary>The OSCORE_Input_Material names an hkdf or alg this RS does not implement (4.00 unsupported_pop_key).</summary>
+    UnsupportedAlgorithm,
+
+    /// <summary>The scope is not a text string or an AIF array (RFC 9237), or names nothing this RS has (4.00 invalid_scope).</summary>
+    InvalidScope,
+
+    /// <summary>A token without nonces (an access-rights update, RFC 9203 §4.1) whose PoP key matches no stored token.</summary>
+    NoTokenToUpdate,
+
+    /// <summary>An access-rights update protected with a different client's context than the token it updates.</summary>
+    UpdateFromWrongContext,
+
+    /// <summary>The RS could not pick a Recipient ID distinct from the client's and unique among its live contexts.</summary>
+    NoRecipientIdAvailable,
+
+    // ---- protected requests ----
+
+    /// <summary>A request without OSCORE to a protected resource: 4.01 with AS Request Creation Hints (RFC 9200 §5.3).</summary>
+    NotProtected,
+
+    /// <summary>No OSCORE context for the request's kid: never posted, evicted or expired (4.01, RFC 8613 §8.2).</summary>
+    SecurityContextNotFound,
+
+    /// <summary>The request's Partial IV was seen before or is too old (4.01, RFC 8613 §7.4).</summary>
+    Replay,
+
+    /// <summary>The request did not decrypt under the context its kid names (4.00, RFC 8613 §8.2): wrong key.</summary>
+    DecryptionFailed,
+
+    /// <summary>The OSCORE option or COSE object is malformed (4.02, RFC 8613 §8.2).</summary>
+    BadOscoreOption,
+
+    /// <summary>The decrypted request is larger than the processor's buffers (4.13).</summary>
+    RequestTooLarge,
+
+    /// <summary>The context's replay window is unknown and the request must prove freshness with Echo (protected 4.01).</summary>
+    FreshnessRequired,
+
+    /// <summary>The token bound to the context has expired (exp or exi); its slot and context were freed (4.01).</summary>
+    TokenExpiredAtAccess,
+
+    /// <summary>The token's scope does not grant this method on this resource (4.03, RFC 9200 §5.10.2).</summary>
+    ScopeDenied,
+
+    /// <summary>The decrypted request names no resource (4.04).</summary>
+    ResourceNotFound,
+
+    /// <summary>The resource does not serve this method (4.05, RFC 7252 §5.9.2.6).</summary>
+    MethodNotAllowed,
+
+    /// <summary>The response could not be protected (5.00).</summary>
+    ResponseProtectionFailed,
+}

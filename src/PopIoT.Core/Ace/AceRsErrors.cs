@@ -1,0 +1,135 @@
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// How each <see cref="AceRsError"/> is answered: the CoAP response code (RFC 9200 §5.10.1.1, §5.10.2; RFC 8613 §8.2),
+/// the ACE error code of the application/ace+cbor error map (RFC 9200 §5.8.3), and the reason's stable name, which is
+/// sent as error_description and logged by hosts. Allocates nothing (names are literals).
+/// </summary>
+public static class AceRsErrors
+{
+    /// <summary>The CoAP response code for a reason (0 for <see cref="AceRsError.None"/>).</summary>
+    /// <param name="error">The reason.</param>
+    /// <returns>The code, e.g. 0x81 (4.01).</returns>
+    public static byte GetCoapCode(AceRsError error)
+    {
+        switch (error)
+        {
+            case AceRsError.None:
+                return 0;
+            case AceRsError.UnsupportedContentFormat:
+                return CoapCode.UnsupportedContentFormat;
+            case AceRsError.TokenTooLarge:
+            case AceRsError.RequestTooLarge:
+                return CoapCode.RequestEntityTooLarge;
+            case AceRsError.MalformedPayload:
+            case AceRsError.MissingAccessToken:
+            case AceRsError.InvalidNonce1:
+            case AceRsError.InvalidClientRecipientId:
+            case AceRsError.BlockwiseFailed:
+            case AceRsError.TokenMalformed:
+            case AceRsError.UnknownProfile:
+            case AceRsError.UnsupportedConfirmation:
+            case AceRsError.ConfirmationInvalid:
+            case AceRsError.UnsupportedAlgorithm:
+            case AceRsError.InvalidScope:
+            case AceRsError.DecryptionFailed:
+                return CoapCode.BadRequest;
+            case AceRsError.BadOscoreOption:
+                return CoapCode.BadOption;
+            case AceRsError.ScopeDenied:
+                return CoapCode.Forbidden;
+            case AceRsError.ResourceNotFound:
+                return CoapCode.NotFound;
+            case AceRsError.MethodNotAllowed:
+                return CoapCode.MethodNotAllowed;
+            case AceRsError.NoRecipientIdAvailable:
+                return CoapCode.ServiceUnavailable;
+            case AceRsError.ResponseProtectionFailed:
+                return CoapCode.InternalServerError;
+            default:
+                // Token verification, audience, lifetime, replay, missing context, no protection: 4.01 Unauthorized
+                // (RFC 9200 §5.10.1.1: a token that is not valid; RFC 8613 §8.2, §7.4).
+                return CoapCode.Unauthorized;
+        }
+    }
+
+    /// <summary>The ACE error code (RFC 9200 §5.8.3 CBOR abbreviation) for an /authz-info rejection.</summary>
+    /// <param name="error">The reason.</param>
+    /// <returns>The error code, e.g. <see cref="AceErrorCode.InvalidRequest"/>.</returns>
+    public static int GetAceErrorCode(AceRsError error)
+    {
+        switch (error)
+        {
+            case AceRsError.UnknownProfile:
+                return AceErrorCode.IncompatibleAceProfiles;
+            case AceRsError.UnsupportedConfirmation:
+            case AceRsError.UnsupportedAlgorithm:
+            case AceRsError.KeyMaterialNotEncrypted:
+                return AceErrorCode.UnsupportedPopKey;
+            case AceRsError.InvalidScope:
+                return AceErrorCode.InvalidScope;
+            case AceRsError.MalformedPayload:
+            case AceRsError.UnsupportedContentFormat:
+            case AceRsError.MissingAccessToken:
+            case AceRsError.InvalidNonce1:
+            case AceRsError.InvalidClientRecipientId:
+            case AceRsError.TokenTooLarge:
+            case AceRsError.BlockwiseFailed:
+            case AceRsError.TokenMalformed:
+                return AceErrorCode.InvalidRequest;
+            default:
+                return AceErrorCode.InvalidGrant;
+        }
+    }
+
+    /// <summary>The reason's stable name (the enum member's name), for logs and error_description.</summary>
+    /// <param name="error">The reason.</param>
+    /// <returns>The name; "Unknown" for a value outside the enum.</returns>
+    public static string Name(AceRsError error)
+    {
+        switch (error)
+        {
+            case AceRsError.None: return "None";
+            case AceRsError.MalformedPayload: return "MalformedPayload";
+            case AceRsError.UnsupportedContentFormat: return "UnsupportedContentFormat";
+            case AceRsError.MissingAccessToken: return "MissingAccessToken";
+            case AceRsError.InvalidNonce1: return "InvalidNonce1";
+            case AceRsError.InvalidClientRecipientId: return "InvalidClientRecipientId";
+            case AceRsError.TokenTooLarge: return "TokenTooLarge";
+            case AceRsError.BlockwiseFailed: return "BlockwiseFailed";
+            case AceRsError.TokenMalformed: return "TokenMalformed";
+            case AceRsError.TokenTypeNotAccepted: return "TokenTypeNotAccepted";
+            case AceRsError.TokenVerificationFailed: return "TokenVerificationFailed";
+            case AceRsError.AudienceMismatch: return "AudienceMismatch";
+            case AceRsError.TokenExpired: return "TokenExpired";
+            case AceRsError.TokenNotYetValid: return "TokenNotYetValid";
+            case AceRsError.TokenLifetimeMissing: return "TokenLifetimeMissing";
+            case AceRsError.TokenClaimInvalid: return "TokenClaimInvalid";
+            case AceRsError.TokenCtiReplayed: return "TokenCtiReplayed";
+            case AceRsError.UnknownProfile: return "UnknownProfile";
+            case AceRsError.UnsupportedConfirmation: return "UnsupportedConfirmation";
+            case AceRsError.ConfirmationInvalid: return "ConfirmationInvalid";
+            case AceRsError.KeyMaterialNotEncrypted: return "KeyMaterialNotEncrypted";
+            case AceRsError.UnsupportedAlgorithm: return "UnsupportedAlgorithm";
+            case AceRsError.InvalidScope: return "InvalidScope";
+            case AceRsError.NoTokenToUpdate: return "NoTokenToUpdate";
+            case AceRsError.UpdateFromWrongContext: return "UpdateFromWrongContext";
+            case AceRsError.NoRecipientIdAvailable: return "NoRecipientIdAvailable";
+            case AceRsError.NotProtected: return "NotProtected";
+            case AceRsError.SecurityContextNotFound: return "SecurityContextNotFound";
+            case AceRsError.Replay: return "Replay";
+            case AceRsError.DecryptionFailed: return "DecryptionFailed";
+            case AceRsError.BadOscoreOption: return "BadOscoreOption";
+            case AceRsError.RequestTooLarge: return "RequestTooLarge";
+            case AceRsError.FreshnessRequired: return "FreshnessRequired";
+            case AceRsError.TokenExpiredAtAccess: return "TokenExpiredAtAccess";
+            case AceRsError.ScopeDenied: return "ScopeDenied";
+            case AceRsError.ResourceNotFound: return "ResourceNotFound";
+            case AceRsError.MethodNotAllowed: return "MethodNotAllowed";
+            case AceRsError.ResponseProtectionFailed: return "ResponseProtectionFailed";
+            default: return "Unknown";
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System;
+
+using PopIoT.Core.Oscore;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// The fixed sizes and identity of an <see cref="AceResourceServer"/> (DESIGN.md §6: every limit explicit, set once at
+/// start-up, usually from the board profile). The engine copies these values at construction; changing the object
+/// afterwards has no effect.
+/// </summary>
+public sealed class AceRsSettings
+{
+    /// <summary>The default number of slots (tokens and their OSCORE contexts).</summary>
+    public const int DefaultSlots = 8;
+
+    /// <summary>The default largest token in bytes.</summary>
+    public const int DefaultMaxTokenSize = 512;
+
+    /// <summary>Creates settings with the defaults: 8 slots, a 32-bit replay window, 512-byte tokens, a clock.</summary>
+    /// <param name="audience">This RS's audience (the aud every token must name, RFC 9200 §5.10.1.1).</param>
+    /// <param name="asUri">The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).</param>
+    public AceRsSettings(string audience, string asUri)
+    {
+        Audience = audience;
+        AsUri = asUri;
+        Slots = DefaultSlots;
+        ReplayWindowSize = ReplayWindow.DefaultSize;
+        MaxTokenSize = DefaultMaxTokenSize;
+        BlockwiseBufferSize = 0;
+        BlockwiseSlots = 2;
+        MaxBlockSzx = 6;
+        MaxResources = 16;
+        MaxScopeEntries = 16;
+        NonceLength = 8;
+        MinNonce1Length = 8;
+        MaxMessageSize = OscoreProcessor.DefaultMaxPlaintextLength;
+        HasClock = true;
+        CnonceSlots = 4;
+        AuthzInfoPath = "/authz-info";
+    }
+
+    /// <summary>This RS's audience.</summary>
+    public string Audience { get; set; }
+
+    /// <summary>The AS URI for AS Request Creation Hints.</summary>
+    public string AsUri { get; set; }
+
+    /// <summary>How many tokens (each with its OSCORE context) are held at once; a new one evicts the least recently used.</summary>
+    public int Slots { get; set; }
+
+    /// <summary>The OSCORE replay window in bits (32..256 in steps of 32; RFC 8613 §7.4 default 32).</summary>
+    public int ReplayWindowSize { get; set; }
+
+    /// <summary>The largest access token accepted (larger gets 4.13 <see cref="AceRsError.TokenTooLarge"/>).</summary>
+    public int MaxTokenSize { get; set; }
+
+    /// <summary>The /authz-info body buffer for Block1 transfers (RFC 7959); 0 means <see cref="MaxTokenSize"/> + 64.</summary>
+    public int BlockwiseBufferSize { get; set; }
+
+    /// <summary>Concurrent Block1 transfers to /authz-info (different peers).</summary>
+    public int BlockwiseSlots { get; set; }
+
+    /// <summary>The largest Block1 size exponent accepted (0..6: 16..1024 bytes).</summary>
+    public int MaxBlockSzx { get; set; }
+
+    /// <summary>The most resources (protected and unprotected, /authz-info included).</summary>
+    public int MaxResources { get; set; }
+
+    /// <summary>The most entries of the text-scope table (<see cref="AceResourceServer.AddScope"/>).</summary>
+    public int MaxScopeEntries { get; set; }
+
+    /// <summary>The length of nonce2 (RFC 9203 §4.2 recommends 8 bytes).</summary>
+    public int NonceLength { get; set; }
+
+    /// <summary>The shortest nonce1 accepted (RFC 9203 §4.1 recommends 8 bytes; at most 32 are accepted).</summary>
+    public int MinNonce1Length { get; set; }
+
+    /// <summary>The largest decrypted OSCORE request or response handled.</summary>
+    public int MaxMessageSize { get; set; }
+
+    /// <summary>
+    /// True when the host passes real (Unix) time to <see cref="AceResourceServer.Tick"/>; false for a device without a
+    /// clock, whose time is seconds since boot: tokens must then carry exi (RFC 9200 §5.10.3).
+    /// </summary>
+    public bool HasClock { get; set; }
+
+    /// <summary>Allowed clock skew for exp/nbf in seconds (only with a clock).</summary>
+    public int ClockSkewSeconds { get; set; }
+
+    /// <summary>How many cnonces a clockless RS remembers (RFC 9200 §5.3; 0 sends none).</summary>
+    public int CnonceSlots { get; set; }
+
+    /// <summary>The path of the authz-info endpoint (RFC 9200 §5.10.1).</summary>
+    public string AuthzInfoPath { get; set; }
+
+    /// <summary>The Block1 buffer size actually used.</summary>
+    public int EffectiveBlockwiseBufferSize
+    {
+        get { return BlockwiseBufferSize > 0 ? BlockwiseBufferSize : MaxTokenSize + 64; }
+    }
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentException">A value is out of range (the message names it).</exception>
+    public void Validate()
+    {
+        if (Audience == null || Audience.Length == 0)
+        {
+            throw new ArgumentException("Audience is required.");
+        }
+
+        Check(Slots >= 1 && Slots <= 255, "Slots must be 1..255.");
+        Check(ReplayWindowSize >= 32 && ReplayWindowSize <= ReplayWindow.MaxSize && ReplayWindowSize % 32 == 0, "ReplayWindowSize must be 32..256 in steps of 32.");
+        Check(MaxTokenSize >= 16 && MaxTokenSize <= 65535, "MaxTokenSize must be 16..65535.");
+        Check(EffectiveBlockwiseBufferSize >= MaxTokenSize, "BlockwiseBufferSize must hold MaxTokenSize.");
+        Check(BlockwiseSlots >= 1, "BlockwiseSlots must be at least 1.");
+        Check(MaxBlockSzx >= 0 && MaxBlockSzx <= 6, "MaxBlockSzx must be 0..6.");
+        Check(MaxResources >= 2, "MaxResources must be at least 2.");
+        Check(MaxScopeEntries >= 0, "MaxScopeEntries must not be negative.");
+        Check(NonceLength >= 8 && NonceLength <= AceOscoreSetup.MaxInputLength, "NonceLength must be 8..32.");
+        Check(MinNonce1Length >= 1 && MinNonce1Length <= AceOscoreSetup.MaxInputLength, "MinNonce1Length must be 1..32.");
+        Check(MaxMessageSize >= 64, "MaxMessageSize must be at least 64.");
+        Check(ClockSkewSeconds >= 0, "ClockSkewSeconds must not be negative.");
+        Check(CnonceSlots >= 0 && CnonceSlots <= 64, "CnonceSlots must be 0..64.");
+        Check(AuthzInfoPath != null && AuthzInfoPath.Length > 0, "AuthzInfoPath is required.");
+    }
+
+    private static void Check(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}
