@@ -53,7 +53,7 @@ internal static class TokenCommand
         try
         {
             scope = AccessScope.Parse(scopeText);
-            profile = AceProfile.Parse(profileText);
+            profile = AceProfileNames.Parse(profileText);
         }
         catch (FormatException e)
         {
@@ -102,7 +102,7 @@ internal static class TokenCommand
 
             string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
             io.Out.WriteLine("popiot token mint: " + (file.Protection == TokenProtection.Mac0 ? "Mac0" : "Encrypt0") + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
-                + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfile.Name(profile) + ", " + life + " -> " + output);
+                + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
             return ExitCodes.Ok;
         }
         finally

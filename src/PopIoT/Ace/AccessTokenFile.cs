@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Oscore;
 
 namespace PopIoT.Ace;
@@ -215,7 +216,7 @@ public sealed class AccessTokenFile
             w.WriteStartObject();
             w.WriteString("access_token", Convert.ToHexStringLower(AccessToken));
             w.WriteString("token_type", "PoP");
-            w.WriteString("ace_profile", AceProfile.Name(Profile));
+            w.WriteString("ace_profile", AceProfileNames.Name(Profile));
             if (Audience != null)
             {
                 w.WriteString("audience", Audience);
@@ -351,7 +352,7 @@ public sealed class AccessTokenFile
         {
             return e.ValueKind switch
             {
-                JsonValueKind.String => AceProfile.Parse(e.GetString()!),
+                JsonValueKind.String => AceProfileNames.Parse(e.GetString()!),
                 JsonValueKind.Number when e.TryGetInt32(out int n) && n >= 0 => n,
                 _ => throw new FormatException("it must be \"coap_oscore\" or a number"),
             };

@@ -1,3 +1,5 @@
+using PopIoT.Core.Ace;
+
 namespace PopIoT.Ace;
 
 /// <summary>What an <see cref="AccessTokenMinter"/> puts in a token.</summary>

@@ -232,6 +232,28 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         return targets.Count;
     }
 
+    /// <summary>Runs <paramref name="action"/> under the endpoint's gate (the lock every request is handled under).</summary>
+    /// <param name="action">The action.</param>
+    internal void Synchronized(Action action)
+    {
+        CoapEndpoint? e = _endpoint;
+        if (e == null)
+        {
+            action();
+            return;
+        }
+
+        lock (e.Gate)
+        {
+            action();
+        }
+    }
+
+    /// <summary>The address of a peer index as the message layer numbers them, or null before start.</summary>
+    /// <param name="peer">The peer index.</param>
+    /// <returns>The address.</returns>
+    internal IPEndPoint? PeerAddress(int peer) => peer < 0 ? null : _endpoint?.PeerAddress(peer);
+
     /// <inheritdoc/>
     public void Dispose()
     {
