@@ -180,6 +180,13 @@ internal sealed class ClientExchange
             return false;
         }
 
+        if (s == OscoreStatus.ReplayDetected && _observe && m.HasOption(CoapOptionNumber.Observe))
+        {
+            // RFC 8613 §7.4.1: a notification older than one already accepted (reordered or duplicated) is dropped;
+            // the observation goes on.
+            return false;
+        }
+
         if (s != OscoreStatus.Ok)
         {
             Abort(new CoapException(_request.Uri + ": the OSCORE response failed verification (" + s + ", RFC 8613 §8.4)", CoapExchangeFailure.Rejected));

@@ -60,7 +60,7 @@ public sealed class SimulatedDevice : IDisposable
             SetKeys(engine, options.AsKeys);
             engine.Listener = new DecisionSink(this);
             _layer = new AceServerLayer(engine, EngineTime);
-            _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8 }, options.Logger, _layer.Bind);
+            _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer.Bind);
         }
         catch
         {

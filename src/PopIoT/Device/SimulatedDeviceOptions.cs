@@ -32,6 +32,9 @@ public sealed class SimulatedDeviceOptions
     /// <summary>False for a device without a clock: only exi tokens are accepted, counted from receipt (RFC 9200 §5.10.3).</summary>
     public bool HasClock { get; init; } = true;
 
+    /// <summary>Send every /temp notification confirmable (RFC 7641 §4.5), so a lost one is retransmitted. False: one in five.</summary>
+    public bool ConfirmableNotifications { get; init; }
+
     /// <summary>The time source (the simulator's virtual clock in tests); <see cref="TimeProvider.System"/> when null.</summary>
     public TimeProvider? Time { get; init; }
 
