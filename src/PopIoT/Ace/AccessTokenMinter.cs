@@ -7,7 +7,7 @@ namespace PopIoT.Ace;
 
 /// <summary>
 /// Mints access tokens for the coap_oscore profile as an AS would (RFC 9200 §5.8.2, RFC 9203 §3.2): a CWT for one
-/// audience with scope, ace_profile, exp or exi, a random cti, and a fresh random OSCORE Master Secret bound in cnf
+/// audience with scope, ace_profile, exp or exi, a cti (random, or a sequence number for exi tokens), and a fresh random OSCORE Master Secret bound in cnf
 /// (RFC 8747, RFC 9203 §3.2.1). It returns the token together with the client's copy of the key material
 /// (<see cref="AccessTokenFile"/>). Used by <c>popiot token mint</c> and tests; the AS may reuse it. Dispose to erase
 /// the AS keys it holds.
@@ -25,6 +25,7 @@ public sealed class AccessTokenMinter : IDisposable
     /// <summary>The length of the random OSCORE_Input_Material id and of the cti.</summary>
     public const int IdLength = 8;
 
+    private static long _lastExiSequence;
     private readonly ICryptoProvider _provider;
     private readonly CwtIssuer? _macIssuer;
     private readonly CwtIssuer? _aeadIssuer;
@@ -100,6 +101,11 @@ public sealed class AccessTokenMinter : IDisposable
             throw new ArgumentException("the lifetime must be at least 1 second");
         }
 
+        if (request.ExiSequence is < 0 or >= 1L << 48)
+        {
+            throw new ArgumentException("the exi sequence number must be 0 .. 2^48 - 1 (6 bytes of cti)");
+        }
+
         if (request.OscoreAlgorithm is not (10 or 11 or 30 or 31))
         {
             throw new ArgumentException("the OSCORE alg must be 10 (AES-CCM-16-64-128), 11, 30 or 31");
@@ -116,7 +122,9 @@ public sealed class AccessTokenMinter : IDisposable
 
         byte[] ms = Random(MasterSecretLength);
         byte[] id = Random(IdLength);
-        byte[] cti = Random(IdLength);
+        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti that is the AS's sequence number for
+        // it, accepting each once; other tokens get a random cti.
+        byte[] cti = request.Exi != null ? ExiSequenceCti(request.ExiSequence) : Random(IdLength);
         long now = (request.Now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
         long lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
         using var claims = new CwtClaimsBuilder();
@@ -178,6 +186,37 @@ public sealed class AccessTokenMinter : IDisposable
         _macIssuer?.Dispose();
         _aeadIssuer?.Dispose();
         _cnfSealer?.Dispose();
+    }
+
+    // A 6-byte big-endian sequence number: the caller's, or one that increases across runs (milliseconds since the
+    // epoch, or one more than the last one minted by this process).
+    private static byte[] ExiSequenceCti(long? given)
+    {
+        long seq;
+        if (given is long g)
+        {
+            seq = g;
+        }
+        else
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long last;
+            do
+            {
+                last = Interlocked.Read(ref _lastExiSequence);
+                seq = Math.Max(now, last + 1);
+            }
+            while (Interlocked.CompareExchange(ref _lastExiSequence, seq, last) != last);
+        }
+
+        byte[] cti = new byte[6];
+        for (int i = 5; i >= 0; i--)
+        {
+            cti[i] = (byte)seq;
+            seq >>= 8;
+        }
+
+        return cti;
     }
 
     private byte[] Random(int length)

@@ -23,6 +23,12 @@ public sealed class TokenMintRequest
     /// <summary>exi: lifetime counted from the RS's receipt (RFC 9200 §5.10.3), for an RS without a clock. Excludes <see cref="ExpiresInSeconds"/>.</summary>
     public long? Exi { get; init; }
 
+    /// <summary>
+    /// For an exi token: the cti as the AS's sequence number for this RS (RFC 9200 §5.10.3: the RS accepts each number
+    /// once), 0 .. 2^48 − 1. Null: milliseconds since the epoch, increasing within the process.
+    /// </summary>
+    public long? ExiSequence { get; init; }
+
     /// <summary>The protection, or null for the minter's default (<see cref="AccessTokenMinter.DefaultProtection"/>).</summary>
     public TokenProtection? Protection { get; init; }
 
