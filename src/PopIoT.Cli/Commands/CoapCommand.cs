@@ -96,11 +96,6 @@ internal static class CoapCommand
             }
 
             string? ctxFile = p.GetValue(oscore);
-            if (ctxFile != null && count != null)
-            {
-                throw new CliUsageException("--observe is not supported with --oscore yet");
-            }
-
             using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false);
             return Run(io, request, TimeSpan.FromSeconds(seconds), count, context);
         });

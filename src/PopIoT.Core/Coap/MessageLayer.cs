@@ -248,7 +248,8 @@ public sealed class MessageLayer
         }
 
         uint observe;
-        _exObserve[slot] = request.Code == CoapCode.Get && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
+        // RFC 7641 §2 (GET) and RFC 8132 §2.4 (FETCH): an OSCORE-protected registration goes out as FETCH (RFC 8613 §4.1.3.5).
+        _exObserve[slot] = (request.Code == CoapCode.Get || request.Code == CoapCode.Fetch) && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
         exchange = Handle(slot);
         // RFC 7252 §4.7: at most NSTART outstanding interactions per peer; later requests wait their turn.
         if (Outstanding(peer) >= _settings.NStart)

@@ -99,8 +99,10 @@ internal sealed class ClientExchange
     /// <summary>RFC 7641 §3.6: deregister proactively with a GET carrying Observe 1 and the same token (best effort).</summary>
     public void DeregisterLocked()
     {
-        if (_observeToken == null)
+        if (_observeToken == null || _oscore != null)
         {
+            // Under OSCORE a deregistration would need a fresh protected request; the Reset that answers the next
+            // notification ends the observation instead (RFC 7641 §3.6, RFC 8613 §4.1.3.5).
             return;
         }
 
@@ -175,6 +177,13 @@ internal sealed class ClientExchange
             }
 
             Abort(new CoapException(_request.Uri + ": unprotected " + CoapResponse.FormatCode(m.Code) + " response to an OSCORE request (RFC 8613 §8.4)", CoapExchangeFailure.Rejected));
+            return false;
+        }
+
+        if (s == OscoreStatus.ReplayDetected && _observe && m.HasOption(CoapOptionNumber.Observe))
+        {
+            // RFC 8613 §7.4.1: a notification older than one already accepted (reordered or duplicated) is dropped;
+            // the observation goes on.
             return false;
         }
 

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 using PopIoT.Oscore;
 
@@ -27,7 +28,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
     private readonly ICoapTransport? _transport;
-    private readonly OscoreClientSession? _oscore;
+    private volatile OscoreClientSession? _oscore;
     private readonly object _gate = new();
     private readonly Dictionary<(AddressFamily, bool), CoapEndpoint> _endpoints = [];
     private CoapEndpoint? _shared;
@@ -102,7 +103,24 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     /// <param name="request">The request.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The response.</returns>
-    public async Task<CoapResponse> SendAsync(CoapRequest request, CancellationToken cancellationToken = default)
+    public Task<CoapResponse> SendAsync(CoapRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(request, true, cancellationToken);
+
+    /// <summary>
+    /// Replaces the OSCORE context that protects requests from now on (null: plain CoAP); exchanges in progress keep the
+    /// one they started with. The ACE client uses it after posting a token anew (RFC 9203 §4.3: new nonces, new keys).
+    /// </summary>
+    /// <param name="context">The new context (the caller disposes the old one when its exchanges are done).</param>
+    /// <param name="includeKidContext">Whether requests carry the ID Context as 'kid context' (RFC 8613 §6.1).</param>
+    internal void SetOscore(SecurityContext? context, bool includeKidContext) =>
+        _oscore = context == null ? null : new OscoreClientSession(context, includeKidContext);
+
+    /// <summary>Sends a request, protected with the current OSCORE context unless <paramref name="protect"/> is false.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="protect">False to send it in plain CoAP even when a context is set (e.g. POST /authz-info, RFC 9203 §4.1).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The response.</returns>
+    internal async Task<CoapResponse> SendAsync(CoapRequest request, bool protect, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Uri == null)
@@ -119,7 +137,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             ClientExchange x;
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, false, _oscore);
+                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, false, protect ? _oscore : null);
                 x.StartLocked();
             }
 
@@ -164,11 +182,6 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             throw new ArgumentException("Observe needs a GET request with a Uri (RFC 7641 §2).", nameof(request));
         }
 
-        if (_oscore != null)
-        {
-            throw new NotSupportedException("Observe over OSCORE (RFC 8613 §4.1.3.5) is not supported yet.");
-        }
-
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
         CoapEndpoint? endpoint = null;
         ClientExchange? x = null;
@@ -178,7 +191,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             (endpoint, destination) = await EndpointForAsync(request.Uri, cancellationToken).ConfigureAwait(false);
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, true);
+                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, true, _oscore);
                 x.StartLocked();
             }
 

@@ -38,7 +38,8 @@ public sealed class CoapClientOptions
     /// <summary>
     /// The OSCORE security context (RFC 8613) that protects every request, or null for plain CoAP. The client uses it
     /// from then on (its Sender Sequence Number advances); a 4.01 with an Echo option (Appendix B.1.2) is answered by
-    /// repeating the request once with the Echo. Observe is not offered over OSCORE yet.
+    /// repeating the request once with the Echo. Observe works too: each notification is verified with its own Partial
+    /// IV, which must increase (RFC 8613 §4.1.3.5, §7.4.1).
     /// </summary>
     public SecurityContext? Oscore { get; set; }
 

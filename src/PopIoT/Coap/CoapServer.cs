@@ -38,7 +38,12 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private readonly Dictionary<(int Peer, int Resource, byte Method), (CoapResponse Response, long ExpiresMs)> _blockBodies = [];
     private const int MaxBlockBodies = 64;
     private readonly OscoreServer? _oscore;
+    private readonly IOscoreServerLayer? _layer;
     private readonly OscoreProcessor? _oscoreProcessor;
+
+    // RFC 8613 §4.1.3.5: the binding of each observation registered under OSCORE, by (peer, token), so that its
+    // notifications are protected with the registration's request (each with its own Partial IV, §4.1.3.5.2).
+    private readonly Dictionary<(int Peer, string Token), OscoreExchange> _secureObservers = [];
     private CoapEndpoint? _endpoint;
     private long _notifications;
     private long _requests;
@@ -47,6 +52,15 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="logger">Where to log, or null.</param>
     public CoapServer(CoapServerOptions? options = null, ILogger? logger = null)
+        : this(options, logger, null)
+    {
+    }
+
+    /// <summary>Creates a server whose requests go through an OSCORE layer made by <paramref name="layer"/> (given the router).</summary>
+    /// <param name="options">Settings, or null for the defaults (<see cref="CoapServerOptions.Oscore"/> must be null).</param>
+    /// <param name="logger">Where to log, or null.</param>
+    /// <param name="layer">Makes the layer in front of the resources from the server's own router; null for none.</param>
+    internal CoapServer(CoapServerOptions? options, ILogger? logger, Func<ICoapRequestHandler, IOscoreServerLayer>? layer)
     {
         _options = options ?? new CoapServerOptions();
         _logger = logger ?? NullLogger.Instance;
@@ -58,6 +72,18 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             // Room for a whole block (RFC 7959) plus the Code and Inner options: block-wise is Inner (RFC 8613 §4.1.3.4.1).
             _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
             _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
+            _layer = new OscoreServerLayer(_oscore);
+        }
+
+        if (layer != null)
+        {
+            if (_layer != null)
+            {
+                throw new ArgumentException("Give either CoapServerOptions.Oscore or an OSCORE layer, not both.", nameof(layer));
+            }
+
+            _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
+            _layer = layer(this);
         }
     }
 
@@ -153,7 +179,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             OutboxCapacity = 128,
             NonRecordCapacity = 64,
         };
-        ICoapRequestHandler handler = _oscore != null ? _oscore : this;
+        ICoapRequestHandler handler = _layer != null ? _layer : this;
         var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
         _endpoint = endpoint;
@@ -205,6 +231,28 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
         return targets.Count;
     }
+
+    /// <summary>Runs <paramref name="action"/> under the endpoint's gate (the lock every request is handled under).</summary>
+    /// <param name="action">The action.</param>
+    internal void Synchronized(Action action)
+    {
+        CoapEndpoint? e = _endpoint;
+        if (e == null)
+        {
+            action();
+            return;
+        }
+
+        lock (e.Gate)
+        {
+            action();
+        }
+    }
+
+    /// <summary>The address of a peer index as the message layer numbers them, or null before start.</summary>
+    /// <param name="peer">The peer index.</param>
+    /// <returns>The address.</returns>
+    internal IPEndPoint? PeerAddress(int peer) => peer < 0 ? null : _endpoint?.PeerAddress(peer);
 
     /// <inheritdoc/>
     public void Dispose()
@@ -334,10 +382,11 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             shadow.AddUintOption(CoapOptionNumber.Block2, b2);
         }
 
-        // Under OSCORE (called from OscoreServer, after verification) the request is protected when the layer's status is Ok.
-        bool secured = _oscore != null && _oscore.LastStatus == OscoreStatus.Ok;
-        if (!secured && request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
+        // Under OSCORE (called from the layer, after verification) the request is protected when the layer says so.
+        bool secured = _layer != null && _layer.LastRequestVerified;
+        if (request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
         {
+            // RFC 8613 §4.1.3.5: Observe works under OSCORE too; the notifications are protected in SendNotification.
             shadow.AddUintOption(CoapOptionNumber.Observe, obs);
         }
 
@@ -346,6 +395,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         {
             CoapResponse done = Result(pending);
             Fill(entry, peer, shadow, response, done, out byte[]? _);
+            TrackObserver(peer, shadow, response, secured);
             RememberBlockBody(peer, entry.Index, request.Code, response, done, endpoint.Now);
             return CoapHandlerResult.Respond;
         }
@@ -356,7 +406,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         {
             // RFC 8613 §8.3: the separate response is protected later against this request's binding.
             binding = new OscoreExchange();
-            binding.CopyFrom(_oscore!.LastExchange);
+            binding.CopyFrom(_layer!.LastExchange);
         }
 
         _ = RespondLaterAsync(endpoint, entry, peer, shadow, request.Type == CoapMessageType.Confirmable, pending, binding);
@@ -426,13 +476,30 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             _shadow.Reset();
             _shadow.Code = CoapCode.Get;
             Fill(null, peer, _shadow, m, r, out byte[]? _);
+            OscoreExchange? binding = SecureObserver(peer, m);
+            byte[]? token = null;
             if (!r.IsSuccess)
             {
                 // RFC 7641 §4.2: a non-2.xx notification ends the observation.
                 m.RemoveOption(CoapOptionNumber.Observe);
-                byte[] token = new byte[m.TokenLength];
+                token = new byte[m.TokenLength];
                 m.GetToken(token, 0);
                 _observers.Remove(peer, token, 0, token.Length);
+            }
+
+            // RFC 8613 §4.1.3.5.2: a notification under OSCORE takes its own Partial IV, bound to the registration.
+            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding, true) != OscoreStatus.Ok)
+            {
+                // The context is gone (evicted, expired) or exhausted: nothing protected can be sent, so the
+                // observation ends here (RFC 7641 §3.6 lets the server forget an observer).
+                _logger.LogDebug("OSCORE notification to {Peer} cannot be protected; observation removed", endpoint.PeerAddress(peer));
+                RemoveObserver(peer, m);
+                return;
+            }
+
+            if (!r.IsSuccess)
+            {
+                _secureObservers.Remove((peer, Convert.ToHexString(token!)));
             }
 
             CoapSendStatus status = endpoint.Layer.Send(peer, m, endpoint.Now, out _);
@@ -448,10 +515,67 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private void OnNotificationFailed(int peer, byte[] token, CoapExchangeFailure reason)
     {
         // RFC 7641 §3.6, §4.5: a Reset or an unacknowledged CON notification removes the observer. Under the gate already.
+        _secureObservers.Remove((peer, Convert.ToHexString(token)));
         if (_observers.Remove(peer, token, 0, token.Length))
         {
             _logger.LogDebug("observer removed after {Reason}", reason);
         }
+    }
+
+    // Remembers (or forgets) the OSCORE binding of an observation registered by this request (RFC 8613 §4.1.3.5).
+    private void TrackObserver(int peer, CoapMessage request, CoapMessage response, bool secured)
+    {
+        if (_layer == null || !request.HasOption(CoapOptionNumber.Observe))
+        {
+            return;
+        }
+
+        byte[] token = new byte[request.TokenLength];
+        request.GetToken(token, 0);
+        var key = (peer, Convert.ToHexString(token));
+        if (!secured || !response.HasOption(CoapOptionNumber.Observe))
+        {
+            _secureObservers.Remove(key);
+            return;
+        }
+
+        if (_secureObservers.Count >= _options.MaxObservers * 2)
+        {
+            // Bounded: forget bindings whose context is gone, then the oldest, rather than grow.
+            foreach (var stale in _secureObservers.Where(kv => kv.Value.Context == null || kv.Value.Context.IsDisposed).Select(kv => kv.Key).ToList())
+            {
+                _secureObservers.Remove(stale);
+            }
+
+            if (_secureObservers.Count >= _options.MaxObservers * 2)
+            {
+                _secureObservers.Remove(_secureObservers.Keys.First());
+            }
+        }
+
+        var binding = new OscoreExchange();
+        binding.CopyFrom(_layer.LastExchange);
+        _secureObservers[key] = binding;
+    }
+
+    private OscoreExchange? SecureObserver(int peer, CoapMessage notification)
+    {
+        if (_secureObservers.Count == 0)
+        {
+            return null;
+        }
+
+        byte[] token = new byte[notification.TokenLength];
+        notification.GetToken(token, 0);
+        return _secureObservers.GetValueOrDefault((peer, Convert.ToHexString(token)));
+    }
+
+    private void RemoveObserver(int peer, CoapMessage notification)
+    {
+        byte[] token = new byte[notification.TokenLength];
+        notification.GetToken(token, 0);
+        _observers.Remove(peer, token, 0, token.Length);
+        _secureObservers.Remove((peer, Convert.ToHexString(token)));
     }
 
     // Code, options, Observe registration and the Block2 slice of the body (RFC 7959 §2.4) into the wire response.

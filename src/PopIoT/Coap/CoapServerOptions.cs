@@ -48,7 +48,8 @@ public sealed class CoapServerOptions
     /// The OSCORE security contexts (RFC 8613), or null for plain CoAP. When set, every request goes through
     /// <see cref="OscoreServer"/> after deduplication: verified requests reach the handlers decrypted and their responses
     /// are protected; replays get 4.01 and never reach a handler; a context whose replay window is unknown challenges
-    /// with Echo (Appendix B.1.2). Observe is ignored on protected requests (no notification would be protected).
+    /// with Echo (Appendix B.1.2). Observe works on protected requests: each notification is protected with its own
+    /// Partial IV, bound to the registering request (RFC 8613 §4.1.3.5).
     /// </summary>
     public OscoreContextTable? Oscore { get; set; }
 

@@ -124,12 +124,4 @@ public sealed class CoapOscoreCommandTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("cannot read OSCORE context file", r.Error, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Observe_with_oscore_is_a_usage_error()
-    {
-        var r = CliRunner.Run("coap", "get", "coap://127.0.0.1:9/time", "--observe", "2", "--oscore", ClientCtx());
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--observe is not supported with --oscore", r.Error, StringComparison.Ordinal);
-    }
 }

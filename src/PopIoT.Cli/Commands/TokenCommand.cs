@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Globalization;
+using PopIoT.Ace;
+using PopIoT.Core.Cose;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary><c>popiot token mint</c>: a developer tool that mints an access token and TOKEN.json as an AS would (docs/device.md).</summary>
+internal static class TokenCommand
+{
+    public static Command Create(CliContext io)
+    {
+        var asKey = new Option<string[]>("--as-key")
+        {
+            Description = "The AS–RS key (COSE_Key as HEX or @FILE) pinned by its alg: an AEAD key (Encrypt0 tokens), a MAC key (Mac0 tokens), or both (Mac0 with the Master Secret sealed by the AEAD key). Repeat for two keys.",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var audience = new Option<string>("--audience") { Description = "aud: the device's audience, e.g. coap://rs1.", Required = true };
+        var scope = new Option<string>("--scope")
+        {
+            Description = "A text scope (\"read admin\"), an AIF scope as JSON ([[\"/temp\",1],[\"/led\",\"GET|PUT\"]]) or cbor:HEX (RFC 9237).",
+            Required = true,
+        };
+        var profile = new Option<string>("--profile") { Description = "ace_profile: coap_oscore (default) or a number.", DefaultValueFactory = _ => "coap_oscore" };
+        var exp = new Option<long?>("--exp") { Description = "Valid for S seconds from now as exp (default 3600), for a device with a clock." };
+        var exi = new Option<long?>("--exi") { Description = "Valid for S seconds from the device's receipt (exi, RFC 9200 §5.10.3), for a device without a clock." };
+        var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given." };
+        protection.AcceptOnlyFromAmong("mac0", "encrypt0");
+        var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: keep it like a key).", Required = true };
+        var mint = new Command("mint", "Mint an access token for the coap_oscore profile with a fresh OSCORE Master Secret, and write it with the client's key material to TOKEN.json.")
+        {
+            asKey, audience, scope, profile, exp, exi, protection, output,
+        };
+        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!));
+        return new Command("token", "Access tokens for devices (developer tools).") { mint };
+    }
+
+    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output)
+    {
+        if (exp != null && exi != null)
+        {
+            throw new CliUsageException("--exp and --exi exclude each other (exi is for a device without a clock)");
+        }
+
+        if (exp is < 1 || exi is < 1)
+        {
+            throw new CliUsageException("--exp and --exi take a number of seconds of at least 1");
+        }
+
+        AccessScope scope;
+        int profile;
+        try
+        {
+            scope = AccessScope.Parse(scopeText);
+            profile = AceProfileNames.Parse(profileText);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+
+        var keys = new List<CoseKey>();
+        try
+        {
+            foreach (string arg in keyArgs)
+            {
+                keys.Add(CliKeys.ParseKey(arg, io.Stdin, "--as-key"));
+            }
+
+            AccessTokenFile file;
+            try
+            {
+                using var minter = new AccessTokenMinter(keys);
+                file = minter.Mint(new TokenMintRequest
+                {
+                    Audience = audience,
+                    Scope = scope,
+                    Profile = profile,
+                    ExpiresInSeconds = exp,
+                    Exi = exi,
+                    Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, _ => null },
+                });
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+
+            try
+            {
+                file.Save(output);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliUsageException("cannot write '" + output + "': " + e.Message);
+            }
+            finally
+            {
+                Array.Clear(file.MasterSecret);
+            }
+
+            string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
+            io.Out.WriteLine("popiot token mint: " + (file.Protection == TokenProtection.Mac0 ? "Mac0" : "Encrypt0") + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
+                + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            foreach (CoseKey k in keys)
+            {
+                k.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+using PopIoT.Crypto;
+
+namespace PopIoT.Ace;
+
+/// <summary>
+/// Mints access tokens for the coap_oscore profile as an AS would (RFC 9200 §5.8.2, RFC 9203 §3.2): a CWT for one
+/// audience with scope, ace_profile, exp or exi, a cti (random, or a sequence number for exi tokens), and a fresh random OSCORE Master Secret bound in cnf
+/// (RFC 8747, RFC 9203 §3.2.1). It returns the token together with the client's copy of the key material
+/// (<see cref="AccessTokenFile"/>). Used by <c>popiot token mint</c> and tests; the AS may reuse it. Dispose to erase
+/// the AS keys it holds.
+/// </summary>
+/// <remarks>
+/// Protection: <see cref="TokenProtection.Encrypt0"/> needs an AEAD AS–RS key; <see cref="TokenProtection.Mac0"/> needs a
+/// MAC key, plus an AEAD key that seals the Master Secret as an Encrypted_COSE_Key (RFC 8747 §3.3), since it must
+/// never be readable by anyone but the RS (RFC 9203 §3.2).
+/// </remarks>
+public sealed class AccessTokenMinter : IDisposable
+{
+    /// <summary>The Master Secret length: 16 bytes (RFC 9203 §3.2.1 example; 128 bits of entropy).</summary>
+    public const int MasterSecretLength = 16;
+
+    /// <summary>The length of the random OSCORE_Input_Material id and of the cti.</summary>
+    public const int IdLength = 8;
+
+    private static long _lastExiSequence;
+    private readonly ICryptoProvider _provider;
+    private readonly CwtIssuer? _macIssuer;
+    private readonly CwtIssuer? _aeadIssuer;
+    private readonly CoseEncrypt0? _cnfSealer;
+
+    /// <summary>Binds the minter to the AS–RS keys: at most one MAC key (HMAC) and one AEAD key, each pinned by its alg.</summary>
+    /// <param name="asKeys">The keys (not taken over: the caller still disposes them).</param>
+    /// <param name="provider">The crypto provider, or null for <see cref="PlatformCryptoProvider"/>.</param>
+    /// <exception cref="ArgumentException">No key, two of a kind, or a key without a MAC/AEAD alg; the message says which.</exception>
+    public AccessTokenMinter(IEnumerable<CoseKey> asKeys, ICryptoProvider? provider = null)
+    {
+        ArgumentNullException.ThrowIfNull(asKeys);
+        _provider = provider ?? PlatformCryptoProvider.Instance;
+        CoseKey? mac = null;
+        CoseKey? aead = null;
+        foreach (CoseKey key in asKeys)
+        {
+            CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
+            switch (alg?.Kind)
+            {
+                case CoseAlgorithmKind.Mac when mac == null:
+                    mac = key;
+                    break;
+                case CoseAlgorithmKind.Aead when aead == null:
+                    aead = key;
+                    break;
+                case CoseAlgorithmKind.Mac or CoseAlgorithmKind.Aead:
+                    throw new ArgumentException("give at most one MAC key and one AEAD key for the AS–RS keys", nameof(asKeys));
+                default:
+                    throw new ArgumentException("an AS–RS key must be symmetric and pinned to a MAC (HMAC 256/64 ...) or AEAD (AES-CCM-16-64-128 ...) alg", nameof(asKeys));
+            }
+        }
+
+        if (mac == null && aead == null)
+        {
+            throw new ArgumentException("at least one AS–RS key is needed", nameof(asKeys));
+        }
+
+        try
+        {
+            _macIssuer = mac == null ? null : new CwtIssuer(_provider, mac);
+            _aeadIssuer = aead == null ? null : new CwtIssuer(_provider, aead);
+            _cnfSealer = aead == null ? null : new CoseEncrypt0(_provider, aead);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        DefaultProtection = _aeadIssuer != null && _macIssuer == null ? TokenProtection.Encrypt0 : TokenProtection.Mac0;
+    }
+
+    /// <summary>Mac0 when a MAC key is held (DESIGN.md §2 default), else Encrypt0.</summary>
+    public TokenProtection DefaultProtection { get; }
+
+    /// <summary>Mints one token with a fresh Master Secret, input material id and cti.</summary>
+    /// <param name="request">The claims.</param>
+    /// <returns>The token and the client's key material.</returns>
+    /// <exception cref="ArgumentException">The request cannot be minted with these keys; the message says why.</exception>
+    public AccessTokenFile Mint(TokenMintRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Audience);
+        ArgumentNullException.ThrowIfNull(request.Scope);
+        if (request.ExpiresInSeconds != null && request.Exi != null)
+        {
+            throw new ArgumentException("give exp or exi, not both (RFC 9200 §5.10.3: exi is for an RS without a clock)");
+        }
+
+        if (request.ExpiresInSeconds is < 1 || request.Exi is < 1)
+        {
+            throw new ArgumentException("the lifetime must be at least 1 second");
+        }
+
+        if (request.ExiSequence is < 0 or >= 1L << 48)
+        {
+            throw new ArgumentException("the exi sequence number must be 0 .. 2^48 - 1 (6 bytes of cti)");
+        }
+
+        if (request.OscoreAlgorithm is not (10 or 11 or 30 or 31))
+        {
+            throw new ArgumentException("the OSCORE alg must be 10 (AES-CCM-16-64-128), 11, 30 or 31");
+        }
+
+        TokenProtection protection = request.Protection ?? DefaultProtection;
+        CwtIssuer issuer = protection == TokenProtection.Encrypt0
+            ? _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)")
+            : _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)");
+        if (protection == TokenProtection.Mac0 && _cnfSealer == null)
+        {
+            throw new ArgumentException("mac0 protection also needs an AEAD AS–RS key: the OSCORE Master Secret must travel encrypted (RFC 9203 §3.2), as an Encrypted_COSE_Key (RFC 8747 §3.3)");
+        }
+
+        byte[] ms = Random(MasterSecretLength);
+        byte[] id = Random(IdLength);
+        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti that is the AS's sequence number for
+        // it, accepting each once; other tokens get a random cti.
+        byte[] cti = request.Exi != null ? ExiSequenceCti(request.ExiSequence) : Random(IdLength);
+        long now = (request.Now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
+        long lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
+        using var claims = new CwtClaimsBuilder();
+        claims.SetAudience(request.Audience);
+        if (request.Scope.IsAif)
+        {
+            claims.SetScopeEncoded(request.Scope.Encode());
+        }
+        else
+        {
+            claims.SetScope(request.Scope.Text!);
+        }
+
+        claims.SetAceProfile(request.Profile);
+        claims.SetCti(cti);
+        long? exp = null;
+        if (request.Exi != null)
+        {
+            // RFC 9200 §5.10.3: the RS counts exi from receipt; the token carries cti so the RS can keep the rules.
+            claims.SetExi(lifetime);
+        }
+        else
+        {
+            exp = now + lifetime;
+            claims.SetIssuedAt(now);
+            claims.SetExpiration(exp.Value);
+        }
+
+        if (protection == TokenProtection.Encrypt0)
+        {
+            // RFC 9203 §3.2.1: the OSCORE_Input_Material, readable by the RS only because the whole token is encrypted.
+            claims.SetConfirmationOscore(id, ms, 0, 0, request.OscoreAlgorithm == 10 ? 0 : request.OscoreAlgorithm, request.Salt, null);
+        }
+        else
+        {
+            // RFC 8747 §3.3: the Master Secret as a symmetric COSE_Key (kid = the input material id), sealed for the RS.
+            using CoseKey pop = CoseKey.Symmetric(ms, request.OscoreAlgorithm, id);
+            claims.SetConfirmationEncryptedKey(pop, _cnfSealer!, null);
+        }
+
+        byte[] token = issuer.Create(claims);
+        return new AccessTokenFile(token, ms, id)
+        {
+            Profile = request.Profile,
+            Audience = request.Audience,
+            Scope = request.Scope,
+            Protection = protection,
+            ExpiresIn = lifetime,
+            Expiration = exp,
+            Exi = request.Exi,
+            Salt = protection == TokenProtection.Encrypt0 ? request.Salt : null,
+            Algorithm = request.OscoreAlgorithm,
+        };
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _macIssuer?.Dispose();
+        _aeadIssuer?.Dispose();
+        _cnfSealer?.Dispose();
+    }
+
+    // A 6-byte big-endian sequence number: the caller's, or one that increases across runs (milliseconds since the
+    // epoch, or one more than the last one minted by this process).
+    private static byte[] ExiSequenceCti(long? given)
+    {
+        long seq;
+        if (given is long g)
+        {
+            seq = g;
+        }
+        else
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long last;
+            do
+            {
+                last = Interlocked.Read(ref _lastExiSequence);
+                seq = Math.Max(now, last + 1);
+            }
+            while (Interlocked.CompareExchange(ref _lastExiSequence, seq, last) != last);
+        }
+
+        byte[] cti = new byte[6];
+        for (int i = 5; i >= 0; i--)
+        {
+            cti[i] = (byte)seq;
+            seq >>= 8;
+        }
+
+        return cti;
+    }
+
+    private byte[] Random(int length)
+    {
+        byte[] b = new byte[length];
+        _provider.Random.GetBytes(b, 0, length);
+        return b;
+    }
+}

@@ -1,0 +1,32 @@
+using PopIoT.Coap;
+
+namespace PopIoT.Ace;
+
+/// <summary>
+/// The resource server refused the access token posted to /authz-info (RFC 9200 §5.10.1.1): the response, and the ACE
+/// error map it carried (error code and description, RFC 9200 §5.8.3), when there was one.
+/// </summary>
+public sealed class AceTokenRejectedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="response">The /authz-info response.</param>
+    /// <param name="aceError">The ACE error code (RFC 9200 §5.8.3), or 0 when the response had no error map.</param>
+    /// <param name="description">The error description the RS gave, or null.</param>
+    public AceTokenRejectedException(CoapResponse response, int aceError, string? description)
+        : base("the resource server refused the token: " + (response ?? throw new ArgumentNullException(nameof(response))).CodeText
+            + (aceError != 0 ? ", error " + aceError : string.Empty) + (description != null ? " (" + description + ")" : string.Empty))
+    {
+        Response = response;
+        AceError = aceError;
+        Description = description;
+    }
+
+    /// <summary>The /authz-info response (4.00, 4.01, 4.13 ...).</summary>
+    public CoapResponse Response { get; }
+
+    /// <summary>The ACE error code of the error map (e.g. 1 invalid_request), or 0.</summary>
+    public int AceError { get; }
+
+    /// <summary>The RS's description (its reason name), or null.</summary>
+    public string? Description { get; }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Device;
+
+/// <summary>Settings of a <see cref="SimulatedDevice"/>: its identity, the AS–RS keys, and the fixed sizes of its engine (DESIGN.md §6).</summary>
+public sealed class SimulatedDeviceOptions
+{
+    /// <summary>The device's audience: every token must name it in aud (RFC 9200 §5.10.1.1).</summary>
+    public required string Audience { get; init; }
+
+    /// <summary>
+    /// The AS–RS keys, each pinned by its alg: a MAC key verifies Mac0 tokens, an AEAD key decrypts Encrypt0 tokens and
+    /// Encrypted_COSE_Keys in cnf. The device does not take them over (dispose them after the device).
+    /// </summary>
+    public required IReadOnlyList<CoseKey> AsKeys { get; init; }
+
+    /// <summary>The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).</summary>
+    public string AsUri { get; init; } = "coap://as.example/token";
+
+    /// <summary>Token slots, each with its OSCORE context (<see cref="AceRsSettings.Slots"/>).</summary>
+    public int Slots { get; init; } = AceRsSettings.DefaultSlots;
+
+    /// <summary>The OSCORE replay window in bits (32..256, a multiple of 32).</summary>
+    public int ReplayWindow { get; init; } = 32;
+
+    /// <summary>The largest token accepted at /authz-info, in bytes.</summary>
+    public int MaxTokenSize { get; init; } = AceRsSettings.DefaultMaxTokenSize;
+
+    /// <summary>False for a device without a clock: only exi tokens are accepted, counted from receipt (RFC 9200 §5.10.3).</summary>
+    public bool HasClock { get; init; } = true;
+
+    /// <summary>Send every /temp notification confirmable (RFC 7641 §4.5), so a lost one is retransmitted. False: one in five.</summary>
+    public bool ConfirmableNotifications { get; init; }
+
+    /// <summary>The time source (the simulator's virtual clock in tests); <see cref="TimeProvider.System"/> when null.</summary>
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>The crypto provider; the platform provider when null.</summary>
+    public ICryptoProvider? Crypto { get; init; }
+
+    /// <summary>The source of CoAP Message IDs; the platform CSPRNG when null.</summary>
+    public IRandomSource? Random { get; init; }
+
+    /// <summary>Called with each security decision, under the device's lock (keep it short).</summary>
+    public Action<SecurityDecision>? DecisionLogged { get; init; }
+
+    /// <summary>How many decisions <see cref="SimulatedDevice.Decisions"/> keeps (the oldest are dropped). 10 000 by default.</summary>
+    public int DecisionHistory { get; init; } = 10_000;
+
+    /// <summary>Where the CoAP host logs, or null.</summary>
+    public ILogger? Logger { get; init; }
+}
