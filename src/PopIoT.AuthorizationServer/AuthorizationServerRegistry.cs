@@ -17,10 +17,10 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <summary>The default largest token an RS accepts, in bytes.</summary>
     public const int DefaultMaxTokenBytes = 1024;
 
-    /// <summary>HMAC 256/64 (RFC 9053 §3.1): the default AS–RS key algorithm, for COSE_Mac0 tokens.</summary>
+    /// <summary>HMAC 256/64 (RFC 9053 §3.1): the AS–RS key algorithm for COSE_Mac0 tokens.</summary>
     public const int Mac0Algorithm = 4;
 
-    /// <summary>AES-CCM-16-64-128 (RFC 9053 §4.2): the AS–RS key algorithm for COSE_Encrypt0 tokens.</summary>
+    /// <summary>AES-CCM-16-64-128 (RFC 9053 §4.2): the AS–RS key algorithm for COSE_Encrypt0 tokens (the default).</summary>
     public const int Encrypt0Algorithm = 10;
 
     private const int PeerIdLength = 3;
@@ -40,13 +40,13 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
 
     /// <summary>Registers a resource server with a fresh AS–RS key (and an OSCORE context for introspection).</summary>
     /// <param name="audience">The audience: 1..128 printable ASCII characters.</param>
-    /// <param name="protection">Mac0 (HMAC 256/64 key) or Encrypt0 (AES-CCM-16-64-128 key).</param>
+    /// <param name="protection">Encrypt0 (AES-CCM-16-64-128 key, the default) or Mac0 (HMAC 256/64 key).</param>
     /// <param name="hasClock">False when the RS has no clock: its tokens carry exi.</param>
     /// <param name="maxTokenBytes">The largest token it accepts (64..65536).</param>
     /// <returns>The record; <see cref="ResourceServerRecord.CoseKey"/> is the key for the RS.</returns>
     /// <exception cref="ArgumentException">A bad name or size.</exception>
     /// <exception cref="AuthorizationStoreException">The audience is taken.</exception>
-    public ResourceServerRecord AddResourceServer(string audience, TokenProtection protection = TokenProtection.Mac0, bool hasClock = true, int maxTokenBytes = DefaultMaxTokenBytes)
+    public ResourceServerRecord AddResourceServer(string audience, TokenProtection protection = TokenProtection.Encrypt0, bool hasClock = true, int maxTokenBytes = DefaultMaxTokenBytes)
     {
         CheckName(audience, "audience");
         if (maxTokenBytes is < 64 or > 65536)

@@ -223,8 +223,16 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidScope, "nothing of the requested scope \"" + requested + "\" is granted to client '" + clientId + "' for audience '" + audience + "'");
         }
 
+        if (rs!.Protection != TokenProtection.Encrypt0)
+        {
+            // RFC 9203 §3.2: the Master Secret MUST be encrypted so that only the RS can read it; a Mac0 token would show it.
+            return AceResponse.Failure(
+                AceErrorCode.IncompatibleAceProfiles,
+                "resource server '" + audience + "' takes mac0 tokens, which cannot carry the OSCORE Master Secret (RFC 9203 §3.2: it MUST be encrypted); register it with --protection encrypt0");
+        }
+
         bool narrowed = requested == null || !requested.Equals(effective);
-        return Mint(clientId, rs!, profile, effective, narrowed, cnonce, out record);
+        return Mint(clientId, rs, profile, effective, narrowed, cnonce, out record);
     }
 
     private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AceScope scope, bool narrowed, byte[]? cnonce, out IssuedTokenRecord? record)
@@ -251,7 +259,7 @@ public sealed class TokenEndpoint
             claims.SetAudience(rs.Audience);
             if (scope.IsAif)
             {
-                claims.SetScopeEncoded(scopeBytes);
+                claims.SetScopeEncoded((byte[])scopeBytes.Clone()); // the builder erases what it holds on Dispose
             }
             else
             {
