@@ -283,17 +283,21 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
 
     private void Migrate(int target)
     {
+        try
+        {
+            MigrateCore(target);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 26)
+        {
+            throw new AuthorizationStoreException("'" + Path + "' is not an SQLite database", e);
+        }
+    }
+
+    private void MigrateCore(int target)
+    {
         WriteTransaction(c =>
         {
-            int version;
-            try
-            {
-                version = ReadVersion(c);
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == 26)
-            {
-                throw new AuthorizationStoreException("'" + Path + "' is not an SQLite database", e);
-            }
+            int version = ReadVersion(c);
 
             if (version > SqliteMigrations.LatestVersion)
             {
