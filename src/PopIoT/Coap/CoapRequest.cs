@@ -51,6 +51,12 @@ public sealed class CoapRequest
     /// <summary>The sender (server side only).</summary>
     public EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>
+    /// Server side: the OSCORE security context that verified this request (RFC 8613 §8.2), or null when the request
+    /// was not protected. It names the peer: the application authenticates it by this context (e.g. RFC 9203 §5).
+    /// </summary>
+    public PopIoT.Core.Oscore.SecurityContext? OscoreContext { get; internal set; }
+
     /// <summary>CON (true, the default) or NON (RFC 7252 §2.2).</summary>
     public bool Confirmable { get; set; } = true;
 

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Oscore;
+
+namespace PopIoT.AuthorizationServer;
+
+/// <summary>
+/// A peer's credential for the AS as a JSON file (ID.json for a client, RS.json for a resource server): its name, the
+/// AS URI and, under "oscore", its OSCORE context in the context-file format of docs/oscore.md (so
+/// <see cref="OscoreContextFile.Parse"/> reads it). Secret: written with owner-only permissions.
+/// <c>{"client_id":"gw1","as_uri":"coap://127.0.0.1:5690","oscore":{"sender_id":"...","recipient_id":"","master_secret":"...","master_salt":"...","alg":10,"replay_window":32}}</c>.
+/// </summary>
+public sealed class AceCredentialFile
+{
+    private AceCredentialFile(string? clientId, string? audience, Uri asUri, OscoreContextFile oscore)
+    {
+        ClientId = clientId;
+        Audience = audience;
+        AsUri = asUri;
+        Oscore = oscore;
+    }
+
+    /// <summary>The client_id, or null in an RS credential.</summary>
+    public string? ClientId { get; }
+
+    /// <summary>The audience, or null in a client credential.</summary>
+    public string? Audience { get; }
+
+    /// <summary>The AS, e.g. coap://127.0.0.1:5690 (the token endpoint is /token).</summary>
+    public Uri AsUri { get; }
+
+    /// <summary>The peer's side of the OSCORE context it shares with the AS.</summary>
+    public OscoreContextFile Oscore { get; }
+
+    /// <summary>Writes a credential file for a peer (the peer's side of <paramref name="credential"/>).</summary>
+    /// <param name="path">The file (replaced).</param>
+    /// <param name="isResourceServer">True for an RS file ("audience"), false for a client file ("client_id").</param>
+    /// <param name="name">The client_id or audience.</param>
+    /// <param name="asUri">The AS URI.</param>
+    /// <param name="credential">The context as the AS stores it.</param>
+    public static void Write(string path, bool isResourceServer, string name, Uri asUri, OscoreCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(asUri);
+        var oscore = new JsonObject
+        {
+            ["sender_id"] = Convert.ToHexStringLower(credential.PeerSenderId),
+            ["recipient_id"] = Convert.ToHexStringLower(credential.AsSenderId),
+            ["master_secret"] = Convert.ToHexStringLower(credential.MasterSecret),
+            ["master_salt"] = Convert.ToHexStringLower(credential.MasterSalt),
+            ["alg"] = credential.Algorithm,
+            ["replay_window"] = 32,
+        };
+        var root = new JsonObject
+        {
+            [isResourceServer ? "audience" : "client_id"] = name,
+            ["as_uri"] = asUri.ToString().TrimEnd('/'),
+            ["oscore"] = oscore,
+        };
+        string temp = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var f = new FileStream(temp, options))
+        {
+            JsonSerializer.Serialize(f, root, new JsonSerializerOptions { WriteIndented = true });
+        }
+
+        File.Move(temp, path, true);
+    }
+
+    /// <summary>Reads a credential file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The credential.</returns>
+    /// <exception cref="FormatException">Unreadable or a field is wrong; the message names it.</exception>
+    public static AceCredentialFile Load(string path)
+    {
+        string where = "credential file '" + path + "': ";
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new FormatException(where + e.Message);
+        }
+
+        if (root is not JsonObject o || o["oscore"] is not JsonObject oscore || o["as_uri"]?.GetValueKind() != JsonValueKind.String)
+        {
+            throw new FormatException(where + "expected {\"client_id\" or \"audience\", \"as_uri\", \"oscore\": {...}}");
+        }
+
+        string? clientId = o["client_id"]?.GetValueKind() == JsonValueKind.String ? o["client_id"]!.GetValue<string>() : null;
+        string? audience = o["audience"]?.GetValueKind() == JsonValueKind.String ? o["audience"]!.GetValue<string>() : null;
+        if ((clientId == null) == (audience == null))
+        {
+            throw new FormatException(where + "needs exactly one of \"client_id\" and \"audience\"");
+        }
+
+        if (!Uri.TryCreate(o["as_uri"]!.GetValue<string>(), UriKind.Absolute, out Uri? uri) || uri.Scheme != "coap")
+        {
+            throw new FormatException(where + "\"as_uri\" must be a coap:// URI");
+        }
+
+        return new AceCredentialFile(clientId, audience, uri, OscoreContextFile.Parse(System.Text.Encoding.UTF8.GetBytes(oscore.ToJsonString()), path + " (oscore)"));
+    }
+}

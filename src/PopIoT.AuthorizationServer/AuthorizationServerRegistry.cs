@@ -1,0 +1,106 @@
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.AuthorizationServer;
+
+/// <summary>
+/// Registration: makes the secrets of new clients and resource servers (fresh random OSCORE contexts, RFC 9203 §5, and
+/// AS–RS keys) and records them with policy in an <see cref="IAuthorizationStore"/>. Used by <c>popiot as</c> and tests.
+/// </summary>
+/// <param name="store">The store.</param>
+/// <param name="random">The CSPRNG.</param>
+public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRandomSource random)
+{
+    /// <summary>The default largest token an RS accepts, in bytes.</summary>
+    public const int DefaultMaxTokenBytes = 1024;
+
+    /// <summary>HMAC 256/64 (RFC 9053 §3.1): the AS–RS key algorithm for COSE_Mac0 tokens.</summary>
+    public const int Mac0Algorithm = 4;
+
+    /// <summary>AES-CCM-16-64-128 (RFC 9053 §4.2): the AS–RS key algorithm for COSE_Encrypt0 tokens (the default).</summary>
+    public const int Encrypt0Algorithm = 10;
+
+    private const int PeerIdLength = 3;
+
+    /// <summary>Registers a client with a fresh OSCORE context.</summary>
+    /// <param name="clientId">The client_id: 1..128 printable ASCII characters.</param>
+    /// <returns>The record (its credential goes into the client's ID.json).</returns>
+    /// <exception cref="ArgumentException">A bad name.</exception>
+    /// <exception cref="AuthorizationStoreException">The name is taken.</exception>
+    public ClientRecord AddClient(string clientId)
+    {
+        CheckName(clientId, "client id");
+        var record = new ClientRecord(clientId, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        store.AddClient(record);
+        return record;
+    }
+
+    /// <summary>Registers a resource server with a fresh AS–RS key (and an OSCORE context for introspection).</summary>
+    /// <param name="audience">The audience: 1..128 printable ASCII characters.</param>
+    /// <param name="protection">Encrypt0 (AES-CCM-16-64-128 key, the default) or Mac0 (HMAC 256/64 key).</param>
+    /// <param name="hasClock">False when the RS has no clock: its tokens carry exi.</param>
+    /// <param name="maxTokenBytes">The largest token it accepts (64..65536).</param>
+    /// <returns>The record; <see cref="ResourceServerRecord.CoseKey"/> is the key for the RS.</returns>
+    /// <exception cref="ArgumentException">A bad name or size.</exception>
+    /// <exception cref="AuthorizationStoreException">The audience is taken.</exception>
+    public ResourceServerRecord AddResourceServer(string audience, TokenProtection protection = TokenProtection.Encrypt0, bool hasClock = true, int maxTokenBytes = DefaultMaxTokenBytes)
+    {
+        CheckName(audience, "audience");
+        if (maxTokenBytes is < 64 or > 65536)
+        {
+            throw new ArgumentException("the largest token must be 64..65536 bytes, not " + maxTokenBytes);
+        }
+
+        bool mac = protection == TokenProtection.Mac0;
+        byte[] k = Random(mac ? 32 : 16);
+        byte[] kid = Random(4);
+        byte[] encoded;
+        using (CoseKey key = CoseKey.Symmetric(k, mac ? Mac0Algorithm : Encrypt0Algorithm, kid))
+        {
+            encoded = key.Encode();
+        }
+
+        CryptoBytes.Clear(k);
+        var record = new ResourceServerRecord(audience, encoded, protection, [AceProfile.CoapOscore], hasClock, maxTokenBytes, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        store.AddResourceServer(record);
+        return record;
+    }
+
+    /// <summary>Allows a client tokens for an audience with at most this scope (grants add up).</summary>
+    /// <param name="clientId">The client.</param>
+    /// <param name="audience">The audience.</param>
+    /// <param name="scope">The scope.</param>
+    /// <exception cref="AuthorizationStoreException">Unknown client or audience.</exception>
+    public void Grant(string clientId, string audience, AceScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
+
+    private static void CheckName(string name, string what)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 128 || name.Any(c => c < 0x21 || c > 0x7e))
+        {
+            throw new ArgumentException("the " + what + " must be 1..128 printable ASCII characters without spaces, not \"" + name + "\"");
+        }
+    }
+
+    private OscoreCredential NewCredential()
+    {
+        byte[] peerId;
+        do
+        {
+            peerId = Random(PeerIdLength);
+        }
+        while (store.IsPeerSenderIdTaken(peerId));
+
+        // The AS's own Sender ID is empty; the peer's is random and unique, so the kid of a request names the peer.
+        return new OscoreCredential([], peerId, Random(16), Random(8), 10);
+    }
+
+    private byte[] Random(int n)
+    {
+        byte[] b = new byte[n];
+        random.GetBytes(b, 0, n);
+        return b;
+    }
+}

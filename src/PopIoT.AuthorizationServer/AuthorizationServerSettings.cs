@@ -1,0 +1,37 @@
+namespace PopIoT.AuthorizationServer;
+
+/// <summary>Settings of the AS, bound from configuration section "As" (JSON, or environment POPIOT_AS__PORT ...).</summary>
+public sealed class AuthorizationServerSettings
+{
+    /// <summary>The SQLite database file.</summary>
+    public string Database { get; set; } = "popiot-as.db";
+
+    /// <summary>The address to listen on (default 0.0.0.0).</summary>
+    public string Bind { get; set; } = "0.0.0.0";
+
+    /// <summary>The UDP port (default 5690).</summary>
+    public int Port { get; set; } = 5690;
+
+    /// <summary>The lifetime of an access token in seconds: exp − iat, or exi (default 3600).</summary>
+    public int TokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentException">A value out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException("As:Port must be 0..65535, not " + Port);
+        }
+
+        if (TokenLifetimeSeconds is < 1 or > 31_536_000)
+        {
+            throw new ArgumentException("As:TokenLifetimeSeconds must be 1..31536000, not " + TokenLifetimeSeconds);
+        }
+
+        if (string.IsNullOrWhiteSpace(Database))
+        {
+            throw new ArgumentException("As:Database must name the SQLite file");
+        }
+    }
+}

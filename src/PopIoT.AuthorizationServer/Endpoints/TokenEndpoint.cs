@@ -1,0 +1,355 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+
+namespace PopIoT.AuthorizationServer.Endpoints;
+
+/// <summary>
+/// The token endpoint (RFC 9200 §5.8) for the client credentials grant and the coap_oscore profile (RFC 9203 §3): checks
+/// the request against policy, mints a CWT for the audience with a fresh OSCORE_Input_Material, stores it durably and
+/// answers with the Access Information. Bad input gets an error map with a reason, never an exception.
+/// </summary>
+public sealed class TokenEndpoint
+{
+    private const int CtiLength = 8;
+    private const int InputMaterialIdLength = 8;
+    private const int MasterSecretLength = 16;
+    private readonly IAuthorizationStore _store;
+    private readonly ICryptoProvider _crypto;
+    private readonly TimeProvider _time;
+    private readonly AuthorizationServerSettings _settings;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the endpoint.</summary>
+    /// <param name="store">Registries, policy and token log.</param>
+    /// <param name="crypto">Randomness and the COSE algorithms.</param>
+    /// <param name="time">The AS clock.</param>
+    /// <param name="settings">Token lifetime.</param>
+    /// <param name="logger">Where to log (never keys).</param>
+    public TokenEndpoint(IAuthorizationStore store, ICryptoProvider crypto, TimeProvider time, AuthorizationServerSettings settings, ILogger? logger = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _crypto = crypto ?? throw new ArgumentNullException(nameof(crypto));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Handles one token request; a token is in the store before the 2.01 is returned.</summary>
+    /// <param name="peer">The authenticated sender, or null when the request was not protected with a known context.</param>
+    /// <param name="body">The application/ace+cbor payload.</param>
+    /// <param name="cancellationToken">Cancels waiting for the store.</param>
+    /// <returns>The response.</returns>
+    public async Task<AceResponse> HandleAsync(AcePeer? peer, byte[] body, CancellationToken cancellationToken = default)
+    {
+        AceResponse response = Prepare(peer, body, out IssuedTokenRecord? record);
+        if (record != null)
+        {
+            // RFC 9200 §5.8.2 says nothing of storage; issue 7 does: durable before the response goes out.
+            await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AceScope.Decode(record.Scope));
+        }
+        else
+        {
+            _logger.LogInformation("token request from {Peer} refused: {Response}", peer?.ToString() ?? "an unauthenticated peer", response);
+        }
+
+        return response;
+    }
+
+    /// <summary>Checks a request and mints the token, without storing it (the caller stores <paramref name="record"/>).</summary>
+    /// <param name="peer">The authenticated sender, or null.</param>
+    /// <param name="body">The payload.</param>
+    /// <param name="record">The token to store before answering, or null on an error.</param>
+    /// <returns>The response to send once stored.</returns>
+    internal AceResponse Prepare(AcePeer? peer, byte[] body, out IssuedTokenRecord? record)
+    {
+        record = null;
+        if (peer == null)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidClient, "the token request must be protected with OSCORE using the context provisioned at registration (RFC 9203 §5)");
+        }
+
+        if (peer.IsResourceServer)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidClient, peer + " is not a registered client");
+        }
+
+        if (!AceRequestMap.TryParse(body ?? [], out AceRequestMap? map, out string? error))
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
+        }
+
+        try
+        {
+            return Issue(peer.Name, map!, out record);
+        }
+        catch (CborException e)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "a parameter is not well-formed CBOR (" + e.Message + ")");
+        }
+    }
+
+    private AceResponse Issue(string clientId, AceRequestMap map, out IssuedTokenRecord? record)
+    {
+        record = null;
+
+        // RFC 9200 §5.8.1: without grant_type the AS assumes client_credentials, the only grant here.
+        CborReaderState grantType = map.TypeOf(AceParameter.GrantType);
+        if (grantType != CborReaderState.Finished)
+        {
+            if (grantType != CborReaderState.UnsignedInteger)
+            {
+                return AceResponse.Failure(AceErrorCode.InvalidRequest, "grant_type (33) must be an unsigned integer (RFC 9200 §5.8.4.1)");
+            }
+
+            map.TryGetEncoded(AceParameter.GrantType, out int o, out int n);
+            ulong g = new CborReader(map.Body, o, n).ReadUInt64();
+            if (g != AceParameter.GrantClientCredentials)
+            {
+                return AceResponse.Failure(AceErrorCode.UnsupportedGrantType, "grant_type " + g + " is not supported; this AS issues tokens for client_credentials (2) only");
+            }
+        }
+
+        if (!map.TryGetText(AceParameter.ClientId, "client_id", out string? claimedId, out string? error))
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
+        }
+
+        if (claimedId != null && claimedId != clientId)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidClient, "client_id does not match the OSCORE context the request was protected with");
+        }
+
+        if (!map.TryGetText(AceParameter.Audience, "audience", out string? audience, out error))
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
+        }
+
+        if (audience == null)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "audience (5) is missing: name the resource server the token is for");
+        }
+
+        ResourceServerRecord? rs = _store.FindResourceServer(audience);
+        IReadOnlyList<GrantRecord> grants = rs == null ? [] : _store.FindGrants(clientId, audience);
+        if (grants.Count == 0)
+        {
+            // The same answer whether or not the audience exists, so clients cannot probe for resource servers.
+            return AceResponse.Failure(AceErrorCode.UnauthorizedClient, "client '" + clientId + "' is not allowed tokens for audience '" + audience + "'");
+        }
+
+        // RFC 9200 §5.8.4.3: null asks the AS to say which profile; an integer names the one the client wants.
+        int profile;
+        CborReaderState profileType = map.TypeOf(AceParameter.AceProfile);
+        if (profileType is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger)
+        {
+            map.TryGetEncoded(AceParameter.AceProfile, out int o, out int n);
+            long wanted = new CborReader(map.Body, o, n).ReadInt64();
+            if (wanted != AceProfile.CoapOscore || Array.IndexOf(rs!.Profiles, AceProfile.CoapOscore) < 0)
+            {
+                return AceResponse.Failure(
+                    AceErrorCode.IncompatibleAceProfiles,
+                    "ace_profile " + AceProfile.Name((int)Math.Clamp(wanted, int.MinValue, int.MaxValue)) + " is not shared: resource server '" + audience + "' supports "
+                    + string.Join(", ", rs!.Profiles.Select(AceProfile.Name)) + " and this AS issues coap_oscore (2) tokens");
+            }
+
+            profile = (int)wanted;
+        }
+        else if (profileType is CborReaderState.Finished or CborReaderState.Null)
+        {
+            if (Array.IndexOf(rs!.Profiles, AceProfile.CoapOscore) < 0)
+            {
+                return AceResponse.Failure(
+                    AceErrorCode.IncompatibleAceProfiles,
+                    "resource server '" + audience + "' supports " + string.Join(", ", rs.Profiles.Select(AceProfile.Name)) + " and this AS issues coap_oscore (2) tokens only");
+            }
+
+            profile = AceProfile.CoapOscore;
+        }
+        else
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "ace_profile (38) must be an integer or null (RFC 9200 §5.8.4.3)");
+        }
+
+        // RFC 9203 §3.1: the AS makes the OSCORE_Input_Material; a key the client brings cannot be bound.
+        CborReaderState reqCnf = map.TypeOf(AceParameter.ReqCnf);
+        if (reqCnf != CborReaderState.Finished)
+        {
+            return reqCnf != CborReaderState.StartMap
+                ? AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf (4) must be a map (RFC 9201 §3.1)")
+                : AceResponse.Failure(AceErrorCode.UnsupportedPopKey, "req_cnf is not supported with coap_oscore here: the AS generates the OSCORE_Input_Material (RFC 9203 §3.2); leave req_cnf out");
+        }
+
+        if (!map.TryGetBytes(AceParameter.Cnonce, "cnonce", out byte[]? cnonce, out error))
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
+        }
+
+        if (cnonce != null && cnonce.Length > 64)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "cnonce is " + cnonce.Length + " bytes; at most 64 accepted");
+        }
+
+        // Scope: what policy allows (the union of the grants of the requested kind), intersected with the request.
+        AceScope? requested = null;
+        if (map.TryGetEncoded(AceParameter.Scope, out int so, out int sl))
+        {
+            if (!AceScope.TryDecode(map.Body, so, sl, out requested, out error))
+            {
+                return AceResponse.Failure(AceErrorCode.InvalidScope, error!);
+            }
+        }
+
+        AceScope? allowed = null;
+        foreach (GrantRecord grant in grants)
+        {
+            if (requested == null || grant.Scope.IsAif == requested.IsAif)
+            {
+                allowed = allowed == null ? grant.Scope : allowed.Union(grant.Scope) ?? allowed;
+            }
+        }
+
+        AceScope? effective = requested == null ? allowed : allowed == null ? null : requested.Intersect(allowed);
+        if (effective == null)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidScope, "nothing of the requested scope \"" + requested + "\" is granted to client '" + clientId + "' for audience '" + audience + "'");
+        }
+
+        if (rs!.Protection != TokenProtection.Encrypt0)
+        {
+            // RFC 9203 §3.2: the Master Secret MUST be encrypted so that only the RS can read it; a Mac0 token would show it.
+            return AceResponse.Failure(
+                AceErrorCode.IncompatibleAceProfiles,
+                "resource server '" + audience + "' takes mac0 tokens, which cannot carry the OSCORE Master Secret (RFC 9203 §3.2: it MUST be encrypted); register it with --protection encrypt0");
+        }
+
+        bool narrowed = requested == null || !requested.Equals(effective);
+        return Mint(clientId, rs, profile, effective, narrowed, cnonce, out record);
+    }
+
+    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AceScope scope, bool narrowed, byte[]? cnonce, out IssuedTokenRecord? record)
+    {
+        record = null;
+        long now = _time.GetUtcNow().ToUnixTimeSeconds();
+        int lifetime = _settings.TokenLifetimeSeconds;
+        byte[] cti = Random(CtiLength);
+        byte[] id = Random(InputMaterialIdLength);
+        byte[] masterSecret = Random(MasterSecretLength);
+        byte[] scopeBytes = scope.Encode();
+        byte[] cnf = EncodeCnf(id, masterSecret);
+        byte[] token;
+        CoseError keyError = CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey asRsKey);
+        if (keyError != CoseError.None)
+        {
+            throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' does not decode: " + keyError);
+        }
+
+        using (asRsKey)
+        using (var issuer = new CwtIssuer(_crypto, asRsKey))
+        using (var claims = new CwtClaimsBuilder())
+        {
+            claims.SetAudience(rs.Audience);
+            if (scope.IsAif)
+            {
+                claims.SetScopeEncoded((byte[])scopeBytes.Clone()); // the builder erases what it holds on Dispose
+            }
+            else
+            {
+                claims.SetScope(scope.ToString());
+            }
+
+            // RFC 9203 §3.2.1: id and ms; the other fields take their defaults (HKDF SHA-256, AES-CCM-16-64-128).
+            claims.SetConfirmationOscore(id, masterSecret, 0, 0, 0, null!, null!);
+            claims.SetAceProfile(profile);
+            claims.SetCti(cti);
+            if (rs.HasClock)
+            {
+                claims.SetIssuedAt(now);
+                claims.SetExpiration(now + lifetime);
+            }
+            else
+            {
+                // RFC 9200 §5.10.3: an RS without a clock counts exi from when it first sees the token; cti is set above.
+                claims.SetExi(lifetime);
+            }
+
+            if (cnonce != null)
+            {
+                claims.SetCnonce(cnonce);
+            }
+
+            token = issuer.Create(claims);
+        }
+
+        CryptoBytes.Clear(masterSecret);
+        if (token.Length > rs.MaxTokenBytes)
+        {
+            CryptoBytes.Clear(cnf);
+            return AceResponse.Failure(
+                AceErrorCode.InvalidRequest,
+                "the token would be " + token.Length + " bytes but resource server '" + rs.Audience + "' accepts at most " + rs.MaxTokenBytes + "; ask for a smaller scope");
+        }
+
+        record = new IssuedTokenRecord(
+            cti, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
+            rs.HasClock ? now + lifetime : null, rs.HasClock ? null : lifetime, now + lifetime, cnf, false);
+        return AceResponse.Created(EncodeResponse(token, lifetime, cnf, profile, narrowed ? scopeBytes : null));
+    }
+
+    // RFC 9203 §3.2: { cnf: { osc: OSCORE_Input_Material } } as in the token, for the client.
+    private static byte[] EncodeCnf(byte[] id, byte[] masterSecret)
+    {
+        byte[] buffer = new byte[32 + id.Length + masterSecret.Length];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(1);
+        w.WriteInt32((int)CnfMethod.OscoreInputMaterial);
+        w.WriteStartMap(2);
+        w.WriteInt32(OscoreInputMaterial.LabelId);
+        w.WriteByteString(id);
+        w.WriteInt32(OscoreInputMaterial.LabelMs);
+        w.WriteByteString(masterSecret);
+        byte[] cnf = buffer.AsSpan(0, w.BytesWritten).ToArray();
+        CryptoBytes.Clear(buffer);
+        return cnf;
+    }
+
+    // RFC 9200 §5.8.2, RFC 9203 §3.2: access_token, expires_in, cnf, ace_profile, and scope when it differs from the request.
+    private static byte[] EncodeResponse(byte[] token, int lifetime, byte[] cnf, int profile, byte[]? scope)
+    {
+        byte[] buffer = new byte[64 + token.Length + cnf.Length + (scope?.Length ?? 0)];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(scope == null ? 4 : 5);
+        w.WriteInt32(AceParameter.AccessToken);
+        w.WriteByteString(token);
+        w.WriteInt32(AceParameter.ExpiresIn);
+        w.WriteInt32(lifetime);
+        w.WriteInt32(AceParameter.Cnf);
+        w.WriteEncodedValue(cnf, 0, cnf.Length);
+        if (scope != null)
+        {
+            w.WriteInt32(AceParameter.Scope);
+            w.WriteEncodedValue(scope, 0, scope.Length);
+        }
+
+        w.WriteInt32(AceParameter.AceProfile);
+        w.WriteInt32(profile);
+        byte[] body = buffer.AsSpan(0, w.BytesWritten).ToArray();
+        CryptoBytes.Clear(buffer);
+        return body;
+    }
+
+    private byte[] Random(int length)
+    {
+        byte[] b = new byte[length];
+        _crypto.Random.GetBytes(b, 0, length);
+        return b;
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PopIoT.AuthorizationServer.Hosting;
+
+/// <summary>
+/// Builds the AS host. Configuration, later sources winning: the section "As" of an optional JSON file, environment
+/// variables with the prefix POPIOT_ (e.g. POPIOT_AS__PORT=5690, POPIOT_AS__DATABASE=/var/lib/popiot/as.db), then
+/// explicit overrides (the command line's --db and --port).
+/// </summary>
+public static class AuthorizationServerHost
+{
+    /// <summary>Creates the host builder with the AS service registered.</summary>
+    /// <param name="jsonFile">An optional JSON configuration file, or null.</param>
+    /// <param name="overrides">Settings that win over the file and the environment (keys like "As:Port").</param>
+    /// <returns>The builder; Build() and run it.</returns>
+    public static HostApplicationBuilder CreateBuilder(string? jsonFile, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (jsonFile != null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(jsonFile), optional: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables("POPIOT_");
+        if (overrides != null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        // Logs go to standard error, one line each; levels from the "Logging" section (never key material, see TokenEndpoint).
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.Configure<AuthorizationServerSettings>(builder.Configuration.GetSection("As"));
+        builder.Services.AddSingleton<AuthorizationServerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuthorizationServerService>());
+        return builder;
+    }
+}

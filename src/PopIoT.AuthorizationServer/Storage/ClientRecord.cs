@@ -1,0 +1,7 @@
+namespace PopIoT.AuthorizationServer.Storage;
+
+/// <summary>A registered client.</summary>
+/// <param name="ClientId">The client_id (RFC 6749 §2.2).</param>
+/// <param name="Credential">The OSCORE context it authenticates with.</param>
+/// <param name="CreatedAt">Registration time, Unix seconds.</param>
+public sealed record ClientRecord(string ClientId, OscoreCredential Credential, long CreatedAt);

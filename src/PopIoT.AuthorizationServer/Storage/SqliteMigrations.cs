@@ -1,0 +1,66 @@
+namespace PopIoT.AuthorizationServer.Storage;
+
+/// <summary>
+/// The SQLite schema as ordered migrations: migration i takes the database from version i to i + 1, and the version
+/// is kept in the schema_version table. Never edit a released migration; add a new one.
+/// </summary>
+internal static class SqliteMigrations
+{
+    /// <summary>The migrations, in order. Version = index + 1.</summary>
+    public static readonly string[] All =
+    [
+        // 1: registries, policy and issued tokens.
+        """
+        CREATE TABLE clients (
+            client_id TEXT PRIMARY KEY,
+            as_sender_id BLOB NOT NULL,
+            peer_sender_id BLOB NOT NULL UNIQUE,
+            master_secret BLOB NOT NULL,
+            master_salt BLOB NOT NULL,
+            alg INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE resource_servers (
+            audience TEXT PRIMARY KEY,
+            cose_key BLOB NOT NULL,
+            protection TEXT NOT NULL,
+            profiles TEXT NOT NULL,
+            has_clock INTEGER NOT NULL,
+            max_token_bytes INTEGER NOT NULL,
+            as_sender_id BLOB,
+            peer_sender_id BLOB UNIQUE,
+            master_secret BLOB,
+            master_salt BLOB,
+            alg INTEGER,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE grants (
+            client_id TEXT NOT NULL REFERENCES clients(client_id),
+            audience TEXT NOT NULL REFERENCES resource_servers(audience),
+            scope BLOB NOT NULL,
+            PRIMARY KEY (client_id, audience, scope));
+        CREATE TABLE tokens (
+            cti BLOB PRIMARY KEY,
+            token_hash BLOB NOT NULL UNIQUE,
+            client_id TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            scope BLOB NOT NULL,
+            profile INTEGER NOT NULL,
+            issued_at INTEGER NOT NULL,
+            exp INTEGER,
+            exi INTEGER,
+            expires_at INTEGER NOT NULL,
+            cnf BLOB NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0);
+        """,
+
+        // 2: the AS's OSCORE Sender Sequence Numbers survive restarts (RFC 8613 Appendix B.1.1); tokens by client.
+        """
+        CREATE TABLE oscore_sequence (
+            peer TEXT PRIMARY KEY,
+            next_unused INTEGER NOT NULL);
+        CREATE INDEX tokens_by_client ON tokens(client_id, audience);
+        """,
+    ];
+
+    /// <summary>The schema version this code writes.</summary>
+    public static int LatestVersion => All.Length;
+}

@@ -1,0 +1,292 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PopIoT.AuthorizationServer;
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Hosting;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Crypto;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary>
+/// <c>popiot as ...</c>: run and administer the authorization server (docs/authorization-server.md): init, rs add,
+/// client add, grant, serve, revoke, tokens. Store problems (a missing database, an unknown client) exit 2.
+/// </summary>
+internal static class AsCommand
+{
+    private const string DefaultAsUri = "coap://127.0.0.1:5690";
+
+    public static Command Create(CliContext io)
+    {
+        var root = new Command("as", "The ACE authorization server (RFC 9200, RFC 9203): registries, policy, tokens, and serving /token and /introspect.");
+        root.Subcommands.Add(Init(io));
+        root.Subcommands.Add(new Command("rs", "Resource servers.") { RsAdd(io) });
+        root.Subcommands.Add(new Command("client", "Clients.") { ClientAdd(io) });
+        root.Subcommands.Add(Grant(io));
+        root.Subcommands.Add(Serve(io));
+        root.Subcommands.Add(Revoke(io));
+        root.Subcommands.Add(Tokens(io));
+        return root;
+    }
+
+    private static Option<string> Db() => new("--db") { Description = "The AS database (SQLite file).", Required = true };
+
+    private static Command Init(CliContext io)
+    {
+        var db = Db();
+        var cmd = new Command("init", "Create a new, empty AS database (WAL mode, latest schema; readable by its owner only).") { db };
+        cmd.SetAction(p => Guard(() =>
+        {
+            string path = p.GetValue(db)!;
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Create(path);
+            io.Out.WriteLine("created " + path + " (schema version " + store.SchemaVersion.ToString(CultureInfo.InvariantCulture) + ")");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command RsAdd(CliContext io)
+    {
+        var db = Db();
+        var audience = new Option<string>("--audience") { Description = "The RS's audience (the aud its tokens carry).", Required = true };
+        var protection = new Option<string>("--protection")
+        {
+            Description = "encrypt0 (AES-CCM-16-64-128, default: the OSCORE Master Secret in the token stays secret, RFC 9203 §3.2) or mac0 (HMAC 256/64; cannot carry coap_oscore keys).",
+            DefaultValueFactory = _ => "encrypt0",
+        };
+        protection.AcceptOnlyFromAmong("mac0", "encrypt0");
+        var noClock = new Option<bool>("--no-clock") { Description = "The RS has no clock: its tokens carry exi (RFC 9200 §5.10.3) instead of exp." };
+        var maxToken = new Option<int>("--max-token") { Description = "The largest token the RS accepts, in bytes (default 1024).", DefaultValueFactory = _ => AuthorizationServerRegistry.DefaultMaxTokenBytes };
+        var keyOut = new Option<string>("--key-out") { Description = "Write the AS–RS key (a COSE_Key, hex) here, for the RS and `popiot cwt verify --key @FILE`.", Required = true };
+        var credentialOut = new Option<string?>("--credential-out") { Description = "Write the RS's introspection credential (RS.json: audience, AS URI, OSCORE context) here." };
+        var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into the credential file (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
+        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Uri uri = ParseAsUri(p.GetValue(asUri)!);
+            TokenProtection prot = p.GetValue(protection) == "encrypt0" ? TokenProtection.Encrypt0 : TokenProtection.Mac0;
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            ResourceServerRecord rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random)
+                .AddResourceServer(p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken));
+            WriteSecret(p.GetValue(keyOut)!, Convert.ToHexStringLower(rs.CoseKey) + "\n");
+            if (p.GetValue(credentialOut) is string cred)
+            {
+                AceCredentialFile.Write(cred, true, rs.Audience, uri, rs.Credential!);
+            }
+
+            io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot == TokenProtection.Mac0 ? "mac0, HMAC 256/64" : "encrypt0, AES-CCM-16-64-128")
+                + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes); key in " + p.GetValue(keyOut));
+            if (prot == TokenProtection.Mac0)
+            {
+                // RFC 9203 §3.2: the Master Secret MUST be encrypted so that only the RS can read it.
+                io.Error.WriteLine("popiot: warning: a mac0 token cannot carry the OSCORE Master Secret (RFC 9203 §3.2 says it MUST be encrypted), so this AS will refuse coap_oscore tokens for '" + rs.Audience + "'; use --protection encrypt0");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command ClientAdd(CliContext io)
+    {
+        var db = Db();
+        var clientId = new Option<string>("--client-id") { Description = "The client_id.", Required = true };
+        var credentialOut = new Option<string>("--credential-out") { Description = "Write the client's credential (ID.json: client id, AS URI, OSCORE context) here.", Required = true };
+        var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into ID.json (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
+        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri };
+        cmd.SetAction(p => Guard(() =>
+        {
+            Uri uri = ParseAsUri(p.GetValue(asUri)!);
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!);
+            AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, c.Credential);
+            io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (restart `popiot as serve` to load it)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command Grant(CliContext io)
+    {
+        var db = Db();
+        var client = new Option<string>("--client") { Description = "The client_id.", Required = true };
+        var audience = new Option<string>("--audience") { Description = "The resource server.", Required = true };
+        var scope = new Option<string>("--scope")
+        {
+            Description = "The most the client may get: text scope-tokens (\"read write\") or AIF (RFC 9237) as JSON, [[\"/temp\",1],[\"/led\",5]] with methods GET 1, POST 2, PUT 4, DELETE 8.",
+            Required = true,
+        };
+        var cmd = new Command("grant", "Allow a client tokens for an audience with at most SCOPE (grants add up).") { db, client, audience, scope };
+        cmd.SetAction(p => Guard(() =>
+        {
+            AceScope s = AceScope.Parse(p.GetValue(scope)!);
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).Grant(p.GetValue(client)!, p.GetValue(audience)!, s);
+            io.Out.WriteLine("granted client '" + p.GetValue(client) + "' scope " + s + " for audience '" + p.GetValue(audience) + "'");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command Serve(CliContext io)
+    {
+        var db = Db();
+        var port = new Option<int>("--port") { Description = "UDP port (default 5690).", DefaultValueFactory = _ => 5690 };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on (default 0.0.0.0).", DefaultValueFactory = _ => "0.0.0.0" };
+        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"; the environment POPIOT_AS__* and these options win)." };
+        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C.") { db, port, bind, duration, config };
+        cmd.SetAction(p => Guard(() =>
+        {
+            double? seconds = p.GetValue(duration);
+            if (seconds is <= 0 or > 31_536_000)
+            {
+                throw new CliUsageException("--duration must be positive");
+            }
+
+            string path = p.GetValue(db)!;
+            if (!File.Exists(path))
+            {
+                throw new AuthorizationStoreException("database '" + path + "' does not exist; create it with `popiot as init --db " + path + "`");
+            }
+
+            var overrides = new Dictionary<string, string?>
+            {
+                ["As:Database"] = path,
+                ["As:Port"] = p.GetValue(port).ToString(CultureInfo.InvariantCulture),
+                ["As:Bind"] = p.GetValue(bind),
+            };
+            return RunHost(io, AuthorizationServerHost.CreateBuilder(p.GetValue(config), overrides).Build(), seconds).GetAwaiter().GetResult();
+        }));
+        return cmd;
+    }
+
+    private static async Task<int> RunHost(CliContext io, IHost host, double? seconds)
+    {
+        using (host)
+        {
+            using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                stop.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var service = host.Services.GetRequiredService<AuthorizationServerService>();
+                await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
+                System.Net.IPEndPoint at;
+                try
+                {
+                    at = await service.Started.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
+                {
+                    throw new CliUsageException(e.Message);
+                }
+
+                io.Out.WriteLine("popiot as serve: listening on coap://" + at + " (/token, /introspect)");
+                io.Out.Flush();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                io.Out.WriteLine("popiot as serve: stopped");
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        }
+    }
+
+    private static Command Revoke(CliContext io)
+    {
+        var db = Db();
+        var cti = new Option<string>("--cti") { Description = "The token's cti as HEX (see `popiot as tokens`).", Required = true };
+        var cmd = new Command("revoke", "Revoke a token: introspection answers active=false from now on.") { db, cti };
+        cmd.SetAction(p => Guard(() =>
+        {
+            byte[] id = CliInput.ParseHex(p.GetValue(cti)!, "--cti");
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            if (!store.RevokeToken(id))
+            {
+                throw new CliUsageException("no token with cti " + Convert.ToHexStringLower(id));
+            }
+
+            io.Out.WriteLine("revoked token " + Convert.ToHexStringLower(id));
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command Tokens(CliContext io)
+    {
+        var db = Db();
+        var cmd = new Command("tokens", "List the issued tokens in a table.") { db };
+        cmd.SetAction(p => Guard(() =>
+        {
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var rows = new List<string[]> { new[] { "CTI", "CLIENT", "AUDIENCE", "SCOPE", "PROFILE", "ISSUED (UTC)", "LIFETIME", "STATE" } };
+            foreach (IssuedTokenRecord t in store.ListTokens())
+            {
+                rows.Add(
+                [
+                    Convert.ToHexStringLower(t.Cti), t.ClientId, t.Audience, AceScope.Decode(t.Scope).ToString(), AceProfile.Name(t.Profile),
+                    DateTimeOffset.FromUnixTimeSeconds(t.IssuedAt).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    t.Exp is long exp ? "exp " + DateTimeOffset.FromUnixTimeSeconds(exp).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "exi " + t.Exi.ToString() + " s",
+                    t.Revoked ? "revoked" : now >= t.ExpiresAt ? "expired" : "active",
+                ]);
+            }
+
+            int[] widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+            foreach (string[] r in rows)
+            {
+                io.Out.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+            }
+
+            io.Out.WriteLine((rows.Count - 1).ToString(CultureInfo.InvariantCulture) + " token(s)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Uri ParseAsUri(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out Uri? u) && u.Scheme == "coap" ? u : throw new CliUsageException("--as-uri must be a coap:// URI, not '" + text + "'");
+
+    private static void WriteSecret(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var w = new StreamWriter(new FileStream(path, options));
+        w.Write(text);
+    }
+
+    // Store and input problems are the operator's to fix: one line and exit 2 (docs/cli.md).
+    private static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is AuthorizationStoreException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Coap;
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Oscore;
+using PopIoT.Crypto;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary>
+/// A temporary AS database with resource servers "temp1" (encrypt0, clock), "enc1" (encrypt0, no clock), "tiny" (64-byte
+/// tokens) and "mac1" (mac0), clients "gw1" (granted) and "gw2" (granted nothing), and an AS on loopback.
+/// </summary>
+internal sealed class AceTestBed : IDisposable
+{
+    public const string AifGrant = """[["/temp",1],["/led",5]]""";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-").FullName;
+
+    public AceTestBed(int extraClients = 0)
+    {
+        DbPath = Path.Combine(_dir, "as.db");
+        Store = SqliteAuthorizationStore.Create(DbPath);
+        Registry = new AuthorizationServerRegistry(Store, PlatformCryptoProvider.Instance.Random);
+        Temp1 = Registry.AddResourceServer("temp1");
+        Enc1 = Registry.AddResourceServer("enc1", TokenProtection.Encrypt0, hasClock: false);
+        Tiny = Registry.AddResourceServer("tiny", maxTokenBytes: 64);
+        Mac1 = Registry.AddResourceServer("mac1", TokenProtection.Mac0);
+        Gw1 = Registry.AddClient("gw1");
+        Gw2 = Registry.AddClient("gw2");
+        Registry.Grant("gw1", "temp1", AceScope.Parse(AifGrant));
+        Registry.Grant("gw1", "temp1", AceScope.Parse("read"));
+        Registry.Grant("gw1", "enc1", AceScope.Parse("read write"));
+        Registry.Grant("gw1", "tiny", AceScope.Parse(AifGrant));
+        Registry.Grant("gw1", "mac1", AceScope.Parse("read"));
+        for (int i = 0; i < extraClients; i++)
+        {
+            Registry.AddClient("load" + i);
+            Registry.Grant("load" + i, "temp1", AceScope.Parse(AifGrant));
+        }
+
+        Server = new AceAuthorizationServer(Store, Settings, PlatformCryptoProvider.Instance);
+    }
+
+    public string DbPath { get; }
+
+    public SqliteAuthorizationStore Store { get; }
+
+    public AuthorizationServerRegistry Registry { get; }
+
+    public AuthorizationServerSettings Settings { get; } = new();
+
+    public ResourceServerRecord Temp1 { get; }
+
+    public ResourceServerRecord Enc1 { get; }
+
+    public ResourceServerRecord Tiny { get; }
+
+    public ResourceServerRecord Mac1 { get; }
+
+    public ClientRecord Gw1 { get; }
+
+    public ClientRecord Gw2 { get; }
+
+    public AceAuthorizationServer Server { get; }
+
+    public Uri Start()
+    {
+        IPEndPoint at = Server.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        return new Uri("coap://127.0.0.1:" + at.Port);
+    }
+
+    /// <summary>The peer's side of a registered context (sender = its ID, recipient = the AS's).</summary>
+    public static SecurityContext PeerContext(OscoreCredential k, byte[]? masterSecret = null) =>
+        new(PlatformCryptoProvider.Instance, masterSecret ?? k.MasterSecret, k.MasterSalt, k.PeerSenderId, k.AsSenderId, null!, k.Algorithm, 32, false, null!, SecurityContext.DefaultReserveStep);
+
+    public static CoapClient Client(SecurityContext? oscore) => new(new CoapClientOptions { Oscore = oscore, Timeout = TimeSpan.FromSeconds(30) });
+
+    public static Task<CoapResponse> Post(CoapClient client, Uri server, string path, byte[] body) =>
+        client.SendAsync(new CoapRequest(CoapCode.Post, new Uri(server, path)) { Payload = body, ContentFormat = CoapContentFormat.AceCbor });
+
+    /// <summary>A token request map: audience, optional scope (already encoded), and extra (key, encoded value) pairs.</summary>
+    public static byte[] TokenRequest(string? audience, byte[]? scope = null, params (int Key, byte[] Value)[] extra)
+    {
+        byte[] buffer = new byte[2048];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap((audience == null ? 0 : 1) + (scope == null ? 0 : 1) + extra.Length);
+        if (audience != null)
+        {
+            w.WriteInt32(AceParameter.Audience);
+            w.WriteTextString(audience);
+        }
+
+        if (scope != null)
+        {
+            w.WriteInt32(AceParameter.Scope);
+            w.WriteEncodedValue(scope, 0, scope.Length);
+        }
+
+        foreach ((int k, byte[] v) in extra)
+        {
+            w.WriteInt32(k);
+            w.WriteEncodedValue(v, 0, v.Length);
+        }
+
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
+    }
+
+    public static byte[] IntrospectionRequest(byte[] token)
+    {
+        byte[] buffer = new byte[token.Length + 16];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(1);
+        w.WriteInt32(AceParameter.Token);
+        w.WriteByteString(token);
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
+    }
+
+    /// <summary>Reads a response map into key → encoded value.</summary>
+    public static Dictionary<long, byte[]> Map(ReadOnlyMemory<byte> payload)
+    {
+        byte[] p = payload.ToArray();
+        var r = new CborReader(p);
+        int n = r.ReadStartMap();
+        var d = new Dictionary<long, byte[]>();
+        for (int i = 0; i < n; i++)
+        {
+            long k = r.ReadInt64();
+            r.ReadEncodedValue(out int o, out int l);
+            d.Add(k, p.AsSpan(o, l).ToArray());
+        }
+
+        return d;
+    }
+
+    public static byte[] Bytes(byte[] encoded) => new CborReader(encoded).ReadByteString();
+
+    public static long Int(byte[] encoded) => new CborReader(encoded).ReadInt64();
+
+    public static string Text(byte[] encoded) => new CborReader(encoded).ReadTextString();
+
+    public static byte[] Encode(Action<CborWriter> write)
+    {
+        byte[] buffer = new byte[1024];
+        var w = new CborWriter(buffer);
+        write(w);
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
+    }
+
+    public static CoseKey Key(ResourceServerRecord rs)
+    {
+        Assert.Equal(CoseError.None, CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key));
+        return key;
+    }
+
+    public void Dispose()
+    {
+        Server.Dispose();
+        Store.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

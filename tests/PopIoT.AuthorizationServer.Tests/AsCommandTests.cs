@@ -1,0 +1,110 @@
+using Microsoft.Data.Sqlite;
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Crypto;
+using static PopIoT.AuthorizationServer.Tests.AceTestBed;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary><c>popiot as</c> in process: init, rs add, client add, grant, tokens, revoke, and their error exits.</summary>
+public sealed class AsCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-cli-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string F(string name) => Path.Combine(_dir, name);
+
+    private static CliRunner.Result Ok(params string[] args)
+    {
+        CliRunner.Result r = CliRunner.Run(args);
+        Assert.True(r.ExitCode == 0, string.Join(' ', args) + " → " + r.ExitCode + ": " + r.Error);
+        return r;
+    }
+
+    private static void Fails(string message, params string[] args)
+    {
+        CliRunner.Result r = CliRunner.Run(args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_grant_issue_list_and_revoke()
+    {
+        string db = F("as.db");
+        Assert.Contains("schema version 2", Ok("as", "init", "--db", db).Out, StringComparison.Ordinal);
+        Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"), "--credential-out", F("rs.json"));
+        Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"), "--as-uri", "coap://127.0.0.1:5999");
+        Assert.Contains("""granted client 'gw1' scope [["/temp",1],["/led",5]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);
+
+        // The files: ID.json parses (with its OSCORE part in the context-file format), RS.key is a COSE_Key usable by cwt verify.
+        AceCredentialFile id = AceCredentialFile.Load(F("gw1.json"));
+        Assert.Equal("gw1", id.ClientId);
+        Assert.Equal(new Uri("coap://127.0.0.1:5999"), id.AsUri);
+        Assert.Equal(3, id.Oscore.SenderId.Length);
+        Assert.Empty(id.Oscore.RecipientId);
+        Assert.Equal("temp1", AceCredentialFile.Load(F("rs.json")).Audience);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(F("gw1.json")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(F("rs.key")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(db));
+        }
+
+        // Issue one token in process against the same file, then list, verify with the CLI, and revoke.
+        byte[] token;
+        using (SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db))
+        using (var server = new AceAuthorizationServer(store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance))
+        {
+            AceResponse r = await server.Token.HandleAsync(new AcePeer(false, "gw1"), TokenRequest("temp1"));
+            Assert.Null(r.Error);
+            token = Bytes(Map(r.Payload)[AceParameter.AccessToken]);
+        }
+
+        File.WriteAllText(F("token.hex"), Convert.ToHexStringLower(token));
+        CliRunner.Result verify = CliRunner.Run("cwt", "verify", "@" + F("token.hex"), "--key", "@" + F("rs.key"), "--aud", "temp1");
+        Assert.True(verify.ExitCode == 0, verify.Out + verify.Error);
+
+        string table = Ok("as", "tokens", "--db", db).Out;
+        string[] lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("CTI", lines[0], StringComparison.Ordinal);
+        Assert.Contains("gw1", lines[1], StringComparison.Ordinal);
+        Assert.Contains("temp1", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("active", lines[1].TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal("1 token(s)", lines[2].Trim());
+        string cti = lines[1].Split(' ')[0];
+        Assert.Equal(16, cti.Length);
+
+        Assert.Contains("revoked token " + cti, Ok("as", "revoke", "--db", db, "--cti", cti).Out, StringComparison.Ordinal);
+        Assert.EndsWith("revoked", Ok("as", "tokens", "--db", db).Out.Split('\n')[1].TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Errors_exit_2_with_a_reason()
+    {
+        string db = F("as.db");
+        Fails("does not exist; create it with `popiot as init --db", "as", "tokens", "--db", F("missing.db"));
+        Fails("does not exist", "as", "serve", "--db", F("missing.db"), "--duration", "1");
+        Ok("as", "init", "--db", db);
+        Fails("already exists", "as", "init", "--db", db);
+        Fails("unknown client 'nobody'", "as", "grant", "--db", db, "--client", "nobody", "--audience", "temp1", "--scope", "read");
+        Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"));
+        Fails("client 'gw1' is already registered", "as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1b.json"));
+        Fails("unknown audience 'temp9'", "as", "grant", "--db", db, "--client", "gw1", "--audience", "temp9", "--scope", "read");
+        Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"));
+        Fails("AIF scope is not valid JSON", "as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", "[[\"/temp\",1]");
+        Fails("must be [\"/path\", methods]", "as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", "[[\"/temp\",-1]]");
+        Fails("outside %x21", "as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", "re\"ad");
+        Fails("no token with cti 0102", "as", "revoke", "--db", db, "--cti", "0102");
+        Fails("client id must be 1..128 printable ASCII", "as", "client", "add", "--db", db, "--client-id", "a b", "--credential-out", F("x.json"));
+        Fails("--as-uri must be a coap:// URI", "as", "client", "add", "--db", db, "--client-id", "gw2", "--credential-out", F("x.json"), "--as-uri", "http://x");
+        CliRunner.Result mac = CliRunner.Run("as", "rs", "add", "--db", db, "--audience", "m1", "--protection", "mac0", "--key-out", F("m1.key"));
+        Assert.Equal(0, mac.ExitCode);
+        Assert.Contains("will refuse coap_oscore tokens for 'm1'", mac.Error, StringComparison.Ordinal);
+    }
+}

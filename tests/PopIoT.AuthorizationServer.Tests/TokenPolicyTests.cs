@@ -1,0 +1,171 @@
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Cwt;
+using PopIoT.Crypto;
+using static PopIoT.AuthorizationServer.Tests.AceTestBed;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary>Issuance rules and the RFC 9200 §5.8.3 errors, through the token endpoint in process.</summary>
+public sealed class TokenPolicyTests : IDisposable
+{
+    private static readonly AcePeer Gw1 = new(false, "gw1");
+    private readonly AceTestBed _bed = new();
+
+    public void Dispose() => _bed.Dispose();
+
+    private Task<AceResponse> Ask(byte[] body, AcePeer? peer = null) => _bed.Server.Token.HandleAsync(peer ?? Gw1, body);
+
+    private static void AssertError(AceResponse r, AceErrorCode code, string descriptionPart)
+    {
+        Assert.Equal(code, r.Error);
+        Assert.Contains(descriptionPart, r.Description, StringComparison.Ordinal);
+        var map = Map(r.Payload);
+        Assert.Equal((int)code, Int(map[AceParameter.Error]));
+        Assert.Equal(r.Description, Text(map[AceParameter.ErrorDescription]));
+    }
+
+    [Fact]
+    public async Task Scope_beyond_the_grant_is_narrowed_per_path_by_and_of_method_bits_and_said_in_the_response()
+    {
+        // Asked: GET|PUT on /temp, GET on /door; granted: GET on /temp, GET|PUT on /led.
+        AceResponse r = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",5],["/door",1]]""").Encode()));
+        Assert.Null(r.Error);
+        var map = Map(r.Payload);
+        Assert.Equal(AceScope.Parse("""[["/temp",1]]"""), AceScope.Decode(map[AceParameter.Scope]));
+        Assert.Equal(AceScope.Parse("""[["/temp",1]]""").Encode(), _bed.Store.ListTokens().Single().Scope);
+    }
+
+    [Fact]
+    public async Task Text_scope_is_narrowed_to_the_granted_tokens()
+    {
+        AceResponse r = await Ask(TokenRequest("enc1", AceScope.Parse("read admin").Encode()));
+        Assert.Null(r.Error);
+        Assert.Equal("read", Text(Map(r.Payload)[AceParameter.Scope]));
+    }
+
+    [Fact]
+    public async Task Without_a_scope_the_client_gets_its_whole_grant_and_is_told_which()
+    {
+        AceResponse r = await Ask(TokenRequest("enc1"));
+        Assert.Null(r.Error);
+        Assert.Equal("read write", Text(Map(r.Payload)[AceParameter.Scope]));
+    }
+
+    [Fact]
+    public async Task Scope_with_nothing_granted_is_invalid_scope()
+    {
+        AssertError(await Ask(TokenRequest("temp1", AceScope.Parse("""[["/door",1]]""").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
+        AssertError(await Ask(TokenRequest("temp1", AceScope.Parse("""[["/led",8]]""").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
+        AssertError(await Ask(TokenRequest("enc1", AceScope.Parse("admin").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
+        AssertError(await Ask(TokenRequest("temp1", Encode(w => w.WriteInt32(7)))), AceErrorCode.InvalidScope, "scope must be a text string or an AIF array");
+        Assert.Empty(_bed.Store.ListTokens());
+    }
+
+    [Fact]
+    public async Task An_audience_never_granted_or_unknown_is_unauthorized_client_with_the_same_words()
+    {
+        AssertError(await Ask(TokenRequest("temp1"), new AcePeer(false, "gw2")), AceErrorCode.UnauthorizedClient, "client 'gw2' is not allowed tokens for audience 'temp1'");
+        AssertError(await Ask(TokenRequest("nowhere")), AceErrorCode.UnauthorizedClient, "client 'gw1' is not allowed tokens for audience 'nowhere'");
+    }
+
+    [Fact]
+    public async Task A_token_larger_than_the_rs_accepts_is_refused_with_the_sizes()
+    {
+        AceResponse r = await Ask(TokenRequest("tiny"));
+        AssertError(r, AceErrorCode.InvalidRequest, "resource server 'tiny' accepts at most 64");
+        Assert.Matches("the token would be [0-9]+ bytes", r.Description);
+        Assert.Empty(_bed.Store.ListTokens());
+    }
+
+    [Fact]
+    public async Task A_profile_the_rs_does_not_share_is_incompatible_ace_profiles()
+    {
+        AssertError(
+            await Ask(TokenRequest("temp1", null, (AceParameter.AceProfile, Encode(w => w.WriteInt32(AceProfile.CoapDtls))))),
+            AceErrorCode.IncompatibleAceProfiles, "ace_profile coap_dtls is not shared");
+        AssertError(await Ask(TokenRequest("mac1")), AceErrorCode.IncompatibleAceProfiles, "cannot carry the OSCORE Master Secret");
+    }
+
+    [Fact]
+    public async Task Other_refusals_name_their_reason()
+    {
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.GrantType, Encode(w => w.WriteInt32(0))))), AceErrorCode.UnsupportedGrantType, "client_credentials (2) only");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString([1]); })))), AceErrorCode.UnsupportedPopKey, "req_cnf");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ClientId, Encode(w => w.WriteTextString("gw2"))))), AceErrorCode.InvalidClient, "client_id does not match");
+        AssertError(await Ask(TokenRequest(null)), AceErrorCode.InvalidRequest, "audience (5) is missing");
+        AssertError(await Ask([0xa1, 0x05]), AceErrorCode.InvalidRequest, "not well-formed CBOR");
+        AssertError(await Ask([]), AceErrorCode.InvalidRequest, "no payload");
+        AssertError(await Ask([0x80]), AceErrorCode.InvalidRequest, "must be a CBOR map");
+        AssertError(await Ask([0xa2, 0x05, 0x61, 0x61, 0x05, 0x61, 0x62]), AceErrorCode.InvalidRequest, "parameter 5 appears twice");
+        AceResponse anonymous = await _bed.Server.Token.HandleAsync(null, TokenRequest("temp1"));
+        AssertError(anonymous, AceErrorCode.InvalidClient, "must be protected with OSCORE");
+        Assert.Equal(Core.Coap.CoapCode.Unauthorized, anonymous.Code);
+        AssertError(await _bed.Server.Token.HandleAsync(new AcePeer(true, "temp1"), TokenRequest("temp1")), AceErrorCode.InvalidClient, "is not a registered client");
+        Assert.Equal(Core.Coap.CoapCode.BadRequest, (await Ask(TokenRequest(null))).Code);
+    }
+
+    [Fact]
+    public async Task A_clockless_rs_gets_exi_and_cti_and_no_exp_and_cnonce_is_copied()
+    {
+        AceResponse r = await Ask(TokenRequest("enc1", null, (AceParameter.Cnonce, Encode(w => w.WriteByteString([9, 8, 7])))));
+        Assert.Null(r.Error);
+        byte[] token = Bytes(Map(r.Payload)[AceParameter.AccessToken]);
+        using CoseKey key = Key(_bed.Enc1);
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, CwtNoClock.Instance, "enc1");
+        validator.SetEncrypt0Key(key);
+        using CwtValidationResult v = validator.Validate(token);
+        Assert.True(v.IsValid, v.ToString());
+        Assert.Equal(3600, v.Claims.Exi);
+        Assert.False(v.Claims.Has(CwtClaimKey.Exp));
+        Assert.True(v.Claims.Has(CwtClaimKey.Cti));
+        Assert.Equal(new byte[] { 9, 8, 7 }, v.Claims.GetCnonce());
+        var stored = _bed.Store.ListTokens().Single();
+        Assert.Null(stored.Exp);
+        Assert.Equal(3600, stored.Exi);
+    }
+
+    [Fact]
+    public async Task Every_token_has_a_fresh_key_and_cti()
+    {
+        var keys = new HashSet<string>();
+        var ctis = new HashSet<string>();
+        for (int i = 0; i < 20; i++)
+        {
+            var map = Map((await Ask(TokenRequest("temp1"))).Payload);
+            keys.Add(Convert.ToHexString(Bytes(Map(Map(map[AceParameter.Cnf])[4])[2])));
+        }
+
+        foreach (var t in _bed.Store.ListTokens())
+        {
+            ctis.Add(Convert.ToHexString(t.Cti));
+        }
+
+        Assert.Equal(20, keys.Count);
+        Assert.Equal(20, ctis.Count);
+    }
+
+    [Fact]
+    public async Task Introspection_of_another_rs_token_or_an_expired_one_is_inactive()
+    {
+        AceResponse issued = await Ask(TokenRequest("temp1"));
+        byte[] token = Bytes(Map(issued.Payload)[AceParameter.AccessToken]);
+        AceResponse mine = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token));
+        Assert.Equal([0xf5], Map(mine.Payload)[AceParameter.Active]);
+        AceResponse other = _bed.Server.Introspection.Handle(new AcePeer(true, "enc1"), IntrospectionRequest(token));
+        Assert.Equal(new byte[] { 0xa1, 0x0a, 0xf4 }, other.Payload);
+
+        var late = new Endpoints.IntrospectionEndpoint(_bed.Store, new ShiftedTime(TimeSpan.FromSeconds(3601)));
+        Assert.Equal(new byte[] { 0xa1, 0x0a, 0xf4 }, late.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token)).Payload);
+        AceResponse bad = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), [0xa1, 0x0b, 0x01]);
+        Assert.Equal(AceErrorCode.InvalidRequest, bad.Error);
+        Assert.Equal("token (11) must be a byte string", bad.Description);
+    }
+
+    private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+    }
+}
