@@ -43,7 +43,7 @@ public sealed class OuterBlockwiseClient
     /// (RFC 7959 §2.4 early negotiation). Returns false when the request is too large to keep.
     /// </summary>
     /// <param name="protectedRequest">The request as <see cref="OscoreProcessor.ProtectRequest"/> left it.</param>
-    /// <param name="block1Szx">Outer Block1 size exponent, or -1 to fragment only what exceeds <paramref name="maxMessageSize"/> (then in 1024-byte blocks).</param>
+    /// <param name="block1Szx">Outer Block1 size exponent, or -1 to fragment only what exceeds <paramref name="maxMessageSize"/> (then in the largest blocks that fit it).</param>
     /// <param name="block2Szx">Outer Block2 size exponent to ask for, or -1.</param>
     /// <param name="maxMessageSize">The largest datagram the host sends (<see cref="CoapSettings.MaxMessageSize"/>).</param>
     /// <returns>True when started.</returns>
@@ -68,8 +68,9 @@ public sealed class OuterBlockwiseClient
         _request.Message.RemoveOption(CoapOptionNumber.Block2);
         _request.Message.RemoveOption(CoapOptionNumber.Size1);
         int payload = protectedRequest.PayloadLength;
-        _block1Szx = block1Szx >= 0 ? block1Szx : BlockOption.MaxSzx;
-        _sendingBlocks = (block1Szx >= 0 && payload > BlockOption.Size(block1Szx)) || protectedRequest.GetSerializedLength() > maxMessageSize;
+        bool oversized = protectedRequest.GetSerializedLength() > maxMessageSize;
+        _block1Szx = block1Szx >= 0 ? block1Szx : OuterBlockSize.Fit(protectedRequest, maxMessageSize, BlockOption.MaxSzx);
+        _sendingBlocks = (block1Szx >= 0 && payload > BlockOption.Size(block1Szx)) || oversized;
         if (_sendingBlocks)
         {
             CoapMessage m = _request.Message;

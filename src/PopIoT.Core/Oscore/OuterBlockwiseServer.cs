@@ -162,10 +162,17 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
             return r;
         }
 
-        if (response.HasOption(CoapOptionNumber.Oscore) && keyable
-            && (asked ? response.PayloadLength > BlockOption.Size(szx) : response.GetSerializedLength() > _maxMessageSize))
+        if (response.HasOption(CoapOptionNumber.Oscore) && keyable)
         {
-            Fragment(peer, keyLength, szx, response);
+            if (asked ? response.PayloadLength > BlockOption.Size(szx) : response.GetSerializedLength() > _maxMessageSize)
+            {
+                if (!asked)
+                {
+                    szx = OuterBlockSize.Fit(response, _maxMessageSize, _maxSzx);
+                }
+
+                Fragment(peer, keyLength, szx, response);
+            }
         }
 
         if (completed)
