@@ -12,7 +12,8 @@ namespace PopIoT.Core.Oscore;
 /// <item>An OSCORE request carrying Outer Block1 is collected per RFC 7959 §2.5 (2.31 Continue per block, the block
 /// echoed) into a buffer of MAX_UNFRAGMENTED_SIZE bytes; only the whole OSCORE message reaches verification (§8.2.1
 /// step A). A block out of order or missing gets 4.08, a message above MAX_UNFRAGMENTED_SIZE gets 4.13 with Size1
-/// (RFC 7959 §2.9) and is discarded (§4.1.3.4.2): it never reaches OSCORE.</item>
+/// (RFC 7959 §2.9) and is discarded (§4.1.3.4.2): it never reaches OSCORE. Transfers are keyed by (peer, OSCORE option
+/// value), which every block of one OSCORE message repeats, so concurrent transfers from one peer do not mix.</item>
 /// <item>A protected response whose payload is larger than the block size the request asked for with an Outer Block2
 /// (RFC 7959 §2.4 early negotiation), or whose message would not fit <c>maxMessageSize</c>, is kept whole and sent in
 /// Outer Block2 blocks. The client asks for block N by repeating the same OSCORE request with Outer Block2 NUM N
@@ -39,7 +40,13 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
     private readonly int[] _keyLength;
     private readonly int[] _peer;
     private readonly long[] _lastUse;
+    private readonly byte[][] _transferKey;
+    private readonly int[] _transferKeyLength;
+    private readonly int[] _transferPeer;
+    private readonly int[] _transferId;
+    private readonly long[] _transferUse;
     private readonly byte[] _requestKey = new byte[MaxKeyLength];
+    private int _nextTransferId;
     private readonly CoapMessage _ask = new CoapMessage(1, 4);
     private long _clock;
 
@@ -71,6 +78,16 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
         _keyLength = new int[slots];
         _peer = new int[slots];
         _lastUse = new long[slots];
+        _transferKey = new byte[slots][];
+        for (int i = 0; i < slots; i++)
+        {
+            _transferKey[i] = new byte[MaxKeyLength];
+        }
+
+        _transferKeyLength = new int[slots];
+        _transferPeer = new int[slots];
+        _transferId = new int[slots];
+        _transferUse = new long[slots];
     }
 
     /// <summary>MAX_UNFRAGMENTED_SIZE (RFC 8613 §4.1.3.4.2).</summary>
@@ -121,8 +138,14 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
         uint lastBlock1 = 0;
         if (hasBlock1 || request.HasOption(CoapOptionNumber.Size1))
         {
-            // RFC 8613 §8.2.1 step A: the Outer Block1 blocks first (RFC 7959 §2.5), then the whole message.
-            BlockwiseStatus s = _block1.Receive(peer, request, response, _clock);
+            // RFC 8613 §8.2.1 step A: the Outer Block1 blocks first (RFC 7959 §2.5), then the whole message. Every block
+            // of one OSCORE message carries the same OSCORE option (kid, kid context, Partial IV), so the transfer is
+            // told apart by (peer, that value): concurrent transfers from one peer do not mix (the mix-up §4.1.3.4.2
+            // leaves to Request-Tag cannot happen here).
+            uint b1;
+            bool first = !request.TryGetUint(CoapOptionNumber.Block1, out b1) || BlockOption.Num(b1) == 0;
+            int transfer = keyable ? Transfer(peer, keyLength, first) : peer;
+            BlockwiseStatus s = _block1.Receive(transfer, request, response, _clock);
             if (s == BlockwiseStatus.Continue)
             {
                 OuterBlocksReceived++;
@@ -244,6 +267,47 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
             // The last block is out; its bytes stay valid until the layer has serialized this response.
             _kept[slot].Clear();
         }
+    }
+
+    // The reassembler's transfer number for (peer, OSCORE option value): a fresh one for block 0, the known one after.
+    private int Transfer(int peer, int keyLength, bool first)
+    {
+        int oldest = 0;
+        for (int i = 0; i < _transferId.Length; i++)
+        {
+            if (_transferUse[i] != 0 && _transferPeer[i] == peer && _transferKeyLength[i] == keyLength && SameKey(_transferKey[i], keyLength))
+            {
+                if (first)
+                {
+                    _transferId[i] = ++_nextTransferId;
+                }
+
+                _transferUse[i] = _clock;
+                return _transferId[i];
+            }
+
+            if (_transferUse[i] < _transferUse[oldest])
+            {
+                oldest = i;
+            }
+        }
+
+        // Unknown: a new transfer takes the least recently used entry; a later block gets a number nobody holds (4.08).
+        int id = ++_nextTransferId;
+        if (first)
+        {
+            if (keyLength > 0)
+            {
+                Array.Copy(_requestKey, 0, _transferKey[oldest], 0, keyLength);
+            }
+
+            _transferKeyLength[oldest] = keyLength;
+            _transferPeer[oldest] = peer;
+            _transferId[oldest] = id;
+            _transferUse[oldest] = _clock;
+        }
+
+        return id;
     }
 
     private int FindKept(int peer, int keyLength)

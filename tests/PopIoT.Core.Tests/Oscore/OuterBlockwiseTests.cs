@@ -196,6 +196,43 @@ public class OuterBlockwiseTests
     }
 
     [Fact]
+    public void Two_interleaved_outer_transfers_from_one_peer_are_told_apart_by_their_oscore_option()
+    {
+        var s = new Server(4);
+        var client = C1Client();
+        var cp = new OscoreProcessor(Max);
+        var e1 = new OscoreExchange();
+        var e2 = new OscoreExchange();
+        byte[] body1 = Body(700);
+        byte[] body2 = Body(900);
+        List<byte[]> a = SplitOuterBlock1(Protected(cp, client, e1, CoapCode.Put, body1), 3);
+        List<byte[]> b = SplitOuterBlock1(Protected(cp, client, e2, CoapCode.Put, body2), 3);
+        Assert.True(a.Count < b.Count);
+        CoapMessage lastA = null;
+        CoapMessage lastB = null;
+        for (int i = 0; i < b.Count; i++)
+        {
+            if (i < a.Count)
+            {
+                lastA = Exchange(s, a[i]);
+                if (i == a.Count - 1)
+                {
+                    Assert.Equal(body1, s.App.LastPayload);
+                }
+            }
+
+            lastB = Exchange(s, b[i]);
+        }
+
+        Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(lastA, e1));
+        Assert.Equal(CoapCode.Changed, lastA.Code);
+        Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(lastB, e2));
+        Assert.Equal(CoapCode.Changed, lastB.Code);
+        Assert.Equal(body2, s.App.LastPayload);
+        Assert.Equal(2, s.App.Calls);
+    }
+
+    [Fact]
     public void Tampering_one_outer_block_makes_verification_fail_with_4_00_and_the_handler_never_runs()
     {
         var s = new Server(4);
