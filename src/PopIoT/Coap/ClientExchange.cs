@@ -34,6 +34,7 @@ internal sealed class ClientExchange
     private byte[]? _token;
     private readonly OscoreClientSession? _oscore;
     private readonly OscoreExchange? _oscoreExchange;
+    private OuterBlockwiseClient? _outer;
     private byte[]? _echo;
     private bool _echoAnswered;
     private int _lastBlock2Num;
@@ -149,6 +150,11 @@ internal sealed class ClientExchange
 
         if (_oscore != null)
         {
+            if (!OuterLocked(m))
+            {
+                return;
+            }
+
             // The verified response points into the processor's buffers: read it under the session's lock.
             lock (_oscore.Gate)
             {
@@ -162,6 +168,44 @@ internal sealed class ClientExchange
         }
 
         OnPlainResponseLocked(m);
+    }
+
+    // RFC 8613 §8.4.1 step A, §4.1.3.4.2: Outer block-wise first. True when m is a whole OSCORE response to verify.
+    private bool OuterLocked(CoapMessage m)
+    {
+        if (_outer == null)
+        {
+            return true;
+        }
+
+        BlockwiseStatus s = _outer.OnResponse(m);
+        if (s == BlockwiseStatus.Continue)
+        {
+            SendOuterLocked();
+            return false;
+        }
+
+        if (s == BlockwiseStatus.Error)
+        {
+            Abort(new CoapException(_request.Uri + ": Outer block-wise transfer of the OSCORE message failed (" + CoapResponse.FormatCode(m.Code) + ", RFC 8613 §4.1.3.4.2)", CoapExchangeFailure.Rejected));
+            return false;
+        }
+
+        return true;
+    }
+
+    // The next message of the Outer transfer: a block of the kept protected request, or the request asking for the next
+    // Outer Block2 block (RFC 7959 §2.4); never protected again.
+    private void SendOuterLocked()
+    {
+        var next = new CoapMessage(CoapMessage.DefaultOptionCapacity + 3, 16);
+        _outer!.FillNext(next);
+        if (_token != null)
+        {
+            next.SetToken(_token, 0, _token.Length);
+        }
+
+        SendProtectedLocked(next, false);
     }
 
     // RFC 8613 §8.4. False when the response was consumed here (an Echo challenge answered, or a failure).
@@ -318,7 +362,18 @@ internal sealed class ClientExchange
                 protect = _oscore.Protect(m, _oscoreExchange!);
                 if (protect == OscoreStatus.Ok)
                 {
-                    SendProtectedLocked(m, first);
+                    // RFC 8613 §4.1.3.4.2: Outer blocks cut the protected message, so keep it (its bytes live in the processor).
+                    _outer ??= _oscore.NewOuterBlockwise();
+                    if (_outer.Start(m, _oscore.OuterSzx, _oscore.OuterSzx, _oscore.MaxMessageSize))
+                    {
+                        var outgoing = new CoapMessage(CoapMessage.DefaultOptionCapacity + 3, 16);
+                        _outer.FillNext(outgoing);
+                        SendProtectedLocked(outgoing, first);
+                    }
+                    else
+                    {
+                        protect = OscoreStatus.MessageTooLarge;
+                    }
                 }
             }
 

@@ -48,7 +48,9 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         ExchangeBlockSzx = ClientExchange.BlockSzx(_options.BlockSize);
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(_options.MaxConcurrentRequests, _options.MaxConcurrentRequests);
-        _oscore = _options.Oscore == null ? null : new OscoreClientSession(_options.Oscore, _options.OscoreIncludeKidContext);
+        _oscore = _options.Oscore == null ? null : new OscoreClientSession(
+            _options.Oscore, _options.OscoreIncludeKidContext, _options.OscoreOuterBlockSize, _options.OscoreMaxUnfragmentedSize,
+            (_options.Settings ?? new CoapSettings()).MaxMessageSize);
     }
 
     /// <summary>Creates a client on a given transport, e.g. one of a <see cref="LossyNetwork"/>.</summary>

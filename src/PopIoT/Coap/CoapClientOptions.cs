@@ -45,4 +45,21 @@ public sealed class CoapClientOptions
 
     /// <summary>Whether protected requests carry the ID Context as 'kid context' (RFC 8613 §6.1). False by default.</summary>
     public bool OscoreIncludeKidContext { get; set; }
+
+    /// <summary>
+    /// Outer block-wise (RFC 8613 §4.1.3.4.2) for OSCORE requests: the block size, 16..1024, or null (the default).
+    /// Large bodies are always cut into Inner blocks of <see cref="BlockSize"/> first (§4.1.3.4.1, each block its own
+    /// OSCORE request); Outer blocks cut the protected message itself, for a path whose datagrams are smaller. When set,
+    /// a protected request whose ciphertext is longer goes in Outer Block1 blocks of this size, and every protected
+    /// request asks for Outer Block2 blocks of this size (RFC 7959 §2.4 early negotiation). Whatever the setting, a
+    /// protected request larger than <see cref="CoapSettings.MaxMessageSize"/> goes in Outer Block1 blocks, and a
+    /// response a server or proxy fragments with Outer Block2 is reassembled before it is verified.
+    /// </summary>
+    public int? OscoreOuterBlockSize { get; set; }
+
+    /// <summary>
+    /// MAX_UNFRAGMENTED_SIZE (RFC 8613 §4.1.3.4.2): the largest protected response payload reassembled from Outer Block2
+    /// blocks (a larger one fails the request); also sizes the OSCORE buffers. 4096 by default.
+    /// </summary>
+    public int OscoreMaxUnfragmentedSize { get; set; } = 4096;
 }

@@ -69,8 +69,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         _observers = new ObserveRegistry(_options.MaxObservers);
         if (_options.Oscore != null)
         {
-            // Room for a whole block (RFC 7959) plus the Code and Inner options: block-wise is Inner (RFC 8613 §4.1.3.4.1).
-            _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
+            // Room for a whole Inner block (RFC 7959) plus the Code and Inner options (RFC 8613 §4.1.3.4.1), or for a
+            // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
+            _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
             _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
             _layer = new OscoreServerLayer(_oscore);
         }
@@ -82,7 +83,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
                 throw new ArgumentException("Give either CoapServerOptions.Oscore or an OSCORE layer, not both.", nameof(layer));
             }
 
-            _oscoreProcessor = new OscoreProcessor(BlockOption.Size(_options.MaxSzx) + 256);
+            _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
             _layer = layer(this);
         }
     }
@@ -179,7 +180,10 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             OutboxCapacity = 128,
             NonRecordCapacity = 64,
         };
-        ICoapRequestHandler handler = _layer != null ? _layer : this;
+        // RFC 8613 §8.2.1, §4.1.3.4.2: Outer Block options are handled before OSCORE, Inner ones after it (in Handle).
+        ICoapRequestHandler handler = _layer != null
+            ? new OuterBlockwiseServer(_layer, _options.Block1Slots, _options.OscoreMaxUnfragmentedSize, _options.MaxSzx, settings.MaxMessageSize)
+            : this;
         var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
         _endpoint = endpoint;

@@ -55,4 +55,12 @@ public sealed class CoapServerOptions
 
     /// <summary>With <see cref="Oscore"/>: whether requests without OSCORE still reach the handlers (else 4.01). False by default.</summary>
     public bool AllowUnprotected { get; set; }
+
+    /// <summary>
+    /// With <see cref="Oscore"/>: MAX_UNFRAGMENTED_SIZE (RFC 8613 §4.1.3.4.2), the largest OSCORE message payload
+    /// reassembled from Outer Block1 blocks before verification (larger gets 4.13 and never reaches OSCORE) and the largest
+    /// protected response kept for Outer Block2; also sizes the OSCORE buffers. 4096 by default; at most
+    /// <see cref="Block1Slots"/> Outer transfers at once.
+    /// </summary>
+    public int OscoreMaxUnfragmentedSize { get; set; } = 4096;
 }
