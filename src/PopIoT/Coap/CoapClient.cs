@@ -115,7 +115,9 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     /// <param name="context">The new context (the caller disposes the old one when its exchanges are done).</param>
     /// <param name="includeKidContext">Whether requests carry the ID Context as 'kid context' (RFC 8613 §6.1).</param>
     internal void SetOscore(SecurityContext? context, bool includeKidContext) =>
-        _oscore = context == null ? null : new OscoreClientSession(context, includeKidContext);
+        _oscore = context == null ? null : new OscoreClientSession(
+            context, includeKidContext, _options.OscoreOuterBlockSize, _options.OscoreMaxUnfragmentedSize,
+            (_options.Settings ?? new CoapSettings()).MaxMessageSize);
 
     /// <summary>Sends a request, protected with the current OSCORE context unless <paramref name="protect"/> is false.</summary>
     /// <param name="request">The request.</param>
