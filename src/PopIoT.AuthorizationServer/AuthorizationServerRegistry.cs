@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;

@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using System.Net;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;

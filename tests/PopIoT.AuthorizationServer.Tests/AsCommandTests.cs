@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using Microsoft.Data.Sqlite;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Storage;

@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,5 @@
+using PopIoT.Ace;
+
 namespace PopIoT.AuthorizationServer.Storage;
 
 /// <summary>A registered resource server: the audience and how tokens for it are made.</summary>

@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;

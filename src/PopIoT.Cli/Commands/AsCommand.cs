@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PopIoT.Ace;
 using PopIoT.AuthorizationServer;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Hosting;
@@ -74,7 +75,8 @@ internal static class AsCommand
             WriteSecret(p.GetValue(keyOut)!, Convert.ToHexStringLower(rs.CoseKey) + "\n");
             if (p.GetValue(credentialOut) is string cred)
             {
-                AceCredentialFile.Write(cred, true, rs.Audience, uri, rs.Credential!);
+                OscoreCredential rc = rs.Credential!;
+                AceCredentialFile.Write(cred, true, rs.Audience, uri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
             }
 
             io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot == TokenProtection.Mac0 ? "mac0, HMAC 256/64" : "encrypt0, AES-CCM-16-64-128")
@@ -102,7 +104,8 @@ internal static class AsCommand
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!);
-            AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, c.Credential);
+            OscoreCredential cc = c.Credential;
+            AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm);
             io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (restart `popiot as serve` to load it)");
             return ExitCodes.Ok;
         }));

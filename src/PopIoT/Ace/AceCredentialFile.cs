@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Oscore;
 
-namespace PopIoT.AuthorizationServer;
+namespace PopIoT.Ace;
 
 /// <summary>
 /// A peer's credential for the AS as a JSON file (ID.json for a client, RS.json for a resource server): its name, the
@@ -33,23 +32,30 @@ public sealed class AceCredentialFile
     /// <summary>The peer's side of the OSCORE context it shares with the AS.</summary>
     public OscoreContextFile Oscore { get; }
 
-    /// <summary>Writes a credential file for a peer (the peer's side of <paramref name="credential"/>).</summary>
+    /// <summary>Writes a credential file for a peer: its side of the OSCORE context it shares with the AS (RFC 9203 §5).</summary>
     /// <param name="path">The file (replaced).</param>
     /// <param name="isResourceServer">True for an RS file ("audience"), false for a client file ("client_id").</param>
     /// <param name="name">The client_id or audience.</param>
     /// <param name="asUri">The AS URI.</param>
-    /// <param name="credential">The context as the AS stores it.</param>
-    public static void Write(string path, bool isResourceServer, string name, Uri asUri, OscoreCredential credential)
+    /// <param name="peerSenderId">The peer's Sender ID (the AS's Recipient ID for it).</param>
+    /// <param name="asSenderId">The AS's Sender ID (the peer's Recipient ID).</param>
+    /// <param name="masterSecret">The Master Secret (RFC 8613 §3.1).</param>
+    /// <param name="masterSalt">The Master Salt.</param>
+    /// <param name="algorithm">The AEAD algorithm (COSE number).</param>
+    public static void Write(string path, bool isResourceServer, string name, Uri asUri, byte[] peerSenderId, byte[] asSenderId, byte[] masterSecret, byte[] masterSalt, int algorithm)
     {
-        ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(asUri);
+        ArgumentNullException.ThrowIfNull(peerSenderId);
+        ArgumentNullException.ThrowIfNull(asSenderId);
+        ArgumentNullException.ThrowIfNull(masterSecret);
+        ArgumentNullException.ThrowIfNull(masterSalt);
         var oscore = new JsonObject
         {
-            ["sender_id"] = Convert.ToHexStringLower(credential.PeerSenderId),
-            ["recipient_id"] = Convert.ToHexStringLower(credential.AsSenderId),
-            ["master_secret"] = Convert.ToHexStringLower(credential.MasterSecret),
-            ["master_salt"] = Convert.ToHexStringLower(credential.MasterSalt),
-            ["alg"] = credential.Algorithm,
+            ["sender_id"] = Convert.ToHexStringLower(peerSenderId),
+            ["recipient_id"] = Convert.ToHexStringLower(asSenderId),
+            ["master_secret"] = Convert.ToHexStringLower(masterSecret),
+            ["master_salt"] = Convert.ToHexStringLower(masterSalt),
+            ["alg"] = algorithm,
             ["replay_window"] = 32,
         };
         var root = new JsonObject

@@ -1,0 +1,55 @@
+using PopIoT.Core.Ace;
+using PopIoT.Core.Cbor;
+
+namespace PopIoT.Ace;
+
+/// <summary>
+/// The body of a client-credentials token request to the AS's /token endpoint (RFC 9200 §5.8.1), in
+/// application/ace+cbor with the CBOR abbreviations of RFC 9200 §5.8.5 (Table 5).
+/// </summary>
+public static class AceTokenRequest
+{
+    /// <summary>grant_type (RFC 9200 Table 5).</summary>
+    public const int GrantType = 33;
+
+    /// <summary>ace_profile (RFC 9200 Table 5).</summary>
+    public const int AceProfileParameter = 38;
+
+    /// <summary>client_credentials as a CBOR grant_type value (RFC 9200 §8.5, Table 11).</summary>
+    public const int ClientCredentials = 2;
+
+    /// <summary>
+    /// Encodes { grant_type: client_credentials, audience, [scope], [ace_profile: null], [cnonce] }. Asking for
+    /// ace_profile with null makes the AS say which profile the token is for (RFC 9200 §5.8.1).
+    /// </summary>
+    /// <param name="audience">The RS's audience (RFC 9200 §5.8.1 "audience", abbreviation 5).</param>
+    /// <param name="scope">The scope as its CBOR encoding (a text string or an AIF array, RFC 9237), or null for the AS's default.</param>
+    /// <param name="cnonce">The cnonce from the RS's creation hints (RFC 9200 §5.3.1), or null.</param>
+    /// <returns>The CBOR map.</returns>
+    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(audience);
+        byte[] buffer = new byte[64 + (audience.Length * 3) + (scope?.Length ?? 0) + (cnonce?.Length ?? 0)];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(3 + (scope != null ? 1 : 0) + (cnonce != null ? 1 : 0));
+        w.WriteInt32(AceParameters.Audience);
+        w.WriteTextString(audience);
+        if (scope != null)
+        {
+            w.WriteInt32(AceParameters.Scope);
+            w.WriteEncodedValue(scope, 0, scope.Length);
+        }
+
+        w.WriteInt32(GrantType);
+        w.WriteInt32(ClientCredentials);
+        w.WriteInt32(AceProfileParameter);
+        w.WriteNull();
+        if (cnonce != null)
+        {
+            w.WriteInt32(AceParameters.Cnonce);
+            w.WriteByteString(cnonce);
+        }
+
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
+    }
+}

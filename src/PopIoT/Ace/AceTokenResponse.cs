@@ -1,0 +1,235 @@
+using PopIoT.Core.Ace;
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Cwt;
+
+namespace PopIoT.Ace;
+
+/// <summary>
+/// The AS's answer to a token request (RFC 9200 §5.8.2) for the OSCORE profile (RFC 9203 §3.2): access_token,
+/// expires_in, cnf with OSCORE_Input_Material, ace_profile and the scope when the AS narrowed it.
+/// </summary>
+public sealed class AceTokenResponse
+{
+    private const int ExpiresInParameter = 2;
+    private const int CnfParameter = 8;
+    private const int AceProfileParameter = 38;
+
+    private AceTokenResponse(AccessTokenFile token, long expiresIn, byte[]? narrowedScope)
+    {
+        Token = token;
+        ExpiresIn = expiresIn;
+        NarrowedScope = narrowedScope;
+    }
+
+    /// <summary>The token with the client's key material, as <c>popiot token mint</c> writes it.</summary>
+    public AccessTokenFile Token { get; }
+
+    /// <summary>The lifetime the AS gave, in seconds (RFC 9200 §5.8.2 expires_in), or -1 when it gave none.</summary>
+    public long ExpiresIn { get; }
+
+    /// <summary>The scope's CBOR when the AS granted less than was asked (RFC 9200 §5.8.2), else null.</summary>
+    public byte[]? NarrowedScope { get; }
+
+    /// <summary>Reads a 2.01 body; never throws on bad input but returns false with the reason.</summary>
+    /// <param name="body">The application/ace+cbor payload.</param>
+    /// <param name="audience">The audience the token was asked for (recorded in the token file).</param>
+    /// <param name="response">The parsed response.</param>
+    /// <param name="error">Why it was refused.</param>
+    /// <returns>Whether the body is a usable token response.</returns>
+    public static bool TryParse(byte[] body, string audience, out AceTokenResponse? response, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        response = null;
+        try
+        {
+            return Parse(body, audience, out response, out error);
+        }
+        catch (CborException e)
+        {
+            error = "the token response is not well-formed CBOR: " + e.Message;
+            return false;
+        }
+    }
+
+    private static bool Parse(byte[] body, string audience, out AceTokenResponse? response, out string error)
+    {
+        response = null;
+        var r = new CborReader(body);
+        if (r.PeekState() != CborReaderState.StartMap)
+        {
+            error = "the token response is not a CBOR map (RFC 9200 §5.8.2)";
+            return false;
+        }
+
+        byte[]? token = null;
+        byte[]? scope = null;
+        long expiresIn = -1;
+        int profile = 0;
+        OscMaterial? osc = null;
+        r.ReadStartMap();
+        while (r.PeekState() != CborReaderState.EndMap)
+        {
+            if (r.PeekState() != CborReaderState.UnsignedInteger && r.PeekState() != CborReaderState.NegativeInteger)
+            {
+                r.SkipValue();
+                r.SkipValue();
+                continue;
+            }
+
+            long key = r.ReadInt64();
+            switch (key)
+            {
+                case AceParameters.AccessToken when r.PeekState() == CborReaderState.ByteString:
+                    token = r.ReadByteString();
+                    break;
+                case ExpiresInParameter when r.PeekState() == CborReaderState.UnsignedInteger:
+                    expiresIn = r.ReadInt64();
+                    break;
+                case AceProfileParameter when r.PeekState() == CborReaderState.UnsignedInteger:
+                    profile = r.ReadInt32();
+                    break;
+                case AceParameters.Scope:
+                    r.ReadEncodedValue(out int so, out int sl);
+                    scope = body.AsSpan(so, sl).ToArray();
+                    break;
+                case CnfParameter when r.PeekState() == CborReaderState.StartMap:
+                    osc = ReadCnf(r);
+                    break;
+                default:
+                    r.SkipValue();
+                    break;
+            }
+        }
+
+        r.ReadEndMap();
+        if (token == null)
+        {
+            error = "the token response has no access_token (RFC 9200 §5.8.2)";
+            return false;
+        }
+
+        if (profile != 0 && profile != AceProfile.CoapOscore)
+        {
+            error = "the AS issued a token for ace_profile " + profile + ", not coap_oscore (RFC 9203)";
+            return false;
+        }
+
+        if (osc?.Id == null || osc.MasterSecret == null)
+        {
+            error = "the token response has no cnf with OSCORE_Input_Material holding id and ms (RFC 9203 §3.2.1)";
+            return false;
+        }
+
+        AccessScope? granted = null;
+        if (scope != null)
+        {
+            try
+            {
+                granted = AccessScope.Decode(scope);
+            }
+            catch (FormatException e)
+            {
+                error = "the token response's scope is neither a text scope nor AIF (RFC 9237): " + e.Message;
+                return false;
+            }
+        }
+
+        var file = new AccessTokenFile(token, osc.MasterSecret, osc.Id)
+        {
+            Audience = audience,
+            Scope = granted,
+            ExpiresIn = expiresIn >= 0 ? expiresIn : null,
+            Salt = osc.Salt,
+            ContextId = osc.ContextId,
+            Algorithm = osc.Algorithm ?? Core.Oscore.SecurityContext.DefaultAlgorithm,
+            Hkdf = osc.Hkdf,
+        };
+        response = new AceTokenResponse(file, expiresIn, scope);
+        error = string.Empty;
+        return true;
+    }
+
+    // RFC 9203 §3.2.1: cnf = { osc (4): { id, ms, and optionally version, hkdf, alg, salt, contextId } }.
+    private static OscMaterial? ReadCnf(CborReader r)
+    {
+        OscMaterial? found = null;
+        r.ReadStartMap();
+        while (r.PeekState() != CborReaderState.EndMap)
+        {
+            if (r.PeekState() == CborReaderState.UnsignedInteger && r.ReadInt64() == (long)CnfMethod.OscoreInputMaterial
+                && r.PeekState() == CborReaderState.StartMap)
+            {
+                found = ReadMaterial(r);
+                continue;
+            }
+
+            r.SkipValue();
+        }
+
+        r.ReadEndMap();
+        return found;
+    }
+
+    private static OscMaterial ReadMaterial(CborReader r)
+    {
+        var m = new OscMaterial();
+        r.ReadStartMap();
+        while (r.PeekState() != CborReaderState.EndMap)
+        {
+            long label = r.PeekState() == CborReaderState.UnsignedInteger ? r.ReadInt64() : -1;
+            if (label < 0)
+            {
+                r.SkipValue();
+                r.SkipValue();
+                continue;
+            }
+
+            CborReaderState s = r.PeekState();
+            if (s == CborReaderState.ByteString && label is OscoreInputMaterial.LabelId or OscoreInputMaterial.LabelMs or OscoreInputMaterial.LabelSalt or OscoreInputMaterial.LabelContextId)
+            {
+                byte[] v = r.ReadByteString();
+                switch (label)
+                {
+                    case OscoreInputMaterial.LabelId: m.Id = v; break;
+                    case OscoreInputMaterial.LabelMs: m.MasterSecret = v; break;
+                    case OscoreInputMaterial.LabelSalt: m.Salt = v; break;
+                    default: m.ContextId = v; break;
+                }
+            }
+            else if ((s == CborReaderState.UnsignedInteger || s == CborReaderState.NegativeInteger) && label is OscoreInputMaterial.LabelAlg or OscoreInputMaterial.LabelHkdf)
+            {
+                int v = r.ReadInt32();
+                if (label == OscoreInputMaterial.LabelAlg)
+                {
+                    m.Algorithm = v;
+                }
+                else
+                {
+                    m.Hkdf = v;
+                }
+            }
+            else
+            {
+                r.SkipValue();
+            }
+        }
+
+        r.ReadEndMap();
+        return m;
+    }
+
+    private sealed class OscMaterial
+    {
+        public byte[]? Id { get; set; }
+
+        public byte[]? MasterSecret { get; set; }
+
+        public byte[]? Salt { get; set; }
+
+        public byte[]? ContextId { get; set; }
+
+        public int? Algorithm { get; set; }
+
+        public int? Hkdf { get; set; }
+    }
+}
