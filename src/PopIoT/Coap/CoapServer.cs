@@ -394,7 +394,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             shadow.AddUintOption(CoapOptionNumber.Observe, obs);
         }
 
-        req.OscoreContext = secured ? _oscore!.LastExchange.Context : null;
+        req.OscoreContext = secured ? _layer!.LastExchange.Context : null;
         ValueTask<CoapResponse> pending = Invoke(entry, req);
         if (pending.IsCompleted)
         {

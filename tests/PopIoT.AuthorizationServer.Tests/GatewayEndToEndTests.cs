@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Sockets;
+using PopIoT.Ace;
+using PopIoT.Coap;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Oscore;
+using PopIoT.Device;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary>
+/// Issue 7 end to end over UDP loopback: the AS, two devices and the gateway's <see cref="AceClient"/>, one test per
+/// flow of <c>popiot demo</c>. Each rejection is checked for its reason, on the device's decision log or the error map.
+/// </summary>
+public sealed class GatewayEndToEndTests
+{
+    [Fact]
+    public async Task The_gateway_follows_the_creation_hints_gets_a_token_posts_it_and_reads_over_OSCORE()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+
+        CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
+
+        Assert.True(r.Code == CoapCode.Content, string.Join("\n", world.DeviceA.Decisions));
+        Assert.NotNull(r.GetOption(CoapOptionNumber.Oscore));
+        Assert.Equal(1, gw.TokenRequests);
+        AceClientEventKind[] steps = world.Events.Select(e => e.Kind).ToArray();
+        Assert.Equal([AceClientEventKind.HintsReceived, AceClientEventKind.TokenRequested, AceClientEventKind.TokenIssued, AceClientEventKind.TokenPosted], steps);
+        Assert.Equal(GatewayWorld.AudienceA, world.Events.First().Audience);
+        Assert.Contains(world.DeviceA.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
+        Assert.Contains(world.DeviceA.Decisions, d => d.Kind == AceDecisionKind.RequestAllowed && d.Path == "/temp");
+
+        // The token is stored by the AS before it answered, and a second request needs no new token.
+        Assert.Single(world.Store.ListTokens());
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/led"))).Code);
+        Assert.Equal(1, gw.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_PUT_outside_the_granted_scope_is_refused_with_4_03_for_scope()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+
+        CoapResponse r = await gw.PutAsync(new Uri(world.BaseA, "/led"), "1"u8.ToArray());
+
+        Assert.Equal(CoapCode.Forbidden, r.Code);
+        Assert.False(world.DeviceA.Led);
+        SecurityDecision d = world.DeviceA.Decisions.Last(x => x.Kind == AceDecisionKind.RequestDenied);
+        Assert.Equal(AceRsError.ScopeDenied, d.Reason);
+        Assert.Equal("/led", d.Path);
+    }
+
+    [Fact]
+    public async Task A_replayed_protected_request_is_rejected_by_the_device_as_a_replay()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
+        byte[] captured = world.Sent.Where(s => s.To.Port == world.BaseA.Port && IsOscore(s.Datagram)).Last().Datagram;
+
+        // An attacker resends the captured datagram from its own socket, with a fresh Message ID so it is not a duplicate.
+        captured[2] ^= 0x5a;
+        using var attacker = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await attacker.SendAsync(captured, new IPEndPoint(IPAddress.Loopback, world.BaseA.Port));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        UdpReceiveResult answer = await attacker.ReceiveAsync(cts.Token);
+
+        Assert.Equal(CoapCode.Unauthorized, answer.Buffer[1]);
+        Assert.Contains(world.DeviceA.Decisions, d => d.Reason == AceRsError.Replay);
+    }
+
+    [Fact]
+    public async Task A_tampered_token_is_rejected_at_authz_info_for_its_verification()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+        AceTokenResponse issued = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
+        byte[] token = (byte[])issued.Token.AccessToken.Clone();
+        token[token.Length - 3] ^= 0x01;
+        var forged = new AccessTokenFile(token, issued.Token.MasterSecret, issued.Token.InputMaterialId)
+        {
+            Salt = issued.Token.Salt,
+            ContextId = issued.Token.ContextId,
+        };
+
+        using var client = new AceOscoreClient(forged, world.BaseA, new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) } });
+        AceTokenRejectedException e = await Assert.ThrowsAsync<AceTokenRejectedException>(() => client.PostTokenAsync());
+
+        Assert.Equal(CoapCode.Unauthorized, e.Response.Code);
+        Assert.Equal(AceRsError.TokenVerificationFailed, world.DeviceA.Decisions.Last(d => d.Kind == AceDecisionKind.TokenRejected).Reason);
+    }
+
+    [Fact]
+    public async Task A_token_for_device_A_is_refused_by_device_B_for_its_audience()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+        AceTokenResponse forA = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
+
+        using var client = new AceOscoreClient(forA.Token, world.BaseB, new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) } });
+        AceTokenRejectedException e = await Assert.ThrowsAsync<AceTokenRejectedException>(() => client.PostTokenAsync());
+
+        Assert.Equal(CoapCode.Unauthorized, e.Response.Code);
+        Assert.Equal(AceRsError.AudienceMismatch, world.DeviceB.Decisions.Last(d => d.Kind == AceDecisionKind.TokenRejected).Reason);
+        Assert.DoesNotContain(world.DeviceB.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
+    }
+
+    [Fact]
+    public async Task A_token_near_its_expiry_is_replaced_before_use_and_requests_keep_working()
+    {
+        using var world = new GatewayWorld(tokenLifetimeSeconds: 60);
+        AceClient gw = world.Gateway();
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
+
+        // 55 s of 60: inside the last tenth, so the gateway fetches and posts a new token before the request.
+        world.Clock.Advance(TimeSpan.FromSeconds(55));
+        CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
+
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(2, gw.TokenRequests);
+        Assert.Contains(world.Events, e => e.Kind == AceClientEventKind.TokenRefreshed);
+        Assert.Equal(2, world.Store.ListTokens().Count);
+        Assert.Equal(2, world.DeviceA.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+    }
+
+    [Fact]
+    public async Task A_token_the_device_finds_expired_is_replaced_and_the_request_retried()
+    {
+        using var world = new GatewayWorld(tokenLifetimeSeconds: 60);
+
+        // The gateway's clock stands still, so it believes the token fresh; the device's clock says it expired.
+        var frozen = new WorldClock();
+        AceClient gw = world.Gateway(frozen, refreshFraction: 0, minimumMargin: TimeSpan.Zero);
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
+        world.Clock.Advance(TimeSpan.FromSeconds(120));
+
+        CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
+
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(2, gw.TokenRequests);
+        Assert.Contains(world.DeviceA.Decisions, d => d.Reason is AceRsError.TokenExpiredAtAccess or AceRsError.TokenExpired);
+    }
+
+    [Fact]
+    public async Task A_revoked_token_shows_inactive_through_introspection_by_the_resource_server()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+        AceTokenResponse issued = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
+        using var rs = new AceIntrospectionClient(AceCredentialFile.Load(world.RsACredential), new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) });
+
+        AceIntrospection before = await rs.IntrospectAsync(issued.Token.AccessToken);
+        Assert.True(before.Active);
+        Assert.Equal(GatewayWorld.AudienceA, before.Audience);
+        Assert.Equal("gw", before.ClientId);
+
+        Assert.True(world.Store.RevokeToken(before.Cti!));
+        AceIntrospection after = await rs.IntrospectAsync(issued.Token.AccessToken);
+
+        Assert.False(after.Active);
+    }
+
+    [Fact]
+    public async Task Many_sensors_at_once_share_one_token_per_audience()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+
+        Task<CoapResponse>[] all = Enumerable.Range(0, 40)
+            .Select(i => gw.GetAsync(new Uri(i % 2 == 0 ? world.BaseA : world.BaseB, "/temp")))
+            .ToArray();
+        CoapResponse[] responses = await Task.WhenAll(all);
+
+        Assert.All(responses, r => Assert.Equal(CoapCode.Content, r.Code));
+        Assert.Equal(2, gw.TokenRequests);
+        Assert.Equal(1, world.DeviceA.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+        Assert.Equal(1, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+    }
+
+    [Fact]
+    public async Task Hints_that_name_another_AS_are_not_followed()
+    {
+        using var world = new GatewayWorld(hintedAs: "coap://as.elsewhere.example/token");
+        AceClient gw = world.Gateway();
+
+        CoapException e = await Assert.ThrowsAsync<CoapException>(() => gw.GetAsync(new Uri(world.BaseA, "/temp")));
+
+        Assert.Contains("as.elsewhere.example", e.Message);
+        Assert.Equal(0, gw.TokenRequests);
+    }
+
+    [Fact]
+    public async Task An_unprotected_resource_is_read_without_a_token()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+
+        CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/hello"));
+
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(0, gw.TokenRequests);
+    }
+
+    [Fact]
+    public async Task A_client_the_AS_granted_nothing_for_an_audience_gets_the_AS_error()
+    {
+        using var world = new GatewayWorld();
+        AceClient gw = world.Gateway();
+
+        AceAuthorizationException e = await Assert.ThrowsAsync<AceAuthorizationException>(() => gw.RequestTokenAsync("sensor-unknown", null, null));
+
+        Assert.Equal(CoapCode.BadRequest, e.Response.Code);
+        Assert.NotEqual(0, e.AceError);
+        Assert.False(string.IsNullOrEmpty(e.Description));
+    }
+
+    private static bool IsOscore(byte[] datagram)
+    {
+        var m = new CoapMessage();
+        return m.Parse(datagram, 0, datagram.Length) == CoapParseError.None && m.HasOption(CoapOptionNumber.Oscore);
+    }
+}
