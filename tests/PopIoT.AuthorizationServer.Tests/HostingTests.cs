@@ -14,20 +14,12 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>The AS as a Microsoft.Extensions.Hosting service, configured from a JSON file and overrides.</summary>
-public sealed class HostingTests : IDisposable
+public sealed class HostingTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-host-").FullName;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task The_hosted_service_reads_its_settings_from_json_and_overrides_and_serves_tokens()
     {
-        string db = Path.Combine(_dir, "as.db");
+        string db = Path.Combine(Dir, "as.db");
         ClientRecord gw;
         using (SqliteAuthorizationStore store = SqliteAuthorizationStore.Create(db))
         {
@@ -37,7 +29,7 @@ public sealed class HostingTests : IDisposable
             registry.Grant("gw1", "temp1", AceScope.Parse("read"));
         }
 
-        string json = Path.Combine(_dir, "as.json");
+        string json = Path.Combine(Dir, "as.json");
         File.WriteAllText(json, """{ "As": { "Database": "ignored.db", "Bind": "127.0.0.1", "Port": 0, "TokenLifetimeSeconds": 600 } }""");
         using IHost host = AuthorizationServerHost.CreateBuilder(json, new Dictionary<string, string?> { ["As:Database"] = db }).Build();
         var service = host.Services.GetRequiredService<AuthorizationServerService>();
@@ -60,7 +52,7 @@ public sealed class HostingTests : IDisposable
     [Fact]
     public async Task A_missing_database_fails_the_start_with_the_reason()
     {
-        using IHost host = AuthorizationServerHost.CreateBuilder(null, new Dictionary<string, string?> { ["As:Database"] = Path.Combine(_dir, "none.db"), ["As:Port"] = "0" }).Build();
+        using IHost host = AuthorizationServerHost.CreateBuilder(null, new Dictionary<string, string?> { ["As:Database"] = Path.Combine(Dir, "none.db"), ["As:Port"] = "0" }).Build();
         var service = host.Services.GetRequiredService<AuthorizationServerService>();
         try
         {
