@@ -8,18 +8,8 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary><c>popiot as</c> in process: init, rs add, client add, grant, tokens, revoke, and their error exits.</summary>
-public sealed class AsCommandTests : IDisposable
+public sealed class AsCommandTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-cli-").FullName;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string F(string name) => Path.Combine(_dir, name);
-
     private static CliRunner.Result Ok(params string[] args)
     {
         CliRunner.Result r = CliRunner.Run(args);

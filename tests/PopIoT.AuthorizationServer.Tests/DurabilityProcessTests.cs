@@ -16,18 +16,8 @@ namespace PopIoT.AuthorizationServer.Tests;
 /// Issue 7, durability: tokens issued by a real <c>popiot as serve</c> process survive killing it hard; after a
 /// restart every one is still listed and introspects as active, and the AS keeps issuing.
 /// </summary>
-public sealed class DurabilityProcessTests : IDisposable
+public sealed class DurabilityProcessTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-kill-").FullName;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string F(string name) => Path.Combine(_dir, name);
-
     [Fact]
     public async Task Tokens_survive_a_hard_kill_of_the_as_process()
     {

@@ -4,19 +4,11 @@ using PopIoT.AuthorizationServer.Storage;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>The versioned SQLite schema: ordered migrations upgrade old files; newer files are refused.</summary>
-public sealed class MigrationTests : IDisposable
+public sealed class MigrationTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-mig-").FullName;
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private string NewFile()
     {
-        string path = Path.Combine(_dir, Guid.NewGuid().ToString("n") + ".db");
+        string path = Path.Combine(Dir, Guid.NewGuid().ToString("n") + ".db");
         using (var c = new SqliteConnection("Data Source=" + path))
         {
             c.Open();
@@ -68,7 +60,7 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public void Missing_and_existing_files_are_clear_errors_and_a_new_file_is_in_wal_mode()
     {
-        string missing = Path.Combine(_dir, "none.db");
+        string missing = Path.Combine(Dir, "none.db");
         Assert.Contains("does not exist; create it with `popiot as init", Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(missing)).Message, StringComparison.Ordinal);
         using (SqliteAuthorizationStore.Create(missing))
         {
@@ -81,7 +73,7 @@ public sealed class MigrationTests : IDisposable
         cmd.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", cmd.ExecuteScalar());
 
-        string junk = Path.Combine(_dir, "junk.db");
+        string junk = Path.Combine(Dir, "junk.db");
         File.WriteAllText(junk, new string('x', 4096));
         Assert.Contains("is not an SQLite database", Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(junk)).Message, StringComparison.Ordinal);
     }

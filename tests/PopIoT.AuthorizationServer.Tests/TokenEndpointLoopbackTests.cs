@@ -97,16 +97,9 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
     [Fact]
     public async Task A_wrong_master_secret_is_refused_by_oscore_before_the_endpoint_and_issues_nothing()
     {
-        Uri asUri = _bed.Start();
-        byte[] wrong = (byte[])_bed.Gw1.Credential.MasterSecret.Clone();
-        wrong[0] ^= 1;
-        using SecurityContext forged = PeerContext(_bed.Gw1.Credential, wrong);
-        await using CoapClient client = Client(forged);
         // RFC 8613 §8.2 step 6: the request does not decrypt under gw1's context, 4.00 "Decryption failed"; it never
         // reaches /token, so no identity is established and nothing is issued.
-        CoapResponse r = await Post(client, asUri, "/token", TokenRequest("temp1"));
-        Assert.Equal(CoapCode.BadRequest, r.Code);
-        Assert.Equal("Decryption failed", r.PayloadText);
+        await AssertWrongKeyRefused(_bed.Start(), _bed.Gw1.Credential, "/token", TokenRequest("temp1"));
         Assert.Empty(_bed.Store.ListTokens());
     }
 
@@ -127,13 +120,7 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
     public async Task An_rs_introspecting_with_a_wrong_credential_learns_nothing()
     {
         Uri asUri = _bed.Start();
-        byte[] wrong = (byte[])_bed.Temp1.Credential!.MasterSecret.Clone();
-        wrong[5] ^= 0x80;
-        using SecurityContext forged = PeerContext(_bed.Temp1.Credential, wrong);
-        await using CoapClient client = Client(forged);
-        CoapResponse r = await Post(client, asUri, "/introspect", IntrospectionRequest([1, 2, 3]));
-        Assert.Equal(CoapCode.BadRequest, r.Code);
-        Assert.Equal("Decryption failed", r.PayloadText);
+        await AssertWrongKeyRefused(asUri, _bed.Temp1.Credential!, "/introspect", IntrospectionRequest([1, 2, 3]));
 
         // Without OSCORE: invalid_client in an ACE error map.
         await using CoapClient plain = Client(null);
@@ -163,5 +150,16 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
 
         CoapResponse wrongFormat = await client.SendAsync(new CoapRequest(CoapCode.Post, new Uri(asUri, "/token")) { Payload = TokenRequest("temp1"), ContentFormat = 60 });
         Assert.Equal((int)AceErrorCode.InvalidRequest, Int(Map(wrongFormat.Payload)[AceParameter.Error]));
+    }
+
+    private static async Task AssertWrongKeyRefused(Uri asUri, Storage.OscoreCredential credential, string path, byte[] body)
+    {
+        byte[] wrong = (byte[])credential.MasterSecret.Clone();
+        wrong[5] ^= 0x80;
+        using SecurityContext forged = PeerContext(credential, wrong);
+        await using CoapClient client = Client(forged);
+        CoapResponse r = await Post(client, asUri, path, body);
+        Assert.Equal(CoapCode.BadRequest, r.Code);
+        Assert.Equal("Decryption failed", r.PayloadText);
     }
 }

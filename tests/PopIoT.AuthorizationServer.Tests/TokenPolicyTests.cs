@@ -93,7 +93,8 @@ public sealed class TokenPolicyTests : IDisposable
     public async Task Other_refusals_name_their_reason()
     {
         AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.GrantType, Encode(w => w.WriteInt32(0))))), AceErrorCode.UnsupportedGrantType, "client_credentials (2) only");
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString([1]); })))), AceErrorCode.UnsupportedPopKey, "req_cnf");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(1); w.WriteStartMap(0); })))), AceErrorCode.UnsupportedPopKey, "req_cnf method 1 is not supported");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString([1]); })))), AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client 'gw1'");
         AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ClientId, Encode(w => w.WriteTextString("gw2"))))), AceErrorCode.InvalidClient, "client_id does not match");
         AssertError(await Ask(TokenRequest(null)), AceErrorCode.InvalidRequest, "audience (5) is missing");
         AssertError(await Ask([0xa1, 0x05]), AceErrorCode.InvalidRequest, "not well-formed CBOR");
@@ -162,6 +163,34 @@ public sealed class TokenPolicyTests : IDisposable
         AceResponse bad = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), [0xa1, 0x0b, 0x01]);
         Assert.Equal(AceErrorCode.InvalidRequest, bad.Error);
         Assert.Equal("token (11) must be a byte string", bad.Description);
+    }
+
+    [Fact]
+    public async Task An_update_of_access_rights_binds_the_new_token_to_the_same_input_material_by_kid()
+    {
+        AceResponse first = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",1]]""").Encode()));
+        byte[] id = Bytes(Map(Map(Map(first.Payload)[AceParameter.Cnf])[4])[0]);
+        byte[] reqCnf = Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString(id); });
+
+        // RFC 9203 §3.1, §3.2: same id, new scope; the response has no cnf and the token's cnf is { kid: id }.
+        AceResponse update = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameter.ReqCnf, reqCnf)));
+        Assert.Null(update.Error);
+        var map = Map(update.Payload);
+        Assert.False(map.ContainsKey(AceParameter.Cnf));
+        using CoseKey key = Key(_bed.Temp1);
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "temp1");
+        validator.SetEncrypt0Key(key);
+        using CwtValidationResult v = validator.Validate(Bytes(map[AceParameter.AccessToken]));
+        Assert.True(v.IsValid, v.ToString());
+        Assert.Equal(CnfMethod.Kid, v.Confirmation.Method);
+        Assert.Equal(id, v.Confirmation.Buffer.AsSpan(v.Confirmation.KidOffset, v.Confirmation.KidLength).ToArray());
+
+        // Another client may not use that id, nor may anyone after the original token is revoked.
+        _bed.Registry.Grant("gw2", "temp1", AceScope.Parse("""[["/temp",1]]"""));
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, reqCnf)), new AcePeer(false, "gw2")), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
+        Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[0].Cti));
+        Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[1].Cti));
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, reqCnf))), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
     }
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider

@@ -122,25 +122,8 @@ internal sealed class AceRequestMap
     /// <param name="value">The text, or null when absent.</param>
     /// <param name="error">Why it is unusable.</param>
     /// <returns>False when present but not a text string.</returns>
-    public bool TryGetText(long key, string name, out string? value, out string? error)
-    {
-        value = null;
-        error = null;
-        if (!_values.TryGetValue(key, out var v))
-        {
-            return true;
-        }
-
-        var r = new CborReader(_body, v.Offset, v.Length);
-        if (r.PeekState() != CborReaderState.TextString)
-        {
-            error = name + " (" + key.ToString(CultureInfo.InvariantCulture) + ") must be a text string";
-            return false;
-        }
-
-        value = r.ReadTextString();
-        return true;
-    }
+    public bool TryGetText(long key, string name, out string? value, out string? error) =>
+        TryGet(key, name, CborReaderState.TextString, "a text string", r => r.ReadTextString(), out value, out error);
 
     /// <summary>A byte-string parameter.</summary>
     /// <param name="key">The key.</param>
@@ -148,7 +131,11 @@ internal sealed class AceRequestMap
     /// <param name="value">The bytes, or null when absent.</param>
     /// <param name="error">Why it is unusable.</param>
     /// <returns>False when present but not a byte string.</returns>
-    public bool TryGetBytes(long key, string name, out byte[]? value, out string? error)
+    public bool TryGetBytes(long key, string name, out byte[]? value, out string? error) =>
+        TryGet(key, name, CborReaderState.ByteString, "a byte string", r => r.ReadByteString(), out value, out error);
+
+    private bool TryGet<T>(long key, string name, CborReaderState type, string typeName, Func<CborReader, T> read, out T? value, out string? error)
+        where T : class
     {
         value = null;
         error = null;
@@ -158,13 +145,13 @@ internal sealed class AceRequestMap
         }
 
         var r = new CborReader(_body, v.Offset, v.Length);
-        if (r.PeekState() != CborReaderState.ByteString)
+        if (r.PeekState() != type)
         {
-            error = name + " (" + key.ToString(CultureInfo.InvariantCulture) + ") must be a byte string";
+            error = name + " (" + key.ToString(CultureInfo.InvariantCulture) + ") must be " + typeName;
             return false;
         }
 
-        value = r.ReadByteString();
+        value = read(r);
         return true;
     }
 }

@@ -180,13 +180,16 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidRequest, "ace_profile (38) must be an integer or null (RFC 9200 §5.8.4.3)");
         }
 
-        // RFC 9203 §3.1: the AS makes the OSCORE_Input_Material; a key the client brings cannot be bound.
-        CborReaderState reqCnf = map.TypeOf(AceParameter.ReqCnf);
-        if (reqCnf != CborReaderState.Finished)
+        // RFC 9203 §3.1: the AS makes the OSCORE_Input_Material; req_cnf may only name one it made before, by its id
+        // (an update of access rights); a key the client brings cannot be bound.
+        byte[]? updateId = null;
+        if (map.TryGetEncoded(AceParameter.ReqCnf, out int ro, out int rl))
         {
-            return reqCnf != CborReaderState.StartMap
-                ? AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf (4) must be a map (RFC 9201 §3.1)")
-                : AceResponse.Failure(AceErrorCode.UnsupportedPopKey, "req_cnf is not supported with coap_oscore here: the AS generates the OSCORE_Input_Material (RFC 9203 §3.2); leave req_cnf out");
+            AceResponse? refused = ReadUpdateId(clientId, audience, map.Body, ro, rl, out updateId);
+            if (refused != null)
+            {
+                return refused;
+            }
         }
 
         if (!map.TryGetBytes(AceParameter.Cnonce, "cnonce", out byte[]? cnonce, out error))
@@ -233,19 +236,19 @@ public sealed class TokenEndpoint
         }
 
         bool narrowed = requested == null || !requested.Equals(effective);
-        return Mint(clientId, rs, profile, effective, narrowed, cnonce, out record);
+        return Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, out record);
     }
 
-    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AceScope scope, bool narrowed, byte[]? cnonce, out IssuedTokenRecord? record)
+    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AceScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, out IssuedTokenRecord? record)
     {
         record = null;
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
         byte[] cti = Random(CtiLength);
-        byte[] id = Random(InputMaterialIdLength);
-        byte[] masterSecret = Random(MasterSecretLength);
+        byte[] id = updateId ?? Random(InputMaterialIdLength);
+        byte[] masterSecret = updateId == null ? Random(MasterSecretLength) : [];
         byte[] scopeBytes = scope.Encode();
-        byte[] cnf = EncodeCnf(id, masterSecret);
+        byte[] cnf = updateId == null ? EncodeCnf(id, masterSecret) : EncodeCnfKid(updateId);
         byte[] token;
         CoseError keyError = CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey asRsKey);
         if (keyError != CoseError.None)
@@ -267,8 +270,16 @@ public sealed class TokenEndpoint
                 claims.SetScope(scope.ToString());
             }
 
-            // RFC 9203 §3.2.1: id and ms; the other fields take their defaults (HKDF SHA-256, AES-CCM-16-64-128).
-            claims.SetConfirmationOscore(id, masterSecret, 0, 0, 0, null!, null!);
+            if (updateId == null)
+            {
+                // RFC 9203 §3.2.1: id and ms; the other fields take their defaults (HKDF SHA-256, AES-CCM-16-64-128).
+                claims.SetConfirmationOscore(id, masterSecret, 0, 0, 0, null!, null!);
+            }
+            else
+            {
+                // RFC 9203 §3.2: an update of access rights names the Input Material the RS already holds by its id.
+                claims.SetConfirmationKid(updateId);
+            }
             claims.SetAceProfile(profile);
             claims.SetCti(cti);
             if (rs.HasClock)
@@ -302,7 +313,8 @@ public sealed class TokenEndpoint
         record = new IssuedTokenRecord(
             cti, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
             rs.HasClock ? now + lifetime : null, rs.HasClock ? null : lifetime, now + lifetime, cnf, false);
-        return AceResponse.Created(EncodeResponse(token, lifetime, cnf, profile, narrowed ? scopeBytes : null));
+        // RFC 9203 §3.2: the response to an update of access rights has no cnf (the client keeps its context).
+        return AceResponse.Created(EncodeResponse(token, lifetime, updateId == null ? cnf : null, profile, narrowed ? scopeBytes : null));
     }
 
     // RFC 9203 §3.2: { cnf: { osc: OSCORE_Input_Material } } as in the token, for the client.
@@ -323,17 +335,20 @@ public sealed class TokenEndpoint
     }
 
     // RFC 9200 §5.8.2, RFC 9203 §3.2: access_token, expires_in, cnf, ace_profile, and scope when it differs from the request.
-    private static byte[] EncodeResponse(byte[] token, int lifetime, byte[] cnf, int profile, byte[]? scope)
+    private static byte[] EncodeResponse(byte[] token, int lifetime, byte[]? cnf, int profile, byte[]? scope)
     {
-        byte[] buffer = new byte[64 + token.Length + cnf.Length + (scope?.Length ?? 0)];
+        byte[] buffer = new byte[64 + token.Length + (cnf?.Length ?? 0) + (scope?.Length ?? 0)];
         var w = new CborWriter(buffer);
-        w.WriteStartMap(scope == null ? 4 : 5);
+        w.WriteStartMap(3 + (cnf == null ? 0 : 1) + (scope == null ? 0 : 1));
         w.WriteInt32(AceParameter.AccessToken);
         w.WriteByteString(token);
         w.WriteInt32(AceParameter.ExpiresIn);
         w.WriteInt32(lifetime);
-        w.WriteInt32(AceParameter.Cnf);
-        w.WriteEncodedValue(cnf, 0, cnf.Length);
+        if (cnf != null)
+        {
+            w.WriteInt32(AceParameter.Cnf);
+            w.WriteEncodedValue(cnf, 0, cnf.Length);
+        }
         if (scope != null)
         {
             w.WriteInt32(AceParameter.Scope);
@@ -345,6 +360,79 @@ public sealed class TokenEndpoint
         byte[] body = buffer.AsSpan(0, w.BytesWritten).ToArray();
         CryptoBytes.Clear(buffer);
         return body;
+    }
+
+    // { kid: id } (RFC 8747 §3.4), the cnf of an update of access rights.
+    private static byte[] EncodeCnfKid(byte[] id)
+    {
+        byte[] buffer = new byte[16 + id.Length];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(1);
+        w.WriteInt32((int)CnfMethod.Kid);
+        w.WriteByteString(id);
+        return buffer.AsSpan(0, w.BytesWritten).ToArray();
+    }
+
+    // RFC 9203 §3.1: req_cnf { kid: id } must name Input Material this AS issued to this client for this audience, in a
+    // token not revoked; anything else is invalid_request. A COSE_Key or Encrypted_COSE_Key cannot be bound here.
+    private AceResponse? ReadUpdateId(string clientId, string audience, byte[] body, int offset, int length, out byte[]? id)
+    {
+        id = null;
+        var r = new CborReader(body, offset, length);
+        if (r.PeekState() != CborReaderState.StartMap || r.ReadStartMap() != 1
+            || r.PeekState() is not (CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger))
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf (4) must be a map with one confirmation method (RFC 8747 §3.1)");
+        }
+
+        long method = r.ReadInt64();
+        if (method != (int)CnfMethod.Kid)
+        {
+            return AceResponse.Failure(
+                AceErrorCode.UnsupportedPopKey,
+                "req_cnf method " + method + " is not supported with coap_oscore: the AS makes the OSCORE_Input_Material (RFC 9203 §3.2); send req_cnf { kid } only to update access rights");
+        }
+
+        if (r.PeekState() != CborReaderState.ByteString)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf kid must be a byte string (RFC 9203 §3.1)");
+        }
+
+        byte[] kid = r.ReadByteString();
+        bool issued = _store.FindTokens(clientId, audience).Any(t => !t.Revoked && InputMaterialId(t.Cnf) is byte[] known && known.AsSpan().SequenceEqual(kid));
+        if (!issued)
+        {
+            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client '" + clientId + "' for audience '" + audience + "' (RFC 9203 §3.1)");
+        }
+
+        id = kid;
+        return null;
+    }
+
+    // The id of the OSCORE_Input_Material (or the kid) in a stored cnf.
+    private static byte[]? InputMaterialId(byte[] cnf)
+    {
+        var r = new CborReader(cnf);
+        r.ReadStartMap();
+        long method = r.ReadInt64();
+        if (method == (int)CnfMethod.Kid)
+        {
+            return r.ReadByteString();
+        }
+
+        int n = r.ReadStartMap();
+        for (int i = 0; i < n; i++)
+        {
+            long label = r.ReadInt64();
+            if (label == OscoreInputMaterial.LabelId)
+            {
+                return r.ReadByteString();
+            }
+
+            r.SkipValue();
+        }
+
+        return null;
     }
 
     private byte[] Random(int length)

@@ -33,6 +33,7 @@ public static class AuthorizationServerHost
         // Logs go to standard error, one line each; levels from the "Logging" section (never key material, see TokenEndpoint).
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.Configure<AuthorizationServerSettings>(builder.Configuration.GetSection("As"));
         builder.Services.AddSingleton<AuthorizationServerService>();

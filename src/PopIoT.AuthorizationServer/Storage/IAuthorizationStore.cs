@@ -65,6 +65,12 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>The record, or null.</returns>
     IssuedTokenRecord? FindTokenByCti(byte[] cti);
 
+    /// <summary>The tokens issued to a client for an audience, oldest first.</summary>
+    /// <param name="clientId">The client.</param>
+    /// <param name="audience">The audience.</param>
+    /// <returns>The records.</returns>
+    IReadOnlyList<IssuedTokenRecord> FindTokens(string clientId, string audience);
+
     /// <summary>All issued tokens, oldest first.</summary>
     /// <returns>The records.</returns>
     IReadOnlyList<IssuedTokenRecord> ListTokens();

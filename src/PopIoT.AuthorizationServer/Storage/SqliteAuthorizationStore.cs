@@ -229,6 +229,10 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     public IssuedTokenRecord? FindTokenByCti(byte[] cti) => Query("SELECT * FROM tokens WHERE cti = $a", ReadToken, cti).FirstOrDefault();
 
     /// <inheritdoc/>
+    public IReadOnlyList<IssuedTokenRecord> FindTokens(string clientId, string audience) =>
+        Query("SELECT * FROM tokens WHERE client_id = $a AND audience = $b ORDER BY issued_at, rowid", ReadToken, clientId, audience);
+
+    /// <inheritdoc/>
     public IReadOnlyList<IssuedTokenRecord> ListTokens() => Query("SELECT * FROM tokens ORDER BY issued_at, rowid", ReadToken);
 
     /// <inheritdoc/>
