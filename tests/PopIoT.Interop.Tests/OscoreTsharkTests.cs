@@ -25,6 +25,10 @@ public sealed class OscoreTsharkTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    // Field order of Wireshark's oscore_contexts UAT: Sender ID, Recipient ID, Master Secret, Master Salt, ID Context,
+    // Algorithm. The context is the client's view: the request 'kid' is its Sender ID.
+    private const string Uat = "uat:oscore_contexts:\"\",\"01\",\"" + Secret + "\",\"" + Salt + "\",\"\",\"AES-CCM-16-64-128 (CCM*)\"";
+
     private static string? TsharkMissing => PeerRequirement.FindOnPath("tshark") == null ? "tshark not on PATH (apt-get install tshark)" : null;
 
     [SkippableFact]
@@ -33,17 +37,15 @@ public sealed class OscoreTsharkTests : IDisposable
         PeerRequirement.Require(TsharkMissing);
         var capture = new PcapRecorder();
         var provider = new PlatformCryptoProvider();
-        using var serverContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [0x01], [], null);
-        var table = new OscoreContextTable(1);
-        table.Add(serverContext);
-        using var server = new CoapServer(new CoapServerOptions { Oscore = table });
+        using SecurityContext serverContext = Context(provider, [0x01], []);
+        using CoapServer server = NewServer(serverContext);
         server.Map("/sensors/temp", CoapMethods.Get | CoapMethods.Post, (req, _) => ValueTask.FromResult(
             req.Method == CoapCode.Get
                 ? new CoapResponse(CoapCode.Content, "21.5 C"u8.ToArray(), 0)
                 : new CoapResponse(CoapCode.Changed, Encoding.UTF8.GetBytes("got " + req.PayloadText), 0)));
         IPEndPoint at = server.Start(new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture));
 
-        using var clientContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [], [0x01], null);
+        using SecurityContext clientContext = Context(provider, [], [0x01]);
         var clientTransport = new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture);
         await using (var client = new CoapClient(clientTransport, new CoapClientOptions { Oscore = clientContext, Timeout = TimeSpan.FromSeconds(20) }))
         {
@@ -56,12 +58,9 @@ public sealed class OscoreTsharkTests : IDisposable
         capture.Write(pcap);
         Assert.Equal(4, capture.Count);
 
-        // Field order of Wireshark's oscore_contexts UAT: Sender ID, Recipient ID, Master Secret, Master Salt, ID Context,
-        // Algorithm. The context is the client's view: the request 'kid' is its Sender ID.
-        string uat = "uat:oscore_contexts:\"\",\"01\",\"" + Secret + "\",\"" + Salt + "\",\"\",\"AES-CCM-16-64-128 (CCM*)\"";
         string port = at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         (int code, string output, string error) = await RunAsync(
-            "-r", pcap, "-o", uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
+            "-r", pcap, "-o", Uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
             "-e", "frame.number", "-e", "coap.code", "-e", "oscore.code", "-e", "oscore.opt.uri_path", "-e", "text");
         Assert.True(code == 0, "tshark failed: " + error);
         string[][] rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r.Split('|')).ToArray();
@@ -90,11 +89,9 @@ public sealed class OscoreTsharkTests : IDisposable
         PeerRequirement.Require(TsharkMissing);
         var capture = new PcapRecorder();
         var provider = new PlatformCryptoProvider();
-        using var serverContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [0x01], [], null);
-        var table = new OscoreContextTable(1);
-        table.Add(serverContext);
+        using SecurityContext serverContext = Context(provider, [0x01], []);
         byte[] stored = [];
-        using var server = new CoapServer(new CoapServerOptions { Oscore = table });
+        using CoapServer server = NewServer(serverContext);
         server.Map("/store", CoapMethods.Get | CoapMethods.Put, (req, _) =>
         {
             if (req.Method == CoapCode.Put)
@@ -108,7 +105,7 @@ public sealed class OscoreTsharkTests : IDisposable
         IPEndPoint at = server.Start(new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture));
         byte[] body = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 10).Select(i => "outer block line " + i + "\n")));
 
-        using var clientContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [], [0x01], null);
+        using SecurityContext clientContext = Context(provider, [], [0x01]);
         var clientTransport = new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture);
         await using (var client = new CoapClient(clientTransport, new CoapClientOptions { Oscore = clientContext, OscoreOuterBlockSize = 64, Timeout = TimeSpan.FromSeconds(20) }))
         {
@@ -119,10 +116,9 @@ public sealed class OscoreTsharkTests : IDisposable
 
         string pcap = Path.Combine(_dir, "outer.pcap");
         capture.Write(pcap);
-        string uat = "uat:oscore_contexts:\"\",\"01\",\"" + Secret + "\",\"" + Salt + "\",\"\",\"AES-CCM-16-64-128 (CCM*)\"";
         string port = at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         (int code, string output, string error) = await RunAsync(
-            "-r", pcap, "-o", uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
+            "-r", pcap, "-o", Uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
             "-e", "frame.number", "-e", "coap.code", "-e", "coap.opt.block_number", "-e", "coap.opt.block_mflag", "-e", "coap.opt.block_size",
             "-e", "coap.opt.object_security_piv", "-e", "coap.opt.size1", "-e", "oscore.code");
         Assert.True(code == 0, "tshark failed: " + error);
@@ -163,6 +159,16 @@ public sealed class OscoreTsharkTests : IDisposable
             Assert.Equal("01", get[2 * i][5]);
             Assert.Equal(["68", n, i == (get.Length / 2) - 1 ? "0" : "1"], get[(2 * i) + 1][1..4]);
         }
+    }
+
+    private static SecurityContext Context(PlatformCryptoProvider provider, byte[] senderId, byte[] recipientId) =>
+        new(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), senderId, recipientId, null);
+
+    private static CoapServer NewServer(SecurityContext serverContext)
+    {
+        var table = new OscoreContextTable(1);
+        table.Add(serverContext);
+        return new CoapServer(new CoapServerOptions { Oscore = table });
     }
 
     private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)

@@ -150,11 +150,43 @@ public class OuterBlockwiseTests
         return blocks;
     }
 
+    // A fresh client context's PUT of a body of bodyLength bytes, protected, then cut by the test proxy.
+    private List<byte[]> PutInOuterBlocks(int bodyLength, int szx, out OscoreProcessor cp, out OscoreExchange e)
+    {
+        cp = new OscoreProcessor(Max);
+        e = new OscoreExchange();
+        return SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(bodyLength)), szx);
+    }
+
     private CoapMessage Exchange(Server s, byte[] datagram, long now = 0)
     {
         s.Layer.Receive(datagram, 0, datagram.Length, 1, now);
         Assert.True(s.Layer.TryTakeOutgoing(_out, 0, out int n, out _));
         return ParseNew(_out.AsSpan(0, n).ToArray());
+    }
+
+    // One round of the client helper against the server: its next message out, the response back.
+    private CoapMessage Round(Server s, OuterBlockwiseClient outer, CoapMessage send)
+    {
+        outer.FillNext(send);
+        send.MessageId = _mid++;
+        return Exchange(s, Serialize(send));
+    }
+
+    // Rounds until the helper asks for no more; the last status and response.
+    private BlockwiseStatus RunToEnd(Server s, OuterBlockwiseClient outer, CoapMessage send, out CoapMessage last, out int rounds)
+    {
+        rounds = 0;
+        BlockwiseStatus st;
+        do
+        {
+            last = Round(s, outer, send);
+            st = outer.OnResponse(last);
+            rounds++;
+        }
+        while (st == BlockwiseStatus.Continue);
+
+        return st;
     }
 
     private static string Text(CoapMessage m) => Encoding.ASCII.GetString(m.PayloadBuffer ?? [], m.PayloadOffset, m.PayloadLength);
@@ -258,9 +290,7 @@ public class OuterBlockwiseTests
     public void An_out_of_order_outer_block_gets_4_08_and_never_reaches_oscore()
     {
         var s = new Server(4);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(1000)), 3);
+        List<byte[]> blocks = PutInOuterBlocks(1000, 3, out _, out _);
         Assert.Equal(CoapCode.Continue, Exchange(s, blocks[0]).Code);
         CoapMessage r = Exchange(s, blocks[2]); // block 1 skipped
         // RFC 7959 §2.9.2: 4.08 Request Entity Incomplete.
@@ -274,9 +304,7 @@ public class OuterBlockwiseTests
     public void A_missing_first_block_gets_4_08()
     {
         var s = new Server(4);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(1000)), 3);
+        List<byte[]> blocks = PutInOuterBlocks(1000, 3, out _, out _);
         Assert.Equal(CoapCode.RequestEntityIncomplete, Exchange(s, blocks[^1]).Code);
         Assert.Equal(0, s.App.Calls);
     }
@@ -285,9 +313,7 @@ public class OuterBlockwiseTests
     public void A_message_above_max_unfragmented_size_gets_4_13_with_size1_and_is_discarded()
     {
         var s = new Server(4, maxUnfragmented: 512);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(2000)), 4);
+        List<byte[]> blocks = PutInOuterBlocks(2000, 4, out _, out _);
 
         // Size1 on block 0 announces 2000+ bytes: refused before anything is stored (RFC 7959 §4, §2.9.3).
         CoapMessage r = Exchange(s, blocks[0]);
@@ -320,29 +346,13 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(get, -1, 2, 1152)); // ask for 64-byte Outer Block2 blocks
         var send = new CoapMessage();
-        int rounds = 0;
-        CoapMessage r;
-        while (true)
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            r = Exchange(s, Serialize(send));
-            rounds++;
-            Assert.True(r.HasOption(CoapOptionNumber.Oscore));
-            if (rounds == 1)
-            {
-                Assert.True(r.TryGetUint(CoapOptionNumber.Size2, out uint size2));
-                Assert.True(size2 > 3000);
-            }
-
-            BlockwiseStatus st = outer.OnResponse(r);
-            if (st == BlockwiseStatus.Complete)
-            {
-                break;
-            }
-
-            Assert.Equal(BlockwiseStatus.Continue, st);
-        }
+        CoapMessage first = Round(s, outer, send);
+        Assert.True(first.HasOption(CoapOptionNumber.Oscore));
+        Assert.True(first.TryGetUint(CoapOptionNumber.Size2, out uint size2)); // RFC 7959 §4: the whole protected size
+        Assert.True(size2 > 3000);
+        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(first));
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out CoapMessage r, out int rounds));
+        rounds++;
 
         Assert.True(rounds > 40);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
@@ -363,24 +373,14 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Get, null), -1, -1, 1152));
         var send = new CoapMessage();
-        outer.FillNext(send);
-        Assert.False(send.HasOption(CoapOptionNumber.Block2));
-        send.MessageId = _mid++;
-        CoapMessage r = Exchange(s, Serialize(send));
+        CoapMessage r = Round(s, outer, send);
+        Assert.False(send.HasOption(CoapOptionNumber.Block2)); // nothing asked
         Assert.True(r.TryGetUint(CoapOptionNumber.Block2, out uint b2));
-        Assert.Equal(BlockOption.MaxSzx, BlockOption.Szx(b2)); // the server's largest size: 1024
+        Assert.Equal(BlockOption.MaxSzx, BlockOption.Szx(b2)); // the largest size that fits 1152 bytes: 1024
         Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(r));
-        BlockwiseStatus st;
-        do
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            r = Exchange(s, Serialize(send));
-            st = outer.OnResponse(r);
-        }
-        while (st == BlockwiseStatus.Continue);
 
-        Assert.Equal(BlockwiseStatus.Complete, st);
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out r, out int rounds));
+        Assert.Equal(2, rounds);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
         Assert.Equal(3000, r.PayloadLength);
         Assert.Equal(1, s.App.Calls);
@@ -396,23 +396,10 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Post, body), 5, -1, 1152));
         Assert.True(outer.IsFragmenting);
-        var send = new CoapMessage();
-        BlockwiseStatus st;
-        CoapMessage r;
-        int rounds = 0;
-        do
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            Assert.True(send.HasOption(CoapOptionNumber.Block1));
-            r = Exchange(s, Serialize(send));
-            st = outer.OnResponse(r);
-            rounds++;
-        }
-        while (st == BlockwiseStatus.Continue);
 
+        Assert.Equal(BlockwiseStatus.NotBlockwise, RunToEnd(s, outer, new CoapMessage(), out CoapMessage r, out int rounds));
         Assert.Equal(5, rounds); // 2500 + Code, options, tag → 5 blocks of 512
-        Assert.Equal(BlockwiseStatus.NotBlockwise, st);
+        Assert.Equal(4, s.Outer.OuterBlocksReceived);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
         Assert.Equal(CoapCode.Changed, r.Code);
         Assert.Equal(body, s.App.LastPayload);
@@ -422,26 +409,15 @@ public class OuterBlockwiseTests
     public void A_later_outer_block2_request_with_nothing_kept_goes_to_oscore_and_is_a_replay()
     {
         var s = new Server(3000);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
         var outer = new OuterBlockwiseClient(Max, Max);
-        Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Get, null), -1, -1, 1152));
+        Assert.True(outer.Start(Protected(new OscoreProcessor(Max), C1Client(), new OscoreExchange(), CoapCode.Get, null), -1, -1, 1152));
         var send = new CoapMessage();
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        byte[] first = Serialize(send);
-        CoapMessage r = Exchange(s, first);
-        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(r));
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(Exchange(s, Serialize(send))));
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        Assert.Equal(BlockwiseStatus.Complete, outer.OnResponse(Exchange(s, Serialize(send))));
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out _, out int rounds));
+        Assert.Equal(3, rounds);
 
         // The last block went out, so the kept response is gone: asking again is the same OSCORE request again.
         send.MessageId = _mid++;
-        r = Exchange(s, Serialize(send));
+        CoapMessage r = Exchange(s, Serialize(send));
         Assert.Equal(CoapCode.Unauthorized, r.Code);
         Assert.Equal("Replay detected", Text(r));
         Assert.Equal(1, s.App.Calls);
