@@ -11,7 +11,8 @@ namespace PopIoT.Coap;
 /// <summary>
 /// A CoAP server over UDP (or any <see cref="ICoapTransport"/>): resources mapped to async handlers, routing, 4.04 and
 /// 4.05 and /.well-known/core by <see cref="ResourceTable"/>, Block1 reassembly and Block2 slicing (RFC 7959), Observe
-/// (RFC 7641) and separate responses for handlers that complete later (RFC 7252 §5.2.2). Malformed datagrams are
+/// (RFC 7641) and separate responses for handlers that complete later (RFC 7252 §5.2.2). With OSCORE, Outer block-wise
+/// (RFC 8613 §4.1.3.4.2) comes before verification and Inner block-wise after it. Malformed datagrams are
 /// rejected by the <see cref="MessageLayer"/> and never stop the server; a handler's exception becomes 5.00.
 /// </summary>
 /// <example>
