@@ -424,6 +424,57 @@ public class OuterBlockwiseTests
     }
 
     [Fact]
+    public void Mutated_outer_blocks_never_throw_and_each_gets_a_defined_answer()
+    {
+        var s = new Server(300);
+        var cp = new OscoreProcessor(Max);
+        var client = C1Client();
+        var e = new OscoreExchange();
+        var seeds = new List<byte[]>();
+        for (int t = 0; t < 8; t++)
+        {
+            CoapMessage req = Protected(cp, client, e, CoapCode.Post, Body(150 + (t * 40)));
+            req.AddUintOption(CoapOptionNumber.Block2, BlockOption.Encode(t % 3, false, 1 + (t % 3)));
+            seeds.AddRange(SplitOuterBlock1(req, 1 + (t % 3)));
+        }
+
+        var allowed = new HashSet<byte>
+        {
+            CoapCode.Continue, CoapCode.Changed, CoapCode.BadRequest, CoapCode.Unauthorized, CoapCode.BadOption,
+            CoapCode.RequestEntityIncomplete, CoapCode.RequestEntityTooLarge,
+        };
+        var r = new Random(8613);
+        var request = new CoapMessage();
+        var response = new CoapMessage();
+        int handled = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] d = (byte[])seeds[r.Next(seeds.Count)].Clone();
+            int flips = r.Next(4);
+            for (int f = 0; f < flips; f++)
+            {
+                d[r.Next(4, d.Length)] ^= (byte)(1 << r.Next(8));
+            }
+
+            int length = r.Next(10) == 0 ? r.Next(4, d.Length + 1) : d.Length;
+            if (request.Parse(d, 0, length) != CoapParseError.None || !CoapCode.IsRequest(request.Code))
+            {
+                continue;
+            }
+
+            response.Reset();
+            response.CopyTokenFrom(request);
+            s.Outer.HandleRequest(r.Next(3), request, response); // an exception fails the test
+            Assert.True(allowed.Contains(response.Code), "code " + CoapCode.ClassOf(response.Code) + "." + (response.Code & 0x1F).ToString("00", System.Globalization.CultureInfo.InvariantCulture));
+            handled++;
+        }
+
+        Assert.True(handled > 10_000, handled + " handled");
+        Assert.True(s.Outer.OuterBlocksReceived > 100);
+        Assert.True(s.Outer.OuterTransfersRefused > 100);
+    }
+
+    [Fact]
     public void Outer_blockwise_allocates_nothing_per_transfer_after_warm_up()
     {
         var s = new Server(300);
