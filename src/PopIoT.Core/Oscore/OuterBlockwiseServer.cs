@@ -58,9 +58,29 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
     /// <param name="maxMessageSize">The largest datagram the host sends (<see cref="CoapSettings.MaxMessageSize"/>); a protected response above it is fragmented even when not asked.</param>
     public OuterBlockwiseServer(ICoapRequestHandler inner, int slots, int maxUnfragmentedSize, int maxSzx, int maxMessageSize)
     {
-        if (inner == null || slots < 1 || maxUnfragmentedSize < 1 || maxSzx < 0 || maxSzx > BlockOption.MaxSzx || maxMessageSize < 16)
+        if (inner == null)
+        {
+            throw new ArgumentNullException(nameof(inner));
+        }
+
+        if (slots < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(slots));
+        }
+
+        if (maxUnfragmentedSize < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxUnfragmentedSize));
+        }
+
+        if (maxSzx < 0 || maxSzx > BlockOption.MaxSzx)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSzx));
+        }
+
+        if (maxMessageSize < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxMessageSize));
         }
 
         _inner = inner;

@@ -56,6 +56,11 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         _observers = new ObserveRegistry(_options.MaxObservers);
         if (_options.Oscore != null)
         {
+            if (_options.OscoreMaxUnfragmentedSize < 16)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), "OscoreMaxUnfragmentedSize must be at least 16 (RFC 8613 §4.1.3.4.2).");
+            }
+
             // Room for a whole Inner block (RFC 7959) plus the Code and Inner options (RFC 8613 §4.1.3.4.1), or for a
             // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));

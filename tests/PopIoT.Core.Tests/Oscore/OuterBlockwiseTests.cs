@@ -474,6 +474,30 @@ public class OuterBlockwiseTests
         Assert.True(s.Outer.OuterTransfersRefused > 100);
     }
 
+    [Theory]
+    [InlineData(1152, 6)] // RFC 7252 §4.6's 1152-byte budget: 1024-byte blocks
+    [InlineData(512, 4)]
+    [InlineData(300, 4)] // 256 + header, OSCORE option and Block1 + Size1 fit 300
+    [InlineData(260, 3)]
+    [InlineData(20, 0)]
+    public void The_outer_block_size_is_the_largest_whose_blocks_fit_the_datagram_budget(int budget, int szx)
+    {
+        var cp = new OscoreProcessor(Max);
+        CoapMessage m = Protected(cp, C1Client(), new OscoreExchange(), CoapCode.Put, Body(1100));
+        Assert.Equal(szx, OuterBlockSize.Fit(m, budget, BlockOption.MaxSzx));
+        Assert.Equal(3, OuterBlockSize.Fit(m, 1152, 3)); // never above the allowed maximum
+    }
+
+    [Fact]
+    public void The_server_stage_names_a_bad_limit()
+    {
+        var inner = new EchoApp(1);
+        Assert.Equal("slots", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 0, Max, 6, 1152)).ParamName);
+        Assert.Equal("maxUnfragmentedSize", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, 8, 6, 1152)).ParamName);
+        Assert.Equal("maxSzx", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, Max, 7, 1152)).ParamName);
+        Assert.Equal("maxMessageSize", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, Max, 6, 8)).ParamName);
+    }
+
     [Fact]
     public void Outer_blockwise_allocates_nothing_per_transfer_after_warm_up()
     {
