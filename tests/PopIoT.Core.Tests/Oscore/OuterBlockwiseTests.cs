@@ -225,6 +225,18 @@ public class OuterBlockwiseTests
         Assert.Equal(1, s.App.Calls);
         Assert.Equal(body, s.App.LastPayload);
         Assert.Equal(blocks.Count - 1, s.Outer.OuterBlocksReceived);
+
+        // The same blocks captured and sent again under new Message IDs: joined again, then refused by OSCORE (§7.4).
+        CoapMessage replay = null;
+        foreach (byte[] block in blocks)
+        {
+            replay = Exchange(s, OscoreTestSupport.WithMessageId(block, _mid++));
+        }
+
+        Assert.Equal(CoapCode.Unauthorized, replay.Code);
+        Assert.Equal("Replay detected", Text(replay));
+        Assert.Equal(1, s.Oscore.ReplaysDetected);
+        Assert.Equal(1, s.App.Calls);
     }
 
     [Fact]
