@@ -25,6 +25,10 @@ public sealed class OscoreTsharkTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    // Field order of Wireshark's oscore_contexts UAT: Sender ID, Recipient ID, Master Secret, Master Salt, ID Context,
+    // Algorithm. The context is the client's view: the request 'kid' is its Sender ID.
+    private const string Uat = "uat:oscore_contexts:\"\",\"01\",\"" + Secret + "\",\"" + Salt + "\",\"\",\"AES-CCM-16-64-128 (CCM*)\"";
+
     private static string? TsharkMissing => PeerRequirement.FindOnPath("tshark") == null ? "tshark not on PATH (apt-get install tshark)" : null;
 
     [SkippableFact]
@@ -33,17 +37,15 @@ public sealed class OscoreTsharkTests : IDisposable
         PeerRequirement.Require(TsharkMissing);
         var capture = new PcapRecorder();
         var provider = new PlatformCryptoProvider();
-        using var serverContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [0x01], [], null);
-        var table = new OscoreContextTable(1);
-        table.Add(serverContext);
-        using var server = new CoapServer(new CoapServerOptions { Oscore = table });
+        using SecurityContext serverContext = Context(provider, [0x01], []);
+        using CoapServer server = NewServer(serverContext);
         server.Map("/sensors/temp", CoapMethods.Get | CoapMethods.Post, (req, _) => ValueTask.FromResult(
             req.Method == CoapCode.Get
                 ? new CoapResponse(CoapCode.Content, "21.5 C"u8.ToArray(), 0)
                 : new CoapResponse(CoapCode.Changed, Encoding.UTF8.GetBytes("got " + req.PayloadText), 0)));
         IPEndPoint at = server.Start(new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture));
 
-        using var clientContext = new SecurityContext(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), [], [0x01], null);
+        using SecurityContext clientContext = Context(provider, [], [0x01]);
         var clientTransport = new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture);
         await using (var client = new CoapClient(clientTransport, new CoapClientOptions { Oscore = clientContext, Timeout = TimeSpan.FromSeconds(20) }))
         {
@@ -56,12 +58,9 @@ public sealed class OscoreTsharkTests : IDisposable
         capture.Write(pcap);
         Assert.Equal(4, capture.Count);
 
-        // Field order of Wireshark's oscore_contexts UAT: Sender ID, Recipient ID, Master Secret, Master Salt, ID Context,
-        // Algorithm. The context is the client's view: the request 'kid' is its Sender ID.
-        string uat = "uat:oscore_contexts:\"\",\"01\",\"" + Secret + "\",\"" + Salt + "\",\"\",\"AES-CCM-16-64-128 (CCM*)\"";
         string port = at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         (int code, string output, string error) = await RunAsync(
-            "-r", pcap, "-o", uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
+            "-r", pcap, "-o", Uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
             "-e", "frame.number", "-e", "coap.code", "-e", "oscore.code", "-e", "oscore.opt.uri_path", "-e", "text");
         Assert.True(code == 0, "tshark failed: " + error);
         string[][] rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r.Split('|')).ToArray();
@@ -82,6 +81,94 @@ public sealed class OscoreTsharkTests : IDisposable
         Assert.DoesNotContain("21.5", plain, StringComparison.Ordinal);
         Assert.DoesNotContain("set 19", plain, StringComparison.Ordinal);
         Assert.True(plain.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(r => r.StartsWith('|')), plain);
+    }
+
+    [SkippableFact]
+    public async Task Tshark_reads_the_outer_block_options_of_an_oscore_message_fragmented_after_protection()
+    {
+        PeerRequirement.Require(TsharkMissing);
+        var capture = new PcapRecorder();
+        var provider = new PlatformCryptoProvider();
+        using SecurityContext serverContext = Context(provider, [0x01], []);
+        byte[] stored = [];
+        using CoapServer server = NewServer(serverContext);
+        server.Map("/store", CoapMethods.Get | CoapMethods.Put, (req, _) =>
+        {
+            if (req.Method == CoapCode.Put)
+            {
+                stored = req.Payload.ToArray();
+                return ValueTask.FromResult(new CoapResponse(CoapCode.Changed));
+            }
+
+            return ValueTask.FromResult(new CoapResponse(CoapCode.Content, stored, 0));
+        });
+        IPEndPoint at = server.Start(new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture));
+        byte[] body = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 10).Select(i => "outer block line " + i + "\n")));
+
+        using SecurityContext clientContext = Context(provider, [], [0x01]);
+        var clientTransport = new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), capture);
+        await using (var client = new CoapClient(clientTransport, new CoapClientOptions { Oscore = clientContext, OscoreOuterBlockSize = 64, Timeout = TimeSpan.FromSeconds(20) }))
+        {
+            var uri = new Uri("coap://127.0.0.1:" + at.Port + "/store");
+            Assert.Equal(CoapCode.Changed, (await client.PutAsync(uri, body)).Code);
+            Assert.Equal(body, (await client.GetAsync(uri)).Payload.ToArray());
+        }
+
+        string pcap = Path.Combine(_dir, "outer.pcap");
+        capture.Write(pcap);
+        string port = at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        (int code, string output, string error) = await RunAsync(
+            "-r", pcap, "-o", Uat, "-d", "udp.port==" + port + ",coap", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,",
+            "-e", "frame.number", "-e", "coap.code", "-e", "coap.opt.block_number", "-e", "coap.opt.block_mflag", "-e", "coap.opt.block_size",
+            "-e", "coap.opt.object_security_piv", "-e", "coap.opt.size1", "-e", "oscore.code");
+        Assert.True(code == 0, "tshark failed: " + error);
+        string[][] rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r.Split('|')).ToArray();
+
+        // The PUT: one OSCORE message (Partial IV 00 in every block) cut into Outer Block1 blocks of 64 bytes (SZX 2), each
+        // request also asking for Outer Block2 blocks of 64 (Block2 NUM 0 is listed first, option 23 before 27). Size1 on
+        // block 0; 2.31 Continue (95) echoing each non-final block; tshark itself joins the blocks and decrypts the inner
+        // PUT (oscore.code 3) on the last one.
+        string[][] put = rows.TakeWhile(r => r[1] != "68").ToArray();
+        Assert.True(put.Length >= 5, output);
+        int blocks = (put.Length + 1) / 2;
+        for (int i = 0; i < blocks; i++)
+        {
+            string[] request = put[2 * i];
+            bool last = i == blocks - 1;
+            Assert.Equal("2", request[1]); // Outer POST (RFC 8613 §4.2)
+            Assert.Equal("0," + i, request[2]);
+            Assert.Equal(last ? "0,0" : "0,1", request[3]);
+            Assert.Equal("2,2", request[4]);
+            Assert.Equal("00", request[5]);
+            Assert.Equal(i == 0 ? "206" : string.Empty, request[6]);
+            Assert.Equal(last ? "3" : string.Empty, request[7]);
+            if (!last)
+            {
+                Assert.Equal(["95", i.ToString(System.Globalization.CultureInfo.InvariantCulture), "1", "2"], put[(2 * i) + 1][1..5]);
+            }
+        }
+
+        // The GET: the same protected request (Partial IV 01 each time) repeated with Outer Block2 NUM 0, 1, 2 ... (RFC 7959
+        // §2.4), answered by slices of one protected 2.04 (68) with M set until the last.
+        string[][] get = rows.Skip(put.Length + 1).ToArray();
+        Assert.True(get.Length >= 6 && get.Length % 2 == 0, output);
+        for (int i = 0; i < get.Length / 2; i++)
+        {
+            string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(["2", n, "0"], get[2 * i][1..4]);
+            Assert.Equal("01", get[2 * i][5]);
+            Assert.Equal(["68", n, i == (get.Length / 2) - 1 ? "0" : "1"], get[(2 * i) + 1][1..4]);
+        }
+    }
+
+    private static SecurityContext Context(PlatformCryptoProvider provider, byte[] senderId, byte[] recipientId) =>
+        new(provider, Convert.FromHexString(Secret), Convert.FromHexString(Salt), senderId, recipientId, null);
+
+    private static CoapServer NewServer(SecurityContext serverContext)
+    {
+        var table = new OscoreContextTable(1);
+        table.Add(serverContext);
+        return new CoapServer(new CoapServerOptions { Oscore = table });
     }
 
     private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)

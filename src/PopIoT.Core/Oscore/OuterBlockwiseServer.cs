@@ -58,9 +58,29 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
     /// <param name="maxMessageSize">The largest datagram the host sends (<see cref="CoapSettings.MaxMessageSize"/>); a protected response above it is fragmented even when not asked.</param>
     public OuterBlockwiseServer(ICoapRequestHandler inner, int slots, int maxUnfragmentedSize, int maxSzx, int maxMessageSize)
     {
-        if (inner == null || slots < 1 || maxUnfragmentedSize < 1 || maxSzx < 0 || maxSzx > BlockOption.MaxSzx || maxMessageSize < 16)
+        if (inner == null)
+        {
+            throw new ArgumentNullException(nameof(inner));
+        }
+
+        if (slots < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(slots));
+        }
+
+        if (maxUnfragmentedSize < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxUnfragmentedSize));
+        }
+
+        if (maxSzx < 0 || maxSzx > BlockOption.MaxSzx)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSzx));
+        }
+
+        if (maxMessageSize < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxMessageSize));
         }
 
         _inner = inner;
@@ -111,10 +131,15 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
             return _inner.HandleRequest(peer, request, response);
         }
 
-        _clock++;
         int keyLength = request.GetOptionLength(at);
-        bool keyable = keyLength <= MaxKeyLength;
-        if (keyable && keyLength > 0)
+        if (keyLength > MaxKeyLength)
+        {
+            // Longer than any 'kid' + 'kid context' + Partial IV a context here can have (RFC 8613 §6.1): OSCORE refuses it.
+            return _inner.HandleRequest(peer, request, response);
+        }
+
+        _clock++;
+        if (keyLength > 0)
         {
             Array.Copy(request.GetOptionBuffer(at), request.GetOptionOffset(at), _requestKey, 0, keyLength);
         }
@@ -122,7 +147,7 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
         uint block2;
         bool asked = request.TryGetUint(CoapOptionNumber.Block2, out block2) && BlockOption.IsValid(block2);
         bool hasBlock1 = request.HasOption(CoapOptionNumber.Block1);
-        if (asked && BlockOption.Num(block2) > 0 && !hasBlock1 && keyable)
+        if (asked && BlockOption.Num(block2) > 0 && !hasBlock1)
         {
             int slot = FindKept(peer, keyLength);
             if (slot >= 0)
@@ -144,7 +169,7 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
             // leaves to Request-Tag cannot happen here).
             uint b1;
             bool first = !request.TryGetUint(CoapOptionNumber.Block1, out b1) || BlockOption.Num(b1) == 0;
-            int transfer = keyable ? Transfer(peer, keyLength, first) : peer;
+            int transfer = Transfer(peer, keyLength, first);
             BlockwiseStatus s = _block1.Receive(transfer, request, response, _clock);
             if (s == BlockwiseStatus.Continue)
             {
@@ -185,7 +210,7 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
             return r;
         }
 
-        if (response.HasOption(CoapOptionNumber.Oscore) && keyable)
+        if (response.HasOption(CoapOptionNumber.Oscore))
         {
             if (asked ? response.PayloadLength > BlockOption.Size(szx) : response.GetSerializedLength() > _maxMessageSize)
             {

@@ -45,6 +45,11 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "MaxConcurrentRequests must be at least 1.");
         }
 
+        if (_options.OscoreMaxUnfragmentedSize < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "OscoreMaxUnfragmentedSize must be at least 16 (RFC 8613 §4.1.3.4.2).");
+        }
+
         ExchangeBlockSzx = ClientExchange.BlockSzx(_options.BlockSize);
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(_options.MaxConcurrentRequests, _options.MaxConcurrentRequests);

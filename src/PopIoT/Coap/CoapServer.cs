@@ -11,7 +11,8 @@ namespace PopIoT.Coap;
 /// <summary>
 /// A CoAP server over UDP (or any <see cref="ICoapTransport"/>): resources mapped to async handlers, routing, 4.04 and
 /// 4.05 and /.well-known/core by <see cref="ResourceTable"/>, Block1 reassembly and Block2 slicing (RFC 7959), Observe
-/// (RFC 7641) and separate responses for handlers that complete later (RFC 7252 §5.2.2). Malformed datagrams are
+/// (RFC 7641) and separate responses for handlers that complete later (RFC 7252 §5.2.2). With OSCORE, Outer block-wise
+/// (RFC 8613 §4.1.3.4.2) comes before verification and Inner block-wise after it. Malformed datagrams are
 /// rejected by the <see cref="MessageLayer"/> and never stop the server; a handler's exception becomes 5.00.
 /// </summary>
 /// <example>
@@ -69,6 +70,11 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         _observers = new ObserveRegistry(_options.MaxObservers);
         if (_options.Oscore != null)
         {
+            if (_options.OscoreMaxUnfragmentedSize < 16)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), "OscoreMaxUnfragmentedSize must be at least 16 (RFC 8613 §4.1.3.4.2).");
+            }
+
             // Room for a whole Inner block (RFC 7959) plus the Code and Inner options (RFC 8613 §4.1.3.4.1), or for a
             // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));

@@ -53,6 +53,15 @@ internal static class OscoreTestSupport
         return b;
     }
 
+    /// <summary>A copy of <paramref name="datagram"/> under another Message ID (a capture sent again).</summary>
+    public static byte[] WithMessageId(byte[] datagram, int mid)
+    {
+        byte[] copy = (byte[])datagram.Clone();
+        copy[2] = (byte)(mid >> 8);
+        copy[3] = (byte)mid;
+        return copy;
+    }
+
     public static CoapMessage ParseNew(byte[] datagram)
     {
         var m = new CoapMessage();

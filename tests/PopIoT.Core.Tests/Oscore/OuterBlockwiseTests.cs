@@ -150,11 +150,43 @@ public class OuterBlockwiseTests
         return blocks;
     }
 
+    // A fresh client context's PUT of a body of bodyLength bytes, protected, then cut by the test proxy.
+    private List<byte[]> PutInOuterBlocks(int bodyLength, int szx, out OscoreProcessor cp, out OscoreExchange e)
+    {
+        cp = new OscoreProcessor(Max);
+        e = new OscoreExchange();
+        return SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(bodyLength)), szx);
+    }
+
     private CoapMessage Exchange(Server s, byte[] datagram, long now = 0)
     {
         s.Layer.Receive(datagram, 0, datagram.Length, 1, now);
         Assert.True(s.Layer.TryTakeOutgoing(_out, 0, out int n, out _));
         return ParseNew(_out.AsSpan(0, n).ToArray());
+    }
+
+    // One round of the client helper against the server: its next message out, the response back.
+    private CoapMessage Round(Server s, OuterBlockwiseClient outer, CoapMessage send)
+    {
+        outer.FillNext(send);
+        send.MessageId = _mid++;
+        return Exchange(s, Serialize(send));
+    }
+
+    // Rounds until the helper asks for no more; the last status and response.
+    private BlockwiseStatus RunToEnd(Server s, OuterBlockwiseClient outer, CoapMessage send, out CoapMessage last, out int rounds)
+    {
+        rounds = 0;
+        BlockwiseStatus st;
+        do
+        {
+            last = Round(s, outer, send);
+            st = outer.OnResponse(last);
+            rounds++;
+        }
+        while (st == BlockwiseStatus.Continue);
+
+        return st;
     }
 
     private static string Text(CoapMessage m) => Encoding.ASCII.GetString(m.PayloadBuffer ?? [], m.PayloadOffset, m.PayloadLength);
@@ -193,6 +225,18 @@ public class OuterBlockwiseTests
         Assert.Equal(1, s.App.Calls);
         Assert.Equal(body, s.App.LastPayload);
         Assert.Equal(blocks.Count - 1, s.Outer.OuterBlocksReceived);
+
+        // The same blocks captured and sent again under new Message IDs: joined again, then refused by OSCORE (§7.4).
+        CoapMessage replay = null;
+        foreach (byte[] block in blocks)
+        {
+            replay = Exchange(s, OscoreTestSupport.WithMessageId(block, _mid++));
+        }
+
+        Assert.Equal(CoapCode.Unauthorized, replay.Code);
+        Assert.Equal("Replay detected", Text(replay));
+        Assert.Equal(1, s.Oscore.ReplaysDetected);
+        Assert.Equal(1, s.App.Calls);
     }
 
     [Fact]
@@ -258,9 +302,7 @@ public class OuterBlockwiseTests
     public void An_out_of_order_outer_block_gets_4_08_and_never_reaches_oscore()
     {
         var s = new Server(4);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(1000)), 3);
+        List<byte[]> blocks = PutInOuterBlocks(1000, 3, out _, out _);
         Assert.Equal(CoapCode.Continue, Exchange(s, blocks[0]).Code);
         CoapMessage r = Exchange(s, blocks[2]); // block 1 skipped
         // RFC 7959 §2.9.2: 4.08 Request Entity Incomplete.
@@ -274,9 +316,7 @@ public class OuterBlockwiseTests
     public void A_missing_first_block_gets_4_08()
     {
         var s = new Server(4);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(1000)), 3);
+        List<byte[]> blocks = PutInOuterBlocks(1000, 3, out _, out _);
         Assert.Equal(CoapCode.RequestEntityIncomplete, Exchange(s, blocks[^1]).Code);
         Assert.Equal(0, s.App.Calls);
     }
@@ -285,9 +325,7 @@ public class OuterBlockwiseTests
     public void A_message_above_max_unfragmented_size_gets_4_13_with_size1_and_is_discarded()
     {
         var s = new Server(4, maxUnfragmented: 512);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
-        List<byte[]> blocks = SplitOuterBlock1(Protected(cp, C1Client(), e, CoapCode.Put, Body(2000)), 4);
+        List<byte[]> blocks = PutInOuterBlocks(2000, 4, out _, out _);
 
         // Size1 on block 0 announces 2000+ bytes: refused before anything is stored (RFC 7959 §4, §2.9.3).
         CoapMessage r = Exchange(s, blocks[0]);
@@ -320,29 +358,13 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(get, -1, 2, 1152)); // ask for 64-byte Outer Block2 blocks
         var send = new CoapMessage();
-        int rounds = 0;
-        CoapMessage r;
-        while (true)
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            r = Exchange(s, Serialize(send));
-            rounds++;
-            Assert.True(r.HasOption(CoapOptionNumber.Oscore));
-            if (rounds == 1)
-            {
-                Assert.True(r.TryGetUint(CoapOptionNumber.Size2, out uint size2));
-                Assert.True(size2 > 3000);
-            }
-
-            BlockwiseStatus st = outer.OnResponse(r);
-            if (st == BlockwiseStatus.Complete)
-            {
-                break;
-            }
-
-            Assert.Equal(BlockwiseStatus.Continue, st);
-        }
+        CoapMessage first = Round(s, outer, send);
+        Assert.True(first.HasOption(CoapOptionNumber.Oscore));
+        Assert.True(first.TryGetUint(CoapOptionNumber.Size2, out uint size2)); // RFC 7959 §4: the whole protected size
+        Assert.True(size2 > 3000);
+        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(first));
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out CoapMessage r, out int rounds));
+        rounds++;
 
         Assert.True(rounds > 40);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
@@ -363,24 +385,14 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Get, null), -1, -1, 1152));
         var send = new CoapMessage();
-        outer.FillNext(send);
-        Assert.False(send.HasOption(CoapOptionNumber.Block2));
-        send.MessageId = _mid++;
-        CoapMessage r = Exchange(s, Serialize(send));
+        CoapMessage r = Round(s, outer, send);
+        Assert.False(send.HasOption(CoapOptionNumber.Block2)); // nothing asked
         Assert.True(r.TryGetUint(CoapOptionNumber.Block2, out uint b2));
-        Assert.Equal(BlockOption.MaxSzx, BlockOption.Szx(b2)); // the server's largest size: 1024
+        Assert.Equal(BlockOption.MaxSzx, BlockOption.Szx(b2)); // the largest size that fits 1152 bytes: 1024
         Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(r));
-        BlockwiseStatus st;
-        do
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            r = Exchange(s, Serialize(send));
-            st = outer.OnResponse(r);
-        }
-        while (st == BlockwiseStatus.Continue);
 
-        Assert.Equal(BlockwiseStatus.Complete, st);
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out r, out int rounds));
+        Assert.Equal(2, rounds);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
         Assert.Equal(3000, r.PayloadLength);
         Assert.Equal(1, s.App.Calls);
@@ -396,23 +408,10 @@ public class OuterBlockwiseTests
         var outer = new OuterBlockwiseClient(Max, Max);
         Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Post, body), 5, -1, 1152));
         Assert.True(outer.IsFragmenting);
-        var send = new CoapMessage();
-        BlockwiseStatus st;
-        CoapMessage r;
-        int rounds = 0;
-        do
-        {
-            outer.FillNext(send);
-            send.MessageId = _mid++;
-            Assert.True(send.HasOption(CoapOptionNumber.Block1));
-            r = Exchange(s, Serialize(send));
-            st = outer.OnResponse(r);
-            rounds++;
-        }
-        while (st == BlockwiseStatus.Continue);
 
+        Assert.Equal(BlockwiseStatus.NotBlockwise, RunToEnd(s, outer, new CoapMessage(), out CoapMessage r, out int rounds));
         Assert.Equal(5, rounds); // 2500 + Code, options, tag → 5 blocks of 512
-        Assert.Equal(BlockwiseStatus.NotBlockwise, st);
+        Assert.Equal(4, s.Outer.OuterBlocksReceived);
         Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(r, e));
         Assert.Equal(CoapCode.Changed, r.Code);
         Assert.Equal(body, s.App.LastPayload);
@@ -422,29 +421,93 @@ public class OuterBlockwiseTests
     public void A_later_outer_block2_request_with_nothing_kept_goes_to_oscore_and_is_a_replay()
     {
         var s = new Server(3000);
-        var cp = new OscoreProcessor(Max);
-        var e = new OscoreExchange();
         var outer = new OuterBlockwiseClient(Max, Max);
-        Assert.True(outer.Start(Protected(cp, C1Client(), e, CoapCode.Get, null), -1, -1, 1152));
+        Assert.True(outer.Start(Protected(new OscoreProcessor(Max), C1Client(), new OscoreExchange(), CoapCode.Get, null), -1, -1, 1152));
         var send = new CoapMessage();
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        byte[] first = Serialize(send);
-        CoapMessage r = Exchange(s, first);
-        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(r));
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        Assert.Equal(BlockwiseStatus.Continue, outer.OnResponse(Exchange(s, Serialize(send))));
-        outer.FillNext(send);
-        send.MessageId = _mid++;
-        Assert.Equal(BlockwiseStatus.Complete, outer.OnResponse(Exchange(s, Serialize(send))));
+        Assert.Equal(BlockwiseStatus.Complete, RunToEnd(s, outer, send, out _, out int rounds));
+        Assert.Equal(3, rounds);
 
         // The last block went out, so the kept response is gone: asking again is the same OSCORE request again.
         send.MessageId = _mid++;
-        r = Exchange(s, Serialize(send));
+        CoapMessage r = Exchange(s, Serialize(send));
         Assert.Equal(CoapCode.Unauthorized, r.Code);
         Assert.Equal("Replay detected", Text(r));
         Assert.Equal(1, s.App.Calls);
+    }
+
+    [Fact]
+    public void Mutated_outer_blocks_never_throw_and_each_gets_a_defined_answer()
+    {
+        var s = new Server(300);
+        var cp = new OscoreProcessor(Max);
+        var client = C1Client();
+        var e = new OscoreExchange();
+        var seeds = new List<byte[]>();
+        for (int t = 0; t < 8; t++)
+        {
+            CoapMessage req = Protected(cp, client, e, CoapCode.Post, Body(150 + (t * 40)));
+            req.AddUintOption(CoapOptionNumber.Block2, BlockOption.Encode(t % 3, false, 1 + (t % 3)));
+            seeds.AddRange(SplitOuterBlock1(req, 1 + (t % 3)));
+        }
+
+        var allowed = new HashSet<byte>
+        {
+            CoapCode.Continue, CoapCode.Changed, CoapCode.BadRequest, CoapCode.Unauthorized, CoapCode.BadOption,
+            CoapCode.RequestEntityIncomplete, CoapCode.RequestEntityTooLarge,
+        };
+        var r = new Random(8613);
+        var request = new CoapMessage();
+        var response = new CoapMessage();
+        int handled = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] d = (byte[])seeds[r.Next(seeds.Count)].Clone();
+            int flips = r.Next(4);
+            for (int f = 0; f < flips; f++)
+            {
+                d[r.Next(4, d.Length)] ^= (byte)(1 << r.Next(8));
+            }
+
+            int length = r.Next(10) == 0 ? r.Next(4, d.Length + 1) : d.Length;
+            if (request.Parse(d, 0, length) != CoapParseError.None || !CoapCode.IsRequest(request.Code))
+            {
+                continue;
+            }
+
+            response.Reset();
+            response.CopyTokenFrom(request);
+            s.Outer.HandleRequest(r.Next(3), request, response); // an exception fails the test
+            Assert.True(allowed.Contains(response.Code), "code " + CoapCode.ClassOf(response.Code) + "." + (response.Code & 0x1F).ToString("00", System.Globalization.CultureInfo.InvariantCulture));
+            handled++;
+        }
+
+        Assert.True(handled > 10_000, handled + " handled");
+        Assert.True(s.Outer.OuterBlocksReceived > 100);
+        Assert.True(s.Outer.OuterTransfersRefused > 100);
+    }
+
+    [Theory]
+    [InlineData(1152, 6)] // RFC 7252 §4.6's 1152-byte budget: 1024-byte blocks
+    [InlineData(512, 4)]
+    [InlineData(300, 4)] // 256 + header, OSCORE option and Block1 + Size1 fit 300
+    [InlineData(260, 3)]
+    [InlineData(20, 0)]
+    public void The_outer_block_size_is_the_largest_whose_blocks_fit_the_datagram_budget(int budget, int szx)
+    {
+        var cp = new OscoreProcessor(Max);
+        CoapMessage m = Protected(cp, C1Client(), new OscoreExchange(), CoapCode.Put, Body(1100));
+        Assert.Equal(szx, OuterBlockSize.Fit(m, budget, BlockOption.MaxSzx));
+        Assert.Equal(3, OuterBlockSize.Fit(m, 1152, 3)); // never above the allowed maximum
+    }
+
+    [Fact]
+    public void The_server_stage_names_a_bad_limit()
+    {
+        var inner = new EchoApp(1);
+        Assert.Equal("slots", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 0, Max, 6, 1152)).ParamName);
+        Assert.Equal("maxUnfragmentedSize", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, 8, 6, 1152)).ParamName);
+        Assert.Equal("maxSzx", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, Max, 7, 1152)).ParamName);
+        Assert.Equal("maxMessageSize", Assert.Throws<ArgumentOutOfRangeException>(() => new OuterBlockwiseServer(inner, 1, Max, 6, 8)).ParamName);
     }
 
     [Fact]

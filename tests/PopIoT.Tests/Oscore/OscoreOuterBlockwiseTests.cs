@@ -179,6 +179,177 @@ public class OscoreOuterBlockwiseTests
         Assert.Equal(0, server.OscoreReplaysDetected);
     }
 
+    /// <summary>
+    /// A proxy that fragments (RFC 8613 §4.1.3.4.2: "Proxies MAY fragment an OSCORE message"): a request whose OSCORE payload
+    /// is above 256 bytes goes on to the server in Outer Block1 blocks (RFC 7959 §2.5) under the relay's own Message IDs
+    /// and token; a response above 256 bytes goes back in Outer Block2 blocks that the relay serves itself when the client
+    /// repeats the request with Block2 NUM N (RFC 7959 §2.4). One exchange at a time, on a network that loses nothing.
+    /// </summary>
+    private sealed class FragmentingRelay : ICoapTransportSink
+    {
+        private const int Szx = 4;
+        private const int Size = 256;
+        private static readonly byte[] RelayToken = [0xEE, 0x01];
+        private readonly ICoapTransport _transport;
+        private readonly IPEndPoint _server;
+        private IPEndPoint? _client;
+        private CoapMessage? _clientRequest;
+        private CoapMessage? _forward;
+        private CoapMessage? _kept;
+        private int _sent;
+        private int _inFlight;
+        private int _mid = 0x4000;
+
+        public FragmentingRelay(ICoapTransport transport, IPEndPoint server)
+        {
+            _transport = transport;
+            _server = server;
+            transport.Start(this);
+        }
+
+        public int BlocksToServer { get; private set; }
+
+        public int BlocksToClient { get; private set; }
+
+        public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
+        {
+            CoapMessage m = Parse(datagram.ToArray());
+            if (source.Equals(_server))
+            {
+                OnServer(m);
+            }
+            else if (CoapCode.IsRequest(m.Code))
+            {
+                OnClient(source, m);
+            }
+        }
+
+        public void OnTimer()
+        {
+        }
+
+        private void OnClient(IPEndPoint source, CoapMessage m)
+        {
+            _client = source;
+            _clientRequest = m;
+            if (m.TryGetUint(CoapOptionNumber.Block2, out uint b2) && (b2 >> 4) > 0 && _kept != null)
+            {
+                Reply(Slice((int)(b2 >> 4)));
+                return;
+            }
+
+            _kept = null;
+            _forward = m;
+            _sent = 0;
+            SendToServer();
+        }
+
+        private void SendToServer()
+        {
+            var b = new CoapMessage();
+            b.CopyFrom(_forward!);
+            b.Type = CoapMessageType.Confirmable;
+            b.MessageId = _mid++;
+            b.SetToken(RelayToken, 0, RelayToken.Length);
+            int total = _forward!.PayloadLength;
+            _inFlight = Math.Min(Size, total - _sent);
+            if (total > Size)
+            {
+                bool more = _sent + _inFlight < total;
+                b.AddUintOption(CoapOptionNumber.Block1, (uint)(((_sent / Size) << 4) | (more ? 8 : 0) | Szx));
+                if (_sent == 0)
+                {
+                    b.AddUintOption(CoapOptionNumber.Size1, (uint)total);
+                }
+
+                b.SetPayload(_forward.PayloadBuffer, _forward.PayloadOffset + _sent, _inFlight);
+                BlocksToServer++;
+            }
+
+            _transport.Send(_server, OscoreTestContexts.Serialize(b));
+        }
+
+        private void OnServer(CoapMessage m)
+        {
+            if (m.Code == CoapCode.Continue)
+            {
+                _sent += _inFlight;
+                SendToServer();
+                return;
+            }
+
+            m.RemoveOption(CoapOptionNumber.Block1); // the echo of our blocks, not the client's business
+            if (m.PayloadLength <= Size)
+            {
+                Reply(m);
+                return;
+            }
+
+            _kept = m;
+            Reply(Slice(0));
+        }
+
+        private CoapMessage Slice(int num)
+        {
+            var r = new CoapMessage();
+            r.CopyFrom(_kept!);
+            int total = _kept!.PayloadLength;
+            int n = Math.Min(Size, total - (num * Size));
+            bool more = (num * Size) + n < total;
+            r.AddUintOption(CoapOptionNumber.Block2, (uint)((num << 4) | (more ? 8 : 0) | Szx));
+            if (num == 0)
+            {
+                r.AddUintOption(CoapOptionNumber.Size2, (uint)total);
+            }
+
+            r.SetPayload(_kept.PayloadBuffer, _kept.PayloadOffset + (num * Size), n);
+            BlocksToClient++;
+            return r;
+        }
+
+        private void Reply(CoapMessage r)
+        {
+            // Piggybacked on the ACK of the client's CON (RFC 7252 §5.2.1).
+            r.Type = CoapMessageType.Acknowledgement;
+            r.MessageId = _clientRequest!.MessageId;
+            r.CopyTokenFrom(_clientRequest);
+            _transport.Send(_client!, OscoreTestContexts.Serialize(r));
+        }
+    }
+
+    [Fact]
+    public async Task A_proxy_that_fragments_in_the_middle_is_transparent_to_both_ends()
+    {
+        var net = new LossyNetwork(new LossyNetworkOptions { Seed = 1, MinDelayMs = 1, MaxDelayMs = 5 });
+        var store = new Store();
+        using SecurityContext serverContext = Server();
+        using var server = NewServer(serverContext, store, new CoapServerOptions { Random = new SeededRandom(31) });
+        server.Start(net.CreateTransport(ServerAddress));
+        var relayAddress = new IPEndPoint(IPAddress.Parse("10.0.0.5"), 5683);
+        var relay = new FragmentingRelay(net.CreateTransport(relayAddress), ServerAddress);
+        using SecurityContext clientContext = Client();
+        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(32) });
+        var uri = new Uri("coap://10.0.0.5/big");
+
+        // The client knows nothing of the proxy's blocks: it sends whole protected messages (Inner blocks of 1024).
+        Task<CoapResponse> put = client.PutAsync(uri, Big);
+        net.RunUntil(() => put.IsCompleted, 600_000);
+        Assert.Equal(CoapCode.Changed, (await put).Code);
+        Assert.Equal(Big, store.Stored);
+        Assert.Equal(1, store.Puts);
+        Assert.True(relay.BlocksToServer >= 12, relay.BlocksToServer + " Outer Block1 blocks from the proxy");
+
+        // The proxy cuts each ~1 KiB protected response into 256-byte Outer Block2 blocks the client fetches from it.
+        Task<CoapResponse> get = client.GetAsync(uri);
+        net.RunUntil(() => get.IsCompleted, 600_000);
+        CoapResponse r = await get;
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(Big, r.Payload.ToArray());
+        Assert.Equal(3, store.Gets);
+        Assert.True(relay.BlocksToClient >= 12, relay.BlocksToClient + " Outer Block2 blocks from the proxy");
+        Assert.Equal(0, server.OscoreReplaysDetected);
+    }
+
     [Fact]
     public async Task A_protected_message_above_the_servers_max_unfragmented_size_gets_4_13_with_size1()
     {

@@ -33,6 +33,13 @@ internal static class OscoreTestContexts
         return copy;
     }
 
+    public static byte[] Serialize(CoapMessage m)
+    {
+        byte[] b = new byte[m.GetSerializedLength()];
+        m.Serialize(b, 0, b.Length);
+        return b;
+    }
+
     public static CoapMessage Parse(byte[] datagram)
     {
         var m = new CoapMessage();
