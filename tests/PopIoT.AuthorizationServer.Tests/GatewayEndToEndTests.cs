@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using PopIoT.Ace;
+using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
@@ -179,6 +180,25 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(2, gw.TokenRequests);
         Assert.Equal(1, world.DeviceA.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
         Assert.Equal(1, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+    }
+
+    [Fact]
+    public async Task A_device_without_a_clock_takes_the_AS_exi_tokens_whose_cti_counts_per_device()
+    {
+        using var world = new GatewayWorld(clocklessB: true);
+        AceClient gw = world.Gateway();
+
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
+        world.Clock.Advance(TimeSpan.FromSeconds(3601));
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
+
+        // RFC 9200 §5.10.3: exi instead of exp, and cti = the RS's identifier followed by the AS's sequence number for it.
+        IssuedTokenRecord[] tokens = world.Store.ListTokens().OrderBy(t => t.IssuedAt).ToArray();
+        Assert.Equal(2, tokens.Length);
+        Assert.All(tokens, t => Assert.NotNull(t.Exi));
+        Assert.Equal("sensor-b"u8.ToArray().Concat(new byte[] { 0, 0, 0, 1 }), tokens[0].Cti);
+        Assert.Equal("sensor-b"u8.ToArray().Concat(new byte[] { 0, 0, 0, 2 }), tokens[1].Cti);
+        Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
     [Fact]

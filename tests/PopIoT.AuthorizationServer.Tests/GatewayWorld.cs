@@ -24,20 +24,20 @@ internal sealed class GatewayWorld : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("popiot-gw-").FullName;
     private readonly List<IDisposable> _owned = [];
 
-    public GatewayWorld(int tokenLifetimeSeconds = 3600, string? hintedAs = null)
+    public GatewayWorld(int tokenLifetimeSeconds = 3600, string? hintedAs = null, bool clocklessB = false)
     {
         Store = SqliteAuthorizationStore.Create(Path.Combine(_dir, "as.db"));
         var registry = new AuthorizationServerRegistry(Store, PlatformCryptoProvider.Instance.Random);
         RsA = registry.AddResourceServer(AudienceA);
-        RsB = registry.AddResourceServer(AudienceB);
+        RsB = registry.AddResourceServer(AudienceB, hasClock: !clocklessB);
         registry.AddClient("gw");
         registry.Grant("gw", AudienceA, AceScope.Parse("""[["/temp",1],["/led",1]]"""));
         registry.Grant("gw", AudienceB, AceScope.Parse("read write"));
         As = new AceAuthorizationServer(Store, new AuthorizationServerSettings { TokenLifetimeSeconds = tokenLifetimeSeconds }, PlatformCryptoProvider.Instance, Clock);
         IPEndPoint asAt = As.Start(new IPEndPoint(IPAddress.Loopback, 0));
         AsUri = new Uri("coap://127.0.0.1:" + asAt.Port);
-        DeviceA = Device(AudienceA, RsA, hintedAs);
-        DeviceB = Device(AudienceB, RsB, hintedAs);
+        DeviceA = Device(AudienceA, RsA, hintedAs, true);
+        DeviceB = Device(AudienceB, RsB, hintedAs, !clocklessB);
         BaseA = new Uri("coap://127.0.0.1:" + DeviceA.LocalEndPoint!.Port);
         BaseB = new Uri("coap://127.0.0.1:" + DeviceB.LocalEndPoint!.Port);
 
@@ -113,7 +113,7 @@ internal sealed class GatewayWorld : IDisposable
         }
     }
 
-    private SimulatedDevice Device(string audience, ResourceServerRecord rs, string? hintedAs)
+    private SimulatedDevice Device(string audience, ResourceServerRecord rs, string? hintedAs, bool hasClock)
     {
         Assert.Equal(CoseError.None, CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key));
         var d = new SimulatedDevice(new SimulatedDeviceOptions
@@ -121,6 +121,7 @@ internal sealed class GatewayWorld : IDisposable
             Audience = audience,
             AsKeys = [key],
             AsUri = hintedAs ?? AsUri.ToString().TrimEnd('/') + "/token",
+            HasClock = hasClock,
             Time = Clock,
         });
         d.Start(new IPEndPoint(IPAddress.Loopback, 0));

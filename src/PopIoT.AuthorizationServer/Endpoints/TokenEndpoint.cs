@@ -27,6 +27,7 @@ public sealed class TokenEndpoint
     private readonly TimeProvider _time;
     private readonly AuthorizationServerSettings _settings;
     private readonly ILogger _logger;
+    private readonly Dictionary<string, long> _exiSequences = new(StringComparer.Ordinal);
 
     /// <summary>Creates the endpoint.</summary>
     /// <param name="store">Registries, policy and token log.</param>
@@ -244,7 +245,9 @@ public sealed class TokenEndpoint
         record = null;
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
-        byte[] cti = Random(CtiLength);
+        // RFC 9200 §5.10.3: for an RS without a clock, cti is the RS's identifier followed by the AS's sequence number
+        // of exi tokens for that RS, so the RS can refuse every expired one with one number; otherwise random.
+        byte[] cti = rs.HasClock ? Random(CtiLength) : NextExiCti(rs.Audience);
         byte[] id = updateId ?? Random(InputMaterialIdLength);
         byte[] masterSecret = updateId == null ? Random(MasterSecretLength) : [];
         byte[] scopeBytes = scope.Encode();
@@ -433,6 +436,39 @@ public sealed class TokenEndpoint
         }
 
         return null;
+    }
+
+    // The sequence continues from the highest one stored (tokens are durable before the response), so it never repeats
+    // across restarts; 4 big-endian bytes after the audience's UTF-8 bytes.
+    private byte[] NextExiCti(string audience)
+    {
+        byte[] id = System.Text.Encoding.UTF8.GetBytes(audience);
+        lock (_exiSequences)
+        {
+            if (!_exiSequences.TryGetValue(audience, out long last))
+            {
+                last = 0;
+                foreach (IssuedTokenRecord t in _store.ListTokens())
+                {
+                    if (t.Audience == audience && t.Cti.Length == id.Length + 4 && t.Cti.AsSpan(0, id.Length).SequenceEqual(id))
+                    {
+                        last = Math.Max(last, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(t.Cti.AsSpan(id.Length)));
+                    }
+                }
+            }
+
+            if (last >= uint.MaxValue)
+            {
+                throw new InvalidOperationException("the exi sequence of resource server '" + audience + "' is used up (RFC 9200 §5.10.3)");
+            }
+
+            last++;
+            _exiSequences[audience] = last;
+            byte[] cti = new byte[id.Length + 4];
+            id.CopyTo(cti, 0);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(cti.AsSpan(id.Length), (uint)last);
+            return cti;
+        }
     }
 
     private byte[] Random(int length)

@@ -1,244 +1,298 @@
 using System.CommandLine;
-using PopIoT.Cbor;
-using PopIoT.Core.Cbor;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using PopIoT.Ace;
+using PopIoT.AuthorizationServer;
+using PopIoT.AuthorizationServer.Policy;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Coap;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
-using PopIoT.Core.Crypto;
-using PopIoT.Core.Cwt;
-using PopIoT.Cose;
 using PopIoT.Crypto;
+using PopIoT.Device;
 
 namespace PopIoT.Cli.Commands;
 
 /// <summary>
-/// <c>popiot demo</c>: walks through what PopIoT does today, step by step, with published
-/// inputs so a reader can check every line against the RFCs. It grows into the full AS,
-/// device and gateway run on loopback as those parts land (DESIGN.md §10).
+/// <c>popiot demo</c>: the whole system in one process on loopback (DESIGN.md §2): an authorization server with a
+/// temporary SQLite database, two simulated devices and a gateway, told step by step. Every step checks what it shows,
+/// and a summary table ends the run. <c>--vectors</c> runs the older walk through the published test vectors.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create(CliContext io)
     {
-        var demo = new Command("demo", "Show PopIoT working, step by step, on this machine (no network).");
-        demo.SetAction(_ => Run(io.Out));
+        var vectors = new Option<bool>("--vectors") { Description = "Recompute the published vectors (RFC 8392 Appendix A, RFC 8613 C.1.1) instead." };
+        var demo = new Command("demo", "Run an AS, two devices and a gateway on loopback and show each security step (tokens, OSCORE, refusals).") { vectors };
+        demo.SetAction(p => p.GetValue(vectors) ? VectorDemo.Run(io.Out) : new SystemDemo(io.Out).Run());
         return demo;
     }
 
-    private static int Run(TextWriter o)
+    private sealed class SystemDemo(TextWriter o)
     {
-        int failures = 0;
-        o.WriteLine("PopIoT demo: the building blocks of a proof-of-possession token, checked against published vectors.");
-        o.WriteLine();
+        private readonly List<(string Step, string Expected, string Observed, bool Ok)> _rows = [];
+        private readonly DemoClock _clock = new();
+        private readonly object _print = new();
+        private readonly List<(IPEndPoint To, byte[] Datagram)> _sent = [];
 
-        // Step 1: the claims of the RFC 8392 Appendix A.1 example, written by the portable core.
-        o.WriteLine("1. A CWT claims set (RFC 8392 Appendix A.1), encoded by PopIoT.Core's CborWriter");
-        byte[] buffer = new byte[256];
-        var writer = new CborWriter(buffer, 0, buffer.Length);
-        writer.WriteStartMap(7);
-        writer.WriteInt32(1); writer.WriteTextString("coap://as.example.com"); // iss
-        writer.WriteInt32(2); writer.WriteTextString("erikw"); // sub
-        writer.WriteInt32(3); writer.WriteTextString("coap://light.example.com"); // aud
-        writer.WriteInt32(4); writer.WriteInt64(1444064944); // exp
-        writer.WriteInt32(5); writer.WriteInt64(1443944944); // nbf
-        writer.WriteInt32(6); writer.WriteInt64(1443944944); // iat
-        writer.WriteInt32(7); writer.WriteByteString([0x0b, 0x71], 0, 2); // cti
-        byte[] claims = buffer.AsSpan(0, writer.BytesWritten).ToArray();
-        const string Rfc8392A1 = "a70175636f61703a2f2f61732e6578616d706c652e636f6d02656572696b77037818636f61703a2f2f6c696768742e6578616d706c652e636f6d041a5612aeb0051a5610d9f0061a5610d9f007420b71";
-        o.WriteLine("   diagnostic: " + CborDiagnostic.ToDiagnosticString(claims));
-        o.WriteLine($"   {claims.Length} bytes: {Hex(claims)}");
-        failures += Check(o, "identical to the bytes printed in RFC 8392 A.1", Hex(claims) == Rfc8392A1);
-        o.WriteLine();
-
-        // Step 2: the MAC of RFC 8392 A.4 (a COSE_Mac0 with HMAC 256/64), recomputed from its parts.
-        // RFC 9052 §6.3: the MAC covers MAC_structure = ["MAC0", protected, external_aad, payload].
-        o.WriteLine("2. The HMAC 256/64 tag of the MACed CWT in RFC 8392 A.4, recomputed over its MAC_structure (RFC 9052 §6.3)");
-        byte[] asRsKey = Convert.FromHexString("403697de87af64611c1d32a05dab0fe1fcb715a86ab435f1ec99192d79569388"); // RFC 8392 A.2.2
-        byte[] macProtected = [0xa1, 0x01, 0x04]; // {1: 4}: alg HMAC 256/64
-        byte[] macStructure = Structure("MAC0", macProtected, claims);
-        o.WriteLine("   MAC_structure: " + CborDiagnostic.ToDiagnosticString(macStructure));
-        byte[] managedMac = Mac(new ManagedCryptoProvider(PlatformCryptoProvider.Instance.Random), asRsKey, macStructure);
-        byte[] platformMac = Mac(PlatformCryptoProvider.Instance, asRsKey, macStructure);
-        o.WriteLine("   managed  HMAC-SHA256: " + Hex(managedMac));
-        o.WriteLine("   platform HMAC-SHA256: " + Hex(platformMac));
-        failures += Check(o, "managed and platform agree (compared in constant time)", CryptoBytes.FixedTimeEquals(managedMac, 0, platformMac, 0, 32));
-        byte[] publishedTag = Convert.FromHexString("093101ef6d789200"); // the tag printed in RFC 8392 A.4
-        failures += Check(o, "its first 8 bytes equal the tag in RFC 8392 A.4 (093101ef6d789200)", CryptoBytes.FixedTimeEquals(managedMac, 0, publishedTag, 0, 8));
-        o.WriteLine();
-
-        // Step 3: the encrypted CWT of RFC 8392 A.5 (COSE_Encrypt0, AES-CCM-16-64-128), reproduced.
-        // RFC 9052 §5.3: the AAD is Enc_structure = ["Encrypt0", protected, external_aad].
-        o.WriteLine("3. The AES-CCM-16-64-128 COSE_Encrypt0 CWT of RFC 8392 A.5, re-encrypted and decrypted (RFC 9052 §5.3)");
-        byte[] cek = Convert.FromHexString("231f4c4d4d3051fdc2ec0a3851d5b383"); // RFC 8392 A.2.1
-        byte[] nonce = Convert.FromHexString("99a0d7846e762c49ffe8a63e0b"); // the IV in RFC 8392 A.5
-        byte[] aad = Structure("Encrypt0", [0xa1, 0x01, 0x0a], null); // {1: 10}: alg AES-CCM-16-64-128
-        o.WriteLine("   Enc_structure: " + CborDiagnostic.ToDiagnosticString(aad));
-        byte[] published = Convert.FromHexString("b918a11fd81e438b7f973d9e2e119bcb22424ba0f38a80f27562f400ee1d0d6c0fdb559c02421fd384fc2ebe22d7071378b0ea7428fff157444d45f7e6afcda1aae5f6495830c58627087fc5b4974f319a8707a635dd643b");
-        using IAeadCipher managedCcm = new AesCcm(cek, 0, cek.Length, 8, 2);
-        using IAeadCipher platformCcm = PlatformCryptoProvider.Instance.CreateAesCcm(cek, 0, cek.Length, 8, 2);
-        byte[] c1 = new byte[claims.Length + 8], c2 = new byte[claims.Length + 8];
-        managedCcm.Encrypt(nonce, 0, 13, claims, 0, claims.Length, c1, 0, c1, claims.Length, aad, 0, aad.Length);
-        platformCcm.Encrypt(nonce, 0, 13, claims, 0, claims.Length, c2, 0, c2, claims.Length, aad, 0, aad.Length);
-        o.WriteLine("   managed  ciphertext||tag: " + Hex(c1));
-        o.WriteLine("   platform ciphertext||tag: " + Hex(c2));
-        failures += Check(o, "both equal the ciphertext printed in RFC 8392 A.5", c1.AsSpan().SequenceEqual(published) && c2.AsSpan().SequenceEqual(published));
-        byte[] opened = new byte[claims.Length];
-        failures += Check(o, "decrypting it gives back the claims of step 1",
-            managedCcm.Decrypt(nonce, 0, 13, published, 0, claims.Length, published, claims.Length, opened, 0, aad, 0, aad.Length) && opened.AsSpan().SequenceEqual(claims));
-        published[5] ^= 0x01;
-        bool tamperedOpened = managedCcm.Decrypt(nonce, 0, 13, published, 0, claims.Length, published, claims.Length, opened, 0, aad, 0, aad.Length);
-        failures += Check(o, "with one ciphertext bit flipped it is refused, and no plaintext is released",
-            !tamperedOpened && opened.All(b => b == 0));
-        o.WriteLine();
-
-        // Step 4: OSCORE key derivation, the proof-of-possession key schedule of RFC 8613 §3.2.1.
-        o.WriteLine("4. OSCORE Sender Key derivation (RFC 8613 §3.2.1), checked against RFC 8613 Appendix C.1.1");
-        byte[] masterSecret = Convert.FromHexString("0102030405060708090a0b0c0d0e0f10");
-        byte[] masterSalt = Convert.FromHexString("9e7ca92223786340");
-        // info = [ id, id_context, alg_aead, type, L ] = [ h'', null, 10, "Key", 16 ]
-        byte[] infoBuffer = new byte[32];
-        var info = new CborWriter(infoBuffer, 0, infoBuffer.Length);
-        info.WriteStartArray(5);
-        info.WriteByteString([], 0, 0);
-        info.WriteNull();
-        info.WriteInt32(10);
-        info.WriteTextString("Key");
-        info.WriteInt32(16);
-        byte[] infoBytes = infoBuffer.AsSpan(0, info.BytesWritten).ToArray();
-        o.WriteLine("   info: " + CborDiagnostic.ToDiagnosticString(infoBytes) + " = " + Hex(infoBytes));
-        byte[] senderKey = new byte[16];
-        using (var hkdf = new Hkdf())
+        public int Run()
         {
-            hkdf.DeriveKey(masterSalt, 0, masterSalt.Length, masterSecret, 0, masterSecret.Length, infoBytes, 0, infoBytes.Length, senderKey, 0, 16);
+            string dir = Directory.CreateTempSubdirectory("popiot-demo-").FullName;
+            try
+            {
+                return RunIn(dir).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException)
+            {
+                o.WriteLine("demo: stopped: " + e.Message);
+                return ExitCodes.InternalError;
+            }
+            finally
+            {
+                try
+                {
+                    Directory.Delete(dir, true);
+                }
+                catch (IOException)
+                {
+                }
+            }
         }
 
-        o.WriteLine("   Sender Key: " + Hex(senderKey));
-        failures += Check(o, "equal to RFC 8613 C.1.1 (f0910ed7295e6ad4b54fc793154302ff)", Hex(senderKey) == "f0910ed7295e6ad4b54fc793154302ff");
-        CryptoBytes.Clear(senderKey);
-        o.WriteLine();
-
-        // Step 5: the token an AS issues to a client for one device, and what the device does with it.
-        o.WriteLine("5. An AS issues a proof-of-possession CWT; the device validates it and recovers the PoP key (RFC 8392, RFC 8747)");
-        failures += TokenStep(o);
-        o.WriteLine();
-
-        o.WriteLine("Next in PopIoT: the ACE-OSCORE profile on the device (issue 6), the AS and the gateway (7); CoAP and OSCORE are in place (popiot coap --oscore).");
-        o.WriteLine(failures == 0 ? "demo: all checks passed" : $"demo: {failures} check(s) FAILED");
-        return failures == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
-    }
-
-    private static int TokenStep(TextWriter o)
-    {
-        int failures = 0;
-        var crypto = PlatformCryptoProvider.Instance;
-        const long Now = 1_800_000_000;
-
-        // Keys the AS shares with the device (RS): one to MAC tokens, one to encrypt PoP keys for it.
-        byte[] macKeyBytes = new byte[32], wrapKeyBytes = new byte[16], popKeyBytes = new byte[16];
-        crypto.Random.GetBytes(macKeyBytes, 0, 32);
-        crypto.Random.GetBytes(wrapKeyBytes, 0, 16);
-        crypto.Random.GetBytes(popKeyBytes, 0, 16);
-        using CoseKey macKey = CoseKey.Symmetric(macKeyBytes, CoseAlgorithm.Hmac256_64.Id, "rs1-mac"u8.ToArray());
-        using CoseKey wrapKey = CoseKey.Symmetric(wrapKeyBytes, CoseAlgorithm.AesCcm16_64_128.Id, "rs1-wrap"u8.ToArray());
-        using CoseKey popKey = CoseKey.Symmetric(popKeyBytes, CoseAlgorithm.AesCcm16_64_128.Id, "pop-1"u8.ToArray());
-        CryptoBytes.Clear(macKeyBytes);
-        CryptoBytes.Clear(wrapKeyBytes);
-
-        // The AS: a fresh PoP key for the client, encrypted for the device inside cnf, MACed as a whole.
-        byte[] token;
-        byte[] iv = new byte[13];
-        crypto.Random.GetBytes(iv, 0, iv.Length);
-        using (var claims = new CwtClaimsBuilder())
-        using (var wrap = new CoseEncrypt0(crypto, wrapKey))
-        using (var issuer = new CwtIssuer(crypto, macKey) { CwtTag = true, IncludeKid = true })
+        private async Task<int> RunIn(string dir)
         {
-            claims.SetIssuer("coap://as.example");
-            claims.SetAudience("coap://rs1.example");
-            claims.SetIssuedAt(Now);
-            claims.SetExpiration(Now + 3600);
-            claims.SetScope("temp:r");
-            claims.SetCti([0x01, 0x02, 0x03, 0x04]);
-            claims.SetConfirmationEncryptedKey(popKey, wrap, iv);
-            token = issuer.Create(claims);
+            o.WriteLine("PopIoT demo: an authorization server, two devices and a gateway on loopback (RFC 9200 with the OSCORE profile, RFC 9203).");
+            o.WriteLine();
+
+            // 1. Registration (seed §7: the AS is the trusted third party that binds keys to tokens).
+            Say("1. Registration at the AS");
+            using IAuthorizationStore store = SqliteAuthorizationStore.Create(Path.Combine(dir, "as.db"));
+            var registry = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random);
+            ResourceServerRecord rsA = registry.AddResourceServer("sensor-a");
+            ResourceServerRecord rsB = registry.AddResourceServer("sensor-b", hasClock: false);
+            registry.AddClient("gateway-1");
+            registry.Grant("gateway-1", "sensor-a", AceScope.Parse("""[["/temp",1],["/led",1]]"""));
+            registry.Grant("gateway-1", "sensor-b", AceScope.Parse("read"));
+            Say("   AS database " + Path.Combine(dir, "as.db") + " (SQLite, WAL)");
+            Say("   device sensor-a: its own AS-RS key, COSE_Encrypt0 tokens, has a clock (exp)");
+            Say("   device sensor-b: its own AS-RS key, COSE_Encrypt0 tokens, no clock (exi, RFC 9200 §5.10.3)");
+            Say("   client gateway-1: an OSCORE context shared with the AS (RFC 9203 §5)");
+            Say("   grants: gateway-1 may GET /temp and /led on sensor-a (AIF, RFC 9237) and \"read\" on sensor-b");
+
+            using var asServer = new AceAuthorizationServer(store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance, _clock);
+            IPEndPoint asAt = asServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
+            var asUri = new Uri("coap://127.0.0.1:" + asAt.Port.ToString(CultureInfo.InvariantCulture));
+            using SimulatedDevice a = Device("sensor-a", rsA, true, asUri);
+            using SimulatedDevice b = Device("sensor-b", rsB, false, asUri);
+            var baseA = new Uri("coap://127.0.0.1:" + a.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
+            var baseB = new Uri("coap://127.0.0.1:" + b.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
+            Say("   AS on " + asUri + ", sensor-a on " + baseA + ", sensor-b on " + baseB);
+            string credential = Path.Combine(dir, "gateway-1.json");
+            OscoreCredential c = store.FindClient("gateway-1")!.Credential;
+            AceCredentialFile.Write(credential, false, "gateway-1", asUri, c.PeerSenderId, c.AsSenderId, c.MasterSecret, c.MasterSalt, c.Algorithm);
+            string rsCredential = Path.Combine(dir, "sensor-a.json");
+            OscoreCredential rc = rsA.Credential!;
+            AceCredentialFile.Write(rsCredential, true, "sensor-a", asUri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
+            Row("registration", "AS, 2 devices, 1 client", store.ListResourceServers().Count + " RS, " + store.ListClients().Count + " client", store.ListResourceServers().Count == 2 && store.ListClients().Count == 1);
+            o.WriteLine();
+
+            await using var gw = new AceClient(AceCredentialFile.Load(credential), new AceClientOptions
+            {
+                Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(20) },
+                Time = _clock,
+                Events = e => Say("   [gateway]  " + e.Kind + ": " + e.Detail),
+                TransportFactory = () => new Recording(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), Record),
+            });
+
+            // 2. The first request: creation hints, token request, token posted, then OSCORE.
+            Say("2. The gateway reads sensor-a's /temp: hints, token, /authz-info, then OSCORE");
+            CoapResponse r = await gw.GetAsync(new Uri(baseA, "/temp"));
+            Say("   GET /temp -> " + r.CodeText + " \"" + r.PayloadText + "\" (protected with OSCORE)");
+            Row("token request and protected GET", "2.05", r.CodeText, r.Code == CoapCode.Content && gw.TokenRequests == 1);
+            CoapResponse rb = await gw.GetAsync(new Uri(baseB, "/temp"));
+            Say("   GET sensor-b /temp -> " + rb.CodeText + " \"" + rb.PayloadText + "\" (an exi token: sensor-b has no clock)");
+            Row("clockless device (exi token)", "2.05", rb.CodeText, rb.Code == CoapCode.Content);
+            o.WriteLine();
+
+            // 3. Scope: the grant has GET only on /led.
+            Say("3. The gateway tries PUT /led on sensor-a, which its scope does not allow");
+            CoapResponse put = await gw.PutAsync(new Uri(baseA, "/led"), "on"u8.ToArray());
+            Say("   PUT /led -> " + put.CodeText + "; the LED stays " + (a.Led ? "on" : "off"));
+            Row("PUT outside the scope", "4.03", put.CodeText, put.Code == CoapCode.Forbidden && !a.Led && Refused(a, AceRsError.ScopeDenied));
+            o.WriteLine();
+
+            // 4. Replay: an attacker resends a captured protected request.
+            Say("4. An attacker on the path resends a protected request it captured");
+            byte[] captured;
+            lock (_sent)
+            {
+                captured = _sent.Last(s => s.To.Port == baseA.Port && HasOscore(s.Datagram)).Datagram;
+            }
+
+            captured[2] ^= 0x5a; // a new Message ID, so the CoAP layer does not take it for a retransmission
+            using (var attacker = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            {
+                await attacker.SendAsync(captured, new IPEndPoint(IPAddress.Loopback, baseA.Port));
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                UdpReceiveResult answer = await attacker.ReceiveAsync(wait.Token);
+                string code = CoapResponse.FormatCode(answer.Buffer[1]);
+                Say("   the replayed request -> " + code + " (RFC 8613 §7.4 replay window)");
+                bool replay = Refused(a, AceRsError.Replay);
+                Row("replayed request", "4.01 Replay", code + (replay ? " Replay" : string.Empty), answer.Buffer[1] == CoapCode.Unauthorized && replay);
+            }
+
+            o.WriteLine();
+
+            // 5. A tampered token.
+            Say("5. Someone changes one byte of a token and posts it");
+            AceTokenResponse issued = await gw.RequestTokenAsync("sensor-a", null, null);
+            byte[] bad = (byte[])issued.Token.AccessToken.Clone();
+            bad[^3] ^= 0x01;
+            string tampered = await PostExpectingRefusal(new AccessTokenFile(bad, issued.Token.MasterSecret, issued.Token.InputMaterialId) { Salt = issued.Token.Salt, ContextId = issued.Token.ContextId }, baseA);
+            Say("   /authz-info -> " + tampered);
+            Row("tampered token", "4.01", tampered, tampered.StartsWith("4.01", StringComparison.Ordinal) && Refused(a, AceRsError.TokenVerificationFailed));
+            o.WriteLine();
+
+            // 6. Expiry: the clock moves forward; the gateway replaces its token before it expires.
+            Say("6. 55 minutes pass (the demo moves the shared clock); the token lives 60 minutes");
+            int before = gw.TokenRequests;
+            _clock.Advance(TimeSpan.FromMinutes(55));
+            CoapResponse later = await gw.GetAsync(new Uri(baseA, "/temp"));
+            Say("   GET /temp -> " + later.CodeText + " after the gateway fetched and posted a new token by itself");
+            Row("expiring token refreshed", "new token, 2.05", (gw.TokenRequests - before) + " new token, " + later.CodeText, later.Code == CoapCode.Content && gw.TokenRequests == before + 1);
+            o.WriteLine();
+
+            // 7. Token redirect: a token for sensor-a presented to sensor-b.
+            Say("7. A token for sensor-a is presented to sensor-b");
+            string redirected = await PostExpectingRefusal(issued.Token, baseB);
+            Say("   sensor-b /authz-info -> " + redirected + " (one AS-RS key per device: sensor-b cannot open it)");
+            Row("token for A refused by B", "4.01", redirected, redirected.StartsWith("4.01", StringComparison.Ordinal) && Refused(b, AceRsError.TokenVerificationFailed));
+            o.WriteLine();
+
+            // 8. Revocation, seen by the device through introspection (RFC 9200 §5.9).
+            Say("8. The AS revokes a token; sensor-a asks the AS about it (introspection over OSCORE)");
+            using var introspection = new AceIntrospectionClient(AceCredentialFile.Load(rsCredential), new CoapClientOptions { Timeout = TimeSpan.FromSeconds(20) });
+            AceIntrospection active = await introspection.IntrospectAsync(issued.Token.AccessToken);
+            Say("   before: active=" + active.Active.ToString().ToLowerInvariant() + ", client " + active.ClientId + ", audience " + active.Audience);
+            bool revoked = store.RevokeToken(active.Cti!);
+            AceIntrospection after = await introspection.IntrospectAsync(issued.Token.AccessToken);
+            Say("   revoked: " + revoked.ToString().ToLowerInvariant() + "; after: active=" + after.Active.ToString().ToLowerInvariant());
+            Row("revocation via introspection", "active, then inactive", (active.Active ? "active" : "inactive") + ", then " + (after.Active ? "active" : "inactive"), active.Active && revoked && !after.Active);
+            o.WriteLine();
+
+            return Summary(store.ListTokens().Count);
         }
 
-        o.WriteLine($"   the AS issues a {token.Length}-byte Mac0 CWT (HMAC 256/64) whose cnf holds the PoP key encrypted for the device:");
-        foreach (string line in AnnotatedDiagnostic.Format(token).Split('\n'))
+        private int Summary(int tokensStored)
         {
-            o.WriteLine("     " + line);
+            int w1 = Math.Max(4, _rows.Max(r => r.Step.Length));
+            int w2 = Math.Max(8, _rows.Max(r => r.Expected.Length));
+            int w3 = Math.Max(8, _rows.Max(r => r.Observed.Length));
+            o.WriteLine("Summary");
+            o.WriteLine("   " + "step".PadRight(w1) + "  " + "expected".PadRight(w2) + "  " + "observed".PadRight(w3) + "  result");
+            o.WriteLine("   " + new string('-', w1) + "  " + new string('-', w2) + "  " + new string('-', w3) + "  ------");
+            foreach ((string step, string expected, string observed, bool ok) in _rows)
+            {
+                o.WriteLine("   " + step.PadRight(w1) + "  " + expected.PadRight(w2) + "  " + observed.PadRight(w3) + "  " + (ok ? "ok" : "FAILED"));
+            }
+
+            o.WriteLine();
+            o.WriteLine("   " + tokensStored + " tokens issued and stored by the AS.");
+            int failed = _rows.Count(r => !r.Ok);
+            o.WriteLine(failed == 0 ? "demo: all steps behaved as expected" : "demo: " + failed + " step(s) did not behave as expected");
+            return failed == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
         }
 
-        // The device: the two keys it shares with the AS, its own audience and its clock.
-        using var validator = new CwtValidator(crypto, new DemoClock(Now + 60), "coap://rs1.example");
-        validator.SetMac0Key(macKey);
-        validator.SetCnfDecryptionKey(wrapKey);
-        using var result = new CwtValidationResult();
-        CwtError error = validator.Validate(token, 0, token.Length, result);
-        byte[] recovered = new byte[16];
-        int n = error == CwtError.None ? result.Confirmation.CopySymmetricKey(recovered, 0) : 0;
-        failures += Check(o, "the device validates it (MAC, aud, exp) and decrypts the PoP key from cnf", error == CwtError.None && n == 16);
-        failures += Check(o, "the recovered PoP key is the one the AS gave the client (compared in constant time)", n == 16 && CryptoBytes.FixedTimeEquals(recovered, 0, popKeyBytes, 0, 16));
-        CryptoBytes.Clear(recovered);
-        CryptoBytes.Clear(popKeyBytes);
-        result.Clear();
-
-        token[token.Length - 20] ^= 0x01;
-        error = validator.Validate(token, 0, token.Length, result);
-        failures += Check(o, $"a token with one bit changed is refused: {error} ({result.CoseError})", error == CwtError.CoseFailed && result.CoseError == CoseError.TagMismatch);
-        token[token.Length - 20] ^= 0x01;
-
-        using var otherDevice = new CwtValidator(crypto, new DemoClock(Now + 60), "coap://rs2.example");
-        otherDevice.SetMac0Key(macKey);
-        otherDevice.SetCnfDecryptionKey(wrapKey);
-        error = otherDevice.Validate(token, 0, token.Length, result);
-        failures += Check(o, $"the same token presented to another device is refused: {error}", error == CwtError.AudienceMismatch);
-
-        using var later = new CwtValidator(crypto, new DemoClock(Now + 3600), "coap://rs1.example");
-        later.SetMac0Key(macKey);
-        later.SetCnfDecryptionKey(wrapKey);
-        error = later.Validate(token, 0, token.Length, result);
-        failures += Check(o, $"and after exp it is refused: {error}", error == CwtError.Expired);
-        return failures;
-    }
-
-    private sealed class DemoClock(long unixSeconds) : ICwtClock
-    {
-        public bool TryGetUnixTime(out long seconds)
+        private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, Uri asUri)
         {
-            seconds = unixSeconds;
-            return true;
+            if (CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key) != CoseError.None)
+            {
+                throw new IOException("the AS-RS key of " + audience + " does not decode");
+            }
+
+            var d = new SimulatedDevice(new SimulatedDeviceOptions
+            {
+                Audience = audience,
+                AsKeys = [key],
+                AsUri = asUri.ToString().TrimEnd('/') + "/token",
+                HasClock = hasClock,
+                Time = _clock,
+                DecisionLogged = x => Say("   [" + audience + "] " + x),
+            });
+            d.Start(new IPEndPoint(IPAddress.Loopback, 0));
+            return d;
+        }
+
+        private static async Task<string> PostExpectingRefusal(AccessTokenFile token, Uri device)
+        {
+            using var client = new AceOscoreClient(token, device, new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(20) } });
+            try
+            {
+                await client.PostTokenAsync();
+                return "accepted";
+            }
+            catch (AceTokenRejectedException e)
+            {
+                return e.Response.CodeText + (e.Description != null ? " " + e.Description : string.Empty);
+            }
+        }
+
+        private static bool Refused(SimulatedDevice device, AceRsError reason) => device.Decisions.Any(d => d.Reason == reason);
+
+        private static bool HasOscore(byte[] datagram)
+        {
+            var m = new CoapMessage();
+            return m.Parse(datagram, 0, datagram.Length) == CoapParseError.None && m.HasOption(CoapOptionNumber.Oscore);
+        }
+
+        private void Record((IPEndPoint To, byte[] Datagram) sent)
+        {
+            lock (_sent)
+            {
+                _sent.Add(sent);
+            }
+        }
+
+        private void Row(string step, string expected, string observed, bool ok) => _rows.Add((step, expected, observed, ok));
+
+        private void Say(string line)
+        {
+            lock (_print)
+            {
+                o.WriteLine(line);
+            }
         }
     }
 
-    /// <summary>RFC 9052 §5.3 / §6.3: [context, protected, external_aad = h'', (payload)].</summary>
-    private static byte[] Structure(string context, byte[] protectedHeader, byte[]? payload)
+    // One clock for the AS, the devices and the gateway, so the demo can show expiry without waiting an hour.
+    private sealed class DemoClock : TimeProvider
     {
-        byte[] buffer = new byte[64 + protectedHeader.Length + (payload?.Length ?? 0)];
-        var w = new CborWriter(buffer, 0, buffer.Length);
-        w.WriteStartArray(payload == null ? 3 : 4);
-        w.WriteTextString(context);
-        w.WriteByteString(protectedHeader, 0, protectedHeader.Length);
-        w.WriteByteString([], 0, 0);
-        if (payload != null)
+        private long _offset;
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _offset, by.Ticks);
+
+        public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref _offset));
+    }
+
+    // Sees the gateway's datagrams, as an attacker on the path would (step 4).
+    private sealed class Recording(ICoapTransport inner, Action<(IPEndPoint, byte[])> record) : ICoapTransport
+    {
+        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
+
+        public long NowMs => inner.NowMs;
+
+        public void Start(ICoapTransportSink sink) => inner.Start(sink);
+
+        public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram)
         {
-            w.WriteByteString(payload, 0, payload.Length);
+            record((destination, datagram.ToArray()));
+            inner.Send(destination, datagram);
         }
 
-        return buffer.AsSpan(0, w.BytesWritten).ToArray();
-    }
+        public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
 
-    private static byte[] Mac(ICryptoProvider provider, byte[] key, byte[] data)
-    {
-        using IMac mac = provider.CreateHmacSha256(key, 0, key.Length);
-        mac.Update(data, 0, data.Length);
-        byte[] tag = new byte[32];
-        mac.Final(tag, 0);
-        return tag;
+        public void Dispose() => inner.Dispose();
     }
-
-    private static int Check(TextWriter o, string what, bool ok)
-    {
-        o.WriteLine((ok ? "   ok: " : "   FAILED: ") + what);
-        return ok ? 0 : 1;
-    }
-
-    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 }

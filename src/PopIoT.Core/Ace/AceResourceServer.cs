@@ -41,6 +41,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly ICryptoProvider _provider;
     private readonly AceClock _clock = new AceClock();
     private readonly CwtValidator _validator;
+    private readonly byte[] _audienceUtf8;
     private readonly CwtValidationResult _result;
     private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
     private readonly AceTokenSlot[] _slots;
@@ -86,6 +87,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _provider = provider;
         _clock.HasClock = settings.HasClock;
         _validator = new CwtValidator(provider, _clock, settings.Audience);
+        _audienceUtf8 = new byte[Utf8.GetByteCount(settings.Audience)];
+        Utf8.Encode(settings.Audience, _audienceUtf8, 0);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
         _result = new CwtValidationResult(settings.MaxTokenSize);
         _slots = new AceTokenSlot[settings.Slots];
@@ -860,17 +863,34 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
     }
 
-    private static long CtiSequence(CwtClaims c)
+    // RFC 9200 §5.10.3: the cti of an exi token is "the identifier of the RS" followed by the AS's sequence number for
+    // it. The identifier is this RS's audience (UTF-8); a cti of 1 to 7 bytes alone is read as the bare number (an AS that
+    // names the RS by its key instead). The number is big-endian, 1 to 7 bytes.
+    private long CtiSequence(CwtClaims c)
     {
-        if (!c.Has(CwtClaimKey.Cti) || c.CtiLength < 1 || c.CtiLength > 7)
+        if (!c.Has(CwtClaimKey.Cti))
+        {
+            return -1;
+        }
+
+        int start = c.CtiOffset;
+        int length = c.CtiLength;
+        byte[] id = _audienceUtf8;
+        if (length > id.Length && length - id.Length <= 7 && CryptoBytes.FixedTimeEquals(c.Buffer, start, id, 0, id.Length))
+        {
+            start += id.Length;
+            length -= id.Length;
+        }
+
+        if (length < 1 || length > 7)
         {
             return -1;
         }
 
         long v = 0;
-        for (int i = 0; i < c.CtiLength; i++)
+        for (int i = 0; i < length; i++)
         {
-            v = (v << 8) | c.Buffer[c.CtiOffset + i];
+            v = (v << 8) | c.Buffer[start + i];
         }
 
         return v;

@@ -5,9 +5,34 @@ namespace PopIoT.Tests.Cli;
 public class DemoCommandTests
 {
     [Fact]
-    public void The_demo_recomputes_every_published_value_and_exits_0()
+    public void The_demo_runs_the_AS_two_devices_and_a_gateway_and_every_step_behaves()
     {
         var r = CliRunner.Run("demo");
+
+        Assert.Equal("", r.Error);
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("FAILED", r.Out, StringComparison.Ordinal);
+        string[] lines = r.Out.Split('\n');
+
+        // Nine summary rows, each "ok", and each refusal for its own reason.
+        Assert.Equal(9, lines.Count(l => l.TrimEnd().EndsWith("  ok", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.Contains("PUT outside the scope", StringComparison.Ordinal) && l.Contains("4.03", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("replayed request", StringComparison.Ordinal) && l.Contains("4.01 Replay", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("tampered token", StringComparison.Ordinal) && l.Contains("TokenVerificationFailed", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("revocation via introspection", StringComparison.Ordinal) && l.Contains("active, then inactive", StringComparison.Ordinal));
+
+        // The device logs name their reasons; the gateway reports its steps.
+        Assert.Contains("reason=ScopeDenied", r.Out, StringComparison.Ordinal);
+        Assert.Contains("reason=Replay", r.Out, StringComparison.Ordinal);
+        Assert.Contains("[gateway]  HintsReceived", r.Out, StringComparison.Ordinal);
+        Assert.Contains("[gateway]  TokenRefreshed", r.Out, StringComparison.Ordinal);
+        Assert.EndsWith("demo: all steps behaved as expected" + Environment.NewLine, r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_vector_demo_recomputes_every_published_value_and_exits_0()
+    {
+        var r = CliRunner.Run("demo", "--vectors");
 
         Assert.Equal("", r.Error);
         Assert.Equal(0, r.ExitCode);
