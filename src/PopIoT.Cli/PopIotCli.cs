@@ -17,6 +17,7 @@ internal static class PopIotCli
         root.Subcommands.Add(BenchCommand.Create(io));
         root.Subcommands.Add(CoapCommand.Create(io));
         root.Subcommands.Add(TokenCommand.Create(io));
+        root.Subcommands.Add(DeviceCommand.Create(io));
 
         // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

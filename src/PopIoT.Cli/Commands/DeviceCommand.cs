@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using PopIoT.Core.Cose;
+using PopIoT.Device;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary><c>popiot device simulate</c>: the simulated device over UDP, logging every security decision on one line (docs/device.md).</summary>
+internal static class DeviceCommand
+{
+    public static Command Create(CliContext io)
+    {
+        var audience = new Option<string>("--audience") { Description = "The device's audience: tokens must name it in aud.", Required = true };
+        var asKey = new Option<string[]>("--as-key")
+        {
+            Description = "The AS–RS key (COSE_Key as HEX or @FILE) pinned by its alg: a MAC key verifies Mac0 tokens, an AEAD key decrypts Encrypt0 tokens and Encrypted_COSE_Keys. Repeat for both.",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => 5683 };
+        var slots = new Option<int>("--slots") { Description = "Token slots, each with its OSCORE context (default 8); a full table evicts the least recently used.", DefaultValueFactory = _ => 8 };
+        var window = new Option<int>("--replay-window") { Description = "OSCORE replay window in bits: 32..256, a multiple of 32 (default 32).", DefaultValueFactory = _ => 32 };
+        var maxToken = new Option<int>("--max-token") { Description = "The largest token accepted at /authz-info in bytes (default 512).", DefaultValueFactory = _ => 512 };
+        var noClock = new Option<bool>("--no-clock") { Description = "Simulate a device without a clock: only exi tokens, counted from their arrival (RFC 9200 §5.10.3)." };
+        var asUri = new Option<string>("--as-uri") { Description = "The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).", DefaultValueFactory = _ => "coap://as.example/token" };
+        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
+        {
+            audience, asKey, bind, port, slots, window, maxToken, noClock, asUri, duration,
+        };
+        simulate.SetAction(p => Simulate(
+            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(window), p.GetValue(maxToken),
+            p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(duration)));
+        return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
+    }
+
+    private static int Simulate(CliContext io, string audience, string[] keyArgs, string bindText, int port, int slots, int window, int maxToken, bool noClock, string asUri, double? seconds)
+    {
+        if (!IPAddress.TryParse(bindText.Trim('[', ']'), out IPAddress? address))
+        {
+            throw new CliUsageException("--bind must be an IP address, not '" + bindText + "'");
+        }
+
+        if (port is < 0 or > 65535)
+        {
+            throw new CliUsageException("--port must be 0..65535");
+        }
+
+        if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
+        {
+            throw new CliUsageException("--duration must be positive");
+        }
+
+        var keys = new List<CoseKey>();
+        try
+        {
+            foreach (string arg in keyArgs)
+            {
+                keys.Add(CliKeys.ParseKey(arg, io.Stdin, "--as-key"));
+            }
+
+            SimulatedDevice device;
+            try
+            {
+                device = new SimulatedDevice(new SimulatedDeviceOptions
+                {
+                    Audience = audience,
+                    AsKeys = keys,
+                    AsUri = asUri,
+                    Slots = slots,
+                    ReplayWindow = window,
+                    MaxTokenSize = maxToken,
+                    HasClock = !noClock,
+                    DecisionLogged = d => Log(io, d.ToString()),
+                });
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+
+            using (device)
+            {
+                return Run(io, device, new IPEndPoint(address, port), seconds, audience, slots, window, maxToken, noClock);
+            }
+        }
+        finally
+        {
+            foreach (CoseKey k in keys)
+            {
+                k.Dispose();
+            }
+        }
+    }
+
+    private static int Run(CliContext io, SimulatedDevice device, IPEndPoint bind, double? seconds, string audience, int slots, int window, int maxToken, bool noClock)
+    {
+        using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        IPEndPoint at;
+        try
+        {
+            at = device.Start(bind);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            io.Error.WriteLine("popiot: cannot listen on " + bind + ": " + e.Message);
+            return ExitCodes.BadInput;
+        }
+
+        string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
+        Log(io, "popiot device simulate: " + audience + " listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
+            + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
+            + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock")
+            + (seconds is double d ? ", for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
+        RunTicker(device, stop.Token).GetAwaiter().GetResult();
+        Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
+            + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");
+        return ExitCodes.Ok;
+    }
+
+    // Once a second: the engine's time moves on (expired tokens are dropped) and /temp drifts, notifying its observers.
+    private static async Task RunTicker(SimulatedDevice device, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        int tick = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                device.Tick();
+                tick++;
+                if (tick % 2 == 0)
+                {
+                    device.SetTemperature(21.5 + ((tick / 2 % 10) - 5) / 10.0);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static void Log(CliContext io, string line)
+    {
+        lock (io.Out)
+        {
+            io.Out.WriteLine(line);
+            io.Out.Flush();
+        }
+    }
+}
