@@ -475,10 +475,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         if (bs == BlockwiseStatus.Error)
         {
-            // The reassembler already set 4.00 / 4.08 / 4.13 (RFC 7959 §2.9); the reason is logged.
-            bool tooLarge = response.Code == CoapCode.RequestEntityTooLarge;
-            Decide(AceDecisionKind.TokenRejected, tooLarge ? AceRsError.TokenTooLarge : AceRsError.BlockwiseFailed, response.Code, peer, -1, request.Code, _settings.AuthzInfoPath);
-            return CoapHandlerResult.Respond;
+            // The reassembler already set 4.00 / 4.08 / 4.13 (+ Size1) as RFC 7959 §2.9 says; add the error map.
+            byte code = response.Code;
+            return Reject(code == CoapCode.RequestEntityTooLarge ? AceRsError.TokenTooLarge : AceRsError.BlockwiseFailed, code, peer, request, response);
         }
 
         if (bs == BlockwiseStatus.Complete)
@@ -568,7 +567,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         CwtError ce = _validator.Validate(body, offset, length, _result);
         if (ce != CwtError.None)
         {
-            return FromCwt(ce, _result.Claim);
+            return FromCwt(ce, _result.CoseError, _result.Claim);
         }
 
         CwtClaims c = _result.Claims;
@@ -621,7 +620,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         if (c.Has(CwtClaimKey.Cnonce) && !CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
         {
-            return AceRsError.TokenClaimInvalid;
+            return AceRsError.CnonceUnknown;
         }
 
         if (c.Has(CwtClaimKey.Exi))
@@ -999,8 +998,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     private CoapHandlerResult Reject(AceRsError error, int peer, CoapMessage request, CoapMessage response)
     {
+        return Reject(error, AceRsErrors.GetCoapCode(error), peer, request, response);
+    }
+
+    private CoapHandlerResult Reject(AceRsError error, byte code, int peer, CoapMessage request, CoapMessage response)
+    {
         // RFC 9200 §5.10.1.1: 4.01 or 4.00 with an error map in application/ace+cbor; the reason's name is the description.
-        response.Code = AceRsErrors.GetCoapCode(error);
+        response.Code = code;
         _writer.Reset();
         AceErrorResponse.Encode(error, _writer);
         response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
@@ -1046,7 +1050,30 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
     }
 
-    private static AceRsError FromCwt(CwtError e, long claim)
+    private static AceRsError FromCose(CoseError e)
+    {
+        switch (e)
+        {
+            case CoseError.TagMismatch:
+            case CoseError.TagLengthInvalid:
+            case CoseError.DecryptionFailed:
+            case CoseError.SignatureInvalid:
+            case CoseError.SignatureLengthInvalid:
+                return AceRsError.TokenVerificationFailed;
+            case CoseError.AlgInUnprotectedHeader:
+            case CoseError.MissingAlgorithm:
+            case CoseError.AlgorithmMismatch:
+            case CoseError.UnsupportedAlgorithm:
+            case CoseError.CritNotProtected:
+            case CoseError.InvalidCrit:
+            case CoseError.UnknownCriticalHeader:
+                return AceRsError.TokenAlgorithmNotAllowed;
+            default:
+                return AceRsError.TokenMalformed;
+        }
+    }
+
+    private static AceRsError FromCwt(CwtError e, CoseError cose, long claim)
     {
         switch (e)
         {
@@ -1059,7 +1086,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             case CwtError.NestingNotSupported:
                 return AceRsError.TokenTypeNotAccepted;
             case CwtError.CoseFailed:
-                return AceRsError.TokenVerificationFailed;
+                return FromCose(cose);
             case CwtError.AudienceMismatch:
                 return AceRsError.AudienceMismatch;
             case CwtError.Expired:

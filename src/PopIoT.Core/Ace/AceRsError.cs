@@ -44,6 +44,9 @@ public enum AceRsError
     /// <summary>The MAC, signature or AEAD tag did not verify under the AS–RS key: forged or modified (RFC 8392 §7.2).</summary>
     TokenVerificationFailed,
 
+    /// <summary>The token's COSE headers name an algorithm other than the one pinned to the AS–RS key, put alg in the unprotected header, or carry an unknown crit (algorithm rollback, RFC 9052 §3.1).</summary>
+    TokenAlgorithmNotAllowed,
+
     /// <summary>aud is not this RS (RFC 9200 §5.10.1.1).</summary>
     AudienceMismatch,
 
@@ -61,6 +64,9 @@ public enum AceRsError
 
     /// <summary>An exi token whose cti sequence number is not above the highest the RS has seen (RFC 9200 §5.10.3 replay rule).</summary>
     TokenCtiReplayed,
+
+    /// <summary>The token's cnonce is not one this RS issued in its recent Creation Hints (RFC 9200 §5.3, §5.10.3).</summary>
+    CnonceUnknown,
 
     /// <summary>ace_profile is present and is not coap_oscore (4.00 incompatible_ace_profiles, RFC 9200 §5.10.1.1).</summary>
     UnknownProfile,

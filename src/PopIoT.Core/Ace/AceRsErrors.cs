@@ -102,12 +102,14 @@ public static class AceRsErrors
             case AceRsError.TokenMalformed: return "TokenMalformed";
             case AceRsError.TokenTypeNotAccepted: return "TokenTypeNotAccepted";
             case AceRsError.TokenVerificationFailed: return "TokenVerificationFailed";
+            case AceRsError.TokenAlgorithmNotAllowed: return "TokenAlgorithmNotAllowed";
             case AceRsError.AudienceMismatch: return "AudienceMismatch";
             case AceRsError.TokenExpired: return "TokenExpired";
             case AceRsError.TokenNotYetValid: return "TokenNotYetValid";
             case AceRsError.TokenLifetimeMissing: return "TokenLifetimeMissing";
             case AceRsError.TokenClaimInvalid: return "TokenClaimInvalid";
             case AceRsError.TokenCtiReplayed: return "TokenCtiReplayed";
+            case AceRsError.CnonceUnknown: return "CnonceUnknown";
             case AceRsError.UnknownProfile: return "UnknownProfile";
             case AceRsError.UnsupportedConfirmation: return "UnsupportedConfirmation";
             case AceRsError.ConfirmationInvalid: return "ConfirmationInvalid";

@@ -114,6 +114,12 @@ public sealed class AuthzInfoRequest
             return AceRsError.MalformedPayload;
         }
 
+        // Checked first without exceptions: a malformed payload is refused without allocating.
+        if (!AceCborScan.IsWellFormed(payload, offset, count, 4))
+        {
+            return AceRsError.MalformedPayload;
+        }
+
         try
         {
             return ParseCore(payload, offset, count);

@@ -26,6 +26,7 @@ internal sealed class TokenSpec
     public byte[] Salt { get; set; }
     public byte[] ContextId { get; set; }
     public int Alg { get; set; }
+    public byte[] Cnonce { get; set; }
 
     /// <summary>encrypt0 (osc in an Encrypt0), mac0 (Encrypted_COSE_Key in a Mac0), nested (Encrypt0 around Mac0, osc), mac0-osc (osc in clear: refused).</summary>
     public string Protection { get; set; } = "encrypt0";
@@ -77,6 +78,11 @@ internal static class AceTestSupport
         if (s.Cti != null)
         {
             b.SetCti(s.Cti);
+        }
+
+        if (s.Cnonce != null)
+        {
+            b.SetCnonce(s.Cnonce);
         }
 
         if (s.Profile != 0)
@@ -252,6 +258,19 @@ internal sealed class AceRig
         return r;
     }
 
+    /// <summary>Sends a datagram and returns the response code, without allocating (for the allocation tests).</summary>
+    public byte ExchangeCode(int peer, byte[] datagram)
+    {
+        _request.Parse(datagram, 0, datagram.Length);
+        _response.Reset();
+        _response.Type = CoapMessageType.Acknowledgement;
+        _response.MessageId = _request.MessageId;
+        _response.CopyTokenFrom(_request);
+        Server.HandleRequest(peer, _request, _response);
+        _response.Serialize(_wire, 0, _wire.Length);
+        return _response.Code;
+    }
+
     public CoapMessage Send(int peer, CoapMessage request)
     {
         request.MessageId = ++_mid & 0xFFFF;
@@ -327,15 +346,18 @@ internal sealed class AceTestClient
     }
 
     /// <summary>Builds a protected request (serialized), without sending it.</summary>
-    public byte[] Protect(byte method, string path, string payload = null, int mid = 1)
+    public byte[] Protect(byte method, string path, string payload = null, int mid = 1) =>
+        ProtectBytes(method, path, payload == null ? null : System.Text.Encoding.ASCII.GetBytes(payload), mid);
+
+    /// <summary>Builds a protected request with a binary payload (Content-Format ace+cbor when given).</summary>
+    public byte[] ProtectBytes(byte method, string path, byte[] payload, int mid = 1)
     {
         var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = method, MessageId = mid };
         m.SetToken([0x7, (byte)_peer], 0, 2);
         m.AddUriPath(path);
         if (payload != null)
         {
-            byte[] p = System.Text.Encoding.ASCII.GetBytes(payload);
-            m.SetPayload(p, 0, p.Length);
+            m.SetPayload(payload, 0, payload.Length);
         }
 
         if (_processor.ProtectRequest(m, Context, false, _exchange) != OscoreStatus.Ok)
