@@ -43,4 +43,27 @@ public class AceMemoryTests
             Assert.Equal(3, c.TokenPosts);
         }
     }
+
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
+    public void After_a_device_restart_the_client_gets_4_01_posts_its_token_again_and_goes_on(string network)
+    {
+        using var world = new AceWorld(network);
+        AceOscoreClient client = world.Client(world.Mint("write"));
+        Assert.Equal(CoapCode.Changed, world.Run(client.PutAsync(world.At("/led"), "on"u8.ToArray())).Code);
+
+        world.Restart();
+        Assert.Equal(0, world.Device.ActiveSlots);
+        CoapResponse r = world.Run(client.GetAsync(world.At("/led")));
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal("off", r.PayloadText);
+        Assert.Equal(2, client.TokenPosts);
+
+        // The new device saw the request without a context, refused it cleanly, then took the token again.
+        var decisions = world.Device.Decisions;
+        Assert.Equal((AceDecisionKind.RequestDenied, AceRsError.SecurityContextNotFound), (decisions[0].Kind, decisions[0].Reason));
+        Assert.Equal(AceDecisionKind.TokenStored, decisions[1].Kind);
+        Assert.Equal(AceDecisionKind.RequestAllowed, decisions[2].Kind);
+    }
 }
