@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using PopIoT.Ace;
 using PopIoT.Cli.Coap;
@@ -310,43 +309,23 @@ internal static class CoapCommand
 
     private static Command Serve(CliContext io)
     {
-        var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => CoapUri.DefaultPort };
-        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var bind = CliListener.BindOption();
+        var port = CliListener.PortOption(CoapUri.DefaultPort);
+        var duration = CliListener.DurationOption();
         var oscore = OscoreOption();
         var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore };
         cmd.SetAction(p =>
         {
-            string text = p.GetValue(bind)!.Trim('[', ']');
-            if (!IPAddress.TryParse(text, out IPAddress? address))
-            {
-                throw new CliUsageException("--bind must be an IP address, not '" + p.GetValue(bind) + "'");
-            }
-
-            int number = p.GetValue(port);
-            if (number is < 0 or > 65535)
-            {
-                throw new CliUsageException("--port must be 0..65535");
-            }
-
-            double? seconds = p.GetValue(duration);
-            if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
-            {
-                throw new CliUsageException("--duration must be positive");
-            }
-
+            using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
             string? ctxFile = p.GetValue(oscore);
             using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true);
-            return RunServer(io, new IPEndPoint(address, number), seconds, context);
+            return RunServer(io, listener, context);
         });
         return cmd;
     }
 
-    private static int RunServer(CliContext io, IPEndPoint bind, double? seconds, SecurityContext? oscore)
+    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore)
     {
-        using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         OscoreContextTable? table = null;
         if (oscore != null)
         {
@@ -356,22 +335,15 @@ internal static class CoapCommand
 
         using var server = new CoapServer(new CoapServerOptions { Oscore = table });
         CoapDemoResources.Map(server);
-        IPEndPoint at;
-        try
+        if (listener.TryStart(io, server.Start) is not IPEndPoint at)
         {
-            at = server.Start(bind);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            io.Error.WriteLine("popiot: cannot listen on " + bind + ": " + e.Message);
             return ExitCodes.BadInput;
         }
 
-        string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
-        io.Out.WriteLine("popiot coap serve: listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
-            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (seconds is double d ? " for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
+        io.Out.WriteLine("popiot coap serve: listening on " + CliListener.CoapAddress(at)
+            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
         io.Out.Flush();
-        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), stop.Token).GetAwaiter().GetResult();
+        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();
         io.Out.WriteLine("popiot coap serve: stopped after " + server.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests");
         return ExitCodes.Ok;
     }

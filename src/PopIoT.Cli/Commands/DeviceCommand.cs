@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
+using PopIoT.Cli.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Device;
 
@@ -19,14 +19,14 @@ internal static class DeviceCommand
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
-        var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => 5683 };
+        var bind = CliListener.BindOption();
+        var port = CliListener.PortOption(5683);
         var slots = new Option<int>("--slots") { Description = "Token slots, each with its OSCORE context (default 8); a full table evicts the least recently used.", DefaultValueFactory = _ => 8 };
         var window = new Option<int>("--replay-window") { Description = "OSCORE replay window in bits: 32..256, a multiple of 32 (default 32).", DefaultValueFactory = _ => 32 };
         var maxToken = new Option<int>("--max-token") { Description = "The largest token accepted at /authz-info in bytes (default 512).", DefaultValueFactory = _ => 512 };
         var noClock = new Option<bool>("--no-clock") { Description = "Simulate a device without a clock: only exi tokens, counted from their arrival (RFC 9200 §5.10.3)." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).", DefaultValueFactory = _ => "coap://as.example/token" };
-        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var duration = CliListener.DurationOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
             audience, asKey, bind, port, slots, window, maxToken, noClock, asUri, duration,
@@ -37,23 +37,9 @@ internal static class DeviceCommand
         return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
     }
 
-    private static int Simulate(CliContext io, string audience, string[] keyArgs, string bindText, int port, int slots, int window, int maxToken, bool noClock, string asUri, double? seconds)
+    private static int Simulate(CliContext io, string audience, string[] keyArgs, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, double? seconds)
     {
-        if (!IPAddress.TryParse(bindText.Trim('[', ']'), out IPAddress? address))
-        {
-            throw new CliUsageException("--bind must be an IP address, not '" + bindText + "'");
-        }
-
-        if (port is < 0 or > 65535)
-        {
-            throw new CliUsageException("--port must be 0..65535");
-        }
-
-        if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
-        {
-            throw new CliUsageException("--duration must be positive");
-        }
-
+        using CliListener listener = CliListener.Create(bind, port, seconds);
         var keys = new List<CoseKey>();
         try
         {
@@ -84,7 +70,18 @@ internal static class DeviceCommand
 
             using (device)
             {
-                return Run(io, device, new IPEndPoint(address, port), seconds, audience, slots, window, maxToken, noClock);
+                if (listener.TryStart(io, device.Start) is not IPEndPoint at)
+                {
+                    return ExitCodes.BadInput;
+                }
+
+                Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
+                    + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
+                    + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock") + (seconds != null ? ", " : "; ") + listener.Until);
+                RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
+                Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
+                    + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");
+                return ExitCodes.Ok;
             }
         }
         finally
@@ -94,33 +91,6 @@ internal static class DeviceCommand
                 k.Dispose();
             }
         }
-    }
-
-    private static int Run(CliContext io, SimulatedDevice device, IPEndPoint bind, double? seconds, string audience, int slots, int window, int maxToken, bool noClock)
-    {
-        using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        IPEndPoint at;
-        try
-        {
-            at = device.Start(bind);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            io.Error.WriteLine("popiot: cannot listen on " + bind + ": " + e.Message);
-            return ExitCodes.BadInput;
-        }
-
-        string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
-        Log(io, "popiot device simulate: " + audience + " listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
-            + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
-            + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock")
-            + (seconds is double d ? ", for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
-        RunTicker(device, stop.Token).GetAwaiter().GetResult();
-        Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
-            + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");
-        return ExitCodes.Ok;
     }
 
     // Once a second: the engine's time moves on (expired tokens are dropped) and /temp drifts, notifying its observers.

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using PopIoT.Cli;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
 using Xunit;
@@ -23,13 +23,6 @@ public sealed class DeviceCommandTests : IDisposable
 
     private string PathOf(string name) => Path.Combine(_dir, name);
 
-    private static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     private string Mint(string scope, params string[] more)
     {
         string file = PathOf("t" + Guid.NewGuid().ToString("N")[..6] + ".json");
@@ -38,29 +31,44 @@ public sealed class DeviceCommandTests : IDisposable
         return file;
     }
 
-    // Starts `popiot device simulate` for a few seconds and waits until it answers GET /hello.
-    private static async Task<Task<CliRunner.Result>> SimulateAsync(int port, int seconds, params string[] more)
+    // Starts `popiot device simulate --port 0` for a few seconds and reads the port it chose from its first log line
+    // (a port picked beforehand could be taken by another test's server meanwhile).
+    private static async Task<(Task<CliRunner.Result> Device, int Port)> SimulateAsync(int seconds, params string[] more)
     {
-        Task<CliRunner.Result> device = Task.Run(() => CliRunner.Run([
-            "device", "simulate", "--audience", "coap://rs1", "--as-key", MacKey, "--as-key", AeadKey,
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--duration", seconds.ToString(CultureInfo.InvariantCulture), .. more]));
-        for (int i = 0; i < 50 && !device.IsCompleted; i++)
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Task<CliRunner.Result> device = Task.Run(() =>
         {
-            await using var probe = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(300) });
-            try
+            int code = PopIotCli.Run(
+                ["device", "simulate", "--audience", "coap://rs1", "--as-key", MacKey, "--as-key", AeadKey, "--port", "0", "--duration", seconds.ToString(CultureInfo.InvariantCulture), .. more],
+                new CliContext(new MemoryStream(), output, error));
+            lock (output)
             {
-                CoapResponse r = await probe.GetAsync(new Uri("coap://127.0.0.1:" + port + "/hello"));
-                Assert.Equal("hello from coap://rs1", r.PayloadText);
-                return device;
+                return new CliRunner.Result(code, output.ToString(), error.ToString());
             }
-            catch (Exception e) when (e is CoapException or CoapTimeoutException or SocketException)
+        });
+        for (int i = 0; i < 100 && !device.IsCompleted; i++)
+        {
+            string text;
+            lock (output)
             {
-                // Not listening yet.
+                text = output.ToString();
             }
+
+            Match m = Regex.Match(text, @"listening on coap://127\.0\.0\.1:(\d+) ");
+            if (m.Success)
+            {
+                int port = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                await using var probe = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromSeconds(5) });
+                Assert.Equal("hello from coap://rs1", (await probe.GetAsync(new Uri("coap://127.0.0.1:" + port + "/hello"))).PayloadText);
+                return (device, port);
+            }
+
+            await Task.Delay(50);
         }
 
-        Assert.Fail("the device did not start: " + (device.IsCompleted ? device.Result.Out + device.Result.Error : "no answer"));
-        return device;
+        Assert.Fail("the device did not start: " + (device.IsCompleted ? device.Result.Out + device.Result.Error : "no start line"));
+        return (device, 0);
     }
 
     [Fact]
@@ -107,8 +115,7 @@ public sealed class DeviceCommandTests : IDisposable
     [Fact]
     public async Task Device_simulate_and_coap_get_with_a_token_show_the_whole_flow_and_log_each_decision()
     {
-        int port = FreePort();
-        Task<CliRunner.Result> device = await SimulateAsync(port, 10);
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(10);
         string uri = "coap://127.0.0.1:" + port;
         string reader = Mint("read");
 
