@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using PopIoT.Cli.Coap;
-using PopIoT.Core.Cose;
 using PopIoT.Device;
 
 namespace PopIoT.Cli.Commands;
@@ -40,56 +39,41 @@ internal static class DeviceCommand
     private static int Simulate(CliContext io, string audience, string[] keyArgs, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, double? seconds)
     {
         using CliListener listener = CliListener.Create(bind, port, seconds);
-        var keys = new List<CoseKey>();
+        using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
+        SimulatedDevice device;
         try
         {
-            foreach (string arg in keyArgs)
+            device = new SimulatedDevice(new SimulatedDeviceOptions
             {
-                keys.Add(CliKeys.ParseKey(arg, io.Stdin, "--as-key"));
-            }
-
-            SimulatedDevice device;
-            try
-            {
-                device = new SimulatedDevice(new SimulatedDeviceOptions
-                {
-                    Audience = audience,
-                    AsKeys = keys,
-                    AsUri = asUri,
-                    Slots = slots,
-                    ReplayWindow = window,
-                    MaxTokenSize = maxToken,
-                    HasClock = !noClock,
-                    DecisionLogged = d => Log(io, d.ToString()),
-                });
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
-
-            using (device)
-            {
-                if (listener.TryStart(io, device.Start) is not IPEndPoint at)
-                {
-                    return ExitCodes.BadInput;
-                }
-
-                Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
-                    + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
-                    + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock") + (seconds != null ? ", " : "; ") + listener.Until);
-                RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
-                Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
-                    + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");
-                return ExitCodes.Ok;
-            }
+                Audience = audience,
+                AsKeys = keys.Keys,
+                AsUri = asUri,
+                Slots = slots,
+                ReplayWindow = window,
+                MaxTokenSize = maxToken,
+                HasClock = !noClock,
+                DecisionLogged = d => Log(io, d.ToString()),
+            });
         }
-        finally
+        catch (ArgumentException e)
         {
-            foreach (CoseKey k in keys)
+            throw new CliUsageException(e.Message);
+        }
+
+        using (device)
+        {
+            if (listener.TryStart(io, device.Start) is not IPEndPoint at)
             {
-                k.Dispose();
+                return ExitCodes.BadInput;
             }
+
+            Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
+                + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
+                + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock") + (seconds != null ? ", " : "; ") + listener.Until);
+            RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
+            Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
+                + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");
+            return ExitCodes.Ok;
         }
     }
 
