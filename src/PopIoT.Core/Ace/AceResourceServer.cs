@@ -29,11 +29,18 @@ namespace PopIoT.Core.Ace;
 public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 {
     /// <summary>
-    /// Bytes of engine bookkeeping per slot, beside the OSCORE context: digest (16), PoP id (16), permissions
-    /// (1 per resource), expiry, exi sequence and LRU stamp (3 × 8), flags and lengths (8), and the array and object
-    /// headers of a 64-bit CLR (about 80). See <see cref="StateBytesPerSlot"/>.
+    /// Bytes of engine bookkeeping per slot beside the OSCORE context and the permission bytes, on a 64-bit CLR: the slot
+    /// object (about 72 with its fields), its digest and PoP-id arrays (2 × 40), and one reference in each of the slot
+    /// and context tables plus the context table's LRU stamp (24).
     /// </summary>
-    public const int SlotBookkeepingBytes = 16 + 16 + 24 + 8 + 80;
+    public const int SlotBookkeepingBytes = 72 + 80 + 24;
+
+    /// <summary>
+    /// Bytes of one OSCORE Security Context with a 32-bit window and the managed provider on a 64-bit CLR: the context
+    /// object and its ID, Common IV and Echo arrays (about 300), the replay window (about 60), and two keyed AES-CCM
+    /// objects, each with five 16-byte work blocks and an AES-128 key schedule (about 480 each).
+    /// </summary>
+    public const int ContextBytes = 300 + 60 + 2 * 480;
 
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
@@ -162,18 +169,16 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     }
 
     /// <summary>
-    /// Estimated RAM per slot in bytes: <see cref="SlotBookkeepingBytes"/> plus the OSCORE context (its IDs, Common IV,
-    /// Echo, replay window of <paramref name="settings"/>' size, and two keyed AES-CCM objects with expanded AES-128 keys,
-    /// about 700 bytes on a 64-bit CLR with the managed provider). The tests measure the real figure with
-    /// <c>GC.GetTotalMemory</c>; docs/ace-rs.md reports both.
+    /// Estimated RAM per slot in bytes (64-bit CLR, managed provider): <see cref="SlotBookkeepingBytes"/>, one
+    /// permission byte per resource (plus its array header), and <see cref="ContextBytes"/> with 4 more bytes per 32
+    /// replay-window bits above 32. AceMemoryTests measures the real figure with <c>GC.GetTotalMemory</c>;
+    /// docs/ace-rs.md reports both. A 32-bit nanoFramework heap has smaller headers and references.
     /// </summary>
     /// <param name="settings">The settings.</param>
     /// <returns>The estimate.</returns>
     public static int StateBytesPerSlot(AceRsSettings settings)
     {
-        int window = settings.ReplayWindowSize / 8 + 40;
-        int context = 120 + 2 * 32 + 13 + 24 + 8 + 24 + window + 2 * 260;
-        return SlotBookkeepingBytes + settings.MaxResources + context;
+        return SlotBookkeepingBytes + 24 + settings.MaxResources + ContextBytes + (settings.ReplayWindowSize - 32) / 8;
     }
 
     /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
@@ -357,10 +362,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
+        byte method = request.Code;
         CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
-        if (ri >= 0)
+        if (ri >= 0 && response.Code == CoapCode.MethodNotAllowed)
         {
-            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, request.Code, _paths[ri]);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.MethodNotAllowed, response.Code, peer, -1, method, _paths[ri]);
+        }
+        else if (ri >= 0 || response.Code == CoapCode.Content)
+        {
+            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, method, ri >= 0 ? _paths[ri] : null);
+        }
+        else
+        {
+            Decide(AceDecisionKind.RequestDenied, AceRsError.ResourceNotFound, response.Code, peer, -1, method, null);
         }
 
         return r;
