@@ -66,15 +66,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly byte[] _out = new byte[160];
     private readonly CborWriter _writer;
     private readonly byte[] _nonce2;
-    private readonly byte[] _cnonces;
+    private readonly AceFreshness _freshness;
     private readonly AceDecision _decision = new AceDecision();
     private readonly int _authzIndex;
-    private int _nextCnonce;
     private int _nextServerId;
     private long _lru;
     private long _now;
-    private long _exiHighest = -1;
-    private ulong _exiExpired;
     private bool _disposed;
 
     /// <summary>Creates the engine with its fixed tables (all memory is allocated here).</summary>
@@ -113,7 +110,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _permissions = new byte[settings.MaxResources];
         _writer = new CborWriter(_out);
         _nonce2 = new byte[settings.NonceLength];
-        _cnonces = new byte[settings.HasClock ? 0 : settings.CnonceSlots * 8];
+        _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoMarker(), false);
     }
 
@@ -345,13 +342,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             _writer.Reset();
             byte[] cnonce = null;
             int co = 0;
-            if (_cnonces.Length > 0)
+            if (_freshness.IssuesCnonces)
             {
                 // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
-                co = _nextCnonce * 8;
-                _provider.Random.GetBytes(_cnonces, co, 8);
-                _nextCnonce = (_nextCnonce + 1) % (_cnonces.Length / 8);
-                cnonce = _cnonces;
+                co = _freshness.IssueCnonce(_provider.Random);
+                cnonce = _freshness.Cnonces;
             }
 
             AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
@@ -391,7 +386,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         if (s != OscoreStatus.Ok)
         {
-            AceRsError e = FromOscore(s);
+            AceRsError e = AceRsErrors.FromOscore(s);
             OscoreErrors.WriteErrorResponse(s, response);
             Decide(AceDecisionKind.RequestDenied, e, response.Code, peer, -1, 0, null);
             return CoapHandlerResult.Respond;
@@ -581,7 +576,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         CwtError ce = _validator.Validate(body, offset, length, _result);
         if (ce != CwtError.None)
         {
-            return FromCwt(ce, _result.CoseError, _result.Claim);
+            return AceRsErrors.FromCwt(ce, _result.CoseError, _result.Claim);
         }
 
         CwtClaims c = _result.Claims;
@@ -632,20 +627,20 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return e;
         }
 
-        if (c.Has(CwtClaimKey.Cnonce) && !CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
+        if (c.Has(CwtClaimKey.Cnonce) && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
         {
             return AceRsError.CnonceUnknown;
         }
 
         if (c.Has(CwtClaimKey.Exi))
         {
-            long seq = CtiSequence(c);
+            long seq = AceFreshness.CtiSequence(c);
             if (seq < 0)
             {
                 return AceRsError.TokenClaimInvalid;
             }
 
-            if (!ExiSequenceAcceptable(seq))
+            if (!_freshness.SequenceAcceptable(seq))
             {
                 return AceRsError.TokenCtiReplayed;
             }
@@ -844,68 +839,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         t.ExpiresAt = expires;
-        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? CtiSequence(c) : -1;
-        if (t.ExiSequence >= 0 && t.ExiSequence > _exiHighest)
-        {
-            long shift = t.ExiSequence - _exiHighest;
-            _exiExpired = _exiHighest < 0 || shift >= 64 ? 0 : _exiExpired << (int)shift;
-            _exiHighest = t.ExiSequence;
-        }
-    }
-
-    // RFC 9200 §5.10.3: the cti of an exi token is the AS's sequence number for this RS; a token whose exi has run out
-    // must never be accepted again, and the RS cannot tell how old a token far below the highest number is.
-    private bool ExiSequenceAcceptable(long seq)
-    {
-        if (seq > _exiHighest)
-        {
-            return true;
-        }
-
-        long back = _exiHighest - seq;
-        return back < 64 && (_exiExpired & (1UL << (int)back)) == 0;
-    }
-
-    private void MarkExiExpired(long seq)
-    {
-        if (seq >= 0 && seq <= _exiHighest && _exiHighest - seq < 64)
-        {
-            _exiExpired |= 1UL << (int)(_exiHighest - seq);
-        }
-    }
-
-    private static long CtiSequence(CwtClaims c)
-    {
-        if (!c.Has(CwtClaimKey.Cti) || c.CtiLength < 1 || c.CtiLength > 7)
-        {
-            return -1;
-        }
-
-        long v = 0;
-        for (int i = 0; i < c.CtiLength; i++)
-        {
-            v = (v << 8) | c.Buffer[c.CtiOffset + i];
-        }
-
-        return v;
-    }
-
-    private bool CnonceKnown(byte[] b, int offset, int length)
-    {
-        if (length != 8)
-        {
-            return false;
-        }
-
-        for (int i = 0; i + 8 <= _cnonces.Length; i += 8)
-        {
-            if (CryptoBytes.FixedTimeEquals(_cnonces, i, b, offset, 8))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c) : -1;
+        _freshness.Accept(t.ExiSequence);
     }
 
     // RFC 9203 §4.2: the RS's Recipient ID must differ from the client's and from every live context's.
@@ -963,7 +898,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private void Expire(int slot)
     {
         AceTokenSlot s = _slots[slot];
-        MarkExiExpired(s.ExiSequence);
+        _freshness.Expired(s.ExiSequence);
         _contexts.Remove(s.Context);
         s.Free();
         Expirations++;
@@ -1045,83 +980,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         Utf8.Encode(p, _pathUtf8[i], 0);
         _protected[i] = isProtected;
         return i;
-    }
-
-    private static AceRsError FromOscore(OscoreStatus s)
-    {
-        switch (s)
-        {
-            case OscoreStatus.SecurityContextNotFound:
-                return AceRsError.SecurityContextNotFound;
-            case OscoreStatus.ReplayDetected:
-                return AceRsError.Replay;
-            case OscoreStatus.DecryptionFailed:
-                return AceRsError.DecryptionFailed;
-            case OscoreStatus.MessageTooLarge:
-                return AceRsError.RequestTooLarge;
-            default:
-                return AceRsError.BadOscoreOption;
-        }
-    }
-
-    private static AceRsError FromCose(CoseError e)
-    {
-        switch (e)
-        {
-            case CoseError.TagMismatch:
-            case CoseError.TagLengthInvalid:
-            case CoseError.DecryptionFailed:
-            case CoseError.SignatureInvalid:
-            case CoseError.SignatureLengthInvalid:
-                return AceRsError.TokenVerificationFailed;
-            case CoseError.AlgInUnprotectedHeader:
-            case CoseError.MissingAlgorithm:
-            case CoseError.AlgorithmMismatch:
-            case CoseError.UnsupportedAlgorithm:
-            case CoseError.CritNotProtected:
-            case CoseError.InvalidCrit:
-            case CoseError.UnknownCriticalHeader:
-                return AceRsError.TokenAlgorithmNotAllowed;
-            default:
-                return AceRsError.TokenMalformed;
-        }
-    }
-
-    private static AceRsError FromCwt(CwtError e, CoseError cose, long claim)
-    {
-        switch (e)
-        {
-            case CwtError.Malformed:
-            case CwtError.DuplicateClaim:
-            case CwtError.LimitExceeded:
-                return AceRsError.TokenMalformed;
-            case CwtError.NotACwt:
-            case CwtError.UnexpectedMessageType:
-            case CwtError.NestingNotSupported:
-                return AceRsError.TokenTypeNotAccepted;
-            case CwtError.CoseFailed:
-                return FromCose(cose);
-            case CwtError.AudienceMismatch:
-                return AceRsError.AudienceMismatch;
-            case CwtError.Expired:
-                return AceRsError.TokenExpired;
-            case CwtError.NotYetValid:
-                return AceRsError.TokenNotYetValid;
-            case CwtError.NoExiWithoutClock:
-                return AceRsError.TokenLifetimeMissing;
-            case CwtError.MissingClaim:
-                return claim == CwtClaimKey.Exp ? AceRsError.TokenLifetimeMissing : AceRsError.TokenClaimInvalid;
-            case CwtError.UnsupportedCnf:
-                return AceRsError.UnsupportedConfirmation;
-            case CwtError.KeyMaterialNotEncrypted:
-                return AceRsError.KeyMaterialNotEncrypted;
-            case CwtError.InvalidCnf:
-            case CwtError.CnfKeyMissing:
-            case CwtError.CnfDecryptionFailed:
-                return AceRsError.ConfirmationInvalid;
-            default:
-                return AceRsError.TokenClaimInvalid;
-        }
     }
 
     private static byte[] Slice(byte[] b, int offset, int length)
