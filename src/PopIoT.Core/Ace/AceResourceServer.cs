@@ -258,14 +258,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _clock.Now = _now;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            AceTokenSlot s = _slots[i];
-            if (s.InUse && _now >= s.ExpiresAt)
-            {
-                Expire(i);
-            }
-        }
+        ExpireDue();
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
@@ -287,6 +280,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         try
         {
+            // Tokens that ran out since the last Tick go first, so no request or re-post meets them.
+            ExpireDue();
             if (request.HasOption(CoapOptionNumber.Oscore))
             {
                 return HandleProtected(peer, request, response);
@@ -568,6 +563,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
         }
 
+        if (_result.Confirmation.Method == CnfMethod.Kid)
+        {
+            // A kid names key material this RS already holds; without the material no context can be derived.
+            _result.Clear();
+            return Reject(AceRsError.UnsupportedConfirmation, peer, request, response);
+        }
+
         return StoreNew(peer, request, response, dup);
     }
 
@@ -615,9 +617,18 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
                 return AceRsError.ConfirmationInvalid;
             }
         }
+        else if (cnf.Method == CnfMethod.Kid)
+        {
+            // RFC 9203 §4.1 (and its example token with cnf { kid: h'01' }): an access-rights update names the
+            // OSCORE_Input_Material id of the token it replaces; it cannot set up a context (checked in StoreNew).
+            if (cnf.KidLength == 0 || cnf.KidLength > AceTokenSlot.MaxPopIdLength)
+            {
+                return AceRsError.ConfirmationInvalid;
+            }
+        }
         else
         {
-            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (kid and asymmetric keys cannot make a context).
+            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (asymmetric keys cannot make a context).
             return AceRsError.UnsupportedConfirmation;
         }
 
@@ -893,6 +904,17 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         Evictions++;
         Notify(AceDecisionKind.SlotEvicted, peer, oldest);
         return oldest;
+    }
+
+    private void ExpireDue()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].InUse && _now >= _slots[i].ExpiresAt)
+            {
+                Expire(i);
+            }
+        }
     }
 
     private void Expire(int slot)
