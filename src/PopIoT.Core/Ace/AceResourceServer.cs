@@ -50,8 +50,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly CwtValidator _validator;
     private readonly CwtValidationResult _result;
     private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
-    private readonly AceTokenSlot[] _slots;
-    private readonly OscoreContextTable _contexts;
+    private readonly AceTokenTable _table;
     private readonly OscoreProcessor _processor;
     private readonly OscoreExchange _exchange = new OscoreExchange();
     private readonly ResourceTable _resources;
@@ -69,8 +68,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly AceFreshness _freshness;
     private readonly AceDecision _decision = new AceDecision();
     private readonly int _authzIndex;
-    private int _nextServerId;
-    private long _lru;
     private long _now;
     private bool _disposed;
 
@@ -92,13 +89,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _validator = new CwtValidator(provider, _clock, settings.Audience);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
         _result = new CwtValidationResult(settings.MaxTokenSize);
-        _slots = new AceTokenSlot[settings.Slots];
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            _slots[i] = new AceTokenSlot(settings.MaxResources);
-        }
-
-        _contexts = new OscoreContextTable(settings.Slots);
+        _table = new AceTokenTable(settings.Slots, settings.MaxResources);
         _processor = new OscoreProcessor(settings.MaxMessageSize);
         _resources = new ResourceTable(settings.MaxResources, 64 * settings.MaxResources);
         _paths = new string[settings.MaxResources];
@@ -132,25 +123,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <summary>How many slots hold a token.</summary>
     public int ActiveSlots
     {
-        get
-        {
-            int n = 0;
-            for (int i = 0; i < _slots.Length; i++)
-            {
-                if (_slots[i].InUse)
-                {
-                    n++;
-                }
-            }
-
-            return n;
-        }
+        get { return _table.ActiveCount; }
     }
 
     /// <summary>The slot count.</summary>
     public int SlotCount
     {
-        get { return _slots.Length; }
+        get { return _table.Capacity; }
     }
 
     /// <summary>How many slots were evicted to make room.</summary>
@@ -266,7 +245,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>True when in use.</returns>
     public bool IsSlotInUse(int slot)
     {
-        return _slots[slot].InUse;
+        return _table[slot].InUse;
     }
 
     /// <inheritdoc/>
@@ -308,16 +287,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _disposed = true;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse)
-            {
-                _contexts.Remove(_slots[i].Context);
-                _slots[i].Free();
-            }
-        }
-
-        _contexts.Clear();
+        _table.Clear();
         _result.Clear();
         _validator.Dispose();
         _sha.Dispose();
@@ -372,10 +342,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     private CoapHandlerResult HandleProtected(int peer, CoapMessage request, CoapMessage response)
     {
-        OscoreStatus s = _processor.UnprotectRequest(request, _contexts, _exchange);
+        OscoreStatus s = _processor.UnprotectRequest(request, _table.Contexts, _exchange);
         if (s == OscoreStatus.FreshnessRequired)
         {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, SlotOf(_exchange.Context), request.Code, null);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, _table.SlotOf(_exchange.Context), request.Code, null);
             return Protect(_processor.ProtectEchoChallenge(response, _exchange), response, peer);
         }
 
@@ -387,7 +357,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
-        int slot = SlotOf(_exchange.Context);
+        int slot = _table.SlotOf(_exchange.Context);
         if (slot < 0)
         {
             // A context this engine did not create cannot be in the table; treat it as unknown.
@@ -396,18 +366,20 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         if (_now >= t.ExpiresAt)
         {
             // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
             byte method = request.Code;
-            Expire(slot);
+            _freshness.Expired(t.ExiSequence);
+            _table.Drop(slot);
+            Expirations++;
             OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
             Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
             return CoapHandlerResult.Respond;
         }
 
-        t.LastUsed = ++_lru;
+        _table.Touch(slot);
         int ri = _resources.Find(request);
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
@@ -527,8 +499,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _sha.Reset();
         _sha.Update(body, a.TokenOffset, a.TokenLength);
         _sha.Final(_digest, 0);
-        int dup = FindDigest();
-        if (dup >= 0 && _now < _slots[dup].ExpiresAt)
+        int dup = _table.FindDigest(_digest);
+        if (dup >= 0 && _now < _table[dup].ExpiresAt)
         {
             if (protectingSlot >= 0 && protectingSlot != dup)
             {
@@ -667,15 +639,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         int idOffset;
         int idLength;
         PopId(out idBuffer, out idOffset, out idLength);
-        int slot = -1;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
-            {
-                slot = i;
-                break;
-            }
-        }
+        int slot = _table.FindPopId(idBuffer, idOffset, idLength);
 
         if (slot < 0)
         {
@@ -689,11 +653,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
         }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
         Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
         SetLifetime(t);
-        t.LastUsed = ++_lru;
+        _table.Touch(slot);
         _result.Clear();
         response.Code = CoapCode.Created;
         Decide(AceDecisionKind.RightsUpdated, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
@@ -712,17 +676,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             int idOffset;
             int idLength;
             PopId(out idBuffer, out idOffset, out idLength);
-            for (int i = 0; i < _slots.Length && slot < 0; i++)
-            {
-                // A new token with nonces for a PoP key already held replaces that slot (one context per key).
-                if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
-                {
-                    slot = i;
-                }
-            }
+
+            // A new token with nonces for a PoP key already held replaces that slot (one context per key).
+            slot = _table.FindPopId(idBuffer, idOffset, idLength);
         }
 
-        int serverId = PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
+        int serverId = _table.PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
         if (serverId < 0)
         {
             _result.Clear();
@@ -744,22 +703,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.ConfirmationInvalid, peer, request, response);
         }
 
-        if (slot >= 0)
-        {
-            if (_slots[slot].InUse)
-            {
-                _contexts.Remove(_slots[slot].Context);
-            }
-        }
-        else
+        if (slot < 0)
         {
             slot = FreeOrEvict(peer);
         }
+        else if (duplicate < 0)
+        {
+            // The previous token for this PoP key goes, with its context and keys.
+            _table.Drop(slot);
+        }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         if (duplicate < 0)
         {
-            t.Free();
             byte[] idBuffer;
             int idOffset;
             int idLength;
@@ -772,10 +728,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _result.Clear();
-        t.InUse = true;
-        t.Context = context;
-        t.LastUsed = ++_lru;
-        _contexts.Add(context);
+
+        // For a re-posted token this replaces (and erases) the slot's previous context.
+        _table.Install(slot, context);
 
         _writer.Reset();
         AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, server, 0, 1, _writer);
@@ -854,77 +809,35 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _freshness.Accept(t.ExiSequence);
     }
 
-    // RFC 9203 §4.2: the RS's Recipient ID must differ from the client's and from every live context's.
-    private int PickServerId(byte[] b, int clientOffset, int clientLength, int replacing)
-    {
-        for (int tries = 0; tries < 256; tries++)
-        {
-            int candidate = _nextServerId;
-            _nextServerId = (_nextServerId + 1) & 0xFF;
-            if (clientLength == 1 && b[clientOffset] == candidate)
-            {
-                continue;
-            }
-
-            bool used = false;
-            for (int i = 0; i < _slots.Length && !used; i++)
-            {
-                SecurityContext c = _slots[i].Context;
-                used = i != replacing && _slots[i].InUse && c != null && c.RecipientIdLength == 1 && c.RecipientId[0] == candidate;
-            }
-
-            if (!used)
-            {
-                return candidate;
-            }
-        }
-
-        return -1;
-    }
-
     private int FreeOrEvict(int peer)
     {
-        int oldest = 0;
-        for (int i = 0; i < _slots.Length; i++)
+        int slot = _table.FindFree();
+        if (slot >= 0)
         {
-            if (!_slots[i].InUse)
-            {
-                return i;
-            }
-
-            if (_slots[i].LastUsed < _slots[oldest].LastUsed)
-            {
-                oldest = i;
-            }
+            return slot;
         }
 
         // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again.
-        _contexts.Remove(_slots[oldest].Context);
-        _slots[oldest].Free();
+        slot = _table.LeastRecentlyUsed();
+        _table.Drop(slot);
         Evictions++;
-        Notify(AceDecisionKind.SlotEvicted, peer, oldest);
-        return oldest;
+        Notify(AceDecisionKind.SlotEvicted, peer, slot);
+        return slot;
     }
 
     private void ExpireDue()
     {
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < _table.Capacity; i++)
         {
-            if (_slots[i].InUse && _now >= _slots[i].ExpiresAt)
+            AceTokenSlot t = _table[i];
+            if (t.InUse && _now >= t.ExpiresAt)
             {
-                Expire(i);
+                _freshness.Expired(t.ExiSequence);
+                _table.Drop(i);
+                Expirations++;
+                Notify(AceDecisionKind.SlotExpired, -1, i);
             }
         }
-    }
-
-    private void Expire(int slot)
-    {
-        AceTokenSlot s = _slots[slot];
-        _freshness.Expired(s.ExiSequence);
-        _contexts.Remove(s.Context);
-        s.Free();
-        Expirations++;
-        Notify(AceDecisionKind.SlotExpired, -1, slot);
     }
 
     private void Notify(AceDecisionKind kind, int peer, int slot)
@@ -934,37 +847,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         {
             Listener.OnDecision(_decision);
         }
-    }
-
-    private int FindDigest()
-    {
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse && CryptoBytes.FixedTimeEquals(_slots[i].Digest, 0, _digest, 0, AceTokenSlot.DigestLength))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int SlotOf(SecurityContext context)
-    {
-        if (context == null)
-        {
-            return -1;
-        }
-
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse && _slots[i].Context == context)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private CoapHandlerResult Reject(AceRsError error, int peer, CoapMessage request, CoapMessage response)

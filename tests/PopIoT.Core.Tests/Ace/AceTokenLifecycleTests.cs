@@ -109,6 +109,25 @@ public class AceTokenLifecycleTests
     }
 
     [Fact]
+    public void New_token_with_nonces_for_a_held_pop_key_replaces_its_slot_and_erases_the_old_context()
+    {
+        var rig = new AceRig();
+        var spec = new TokenSpec { Cti = [1] };
+        var c = new AceTestClient(1, spec);
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        byte[] oldKeys = c.Protect(CoapCode.Get, "/temp");
+        spec.Cti = [2];
+        c.Token = AceTestSupport.Mint(spec);
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        Assert.Equal(AceDecisionKind.TokenStored, rig.Server.LastDecision.Kind);
+        Assert.Equal(1, rig.Server.ActiveSlots);
+        byte[] r = rig.Exchange(1, oldKeys);
+        Assert.True(r[1] == CoapCode.Unauthorized || r[1] == CoapCode.BadRequest);
+        Assert.Equal(CoapCode.Content, c.Request(rig, CoapCode.Get, "/temp"));
+        Assert.Equal(1, rig.Temp.Calls);
+    }
+
+    [Fact]
     public void Update_for_an_unknown_pop_key_is_refused()
     {
         var rig = new AceRig();
