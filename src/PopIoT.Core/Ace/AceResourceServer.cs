@@ -102,7 +102,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _writer = new CborWriter(_out);
         _nonce2 = new byte[settings.NonceLength];
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
-        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoMarker(), false);
+        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute(), false);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
@@ -610,7 +610,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return e;
         }
 
-        if (c.Has(CwtClaimKey.Cnonce) && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
+        // RFC 9200 §5.10.1.1: only an RS that asked for a cnonce (a clockless one) checks it.
+        if (c.Has(CwtClaimKey.Cnonce) && _freshness.IssuesCnonces && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
         {
             return AceRsError.CnonceUnknown;
         }
@@ -912,15 +913,5 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         c.CnonceSlots = s.CnonceSlots;
         c.AuthzInfoPath = s.AuthzInfoPath;
         return c;
-    }
-
-    // /authz-info is answered by the engine itself; the resource table only needs a handler object to route to it.
-    private sealed class AuthzInfoMarker : ICoapRequestHandler
-    {
-        public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
-        {
-            response.Code = CoapCode.MethodNotAllowed;
-            return CoapHandlerResult.Respond;
-        }
     }
 }
