@@ -150,6 +150,24 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.StartsWith("popiot device simulate: stopped after", lines[^1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_device_without_a_clock_takes_exi_tokens_and_refuses_exp_ones_for_want_of_a_lifetime_it_can_count()
+    {
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(4, "--no-clock");
+        string uri = "coap://127.0.0.1:" + port + "/temp";
+        var exi = CliRunner.Run("coap", "get", uri, "--token", Mint("read", "--exi", "30"), "-B", "10");
+        Assert.True(exi.ExitCode == 0, exi.Out + exi.Error);
+        Assert.StartsWith("2.05 Content", exi.Out, StringComparison.Ordinal);
+
+        var exp = CliRunner.Run("coap", "get", uri, "--token", Mint("read", "--exp", "30"), "-B", "10");
+        Assert.Equal(1, exp.ExitCode);
+        Assert.Contains("(TokenLifetimeMissing)", exp.Error, StringComparison.Ordinal);
+
+        CliRunner.Result log = await device;
+        Assert.Contains("no clock (exi tokens only)", log.Out, StringComparison.Ordinal);
+        Assert.Contains("TokenRejected reason=TokenLifetimeMissing code=4.01 POST /authz-info", log.Out, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("absent", "cannot read token file")]
     [InlineData("not json", "not valid JSON")]
