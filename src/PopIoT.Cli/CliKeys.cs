@@ -21,6 +21,26 @@ internal static class CliKeys
         return key;
     }
 
+    /// <summary>Decodes several COSE_Keys (a repeated option); dispose the set to erase them.</summary>
+    public static CliKeySet ParseKeys(string[] arguments, Stream stdin, string option)
+    {
+        var set = new CliKeySet();
+        try
+        {
+            foreach (string argument in arguments)
+            {
+                set.Keys.Add(ParseKey(argument, stdin, option));
+            }
+
+            return set;
+        }
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// An algorithm by IANA name or number: "HMAC 256/64", "HMAC256/64", "hmac 256/64", "4",
     /// "AES-CCM-16-64-128", "ES256", "EdDSA" ... (spaces and case are ignored).

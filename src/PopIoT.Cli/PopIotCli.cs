@@ -18,6 +18,7 @@ internal static class PopIotCli
         root.Subcommands.Add(CoapCommand.Create(io));
         root.Subcommands.Add(TokenCommand.Create(io));
         root.Subcommands.Add(AsCommand.Create(io));
+        root.Subcommands.Add(DeviceCommand.Create(io));
 
         // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

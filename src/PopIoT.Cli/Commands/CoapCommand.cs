@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
+using PopIoT.Ace;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
@@ -42,7 +42,12 @@ internal static class CoapCommand
         var observe = new Option<int?>("--observe") { Description = "GET only: observe and stop after COUNT responses (the first included)." };
         var timeout = new Option<double>("--timeout", "-B") { Description = "Give up after S seconds in all (default 90, as coap-client -B).", DefaultValueFactory = _ => 90 };
         var oscore = OscoreOption();
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore };
+        var token = new Option<string?>("--token")
+        {
+            Description = "Post the access token in TOKEN.json to /authz-info on the same host (ACE OSCORE profile, RFC 9203), then send the request protected with the OSCORE context derived; see docs/device.md.",
+            HelpName = "TOKEN.json",
+        };
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -96,6 +101,17 @@ internal static class CoapCommand
             }
 
             string? ctxFile = p.GetValue(oscore);
+            string? tokenFile = p.GetValue(token);
+            if (ctxFile != null && tokenFile != null)
+            {
+                throw new CliUsageException("--oscore and --token exclude each other (--token derives its own OSCORE context)");
+            }
+
+            if (tokenFile != null)
+            {
+                return RunWithToken(io, request, TimeSpan.FromSeconds(seconds), count, LoadToken(tokenFile));
+            }
+
             using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false);
             return Run(io, request, TimeSpan.FromSeconds(seconds), count, context);
         });
@@ -169,19 +185,72 @@ internal static class CoapCommand
         }
     }
 
+    private static AccessTokenFile LoadToken(string file)
+    {
+        try
+        {
+            return AccessTokenFile.Load(file);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
+    // RFC 9203 §4.1: the token goes to /authz-info on the host of the URI; the request follows under OSCORE.
+    private static int RunWithToken(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, AccessTokenFile token)
+    {
+        var rs = new Uri(request.Uri!.GetLeftPart(UriPartial.Authority));
+        var options = new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 } };
+        using var client = new AceOscoreClient(token, rs, options);
+        try
+        {
+            return Send(
+                io,
+                request,
+                ct => client.SendAsync(request, ct),
+                ct => client.ObserveAsync(request.Uri, ct),
+                timeout,
+                observe,
+                () => io.Error.WriteLine("popiot: token accepted by " + rs + "authz-info (posted " + client.TokenPosts + "x); OSCORE with the device's recipient id " + Convert.ToHexStringLower(client.ServerRecipientId ?? [])));
+        }
+        catch (AceTokenRejectedException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.Rejected;
+        }
+        finally
+        {
+            Array.Clear(token.MasterSecret);
+        }
+    }
+
     private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore)
     {
         using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
+        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null);
+    }
+
+    private static int Send(
+        CliContext io, CoapRequest request, Func<CancellationToken, Task<CoapResponse>> send, Func<CancellationToken, IAsyncEnumerable<CoapResponse>> observe,
+        TimeSpan timeout, int? count, Action? after, bool oscore = true)
+    {
         try
         {
-            if (observe is int count)
+            int code;
+            if (count is int n)
             {
-                return Observe(io, client, request, timeout, count).GetAwaiter().GetResult();
+                code = Observe(io, observe, timeout, n).GetAwaiter().GetResult();
+            }
+            else
+            {
+                CoapResponse r = send(CancellationToken.None).GetAwaiter().GetResult();
+                CoapPrinter.Print(io.Out, r);
+                code = r.IsSuccess ? ExitCodes.Ok : ExitCodes.Rejected;
             }
 
-            CoapResponse r = client.SendAsync(request).GetAwaiter().GetResult();
-            CoapPrinter.Print(io.Out, r);
-            return r.IsSuccess ? ExitCodes.Ok : ExitCodes.Rejected;
+            after?.Invoke();
+            return code;
         }
         catch (CoapTimeoutException e)
         {
@@ -198,7 +267,7 @@ internal static class CoapCommand
             io.Error.WriteLine("popiot: " + request.Uri + ": " + e.Message);
             return ExitCodes.Rejected;
         }
-        catch (Exception e) when (oscore != null && e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (oscore && e is IOException or UnauthorizedAccessException)
         {
             // RFC 8613 Appendix B.1.1: without a stored sequence number nothing may be sent.
             io.Error.WriteLine("popiot: cannot keep the OSCORE sequence number: " + e.Message);
@@ -206,14 +275,14 @@ internal static class CoapCommand
         }
     }
 
-    private static async Task<int> Observe(CliContext io, CoapClient client, CoapRequest request, TimeSpan timeout, int count)
+    private static async Task<int> Observe(CliContext io, Func<CancellationToken, IAsyncEnumerable<CoapResponse>> observe, TimeSpan timeout, int count)
     {
         int seen = 0;
         CoapResponse? last = null;
         using var cts = new CancellationTokenSource(timeout);
         try
         {
-            await foreach (CoapResponse r in client.ObserveAsync(request, cts.Token).ConfigureAwait(false))
+            await foreach (CoapResponse r in observe(cts.Token).ConfigureAwait(false))
             {
                 if (seen > 0)
                 {
@@ -240,43 +309,23 @@ internal static class CoapCommand
 
     private static Command Serve(CliContext io)
     {
-        var bind = new Option<string>("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port", "-p") { Description = "UDP port (5683 by default; 0 picks a free one).", DefaultValueFactory = _ => CoapUri.DefaultPort };
-        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+        var bind = CliListener.BindOption();
+        var port = CliListener.PortOption(CoapUri.DefaultPort);
+        var duration = CliListener.DurationOption();
         var oscore = OscoreOption();
         var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore };
         cmd.SetAction(p =>
         {
-            string text = p.GetValue(bind)!.Trim('[', ']');
-            if (!IPAddress.TryParse(text, out IPAddress? address))
-            {
-                throw new CliUsageException("--bind must be an IP address, not '" + p.GetValue(bind) + "'");
-            }
-
-            int number = p.GetValue(port);
-            if (number is < 0 or > 65535)
-            {
-                throw new CliUsageException("--port must be 0..65535");
-            }
-
-            double? seconds = p.GetValue(duration);
-            if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
-            {
-                throw new CliUsageException("--duration must be positive");
-            }
-
+            using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
             string? ctxFile = p.GetValue(oscore);
             using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true);
-            return RunServer(io, new IPEndPoint(address, number), seconds, context);
+            return RunServer(io, listener, context);
         });
         return cmd;
     }
 
-    private static int RunServer(CliContext io, IPEndPoint bind, double? seconds, SecurityContext? oscore)
+    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore)
     {
-        using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         OscoreContextTable? table = null;
         if (oscore != null)
         {
@@ -286,22 +335,15 @@ internal static class CoapCommand
 
         using var server = new CoapServer(new CoapServerOptions { Oscore = table });
         CoapDemoResources.Map(server);
-        IPEndPoint at;
-        try
+        if (listener.TryStart(io, server.Start) is not IPEndPoint at)
         {
-            at = server.Start(bind);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            io.Error.WriteLine("popiot: cannot listen on " + bind + ": " + e.Message);
             return ExitCodes.BadInput;
         }
 
-        string host = at.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString();
-        io.Out.WriteLine("popiot coap serve: listening on coap://" + host + ":" + at.Port.ToString(CultureInfo.InvariantCulture)
-            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (seconds is double d ? " for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "; Ctrl-C stops"));
+        io.Out.WriteLine("popiot coap serve: listening on " + CliListener.CoapAddress(at)
+            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
         io.Out.Flush();
-        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), stop.Token).GetAwaiter().GetResult();
+        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();
         io.Out.WriteLine("popiot coap serve: stopped after " + server.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests");
         return ExitCodes.Ok;
     }

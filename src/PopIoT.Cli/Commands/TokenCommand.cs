@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using PopIoT.Ace;
-using PopIoT.Core.Cose;
 
 namespace PopIoT.Cli.Commands;
 
@@ -60,57 +59,42 @@ internal static class TokenCommand
             throw new CliUsageException(e.Message);
         }
 
-        var keys = new List<CoseKey>();
+        using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
+        AccessTokenFile file;
         try
         {
-            foreach (string arg in keyArgs)
+            using var minter = new AccessTokenMinter(keys.Keys);
+            file = minter.Mint(new TokenMintRequest
             {
-                keys.Add(CliKeys.ParseKey(arg, io.Stdin, "--as-key"));
-            }
+                Audience = audience,
+                Scope = scope,
+                Profile = profile,
+                ExpiresInSeconds = exp,
+                Exi = exi,
+                Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, _ => null },
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
 
-            AccessTokenFile file;
-            try
-            {
-                using var minter = new AccessTokenMinter(keys);
-                file = minter.Mint(new TokenMintRequest
-                {
-                    Audience = audience,
-                    Scope = scope,
-                    Profile = profile,
-                    ExpiresInSeconds = exp,
-                    Exi = exi,
-                    Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, _ => null },
-                });
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
-
-            try
-            {
-                file.Save(output);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliUsageException("cannot write '" + output + "': " + e.Message);
-            }
-            finally
-            {
-                Array.Clear(file.MasterSecret);
-            }
-
-            string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
-            io.Out.WriteLine("popiot token mint: " + (file.Protection == TokenProtection.Mac0 ? "Mac0" : "Encrypt0") + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
-                + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
-            return ExitCodes.Ok;
+        try
+        {
+            file.Save(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException("cannot write '" + output + "': " + e.Message);
         }
         finally
         {
-            foreach (CoseKey k in keys)
-            {
-                k.Dispose();
-            }
+            Array.Clear(file.MasterSecret);
         }
+
+        string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
+        io.Out.WriteLine("popiot token mint: " + (file.Protection == TokenProtection.Mac0 ? "Mac0" : "Encrypt0") + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
+            + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
+        return ExitCodes.Ok;
     }
 }

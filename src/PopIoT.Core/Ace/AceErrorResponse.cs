@@ -33,31 +33,13 @@ public static class AceErrorResponse
     {
         errorCode = 0;
         description = null;
-        if (payload == null || offset < 0 || count <= 0 || count > payload.Length - offset)
-        {
-            return false;
-        }
-
+        bool found = false;
         try
         {
-            CborReader r = new CborReader(payload, offset, count, 8);
-            if (r.PeekState() != CborReaderState.StartMap)
+            CborReader r = AceMapReader.Open(payload, offset, count);
+            ulong key;
+            while (r != null && AceMapReader.NextKey(r, out key))
             {
-                return false;
-            }
-
-            r.ReadStartMap();
-            bool found = false;
-            while (r.PeekState() != CborReaderState.EndMap)
-            {
-                if (r.PeekState() != CborReaderState.UnsignedInteger)
-                {
-                    r.SkipValue();
-                    r.SkipValue();
-                    continue;
-                }
-
-                ulong key = r.ReadUInt64();
                 CborReaderState vs = r.PeekState();
                 if (key == AceParameters.Error && (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger))
                 {
@@ -73,15 +55,18 @@ public static class AceErrorResponse
                     r.SkipValue();
                 }
             }
-
-            r.ReadEndMap();
-            return found;
         }
         catch (CborException)
         {
+            found = false;
+        }
+
+        if (!found)
+        {
             errorCode = 0;
             description = null;
-            return false;
         }
+
+        return found;
     }
 }

@@ -29,11 +29,18 @@ namespace PopIoT.Core.Ace;
 public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 {
     /// <summary>
-    /// Bytes of engine bookkeeping per slot, beside the OSCORE context: digest (16), PoP id (16), permissions
-    /// (1 per resource), expiry, exi sequence and LRU stamp (3 × 8), flags and lengths (8), and the array and object
-    /// headers of a 64-bit CLR (about 80). See <see cref="StateBytesPerSlot"/>.
+    /// Bytes of engine bookkeeping per slot beside the OSCORE context and the permission bytes, on a 64-bit CLR: the slot
+    /// object (about 72 with its fields), its digest and PoP-id arrays (2 × 40), and one reference in each of the slot
+    /// and context tables plus the context table's LRU stamp (24).
     /// </summary>
-    public const int SlotBookkeepingBytes = 16 + 16 + 24 + 8 + 80;
+    public const int SlotBookkeepingBytes = 72 + 80 + 24;
+
+    /// <summary>
+    /// Bytes of one OSCORE Security Context with a 32-bit window and the managed provider on a 64-bit CLR: the context
+    /// object and its ID, Common IV and Echo arrays (about 300), the replay window (about 60), and two keyed AES-CCM
+    /// objects, each with five 16-byte work blocks and an AES-128 key schedule (about 480 each).
+    /// </summary>
+    public const int ContextBytes = 300 + 60 + 2 * 480;
 
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
@@ -44,8 +51,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly byte[] _audienceUtf8;
     private readonly CwtValidationResult _result;
     private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
-    private readonly AceTokenSlot[] _slots;
-    private readonly OscoreContextTable _contexts;
+    private readonly AceTokenTable _table;
     private readonly OscoreProcessor _processor;
     private readonly OscoreExchange _exchange = new OscoreExchange();
     private readonly ResourceTable _resources;
@@ -60,15 +66,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly byte[] _out = new byte[160];
     private readonly CborWriter _writer;
     private readonly byte[] _nonce2;
-    private readonly byte[] _cnonces;
+    private readonly AceFreshness _freshness;
     private readonly AceDecision _decision = new AceDecision();
     private readonly int _authzIndex;
-    private int _nextCnonce;
-    private int _nextServerId;
-    private long _lru;
     private long _now;
-    private long _exiHighest = -1;
-    private ulong _exiExpired;
     private bool _disposed;
 
     /// <summary>Creates the engine with its fixed tables (all memory is allocated here).</summary>
@@ -91,13 +92,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         Utf8.Encode(settings.Audience, _audienceUtf8, 0);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
         _result = new CwtValidationResult(settings.MaxTokenSize);
-        _slots = new AceTokenSlot[settings.Slots];
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            _slots[i] = new AceTokenSlot(settings.MaxResources);
-        }
-
-        _contexts = new OscoreContextTable(settings.Slots);
+        _table = new AceTokenTable(settings.Slots, settings.MaxResources);
         _processor = new OscoreProcessor(settings.MaxMessageSize);
         _resources = new ResourceTable(settings.MaxResources, 64 * settings.MaxResources);
         _paths = new string[settings.MaxResources];
@@ -109,8 +104,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _permissions = new byte[settings.MaxResources];
         _writer = new CborWriter(_out);
         _nonce2 = new byte[settings.NonceLength];
-        _cnonces = new byte[settings.HasClock ? 0 : settings.CnonceSlots * 8];
-        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoMarker(), false);
+        _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
+        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute(), false);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
@@ -131,25 +126,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <summary>How many slots hold a token.</summary>
     public int ActiveSlots
     {
-        get
-        {
-            int n = 0;
-            for (int i = 0; i < _slots.Length; i++)
-            {
-                if (_slots[i].InUse)
-                {
-                    n++;
-                }
-            }
-
-            return n;
-        }
+        get { return _table.ActiveCount; }
     }
 
     /// <summary>The slot count.</summary>
     public int SlotCount
     {
-        get { return _slots.Length; }
+        get { return _table.Capacity; }
     }
 
     /// <summary>How many slots were evicted to make room.</summary>
@@ -165,18 +148,16 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     }
 
     /// <summary>
-    /// Estimated RAM per slot in bytes: <see cref="SlotBookkeepingBytes"/> plus the OSCORE context (its IDs, Common IV,
-    /// Echo, replay window of <paramref name="settings"/>' size, and two keyed AES-CCM objects with expanded AES-128 keys,
-    /// about 700 bytes on a 64-bit CLR with the managed provider). The tests measure the real figure with
-    /// <c>GC.GetTotalMemory</c>; docs/ace-rs.md reports both.
+    /// Estimated RAM per slot in bytes (64-bit CLR, managed provider): <see cref="SlotBookkeepingBytes"/>, one
+    /// permission byte per resource (plus its array header), and <see cref="ContextBytes"/> with 4 more bytes per 32
+    /// replay-window bits above 32. AceMemoryTests measures the real figure with <c>GC.GetTotalMemory</c>;
+    /// docs/ace-rs.md reports both. A 32-bit nanoFramework heap has smaller headers and references.
     /// </summary>
     /// <param name="settings">The settings.</param>
     /// <returns>The estimate.</returns>
     public static int StateBytesPerSlot(AceRsSettings settings)
     {
-        int window = settings.ReplayWindowSize / 8 + 40;
-        int context = 120 + 2 * 32 + 13 + 24 + 8 + 24 + window + 2 * 260;
-        return SlotBookkeepingBytes + settings.MaxResources + context;
+        return SlotBookkeepingBytes + 24 + settings.MaxResources + ContextBytes + (settings.ReplayWindowSize - 32) / 8;
     }
 
     /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
@@ -259,14 +240,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _clock.Now = _now;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            AceTokenSlot s = _slots[i];
-            if (s.InUse && _now >= s.ExpiresAt)
-            {
-                Expire(i);
-            }
-        }
+        ExpireDue();
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
@@ -274,7 +248,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>True when in use.</returns>
     public bool IsSlotInUse(int slot)
     {
-        return _slots[slot].InUse;
+        return _table[slot].InUse;
     }
 
     /// <inheritdoc/>
@@ -288,6 +262,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         try
         {
+            // Tokens that ran out since the last Tick go first, so no request or re-post meets them.
+            ExpireDue();
             if (request.HasOption(CoapOptionNumber.Oscore))
             {
                 return HandleProtected(peer, request, response);
@@ -314,16 +290,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _disposed = true;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse)
-            {
-                _contexts.Remove(_slots[i].Context);
-                _slots[i].Free();
-            }
-        }
-
-        _contexts.Clear();
+        _table.Clear();
         _result.Clear();
         _validator.Dispose();
         _sha.Dispose();
@@ -343,13 +310,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             _writer.Reset();
             byte[] cnonce = null;
             int co = 0;
-            if (_cnonces.Length > 0)
+            if (_freshness.IssuesCnonces)
             {
                 // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
-                co = _nextCnonce * 8;
-                _provider.Random.GetBytes(_cnonces, co, 8);
-                _nextCnonce = (_nextCnonce + 1) % (_cnonces.Length / 8);
-                cnonce = _cnonces;
+                co = _freshness.IssueCnonce(_provider.Random);
+                cnonce = _freshness.Cnonces;
             }
 
             AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
@@ -360,10 +325,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
+        byte method = request.Code;
         CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
-        if (ri >= 0)
+        if (ri >= 0 && response.Code == CoapCode.MethodNotAllowed)
         {
-            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, request.Code, _paths[ri]);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.MethodNotAllowed, response.Code, peer, -1, method, _paths[ri]);
+        }
+        else if (ri >= 0 || response.Code == CoapCode.Content)
+        {
+            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, method, ri >= 0 ? _paths[ri] : null);
+        }
+        else
+        {
+            Decide(AceDecisionKind.RequestDenied, AceRsError.ResourceNotFound, response.Code, peer, -1, method, null);
         }
 
         return r;
@@ -371,22 +345,22 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     private CoapHandlerResult HandleProtected(int peer, CoapMessage request, CoapMessage response)
     {
-        OscoreStatus s = _processor.UnprotectRequest(request, _contexts, _exchange);
+        OscoreStatus s = _processor.UnprotectRequest(request, _table.Contexts, _exchange);
         if (s == OscoreStatus.FreshnessRequired)
         {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, SlotOf(_exchange.Context), request.Code, null);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, _table.SlotOf(_exchange.Context), request.Code, null);
             return Protect(_processor.ProtectEchoChallenge(response, _exchange), response, peer);
         }
 
         if (s != OscoreStatus.Ok)
         {
-            AceRsError e = FromOscore(s);
+            AceRsError e = AceRsErrors.FromOscore(s);
             OscoreErrors.WriteErrorResponse(s, response);
             Decide(AceDecisionKind.RequestDenied, e, response.Code, peer, -1, 0, null);
             return CoapHandlerResult.Respond;
         }
 
-        int slot = SlotOf(_exchange.Context);
+        int slot = _table.SlotOf(_exchange.Context);
         if (slot < 0)
         {
             // A context this engine did not create cannot be in the table; treat it as unknown.
@@ -395,18 +369,20 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         if (_now >= t.ExpiresAt)
         {
             // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
             byte method = request.Code;
-            Expire(slot);
+            _freshness.Expired(t.ExiSequence);
+            _table.Drop(slot);
+            Expirations++;
             OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
             Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
             return CoapHandlerResult.Respond;
         }
 
-        t.LastUsed = ++_lru;
+        _table.Touch(slot);
         int ri = _resources.Find(request);
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
@@ -526,8 +502,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _sha.Reset();
         _sha.Update(body, a.TokenOffset, a.TokenLength);
         _sha.Final(_digest, 0);
-        int dup = FindDigest();
-        if (dup >= 0 && _now < _slots[dup].ExpiresAt)
+        int dup = _table.FindDigest(_digest);
+        if (dup >= 0 && _now < _table[dup].ExpiresAt)
         {
             if (protectingSlot >= 0 && protectingSlot != dup)
             {
@@ -562,6 +538,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
         }
 
+        if (_result.Confirmation.Method == CnfMethod.Kid)
+        {
+            // A kid names key material this RS already holds; without the material no context can be derived.
+            _result.Clear();
+            return Reject(AceRsError.UnsupportedConfirmation, peer, request, response);
+        }
+
         return StoreNew(peer, request, response, dup);
     }
 
@@ -570,7 +553,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         CwtError ce = _validator.Validate(body, offset, length, _result);
         if (ce != CwtError.None)
         {
-            return FromCwt(ce, _result.CoseError, _result.Claim);
+            return AceRsErrors.FromCwt(ce, _result.CoseError, _result.Claim);
         }
 
         CwtClaims c = _result.Claims;
@@ -609,9 +592,18 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
                 return AceRsError.ConfirmationInvalid;
             }
         }
+        else if (cnf.Method == CnfMethod.Kid)
+        {
+            // RFC 9203 §4.1 (and its example token with cnf { kid: h'01' }): an access-rights update names the
+            // OSCORE_Input_Material id of the token it replaces; it cannot set up a context (checked in StoreNew).
+            if (cnf.KidLength == 0 || cnf.KidLength > AceTokenSlot.MaxPopIdLength)
+            {
+                return AceRsError.ConfirmationInvalid;
+            }
+        }
         else
         {
-            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (kid and asymmetric keys cannot make a context).
+            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (asymmetric keys cannot make a context).
             return AceRsError.UnsupportedConfirmation;
         }
 
@@ -621,20 +613,21 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return e;
         }
 
-        if (c.Has(CwtClaimKey.Cnonce) && !CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
+        // RFC 9200 §5.10.1.1: only an RS that asked for a cnonce (a clockless one) checks it.
+        if (c.Has(CwtClaimKey.Cnonce) && _freshness.IssuesCnonces && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
         {
             return AceRsError.CnonceUnknown;
         }
 
         if (c.Has(CwtClaimKey.Exi))
         {
-            long seq = CtiSequence(c);
+            long seq = AceFreshness.CtiSequence(c, _audienceUtf8);
             if (seq < 0)
             {
                 return AceRsError.TokenClaimInvalid;
             }
 
-            if (!ExiSequenceAcceptable(seq))
+            if (!_freshness.SequenceAcceptable(seq))
             {
                 return AceRsError.TokenCtiReplayed;
             }
@@ -650,15 +643,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         int idOffset;
         int idLength;
         PopId(out idBuffer, out idOffset, out idLength);
-        int slot = -1;
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
-            {
-                slot = i;
-                break;
-            }
-        }
+        int slot = _table.FindPopId(idBuffer, idOffset, idLength);
 
         if (slot < 0)
         {
@@ -672,11 +657,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
         }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
         Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
         SetLifetime(t);
-        t.LastUsed = ++_lru;
+        _table.Touch(slot);
         _result.Clear();
         response.Code = CoapCode.Created;
         Decide(AceDecisionKind.RightsUpdated, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
@@ -695,17 +680,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             int idOffset;
             int idLength;
             PopId(out idBuffer, out idOffset, out idLength);
-            for (int i = 0; i < _slots.Length && slot < 0; i++)
-            {
-                // A new token with nonces for a PoP key already held replaces that slot (one context per key).
-                if (_slots[i].PopIdEquals(idBuffer, idOffset, idLength))
-                {
-                    slot = i;
-                }
-            }
+
+            // A new token with nonces for a PoP key already held replaces that slot (one context per key).
+            slot = _table.FindPopId(idBuffer, idOffset, idLength);
         }
 
-        int serverId = PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
+        int serverId = _table.PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
         if (serverId < 0)
         {
             _result.Clear();
@@ -727,22 +707,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(AceRsError.ConfirmationInvalid, peer, request, response);
         }
 
-        if (slot >= 0)
-        {
-            if (_slots[slot].InUse)
-            {
-                _contexts.Remove(_slots[slot].Context);
-            }
-        }
-        else
+        if (slot < 0)
         {
             slot = FreeOrEvict(peer);
         }
+        else if (duplicate < 0)
+        {
+            // The previous token for this PoP key goes, with its context and keys.
+            _table.Drop(slot);
+        }
 
-        AceTokenSlot t = _slots[slot];
+        AceTokenSlot t = _table[slot];
         if (duplicate < 0)
         {
-            t.Free();
             byte[] idBuffer;
             int idOffset;
             int idLength;
@@ -755,10 +732,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _result.Clear();
-        t.InUse = true;
-        t.Context = context;
-        t.LastUsed = ++_lru;
-        _contexts.Add(context);
+
+        // For a re-posted token this replaces (and erases) the slot's previous context.
+        _table.Install(slot, context);
 
         _writer.Reset();
         AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, server, 0, 1, _writer);
@@ -833,147 +809,39 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         t.ExpiresAt = expires;
-        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? CtiSequence(c) : -1;
-        if (t.ExiSequence >= 0 && t.ExiSequence > _exiHighest)
-        {
-            long shift = t.ExiSequence - _exiHighest;
-            _exiExpired = _exiHighest < 0 || shift >= 64 ? 0 : _exiExpired << (int)shift;
-            _exiHighest = t.ExiSequence;
-        }
-    }
-
-    // RFC 9200 §5.10.3: the cti of an exi token is the AS's sequence number for this RS; a token whose exi has run out
-    // must never be accepted again, and the RS cannot tell how old a token far below the highest number is.
-    private bool ExiSequenceAcceptable(long seq)
-    {
-        if (seq > _exiHighest)
-        {
-            return true;
-        }
-
-        long back = _exiHighest - seq;
-        return back < 64 && (_exiExpired & (1UL << (int)back)) == 0;
-    }
-
-    private void MarkExiExpired(long seq)
-    {
-        if (seq >= 0 && seq <= _exiHighest && _exiHighest - seq < 64)
-        {
-            _exiExpired |= 1UL << (int)(_exiHighest - seq);
-        }
-    }
-
-    // RFC 9200 §5.10.3: the cti of an exi token is "the identifier of the RS" followed by the AS's sequence number for
-    // it. The identifier is this RS's audience (UTF-8); a cti of 1 to 7 bytes alone is read as the bare number (an AS that
-    // names the RS by its key instead). The number is big-endian, 1 to 7 bytes.
-    private long CtiSequence(CwtClaims c)
-    {
-        if (!c.Has(CwtClaimKey.Cti))
-        {
-            return -1;
-        }
-
-        int start = c.CtiOffset;
-        int length = c.CtiLength;
-        byte[] id = _audienceUtf8;
-        if (length > id.Length && length - id.Length <= 7 && CryptoBytes.FixedTimeEquals(c.Buffer, start, id, 0, id.Length))
-        {
-            start += id.Length;
-            length -= id.Length;
-        }
-
-        if (length < 1 || length > 7)
-        {
-            return -1;
-        }
-
-        long v = 0;
-        for (int i = 0; i < length; i++)
-        {
-            v = (v << 8) | c.Buffer[start + i];
-        }
-
-        return v;
-    }
-
-    private bool CnonceKnown(byte[] b, int offset, int length)
-    {
-        if (length != 8)
-        {
-            return false;
-        }
-
-        for (int i = 0; i + 8 <= _cnonces.Length; i += 8)
-        {
-            if (CryptoBytes.FixedTimeEquals(_cnonces, i, b, offset, 8))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // RFC 9203 §4.2: the RS's Recipient ID must differ from the client's and from every live context's.
-    private int PickServerId(byte[] b, int clientOffset, int clientLength, int replacing)
-    {
-        for (int tries = 0; tries < 256; tries++)
-        {
-            int candidate = _nextServerId;
-            _nextServerId = (_nextServerId + 1) & 0xFF;
-            if (clientLength == 1 && b[clientOffset] == candidate)
-            {
-                continue;
-            }
-
-            bool used = false;
-            for (int i = 0; i < _slots.Length && !used; i++)
-            {
-                SecurityContext c = _slots[i].Context;
-                used = i != replacing && _slots[i].InUse && c != null && c.RecipientIdLength == 1 && c.RecipientId[0] == candidate;
-            }
-
-            if (!used)
-            {
-                return candidate;
-            }
-        }
-
-        return -1;
+        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c, _audienceUtf8) : -1;
+        _freshness.Accept(t.ExiSequence);
     }
 
     private int FreeOrEvict(int peer)
     {
-        int oldest = 0;
-        for (int i = 0; i < _slots.Length; i++)
+        int slot = _table.FindFree();
+        if (slot >= 0)
         {
-            if (!_slots[i].InUse)
-            {
-                return i;
-            }
-
-            if (_slots[i].LastUsed < _slots[oldest].LastUsed)
-            {
-                oldest = i;
-            }
+            return slot;
         }
 
         // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again.
-        _contexts.Remove(_slots[oldest].Context);
-        _slots[oldest].Free();
+        slot = _table.LeastRecentlyUsed();
+        _table.Drop(slot);
         Evictions++;
-        Notify(AceDecisionKind.SlotEvicted, peer, oldest);
-        return oldest;
+        Notify(AceDecisionKind.SlotEvicted, peer, slot);
+        return slot;
     }
 
-    private void Expire(int slot)
+    private void ExpireDue()
     {
-        AceTokenSlot s = _slots[slot];
-        MarkExiExpired(s.ExiSequence);
-        _contexts.Remove(s.Context);
-        s.Free();
-        Expirations++;
-        Notify(AceDecisionKind.SlotExpired, -1, slot);
+        for (int i = 0; i < _table.Capacity; i++)
+        {
+            AceTokenSlot t = _table[i];
+            if (t.InUse && _now >= t.ExpiresAt)
+            {
+                _freshness.Expired(t.ExiSequence);
+                _table.Drop(i);
+                Expirations++;
+                Notify(AceDecisionKind.SlotExpired, -1, i);
+            }
+        }
     }
 
     private void Notify(AceDecisionKind kind, int peer, int slot)
@@ -983,37 +851,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         {
             Listener.OnDecision(_decision);
         }
-    }
-
-    private int FindDigest()
-    {
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse && CryptoBytes.FixedTimeEquals(_slots[i].Digest, 0, _digest, 0, AceTokenSlot.DigestLength))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int SlotOf(SecurityContext context)
-    {
-        if (context == null)
-        {
-            return -1;
-        }
-
-        for (int i = 0; i < _slots.Length; i++)
-        {
-            if (_slots[i].InUse && _slots[i].Context == context)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private CoapHandlerResult Reject(AceRsError error, int peer, CoapMessage request, CoapMessage response)
@@ -1053,83 +890,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return i;
     }
 
-    private static AceRsError FromOscore(OscoreStatus s)
-    {
-        switch (s)
-        {
-            case OscoreStatus.SecurityContextNotFound:
-                return AceRsError.SecurityContextNotFound;
-            case OscoreStatus.ReplayDetected:
-                return AceRsError.Replay;
-            case OscoreStatus.DecryptionFailed:
-                return AceRsError.DecryptionFailed;
-            case OscoreStatus.MessageTooLarge:
-                return AceRsError.RequestTooLarge;
-            default:
-                return AceRsError.BadOscoreOption;
-        }
-    }
-
-    private static AceRsError FromCose(CoseError e)
-    {
-        switch (e)
-        {
-            case CoseError.TagMismatch:
-            case CoseError.TagLengthInvalid:
-            case CoseError.DecryptionFailed:
-            case CoseError.SignatureInvalid:
-            case CoseError.SignatureLengthInvalid:
-                return AceRsError.TokenVerificationFailed;
-            case CoseError.AlgInUnprotectedHeader:
-            case CoseError.MissingAlgorithm:
-            case CoseError.AlgorithmMismatch:
-            case CoseError.UnsupportedAlgorithm:
-            case CoseError.CritNotProtected:
-            case CoseError.InvalidCrit:
-            case CoseError.UnknownCriticalHeader:
-                return AceRsError.TokenAlgorithmNotAllowed;
-            default:
-                return AceRsError.TokenMalformed;
-        }
-    }
-
-    private static AceRsError FromCwt(CwtError e, CoseError cose, long claim)
-    {
-        switch (e)
-        {
-            case CwtError.Malformed:
-            case CwtError.DuplicateClaim:
-            case CwtError.LimitExceeded:
-                return AceRsError.TokenMalformed;
-            case CwtError.NotACwt:
-            case CwtError.UnexpectedMessageType:
-            case CwtError.NestingNotSupported:
-                return AceRsError.TokenTypeNotAccepted;
-            case CwtError.CoseFailed:
-                return FromCose(cose);
-            case CwtError.AudienceMismatch:
-                return AceRsError.AudienceMismatch;
-            case CwtError.Expired:
-                return AceRsError.TokenExpired;
-            case CwtError.NotYetValid:
-                return AceRsError.TokenNotYetValid;
-            case CwtError.NoExiWithoutClock:
-                return AceRsError.TokenLifetimeMissing;
-            case CwtError.MissingClaim:
-                return claim == CwtClaimKey.Exp ? AceRsError.TokenLifetimeMissing : AceRsError.TokenClaimInvalid;
-            case CwtError.UnsupportedCnf:
-                return AceRsError.UnsupportedConfirmation;
-            case CwtError.KeyMaterialNotEncrypted:
-                return AceRsError.KeyMaterialNotEncrypted;
-            case CwtError.InvalidCnf:
-            case CwtError.CnfKeyMissing:
-            case CwtError.CnfDecryptionFailed:
-                return AceRsError.ConfirmationInvalid;
-            default:
-                return AceRsError.TokenClaimInvalid;
-        }
-    }
-
     private static byte[] Slice(byte[] b, int offset, int length)
     {
         byte[] s = new byte[length];
@@ -1156,15 +916,5 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         c.CnonceSlots = s.CnonceSlots;
         c.AuthzInfoPath = s.AuthzInfoPath;
         return c;
-    }
-
-    // /authz-info is answered by the engine itself; the resource table only needs a handler object to route to it.
-    private sealed class AuthzInfoMarker : ICoapRequestHandler
-    {
-        public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
-        {
-            response.Code = CoapCode.MethodNotAllowed;
-            return CoapHandlerResult.Respond;
-        }
     }
 }

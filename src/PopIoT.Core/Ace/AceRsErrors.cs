@@ -1,4 +1,7 @@
 using PopIoT.Core.Coap;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Cwt;
+using PopIoT.Core.Oscore;
 
 namespace PopIoT.Core.Ace;
 
@@ -132,6 +135,84 @@ public static class AceRsErrors
             case AceRsError.MethodNotAllowed: return "MethodNotAllowed";
             case AceRsError.ResponseProtectionFailed: return "ResponseProtectionFailed";
             default: return "Unknown";
+        }
+    }
+
+    // The engine's refusals by the layer that found them: OSCORE (RFC 8613 §8.2), COSE (RFC 9052), CWT (RFC 8392 §7.2).
+    internal static AceRsError FromOscore(OscoreStatus s)
+    {
+        switch (s)
+        {
+            case OscoreStatus.SecurityContextNotFound:
+                return AceRsError.SecurityContextNotFound;
+            case OscoreStatus.ReplayDetected:
+                return AceRsError.Replay;
+            case OscoreStatus.DecryptionFailed:
+                return AceRsError.DecryptionFailed;
+            case OscoreStatus.MessageTooLarge:
+                return AceRsError.RequestTooLarge;
+            default:
+                return AceRsError.BadOscoreOption;
+        }
+    }
+
+    private static AceRsError FromCose(CoseError e)
+    {
+        switch (e)
+        {
+            case CoseError.TagMismatch:
+            case CoseError.TagLengthInvalid:
+            case CoseError.DecryptionFailed:
+            case CoseError.SignatureInvalid:
+            case CoseError.SignatureLengthInvalid:
+                return AceRsError.TokenVerificationFailed;
+            case CoseError.AlgInUnprotectedHeader:
+            case CoseError.MissingAlgorithm:
+            case CoseError.AlgorithmMismatch:
+            case CoseError.UnsupportedAlgorithm:
+            case CoseError.CritNotProtected:
+            case CoseError.InvalidCrit:
+            case CoseError.UnknownCriticalHeader:
+                return AceRsError.TokenAlgorithmNotAllowed;
+            default:
+                return AceRsError.TokenMalformed;
+        }
+    }
+
+    internal static AceRsError FromCwt(CwtError e, CoseError cose, long claim)
+    {
+        switch (e)
+        {
+            case CwtError.Malformed:
+            case CwtError.DuplicateClaim:
+            case CwtError.LimitExceeded:
+                return AceRsError.TokenMalformed;
+            case CwtError.NotACwt:
+            case CwtError.UnexpectedMessageType:
+            case CwtError.NestingNotSupported:
+                return AceRsError.TokenTypeNotAccepted;
+            case CwtError.CoseFailed:
+                return FromCose(cose);
+            case CwtError.AudienceMismatch:
+                return AceRsError.AudienceMismatch;
+            case CwtError.Expired:
+                return AceRsError.TokenExpired;
+            case CwtError.NotYetValid:
+                return AceRsError.TokenNotYetValid;
+            case CwtError.NoExiWithoutClock:
+                return AceRsError.TokenLifetimeMissing;
+            case CwtError.MissingClaim:
+                return claim == CwtClaimKey.Exp ? AceRsError.TokenLifetimeMissing : AceRsError.TokenClaimInvalid;
+            case CwtError.UnsupportedCnf:
+                return AceRsError.UnsupportedConfirmation;
+            case CwtError.KeyMaterialNotEncrypted:
+                return AceRsError.KeyMaterialNotEncrypted;
+            case CwtError.InvalidCnf:
+            case CwtError.CnfKeyMissing:
+            case CwtError.CnfDecryptionFailed:
+                return AceRsError.ConfirmationInvalid;
+            default:
+                return AceRsError.TokenClaimInvalid;
         }
     }
 }

@@ -59,31 +59,18 @@ public sealed class AsCreationHints
     /// <returns>The hints, or null when the payload is not a hints map with an AS URI.</returns>
     public static AsCreationHints TryParse(byte[] payload, int offset, int count)
     {
-        if (payload == null || offset < 0 || count <= 0 || count > payload.Length - offset)
-        {
-            return null;
-        }
-
         AsCreationHints h = new AsCreationHints();
         try
         {
-            CborReader r = new CborReader(payload, offset, count, 8);
-            if (r.PeekState() != CborReaderState.StartMap)
+            CborReader r = AceMapReader.Open(payload, offset, count);
+            if (r == null)
             {
                 return null;
             }
 
-            r.ReadStartMap();
-            while (r.PeekState() != CborReaderState.EndMap)
+            ulong key;
+            while (AceMapReader.NextKey(r, out key))
             {
-                if (r.PeekState() != CborReaderState.UnsignedInteger)
-                {
-                    r.SkipValue();
-                    r.SkipValue();
-                    continue;
-                }
-
-                ulong key = r.ReadUInt64();
                 CborReaderState vs = r.PeekState();
                 if (key == AceParameters.As && vs == CborReaderState.TextString)
                 {
@@ -115,8 +102,6 @@ public sealed class AsCreationHints
                     r.SkipValue();
                 }
             }
-
-            r.ReadEndMap();
         }
         catch (CborException)
         {

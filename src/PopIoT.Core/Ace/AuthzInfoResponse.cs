@@ -39,30 +39,12 @@ public static class AuthzInfoResponse
     {
         nonce2 = null;
         serverRecipientId = null;
-        if (payload == null || offset < 0 || count <= 0 || count > payload.Length - offset)
-        {
-            return false;
-        }
-
         try
         {
-            CborReader r = new CborReader(payload, offset, count, 4);
-            if (r.PeekState() != CborReaderState.StartMap)
+            CborReader r = AceMapReader.Open(payload, offset, count);
+            ulong key;
+            while (r != null && AceMapReader.NextKey(r, out key))
             {
-                return false;
-            }
-
-            r.ReadStartMap();
-            while (r.PeekState() != CborReaderState.EndMap)
-            {
-                if (r.PeekState() != CborReaderState.UnsignedInteger)
-                {
-                    r.SkipValue();
-                    r.SkipValue();
-                    continue;
-                }
-
-                ulong key = r.ReadUInt64();
                 if ((key == AceParameters.Nonce2 || key == AceParameters.AceServerRecipientId) && r.PeekState() == CborReaderState.ByteString)
                 {
                     byte[] v = r.ReadByteString();
@@ -80,14 +62,10 @@ public static class AuthzInfoResponse
                     r.SkipValue();
                 }
             }
-
-            r.ReadEndMap();
         }
         catch (CborException)
         {
             nonce2 = null;
-            serverRecipientId = null;
-            return false;
         }
 
         if (nonce2 == null || serverRecipientId == null)

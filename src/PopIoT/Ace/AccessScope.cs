@@ -184,12 +184,11 @@ public sealed class AccessScope
 
                 string path = r.ReadTextString();
                 long methods = r.ReadInt64();
-                r.ReadEndArray();
                 entries.Add(new AifEntry(path, methods is < 0 or > uint.MaxValue ? 0 : (uint)methods));
+                r.ReadEndArray();
             }
 
             r.ReadEndArray();
-
             return FromAif(entries);
         }
         catch (CborException e)

@@ -78,27 +78,7 @@ public sealed class AccessTokenFile
     /// <param name="path">The file.</param>
     /// <returns>The contents.</returns>
     /// <exception cref="FormatException">The file cannot be read or a field is missing or wrong; the message names it.</exception>
-    public static AccessTokenFile Load(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxFileBytes)
-            {
-                throw new FormatException("token file '" + path + "' is larger than " + MaxFileBytes + " bytes");
-            }
-
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FormatException("cannot read token file '" + path + "': " + e.Message);
-        }
-
-        return Parse(bytes, path);
-    }
+    public static AccessTokenFile Load(string path) => Parse(JsonFile.ReadBounded(path, MaxFileBytes, "token file"), path);
 
     /// <summary>Parses a TOKEN.json.</summary>
     /// <param name="json">The JSON (UTF-8).</param>
@@ -108,26 +88,10 @@ public sealed class AccessTokenFile
     public static AccessTokenFile Parse(ReadOnlySpan<byte> json, string name = "token")
     {
         string where = "token file '" + name + "': ";
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException(where + "not valid JSON (" + e.Message + ")");
-        }
-
-        using (doc)
+        using (JsonDocument doc = JsonFile.ParseObject(json, where, 8, Known))
         {
             JsonElement root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException(where + "expected a JSON object");
-            }
-
-            CheckKnown(root, Known, where);
-            byte[] token = Hex(root, "access_token", where, true)!;
+            byte[] token = JsonFile.Hex(root, "access_token", where, true)!;
             if (token.Length == 0)
             {
                 throw new FormatException(where + "\"access_token\" must not be empty");
@@ -144,9 +108,9 @@ public sealed class AccessTokenFile
             }
 
             string oscWhere = where + "cnf.osc: ";
-            CheckKnown(osc, KnownOsc, oscWhere);
-            byte[] id = Hex(osc, "id", oscWhere, true)!;
-            byte[] ms = Hex(osc, "ms", oscWhere, true)!;
+            JsonFile.CheckKnown(osc, KnownOsc, oscWhere);
+            byte[] id = JsonFile.Hex(osc, "id", oscWhere, true)!;
+            byte[] ms = JsonFile.Hex(osc, "ms", oscWhere, true)!;
             if (ms.Length == 0)
             {
                 throw new FormatException(oscWhere + "\"ms\" (the Master Secret) must not be empty");
@@ -158,7 +122,7 @@ public sealed class AccessTokenFile
                 throw new FormatException(oscWhere + "\"alg\" " + alg.ToString(CultureInfo.InvariantCulture) + " is not supported; use 10 (AES-CCM-16-64-128), 11, 30 or 31");
             }
 
-            byte[]? contextId = Hex(osc, "contextId", oscWhere, false);
+            byte[]? contextId = JsonFile.Hex(osc, "contextId", oscWhere, false);
             if (contextId != null && contextId.Length > SecurityContext.MaxIdContextLength)
             {
                 throw new FormatException(oscWhere + "\"contextId\" is longer than " + SecurityContext.MaxIdContextLength + " bytes");
@@ -173,7 +137,7 @@ public sealed class AccessTokenFile
                 ExpiresIn = Long(root, "expires_in", where),
                 Expiration = Long(root, "exp", where),
                 Exi = Long(root, "exi", where),
-                Salt = Hex(osc, "salt", oscWhere, false),
+                Salt = JsonFile.Hex(osc, "salt", oscWhere, false),
                 ContextId = contextId,
                 Algorithm = alg,
                 Hkdf = Int(osc, "hkdf", oscWhere),
@@ -270,40 +234,6 @@ public sealed class AccessTokenFile
         if (value is long v)
         {
             w.WriteNumber(name, v);
-        }
-    }
-
-    private static void CheckKnown(JsonElement obj, string[] known, string where)
-    {
-        foreach (JsonProperty p in obj.EnumerateObject())
-        {
-            if (Array.IndexOf(known, p.Name) < 0)
-            {
-                throw new FormatException(where + "unknown field \"" + p.Name + "\" (expected " + string.Join(", ", known) + ")");
-            }
-        }
-    }
-
-    private static byte[]? Hex(JsonElement obj, string field, string where, bool required)
-    {
-        if (!obj.TryGetProperty(field, out JsonElement e) || e.ValueKind == JsonValueKind.Null)
-        {
-            return required ? throw new FormatException(where + "missing field \"" + field + "\" (a hex string)") : null;
-        }
-
-        if (e.ValueKind != JsonValueKind.String)
-        {
-            throw new FormatException(where + "\"" + field + "\" must be a hex string, not " + e.ValueKind.ToString().ToLowerInvariant());
-        }
-
-        string s = e.GetString()!;
-        try
-        {
-            return Convert.FromHexString(s);
-        }
-        catch (FormatException)
-        {
-            throw new FormatException(where + "\"" + field + "\" is not valid hex: \"" + (s.Length > 40 ? s[..40] + "..." : s) + "\" (an even number of 0-9a-f digits)");
         }
     }
 

@@ -214,36 +214,18 @@ public sealed class AceOscoreClient : IDisposable, IAsyncDisposable
     // Echo: the CoAP client answers those itself (Appendix B.1.2).
     private bool NeedsRepost(CoapResponse r) => _options.RepostOnUnauthorized && r.Code == CoapCode.Unauthorized && r.GetOption(CoapOptionNumber.Oscore) == null;
 
-    private async Task<int> EnsureContextAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _context) != null)
-        {
-            return Volatile.Read(ref _generation);
-        }
-
-        await _posting.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_context == null)
-            {
-                await PostLockedAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return _generation;
-        }
-        finally
-        {
-            _posting.Release();
-        }
-    }
+    private Task<int> EnsureContextAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _context) != null ? Task.FromResult(Volatile.Read(ref _generation)) : PostUnlessAsync(() => _context != null, cancellationToken);
 
     // Re-posts unless another request already did since the context this request used (one re-post for a burst of 4.01s).
-    private async Task<int> RepostAsync(int seen, CancellationToken cancellationToken)
+    private Task<int> RepostAsync(int seen, CancellationToken cancellationToken) => PostUnlessAsync(() => _generation != seen, cancellationToken);
+
+    private async Task<int> PostUnlessAsync(Func<bool> done, CancellationToken cancellationToken)
     {
         await _posting.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_generation == seen)
+            if (!done())
             {
                 await PostLockedAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -13,7 +13,7 @@ public sealed class AceTokenRejectedException : Exception
     /// <param name="aceError">The ACE error code (RFC 9200 §5.8.3), or 0 when the response had no error map.</param>
     /// <param name="description">The error description the RS gave, or null.</param>
     public AceTokenRejectedException(CoapResponse response, int aceError, string? description)
-        : base("the resource server refused the token: " + (response ?? throw new ArgumentNullException(nameof(response))).CodeText
+        : base("the resource server refused the token: " + (response ?? throw new ArgumentNullException(nameof(response))).CodeText + " " + response.CodeName
             + (aceError != 0 ? ", error " + aceError : string.Empty) + (description != null ? " (" + description + ")" : string.Empty))
     {
         Response = response;

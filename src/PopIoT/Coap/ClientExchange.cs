@@ -39,6 +39,7 @@ internal sealed class ClientExchange
     private bool _echoAnswered;
     private int _lastBlock2Num;
     private bool _lastFirst;
+    private uint? _outerObserve;
 
     public ClientExchange(CoapEndpoint endpoint, int peer, CoapRequest request, int defaultSzx, bool observe, OscoreClientSession? oscore = null)
     {
@@ -211,6 +212,8 @@ internal sealed class ClientExchange
     // RFC 8613 §8.4. False when the response was consumed here (an Echo challenge answered, or a failure).
     private bool VerifyLocked(CoapMessage m)
     {
+        // RFC 8613 §4.1.3.5.2: a notification's Inner Observe is empty; the number the server gave is the Outer one.
+        _outerObserve = m.TryGetUint(CoapOptionNumber.Observe, out uint outer) ? outer : null;
         OscoreStatus s = _oscore!.Unprotect(m, _oscoreExchange!);
         if (s == OscoreStatus.NotProtected)
         {
@@ -304,7 +307,7 @@ internal sealed class ClientExchange
 
         byte[] payload = _b2Body != null ? _b2Body.ToArray() : (m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray());
         _b2Body = null;
-        CoapResponse response = ToResponse(m, payload);
+        CoapResponse response = ToResponse(m, payload, _outerObserve);
         if (Notifications != null)
         {
             Notifications.Writer.TryWrite(response);
@@ -322,16 +325,27 @@ internal sealed class ClientExchange
         Completion.TrySetResult(response);
     }
 
-    private static CoapResponse ToResponse(CoapMessage m, byte[] payload)
+    private static CoapResponse ToResponse(CoapMessage m, byte[] payload, uint? outerObserve)
     {
         int? cf = m.TryGetUint(CoapOptionNumber.ContentFormat, out uint f) ? (int)f : null;
         var r = new CoapResponse(CoapCode.IsResponse(m.Code) ? m.Code : CoapCode.InternalServerError, payload, cf);
         for (int i = 0; i < m.OptionCount; i++)
         {
-            r.Options.Add(new CoapOptionValue(m.GetOptionNumber(i), m.GetOptionBuffer(i).AsSpan(m.GetOptionOffset(i), m.GetOptionLength(i)).ToArray()));
+            int number = m.GetOptionNumber(i);
+            byte[] value = number == CoapOptionNumber.Observe && outerObserve is uint o
+                ? ObserveValue(o)
+                : m.GetOptionBuffer(i).AsSpan(m.GetOptionOffset(i), m.GetOptionLength(i)).ToArray();
+            r.Options.Add(new CoapOptionValue(number, value));
         }
 
         return r;
+    }
+
+    private static byte[] ObserveValue(uint v)
+    {
+        byte[] b = new byte[CoapOption.UintLength(v)];
+        CoapOption.WriteUint(v, b, 0);
+        return b;
     }
 
     private void SendLocked(int block2Num, bool first)

@@ -275,7 +275,14 @@ public sealed class SimulatedDevice : IDisposable
             }
         }
 
-        _options.DecisionLogged?.Invoke(decision);
+        try
+        {
+            _options.DecisionLogged?.Invoke(decision);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A log that cannot be written (a closed pipe) must not turn the device's answer into 5.00.
+        }
     }
 
     private sealed class DecisionSink(SimulatedDevice device) : IAceDecisionListener

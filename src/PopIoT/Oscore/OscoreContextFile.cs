@@ -16,6 +16,9 @@ public sealed class OscoreContextFile
     /// <summary>The largest file read (a context is well under 1 KiB).</summary>
     public const int MaxFileBytes = 64 * 1024;
 
+    private const string IdHint = "hex string; \"\" for an empty ID";
+    private const string IdNote = " (RFC 8613 §3.3)";
+
     private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window"];
 
     private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow)
@@ -54,27 +57,7 @@ public sealed class OscoreContextFile
     /// <param name="path">The file.</param>
     /// <returns>The context inputs.</returns>
     /// <exception cref="FormatException">The file cannot be read or a field is missing or wrong; the message names it.</exception>
-    public static OscoreContextFile Load(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxFileBytes)
-            {
-                throw new FormatException("OSCORE context file '" + path + "' is larger than " + MaxFileBytes + " bytes");
-            }
-
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FormatException("cannot read OSCORE context file '" + path + "': " + e.Message);
-        }
-
-        return Parse(bytes, path);
-    }
+    public static OscoreContextFile Load(string path) => Parse(JsonFile.ReadBounded(path, MaxFileBytes, "OSCORE context file"), path);
 
     /// <summary>Parses a context from JSON text.</summary>
     /// <param name="json">The JSON (UTF-8).</param>
@@ -84,42 +67,19 @@ public sealed class OscoreContextFile
     public static OscoreContextFile Parse(ReadOnlySpan<byte> json, string name = "context")
     {
         string where = "OSCORE context file '" + name + "': ";
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException(where + "not valid JSON (" + e.Message + ")");
-        }
-
-        using (doc)
+        using (JsonDocument doc = JsonFile.ParseObject(json, where, 4, Known))
         {
             JsonElement root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException(where + "expected a JSON object");
-            }
-
-            foreach (JsonProperty p in root.EnumerateObject())
-            {
-                if (Array.IndexOf(Known, p.Name) < 0)
-                {
-                    throw new FormatException(where + "unknown field \"" + p.Name + "\" (expected " + string.Join(", ", Known) + ")");
-                }
-            }
-
-            byte[] sender = Hex(root, "sender_id", where, true, 7)!;
-            byte[] recipient = Hex(root, "recipient_id", where, true, 7)!;
-            byte[] secret = Hex(root, "master_secret", where, true, 256)!;
+            byte[] sender = JsonFile.Hex(root, "sender_id", where, true, 7, IdHint, IdNote)!;
+            byte[] recipient = JsonFile.Hex(root, "recipient_id", where, true, 7, IdHint, IdNote)!;
+            byte[] secret = JsonFile.Hex(root, "master_secret", where, true, 256, IdHint, string.Empty)!;
             if (secret.Length == 0)
             {
                 throw new FormatException(where + "\"master_secret\" must not be empty");
             }
 
-            byte[] salt = Hex(root, "master_salt", where, false, 256) ?? [];
-            byte[]? idContext = Hex(root, "id_context", where, false, SecurityContext.MaxIdContextLength);
+            byte[] salt = JsonFile.Hex(root, "master_salt", where, false, 256, IdHint, string.Empty) ?? [];
+            byte[]? idContext = JsonFile.Hex(root, "id_context", where, false, SecurityContext.MaxIdContextLength, IdHint, string.Empty);
             if (sender.AsSpan().SequenceEqual(recipient))
             {
                 throw new FormatException(where + "\"sender_id\" and \"recipient_id\" must differ (RFC 8613 §3.3)");
@@ -142,42 +102,6 @@ public sealed class OscoreContextFile
     public SecurityContext CreateContext(ICryptoProvider? provider = null, bool replayWindowUnknown = false, ISequenceNumberStore? sequenceNumberStore = null) =>
         new(provider ?? new PlatformCryptoProvider(), MasterSecret, MasterSalt, SenderId, RecipientId, IdContext!, Algorithm, ReplayWindow,
             replayWindowUnknown, sequenceNumberStore!, SecurityContext.DefaultReserveStep);
-
-    private static byte[]? Hex(JsonElement root, string field, string where, bool required, int maxLength)
-    {
-        if (!root.TryGetProperty(field, out JsonElement e) || e.ValueKind == JsonValueKind.Null)
-        {
-            if (required)
-            {
-                throw new FormatException(where + "missing field \"" + field + "\" (hex string; \"\" for an empty ID)");
-            }
-
-            return null;
-        }
-
-        if (e.ValueKind != JsonValueKind.String)
-        {
-            throw new FormatException(where + "\"" + field + "\" must be a hex string, not " + e.ValueKind.ToString().ToLowerInvariant());
-        }
-
-        string s = e.GetString()!;
-        byte[] value;
-        try
-        {
-            value = Convert.FromHexString(s);
-        }
-        catch (FormatException)
-        {
-            throw new FormatException(where + "\"" + field + "\" is not valid hex: \"" + (s.Length > 40 ? s[..40] + "..." : s) + "\" (an even number of 0-9a-f digits)");
-        }
-
-        if (value.Length > maxLength)
-        {
-            throw new FormatException(where + "\"" + field + "\" is " + value.Length + " bytes; at most " + maxLength + " allowed" + (maxLength == 7 ? " (RFC 8613 §3.3)" : string.Empty));
-        }
-
-        return value;
-    }
 
     private static int ParseAlgorithm(JsonElement root, string where)
     {

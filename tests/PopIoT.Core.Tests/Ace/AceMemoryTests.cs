@@ -143,10 +143,19 @@ public class AceMemoryTests
         const int Engines = 10;
         long empty = MeasureEngines(settings, Engines, 0) / Engines;
         long full = MeasureEngines(settings, Engines, 8) / Engines;
-        long perSlot = (full - empty) / 8;
+        long perContext = (full - empty) / 8;
+        var wide = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 16 };
+        long bookkeeping = (MeasureEngines(wide, Engines, 0) / Engines - empty) / 8;
+        long perSlot = perContext + bookkeeping;
         int estimate = AceResourceServer.StateBytesPerSlot(settings);
-        _output.WriteLine($"8 slots, 32-bit window, 64-bit CLR, managed crypto: engine with no token {empty} bytes, with 8 tokens {full} bytes, {perSlot} bytes per stored token and context (estimate {estimate})");
+        _output.WriteLine($"64-bit CLR, managed crypto, 32-bit window: fixed engine state with 8 empty slots {empty} bytes; per slot {bookkeeping} bytes of table + {perContext} bytes of OSCORE context = {perSlot} bytes (estimate {estimate}); 8 clients: {8 * perSlot} bytes of per-client state, {full} bytes in total");
         Assert.True(perSlot > 0 && perSlot < 4096, perSlot.ToString());
+
+        // A small board profile: smaller buffers shrink the fixed part; the per-slot part is the OSCORE context's.
+        var small = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { MaxTokenSize = 256, BlockwiseSlots = 1, MaxMessageSize = 256, MaxResources = 6, MaxScopeEntries = 6 };
+        long smallEmpty = MeasureEngines(small, Engines, 0) / Engines;
+        long smallFull = MeasureEngines(small, Engines, 8) / Engines;
+        _output.WriteLine($"small profile (256-byte tokens and messages, 1 block-wise buffer, 6 resources): fixed {smallEmpty} bytes, with 8 clients {smallFull} bytes");
     }
 
     internal static CoapMessage PostMessage(byte[] payload)

@@ -28,7 +28,7 @@ internal sealed class TokenSpec
     public int Alg { get; set; }
     public byte[] Cnonce { get; set; }
 
-    /// <summary>encrypt0 (osc in an Encrypt0), mac0 (Encrypted_COSE_Key in a Mac0), nested (Encrypt0 around Mac0, osc), mac0-osc (osc in clear: refused).</summary>
+    /// <summary>encrypt0 (osc in an Encrypt0), mac0 (Encrypted_COSE_Key in a Mac0), nested (Encrypt0 around Mac0, osc), mac0-osc (osc in clear: refused), mac0-kid (cnf kid, for updates).</summary>
     public string Protection { get; set; } = "encrypt0";
 }
 
@@ -110,6 +110,14 @@ internal static class AceTestSupport
             case "mac0-osc":
             {
                 b.SetConfirmationOscore(s.Id, s.MasterSecret, 0, 0, s.Alg, s.Salt, s.ContextId);
+                using var issuer = new CwtIssuer(p, macKey);
+                return issuer.Create(b);
+            }
+
+            case "mac0-kid":
+            {
+                // RFC 9203 §4.1 access-rights update: cnf { kid: id } naming the OSCORE_Input_Material already held.
+                b.SetConfirmationKid(s.Id);
                 using var issuer = new CwtIssuer(p, macKey);
                 return issuer.Create(b);
             }

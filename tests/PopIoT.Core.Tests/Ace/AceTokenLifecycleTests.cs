@@ -92,6 +92,42 @@ public class AceTokenLifecycleTests
     }
 
     [Fact]
+    public void Update_token_with_cnf_kid_as_in_rfc_9203_updates_rights_but_cannot_set_up_a_context()
+    {
+        var rig = new AceRig();
+        var c = new AceTestClient(1, new TokenSpec { Scope = "read", Id = [0x01] });
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+
+        byte[] update = AceTestSupport.Mint(new TokenSpec { Protection = "mac0-kid", Scope = "read write", Id = [0x01] });
+        CoapMessage r = rig.PostAuthzInfo(1, AuthzInfoRequest.Encode(update, null, null));
+        Assert.Equal(CoapCode.Created, r.Code);
+        Assert.Equal(AceDecisionKind.RightsUpdated, rig.Server.LastDecision.Kind);
+        Assert.Equal(CoapCode.Changed, c.Request(rig, CoapCode.Put, "/led", "on"));
+
+        r = rig.PostAuthzInfo(2, AuthzInfoRequest.Encode(update, [1, 2, 3, 4, 5, 6, 7, 8], [0x42]));
+        Assert.Equal(AceRsError.UnsupportedConfirmation, AceRig.Reason(r));
+    }
+
+    [Fact]
+    public void New_token_with_nonces_for_a_held_pop_key_replaces_its_slot_and_erases_the_old_context()
+    {
+        var rig = new AceRig();
+        var spec = new TokenSpec { Cti = [1] };
+        var c = new AceTestClient(1, spec);
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        byte[] oldKeys = c.Protect(CoapCode.Get, "/temp");
+        spec.Cti = [2];
+        c.Token = AceTestSupport.Mint(spec);
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        Assert.Equal(AceDecisionKind.TokenStored, rig.Server.LastDecision.Kind);
+        Assert.Equal(1, rig.Server.ActiveSlots);
+        byte[] r = rig.Exchange(1, oldKeys);
+        Assert.True(r[1] == CoapCode.Unauthorized || r[1] == CoapCode.BadRequest);
+        Assert.Equal(CoapCode.Content, c.Request(rig, CoapCode.Get, "/temp"));
+        Assert.Equal(1, rig.Temp.Calls);
+    }
+
+    [Fact]
     public void Update_for_an_unknown_pop_key_is_refused()
     {
         var rig = new AceRig();

@@ -19,6 +19,7 @@ internal sealed class AceWorld : IDisposable
 
     private static readonly IPEndPoint DeviceAddress = new(IPAddress.Parse("10.0.0.1"), 5683);
     private readonly List<IDisposable> _owned = [];
+    private readonly SimulatedDeviceOptions _deviceOptions;
     private int _nextClient;
 
     public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05)
@@ -35,7 +36,7 @@ internal sealed class AceWorld : IDisposable
             Clock = new TestClock(() => DateTimeOffset.UtcNow);
         }
 
-        Device = new SimulatedDevice(new SimulatedDeviceOptions
+        _deviceOptions = new SimulatedDeviceOptions
         {
             Audience = Audience,
             AsKeys = [MacKey, AeadKey],
@@ -44,9 +45,25 @@ internal sealed class AceWorld : IDisposable
             MaxTokenSize = maxTokenSize,
             Time = Clock,
             ConfirmableNotifications = true,
-        });
+        };
+        Device = new SimulatedDevice(_deviceOptions);
         IPEndPoint at = Net != null ? Device.Start(Net.CreateTransport(DeviceAddress)) : Device.Start(new IPEndPoint(IPAddress.Loopback, 0));
         Base = new Uri("coap://" + at.Address + ":" + at.Port);
+    }
+
+    /// <summary>Stops the device and starts a new one at the same address: every token and context is gone.</summary>
+    public void Restart()
+    {
+        Device.Dispose();
+        Device = new SimulatedDevice(_deviceOptions);
+        if (Net != null)
+        {
+            Device.Start(Net.CreateTransport(DeviceAddress));
+        }
+        else
+        {
+            Device.Start(new IPEndPoint(IPAddress.Loopback, Base.Port));
+        }
     }
 
     public LossyNetwork? Net { get; }
@@ -57,7 +74,7 @@ internal sealed class AceWorld : IDisposable
 
     public CoseKey AeadKey { get; }
 
-    public SimulatedDevice Device { get; }
+    public SimulatedDevice Device { get; private set; }
 
     public Uri Base { get; }
 

@@ -1,0 +1,19 @@
+using PopIoT.Core.Cose;
+
+namespace PopIoT.Cli;
+
+/// <summary>The keys of a repeated key option; disposing the set erases them all.</summary>
+internal sealed class CliKeySet : IDisposable
+{
+    public List<CoseKey> Keys { get; } = [];
+
+    public void Dispose()
+    {
+        foreach (CoseKey k in Keys)
+        {
+            k.Dispose();
+        }
+
+        Keys.Clear();
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace PopIoT.Cli.Coap;
+
+/// <summary>
+/// What the serving commands (<c>coap serve</c>, <c>device simulate</c>) share: the --bind, --port and --duration options,
+/// a stop signal from Ctrl-C, SIGTERM or the duration, and starting to listen with a clear error.
+/// </summary>
+internal sealed class CliListener : IDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly PosixSignalRegistration _sigint;
+    private readonly PosixSignalRegistration _sigterm;
+
+    private CliListener(IPEndPoint bind, double? seconds)
+    {
+        Bind = bind;
+        Seconds = seconds;
+        _stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
+        _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; _stop.Cancel(); });
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; _stop.Cancel(); });
+    }
+
+    public IPEndPoint Bind { get; }
+
+    public double? Seconds { get; }
+
+    /// <summary>Signalled by Ctrl-C, SIGTERM or the end of --duration.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>"for S s" or "Ctrl-C stops", for the start line.</summary>
+    public string Until => Seconds is double d ? "for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "Ctrl-C stops";
+
+    public static Option<string> BindOption() => new("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
+
+    public static Option<int> PortOption(int defaultPort) => new("--port", "-p") { Description = "UDP port (" + defaultPort.ToString(CultureInfo.InvariantCulture) + " by default; 0 picks a free one).", DefaultValueFactory = _ => defaultPort };
+
+    public static Option<double?> DurationOption() => new("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+
+    /// <summary>Checks the options and arms the stop signal.</summary>
+    public static CliListener Create(string bind, int port, double? seconds)
+    {
+        if (!IPAddress.TryParse(bind.Trim('[', ']'), out IPAddress? address))
+        {
+            throw new CliUsageException("--bind must be an IP address, not '" + bind + "'");
+        }
+
+        if (port is < 0 or > 65535)
+        {
+            throw new CliUsageException("--port must be 0..65535");
+        }
+
+        if (seconds is <= 0 || (seconds is double s && double.IsNaN(s)))
+        {
+            throw new CliUsageException("--duration must be positive");
+        }
+
+        return new CliListener(new IPEndPoint(address, port), seconds);
+    }
+
+    /// <summary>coap://host:port for an address (IPv6 in brackets).</summary>
+    public static string CoapAddress(IPEndPoint at) =>
+        "coap://" + (at.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString()) + ":" + at.Port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Starts listening; a socket error is printed and gives null.</summary>
+    public IPEndPoint? TryStart(CliContext io, Func<IPEndPoint, IPEndPoint> start)
+    {
+        try
+        {
+            return start(Bind);
+        }
+        catch (SocketException e)
+        {
+            io.Error.WriteLine("popiot: cannot listen on " + Bind + ": " + e.Message);
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        _sigint.Dispose();
+        _sigterm.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,135 @@
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// What lets a clockless resource server judge token freshness (RFC 9200 §5.10.3, §5.3):
+/// <list type="bullet">
+/// <item>exi tokens carry the AS's sequence number for this RS in cti. The RS keeps the highest number seen and a
+/// 64-bit map below it of numbers whose exi has run out: such a token is never accepted again (the RS cannot tell
+/// when it was first received), and numbers more than 64 below the highest are too old to judge and refused.</item>
+/// <item>cnonces sent in AS Request Creation Hints, remembered in a small ring; a token carrying a cnonce must match one.</item>
+/// </list>
+/// Fixed memory: 8 bytes per remembered cnonce plus two longs.
+/// </summary>
+internal sealed class AceFreshness
+{
+    /// <summary>The cnonce length this RS issues.</summary>
+    public const int CnonceLength = 8;
+
+    private readonly byte[] _cnonces;
+    private int _next;
+    private long _highest = -1;
+    private ulong _expired;
+
+    public AceFreshness(int cnonceSlots)
+    {
+        _cnonces = new byte[cnonceSlots * CnonceLength];
+    }
+
+    /// <summary>Whether this RS issues cnonces (a clockless RS with at least one slot).</summary>
+    public bool IssuesCnonces
+    {
+        get { return _cnonces.Length > 0; }
+    }
+
+    /// <summary>The ring holding the cnonces (the last one issued is at <see cref="IssueCnonce"/>'s offset).</summary>
+    public byte[] Cnonces
+    {
+        get { return _cnonces; }
+    }
+
+    /// <summary>
+    /// The cti of an exi token read as the AS's sequence number for this RS, or -1 when it is not one. RFC 9200 §5.10.3:
+    /// cti is "the identifier of the RS" followed by the number; the identifier is this RS's audience in UTF-8. A cti of
+    /// 1 to 7 bytes alone is read as the bare number (an AS that names the RS otherwise). The number is big-endian, 1 to 7 bytes.
+    /// </summary>
+    public static long CtiSequence(CwtClaims c, byte[] rsIdentifier)
+    {
+        if (!c.Has(CwtClaimKey.Cti))
+        {
+            return -1;
+        }
+
+        int start = c.CtiOffset;
+        int length = c.CtiLength;
+        int idLength = rsIdentifier.Length;
+        if (length > idLength && length - idLength <= 7 && CryptoBytes.FixedTimeEquals(c.Buffer, start, rsIdentifier, 0, idLength))
+        {
+            start += idLength;
+            length -= idLength;
+        }
+
+        if (length < 1 || length > 7)
+        {
+            return -1;
+        }
+
+        long v = 0;
+        for (int i = 0; i < length; i++)
+        {
+            v = (v << 8) | c.Buffer[start + i];
+        }
+
+        return v;
+    }
+
+    /// <summary>Draws a new cnonce into the ring and returns its offset in <see cref="Cnonces"/>.</summary>
+    public int IssueCnonce(IRandomSource random)
+    {
+        int at = _next * CnonceLength;
+        random.GetBytes(_cnonces, at, CnonceLength);
+        _next = (_next + 1) % (_cnonces.Length / CnonceLength);
+        return at;
+    }
+
+    /// <summary>Whether a token's cnonce is one this RS issued and still remembers (constant-time compare).</summary>
+    public bool CnonceKnown(byte[] b, int offset, int length)
+    {
+        if (length != CnonceLength)
+        {
+            return false;
+        }
+
+        bool found = false;
+        for (int i = 0; i + CnonceLength <= _cnonces.Length; i += CnonceLength)
+        {
+            found |= CryptoBytes.FixedTimeEquals(_cnonces, i, b, offset, CnonceLength);
+        }
+
+        return found;
+    }
+
+    /// <summary>Whether an exi token with this sequence number may be stored.</summary>
+    public bool SequenceAcceptable(long seq)
+    {
+        if (seq > _highest)
+        {
+            return true;
+        }
+
+        long back = _highest - seq;
+        return back < 64 && (_expired & (1UL << (int)back)) == 0;
+    }
+
+    /// <summary>Records a stored exi token's sequence number.</summary>
+    public void Accept(long seq)
+    {
+        if (seq > _highest)
+        {
+            long shift = seq - _highest;
+            _expired = _highest < 0 || shift >= 64 ? 0 : _expired << (int)shift;
+            _highest = seq;
+        }
+    }
+
+    /// <summary>Burns the sequence number of a token whose exi ran out.</summary>
+    public void Expired(long seq)
+    {
+        if (seq >= 0 && seq <= _highest && _highest - seq < 64)
+        {
+            _expired |= 1UL << (int)(_highest - seq);
+        }
+    }
+}
