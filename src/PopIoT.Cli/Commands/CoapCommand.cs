@@ -47,7 +47,12 @@ internal static class CoapCommand
             Description = "Post the access token in TOKEN.json to /authz-info on the same host (ACE OSCORE profile, RFC 9203), then send the request protected with the OSCORE context derived; see docs/device.md.",
             HelpName = "TOKEN.json",
         };
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token };
+        var ace = new Option<string?>("--ace")
+        {
+            Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
+            HelpName = "ID.json",
+        };
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -105,6 +110,17 @@ internal static class CoapCommand
             if (ctxFile != null && tokenFile != null)
             {
                 throw new CliUsageException("--oscore and --token exclude each other (--token derives its own OSCORE context)");
+            }
+
+            string? aceFile = p.GetValue(ace);
+            if (aceFile != null && (ctxFile != null || tokenFile != null))
+            {
+                throw new CliUsageException("--ace excludes --oscore and --token (it gets its own token and context)");
+            }
+
+            if (aceFile != null)
+            {
+                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile);
             }
 
             if (tokenFile != null)
@@ -222,6 +238,47 @@ internal static class CoapCommand
         finally
         {
             Array.Clear(token.MasterSecret);
+        }
+    }
+
+    // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
+    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile)
+    {
+        AceCredentialFile credential;
+        try
+        {
+            credential = AceCredentialFile.Load(credentialFile);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+
+        if (credential.ClientId == null)
+        {
+            throw new CliUsageException("'" + credentialFile + "' is a resource server's credential; --ace needs a client's (popiot as client add)");
+        }
+
+        var options = new AceClientOptions
+        {
+            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            AsSequenceNumberStore = new FileSequenceNumberStore(credentialFile + ".seq"),
+            Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
+        };
+        using var client = new AceClient(credential, options);
+        try
+        {
+            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null);
+        }
+        catch (AceAuthorizationException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.Rejected;
+        }
+        catch (AceTokenRejectedException e)
+        {
+            io.Error.WriteLine("popiot: " + e.Message);
+            return ExitCodes.Rejected;
         }
     }
 

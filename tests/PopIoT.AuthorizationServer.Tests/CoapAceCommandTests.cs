@@ -1,0 +1,62 @@
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary><c>popiot coap get|put ... --ace ID.json</c>: the whole ACE flow from the command line, in process.</summary>
+public sealed class CoapAceCommandTests
+{
+    [Fact]
+    public void Get_with_ace_follows_the_hints_gets_a_token_and_reads_over_OSCORE()
+    {
+        using var world = new GatewayWorld();
+
+        var r = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", world.ClientCredential, "--timeout", "30");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("2.05", r.Out, StringComparison.Ordinal);
+        Assert.Contains("HintsReceived", r.Error, StringComparison.Ordinal);
+        Assert.Contains("TokenPosted", r.Error, StringComparison.Ordinal);
+        Assert.Single(world.Store.ListTokens());
+        Assert.True(File.Exists(world.ClientCredential + ".seq"), "the Sender Sequence Number with the AS is kept next to ID.json");
+
+        // A second run is a new process in real life: it starts from the stored sequence number and gets a new token.
+        var again = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/led").ToString(), "--ace", world.ClientCredential, "--timeout", "30");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(2, world.Store.ListTokens().Count);
+    }
+
+    [Fact]
+    public void Put_outside_the_scope_with_ace_exits_1_and_prints_the_4_03()
+    {
+        using var world = new GatewayWorld();
+
+        var r = CliRunner.Run("coap", "put", new Uri(world.BaseA, "/led").ToString(), "-e", "on", "--ace", world.ClientCredential, "--timeout", "30");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("4.03", r.Out, StringComparison.Ordinal);
+        Assert.False(world.DeviceA.Led);
+    }
+
+    [Fact]
+    public void Ace_with_a_resource_server_credential_or_a_bad_file_is_a_usage_error()
+    {
+        using var world = new GatewayWorld();
+        string bad = Path.GetTempFileName();
+        File.WriteAllText(bad, "{ not json");
+        try
+        {
+            var rs = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", world.RsACredential);
+            Assert.Equal(2, rs.ExitCode);
+            Assert.Contains("resource server's credential", rs.Error, StringComparison.Ordinal);
+
+            var broken = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", bad);
+            Assert.Equal(2, broken.ExitCode);
+            Assert.Contains(bad, broken.Error, StringComparison.Ordinal);
+
+            var both = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", world.ClientCredential, "--oscore", bad);
+            Assert.Equal(2, both.ExitCode);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+}
