@@ -66,4 +66,43 @@ public class AceMemoryTests
         Assert.Equal(AceDecisionKind.TokenStored, decisions[1].Kind);
         Assert.Equal(AceDecisionKind.RequestAllowed, decisions[2].Kind);
     }
+
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
+    public void An_observation_ends_when_its_context_is_evicted_and_nothing_unprotected_is_sent(string network)
+    {
+        using var world = new AceWorld(network, slots: 1);
+        AceOscoreClient watcher = world.Client(world.Mint("read"));
+        using var stop = new CancellationTokenSource();
+        var first = new TaskCompletionSource<CoapResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int received = 0;
+        Task observing = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (CoapResponse r in watcher.ObserveAsync(world.At("/temp"), stop.Token))
+                {
+                    Interlocked.Increment(ref received);
+                    first.TrySetResult(r);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        Assert.Equal("21.5", world.Run(first.Task).PayloadText);
+        Assert.Equal(1, world.Device.ObserverCount);
+
+        // Another client takes the only slot; the watcher's keys are erased, so its next notification cannot be
+        // protected: the device drops the observation instead of sending anything in clear.
+        AceOscoreClient other = world.Client(world.Mint("read"));
+        Assert.Equal(CoapCode.Content, world.Run(other.GetAsync(world.At("/temp"))).Code);
+        Assert.Equal(1, world.Device.Evictions);
+        world.Device.SetTemperature(30.0);
+        Assert.Equal(0, world.Device.ObserverCount);
+        Assert.Equal(1, Volatile.Read(ref received));
+        stop.Cancel();
+        world.Run(observing);
+    }
 }

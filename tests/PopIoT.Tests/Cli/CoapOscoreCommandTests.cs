@@ -91,6 +91,11 @@ public sealed class CoapOscoreCommandTests : IDisposable
         Assert.Contains("line 0063: ", large.Out, StringComparison.Ordinal);
         Assert.Contains("line 0000: ", large.Out, StringComparison.Ordinal);
 
+        // Observe under OSCORE: the first response and a protected notification of /time (RFC 8613 §4.1.3.5).
+        var observe = CliRunner.Run("coap", "get", uri + "/time", "--observe", "2", "--oscore", clientCtx, "-B", "5");
+        Assert.True(observe.ExitCode == 0, observe.Out + observe.Error);
+        Assert.Equal(2, observe.Out.Split("2.05 Content").Length - 1);
+
         // The client's sequence number survives between runs (RFC 8613 B.1.1), so no run repeats a nonce.
         Assert.True(long.Parse(File.ReadAllText(clientCtx + ".seq"), System.Globalization.CultureInfo.InvariantCulture) >= 4);
 
