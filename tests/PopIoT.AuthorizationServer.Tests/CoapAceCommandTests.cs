@@ -60,3 +60,21 @@ public sealed class CoapAceCommandTests
         }
     }
 }
+
+/// <summary><c>popiot bench ace</c> runs the whole system and prints one JSON line per measurement with its ratio.</summary>
+public sealed class AceBenchCommandTests
+{
+    [Fact]
+    public void Bench_ace_prints_the_plain_first_and_later_request_lines()
+    {
+        var r = CliRunner.Run("bench", "ace", "--first", "2", "--requests", "5");
+
+        Assert.Equal(0, r.ExitCode);
+        string[] lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("\"bench\":\"plain-get\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"bench\":\"ace-first-request\"", lines[1], StringComparison.Ordinal);
+        Assert.Contains("\"bench\":\"ace-later-request\"", lines[2], StringComparison.Ordinal);
+        Assert.All(lines, l => Assert.Contains("\"ratio_to_plain_get\":", l, StringComparison.Ordinal));
+    }
+}

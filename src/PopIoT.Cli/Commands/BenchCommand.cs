@@ -34,7 +34,7 @@ internal static class BenchCommand
         };
         crypto.SetAction(p => Crypto(io, Budget(p.GetValue(seconds)), p.GetValue(sizes)!));
 
-        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.") { crypto, CoapBench(io) };
+        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.") { crypto, CoapBench(io), AceBench.Create(io) };
     }
 
     private static Command CoapBench(CliContext io)

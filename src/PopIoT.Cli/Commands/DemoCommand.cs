@@ -1,16 +1,12 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PopIoT.Ace;
-using PopIoT.AuthorizationServer;
-using PopIoT.AuthorizationServer.Policy;
+using PopIoT.Cli.Ace;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
-using PopIoT.Core.Cose;
-using PopIoT.Crypto;
 using PopIoT.Device;
 
 namespace PopIoT.Cli.Commands;
@@ -39,62 +35,38 @@ internal static class DemoCommand
 
         public int Run()
         {
-            string dir = Directory.CreateTempSubdirectory("popiot-demo-").FullName;
             try
             {
-                return RunIn(dir).GetAwaiter().GetResult();
+                using var system = new LoopbackSystem(_clock, (audience, d) => Say("   [" + audience + "] " + d));
+                return RunIn(system).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException)
             {
                 o.WriteLine("demo: stopped: " + e.Message);
                 return ExitCodes.InternalError;
             }
-            finally
-            {
-                try
-                {
-                    Directory.Delete(dir, true);
-                }
-                catch (IOException)
-                {
-                }
-            }
         }
 
-        private async Task<int> RunIn(string dir)
+        private async Task<int> RunIn(LoopbackSystem system)
         {
             o.WriteLine("PopIoT demo: an authorization server, two devices and a gateway on loopback (RFC 9200 with the OSCORE profile, RFC 9203).");
             o.WriteLine();
 
             // 1. Registration (seed §7: the AS is the trusted third party that binds keys to tokens).
+            IAuthorizationStore store = system.Store;
+            SimulatedDevice a = system.DeviceA;
+            SimulatedDevice b = system.DeviceB;
+            Uri baseA = system.BaseA;
+            Uri baseB = system.BaseB;
             Say("1. Registration at the AS");
-            using IAuthorizationStore store = SqliteAuthorizationStore.Create(Path.Combine(dir, "as.db"));
-            var registry = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random);
-            ResourceServerRecord rsA = registry.AddResourceServer("sensor-a");
-            ResourceServerRecord rsB = registry.AddResourceServer("sensor-b", hasClock: false);
-            registry.AddClient("gateway-1");
-            registry.Grant("gateway-1", "sensor-a", AceScope.Parse("""[["/temp",1],["/led",1]]"""));
-            registry.Grant("gateway-1", "sensor-b", AceScope.Parse("read"));
-            Say("   AS database " + Path.Combine(dir, "as.db") + " (SQLite, WAL)");
+            Say("   AS database " + system.DatabasePath + " (SQLite, WAL)");
             Say("   device sensor-a: its own AS-RS key, COSE_Encrypt0 tokens, has a clock (exp)");
             Say("   device sensor-b: its own AS-RS key, COSE_Encrypt0 tokens, no clock (exi, RFC 9200 §5.10.3)");
             Say("   client gateway-1: an OSCORE context shared with the AS (RFC 9203 §5)");
             Say("   grants: gateway-1 may GET /temp and /led on sensor-a (AIF, RFC 9237) and \"read\" on sensor-b");
-
-            using var asServer = new AceAuthorizationServer(store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance, _clock);
-            IPEndPoint asAt = asServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
-            var asUri = new Uri("coap://127.0.0.1:" + asAt.Port.ToString(CultureInfo.InvariantCulture));
-            using SimulatedDevice a = Device("sensor-a", rsA, true, asUri);
-            using SimulatedDevice b = Device("sensor-b", rsB, false, asUri);
-            var baseA = new Uri("coap://127.0.0.1:" + a.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
-            var baseB = new Uri("coap://127.0.0.1:" + b.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
-            Say("   AS on " + asUri + ", sensor-a on " + baseA + ", sensor-b on " + baseB);
-            string credential = Path.Combine(dir, "gateway-1.json");
-            OscoreCredential c = store.FindClient("gateway-1")!.Credential;
-            AceCredentialFile.Write(credential, false, "gateway-1", asUri, c.PeerSenderId, c.AsSenderId, c.MasterSecret, c.MasterSalt, c.Algorithm);
-            string rsCredential = Path.Combine(dir, "sensor-a.json");
-            OscoreCredential rc = rsA.Credential!;
-            AceCredentialFile.Write(rsCredential, true, "sensor-a", asUri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
+            Say("   AS on " + system.AsUri + ", sensor-a on " + baseA + ", sensor-b on " + baseB);
+            string credential = system.ClientCredential;
+            string rsCredential = system.SensorACredential;
             Row("registration", "AS, 2 devices, 1 client", store.ListResourceServers().Count + " RS, " + store.ListClients().Count + " client", store.ListResourceServers().Count == 2 && store.ListClients().Count == 1);
             o.WriteLine();
 
@@ -203,26 +175,6 @@ internal static class DemoCommand
             int failed = _rows.Count(r => !r.Ok);
             o.WriteLine(failed == 0 ? "demo: all steps behaved as expected" : "demo: " + failed + " step(s) did not behave as expected");
             return failed == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
-        }
-
-        private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, Uri asUri)
-        {
-            if (CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key) != CoseError.None)
-            {
-                throw new IOException("the AS-RS key of " + audience + " does not decode");
-            }
-
-            var d = new SimulatedDevice(new SimulatedDeviceOptions
-            {
-                Audience = audience,
-                AsKeys = [key],
-                AsUri = asUri.ToString().TrimEnd('/') + "/token",
-                HasClock = hasClock,
-                Time = _clock,
-                DecisionLogged = x => Say("   [" + audience + "] " + x),
-            });
-            d.Start(new IPEndPoint(IPAddress.Loopback, 0));
-            return d;
         }
 
         private static async Task<string> PostExpectingRefusal(AccessTokenFile token, Uri device)

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using PopIoT.Ace;
+using PopIoT.Cli.Ace;
+using PopIoT.Coap;
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Cli.Commands;
+
+/// <summary>
+/// <c>popiot bench ace</c> (issue 7, Measure): end-to-end latency on loopback through the whole system, against the
+/// baseline of a plain CoAP GET to the same device in the same run (DESIGN.md §8: always a ratio).
+/// <list type="bullet">
+/// <item>first request: a new gateway each time, so hints, token request to the AS (SQLite write included), /authz-info
+/// and the protected GET;</item>
+/// <item>later requests: one gateway with its context in place, a protected GET each.</item>
+/// </list>
+/// </summary>
+internal static class AceBench
+{
+    public static Command Create(CliContext io)
+    {
+        var first = new Option<int>("--first") { Description = "First requests to measure, each with a new gateway (default 50).", DefaultValueFactory = _ => 50 };
+        var later = new Option<int>("--requests", "-n") { Description = "Later requests to measure on one gateway (default 2000).", DefaultValueFactory = _ => 2000 };
+        var cmd = new Command("ace", "End-to-end latency through the AS, a device and the gateway on loopback: the first request (token fetch included) and later ones, against a plain CoAP GET.")
+        {
+            first, later,
+        };
+        cmd.SetAction(p =>
+        {
+            int f = p.GetValue(first);
+            int n = p.GetValue(later);
+            if (f is < 1 or > 100_000 || n is < 1 or > 10_000_000)
+            {
+                throw new CliUsageException("--first must be 1..100000 and --requests 1..10000000");
+            }
+
+            return Run(io, f, n).GetAwaiter().GetResult();
+        });
+        return cmd;
+    }
+
+    private static async Task<int> Run(CliContext io, int firstCount, int laterCount)
+    {
+        using var system = new LoopbackSystem(TimeProvider.System);
+        var coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(10) };
+        var temp = new Uri(system.BaseA, "/temp");
+
+        // Baseline: the same device, a plain GET of its unprotected /hello, one client.
+        using (var plain = new CoapClient(coap))
+        {
+            await Repeat(Math.Min(200, laterCount), () => plain.GetAsync(new Uri(system.BaseA, "/hello")));
+            double[] baseline = await Repeat(laterCount, () => plain.GetAsync(new Uri(system.BaseA, "/hello")));
+
+            var credential = AceCredentialFile.Load(system.ClientCredential);
+
+            // The gateways follow one another on one credential: its Sender Sequence Number must carry over (RFC 8613
+            // Appendix B.1.1), or the AS would take the next gateway's first request for a replay.
+            var sequence = new SharedSequenceNumber();
+            double[] firsts = new double[firstCount];
+            for (int i = 0; i < firstCount + 3; i++)
+            {
+                // The first three are warm-up (JIT); every measured one starts from a new gateway with no token.
+                await using var gw = new AceClient(credential, new AceClientOptions { Coap = coap, AsSequenceNumberStore = sequence });
+                long t0 = Stopwatch.GetTimestamp();
+                CoapResponse r = await gw.GetAsync(temp);
+                double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                Check(r);
+                if (i >= 3)
+                {
+                    firsts[i - 3] = ms;
+                }
+            }
+
+            await using var warm = new AceClient(credential, new AceClientOptions { Coap = coap, AsSequenceNumberStore = sequence });
+            Check(await warm.GetAsync(temp));
+            await Repeat(Math.Min(200, laterCount), () => warm.GetAsync(temp));
+            double[] laters = await Repeat(laterCount, () => warm.GetAsync(temp));
+
+            double b = Median(baseline);
+            Print(io, "plain-get", baseline, b);
+            Print(io, "ace-first-request", firsts, b);
+            Print(io, "ace-later-request", laters, b);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<double[]> Repeat(int n, Func<Task<CoapResponse>> op)
+    {
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Check(await op());
+            ms[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+
+        return ms;
+    }
+
+    private static void Check(CoapResponse r)
+    {
+        if (r.Code != CoapCode.Content)
+        {
+            throw new CoapException("the benchmark request got " + r.CodeText, CoapExchangeFailure.Rejected);
+        }
+    }
+
+    private static void Print(CliContext io, string bench, double[] ms, double baselineMedian)
+    {
+        double median = Median(ms);
+        var line = new Dictionary<string, object>
+        {
+            ["bench"] = bench,
+            ["n"] = ms.Length,
+            ["median_ms"] = Math.Round(median, 3),
+            ["p90_ms"] = Math.Round(Percentile(ms, 0.9), 3),
+            ["p99_ms"] = Math.Round(Percentile(ms, 0.99), 3),
+            ["ratio_to_plain_get"] = Math.Round(median / baselineMedian, 2),
+        };
+        io.Out.WriteLine(JsonSerializer.Serialize(line));
+    }
+
+    private sealed class SharedSequenceNumber : PopIoT.Core.Oscore.ISequenceNumberStore
+    {
+        private long _value;
+
+        public bool TryLoad(out long value)
+        {
+            value = Interlocked.Read(ref _value);
+            return value > 0;
+        }
+
+        public void Save(long value) => Interlocked.Exchange(ref _value, value);
+    }
+
+    private static double Median(double[] v) => Percentile(v, 0.5);
+
+    private static double Percentile(double[] v, double q)
+    {
+        double[] s = (double[])v.Clone();
+        Array.Sort(s);
+        return s[Math.Min(s.Length - 1, (int)Math.Floor(q * (s.Length - 1) + 0.5))];
+    }
+}
