@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using System.Net;
 using PopIoT.AuthorizationServer.Ace;
@@ -92,13 +93,13 @@ internal sealed class AceTestBed : IDisposable
         w.WriteStartMap((audience == null ? 0 : 1) + (scope == null ? 0 : 1) + extra.Length);
         if (audience != null)
         {
-            w.WriteInt32(AceParameter.Audience);
+            w.WriteInt32(AceParameters.Audience);
             w.WriteTextString(audience);
         }
 
         if (scope != null)
         {
-            w.WriteInt32(AceParameter.Scope);
+            w.WriteInt32(AceParameters.Scope);
             w.WriteEncodedValue(scope, 0, scope.Length);
         }
 
@@ -116,7 +117,7 @@ internal sealed class AceTestBed : IDisposable
         byte[] buffer = new byte[token.Length + 16];
         var w = new CborWriter(buffer);
         w.WriteStartMap(1);
-        w.WriteInt32(AceParameter.Token);
+        w.WriteInt32(AceParameters.Token);
         w.WriteByteString(token);
         return buffer.AsSpan(0, w.BytesWritten).ToArray();
     }

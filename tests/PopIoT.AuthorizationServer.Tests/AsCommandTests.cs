@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using Microsoft.Data.Sqlite;
 using PopIoT.AuthorizationServer.Ace;
@@ -54,7 +55,7 @@ public sealed class AsCommandTests : TempDirectoryTest
         {
             AceResponse r = await server.Token.HandleAsync(new AcePeer(false, "gw1"), TokenRequest("temp1"));
             Assert.Null(r.Error);
-            token = Bytes(Map(r.Payload)[AceParameter.AccessToken]);
+            token = Bytes(Map(r.Payload)[AceParameters.AccessToken]);
         }
 
         File.WriteAllText(F("token.hex"), Convert.ToHexStringLower(token));

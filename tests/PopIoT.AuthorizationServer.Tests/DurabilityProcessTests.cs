@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,7 +42,7 @@ public sealed class DurabilityProcessTests : TempDirectoryTest
             {
                 CoapResponse r = await Post(c, asUri, "/token", TokenRequest("temp1"));
                 Assert.True(r.Code == CoapCode.Created, r.CodeText + " " + r.PayloadText);
-                tokens.Add(Bytes(Map(r.Payload)[AceParameter.AccessToken]));
+                tokens.Add(Bytes(Map(r.Payload)[AceParameters.AccessToken]));
             }
 
             // A hard kill: no shutdown code runs (the 2.01s above went out only after each commit).
@@ -64,7 +65,7 @@ public sealed class DurabilityProcessTests : TempDirectoryTest
             {
                 CoapResponse r = await Post(rsClient, asUri, "/introspect", IntrospectionRequest(token));
                 Assert.True(r.Code == CoapCode.Created, r.CodeText + " " + r.PayloadText);
-                Assert.Equal([0xf5], Map(r.Payload)[AceParameter.Active]);
+                Assert.Equal([0xf5], Map(r.Payload)[AceParameters.Active]);
             }
 
             await using CoapClient c = Client(client);

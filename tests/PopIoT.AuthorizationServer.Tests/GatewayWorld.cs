@@ -87,7 +87,7 @@ internal sealed class GatewayWorld : IDisposable
             RefreshFraction = refreshFraction,
             MinimumRefreshMargin = minimumMargin ?? TimeSpan.FromSeconds(1),
             Events = Events.Enqueue,
-            TransportFactory = () => new RecordingTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), Sent.Enqueue),
+            TransportFactory = () => new RecordingCoapTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), (to, d) => Sent.Enqueue((to, d))),
         });
         _owned.Add(gw);
         return gw;
@@ -137,24 +137,4 @@ internal sealed class WorldClock : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
     public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref _offsetTicks));
-}
-
-/// <summary>A transport that reports each datagram it sends.</summary>
-internal sealed class RecordingTransport(ICoapTransport inner, Action<(IPEndPoint, byte[])> record) : ICoapTransport
-{
-    public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
-
-    public long NowMs => inner.NowMs;
-
-    public void Start(ICoapTransportSink sink) => inner.Start(sink);
-
-    public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram)
-    {
-        record((destination, datagram.ToArray()));
-        inner.Send(destination, datagram);
-    }
-
-    public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
-
-    public void Dispose() => inner.Dispose();
 }

@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -41,7 +42,7 @@ public sealed class HostingTests : TempDirectoryTest
             await using CoapClient client = Client(ctx);
             CoapResponse r = await Post(client, new Uri("coap://127.0.0.1:" + at.Port), "/token", TokenRequest("temp1"));
             Assert.Equal(CoapCode.Created, r.Code);
-            Assert.Equal(600, Int(Map(r.Payload)[AceParameter.ExpiresIn]));
+            Assert.Equal(600, Int(Map(r.Payload)[AceParameters.ExpiresIn]));
         }
         finally
         {

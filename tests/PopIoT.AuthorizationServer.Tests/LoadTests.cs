@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using PopIoT.AuthorizationServer.Ace;
 using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 
@@ -31,8 +32,8 @@ public sealed class LoadTests
         AceResponse[] all = results.SelectMany(r => r).ToArray();
         Assert.Equal(Clients * PerClient, all.Length);
         Assert.All(all, r => Assert.Null(r.Error));
-        var keys = all.Select(r => Convert.ToHexString(Bytes(Map(Map(Map(r.Payload)[AceParameter.Cnf])[4])[2]))).ToHashSet();
-        var tokens = all.Select(r => Convert.ToHexString(Bytes(Map(r.Payload)[AceParameter.AccessToken]))).ToHashSet();
+        var keys = all.Select(r => Convert.ToHexString(Bytes(Map(Map(Map(r.Payload)[AceParameters.Cnf])[4])[2]))).ToHashSet();
+        var tokens = all.Select(r => Convert.ToHexString(Bytes(Map(r.Payload)[AceParameters.AccessToken]))).ToHashSet();
         Assert.Equal(all.Length, keys.Count);
         Assert.Equal(all.Length, tokens.Count);
 

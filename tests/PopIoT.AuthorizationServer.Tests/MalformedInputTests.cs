@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.Core.Coap;
@@ -23,8 +24,8 @@ public sealed class MalformedInputTests
         var rs = new AcePeer(true, "temp1");
         byte[][] seeds =
         [
-            TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameter.AceProfile, [0xf6]), (AceParameter.GrantType, [0x02])),
-            TokenRequest("enc1", AceScope.Parse("read write").Encode(), (AceParameter.Cnonce, [0x43, 1, 2, 3])),
+            TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameters.AceProfile, [0xf6]), (AceParameters.GrantType, [0x02])),
+            TokenRequest("enc1", AceScope.Parse("read write").Encode(), (AceParameters.Cnonce, [0x43, 1, 2, 3])),
             IntrospectionRequest(new byte[40]),
         ];
         int created = 0;
@@ -55,7 +56,7 @@ public sealed class MalformedInputTests
                     Assert.True(r.Code is CoapCode.BadRequest or CoapCode.Unauthorized);
                     Assert.False(string.IsNullOrEmpty(r.Description));
                     var map = Map(r.Payload);
-                    Assert.Contains((int)Int(map[AceParameter.Error]), Codes);
+                    Assert.Contains((int)Int(map[AceParameters.Error]), Codes);
                     errors++;
                 }
             }

@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.Coap;
@@ -24,15 +25,15 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         using SecurityContext gw1 = PeerContext(_bed.Gw1.Credential);
         await using CoapClient client = Client(gw1);
         byte[] scope = AceScope.Parse("""[["/temp",1]]""").Encode();
-        CoapResponse r = await Post(client, asUri, "/token", TokenRequest("temp1", scope, (AceParameter.AceProfile, [0xf6])));
+        CoapResponse r = await Post(client, asUri, "/token", TokenRequest("temp1", scope, (AceParameters.AceProfile, [0xf6])));
 
         Assert.Equal(CoapCode.Created, r.Code);
         Assert.Equal(CoapContentFormat.AceCbor, r.ContentFormat);
         var map = Map(r.Payload);
-        byte[] token = Bytes(map[AceParameter.AccessToken]);
-        Assert.Equal(AceProfile.CoapOscore, Int(map[AceParameter.AceProfile]));
-        Assert.Equal(3600, Int(map[AceParameter.ExpiresIn]));
-        Assert.False(map.ContainsKey(AceParameter.Scope)); // granted as asked: not narrowed, so not repeated
+        byte[] token = Bytes(map[AceParameters.AccessToken]);
+        Assert.Equal(AceProfile.CoapOscore, Int(map[AceParameters.AceProfile]));
+        Assert.Equal(3600, Int(map[AceParameters.ExpiresIn]));
+        Assert.False(map.ContainsKey(AceParameters.Scope)); // granted as asked: not narrowed, so not repeated
 
         // The RS's view (RFC 9200 §5.10.1.1): Encrypt0 under the AS–RS key (RFC 9203 §3.2), aud, scope, exp, cnf osc, ace_profile.
         using CoseKey rsKey = Key(_bed.Temp1);
@@ -52,7 +53,7 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         Assert.Equal(8, v.Confirmation.Oscore.IdLength);
 
         // The client got the same OSCORE_Input_Material (RFC 9203 §3.2).
-        var cnf = Map(map[AceParameter.Cnf]);
+        var cnf = Map(map[AceParameters.Cnf]);
         var osc = Map(cnf[4]);
         Assert.Equal(v.Confirmation.Oscore.Buffer.AsSpan(v.Confirmation.Oscore.MasterSecretOffset, 16).ToArray(), Bytes(osc[2]));
 
@@ -62,13 +63,13 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         CoapResponse i1 = await Post(rsClient, asUri, "/introspect", IntrospectionRequest(token));
         Assert.Equal(CoapCode.Created, i1.Code);
         var active = Map(i1.Payload);
-        Assert.Equal([0xf5], active[AceParameter.Active]);
-        Assert.Equal("temp1", Text(active[AceParameter.IntrospectAud]));
-        Assert.Equal("gw1", Text(active[AceParameter.ClientId]));
-        Assert.Equal(v.Claims.GetCti(), Bytes(active[AceParameter.IntrospectCti]));
-        Assert.Equal(scope, active[AceParameter.Scope]);
-        Assert.Equal(v.Claims.Expiration, Int(active[AceParameter.IntrospectExp]));
-        Assert.Equal(map[AceParameter.Cnf], active[AceParameter.Cnf]);
+        Assert.Equal([0xf5], active[AceParameters.Active]);
+        Assert.Equal("temp1", Text(active[AceParameters.IntrospectAud]));
+        Assert.Equal("gw1", Text(active[AceParameters.ClientId]));
+        Assert.Equal(v.Claims.GetCti(), Bytes(active[AceParameters.IntrospectCti]));
+        Assert.Equal(scope, active[AceParameters.Scope]);
+        Assert.Equal(v.Claims.Expiration, Int(active[AceParameters.IntrospectExp]));
+        Assert.Equal(map[AceParameters.Cnf], active[AceParameters.Cnf]);
 
         Assert.True(_bed.Store.RevokeToken(v.Claims.GetCti()));
         CoapResponse i2 = await Post(rsClient, asUri, "/introspect", IntrospectionRequest(token));
@@ -89,8 +90,8 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         Assert.Equal(CoapCode.Unauthorized, r.Code);
         Assert.Equal(CoapContentFormat.AceCbor, r.ContentFormat);
         var map = Map(r.Payload);
-        Assert.Equal((int)AceErrorCode.InvalidClient, Int(map[AceParameter.Error]));
-        Assert.Contains("OSCORE", Text(map[AceParameter.ErrorDescription]), StringComparison.Ordinal);
+        Assert.Equal((int)AceErrorCode.InvalidClient, Int(map[AceParameters.Error]));
+        Assert.Contains("OSCORE", Text(map[AceParameters.ErrorDescription]), StringComparison.Ordinal);
         Assert.Empty(_bed.Store.ListTokens());
     }
 
@@ -126,14 +127,14 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         await using CoapClient plain = Client(null);
         CoapResponse p = await Post(plain, asUri, "/introspect", IntrospectionRequest([1, 2, 3]));
         Assert.Equal(CoapCode.Unauthorized, p.Code);
-        Assert.Equal((int)AceErrorCode.InvalidClient, Int(Map(p.Payload)[AceParameter.Error]));
+        Assert.Equal((int)AceErrorCode.InvalidClient, Int(Map(p.Payload)[AceParameters.Error]));
 
         // A client's valid context may not introspect.
         using SecurityContext gw1 = PeerContext(_bed.Gw1.Credential);
         await using CoapClient c = Client(gw1);
         CoapResponse q = await Post(c, asUri, "/introspect", IntrospectionRequest([1, 2, 3]));
         Assert.Equal(CoapCode.Unauthorized, q.Code);
-        Assert.Contains("only registered resource servers", Text(Map(q.Payload)[AceParameter.ErrorDescription]), StringComparison.Ordinal);
+        Assert.Contains("only registered resource servers", Text(Map(q.Payload)[AceParameters.ErrorDescription]), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -145,11 +146,11 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         CoapResponse r = await Post(client, asUri, "/token", TokenRequest("temp1"));
         Assert.Equal(CoapCode.BadRequest, r.Code);
         var map = Map(r.Payload);
-        Assert.Equal((int)AceErrorCode.UnauthorizedClient, Int(map[AceParameter.Error]));
-        Assert.Equal("client 'gw2' is not allowed tokens for audience 'temp1'", Text(map[AceParameter.ErrorDescription]));
+        Assert.Equal((int)AceErrorCode.UnauthorizedClient, Int(map[AceParameters.Error]));
+        Assert.Equal("client 'gw2' is not allowed tokens for audience 'temp1'", Text(map[AceParameters.ErrorDescription]));
 
         CoapResponse wrongFormat = await client.SendAsync(new CoapRequest(CoapCode.Post, new Uri(asUri, "/token")) { Payload = TokenRequest("temp1"), ContentFormat = 60 });
-        Assert.Equal((int)AceErrorCode.InvalidRequest, Int(Map(wrongFormat.Payload)[AceParameter.Error]));
+        Assert.Equal((int)AceErrorCode.InvalidRequest, Int(Map(wrongFormat.Payload)[AceParameters.Error]));
     }
 
     private static async Task AssertWrongKeyRefused(Uri asUri, Storage.OscoreCredential credential, string path, byte[] body)

@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.Core.Cbor;
@@ -23,8 +24,8 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal(code, r.Error);
         Assert.Contains(descriptionPart, r.Description, StringComparison.Ordinal);
         var map = Map(r.Payload);
-        Assert.Equal((int)code, Int(map[AceParameter.Error]));
-        Assert.Equal(r.Description, Text(map[AceParameter.ErrorDescription]));
+        Assert.Equal((int)code, Int(map[AceParameters.Error]));
+        Assert.Equal(r.Description, Text(map[AceParameters.ErrorDescription]));
     }
 
     [Fact]
@@ -34,7 +35,7 @@ public sealed class TokenPolicyTests : IDisposable
         AceResponse r = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",5],["/door",1]]""").Encode()));
         Assert.Null(r.Error);
         var map = Map(r.Payload);
-        Assert.Equal(AceScope.Parse("""[["/temp",1]]"""), AceScope.Decode(map[AceParameter.Scope]));
+        Assert.Equal(AceScope.Parse("""[["/temp",1]]"""), AceScope.Decode(map[AceParameters.Scope]));
         Assert.Equal(AceScope.Parse("""[["/temp",1]]""").Encode(), _bed.Store.ListTokens().Single().Scope);
     }
 
@@ -43,7 +44,7 @@ public sealed class TokenPolicyTests : IDisposable
     {
         AceResponse r = await Ask(TokenRequest("enc1", AceScope.Parse("read admin").Encode()));
         Assert.Null(r.Error);
-        Assert.Equal("read", Text(Map(r.Payload)[AceParameter.Scope]));
+        Assert.Equal("read", Text(Map(r.Payload)[AceParameters.Scope]));
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class TokenPolicyTests : IDisposable
     {
         AceResponse r = await Ask(TokenRequest("enc1"));
         Assert.Null(r.Error);
-        Assert.Equal("read write", Text(Map(r.Payload)[AceParameter.Scope]));
+        Assert.Equal("read write", Text(Map(r.Payload)[AceParameters.Scope]));
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class TokenPolicyTests : IDisposable
     public async Task A_profile_the_rs_does_not_share_is_incompatible_ace_profiles()
     {
         AssertError(
-            await Ask(TokenRequest("temp1", null, (AceParameter.AceProfile, Encode(w => w.WriteInt32(AceProfile.CoapDtls))))),
+            await Ask(TokenRequest("temp1", null, (AceParameters.AceProfile, Encode(w => w.WriteInt32(AceProfile.CoapDtls))))),
             AceErrorCode.IncompatibleAceProfiles, "ace_profile coap_dtls is not shared");
         AssertError(await Ask(TokenRequest("mac1")), AceErrorCode.IncompatibleAceProfiles, "cannot carry the OSCORE Master Secret");
     }
@@ -92,10 +93,10 @@ public sealed class TokenPolicyTests : IDisposable
     [Fact]
     public async Task Other_refusals_name_their_reason()
     {
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.GrantType, Encode(w => w.WriteInt32(0))))), AceErrorCode.UnsupportedGrantType, "client_credentials (2) only");
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(1); w.WriteStartMap(0); })))), AceErrorCode.UnsupportedPopKey, "req_cnf method 1 is not supported");
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString([1]); })))), AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client 'gw1'");
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ClientId, Encode(w => w.WriteTextString("gw2"))))), AceErrorCode.InvalidClient, "client_id does not match");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.GrantType, Encode(w => w.WriteInt32(0))))), AceErrorCode.UnsupportedGrantType, "client_credentials (2) only");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(1); w.WriteStartMap(0); })))), AceErrorCode.UnsupportedPopKey, "req_cnf method 1 is not supported");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString([1]); })))), AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client 'gw1'");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ClientId, Encode(w => w.WriteTextString("gw2"))))), AceErrorCode.InvalidClient, "client_id does not match");
         AssertError(await Ask(TokenRequest(null)), AceErrorCode.InvalidRequest, "audience (5) is missing");
         AssertError(await Ask([0xa1, 0x05]), AceErrorCode.InvalidRequest, "not well-formed CBOR");
         AssertError(await Ask([]), AceErrorCode.InvalidRequest, "no payload");
@@ -111,9 +112,9 @@ public sealed class TokenPolicyTests : IDisposable
     [Fact]
     public async Task A_clockless_rs_gets_exi_and_cti_and_no_exp_and_cnonce_is_copied()
     {
-        AceResponse r = await Ask(TokenRequest("enc1", null, (AceParameter.Cnonce, Encode(w => w.WriteByteString([9, 8, 7])))));
+        AceResponse r = await Ask(TokenRequest("enc1", null, (AceParameters.Cnonce, Encode(w => w.WriteByteString([9, 8, 7])))));
         Assert.Null(r.Error);
-        byte[] token = Bytes(Map(r.Payload)[AceParameter.AccessToken]);
+        byte[] token = Bytes(Map(r.Payload)[AceParameters.AccessToken]);
         using CoseKey key = Key(_bed.Enc1);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, CwtNoClock.Instance, "enc1");
         validator.SetEncrypt0Key(key);
@@ -136,7 +137,7 @@ public sealed class TokenPolicyTests : IDisposable
         for (int i = 0; i < 20; i++)
         {
             var map = Map((await Ask(TokenRequest("temp1"))).Payload);
-            keys.Add(Convert.ToHexString(Bytes(Map(Map(map[AceParameter.Cnf])[4])[2])));
+            keys.Add(Convert.ToHexString(Bytes(Map(Map(map[AceParameters.Cnf])[4])[2])));
         }
 
         foreach (var t in _bed.Store.ListTokens())
@@ -152,9 +153,9 @@ public sealed class TokenPolicyTests : IDisposable
     public async Task Introspection_of_another_rs_token_or_an_expired_one_is_inactive()
     {
         AceResponse issued = await Ask(TokenRequest("temp1"));
-        byte[] token = Bytes(Map(issued.Payload)[AceParameter.AccessToken]);
+        byte[] token = Bytes(Map(issued.Payload)[AceParameters.AccessToken]);
         AceResponse mine = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token));
-        Assert.Equal([0xf5], Map(mine.Payload)[AceParameter.Active]);
+        Assert.Equal([0xf5], Map(mine.Payload)[AceParameters.Active]);
         AceResponse other = _bed.Server.Introspection.Handle(new AcePeer(true, "enc1"), IntrospectionRequest(token));
         Assert.Equal(new byte[] { 0xa1, 0x0a, 0xf4 }, other.Payload);
 
@@ -169,28 +170,28 @@ public sealed class TokenPolicyTests : IDisposable
     public async Task An_update_of_access_rights_binds_the_new_token_to_the_same_input_material_by_kid()
     {
         AceResponse first = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",1]]""").Encode()));
-        byte[] id = Bytes(Map(Map(Map(first.Payload)[AceParameter.Cnf])[4])[0]);
+        byte[] id = Bytes(Map(Map(Map(first.Payload)[AceParameters.Cnf])[4])[0]);
         byte[] reqCnf = Encode(w => { w.WriteStartMap(1); w.WriteInt32(3); w.WriteByteString(id); });
 
         // RFC 9203 §3.1, §3.2: same id, new scope; the response has no cnf and the token's cnf is { kid: id }.
-        AceResponse update = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameter.ReqCnf, reqCnf)));
+        AceResponse update = await Ask(TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameters.ReqCnf, reqCnf)));
         Assert.Null(update.Error);
         var map = Map(update.Payload);
-        Assert.False(map.ContainsKey(AceParameter.Cnf));
+        Assert.False(map.ContainsKey(AceParameters.Cnf));
         using CoseKey key = Key(_bed.Temp1);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "temp1");
         validator.SetEncrypt0Key(key);
-        using CwtValidationResult v = validator.Validate(Bytes(map[AceParameter.AccessToken]));
+        using CwtValidationResult v = validator.Validate(Bytes(map[AceParameters.AccessToken]));
         Assert.True(v.IsValid, v.ToString());
         Assert.Equal(CnfMethod.Kid, v.Confirmation.Method);
         Assert.Equal(id, v.Confirmation.Buffer.AsSpan(v.Confirmation.KidOffset, v.Confirmation.KidLength).ToArray());
 
         // Another client may not use that id, nor may anyone after the original token is revoked.
         _bed.Registry.Grant("gw2", "temp1", AceScope.Parse("""[["/temp",1]]"""));
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, reqCnf)), new AcePeer(false, "gw2")), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, reqCnf)), new AcePeer(false, "gw2")), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
         Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[0].Cti));
         Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[1].Cti));
-        AssertError(await Ask(TokenRequest("temp1", null, (AceParameter.ReqCnf, reqCnf))), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
+        AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, reqCnf))), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
     }
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider

@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using System;
 using System.IO;
 using System.Linq;
@@ -54,7 +55,7 @@ public class AuthorizationServerBenchmarks
         byte[] buffer = new byte[64];
         var w = new CborWriter(buffer);
         w.WriteStartMap(1);
-        w.WriteInt32(AceParameter.Audience);
+        w.WriteInt32(AceParameters.Audience);
         w.WriteTextString("temp1");
         _request = buffer.AsSpan(0, w.BytesWritten).ToArray();
 

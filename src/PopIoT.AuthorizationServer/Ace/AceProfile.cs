@@ -4,10 +4,10 @@ namespace PopIoT.AuthorizationServer.Ace;
 public static class AceProfile
 {
     /// <summary>coap_dtls (1), RFC 9202 §11.</summary>
-    public const int CoapDtls = 1;
+    public const int CoapDtls = PopIoT.Core.Ace.AceProfile.CoapDtls;
 
     /// <summary>coap_oscore (2), RFC 9203 §9.1.</summary>
-    public const int CoapOscore = 2;
+    public const int CoapOscore = PopIoT.Core.Ace.AceProfile.CoapOscore;
 
     /// <summary>The registered name of a profile, or its number as text.</summary>
     /// <param name="profile">The CBOR value.</param>

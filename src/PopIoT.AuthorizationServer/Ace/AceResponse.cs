@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Coap;
 
@@ -49,9 +50,9 @@ public sealed class AceResponse
         byte[] buffer = new byte[64 + (description.Length * 3)];
         var w = new CborWriter(buffer);
         w.WriteStartMap(2);
-        w.WriteInt32(AceParameter.Error);
+        w.WriteInt32(AceParameters.Error);
         w.WriteInt32((int)error);
-        w.WriteInt32(AceParameter.ErrorDescription);
+        w.WriteInt32(AceParameters.ErrorDescription);
         w.WriteTextString(description);
         byte code = error == AceErrorCode.InvalidClient ? CoapCode.Unauthorized : CoapCode.BadRequest;
         return new AceResponse(code, buffer.AsSpan(0, w.BytesWritten).ToArray(), error, description);

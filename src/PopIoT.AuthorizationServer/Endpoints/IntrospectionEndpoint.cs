@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -50,7 +51,7 @@ public sealed class IntrospectionEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
         }
 
-        if (!map!.TryGetBytes(AceParameter.Token, "token", out byte[]? token, out error))
+        if (!map!.TryGetBytes(AceParameters.Token, "token", out byte[]? token, out error))
         {
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
         }
@@ -67,7 +68,7 @@ public sealed class IntrospectionEndpoint
         return AceResponse.Created(active ? Active(t!) : Inactive());
     }
 
-    private static byte[] Inactive() => [0xa1, AceParameter.Active, 0xf4];
+    private static byte[] Inactive() => [0xa1, AceParameters.Active, 0xf4];
 
     // RFC 9200 §5.9.2 Table 6 keys; cnf as RFC 9201 §5 lets the RS learn the PoP key (the channel is OSCORE-encrypted).
     private static byte[] Active(IssuedTokenRecord t)
@@ -75,32 +76,32 @@ public sealed class IntrospectionEndpoint
         byte[] buffer = new byte[256 + t.Scope.Length + t.Cnf.Length + (t.ClientId.Length * 3) + (t.Audience.Length * 3)];
         var w = new CborWriter(buffer);
         w.WriteStartMap(9);
-        w.WriteInt32(AceParameter.IntrospectAud);
+        w.WriteInt32(AceParameters.IntrospectAud);
         w.WriteTextString(t.Audience);
         if (t.Exp is long exp)
         {
-            w.WriteInt32(AceParameter.IntrospectExp);
+            w.WriteInt32(AceParameters.IntrospectExp);
             w.WriteInt64(exp);
         }
         else
         {
-            w.WriteInt32(AceParameter.Exi);
+            w.WriteInt32(AceParameters.Exi);
             w.WriteInt64(t.Exi ?? 0);
         }
 
-        w.WriteInt32(AceParameter.IntrospectIat);
+        w.WriteInt32(AceParameters.IntrospectIat);
         w.WriteInt64(t.IssuedAt);
-        w.WriteInt32(AceParameter.IntrospectCti);
+        w.WriteInt32(AceParameters.IntrospectCti);
         w.WriteByteString(t.Cti);
-        w.WriteInt32(AceParameter.Cnf);
+        w.WriteInt32(AceParameters.Cnf);
         w.WriteEncodedValue(t.Cnf, 0, t.Cnf.Length);
-        w.WriteInt32(AceParameter.Scope);
+        w.WriteInt32(AceParameters.Scope);
         w.WriteEncodedValue(t.Scope, 0, t.Scope.Length);
-        w.WriteInt32(AceParameter.Active);
+        w.WriteInt32(AceParameters.Active);
         w.WriteBoolean(true);
-        w.WriteInt32(AceParameter.ClientId);
+        w.WriteInt32(AceParameters.ClientId);
         w.WriteTextString(t.ClientId);
-        w.WriteInt32(AceParameter.AceProfile);
+        w.WriteInt32(AceParameters.AceProfile);
         w.WriteInt32(t.Profile);
         byte[] body = buffer.AsSpan(0, w.BytesWritten).ToArray();
         Array.Clear(buffer);

@@ -1,3 +1,4 @@
+using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.Ace;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -104,7 +105,7 @@ public sealed class TokenEndpoint
         record = null;
 
         // RFC 9200 §5.8.1: without grant_type the AS assumes client_credentials, the only grant here.
-        CborReaderState grantType = map.TypeOf(AceParameter.GrantType);
+        CborReaderState grantType = map.TypeOf(AceParameters.GrantType);
         if (grantType != CborReaderState.Finished)
         {
             if (grantType != CborReaderState.UnsignedInteger)
@@ -112,15 +113,15 @@ public sealed class TokenEndpoint
                 return AceResponse.Failure(AceErrorCode.InvalidRequest, "grant_type (33) must be an unsigned integer (RFC 9200 §5.8.4.1)");
             }
 
-            map.TryGetEncoded(AceParameter.GrantType, out int o, out int n);
+            map.TryGetEncoded(AceParameters.GrantType, out int o, out int n);
             ulong g = new CborReader(map.Body, o, n).ReadUInt64();
-            if (g != AceParameter.GrantClientCredentials)
+            if (g != AceParameters.GrantClientCredentials)
             {
                 return AceResponse.Failure(AceErrorCode.UnsupportedGrantType, "grant_type " + g + " is not supported; this AS issues tokens for client_credentials (2) only");
             }
         }
 
-        if (!map.TryGetText(AceParameter.ClientId, "client_id", out string? claimedId, out string? error))
+        if (!map.TryGetText(AceParameters.ClientId, "client_id", out string? claimedId, out string? error))
         {
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
         }
@@ -130,7 +131,7 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidClient, "client_id does not match the OSCORE context the request was protected with");
         }
 
-        if (!map.TryGetText(AceParameter.Audience, "audience", out string? audience, out error))
+        if (!map.TryGetText(AceParameters.Audience, "audience", out string? audience, out error))
         {
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
         }
@@ -150,10 +151,10 @@ public sealed class TokenEndpoint
 
         // RFC 9200 §5.8.4.3: null asks the AS to say which profile; an integer names the one the client wants.
         int profile;
-        CborReaderState profileType = map.TypeOf(AceParameter.AceProfile);
+        CborReaderState profileType = map.TypeOf(AceParameters.AceProfile);
         if (profileType is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger)
         {
-            map.TryGetEncoded(AceParameter.AceProfile, out int o, out int n);
+            map.TryGetEncoded(AceParameters.AceProfile, out int o, out int n);
             long wanted = new CborReader(map.Body, o, n).ReadInt64();
             if (wanted != AceProfile.CoapOscore || Array.IndexOf(rs!.Profiles, AceProfile.CoapOscore) < 0)
             {
@@ -184,7 +185,7 @@ public sealed class TokenEndpoint
         // RFC 9203 §3.1: the AS makes the OSCORE_Input_Material; req_cnf may only name one it made before, by its id
         // (an update of access rights); a key the client brings cannot be bound.
         byte[]? updateId = null;
-        if (map.TryGetEncoded(AceParameter.ReqCnf, out int ro, out int rl))
+        if (map.TryGetEncoded(AceParameters.ReqCnf, out int ro, out int rl))
         {
             AceResponse? refused = ReadUpdateId(clientId, audience, map.Body, ro, rl, out updateId);
             if (refused != null)
@@ -193,7 +194,7 @@ public sealed class TokenEndpoint
             }
         }
 
-        if (!map.TryGetBytes(AceParameter.Cnonce, "cnonce", out byte[]? cnonce, out error))
+        if (!map.TryGetBytes(AceParameters.Cnonce, "cnonce", out byte[]? cnonce, out error))
         {
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
         }
@@ -205,7 +206,7 @@ public sealed class TokenEndpoint
 
         // Scope: what policy allows (the union of the grants of the requested kind), intersected with the request.
         AceScope? requested = null;
-        if (map.TryGetEncoded(AceParameter.Scope, out int so, out int sl))
+        if (map.TryGetEncoded(AceParameters.Scope, out int so, out int sl))
         {
             if (!AceScope.TryDecode(map.Body, so, sl, out requested, out error))
             {
@@ -343,22 +344,22 @@ public sealed class TokenEndpoint
         byte[] buffer = new byte[64 + token.Length + (cnf?.Length ?? 0) + (scope?.Length ?? 0)];
         var w = new CborWriter(buffer);
         w.WriteStartMap(3 + (cnf == null ? 0 : 1) + (scope == null ? 0 : 1));
-        w.WriteInt32(AceParameter.AccessToken);
+        w.WriteInt32(AceParameters.AccessToken);
         w.WriteByteString(token);
-        w.WriteInt32(AceParameter.ExpiresIn);
+        w.WriteInt32(AceParameters.ExpiresIn);
         w.WriteInt32(lifetime);
         if (cnf != null)
         {
-            w.WriteInt32(AceParameter.Cnf);
+            w.WriteInt32(AceParameters.Cnf);
             w.WriteEncodedValue(cnf, 0, cnf.Length);
         }
         if (scope != null)
         {
-            w.WriteInt32(AceParameter.Scope);
+            w.WriteInt32(AceParameters.Scope);
             w.WriteEncodedValue(scope, 0, scope.Length);
         }
 
-        w.WriteInt32(AceParameter.AceProfile);
+        w.WriteInt32(AceParameters.AceProfile);
         w.WriteInt32(profile);
         byte[] body = buffer.AsSpan(0, w.BytesWritten).ToArray();
         CryptoBytes.Clear(buffer);

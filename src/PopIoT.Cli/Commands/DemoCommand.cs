@@ -75,7 +75,7 @@ internal static class DemoCommand
                 Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(20) },
                 Time = _clock,
                 Events = e => Say("   [gateway]  " + e.Kind + ": " + e.Detail),
-                TransportFactory = () => new Recording(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), Record),
+                TransportFactory = () => new RecordingCoapTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), Record),
             });
 
             // 2. The first request: creation hints, token request, token posted, then OSCORE.
@@ -199,11 +199,11 @@ internal static class DemoCommand
             return m.Parse(datagram, 0, datagram.Length) == CoapParseError.None && m.HasOption(CoapOptionNumber.Oscore);
         }
 
-        private void Record((IPEndPoint To, byte[] Datagram) sent)
+        private void Record(IPEndPoint to, byte[] datagram)
         {
             lock (_sent)
             {
-                _sent.Add(sent);
+                _sent.Add((to, datagram));
             }
         }
 
@@ -226,25 +226,5 @@ internal static class DemoCommand
         public void Advance(TimeSpan by) => Interlocked.Add(ref _offset, by.Ticks);
 
         public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref _offset));
-    }
-
-    // Sees the gateway's datagrams, as an attacker on the path would (step 4).
-    private sealed class Recording(ICoapTransport inner, Action<(IPEndPoint, byte[])> record) : ICoapTransport
-    {
-        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
-
-        public long NowMs => inner.NowMs;
-
-        public void Start(ICoapTransportSink sink) => inner.Start(sink);
-
-        public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram)
-        {
-            record((destination, datagram.ToArray()));
-            inner.Send(destination, datagram);
-        }
-
-        public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
-
-        public void Dispose() => inner.Dispose();
     }
 }

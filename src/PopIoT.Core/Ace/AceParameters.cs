@@ -1,9 +1,12 @@
 namespace PopIoT.Core.Ace;
 
 /// <summary>
-/// The CBOR abbreviations of the ACE parameters the resource server reads and writes (application/ace+cbor maps).
+/// The CBOR abbreviations of the ACE parameters (application/ace+cbor maps) that the resource server, the AS and the
+/// client read and write. Each map has its own table, so one number can stand for two names (e.g. 33 is grant_type in
+/// a token request and token_type_hint in an introspection request).
 /// Numbers checked against RFC 9200 §5.3 (AS Request Creation Hints), §5.8.3 / Table 4 (error response),
-/// §5.10.1 / Table 5 (access_token) and RFC 9203 §9.2 (nonce1, nonce2, ace_client_recipientid, ace_server_recipientid).
+/// §5.10.1 / Table 5 (access_token), §5.8.5 (token endpoint), §5.9.4 (introspection) and RFC 9203 §9.2 (nonce1, nonce2,
+/// ace_client_recipientid, ace_server_recipientid).
 /// </summary>
 public static class AceParameters
 {
@@ -42,4 +45,61 @@ public static class AceParameters
 
     /// <summary>ace_server_recipientid (RFC 9203 §4.2, §9.2, CBOR key 44): the resource server's OSCORE Recipient ID.</summary>
     public const int AceServerRecipientId = 44;
+
+    /// <summary>expires_in (2), unsigned integer seconds.</summary>
+    public const int ExpiresIn = 2;
+
+    /// <summary>req_cnf (4), RFC 9201 §5: the PoP key the client asks to be bound.</summary>
+    public const int ReqCnf = 4;
+
+    /// <summary>cnf (8), RFC 9201 §5: the PoP key given to the client.</summary>
+    public const int Cnf = 8;
+
+    /// <summary>client_id (24), text string.</summary>
+    public const int ClientId = 24;
+
+    /// <summary>error_uri (32), text string.</summary>
+    public const int ErrorUri = 32;
+
+    /// <summary>grant_type (33), unsigned integer (client_credentials = 2, RFC 9200 §5.8.4.1 Table 4).</summary>
+    public const int GrantType = 33;
+
+    /// <summary>token_type (34), integer; "pop" is the default (RFC 9200 §5.8.4.2).</summary>
+    public const int TokenType = 34;
+
+    /// <summary>ace_profile (38), integer, or null in a request to ask for it (RFC 9200 §5.8.4.3).</summary>
+    public const int AceProfile = 38;
+
+    /// <summary>rs_cnf (41), RFC 9201 §5: the RS's key for asymmetric PoP.</summary>
+    public const int RsCnf = 41;
+
+    /// <summary>Introspection: aud (3).</summary>
+    public const int IntrospectAud = 3;
+
+    /// <summary>Introspection: exp (4).</summary>
+    public const int IntrospectExp = 4;
+
+    /// <summary>Introspection: iat (6).</summary>
+    public const int IntrospectIat = 6;
+
+    /// <summary>Introspection: cti (7).</summary>
+    public const int IntrospectCti = 7;
+
+    /// <summary>Introspection: active (10), true or false.</summary>
+    public const int Active = 10;
+
+    /// <summary>Introspection request: token (11), byte string.</summary>
+    public const int Token = 11;
+
+    /// <summary>Introspection request: token_type_hint (33).</summary>
+    public const int TokenTypeHint = 33;
+
+    /// <summary>Introspection: exi (40), unsigned integer seconds (RFC 9200 §5.9.4 Table 6).</summary>
+    public const int Exi = 40;
+
+    /// <summary>grant_type value client_credentials (RFC 9200 §5.8.4.1 Table 4).</summary>
+    public const int GrantClientCredentials = 2;
+
+    /// <summary>token_type value "PoP" (RFC 9200 §8.7: the CBOR abbreviation 2).</summary>
+    public const int TokenTypePop = 2;
 }

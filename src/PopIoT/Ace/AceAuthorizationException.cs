@@ -1,4 +1,5 @@
 using PopIoT.Coap;
+using PopIoT.Core.Ace;
 
 namespace PopIoT.Ace;
 
@@ -36,14 +37,14 @@ public sealed class AceAuthorizationException : Exception
     /// <returns>Its name, or the number.</returns>
     public static string ErrorName(int code) => code switch
     {
-        1 => "invalid_request",
-        2 => "invalid_client",
-        3 => "invalid_grant",
-        4 => "unauthorized_client",
-        5 => "unsupported_grant_type",
-        6 => "invalid_scope",
-        7 => "unsupported_pop_key",
-        8 => "incompatible_ace_profiles",
+        AceErrorCode.InvalidRequest => "invalid_request",
+        AceErrorCode.InvalidClient => "invalid_client",
+        AceErrorCode.InvalidGrant => "invalid_grant",
+        AceErrorCode.UnauthorizedClient => "unauthorized_client",
+        AceErrorCode.UnsupportedGrantType => "unsupported_grant_type",
+        AceErrorCode.InvalidScope => "invalid_scope",
+        AceErrorCode.UnsupportedPopKey => "unsupported_pop_key",
+        AceErrorCode.IncompatibleAceProfiles => "incompatible_ace_profiles",
         _ => "error " + code,
     };
 }

@@ -15,14 +15,6 @@ namespace PopIoT.Ace;
 /// </summary>
 public sealed class AceIntrospectionClient : IDisposable
 {
-    // RFC 9200 §5.9.4, Table 6 (introspection response) and Table 7 (request).
-    private const int TokenParameter = 11;
-    private const int ActiveParameter = 10;
-    private const int AudParameter = 3;
-    private const int ExpParameter = 4;
-    private const int CtiParameter = 7;
-    private const int ClientIdParameter = 24;
-
     private readonly AceCredentialFile _credential;
     private readonly SecurityContext _context;
     private readonly CoapClient _client;
@@ -63,7 +55,7 @@ public sealed class AceIntrospectionClient : IDisposable
         byte[] buffer = new byte[token.Length + 16];
         var w = new CborWriter(buffer);
         w.WriteStartMap(1);
-        w.WriteInt32(TokenParameter);
+        w.WriteInt32(AceParameters.Token);
         w.WriteByteString(token);
         var uri = new Uri(_credential.AsUri, "/introspect");
         var post = new CoapRequest(CoapCode.Post, uri) { Payload = buffer.AsMemory(0, w.BytesWritten), ContentFormat = CoapContentFormat.AceCbor };
@@ -112,23 +104,23 @@ public sealed class AceIntrospectionClient : IDisposable
 
             long key = r.ReadInt64();
             CborReaderState s = r.PeekState();
-            if (key == ActiveParameter && s == CborReaderState.Boolean)
+            if (key == AceParameters.Active && s == CborReaderState.Boolean)
             {
                 active = r.ReadBoolean();
             }
-            else if (key == AudParameter && s == CborReaderState.TextString)
+            else if (key == AceParameters.IntrospectAud && s == CborReaderState.TextString)
             {
                 aud = r.ReadTextString();
             }
-            else if (key == ClientIdParameter && s == CborReaderState.TextString)
+            else if (key == AceParameters.ClientId && s == CborReaderState.TextString)
             {
                 clientId = r.ReadTextString();
             }
-            else if (key == CtiParameter && s == CborReaderState.ByteString)
+            else if (key == AceParameters.IntrospectCti && s == CborReaderState.ByteString)
             {
                 cti = r.ReadByteString();
             }
-            else if (key == ExpParameter && s == CborReaderState.UnsignedInteger)
+            else if (key == AceParameters.IntrospectExp && s == CborReaderState.UnsignedInteger)
             {
                 exp = r.ReadInt64();
             }

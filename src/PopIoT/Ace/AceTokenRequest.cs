@@ -9,15 +9,6 @@ namespace PopIoT.Ace;
 /// </summary>
 public static class AceTokenRequest
 {
-    /// <summary>grant_type (RFC 9200 Table 5).</summary>
-    public const int GrantType = 33;
-
-    /// <summary>ace_profile (RFC 9200 Table 5).</summary>
-    public const int AceProfileParameter = 38;
-
-    /// <summary>client_credentials as a CBOR grant_type value (RFC 9200 §8.5, Table 11).</summary>
-    public const int ClientCredentials = 2;
-
     /// <summary>
     /// Encodes { grant_type: client_credentials, audience, [scope], [ace_profile: null], [cnonce] }. Asking for
     /// ace_profile with null makes the AS say which profile the token is for (RFC 9200 §5.8.1).
@@ -40,9 +31,9 @@ public static class AceTokenRequest
             w.WriteEncodedValue(scope, 0, scope.Length);
         }
 
-        w.WriteInt32(GrantType);
-        w.WriteInt32(ClientCredentials);
-        w.WriteInt32(AceProfileParameter);
+        w.WriteInt32(AceParameters.GrantType);
+        w.WriteInt32(AceParameters.GrantClientCredentials);
+        w.WriteInt32(AceParameters.AceProfile);
         w.WriteNull();
         if (cnonce != null)
         {

@@ -10,10 +10,6 @@ namespace PopIoT.Ace;
 /// </summary>
 public sealed class AceTokenResponse
 {
-    private const int ExpiresInParameter = 2;
-    private const int CnfParameter = 8;
-    private const int AceProfileParameter = 38;
-
     private AceTokenResponse(AccessTokenFile token, long expiresIn, byte[]? narrowedScope)
     {
         Token = token;
@@ -82,17 +78,17 @@ public sealed class AceTokenResponse
                 case AceParameters.AccessToken when r.PeekState() == CborReaderState.ByteString:
                     token = r.ReadByteString();
                     break;
-                case ExpiresInParameter when r.PeekState() == CborReaderState.UnsignedInteger:
+                case AceParameters.ExpiresIn when r.PeekState() == CborReaderState.UnsignedInteger:
                     expiresIn = r.ReadInt64();
                     break;
-                case AceProfileParameter when r.PeekState() == CborReaderState.UnsignedInteger:
+                case AceParameters.AceProfile when r.PeekState() == CborReaderState.UnsignedInteger:
                     profile = r.ReadInt32();
                     break;
                 case AceParameters.Scope:
                     r.ReadEncodedValue(out int so, out int sl);
                     scope = body.AsSpan(so, sl).ToArray();
                     break;
-                case CnfParameter when r.PeekState() == CborReaderState.StartMap:
+                case AceParameters.Cnf when r.PeekState() == CborReaderState.StartMap:
                     osc = ReadCnf(r);
                     break;
                 default:

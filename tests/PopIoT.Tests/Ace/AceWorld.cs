@@ -103,7 +103,7 @@ internal sealed class AceWorld : IDisposable
         ICoapTransport transport = Net != null
             ? Net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + n), 40000))
             : new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0), null);
-        var client = new AceOscoreClient(token, Base, recorder == null ? transport : new RecordingTransport(transport, recorder), options);
+        var client = new AceOscoreClient(token, Base, recorder == null ? transport : new RecordingCoapTransport(transport, (_, d) => recorder(d)), options);
         _owned.Add(client);
         return client;
     }
@@ -217,24 +217,4 @@ internal sealed class TestClock(Func<DateTimeOffset> source) : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
     public override DateTimeOffset GetUtcNow() => source().AddTicks(Interlocked.Read(ref _offsetTicks));
-}
-
-/// <summary>A transport that reports every datagram it sends (to capture a protected request for a replay).</summary>
-internal sealed class RecordingTransport(ICoapTransport inner, Action<byte[]> record) : ICoapTransport
-{
-    public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
-
-    public long NowMs => inner.NowMs;
-
-    public void Start(ICoapTransportSink sink) => inner.Start(sink);
-
-    public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram)
-    {
-        record(datagram.ToArray());
-        inner.Send(destination, datagram);
-    }
-
-    public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
-
-    public void Dispose() => inner.Dispose();
 }
