@@ -1,4 +1,5 @@
 using PopIoT.Ace;
+using PopIoT.Cose;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
@@ -41,7 +42,7 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
 
     /// <summary>Registers a resource server with a fresh AS–RS key (and an OSCORE context for introspection).</summary>
     /// <param name="audience">The audience: 1..128 printable ASCII characters.</param>
-    /// <param name="protection">Encrypt0 (AES-CCM-16-64-128 key, the default) or Mac0 (HMAC 256/64 key).</param>
+    /// <param name="protection">Encrypt0 (one AES-CCM-16-64-128 key, the default) or Mac0 (an HMAC 256/64 key for the token and an AES-CCM-16-64-128 key for the cnf, as a COSE_KeySet).</param>
     /// <param name="hasClock">False when the RS has no clock: its tokens carry exi.</param>
     /// <param name="maxTokenBytes">The largest token it accepts (64..65536).</param>
     /// <returns>The record; <see cref="ResourceServerRecord.CoseKey"/> is the key for the RS.</returns>
@@ -55,16 +56,22 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             throw new ArgumentException("the largest token must be 64..65536 bytes, not " + maxTokenBytes);
         }
 
-        bool mac = protection == TokenProtection.Mac0;
-        byte[] k = Random(mac ? 32 : 16);
-        byte[] kid = Random(4);
+        // Encrypt0: one AES-CCM-16-64-128 key. Mac0: an HMAC 256/64 key for the token and an AES-CCM-16-64-128 key that
+        // seals the OSCORE Master Secret in cnf (RFC 9203 §3.2, RFC 8747 §3.3), stored as a COSE_KeySet (RFC 9052 §7).
         byte[] encoded;
-        using (CoseKey key = CoseKey.Symmetric(k, mac ? Mac0Algorithm : Encrypt0Algorithm, kid))
+        using (CoseKey aead = NewKey(16, Encrypt0Algorithm))
         {
-            encoded = key.Encode();
+            if (protection == TokenProtection.Mac0)
+            {
+                using CoseKey mac = NewKey(32, Mac0Algorithm);
+                encoded = CoseKeySet.Encode([mac, aead]);
+            }
+            else
+            {
+                encoded = aead.Encode();
+            }
         }
 
-        CryptoBytes.Clear(k);
         var record = new ResourceServerRecord(audience, encoded, protection, [AceProfile.CoapOscore], hasClock, maxTokenBytes, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         store.AddResourceServer(record);
         return record;
@@ -76,6 +83,19 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <param name="scope">The scope.</param>
     /// <exception cref="AuthorizationStoreException">Unknown client or audience.</exception>
     public void Grant(string clientId, string audience, AceScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
+
+    private CoseKey NewKey(int length, int algorithm)
+    {
+        byte[] k = Random(length);
+        try
+        {
+            return CoseKey.Symmetric(k, algorithm, Random(4));
+        }
+        finally
+        {
+            CryptoBytes.Clear(k);
+        }
+    }
 
     private static void CheckName(string name, string what)
     {

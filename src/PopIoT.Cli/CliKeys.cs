@@ -29,7 +29,16 @@ internal static class CliKeys
         {
             foreach (string argument in arguments)
             {
-                set.Keys.Add(ParseKey(argument, stdin, option));
+                // Each argument is a COSE_Key or a COSE_KeySet (RFC 9052 §7), e.g. a mac0 RS key file from `popiot as rs add`.
+                byte[] bytes = CliInput.Resolve(argument, stdin);
+                CoseError error = CoseKeySet.Decode(bytes, out IReadOnlyList<CoseKey> keys);
+                Array.Clear(bytes);
+                if (error != CoseError.None)
+                {
+                    throw new CliUsageException($"{option} is not a usable COSE_Key or COSE_KeySet: {error}: {CoseErrorText.Describe(error)}");
+                }
+
+                set.Keys.AddRange(keys);
             }
 
             return set;

@@ -40,6 +40,19 @@ public sealed class GatewayEndToEndTests
     }
 
     [Fact]
+    public async Task A_mac0_device_takes_the_AS_Mac0_token_with_its_sealed_Master_Secret()
+    {
+        using var world = new GatewayWorld(protectionA: TokenProtection.Mac0);
+        AceClient gw = world.Gateway();
+
+        CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
+
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Contains(world.DeviceA.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
+        Assert.Equal(TokenProtection.Mac0, world.RsA.Protection);
+    }
+
+    [Fact]
     public async Task A_PUT_outside_the_granted_scope_is_refused_with_4_03_for_scope()
     {
         using var world = new GatewayWorld();

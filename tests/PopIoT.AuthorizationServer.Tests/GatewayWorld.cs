@@ -4,6 +4,7 @@ using PopIoT.Ace;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
+using PopIoT.Cose;
 using PopIoT.Core.Cose;
 using PopIoT.Crypto;
 using PopIoT.Device;
@@ -24,11 +25,11 @@ internal sealed class GatewayWorld : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("popiot-gw-").FullName;
     private readonly List<IDisposable> _owned = [];
 
-    public GatewayWorld(int tokenLifetimeSeconds = 3600, string? hintedAs = null, bool clocklessB = false)
+    public GatewayWorld(int tokenLifetimeSeconds = 3600, string? hintedAs = null, bool clocklessB = false, TokenProtection protectionA = TokenProtection.Encrypt0)
     {
         Store = SqliteAuthorizationStore.Create(Path.Combine(_dir, "as.db"));
         var registry = new AuthorizationServerRegistry(Store, PlatformCryptoProvider.Instance.Random);
-        RsA = registry.AddResourceServer(AudienceA);
+        RsA = registry.AddResourceServer(AudienceA, protectionA);
         RsB = registry.AddResourceServer(AudienceB, hasClock: !clocklessB);
         registry.AddClient("gw");
         registry.Grant("gw", AudienceA, AceScope.Parse("""[["/temp",1],["/led",1]]"""));
@@ -115,11 +116,11 @@ internal sealed class GatewayWorld : IDisposable
 
     private SimulatedDevice Device(string audience, ResourceServerRecord rs, string? hintedAs, bool hasClock)
     {
-        Assert.Equal(CoseError.None, CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key));
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> keys));
         var d = new SimulatedDevice(new SimulatedDeviceOptions
         {
             Audience = audience,
-            AsKeys = [key],
+            AsKeys = keys,
             AsUri = hintedAs ?? AsUri.ToString().TrimEnd('/') + "/token",
             HasClock = hasClock,
             Time = Clock,

@@ -1,3 +1,4 @@
+using PopIoT.Cose;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Policy;
@@ -87,7 +88,37 @@ public sealed class TokenPolicyTests : IDisposable
         AssertError(
             await Ask(TokenRequest("temp1", null, (AceParameters.AceProfile, Encode(w => w.WriteInt32(AceProfile.CoapDtls))))),
             AceErrorCode.IncompatibleAceProfiles, "ace_profile coap_dtls is not shared");
-        AssertError(await Ask(TokenRequest("mac1")), AceErrorCode.IncompatibleAceProfiles, "cannot carry the OSCORE Master Secret");
+    }
+
+    [Fact]
+    public async Task A_mac0_rs_gets_a_Mac0_token_whose_cnf_seals_the_Master_Secret_for_it()
+    {
+        AceResponse r = await Ask(TokenRequest("mac1"));
+        Assert.Null(r.Error);
+        var map = Map(r.Payload);
+        byte[] token = Bytes(map[AceParameters.AccessToken]);
+        var osc = Map(Map(map[AceParameters.Cnf])[4]);
+
+        // The HMAC key verifies the token, the AES-CCM key opens the Encrypted_COSE_Key (RFC 8747 §3.3); the key in it is
+        // the Master Secret the client got, and its kid the input material id (RFC 9203 §3.2: never in clear).
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(_bed.Mac1.CoseKey, out IReadOnlyList<CoseKey> keys));
+        Assert.Equal(2, keys.Count);
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "mac1");
+        validator.SetMac0Key(keys.Single(k => k.Algorithm == 4));
+        validator.SetCnfDecryptionKey(keys.Single(k => k.Algorithm == 10));
+        using CwtValidationResult v = validator.Validate(token);
+        Assert.True(v.IsValid, v.ToString());
+        Assert.Equal(PopIoT.Core.Cose.CoseTag.Mac0, v.MessageType);
+        Assert.Equal(CnfMethod.EncryptedCoseKey, v.Confirmation.Method);
+        byte[] k = new byte[v.Confirmation.SymmetricKeyLength];
+        v.Confirmation.CopySymmetricKey(k, 0);
+        Assert.Equal(Bytes(osc[2]), k);
+        Assert.Equal(Bytes(osc[0]), v.Confirmation.Buffer.AsSpan(v.Confirmation.KidOffset, v.Confirmation.KidLength).ToArray());
+        Assert.DoesNotContain(Convert.ToHexString(k), Convert.ToHexString(token), StringComparison.Ordinal);
+        foreach (CoseKey key in keys)
+        {
+            key.Dispose();
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.Ace;
+using PopIoT.Cose;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -229,14 +230,6 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidScope, "nothing of the requested scope \"" + requested + "\" is granted to client '" + clientId + "' for audience '" + audience + "'");
         }
 
-        if (rs!.Protection != TokenProtection.Encrypt0)
-        {
-            // RFC 9203 §3.2: the Master Secret MUST be encrypted so that only the RS can read it; a Mac0 token would show it.
-            return AceResponse.Failure(
-                AceErrorCode.IncompatibleAceProfiles,
-                "resource server '" + audience + "' takes mac0 tokens, which cannot carry the OSCORE Master Secret (RFC 9203 §3.2: it MUST be encrypted); register it with --protection encrypt0");
-        }
-
         bool narrowed = requested == null || !requested.Equals(effective);
         return Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, out record);
     }
@@ -254,14 +247,20 @@ public sealed class TokenEndpoint
         byte[] scopeBytes = scope.Encode();
         byte[] cnf = updateId == null ? EncodeCnf(id, masterSecret) : EncodeCnfKid(updateId);
         byte[] token;
-        CoseError keyError = CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey asRsKey);
+        CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);
         if (keyError != CoseError.None)
         {
             throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' does not decode: " + keyError);
         }
 
-        using (asRsKey)
-        using (var issuer = new CwtIssuer(_crypto, asRsKey))
+        // Encrypt0: one AEAD key protects the token. Mac0 (DESIGN.md §2 default): the HMAC key protects the token and an
+        // AEAD key seals the Master Secret in cnf (RFC 9203 §3.2 says it MUST be encrypted; RFC 8747 §3.3).
+        CoseKey tokenKey = Pick(asRsKeys, rs.Protection == TokenProtection.Mac0 ? CoseAlgorithmKind.Mac : CoseAlgorithmKind.Aead, rs.Audience);
+        CoseKey? sealKey = rs.Protection == TokenProtection.Mac0 ? Pick(asRsKeys, CoseAlgorithmKind.Aead, rs.Audience) : null;
+        try
+        {
+        using (var issuer = new CwtIssuer(_crypto, tokenKey))
+        using (var sealer = sealKey == null ? null : new CoseEncrypt0(_crypto, sealKey))
         using (var claims = new CwtClaimsBuilder())
         {
             claims.SetAudience(rs.Audience);
@@ -274,7 +273,14 @@ public sealed class TokenEndpoint
                 claims.SetScope(scope.ToString());
             }
 
-            if (updateId == null)
+            if (updateId == null && sealer != null)
+            {
+                // RFC 8747 §3.3 in a Mac0 token: the Master Secret as a symmetric COSE_Key whose kid is the input
+                // material id, encrypted for the RS (the device reads it as OSCORE_Input_Material {id, ms}).
+                using CoseKey pop = CoseKey.Symmetric(masterSecret, CoseAlgorithm.AesCcm16_64_128.Id, id);
+                claims.SetConfirmationEncryptedKey(pop, sealer, null!);
+            }
+            else if (updateId == null)
             {
                 // RFC 9203 §3.2.1: id and ms; the other fields take their defaults (HKDF SHA-256, AES-CCM-16-64-128).
                 claims.SetConfirmationOscore(id, masterSecret, 0, 0, 0, null!, null!);
@@ -303,6 +309,14 @@ public sealed class TokenEndpoint
             }
 
             token = issuer.Create(claims);
+        }
+        }
+        finally
+        {
+            foreach (CoseKey k in asRsKeys)
+            {
+                k.Dispose();
+            }
         }
 
         CryptoBytes.Clear(masterSecret);
@@ -470,6 +484,19 @@ public sealed class TokenEndpoint
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(cti.AsSpan(id.Length), (uint)last);
             return cti;
         }
+    }
+
+    private static CoseKey Pick(IReadOnlyList<CoseKey> keys, CoseAlgorithmKind kind, string audience)
+    {
+        foreach (CoseKey k in keys)
+        {
+            if (k.HasAlgorithm && CoseAlgorithm.FromId(k.Algorithm)?.Kind == kind)
+            {
+                return k;
+            }
+        }
+
+        throw new InvalidOperationException("resource server '" + audience + "' has no " + (kind == CoseAlgorithmKind.Mac ? "MAC" : "AEAD") + " key registered");
     }
 
     private byte[] Random(int length)

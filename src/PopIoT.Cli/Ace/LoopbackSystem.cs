@@ -5,6 +5,7 @@ using PopIoT.AuthorizationServer;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Core.Cose;
+using PopIoT.Cose;
 using PopIoT.Crypto;
 using PopIoT.Device;
 
@@ -85,7 +86,7 @@ internal sealed class LoopbackSystem : IDisposable
 
     private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, TimeProvider clock, Action<string, SecurityDecision>? decisions)
     {
-        if (CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key) != CoseError.None)
+        if (CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> keys) != CoseError.None)
         {
             throw new IOException("the AS-RS key of " + audience + " does not decode");
         }
@@ -93,7 +94,7 @@ internal sealed class LoopbackSystem : IDisposable
         var d = new SimulatedDevice(new SimulatedDeviceOptions
         {
             Audience = audience,
-            AsKeys = [key],
+            AsKeys = keys,
             AsUri = AsUri.ToString().TrimEnd('/') + "/token",
             HasClock = hasClock,
             Time = clock,

@@ -61,7 +61,7 @@ internal static class AsCommand
         protection.AcceptOnlyFromAmong("mac0", "encrypt0");
         var noClock = new Option<bool>("--no-clock") { Description = "The RS has no clock: its tokens carry exi (RFC 9200 §5.10.3) instead of exp." };
         var maxToken = new Option<int>("--max-token") { Description = "The largest token the RS accepts, in bytes (default 1024).", DefaultValueFactory = _ => AuthorizationServerRegistry.DefaultMaxTokenBytes };
-        var keyOut = new Option<string>("--key-out") { Description = "Write the AS–RS key (a COSE_Key, hex) here, for the RS and `popiot cwt verify --key @FILE`.", Required = true };
+        var keyOut = new Option<string>("--key-out") { Description = "Write the AS–RS key here (hex): a COSE_Key for encrypt0; for mac0 a COSE_KeySet of the HMAC key and the AES-CCM key that seals the cnf. For `popiot device simulate --as-key @FILE`.", Required = true };
         var credentialOut = new Option<string?>("--credential-out") { Description = "Write the RS's introspection credential (RS.json: audience, AS URI, OSCORE context) here." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into the credential file (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
         var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri };
@@ -79,14 +79,8 @@ internal static class AsCommand
                 AceCredentialFile.Write(cred, true, rs.Audience, uri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
             }
 
-            io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot == TokenProtection.Mac0 ? "mac0, HMAC 256/64" : "encrypt0, AES-CCM-16-64-128")
+            io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot == TokenProtection.Mac0 ? "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128" : "encrypt0, AES-CCM-16-64-128")
                 + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes); key in " + p.GetValue(keyOut));
-            if (prot == TokenProtection.Mac0)
-            {
-                // RFC 9203 §3.2: the Master Secret MUST be encrypted so that only the RS can read it.
-                io.Error.WriteLine("popiot: warning: a mac0 token cannot carry the OSCORE Master Secret (RFC 9203 §3.2 says it MUST be encrypted), so this AS will refuse coap_oscore tokens for '" + rs.Audience + "'; use --protection encrypt0");
-            }
-
             return ExitCodes.Ok;
         }));
         return cmd;

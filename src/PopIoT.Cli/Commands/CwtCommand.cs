@@ -110,10 +110,9 @@ internal static class CwtCommand
             }
 
             CoseKey? aeadKey = null;
-            foreach (string arg in keyArgs)
+            using CliKeySet given = CliKeys.ParseKeys(keyArgs, io.Stdin, "--key");
+            foreach (CoseKey key in given.Keys)
             {
-                CoseKey key = CliKeys.ParseKey(arg, io.Stdin);
-                keys.Add(key);
                 CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
                 if (alg == null)
                 {

@@ -13,6 +13,7 @@ using static PopIoT.Core.Tests.Oscore.OscoreTestSupport;
 namespace PopIoT.Core.Tests.Oscore;
 
 /// <summary>DESIGN.md §8 "RS state for 8 clients within 4 KiB": the retained heap of one context (desktop CLR, managed provider), measured.</summary>
+[Collection(PopIoT.Core.Tests.Ace.AceSerialCollection.Name)]
 public class OscoreStateSizeTests
 {
     private readonly ITestOutputHelper _output;
