@@ -25,6 +25,9 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <summary>AES-CCM-16-64-128 (RFC 9053 §4.2): the AS–RS key algorithm for COSE_Encrypt0 tokens (the default).</summary>
     public const int Encrypt0Algorithm = 10;
 
+    /// <summary>The token algorithm of a sign1 RS: ES256 (RFC 9053 §2.1).</summary>
+    public const int Sign1Algorithm = -7;
+
     private const int PeerIdLength = 3;
 
     /// <summary>Registers a client with a fresh OSCORE context.</summary>
@@ -66,6 +69,15 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
                 using CoseKey mac = NewKey(32, Mac0Algorithm);
                 encoded = CoseKeySet.Encode([mac, aead]);
             }
+            else if (protection == TokenProtection.Sign1)
+            {
+                // An ES256 key pair of the AS for this RS only (one key per RS, DESIGN.md §2): the RS gets the public half.
+                using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+                System.Security.Cryptography.ECParameters ep = ec.ExportParameters(true);
+                using CoseKey signing = CoseKey.Ec2P256(ep.Q.X!, ep.Q.Y!, ep.D!, Sign1Algorithm, Random(4));
+                CryptoBytes.Clear(ep.D!);
+                encoded = CoseKeySet.Encode([signing, aead]);
+            }
             else
             {
                 encoded = aead.Encode();
@@ -83,6 +95,39 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <param name="scope">The scope.</param>
     /// <exception cref="AuthorizationStoreException">Unknown client or audience.</exception>
     public void Grant(string clientId, string audience, AceScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
+
+    /// <summary>
+    /// The AS–RS keys as the RS holds them (the <c>--key-out</c> file): the stored keys, except that a sign1 RS gets only
+    /// the public half of the AS's signing key.
+    /// </summary>
+    /// <param name="rs">The registered RS.</param>
+    /// <returns>A COSE_Key or COSE_KeySet.</returns>
+    public static byte[] KeysForResourceServer(ResourceServerRecord rs)
+    {
+        ArgumentNullException.ThrowIfNull(rs);
+        if (CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> keys) != CoseError.None)
+        {
+            throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' does not decode");
+        }
+
+        var shown = new List<CoseKey>();
+        try
+        {
+            foreach (CoseKey k in keys)
+            {
+                shown.Add(k.HasPrivateKey && k.KeyType != CoseKeyType.Symmetric ? k.ToPublicKey() : k);
+            }
+
+            return keys.Count == 1 ? shown[0].Encode() : CoseKeySet.Encode(shown);
+        }
+        finally
+        {
+            foreach (CoseKey k in keys.Concat(shown).Distinct())
+            {
+                k.Dispose();
+            }
+        }
+    }
 
     private CoseKey NewKey(int length, int algorithm)
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using PopIoT.Ace;
+using PopIoT.Core.Cose;
+using PopIoT.Cose;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
@@ -39,17 +41,23 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(1, gw.TokenRequests);
     }
 
-    [Fact]
-    public async Task A_mac0_device_takes_the_AS_Mac0_token_with_its_sealed_Master_Secret()
+    [Theory]
+    [InlineData(TokenProtection.Mac0)]
+    [InlineData(TokenProtection.Sign1)]
+    public async Task A_mac0_or_sign1_device_takes_the_AS_token_with_its_sealed_Master_Secret(TokenProtection protection)
     {
-        using var world = new GatewayWorld(protectionA: TokenProtection.Mac0);
+        using var world = new GatewayWorld(protectionA: protection);
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
 
         Assert.Equal(CoapCode.Content, r.Code);
         Assert.Contains(world.DeviceA.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
-        Assert.Equal(TokenProtection.Mac0, world.RsA.Protection);
+        Assert.Equal(protection, world.RsA.Protection);
+
+        // A sign1 device holds only the public half of the AS's signing key.
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(world.RsA), out IReadOnlyList<CoseKey> keys));
+        Assert.All(keys, k => Assert.True(k.KeyType == CoseKeyType.Symmetric || !k.HasPrivateKey));
     }
 
     [Fact]

@@ -116,7 +116,7 @@ internal sealed class GatewayWorld : IDisposable
 
     private SimulatedDevice Device(string audience, ResourceServerRecord rs, string? hintedAs, bool hasClock)
     {
-        Assert.Equal(CoseError.None, CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> keys));
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(rs), out IReadOnlyList<CoseKey> keys));
         var d = new SimulatedDevice(new SimulatedDeviceOptions
         {
             Audience = audience,

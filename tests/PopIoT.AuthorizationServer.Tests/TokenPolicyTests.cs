@@ -1,3 +1,5 @@
+using PopIoT.Ace;
+using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Cose;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
@@ -88,6 +90,36 @@ public sealed class TokenPolicyTests : IDisposable
         AssertError(
             await Ask(TokenRequest("temp1", null, (AceParameters.AceProfile, Encode(w => w.WriteInt32(AceProfile.CoapDtls))))),
             AceErrorCode.IncompatibleAceProfiles, "ace_profile coap_dtls is not shared");
+    }
+
+    [Fact]
+    public async Task A_sign1_rs_gets_an_ES256_Sign1_token_that_its_public_key_verifies()
+    {
+        ResourceServerRecord sig = _bed.Registry.AddResourceServer("sig1", TokenProtection.Sign1);
+        _bed.Registry.Grant("gw1", "sig1", AceScope.Parse("read"));
+        AceResponse r = await Ask(TokenRequest("sig1"));
+        Assert.Null(r.Error);
+        var map = Map(r.Payload);
+        byte[] token = Bytes(map[AceParameters.AccessToken]);
+        var osc = Map(Map(map[AceParameters.Cnf])[4]);
+
+        // The RS's key file has the public half only; it verifies the signature and opens the sealed Master Secret.
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(sig), out IReadOnlyList<CoseKey> keys));
+        CoseKey verify = keys.Single(k => k.Algorithm == -7);
+        Assert.False(verify.HasPrivateKey);
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "sig1");
+        validator.SetSign1Key(verify);
+        validator.SetCnfDecryptionKey(keys.Single(k => k.Algorithm == 10));
+        using CwtValidationResult v = validator.Validate(token);
+        Assert.True(v.IsValid, v.ToString());
+        Assert.Equal(PopIoT.Core.Cose.CoseTag.Sign1, v.MessageType);
+        byte[] k = new byte[v.Confirmation.SymmetricKeyLength];
+        v.Confirmation.CopySymmetricKey(k, 0);
+        Assert.Equal(Bytes(osc[2]), k);
+        foreach (CoseKey key in keys)
+        {
+            key.Dispose();
+        }
     }
 
     [Fact]

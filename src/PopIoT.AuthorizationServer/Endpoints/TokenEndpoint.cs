@@ -255,8 +255,15 @@ public sealed class TokenEndpoint
 
         // Encrypt0: one AEAD key protects the token. Mac0 (DESIGN.md §2 default): the HMAC key protects the token and an
         // AEAD key seals the Master Secret in cnf (RFC 9203 §3.2 says it MUST be encrypted; RFC 8747 §3.3).
-        CoseKey tokenKey = Pick(asRsKeys, rs.Protection == TokenProtection.Mac0 ? CoseAlgorithmKind.Mac : CoseAlgorithmKind.Aead, rs.Audience);
-        CoseKey? sealKey = rs.Protection == TokenProtection.Mac0 ? Pick(asRsKeys, CoseAlgorithmKind.Aead, rs.Audience) : null;
+        // Sign1: the AS's ES256 key for this RS signs, and the AEAD key seals the cnf as for Mac0.
+        CoseAlgorithmKind tokenKind = rs.Protection switch
+        {
+            TokenProtection.Mac0 => CoseAlgorithmKind.Mac,
+            TokenProtection.Sign1 => CoseAlgorithmKind.Signature,
+            _ => CoseAlgorithmKind.Aead,
+        };
+        CoseKey tokenKey = Pick(asRsKeys, tokenKind, rs.Audience);
+        CoseKey? sealKey = rs.Protection == TokenProtection.Encrypt0 ? null : Pick(asRsKeys, CoseAlgorithmKind.Aead, rs.Audience);
         try
         {
         using (var issuer = new CwtIssuer(_crypto, tokenKey))
@@ -496,7 +503,7 @@ public sealed class TokenEndpoint
             }
         }
 
-        throw new InvalidOperationException("resource server '" + audience + "' has no " + (kind == CoseAlgorithmKind.Mac ? "MAC" : "AEAD") + " key registered");
+        throw new InvalidOperationException("resource server '" + audience + "' has no " + kind + " key registered");
     }
 
     private byte[] Random(int length)

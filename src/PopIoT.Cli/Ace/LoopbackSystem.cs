@@ -86,7 +86,7 @@ internal sealed class LoopbackSystem : IDisposable
 
     private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, TimeProvider clock, Action<string, SecurityDecision>? decisions)
     {
-        if (CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> keys) != CoseError.None)
+        if (CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(rs), out IReadOnlyList<CoseKey> keys) != CoseError.None)
         {
             throw new IOException("the AS-RS key of " + audience + " does not decode");
         }

@@ -58,7 +58,7 @@ internal static class AsCommand
             Description = "encrypt0 (AES-CCM-16-64-128, default: the OSCORE Master Secret in the token stays secret, RFC 9203 §3.2) or mac0 (HMAC 256/64; cannot carry coap_oscore keys).",
             DefaultValueFactory = _ => "encrypt0",
         };
-        protection.AcceptOnlyFromAmong("mac0", "encrypt0");
+        protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var noClock = new Option<bool>("--no-clock") { Description = "The RS has no clock: its tokens carry exi (RFC 9200 §5.10.3) instead of exp." };
         var maxToken = new Option<int>("--max-token") { Description = "The largest token the RS accepts, in bytes (default 1024).", DefaultValueFactory = _ => AuthorizationServerRegistry.DefaultMaxTokenBytes };
         var keyOut = new Option<string>("--key-out") { Description = "Write the AS–RS key here (hex): a COSE_Key for encrypt0; for mac0 a COSE_KeySet of the HMAC key and the AES-CCM key that seals the cnf. For `popiot device simulate --as-key @FILE`.", Required = true };
@@ -68,18 +68,18 @@ internal static class AsCommand
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
-            TokenProtection prot = p.GetValue(protection) == "encrypt0" ? TokenProtection.Encrypt0 : TokenProtection.Mac0;
+            TokenProtection prot = p.GetValue(protection) switch { "mac0" => TokenProtection.Mac0, "sign1" => TokenProtection.Sign1, _ => TokenProtection.Encrypt0 };
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             ResourceServerRecord rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random)
                 .AddResourceServer(p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken));
-            WriteSecret(p.GetValue(keyOut)!, Convert.ToHexStringLower(rs.CoseKey) + "\n");
+            WriteSecret(p.GetValue(keyOut)!, Convert.ToHexStringLower(AuthorizationServerRegistry.KeysForResourceServer(rs)) + "\n");
             if (p.GetValue(credentialOut) is string cred)
             {
                 OscoreCredential rc = rs.Credential!;
                 AceCredentialFile.Write(cred, true, rs.Audience, uri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
             }
 
-            io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot == TokenProtection.Mac0 ? "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128" : "encrypt0, AES-CCM-16-64-128")
+            io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot switch { TokenProtection.Mac0 => "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128", TokenProtection.Sign1 => "sign1: ES256 token, cnf sealed with AES-CCM-16-64-128", _ => "encrypt0, AES-CCM-16-64-128" })
                 + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes); key in " + p.GetValue(keyOut));
             return ExitCodes.Ok;
         }));

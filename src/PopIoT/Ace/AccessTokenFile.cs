@@ -194,7 +194,7 @@ public sealed class AccessTokenFile
 
             if (Protection is TokenProtection p)
             {
-                w.WriteString("protection", p == TokenProtection.Mac0 ? "mac0" : "encrypt0");
+                w.WriteString("protection", p switch { TokenProtection.Mac0 => "mac0", TokenProtection.Sign1 => "sign1", _ => "encrypt0" });
             }
 
             WriteIf(w, "expires_in", ExpiresIn);
@@ -315,6 +315,7 @@ public sealed class AccessTokenFile
         null => null,
         "mac0" => TokenProtection.Mac0,
         "encrypt0" => TokenProtection.Encrypt0,
-        string other => throw new FormatException(where + "\"protection\" must be \"mac0\" or \"encrypt0\", not \"" + other + "\""),
+        "sign1" => TokenProtection.Sign1,
+        string other => throw new FormatException(where + "\"protection\" must be \"mac0\", \"encrypt0\" or \"sign1\", not \"" + other + "\""),
     };
 }

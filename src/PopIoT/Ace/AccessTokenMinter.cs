@@ -112,6 +112,11 @@ public sealed class AccessTokenMinter : IDisposable
         }
 
         TokenProtection protection = request.Protection ?? DefaultProtection;
+        if (protection == TokenProtection.Sign1)
+        {
+            throw new ArgumentException("the minter makes mac0 and encrypt0 tokens; sign1 tokens come from the AS (popiot as rs add --protection sign1)");
+        }
+
         CwtIssuer issuer = protection == TokenProtection.Encrypt0
             ? _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)")
             : _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)");

@@ -11,4 +11,10 @@ public enum TokenProtection
 
     /// <summary>COSE_Encrypt0 under the AS–RS AEAD key; cnf holds the OSCORE_Input_Material in clear inside (RFC 9203 §3.2.1).</summary>
     Encrypt0,
+
+    /// <summary>
+    /// COSE_Sign1 (ES256) under the AS's signing key for this RS, which the RS verifies with the public key; as with
+    /// <see cref="Mac0"/>, cnf holds the Master Secret as an Encrypted_COSE_Key sealed with the AS–RS AEAD key.
+    /// </summary>
+    Sign1,
 }

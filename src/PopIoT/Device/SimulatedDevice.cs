@@ -181,8 +181,12 @@ public sealed class SimulatedDevice : IDisposable
                     engine.SetEncrypt0Key(key);
                     engine.SetCnfDecryptionKey(key);
                     break;
+                case CoseAlgorithmKind.Signature:
+                    // A sign1 RS verifies the AS's signature with its public key (DESIGN.md §2).
+                    engine.SetSign1Key(key);
+                    break;
                 default:
-                    throw new ArgumentException("an AS–RS key must be symmetric and pinned to a MAC or AEAD alg (the token must not choose it)");
+                    throw new ArgumentException("an AS–RS key must be pinned to a MAC, AEAD or signature alg (the token must not choose it)");
             }
         }
     }
