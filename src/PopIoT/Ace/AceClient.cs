@@ -211,7 +211,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         }
 
         Report(AceClientEventKind.TokenIssued, null, audience, token!.Token.AccessToken.Length + "-byte token, expires in "
-            + (token.ExpiresIn >= 0 ? token.ExpiresIn + " s" : "(not said)") + (token.NarrowedScope != null ? ", scope narrowed to " + token.Token.Scope : string.Empty));
+            + (token.ExpiresIn >= 0 ? token.ExpiresIn + " s" : "(not said)") + (token.NarrowedScope != null ? ", scope " + token.Token.Scope + (scope != null ? " (narrowed)" : " (the AS chose it)") : string.Empty));
         return token;
     }
 

@@ -23,7 +23,7 @@ public sealed class AceTokenResponse
     /// <summary>The lifetime the AS gave, in seconds (RFC 9200 §5.8.2 expires_in), or -1 when it gave none.</summary>
     public long ExpiresIn { get; }
 
-    /// <summary>The scope's CBOR when the AS granted less than was asked (RFC 9200 §5.8.2), else null.</summary>
+    /// <summary>The scope's CBOR when the AS returned one (RFC 9200 §5.8.2: it differs from the request, or none was asked), else null.</summary>
     public byte[]? NarrowedScope { get; }
 
     /// <summary>Reads a 2.01 body; never throws on bad input but returns false with the reason.</summary>
