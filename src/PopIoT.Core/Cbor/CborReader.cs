@@ -229,6 +229,75 @@ public sealed class CborReader
         return t;
     }
 
+    // The direct paths of the common reads: the initial byte at the current position when an item may be taken there
+    // without the checked path (top level, or a definite array or map with items left), else -1. Every byte the
+    // checked path would refuse (reserved values, indefinite lengths, breaks) falls outside the ranges the callers take.
+    private int DirectHead()
+    {
+        int p = _pos;
+        if (p >= _end)
+        {
+            return -1;
+        }
+
+        int d = _depth;
+        if (d > 0)
+        {
+            byte kind = _kinds[d - 1];
+            if ((kind != KindArray && kind != KindMap) || _counts[d - 1] == 0)
+            {
+                return -1;
+            }
+        }
+
+        return _buffer[p];
+    }
+
+    // Consumes a head of `size` bytes taken by a direct path and counts the item (ItemDone).
+    private void TakeDirect(int size)
+    {
+        _pos += size;
+        ItemDone();
+    }
+
+    // A definite string whose length is in the initial byte (0..23) or in one more byte (24): bounds-checked like
+    // ReadStringSlice; text is UTF-8 checked before anything is consumed. False leaves everything to the checked path.
+    private bool DirectString(int ib, out int offset, out int length)
+    {
+        int p = _pos;
+        int ai = ib & 0x1F;
+        int head = 1;
+        if (ai == 24)
+        {
+            if (p + 1 >= _end)
+            {
+                offset = 0;
+                length = 0;
+                return false;
+            }
+
+            ai = _buffer[p + 1];
+            head = 2;
+        }
+
+        if (ai > _end - p - head)
+        {
+            offset = 0;
+            length = 0;
+            return false;
+        }
+
+        offset = p + head;
+        length = ai;
+        if ((ib >> 5) == 3 && Utf8.Validate(_buffer, offset, length) >= 0)
+        {
+            return false;
+        }
+
+        TakeDirect(head + length);
+        return true;
+    }
+
     private CborReaderState PeekStateChecked()
     {
         byte kind = 0;
@@ -345,6 +414,14 @@ public sealed class CborReader
     /// <returns>The value, 0 to 2^64-1.</returns>
     public ulong ReadUInt64()
     {
+        int ib = DirectHead();
+        if (ib >= 0 && ib < 0x18)
+        {
+            // RFC 8949 §3: major type 0 with the value in the initial byte.
+            TakeDirect(1);
+            return (ulong)ib;
+        }
+
         int at = _pos;
         CborReaderState s = PeekState();
         if (s == CborReaderState.NegativeInteger)
@@ -362,6 +439,14 @@ public sealed class CborReader
     /// <returns>The value, -2^63 to 2^63-1; anything else fails with <see cref="CborError.IntegerOverflow"/>.</returns>
     public long ReadInt64()
     {
+        int ib = DirectHead();
+        if (ib >= 0 && ib < 0x38 && (ib & 0x1F) < 24)
+        {
+            // RFC 8949 §3.1: major type 0 or 1 with the argument in the initial byte; type 1 is -1 - argument.
+            TakeDirect(1);
+            return ib < 0x20 ? ib : -1 - (ib & 0x1F);
+        }
+
         return ReadSignedInteger(long.MaxValue, "integer does not fit a signed 64-bit integer");
     }
 
@@ -369,6 +454,13 @@ public sealed class CborReader
     /// <returns>The value; anything outside the int range fails with <see cref="CborError.IntegerOverflow"/>.</returns>
     public int ReadInt32()
     {
+        int ib = DirectHead();
+        if (ib >= 0 && ib < 0x38 && (ib & 0x1F) < 24)
+        {
+            TakeDirect(1);
+            return ib < 0x20 ? ib : -1 - (ib & 0x1F);
+        }
+
         return (int)ReadSignedInteger(int.MaxValue, "integer does not fit a signed 32-bit integer");
     }
 
@@ -379,6 +471,13 @@ public sealed class CborReader
     /// <returns>The argument n.</returns>
     public ulong ReadNegativeIntegerArgument()
     {
+        int ib = DirectHead();
+        if (ib >= 0x20 && ib < 0x38)
+        {
+            TakeDirect(1);
+            return (ulong)(ib & 0x1F);
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.NegativeInteger, "a negative integer", at);
         ulong v = ReadArgument();
@@ -394,6 +493,12 @@ public sealed class CborReader
     /// <param name="length">Number of content bytes.</param>
     public void ReadByteString(out int offset, out int length)
     {
+        int ib = DirectHead();
+        if (ib >= 0x40 && ib <= 0x58 && DirectString(ib, out offset, out length))
+        {
+            return;
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.ByteString, "a definite-length byte string", at);
         ReadStringSlice(out offset, out length);
@@ -428,6 +533,13 @@ public sealed class CborReader
     /// <param name="length">Number of UTF-8 bytes.</param>
     public void ReadTextString(out int offset, out int length)
     {
+        int ib = DirectHead();
+        if (ib >= 0x60 && ib <= 0x78 && DirectString(ib, out offset, out length))
+        {
+            // The string is consumed only if it is valid UTF-8, as on the checked path.
+            return;
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.TextString, "a definite-length text string", at);
         ReadStringSlice(out offset, out length);
@@ -494,6 +606,12 @@ public sealed class CborReader
     /// <returns>The number of items, or -1 for an indefinite-length array.</returns>
     public int ReadStartArray()
     {
+        int ib = DirectHead();
+        if (ib >= 0x80 && ib < 0x98)
+        {
+            return StartContainer(KindArray, _pos);
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.StartArray, "an array", at);
         return StartContainer(KindArray, at);
@@ -502,6 +620,13 @@ public sealed class CborReader
     /// <summary>Leaves an array after all its items.</summary>
     public void ReadEndArray()
     {
+        int d = _depth;
+        if (d > 0 && _kinds[d - 1] == KindArray && _counts[d - 1] == 0 && !_tagPending)
+        {
+            _depth = d - 1;
+            return;
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.EndArray, "the end of an array", at);
         EndContainer();
@@ -511,6 +636,12 @@ public sealed class CborReader
     /// <returns>The number of key/value pairs, or -1 for an indefinite-length map.</returns>
     public int ReadStartMap()
     {
+        int ib = DirectHead();
+        if (ib >= 0xA0 && ib < 0xB8)
+        {
+            return StartContainer(KindMap, _pos);
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.StartMap, "a map", at);
         return StartContainer(KindMap, at);
@@ -519,6 +650,14 @@ public sealed class CborReader
     /// <summary>Leaves a map after all its pairs.</summary>
     public void ReadEndMap()
     {
+        int d = _depth;
+        if (d > 0 && _kinds[d - 1] == KindMap && _counts[d - 1] == 0 && !_tagPending)
+        {
+            // RFC 8949 §3.2.1: a definite map ends when its count is used up; nothing to read.
+            _depth = d - 1;
+            return;
+        }
+
         int at = _pos;
         Expect(PeekState(), CborReaderState.EndMap, "the end of a map", at);
         EndContainer();

@@ -368,7 +368,7 @@ public sealed class CwtClaims
             }
 
             long key;
-            if (!ReadLong(r, out key))
+            if (!ReadLong(r, ks, out key))
             {
                 // A key below -2^63 cannot be compared or named; no registered claim is near it.
                 return CwtError.Malformed;
@@ -507,7 +507,7 @@ public sealed class CwtClaims
 
             case CwtClaimKey.AceProfile:
                 long p;
-                if ((s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger) || !ReadLong(r, out p) || p < int.MinValue || p > int.MaxValue)
+                if ((s != CborReaderState.UnsignedInteger && s != CborReaderState.NegativeInteger) || !ReadLong(r, s, out p) || p < int.MinValue || p > int.MaxValue)
                 {
                     return false;
                 }
@@ -518,7 +518,7 @@ public sealed class CwtClaims
             default:
                 // exi: RFC 9200 §8.14 says unsigned integer.
                 long x;
-                if (s != CborReaderState.UnsignedInteger || !ReadLong(r, out x))
+                if (s != CborReaderState.UnsignedInteger || !ReadLong(r, s, out x))
                 {
                     return false;
                 }
@@ -610,7 +610,7 @@ public sealed class CwtClaims
         value = 0;
         if (s == CborReaderState.UnsignedInteger || s == CborReaderState.NegativeInteger)
         {
-            return ReadLong(r, out value);
+            return ReadLong(r, s, out value);
         }
 
         if (s != CborReaderState.HalfPrecisionFloat && s != CborReaderState.SinglePrecisionFloat && s != CborReaderState.DoublePrecisionFloat)
@@ -640,9 +640,9 @@ public sealed class CwtClaims
         return true;
     }
 
-    private static bool ReadLong(CborReader r, out long value)
+    // s is the state the caller has just peeked (major type 0 or 1), so it is not peeked again.
+    private static bool ReadLong(CborReader r, CborReaderState s, out long value)
     {
-        CborReaderState s = r.PeekState();
         ulong arg = s == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
         if (arg > long.MaxValue)
         {
