@@ -65,16 +65,6 @@ public sealed class AceResponse
     /// <summary>The registered name of an error code, e.g. "invalid_scope".</summary>
     /// <param name="error">The code.</param>
     /// <returns>The name.</returns>
-    public static string ErrorName(AceErrorCode error) => error switch
-    {
-        AceErrorCode.InvalidRequest => "invalid_request",
-        AceErrorCode.InvalidClient => "invalid_client",
-        AceErrorCode.InvalidGrant => "invalid_grant",
-        AceErrorCode.UnauthorizedClient => "unauthorized_client",
-        AceErrorCode.UnsupportedGrantType => "unsupported_grant_type",
-        AceErrorCode.InvalidScope => "invalid_scope",
-        AceErrorCode.UnsupportedPopKey => "unsupported_pop_key",
-        AceErrorCode.IncompatibleAceProfiles => "incompatible_ace_profiles",
-        _ => ((int)error).ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+    public static string ErrorName(AceErrorCode error) =>
+        PopIoT.Core.Ace.AceErrorCode.Name((int)error) ?? ((int)error).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -29,4 +29,23 @@ public static class AceErrorCode
 
     /// <summary>incompatible_ace_profiles: the token's ace_profile is not coap_oscore.</summary>
     public const int IncompatibleAceProfiles = 8;
+
+    /// <summary>The registered name of an error code (RFC 9200 §8.4, Table 4), e.g. "invalid_scope"; null when unknown.</summary>
+    /// <param name="code">The code.</param>
+    /// <returns>The name, or null.</returns>
+    public static string Name(int code)
+    {
+        switch (code)
+        {
+            case InvalidRequest: return "invalid_request";
+            case InvalidClient: return "invalid_client";
+            case InvalidGrant: return "invalid_grant";
+            case UnauthorizedClient: return "unauthorized_client";
+            case UnsupportedGrantType: return "unsupported_grant_type";
+            case InvalidScope: return "invalid_scope";
+            case UnsupportedPopKey: return "unsupported_pop_key";
+            case IncompatibleAceProfiles: return "incompatible_ace_profiles";
+            default: return null;
+        }
+    }
 }

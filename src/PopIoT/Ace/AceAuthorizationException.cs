@@ -35,16 +35,5 @@ public sealed class AceAuthorizationException : Exception
     /// <summary>The name of an ACE error code (RFC 9200 §8.4, Table 4).</summary>
     /// <param name="code">The code.</param>
     /// <returns>Its name, or the number.</returns>
-    public static string ErrorName(int code) => code switch
-    {
-        AceErrorCode.InvalidRequest => "invalid_request",
-        AceErrorCode.InvalidClient => "invalid_client",
-        AceErrorCode.InvalidGrant => "invalid_grant",
-        AceErrorCode.UnauthorizedClient => "unauthorized_client",
-        AceErrorCode.UnsupportedGrantType => "unsupported_grant_type",
-        AceErrorCode.InvalidScope => "invalid_scope",
-        AceErrorCode.UnsupportedPopKey => "unsupported_pop_key",
-        AceErrorCode.IncompatibleAceProfiles => "incompatible_ace_profiles",
-        _ => "error " + code,
-    };
+    public static string ErrorName(int code) => AceErrorCode.Name(code) ?? "error " + code;
 }
