@@ -21,6 +21,8 @@ namespace PopIoT.Benchmarks;
 /// replay check, decrypt, token lifetime and scope check, resource, protect the 2.05, serialize). Floor: raw platform
 /// AES-CCM decrypting a same-size request and encrypting a same-size response. The RS context's replay window is
 /// reset before each call so the same datagram can be reused; the check still runs.</item>
+/// <item>RequestManaged: the same GET through an engine with the managed provider (a board's path: every context
+/// shares one re-keyable AES-CCM, so each request loads two keys). Floor: one keyed managed AES-CCM on the same sizes.</item>
 /// <item>AuthzInfo: a POST /authz-info with nonce1 (validate the Mac0 token and its Encrypted_COSE_Key, scope, store,
 /// derive a fresh OSCORE context, answer 2.01). The same token is re-posted, so the slot is reused. Floor: raw HMAC
 /// over the token plus the three HKDF-SHA256 derivations of RFC 8613 §3.2.1 on the same inputs.</item>
@@ -45,6 +47,10 @@ public class AceBenchmarks
     private readonly byte[] _okm = new byte[16];
     private readonly byte[] _info = new byte[SecurityContextDerivation.MaxInfoLength];
     private AceResourceServer _server = null!;
+    private AceResourceServer _managedServer = null!;
+    private byte[] _managedGet = Array.Empty<byte>();
+    private SecurityContext _managedRsContext = null!;
+    private PopIoT.Core.Crypto.AesCcm _managedCcm = null!;
     private byte[] _get = Array.Empty<byte>();
     private byte[] _post = Array.Empty<byte>();
     private byte[] _token = Array.Empty<byte>();
@@ -94,18 +100,40 @@ public class AceBenchmarks
         Console.WriteLine($"// SIZE /authz-info exchange (Mac0 token): request datagram {_post.Length} bytes, 2.01 response {responseLength} bytes");
 
         SecurityContext client = AceOscoreSetup.CreateClientContext(p, Ms, null, null, 0, nonce1, n2, clientId, sid, 32);
-        var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Get, MessageId = 1 };
-        m.AddUriPath("/temp");
-        var e = new OscoreExchange();
-        new OscoreProcessor().ProtectRequest(m, client, false, e);
-        _get = new byte[m.GetSerializedLength()];
-        m.Serialize(_get, 0, _get.Length);
+        _get = ProtectedGet(client);
         Handle(_get);
         _rsContext = _server.LastExchange.Context!;
         if (_server.LastDecision.Kind != AceDecisionKind.RequestAllowed)
         {
             throw new InvalidOperationException("request refused: " + _server.LastDecision);
         }
+
+        // The device path: the managed provider, whose contexts share one re-keyable AES-CCM (two key loads per request).
+        var managed = new ManagedCryptoProvider(PlatformRandomSource.Instance);
+        _managedServer = new AceResourceServer(new AceRsSettings(Audience, "coap://as.example.com/token"), managed);
+        _managedServer.SetMac0Key(macKey);
+        _managedServer.SetCnfDecryptionKey(encKey);
+        _managedServer.AddProtectedResource("/temp", CoapMethods.Get, new Temperature());
+        _managedServer.AddScope("read", "/temp", CoapMethods.Get);
+        _managedServer.Tick(1_700_000_000);
+        Handle(_managedServer, _post);
+        if (_response.Code != CoapCode.Created || !AuthzInfoResponse.TryParse(_response.PayloadBuffer, _response.PayloadOffset, _response.PayloadLength, out byte[] mn2, out byte[] msid))
+        {
+            throw new InvalidOperationException("token refused (managed): " + _managedServer.LastDecision);
+        }
+
+        _managedGet = ProtectedGet(AceOscoreSetup.CreateClientContext(managed, Ms, null, null, 0, nonce1, mn2, clientId, msid, 32));
+        Handle(_managedServer, _managedGet);
+        _managedRsContext = _managedServer.LastExchange.Context!;
+        if (_managedServer.LastDecision.Kind != AceDecisionKind.RequestAllowed)
+        {
+            throw new InvalidOperationException("request refused (managed): " + _managedServer.LastDecision);
+        }
+
+        byte[] managedKey = new byte[16];
+        RandomNumberGenerator.Fill(managedKey);
+        _managedCcm = new PopIoT.Core.Crypto.AesCcm(managedKey, 0, 16, 8, 2);
+        _managedCcm.Encrypt(_nonce, 0, 13, _plain, 0, 6, _cipher, 0, _tag, 0, _aad, 0, _aad.Length);
 
         Console.WriteLine($"// SIZE protected GET /temp: request {_get.Length} bytes");
 
@@ -139,6 +167,26 @@ public class AceBenchmarks
         return Handle(_get);
     }
 
+    /// <summary>Floor for a request on a board: the managed AES-CCM (one keyed object) on the same sizes.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("RequestManaged")]
+    public int RawManagedAesCcm()
+    {
+        _managedCcm.Decrypt(_nonce, 0, 13, _cipher, 0, 6, _tag, 0, _plain, 0, _aad, 0, _aad.Length);
+        _managedCcm.Encrypt(_nonce, 0, 13, _respPlain, 0, 9, _respCipher, 0, _tag, 0, _aad, 0, _aad.Length);
+        _managedCcm.Encrypt(_nonce, 0, 13, _plain, 0, 6, _cipher, 0, _tag, 0, _aad, 0, _aad.Length);
+        return _plain[0];
+    }
+
+    /// <summary>One protected GET through an engine with the managed provider (shared re-keyable AES-CCM).</summary>
+    [Benchmark]
+    [BenchmarkCategory("RequestManaged")]
+    public int ProtectedRequestManaged()
+    {
+        _managedRsContext.ReplayWindow.Reset();
+        return Handle(_managedServer, _managedGet);
+    }
+
     /// <summary>Floor for /authz-info: HMAC-SHA256 over the token plus the three HKDF derivations of RFC 8613 §3.2.1.</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("AuthzInfo")]
@@ -165,18 +213,33 @@ public class AceBenchmarks
     public void Cleanup()
     {
         _server.Dispose();
+        _managedServer.Dispose();
+        _managedCcm.Dispose();
         _hmac.Dispose();
         _ccm.Dispose();
     }
 
-    private int Handle(byte[] datagram)
+    private static byte[] ProtectedGet(SecurityContext client)
+    {
+        var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Get, MessageId = 1 };
+        m.AddUriPath("/temp");
+        var e = new OscoreExchange();
+        new OscoreProcessor().ProtectRequest(m, client, false, e);
+        byte[] get = new byte[m.GetSerializedLength()];
+        m.Serialize(get, 0, get.Length);
+        return get;
+    }
+
+    private int Handle(byte[] datagram) => Handle(_server, datagram);
+
+    private int Handle(AceResourceServer server, byte[] datagram)
     {
         _request.Parse(datagram, 0, datagram.Length);
         _response.Reset();
         _response.Type = CoapMessageType.Acknowledgement;
         _response.MessageId = _request.MessageId;
         _response.CopyTokenFrom(_request);
-        _server.HandleRequest(1, _request, _response);
+        server.HandleRequest(1, _request, _response);
         return _response.Serialize(_wire, 0, _wire.Length);
     }
 

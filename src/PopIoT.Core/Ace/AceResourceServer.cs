@@ -28,20 +28,6 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 {
-    /// <summary>
-    /// Bytes of engine bookkeeping per slot beside the OSCORE context and the permission bytes, on a 64-bit CLR: the slot
-    /// object (about 72 with its fields), its digest and PoP-id arrays (2 × 40), and one reference in each of the slot
-    /// and context tables plus the context table's LRU stamp (24).
-    /// </summary>
-    public const int SlotBookkeepingBytes = 72 + 80 + 24;
-
-    /// <summary>
-    /// Bytes of one OSCORE Security Context with a 32-bit window and the managed provider on a 64-bit CLR: the context
-    /// object and its ID, Common IV and Echo arrays (about 300), the replay window (about 60), and two keyed AES-CCM
-    /// objects, each with five 16-byte work blocks and an AES-128 key schedule (about 480 each).
-    /// </summary>
-    public const int ContextBytes = 300 + 60 + 2 * 480;
-
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
     private readonly AceRsSettings _settings;
@@ -66,6 +52,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly byte[] _out = new byte[160];
     private readonly CborWriter _writer;
     private readonly byte[] _nonce2;
+    private readonly byte[] _salt = new byte[AceOscoreSetup.MaxMasterSaltLength];
+    private readonly byte[] _serverId = new byte[1];
+    private int _saltLength;
+    private int _algorithm;
     private readonly AceFreshness _freshness;
     private readonly AceDecision _decision = new AceDecision();
     private readonly int _authzIndex;
@@ -92,7 +82,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         Utf8.Encode(settings.Audience, _audienceUtf8, 0);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
         _result = new CwtValidationResult(settings.MaxTokenSize);
-        _table = new AceTokenTable(settings.Slots, settings.MaxResources);
+        _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize);
         _processor = new OscoreProcessor(settings.MaxMessageSize);
         _resources = new ResourceTable(settings.MaxResources, 64 * settings.MaxResources);
         _paths = new string[settings.MaxResources];
@@ -148,16 +138,33 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     }
 
     /// <summary>
-    /// Estimated RAM per slot in bytes (64-bit CLR, managed provider): <see cref="SlotBookkeepingBytes"/>, one
-    /// permission byte per resource (plus its array header), and <see cref="ContextBytes"/> with 4 more bytes per 32
-    /// replay-window bits above 32. AceMemoryTests measures the real figure with <c>GC.GetTotalMemory</c>;
-    /// docs/ace-rs.md reports both. A 32-bit nanoFramework heap has smaller headers and references.
+    /// RAM per slot in bytes on a 64-bit CLR with a provider that shares one re-keyable AES-CCM (the managed one), all
+    /// of it allocated when the engine is built (DESIGN.md §8 counts it as "RS state" per client). The parts, with 16-byte
+    /// object headers, 24-byte array headers, 8-byte references and 8-byte rounding:
+    /// <list type="bullet">
+    /// <item>the token slot: its object (64) and one array for digest, PoP key id and a permission byte per resource
+    /// (24 + 32 + <see cref="AceRsSettings.MaxResources"/>), plus its reference in the slot table (8);</item>
+    /// <item>the Security Context: its object (104) and its one state array with both raw keys, Common IV, Echo, IDs and
+    /// room for a 32-byte ID Context (24 + 131);</item>
+    /// <item>the replay window: its object (40) and its bitmap (24 + 4 per 32 bits);</item>
+    /// <item>the OSCORE context table's reference and LRU stamp (16).</item>
+    /// </list>
+    /// AceMemoryTests measures the real figure and checks it against this one. A provider that cannot re-key (the
+    /// desktop's platform AES-CCM) adds two keyed cipher objects per live context.
     /// </summary>
     /// <param name="settings">The settings.</param>
-    /// <returns>The estimate.</returns>
+    /// <returns>The bytes per slot.</returns>
     public static int StateBytesPerSlot(AceRsSettings settings)
     {
-        return SlotBookkeepingBytes + 24 + settings.MaxResources + ContextBytes + (settings.ReplayWindowSize - 32) / 8;
+        int slot = 64 + Round8(24 + 32 + settings.MaxResources) + 8;
+        int context = 104 + Round8(24 + 131);
+        int window = 40 + Round8(24 + (settings.ReplayWindowSize / 8));
+        return slot + context + window + 16;
+    }
+
+    private static int Round8(int n)
+    {
+        return (n + 7) & ~7;
     }
 
     /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
@@ -290,7 +297,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _disposed = true;
-        _table.Clear();
+        _table.Dispose();
         _result.Clear();
         _validator.Dispose();
         _sha.Dispose();
@@ -403,7 +410,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
         }
 
-        if (_protected[ri] && !CoapMethods.Allows(t.Permissions[ri], request.Code))
+        if (_protected[ri] && !CoapMethods.Allows(t.Permissions(ri), request.Code))
         {
             // RFC 9200 §5.10.2: a valid token whose scope does not cover the request gets 4.03.
             response.Code = CoapCode.Forbidden;
@@ -658,8 +665,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         AceTokenSlot t = _table[slot];
-        Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
-        Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
+        t.SetPermissions(_permissions);
+        t.SetDigest(_digest);
         SetLifetime(t);
         _table.Touch(slot);
         _result.Clear();
@@ -693,15 +700,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _provider.Random.GetBytes(_nonce2, 0, _nonce2.Length);
+        _serverId[0] = (byte)serverId;
 
-        // The new context: the one allocation of this path (the provider's keyed AEAD objects are created per key).
-        byte[] server = new byte[] { (byte)serverId };
-        SecurityContext context;
-        try
-        {
-            context = Derive(Slice(body, a.Nonce1Offset, a.Nonce1Length), Slice(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), server);
-        }
-        catch (ArgumentException)
+        // Check everything the derivation needs before a slot is chosen, so a refusal leaves the table as it was.
+        if (!PrepareDerivation(body, a))
         {
             _result.Clear();
             return Reject(AceRsError.ConfirmationInvalid, peer, request, response);
@@ -724,20 +726,31 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             int idOffset;
             int idLength;
             PopId(out idBuffer, out idOffset, out idLength);
-            Array.Copy(idBuffer, idOffset, t.PopId, 0, idLength);
-            t.PopIdLength = idLength;
-            Array.Copy(_digest, t.Digest, AceTokenSlot.DigestLength);
-            Array.Copy(_permissions, t.Permissions, t.Permissions.Length);
+            t.SetPopId(idBuffer, idOffset, idLength);
+            t.SetDigest(_digest);
+            t.SetPermissions(_permissions);
             SetLifetime(t);
         }
 
+        // RFC 9203 §4.3: the slot's context is derived in place (for a re-posted token this replaces and erases the
+        // previous keys): Sender ID = ace_client_recipientid, Recipient ID = ace_server_recipientid. No allocation.
+        CwtConfirmation cnf = _result.Confirmation;
+        byte[] cb = cnf.Buffer;
+        bool material = cnf.Method == CnfMethod.OscoreInputMaterial;
+        OscoreInputMaterial m = cnf.Oscore;
+        _table.Establish(
+            slot,
+            cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
+            _salt, 0, _saltLength,
+            body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
+            _serverId, 0, 1,
+            cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
+            _algorithm);
+        CryptoBytes.Clear(_salt);
         _result.Clear();
 
-        // For a re-posted token this replaces (and erases) the slot's previous context.
-        _table.Install(slot, context);
-
         _writer.Reset();
-        AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, server, 0, 1, _writer);
+        AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, _serverId, 0, 1, _writer);
         response.Code = CoapCode.Created;
         response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
         response.SetPayload(_out, 0, _writer.BytesWritten);
@@ -745,35 +758,47 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return CoapHandlerResult.Respond;
     }
 
-    private SecurityContext Derive(byte[] nonce1, byte[] clientId, byte[] serverId)
+    // RFC 9203 §4.3: Master Salt = bstr .cbor salt | nonce1 | nonce2 into _salt, the AEAD algorithm into _algorithm,
+    // and every input checked the way SecurityContext would check it. False when the token's key material cannot make
+    // a context (an unsupported alg, IDs too long or equal, an oversized ID Context).
+    private bool PrepareDerivation(byte[] body, AuthzInfoRequest a)
     {
         CwtConfirmation cnf = _result.Confirmation;
         byte[] b = cnf.Buffer;
-        byte[] ms;
-        byte[] salt = null;
-        byte[] contextId = null;
+        int saltOffset = 0;
+        int saltLength = 0;
+        int contextIdLength = -1;
         int alg = 0;
         if (cnf.Method == CnfMethod.OscoreInputMaterial)
         {
             OscoreInputMaterial m = cnf.Oscore;
-            ms = Slice(b, m.MasterSecretOffset, m.MasterSecretLength);
-            salt = m.SaltLength >= 0 ? Slice(b, m.SaltOffset, m.SaltLength) : null;
-            contextId = m.ContextIdLength >= 0 ? Slice(b, m.ContextIdOffset, m.ContextIdLength) : null;
+            if (m.SaltLength >= 0)
+            {
+                saltOffset = m.SaltOffset;
+                saltLength = m.SaltLength;
+            }
+
+            contextIdLength = m.ContextIdLength;
             alg = m.Algorithm;
         }
-        else
+
+        _algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
+        if (!AceOscoreSetup.IsSupportedAead(_algorithm) || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
         {
-            ms = Slice(b, cnf.SymmetricKeyOffset, cnf.SymmetricKeyLength);
+            return false;
         }
 
         try
         {
-            return AceOscoreSetup.CreateServerContext(_provider, ms, salt, contextId, alg, nonce1, Slice(_nonce2, 0, _nonce2.Length), clientId, serverId, _settings.ReplayWindowSize);
+            SecurityContext.CheckInputs(_algorithm, body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, _serverId, 0, 1, contextIdLength);
         }
-        finally
+        catch (ArgumentException)
         {
-            CryptoBytes.Clear(ms);
+            return false;
         }
+
+        _saltLength = AceOscoreSetup.BuildMasterSalt(b, saltOffset, saltLength, body, a.Nonce1Offset, a.Nonce1Length, _nonce2, 0, _nonce2.Length, _salt, 0);
+        return true;
     }
 
     private void PopId(out byte[] buffer, out int offset, out int length)
@@ -888,13 +913,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         Utf8.Encode(p, _pathUtf8[i], 0);
         _protected[i] = isProtected;
         return i;
-    }
-
-    private static byte[] Slice(byte[] b, int offset, int length)
-    {
-        byte[] s = new byte[length];
-        Array.Copy(b, offset, s, 0, length);
-        return s;
     }
 
     private static AceRsSettings Copy(AceRsSettings s)

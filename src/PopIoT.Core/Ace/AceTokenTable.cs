@@ -1,3 +1,5 @@
+using System;
+
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;
 
@@ -5,25 +7,40 @@ namespace PopIoT.Core.Ace;
 
 /// <summary>
 /// The resource server's fixed table of tokens and their OSCORE contexts (DESIGN.md §6): slot lookup by token digest,
-/// PoP key id and context; Recipient ID choice (RFC 9203 §4.2); least-recently-used eviction. Dropping a slot removes
-/// its context from the <see cref="OscoreContextTable"/> the OSCORE processor searches and erases its keys.
+/// PoP key id and context; Recipient ID choice (RFC 9203 §4.2); least-recently-used eviction. Every slot owns one
+/// Security Context for the engine's lifetime, derived in place for each new token, so storing a token allocates
+/// nothing. With a provider that can make a re-keyable AES-CCM (<see cref="IRekeyableAeadProvider"/>, the managed
+/// one of a board) all contexts share that one cipher and keep only their raw keys (DESIGN.md §8). Dropping a slot
+/// removes its context from the <see cref="OscoreContextTable"/> the OSCORE processor searches and erases its keys.
 /// </summary>
-internal sealed class AceTokenTable
+internal sealed class AceTokenTable : IDisposable
 {
     private readonly AceTokenSlot[] _slots;
     private readonly OscoreContextTable _contexts;
+    private readonly IRekeyableAead _sharedCipher;
+    private readonly DerivationWorkspace _workspace = new DerivationWorkspace();
     private long _lru;
     private int _nextServerId;
 
-    public AceTokenTable(int slots, int resources)
+    public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize)
     {
+        IRekeyableAeadProvider rekeyable = provider as IRekeyableAeadProvider;
+
+        // RFC 8613 §5.2: 13-byte nonces, so L = 15 − 13 = 2.
+        _sharedCipher = rekeyable == null ? null : rekeyable.CreateRekeyableAesCcm(2);
         _slots = new AceTokenSlot[slots];
         for (int i = 0; i < slots; i++)
         {
-            _slots[i] = new AceTokenSlot(resources);
+            _slots[i] = new AceTokenSlot(resources, new SecurityContext(provider, _sharedCipher, replayWindowSize));
         }
 
         _contexts = new OscoreContextTable(slots);
+    }
+
+    /// <summary>Whether the contexts share one re-keyable cipher (true with the managed provider).</summary>
+    public bool SharesCipher
+    {
+        get { return _sharedCipher != null; }
     }
 
     /// <summary>The contexts, for <see cref="OscoreProcessor.UnprotectRequest"/>.</summary>
@@ -69,7 +86,7 @@ internal sealed class AceTokenTable
     {
         for (int i = 0; i < _slots.Length; i++)
         {
-            if (_slots[i].InUse && CryptoBytes.FixedTimeEquals(_slots[i].Digest, 0, digest, 0, AceTokenSlot.DigestLength))
+            if (_slots[i].DigestEquals(digest))
             {
                 return i;
             }
@@ -93,7 +110,7 @@ internal sealed class AceTokenTable
 
     public int SlotOf(SecurityContext context)
     {
-        if (context == null)
+        if (context == null || context.IsDisposed)
         {
             return -1;
         }
@@ -128,8 +145,7 @@ internal sealed class AceTokenTable
             bool used = false;
             for (int i = 0; i < _slots.Length && !used; i++)
             {
-                SecurityContext c = _slots[i].Context;
-                used = i != replacing && _slots[i].InUse && c != null && c.RecipientIdLength == 1 && c.RecipientId[0] == candidate;
+                used = i != replacing && _slots[i].HasRecipientId(candidate);
             }
 
             if (!used)
@@ -169,18 +185,28 @@ internal sealed class AceTokenTable
         return oldest;
     }
 
-    /// <summary>Binds a new context to a slot; the slot's previous context, if any, is removed and erased first.</summary>
-    public void Install(int slot, SecurityContext context)
+    /// <summary>
+    /// Derives the slot's context in place for a new token (RFC 9203 §4.3 inputs; RFC 8613 §3.2.1 derivation) and
+    /// puts it in the OSCORE table. The slot's previous keys, if any, are erased first. The caller checked the inputs
+    /// with <see cref="SecurityContext.CheckInputs"/>, so this cannot fail half-way.
+    /// </summary>
+    public void Establish(
+        int slot,
+        byte[] masterSecret, int secretOffset, int secretLength,
+        byte[] masterSalt, int saltOffset, int saltLength,
+        byte[] senderId, int senderIdOffset, int senderIdLength,
+        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
+        byte[] idContext, int idContextOffset, int idContextLength,
+        int algorithm)
     {
         AceTokenSlot t = _slots[slot];
-        if (t.InUse && t.Context != null)
-        {
-            _contexts.Remove(t.Context);
-        }
-
+        _contexts.Remove(t.Context);
+        t.Context.Establish(
+            _workspace, masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength,
+            senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength,
+            idContext, idContextOffset, idContextLength, algorithm);
         t.InUse = true;
-        t.Context = context;
-        _contexts.Add(context);
+        _contexts.Add(t.Context);
         Touch(slot);
     }
 
@@ -188,11 +214,7 @@ internal sealed class AceTokenTable
     public void Drop(int slot)
     {
         AceTokenSlot t = _slots[slot];
-        if (t.Context != null)
-        {
-            _contexts.Remove(t.Context);
-        }
-
+        _contexts.Remove(t.Context);
         t.Free();
     }
 
@@ -204,5 +226,16 @@ internal sealed class AceTokenTable
         }
 
         _contexts.Clear();
+    }
+
+    /// <summary>Erases every slot, the derivation scratch and the shared cipher.</summary>
+    public void Dispose()
+    {
+        Clear();
+        _workspace.Dispose();
+        if (_sharedCipher != null)
+        {
+            _sharedCipher.Dispose();
+        }
     }
 }

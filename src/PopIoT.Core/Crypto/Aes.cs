@@ -31,7 +31,7 @@ namespace PopIoT.Core.Crypto
         private static readonly uint[] Te3 = new uint[256];
 
         private readonly uint[] _roundKeys;
-        private readonly int _rounds;
+        private int _rounds;
         private bool _disposed;
 
         static Aes()
@@ -76,20 +76,73 @@ namespace PopIoT.Core.Crypto
         /// <exception cref="ArgumentException">The key is not 16, 24 or 32 bytes, or does not fit.</exception>
         public Aes(byte[] key, int offset, int length)
         {
+            CheckKey(key, offset, length);
+            _roundKeys = new uint[4 * ((length / 4) + 7)];
+            Expand(key, offset, length);
+        }
+
+        /// <summary>
+        /// Creates a cipher with room for any key size and no key yet: <see cref="SetKey"/> loads one, and
+        /// <see cref="ClearKey"/> erases it. One such object can serve many keys in turn without allocating.
+        /// </summary>
+        internal Aes()
+        {
+            // FIPS 197 §5: AES-256 has the longest schedule, 4 × (14 + 1) words.
+            _roundKeys = new uint[60];
+        }
+
+        /// <summary>True while a key is loaded (always, for a cipher created with a key, until disposed).</summary>
+        internal bool HasKey
+        {
+            get { return _rounds != 0; }
+        }
+
+        /// <summary>Replaces the key in place (the expanded schedule is overwritten; nothing is allocated).</summary>
+        /// <param name="key">The array holding the key.</param>
+        /// <param name="offset">Where the key starts.</param>
+        /// <param name="length">The key length: 16, 24 or 32 bytes.</param>
+        /// <exception cref="ArgumentException">The key is not 16, 24 or 32 bytes, or does not fit.</exception>
+        /// <exception cref="ObjectDisposedException">The cipher was disposed.</exception>
+        internal void SetKey(byte[] key, int offset, int length)
+        {
+            if (_disposed)
+            {
+                throw new ObjectDisposedException("Aes");
+            }
+
+            CheckKey(key, offset, length);
+            if (4 * ((length / 4) + 7) > _roundKeys.Length)
+            {
+                throw new ArgumentException("This cipher was created for shorter keys.");
+            }
+
+            Expand(key, offset, length);
+        }
+
+        /// <summary>Erases the loaded key; <see cref="EncryptBlock"/> fails until the next <see cref="SetKey"/>.</summary>
+        internal void ClearKey()
+        {
+            Array.Clear(_roundKeys, 0, _roundKeys.Length);
+            _rounds = 0;
+        }
+
+        private static void CheckKey(byte[] key, int offset, int length)
+        {
             if (length != 16 && length != 24 && length != 32)
             {
                 throw new ArgumentException("An AES key must be 16, 24 or 32 bytes; " + length + " bytes were given.");
             }
 
             CryptoBytes.CheckBuffer(key, offset, length, "key");
+        }
 
+        // FIPS 197 §5.2: KeyExpansion into the first 4 × (Nr + 1) words of the schedule.
+        private void Expand(byte[] key, int offset, int length)
+        {
             // FIPS 197 §5: Nk = 4, 6, 8 words; Nr = 10, 12, 14 rounds.
             int nk = length / 4;
-            _rounds = nk + 6;
-            int total = 4 * (_rounds + 1);
-            _roundKeys = new uint[total];
-
-            // FIPS 197 §5.2: KeyExpansion.
+            int rounds = nk + 6;
+            int total = 4 * (rounds + 1);
             for (int i = 0; i < nk; i++)
             {
                 int q = offset + (4 * i);
@@ -113,6 +166,8 @@ namespace PopIoT.Core.Crypto
 
                 _roundKeys[i] = _roundKeys[i - nk] ^ temp;
             }
+
+            _rounds = rounds;
         }
 
         /// <inheritdoc/>
@@ -124,9 +179,15 @@ namespace PopIoT.Core.Crypto
         /// <inheritdoc/>
         public void EncryptBlock(byte[] input, int inputOffset, byte[] output, int outputOffset)
         {
-            if (_disposed)
+            if (_rounds == 0)
             {
-                throw new ObjectDisposedException("Aes");
+                // Disposed, or a shared cipher between uses: encrypting under an all-zero schedule would be silent garbage.
+                if (_disposed)
+                {
+                    throw new ObjectDisposedException("Aes");
+                }
+
+                throw new InvalidOperationException("No AES key is loaded.");
             }
 
             CryptoBytes.CheckBuffer(input, inputOffset, BlockSizeBytes, "input");
@@ -165,7 +226,7 @@ namespace PopIoT.Core.Crypto
         public void Dispose()
         {
             _disposed = true;
-            Array.Clear(_roundKeys, 0, _roundKeys.Length);
+            ClearKey();
         }
 
         private static uint FinalWord(uint a, uint b, uint c, uint d)

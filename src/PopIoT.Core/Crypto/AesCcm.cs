@@ -15,12 +15,12 @@ namespace PopIoT.Core.Crypto
     /// does not match, so no unauthenticated plaintext is released; do not let another thread read
     /// the output buffer during the call. A nonce must never repeat under one key.
     /// </remarks>
-    public sealed class AesCcm : IAeadCipher
+    public sealed class AesCcm : IRekeyableAead
     {
         private const int BlockBytes = 16;
 
         private readonly IBlockCipher _cipher;
-        private readonly int _tagSize;
+        private int _tagSize;
         private readonly int _lengthSize;
         private readonly int _maxMessageLength;
 
@@ -45,6 +45,21 @@ namespace PopIoT.Core.Crypto
             CheckParameters(tagSize, lengthSize);
             _cipher = new Aes(key, offset, length);
             _tagSize = tagSize;
+            _lengthSize = lengthSize;
+            _maxMessageLength = MaxLength(lengthSize);
+        }
+
+        /// <summary>
+        /// Creates AES-CCM with the managed <see cref="Aes"/> and no key: load one with <see cref="SetKey"/> before
+        /// each use and erase it with <see cref="ClearKey"/> after (see <see cref="IRekeyableAead"/>).
+        /// </summary>
+        /// <param name="lengthSize">L, the size of the length field in bytes: 2 to 8 (nonce of 15 − L bytes).</param>
+        /// <exception cref="ArgumentException">L is outside RFC 3610's range.</exception>
+        public AesCcm(int lengthSize)
+        {
+            CheckParameters(8, lengthSize);
+            _cipher = new Aes();
+            _tagSize = 8;
             _lengthSize = lengthSize;
             _maxMessageLength = MaxLength(lengthSize);
         }
@@ -267,6 +282,49 @@ namespace PopIoT.Core.Crypto
 
             Wipe();
             return valid;
+        }
+
+        /// <summary>
+        /// Replaces the key and the tag size in place (nothing is allocated). Only for AES-CCM over the managed
+        /// <see cref="Aes"/>; a cipher built over a caller's block cipher cannot change that cipher's key.
+        /// </summary>
+        /// <param name="key">The array holding the key.</param>
+        /// <param name="offset">Where the key starts.</param>
+        /// <param name="length">The key length: 16, 24 or 32 bytes.</param>
+        /// <param name="tagSize">M, the tag size in bytes: 4, 6, 8, 10, 12, 14 or 16.</param>
+        /// <exception cref="ArgumentException">The key or the tag size is not valid.</exception>
+        /// <exception cref="NotSupportedException">This CCM runs over a caller's block cipher.</exception>
+        /// <exception cref="ObjectDisposedException">The cipher was disposed.</exception>
+        public void SetKey(byte[] key, int offset, int length, int tagSize)
+        {
+            if (_disposed)
+            {
+                throw new ObjectDisposedException("AesCcm");
+            }
+
+            Aes aes = _cipher as Aes;
+            if (aes == null)
+            {
+                throw new NotSupportedException("This AES-CCM runs over a caller's block cipher, whose key it cannot change.");
+            }
+
+            CheckParameters(tagSize, _lengthSize);
+            aes.SetKey(key, offset, length);
+            _tagSize = tagSize;
+        }
+
+        /// <summary>Erases the key schedule and the work blocks; the cipher needs <see cref="SetKey"/> before its next use.</summary>
+        /// <exception cref="NotSupportedException">This CCM runs over a caller's block cipher.</exception>
+        public void ClearKey()
+        {
+            Aes aes = _cipher as Aes;
+            if (aes == null)
+            {
+                throw new NotSupportedException("This AES-CCM runs over a caller's block cipher, whose key it cannot change.");
+            }
+
+            aes.ClearKey();
+            Wipe();
         }
 
         /// <summary>Erases the working state and disposes the block cipher (erasing its key). Further use throws <see cref="ObjectDisposedException"/>.</summary>

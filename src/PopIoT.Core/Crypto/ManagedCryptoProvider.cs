@@ -8,7 +8,7 @@ namespace PopIoT.Core.Crypto
     /// cryptographically secure <see cref="IRandomSource"/> (the operating system's CSPRNG on the
     /// desktop, the board's TRNG on a device).
     /// </summary>
-    public sealed class ManagedCryptoProvider : ICryptoProvider
+    public sealed class ManagedCryptoProvider : ICryptoProvider, IRekeyableAeadProvider
     {
         private readonly IRandomSource _random;
 
@@ -53,6 +53,12 @@ namespace PopIoT.Core.Crypto
         public IAeadCipher CreateAesCcm(byte[] key, int offset, int length, int tagSize, int lengthSize)
         {
             return new AesCcm(key, offset, length, tagSize, lengthSize);
+        }
+
+        /// <inheritdoc/>
+        public IRekeyableAead CreateRekeyableAesCcm(int lengthSize)
+        {
+            return new AesCcm(lengthSize);
         }
     }
 }

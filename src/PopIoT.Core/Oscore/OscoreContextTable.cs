@@ -79,9 +79,7 @@ public sealed class OscoreContextTable
                 continue;
             }
 
-            byte[] ctx = context.IdContext;
-            if (SecurityContext.BytesEqual(c.RecipientId, 0, c.RecipientIdLength, context.RecipientId, 0, context.RecipientIdLength)
-                && SameIdContext(c.IdContext, ctx))
+            if (c.SameLookupKey(context))
             {
                 return Put(i, context, false);
             }
@@ -190,15 +188,5 @@ public sealed class OscoreContextTable
         _slots[i] = context;
         _lastUsed[i] = ++_clock;
         return old == context ? null : old;
-    }
-
-    private static bool SameIdContext(byte[] a, byte[] b)
-    {
-        if (a == null || b == null)
-        {
-            return a == b;
-        }
-
-        return SecurityContext.BytesEqual(a, 0, a.Length, b, 0, b.Length);
     }
 }

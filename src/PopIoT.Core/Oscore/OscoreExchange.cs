@@ -10,9 +10,16 @@ public sealed class OscoreExchange
 {
     private readonly byte[] _requestKid = new byte[7];
     private readonly byte[] _requestPiv = new byte[OscoreNonce.MaxPartialIvLength];
+    private int _generation;
 
     /// <summary>The context of the exchange, or null before any request was processed.</summary>
     public SecurityContext Context { get; private set; }
+
+    /// <summary>
+    /// True while the context still has the keys this exchange was made under: not erased, and not re-derived for
+    /// another client in the same table slot (<see cref="SecurityContext.Generation"/>).
+    /// </summary>
+    public bool IsCurrent => Context != null && !Context.IsDisposed && Context.Generation == _generation;
 
     /// <summary>The largest Partial IV of the notifications received so far, or -1 (RFC 8613 §7.4.1).</summary>
     public long NotificationNumber { get; internal set; } = -1;
@@ -30,6 +37,7 @@ public sealed class OscoreExchange
     public void CopyFrom(OscoreExchange other)
     {
         Set(other.Context, other._requestKid, 0, other.RequestKidLength, other._requestPiv, 0, other.RequestPivLength);
+        _generation = other._generation;
         NotificationNumber = other.NotificationNumber;
     }
 
@@ -45,6 +53,7 @@ public sealed class OscoreExchange
     internal void Set(SecurityContext context, byte[] kid, int kidOffset, int kidLength, byte[] piv, int pivOffset, int pivLength)
     {
         Context = context;
+        _generation = context == null ? 0 : context.Generation;
         for (int i = 0; i < kidLength; i++)
         {
             _requestKid[i] = kid[kidOffset + i];

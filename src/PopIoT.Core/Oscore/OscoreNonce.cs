@@ -23,6 +23,13 @@ public static class OscoreNonce
     public static void Compute(
         byte[] commonIv, int nonceLength, byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce, int nonceOffset)
     {
+        Compute(commonIv, 0, nonceLength, id, idOffset, idLength, partialIv, pivOffset, pivLength, nonce, nonceOffset);
+    }
+
+    /// <summary>The same, with the Common IV at an offset (a context keeps it inside its one state array).</summary>
+    internal static void Compute(
+        byte[] commonIv, int commonIvOffset, int nonceLength, byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce, int nonceOffset)
+    {
         for (int i = 0; i < nonceLength; i++)
         {
             nonce[nonceOffset + i] = 0;
@@ -43,7 +50,7 @@ public static class OscoreNonce
 
         for (int i = 0; i < nonceLength; i++)
         {
-            nonce[nonceOffset + i] ^= commonIv[i];
+            nonce[nonceOffset + i] ^= commonIv[commonIvOffset + i];
         }
     }
 

@@ -124,13 +124,27 @@ public sealed class OscoreOption
     /// <returns>The value length; 0 when every flag is zero.</returns>
     public static int Encode(byte[] partialIv, int pivOffset, int pivLength, byte[] kidContext, byte[] kid, byte[] destination, int offset)
     {
+        return Encode(
+            partialIv, pivOffset, pivLength,
+            kidContext, 0, kidContext == null ? -1 : kidContext.Length,
+            kid, 0, kid == null ? -1 : kid.Length,
+            destination, offset);
+    }
+
+    /// <summary>The same with ranges: a length of -1 means the field is absent (its flag is not set).</summary>
+    internal static int Encode(
+        byte[] partialIv, int pivOffset, int pivLength,
+        byte[] kidContext, int kidContextOffset, int kidContextLength,
+        byte[] kid, int kidOffset, int kidLength,
+        byte[] destination, int offset)
+    {
         int flags = pivLength;
-        if (kid != null)
+        if (kidLength >= 0)
         {
             flags |= 0x08;
         }
 
-        if (kidContext != null)
+        if (kidContextLength >= 0)
         {
             flags |= 0x10;
         }
@@ -147,21 +161,18 @@ public sealed class OscoreOption
             destination[p++] = partialIv[pivOffset + i];
         }
 
-        if (kidContext != null)
+        if (kidContextLength >= 0)
         {
-            destination[p++] = (byte)kidContext.Length;
-            for (int i = 0; i < kidContext.Length; i++)
+            destination[p++] = (byte)kidContextLength;
+            for (int i = 0; i < kidContextLength; i++)
             {
-                destination[p++] = kidContext[i];
+                destination[p++] = kidContext[kidContextOffset + i];
             }
         }
 
-        if (kid != null)
+        for (int i = 0; i < kidLength; i++)
         {
-            for (int i = 0; i < kid.Length; i++)
-            {
-                destination[p++] = kid[i];
-            }
+            destination[p++] = kid[kidOffset + i];
         }
 
         return p - offset;

@@ -93,15 +93,18 @@ public sealed class OscoreProcessor
         }
 
         int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
-        byte[] senderId = context.SenderId;
+        byte[] m = context.Material;
+        int sid = context.SenderIdOffset;
+        int sidLength = context.SenderIdLength;
 
         // RFC 8613 §5.2: a request's nonce uses the sender's own ID and Partial IV; §5.4: so does its AAD.
-        OscoreNonce.Compute(context.CommonIv, context.NonceLength, senderId, 0, senderId.Length, _piv, 0, pivLength, _nonce, 0);
-        int aadLength = BuildAad(context.Algorithm, senderId, 0, senderId.Length, _piv, 0, pivLength);
-        exchange.Set(context, senderId, 0, senderId.Length, _piv, 0, pivLength);
-        context.SenderCipher.Encrypt(_nonce, 0, context.NonceLength, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+        context.ComputeNonce(m, sid, sidLength, _piv, 0, pivLength, _nonce);
+        int aadLength = BuildAad(context.Algorithm, m, sid, sidLength, _piv, 0, pivLength);
+        exchange.Set(context, m, sid, sidLength, _piv, 0, pivLength);
+        context.Encrypt(_nonce, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
 
-        int optionLength = OscoreOption.Encode(_piv, 0, pivLength, includeKidContext ? context.IdContext : null, senderId, _optionOut, 0);
+        int optionLength = OscoreOption.Encode(
+            _piv, 0, pivLength, m, context.IdContextOffset, includeKidContext ? context.IdContextLength : -1, m, sid, sidLength, _optionOut, 0);
         // RFC 8613 §4.2, §4.1.3.5: POST, or FETCH when the request carries Observe.
         byte outerCode = request.HasOption(CoapOptionNumber.Observe) ? CoapCode.Fetch : CoapCode.Post;
         Finish(request, outerCode, optionLength, plainLength + context.TagLength);
@@ -154,7 +157,13 @@ public sealed class OscoreProcessor
             return OscoreStatus.ReplayDetected;
         }
 
-        s = Decrypt(request, context, context.RecipientId, ov, _option.PartialIvOffset, _option.PartialIvLength, ov, _option.PartialIvOffset, _option.PartialIvLength);
+        // Request direction: ID_PIV is the sender's ID, and the AAD's request_kid is that same ID.
+        byte[] m = context.Material;
+        int rid = context.RecipientIdOffset;
+        int ridLength = context.RecipientIdLength;
+        s = Decrypt(
+            request, context, m, rid, ridLength, ov, _option.PartialIvOffset, _option.PartialIvLength,
+            ov, _option.PartialIvOffset, _option.PartialIvLength, m, rid, ridLength);
         if (s != OscoreStatus.Ok)
         {
             return s;
@@ -193,7 +202,7 @@ public sealed class OscoreProcessor
     public OscoreStatus ProtectResponse(CoapMessage response, OscoreExchange exchange, bool includePartialIv)
     {
         SecurityContext context = exchange.Context;
-        if (context == null || context.IsDisposed)
+        if (!exchange.IsCurrent)
         {
             return OscoreStatus.SecurityContextNotFound;
         }
@@ -221,20 +230,17 @@ public sealed class OscoreProcessor
             }
 
             int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
-            byte[] senderId = context.SenderId;
-            OscoreNonce.Compute(context.CommonIv, context.NonceLength, senderId, 0, senderId.Length, _piv, 0, pivLength, _nonce, 0);
+            context.ComputeNonce(context.Material, context.SenderIdOffset, context.SenderIdLength, _piv, 0, pivLength, _nonce);
             optionLength = OscoreOption.Encode(_piv, 0, pivLength, null, null, _optionOut, 0);
         }
         else
         {
             // RFC 8613 §5.2: without its own Partial IV a response uses the request's nonce.
-            OscoreNonce.Compute(
-                context.CommonIv, context.NonceLength, exchange.RequestKid, 0, exchange.RequestKidLength,
-                exchange.RequestPiv, 0, exchange.RequestPivLength, _nonce, 0);
+            context.ComputeNonce(exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength, _nonce);
         }
 
         int aadLength = BuildAad(context.Algorithm, exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength);
-        context.SenderCipher.Encrypt(_nonce, 0, context.NonceLength, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+        context.Encrypt(_nonce, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
 
         // RFC 8613 §4.2: 2.04 Changed, or 2.05 Content for Observe notifications.
         Finish(response, observe ? CoapCode.Content : CoapCode.Changed, optionLength, plainLength + context.TagLength);
@@ -252,7 +258,7 @@ public sealed class OscoreProcessor
     public OscoreStatus ProtectEchoChallenge(CoapMessage response, OscoreExchange exchange)
     {
         SecurityContext context = exchange.Context;
-        if (context == null || context.IsDisposed)
+        if (!exchange.IsCurrent)
         {
             return OscoreStatus.SecurityContextNotFound;
         }
@@ -261,7 +267,7 @@ public sealed class OscoreProcessor
         response.ClearOptions();
         response.SetPayload(null, 0, 0);
         response.Code = CoapCode.Unauthorized;
-        response.AddOption(CoapOptionNumber.Echo, context.Echo, 0, SecurityContext.EchoLength);
+        response.AddOption(CoapOptionNumber.Echo, context.Material, context.EchoOffset, SecurityContext.EchoLength);
         return ProtectResponse(response, exchange, true);
     }
 
@@ -275,7 +281,7 @@ public sealed class OscoreProcessor
     public OscoreStatus UnprotectResponse(CoapMessage response, OscoreExchange exchange)
     {
         SecurityContext context = exchange.Context;
-        if (context == null || context.IsDisposed)
+        if (!exchange.IsCurrent)
         {
             return OscoreStatus.SecurityContextNotFound;
         }
@@ -299,11 +305,15 @@ public sealed class OscoreProcessor
                 return OscoreStatus.ReplayDetected;
             }
 
-            s = Decrypt(response, context, context.RecipientId, ov, _option.PartialIvOffset, _option.PartialIvLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, exchange.RequestKidLength);
+            s = Decrypt(
+                response, context, context.Material, context.RecipientIdOffset, context.RecipientIdLength, ov, _option.PartialIvOffset, _option.PartialIvLength,
+                exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, 0, exchange.RequestKidLength);
         }
         else
         {
-            s = Decrypt(response, context, exchange.RequestKid, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, exchange.RequestKidLength);
+            s = Decrypt(
+                response, context, exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength,
+                exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, 0, exchange.RequestKidLength);
         }
 
         if (s != OscoreStatus.Ok)
@@ -341,23 +351,10 @@ public sealed class OscoreProcessor
         return OscoreStatus.Ok;
     }
 
-    // Request direction: ID_PIV is the sender's ID and the AAD's request_kid is that same ID.
+    // RFC 8613 §5.2 nonce from (ID_PIV, Partial IV); §5.4 AAD from (request_kid, request_piv).
     private OscoreStatus Decrypt(
-        CoapMessage message, SecurityContext context, byte[] idPiv, byte[] piv, int pivOffset, int pivLength, byte[] requestPiv, int requestPivOffset, int requestPivLength)
-    {
-        return Decrypt(message, context, idPiv, idPiv.Length, piv, pivOffset, pivLength, requestPiv, requestPivOffset, requestPivLength, idPiv, idPiv.Length);
-    }
-
-    private OscoreStatus Decrypt(
-        CoapMessage message, SecurityContext context, byte[] idPiv, byte[] piv, int pivOffset, int pivLength,
-        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidLength)
-    {
-        return Decrypt(message, context, idPiv, idPiv.Length, piv, pivOffset, pivLength, requestPiv, requestPivOffset, requestPivLength, requestKid, requestKidLength);
-    }
-
-    private OscoreStatus Decrypt(
-        CoapMessage message, SecurityContext context, byte[] idPiv, int idPivLength, byte[] piv, int pivOffset, int pivLength,
-        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidLength)
+        CoapMessage message, SecurityContext context, byte[] idPiv, int idPivOffset, int idPivLength, byte[] piv, int pivOffset, int pivLength,
+        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidOffset, int requestKidLength)
     {
         int tag = context.TagLength;
         int cipherLength = message.PayloadLength - tag;
@@ -372,11 +369,11 @@ public sealed class OscoreProcessor
             return OscoreStatus.MessageTooLarge;
         }
 
-        OscoreNonce.Compute(context.CommonIv, context.NonceLength, idPiv, 0, idPivLength, piv, pivOffset, pivLength, _nonce, 0);
-        int aadLength = BuildAad(context.Algorithm, requestKid, 0, requestKidLength, requestPiv, requestPivOffset, requestPivLength);
+        context.ComputeNonce(idPiv, idPivOffset, idPivLength, piv, pivOffset, pivLength, _nonce);
+        int aadLength = BuildAad(context.Algorithm, requestKid, requestKidOffset, requestKidLength, requestPiv, requestPivOffset, requestPivLength);
         byte[] payload = message.PayloadBuffer;
         int po = message.PayloadOffset;
-        if (!context.RecipientCipher.Decrypt(_nonce, 0, context.NonceLength, payload, po, cipherLength, payload, po + cipherLength, _plainIn, 0, _aad, 0, aadLength))
+        if (!context.Decrypt(_nonce, payload, po, cipherLength, payload, po + cipherLength, _plainIn, 0, _aad, 0, aadLength))
         {
             return OscoreStatus.DecryptionFailed;
         }

@@ -8,8 +8,10 @@ namespace PopIoT.Core.Oscore;
 /// An OSCORE Security Context (RFC 8613 §3): the Common Context (AEAD algorithm, Common IV, ID Context), the Sender
 /// Context (Sender ID, Sender Key, Sender Sequence Number) and the Recipient Context (Recipient ID, Recipient Key,
 /// Replay Window). It is built from explicit inputs, as the ACE OSCORE profile (RFC 9203 §3.2) supplies them, and the
-/// keys are derived with HKDF-SHA256 (§3.2.1). The derived keys live only inside the provider's keyed AEAD objects;
-/// <see cref="Dispose"/> erases them. Everything is allocated here; using the context allocates nothing.
+/// keys are derived with HKDF-SHA256 (§3.2.1). A context made with a provider keeps its keys inside two keyed AEAD
+/// objects; a fixed-slot table's context keeps its raw keys in its one state array and borrows the engine's shared
+/// re-keyable cipher for each operation (about a third of the memory). <see cref="Dispose"/> erases the keys. Using a
+/// context allocates nothing.
 /// </summary>
 public sealed class SecurityContext : IDisposable
 {
@@ -25,24 +27,42 @@ public sealed class SecurityContext : IDisposable
     /// <summary>The default step K of <see cref="ISequenceNumberStore"/> reservations (RFC 8613 Appendix B.1.1).</summary>
     public const int DefaultReserveStep = 64;
 
-    private readonly ICryptoProvider _provider;
-    private readonly byte[] _senderId;
-    private readonly byte[] _recipientId;
-    private readonly byte[] _idContext;
-    private readonly byte[] _commonIv;
-    private readonly byte[] _echo = new byte[EchoLength];
-    private readonly int _algorithm;
-    private readonly int _tagLength;
+    // RFC 8613 §3.3: IDs are at most nonce length − 6 = 7 bytes.
+    private const int MaxIdLength = 7;
+
+    // Every byte of the context lives in one array (DESIGN.md §8: small per-client state, one object header):
+    // [Sender Key | Recipient Key] (shared-cipher contexts only, 32 bytes each), Common IV (13), Echo (8),
+    // Sender ID (7), Recipient ID (7), ID Context (up to 32).
+    private const int KeyRoom = 32;
+    private const int IvAt = 0;
+    private const int EchoAt = IvAt + 13;
+    private const int SenderIdAt = EchoAt + EchoLength;
+    private const int RecipientIdAt = SenderIdAt + MaxIdLength;
+    private const int IdContextAt = RecipientIdAt + MaxIdLength;
+
+    private readonly byte[] _material;
     private readonly ReplayWindow _window;
+    private readonly ICryptoProvider _provider;
     private readonly ISequenceNumberStore _store;
+    private readonly bool _keyRoom;
     private readonly int _reserveStep;
     private IAeadCipher _senderCipher;
     private IAeadCipher _recipientCipher;
     private long _senderSequenceNumber;
     private long _reservedUntil;
+    private int _generation;
+    private byte _algorithm;
+    private byte _keyLength;
+    private byte _tagLength;
+    private byte _senderIdLength;
+    private byte _recipientIdLength;
+    private sbyte _idContextLength;
     private bool _freshnessRequired;
     private bool _echoIssued;
     private bool _disposed;
+
+    // True when both cipher fields hold the engine's shared IRekeyableAead (not owned; keys loaded per operation).
+    private readonly bool _sharesCipher;
 
     /// <summary>Creates a context with AES-CCM-16-64-128, a 32-bit replay window and a known (fresh) window.</summary>
     /// <param name="provider">The crypto provider (its AES-CCM is used; HKDF is the managed one).</param>
@@ -87,66 +107,37 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("A provider, a Master Secret, a Sender ID and a Recipient ID are required (RFC 8613 §3.1).");
         }
 
-        int keyLength;
-        switch (algorithm)
-        {
-            // RFC 9053 §4.2: AES-CCM-16-64-128, -16-64-256, -16-128-128, -16-128-256; all with a 13-byte nonce.
-            case 10: keyLength = 16; _tagLength = 8; break;
-            case 11: keyLength = 32; _tagLength = 8; break;
-            case 30: keyLength = 16; _tagLength = 16; break;
-            case 31: keyLength = 32; _tagLength = 16; break;
-            default: throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
-        }
-
-        // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderId.Length > NonceLength - 6 || recipientId.Length > NonceLength - 6)
-        {
-            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
-        }
-
-        // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
-        if (BytesEqual(senderId, 0, senderId.Length, recipientId, 0, recipientId.Length))
-        {
-            throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
-        }
-
-        if (idContext != null && idContext.Length > MaxIdContextLength)
-        {
-            throw new ArgumentException("The ID Context is longer than " + MaxIdContextLength.ToString() + " bytes.");
-        }
-
         if (reserveStep < 1)
         {
             throw new ArgumentException("The reservation step K must be at least 1.");
         }
 
+        int idContextLength = idContext == null ? -1 : idContext.Length;
+        CheckInputs(algorithm, senderId, 0, senderId.Length, recipientId, 0, recipientId.Length, idContextLength);
         _provider = provider;
-        _algorithm = algorithm;
-        _senderId = Copy(senderId);
-        _recipientId = Copy(recipientId);
-        _idContext = idContext == null ? null : Copy(idContext);
-        _commonIv = new byte[NonceLength];
+        _material = new byte[IdContextAt + (idContextLength < 0 ? 0 : idContextLength)];
         _window = new ReplayWindow(replayWindowSize);
-        _freshnessRequired = replayWindowUnknown;
         _store = sequenceNumberStore;
         _reserveStep = reserveStep;
 
-        byte[] key = new byte[keyLength];
-        Hkdf hkdf = new Hkdf();
+        byte[] key = new byte[KeyRoom];
+        DerivationWorkspace w = new DerivationWorkspace();
         try
         {
-            SecurityContextDerivation.Derive(hkdf, masterSecret, masterSalt, _senderId, _idContext, algorithm, true, key, keyLength);
-            _senderCipher = provider.CreateAesCcm(key, 0, keyLength, _tagLength, 15 - NonceLength);
-            SecurityContextDerivation.Derive(hkdf, masterSecret, masterSalt, _recipientId, _idContext, algorithm, true, key, keyLength);
-            _recipientCipher = provider.CreateAesCcm(key, 0, keyLength, _tagLength, 15 - NonceLength);
-            SecurityContextDerivation.Derive(hkdf, masterSecret, masterSalt, new byte[0], _idContext, algorithm, false, _commonIv, NonceLength);
+            Derive(
+                w, masterSecret, 0, masterSecret.Length, masterSalt, 0, masterSalt == null ? 0 : masterSalt.Length,
+                senderId, 0, senderId.Length, recipientId, 0, recipientId.Length, idContext, 0, idContextLength, algorithm, key);
+            _senderCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
+            w.Expand(_material, RecipientIdAt, _recipientIdLength, _material, IdContextAt, _idContextLength, algorithm, true, key, 0, _keyLength);
+            _recipientCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
         }
         finally
         {
-            Array.Clear(key, 0, key.Length);
-            hkdf.Dispose();
+            CryptoBytes.Clear(key);
+            w.Dispose();
         }
 
+        _freshnessRequired = replayWindowUnknown;
         if (_store != null)
         {
             // RFC 8613 Appendix B.1.1: start at the stored value and reserve K numbers before using any.
@@ -154,6 +145,142 @@ public sealed class SecurityContext : IDisposable
             _senderSequenceNumber = _store.TryLoad(out stored) && stored > 0 ? stored : 0;
             _reservedUntil = _senderSequenceNumber;
         }
+    }
+
+    /// <summary>
+    /// Creates an empty context for a fixed-slot table, sized for the largest inputs, with no keys (and
+    /// <see cref="IsDisposed"/> true) until <see cref="Establish"/>, which can run again and again in the same memory.
+    /// With <paramref name="sharedCipher"/> the context keeps its raw keys and borrows that cipher for each operation,
+    /// so a slot costs its bytes only; without it, each <see cref="Establish"/> makes two keyed ciphers with the provider.
+    /// </summary>
+    /// <param name="provider">The crypto provider (random Echo values; keyed ciphers when there is no shared one).</param>
+    /// <param name="sharedCipher">The engine's one re-keyable AES-CCM (L = 2), or null.</param>
+    /// <param name="replayWindowSize">The replay window in bits.</param>
+    internal SecurityContext(ICryptoProvider provider, IRekeyableAead sharedCipher, int replayWindowSize)
+    {
+        _provider = provider;
+        _sharesCipher = sharedCipher != null;
+        _keyRoom = true;
+        _material = new byte[(2 * KeyRoom) + IdContextAt + MaxIdContextLength];
+        _window = new ReplayWindow(replayWindowSize);
+        _reserveStep = DefaultReserveStep;
+        _senderCipher = sharedCipher;
+        _recipientCipher = sharedCipher;
+        _disposed = true;
+    }
+
+    /// <summary>
+    /// Derives this slot's context in place (RFC 8613 §3.2.1) from ranges of the caller's buffers; allocates nothing.
+    /// Any previous keys are overwritten and the replay window and Sender Sequence Number start afresh (new keys: a new
+    /// nonce space), and <see cref="Generation"/> changes so that exchanges bound to the old keys no longer apply.
+    /// </summary>
+    /// <exception cref="ArgumentException">An input is out of range (the context is left without keys).</exception>
+    internal void Establish(
+        DerivationWorkspace workspace,
+        byte[] masterSecret, int secretOffset, int secretLength,
+        byte[] masterSalt, int saltOffset, int saltLength,
+        byte[] senderId, int senderIdOffset, int senderIdLength,
+        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
+        byte[] idContext, int idContextOffset, int idContextLength,
+        int algorithm)
+    {
+        Dispose();
+        if (secretLength < 1)
+        {
+            throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
+        }
+
+        CheckInputs(algorithm, senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength, idContextLength);
+        try
+        {
+            Derive(
+                workspace, masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength,
+                senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength,
+                idContext, idContextOffset, idContextLength, algorithm, _material);
+            workspace.Expand(_material, RecipientIdOffset, _recipientIdLength, _material, IdContextOffset, _idContextLength, algorithm, true, _material, KeyRoom, _keyLength);
+            if (!_sharesCipher)
+            {
+                // No shared cipher: the keys go into keyed objects and leave the material.
+                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - NonceLength);
+                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - NonceLength);
+                Array.Clear(_material, 0, 2 * KeyRoom);
+            }
+        }
+        finally
+        {
+            workspace.Clear();
+        }
+
+        _window.Reset();
+        _senderSequenceNumber = 0;
+        _freshnessRequired = false;
+        _echoIssued = false;
+        _generation++;
+        _disposed = false;
+    }
+
+    // RFC 8613 §3.2.1: the Sender Key into senderKey[0..], the Common IV and the IDs into the material; the caller
+    // derives the Recipient Key (into its own place) while the PRK is still in the workspace.
+    private void Derive(
+        DerivationWorkspace w,
+        byte[] masterSecret, int secretOffset, int secretLength,
+        byte[] masterSalt, int saltOffset, int saltLength,
+        byte[] senderId, int senderIdOffset, int senderIdLength,
+        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
+        byte[] idContext, int idContextOffset, int idContextLength,
+        int algorithm, byte[] senderKey)
+    {
+        int at = KeysLength;
+        _algorithm = (byte)algorithm;
+        _keyLength = (byte)(algorithm == 11 || algorithm == 31 ? 32 : 16);
+        _tagLength = (byte)(algorithm == 30 || algorithm == 31 ? 16 : 8);
+        _senderIdLength = (byte)senderIdLength;
+        _recipientIdLength = (byte)recipientIdLength;
+        _idContextLength = (sbyte)idContextLength;
+        Array.Copy(senderId, senderIdOffset, _material, at + SenderIdAt, senderIdLength);
+        Array.Copy(recipientId, recipientIdOffset, _material, at + RecipientIdAt, recipientIdLength);
+        if (idContextLength > 0)
+        {
+            Array.Copy(idContext, idContextOffset, _material, at + IdContextAt, idContextLength);
+        }
+
+        w.Extract(masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength);
+        w.Expand(_material, at + SenderIdAt, senderIdLength, _material, at + IdContextAt, idContextLength, algorithm, true, senderKey, 0, _keyLength);
+        w.Expand(_material, at + SenderIdAt, 0, _material, at + IdContextAt, idContextLength, algorithm, false, _material, at + IvAt, NonceLength);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
+    internal static void CheckInputs(
+        int algorithm, byte[] senderId, int senderIdOffset, int senderIdLength, byte[] recipientId, int recipientIdOffset, int recipientIdLength, int idContextLength)
+    {
+        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
+        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
+        {
+            throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
+        }
+
+        // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
+        if (senderIdLength > MaxIdLength || recipientIdLength > MaxIdLength)
+        {
+            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
+        }
+
+        // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
+        if (BytesEqual(senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength))
+        {
+            throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
+        }
+
+        if (idContextLength > MaxIdContextLength)
+        {
+            throw new ArgumentException("The ID Context is longer than " + MaxIdContextLength.ToString() + " bytes.");
+        }
+    }
+
+    // Where the non-key part of the material starts: after the two raw keys in a shared-cipher context.
+    private int KeysLength
+    {
+        get { return _keyRoom ? 2 * KeyRoom : 0; }
     }
 
     /// <summary>The AEAD nonce length: 13 bytes for every AES-CCM-16-* algorithm.</summary>
@@ -181,27 +308,86 @@ public sealed class SecurityContext : IDisposable
     public bool IsDisposed => _disposed;
 
     /// <summary>The Sender ID length.</summary>
-    public int SenderIdLength => _senderId.Length;
+    public int SenderIdLength => _senderIdLength;
 
     /// <summary>The Recipient ID length.</summary>
-    public int RecipientIdLength => _recipientId.Length;
+    public int RecipientIdLength => _recipientIdLength;
 
     /// <summary>Whether an ID Context is set.</summary>
-    public bool HasIdContext => _idContext != null;
+    public bool HasIdContext => _idContextLength >= 0;
 
-    internal byte[] SenderId => _senderId;
+    /// <summary>
+    /// Changes each time the context gets new keys or loses them. An <see cref="OscoreExchange"/> records it, so a
+    /// response or notification bound to keys that were since erased (or re-derived for another client in the same
+    /// slot) is refused instead of being protected under the wrong keys.
+    /// </summary>
+    public int Generation => _generation;
 
-    internal byte[] RecipientId => _recipientId;
+    /// <summary>The one array holding the IDs, the Common IV and the Echo value (at the offsets below).</summary>
+    internal byte[] Material => _material;
 
-    internal byte[] IdContext => _idContext;
+    internal int SenderIdOffset => KeysLength + SenderIdAt;
 
-    internal byte[] CommonIv => _commonIv;
+    internal int RecipientIdOffset => KeysLength + RecipientIdAt;
 
-    internal IAeadCipher SenderCipher => _senderCipher;
+    internal int IdContextOffset => KeysLength + IdContextAt;
 
-    internal IAeadCipher RecipientCipher => _recipientCipher;
+    /// <summary>The ID Context length, or -1 when there is none.</summary>
+    internal int IdContextLength => _idContextLength;
 
-    internal byte[] Echo => _echo;
+    internal int EchoOffset => KeysLength + EchoAt;
+
+    /// <summary>Computes the AEAD nonce (RFC 8613 §5.2) from ID_PIV, a Partial IV and this context's Common IV.</summary>
+    internal void ComputeNonce(byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce)
+    {
+        OscoreNonce.Compute(_material, KeysLength + IvAt, NonceLength, id, idOffset, idLength, partialIv, pivOffset, pivLength, nonce, 0);
+    }
+
+    /// <summary>Encrypts under the Sender Key (RFC 8613 §5.3); a shared cipher holds the key only for this call.</summary>
+    internal void Encrypt(
+        byte[] nonce, byte[] plaintext, int plaintextOffset, int length, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset,
+        byte[] aad, int aadOffset, int aadLength)
+    {
+        if (_sharesCipher)
+        {
+            ((IRekeyableAead)_senderCipher).SetKey(_material, 0, _keyLength, _tagLength);
+        }
+
+        try
+        {
+            _senderCipher.Encrypt(nonce, 0, NonceLength, plaintext, plaintextOffset, length, ciphertext, ciphertextOffset, tag, tagOffset, aad, aadOffset, aadLength);
+        }
+        finally
+        {
+            if (_sharesCipher)
+            {
+                ((IRekeyableAead)_senderCipher).ClearKey();
+            }
+        }
+    }
+
+    /// <summary>Verifies and decrypts under the Recipient Key; false (and a zeroed output) when the tag does not match.</summary>
+    internal bool Decrypt(
+        byte[] nonce, byte[] ciphertext, int ciphertextOffset, int length, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset,
+        byte[] aad, int aadOffset, int aadLength)
+    {
+        if (_sharesCipher)
+        {
+            ((IRekeyableAead)_recipientCipher).SetKey(_material, KeyRoom, _keyLength, _tagLength);
+        }
+
+        try
+        {
+            return _recipientCipher.Decrypt(nonce, 0, NonceLength, ciphertext, ciphertextOffset, length, tag, tagOffset, plaintext, plaintextOffset, aad, aadOffset, aadLength);
+        }
+        finally
+        {
+            if (_sharesCipher)
+            {
+                ((IRekeyableAead)_recipientCipher).ClearKey();
+            }
+        }
+    }
 
     /// <summary>Whether this context's Recipient ID and ID Context equal the given 'kid' and 'kid context'.</summary>
     /// <param name="kid">The array holding the kid.</param>
@@ -213,7 +399,7 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on a match.</returns>
     public bool Matches(byte[] kid, int kidOffset, int kidLength, byte[] kidContext, int kidContextOffset, int kidContextLength)
     {
-        if (_disposed || !BytesEqual(_recipientId, 0, _recipientId.Length, kid, kidOffset, kidLength))
+        if (_disposed || !BytesEqual(_material, RecipientIdOffset, _recipientIdLength, kid, kidOffset, kidLength))
         {
             return false;
         }
@@ -223,7 +409,17 @@ public sealed class SecurityContext : IDisposable
             return true;
         }
 
-        return _idContext != null && BytesEqual(_idContext, 0, _idContext.Length, kidContext, kidContextOffset, kidContextLength);
+        return _idContextLength >= 0 && BytesEqual(_material, IdContextOffset, _idContextLength, kidContext, kidContextOffset, kidContextLength);
+    }
+
+    /// <summary>Whether another context has the same Recipient ID and ID Context (the lookup key of RFC 8613 §8.2 step 2).</summary>
+    /// <param name="other">The other context.</param>
+    /// <returns>True when a request could not tell the two apart.</returns>
+    public bool SameLookupKey(SecurityContext other)
+    {
+        return BytesEqual(_material, RecipientIdOffset, _recipientIdLength, other._material, other.RecipientIdOffset, other._recipientIdLength)
+            && _idContextLength == other._idContextLength
+            && BytesEqual(_material, IdContextOffset, _idContextLength < 0 ? 0 : _idContextLength, other._material, other.IdContextOffset, other._idContextLength < 0 ? 0 : other._idContextLength);
     }
 
     /// <summary>Takes the next Sender Sequence Number (RFC 8613 §7.2), persisting a reservation first when one is due.</summary>
@@ -253,7 +449,7 @@ public sealed class SecurityContext : IDisposable
     {
         if (!_echoIssued)
         {
-            _provider.Random.GetBytes(_echo, 0, EchoLength);
+            _provider.Random.GetBytes(_material, EchoOffset, EchoLength);
             _echoIssued = true;
         }
     }
@@ -265,7 +461,7 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on an exact match.</returns>
     internal bool EchoMatches(byte[] value, int offset, int length)
     {
-        return _echoIssued && length == EchoLength && CryptoBytes.FixedTimeEquals(_echo, 0, value, offset, EchoLength);
+        return _echoIssued && length == EchoLength && CryptoBytes.FixedTimeEquals(_material, EchoOffset, value, offset, EchoLength);
     }
 
     /// <summary>A request with the right Echo verified: the window starts at its number (RFC 8613 Appendix B.1.2).</summary>
@@ -275,10 +471,13 @@ public sealed class SecurityContext : IDisposable
         _window.Initialize(sequenceNumber);
         _freshnessRequired = false;
         _echoIssued = false;
-        Array.Clear(_echo, 0, EchoLength);
+        Array.Clear(_material, EchoOffset, EchoLength);
     }
 
-    /// <summary>Erases the keys, the Common IV and the Echo value; the context can no longer be used.</summary>
+    /// <summary>
+    /// Erases the keys, the Common IV and the Echo value; the context can no longer be used. A table slot's context
+    /// (one with a shared cipher) can be given new keys later; the shared cipher itself belongs to the engine.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -287,20 +486,24 @@ public sealed class SecurityContext : IDisposable
         }
 
         _disposed = true;
-        if (_senderCipher != null)
+        _generation++;
+        if (!_sharesCipher)
         {
-            _senderCipher.Dispose();
-            _senderCipher = null;
+            if (_senderCipher != null)
+            {
+                _senderCipher.Dispose();
+                _senderCipher = null;
+            }
+
+            if (_recipientCipher != null)
+            {
+                _recipientCipher.Dispose();
+                _recipientCipher = null;
+            }
         }
 
-        if (_recipientCipher != null)
-        {
-            _recipientCipher.Dispose();
-            _recipientCipher = null;
-        }
-
-        Array.Clear(_commonIv, 0, _commonIv.Length);
-        Array.Clear(_echo, 0, _echo.Length);
+        _echoIssued = false;
+        Array.Clear(_material, 0, _material.Length);
         _window.Reset();
     }
 
@@ -320,12 +523,5 @@ public sealed class SecurityContext : IDisposable
         }
 
         return true;
-    }
-
-    private static byte[] Copy(byte[] source)
-    {
-        byte[] b = new byte[source.Length];
-        Array.Copy(source, b, source.Length);
-        return b;
     }
 }

@@ -27,16 +27,23 @@ public static class SecurityContextDerivation
     /// <returns>The encoded length.</returns>
     public static int EncodeInfo(byte[] id, byte[] idContext, int algorithm, bool isKey, int length, byte[] info, int offset)
     {
+        return EncodeInfo(id, 0, id.Length, idContext, 0, idContext == null ? -1 : idContext.Length, algorithm, isKey, length, info, offset);
+    }
+
+    /// <summary>The same with ranges; an <paramref name="idContextLength"/> of -1 encodes nil.</summary>
+    internal static int EncodeInfo(
+        byte[] id, int idOffset, int idLength, byte[] idContext, int idContextOffset, int idContextLength, int algorithm, bool isKey, int length, byte[] info, int offset)
+    {
         int p = offset;
         info[p++] = 0x85;
-        p = WriteBstr(id, 0, id.Length, info, p);
-        if (idContext == null)
+        p = WriteBstr(id, idOffset, idLength, info, p);
+        if (idContextLength < 0)
         {
             info[p++] = 0xF6;
         }
         else
         {
-            p = WriteBstr(idContext, 0, idContext.Length, info, p);
+            p = WriteBstr(idContext, idContextOffset, idContextLength, info, p);
         }
 
         p = WriteUint(algorithm, info, p);

@@ -155,6 +155,44 @@ public class AceThreatTests
     }
 
     [Fact]
+    public void A_notification_bound_to_an_evicted_clients_keys_is_not_protected_under_the_next_clients_keys_in_that_slot()
+    {
+        // Each slot's context is re-derived in place for the next token. A host keeping an Observe binding (as
+        // CoapServer does) for the evicted client must not protect a notification with the newcomer's keys.
+        var settings = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 1 };
+        var rig = new AceRig(settings);
+        var victim = new AceTestClient(1, new TokenSpec { Id = [1] });
+        Assert.Equal(CoapCode.Created, victim.Post(rig));
+        Assert.Equal(CoapCode.Content, victim.Request(rig, CoapCode.Get, "/temp"));
+        var binding = new OscoreExchange();
+        binding.CopyFrom(rig.Server.LastExchange);
+        SecurityContext slotContext = binding.Context;
+        Assert.True(binding.IsCurrent);
+
+        var processor = new OscoreProcessor();
+        Assert.Equal(OscoreStatus.Ok, processor.ProtectResponse(Notification(), binding, true));
+
+        var newcomer = new AceTestClient(2, new TokenSpec { Id = [2] });
+        Assert.Equal(CoapCode.Created, newcomer.Post(rig));
+        Assert.Equal(1, rig.Server.Evictions);
+
+        // Same object, new keys: the binding is stale and protection is refused.
+        Assert.Equal(CoapCode.Content, newcomer.Request(rig, CoapCode.Get, "/temp"));
+        Assert.Same(slotContext, rig.Server.LastExchange.Context);
+        Assert.False(binding.IsCurrent);
+        Assert.Equal(OscoreStatus.SecurityContextNotFound, processor.ProtectResponse(Notification(), binding, true));
+        Assert.True(rig.Server.LastExchange.IsCurrent);
+
+        static CoapMessage Notification()
+        {
+            var n = new CoapMessage { Type = CoapMessageType.NonConfirmable, Code = CoapCode.Content, MessageId = 9 };
+            n.AddOption(CoapOptionNumber.Observe, [5], 0, 1);
+            n.SetPayload([0x32, 0x32], 0, 2);
+            return n;
+        }
+    }
+
+    [Fact]
     public void Request_protected_with_another_clients_key_does_not_decrypt()
     {
         var rig = new AceRig();

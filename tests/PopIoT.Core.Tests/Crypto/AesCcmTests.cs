@@ -332,7 +332,7 @@ public class AesCcmTests
         return ccm.Decrypt(nonce, 0, nonce.Length, sealedMessage, 0, length, sealedMessage, length, output, 0, aad, 0, aad.Length) ? output : null;
     }
 
-    private static JsonElement LoadVectors()
+    internal static JsonElement LoadVectors()
     {
         string path = Path.Combine(VectorsDir, "ccm", "rfc3610-packet-vectors.json");
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));

@@ -12,7 +12,7 @@ using static PopIoT.Core.Tests.Oscore.OscoreTestSupport;
 
 namespace PopIoT.Core.Tests.Oscore;
 
-/// <summary>DESIGN.md §8 "RS state for 8 clients within 4 KiB": the retained heap of one context (desktop CLR, managed provider), measured.</summary>
+/// <summary>The retained heap of one standalone context (desktop CLR, managed provider: two keyed AES-CCM objects), measured. The RS table's pooled contexts (DESIGN.md §8 "RS state for 8 clients within 4 KiB") are measured in AceMemoryTests.</summary>
 [Collection(PopIoT.Core.Tests.Ace.AceSerialCollection.Name)]
 public class OscoreStateSizeTests
 {

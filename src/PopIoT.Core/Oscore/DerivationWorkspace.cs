@@ -1,0 +1,48 @@
+using System;
+
+using PopIoT.Core.Crypto;
+
+namespace PopIoT.Core.Oscore;
+
+/// <summary>
+/// The scratch space of the RFC 8613 §3.2.1 derivation, allocated once per engine so that establishing a Security
+/// Context allocates nothing: an HKDF-SHA256, the PRK and the 'info' buffer. The Master Secret and Master Salt go
+/// through HKDF-Extract once; the Sender Key, Recipient Key and Common IV are three HKDF-Expand calls on that PRK
+/// (RFC 5869 §2.2–2.3: Extract depends only on salt and IKM, which the three derivations share).
+/// <see cref="Clear"/> erases the PRK; <see cref="Dispose"/> erases everything.
+/// </summary>
+internal sealed class DerivationWorkspace : IDisposable
+{
+    private readonly Hkdf _hkdf = new Hkdf();
+    private readonly byte[] _prk = new byte[Hkdf.HashLength];
+    private readonly byte[] _info = new byte[SecurityContextDerivation.MaxInfoLength];
+
+    /// <summary>HKDF-Extract(salt = Master Salt, IKM = Master Secret) into the workspace's PRK.</summary>
+    public void Extract(byte[] masterSecret, int secretOffset, int secretLength, byte[] masterSalt, int saltOffset, int saltLength)
+    {
+        _hkdf.Extract(masterSalt, saltOffset, saltLength, masterSecret, secretOffset, secretLength, _prk, 0);
+    }
+
+    /// <summary>HKDF-Expand(PRK, info = [id, id_context, alg_aead, type, L], L) into <paramref name="output"/>.</summary>
+    public void Expand(
+        byte[] id, int idOffset, int idLength, byte[] idContext, int idContextOffset, int idContextLength, int algorithm, bool isKey,
+        byte[] output, int outputOffset, int length)
+    {
+        int n = SecurityContextDerivation.EncodeInfo(id, idOffset, idLength, idContext, idContextOffset, idContextLength, algorithm, isKey, length, _info, 0);
+        _hkdf.Expand(_prk, 0, Hkdf.HashLength, _info, 0, n, output, outputOffset, length);
+    }
+
+    /// <summary>Erases the PRK and the last info.</summary>
+    public void Clear()
+    {
+        CryptoBytes.Clear(_prk);
+        CryptoBytes.Clear(_info);
+    }
+
+    /// <summary>Erases everything.</summary>
+    public void Dispose()
+    {
+        Clear();
+        _hkdf.Dispose();
+    }
+}
