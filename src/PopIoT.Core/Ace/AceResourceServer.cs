@@ -760,7 +760,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     // RFC 9203 §4.3: Master Salt = bstr .cbor salt | nonce1 | nonce2 into _salt, the AEAD algorithm into _algorithm,
     // and every input checked the way SecurityContext would check it. False when the token's key material cannot make
-    // a context (an unsupported alg, IDs too long or equal, an oversized ID Context).
+    // a context (an unsupported alg, no Master Secret, IDs too long or equal, an oversized ID Context).
     private bool PrepareDerivation(byte[] body, AuthzInfoRequest a)
     {
         CwtConfirmation cnf = _result.Confirmation;
@@ -769,9 +769,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         int saltLength = 0;
         int contextIdLength = -1;
         int alg = 0;
+        int secretLength = cnf.SymmetricKeyLength;
         if (cnf.Method == CnfMethod.OscoreInputMaterial)
         {
             OscoreInputMaterial m = cnf.Oscore;
+            secretLength = m.MasterSecretLength;
             if (m.SaltLength >= 0)
             {
                 saltOffset = m.SaltOffset;
@@ -783,7 +785,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
-        if (!AceOscoreSetup.IsSupportedAead(_algorithm) || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
+        if (!AceOscoreSetup.IsSupportedAead(_algorithm) || secretLength < 1 || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
         {
             return false;
         }

@@ -192,6 +192,27 @@ public class AceThreatTests
         }
     }
 
+    [Theory]
+    [InlineData(24)] // ChaCha20/Poly1305: a COSE AEAD, but not one OSCORE contexts here support
+    [InlineData(1)] // A128GCM: OSCORE needs a 13-byte-nonce AES-CCM here
+    public void Key_material_that_cannot_make_a_context_is_refused_and_a_full_table_stays_as_it_was(int alg)
+    {
+        var settings = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 2 };
+        var rig = new AceRig(settings);
+        var a = new AceTestClient(1, new TokenSpec { Id = [1] });
+        var b = new AceTestClient(2, new TokenSpec { Id = [2] });
+        Assert.Equal(CoapCode.Created, a.Post(rig));
+        Assert.Equal(CoapCode.Created, b.Post(rig));
+
+        var bad = new AceTestClient(3, new TokenSpec { Id = [3], Alg = alg });
+        Assert.NotEqual(CoapCode.Created, bad.Post(rig));
+        Assert.NotEqual(AceRsError.None, rig.Server.LastDecision.Error);
+        Assert.Equal(0, rig.Server.Evictions);
+        Assert.Equal(2, rig.Server.ActiveSlots);
+        Assert.Equal(CoapCode.Content, a.Request(rig, CoapCode.Get, "/temp"));
+        Assert.Equal(CoapCode.Content, b.Request(rig, CoapCode.Get, "/temp"));
+    }
+
     [Fact]
     public void Request_protected_with_another_clients_key_does_not_decrypt()
     {
