@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using PopIoT.Cli.Coap;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Crypto;
+using PopIoT.Crypto;
 using PopIoT.Device;
 
 namespace PopIoT.Cli.Commands;
@@ -25,18 +28,25 @@ internal static class DeviceCommand
         var maxToken = new Option<int>("--max-token") { Description = "The largest token accepted at /authz-info in bytes (default 512).", DefaultValueFactory = _ => 512 };
         var noClock = new Option<bool>("--no-clock") { Description = "Simulate a device without a clock: only exi tokens, counted from their arrival (RFC 9200 §5.10.3)." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).", DefaultValueFactory = _ => "coap://as.example/token" };
+        var crypto = new Option<string>("--crypto")
+        {
+            Description = "platform (default): the desktop's AES-CCM and HMAC; managed: the board's path, Core's managed AES, AES-CCM and HMAC, with every context sharing one re-keyable AES-CCM (the per-slot state is then what a board keeps).",
+            DefaultValueFactory = _ => "platform",
+        };
+        crypto.AcceptOnlyFromAmong("platform", "managed");
         var duration = CliListener.DurationOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, bind, port, slots, window, maxToken, noClock, asUri, duration,
+            audience, asKey, bind, port, slots, window, maxToken, noClock, asUri, crypto, duration,
         };
         simulate.SetAction(p => Simulate(
             io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(window), p.GetValue(maxToken),
-            p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(duration)));
+            p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(crypto) == "managed", p.GetValue(duration)));
         return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
     }
 
-    private static int Simulate(CliContext io, string audience, string[] keyArgs, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, double? seconds)
+    private static int Simulate(
+        CliContext io, string audience, string[] keyArgs, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
     {
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
@@ -52,6 +62,7 @@ internal static class DeviceCommand
                 ReplayWindow = window,
                 MaxTokenSize = maxToken,
                 HasClock = !noClock,
+                Crypto = managed ? new ManagedCryptoProvider(PlatformRandomSource.Instance) : null,
                 DecisionLogged = d => Log(io, d.ToString()),
             });
         }
@@ -69,7 +80,9 @@ internal static class DeviceCommand
 
             Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
                 + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
-                + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock") + (seconds != null ? ", " : "; ") + listener.Until);
+                + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock")
+                + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
+                + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
             Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
                 + device.Evictions.ToString(CultureInfo.InvariantCulture) + " evictions, " + device.Expirations.ToString(CultureInfo.InvariantCulture) + " expired tokens");

@@ -168,6 +168,28 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Contains("TokenRejected reason=TokenLifetimeMissing code=4.01 POST /authz-info", log.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_managed_crypto_the_device_runs_the_boards_path_and_the_flow_works_after_an_eviction()
+    {
+        // --crypto managed: Core's AES-CCM, all contexts sharing one re-keyable cipher; one slot, so the second token
+        // evicts the first and the first client's next request re-posts (RFC 9203 §4.1 flow via the CLI client).
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(6, "--crypto", "managed", "--slots", "1");
+        string uri = "coap://127.0.0.1:" + port + "/temp";
+        string first = Mint("read");
+        string second = Mint("read");
+        foreach (string token in new[] { first, second, first })
+        {
+            var get = CliRunner.Run("coap", "get", uri, "--token", token, "-B", "10");
+            Assert.True(get.ExitCode == 0, get.Out + get.Error);
+            Assert.StartsWith("2.05 Content", get.Out, StringComparison.Ordinal);
+        }
+
+        CliRunner.Result log = await device;
+        Assert.Contains("managed crypto (496 bytes of state per slot", log.Out, StringComparison.Ordinal);
+        Assert.Contains("SlotEvicted", log.Out, StringComparison.Ordinal);
+        Assert.Matches(@"stopped after [4-9] requests to resources, [1-9]\d* evictions", log.Out);
+    }
+
     [Theory]
     [InlineData("absent", "cannot read token file")]
     [InlineData("not json", "not valid JSON")]
