@@ -71,10 +71,18 @@ public sealed class AceBenchCommandTests
 
         Assert.Equal(0, r.ExitCode);
         string[] lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3, lines.Length);
+        Assert.Equal(4, lines.Length);
         Assert.Contains("\"bench\":\"plain-get\"", lines[0], StringComparison.Ordinal);
         Assert.Contains("\"bench\":\"ace-first-request\"", lines[1], StringComparison.Ordinal);
         Assert.Contains("\"bench\":\"ace-later-request\"", lines[2], StringComparison.Ordinal);
-        Assert.All(lines, l => Assert.Contains("\"ratio_to_plain_get\":", l, StringComparison.Ordinal));
+        Assert.All(lines[..3], l => Assert.Contains("\"ratio_to_plain_get\":", l, StringComparison.Ordinal));
+
+        // The device's per-client state, measured in the same run, against DESIGN.md §8's 4 KiB for 8 clients.
+        using var state = System.Text.Json.JsonDocument.Parse(lines[3]);
+        Assert.Equal("rs-state", state.RootElement.GetProperty("bench").GetString());
+        long perSlot = state.RootElement.GetProperty("bytes_per_slot").GetInt64();
+        Assert.Equal(state.RootElement.GetProperty("model_bytes_per_slot").GetInt64(), perSlot);
+        Assert.Equal(8 * perSlot, state.RootElement.GetProperty("bytes_8_clients").GetInt64());
+        Assert.True(8 * perSlot <= 4096, lines[3]);
     }
 }

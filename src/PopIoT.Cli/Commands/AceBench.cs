@@ -4,7 +4,10 @@ using System.Text.Json;
 using PopIoT.Ace;
 using PopIoT.Cli.Ace;
 using PopIoT.Coap;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Crypto;
+using PopIoT.Crypto;
 
 namespace PopIoT.Cli.Commands;
 
@@ -15,6 +18,8 @@ namespace PopIoT.Cli.Commands;
 /// <item>first request: a new gateway each time, so hints, token request to the AS (SQLite write included), /authz-info
 /// and the protected GET;</item>
 /// <item>later requests: one gateway with its context in place, a protected GET each.</item>
+/// <item>rs-state: the device engine's bytes per client slot with the managed provider (a board's crypto path),
+/// measured as what a 16-slot engine allocates beyond an 8-slot one, against DESIGN.md §8's 4 KiB for 8 clients.</item>
 /// </list>
 /// </summary>
 internal static class AceBench
@@ -84,6 +89,8 @@ internal static class AceBench
             Print(io, "ace-later-request", laters, b);
         }
 
+        PrintRsState(io);
+
         return ExitCodes.Ok;
     }
 
@@ -119,6 +126,36 @@ internal static class AceBench
             ["p90_ms"] = Math.Round(Percentile(ms, 0.9), 3),
             ["p99_ms"] = Math.Round(Percentile(ms, 0.99), 3),
             ["ratio_to_plain_get"] = Math.Round(median / baselineMedian, 2),
+        };
+        io.Out.WriteLine(JsonSerializer.Serialize(line));
+    }
+
+    // Every byte of a slot is allocated when the engine is built, so one slot costs (16-slot engine − 8-slot engine) / 8.
+    // GetAllocatedBytesForCurrentThread counts this thread only; the first build warms up type initialisers.
+    private static void PrintRsState(CliContext io)
+    {
+        var provider = new ManagedCryptoProvider(PlatformRandomSource.Instance);
+        long Build(int slots)
+        {
+            var settings = new AceRsSettings("rs-state", "coap://as.example/token") { Slots = slots };
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using var engine = new AceResourceServer(settings, provider);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Build(16);
+        long perSlot = (Build(16) - Build(8)) / 8;
+        var line = new Dictionary<string, object>
+        {
+            ["bench"] = "rs-state",
+            ["crypto"] = "managed",
+            ["runtime"] = Environment.Is64BitProcess ? "64-bit CLR" : "32-bit CLR",
+            ["window_bits"] = 32,
+            ["bytes_per_slot"] = perSlot,
+            ["model_bytes_per_slot"] = AceResourceServer.StateBytesPerSlot(new AceRsSettings("rs-state", "coap://as.example/token")),
+            ["bytes_8_clients"] = 8 * perSlot,
+            ["budget_bytes_8_clients"] = 4096,
+            ["ratio_to_budget"] = Math.Round(8 * perSlot / 4096.0, 3),
         };
         io.Out.WriteLine(JsonSerializer.Serialize(line));
     }
