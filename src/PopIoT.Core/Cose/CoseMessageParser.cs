@@ -56,6 +56,33 @@ internal sealed class CoseMessageParser
     /// <summary>Parses one message. <paramref name="itemCount"/> is 4 (Mac0, Sign1) or 3 (Encrypt0, whose ciphertext lands in Last*).</summary>
     internal CoseError Parse(byte[] buffer, int offset, int count, int messageTag, int itemCount, bool requireTag, int[] understoodLabels)
     {
+        Clear(buffer);
+        if (ParseDirect(buffer, offset, count, messageTag, itemCount, requireTag))
+        {
+            return CoseError.None;
+        }
+
+        Clear(buffer);
+        try
+        {
+            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
+            if (e != CoseError.None)
+            {
+                return e;
+            }
+
+            return CheckCrit(understoodLabels);
+        }
+        catch (CborException ex)
+        {
+            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
+            ErrorOffset = ex.Offset;
+            return CoseError.Malformed;
+        }
+    }
+
+    private void Clear(byte[] buffer)
+    {
         Buffer = buffer;
         ProtectedOffset = 0;
         ProtectedLength = 0;
@@ -78,22 +105,162 @@ internal sealed class CoseMessageParser
         _labelCount = 0;
         _critCount = 0;
         _critAt = -1;
-        try
+    }
+
+    // The direct path (CborDirect) for the common shape: the one-byte COSE tag or none, a four- or three-item
+    // array, and both buckets holding only alg (protected), content type, kid, IV and Partial IV with integer
+    // labels. True only for a message the checked path would accept with the same fields; anything else (crit,
+    // text or other labels, long heads, errors of any kind) returns false and the checked path decides.
+    private bool ParseDirect(byte[] b, int offset, int count, int messageTag, int itemCount, bool requireTag)
+    {
+        int end = offset + count;
+        int p = offset;
+        if (p >= end)
         {
-            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
-            if (e != CoseError.None)
+            return false;
+        }
+
+        // RFC 9052 §2: tags 16..18 have the one-byte head 0xd0..0xd2.
+        if (b[p] == (6 << 5) + messageTag)
+        {
+            p++;
+        }
+        else if (requireTag)
+        {
+            return false;
+        }
+
+        if (p >= end || b[p] != (4 << 5) + itemCount)
+        {
+            return false;
+        }
+
+        p++;
+        int po;
+        int pl;
+        if (!CborDirect.String(b, ref p, end, 2, out po, out pl) || pl > CoseLimits.MaxProtectedHeaderLength)
+        {
+            return false;
+        }
+
+        ProtectedOffset = po;
+        ProtectedLength = pl;
+        int seen = 0;
+        if (pl > 0)
+        {
+            int q = po;
+            if (!HeadersDirect(b, ref q, po + pl, true, ref seen) || q != po + pl)
             {
-                return e;
+                return false;
+            }
+        }
+
+        int co;
+        int cl;
+        if (!HeadersDirect(b, ref p, end, false, ref seen) || !CborDirect.String(b, ref p, end, 2, out co, out cl))
+        {
+            return false;
+        }
+
+        if (itemCount == 4)
+        {
+            PayloadOffset = co;
+            PayloadLength = cl;
+            if (!CborDirect.String(b, ref p, end, 2, out LastOffset, out LastLength))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            LastOffset = co;
+            LastLength = cl;
+        }
+
+        const int IvBoth = (1 << CoseHeaderLabel.Iv) | (1 << CoseHeaderLabel.PartialIv);
+        return p == end && HasAlg && (seen & IvBoth) != IvBoth;
+    }
+
+    // One header bucket on the direct path; `seen` has bit n set for label n, across both buckets (RFC 9052 §3).
+    private bool HeadersDirect(byte[] b, ref int p, int end, bool isProtected, ref int seen)
+    {
+        int n = CborDirect.Container(b, ref p, end, 5);
+        if (n < 0)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (p >= end)
+            {
+                return false;
             }
 
-            return CheckCrit(understoodLabels);
+            // Labels 1..6 in their one-byte form, crit excepted (its rules live in the checked path).
+            int label = b[p];
+            if (label < CoseHeaderLabel.Alg || label > CoseHeaderLabel.PartialIv || label == CoseHeaderLabel.Crit || (seen & (1 << label)) != 0)
+            {
+                return false;
+            }
+
+            seen |= 1 << label;
+            p++;
+            int o;
+            int l;
+            switch (label)
+            {
+                case CoseHeaderLabel.Alg:
+                    long alg;
+                    if (!isProtected || !CborDirect.Integer(b, ref p, end, out alg) || alg < int.MinValue || alg > int.MaxValue)
+                    {
+                        return false;
+                    }
+
+                    Alg = (int)alg;
+                    HasAlg = true;
+                    break;
+                case CoseHeaderLabel.ContentType:
+                    long cf;
+                    if (p >= end || (b[p] >> 5) != 0 || !CborDirect.Integer(b, ref p, end, out cf) || cf > 65535)
+                    {
+                        return false;
+                    }
+
+                    ContentFormat = (int)cf;
+                    break;
+                default:
+                    if (!CborDirect.String(b, ref p, end, 2, out o, out l))
+                    {
+                        return false;
+                    }
+
+                    if (label == CoseHeaderLabel.Kid)
+                    {
+                        if (l > CoseLimits.MaxKidLength)
+                        {
+                            return false;
+                        }
+
+                        KidOffset = o;
+                        KidLength = l;
+                    }
+                    else if (label == CoseHeaderLabel.Iv)
+                    {
+                        IvOffset = o;
+                        IvLength = l;
+                    }
+                    else
+                    {
+                        PartialIvOffset = o;
+                        PartialIvLength = l;
+                    }
+
+                    break;
+            }
         }
-        catch (CborException ex)
-        {
-            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
-            ErrorOffset = ex.Offset;
-            return CoseError.Malformed;
-        }
+
+        return true;
     }
 
     /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>

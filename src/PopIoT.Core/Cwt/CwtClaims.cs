@@ -279,6 +279,13 @@ public sealed class CwtClaims
         }
 
         Reset();
+        ErrorClaim = 0;
+        if (ParseDirect(buffer, offset, count))
+        {
+            return CwtError.None;
+        }
+
+        Reset();
         try
         {
             CwtError e = ParseCore(buffer, offset, count);
@@ -411,6 +418,259 @@ public sealed class CwtClaims
         MapLength = count;
         Count = pairs;
         return CwtError.None;
+    }
+
+    // The direct path (CborDirect): a definite map whose claims are all in their usual form. True only when the
+    // checked path (ParseCore) would accept the same bytes with the same fields; anything else (a float time, an
+    // indefinite length, a duplicate, a wrong type, any malformation) returns false and ParseCore decides.
+    private bool ParseDirect(byte[] b, int offset, int count)
+    {
+        int end = offset + count;
+        int p = offset;
+        int pairs = CborDirect.Container(b, ref p, end, 5);
+        if (pairs < 0 || pairs > CwtLimits.MaxClaims)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < pairs; i++)
+        {
+            int keyAt = p;
+            long key;
+            if (!CborDirect.Integer(b, ref p, end, out key))
+            {
+                // RFC 8392 §3: a text key is never a registered claim.
+                int to;
+                int tl;
+                if (!CborDirect.String(b, ref p, end, 3, out to, out tl) || !AddUnknownDirect(b, ref p, end, keyAt, 0, to, tl))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            int bit = CwtClaimKey.Bit(key);
+            if (bit == 0)
+            {
+                if (!AddUnknownDirect(b, ref p, end, keyAt, key, 0, -1))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if ((_present & bit) != 0 || !ReadKnownDirect(b, ref p, end, (int)key))
+            {
+                return false;
+            }
+
+            _present |= bit;
+        }
+
+        if (p != end)
+        {
+            return false;
+        }
+
+        Buffer = b;
+        MapOffset = offset;
+        MapLength = count;
+        Count = pairs;
+        return true;
+    }
+
+    // ReadKnown on the direct path: the same types, the same fields.
+    private bool ReadKnownDirect(byte[] b, ref int p, int end, int key)
+    {
+        int start = p;
+        int o;
+        int n;
+        long v;
+        switch (key)
+        {
+            case CwtClaimKey.Iss:
+            case CwtClaimKey.Sub:
+                if (!CborDirect.String(b, ref p, end, 3, out o, out n))
+                {
+                    return false;
+                }
+
+                if (key == CwtClaimKey.Iss)
+                {
+                    IssuerOffset = o;
+                    IssuerLength = n;
+                }
+                else
+                {
+                    SubjectOffset = o;
+                    SubjectLength = n;
+                }
+
+                return true;
+
+            case CwtClaimKey.Aud:
+                if (CborDirect.String(b, ref p, end, 3, out o, out n))
+                {
+                    AudienceCount = 1;
+                    _aud0Offset = o;
+                    _aud0Length = n;
+                }
+                else
+                {
+                    int items = CborDirect.Container(b, ref p, end, 4);
+                    if (items < 0)
+                    {
+                        return false;
+                    }
+
+                    for (int i = 0; i < items; i++)
+                    {
+                        if (!CborDirect.String(b, ref p, end, 3, out o, out n))
+                        {
+                            return false;
+                        }
+                    }
+
+                    AudienceIsArray = true;
+                    AudienceCount = items;
+                }
+
+                AudienceOffset = start;
+                AudienceLength = p - start;
+                return true;
+
+            case CwtClaimKey.Exp:
+            case CwtClaimKey.Nbf:
+            case CwtClaimKey.Iat:
+                // A float NumericDate takes the checked path (its rounding lives there).
+                if (!CborDirect.Integer(b, ref p, end, out v))
+                {
+                    return false;
+                }
+
+                if (key == CwtClaimKey.Exp)
+                {
+                    Expiration = v;
+                }
+                else if (key == CwtClaimKey.Nbf)
+                {
+                    NotBefore = v;
+                }
+                else
+                {
+                    IssuedAt = v;
+                }
+
+                return true;
+
+            case CwtClaimKey.Cti:
+            case CwtClaimKey.Cnonce:
+                if (!CborDirect.String(b, ref p, end, 2, out o, out n))
+                {
+                    return false;
+                }
+
+                if (key == CwtClaimKey.Cti)
+                {
+                    CtiOffset = o;
+                    CtiLength = n;
+                }
+                else
+                {
+                    CnonceOffset = o;
+                    CnonceLength = n;
+                }
+
+                return true;
+
+            case CwtClaimKey.Cnf:
+                if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map || !CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+                {
+                    return false;
+                }
+
+                CnfOffset = start;
+                CnfLength = p - start;
+                return true;
+
+            case CwtClaimKey.Scope:
+                int major = p < end ? b[p] >> 5 : -1;
+                if (major == (int)CborMajorType.TextString || major == (int)CborMajorType.ByteString)
+                {
+                    if (!CborDirect.String(b, ref p, end, major, out o, out n))
+                    {
+                        return false;
+                    }
+                }
+                else if (major == (int)CborMajorType.Array && CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+                {
+                    o = start;
+                    n = p - start;
+                }
+                else
+                {
+                    return false;
+                }
+
+                ScopeType = (CborMajorType)major;
+                ScopeOffset = start;
+                ScopeLength = p - start;
+                ScopeContentOffset = o;
+                ScopeContentLength = n;
+                return true;
+
+            case CwtClaimKey.AceProfile:
+                if (!CborDirect.Integer(b, ref p, end, out v) || v < int.MinValue || v > int.MaxValue)
+                {
+                    return false;
+                }
+
+                AceProfile = (int)v;
+                return true;
+
+            default:
+                // exi: an unsigned integer (RFC 9200 §8.14); a negative value is a major type 1 head.
+                if (!CborDirect.Integer(b, ref p, end, out v) || v < 0)
+                {
+                    return false;
+                }
+
+                Exi = v;
+                return true;
+        }
+    }
+
+    // AddUnknown on the direct path: the value is skipped with CborDirect.
+    private bool AddUnknownDirect(byte[] b, ref int p, int end, int keyAt, long intKey, int textOffset, int textLength)
+    {
+        for (int i = 0; i < UnknownCount; i++)
+        {
+            bool same = textLength < 0
+                ? _unknownTextLength[i] < 0 && _unknownInt[i] == intKey
+                : _unknownTextLength[i] == textLength && SliceEquals(b, _unknownTextOffset[i], b, textOffset, textLength);
+            if (same)
+            {
+                return false;
+            }
+        }
+
+        int valueAt = p;
+        if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+        {
+            return false;
+        }
+
+        int k = UnknownCount;
+        _unknownInt[k] = intKey;
+        _unknownTextOffset[k] = textOffset;
+        _unknownTextLength[k] = textLength;
+        _unknownKeyOffset[k] = keyAt;
+        _unknownValueOffset[k] = valueAt;
+        _unknownValueLength[k] = p - valueAt;
+        UnknownCount = k + 1;
+        return true;
     }
 
     // Reads one known claim's value; false when its type is wrong (RFC 8392 §3.1, RFC 9200 §8.14).

@@ -164,6 +164,12 @@ public sealed class CwtConfirmation
     internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
         Reset();
+        if (ParseDirect(buffer, offset, count, encrypted))
+        {
+            return CwtError.None;
+        }
+
+        Reset();
         CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
         if (e != CwtError.None)
         {
@@ -413,8 +419,12 @@ public sealed class CwtConfirmation
         }
 
         r.ReadEndMap();
-        int end = r.Position;
+        return FinishKey(buffer, start, r.Position, n);
+    }
 
+    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels located by either path; n labels were found.
+    private CwtError FinishKey(byte[] buffer, int start, int end, int n)
+    {
         int kty = Find(n, CoseKeyLabel.Kty);
         if (kty < 0 || !_valueIsInt[kty])
         {
@@ -481,6 +491,159 @@ public sealed class CwtConfirmation
         KeyOffset = start;
         KeyLength = end - start;
         return CwtError.None;
+    }
+
+    // The direct path (CborDirect) for a cnf holding a COSE_Key (method 1) or a kid (method 3), the forms a Mac0 or
+    // Sign1 token carries. True only when the checked path would accept the same bytes with the same fields;
+    // anything else (Encrypted_COSE_Key, OSCORE_Input_Material, a refusal, any malformation) returns false and
+    // ParseCore decides. The cnf map sits at depth 1 of the claims' reader, the COSE_Key at depth 2.
+    private bool ParseDirect(byte[] b, int offset, int count, bool encrypted)
+    {
+        int end = offset + count;
+        int p = offset;
+        int pairs = CborDirect.Container(b, ref p, end, 5);
+        if (pairs < 0 || pairs > CwtLimits.MaxKeyLabels)
+        {
+            return false;
+        }
+
+        int method = 0;
+        for (int i = 0; i < pairs; i++)
+        {
+            long label;
+            int o;
+            int l;
+            if (CborDirect.Integer(b, ref p, end, out label))
+            {
+                if (label >= 1 && label <= 4)
+                {
+                    if (method != 0)
+                    {
+                        return false;
+                    }
+
+                    method = (int)label;
+                    if (method == (int)CnfMethod.CoseKey)
+                    {
+                        if (!ParseKeyDirect(b, ref p, end) || (KeyType == CoseKeyType.Symmetric && !encrypted))
+                        {
+                            return false;
+                        }
+                    }
+                    else if (method == (int)CnfMethod.Kid && CborDirect.String(b, ref p, end, 2, out o, out l))
+                    {
+                        KidOffset = o;
+                        KidLength = l;
+                    }
+                    else
+                    {
+                        return false;
+                    }
+
+                    continue;
+                }
+            }
+            else if (!CborDirect.String(b, ref p, end, 3, out o, out l))
+            {
+                return false;
+            }
+
+            // RFC 7800 §3.1: members other than the methods are ignored.
+            if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+            {
+                return false;
+            }
+        }
+
+        if (method == 0 || p != end)
+        {
+            return false;
+        }
+
+        Method = (CnfMethod)method;
+        Buffer = b;
+        return true;
+    }
+
+    // ParseKey on the direct path: the same labels located, then the same FinishKey.
+    private bool ParseKeyDirect(byte[] b, ref int p, int end)
+    {
+        int start = p;
+        if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map)
+        {
+            return false;
+        }
+
+        int pairs = CborDirect.Container(b, ref p, end, 5);
+        if (pairs < 0)
+        {
+            return false;
+        }
+
+        int n = 0;
+        for (int i = 0; i < pairs; i++)
+        {
+            long label;
+            int o;
+            int l;
+            if (!CborDirect.Integer(b, ref p, end, out label))
+            {
+                if (!CborDirect.String(b, ref p, end, 3, out o, out l) || !CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (label > 1000 || label < -1001)
+            {
+                if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (n == _labels.Length || Find(n, (int)label) >= 0)
+            {
+                return false;
+            }
+
+            _labels[n] = (int)label;
+            long v;
+            if (CborDirect.Integer(b, ref p, end, out v))
+            {
+                bool fits = v >= int.MinValue && v <= int.MaxValue;
+                _valueIsInt[n] = fits;
+                _valueInt[n] = fits ? v : 0;
+                _valueOffset[n] = 0;
+                _valueLength[n] = -1;
+            }
+            else if (CborDirect.String(b, ref p, end, 2, out o, out l))
+            {
+                _valueIsInt[n] = false;
+                _valueInt[n] = 0;
+                _valueOffset[n] = o;
+                _valueLength[n] = l;
+            }
+            else if (CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
+            {
+                _valueIsInt[n] = false;
+                _valueInt[n] = 0;
+                _valueOffset[n] = 0;
+                _valueLength[n] = -1;
+            }
+            else
+            {
+                return false;
+            }
+
+            n++;
+        }
+
+        return FinishKey(b, start, p, n) == CwtError.None;
     }
 
     private int Find(int n, int label)
