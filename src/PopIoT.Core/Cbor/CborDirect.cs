@@ -4,8 +4,8 @@ namespace PopIoT.Core.Cbor;
 /// The direct path of the hot parsers (COSE headers, CWT claims, COSE_Key in cnf): definite-length items read
 /// straight from the buffer, with the position in the caller's local variable instead of a reader's state.
 /// Each method either takes one whole item that <see cref="CborReader"/> would accept in the same place
-/// (same bounds, UTF-8 and nesting rules, RFC 8949 §3) and moves the position past it, or returns its
-/// "not taken" value and leaves the position alone. It never decides that input is bad: a parser that
+/// (same bounds, UTF-8 and nesting rules, RFC 8949 §3) and returns the position after it, or returns -1,
+/// "not taken". It never decides that input is bad: a parser that
 /// gets "not taken" drops its direct attempt and parses again with <see cref="CborReader"/>, the one
 /// authority on errors. So unusual input (indefinite lengths, long heads, non-preferred forms the callers do
 /// not look for) costs a second pass, never a different answer. Never throws, allocates nothing.
@@ -13,141 +13,138 @@ namespace PopIoT.Core.Cbor;
 internal static class CborDirect
 {
     /// <summary>
-    /// The head at <paramref name="p"/>: returns its initial byte and puts its argument in
-    /// <paramref name="argument"/>, moving <paramref name="p"/> past the head. -1 when the head is not a
-    /// definite one (additional information 28..31: reserved, indefinite or break), is cut short by
-    /// <paramref name="end"/>, or is a two-byte simple value below 32 (RFC 8949 §3.3).
+    /// The head at <paramref name="p"/>: returns the position after it and puts its argument in
+    /// <paramref name="argument"/> (the initial byte stays at b[p]). -1 when the head is not a definite one
+    /// (additional information 28..31: reserved, indefinite or break), is cut short by <paramref name="end"/>,
+    /// or is a two-byte simple value below 32 (RFC 8949 §3.3).
     /// </summary>
-    internal static int Head(byte[] b, ref int p, int end, out ulong argument)
+    internal static int Head(byte[] b, int p, int end, out ulong argument)
     {
-        int at = p;
-        if (at >= end)
+        if (p >= end)
         {
             argument = 0;
             return -1;
         }
 
-        int ib = b[at];
-        int ai = ib & 0x1F;
+        int ai = b[p] & 0x1F;
         if (ai < 24)
         {
             argument = (ulong)ai;
-            p = at + 1;
-            return ib;
+            return p + 1;
         }
 
-        return LongHead(b, ref p, end, ib, ai, out argument);
+        return LongHead(b, p, end, ai, out argument);
     }
 
-    /// <summary>A definite byte string (major 2) or text string (major 3) at <paramref name="p"/>: its content as a slice; text must be valid UTF-8.</summary>
-    internal static bool String(byte[] b, ref int p, int end, int major, out int offset, out int length)
+    /// <summary>A definite byte string (major 2) or text string (major 3) at <paramref name="p"/>: its content as a slice (text must be valid UTF-8); the position after it, or -1.</summary>
+    internal static int String(byte[] b, int p, int end, int major, out int offset, out int length)
     {
-        int q = p;
         ulong n;
-        int ib = Head(b, ref q, end, out n);
-        if ((ib >> 5) != major || n > (ulong)(end - q) || (major == 3 && Utf8.Validate(b, q, (int)n) >= 0))
+        int q = Head(b, p, end, out n);
+        if (q < 0 || (b[p] >> 5) != major || n > (ulong)(end - q) || (major == 3 && Utf8.Validate(b, q, (int)n) >= 0))
         {
             offset = 0;
             length = 0;
-            return false;
+            return -1;
         }
 
         offset = q;
         length = (int)n;
-        p = q + length;
-        return true;
+        return q + length;
     }
 
-    /// <summary>An integer (major 0 or 1, RFC 8949 §3.1) whose value fits a long.</summary>
-    internal static bool Integer(byte[] b, ref int p, int end, out long value)
+    /// <summary>An integer (major 0 or 1, RFC 8949 §3.1) whose value fits a long; the position after it, or -1.</summary>
+    internal static int Integer(byte[] b, int p, int end, out long value)
     {
-        int q = p;
         ulong a;
-        int major = Head(b, ref q, end, out a) >> 5;
+        int q = Head(b, p, end, out a);
+        int major = q < 0 ? -1 : b[p] >> 5;
         if ((major != 0 && major != 1) || a > long.MaxValue)
         {
             value = 0;
-            return false;
+            return -1;
         }
 
         value = major == 0 ? (long)a : -1 - (long)a;
-        p = q;
-        return true;
+        return q;
     }
 
     /// <summary>
-    /// A definite array (major 4) or map (major 5) head: returns its item or pair count, or -1 when the item is
-    /// something else or declares more items than bytes follow (truncated input, RFC 8949 Appendix F).
+    /// A definite array (major 4) or map (major 5) head: its item or pair count and the position after the head;
+    /// -1 when the item is something else or declares more items than bytes follow (truncated input, RFC 8949 Appendix F).
     /// </summary>
-    internal static int Container(byte[] b, ref int p, int end, int major)
+    internal static int Container(byte[] b, int p, int end, int major, out int count)
     {
-        int q = p;
         ulong n;
-        int ib = Head(b, ref q, end, out n);
-        ulong left = (ulong)(end - q);
-        if ((ib >> 5) != major || n > left || (major == 5 && n * 2 > left))
+        int q = Head(b, p, end, out n);
+        count = 0;
+        if (q < 0 || (b[p] >> 5) != major)
         {
             return -1;
         }
 
-        p = q;
-        return (int)n;
+        ulong left = (ulong)(end - q);
+        if (n > left || (major == 5 && n * 2 > left))
+        {
+            return -1;
+        }
+
+        count = (int)n;
+        return q;
     }
 
     /// <summary>
     /// Skips one whole item with everything nested in it, tags included, opening at most
     /// <paramref name="depthLeft"/> nested arrays or maps (tags do not count, as in <see cref="CborReader"/>)
-    /// and checking UTF-8 in every text string. False when any part of it is not a definite, well-formed item.
+    /// and checking UTF-8 in every text string. The position after it, or -1 when any part of it is not a
+    /// definite, well-formed item.
     /// </summary>
-    internal static bool Skip(byte[] b, ref int p, int end, int depthLeft)
+    internal static int Skip(byte[] b, int p, int end, int depthLeft)
     {
-        int q = p;
         ulong n;
-        int ib = Head(b, ref q, end, out n);
-        while ((ib >> 5) == 6)
+        int q = Head(b, p, end, out n);
+        while (q >= 0 && (b[p] >> 5) == 6)
         {
-            ib = Head(b, ref q, end, out n);
+            p = q;
+            q = Head(b, p, end, out n);
         }
 
-        if (ib < 0)
+        if (q < 0)
         {
-            return false;
+            return -1;
         }
 
-        int major = ib >> 5;
+        int major = b[p] >> 5;
         ulong left = (ulong)(end - q);
         if (major == 2 || major == 3)
         {
             if (n > left || (major == 3 && Utf8.Validate(b, q, (int)n) >= 0))
             {
-                return false;
+                return -1;
             }
 
-            q += (int)n;
+            return q + (int)n;
         }
-        else if (major == 4 || major == 5)
+
+        if (major == 4 || major == 5)
         {
             if (depthLeft <= 0 || n > left || (major == 5 && n * 2 > left))
             {
-                return false;
+                return -1;
             }
 
             int items = major == 5 ? (int)n * 2 : (int)n;
-            for (int i = 0; i < items; i++)
+            for (int i = 0; i < items && q >= 0; i++)
             {
-                if (!Skip(b, ref q, end, depthLeft - 1))
-                {
-                    return false;
-                }
+                q = Skip(b, q, end, depthLeft - 1);
             }
         }
 
-        p = q;
-        return true;
+        return q;
     }
 
     // The argument in 1, 2, 4 or 8 following bytes (additional information 24..27); kept apart so Head inlines.
-    private static int LongHead(byte[] b, ref int p, int end, int ib, int ai, out ulong argument)
+    private static int LongHead(byte[] b, int p, int end, int ai, out ulong argument)
     {
         argument = 0;
         if (ai > 27)
@@ -155,9 +152,8 @@ internal static class CborDirect
             return -1;
         }
 
-        int at = p;
         int size = 1 << (ai - 24);
-        if (size > end - at - 1)
+        if (size > end - p - 1)
         {
             return -1;
         }
@@ -165,16 +161,15 @@ internal static class CborDirect
         ulong v = 0;
         for (int i = 1; i <= size; i++)
         {
-            v = (v << 8) | b[at + i];
+            v = (v << 8) | b[p + i];
         }
 
-        if (ai == 24 && (ib >> 5) == 7 && v < 32)
+        if (ai == 24 && (b[p] >> 5) == 7 && v < 32)
         {
             return -1;
         }
 
         argument = v;
-        p = at + 1 + size;
-        return ib;
+        return p + 1 + size;
     }
 }

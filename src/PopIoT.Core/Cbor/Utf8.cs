@@ -105,6 +105,13 @@ public static class Utf8
         int i = offset;
         while (i < end)
         {
+            // ASCII eight bytes at a time: claim and header strings are mostly ASCII.
+            if (i <= end - 8 && ((buffer[i] | buffer[i + 1] | buffer[i + 2] | buffer[i + 3] | buffer[i + 4] | buffer[i + 5] | buffer[i + 6] | buffer[i + 7]) & 0x80) == 0)
+            {
+                i += 8;
+                continue;
+            }
+
             int b = buffer[i];
             if (b < 0x80)
             {

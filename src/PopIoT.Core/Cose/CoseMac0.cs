@@ -304,8 +304,16 @@ public sealed class CoseMac0 : IDisposable
 
     private void StageBstr(byte[] data, int offset, int length)
     {
-        int h = CoseStructure.WriteBstrHead(_head, 0, length);
-        Stage(_head, 0, h);
+        if (StageSize - _staged >= _head.Length)
+        {
+            _staged += CoseStructure.WriteBstrHead(_stage, _staged, length);
+        }
+        else
+        {
+            int h = CoseStructure.WriteBstrHead(_head, 0, length);
+            Stage(_head, 0, h);
+        }
+
         Stage(data, offset, length);
     }
 
@@ -318,7 +326,19 @@ public sealed class CoseMac0 : IDisposable
 
         if (length <= StageSize - _staged)
         {
-            Array.Copy(data, offset, _stage, _staged, length);
+            // A loop for the few bytes of headers and the context: Array.Copy's fixed cost is larger there.
+            if (length <= 16)
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    _stage[_staged + i] = data[offset + i];
+                }
+            }
+            else
+            {
+                Array.Copy(data, offset, _stage, _staged, length);
+            }
+
             _staged += length;
             return;
         }

@@ -135,10 +135,10 @@ internal sealed class CoseMessageParser
             return false;
         }
 
-        p++;
         int po;
         int pl;
-        if (!CborDirect.String(b, ref p, end, 2, out po, out pl) || pl > CoseLimits.MaxProtectedHeaderLength)
+        p = CborDirect.String(b, p + 1, end, 2, out po, out pl);
+        if (p < 0 || pl > CoseLimits.MaxProtectedHeaderLength)
         {
             return false;
         }
@@ -146,18 +146,15 @@ internal sealed class CoseMessageParser
         ProtectedOffset = po;
         ProtectedLength = pl;
         int seen = 0;
-        if (pl > 0)
+        if (pl > 0 && HeadersDirect(b, po, po + pl, true, ref seen) != po + pl)
         {
-            int q = po;
-            if (!HeadersDirect(b, ref q, po + pl, true, ref seen) || q != po + pl)
-            {
-                return false;
-            }
+            return false;
         }
 
         int co;
         int cl;
-        if (!HeadersDirect(b, ref p, end, false, ref seen) || !CborDirect.String(b, ref p, end, 2, out co, out cl))
+        p = HeadersDirect(b, p, end, false, ref seen);
+        if (p < 0 || (p = CborDirect.String(b, p, end, 2, out co, out cl)) < 0)
         {
             return false;
         }
@@ -166,10 +163,7 @@ internal sealed class CoseMessageParser
         {
             PayloadOffset = co;
             PayloadLength = cl;
-            if (!CborDirect.String(b, ref p, end, 2, out LastOffset, out LastLength))
-            {
-                return false;
-            }
+            p = CborDirect.String(b, p, end, 2, out LastOffset, out LastLength);
         }
         else
         {
@@ -181,69 +175,62 @@ internal sealed class CoseMessageParser
         return p == end && HasAlg && (seen & IvBoth) != IvBoth;
     }
 
-    // One header bucket on the direct path; `seen` has bit n set for label n, across both buckets (RFC 9052 §3).
-    private bool HeadersDirect(byte[] b, ref int p, int end, bool isProtected, ref int seen)
+    // One header bucket on the direct path: the position after it, or -1. `seen` has bit n set for label n,
+    // across both buckets (RFC 9052 §3: labels are unique across them).
+    private int HeadersDirect(byte[] b, int p, int end, bool isProtected, ref int seen)
     {
-        int n = CborDirect.Container(b, ref p, end, 5);
-        if (n < 0)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < n; i++)
+        int n;
+        p = CborDirect.Container(b, p, end, 5, out n);
+        for (int i = 0; i < n && p >= 0; i++)
         {
             if (p >= end)
             {
-                return false;
+                return -1;
             }
 
             // Labels 1..6 in their one-byte form, crit excepted (its rules live in the checked path).
             int label = b[p];
             if (label < CoseHeaderLabel.Alg || label > CoseHeaderLabel.PartialIv || label == CoseHeaderLabel.Crit || (seen & (1 << label)) != 0)
             {
-                return false;
+                return -1;
             }
 
             seen |= 1 << label;
             p++;
             int o;
             int l;
+            long v = 0;
             switch (label)
             {
                 case CoseHeaderLabel.Alg:
-                    long alg;
-                    if (!isProtected || !CborDirect.Integer(b, ref p, end, out alg) || alg < int.MinValue || alg > int.MaxValue)
+                    p = isProtected ? CborDirect.Integer(b, p, end, out v) : -1;
+                    if (p < 0 || v < int.MinValue || v > int.MaxValue)
                     {
-                        return false;
+                        return -1;
                     }
 
-                    Alg = (int)alg;
+                    Alg = (int)v;
                     HasAlg = true;
                     break;
                 case CoseHeaderLabel.ContentType:
-                    long cf;
-                    if (p >= end || (b[p] >> 5) != 0 || !CborDirect.Integer(b, ref p, end, out cf) || cf > 65535)
+                    p = p < end && (b[p] >> 5) == 0 ? CborDirect.Integer(b, p, end, out v) : -1;
+                    if (p < 0 || v > 65535)
                     {
-                        return false;
+                        return -1;
                     }
 
-                    ContentFormat = (int)cf;
+                    ContentFormat = (int)v;
                     break;
                 default:
-                    if (!CborDirect.String(b, ref p, end, 2, out o, out l))
-                    {
-                        return false;
-                    }
-
+                    p = CborDirect.String(b, p, end, 2, out o, out l);
                     if (label == CoseHeaderLabel.Kid)
                     {
-                        if (l > CoseLimits.MaxKidLength)
-                        {
-                            return false;
-                        }
-
                         KidOffset = o;
                         KidLength = l;
+                        if (l > CoseLimits.MaxKidLength)
+                        {
+                            return -1;
+                        }
                     }
                     else if (label == CoseHeaderLabel.Iv)
                     {
@@ -260,7 +247,7 @@ internal sealed class CoseMessageParser
             }
         }
 
-        return true;
+        return p;
     }
 
     /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>

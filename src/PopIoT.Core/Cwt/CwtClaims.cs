@@ -24,6 +24,8 @@ public sealed class CwtClaims
     private readonly int[] _unknownValueOffset = new int[CwtLimits.MaxClaims];
     private readonly int[] _unknownValueLength = new int[CwtLimits.MaxClaims];
     private int _present;
+    private CwtConfirmation _confirmation;
+    private bool _encrypted;
     private int _aud0Offset;
     private int _aud0Length;
 
@@ -273,6 +275,13 @@ public sealed class CwtClaims
     /// <exception cref="ArgumentException">The window does not fit the buffer.</exception>
     public CwtError Parse(byte[] buffer, int offset, int count)
     {
+        return ParseWithConfirmation(buffer, offset, count, null, false);
+    }
+
+    // The validator's form: on the direct path a cnf map is parsed into `confirmation` where it stands (one walk
+    // instead of a skip here and a parse later); confirmation.IsParsed says whether that happened.
+    internal CwtError ParseWithConfirmation(byte[] buffer, int offset, int count, CwtConfirmation confirmation, bool encrypted)
+    {
         if (buffer == null || offset < 0 || count < 0 || count > buffer.Length - offset)
         {
             throw new ArgumentException("The window does not fit the buffer.");
@@ -280,9 +289,18 @@ public sealed class CwtClaims
 
         Reset();
         ErrorClaim = 0;
-        if (ParseDirect(buffer, offset, count))
+        _confirmation = confirmation;
+        _encrypted = encrypted;
+        bool direct = ParseDirect(buffer, offset, count);
+        _confirmation = null;
+        if (direct)
         {
             return CwtError.None;
+        }
+
+        if (confirmation != null)
+        {
+            confirmation.Reset();
         }
 
         Reset();
@@ -426,47 +444,52 @@ public sealed class CwtClaims
     private bool ParseDirect(byte[] b, int offset, int count)
     {
         int end = offset + count;
-        int p = offset;
-        int pairs = CborDirect.Container(b, ref p, end, 5);
-        if (pairs < 0 || pairs > CwtLimits.MaxClaims)
+        int pairs;
+        int p = CborDirect.Container(b, offset, end, 5, out pairs);
+        if (pairs > CwtLimits.MaxClaims)
         {
             return false;
         }
 
-        for (int i = 0; i < pairs; i++)
+        for (int i = 0; i < pairs && p >= 0; i++)
         {
             int keyAt = p;
+            if (p >= end)
+            {
+                return false;
+            }
+
             long key;
-            if (!CborDirect.Integer(b, ref p, end, out key))
+            if ((b[p] >> 5) > 1)
             {
                 // RFC 8392 §3: a text key is never a registered claim.
                 int to;
                 int tl;
-                if (!CborDirect.String(b, ref p, end, 3, out to, out tl) || !AddUnknownDirect(b, ref p, end, keyAt, 0, to, tl))
-                {
-                    return false;
-                }
-
+                p = CborDirect.String(b, p, end, 3, out to, out tl);
+                p = p < 0 ? -1 : AddUnknownDirect(b, p, end, keyAt, 0, to, tl);
                 continue;
             }
 
+            p = CborDirect.Integer(b, p, end, out key);
             int bit = CwtClaimKey.Bit(key);
+            if (p < 0)
+            {
+                return false;
+            }
+
             if (bit == 0)
             {
-                if (!AddUnknownDirect(b, ref p, end, keyAt, key, 0, -1))
-                {
-                    return false;
-                }
-
+                p = AddUnknownDirect(b, p, end, keyAt, key, 0, -1);
                 continue;
             }
 
-            if ((_present & bit) != 0 || !ReadKnownDirect(b, ref p, end, (int)key))
+            if ((_present & bit) != 0)
             {
                 return false;
             }
 
             _present |= bit;
+            p = ReadKnownDirect(b, p, end, (int)key);
         }
 
         if (p != end)
@@ -481,8 +504,8 @@ public sealed class CwtClaims
         return true;
     }
 
-    // ReadKnown on the direct path: the same types, the same fields.
-    private bool ReadKnownDirect(byte[] b, ref int p, int end, int key)
+    // ReadKnown on the direct path: the same types, the same fields; the position after the value, or -1.
+    private int ReadKnownDirect(byte[] b, int p, int end, int key)
     {
         int start = p;
         int o;
@@ -492,11 +515,7 @@ public sealed class CwtClaims
         {
             case CwtClaimKey.Iss:
             case CwtClaimKey.Sub:
-                if (!CborDirect.String(b, ref p, end, 3, out o, out n))
-                {
-                    return false;
-                }
-
+                p = CborDirect.String(b, p, end, 3, out o, out n);
                 if (key == CwtClaimKey.Iss)
                 {
                     IssuerOffset = o;
@@ -508,29 +527,23 @@ public sealed class CwtClaims
                     SubjectLength = n;
                 }
 
-                return true;
+                return p;
 
             case CwtClaimKey.Aud:
-                if (CborDirect.String(b, ref p, end, 3, out o, out n))
+                if (p < end && (b[p] >> 5) == (int)CborMajorType.TextString)
                 {
+                    p = CborDirect.String(b, p, end, 3, out o, out n);
                     AudienceCount = 1;
                     _aud0Offset = o;
                     _aud0Length = n;
                 }
                 else
                 {
-                    int items = CborDirect.Container(b, ref p, end, 4);
-                    if (items < 0)
+                    int items;
+                    p = CborDirect.Container(b, p, end, 4, out items);
+                    for (int i = 0; i < items && p >= 0; i++)
                     {
-                        return false;
-                    }
-
-                    for (int i = 0; i < items; i++)
-                    {
-                        if (!CborDirect.String(b, ref p, end, 3, out o, out n))
-                        {
-                            return false;
-                        }
+                        p = CborDirect.String(b, p, end, 3, out o, out n);
                     }
 
                     AudienceIsArray = true;
@@ -539,17 +552,13 @@ public sealed class CwtClaims
 
                 AudienceOffset = start;
                 AudienceLength = p - start;
-                return true;
+                return p;
 
             case CwtClaimKey.Exp:
             case CwtClaimKey.Nbf:
             case CwtClaimKey.Iat:
                 // A float NumericDate takes the checked path (its rounding lives there).
-                if (!CborDirect.Integer(b, ref p, end, out v))
-                {
-                    return false;
-                }
-
+                p = CborDirect.Integer(b, p, end, out v);
                 if (key == CwtClaimKey.Exp)
                 {
                     Expiration = v;
@@ -563,15 +572,11 @@ public sealed class CwtClaims
                     IssuedAt = v;
                 }
 
-                return true;
+                return p;
 
             case CwtClaimKey.Cti:
             case CwtClaimKey.Cnonce:
-                if (!CborDirect.String(b, ref p, end, 2, out o, out n))
-                {
-                    return false;
-                }
-
+                p = CborDirect.String(b, p, end, 2, out o, out n);
                 if (key == CwtClaimKey.Cti)
                 {
                     CtiOffset = o;
@@ -583,35 +588,40 @@ public sealed class CwtClaims
                     CnonceLength = n;
                 }
 
-                return true;
+                return p;
 
             case CwtClaimKey.Cnf:
-                if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map || !CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+                // RFC 8747 §3.1: a map. The claims map is open, so the reader allows MaxDepth - 1 more levels.
+                if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map)
                 {
-                    return false;
+                    return -1;
+                }
+
+                p = _confirmation == null ? -1 : _confirmation.ParseDirect(b, start, end, _encrypted, CwtLimits.MaxDepth - 1);
+                if (p < 0)
+                {
+                    p = CborDirect.Skip(b, start, end, CwtLimits.MaxDepth - 1);
                 }
 
                 CnfOffset = start;
                 CnfLength = p - start;
-                return true;
+                return p;
 
             case CwtClaimKey.Scope:
                 int major = p < end ? b[p] >> 5 : -1;
                 if (major == (int)CborMajorType.TextString || major == (int)CborMajorType.ByteString)
                 {
-                    if (!CborDirect.String(b, ref p, end, major, out o, out n))
-                    {
-                        return false;
-                    }
+                    p = CborDirect.String(b, p, end, major, out o, out n);
                 }
-                else if (major == (int)CborMajorType.Array && CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+                else if (major == (int)CborMajorType.Array)
                 {
+                    p = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
                     o = start;
                     n = p - start;
                 }
                 else
                 {
-                    return false;
+                    return -1;
                 }
 
                 ScopeType = (CborMajorType)major;
@@ -619,58 +629,37 @@ public sealed class CwtClaims
                 ScopeLength = p - start;
                 ScopeContentOffset = o;
                 ScopeContentLength = n;
-                return true;
+                return p;
 
             case CwtClaimKey.AceProfile:
-                if (!CborDirect.Integer(b, ref p, end, out v) || v < int.MinValue || v > int.MaxValue)
-                {
-                    return false;
-                }
-
+                p = CborDirect.Integer(b, p, end, out v);
                 AceProfile = (int)v;
-                return true;
+                return v < int.MinValue || v > int.MaxValue ? -1 : p;
 
             default:
                 // exi: an unsigned integer (RFC 9200 §8.14); a negative value is a major type 1 head.
-                if (!CborDirect.Integer(b, ref p, end, out v) || v < 0)
-                {
-                    return false;
-                }
-
+                p = CborDirect.Integer(b, p, end, out v);
                 Exi = v;
-                return true;
+                return v < 0 ? -1 : p;
         }
     }
 
-    // AddUnknown on the direct path: the value is skipped with CborDirect.
-    private bool AddUnknownDirect(byte[] b, ref int p, int end, int keyAt, long intKey, int textOffset, int textLength)
+    // AddUnknown on the direct path: the value is skipped with CborDirect; the position after it, or -1.
+    private int AddUnknownDirect(byte[] b, int p, int end, int keyAt, long intKey, int textOffset, int textLength)
     {
-        for (int i = 0; i < UnknownCount; i++)
+        if (FindUnknown(b, intKey, textOffset, textLength) >= 0)
         {
-            bool same = textLength < 0
-                ? _unknownTextLength[i] < 0 && _unknownInt[i] == intKey
-                : _unknownTextLength[i] == textLength && SliceEquals(b, _unknownTextOffset[i], b, textOffset, textLength);
-            if (same)
-            {
-                return false;
-            }
+            return -1;
         }
 
         int valueAt = p;
-        if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
+        p = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
+        if (p >= 0)
         {
-            return false;
+            RecordUnknown(intKey, textOffset, textLength, keyAt, valueAt, p - valueAt);
         }
 
-        int k = UnknownCount;
-        _unknownInt[k] = intKey;
-        _unknownTextOffset[k] = textOffset;
-        _unknownTextLength[k] = textLength;
-        _unknownKeyOffset[k] = keyAt;
-        _unknownValueOffset[k] = valueAt;
-        _unknownValueLength[k] = p - valueAt;
-        UnknownCount = k + 1;
-        return true;
+        return p;
     }
 
     // Reads one known claim's value; false when its type is wrong (RFC 8392 §3.1, RFC 9200 §8.14).
@@ -916,6 +905,22 @@ public sealed class CwtClaims
 
     private CwtError AddUnknown(byte[] buffer, int keyAt, long intKey, int textOffset, int textLength, CborReader r)
     {
+        if (FindUnknown(buffer, intKey, textOffset, textLength) >= 0)
+        {
+            ErrorClaim = textLength < 0 ? intKey : 0;
+            return CwtError.DuplicateClaim;
+        }
+
+        int vo;
+        int vl;
+        r.ReadEncodedValue(out vo, out vl);
+        RecordUnknown(intKey, textOffset, textLength, keyAt, vo, vl);
+        return CwtError.None;
+    }
+
+    // An unknown claim with this integer key (textLength -1) or text key (a slice of buffer), or -1.
+    private int FindUnknown(byte[] buffer, long intKey, int textOffset, int textLength)
+    {
         for (int i = 0; i < UnknownCount; i++)
         {
             bool same = textLength < 0
@@ -923,23 +928,23 @@ public sealed class CwtClaims
                 : _unknownTextLength[i] == textLength && SliceEquals(buffer, _unknownTextOffset[i], buffer, textOffset, textLength);
             if (same)
             {
-                ErrorClaim = textLength < 0 ? intKey : 0;
-                return CwtError.DuplicateClaim;
+                return i;
             }
         }
 
+        return -1;
+    }
+
+    private void RecordUnknown(long intKey, int textOffset, int textLength, int keyAt, int valueOffset, int valueLength)
+    {
         int k = UnknownCount;
         _unknownInt[k] = intKey;
         _unknownTextOffset[k] = textOffset;
         _unknownTextLength[k] = textLength;
         _unknownKeyOffset[k] = keyAt;
-        int vo;
-        int vl;
-        r.ReadEncodedValue(out vo, out vl);
-        _unknownValueOffset[k] = vo;
-        _unknownValueLength[k] = vl;
+        _unknownValueOffset[k] = valueOffset;
+        _unknownValueLength[k] = valueLength;
         UnknownCount = k + 1;
-        return CwtError.None;
     }
 
     private int FindUnknownInt(long key)

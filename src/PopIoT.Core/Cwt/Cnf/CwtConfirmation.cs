@@ -26,6 +26,8 @@ public sealed class CwtConfirmation
     private readonly int[] _valueLength = new int[CwtLimits.MaxKeyLabels];
     private readonly bool[] _valueIsInt = new bool[CwtLimits.MaxKeyLabels];
     private readonly long[] _valueInt = new long[CwtLimits.MaxKeyLabels];
+    private const int SlotRange = 4;
+    private readonly int[] _slots = new int[(2 * SlotRange) + 1];
 
     internal CwtConfirmation(byte[] tokenPlaintext, byte[] cnfPlaintext)
     {
@@ -79,6 +81,9 @@ public sealed class CwtConfirmation
 
     /// <summary>Length of y (0 when absent).</summary>
     public int YLength { get; private set; }
+
+    /// <summary>True once the cnf has been parsed into this object by the direct path during the claims pass.</summary>
+    internal bool IsParsed { get; private set; }
 
     /// <summary>The OSCORE_Input_Material (method 4); its fields are empty otherwise.</summary>
     public OscoreInputMaterial Oscore { get; }
@@ -147,14 +152,19 @@ public sealed class CwtConfirmation
     internal void Reset()
     {
         // The previous decrypted key never outlives the next use of this object.
-        CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
-        _cnfUsed = 0;
+        if (_cnfUsed > 0)
+        {
+            CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
+            _cnfUsed = 0;
+        }
+
         Method = CnfMethod.None;
         Buffer = null;
         KeyOffset = KeyLength = KeyType = KeyAlgorithm = Curve = 0;
         KidOffset = KidLength = 0;
         SymmetricKeyOffset = SymmetricKeyLength = XOffset = XLength = YOffset = YLength = 0;
         CoseError = CoseError.None;
+        IsParsed = false;
         Oscore.Reset();
     }
 
@@ -164,7 +174,7 @@ public sealed class CwtConfirmation
     internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
         Reset();
-        if (ParseDirect(buffer, offset, count, encrypted))
+        if (ParseDirect(buffer, offset, offset + count, encrypted, CwtLimits.MaxDepth) == offset + count)
         {
             return CwtError.None;
         }
@@ -353,6 +363,7 @@ public sealed class CwtConfirmation
         int start = r.Position;
         r.ReadStartMap();
         int n = 0;
+        ClearSlots();
         while (r.PeekState() != CborReaderState.EndMap)
         {
             CborReaderState ks = r.PeekState();
@@ -389,7 +400,7 @@ public sealed class CwtConfirmation
                 return CwtError.LimitExceeded;
             }
 
-            _labels[n] = label;
+            Record(n, label);
             CborReaderState vs = r.PeekState();
             _valueIsInt[n] = false;
             if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
@@ -493,161 +504,206 @@ public sealed class CwtConfirmation
         return CwtError.None;
     }
 
-    // The direct path (CborDirect) for a cnf holding a COSE_Key (method 1) or a kid (method 3), the forms a Mac0 or
-    // Sign1 token carries. True only when the checked path would accept the same bytes with the same fields;
-    // anything else (Encrypted_COSE_Key, OSCORE_Input_Material, a refusal, any malformation) returns false and
-    // ParseCore decides. The cnf map sits at depth 1 of the claims' reader, the COSE_Key at depth 2.
-    private bool ParseDirect(byte[] b, int offset, int count, bool encrypted)
+    /// <summary>
+    /// The direct path (CborDirect) for a cnf holding a COSE_Key (method 1) or a kid (method 3), the forms a Mac0
+    /// or Sign1 token carries: parses the cnf map at <paramref name="p"/> and moves past it. True only when the
+    /// checked path would accept the same map with the same fields; anything else (Encrypted_COSE_Key,
+    /// OSCORE_Input_Material, a refusal, any malformation) returns false, leaves this object reset, and
+    /// <see cref="Parse"/> decides. <paramref name="depthLeft"/> is how many nested maps and arrays the reader
+    /// that would otherwise read this map allows from here, the cnf map included.
+    /// </summary>
+    internal int ParseDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
     {
-        int end = offset + count;
-        int p = offset;
-        int pairs = CborDirect.Container(b, ref p, end, 5);
-        if (pairs < 0 || pairs > CwtLimits.MaxKeyLabels)
+        p = ParseMapDirect(b, p, end, encrypted, depthLeft);
+        if (p >= 0)
         {
-            return false;
+            IsParsed = true;
+            return p;
+        }
+
+        Reset();
+        return -1;
+    }
+
+    private int ParseMapDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
+    {
+        int pairs = 0;
+        p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairs);
+        if (p < 0 || pairs > CwtLimits.MaxKeyLabels)
+        {
+            return -1;
         }
 
         int method = 0;
-        for (int i = 0; i < pairs; i++)
+        for (int i = 0; i < pairs && p >= 0; i++)
         {
             long label;
             int o;
             int l;
-            if (CborDirect.Integer(b, ref p, end, out label))
+            if (p >= end)
             {
-                if (label >= 1 && label <= 4)
+                return -1;
+            }
+
+            if ((b[p] >> 5) <= 1)
+            {
+                p = CborDirect.Integer(b, p, end, out label);
+                if (p >= 0 && label >= 1 && label <= 4)
                 {
                     if (method != 0)
                     {
-                        return false;
+                        return -1;
                     }
 
                     method = (int)label;
                     if (method == (int)CnfMethod.CoseKey)
                     {
-                        if (!ParseKeyDirect(b, ref p, end) || (KeyType == CoseKeyType.Symmetric && !encrypted))
+                        p = ParseKeyDirect(b, p, end, depthLeft - 1);
+                        if (KeyType == CoseKeyType.Symmetric && !encrypted)
                         {
-                            return false;
+                            return -1;
                         }
                     }
-                    else if (method == (int)CnfMethod.Kid && CborDirect.String(b, ref p, end, 2, out o, out l))
+                    else if (method == (int)CnfMethod.Kid)
                     {
+                        p = CborDirect.String(b, p, end, 2, out o, out l);
                         KidOffset = o;
                         KidLength = l;
                     }
                     else
                     {
-                        return false;
+                        return -1;
                     }
 
                     continue;
                 }
             }
-            else if (!CborDirect.String(b, ref p, end, 3, out o, out l))
+            else
             {
-                return false;
+                p = CborDirect.String(b, p, end, 3, out o, out l);
             }
 
             // RFC 7800 §3.1: members other than the methods are ignored.
-            if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 1))
-            {
-                return false;
-            }
+            p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
         }
 
-        if (method == 0 || p != end)
+        if (method == 0)
         {
-            return false;
+            return -1;
         }
 
         Method = (CnfMethod)method;
         Buffer = b;
-        return true;
+        return p;
     }
 
-    // ParseKey on the direct path: the same labels located, then the same FinishKey.
-    private bool ParseKeyDirect(byte[] b, ref int p, int end)
+    // ParseKey on the direct path: the same labels located, then the same FinishKey; the position after the
+    // key, or -1. depthLeft counts the key's own map.
+    private int ParseKeyDirect(byte[] b, int p, int end, int depthLeft)
     {
         int start = p;
-        if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map)
+        int pairs = 0;
+        p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairs);
+        if (p < 0)
         {
-            return false;
+            return -1;
         }
 
-        int pairs = CborDirect.Container(b, ref p, end, 5);
-        if (pairs < 0)
-        {
-            return false;
-        }
-
+        ClearSlots();
         int n = 0;
-        for (int i = 0; i < pairs; i++)
+        for (int i = 0; i < pairs && p >= 0; i++)
         {
             long label;
             int o;
             int l;
-            if (!CborDirect.Integer(b, ref p, end, out label))
+            if (p >= end)
             {
-                if (!CborDirect.String(b, ref p, end, 3, out o, out l) || !CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
-                {
-                    return false;
-                }
+                return -1;
+            }
 
+            if ((b[p] >> 5) > 1)
+            {
+                p = CborDirect.String(b, p, end, 3, out o, out l);
+                p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
                 continue;
+            }
+
+            p = CborDirect.Integer(b, p, end, out label);
+            if (p < 0)
+            {
+                return -1;
             }
 
             if (label > 1000 || label < -1001)
             {
-                if (!CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
-                {
-                    return false;
-                }
-
+                p = CborDirect.Skip(b, p, end, depthLeft - 1);
                 continue;
             }
 
-            if (n == _labels.Length || Find(n, (int)label) >= 0)
+            if (n == _labels.Length || Find(n, (int)label) >= 0 || p >= end)
             {
-                return false;
+                return -1;
             }
 
-            _labels[n] = (int)label;
-            long v;
-            if (CborDirect.Integer(b, ref p, end, out v))
+            Record(n, (int)label);
+            _valueIsInt[n] = false;
+            _valueInt[n] = 0;
+            _valueOffset[n] = 0;
+            _valueLength[n] = -1;
+            int major = b[p] >> 5;
+            if (major <= 1)
             {
-                bool fits = v >= int.MinValue && v <= int.MaxValue;
-                _valueIsInt[n] = fits;
-                _valueInt[n] = fits ? v : 0;
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
+                long v;
+                p = CborDirect.Integer(b, p, end, out v);
+                if (v >= int.MinValue && v <= int.MaxValue)
+                {
+                    _valueIsInt[n] = true;
+                    _valueInt[n] = v;
+                }
             }
-            else if (CborDirect.String(b, ref p, end, 2, out o, out l))
+            else if (major == 2)
             {
-                _valueIsInt[n] = false;
-                _valueInt[n] = 0;
+                p = CborDirect.String(b, p, end, 2, out o, out l);
                 _valueOffset[n] = o;
                 _valueLength[n] = l;
             }
-            else if (CborDirect.Skip(b, ref p, end, CwtLimits.MaxDepth - 2))
-            {
-                _valueIsInt[n] = false;
-                _valueInt[n] = 0;
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
-            }
             else
             {
-                return false;
+                p = CborDirect.Skip(b, p, end, depthLeft - 1);
             }
 
             n++;
         }
 
-        return FinishKey(b, start, p, n) == CwtError.None;
+        return p >= 0 && FinishKey(b, start, p, n) == CwtError.None ? p : -1;
+    }
+
+    // The labels -4..4 (all that FinishKey looks up) have a slot: their index + 1, 0 when absent, so the
+    // lookups of a key's few labels are one array read each.
+    private void ClearSlots()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = 0;
+        }
+    }
+
+    private void Record(int n, int label)
+    {
+        _labels[n] = label;
+        if (label >= -SlotRange && label <= SlotRange)
+        {
+            _slots[label + SlotRange] = n + 1;
+        }
     }
 
     private int Find(int n, int label)
     {
+        if (label >= -SlotRange && label <= SlotRange)
+        {
+            return _slots[label + SlotRange] - 1;
+        }
+
         for (int i = 0; i < n; i++)
         {
             if (_labels[i] == label)
