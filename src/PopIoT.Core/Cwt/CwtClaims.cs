@@ -446,12 +446,12 @@ public sealed class CwtClaims
         int end = offset + count;
         int pairs;
         int p = CborDirect.Container(b, offset, end, 5, out pairs);
-        if (pairs > CwtLimits.MaxClaims)
+        if (p < 0 || pairs > CwtLimits.MaxClaims)
         {
             return false;
         }
 
-        for (int i = 0; i < pairs && p >= 0; i++)
+        for (int i = 0; i < pairs; i++)
         {
             int keyAt = p;
             if (p >= end)
@@ -459,37 +459,177 @@ public sealed class CwtClaims
                 return false;
             }
 
-            long key;
-            if ((b[p] >> 5) > 1)
+            // The key: registered claims are small integers, one byte (RFC 8392 §9.1, RFC 9200 §8.14).
+            long key = b[p];
+            if (key < 24)
+            {
+                p++;
+            }
+            else if ((key >> 5) > 1)
             {
                 // RFC 8392 §3: a text key is never a registered claim.
                 int to;
                 int tl;
                 p = CborDirect.String(b, p, end, 3, out to, out tl);
                 p = p < 0 ? -1 : AddUnknownDirect(b, p, end, keyAt, 0, to, tl);
+                if (p < 0)
+                {
+                    return false;
+                }
+
                 continue;
             }
-
-            p = CborDirect.Integer(b, p, end, out key);
-            int bit = CwtClaimKey.Bit(key);
-            if (p < 0)
+            else if ((p = CborDirect.Integer(b, p, end, out key)) < 0)
             {
                 return false;
             }
 
+            int bit = CwtClaimKey.Bit(key);
             if (bit == 0)
             {
                 p = AddUnknownDirect(b, p, end, keyAt, key, 0, -1);
+                if (p < 0)
+                {
+                    return false;
+                }
+
                 continue;
             }
 
-            if ((_present & bit) != 0)
+            if ((_present & bit) != 0 || p >= end)
             {
                 return false;
             }
 
             _present |= bit;
-            p = ReadKnownDirect(b, p, end, (int)key);
+
+            // The value's head, decoded here for the usual forms (integers and strings).
+            int start = p;
+            int major = b[p] >> 5;
+            ulong arg;
+            int q = CborDirect.Head(b, p, end, out arg);
+            int o = 0;
+            int n = 0;
+            long v = 0;
+            if (q < 0)
+            {
+                return false;
+            }
+
+            if (major <= (int)CborMajorType.NegativeInteger)
+            {
+                if (arg > long.MaxValue)
+                {
+                    return false;
+                }
+
+                v = major == 0 ? (long)arg : -1 - (long)arg;
+                p = q;
+            }
+            else if (major <= (int)CborMajorType.TextString)
+            {
+                if (arg > (ulong)(end - q) || (major == (int)CborMajorType.TextString && Utf8.Validate(b, q, (int)arg) >= 0))
+                {
+                    return false;
+                }
+
+                o = q;
+                n = (int)arg;
+                p = q + n;
+            }
+            else
+            {
+                p = ReadStructuredDirect(b, start, end, (int)key, out n);
+                if (p < 0)
+                {
+                    return false;
+                }
+            }
+
+            // ReadKnown's types and fields (kept in this loop: a call per claim costs more than the stores).
+            bool text = major == (int)CborMajorType.TextString;
+            bool integer = major <= (int)CborMajorType.NegativeInteger;
+            bool ok;
+            switch ((int)key)
+            {
+                case CwtClaimKey.Iss:
+                    IssuerOffset = o;
+                    IssuerLength = n;
+                    ok = text;
+                    break;
+                case CwtClaimKey.Sub:
+                    SubjectOffset = o;
+                    SubjectLength = n;
+                    ok = text;
+                    break;
+                case CwtClaimKey.Aud:
+                    if (text)
+                    {
+                        AudienceCount = 1;
+                        _aud0Offset = o;
+                        _aud0Length = n;
+                    }
+                    else
+                    {
+                        AudienceIsArray = true;
+                        AudienceCount = n;
+                    }
+
+                    AudienceOffset = start;
+                    AudienceLength = p - start;
+                    ok = text || major == (int)CborMajorType.Array;
+                    break;
+                case CwtClaimKey.Exp:
+                    Expiration = v;
+                    ok = integer;
+                    break;
+                case CwtClaimKey.Nbf:
+                    NotBefore = v;
+                    ok = integer;
+                    break;
+                case CwtClaimKey.Iat:
+                    // A float NumericDate takes the checked path (its rounding lives there).
+                    IssuedAt = v;
+                    ok = integer;
+                    break;
+                case CwtClaimKey.Cti:
+                    CtiOffset = o;
+                    CtiLength = n;
+                    ok = major == (int)CborMajorType.ByteString;
+                    break;
+                case CwtClaimKey.Cnonce:
+                    CnonceOffset = o;
+                    CnonceLength = n;
+                    ok = major == (int)CborMajorType.ByteString;
+                    break;
+                case CwtClaimKey.Cnf:
+                    CnfOffset = start;
+                    CnfLength = p - start;
+                    ok = major == (int)CborMajorType.Map;
+                    break;
+                case CwtClaimKey.Scope:
+                    ScopeType = (CborMajorType)major;
+                    ScopeOffset = start;
+                    ScopeLength = p - start;
+                    ScopeContentOffset = major == (int)CborMajorType.Array ? start : o;
+                    ScopeContentLength = n;
+                    ok = !integer;
+                    break;
+                case CwtClaimKey.AceProfile:
+                    AceProfile = (int)v;
+                    ok = integer && v >= int.MinValue && v <= int.MaxValue;
+                    break;
+                default:
+                    // exi: an unsigned integer (RFC 9200 §8.14); a negative value is a major type 1 head.
+                    Exi = v;
+                    ok = integer && v >= 0;
+                    break;
+            }
+
+            if (!ok)
+            {
+                return false;
+            }
         }
 
         if (p != end)
@@ -504,144 +644,43 @@ public sealed class CwtClaims
         return true;
     }
 
-    // ReadKnown on the direct path: the same types, the same fields; the position after the value, or -1.
-    private int ReadKnownDirect(byte[] b, int p, int end, int key)
+    // The direct path's array and map values: aud as an array of text (count in n), scope as an array (kept
+    // raw), cnf as a map (parsed into the confirmation where it stands when the caller gave one). The position
+    // after the value, or -1 for anything else. The claims map is open: MaxDepth - 1 levels are left.
+    private int ReadStructuredDirect(byte[] b, int p, int end, int key, out int n)
     {
-        int start = p;
-        int o;
-        int n;
-        long v;
-        switch (key)
+        int major = b[p] >> 5;
+        n = 0;
+        if (key == CwtClaimKey.Aud && major == (int)CborMajorType.Array)
         {
-            case CwtClaimKey.Iss:
-            case CwtClaimKey.Sub:
-                p = CborDirect.String(b, p, end, 3, out o, out n);
-                if (key == CwtClaimKey.Iss)
-                {
-                    IssuerOffset = o;
-                    IssuerLength = n;
-                }
-                else
-                {
-                    SubjectOffset = o;
-                    SubjectLength = n;
-                }
+            // RFC 7519 §4.1.3: an array of StringOrURI values.
+            p = CborDirect.Container(b, p, end, 4, out n);
+            for (int i = 0; i < n && p >= 0; i++)
+            {
+                int o;
+                int l;
+                p = CborDirect.String(b, p, end, 3, out o, out l);
+            }
 
-                return p;
-
-            case CwtClaimKey.Aud:
-                if (p < end && (b[p] >> 5) == (int)CborMajorType.TextString)
-                {
-                    p = CborDirect.String(b, p, end, 3, out o, out n);
-                    AudienceCount = 1;
-                    _aud0Offset = o;
-                    _aud0Length = n;
-                }
-                else
-                {
-                    int items;
-                    p = CborDirect.Container(b, p, end, 4, out items);
-                    for (int i = 0; i < items && p >= 0; i++)
-                    {
-                        p = CborDirect.String(b, p, end, 3, out o, out n);
-                    }
-
-                    AudienceIsArray = true;
-                    AudienceCount = items;
-                }
-
-                AudienceOffset = start;
-                AudienceLength = p - start;
-                return p;
-
-            case CwtClaimKey.Exp:
-            case CwtClaimKey.Nbf:
-            case CwtClaimKey.Iat:
-                // A float NumericDate takes the checked path (its rounding lives there).
-                p = CborDirect.Integer(b, p, end, out v);
-                if (key == CwtClaimKey.Exp)
-                {
-                    Expiration = v;
-                }
-                else if (key == CwtClaimKey.Nbf)
-                {
-                    NotBefore = v;
-                }
-                else
-                {
-                    IssuedAt = v;
-                }
-
-                return p;
-
-            case CwtClaimKey.Cti:
-            case CwtClaimKey.Cnonce:
-                p = CborDirect.String(b, p, end, 2, out o, out n);
-                if (key == CwtClaimKey.Cti)
-                {
-                    CtiOffset = o;
-                    CtiLength = n;
-                }
-                else
-                {
-                    CnonceOffset = o;
-                    CnonceLength = n;
-                }
-
-                return p;
-
-            case CwtClaimKey.Cnf:
-                // RFC 8747 §3.1: a map. The claims map is open, so the reader allows MaxDepth - 1 more levels.
-                if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map)
-                {
-                    return -1;
-                }
-
-                p = _confirmation == null ? -1 : _confirmation.ParseDirect(b, start, end, _encrypted, CwtLimits.MaxDepth - 1);
-                if (p < 0)
-                {
-                    p = CborDirect.Skip(b, start, end, CwtLimits.MaxDepth - 1);
-                }
-
-                CnfOffset = start;
-                CnfLength = p - start;
-                return p;
-
-            case CwtClaimKey.Scope:
-                int major = p < end ? b[p] >> 5 : -1;
-                if (major == (int)CborMajorType.TextString || major == (int)CborMajorType.ByteString)
-                {
-                    p = CborDirect.String(b, p, end, major, out o, out n);
-                }
-                else if (major == (int)CborMajorType.Array)
-                {
-                    p = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
-                    o = start;
-                    n = p - start;
-                }
-                else
-                {
-                    return -1;
-                }
-
-                ScopeType = (CborMajorType)major;
-                ScopeOffset = start;
-                ScopeLength = p - start;
-                ScopeContentOffset = o;
-                ScopeContentLength = n;
-                return p;
-
-            case CwtClaimKey.AceProfile:
-                p = CborDirect.Integer(b, p, end, out v);
-                AceProfile = (int)v;
-                return v < int.MinValue || v > int.MaxValue ? -1 : p;
-
-            default:
-                // exi: an unsigned integer (RFC 9200 §8.14); a negative value is a major type 1 head.
-                p = CborDirect.Integer(b, p, end, out v);
-                Exi = v;
-                return v < 0 ? -1 : p;
+            return p;
         }
+
+        if (key == CwtClaimKey.Scope && major == (int)CborMajorType.Array)
+        {
+            // AIF (RFC 9237) and other structured scopes.
+            int q = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
+            n = q - p;
+            return q;
+        }
+
+        if (key == CwtClaimKey.Cnf && major == (int)CborMajorType.Map)
+        {
+            // RFC 8747 §3.1.
+            int q = _confirmation == null ? -1 : _confirmation.ParseDirect(b, p, end, _encrypted, CwtLimits.MaxDepth - 1);
+            return q >= 0 ? q : CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
+        }
+
+        return -1;
     }
 
     // AddUnknown on the direct path: the value is skipped with CborDirect; the position after it, or -1.

@@ -611,32 +611,49 @@ public sealed class CwtConfirmation
 
         ClearSlots();
         int n = 0;
-        for (int i = 0; i < pairs && p >= 0; i++)
+        for (int i = 0; i < pairs; i++)
         {
-            long label;
-            int o;
-            int l;
             if (p >= end)
             {
                 return -1;
             }
 
-            if ((b[p] >> 5) > 1)
+            // The label: COSE_Key labels are small integers, one byte (RFC 9052 §7.1, RFC 9053 §7).
+            long label = b[p];
+            int o;
+            int l;
+            if (label < 24)
+            {
+                p++;
+            }
+            else if (label >= 0x20 && label < 0x38)
+            {
+                label = 0x1F - label;
+                p++;
+            }
+            else if ((label >> 5) > 1)
             {
                 p = CborDirect.String(b, p, end, 3, out o, out l);
                 p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
+                if (p < 0)
+                {
+                    return -1;
+                }
+
                 continue;
             }
-
-            p = CborDirect.Integer(b, p, end, out label);
-            if (p < 0)
+            else if ((p = CborDirect.Integer(b, p, end, out label)) < 0)
             {
                 return -1;
             }
-
-            if (label > 1000 || label < -1001)
+            else if (label > 1000 || label < -1001)
             {
                 p = CborDirect.Skip(b, p, end, depthLeft - 1);
+                if (p < 0)
+                {
+                    return -1;
+                }
+
                 continue;
             }
 
@@ -646,32 +663,45 @@ public sealed class CwtConfirmation
             }
 
             Record(n, (int)label);
-            _valueIsInt[n] = false;
-            _valueInt[n] = 0;
-            _valueOffset[n] = 0;
-            _valueLength[n] = -1;
             int major = b[p] >> 5;
+            ulong arg;
+            int q = CborDirect.Head(b, p, end, out arg);
+            bool isInt = false;
+            long v = 0;
+            o = 0;
+            l = -1;
+            if (q < 0)
+            {
+                return -1;
+            }
+
             if (major <= 1)
             {
-                long v;
-                p = CborDirect.Integer(b, p, end, out v);
-                if (v >= int.MinValue && v <= int.MaxValue)
-                {
-                    _valueIsInt[n] = true;
-                    _valueInt[n] = v;
-                }
+                // ParseKey: an integer value counts as one when its argument fits an int.
+                isInt = arg <= int.MaxValue;
+                v = !isInt ? 0 : major == 0 ? (long)arg : -1 - (long)arg;
+                p = arg > long.MaxValue ? -1 : q;
             }
             else if (major == 2)
             {
-                p = CborDirect.String(b, p, end, 2, out o, out l);
-                _valueOffset[n] = o;
-                _valueLength[n] = l;
+                o = q;
+                l = (int)arg;
+                p = arg > (ulong)(end - q) ? -1 : q + l;
             }
             else
             {
                 p = CborDirect.Skip(b, p, end, depthLeft - 1);
             }
 
+            if (p < 0)
+            {
+                return -1;
+            }
+
+            _valueIsInt[n] = isInt;
+            _valueInt[n] = v;
+            _valueOffset[n] = o;
+            _valueLength[n] = l;
             n++;
         }
 
