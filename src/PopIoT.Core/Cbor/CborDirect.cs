@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PopIoT.Core.Cbor;
 
 /// <summary>
@@ -13,34 +15,51 @@ namespace PopIoT.Core.Cbor;
 internal static class CborDirect
 {
     /// <summary>
-    /// The head at <paramref name="p"/>: returns the position after it and puts its argument in
-    /// <paramref name="argument"/> (the initial byte stays at b[p]). -1 when the head is not a definite one
-    /// (additional information 28..31: reserved, indefinite or break), is cut short by <paramref name="end"/>,
-    /// or is a two-byte simple value below 32 (RFC 8949 §3.3).
+    /// The end of the head at <paramref name="p"/>, or -1 when the head is not a definite one (additional
+    /// information 28..31: reserved, indefinite or break), is cut short by <paramref name="end"/>, or is a
+    /// two-byte simple value below 32 (RFC 8949 §3.3). Its argument is then <see cref="Argument"/>.
+    /// (No out parameters here: they would keep the callers' locals out of registers.)
     /// </summary>
-    internal static int Head(byte[] b, int p, int end, out ulong argument)
+    internal static int HeadEnd(byte[] b, int p, int end)
     {
         if (p >= end)
         {
-            argument = 0;
             return -1;
         }
 
-        int ai = b[p] & 0x1F;
+        int ib = b[p];
+        int ai = ib & 0x1F;
         if (ai < 24)
         {
-            argument = (ulong)ai;
             return p + 1;
         }
 
-        return LongHead(b, p, end, ai, out argument);
+        if (ai > 27)
+        {
+            return -1;
+        }
+
+        int size = 1 << (ai - 24);
+        if (size > end - p - 1 || (ai == 24 && (ib >> 5) == 7 && b[p + 1] < 32))
+        {
+            return -1;
+        }
+
+        return p + 1 + size;
+    }
+
+    /// <summary>The argument of the head at <paramref name="p"/>, which <see cref="HeadEnd"/> has accepted.</summary>
+    internal static ulong Argument(byte[] b, int p)
+    {
+        int ai = b[p] & 0x1F;
+        return ai < 24 ? (ulong)ai : ai == 24 ? b[p + 1] : LongArgument(b, p, ai);
     }
 
     /// <summary>A definite byte string (major 2) or text string (major 3) at <paramref name="p"/>: its content as a slice (text must be valid UTF-8); the position after it, or -1.</summary>
     internal static int String(byte[] b, int p, int end, int major, out int offset, out int length)
     {
-        ulong n;
-        int q = Head(b, p, end, out n);
+        int q = HeadEnd(b, p, end);
+        ulong n = q < 0 ? 0 : Argument(b, p);
         if (q < 0 || (b[p] >> 5) != major || n > (ulong)(end - q) || (major == 3 && Utf8.Validate(b, q, (int)n) >= 0))
         {
             offset = 0;
@@ -56,9 +75,9 @@ internal static class CborDirect
     /// <summary>An integer (major 0 or 1, RFC 8949 §3.1) whose value fits a long; the position after it, or -1.</summary>
     internal static int Integer(byte[] b, int p, int end, out long value)
     {
-        ulong a;
-        int q = Head(b, p, end, out a);
+        int q = HeadEnd(b, p, end);
         int major = q < 0 ? -1 : b[p] >> 5;
+        ulong a = q < 0 ? 0 : Argument(b, p);
         if ((major != 0 && major != 1) || a > long.MaxValue)
         {
             value = 0;
@@ -75,14 +94,14 @@ internal static class CborDirect
     /// </summary>
     internal static int Container(byte[] b, int p, int end, int major, out int count)
     {
-        ulong n;
-        int q = Head(b, p, end, out n);
+        int q = HeadEnd(b, p, end);
         count = 0;
         if (q < 0 || (b[p] >> 5) != major)
         {
             return -1;
         }
 
+        ulong n = Argument(b, p);
         ulong left = (ulong)(end - q);
         if (n > left || (major == 5 && n * 2 > left))
         {
@@ -101,12 +120,11 @@ internal static class CborDirect
     /// </summary>
     internal static int Skip(byte[] b, int p, int end, int depthLeft)
     {
-        ulong n;
-        int q = Head(b, p, end, out n);
+        int q = HeadEnd(b, p, end);
         while (q >= 0 && (b[p] >> 5) == 6)
         {
             p = q;
-            q = Head(b, p, end, out n);
+            q = HeadEnd(b, p, end);
         }
 
         if (q < 0)
@@ -114,6 +132,7 @@ internal static class CborDirect
             return -1;
         }
 
+        ulong n = Argument(b, p);
         int major = b[p] >> 5;
         ulong left = (ulong)(end - q);
         if (major == 2 || major == 3)
@@ -143,33 +162,27 @@ internal static class CborDirect
         return q;
     }
 
-    // The argument in 1, 2, 4 or 8 following bytes (additional information 24..27); kept apart so Head inlines.
-    private static int LongHead(byte[] b, int p, int end, int ai, out ulong argument)
+    // The argument in 2, 4 or 8 following bytes (additional information 25..27, bounds checked by HeadEnd).
+    // Kept out of line so that Argument stays small where it is inlined.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong LongArgument(byte[] b, int p, int ai)
     {
-        argument = 0;
-        if (ai > 27)
+        if (ai == 25)
         {
-            return -1;
+            return (ulong)((b[p + 1] << 8) | b[p + 2]);
         }
 
-        int size = 1 << (ai - 24);
-        if (size > end - p - 1)
+        if (ai == 26)
         {
-            return -1;
+            return ((ulong)b[p + 1] << 24) | ((ulong)b[p + 2] << 16) | ((ulong)b[p + 3] << 8) | b[p + 4];
         }
 
         ulong v = 0;
-        for (int i = 1; i <= size; i++)
+        for (int i = 1; i <= 8; i++)
         {
             v = (v << 8) | b[p + i];
         }
 
-        if (ai == 24 && (b[p] >> 5) == 7 && v < 32)
-        {
-            return -1;
-        }
-
-        argument = v;
-        return p + 1 + size;
+        return v;
     }
 }

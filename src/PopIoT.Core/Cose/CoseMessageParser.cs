@@ -179,8 +179,9 @@ internal sealed class CoseMessageParser
     // across both buckets (RFC 9052 §3: labels are unique across them).
     private int HeadersDirect(byte[] b, int p, int end, bool isProtected, ref int seen)
     {
-        int n;
-        p = CborDirect.Container(b, p, end, 5, out n);
+        int pairsRead;
+        p = CborDirect.Container(b, p, end, 5, out pairsRead);
+        int n = pairsRead;
         for (int i = 0; i < n && p >= 0; i++)
         {
             if (p >= end)
@@ -199,10 +200,11 @@ internal sealed class CoseMessageParser
             p++;
             int o;
             int l;
-            long v = 0;
+            long v;
             switch (label)
             {
                 case CoseHeaderLabel.Alg:
+                    v = 0;
                     p = isProtected ? CborDirect.Integer(b, p, end, out v) : -1;
                     if (p < 0 || v < int.MinValue || v > int.MaxValue)
                     {
@@ -213,6 +215,7 @@ internal sealed class CoseMessageParser
                     HasAlg = true;
                     break;
                 case CoseHeaderLabel.ContentType:
+                    v = 0;
                     p = p < end && (b[p] >> 5) == 0 ? CborDirect.Integer(b, p, end, out v) : -1;
                     if (p < 0 || v > 65535)
                     {

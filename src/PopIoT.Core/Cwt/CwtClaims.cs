@@ -444,8 +444,9 @@ public sealed class CwtClaims
     private bool ParseDirect(byte[] b, int offset, int count)
     {
         int end = offset + count;
-        int pairs;
-        int p = CborDirect.Container(b, offset, end, 5, out pairs);
+        int pairsRead;
+        int p = CborDirect.Container(b, offset, end, 5, out pairsRead);
+        int pairs = pairsRead;
         if (p < 0 || pairs > CwtLimits.MaxClaims)
         {
             return false;
@@ -479,9 +480,15 @@ public sealed class CwtClaims
 
                 continue;
             }
-            else if ((p = CborDirect.Integer(b, p, end, out key)) < 0)
+            else
             {
-                return false;
+                long longKey;
+                if ((p = CborDirect.Integer(b, p, end, out longKey)) < 0)
+                {
+                    return false;
+                }
+
+                key = longKey;
             }
 
             int bit = CwtClaimKey.Bit(key);
@@ -506,8 +513,7 @@ public sealed class CwtClaims
             // The value's head, decoded here for the usual forms (integers and strings).
             int start = p;
             int major = b[p] >> 5;
-            ulong arg;
-            int q = CborDirect.Head(b, p, end, out arg);
+            int q = CborDirect.HeadEnd(b, p, end);
             int o = 0;
             int n = 0;
             long v = 0;
@@ -515,6 +521,8 @@ public sealed class CwtClaims
             {
                 return false;
             }
+
+            ulong arg = CborDirect.Argument(b, p);
 
             if (major <= (int)CborMajorType.NegativeInteger)
             {
@@ -539,7 +547,9 @@ public sealed class CwtClaims
             }
             else
             {
-                p = ReadStructuredDirect(b, start, end, (int)key, out n);
+                int structured;
+                p = ReadStructuredDirect(b, start, end, (int)key, out structured);
+                n = structured;
                 if (p < 0)
                 {
                     return false;
@@ -1016,8 +1026,23 @@ public sealed class CwtClaims
         return copy;
     }
 
+    // Not constant-time: it compares public values (audiences, claim names).
     internal static bool SliceEquals(byte[] a, int aOffset, byte[] b, int bOffset, int length)
     {
+        if (length >= 8)
+        {
+            // Eight bytes at a time; the last eight are compared from length - 8, overlapping.
+            for (int k = 0; k < length - 8; k += 8)
+            {
+                if (BitConverter.ToUInt64(a, aOffset + k) != BitConverter.ToUInt64(b, bOffset + k))
+                {
+                    return false;
+                }
+            }
+
+            return BitConverter.ToUInt64(a, aOffset + length - 8) == BitConverter.ToUInt64(b, bOffset + length - 8);
+        }
+
         for (int i = 0; i < length; i++)
         {
             if (a[aOffset + i] != b[bOffset + i])

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -28,6 +29,7 @@ public sealed class CwtConfirmation
     private readonly long[] _valueInt = new long[CwtLimits.MaxKeyLabels];
     private const int SlotRange = 4;
     private readonly int[] _slots = new int[(2 * SlotRange) + 1];
+    private int _stamp;
 
     internal CwtConfirmation(byte[] tokenPlaintext, byte[] cnfPlaintext)
     {
@@ -512,6 +514,7 @@ public sealed class CwtConfirmation
     /// <see cref="Parse"/> decides. <paramref name="depthLeft"/> is how many nested maps and arrays the reader
     /// that would otherwise read this map allows from here, the cnf map included.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal int ParseDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
     {
         p = ParseMapDirect(b, p, end, encrypted, depthLeft);
@@ -527,8 +530,9 @@ public sealed class CwtConfirmation
 
     private int ParseMapDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
     {
-        int pairs = 0;
-        p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairs);
+        int pairsRead = 0;
+        p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
+        int pairs = pairsRead;
         if (p < 0 || pairs > CwtLimits.MaxKeyLabels)
         {
             return -1;
@@ -537,7 +541,6 @@ public sealed class CwtConfirmation
         int method = 0;
         for (int i = 0; i < pairs && p >= 0; i++)
         {
-            long label;
             int o;
             int l;
             if (p >= end)
@@ -547,6 +550,7 @@ public sealed class CwtConfirmation
 
             if ((b[p] >> 5) <= 1)
             {
+                long label;
                 p = CborDirect.Integer(b, p, end, out label);
                 if (p >= 0 && label >= 1 && label <= 4)
                 {
@@ -602,8 +606,9 @@ public sealed class CwtConfirmation
     private int ParseKeyDirect(byte[] b, int p, int end, int depthLeft)
     {
         int start = p;
-        int pairs = 0;
-        p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairs);
+        int pairsRead = 0;
+        p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
+        int pairs = pairsRead;
         if (p < 0)
         {
             return -1;
@@ -620,8 +625,6 @@ public sealed class CwtConfirmation
 
             // The label: COSE_Key labels are small integers, one byte (RFC 9052 §7.1, RFC 9053 §7).
             long label = b[p];
-            int o;
-            int l;
             if (label < 24)
             {
                 p++;
@@ -633,7 +636,9 @@ public sealed class CwtConfirmation
             }
             else if ((label >> 5) > 1)
             {
-                p = CborDirect.String(b, p, end, 3, out o, out l);
+                int to;
+                int tl;
+                p = CborDirect.String(b, p, end, 3, out to, out tl);
                 p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
                 if (p < 0)
                 {
@@ -642,19 +647,25 @@ public sealed class CwtConfirmation
 
                 continue;
             }
-            else if ((p = CborDirect.Integer(b, p, end, out label)) < 0)
+            else
             {
-                return -1;
-            }
-            else if (label > 1000 || label < -1001)
-            {
-                p = CborDirect.Skip(b, p, end, depthLeft - 1);
-                if (p < 0)
+                long longLabel;
+                if ((p = CborDirect.Integer(b, p, end, out longLabel)) < 0)
                 {
                     return -1;
                 }
 
-                continue;
+                label = longLabel;
+                if (label > 1000 || label < -1001)
+                {
+                    p = CborDirect.Skip(b, p, end, depthLeft - 1);
+                    if (p < 0)
+                    {
+                        return -1;
+                    }
+
+                    continue;
+                }
             }
 
             if (n == _labels.Length || Find(n, (int)label) >= 0 || p >= end)
@@ -664,16 +675,17 @@ public sealed class CwtConfirmation
 
             Record(n, (int)label);
             int major = b[p] >> 5;
-            ulong arg;
-            int q = CborDirect.Head(b, p, end, out arg);
+            int q = CborDirect.HeadEnd(b, p, end);
             bool isInt = false;
             long v = 0;
-            o = 0;
-            l = -1;
+            int o = 0;
+            int l = -1;
             if (q < 0)
             {
                 return -1;
             }
+
+            ulong arg = CborDirect.Argument(b, p);
 
             if (major <= 1)
             {
@@ -708,13 +720,19 @@ public sealed class CwtConfirmation
         return p >= 0 && FinishKey(b, start, p, n) == CwtError.None ? p : -1;
     }
 
-    // The labels -4..4 (all that FinishKey looks up) have a slot: their index + 1, 0 when absent, so the
-    // lookups of a key's few labels are one array read each.
+    // The labels -4..4 (all that FinishKey looks up) have a slot holding (stamp << 5) | (index + 1), so the
+    // lookups of a key's few labels are one array read each. A new stamp per key forgets the previous key's
+    // slots without clearing them; the array is cleared only when the stamp wraps.
     private void ClearSlots()
     {
-        for (int i = 0; i < _slots.Length; i++)
+        _stamp++;
+        if (_stamp > 0x3FFFFFF)
         {
-            _slots[i] = 0;
+            _stamp = 1;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                _slots[i] = 0;
+            }
         }
     }
 
@@ -723,7 +741,7 @@ public sealed class CwtConfirmation
         _labels[n] = label;
         if (label >= -SlotRange && label <= SlotRange)
         {
-            _slots[label + SlotRange] = n + 1;
+            _slots[label + SlotRange] = (_stamp << 5) | (n + 1);
         }
     }
 
@@ -731,7 +749,8 @@ public sealed class CwtConfirmation
     {
         if (label >= -SlotRange && label <= SlotRange)
         {
-            return _slots[label + SlotRange] - 1;
+            int slot = _slots[label + SlotRange];
+            return (slot >> 5) == _stamp ? (slot & 0x1F) - 1 : -1;
         }
 
         for (int i = 0; i < n; i++)
