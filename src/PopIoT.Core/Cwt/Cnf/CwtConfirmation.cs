@@ -22,13 +22,18 @@ public sealed class CwtConfirmation
     private readonly CoseResult _cose = new CoseResult();
     private int _cnfUsed;
     private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
-    private readonly int[] _labels = new int[CwtLimits.MaxKeyLabels];
-    private readonly int[] _valueOffset = new int[CwtLimits.MaxKeyLabels];
-    private readonly int[] _valueLength = new int[CwtLimits.MaxKeyLabels];
-    private readonly bool[] _valueIsInt = new bool[CwtLimits.MaxKeyLabels];
-    private readonly long[] _valueInt = new long[CwtLimits.MaxKeyLabels];
+    // A COSE_Key's labels while it is parsed (RFC 9052 §7). Labels -4..4, all that FinishKey reads, have a
+    // slot each: it holds the parse's stamp when present, so a new key forgets the last one without clearing,
+    // and its value (an int in _slotInt with length IntValue, a bstr slice, or length -1 for anything else).
+    // Other labels are only kept to refuse duplicates.
     private const int SlotRange = 4;
+    private const int IntValue = -2;
     private readonly int[] _slots = new int[(2 * SlotRange) + 1];
+    private readonly long[] _slotInt = new long[(2 * SlotRange) + 1];
+    private readonly int[] _slotOffset = new int[(2 * SlotRange) + 1];
+    private readonly int[] _slotLength = new int[(2 * SlotRange) + 1];
+    private readonly int[] _otherLabels = new int[CwtLimits.MaxKeyLabels];
+    private int _otherCount;
     private int _stamp;
 
     internal CwtConfirmation(byte[] tokenPlaintext, byte[] cnfPlaintext)
@@ -365,7 +370,7 @@ public sealed class CwtConfirmation
         int start = r.Position;
         r.ReadStartMap();
         int n = 0;
-        ClearSlots();
+        BeginKey();
         while (r.PeekState() != CborReaderState.EndMap)
         {
             CborReaderState ks = r.PeekState();
@@ -389,110 +394,101 @@ public sealed class CwtConfirmation
             }
 
             int label = ks == CborReaderState.UnsignedInteger ? (int)arg : -1 - (int)arg;
-            for (int i = 0; i < n; i++)
+            if (Seen(label))
             {
-                if (_labels[i] == label)
-                {
-                    return CwtError.InvalidCnf;
-                }
+                return CwtError.InvalidCnf;
             }
 
-            if (n == _labels.Length)
+            if (n == CwtLimits.MaxKeyLabels)
             {
                 return CwtError.LimitExceeded;
             }
 
-            Record(n, label);
             CborReaderState vs = r.PeekState();
-            _valueIsInt[n] = false;
             if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
             {
+                // An integer value counts as one when its argument fits an int.
                 ulong va = vs == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
-                _valueIsInt[n] = va <= int.MaxValue;
-                _valueInt[n] = va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va);
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
+                Record(label, va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va), 0, va > int.MaxValue ? -1 : IntValue);
             }
             else if (vs == CborReaderState.ByteString)
             {
                 int o;
                 int l;
                 r.ReadByteString(out o, out l);
-                _valueOffset[n] = o;
-                _valueLength[n] = l;
+                Record(label, 0, o, l);
             }
             else
             {
                 r.SkipValue();
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
+                Record(label, 0, 0, -1);
             }
 
             n++;
         }
 
         r.ReadEndMap();
-        return FinishKey(buffer, start, r.Position, n);
+        return FinishKey(buffer, start, r.Position);
     }
 
-    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels located by either path; n labels were found.
-    private CwtError FinishKey(byte[] buffer, int start, int end, int n)
+    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels located by either path.
+    private CwtError FinishKey(byte[] buffer, int start, int end)
     {
-        int kty = Find(n, CoseKeyLabel.Kty);
-        if (kty < 0 || !_valueIsInt[kty])
+        int kty = Slot(CoseKeyLabel.Kty);
+        if (kty < 0 || _slotLength[kty] != IntValue)
         {
             return CwtError.InvalidCnf;
         }
 
-        KeyType = (int)_valueInt[kty];
-        int kid = Find(n, CoseKeyLabel.Kid);
+        KeyType = (int)_slotInt[kty];
+        int kid = Slot(CoseKeyLabel.Kid);
         if (kid >= 0)
         {
-            if (_valueLength[kid] < 0)
+            if (_slotLength[kid] < 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            KidOffset = _valueOffset[kid];
-            KidLength = _valueLength[kid];
+            KidOffset = _slotOffset[kid];
+            KidLength = _slotLength[kid];
         }
 
-        int alg = Find(n, CoseKeyLabel.Alg);
-        KeyAlgorithm = alg >= 0 && _valueIsInt[alg] ? (int)_valueInt[alg] : 0;
+        int alg = Slot(CoseKeyLabel.Alg);
+        KeyAlgorithm = alg >= 0 && _slotLength[alg] == IntValue ? (int)_slotInt[alg] : 0;
         if (KeyType == CoseKeyType.Symmetric)
         {
-            int k = Find(n, -1);
-            if (k < 0 || _valueLength[k] <= 0)
+            int k = Slot(-1);
+            if (k < 0 || _slotLength[k] <= 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            SymmetricKeyOffset = _valueOffset[k];
-            SymmetricKeyLength = _valueLength[k];
+            SymmetricKeyOffset = _slotOffset[k];
+            SymmetricKeyLength = _slotLength[k];
         }
         else if (KeyType == CoseKeyType.Ec2 || KeyType == CoseKeyType.Okp)
         {
-            int crv = Find(n, -1);
-            int x = Find(n, -2);
-            int y = Find(n, -3);
-            if (crv < 0 || !_valueIsInt[crv] || x < 0 || _valueLength[x] <= 0 || (KeyType == CoseKeyType.Ec2 && y < 0))
+            int crv = Slot(-1);
+            int x = Slot(-2);
+            int y = Slot(-3);
+            if (crv < 0 || _slotLength[crv] != IntValue || x < 0 || _slotLength[x] <= 0 || (KeyType == CoseKeyType.Ec2 && y < 0))
             {
                 return CwtError.InvalidCnf;
             }
 
-            if (Find(n, -4) >= 0)
+            if (Slot(-4) >= 0)
             {
                 // A PoP key in a token is the presenter's public key; its private part never travels.
                 return CwtError.InvalidCnf;
             }
 
-            Curve = (int)_valueInt[crv];
-            XOffset = _valueOffset[x];
-            XLength = _valueLength[x];
-            if (y >= 0 && _valueLength[y] > 0)
+            Curve = (int)_slotInt[crv];
+            XOffset = _slotOffset[x];
+            XLength = _slotLength[x];
+            if (y >= 0 && _slotLength[y] > 0)
             {
-                YOffset = _valueOffset[y];
-                YLength = _valueLength[y];
+                YOffset = _slotOffset[y];
+                YLength = _slotLength[y];
             }
         }
         else
@@ -614,7 +610,7 @@ public sealed class CwtConfirmation
             return -1;
         }
 
-        ClearSlots();
+        BeginKey();
         int n = 0;
         for (int i = 0; i < pairs; i++)
         {
@@ -668,12 +664,11 @@ public sealed class CwtConfirmation
                 }
             }
 
-            if (n == _labels.Length || Find(n, (int)label) >= 0 || p >= end)
+            if (n == CwtLimits.MaxKeyLabels || Seen((int)label) || p >= end)
             {
                 return -1;
             }
 
-            Record(n, (int)label);
             int major = b[p] >> 5;
             int q = CborDirect.HeadEnd(b, p, end);
             bool isInt = false;
@@ -710,23 +705,19 @@ public sealed class CwtConfirmation
                 return -1;
             }
 
-            _valueIsInt[n] = isInt;
-            _valueInt[n] = v;
-            _valueOffset[n] = o;
-            _valueLength[n] = l;
+            Record((int)label, v, o, isInt ? IntValue : l);
             n++;
         }
 
-        return p >= 0 && FinishKey(b, start, p, n) == CwtError.None ? p : -1;
+        return p >= 0 && FinishKey(b, start, p) == CwtError.None ? p : -1;
     }
 
-    // The labels -4..4 (all that FinishKey looks up) have a slot holding (stamp << 5) | (index + 1), so the
-    // lookups of a key's few labels are one array read each. A new stamp per key forgets the previous key's
-    // slots without clearing them; the array is cleared only when the stamp wraps.
-    private void ClearSlots()
+    // Starts a COSE_Key: a new stamp forgets the last key's slots; the array is cleared only when it wraps.
+    private void BeginKey()
     {
+        _otherCount = 0;
         _stamp++;
-        if (_stamp > 0x3FFFFFF)
+        if (_stamp == int.MaxValue)
         {
             _stamp = 1;
             for (int i = 0; i < _slots.Length; i++)
@@ -736,31 +727,45 @@ public sealed class CwtConfirmation
         }
     }
 
-    private void Record(int n, int label)
+    // The slot of a label of this key, or -1 when it is absent (or outside -4..4).
+    private int Slot(int label)
     {
-        _labels[n] = label;
-        if (label >= -SlotRange && label <= SlotRange)
-        {
-            _slots[label + SlotRange] = (_stamp << 5) | (n + 1);
-        }
+        int i = label + SlotRange;
+        return label >= -SlotRange && label <= SlotRange && _slots[i] == _stamp ? i : -1;
     }
 
-    private int Find(int n, int label)
+    private bool Seen(int label)
     {
         if (label >= -SlotRange && label <= SlotRange)
         {
-            int slot = _slots[label + SlotRange];
-            return (slot >> 5) == _stamp ? (slot & 0x1F) - 1 : -1;
+            return _slots[label + SlotRange] == _stamp;
         }
 
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < _otherCount; i++)
         {
-            if (_labels[i] == label)
+            if (_otherLabels[i] == label)
             {
-                return i;
+                return true;
             }
         }
 
-        return -1;
+        return false;
+    }
+
+    // Records a label and its value: an int (length IntValue), a bstr slice, or length -1 for anything else.
+    private void Record(int label, long intValue, int offset, int length)
+    {
+        if (label >= -SlotRange && label <= SlotRange)
+        {
+            int i = label + SlotRange;
+            _slots[i] = _stamp;
+            _slotInt[i] = intValue;
+            _slotOffset[i] = offset;
+            _slotLength[i] = length;
+        }
+        else
+        {
+            _otherLabels[_otherCount++] = label;
+        }
     }
 }
