@@ -24,6 +24,7 @@ public sealed class CwtClaims
     private readonly int[] _unknownValueOffset = new int[CwtLimits.MaxClaims];
     private readonly int[] _unknownValueLength = new int[CwtLimits.MaxClaims];
     private int _present;
+    private bool _clean;
     private CwtConfirmation _confirmation;
     private bool _encrypted;
     private int _aud0Offset;
@@ -324,6 +325,13 @@ public sealed class CwtClaims
     /// <summary>Forgets the parsed claims (the slices; the bytes belong to their buffer).</summary>
     public void Reset()
     {
+        if (_clean)
+        {
+            // Nothing was set since the last reset (the validator resets the result, then parses).
+            return;
+        }
+
+        _clean = true;
         long keepError = ErrorClaim;
         Buffer = null;
         MapOffset = 0;
@@ -346,6 +354,7 @@ public sealed class CwtClaims
 
     private CwtError ParseCore(byte[] buffer, int offset, int count)
     {
+        _clean = false;
         ErrorClaim = 0;
         CborReader r = _reader;
         r.Reset(buffer, offset, count);
@@ -443,6 +452,7 @@ public sealed class CwtClaims
     // indefinite length, a duplicate, a wrong type, any malformation) returns false and ParseCore decides.
     private bool ParseDirect(byte[] b, int offset, int count)
     {
+        _clean = false;
         int end = offset + count;
         int pairsRead;
         int p = CborDirect.Container(b, offset, end, 5, out pairsRead);

@@ -21,6 +21,7 @@ public sealed class CwtConfirmation
     private readonly byte[] _tokenPlaintext;
     private readonly CoseResult _cose = new CoseResult();
     private int _cnfUsed;
+    private bool _clean;
     private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
     // A COSE_Key's labels while it is parsed (RFC 9052 §7). Labels -4..4, all that FinishKey reads, have a
     // slot each: it holds the parse's stamp when present, so a new key forgets the last one without clearing,
@@ -158,6 +159,13 @@ public sealed class CwtConfirmation
 
     internal void Reset()
     {
+        if (_clean)
+        {
+            // Nothing was set since the last reset.
+            return;
+        }
+
+        _clean = true;
         // The previous decrypted key never outlives the next use of this object.
         if (_cnfUsed > 0)
         {
@@ -195,6 +203,7 @@ public sealed class CwtConfirmation
             CoseError keep = CoseError;
             Reset();
             CoseError = keep;
+            _clean = false;
         }
 
         return e;
@@ -204,6 +213,7 @@ public sealed class CwtConfirmation
     // is still walked so that a second method is refused.
     private CwtError ParseCore(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
+        _clean = false;
         r.Reset(buffer, offset, count);
         r.ReadStartMap();
         int method = 0;
@@ -526,6 +536,7 @@ public sealed class CwtConfirmation
 
     private int ParseMapDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
     {
+        _clean = false;
         int pairsRead = 0;
         p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
         int pairs = pairsRead;
