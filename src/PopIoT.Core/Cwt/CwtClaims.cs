@@ -457,6 +457,7 @@ public sealed class CwtClaims
         int pairsRead;
         int p = CborDirect.Container(b, offset, end, 5, out pairsRead);
         int pairs = pairsRead;
+        int present = 0;
         if (p < 0 || pairs > CwtLimits.MaxClaims)
         {
             return false;
@@ -513,26 +514,37 @@ public sealed class CwtClaims
                 continue;
             }
 
-            if ((_present & bit) != 0 || p >= end)
+            if ((present & bit) != 0 || p >= end)
             {
                 return false;
             }
 
-            _present |= bit;
+            present |= bit;
 
             // The value's head, decoded here for the usual forms (integers and strings).
             int start = p;
-            int major = b[p] >> 5;
-            int q = CborDirect.HeadEnd(b, p, end);
+            int ib = b[p];
+            int major = ib >> 5;
             int o = 0;
             int n = 0;
             long v = 0;
-            if (q < 0)
+            int q;
+            ulong arg;
+            if ((ib & 0x1F) < 24)
             {
-                return false;
+                q = p + 1;
+                arg = (ulong)(ib & 0x1F);
             }
+            else
+            {
+                q = CborDirect.HeadEnd(b, p, end);
+                if (q < 0)
+                {
+                    return false;
+                }
 
-            ulong arg = CborDirect.Argument(b, p);
+                arg = CborDirect.Argument(b, p);
+            }
 
             if (major <= (int)CborMajorType.NegativeInteger)
             {
@@ -657,6 +669,7 @@ public sealed class CwtClaims
             return false;
         }
 
+        _present = present;
         Buffer = b;
         MapOffset = offset;
         MapLength = count;

@@ -680,18 +680,29 @@ public sealed class CwtConfirmation
                 return -1;
             }
 
-            int major = b[p] >> 5;
-            int q = CborDirect.HeadEnd(b, p, end);
+            int ib = b[p];
+            int major = ib >> 5;
             bool isInt = false;
             long v = 0;
             int o = 0;
             int l = -1;
-            if (q < 0)
+            int q;
+            ulong arg;
+            if ((ib & 0x1F) < 24)
             {
-                return -1;
+                q = p + 1;
+                arg = (ulong)(ib & 0x1F);
             }
+            else
+            {
+                q = CborDirect.HeadEnd(b, p, end);
+                if (q < 0)
+                {
+                    return -1;
+                }
 
-            ulong arg = CborDirect.Argument(b, p);
+                arg = CborDirect.Argument(b, p);
+            }
 
             if (major <= 1)
             {
