@@ -528,23 +528,13 @@ public sealed class CwtClaims
             int o = 0;
             int n = 0;
             long v = 0;
-            int q;
-            ulong arg;
-            if ((ib & 0x1F) < 24)
+            int q = CborDirect.HeadEnd(b, p, end);
+            if (q < 0)
             {
-                q = p + 1;
-                arg = (ulong)(ib & 0x1F);
+                return false;
             }
-            else
-            {
-                q = CborDirect.HeadEnd(b, p, end);
-                if (q < 0)
-                {
-                    return false;
-                }
 
-                arg = CborDirect.Argument(b, p);
-            }
+            ulong arg = CborDirect.Argument(b, p);
 
             if (major <= (int)CborMajorType.NegativeInteger)
             {

@@ -2,6 +2,7 @@ using System;
 using System.Reflection;
 
 using PopIoT.Core.Cbor;
+using PopIoT.Core.Tests.Cwt;
 
 using Xunit;
 using Xunit.Abstractions;
@@ -50,7 +51,7 @@ public class CborDirectTests
             byte[] data = Item(gen, scratch);
             if (i % 2 == 1)
             {
-                data = Mutate(rnd, data);
+                data = CwtFuzzTests.Mutate(rnd, data);
             }
 
             // In the middle of noise: neither path may look outside its window.
@@ -104,7 +105,7 @@ public class CborDirectTests
             byte[] data = Item(gen, scratch);
             if (i % 3 == 1)
             {
-                data = Mutate(rnd, data);
+                data = CwtFuzzTests.Mutate(rnd, data);
             }
 
             int end = data.Length;
@@ -199,40 +200,5 @@ public class CborDirectTests
         Sfc.CborWriter theirs = new(Sfc.CborConformanceMode.Lax, convertIndefiniteLengthEncodings: false);
         gen.WriteItem(ours, theirs);
         return scratch.AsSpan(0, ours.BytesWritten).ToArray();
-    }
-
-    internal static byte[] Mutate(Random rng, byte[] seed)
-    {
-        if (seed.Length == 0)
-        {
-            return seed;
-        }
-
-        byte[] data = (byte[])seed.Clone();
-        switch (rng.Next(5))
-        {
-            case 0:
-                return data.AsSpan(0, rng.Next(data.Length + 1)).ToArray();
-            case 1:
-                data[rng.Next(data.Length)] ^= (byte)(1 << rng.Next(8));
-                return data;
-            case 2:
-                data[rng.Next(data.Length)] = (byte)rng.Next(256);
-                return data;
-            case 3:
-                int at = rng.Next(data.Length);
-                byte[] inserted = new byte[data.Length + 1];
-                Array.Copy(data, inserted, at);
-                inserted[at] = (byte)rng.Next(256);
-                Array.Copy(data, at, inserted, at + 1, data.Length - at);
-                return inserted;
-            default:
-                for (int k = 0; k < 3; k++)
-                {
-                    data[rng.Next(data.Length)] = (byte)rng.Next(256);
-                }
-
-                return data;
-        }
     }
 }

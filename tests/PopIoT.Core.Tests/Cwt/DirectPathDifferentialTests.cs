@@ -49,7 +49,7 @@ public class DirectPathDifferentialTests
         for (int i = 0; i < Cases; i++)
         {
             byte[] seed = seeds[i % seeds.Length];
-            byte[] data = i < seeds.Length ? seed : CborDirectTests.Mutate(rng, seed);
+            byte[] data = i < seeds.Length ? seed : CwtFuzzTests.Mutate(rng, seed);
             int prefix = rng.Next(3);
             byte[] window = new byte[prefix + data.Length + rng.Next(3)];
             rng.NextBytes(window);
@@ -118,7 +118,7 @@ public class DirectPathDifferentialTests
             byte[] data = i < seeds.Count ? seeds[i] : (i % 5) switch
             {
                 0 => WithRandomClaim(gen, scratch, seeds[rng.Next(seeds.Count)]),
-                _ => CborDirectTests.Mutate(rng, seeds[rng.Next(seeds.Count)]),
+                _ => CwtFuzzTests.Mutate(rng, seeds[rng.Next(seeds.Count)]),
             };
             int prefix = rng.Next(3);
             byte[] window = new byte[prefix + data.Length + rng.Next(3)];

@@ -686,23 +686,13 @@ public sealed class CwtConfirmation
             long v = 0;
             int o = 0;
             int l = -1;
-            int q;
-            ulong arg;
-            if ((ib & 0x1F) < 24)
+            int q = CborDirect.HeadEnd(b, p, end);
+            if (q < 0)
             {
-                q = p + 1;
-                arg = (ulong)(ib & 0x1F);
+                return -1;
             }
-            else
-            {
-                q = CborDirect.HeadEnd(b, p, end);
-                if (q < 0)
-                {
-                    return -1;
-                }
 
-                arg = CborDirect.Argument(b, p);
-            }
+            ulong arg = CborDirect.Argument(b, p);
 
             if (major <= 1)
             {
