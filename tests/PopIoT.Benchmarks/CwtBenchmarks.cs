@@ -104,7 +104,12 @@ public class CwtBenchmarks
         }
     }
 
-    /// <summary>The floor: keyed platform HMAC-SHA256 over the token's prebuilt ToBeMaced bytes.</summary>
+    /// <summary>
+    /// The floor: keyed platform HMAC-SHA256 over the token's prebuilt ToBeMaced bytes. It is the fastest platform
+    /// HMAC found: a keyed <see cref="HMACSHA256"/> (TryComputeHash) costs the same, and the one-shot static
+    /// <see cref="HMACSHA256.HashData(byte[], byte[])"/> two to three times as much (it keys a new context per call).
+    /// The platform provider (PlatformHmacSha256) uses the same IncrementalHash calls: one update, one final.
+    /// </summary>
     [Benchmark(Baseline = true)]
     public int RawPlatformHmac()
     {

@@ -1,3 +1,5 @@
+using System;
+
 namespace PopIoT.Core.Cbor;
 
 /// <summary>
@@ -102,6 +104,34 @@ public static class Utf8
     public static int Validate(byte[] buffer, int offset, int count)
     {
         int end = offset + count;
+
+        // All ASCII, the common case for claim and header strings: checked eight bytes at a time (the high bit of
+        // every byte, whatever the byte order), and then nothing else to do.
+        // The last eight bytes are read once more from end - 8, so a short tail needs no byte loop.
+        ulong wide = 0;
+        int narrow = 0;
+        if (count >= 8)
+        {
+            for (int k = offset; k < end - 8; k += 8)
+            {
+                wide |= BitConverter.ToUInt64(buffer, k);
+            }
+
+            wide |= BitConverter.ToUInt64(buffer, end - 8);
+        }
+        else
+        {
+            for (int k = offset; k < end; k++)
+            {
+                narrow |= buffer[k];
+            }
+        }
+
+        if ((wide & 0x8080808080808080UL) == 0 && narrow < 0x80)
+        {
+            return -1;
+        }
+
         int i = offset;
         while (i < end)
         {

@@ -292,20 +292,64 @@ public sealed class CoseMac0 : IDisposable
         }
 
         _macDirty = true;
-        _staged = 0;
-        Stage(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length);
-        StageBstr(prot, protOffset, protLength);
-        StageBstr(aad, aadOffset, aadLength);
-        StageBstr(payload, payloadOffset, payloadLength);
-        Flush();
+        if (CoseStructure.Size(CoseStructure.Mac0Context, protLength, aadLength, payloadLength, true) <= StageSize)
+        {
+            // The usual token: the whole MAC_structure laid out in the stage, one update.
+            byte[] st = _stage;
+            int at = Put(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length, 0);
+            at += CoseStructure.WriteBstrHead(st, at, protLength);
+            at = Put(prot, protOffset, protLength, at);
+            at += CoseStructure.WriteBstrHead(st, at, aadLength);
+            at = Put(aad, aadOffset, aadLength, at);
+            at += CoseStructure.WriteBstrHead(st, at, payloadLength);
+            at = Put(payload, payloadOffset, payloadLength, at);
+            _mac.Update(st, 0, at);
+        }
+        else
+        {
+            _staged = 0;
+            Stage(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length);
+            StageBstr(prot, protOffset, protLength);
+            StageBstr(aad, aadOffset, aadLength);
+            StageBstr(payload, payloadOffset, payloadLength);
+            Flush();
+        }
+
         _mac.Final(_macOut, 0);
         _macDirty = false;
     }
 
+    // Copies into the stage at `at` (which the caller has sized) and returns the new end.
+    private int Put(byte[] data, int offset, int length, int at)
+    {
+        // A loop for the few bytes of the context and headers: Array.Copy's fixed cost is larger there.
+        if (length <= 16)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                _stage[at + i] = data[offset + i];
+            }
+        }
+        else
+        {
+            Array.Copy(data, offset, _stage, at, length);
+        }
+
+        return at + length;
+    }
+
     private void StageBstr(byte[] data, int offset, int length)
     {
-        int h = CoseStructure.WriteBstrHead(_head, 0, length);
-        Stage(_head, 0, h);
+        if (StageSize - _staged >= _head.Length)
+        {
+            _staged += CoseStructure.WriteBstrHead(_stage, _staged, length);
+        }
+        else
+        {
+            int h = CoseStructure.WriteBstrHead(_head, 0, length);
+            Stage(_head, 0, h);
+        }
+
         Stage(data, offset, length);
     }
 
@@ -318,8 +362,7 @@ public sealed class CoseMac0 : IDisposable
 
         if (length <= StageSize - _staged)
         {
-            Array.Copy(data, offset, _stage, _staged, length);
-            _staged += length;
+            _staged = Put(data, offset, length, _staged);
             return;
         }
 

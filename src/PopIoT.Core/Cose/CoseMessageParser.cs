@@ -56,6 +56,33 @@ internal sealed class CoseMessageParser
     /// <summary>Parses one message. <paramref name="itemCount"/> is 4 (Mac0, Sign1) or 3 (Encrypt0, whose ciphertext lands in Last*).</summary>
     internal CoseError Parse(byte[] buffer, int offset, int count, int messageTag, int itemCount, bool requireTag, int[] understoodLabels)
     {
+        Clear(buffer);
+        if (ParseDirect(buffer, offset, count, messageTag, itemCount, requireTag))
+        {
+            return CoseError.None;
+        }
+
+        Clear(buffer);
+        try
+        {
+            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
+            if (e != CoseError.None)
+            {
+                return e;
+            }
+
+            return CheckCrit(understoodLabels);
+        }
+        catch (CborException ex)
+        {
+            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
+            ErrorOffset = ex.Offset;
+            return CoseError.Malformed;
+        }
+    }
+
+    private void Clear(byte[] buffer)
+    {
         Buffer = buffer;
         ProtectedOffset = 0;
         ProtectedLength = 0;
@@ -78,22 +105,152 @@ internal sealed class CoseMessageParser
         _labelCount = 0;
         _critCount = 0;
         _critAt = -1;
-        try
+    }
+
+    // The direct path (CborDirect) for the common shape: the one-byte COSE tag or none, a four- or three-item
+    // array, and both buckets holding only alg (protected), content type, kid, IV and Partial IV with integer
+    // labels. True only for a message the checked path would accept with the same fields; anything else (crit,
+    // text or other labels, long heads, errors of any kind) returns false and the checked path decides.
+    private bool ParseDirect(byte[] b, int offset, int count, int messageTag, int itemCount, bool requireTag)
+    {
+        int end = offset + count;
+        int p = offset;
+        if (p >= end)
         {
-            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
-            if (e != CoseError.None)
+            return false;
+        }
+
+        // RFC 9052 §2: tags 16..18 have the one-byte head 0xd0..0xd2.
+        if (b[p] == (6 << 5) + messageTag)
+        {
+            p++;
+        }
+        else if (requireTag)
+        {
+            return false;
+        }
+
+        if (p >= end || b[p] != (4 << 5) + itemCount)
+        {
+            return false;
+        }
+
+        int po;
+        int pl;
+        p = CborDirect.String(b, p + 1, end, 2, out po, out pl);
+        if (p < 0 || pl > CoseLimits.MaxProtectedHeaderLength)
+        {
+            return false;
+        }
+
+        ProtectedOffset = po;
+        ProtectedLength = pl;
+        int seen = 0;
+        if (pl > 0 && HeadersDirect(b, po, po + pl, true, ref seen) != po + pl)
+        {
+            return false;
+        }
+
+        int co;
+        int cl;
+        p = HeadersDirect(b, p, end, false, ref seen);
+        if (p < 0 || (p = CborDirect.String(b, p, end, 2, out co, out cl)) < 0)
+        {
+            return false;
+        }
+
+        if (itemCount == 4)
+        {
+            PayloadOffset = co;
+            PayloadLength = cl;
+            p = CborDirect.String(b, p, end, 2, out LastOffset, out LastLength);
+        }
+        else
+        {
+            LastOffset = co;
+            LastLength = cl;
+        }
+
+        const int IvBoth = (1 << CoseHeaderLabel.Iv) | (1 << CoseHeaderLabel.PartialIv);
+        return p == end && HasAlg && (seen & IvBoth) != IvBoth;
+    }
+
+    // One header bucket on the direct path: the position after it, or -1. `seen` has bit n set for label n,
+    // across both buckets (RFC 9052 §3: labels are unique across them).
+    private int HeadersDirect(byte[] b, int p, int end, bool isProtected, ref int seen)
+    {
+        int pairsRead;
+        p = CborDirect.Container(b, p, end, 5, out pairsRead);
+        int n = pairsRead;
+        for (int i = 0; i < n && p >= 0; i++)
+        {
+            if (p >= end)
             {
-                return e;
+                return -1;
             }
 
-            return CheckCrit(understoodLabels);
+            // Labels 1..6 in their one-byte form, crit excepted (its rules live in the checked path).
+            int label = b[p];
+            if (label < CoseHeaderLabel.Alg || label > CoseHeaderLabel.PartialIv || label == CoseHeaderLabel.Crit || (seen & (1 << label)) != 0)
+            {
+                return -1;
+            }
+
+            seen |= 1 << label;
+            p++;
+            int o;
+            int l;
+            long v;
+            switch (label)
+            {
+                case CoseHeaderLabel.Alg:
+                    v = 0;
+                    p = isProtected ? CborDirect.Integer(b, p, end, out v) : -1;
+                    if (p < 0 || v < int.MinValue || v > int.MaxValue)
+                    {
+                        return -1;
+                    }
+
+                    Alg = (int)v;
+                    HasAlg = true;
+                    break;
+                case CoseHeaderLabel.ContentType:
+                    v = 0;
+                    p = p < end && (b[p] >> 5) == 0 ? CborDirect.Integer(b, p, end, out v) : -1;
+                    if (p < 0 || v > 65535)
+                    {
+                        return -1;
+                    }
+
+                    ContentFormat = (int)v;
+                    break;
+                default:
+                    p = CborDirect.String(b, p, end, 2, out o, out l);
+                    if (label == CoseHeaderLabel.Kid)
+                    {
+                        KidOffset = o;
+                        KidLength = l;
+                        if (l > CoseLimits.MaxKidLength)
+                        {
+                            return -1;
+                        }
+                    }
+                    else if (label == CoseHeaderLabel.Iv)
+                    {
+                        IvOffset = o;
+                        IvLength = l;
+                    }
+                    else
+                    {
+                        PartialIvOffset = o;
+                        PartialIvLength = l;
+                    }
+
+                    break;
+            }
         }
-        catch (CborException ex)
-        {
-            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
-            ErrorOffset = ex.Offset;
-            return CoseError.Malformed;
-        }
+
+        return p;
     }
 
     /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>

@@ -133,8 +133,12 @@ public sealed class CwtValidationResult : IDisposable
     internal void Reset()
     {
         // A decrypted token may hold a PoP key in clear (RFC 8747 §3.2): never leave it for the next call.
-        CryptoBytes.Clear(_plaintext, 0, _plaintextUsed);
-        _plaintextUsed = 0;
+        if (_plaintextUsed > 0)
+        {
+            CryptoBytes.Clear(_plaintext, 0, _plaintextUsed);
+            _plaintextUsed = 0;
+        }
+
         Error = CwtError.Malformed;
         CoseError = CoseError.None;
         Claim = 0;

@@ -287,7 +287,8 @@ public sealed class CwtValidator : IDisposable
         }
 
         CwtClaims claims = result.Claims;
-        e = claims.Parse(p, po, pl);
+        CwtConfirmation cnf = result.Confirmation;
+        e = claims.ParseWithConfirmation(p, po, pl, cnf, encrypted);
         if (e != CwtError.None)
         {
             return result.Fail(e == CwtError.Malformed && pl > 0 && (p[po] >> 5) == (int)CborMajorType.Tag ? CwtError.NestingNotSupported : e, CoseError.None, claims.ErrorClaim);
@@ -352,9 +353,9 @@ public sealed class CwtValidator : IDisposable
             return result.Fail(CwtError.NoExiWithoutClock, CoseError.None, CwtClaimKey.Exi);
         }
 
-        if (claims.Has(CwtClaimKey.Cnf))
+        // The claims pass has already parsed a COSE_Key or kid cnf (CwtConfirmation.ParseDirect); every other cnf here.
+        if (claims.Has(CwtClaimKey.Cnf) && !cnf.IsParsed)
         {
-            CwtConfirmation cnf = result.Confirmation;
             e = cnf.Parse(_reader, claims.Buffer, claims.CnfOffset, claims.CnfLength, encrypted, _cnfDecryptor);
             if (e != CwtError.None)
             {

@@ -114,7 +114,8 @@ public class CwtFuzzTests
         Assert.True(tally.Count >= 6);
     }
 
-    private static byte[] Mutate(Random rng, byte[] seed)
+    /// <summary>A truncation, bit flip, byte change, insertion, several changes or nothing, of a non-empty input.</summary>
+    internal static byte[] Mutate(Random rng, byte[] seed)
     {
         byte[] data = (byte[])seed.Clone();
         switch (rng.Next(6))

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -20,12 +21,21 @@ public sealed class CwtConfirmation
     private readonly byte[] _tokenPlaintext;
     private readonly CoseResult _cose = new CoseResult();
     private int _cnfUsed;
+    private bool _clean;
     private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
-    private readonly int[] _labels = new int[CwtLimits.MaxKeyLabels];
-    private readonly int[] _valueOffset = new int[CwtLimits.MaxKeyLabels];
-    private readonly int[] _valueLength = new int[CwtLimits.MaxKeyLabels];
-    private readonly bool[] _valueIsInt = new bool[CwtLimits.MaxKeyLabels];
-    private readonly long[] _valueInt = new long[CwtLimits.MaxKeyLabels];
+    // A COSE_Key's labels while it is parsed (RFC 9052 §7). Labels -4..4, all that FinishKey reads, have a
+    // slot each: it holds the parse's stamp when present, so a new key forgets the last one without clearing,
+    // and its value (an int in _slotInt with length IntValue, a bstr slice, or length -1 for anything else).
+    // Other labels are only kept to refuse duplicates.
+    private const int SlotRange = 4;
+    private const int IntValue = -2;
+    private readonly int[] _slots = new int[(2 * SlotRange) + 1];
+    private readonly long[] _slotInt = new long[(2 * SlotRange) + 1];
+    private readonly int[] _slotOffset = new int[(2 * SlotRange) + 1];
+    private readonly int[] _slotLength = new int[(2 * SlotRange) + 1];
+    private readonly int[] _otherLabels = new int[CwtLimits.MaxKeyLabels];
+    private int _otherCount;
+    private int _stamp;
 
     internal CwtConfirmation(byte[] tokenPlaintext, byte[] cnfPlaintext)
     {
@@ -79,6 +89,9 @@ public sealed class CwtConfirmation
 
     /// <summary>Length of y (0 when absent).</summary>
     public int YLength { get; private set; }
+
+    /// <summary>True once the cnf has been parsed into this object by the direct path during the claims pass.</summary>
+    internal bool IsParsed { get; private set; }
 
     /// <summary>The OSCORE_Input_Material (method 4); its fields are empty otherwise.</summary>
     public OscoreInputMaterial Oscore { get; }
@@ -146,15 +159,27 @@ public sealed class CwtConfirmation
 
     internal void Reset()
     {
+        if (_clean)
+        {
+            // Nothing was set since the last reset.
+            return;
+        }
+
+        _clean = true;
         // The previous decrypted key never outlives the next use of this object.
-        CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
-        _cnfUsed = 0;
+        if (_cnfUsed > 0)
+        {
+            CryptoBytes.Clear(_cnfPlaintext, 0, _cnfUsed);
+            _cnfUsed = 0;
+        }
+
         Method = CnfMethod.None;
         Buffer = null;
         KeyOffset = KeyLength = KeyType = KeyAlgorithm = Curve = 0;
         KidOffset = KidLength = 0;
         SymmetricKeyOffset = SymmetricKeyLength = XOffset = XLength = YOffset = YLength = 0;
         CoseError = CoseError.None;
+        IsParsed = false;
         Oscore.Reset();
     }
 
@@ -164,6 +189,12 @@ public sealed class CwtConfirmation
     internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
         Reset();
+        if (ParseDirect(buffer, offset, offset + count, encrypted, CwtLimits.MaxDepth) == offset + count)
+        {
+            return CwtError.None;
+        }
+
+        Reset();
         CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
         if (e != CwtError.None)
         {
@@ -172,6 +203,7 @@ public sealed class CwtConfirmation
             CoseError keep = CoseError;
             Reset();
             CoseError = keep;
+            _clean = false;
         }
 
         return e;
@@ -181,6 +213,7 @@ public sealed class CwtConfirmation
     // is still walked so that a second method is refused.
     private CwtError ParseCore(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
     {
+        _clean = false;
         r.Reset(buffer, offset, count);
         r.ReadStartMap();
         int method = 0;
@@ -347,6 +380,7 @@ public sealed class CwtConfirmation
         int start = r.Position;
         r.ReadStartMap();
         int n = 0;
+        BeginKey();
         while (r.PeekState() != CborReaderState.EndMap)
         {
             CborReaderState ks = r.PeekState();
@@ -370,106 +404,101 @@ public sealed class CwtConfirmation
             }
 
             int label = ks == CborReaderState.UnsignedInteger ? (int)arg : -1 - (int)arg;
-            for (int i = 0; i < n; i++)
+            if (Seen(label))
             {
-                if (_labels[i] == label)
-                {
-                    return CwtError.InvalidCnf;
-                }
+                return CwtError.InvalidCnf;
             }
 
-            if (n == _labels.Length)
+            if (n == CwtLimits.MaxKeyLabels)
             {
                 return CwtError.LimitExceeded;
             }
 
-            _labels[n] = label;
             CborReaderState vs = r.PeekState();
-            _valueIsInt[n] = false;
             if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
             {
+                // An integer value counts as one when its argument fits an int.
                 ulong va = vs == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
-                _valueIsInt[n] = va <= int.MaxValue;
-                _valueInt[n] = va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va);
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
+                Record(label, va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va), 0, va > int.MaxValue ? -1 : IntValue);
             }
             else if (vs == CborReaderState.ByteString)
             {
                 int o;
                 int l;
                 r.ReadByteString(out o, out l);
-                _valueOffset[n] = o;
-                _valueLength[n] = l;
+                Record(label, 0, o, l);
             }
             else
             {
                 r.SkipValue();
-                _valueOffset[n] = 0;
-                _valueLength[n] = -1;
+                Record(label, 0, 0, -1);
             }
 
             n++;
         }
 
         r.ReadEndMap();
-        int end = r.Position;
+        return FinishKey(buffer, start, r.Position);
+    }
 
-        int kty = Find(n, CoseKeyLabel.Kty);
-        if (kty < 0 || !_valueIsInt[kty])
+    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels located by either path.
+    private CwtError FinishKey(byte[] buffer, int start, int end)
+    {
+        int kty = Slot(CoseKeyLabel.Kty);
+        if (kty < 0 || _slotLength[kty] != IntValue)
         {
             return CwtError.InvalidCnf;
         }
 
-        KeyType = (int)_valueInt[kty];
-        int kid = Find(n, CoseKeyLabel.Kid);
+        KeyType = (int)_slotInt[kty];
+        int kid = Slot(CoseKeyLabel.Kid);
         if (kid >= 0)
         {
-            if (_valueLength[kid] < 0)
+            if (_slotLength[kid] < 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            KidOffset = _valueOffset[kid];
-            KidLength = _valueLength[kid];
+            KidOffset = _slotOffset[kid];
+            KidLength = _slotLength[kid];
         }
 
-        int alg = Find(n, CoseKeyLabel.Alg);
-        KeyAlgorithm = alg >= 0 && _valueIsInt[alg] ? (int)_valueInt[alg] : 0;
+        int alg = Slot(CoseKeyLabel.Alg);
+        KeyAlgorithm = alg >= 0 && _slotLength[alg] == IntValue ? (int)_slotInt[alg] : 0;
         if (KeyType == CoseKeyType.Symmetric)
         {
-            int k = Find(n, -1);
-            if (k < 0 || _valueLength[k] <= 0)
+            int k = Slot(-1);
+            if (k < 0 || _slotLength[k] <= 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            SymmetricKeyOffset = _valueOffset[k];
-            SymmetricKeyLength = _valueLength[k];
+            SymmetricKeyOffset = _slotOffset[k];
+            SymmetricKeyLength = _slotLength[k];
         }
         else if (KeyType == CoseKeyType.Ec2 || KeyType == CoseKeyType.Okp)
         {
-            int crv = Find(n, -1);
-            int x = Find(n, -2);
-            int y = Find(n, -3);
-            if (crv < 0 || !_valueIsInt[crv] || x < 0 || _valueLength[x] <= 0 || (KeyType == CoseKeyType.Ec2 && y < 0))
+            int crv = Slot(-1);
+            int x = Slot(-2);
+            int y = Slot(-3);
+            if (crv < 0 || _slotLength[crv] != IntValue || x < 0 || _slotLength[x] <= 0 || (KeyType == CoseKeyType.Ec2 && y < 0))
             {
                 return CwtError.InvalidCnf;
             }
 
-            if (Find(n, -4) >= 0)
+            if (Slot(-4) >= 0)
             {
                 // A PoP key in a token is the presenter's public key; its private part never travels.
                 return CwtError.InvalidCnf;
             }
 
-            Curve = (int)_valueInt[crv];
-            XOffset = _valueOffset[x];
-            XLength = _valueLength[x];
-            if (y >= 0 && _valueLength[y] > 0)
+            Curve = (int)_slotInt[crv];
+            XOffset = _slotOffset[x];
+            XLength = _slotLength[x];
+            if (y >= 0 && _slotLength[y] > 0)
             {
-                YOffset = _valueOffset[y];
-                YLength = _valueLength[y];
+                YOffset = _slotOffset[y];
+                YLength = _slotLength[y];
             }
         }
         else
@@ -483,16 +512,272 @@ public sealed class CwtConfirmation
         return CwtError.None;
     }
 
-    private int Find(int n, int label)
+    /// <summary>
+    /// The direct path (CborDirect) for a cnf holding a COSE_Key (method 1) or a kid (method 3), the forms a Mac0
+    /// or Sign1 token carries: parses the cnf map at <paramref name="p"/> and moves past it. True only when the
+    /// checked path would accept the same map with the same fields; anything else (Encrypted_COSE_Key,
+    /// OSCORE_Input_Material, a refusal, any malformation) returns false, leaves this object reset, and
+    /// <see cref="Parse"/> decides. <paramref name="depthLeft"/> is how many nested maps and arrays the reader
+    /// that would otherwise read this map allows from here, the cnf map included.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal int ParseDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
     {
-        for (int i = 0; i < n; i++)
+        p = ParseMapDirect(b, p, end, encrypted, depthLeft);
+        if (p >= 0)
         {
-            if (_labels[i] == label)
+            IsParsed = true;
+            return p;
+        }
+
+        Reset();
+        return -1;
+    }
+
+    private int ParseMapDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
+    {
+        _clean = false;
+        int pairsRead = 0;
+        p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
+        int pairs = pairsRead;
+        if (p < 0 || pairs > CwtLimits.MaxKeyLabels)
+        {
+            return -1;
+        }
+
+        int method = 0;
+        for (int i = 0; i < pairs && p >= 0; i++)
+        {
+            int o;
+            int l;
+            if (p >= end)
             {
-                return i;
+                return -1;
+            }
+
+            if ((b[p] >> 5) <= 1)
+            {
+                long label;
+                p = CborDirect.Integer(b, p, end, out label);
+                if (p >= 0 && label >= 1 && label <= 4)
+                {
+                    if (method != 0)
+                    {
+                        return -1;
+                    }
+
+                    method = (int)label;
+                    if (method == (int)CnfMethod.CoseKey)
+                    {
+                        p = ParseKeyDirect(b, p, end, depthLeft - 1);
+                        if (KeyType == CoseKeyType.Symmetric && !encrypted)
+                        {
+                            return -1;
+                        }
+                    }
+                    else if (method == (int)CnfMethod.Kid)
+                    {
+                        p = CborDirect.String(b, p, end, 2, out o, out l);
+                        KidOffset = o;
+                        KidLength = l;
+                    }
+                    else
+                    {
+                        return -1;
+                    }
+
+                    continue;
+                }
+            }
+            else
+            {
+                p = CborDirect.String(b, p, end, 3, out o, out l);
+            }
+
+            // RFC 7800 §3.1: members other than the methods are ignored.
+            p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
+        }
+
+        if (method == 0)
+        {
+            return -1;
+        }
+
+        Method = (CnfMethod)method;
+        Buffer = b;
+        return p;
+    }
+
+    // ParseKey on the direct path: the same labels located, then the same FinishKey; the position after the
+    // key, or -1. depthLeft counts the key's own map.
+    private int ParseKeyDirect(byte[] b, int p, int end, int depthLeft)
+    {
+        int start = p;
+        int pairsRead = 0;
+        p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
+        int pairs = pairsRead;
+        if (p < 0)
+        {
+            return -1;
+        }
+
+        BeginKey();
+        int n = 0;
+        for (int i = 0; i < pairs; i++)
+        {
+            if (p >= end)
+            {
+                return -1;
+            }
+
+            // The label: COSE_Key labels are small integers, one byte (RFC 9052 §7.1, RFC 9053 §7).
+            long label = b[p];
+            if (label < 24)
+            {
+                p++;
+            }
+            else if (label >= 0x20 && label < 0x38)
+            {
+                label = 0x1F - label;
+                p++;
+            }
+            else if ((label >> 5) > 1)
+            {
+                int to;
+                int tl;
+                p = CborDirect.String(b, p, end, 3, out to, out tl);
+                p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
+                if (p < 0)
+                {
+                    return -1;
+                }
+
+                continue;
+            }
+            else
+            {
+                long longLabel;
+                if ((p = CborDirect.Integer(b, p, end, out longLabel)) < 0)
+                {
+                    return -1;
+                }
+
+                label = longLabel;
+                if (label > 1000 || label < -1001)
+                {
+                    p = CborDirect.Skip(b, p, end, depthLeft - 1);
+                    if (p < 0)
+                    {
+                        return -1;
+                    }
+
+                    continue;
+                }
+            }
+
+            if (n == CwtLimits.MaxKeyLabels || Seen((int)label) || p >= end)
+            {
+                return -1;
+            }
+
+            int ib = b[p];
+            int major = ib >> 5;
+            bool isInt = false;
+            long v = 0;
+            int o = 0;
+            int l = -1;
+            int q = CborDirect.HeadEnd(b, p, end);
+            if (q < 0)
+            {
+                return -1;
+            }
+
+            ulong arg = CborDirect.Argument(b, p);
+
+            if (major <= 1)
+            {
+                // ParseKey: an integer value counts as one when its argument fits an int.
+                isInt = arg <= int.MaxValue;
+                v = !isInt ? 0 : major == 0 ? (long)arg : -1 - (long)arg;
+                p = arg > long.MaxValue ? -1 : q;
+            }
+            else if (major == 2)
+            {
+                o = q;
+                l = (int)arg;
+                p = arg > (ulong)(end - q) ? -1 : q + l;
+            }
+            else
+            {
+                p = CborDirect.Skip(b, p, end, depthLeft - 1);
+            }
+
+            if (p < 0)
+            {
+                return -1;
+            }
+
+            Record((int)label, v, o, isInt ? IntValue : l);
+            n++;
+        }
+
+        return p >= 0 && FinishKey(b, start, p) == CwtError.None ? p : -1;
+    }
+
+    // Starts a COSE_Key: a new stamp forgets the last key's slots; the array is cleared only when it wraps.
+    private void BeginKey()
+    {
+        _otherCount = 0;
+        _stamp++;
+        if (_stamp == int.MaxValue)
+        {
+            _stamp = 1;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                _slots[i] = 0;
+            }
+        }
+    }
+
+    // The slot of a label of this key, or -1 when it is absent (or outside -4..4).
+    private int Slot(int label)
+    {
+        int i = label + SlotRange;
+        return label >= -SlotRange && label <= SlotRange && _slots[i] == _stamp ? i : -1;
+    }
+
+    private bool Seen(int label)
+    {
+        if (label >= -SlotRange && label <= SlotRange)
+        {
+            return _slots[label + SlotRange] == _stamp;
+        }
+
+        for (int i = 0; i < _otherCount; i++)
+        {
+            if (_otherLabels[i] == label)
+            {
+                return true;
             }
         }
 
-        return -1;
+        return false;
+    }
+
+    // Records a label and its value: an int (length IntValue), a bstr slice, or length -1 for anything else.
+    private void Record(int label, long intValue, int offset, int length)
+    {
+        if (label >= -SlotRange && label <= SlotRange)
+        {
+            int i = label + SlotRange;
+            _slots[i] = _stamp;
+            _slotInt[i] = intValue;
+            _slotOffset[i] = offset;
+            _slotLength[i] = length;
+        }
+        else
+        {
+            _otherLabels[_otherCount++] = label;
+        }
     }
 }
