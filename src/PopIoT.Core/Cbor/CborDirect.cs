@@ -14,12 +14,18 @@ namespace PopIoT.Core.Cbor;
 /// </summary>
 internal static class CborDirect
 {
+    // MethodImplOptions.AggressiveInlining (256) on .NET, where the JIT would otherwise keep these small heads out of
+    // line in the hot loops; nanoFramework's enum has no such member and its interpreter inlines nothing, so the value
+    // is spelled as a number and means nothing there.
+    internal const MethodImplOptions Inline = (MethodImplOptions)256;
+
     /// <summary>
     /// The end of the head at <paramref name="p"/>, or -1 when the head is not a definite one (additional
     /// information 28..31: reserved, indefinite or break), is cut short by <paramref name="end"/>, or is a
     /// two-byte simple value below 32 (RFC 8949 §3.3). Its argument is then <see cref="Argument"/>.
     /// (No out parameters here: they would keep the callers' locals out of registers.)
     /// </summary>
+    [MethodImpl(Inline)]
     internal static int HeadEnd(byte[] b, int p, int end)
     {
         if (p >= end)
@@ -49,6 +55,7 @@ internal static class CborDirect
     }
 
     /// <summary>The argument of the head at <paramref name="p"/>, which <see cref="HeadEnd"/> has accepted.</summary>
+    [MethodImpl(Inline)]
     internal static ulong Argument(byte[] b, int p)
     {
         int ai = b[p] & 0x1F;
@@ -56,6 +63,7 @@ internal static class CborDirect
     }
 
     /// <summary>A definite byte string (major 2) or text string (major 3) at <paramref name="p"/>: its content as a slice (text must be valid UTF-8); the position after it, or -1.</summary>
+    [MethodImpl(Inline)]
     internal static int String(byte[] b, int p, int end, int major, out int offset, out int length)
     {
         int q = HeadEnd(b, p, end);
@@ -73,6 +81,7 @@ internal static class CborDirect
     }
 
     /// <summary>An integer (major 0 or 1, RFC 8949 §3.1) whose value fits a long; the position after it, or -1.</summary>
+    [MethodImpl(Inline)]
     internal static int Integer(byte[] b, int p, int end, out long value)
     {
         int q = HeadEnd(b, p, end);
@@ -92,6 +101,7 @@ internal static class CborDirect
     /// A definite array (major 4) or map (major 5) head: its item or pair count and the position after the head;
     /// -1 when the item is something else or declares more items than bytes follow (truncated input, RFC 8949 Appendix F).
     /// </summary>
+    [MethodImpl(Inline)]
     internal static int Container(byte[] b, int p, int end, int major, out int count)
     {
         int q = HeadEnd(b, p, end);
