@@ -29,6 +29,7 @@ public sealed class CwtConfirmation
     // Other labels are only kept to refuse duplicates.
     private const int SlotRange = 4;
     private const int IntValue = -2;
+    private const int Absent = -3;
     private readonly int[] _slots = new int[(2 * SlotRange) + 1];
     private readonly long[] _slotInt = new long[(2 * SlotRange) + 1];
     private readonly int[] _slotOffset = new int[(2 * SlotRange) + 1];
@@ -441,64 +442,88 @@ public sealed class CwtConfirmation
         return FinishKey(buffer, start, r.Position);
     }
 
-    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels located by either path.
+    // The labels the slots located (ParseKey and ParseKeyDirect), handed to the rules below.
     private CwtError FinishKey(byte[] buffer, int start, int end)
     {
         int kty = Slot(CoseKeyLabel.Kty);
-        if (kty < 0 || _slotLength[kty] != IntValue)
+        int kid = Slot(CoseKeyLabel.Kid);
+        int alg = Slot(CoseKeyLabel.Alg);
+        int m1 = Slot(-1);
+        int x = Slot(-2);
+        int y = Slot(-3);
+        return FinishKey(
+            buffer, start, end,
+            kty < 0 ? 0 : _slotInt[kty], kty < 0 ? Absent : _slotLength[kty],
+            kid < 0 ? 0 : _slotOffset[kid], kid < 0 ? Absent : _slotLength[kid],
+            alg < 0 ? 0 : _slotInt[alg], alg < 0 ? Absent : _slotLength[alg],
+            m1 < 0 ? 0 : _slotInt[m1], m1 < 0 ? 0 : _slotOffset[m1], m1 < 0 ? Absent : _slotLength[m1],
+            x < 0 ? 0 : _slotOffset[x], x < 0 ? Absent : _slotLength[x],
+            y < 0 ? 0 : _slotOffset[y], y < 0 ? Absent : _slotLength[y],
+            Slot(-4) >= 0);
+    }
+
+    // RFC 9052 §7.1, §7.2: what each key type needs. Each label comes as its value: a length of IntValue means an
+    // integer (in the long), -1 anything but an integer or a byte string, Absent no such label, else a bstr slice.
+    private CwtError FinishKey(
+        byte[] buffer, int start, int end,
+        long kty, int ktyLength,
+        int kidOffset, int kidLength,
+        long alg, int algLength,
+        long m1, int m1Offset, int m1Length,
+        int xOffset, int xLength,
+        int yOffset, int yLength,
+        bool dPresent)
+    {
+        if (ktyLength != IntValue)
         {
             return CwtError.InvalidCnf;
         }
 
-        KeyType = (int)_slotInt[kty];
-        int kid = Slot(CoseKeyLabel.Kid);
-        if (kid >= 0)
+        KeyType = (int)kty;
+        if (kidLength != Absent)
         {
-            if (_slotLength[kid] < 0)
+            if (kidLength < 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            KidOffset = _slotOffset[kid];
-            KidLength = _slotLength[kid];
+            KidOffset = kidOffset;
+            KidLength = kidLength;
         }
 
-        int alg = Slot(CoseKeyLabel.Alg);
-        KeyAlgorithm = alg >= 0 && _slotLength[alg] == IntValue ? (int)_slotInt[alg] : 0;
+        KeyAlgorithm = algLength == IntValue ? (int)alg : 0;
         if (KeyType == CoseKeyType.Symmetric)
         {
-            int k = Slot(-1);
-            if (k < 0 || _slotLength[k] <= 0)
+            // k (label -1).
+            if (m1Length <= 0)
             {
                 return CwtError.InvalidCnf;
             }
 
-            SymmetricKeyOffset = _slotOffset[k];
-            SymmetricKeyLength = _slotLength[k];
+            SymmetricKeyOffset = m1Offset;
+            SymmetricKeyLength = m1Length;
         }
         else if (KeyType == CoseKeyType.Ec2 || KeyType == CoseKeyType.Okp)
         {
-            int crv = Slot(-1);
-            int x = Slot(-2);
-            int y = Slot(-3);
-            if (crv < 0 || _slotLength[crv] != IntValue || x < 0 || _slotLength[x] <= 0 || (KeyType == CoseKeyType.Ec2 && y < 0))
+            // crv (label -1), x (-2), y (-3; EC2 only).
+            if (m1Length != IntValue || xLength <= 0 || (KeyType == CoseKeyType.Ec2 && yLength == Absent))
             {
                 return CwtError.InvalidCnf;
             }
 
-            if (Slot(-4) >= 0)
+            if (dPresent)
             {
                 // A PoP key in a token is the presenter's public key; its private part never travels.
                 return CwtError.InvalidCnf;
             }
 
-            Curve = (int)_slotInt[crv];
-            XOffset = _slotOffset[x];
-            XLength = _slotLength[x];
-            if (y >= 0 && _slotLength[y] > 0)
+            Curve = (int)m1;
+            XOffset = xOffset;
+            XLength = xLength;
+            if (yLength > 0)
             {
-                YOffset = _slotOffset[y];
-                YLength = _slotLength[y];
+                YOffset = yOffset;
+                YLength = yLength;
             }
         }
         else
@@ -612,6 +637,12 @@ public sealed class CwtConfirmation
     // key, or -1. depthLeft counts the key's own map.
     private int ParseKeyDirect(byte[] b, int p, int end, int depthLeft)
     {
+        int fast = depthLeft < 1 ? -1 : ParseSmallKey(b, p, end);
+        if (fast >= 0)
+        {
+            return fast;
+        }
+
         int start = p;
         int pairsRead = 0;
         p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
@@ -722,6 +753,112 @@ public sealed class CwtConfirmation
         }
 
         return p >= 0 && FinishKey(b, start, p) == CwtError.None ? p : -1;
+    }
+
+    // The usual PoP key in a token: a definite map of at most 8 pairs whose labels are one-byte integers in -4..3 and
+    // whose values are one-byte integers or byte strings shorter than 256 bytes (kty, kid, alg, crv or k, x, y, d).
+    // The values stay in locals and go through the same FinishKey rules as the slots of the other paths; anything
+    // else returns -1 before a field is written, and ParseKeyDirect's general loop (then the checked path) decides.
+    private int ParseSmallKey(byte[] b, int p, int end)
+    {
+        int start = p;
+        if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map || (b[p] & 0x1F) > 8)
+        {
+            return -1;
+        }
+
+        int pairs = b[p++] & 0x1F;
+        int seen = 0;
+        long kty = 0;
+        int ktyLength = Absent;
+        int kidOffset = 0;
+        int kidLength = Absent;
+        long alg = 0;
+        int algLength = Absent;
+        long m1 = 0;
+        int m1Offset = 0;
+        int m1Length = Absent;
+        int xOffset = 0;
+        int xLength = Absent;
+        int yOffset = 0;
+        int yLength = Absent;
+        for (int i = 0; i < pairs; i++)
+        {
+            if (end - p < 2)
+            {
+                return -1;
+            }
+
+            // RFC 8949 §3.1: 0x00..0x17 are the integers 0..23, 0x20..0x37 the integers -1..-24.
+            int lb = b[p];
+            int label = lb < 24 ? lb : (lb >= 0x20 && lb < 0x38 ? 0x1F - lb : int.MaxValue);
+            if (label < -4 || label > 3 || (seen & (1 << (label + 4))) != 0)
+            {
+                return -1;
+            }
+
+            seen |= 1 << (label + 4);
+            int vb = b[p + 1];
+            int ai = vb & 0x1F;
+            int major = vb >> 5;
+            long v = 0;
+            int o = 0;
+            int l;
+            if (major <= 1 && ai < 24)
+            {
+                p += 2;
+                v = major == 0 ? ai : -1 - ai;
+                l = IntValue;
+            }
+            else if (major == 2 && (ai < 24 || (ai == 24 && end - p >= 3)))
+            {
+                o = ai < 24 ? p + 2 : p + 3;
+                l = ai < 24 ? ai : b[p + 2];
+                if (l > end - o)
+                {
+                    return -1;
+                }
+
+                p = o + l;
+            }
+            else
+            {
+                return -1;
+            }
+
+            switch (label)
+            {
+                case CoseKeyLabel.Kty:
+                    kty = v;
+                    ktyLength = l;
+                    break;
+                case CoseKeyLabel.Kid:
+                    kidOffset = o;
+                    kidLength = l;
+                    break;
+                case CoseKeyLabel.Alg:
+                    alg = v;
+                    algLength = l;
+                    break;
+                case -1:
+                    m1 = v;
+                    m1Offset = o;
+                    m1Length = l;
+                    break;
+                case -2:
+                    xOffset = o;
+                    xLength = l;
+                    break;
+                case -3:
+                    yOffset = o;
+                    yLength = l;
+                    break;
+            }
+        }
+
+        CwtError e = FinishKey(
+            b, start, p, kty, ktyLength, kidOffset, kidLength, alg, algLength, m1, m1Offset, m1Length, xOffset, xLength, yOffset, yLength, (seen & 1) != 0);
+        return e == CwtError.None ? p : -1;
     }
 
     // Starts a COSE_Key: a new stamp forgets the last key's slots; the array is cleared only when it wraps.
