@@ -59,7 +59,18 @@ internal static class CborDirect
     internal static ulong Argument(byte[] b, int p)
     {
         int ai = b[p] & 0x1F;
-        return ai < 24 ? (ulong)ai : ai == 24 ? b[p + 1] : LongArgument(b, p, ai);
+        if (ai < 24)
+        {
+            return (ulong)ai;
+        }
+
+        // One and four bytes are the common long forms (lengths, NumericDate times); 2 and 8 go out of line.
+        if (ai == 24)
+        {
+            return b[p + 1];
+        }
+
+        return ai == 26 ? ((ulong)b[p + 1] << 24) | ((ulong)b[p + 2] << 16) | ((ulong)b[p + 3] << 8) | b[p + 4] : LongArgument(b, p, ai);
     }
 
     /// <summary>A definite byte string (major 2) or text string (major 3) at <paramref name="p"/>: its content as a slice (text must be valid UTF-8); the position after it, or -1.</summary>
