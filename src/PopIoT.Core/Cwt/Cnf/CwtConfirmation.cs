@@ -798,28 +798,29 @@ public sealed class CwtConfirmation
             }
 
             seen |= 1 << (label + 4);
-            int vb = b[p + 1];
-            int ai = vb & 0x1F;
-            int major = vb >> 5;
+            p++;
+            int q = CborDirect.HeadEnd(b, p, end);
+            if (q < 0)
+            {
+                return -1;
+            }
+
+            int major = b[p] >> 5;
+            ulong arg = CborDirect.Argument(b, p);
             long v = 0;
             int o = 0;
             int l;
-            if (major <= 1 && ai < 24)
+            if (major <= 1 && arg < 24)
             {
-                p += 2;
-                v = major == 0 ? ai : -1 - ai;
+                v = major == 0 ? (long)arg : -1 - (long)arg;
                 l = IntValue;
+                p = q;
             }
-            else if (major == 2 && (ai < 24 || (ai == 24 && end - p >= 3)))
+            else if (major == 2 && arg < 256 && (int)arg <= end - q)
             {
-                o = ai < 24 ? p + 2 : p + 3;
-                l = ai < 24 ? ai : b[p + 2];
-                if (l > end - o)
-                {
-                    return -1;
-                }
-
-                p = o + l;
+                o = q;
+                l = (int)arg;
+                p = q + l;
             }
             else
             {
