@@ -126,6 +126,84 @@ public class DeduplicationTests
         Assert.Equal(4, handler.Calls);
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1000)]
+    public void Junk_cons_from_many_peers_do_not_lock_out_the_next_request(int junk)
+    {
+        // RFC 7252 §4.5: the cache is an optimisation; refusing new requests when it is full would let anyone who can
+        // send datagrams lock every client out for EXCHANGE_LIFETIME.
+        var handler = new CountingHandler();
+        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        for (int i = 0; i < junk; i++)
+        {
+            byte[] p = Post(i & 0xFFFF);
+            server.Receive(p, 0, p.Length, 100 + i, 1000 + i);
+            Take(server);
+        }
+
+        byte[] valid = Post(0x4242);
+        server.Receive(valid, 0, valid.Length, 1, 1000 + junk);
+        Assert.StartsWith("62444242", Take(server), StringComparison.Ordinal);
+        Assert.Equal(junk + 1, handler.Calls);
+        Assert.Equal(0, server.CacheFullRefusals);
+    }
+
+    [Fact]
+    public void One_client_sending_100_cons_within_exchange_lifetime_is_never_refused()
+    {
+        var handler = new CountingHandler();
+        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        for (int mid = 1; mid <= 100; mid++)
+        {
+            byte[] p = Post(mid);
+            // 100 requests in 100 s, well inside EXCHANGE_LIFETIME (247 s).
+            server.Receive(p, 0, p.Length, 1, mid * 1000L);
+            Assert.StartsWith("6244" + mid.ToString("x4", null), Take(server), StringComparison.Ordinal);
+            Assert.Equal(mid, handler.Calls);
+
+            // The retransmission of the request just answered is still a duplicate: same bytes, no second run.
+            server.Receive(p, 0, p.Length, 1, (mid * 1000L) + 500);
+            Assert.Equal(mid, handler.Calls);
+            Assert.StartsWith("6244" + mid.ToString("x4", null), Take(server), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, server.CacheFullRefusals);
+        Assert.Equal(100, server.DuplicatesDetected);
+    }
+
+    [Fact]
+    public void A_peer_cannot_take_more_than_its_share_of_the_duplicate_cache()
+    {
+        var handler = new CountingHandler();
+        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        byte[] honest = Post(0x0707);
+        server.Receive(honest, 0, honest.Length, 2, 1000);
+        string answer = Take(server);
+
+        // One peer floods the cache with far more requests than it has entries.
+        for (int mid = 1; mid <= 40; mid++)
+        {
+            byte[] p = Post(mid);
+            server.Receive(p, 0, p.Length, 1, 1000 + mid);
+            Take(server);
+        }
+
+        // The flooding peer holds at most its share (a quarter of the 16 default entries) ...
+        Assert.Equal(1 + 4, server.DeduplicationEntries(2000));
+
+        // ... so the other peer's retransmission is still answered from the cache, and its request does not run twice.
+        server.Receive(honest, 0, honest.Length, 2, 2000);
+        Assert.Equal(answer, Take(server));
+        Assert.Equal(41, handler.Calls);
+
+        // The flooder's most recent request is still a duplicate too; its oldest ones were evicted.
+        byte[] last = Post(40);
+        server.Receive(last, 0, last.Length, 1, 2000);
+        Take(server);
+        Assert.Equal(41, handler.Calls);
+    }
+
     [Fact]
     public void Duplicate_separate_response_is_acknowledged_again_but_delivered_once()
     {

@@ -53,6 +53,32 @@ public class ResourceTableTests
     }
 
     [Fact]
+    public void A_request_with_an_oscore_option_that_no_oscore_layer_removed_gets_4_02_and_the_handler_does_not_run()
+    {
+        // RFC 8613 §2: the OSCORE option is critical. A request that reaches the resources still carrying it was not
+        // verified by any OSCORE layer, so the option is one the server does not process: RFC 7252 §5.4.1 says 4.02.
+        var handler = new FixedHandler(CoapCode.Content, "22.3 C");
+        var table = new ResourceTable(2, 128);
+        table.Add(new CoapResource("/sensors/temp", CoapMethods.Get, handler));
+        var request = new CoapMessage { Code = CoapCode.Get };
+        request.AddUriPath("/sensors/temp");
+        request.AddOption(CoapOptionNumber.Oscore, [0x09, 0x01], 0, 2);
+        var response = new CoapMessage();
+        Assert.Equal(CoapHandlerResult.Respond, table.HandleRequest(1, request, response));
+        Assert.Equal(CoapCode.BadOption, response.Code);
+        Assert.Equal(0, handler.Calls);
+
+        // The same through a plain message layer in front of the table (a server with no OSCORE context at all).
+        var layer = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(3), table, null);
+        byte[] datagram = Hex.Parse("4101" + "0101" + "aa" + "92" + "0901" + "27" + Hex.Ascii("sensors") + "04" + Hex.Ascii("temp"));
+        layer.Receive(datagram, 0, datagram.Length, 1, 0);
+        byte[] reply = new byte[64];
+        Assert.True(layer.TryTakeOutgoing(reply, 0, out int n, out _));
+        Assert.Equal("6182" + "0101" + "aa", Hex.Of(reply, 0, n));
+        Assert.Equal(0, handler.Calls);
+    }
+
+    [Fact]
     public void Well_known_core_lists_every_resource_in_link_format()
     {
         var (code, payload, response) = Request(Table(), CoapCode.Get, "/.well-known/core");

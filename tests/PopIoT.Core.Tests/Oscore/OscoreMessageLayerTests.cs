@@ -90,4 +90,49 @@ public class OscoreMessageLayerTests
         strict.Receive(post, 0, post.Length, 1, 0);
         Assert.Equal(CoapCode.Unauthorized, Take(strict)[1]);
     }
+
+    [Fact]
+    public void An_unrecognized_critical_inner_option_gets_a_protected_4_02_and_the_handler_does_not_run()
+    {
+        var table = new OscoreContextTable(4);
+        table.Add(C1Server());
+        var app = new FixedHandler(CoapCode.Changed, "");
+        var oscore = new OscoreServer(table, new OscoreProcessor(), app, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(9), oscore, null);
+        var client = C1Client();
+        var cp = new OscoreProcessor();
+        var e = new OscoreExchange();
+
+        // RFC 8613 §4.1: an option the sender does not know as class U is class E, so 9999 travels encrypted, where the
+        // message layer's own check (RFC 7252 §5.4.1) cannot see it.
+        var put = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Put, MessageId = 0x0200 };
+        put.SetToken([5, 6], 0, 2);
+        put.AddUriPath("/config");
+        put.AddOption(9999, [0x01], 0, 1);
+        put.SetPayload([0x42], 0, 1);
+        Assert.Equal(OscoreStatus.Ok, cp.ProtectRequest(put, client, false, e));
+        byte[] request = Serialize(put);
+        server.Receive(request, 0, request.Length, 1, 0);
+
+        // RFC 8613 §8.2 step 8 then RFC 7252 §5.4.1: the decrypted request gets 4.02 Bad Option, protected (the request
+        // verified, so the client can trust the answer), and the application never sees it.
+        var resp = ParseNew(Take(server));
+        Assert.True(resp.HasOption(CoapOptionNumber.Oscore));
+        Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(resp, e));
+        Assert.Equal(CoapCode.BadOption, resp.Code);
+        Assert.Equal(0, app.Calls);
+
+        // The same kind of option with an even (elective) number is ignored, as RFC 7252 §5.4.1 asks.
+        var elective = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Put, MessageId = 0x0201 };
+        elective.SetToken([5, 7], 0, 2);
+        elective.AddUriPath("/config");
+        elective.AddOption(9998, [0x01], 0, 1);
+        Assert.Equal(OscoreStatus.Ok, cp.ProtectRequest(elective, client, false, e));
+        byte[] second = Serialize(elective);
+        server.Receive(second, 0, second.Length, 1, 10);
+        resp = ParseNew(Take(server));
+        Assert.Equal(OscoreStatus.Ok, cp.UnprotectResponse(resp, e));
+        Assert.Equal(CoapCode.Changed, resp.Code);
+        Assert.Equal(1, app.Calls);
+    }
 }
