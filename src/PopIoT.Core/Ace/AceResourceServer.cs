@@ -359,6 +359,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Protect(_processor.ProtectEchoChallenge(response, _exchange), response, peer);
         }
 
+        if (s == OscoreStatus.UnrecognizedCriticalOption)
+        {
+            // RFC 8613 §8.2 step 8, RFC 7252 §5.4.1: the verified request gets a protected 4.02; no resource runs.
+            Decide(AceDecisionKind.RequestDenied, AceRsError.UnrecognizedCriticalOption, CoapCode.BadOption, peer, _table.SlotOf(_exchange.Context), request.Code, null);
+            return Protect(_processor.ProtectBadOption(response, _exchange), response, peer);
+        }
+
         if (s != OscoreStatus.Ok)
         {
             AceRsError e = AceRsErrors.FromOscore(s);

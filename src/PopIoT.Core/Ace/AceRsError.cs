@@ -112,6 +112,12 @@ public enum AceRsError
     /// <summary>The OSCORE option or COSE object is malformed (4.02, RFC 8613 §8.2).</summary>
     BadOscoreOption,
 
+    /// <summary>
+    /// The request verified, but a decrypted (Inner) option is critical and not recognized: protected 4.02
+    /// (RFC 8613 §8.2 step 8, RFC 7252 §5.4.1); the resource does not run.
+    /// </summary>
+    UnrecognizedCriticalOption,
+
     /// <summary>The decrypted request is larger than the processor's buffers (4.13).</summary>
     RequestTooLarge,
 

@@ -40,6 +40,7 @@ public static class AceRsErrors
             case AceRsError.DecryptionFailed:
                 return CoapCode.BadRequest;
             case AceRsError.BadOscoreOption:
+            case AceRsError.UnrecognizedCriticalOption:
                 return CoapCode.BadOption;
             case AceRsError.ScopeDenied:
                 return CoapCode.Forbidden;
@@ -127,6 +128,7 @@ public static class AceRsErrors
             case AceRsError.Replay: return "Replay";
             case AceRsError.DecryptionFailed: return "DecryptionFailed";
             case AceRsError.BadOscoreOption: return "BadOscoreOption";
+            case AceRsError.UnrecognizedCriticalOption: return "UnrecognizedCriticalOption";
             case AceRsError.RequestTooLarge: return "RequestTooLarge";
             case AceRsError.FreshnessRequired: return "FreshnessRequired";
             case AceRsError.TokenExpiredAtAccess: return "TokenExpiredAtAccess";
@@ -151,6 +153,8 @@ public static class AceRsErrors
                 return AceRsError.DecryptionFailed;
             case OscoreStatus.MessageTooLarge:
                 return AceRsError.RequestTooLarge;
+            case OscoreStatus.UnrecognizedCriticalOption:
+                return AceRsError.UnrecognizedCriticalOption;
             default:
                 return AceRsError.BadOscoreOption;
         }

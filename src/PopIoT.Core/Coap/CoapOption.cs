@@ -76,14 +76,48 @@ public static class CoapOption
     }
 
     /// <summary>
+    /// Whether a receiver recognizes one occurrence of option <paramref name="number"/>: it is in the registry, its length
+    /// is within the registered bounds (RFC 7252 §5.4.3), and it is not a supernumerary occurrence of a non-repeatable
+    /// option (RFC 7252 §5.4.5). The OSCORE option (RFC 8613 §2) is recognized only where something processes it.
+    /// This is the one rule behind every unrecognized-option check, for plain requests and for the decrypted Inner
+    /// options of a verified OSCORE request alike.
+    /// </summary>
+    /// <param name="number">The option number.</param>
+    /// <param name="length">The value length.</param>
+    /// <param name="repeated">Whether an option with the same number came just before it.</param>
+    /// <param name="processesOscore">Whether the receiver processes the OSCORE option at this point.</param>
+    /// <returns>True when recognized.</returns>
+    public static bool IsRecognized(int number, int length, bool repeated, bool processesOscore)
+    {
+        if (number == CoapOptionNumber.Oscore && !processesOscore)
+        {
+            return false;
+        }
+
+        CoapOptionDefinition d = Find(number);
+        return d != null && length >= d.MinLength && length <= d.MaxLength && (!repeated || d.Repeatable);
+    }
+
+    /// <summary>
     /// Returns the number of the first critical option of <paramref name="message"/> that must be treated as
-    /// unrecognized, or -1 if there is none. An option counts as unrecognized when it is not in the registry,
-    /// when its length is outside the registered bounds (RFC 7252 §5.4.3), or when it is a supernumerary
-    /// occurrence of a non-repeatable option (RFC 7252 §5.4.5). Elective options of these kinds are ignored (§5.4.1).
+    /// unrecognized (<see cref="IsRecognized"/>), counting the OSCORE option as recognized, or -1 if there is none.
+    /// Elective options of these kinds are ignored (RFC 7252 §5.4.1).
     /// </summary>
     /// <param name="message">A parsed message.</param>
     /// <returns>An option number, or -1.</returns>
-    public static int FindUnrecognizedCritical(CoapMessage message)
+    public static int FindUnrecognizedCritical(CoapMessage message) => FindUnrecognizedCritical(message, true);
+
+    /// <summary>
+    /// Returns the number of the first critical option of <paramref name="message"/> that must be treated as
+    /// unrecognized (<see cref="IsRecognized"/>), or -1 if there is none. Elective options are ignored (RFC 7252 §5.4.1).
+    /// </summary>
+    /// <param name="message">A parsed message.</param>
+    /// <param name="processesOscore">
+    /// Whether the caller, or a layer it hands the message to, processes the OSCORE option. False after OSCORE
+    /// verification (RFC 8613 §8.2 step 7 removed it) and at the resources, which never process it.
+    /// </param>
+    /// <returns>An option number, or -1.</returns>
+    public static int FindUnrecognizedCritical(CoapMessage message, bool processesOscore)
     {
         int previous = -1;
         int count = message.OptionCount;
@@ -92,14 +126,7 @@ public static class CoapOption
             int number = message.GetOptionNumber(i);
             bool repeated = number == previous;
             previous = number;
-            if (!IsCritical(number))
-            {
-                continue;
-            }
-
-            CoapOptionDefinition d = Find(number);
-            int length = message.GetOptionLength(i);
-            if (d == null || length < d.MinLength || length > d.MaxLength || (repeated && !d.Repeatable))
+            if (IsCritical(number) && !IsRecognized(number, message.GetOptionLength(i), repeated, processesOscore))
             {
                 return number;
             }

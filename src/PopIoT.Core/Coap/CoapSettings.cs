@@ -43,12 +43,22 @@ public sealed class CoapSettings
     public int DeduplicationCapacity { get; set; } = 16;
 
     /// <summary>
-    /// What a full duplicate cache does with a new request when no entry has expired. False (the default): refuse it with
-    /// 5.03 Service Unavailable and Max-Age until the oldest entry expires, so no request can run twice. True: evict the
-    /// entry closest to expiry, which keeps serving but lets a very late retransmission of that evicted request run again.
-    /// Size the cache for (requests per second) * EXCHANGE_LIFETIME, or allow eviction for idempotent-only servers.
+    /// The most live entries of the duplicate cache one peer may hold; 0 (the default) means a quarter of
+    /// <see cref="DeduplicationCapacity"/>, at least 1 (see <see cref="DeduplicationPerPeerLimit"/>). A peer's new request
+    /// beyond its share replaces that peer's oldest entry, so one peer, honest or not, cannot crowd out the others. A
+    /// client that keeps NSTART = 1 (RFC 7252 §4.7) has one request in flight and needs only one entry.
     /// </summary>
-    public bool EvictOldestWhenFull { get; set; }
+    public int DeduplicationPerPeer { get; set; }
+
+    /// <summary>
+    /// What a full duplicate cache does with a new request. True (the default): evict the entry closest to expiry and
+    /// serve the request. RFC 7252 §4.5 makes the cache an optimisation, so a very late retransmission of the evicted
+    /// request is processed again as a server without the entry would; under OSCORE the replay window still refuses it
+    /// (RFC 8613 §7.4). False: refuse it with 5.03 Service Unavailable and Max-Age until an entry expires, so no request
+    /// runs twice, at the price that anyone who can send datagrams can fill the cache and lock every client out for
+    /// EXCHANGE_LIFETIME; only for a server whose resources are not idempotent and whose peers are trusted.
+    /// </summary>
+    public bool EvictOldestWhenFull { get; set; } = true;
 
     /// <summary>Datagrams waiting for the host to take them.</summary>
     public int OutboxCapacity { get; set; } = 16;
@@ -58,6 +68,21 @@ public sealed class CoapSettings
 
     /// <summary>Option slots of the layer's receive and response messages.</summary>
     public int OptionCapacity { get; set; } = CoapMessage.DefaultOptionCapacity;
+
+    /// <summary>The share of the duplicate cache one peer may hold: <see cref="DeduplicationPerPeer"/>, or a quarter of the cache when it is 0.</summary>
+    public int DeduplicationPerPeerLimit
+    {
+        get
+        {
+            int limit = DeduplicationPerPeer > 0 ? DeduplicationPerPeer : DeduplicationCapacity / 4;
+            if (limit > DeduplicationCapacity)
+            {
+                limit = DeduplicationCapacity;
+            }
+
+            return limit < 1 ? 1 : limit;
+        }
+    }
 
     /// <summary>MAX_TRANSMIT_SPAN = ACK_TIMEOUT * ((2 ** MAX_RETRANSMIT) - 1) * ACK_RANDOM_FACTOR (RFC 7252 §4.8.2): 45 s.</summary>
     public long MaxTransmitSpanMs => (long)AckTimeoutMs * ((1L << MaxRetransmit) - 1) * AckRandomFactorPermille / 1000;
@@ -84,9 +109,9 @@ public sealed class CoapSettings
             throw new ArgumentException("CoAP settings: TokenLength must be 0..8.");
         }
 
-        if (MaxMessageSize < 16 || MaxExchanges < 1 || DeduplicationCapacity < 1 || OutboxCapacity < 1 || NonRecordCapacity < 1 || OptionCapacity < 1)
+        if (MaxMessageSize < 16 || MaxExchanges < 1 || DeduplicationCapacity < 1 || OutboxCapacity < 1 || NonRecordCapacity < 1 || OptionCapacity < 1 || DeduplicationPerPeer < 0)
         {
-            throw new ArgumentException("CoAP settings: table sizes must be positive (MaxMessageSize at least 16).");
+            throw new ArgumentException("CoAP settings: table sizes must be positive (MaxMessageSize at least 16, DeduplicationPerPeer 0 or more).");
         }
     }
 }

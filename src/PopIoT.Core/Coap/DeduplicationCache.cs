@@ -4,9 +4,11 @@ namespace PopIoT.Core.Coap;
 /// Duplicate detection (RFC 7252 §4.5): a fixed table keyed by (peer, Message ID), each entry living for
 /// EXCHANGE_LIFETIME (CON) or NON_LIFETIME (NON) (§4.8.2) and holding the reply that answered it, so a duplicate
 /// CON gets the same bytes again without the application running twice. Expired entries are reused lazily.
-/// When every entry is still alive the cache refuses (Allocate returns -1), because evicting a live entry would let a
-/// retransmitted non-idempotent request run twice, which is what this cache exists to prevent; with
-/// <see cref="CoapSettings.EvictOldestWhenFull"/> it evicts the entry closest to expiry instead.
+/// Two limits keep it from becoming a lockout (docs/coap.md, "Duplicate detection"): a peer holds at most its share of
+/// the entries, and a new request beyond that share replaces that peer's own oldest entry; when the whole table is
+/// live, the entry closest to expiry makes room. RFC 7252 §4.5 makes the cache an optimisation, so losing an entry
+/// only means a very late duplicate is processed again. With <see cref="CoapSettings.EvictOldestWhenFull"/> false
+/// the cache refuses instead (Allocate returns -1) and <see cref="RefusedUntil"/> says when room frees up.
 /// </summary>
 internal sealed class DeduplicationCache
 {
@@ -15,9 +17,11 @@ internal sealed class DeduplicationCache
     private readonly long[] _expires;
     private readonly bool[] _used;
     private readonly bool[] _confirmable;
+    private readonly int _perPeer;
 
-    internal DeduplicationCache(int capacity, int maxMessageSize)
+    internal DeduplicationCache(int capacity, int perPeer, int maxMessageSize)
     {
+        _perPeer = perPeer;
         _peer = new int[capacity];
         _mid = new int[capacity];
         _expires = new long[capacity];
@@ -55,32 +59,71 @@ internal sealed class DeduplicationCache
 
     internal void Forget(int entry) => _used[entry] = false;
 
+    // Live entries replaced to make room (a peer over its share, or a full table).
+    internal int Evictions { get; private set; }
+
+    // After Allocate returned -1: when the entry that would have made room expires, for a Max-Age on the 5.03.
+    internal long RefusedUntil { get; private set; }
+
     internal int Allocate(int peer, int messageId, bool confirmable, long now, long lifetime, bool evictOldest)
     {
-        int oldest = 0;
+        // One pass: a free (or expired) entry, the oldest live entry, and this peer's live entries and oldest one.
+        int free = -1;
+        int oldest = -1;
+        int peerOldest = -1;
+        int peerCount = 0;
         for (int i = 0; i < _peer.Length; i++)
         {
-            if (_expires[i] < _expires[oldest])
+            if (!_used[i] || _expires[i] <= now)
+            {
+                if (free < 0)
+                {
+                    free = i;
+                }
+
+                continue;
+            }
+
+            if (oldest < 0 || _expires[i] < _expires[oldest])
             {
                 oldest = i;
             }
-        }
 
-        for (int i = 0; i < _peer.Length; i++)
-        {
-            if (!_used[i] || _expires[i] <= now || (evictOldest && i == oldest && LiveCount(now) == _peer.Length))
+            if (_peer[i] == peer)
             {
-                _used[i] = true;
-                _peer[i] = peer;
-                _mid[i] = messageId;
-                _confirmable[i] = confirmable;
-                _expires[i] = now + lifetime;
-                ReplyLength[i] = 0;
-                return i;
+                peerCount++;
+                if (peerOldest < 0 || _expires[i] < _expires[peerOldest])
+                {
+                    peerOldest = i;
+                }
             }
         }
 
-        return -1;
+        int entry;
+        if (peerCount >= _perPeer)
+        {
+            // The peer has its whole share: its own oldest entry makes room, never another peer's.
+            entry = peerOldest;
+        }
+        else if (free >= 0)
+        {
+            Store(free, peer, messageId, confirmable, now + lifetime);
+            return free;
+        }
+        else
+        {
+            entry = oldest;
+        }
+
+        if (!evictOldest)
+        {
+            RefusedUntil = _expires[entry];
+            return -1;
+        }
+
+        Evictions++;
+        Store(entry, peer, messageId, confirmable, now + lifetime);
+        return entry;
     }
 
     internal int LiveCount(long now)
@@ -97,18 +140,13 @@ internal sealed class DeduplicationCache
         return n;
     }
 
-    // When the oldest live entry expires, for a Max-Age on a 5.03 refusal.
-    internal long EarliestExpiry()
+    private void Store(int i, int peer, int messageId, bool confirmable, long expires)
     {
-        long t = long.MaxValue;
-        for (int i = 0; i < _peer.Length; i++)
-        {
-            if (_used[i] && _expires[i] < t)
-            {
-                t = _expires[i];
-            }
-        }
-
-        return t;
+        _used[i] = true;
+        _peer[i] = peer;
+        _mid[i] = messageId;
+        _confirmable[i] = confirmable;
+        _expires[i] = expires;
+        ReplyLength[i] = 0;
     }
 }

@@ -91,7 +91,7 @@ public sealed class MessageLayer
         _rx = new CoapMessage(settings.OptionCapacity, 0);
         _tx = new CoapMessage(settings.OptionCapacity, CoapMessage.DefaultValueStoreSize);
         _outbox = new Outbox(settings.OutboxCapacity, size);
-        _dedup = new DeduplicationCache(settings.DeduplicationCapacity, size);
+        _dedup = new DeduplicationCache(settings.DeduplicationCapacity, settings.DeduplicationPerPeerLimit, size);
         _scratch = new byte[size];
 
         int n = settings.MaxExchanges;
@@ -143,8 +143,14 @@ public sealed class MessageLayer
     /// <summary>Datagrams rejected as message format errors (RFC 7252 §4.2, §4.3).</summary>
     public int RejectedDatagrams { get; private set; }
 
-    /// <summary>Requests refused with 5.03 because the duplicate cache was full of live entries.</summary>
+    /// <summary>
+    /// Requests refused with 5.03 because the duplicate cache had no room; only with
+    /// <see cref="CoapSettings.EvictOldestWhenFull"/> false (never with the defaults).
+    /// </summary>
     public int CacheFullRefusals { get; private set; }
+
+    /// <summary>Live duplicate-cache entries replaced to make room: a peer over its share, or a full cache (RFC 7252 §4.5).</summary>
+    public int DeduplicationEvictions => _dedup.Evictions;
 
     /// <summary>The earliest time at which <see cref="Poll"/> has work, or <see cref="NoDeadline"/>.</summary>
     public long NextDeadline
@@ -443,11 +449,11 @@ public sealed class MessageLayer
         PrepareResponse(con);
         if (entry < 0)
         {
-            // The cache is full of live entries: refuse rather than risk running a retransmitted request twice.
+            // Only when eviction was turned off: refuse rather than risk running a retransmitted request twice.
             // RFC 7252 §5.9.3.4: 5.03 with Max-Age = seconds until an entry frees up.
             CacheFullRefusals++;
             _tx.Code = CoapCode.ServiceUnavailable;
-            long wait = (_dedup.EarliestExpiry() - now + 999) / 1000;
+            long wait = (_dedup.RefusedUntil - now + 999) / 1000;
             int n = CoapOption.WriteUint((uint)(wait < 1 ? 1 : wait), _maxAge, 0);
             _tx.AddOption(CoapOptionNumber.MaxAge, _maxAge, 0, n);
             SerializeAndSend(peer, _scratch, con);
@@ -455,7 +461,9 @@ public sealed class MessageLayer
         }
 
         CoapHandlerResult result;
-        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
+        // RFC 8613 §2: the OSCORE option is critical; it is left to the handler (an OSCORE layer), and with no handler
+        // nothing here processes it.
+        if (CoapOption.FindUnrecognizedCritical(_rx, _handler != null) >= 0)
         {
             // RFC 7252 §5.4.1: an unrecognized critical option in a request gets 4.02 Bad Option.
             _tx.Code = CoapCode.BadOption;

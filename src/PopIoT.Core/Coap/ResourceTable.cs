@@ -5,7 +5,8 @@ using PopIoT.Core.Cbor;
 namespace PopIoT.Core.Coap;
 
 /// <summary>
-/// Routes requests to resources by Uri-Path (RFC 7252 §6.4, §5.8): 4.04 Not Found for an unknown path, 4.05 Method Not
+/// Routes requests to resources by Uri-Path (RFC 7252 §6.4, §5.8): 4.02 Bad Option for an unrecognized critical option
+/// (RFC 7252 §5.4.1, the OSCORE option included), 4.04 Not Found for an unknown path, 4.05 Method Not
 /// Allowed for a method the resource does not allow, and GET /.well-known/core answered with the RFC 6690 link format
 /// of every resource (rt, if, ct, obs attributes), sliced with Block2 when large. Resources are added at start-up; the
 /// link-format document is rebuilt then, so serving it allocates nothing. Paths are expected to be plain ASCII without
@@ -101,6 +102,14 @@ public sealed class ResourceTable : ICoapRequestHandler
     /// <inheritdoc/>
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
+        // RFC 7252 §5.4.1: an unrecognized critical option gets 4.02 and no resource runs. Resources never process the
+        // OSCORE option (RFC 8613 §2, critical): a request that still carries it here was verified by no OSCORE layer.
+        if (CoapOption.FindUnrecognizedCritical(request, false) >= 0)
+        {
+            response.Code = CoapCode.BadOption;
+            return CoapHandlerResult.Respond;
+        }
+
         if (_wellKnown.Matches(request))
         {
             // RFC 6690 §4: GET /.well-known/core returns the links in application/link-format.

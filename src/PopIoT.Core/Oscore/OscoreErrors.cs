@@ -22,6 +22,9 @@ public static class OscoreErrors
 
     private static readonly byte[] TooLarge = Ascii("Request too large for OSCORE");
 
+    // RFC 7252 §5.4.1 (a diagnostic payload is optional; this names the reason).
+    private static readonly byte[] UnrecognizedCritical = Ascii("Unrecognized critical option");
+
     /// <summary>The response code for a failed verification, or 0 when <paramref name="status"/> is not an error response.</summary>
     /// <param name="status">The status of a request verification.</param>
     /// <returns>4.02, 4.01, 4.00, 4.13 or 0.</returns>
@@ -30,6 +33,7 @@ public static class OscoreErrors
         switch (status)
         {
             case OscoreStatus.BadOption:
+            case OscoreStatus.UnrecognizedCriticalOption:
                 return CoapCode.BadOption;
             case OscoreStatus.SecurityContextNotFound:
             case OscoreStatus.ReplayDetected:
@@ -60,6 +64,8 @@ public static class OscoreErrors
                 return ReplayDetectedText;
             case OscoreStatus.MessageTooLarge:
                 return TooLarge;
+            case OscoreStatus.UnrecognizedCriticalOption:
+                return UnrecognizedCritical;
             default:
                 return null;
         }
@@ -69,6 +75,8 @@ public static class OscoreErrors
     /// Fills <paramref name="response"/> (token already set by the caller) with the unprotected §8 error for
     /// <paramref name="status"/>: the code, an Outer Max-Age of 0 so intermediaries do not cache it (RFC 8613 §8.2),
     /// and the diagnostic payload. The error itself is not protected: the server has no context it can trust for it.
+    /// <see cref="OscoreStatus.UnrecognizedCriticalOption"/> is the exception: its request verified, so answer it with
+    /// <see cref="OscoreProcessor.ProtectBadOption"/> instead (written here it is an unprotected 4.02).
     /// </summary>
     /// <param name="status">An error status (one with a non-zero <see cref="GetCode"/>).</param>
     /// <param name="response">The response to fill.</param>

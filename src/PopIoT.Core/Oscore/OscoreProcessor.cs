@@ -115,8 +115,11 @@ public sealed class OscoreProcessor
     /// Verifies a request (RFC 8613 §8.2): finds the context by 'kid' and 'kid context', checks the replay window,
     /// decrypts, updates the window only after decryption succeeded (§7.4), and replaces the Code, the class E options
     /// and the payload with the decrypted ones. On <see cref="OscoreStatus.Ok"/> and <see cref="OscoreStatus.FreshnessRequired"/>
-    /// <paramref name="exchange"/> holds the binding for the response. On an error status answer with
-    /// <see cref="OscoreErrors.WriteErrorResponse"/>; on <see cref="OscoreStatus.FreshnessRequired"/> with <see cref="ProtectEchoChallenge"/>.
+    /// <paramref name="exchange"/> holds the binding for the response, and so it does on
+    /// <see cref="OscoreStatus.UnrecognizedCriticalOption"/>: the request verified but carries a critical option no one
+    /// here processes. On an error status answer with <see cref="OscoreErrors.WriteErrorResponse"/>; on
+    /// <see cref="OscoreStatus.FreshnessRequired"/> with <see cref="ProtectEchoChallenge"/>; on
+    /// <see cref="OscoreStatus.UnrecognizedCriticalOption"/> with <see cref="ProtectBadOption"/>.
     /// </summary>
     /// <param name="request">The parsed request (its option values and payload may point into the datagram).</param>
     /// <param name="table">The contexts.</param>
@@ -187,7 +190,16 @@ public sealed class OscoreProcessor
         }
 
         table.Touch(context);
-        return Rebuild(request);
+        s = Rebuild(request);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        // RFC 8613 §8.2 step 8: the decrypted request is processed as CoAP, and RFC 7252 §5.4.1 answers an unrecognized
+        // critical option with 4.02. The Inner options were encrypted, so no check before this one could see them; the
+        // OSCORE option is gone (step 7), so nothing after this point processes it.
+        return CoapOption.FindUnrecognizedCritical(request, false) >= 0 ? OscoreStatus.UnrecognizedCriticalOption : OscoreStatus.Ok;
     }
 
     /// <summary>
@@ -269,6 +281,23 @@ public sealed class OscoreProcessor
         response.Code = CoapCode.Unauthorized;
         response.AddOption(CoapOptionNumber.Echo, context.Material, context.EchoOffset, SecurityContext.EchoLength);
         return ProtectResponse(response, exchange, true);
+    }
+
+    /// <summary>
+    /// Turns <paramref name="response"/> into the protected 4.02 Bad Option that answers a request verified with
+    /// <see cref="OscoreStatus.UnrecognizedCriticalOption"/> (RFC 8613 §8.2 step 8, RFC 7252 §5.4.1), with a diagnostic
+    /// payload. The request was fresh (its Partial IV entered the replay window), so the response reuses its nonce (§5.2).
+    /// </summary>
+    /// <param name="response">The response (token already set); its options and payload are replaced.</param>
+    /// <param name="exchange">The binding from that verification.</param>
+    /// <returns>The status.</returns>
+    public OscoreStatus ProtectBadOption(CoapMessage response, OscoreExchange exchange)
+    {
+        response.ClearOptions();
+        response.Code = CoapCode.BadOption;
+        byte[] text = OscoreErrors.GetDiagnostic(OscoreStatus.UnrecognizedCriticalOption);
+        response.SetPayload(text, 0, text.Length);
+        return ProtectResponse(response, exchange, false);
     }
 
     /// <summary>

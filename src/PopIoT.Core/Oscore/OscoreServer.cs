@@ -9,7 +9,8 @@ namespace PopIoT.Core.Oscore;
 /// with the OSCORE option is verified (§8.2), handed to <c>protectedHandler</c> decrypted, and its response protected
 /// (§8.3). A request without it goes to <c>unprotectedHandler</c> (e.g. /authz-info of RFC 9203), or gets 4.01 when
 /// there is none. Errors get the unprotected responses of §8.2; an unknown window gets the protected Echo challenge
-/// (Appendix B.1.2). Allocates nothing per request.
+/// (Appendix B.1.2); an unrecognized critical Inner option gets a protected 4.02 (§8.2 step 8, RFC 7252 §5.4.1).
+/// Allocates nothing per request.
 /// </summary>
 public sealed class OscoreServer : ICoapRequestHandler
 {
@@ -64,6 +65,12 @@ public sealed class OscoreServer : ICoapRequestHandler
         {
             EchoChallenges++;
             return Protected(_processor.ProtectEchoChallenge(response, _exchange), response);
+        }
+
+        if (s == OscoreStatus.UnrecognizedCriticalOption)
+        {
+            // RFC 8613 §8.2 step 8, RFC 7252 §5.4.1: the verified request gets a protected 4.02; the application never sees it.
+            return Protected(_processor.ProtectBadOption(response, _exchange), response);
         }
 
         if (s != OscoreStatus.Ok)

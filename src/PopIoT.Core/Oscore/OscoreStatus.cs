@@ -30,6 +30,13 @@ public enum OscoreStatus
     /// </summary>
     FreshnessRequired,
 
+    /// <summary>
+    /// The request verified (the replay window was updated), but a decrypted option is an unrecognized critical one:
+    /// answer with <see cref="OscoreProcessor.ProtectBadOption"/>, a 4.02 Bad Option protected under the context
+    /// (RFC 8613 §8.2 step 8, RFC 7252 §5.4.1). The request must not reach the application.
+    /// </summary>
+    UnrecognizedCriticalOption,
+
     /// <summary>The Sender Sequence Number reached its maximum; the context must be replaced (RFC 8613 §7.2.1).</summary>
     SequenceNumberExhausted,
 

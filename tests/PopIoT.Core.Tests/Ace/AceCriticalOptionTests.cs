@@ -45,7 +45,7 @@ public class AceCriticalOptionTests
         reply = rig.Exchange(1, ProtectWithOption(c, p, e, CoapCode.Put, "/led", 9998));
         r.Parse(reply, 0, reply.Length);
         Assert.Equal(OscoreStatus.Ok, p.UnprotectResponse(r, e));
-        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(CoapCode.Changed, r.Code);
         Assert.Equal(1, rig.Led.Calls);
     }
 }

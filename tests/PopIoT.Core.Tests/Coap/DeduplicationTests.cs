@@ -77,10 +77,11 @@ public class DeduplicationTests
     }
 
     [Fact]
-    public void Full_cache_refuses_with_5_03_and_max_age_until_an_entry_expires()
+    public void With_eviction_turned_off_a_full_cache_refuses_with_5_03_and_max_age_until_an_entry_expires()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2 }, new Crypto.SeededRandomSource(1), handler, null);
+        var settings = new CoapSettings { DeduplicationCapacity = 2, DeduplicationPerPeer = 2, EvictOldestWhenFull = false };
+        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(1), handler, null);
         for (int mid = 1; mid <= 2; mid++)
         {
             byte[] p = Post(mid);
@@ -102,10 +103,10 @@ public class DeduplicationTests
     }
 
     [Fact]
-    public void Full_cache_with_eviction_keeps_serving_by_evicting_the_oldest_entry()
+    public void Full_cache_keeps_serving_by_evicting_the_oldest_entry()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2, EvictOldestWhenFull = true }, new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2, DeduplicationPerPeer = 2 }, new Crypto.SeededRandomSource(1), handler, null);
         for (int mid = 1; mid <= 3; mid++)
         {
             byte[] p = Post(mid);
@@ -115,6 +116,7 @@ public class DeduplicationTests
 
         Assert.Equal(3, handler.Calls);
         Assert.Equal(0, server.CacheFullRefusals);
+        Assert.Equal(1, server.DeduplicationEvictions);
         // MID 1 was evicted: its late retransmission runs again (the documented price); MID 3 is still a duplicate.
         byte[] late = Post(1);
         server.Receive(late, 0, late.Length, 1, 2000);

@@ -28,7 +28,7 @@ public class LossyNetworkTests
         {
             Random = new SeededRandom(1),
             // Big enough to remember every request for EXCHANGE_LIFETIME, and refuse rather than evict (no request runs twice).
-            Settings = new CoapSettings { DeduplicationCapacity = 1100, MaxExchanges = 16, OutboxCapacity = 64 },
+            Settings = new CoapSettings { DeduplicationCapacity = 1100, DeduplicationPerPeer = 1100, EvictOldestWhenFull = false, MaxExchanges = 16, OutboxCapacity = 64 },
         });
         server.Map("/counter", CoapMethods.Post, (req, _) =>
         {
