@@ -14,7 +14,7 @@ public delegate ValueTask<CoapResponse> CoapRequestHandler(CoapRequest request, 
 public sealed class CoapServerOptions
 {
     /// <summary>
-    /// RFC 7252 parameters and table sizes. Null: RFC defaults with a 256-entry duplicate cache that evicts its oldest
+    /// RFC 7252 parameters and table sizes. Null: RFC defaults with a 256-entry duplicate cache (at most 64 entries per peer) that evicts its oldest
     /// entry when full (see <see cref="CoapSettings.EvictOldestWhenFull"/>), 64 exchange slots for CON notifications and
     /// separate responses.
     /// </summary>

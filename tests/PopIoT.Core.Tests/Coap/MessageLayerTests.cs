@@ -270,6 +270,18 @@ public class MessageLayerTests
     }
 
     [Fact]
+    public void Without_a_handler_the_oscore_option_is_unrecognized_and_gets_4_02_not_4_04()
+    {
+        // RFC 8613 §2: the OSCORE option is critical, and a layer with no handler has nothing that processes it.
+        var server = new MessageLayer(NoToken(), new ScriptedRandomSource(), null, null);
+        Feed(server, "40020001" + "92" + "0901" + "ff00", 1, 0);
+        Assert.Equal("60820001", Take(server));
+        // Without it, the same request still gets 4.04 (no resources at all).
+        Feed(server, "40020002" + "ff00", 1, 0);
+        Assert.Equal("60840002", Take(server));
+    }
+
+    [Fact]
     public void Responses_with_unknown_critical_options_are_rejected()
     {
         var listener = new RecordingListener();
