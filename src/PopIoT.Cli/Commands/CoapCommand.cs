@@ -52,7 +52,8 @@ internal static class CoapCommand
             Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
             HelpName = "ID.json",
         };
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace };
+        var seq = SeqOption();
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -118,9 +119,15 @@ internal static class CoapCommand
                 throw new CliUsageException("--ace excludes --oscore and --token (it gets its own token and context)");
             }
 
+            long? startAt = p.GetValue(seq);
+            if (startAt != null && ctxFile == null && aceFile == null)
+            {
+                throw new CliUsageException("--seq applies to --oscore and --ace (the contexts whose Sender Sequence Number is kept in a .seq file)");
+            }
+
             if (aceFile != null)
             {
-                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile);
+                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt);
             }
 
             if (tokenFile != null)
@@ -128,8 +135,10 @@ internal static class CoapCommand
                 return RunWithToken(io, request, TimeSpan.FromSeconds(seconds), count, LoadToken(tokenFile));
             }
 
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false);
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context);
+            FileSequenceNumberStore? store = null;
+            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false, startAt, out store);
+            using FileSequenceNumberStore? held = store;
+            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
         });
         return cmd;
     }
@@ -177,9 +186,46 @@ internal static class CoapCommand
         HelpName = "CTX.json",
     };
 
+    private static Option<long?> SeqOption() => new("--seq")
+    {
+        Description = "Start the OSCORE Sender Sequence Number of --oscore CTX.json (or --ace ID.json) at N and write CTX.json.seq: 0 for a context never used, or a number above every one it used. Refused when the file holds a larger number (RFC 8613 §7.2.1).",
+        HelpName = "N",
+    };
+
+    // RFC 8613 Appendix B.1.1: CTX.json.seq is locked for as long as the context is in use (CTX.json.lock), and a
+    // missing or unreadable one stops the command: the numbers used before are unknown, and guessing 0 repeats nonces.
+    internal static FileSequenceNumberStore OpenStore(string contextFile, long? startAt)
+    {
+        if (startAt is < 0 or >= ReplayWindow.MaxSequenceNumber)
+        {
+            throw new CliUsageException("--seq must be from 0 to 2^40 - 2 (RFC 8613 §7.2.1)");
+        }
+
+        try
+        {
+            return FileSequenceNumberStore.ForContextFile(contextFile, startAt);
+        }
+        catch (PopIoT.IO.FileLockedException e)
+        {
+            throw new CliUsageException("the OSCORE context '" + contextFile + "' is in use: " + e.Message + "; two processes must not share one Sender Sequence Number (RFC 8613 §7.2.1)");
+        }
+        catch (SequenceNumberStoreException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException("cannot lock the OSCORE context '" + contextFile + "': " + e.Message);
+        }
+    }
+
+    internal static string SeqHint(SequenceNumberStoreException e) =>
+        e.Message + (e.InnerException == null ? " (popiot: --seq N)" : string.Empty);
+
     // RFC 8613 Appendix B.1: the sequence number survives restarts in CTX.json.seq; a server starts with its replay
     // window unknown and challenges the first request of each client with Echo (B.1.2).
-    private static SecurityContext LoadContext(string file, bool server)
+    // The returned context must be disposed before the store (which releases the lock).
+    private static SecurityContext LoadContext(string file, bool server, long? startAt, out FileSequenceNumberStore store)
     {
         OscoreContextFile ctx;
         try
@@ -191,13 +237,20 @@ internal static class CoapCommand
             throw new CliUsageException(e.Message);
         }
 
+        store = OpenStore(file, startAt);
         try
         {
-            return ctx.CreateContext(null, server, new FileSequenceNumberStore(file + ".seq"));
+            return ctx.CreateContext(null, server, store);
         }
         catch (ArgumentException e)
         {
+            store.Dispose();
             throw new CliUsageException("OSCORE context file '" + file + "': " + e.Message);
+        }
+        catch (SequenceNumberStoreException e)
+        {
+            store.Dispose();
+            throw new CliUsageException(SeqHint(e));
         }
     }
 
@@ -242,7 +295,7 @@ internal static class CoapCommand
     }
 
     // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
-    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile)
+    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt)
     {
         AceCredentialFile credential;
         try
@@ -259,16 +312,27 @@ internal static class CoapCommand
             throw new CliUsageException("'" + credentialFile + "' is a resource server's credential; --ace needs a client's (popiot as client add)");
         }
 
+        using FileSequenceNumberStore store = OpenStore(credentialFile, startAt);
         var options = new AceClientOptions
         {
             Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
-            AsSequenceNumberStore = new FileSequenceNumberStore(credentialFile + ".seq"),
+            AsSequenceNumberStore = store,
             Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
         };
-        using var client = new AceClient(credential, options);
+        AceClient client;
         try
         {
-            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null);
+            client = new AceClient(credential, options);
+        }
+        catch (SequenceNumberStoreException e)
+        {
+            throw new CliUsageException(SeqHint(e));
+        }
+
+        using var dispose = client;
+        try
+        {
+            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null, true, store);
         }
         catch (AceAuthorizationException e)
         {
@@ -282,15 +346,15 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore)
+    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store)
     {
         using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
-        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null);
+        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null, store);
     }
 
     private static int Send(
         CliContext io, CoapRequest request, Func<CancellationToken, Task<CoapResponse>> send, Func<CancellationToken, IAsyncEnumerable<CoapResponse>> observe,
-        TimeSpan timeout, int? count, Action? after, bool oscore = true)
+        TimeSpan timeout, int? count, Action? after, bool oscore = true, FileSequenceNumberStore? store = null)
     {
         try
         {
@@ -317,6 +381,13 @@ internal static class CoapCommand
         catch (CoapException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
+            if (store?.LastError is SequenceNumberStoreException failed)
+            {
+                // RFC 8613 Appendix B.1.1: the request was not sent; what failed is the operator's to fix.
+                io.Error.WriteLine("popiot: " + failed.Message);
+                return ExitCodes.BadInput;
+            }
+
             return ExitCodes.Rejected;
         }
         catch (System.Net.Sockets.SocketException e)
@@ -370,12 +441,21 @@ internal static class CoapCommand
         var port = CliListener.PortOption(CoapUri.DefaultPort);
         var duration = CliListener.DurationOption();
         var oscore = OscoreOption();
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore };
+        var seq = SeqOption();
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore, seq };
         cmd.SetAction(p =>
         {
             using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
             string? ctxFile = p.GetValue(oscore);
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true);
+            long? startAt = p.GetValue(seq);
+            if (startAt != null && ctxFile == null)
+            {
+                throw new CliUsageException("--seq applies to --oscore");
+            }
+
+            FileSequenceNumberStore? store = null;
+            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true, startAt, out store);
+            using FileSequenceNumberStore? held = store;
             return RunServer(io, listener, context);
         });
         return cmd;

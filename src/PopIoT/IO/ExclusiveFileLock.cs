@@ -44,7 +44,7 @@ public sealed class ExclusiveFileLock : IDisposable
         {
             file = new FileStream(path, options);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
         {
             string? holder = Holder(path);
             throw new FileLockedException(
