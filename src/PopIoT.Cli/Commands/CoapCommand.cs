@@ -41,7 +41,7 @@ internal static class CoapCommand
         var blockSize = new Option<int?>("--block-size", "-b") { Description = "Block size 16..1024 (power of two) for Block1 and Block2 (RFC 7959)." };
         var observe = new Option<int?>("--observe") { Description = "GET only: observe and stop after COUNT responses (the first included)." };
         var timeout = new Option<double>("--timeout", "-B") { Description = "Give up after S seconds in all (default 90, as coap-client -B).", DefaultValueFactory = _ => 90 };
-        var oscore = OscoreOption();
+        var oscore = CoapOscoreFiles.OscoreOption();
         var token = new Option<string?>("--token")
         {
             Description = "Post the access token in TOKEN.json to /authz-info on the same host (ACE OSCORE profile, RFC 9203), then send the request protected with the OSCORE context derived; see docs/device.md.",
@@ -52,7 +52,7 @@ internal static class CoapCommand
             Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
             HelpName = "ID.json",
         };
-        var seq = SeqOption();
+        var seq = CoapOscoreFiles.SeqOption();
         var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
         cmd.SetAction(p =>
         {
@@ -136,7 +136,7 @@ internal static class CoapCommand
             }
 
             FileSequenceNumberStore? store = null;
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false, startAt, out store);
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store);
             using FileSequenceNumberStore? held = store;
             return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
         });
@@ -177,80 +177,6 @@ internal static class CoapCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliUsageException("cannot read '" + file + "': " + e.Message);
-        }
-    }
-
-    private static Option<string?> OscoreOption() => new("--oscore")
-    {
-        Description = "Protect with OSCORE (RFC 8613) using the context in CTX.json (docs/oscore.md); the Sender Sequence Number is kept in CTX.json.seq.",
-        HelpName = "CTX.json",
-    };
-
-    private static Option<long?> SeqOption() => new("--seq")
-    {
-        Description = "Start the OSCORE Sender Sequence Number of --oscore CTX.json (or --ace ID.json) at N and write CTX.json.seq: 0 for a context never used, or a number above every one it used. Refused when the file holds a larger number (RFC 8613 §7.2.1).",
-        HelpName = "N",
-    };
-
-    // RFC 8613 Appendix B.1.1: CTX.json.seq is locked for as long as the context is in use (CTX.json.lock), and a
-    // missing or unreadable one stops the command: the numbers used before are unknown, and guessing 0 repeats nonces.
-    internal static FileSequenceNumberStore OpenStore(string contextFile, long? startAt)
-    {
-        if (startAt is < 0 or >= ReplayWindow.MaxSequenceNumber)
-        {
-            throw new CliUsageException("--seq must be from 0 to 2^40 - 2 (RFC 8613 §7.2.1)");
-        }
-
-        try
-        {
-            return FileSequenceNumberStore.ForContextFile(contextFile, startAt);
-        }
-        catch (PopIoT.IO.FileLockedException e)
-        {
-            throw new CliUsageException("the OSCORE context '" + contextFile + "' is in use: " + e.Message + "; two processes must not share one Sender Sequence Number (RFC 8613 §7.2.1)");
-        }
-        catch (SequenceNumberStoreException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException("cannot lock the OSCORE context '" + contextFile + "': " + e.Message);
-        }
-    }
-
-    internal static string SeqHint(SequenceNumberStoreException e) =>
-        e.Message + (e.InnerException == null ? " (popiot: --seq N)" : string.Empty);
-
-    // RFC 8613 Appendix B.1: the sequence number survives restarts in CTX.json.seq; a server starts with its replay
-    // window unknown and challenges the first request of each client with Echo (B.1.2).
-    // The returned context must be disposed before the store (which releases the lock).
-    private static SecurityContext LoadContext(string file, bool server, long? startAt, out FileSequenceNumberStore store)
-    {
-        OscoreContextFile ctx;
-        try
-        {
-            ctx = OscoreContextFile.Load(file);
-        }
-        catch (FormatException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-
-        store = OpenStore(file, startAt);
-        try
-        {
-            return ctx.CreateContext(null, server, store);
-        }
-        catch (ArgumentException e)
-        {
-            store.Dispose();
-            throw new CliUsageException("OSCORE context file '" + file + "': " + e.Message);
-        }
-        catch (SequenceNumberStoreException e)
-        {
-            store.Dispose();
-            throw new CliUsageException(SeqHint(e));
         }
     }
 
@@ -312,7 +238,7 @@ internal static class CoapCommand
             throw new CliUsageException("'" + credentialFile + "' is a resource server's credential; --ace needs a client's (popiot as client add)");
         }
 
-        using FileSequenceNumberStore store = OpenStore(credentialFile, startAt);
+        using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
         var options = new AceClientOptions
         {
             Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
@@ -326,7 +252,7 @@ internal static class CoapCommand
         }
         catch (SequenceNumberStoreException e)
         {
-            throw new CliUsageException(SeqHint(e));
+            throw new CliUsageException(CoapOscoreFiles.SeqHint(e));
         }
 
         using var dispose = client;
@@ -337,7 +263,7 @@ internal static class CoapCommand
         catch (AceAuthorizationException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
-            return ExitCodes.Rejected;
+            return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
         }
         catch (AceTokenRejectedException e)
         {
@@ -381,14 +307,7 @@ internal static class CoapCommand
         catch (CoapException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
-            if (store?.LastError is SequenceNumberStoreException failed)
-            {
-                // RFC 8613 Appendix B.1.1: the request was not sent; what failed is the operator's to fix.
-                io.Error.WriteLine("popiot: " + failed.Message);
-                return ExitCodes.BadInput;
-            }
-
-            return ExitCodes.Rejected;
+            return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
         }
         catch (System.Net.Sockets.SocketException e)
         {
@@ -440,8 +359,8 @@ internal static class CoapCommand
         var bind = CliListener.BindOption();
         var port = CliListener.PortOption(CoapUri.DefaultPort);
         var duration = CliListener.DurationOption();
-        var oscore = OscoreOption();
-        var seq = SeqOption();
+        var oscore = CoapOscoreFiles.OscoreOption();
+        var seq = CoapOscoreFiles.SeqOption();
         var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore, seq };
         cmd.SetAction(p =>
         {
@@ -454,7 +373,7 @@ internal static class CoapCommand
             }
 
             FileSequenceNumberStore? store = null;
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true, startAt, out store);
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, true, startAt, out store);
             using FileSequenceNumberStore? held = store;
             return RunServer(io, listener, context);
         });
