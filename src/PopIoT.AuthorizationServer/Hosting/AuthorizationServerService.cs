@@ -14,7 +14,8 @@ namespace PopIoT.AuthorizationServer.Hosting;
 /// </summary>
 /// <param name="options">The "As" settings.</param>
 /// <param name="logger">The logger.</param>
-public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILogger<AuthorizationServerService> logger) : BackgroundService
+/// <param name="lifetime">The host's lifetime, stopped when the AS cannot start.</param>
+public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILogger<AuthorizationServerService> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private readonly TaskCompletionSource<IPEndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -50,9 +51,11 @@ public sealed class AuthorizationServerService(IOptions<AuthorizationServerSetti
         }
         catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException or FileLockedException)
         {
+            // One line names the reason (a stack trace would add nothing an operator can act on); the host stops, and
+            // whoever waits on Started sees the exception.
             logger.LogError("authorization server cannot start: {Reason}", e.Message);
             _started.TrySetException(e);
-            throw;
+            lifetime.StopApplication();
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class ExclusiveFileLock : IDisposable
             throw new FileLockedException(
                 path,
                 holder,
-                "'" + path + "' is locked" + (holder != null ? " by " + holder : " by another process") + " (" + e.Message + ")");
+                "'" + path + "' is locked" + (holder != null ? " by " + holder : " by another process (" + e.Message + ")"));
         }
 
         try
