@@ -78,6 +78,53 @@ public sealed class DurabilityProcessTests : TempDirectoryTest
         Assert.Contains("6 token(s)", CliRunner.Run("as", "tokens", "--db", db).Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_second_as_serve_on_the_same_database_exits_2_naming_the_holder_and_the_first_keeps_serving()
+    {
+        string db = F("as.db");
+        Assert.Equal(0, CliRunner.Run("as", "init", "--db", db).ExitCode);
+        Assert.Equal(0, CliRunner.Run("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key")).ExitCode);
+        Assert.Equal(0, CliRunner.Run("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json")).ExitCode);
+        Assert.Equal(0, CliRunner.Run("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", "read").ExitCode);
+        SqliteConnection.ClearAllPools();
+
+        int port = FreeUdpPort();
+        var asUri = new Uri("coap://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
+        using SecurityContext client = AceCredentialFile.Load(F("gw1.json")).Oscore.CreateContext();
+        using Process first = StartServe(db, port);
+        try
+        {
+            var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "PopIoT.Cli.dll"), "as", "serve", "--db", db, "--bind", "127.0.0.1", "--port", FreeUdpPort().ToString(CultureInfo.InvariantCulture), "--duration", "20"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using Process second = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+            Task<string> output = second.StandardOutput.ReadToEndAsync();
+            string error = await second.StandardError.ReadToEndAsync();
+            Assert.True(second.WaitForExit(60_000), "the second as serve did not exit");
+            Assert.Equal(2, second.ExitCode);
+            Assert.DoesNotContain("listening on", await output, StringComparison.Ordinal);
+            Assert.Contains("database '" + db + "' is already served by another authorization server", error, StringComparison.Ordinal);
+            Assert.Contains("'" + db + ".lock' is locked by pid " + first.Id.ToString(CultureInfo.InvariantCulture), error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+
+            // Read-only admin commands still open the database while it is served.
+            Assert.Equal(0, CliRunner.Run("as", "tokens", "--db", db).ExitCode);
+            SqliteConnection.ClearAllPools();
+
+            await using CoapClient c = Client(client);
+            CoapResponse r = await Post(c, asUri, "/token", TokenRequest("temp1"));
+            Assert.True(r.Code == CoapCode.Created, r.CodeText + " " + r.PayloadText);
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+            Assert.True(first.WaitForExit(10_000));
+        }
+    }
+
     private static Process StartServe(string db, int port)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "PopIoT.Cli.dll");

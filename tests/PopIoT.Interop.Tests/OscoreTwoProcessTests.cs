@@ -32,10 +32,10 @@ public sealed class OscoreTwoProcessTests : IDisposable
         using Process capture = Start("tshark", ["-i", "lo", "-f", $"udp port {port}", "-w", pcap, "-a", "duration:60"]);
         WaitForLine(capture.StandardError, "Capturing on", TimeSpan.FromSeconds(30));
 
-        using Process serve = Start("dotnet", [Cli, "coap", "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--oscore", server, "--duration", "30"]);
+        using Process serve = Start("dotnet", [Cli, "coap", "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--oscore", server, "--seq", "0", "--duration", "30"]);
         WaitForLine(serve.StandardOutput, "listening on", TimeSpan.FromSeconds(30));
 
-        var put = Run("dotnet", Cli, "coap", "put", $"coap://127.0.0.1:{port}/store", "-e", "hello-two-processes", "--oscore", client);
+        var put = Run("dotnet", Cli, "coap", "put", $"coap://127.0.0.1:{port}/store", "-e", "hello-two-processes", "--oscore", client, "--seq", "0");
         var get = Run("dotnet", Cli, "coap", "get", $"coap://127.0.0.1:{port}/store", "--oscore", client);
 
         Assert.True(put.Code == 0, put.Output + put.Error);

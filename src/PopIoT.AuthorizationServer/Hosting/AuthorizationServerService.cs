@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Crypto;
+using PopIoT.IO;
 
 namespace PopIoT.AuthorizationServer.Hosting;
 
@@ -13,7 +14,8 @@ namespace PopIoT.AuthorizationServer.Hosting;
 /// </summary>
 /// <param name="options">The "As" settings.</param>
 /// <param name="logger">The logger.</param>
-public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILogger<AuthorizationServerService> logger) : BackgroundService
+/// <param name="lifetime">The host's lifetime, stopped when the AS cannot start.</param>
+public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILogger<AuthorizationServerService> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private readonly TaskCompletionSource<IPEndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -27,6 +29,12 @@ public sealed class AuthorizationServerService(IOptions<AuthorizationServerSetti
         try
         {
             settings.Validate();
+
+            // One serving process per database: the OSCORE contexts with their Sender Sequence Number reservations
+            // (RFC 8613 Appendix B.1.1) and the token counters live in this process between database writes, so a
+            // second server on the same file would reuse nonces and cti values. Admin commands only open the database
+            // for one transaction, which SQLite serializes, and a running server does not cache what they write.
+            using ExclusiveFileLock? held = AcquireDatabaseLock(settings.Database);
             using var store = SqliteAuthorizationStore.Open(settings.Database);
             using var server = new AceAuthorizationServer(store, settings, PlatformCryptoProvider.Instance, TimeProvider.System, logger);
             IPEndPoint at = server.Start(new IPEndPoint(IPAddress.Parse(settings.Bind), settings.Port));
@@ -41,11 +49,35 @@ public sealed class AuthorizationServerService(IOptions<AuthorizationServerSetti
 
             logger.LogInformation("authorization server stopping");
         }
-        catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException or FileLockedException)
         {
+            // One line names the reason (a stack trace would add nothing an operator can act on); the host stops, and
+            // whoever waits on Started sees the exception.
             logger.LogError("authorization server cannot start: {Reason}", e.Message);
             _started.TrySetException(e);
-            throw;
+            lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>Locks DATABASE.lock (holding this process's id) for as long as the AS serves, or fails naming the holder.</summary>
+    /// <param name="database">The database file.</param>
+    /// <returns>The lock, or null for an in-memory database.</returns>
+    /// <exception cref="FileLockedException">Another AS serves this database.</exception>
+    public static ExclusiveFileLock? AcquireDatabaseLock(string database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        if (database == ":memory:")
+        {
+            return null;
+        }
+
+        try
+        {
+            return ExclusiveFileLock.Acquire(database + ".lock", "popiot as serve --db " + database);
+        }
+        catch (FileLockedException e)
+        {
+            throw new FileLockedException(e.LockPath, e.Holder, "database '" + database + "' is already served by another authorization server: " + e.Message);
         }
     }
 }

@@ -8,6 +8,7 @@ using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Hosting;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
+using PopIoT.IO;
 using PopIoT.Crypto;
 
 namespace PopIoT.Cli.Commands;
@@ -64,19 +65,29 @@ internal static class AsCommand
         var keyOut = new Option<string>("--key-out") { Description = "Write the AS–RS key here (hex): a COSE_Key for encrypt0; for mac0 a COSE_KeySet of the HMAC key and the AES-CCM key that seals the cnf. For `popiot device simulate --as-key @FILE`.", Required = true };
         var credentialOut = new Option<string?>("--credential-out") { Description = "Write the RS's introspection credential (RS.json: audience, AS URI, OSCORE context) here." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into the credential file (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
-        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri };
+        var force = ForceOption();
+        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri, force };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
             TokenProtection prot = p.GetValue(protection) switch { "mac0" => TokenProtection.Mac0, "sign1" => TokenProtection.Sign1, _ => TokenProtection.Encrypt0 };
+            bool overwrite = p.GetValue(force);
+
+            // Refuse before registering: a key the AS keeps but nobody can read is worse than no registration.
+            SecretFile.CheckWritable(p.GetValue(keyOut)!, overwrite);
+            if (p.GetValue(credentialOut) is string target)
+            {
+                SecretFile.CheckWritable(target, overwrite);
+            }
+
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             ResourceServerRecord rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random)
                 .AddResourceServer(p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken));
-            WriteSecret(p.GetValue(keyOut)!, Convert.ToHexStringLower(AuthorizationServerRegistry.KeysForResourceServer(rs)) + "\n");
+            SecretFile.WriteText(p.GetValue(keyOut)!, Convert.ToHexStringLower(AuthorizationServerRegistry.KeysForResourceServer(rs)) + "\n", overwrite);
             if (p.GetValue(credentialOut) is string cred)
             {
                 OscoreCredential rc = rs.Credential!;
-                AceCredentialFile.Write(cred, true, rs.Audience, uri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm);
+                AceCredentialFile.Write(cred, true, rs.Audience, uri, rc.PeerSenderId, rc.AsSenderId, rc.MasterSecret, rc.MasterSalt, rc.Algorithm, overwrite);
             }
 
             io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot switch { TokenProtection.Mac0 => "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128", TokenProtection.Sign1 => "sign1: ES256 token, cnf sealed with AES-CCM-16-64-128", _ => "encrypt0, AES-CCM-16-64-128" })
@@ -92,14 +103,17 @@ internal static class AsCommand
         var clientId = new Option<string>("--client-id") { Description = "The client_id.", Required = true };
         var credentialOut = new Option<string>("--credential-out") { Description = "Write the client's credential (ID.json: client id, AS URI, OSCORE context) here.", Required = true };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into ID.json (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
-        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri };
+        var force = ForceOption();
+        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri, force };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
+            bool overwrite = p.GetValue(force);
+            SecretFile.CheckWritable(p.GetValue(credentialOut)!, overwrite);
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!);
             OscoreCredential cc = c.Credential;
-            AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm);
+            AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm, overwrite);
             io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (restart `popiot as serve` to load it)");
             return ExitCodes.Ok;
         }));
@@ -181,7 +195,7 @@ internal static class AsCommand
                 {
                     at = await service.Started.ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
+                catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException or FileLockedException)
                 {
                     throw new CliUsageException(e.Message);
                 }
@@ -259,20 +273,16 @@ internal static class AsCommand
         return cmd;
     }
 
+    internal static string ExistsMessage(TargetExistsException e) =>
+        e.Message + "; it holds a secret, so it is not overwritten (--force replaces it)";
+
     private static Uri ParseAsUri(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out Uri? u) && u.Scheme == "coap" ? u : throw new CliUsageException("--as-uri must be a coap:// URI, not '" + text + "'");
 
-    private static void WriteSecret(string path, string text)
+    internal static Option<bool> ForceOption() => new("--force")
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var w = new StreamWriter(new FileStream(path, options));
-        w.Write(text);
-    }
+        Description = "Replace output files that exist (they hold secrets, so they are never replaced by default).",
+    };
 
     // Store and input problems are the operator's to fix: one line and exit 2 (docs/cli.md).
     private static int Guard(Func<int> action)
@@ -280,6 +290,10 @@ internal static class AsCommand
         try
         {
             return action();
+        }
+        catch (TargetExistsException e)
+        {
+            throw new CliUsageException(ExistsMessage(e));
         }
         catch (Exception e) when (e is AuthorizationStoreException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
         {

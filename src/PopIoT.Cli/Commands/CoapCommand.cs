@@ -41,7 +41,7 @@ internal static class CoapCommand
         var blockSize = new Option<int?>("--block-size", "-b") { Description = "Block size 16..1024 (power of two) for Block1 and Block2 (RFC 7959)." };
         var observe = new Option<int?>("--observe") { Description = "GET only: observe and stop after COUNT responses (the first included)." };
         var timeout = new Option<double>("--timeout", "-B") { Description = "Give up after S seconds in all (default 90, as coap-client -B).", DefaultValueFactory = _ => 90 };
-        var oscore = OscoreOption();
+        var oscore = CoapOscoreFiles.OscoreOption();
         var token = new Option<string?>("--token")
         {
             Description = "Post the access token in TOKEN.json to /authz-info on the same host (ACE OSCORE profile, RFC 9203), then send the request protected with the OSCORE context derived; see docs/device.md.",
@@ -52,7 +52,8 @@ internal static class CoapCommand
             Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
             HelpName = "ID.json",
         };
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace };
+        var seq = CoapOscoreFiles.SeqOption();
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -118,9 +119,15 @@ internal static class CoapCommand
                 throw new CliUsageException("--ace excludes --oscore and --token (it gets its own token and context)");
             }
 
+            long? startAt = p.GetValue(seq);
+            if (startAt != null && ctxFile == null && aceFile == null)
+            {
+                throw new CliUsageException("--seq applies to --oscore and --ace (the contexts whose Sender Sequence Number is kept in a .seq file)");
+            }
+
             if (aceFile != null)
             {
-                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile);
+                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt);
             }
 
             if (tokenFile != null)
@@ -128,8 +135,10 @@ internal static class CoapCommand
                 return RunWithToken(io, request, TimeSpan.FromSeconds(seconds), count, LoadToken(tokenFile));
             }
 
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, false);
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context);
+            FileSequenceNumberStore? store = null;
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store);
+            using FileSequenceNumberStore? held = store;
+            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
         });
         return cmd;
     }
@@ -168,36 +177,6 @@ internal static class CoapCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliUsageException("cannot read '" + file + "': " + e.Message);
-        }
-    }
-
-    private static Option<string?> OscoreOption() => new("--oscore")
-    {
-        Description = "Protect with OSCORE (RFC 8613) using the context in CTX.json (docs/oscore.md); the Sender Sequence Number is kept in CTX.json.seq.",
-        HelpName = "CTX.json",
-    };
-
-    // RFC 8613 Appendix B.1: the sequence number survives restarts in CTX.json.seq; a server starts with its replay
-    // window unknown and challenges the first request of each client with Echo (B.1.2).
-    private static SecurityContext LoadContext(string file, bool server)
-    {
-        OscoreContextFile ctx;
-        try
-        {
-            ctx = OscoreContextFile.Load(file);
-        }
-        catch (FormatException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-
-        try
-        {
-            return ctx.CreateContext(null, server, new FileSequenceNumberStore(file + ".seq"));
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliUsageException("OSCORE context file '" + file + "': " + e.Message);
         }
     }
 
@@ -242,7 +221,7 @@ internal static class CoapCommand
     }
 
     // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
-    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile)
+    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt)
     {
         AceCredentialFile credential;
         try
@@ -259,21 +238,32 @@ internal static class CoapCommand
             throw new CliUsageException("'" + credentialFile + "' is a resource server's credential; --ace needs a client's (popiot as client add)");
         }
 
+        using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
         var options = new AceClientOptions
         {
             Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
-            AsSequenceNumberStore = new FileSequenceNumberStore(credentialFile + ".seq"),
+            AsSequenceNumberStore = store,
             Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
         };
-        using var client = new AceClient(credential, options);
+        AceClient client;
         try
         {
-            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null);
+            client = new AceClient(credential, options);
+        }
+        catch (SequenceNumberStoreException e)
+        {
+            throw new CliUsageException(CoapOscoreFiles.SeqHint(e));
+        }
+
+        using var dispose = client;
+        try
+        {
+            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null, true, store);
         }
         catch (AceAuthorizationException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
-            return ExitCodes.Rejected;
+            return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
         }
         catch (AceTokenRejectedException e)
         {
@@ -282,15 +272,15 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore)
+    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store)
     {
         using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
-        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null);
+        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null, store);
     }
 
     private static int Send(
         CliContext io, CoapRequest request, Func<CancellationToken, Task<CoapResponse>> send, Func<CancellationToken, IAsyncEnumerable<CoapResponse>> observe,
-        TimeSpan timeout, int? count, Action? after, bool oscore = true)
+        TimeSpan timeout, int? count, Action? after, bool oscore = true, FileSequenceNumberStore? store = null)
     {
         try
         {
@@ -317,7 +307,7 @@ internal static class CoapCommand
         catch (CoapException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
-            return ExitCodes.Rejected;
+            return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
         }
         catch (System.Net.Sockets.SocketException e)
         {
@@ -369,13 +359,22 @@ internal static class CoapCommand
         var bind = CliListener.BindOption();
         var port = CliListener.PortOption(CoapUri.DefaultPort);
         var duration = CliListener.DurationOption();
-        var oscore = OscoreOption();
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore };
+        var oscore = CoapOscoreFiles.OscoreOption();
+        var seq = CoapOscoreFiles.SeqOption();
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore, seq };
         cmd.SetAction(p =>
         {
             using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
             string? ctxFile = p.GetValue(oscore);
-            using SecurityContext? context = ctxFile == null ? null : LoadContext(ctxFile, true);
+            long? startAt = p.GetValue(seq);
+            if (startAt != null && ctxFile == null)
+            {
+                throw new CliUsageException("--seq applies to --oscore");
+            }
+
+            FileSequenceNumberStore? store = null;
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, true, startAt, out store);
+            using FileSequenceNumberStore? held = store;
             return RunServer(io, listener, context);
         });
         return cmd;

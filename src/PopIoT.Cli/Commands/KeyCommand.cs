@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Org.BouncyCastle.Math.EC.Rfc8032;
 using PopIoT.Core.Cose;
 using PopIoT.Crypto;
+using PopIoT.IO;
 
 namespace PopIoT.Cli.Commands;
 
@@ -17,16 +18,41 @@ internal static class KeyCommand
         var kid = new Option<string>("--kid") { Description = "The key identifier as HEX." };
         var size = new Option<int?>("--size") { Description = "oct only: key size in bytes (default: the algorithm's key size, or 32)." };
         var publicOut = new Option<string>("--public-out") { Description = "EC2/OKP: also write the public COSE_Key (hex text) to this file." };
-        var cmd = new Command("new", "Make a new COSE_Key and print it as hex. It holds secret key material: keep it safe.")
+        var output = new Option<string>("--out", "-o") { Description = "Write the key (hex text) to this file, created owner-only (0600), instead of printing it." };
+        var force = AsCommand.ForceOption();
+        var cmd = new Command("new", "Make a new COSE_Key and print it as hex (or write it owner-only with --out). It holds secret key material: keep it safe.")
         {
-            kty, alg, kid, size, publicOut,
+            kty, alg, kid, size, publicOut, output, force,
         };
-        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut)));
+        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut), p.GetValue(output), p.GetValue(force)));
         return new Command("key", "Make COSE keys.") { cmd };
     }
 
-    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut)
+    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut, string? output, bool force)
     {
+        if (output != null && publicOut != null && Path.GetFullPath(output) == Path.GetFullPath(publicOut))
+        {
+            throw new CliUsageException("--out and --public-out name the same file");
+        }
+
+        try
+        {
+            // Refuse before making the key, so nothing is half written.
+            if (output != null)
+            {
+                SecretFile.CheckWritable(output, force);
+            }
+
+            if (publicOut != null)
+            {
+                SecretFile.CheckWritable(publicOut, force);
+            }
+        }
+        catch (TargetExistsException e)
+        {
+            throw new CliUsageException(AsCommand.ExistsMessage(e));
+        }
+
         CoseAlgorithm? alg = algArg == null ? null : CliKeys.ParseAlgorithm(algArg);
         byte[]? kid = kidArg == null ? null : CliInput.ParseHex(kidArg, "--kid");
         CoseKey key;
@@ -83,22 +109,37 @@ internal static class KeyCommand
 
         using (key)
         {
-            if (publicOut != null)
+            byte[] encoded = key.Encode();
+            try
             {
-                using CoseKey pub = key.ToPublicKey();
-                try
+                if (publicOut != null)
                 {
-                    File.WriteAllText(publicOut, Convert.ToHexStringLower(pub.Encode()) + "\n");
+                    // Not secret, but written the same way: never over an existing file (it may be the private key).
+                    using CoseKey pub = key.ToPublicKey();
+                    SecretFile.WriteText(publicOut, Convert.ToHexStringLower(pub.Encode()) + "\n", force);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+                if (output != null)
                 {
-                    throw new CliUsageException($"cannot write '{publicOut}': {e.Message}");
+                    SecretFile.WriteText(output, Convert.ToHexStringLower(encoded) + "\n", force);
+                }
+                else
+                {
+                    io.Out.WriteLine(Convert.ToHexStringLower(encoded));
                 }
             }
-
-            byte[] encoded = key.Encode();
-            io.Out.WriteLine(Convert.ToHexStringLower(encoded));
-            CryptographicOperations.ZeroMemory(encoded);
+            catch (TargetExistsException e)
+            {
+                throw new CliUsageException(AsCommand.ExistsMessage(e));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliUsageException($"cannot write the key: {e.Message}");
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(encoded);
+            }
         }
 
         return ExitCodes.Ok;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PopIoT.Ace;
+using PopIoT.IO;
 
 namespace PopIoT.Cli.Commands;
 
@@ -26,17 +27,27 @@ internal static class TokenCommand
         var exi = new Option<long?>("--exi") { Description = "Valid for S seconds from the device's receipt (exi, RFC 9200 §5.10.3), for a device without a clock." };
         var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given." };
         protection.AcceptOnlyFromAmong("mac0", "encrypt0");
-        var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: keep it like a key).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: created owner-only, never over an existing file without --force).", Required = true };
+        var force = AsCommand.ForceOption();
         var mint = new Command("mint", "Mint an access token for the coap_oscore profile with a fresh OSCORE Master Secret, and write it with the client's key material to TOKEN.json.")
         {
-            asKey, audience, scope, profile, exp, exi, protection, output,
+            asKey, audience, scope, profile, exp, exi, protection, output, force,
         };
-        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!));
+        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!, p.GetValue(force)));
         return new Command("token", "Access tokens for devices (developer tools).") { mint };
     }
 
-    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output)
+    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output, bool force)
     {
+        try
+        {
+            SecretFile.CheckWritable(output, force);
+        }
+        catch (TargetExistsException e)
+        {
+            throw new CliUsageException(AsCommand.ExistsMessage(e));
+        }
+
         if (exp != null && exi != null)
         {
             throw new CliUsageException("--exp and --exi exclude each other (exi is for a device without a clock)");
@@ -81,7 +92,11 @@ internal static class TokenCommand
 
         try
         {
-            file.Save(output);
+            file.Save(output, force);
+        }
+        catch (TargetExistsException e)
+        {
+            throw new CliUsageException(AsCommand.ExistsMessage(e));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -89,7 +89,7 @@ public sealed class OscoreProcessor
         long sequenceNumber;
         if (!context.TryTakeSequenceNumber(out sequenceNumber))
         {
-            return OscoreStatus.SequenceNumberExhausted;
+            return context.ReservationFailed ? OscoreStatus.SequenceNumberNotReserved : OscoreStatus.SequenceNumberExhausted;
         }
 
         int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
@@ -238,7 +238,7 @@ public sealed class OscoreProcessor
             long sequenceNumber;
             if (!context.TryTakeSequenceNumber(out sequenceNumber))
             {
-                return OscoreStatus.SequenceNumberExhausted;
+                return context.ReservationFailed ? OscoreStatus.SequenceNumberNotReserved : OscoreStatus.SequenceNumberExhausted;
             }
 
             int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);

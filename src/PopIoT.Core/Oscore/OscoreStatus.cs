@@ -40,6 +40,12 @@ public enum OscoreStatus
     /// <summary>The Sender Sequence Number reached its maximum; the context must be replaced (RFC 8613 §7.2.1).</summary>
     SequenceNumberExhausted,
 
+    /// <summary>
+    /// The store could not durably reserve the next Sender Sequence Numbers, so nothing was protected (RFC 8613 §7.2.1,
+    /// Appendix B.1.1); the store says why. A later call tries the write again.
+    /// </summary>
+    SequenceNumberNotReserved,
+
     /// <summary>The message does not fit the processor's buffers or the message's option slots.</summary>
     MessageTooLarge,
 

@@ -50,6 +50,7 @@ public sealed class SecurityContext : IDisposable
     private IAeadCipher _recipientCipher;
     private long _senderSequenceNumber;
     private long _reservedUntil;
+    private bool _storeFailed;
     private int _generation;
     private byte _algorithm;
     private byte _keyLength;
@@ -301,6 +302,12 @@ public sealed class SecurityContext : IDisposable
     /// <summary>True when the Sender Sequence Number reached 2^40 − 1: the context may not protect more (RFC 8613 §7.2.1).</summary>
     public bool IsExhausted => _senderSequenceNumber >= ReplayWindow.MaxSequenceNumber;
 
+    /// <summary>
+    /// True when the last attempt to take a Sender Sequence Number failed because the <see cref="ISequenceNumberStore"/>
+    /// write failed; nothing was protected (<see cref="OscoreStatus.SequenceNumberNotReserved"/>).
+    /// </summary>
+    public bool ReservationFailed => _storeFailed;
+
     /// <summary>True while the replay window is unknown and the next request must carry a valid Echo (Appendix B.1.2).</summary>
     public bool FreshnessRequired => _freshnessRequired;
 
@@ -424,10 +431,11 @@ public sealed class SecurityContext : IDisposable
 
     /// <summary>Takes the next Sender Sequence Number (RFC 8613 §7.2), persisting a reservation first when one is due.</summary>
     /// <param name="sequenceNumber">The number to use as Partial IV.</param>
-    /// <returns>False when the context is exhausted or disposed.</returns>
+    /// <returns>False when the context is exhausted or disposed, or the reservation could not be stored (<see cref="ReservationFailed"/>).</returns>
     internal bool TryTakeSequenceNumber(out long sequenceNumber)
     {
         sequenceNumber = _senderSequenceNumber;
+        _storeFailed = false;
         if (_disposed || IsExhausted)
         {
             return false;
@@ -435,9 +443,24 @@ public sealed class SecurityContext : IDisposable
 
         if (_store != null && sequenceNumber >= _reservedUntil)
         {
-            // RFC 8613 Appendix B.1.1: the stored value must be above every number in use before it is used.
-            _reservedUntil = sequenceNumber + _reserveStep;
-            _store.Save(_reservedUntil);
+            // RFC 8613 Appendix B.1.1 and §7.2.1: the stored value must be above every number in use before it is
+            // used, so the reservation moves only after the write succeeded. A failed write sends nothing (fail
+            // closed): after a restart the store's old value may be all that survives, and a number above it must
+            // never have gone out, or an AES-CCM nonce would repeat.
+            long next = sequenceNumber + _reserveStep;
+            try
+            {
+                _store.Save(next);
+            }
+            catch (Exception)
+            {
+                // The store keeps its own account of the failure (it names the file); a field here would cost every
+                // table slot a reference.
+                _storeFailed = true;
+                return false;
+            }
+
+            _reservedUntil = next;
         }
 
         _senderSequenceNumber = sequenceNumber + 1;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Oscore;
+using PopIoT.IO;
 
 namespace PopIoT.Ace;
 
@@ -145,24 +146,18 @@ public sealed class AccessTokenFile
         }
     }
 
-    /// <summary>Writes the file (created or replaced); it holds a Master Secret.</summary>
+    /// <summary>Writes the file owner-only (<see cref="SecretFile"/>); it holds a Master Secret.</summary>
     /// <param name="path">The file.</param>
+    /// <param name="overwrite">Replace an existing file; when false an existing file is an error and stays as it was.</param>
+    /// <exception cref="TargetExistsException">The file exists and <paramref name="overwrite"/> is false.</exception>
     /// <exception cref="IOException">It cannot be written.</exception>
-    public void Save(string path)
+    public void Save(string path, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] json = ToJson();
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                // A Master Secret: readable by its owner only.
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var f = new FileStream(path, options);
-            f.Write(json);
+            SecretFile.Write(path, json, overwrite);
         }
         finally
         {

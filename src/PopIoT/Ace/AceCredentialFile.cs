@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PopIoT.IO;
 using PopIoT.Oscore;
 
 namespace PopIoT.Ace;
@@ -33,7 +34,7 @@ public sealed class AceCredentialFile
     public OscoreContextFile Oscore { get; }
 
     /// <summary>Writes a credential file for a peer: its side of the OSCORE context it shares with the AS (RFC 9203 §5).</summary>
-    /// <param name="path">The file (replaced).</param>
+    /// <param name="path">The file, created owner-only (<see cref="SecretFile"/>), with PATH.seq holding 0.</param>
     /// <param name="isResourceServer">True for an RS file ("audience"), false for a client file ("client_id").</param>
     /// <param name="name">The client_id or audience.</param>
     /// <param name="asUri">The AS URI.</param>
@@ -42,7 +43,9 @@ public sealed class AceCredentialFile
     /// <param name="masterSecret">The Master Secret (RFC 8613 §3.1).</param>
     /// <param name="masterSalt">The Master Salt.</param>
     /// <param name="algorithm">The AEAD algorithm (COSE number).</param>
-    public static void Write(string path, bool isResourceServer, string name, Uri asUri, byte[] peerSenderId, byte[] asSenderId, byte[] masterSecret, byte[] masterSalt, int algorithm)
+    /// <param name="overwrite">Replace an existing file (and its .seq); when false an existing file is an error and stays as it was.</param>
+    /// <exception cref="TargetExistsException">The file exists and <paramref name="overwrite"/> is false.</exception>
+    public static void Write(string path, bool isResourceServer, string name, Uri asUri, byte[] peerSenderId, byte[] asSenderId, byte[] masterSecret, byte[] masterSalt, int algorithm, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(asUri);
         ArgumentNullException.ThrowIfNull(peerSenderId);
@@ -64,19 +67,19 @@ public sealed class AceCredentialFile
             ["as_uri"] = asUri.ToString().TrimEnd('/'),
             ["oscore"] = oscore,
         };
-        string temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(root, new JsonSerializerOptions { WriteIndented = true });
+        try
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            SecretFile.Write(path, json, overwrite);
+        }
+        finally
+        {
+            Array.Clear(json);
         }
 
-        using (var f = new FileStream(temp, options))
-        {
-            JsonSerializer.Serialize(f, root, new JsonSerializerOptions { WriteIndented = true });
-        }
-
-        File.Move(temp, path, true);
+        // A new Master Secret is a new context: its Sender Sequence Numbers start at 0 (RFC 8613 §3.2.1, §7.2.1). The
+        // .seq file is written with it so a later run finds it (a missing one is an error, Appendix B.1.1).
+        DurableFile.Write(path + ".seq", "0\n"u8, false, true);
     }
 
     /// <summary>Reads a credential file.</summary>

@@ -391,7 +391,12 @@ internal sealed class ClientExchange
                 }
             }
 
-            if (protect != OscoreStatus.Ok)
+            if (protect == OscoreStatus.SequenceNumberNotReserved)
+            {
+                // RFC 8613 Appendix B.1.1: nothing went out; the store itself keeps what failed.
+                Abort(new CoapException(_request.Uri + ": nothing sent: the OSCORE Sender Sequence Number could not be durably reserved", CoapExchangeFailure.Rejected));
+            }
+            else if (protect != OscoreStatus.Ok)
             {
                 Abort(new CoapException(_request.Uri + ": cannot protect the request with OSCORE (" + protect + ")", CoapExchangeFailure.Rejected));
             }

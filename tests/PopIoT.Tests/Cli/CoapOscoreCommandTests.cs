@@ -14,10 +14,12 @@ public sealed class CoapOscoreCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    // A context provisioned as new: its Sender Sequence Numbers start at 0 (RFC 8613 Appendix B.1.1).
     private string Write(string name, string json)
     {
         string path = Path.Combine(_dir, name);
         File.WriteAllText(path, json);
+        File.WriteAllText(path + ".seq", "0\n");
         return path;
     }
 

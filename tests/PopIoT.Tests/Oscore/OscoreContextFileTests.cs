@@ -87,17 +87,24 @@ public class OscoreContextFileTests
         try
         {
             OscoreContextFile f = Parse(Good);
-            var store = new FileSequenceNumberStore(Path.Combine(dir, "ctx.json.seq"));
-            Assert.False(store.TryLoad(out _));
-            using (SecurityContext c = f.CreateContext(null, false, store))
+            string ctx = Path.Combine(dir, "ctx.json");
+            long saved;
+            using (FileSequenceNumberStore store = FileSequenceNumberStore.ForContextFile(ctx, 0))
             {
-                var m = new Core.Coap.CoapMessage { Code = Core.Coap.CoapCode.Get };
-                Assert.Equal(OscoreStatus.Ok, new OscoreProcessor().ProtectRequest(m, c, false, new OscoreExchange()));
+                Assert.True(store.TryLoad(out long start));
+                Assert.Equal(0, start);
+                using (SecurityContext c = f.CreateContext(null, false, store))
+                {
+                    var m = new Core.Coap.CoapMessage { Code = Core.Coap.CoapCode.Get };
+                    Assert.Equal(OscoreStatus.Ok, new OscoreProcessor().ProtectRequest(m, c, false, new OscoreExchange()));
+                }
+
+                Assert.True(store.TryLoad(out saved));
+                Assert.Equal(SecurityContext.DefaultReserveStep, saved);
             }
 
-            Assert.True(store.TryLoad(out long saved));
-            Assert.Equal(SecurityContext.DefaultReserveStep, saved);
-            using SecurityContext again = f.CreateContext(null, false, new FileSequenceNumberStore(Path.Combine(dir, "ctx.json.seq")));
+            using FileSequenceNumberStore reopened = FileSequenceNumberStore.ForContextFile(ctx);
+            using SecurityContext again = f.CreateContext(null, false, reopened);
             Assert.Equal(saved, again.SenderSequenceNumber);
         }
         finally
