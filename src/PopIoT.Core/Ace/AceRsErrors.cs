@@ -121,6 +121,7 @@ public static class AceRsErrors
             case AceRsError.InvalidScope: return "InvalidScope";
             case AceRsError.NoTokenToUpdate: return "NoTokenToUpdate";
             case AceRsError.UpdateFromWrongContext: return "UpdateFromWrongContext";
+            case AceRsError.UpdateNotProtected: return "UpdateNotProtected";
             case AceRsError.NoRecipientIdAvailable: return "NoRecipientIdAvailable";
             case AceRsError.NotProtected: return "NotProtected";
             case AceRsError.SecurityContextNotFound: return "SecurityContextNotFound";
@@ -131,6 +132,7 @@ public static class AceRsErrors
             case AceRsError.FreshnessRequired: return "FreshnessRequired";
             case AceRsError.TokenExpiredAtAccess: return "TokenExpiredAtAccess";
             case AceRsError.ScopeDenied: return "ScopeDenied";
+            case AceRsError.MethodNotInScope: return "MethodNotInScope";
             case AceRsError.ResourceNotFound: return "ResourceNotFound";
             case AceRsError.MethodNotAllowed: return "MethodNotAllowed";
             case AceRsError.ResponseProtectionFailed: return "ResponseProtectionFailed";
