@@ -42,7 +42,12 @@ public static class AceRsErrors
             case AceRsError.BadOscoreOption:
                 return CoapCode.BadOption;
             case AceRsError.ScopeDenied:
+            case AceRsError.AudienceMismatch:
+                // RFC 9200 §5.10.2 (a resource outside the scope); §5.10.1.1 (aud names another RS).
                 return CoapCode.Forbidden;
+            case AceRsError.MethodNotInScope:
+                // RFC 9200 §5.10.2: the scope covers the resource but not the method.
+                return CoapCode.MethodNotAllowed;
             case AceRsError.ResourceNotFound:
                 return CoapCode.NotFound;
             case AceRsError.MethodNotAllowed:
