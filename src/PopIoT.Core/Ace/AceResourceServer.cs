@@ -15,11 +15,14 @@ namespace PopIoT.Core.Ace;
 /// <list type="bullet">
 /// <item>POST /authz-info (RFC 9203 §4.1): validates the token (<see cref="CwtValidator"/>: Mac0, Encrypt0, nested,
 /// Encrypted_COSE_Key), checks aud, ace_profile, cnf and scope, stores it in a fixed slot, answers 2.01 with nonce2 and
-/// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again: no new
-/// slot. A token without nonces for the same PoP key: access-rights update, context kept.</item>
+/// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again (known by
+/// its verified claims, whatever its unprotected bytes): no new slot and no new lifetime. A token without nonces for
+/// the same PoP key, posted over that token's OSCORE context: access-rights update, context kept.</item>
 /// <item>Other requests: OSCORE-verified (RFC 8613 §8.2) against the slot's context, the token's lifetime checked,
-/// then the scope (4.03 when it does not grant the method); unprotected requests to protected resources get 4.01 with
-/// AS Request Creation Hints (RFC 9200 §5.3).</item>
+/// then the scope (4.03 when it does not cover the resource, 4.05 when it covers the resource but not the method);
+/// unprotected requests to protected resources get 4.01 with AS Request Creation Hints (RFC 9200 §5.3).</item>
+/// <item>exi (RFC 9200 §5.10.3): a lifetime counts from the token's first verification and never restarts; the
+/// highest sequence number of a token that expired, was replaced or was evicted burns every number at or below it.</item>
 /// <item>Fixed memory: <see cref="AceRsSettings.Slots"/> slots; a full table evicts the least recently used slot and
 /// erases its keys. Protected requests allocate nothing after start-up.</item>
 /// </list>
