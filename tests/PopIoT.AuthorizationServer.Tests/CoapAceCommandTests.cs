@@ -24,14 +24,14 @@ public sealed class CoapAceCommandTests
     }
 
     [Fact]
-    public void Put_outside_the_scope_with_ace_exits_1_and_prints_the_4_03()
+    public void Put_outside_the_scope_with_ace_exits_1_and_prints_the_4_05()
     {
         using var world = new GatewayWorld();
 
         var r = CliRunner.Run("coap", "put", new Uri(world.BaseA, "/led").ToString(), "-e", "on", "--ace", world.ClientCredential, "--timeout", "30");
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("4.03", r.Out, StringComparison.Ordinal);
+        Assert.Contains("4.05", r.Out, StringComparison.Ordinal);
         Assert.False(world.DeviceA.Led);
     }
 

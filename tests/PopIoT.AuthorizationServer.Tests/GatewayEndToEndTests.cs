@@ -61,17 +61,17 @@ public sealed class GatewayEndToEndTests
     }
 
     [Fact]
-    public async Task A_PUT_outside_the_granted_scope_is_refused_with_4_03_for_scope()
+    public async Task A_PUT_of_a_resource_the_scope_grants_only_GET_on_is_refused_with_4_05()
     {
         using var world = new GatewayWorld();
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.PutAsync(new Uri(world.BaseA, "/led"), "1"u8.ToArray());
 
-        Assert.Equal(CoapCode.Forbidden, r.Code);
+        Assert.Equal(CoapCode.MethodNotAllowed, r.Code);
         Assert.False(world.DeviceA.Led);
         SecurityDecision d = world.DeviceA.Decisions.Last(x => x.Kind == AceDecisionKind.RequestDenied);
-        Assert.Equal(AceRsError.ScopeDenied, d.Reason);
+        Assert.Equal(AceRsError.MethodNotInScope, d.Reason);
         Assert.Equal("/led", d.Path);
     }
 

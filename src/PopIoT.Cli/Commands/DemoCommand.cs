@@ -92,7 +92,7 @@ internal static class DemoCommand
             Say("3. The gateway tries PUT /led on sensor-a, which its scope does not allow");
             CoapResponse put = await gw.PutAsync(new Uri(baseA, "/led"), "on"u8.ToArray());
             Say("   PUT /led -> " + put.CodeText + "; the LED stays " + (a.Led ? "on" : "off"));
-            Row("PUT outside the scope", "4.03", put.CodeText, put.Code == CoapCode.Forbidden && !a.Led && Refused(a, AceRsError.ScopeDenied));
+            Row("PUT outside the scope", "4.05", put.CodeText, put.Code == CoapCode.MethodNotAllowed && !a.Led && Refused(a, AceRsError.MethodNotInScope));
             o.WriteLine();
 
             // 4. Replay: an attacker resends a captured protected request.

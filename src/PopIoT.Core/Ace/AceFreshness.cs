@@ -6,12 +6,12 @@ namespace PopIoT.Core.Ace;
 /// <summary>
 /// What lets a clockless resource server judge token freshness (RFC 9200 §5.10.3, §5.3):
 /// <list type="bullet">
-/// <item>exi tokens carry the AS's sequence number for this RS in cti. The RS keeps the highest number seen and a
-/// 64-bit map below it of numbers whose exi has run out: such a token is never accepted again (the RS cannot tell
-/// when it was first received), and numbers more than 64 below the highest are too old to judge and refused.</item>
+/// <item>exi tokens carry the AS's sequence number for this RS in cti. The RS keeps the highest number of a token that
+/// expired, was replaced or was evicted, and treats every token at or below it as expired (RFC 9200 §5.10.3): the RS
+/// cannot tell when such a token was first verified, so taking it again would restart its lifetime.</item>
 /// <item>cnonces sent in AS Request Creation Hints, remembered in a small ring; a token carrying a cnonce must match one.</item>
 /// </list>
-/// Fixed memory: 8 bytes per remembered cnonce plus two longs.
+/// Fixed memory: 8 bytes per remembered cnonce plus one long.
 /// </summary>
 internal sealed class AceFreshness
 {
@@ -20,8 +20,7 @@ internal sealed class AceFreshness
 
     private readonly byte[] _cnonces;
     private int _next;
-    private long _highest = -1;
-    private ulong _expired;
+    private long _highestExpired = -1;
 
     public AceFreshness(int cnonceSlots)
     {
@@ -101,35 +100,36 @@ internal sealed class AceFreshness
         return found;
     }
 
-    /// <summary>Whether an exi token with this sequence number may be stored.</summary>
+    /// <summary>The highest sequence number of an exi token that expired, was replaced or was evicted; -1 before any.</summary>
+    public long HighestExpired
+    {
+        get { return _highestExpired; }
+    }
+
+    /// <summary>
+    /// Whether an exi token with this sequence number may be stored. RFC 9200 §5.10.3: the RS treats every token
+    /// numbered at or below the highest expired one as expired.
+    /// </summary>
     public bool SequenceAcceptable(long seq)
     {
-        if (seq > _highest)
-        {
-            return true;
-        }
-
-        long back = _highest - seq;
-        return back < 64 && (_expired & (1UL << (int)back)) == 0;
+        return seq > _highestExpired;
     }
 
-    /// <summary>Records a stored exi token's sequence number.</summary>
-    public void Accept(long seq)
+    /// <summary>Whether a stored token's number (-1: not an exi token) now counts as expired.</summary>
+    public bool IsBurnt(long seq)
     {
-        if (seq > _highest)
-        {
-            long shift = seq - _highest;
-            _expired = _highest < 0 || shift >= 64 ? 0 : _expired << (int)shift;
-            _highest = seq;
-        }
+        return seq >= 0 && seq <= _highestExpired;
     }
 
-    /// <summary>Burns the sequence number of a token whose exi ran out.</summary>
+    /// <summary>
+    /// Burns the sequence number of an exi token that leaves the RS: its exi ran out, or it was replaced or evicted
+    /// (the RS keeps no first-verification time for it, so taking it again would restart its lifetime). -1 is ignored.
+    /// </summary>
     public void Expired(long seq)
     {
-        if (seq >= 0 && seq <= _highest && _highest - seq < 64)
+        if (seq > _highestExpired)
         {
-            _expired |= 1UL << (int)(_highest - seq);
+            _highestExpired = seq;
         }
     }
 }

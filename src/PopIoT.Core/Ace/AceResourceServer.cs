@@ -15,11 +15,14 @@ namespace PopIoT.Core.Ace;
 /// <list type="bullet">
 /// <item>POST /authz-info (RFC 9203 §4.1): validates the token (<see cref="CwtValidator"/>: Mac0, Encrypt0, nested,
 /// Encrypted_COSE_Key), checks aud, ace_profile, cnf and scope, stores it in a fixed slot, answers 2.01 with nonce2 and
-/// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again: no new
-/// slot. A token without nonces for the same PoP key: access-rights update, context kept.</item>
+/// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again (known by
+/// its verified claims, whatever its unprotected bytes): no new slot and no new lifetime. A token without nonces for
+/// the same PoP key, posted over that token's OSCORE context: access-rights update, context kept.</item>
 /// <item>Other requests: OSCORE-verified (RFC 8613 §8.2) against the slot's context, the token's lifetime checked,
-/// then the scope (4.03 when it does not grant the method); unprotected requests to protected resources get 4.01 with
-/// AS Request Creation Hints (RFC 9200 §5.3).</item>
+/// then the scope (4.03 when it does not cover the resource, 4.05 when it covers the resource but not the method);
+/// unprotected requests to protected resources get 4.01 with AS Request Creation Hints (RFC 9200 §5.3).</item>
+/// <item>exi (RFC 9200 §5.10.3): a lifetime counts from the token's first verification and never restarts; the
+/// highest sequence number of a token that expired, was replaced or was evicted burns every number at or below it.</item>
 /// <item>Fixed memory: <see cref="AceRsSettings.Slots"/> slots; a full table evicts the least recently used slot and
 /// erases its keys. Protected requests allocate nothing after start-up.</item>
 /// </list>
@@ -123,6 +126,21 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public int SlotCount
     {
         get { return _table.Capacity; }
+    }
+
+    /// <summary>The highest exi sequence number of a token that expired, was replaced or was evicted (RFC 9200 §5.10.3), or -1.</summary>
+    public long HighestExpiredExiSequence
+    {
+        get { return _freshness.HighestExpired; }
+    }
+
+    /// <summary>The exi sequence number of the token in a slot, or -1 (free slot, or a token without exi); for tests and diagnostics.</summary>
+    /// <param name="slot">The slot index.</param>
+    /// <returns>The number.</returns>
+    public long ExiSequenceOf(int slot)
+    {
+        AceTokenSlot t = _table[slot];
+        return t.InUse ? t.ExiSequence : -1;
     }
 
     /// <summary>How many slots were evicted to make room.</summary>
@@ -391,6 +409,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             _freshness.Expired(t.ExiSequence);
             _table.Drop(slot);
             Expirations++;
+            DropBurnt();
             OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
             Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
             return CoapHandlerResult.Respond;
@@ -419,9 +438,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         if (_protected[ri] && !CoapMethods.Allows(t.Permissions(ri), request.Code))
         {
-            // RFC 9200 §5.10.2: a valid token whose scope does not cover the request gets 4.03.
-            response.Code = CoapCode.Forbidden;
-            Decide(AceDecisionKind.RequestDenied, AceRsError.ScopeDenied, response.Code, peer, slot, request.Code, _paths[ri]);
+            // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but
+            // not the method.
+            AceRsError denied = t.Permissions(ri) == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
+            response.Code = AceRsErrors.GetCoapCode(denied);
+            Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _paths[ri]);
             return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
         }
 
@@ -512,27 +533,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             }
         }
 
-        // RFC 9200 §5.10.1: the same token posted again is not stored twice.
-        _sha.Reset();
-        _sha.Update(body, a.TokenOffset, a.TokenLength);
-        _sha.Final(_digest, 0);
-        int dup = _table.FindDigest(_digest);
-        if (dup >= 0 && _now < _table[dup].ExpiresAt)
-        {
-            if (protectingSlot >= 0 && protectingSlot != dup)
-            {
-                return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
-            }
-
-            if (!a.HasNonces)
-            {
-                response.Code = CoapCode.Created;
-                Decide(AceDecisionKind.TokenDuplicate, AceRsError.None, response.Code, peer, dup, request.Code, _settings.AuthzInfoPath);
-                return CoapHandlerResult.Respond;
-            }
-        }
-
-        // A new token, an update, or the same token with new nonces (whose key material is not kept): validate.
+        // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (TokenIdentity).
         e = Validate(body, a.TokenOffset, a.TokenLength);
         if (e != AceRsError.None)
         {
@@ -540,8 +541,45 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Reject(e, peer, request, response);
         }
 
+        TokenIdentity();
+        int dup = _table.FindDigest(_digest);
+        if (dup >= 0)
+        {
+            if (protectingSlot >= 0 && protectingSlot != dup)
+            {
+                _result.Clear();
+                return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
+            }
+
+            if (!a.HasNonces)
+            {
+                // RFC 9200 §5.10.1: the same token again is not stored twice, and its exi counter is not restarted.
+                _result.Clear();
+                response.Code = CoapCode.Created;
+                Decide(AceDecisionKind.TokenDuplicate, AceRsError.None, response.Code, peer, dup, request.Code, _settings.AuthzInfoPath);
+                return CoapHandlerResult.Respond;
+            }
+        }
+        else
+        {
+            e = CheckFreshness();
+            if (e != AceRsError.None)
+            {
+                _result.Clear();
+                return Reject(e, peer, request, response);
+            }
+        }
+
         if (!a.HasNonces)
         {
+            if (protectingSlot < 0)
+            {
+                // RFC 9203 §4.1: an update is protected with the OSCORE context of the token it updates; sent in the
+                // clear it could come from anyone, e.g. to roll a client back to an older token.
+                _result.Clear();
+                return Reject(AceRsError.UpdateNotProtected, peer, request, response);
+            }
+
             return UpdateRights(peer, request, response, protectingSlot);
         }
 
@@ -621,11 +659,24 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return AceRsError.UnsupportedConfirmation;
         }
 
-        AceRsError e = _scopes.Evaluate(c, _paths, _pathUtf8, _resources.Count, _permissions);
-        if (e != AceRsError.None)
-        {
-            return e;
-        }
+        return _scopes.Evaluate(c, _paths, _pathUtf8, _resources.Count, _permissions);
+    }
+
+    // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner
+    // payload when nested). Bytes outside them (the unprotected header, a CWT tag) can change on the way without
+    // making it another token, so they can neither dodge the duplicate check nor restart its exi counter.
+    private void TokenIdentity()
+    {
+        CwtClaims c = _result.Claims;
+        _sha.Reset();
+        _sha.Update(c.Buffer, c.MapOffset, c.MapLength);
+        _sha.Final(_digest, 0);
+    }
+
+    // The checks a token meets once, when the RS first verifies it (a stored token re-posted skips them).
+    private AceRsError CheckFreshness()
+    {
+        CwtClaims c = _result.Claims;
 
         // RFC 9200 §5.10.1.1: only an RS that asked for a cnonce (a clockless one) checks it.
         if (c.Has(CwtClaimKey.Cnonce) && _freshness.IssuesCnonces && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
@@ -650,6 +701,35 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return AceRsError.None;
     }
 
+    // The exi sequence number of the validated token, or -1 when it has no exi.
+    private long NewSequence()
+    {
+        CwtClaims c = _result.Claims;
+        return c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c, _audienceUtf8) : -1;
+    }
+
+    // RFC 9200 §5.10.3: the token replacing a stored exi token must be numbered above it, because the stored one's
+    // number is burnt when it goes and everything at or below a burnt number counts as expired.
+    private static bool Supersedes(AceTokenSlot stored, long seq)
+    {
+        return seq < 0 || stored.ExiSequence < 0 || seq > stored.ExiSequence;
+    }
+
+    // RFC 9200 §5.10.3: once a number is burnt, stored tokens at or below it count as expired and go with their keys.
+    private void DropBurnt()
+    {
+        for (int i = 0; i < _table.Capacity; i++)
+        {
+            AceTokenSlot t = _table[i];
+            if (t.InUse && _freshness.IsBurnt(t.ExiSequence))
+            {
+                _table.Drop(i);
+                Expirations++;
+                Notify(AceDecisionKind.SlotExpired, -1, i);
+            }
+        }
+    }
+
     // RFC 9203 §4.1: a token without nonces for a PoP key already bound to a context updates that context's rights.
     private CoapHandlerResult UpdateRights(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
     {
@@ -672,11 +752,21 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         AceTokenSlot t = _table[slot];
+        if (!Supersedes(t, NewSequence()))
+        {
+            _result.Clear();
+            return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
+        }
+
+        // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
+        // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
+        _freshness.Expired(t.ExiSequence);
         t.SetPermissions(_permissions);
         t.SetDigest(_digest);
         SetLifetime(t);
         _table.Touch(slot);
         _result.Clear();
+        DropBurnt();
         response.Code = CoapCode.Created;
         Decide(AceDecisionKind.RightsUpdated, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
         return CoapHandlerResult.Respond;
@@ -697,6 +787,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
             // A new token with nonces for a PoP key already held replaces that slot (one context per key).
             slot = _table.FindPopId(idBuffer, idOffset, idLength);
+            if (slot >= 0 && !Supersedes(_table[slot], NewSequence()))
+            {
+                _result.Clear();
+                return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
+            }
         }
 
         int serverId = _table.PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
@@ -722,8 +817,18 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
         else if (duplicate < 0)
         {
-            // The previous token for this PoP key goes, with its context and keys.
+            // The previous token for this PoP key goes, with its context and keys, and its exi number is burnt.
+            _freshness.Expired(_table[slot].ExiSequence);
             _table.Drop(slot);
+        }
+
+        DropBurnt();
+        if (duplicate < 0 && _freshness.IsBurnt(NewSequence()))
+        {
+            // RFC 9200 §5.10.3: the evicted token was numbered at or above this one, so this one counts as expired.
+            CryptoBytes.Clear(_salt);
+            _result.Clear();
+            return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
         }
 
         AceTokenSlot t = _table[slot];
@@ -835,7 +940,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             expires = c.Expiration <= long.MaxValue - _settings.ClockSkewSeconds ? c.Expiration + _settings.ClockSkewSeconds : long.MaxValue;
         }
 
-        // RFC 9200 §5.10.3: exi counts from when the RS received the token.
+        // RFC 9200 §5.10.1.1, §5.10.3: exi counts from when the RS first verified the token (callers store a token only
+        // the first time; a re-post is known by TokenIdentity and keeps its end).
         long exi = _result.ExpiresIn;
         if (exi >= 0 && exi < long.MaxValue - _now && _now + exi < expires)
         {
@@ -843,8 +949,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         t.ExpiresAt = expires;
-        t.ExiSequence = c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c, _audienceUtf8) : -1;
-        _freshness.Accept(t.ExiSequence);
+        t.ExiSequence = NewSequence();
     }
 
     private int FreeOrEvict(int peer)
@@ -857,6 +962,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again.
         slot = _table.LeastRecentlyUsed();
+        _freshness.Expired(_table[slot].ExiSequence);
         _table.Drop(slot);
         Evictions++;
         Notify(AceDecisionKind.SlotEvicted, peer, slot);
@@ -876,6 +982,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
                 Notify(AceDecisionKind.SlotExpired, -1, i);
             }
         }
+
+        DropBurnt();
     }
 
     private void Notify(AceDecisionKind kind, int peer, int slot)

@@ -47,7 +47,7 @@ public enum AceRsError
     /// <summary>The token's COSE headers name an algorithm other than the one pinned to the AS–RS key, put alg in the unprotected header, or carry an unknown crit (algorithm rollback, RFC 9052 §3.1).</summary>
     TokenAlgorithmNotAllowed,
 
-    /// <summary>aud is not this RS (RFC 9200 §5.10.1.1).</summary>
+    /// <summary>aud is not this RS (4.03, RFC 9200 §5.10.1.1).</summary>
     AudienceMismatch,
 
     /// <summary>exp has passed (RFC 8392 §3.1.4), checked with the RS clock.</summary>
@@ -62,7 +62,7 @@ public enum AceRsError
     /// <summary>A required claim (aud, cti with exi, cnf, scope) is missing or has the wrong type.</summary>
     TokenClaimInvalid,
 
-    /// <summary>An exi token whose cti sequence number is not above the highest the RS has seen (RFC 9200 §5.10.3 replay rule).</summary>
+    /// <summary>An exi token numbered at or below the highest expired, replaced or evicted one, or not above the token it replaces (RFC 9200 §5.10.3).</summary>
     TokenCtiReplayed,
 
     /// <summary>The token's cnonce is not one this RS issued in its recent Creation Hints (RFC 9200 §5.3, §5.10.3).</summary>
@@ -91,6 +91,9 @@ public enum AceRsError
 
     /// <summary>An access-rights update protected with a different client's context than the token it updates.</summary>
     UpdateFromWrongContext,
+
+    /// <summary>An access-rights update (a new token without nonces) posted without OSCORE (4.01, RFC 9203 §4.1).</summary>
+    UpdateNotProtected,
 
     /// <summary>The RS could not pick a Recipient ID distinct from the client's and unique among its live contexts.</summary>
     NoRecipientIdAvailable,
@@ -127,8 +130,11 @@ public enum AceRsError
     /// <summary>The token bound to the context has expired (exp or exi); its slot and context were freed (4.01).</summary>
     TokenExpiredAtAccess,
 
-    /// <summary>The token's scope does not grant this method on this resource (4.03, RFC 9200 §5.10.2).</summary>
+    /// <summary>The token's scope does not cover this resource at all (4.03, RFC 9200 §5.10.2).</summary>
     ScopeDenied,
+
+    /// <summary>The token's scope covers this resource but not this method on it (4.05, RFC 9200 §5.10.2).</summary>
+    MethodNotInScope,
 
     /// <summary>The decrypted request names no resource (4.04).</summary>
     ResourceNotFound,

@@ -43,7 +43,12 @@ public static class AceRsErrors
             case AceRsError.UnrecognizedCriticalOption:
                 return CoapCode.BadOption;
             case AceRsError.ScopeDenied:
+            case AceRsError.AudienceMismatch:
+                // RFC 9200 §5.10.2 (a resource outside the scope); §5.10.1.1 (aud names another RS).
                 return CoapCode.Forbidden;
+            case AceRsError.MethodNotInScope:
+                // RFC 9200 §5.10.2: the scope covers the resource but not the method.
+                return CoapCode.MethodNotAllowed;
             case AceRsError.ResourceNotFound:
                 return CoapCode.NotFound;
             case AceRsError.MethodNotAllowed:
@@ -122,6 +127,7 @@ public static class AceRsErrors
             case AceRsError.InvalidScope: return "InvalidScope";
             case AceRsError.NoTokenToUpdate: return "NoTokenToUpdate";
             case AceRsError.UpdateFromWrongContext: return "UpdateFromWrongContext";
+            case AceRsError.UpdateNotProtected: return "UpdateNotProtected";
             case AceRsError.NoRecipientIdAvailable: return "NoRecipientIdAvailable";
             case AceRsError.NotProtected: return "NotProtected";
             case AceRsError.SecurityContextNotFound: return "SecurityContextNotFound";
@@ -133,6 +139,7 @@ public static class AceRsErrors
             case AceRsError.FreshnessRequired: return "FreshnessRequired";
             case AceRsError.TokenExpiredAtAccess: return "TokenExpiredAtAccess";
             case AceRsError.ScopeDenied: return "ScopeDenied";
+            case AceRsError.MethodNotInScope: return "MethodNotInScope";
             case AceRsError.ResourceNotFound: return "ResourceNotFound";
             case AceRsError.MethodNotAllowed: return "MethodNotAllowed";
             case AceRsError.ResponseProtectionFailed: return "ResponseProtectionFailed";

@@ -6,14 +6,15 @@ using PopIoT.Core.Oscore;
 namespace PopIoT.Core.Ace;
 
 /// <summary>
-/// One entry of the resource server's fixed token table: the token's identity (a digest, for idempotent re-posts),
+/// One entry of the resource server's fixed token table: the token's identity (a digest of its verified claims, so a
+/// re-post, whatever its unprotected bytes, is known as the same token),
 /// its PoP key id, lifetime, exi sequence number, the rights its scope grants per resource, and the OSCORE context
 /// derived for it. The byte fields share one array and the context is the slot's own for the engine's lifetime,
 /// re-derived in place for each new token (DESIGN.md §6, §8); <see cref="Free"/> erases the context's keys.
 /// </summary>
 internal sealed class AceTokenSlot
 {
-    /// <summary>Bytes of token digest kept (SHA-256 truncated: identifies a re-posted token, RFC 9200 §5.10.1).</summary>
+    /// <summary>Bytes of the claims digest kept (SHA-256 truncated: identifies a re-posted token, RFC 9200 §5.10.1.1).</summary>
     public const int DigestLength = 16;
 
     /// <summary>The longest PoP key id (OSCORE_Input_Material id or COSE_Key kid) kept.</summary>

@@ -102,7 +102,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="request">The request; its URI names the resource server.</param>
     /// <param name="cancellationToken">Cancels it.</param>
-    /// <returns>The response (any code; a 4.03 means the token's scope does not cover the request).</returns>
+    /// <returns>The response (any code; 4.03 means the token's scope does not cover the resource, 4.05 that it does not cover the method (RFC 9200 §5.10.2)).</returns>
     /// <exception cref="AceAuthorizationException">The AS refused to issue a token.</exception>
     /// <exception cref="AceTokenRejectedException">The server refused a freshly issued token.</exception>
     /// <exception cref="CoapException">The exchange failed, or the server's hints name an AS this client has no credential for.</exception>

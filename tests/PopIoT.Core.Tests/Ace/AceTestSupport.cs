@@ -333,6 +333,8 @@ internal sealed class AceTestClient
 
     public TokenSpec Spec { get; }
 
+    public int Peer => _peer;
+
     public byte[] Token { get; set; }
 
     public byte[] ClientId { get; }

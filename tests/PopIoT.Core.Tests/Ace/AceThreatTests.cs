@@ -40,11 +40,11 @@ public class AceThreatTests
     }
 
     [Fact]
-    public void Token_for_another_audience_is_refused_401()
+    public void Token_for_another_audience_is_refused_403()
     {
         var rig = new AceRig();
         var c = new AceTestClient(1, new TokenSpec { Audience = "otherSensor" });
-        Assert.Equal(CoapCode.Unauthorized, c.Post(rig));
+        Assert.Equal(CoapCode.Forbidden, c.Post(rig));
         Assert.Equal(AceRsError.AudienceMismatch, AceRig.Reason(c.LastResponse));
     }
 
@@ -95,13 +95,13 @@ public class AceThreatTests
     }
 
     [Fact]
-    public void Put_with_a_get_only_scope_is_403()
+    public void Put_with_a_get_only_scope_is_405()
     {
         var rig = new AceRig();
         var c = new AceTestClient(1, new TokenSpec { Scope = "read" });
         Assert.Equal(CoapCode.Created, c.Post(rig));
-        Assert.Equal(CoapCode.Forbidden, c.Request(rig, CoapCode.Put, "/led", "on"));
-        Assert.Equal(AceRsError.ScopeDenied, rig.Server.LastDecision.Error);
+        Assert.Equal(CoapCode.MethodNotAllowed, c.Request(rig, CoapCode.Put, "/led", "on"));
+        Assert.Equal(AceRsError.MethodNotInScope, rig.Server.LastDecision.Error);
         Assert.Equal(0, rig.Led.Calls);
     }
 

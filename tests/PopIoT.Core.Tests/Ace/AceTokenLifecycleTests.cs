@@ -51,19 +51,18 @@ public class AceTokenLifecycleTests
     }
 
     [Fact]
-    public void New_token_for_the_same_pop_key_without_nonces_updates_rights_and_keeps_the_context()
+    public void New_token_for_the_same_pop_key_without_nonces_over_oscore_updates_rights_and_keeps_the_context()
     {
         var rig = new AceRig();
         var spec = new TokenSpec { Scope = "read", Cti = [1] };
         var c = new AceTestClient(1, spec);
         Assert.Equal(CoapCode.Created, c.Post(rig));
-        Assert.Equal(CoapCode.Forbidden, c.Request(rig, CoapCode.Put, "/led", "on"));
+        Assert.Equal(CoapCode.MethodNotAllowed, c.Request(rig, CoapCode.Put, "/led", "on"));
 
         spec.Scope = "read write";
         spec.Cti = [2];
         byte[] upgraded = AceTestSupport.Mint(spec);
-        CoapMessage r = rig.PostAuthzInfo(1, AuthzInfoRequest.Encode(upgraded, null, null));
-        Assert.Equal(CoapCode.Created, r.Code);
+        Assert.Equal(CoapCode.Created, c.Receive(rig.Exchange(1, ProtectPost(c, AuthzInfoRequest.Encode(upgraded, null, null)))));
         Assert.Equal(AceDecisionKind.RightsUpdated, rig.Server.LastDecision.Kind);
         Assert.Equal(1, rig.Server.ActiveSlots);
         Assert.Equal(CoapCode.Changed, c.Request(rig, CoapCode.Put, "/led", "on"));
@@ -99,12 +98,11 @@ public class AceTokenLifecycleTests
         Assert.Equal(CoapCode.Created, c.Post(rig));
 
         byte[] update = AceTestSupport.Mint(new TokenSpec { Protection = "mac0-kid", Scope = "read write", Id = [0x01] });
-        CoapMessage r = rig.PostAuthzInfo(1, AuthzInfoRequest.Encode(update, null, null));
-        Assert.Equal(CoapCode.Created, r.Code);
+        Assert.Equal(CoapCode.Created, c.Receive(rig.Exchange(1, ProtectPost(c, AuthzInfoRequest.Encode(update, null, null)))));
         Assert.Equal(AceDecisionKind.RightsUpdated, rig.Server.LastDecision.Kind);
         Assert.Equal(CoapCode.Changed, c.Request(rig, CoapCode.Put, "/led", "on"));
 
-        r = rig.PostAuthzInfo(2, AuthzInfoRequest.Encode(update, [1, 2, 3, 4, 5, 6, 7, 8], [0x42]));
+        CoapMessage r = rig.PostAuthzInfo(2, AuthzInfoRequest.Encode(update, [1, 2, 3, 4, 5, 6, 7, 8], [0x42]));
         Assert.Equal(AceRsError.UnsupportedConfirmation, AceRig.Reason(r));
     }
 
@@ -131,9 +129,15 @@ public class AceTokenLifecycleTests
     public void Update_for_an_unknown_pop_key_is_refused()
     {
         var rig = new AceRig();
-        CoapMessage r = rig.PostAuthzInfo(1, AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec()), null, null));
+        var c = new AceTestClient(1, new TokenSpec { Id = [1] });
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        byte[] other = AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec { Id = [9] }), null, null);
+        Assert.Equal(CoapCode.Unauthorized, c.Receive(rig.Exchange(1, ProtectPost(c, other))));
+        Assert.Equal(AceRsError.NoTokenToUpdate, rig.Server.LastDecision.Error);
+
+        CoapMessage r = rig.PostAuthzInfo(1, other);
         Assert.Equal(CoapCode.Unauthorized, r.Code);
-        Assert.Equal(AceRsError.NoTokenToUpdate, AceRig.Reason(r));
+        Assert.Equal(AceRsError.UpdateNotProtected, AceRig.Reason(r));
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public class AceThreatTests
     public void A_token_for_another_audience_is_refused_as_audience_mismatch(string network)
     {
         using var world = new AceWorld(network);
-        Refused(world, world.Mint("read", audience: "coap://device-2"), AceRsError.AudienceMismatch, CoapCode.Unauthorized);
+        Refused(world, world.Mint("read", audience: "coap://device-2"), AceRsError.AudienceMismatch, CoapCode.Forbidden);
     }
 
     [Theory]
@@ -126,16 +126,16 @@ public class AceThreatTests
     [Theory]
     [InlineData("udp")]
     [InlineData("lossy")]
-    public void Put_led_with_a_get_only_scope_gets_4_03_scope_denied(string network)
+    public void Put_led_with_a_get_only_scope_gets_4_05_method_not_in_scope(string network)
     {
         using var world = new AceWorld(network);
         AceOscoreClient client = world.Client(world.Mint("read"));
         Assert.Equal("off", world.Run(client.GetAsync(world.At("/led"))).PayloadText);
         CoapResponse put = world.Run(client.PutAsync(world.At("/led"), "on"u8.ToArray()));
-        Assert.Equal(CoapCode.Forbidden, put.Code);
+        Assert.Equal(CoapCode.MethodNotAllowed, put.Code);
         Assert.False(world.Device.Led);
         SecurityDecision d = world.Rejections().Single();
-        Assert.Equal((AceDecisionKind.RequestDenied, AceRsError.ScopeDenied, "/led", CoapCode.Put), (d.Kind, d.Reason, d.Path, d.Method));
+        Assert.Equal((AceDecisionKind.RequestDenied, AceRsError.MethodNotInScope, "/led", CoapCode.Put), (d.Kind, d.Reason, d.Path, d.Method));
     }
 
     [Theory]

@@ -16,13 +16,13 @@ public class DemoCommandTests
 
         // Nine summary rows, each "ok", and each refusal for its own reason.
         Assert.Equal(9, lines.Count(l => l.TrimEnd().EndsWith("  ok", StringComparison.Ordinal)));
-        Assert.Contains(lines, l => l.Contains("PUT outside the scope", StringComparison.Ordinal) && l.Contains("4.03", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("PUT outside the scope", StringComparison.Ordinal) && l.Contains("4.05", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("replayed request", StringComparison.Ordinal) && l.Contains("4.01 Replay", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("tampered token", StringComparison.Ordinal) && l.Contains("TokenVerificationFailed", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("revocation via introspection", StringComparison.Ordinal) && l.Contains("active, then inactive", StringComparison.Ordinal));
 
         // The device logs name their reasons; the gateway reports its steps.
-        Assert.Contains("reason=ScopeDenied", r.Out, StringComparison.Ordinal);
+        Assert.Contains("reason=MethodNotInScope", r.Out, StringComparison.Ordinal);
         Assert.Contains("reason=Replay", r.Out, StringComparison.Ordinal);
         Assert.Contains("[gateway]  HintsReceived", r.Out, StringComparison.Ordinal);
         Assert.Contains("[gateway]  TokenRefreshed", r.Out, StringComparison.Ordinal);

@@ -126,7 +126,7 @@ public sealed class DeviceCommandTests : IDisposable
 
         var put = CliRunner.Run("coap", "put", uri + "/led", "-e", "on", "--token", reader, "-B", "10");
         Assert.Equal(1, put.ExitCode);
-        Assert.StartsWith("4.03 Forbidden", put.Out, StringComparison.Ordinal);
+        Assert.StartsWith("4.05 Method Not Allowed", put.Out, StringComparison.Ordinal);
 
         var observe = CliRunner.Run("coap", "get", uri + "/temp", "--token", reader, "--observe", "2", "-B", "10");
         Assert.True(observe.ExitCode == 0, observe.Out + observe.Error);
@@ -136,7 +136,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
         var refused = CliRunner.Run("coap", "get", uri + "/temp", "--token", other, "-B", "10");
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("refused the token: 4.01 Unauthorized", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("refused the token: 4.03 Forbidden", refused.Error, StringComparison.Ordinal);
         Assert.Contains("(AudienceMismatch)", refused.Error, StringComparison.Ordinal);
 
         CliRunner.Result log = await device;
@@ -145,8 +145,8 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.StartsWith("popiot device simulate: coap://rs1 listening on coap://127.0.0.1:" + port, lines[0], StringComparison.Ordinal);
         Assert.Contains(lines, l => l.Contains("TokenStored reason=none code=2.01 POST /authz-info", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("RequestAllowed reason=none code=2.05 GET /temp", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("RequestDenied reason=ScopeDenied code=4.03 PUT /led", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("TokenRejected reason=AudienceMismatch code=4.01 POST /authz-info", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("RequestDenied reason=MethodNotInScope code=4.05 PUT /led", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("TokenRejected reason=AudienceMismatch code=4.03 POST /authz-info", StringComparison.Ordinal));
         Assert.StartsWith("popiot device simulate: stopped after", lines[^1], StringComparison.Ordinal);
     }
 
