@@ -96,6 +96,19 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     [Fact]
+    public void Device_simulate_refuses_a_key_whose_key_ops_do_not_allow_its_purpose_and_names_the_file()
+    {
+        // {1: 4, 3: 4 (HMAC 256/64), 4: [9 (MAC create)], -1: 32 bytes}: the AS's half of a Mac0 key, not a device's.
+        string file = PathOf("mac-create-only.key");
+        File.WriteAllText(file, "a401040304048109" + "205820" + new string('3', 64) + "\n");
+        var r = CliRunner.Run("device", "simulate", "--audience", "coap://rs1", "--as-key", "@" + file, "--port", "0", "--duration", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(file, r.Error, StringComparison.Ordinal);
+        Assert.Contains("MAC verify", r.Error, StringComparison.Ordinal);
+        Assert.Contains("Mac0 tokens", r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Token_mint_refuses_bad_arguments_with_exit_2()
     {
         var both = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "read", "--exp", "5", "--exi", "5", "--out", PathOf("x.json"));
