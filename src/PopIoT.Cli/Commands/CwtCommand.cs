@@ -27,7 +27,7 @@ internal static class CwtCommand
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
-        var cnfKey = new Option<string>("--cnf-key") { Description = "The AEAD key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3); defaults to an AEAD --key." };
+        var cnfKey = new Option<string>("--cnf-key") { Description = "The AEAD key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3); defaults to an AEAD --key whose key_ops permit unwrap key (or that has none)." };
         var aud = new Option<string>("--aud") { Description = "The expected audience: aud must equal it or contain it. Without it, aud is not checked." };
         var now = new Option<long?>("--now") { Description = "Validate at this Unix time instead of the system clock." };
         var noClock = new Option<bool>("--no-clock") { Description = "Validate as a device without a clock: exp/nbf cannot be checked, exi is required (RFC 9200 §5.10.3)." };
@@ -125,8 +125,19 @@ internal static class CwtCommand
                         validator.SetMac0Key(key);
                         break;
                     case CoseAlgorithmKind.Aead:
-                        validator.SetEncrypt0Key(key);
-                        aeadKey ??= key;
+                        // RFC 9052 §7.1: a key marked for keys only (unwrap key, e.g. a mac0/sign1 RS's key file) opens
+                        // the cnf and never a token; a key marked decrypt opens tokens only.
+                        bool unwrapOnly = key.HasKeyOperations && key.Permits(CoseKeyOperation.UnwrapKey) && !key.Permits(CoseKeyOperation.Decrypt);
+                        if (!unwrapOnly)
+                        {
+                            validator.SetEncrypt0Key(key);
+                        }
+
+                        if (key.Permits(CoseKeyOperation.UnwrapKey))
+                        {
+                            aeadKey ??= key;
+                        }
+
                         break;
                     default:
                         validator.SetSign1Key(key);

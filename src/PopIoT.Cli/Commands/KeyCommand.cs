@@ -17,17 +17,28 @@ internal static class KeyCommand
         var kid = new Option<string>("--kid") { Description = "The key identifier as HEX." };
         var size = new Option<int?>("--size") { Description = "oct only: key size in bytes (default: the algorithm's key size, or 32)." };
         var publicOut = new Option<string>("--public-out") { Description = "EC2/OKP: also write the public COSE_Key (hex text) to this file." };
+        var purpose = new Option<string>("--purpose")
+        {
+            Description = "The one purpose written in key_ops (RFC 9052 §7.1): token (default; MAC create+verify, encrypt+decrypt, or sign+verify with the public key verify only) or cnf (AEAD only: wrap+unwrap the Encrypted_COSE_Key in a token's cnf, never a token). A key without --alg gets no key_ops.",
+            DefaultValueFactory = _ => "token",
+        };
+        purpose.AcceptOnlyFromAmong("token", "cnf");
         var cmd = new Command("new", "Make a new COSE_Key and print it as hex. It holds secret key material: keep it safe.")
         {
-            kty, alg, kid, size, publicOut,
+            kty, alg, kid, size, publicOut, purpose,
         };
-        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut)));
+        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut), p.GetValue(purpose) == "cnf"));
         return new Command("key", "Make COSE keys.") { cmd };
     }
 
-    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut)
+    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut, bool cnf)
     {
         CoseAlgorithm? alg = algArg == null ? null : CliKeys.ParseAlgorithm(algArg);
+        if (cnf && (kty is not ("oct" or "Symmetric") || alg?.Kind != CoseAlgorithmKind.Aead))
+        {
+            throw new CliUsageException("--purpose cnf needs an AEAD key (--kty oct --alg AES-CCM-16-64-128 ...): it seals the PoP key in cnf (RFC 8747 §3.3)");
+        }
+
         byte[]? kid = kidArg == null ? null : CliInput.ParseHex(kidArg, "--kid");
         CoseKey key;
         switch (kty)
@@ -81,11 +92,27 @@ internal static class KeyCommand
                 break;
         }
 
+        // RFC 9052 §7.1: one purpose per key; both sides of it, since the AS and the RS hold the same symmetric key.
+        CoseAlgorithmKind? kind = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm)?.Kind : null;
+        int[]? ops = kind switch
+        {
+            CoseAlgorithmKind.Aead when cnf => [CoseKeyOperation.WrapKey, CoseKeyOperation.UnwrapKey],
+            CoseAlgorithmKind.Aead => [CoseKeyOperation.Encrypt, CoseKeyOperation.Decrypt],
+            CoseAlgorithmKind.Mac => [CoseKeyOperation.MacCreate, CoseKeyOperation.MacVerify],
+            CoseAlgorithmKind.Signature => [CoseKeyOperation.Sign, CoseKeyOperation.Verify],
+            _ => null,
+        };
+        if (ops != null)
+        {
+            key.SetKeyOperations(ops);
+        }
+
         using (key)
         {
             if (publicOut != null)
             {
                 using CoseKey pub = key.ToPublicKey();
+                pub.SetKeyOperations([CoseKeyOperation.Verify]);
                 try
                 {
                     File.WriteAllText(publicOut, Convert.ToHexStringLower(pub.Encode()) + "\n");

@@ -146,11 +146,18 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Equal(2, observe.Out.Split("2.05 Content").Length - 1);
 
         string other = PathOf("other.json");
-        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
+        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", MacKey, "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
         var refused = CliRunner.Run("coap", "get", uri + "/temp", "--token", other, "-B", "10");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("refused the token: 4.01 Unauthorized", refused.Error, StringComparison.Ordinal);
         Assert.Contains("(AudienceMismatch)", refused.Error, StringComparison.Ordinal);
+
+        // The device holds the AEAD key for the cnf only: an Encrypt0 token made with it is not of its protection.
+        string encrypt0 = PathOf("encrypt0.json");
+        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs1", "--scope", "read", "--out", encrypt0).ExitCode);
+        var wrongType = CliRunner.Run("coap", "get", uri + "/temp", "--token", encrypt0, "-B", "10");
+        Assert.Equal(1, wrongType.ExitCode);
+        Assert.Contains("(TokenTypeNotAccepted)", wrongType.Error, StringComparison.Ordinal);
 
         CliRunner.Result log = await device;
         Assert.Equal(0, log.ExitCode);
@@ -160,6 +167,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Contains(lines, l => l.Contains("RequestAllowed reason=none code=2.05 GET /temp", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("RequestDenied reason=ScopeDenied code=4.03 PUT /led", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("TokenRejected reason=AudienceMismatch code=4.01 POST /authz-info", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("TokenRejected reason=TokenTypeNotAccepted code=4.01 POST /authz-info", StringComparison.Ordinal));
         Assert.StartsWith("popiot device simulate: stopped after", lines[^1], StringComparison.Ordinal);
     }
 
