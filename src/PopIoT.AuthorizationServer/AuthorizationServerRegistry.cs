@@ -61,12 +61,16 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
 
         // Encrypt0: one AES-CCM-16-64-128 key. Mac0: an HMAC 256/64 key for the token and an AES-CCM-16-64-128 key that
         // seals the OSCORE Master Secret in cnf (RFC 9203 §3.2, RFC 8747 §3.3), stored as a COSE_KeySet (RFC 9052 §7).
+        // Each key has one purpose, stated in key_ops (RFC 9052 §7.1) from the AS's side: it creates tokens or wraps
+        // the cnf key; KeysForResourceServer gives the RS the matching verify/decrypt/unwrap side.
         byte[] encoded;
         using (CoseKey aead = NewKey(16, Encrypt0Algorithm))
         {
             if (protection == TokenProtection.Mac0)
             {
                 using CoseKey mac = NewKey(32, Mac0Algorithm);
+                mac.SetKeyOperations([CoseKeyOperation.MacCreate]);
+                aead.SetKeyOperations([CoseKeyOperation.WrapKey]);
                 encoded = CoseKeySet.Encode([mac, aead]);
             }
             else if (protection == TokenProtection.Sign1)
@@ -76,10 +80,13 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
                 System.Security.Cryptography.ECParameters ep = ec.ExportParameters(true);
                 using CoseKey signing = CoseKey.Ec2P256(ep.Q.X!, ep.Q.Y!, ep.D!, Sign1Algorithm, Random(4));
                 CryptoBytes.Clear(ep.D!);
+                signing.SetKeyOperations([CoseKeyOperation.Sign]);
+                aead.SetKeyOperations([CoseKeyOperation.WrapKey]);
                 encoded = CoseKeySet.Encode([signing, aead]);
             }
             else
             {
+                aead.SetKeyOperations([CoseKeyOperation.Encrypt]);
                 encoded = aead.Encode();
             }
         }
@@ -97,8 +104,11 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     public void Grant(string clientId, string audience, AceScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
 
     /// <summary>
-    /// The AS–RS keys as the RS holds them (the <c>--key-out</c> file): the stored keys, except that a sign1 RS gets only
-    /// the public half of the AS's signing key.
+    /// The AS–RS keys as the RS holds them (the <c>--key-out</c> file), each marked with the one operation the RS needs
+    /// (RFC 9052 §7.1 key_ops): the token key verifies (MAC verify for mac0, decrypt for encrypt0, verify for the public
+    /// half of a sign1 RS's ES256 key, whose private half never leaves the AS), and the AEAD key of a mac0/sign1 RS
+    /// only unwraps the Encrypted_COSE_Key in cnf, so the file lets the RS verify its tokens, not mint ones it accepts.
+    /// Keys stored before key_ops existed get the same marks.
     /// </summary>
     /// <param name="rs">The registered RS.</param>
     /// <returns>A COSE_Key or COSE_KeySet.</returns>
@@ -115,7 +125,18 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
         {
             foreach (CoseKey k in keys)
             {
-                shown.Add(k.HasPrivateKey && k.KeyType != CoseKeyType.Symmetric ? k.ToPublicKey() : k);
+                CoseKey rsKey = k.HasPrivateKey && k.KeyType != CoseKeyType.Symmetric ? k.ToPublicKey() : k;
+                shown.Add(rsKey);
+                CoseAlgorithmKind? kind = k.HasAlgorithm ? CoseAlgorithm.FromId(k.Algorithm)?.Kind : null;
+                bool cnfKey = kind == CoseAlgorithmKind.Aead && rs.Protection != TokenProtection.Encrypt0;
+                rsKey.SetKeyOperations([kind switch
+                {
+                    _ when cnfKey => CoseKeyOperation.UnwrapKey,
+                    CoseAlgorithmKind.Mac => CoseKeyOperation.MacVerify,
+                    CoseAlgorithmKind.Aead => CoseKeyOperation.Decrypt,
+                    CoseAlgorithmKind.Signature => CoseKeyOperation.Verify,
+                    _ => throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' has no supported alg"),
+                }]);
             }
 
             return keys.Count == 1 ? shown[0].Encode() : CoseKeySet.Encode(shown);

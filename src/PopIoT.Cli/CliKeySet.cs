@@ -7,6 +7,9 @@ internal sealed class CliKeySet : IDisposable
 {
     public List<CoseKey> Keys { get; } = [];
 
+    /// <summary>Where each key came from ("--as-key @FILE", "--as-key #2"), for error messages; never the key bytes.</summary>
+    public List<string> Names { get; } = [];
+
     public void Dispose()
     {
         foreach (CoseKey k in Keys)
@@ -15,5 +18,6 @@ internal sealed class CliKeySet : IDisposable
         }
 
         Keys.Clear();
+        Names.Clear();
     }
 }

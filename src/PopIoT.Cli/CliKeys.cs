@@ -27,8 +27,9 @@ internal static class CliKeys
         var set = new CliKeySet();
         try
         {
-            foreach (string argument in arguments)
+            for (int i = 0; i < arguments.Length; i++)
             {
+                string argument = arguments[i];
                 // Each argument is a COSE_Key or a COSE_KeySet (RFC 9052 §7), e.g. a mac0 RS key file from `popiot as rs add`.
                 byte[] bytes = CliInput.Resolve(argument, stdin);
                 CoseError error = CoseKeySet.Decode(bytes, out IReadOnlyList<CoseKey> keys);
@@ -36,6 +37,13 @@ internal static class CliKeys
                 if (error != CoseError.None)
                 {
                     throw new CliUsageException($"{option} is not a usable COSE_Key or COSE_KeySet: {error}: {CoseErrorText.Describe(error)}");
+                }
+
+                // A HEX argument is the key itself: it is named by its position, never echoed.
+                string source = option + " " + (argument.StartsWith('@') ? argument : "#" + (i + 1));
+                for (int k = 0; k < keys.Count; k++)
+                {
+                    set.Names.Add(keys.Count == 1 ? source : source + " (key " + (k + 1) + " of " + keys.Count + ")");
                 }
 
                 set.Keys.AddRange(keys);

@@ -153,9 +153,11 @@ internal sealed class AceTestBed : IDisposable
         return buffer.AsSpan(0, w.BytesWritten).ToArray();
     }
 
+    /// <summary>The encrypt0 RS's key as the RS holds it (the --key-out file: key_ops decrypt), not the AS's copy.</summary>
     public static CoseKey Key(ResourceServerRecord rs)
     {
-        Assert.Equal(CoseError.None, CoseKey.Decode(rs.CoseKey, 0, rs.CoseKey.Length, out CoseKey key));
+        byte[] file = AuthorizationServerRegistry.KeysForResourceServer(rs);
+        Assert.Equal(CoseError.None, CoseKey.Decode(file, 0, file.Length, out CoseKey key));
         return key;
     }
 

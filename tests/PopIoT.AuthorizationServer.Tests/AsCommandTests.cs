@@ -103,4 +103,30 @@ public sealed class AsCommandTests : TempDirectoryTest
         Assert.Equal(CoseError.None, CoseKeySet.Decode(Convert.FromHexString(File.ReadAllText(F("m1.key")).Trim()), out IReadOnlyList<CoseKey> macKeys));
         Assert.Equal([4, 10], macKeys.Select(k => k.Algorithm).Order());
     }
+    [Fact]
+    public void The_sign1_key_out_file_lets_the_device_verify_its_tokens_and_its_cnf_key_verifies_none()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("as", "rs", "add", "--db", db, "--audience", "s1", "--protection", "sign1", "--key-out", F("s1.key"));
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(Convert.FromHexString(File.ReadAllText(F("s1.key")).Trim()), out IReadOnlyList<CoseKey> keys));
+        CoseKey verify = keys.Single(k => k.Algorithm == CoseAlgorithm.ES256.Id);
+        Assert.False(verify.HasPrivateKey);
+        Assert.True(verify.Permits(CoseKeyOperation.Verify));
+        Assert.False(verify.Permits(CoseKeyOperation.Sign));
+        CoseKey cnf = keys.Single(k => k.Algorithm == CoseAlgorithm.AesCcm16_64_128.Id);
+        Assert.True(cnf.Permits(CoseKeyOperation.UnwrapKey));
+        Assert.False(cnf.Permits(CoseKeyOperation.Decrypt));
+        Assert.False(cnf.Permits(CoseKeyOperation.Encrypt));
+
+        // The device takes the file as a sign1 device; told to be an encrypt0 device, it finds no key to decrypt tokens.
+        CliRunner.Result r = CliRunner.Run("device", "simulate", "--audience", "s1", "--as-key", "@" + F("s1.key"), "--protection", "encrypt0", "--port", "0", "--duration", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(F("s1.key"), r.Error, StringComparison.Ordinal);
+        Assert.Contains("no purpose on this encrypt0 device", r.Error, StringComparison.Ordinal);
+        foreach (CoseKey k in keys)
+        {
+            k.Dispose();
+        }
+    }
 }

@@ -133,7 +133,7 @@ public sealed class TokenPolicyTests : IDisposable
 
         // The HMAC key verifies the token, the AES-CCM key opens the Encrypted_COSE_Key (RFC 8747 §3.3); the key in it is
         // the Master Secret the client got, and its kid the input material id (RFC 9203 §3.2: never in clear).
-        Assert.Equal(CoseError.None, CoseKeySet.Decode(_bed.Mac1.CoseKey, out IReadOnlyList<CoseKey> keys));
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(_bed.Mac1), out IReadOnlyList<CoseKey> keys));
         Assert.Equal(2, keys.Count);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "mac1");
         validator.SetMac0Key(keys.Single(k => k.Algorithm == 4));

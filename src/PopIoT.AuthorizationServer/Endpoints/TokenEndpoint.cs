@@ -267,7 +267,7 @@ public sealed class TokenEndpoint
         try
         {
         using (var issuer = new CwtIssuer(_crypto, tokenKey))
-        using (var sealer = sealKey == null ? null : new CoseEncrypt0(_crypto, sealKey))
+        using (var sealer = sealKey == null ? null : CoseEncrypt0.ForKeyWrap(_crypto, sealKey))
         using (var claims = new CwtClaimsBuilder())
         {
             claims.SetAudience(rs.Audience);

@@ -27,7 +27,7 @@ internal static class CwtCommand
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
-        var cnfKey = new Option<string>("--cnf-key") { Description = "The AEAD key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3); defaults to an AEAD --key." };
+        var cnfKey = new Option<string>("--cnf-key") { Description = "The AEAD key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3); defaults to an AEAD --key whose key_ops permit unwrap key (or that has none)." };
         var aud = new Option<string>("--aud") { Description = "The expected audience: aud must equal it or contain it. Without it, aud is not checked." };
         var now = new Option<long?>("--now") { Description = "Validate at this Unix time instead of the system clock." };
         var noClock = new Option<bool>("--no-clock") { Description = "Validate as a device without a clock: exp/nbf cannot be checked, exi is required (RFC 9200 §5.10.3)." };
@@ -111,26 +111,17 @@ internal static class CwtCommand
 
             CoseKey? aeadKey = null;
             using CliKeySet given = CliKeys.ParseKeys(keyArgs, io.Stdin, "--key");
-            foreach (CoseKey key in given.Keys)
+            for (int i = 0; i < given.Keys.Count; i++)
             {
-                CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
-                if (alg == null)
+                CoseKey key = given.Keys[i];
+                try
                 {
-                    throw new CliUsageException("every --key must carry a supported alg (RFC 9052 §7.1): the token must not choose the algorithm");
+                    SetKey(validator, key, ref aeadKey);
                 }
-
-                switch (alg.Kind)
+                catch (ArgumentException e)
                 {
-                    case CoseAlgorithmKind.Mac:
-                        validator.SetMac0Key(key);
-                        break;
-                    case CoseAlgorithmKind.Aead:
-                        validator.SetEncrypt0Key(key);
-                        aeadKey ??= key;
-                        break;
-                    default:
-                        validator.SetSign1Key(key);
-                        break;
+                    // E.g. key_ops that do not permit verifying (RFC 9052 §7.1); named by argument, never by its bytes.
+                    throw new CliUsageException(given.Names[i] + ": " + e.Message);
                 }
             }
 
@@ -138,7 +129,14 @@ internal static class CwtCommand
             {
                 CoseKey cnf = CliKeys.ParseKey(cnfKeyArg, io.Stdin, "--cnf-key");
                 keys.Add(cnf);
-                validator.SetCnfDecryptionKey(cnf);
+                try
+                {
+                    validator.SetCnfDecryptionKey(cnf);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliUsageException("--cnf-key: " + e.Message);
+                }
             }
             else if (aeadKey != null)
             {
@@ -170,6 +168,41 @@ internal static class CwtCommand
             {
                 k.Dispose();
             }
+        }
+    }
+
+    // Each --key by its alg: a MAC key for Mac0, an AEAD key for Encrypt0 (and the cnf), a public key for Sign1.
+    private static void SetKey(CwtValidator validator, CoseKey key, ref CoseKey? aeadKey)
+    {
+        CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
+        if (alg == null)
+        {
+            throw new CliUsageException("every --key must carry a supported alg (RFC 9052 §7.1): the token must not choose the algorithm");
+        }
+
+        switch (alg.Kind)
+        {
+            case CoseAlgorithmKind.Mac:
+                validator.SetMac0Key(key);
+                break;
+            case CoseAlgorithmKind.Aead:
+                // RFC 9052 §7.1: a key marked for keys only (unwrap key, e.g. a mac0/sign1 RS's key file) opens the cnf
+                // and never a token; one marked decrypt but not unwrap key opens tokens only.
+                bool unwrapOnly = key.HasKeyOperations && key.Permits(CoseKeyOperation.UnwrapKey) && !key.Permits(CoseKeyOperation.Decrypt);
+                if (!unwrapOnly)
+                {
+                    validator.SetEncrypt0Key(key);
+                }
+
+                if (key.Permits(CoseKeyOperation.UnwrapKey))
+                {
+                    aeadKey ??= key;
+                }
+
+                break;
+            default:
+                validator.SetSign1Key(key);
+                break;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using PopIoT.Ace;
 using PopIoT.Cli.Coap;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Crypto;
@@ -17,10 +18,15 @@ internal static class DeviceCommand
         var audience = new Option<string>("--audience") { Description = "The device's audience: tokens must name it in aud.", Required = true };
         var asKey = new Option<string[]>("--as-key")
         {
-            Description = "The AS–RS key (COSE_Key as HEX or @FILE) pinned by its alg: a MAC key verifies Mac0 tokens, an AEAD key decrypts Encrypt0 tokens and Encrypted_COSE_Keys. Repeat for both.",
+            Description = "The AS–RS key or key set (COSE_Key/COSE_KeySet as HEX or @FILE, e.g. the --key-out file of `popiot as rs add`), each key pinned by its alg and used for one purpose: the token key of the protection (MAC: Mac0, AEAD: Encrypt0, public key: Sign1) and, for mac0/sign1, the AEAD key that only unwraps the cnf. Repeatable.",
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
+        var protection = new Option<string?>("--protection")
+        {
+            Description = "The one protection of the device's tokens: mac0, encrypt0 or sign1; tokens of another COSE type are refused. Default: implied by the keys (sign1 with a public key, else mac0 with a MAC key, else encrypt0).",
+        };
+        protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var bind = CliListener.BindOption();
         var port = CliListener.PortOption(5683);
         var slots = new Option<int>("--slots") { Description = "Token slots, each with its OSCORE context (default 8); a full table evicts the least recently used.", DefaultValueFactory = _ => 8 };
@@ -37,19 +43,26 @@ internal static class DeviceCommand
         var duration = CliListener.DurationOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, bind, port, slots, window, maxToken, noClock, asUri, crypto, duration,
+            audience, asKey, protection, bind, port, slots, window, maxToken, noClock, asUri, crypto, duration,
         };
         simulate.SetAction(p => Simulate(
-            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(window), p.GetValue(maxToken),
+            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(window), p.GetValue(maxToken),
             p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(crypto) == "managed", p.GetValue(duration)));
         return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
     }
 
     private static int Simulate(
-        CliContext io, string audience, string[] keyArgs, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
+        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
     {
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
+        TokenProtection protection = protectionArg switch
+        {
+            "mac0" => TokenProtection.Mac0,
+            "sign1" => TokenProtection.Sign1,
+            "encrypt0" => TokenProtection.Encrypt0,
+            _ => AsKeyPurposes.InferProtection(keys.Keys),
+        };
         SimulatedDevice device;
         try
         {
@@ -57,6 +70,8 @@ internal static class DeviceCommand
             {
                 Audience = audience,
                 AsKeys = keys.Keys,
+                AsKeyNames = keys.Names,
+                Protection = protection,
                 AsUri = asUri,
                 Slots = slots,
                 ReplayWindow = window,
@@ -80,7 +95,7 @@ internal static class DeviceCommand
 
             Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
                 + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
-                + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + (noClock ? "no clock (exi tokens only)" : "clock")
+                + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + AsKeyPurposes.NameOf(protection) + " tokens, " + (noClock ? "no clock (exi tokens only)" : "clock")
                 + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
                 + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();

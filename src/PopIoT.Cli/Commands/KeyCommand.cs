@@ -20,16 +20,25 @@ internal static class KeyCommand
         var publicOut = new Option<string>("--public-out") { Description = "EC2/OKP: also write the public COSE_Key (hex text) to this file." };
         var output = new Option<string>("--out", "-o") { Description = "Write the key (hex text) to this file, created owner-only (0600), instead of printing it." };
         var force = AsCommand.ForceOption();
+        var purpose = new Option<string>("--purpose")
+        {
+            Description = "The one purpose written in key_ops (RFC 9052 §7.1): token (default; MAC create+verify, encrypt+decrypt, or sign+verify with the public key verify only) or cnf (AEAD only: wrap+unwrap the Encrypted_COSE_Key in a token's cnf, never a token). A key without --alg gets no key_ops.",
+            DefaultValueFactory = _ => "token",
+        };
+        purpose.AcceptOnlyFromAmong("token", "cnf");
         var cmd = new Command("new", "Make a new COSE_Key and print it as hex (or write it owner-only with --out). It holds secret key material: keep it safe.")
         {
-            kty, alg, kid, size, publicOut, output, force,
+            kty, alg, kid, size, publicOut, purpose, output, force,
         };
-        cmd.SetAction(p => New(io, p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(publicOut), p.GetValue(output), p.GetValue(force)));
+        cmd.SetAction(p => New(io, new KeyRequest(p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(purpose) == "cnf"), p.GetValue(publicOut), p.GetValue(output), p.GetValue(force)));
         return new Command("key", "Make COSE keys.") { cmd };
     }
 
-    private static int New(CliContext io, string kty, string? algArg, string? kidArg, int? size, string? publicOut, string? output, bool force)
+    private sealed record KeyRequest(string Kty, string? Alg, string? Kid, int? Size, bool Cnf);
+
+    private static int New(CliContext io, KeyRequest r, string? publicOut, string? output, bool force)
     {
+        (string kty, string? algArg, string? kidArg, int? size, bool cnf) = (r.Kty, r.Alg, r.Kid, r.Size, r.Cnf);
         if (output != null && publicOut != null && Path.GetFullPath(output) == Path.GetFullPath(publicOut))
         {
             throw new CliUsageException("--out and --public-out name the same file");
@@ -54,6 +63,11 @@ internal static class KeyCommand
         }
 
         CoseAlgorithm? alg = algArg == null ? null : CliKeys.ParseAlgorithm(algArg);
+        if (cnf && (kty is not ("oct" or "Symmetric") || alg?.Kind != CoseAlgorithmKind.Aead))
+        {
+            throw new CliUsageException("--purpose cnf needs an AEAD key (--kty oct --alg AES-CCM-16-64-128 ...): it seals the PoP key in cnf (RFC 8747 §3.3)");
+        }
+
         byte[]? kid = kidArg == null ? null : CliInput.ParseHex(kidArg, "--kid");
         CoseKey key;
         switch (kty)
@@ -107,6 +121,21 @@ internal static class KeyCommand
                 break;
         }
 
+        // RFC 9052 §7.1: one purpose per key; both sides of it, since the AS and the RS hold the same symmetric key.
+        CoseAlgorithmKind? kind = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm)?.Kind : null;
+        int[]? ops = kind switch
+        {
+            CoseAlgorithmKind.Aead when cnf => [CoseKeyOperation.WrapKey, CoseKeyOperation.UnwrapKey],
+            CoseAlgorithmKind.Aead => [CoseKeyOperation.Encrypt, CoseKeyOperation.Decrypt],
+            CoseAlgorithmKind.Mac => [CoseKeyOperation.MacCreate, CoseKeyOperation.MacVerify],
+            CoseAlgorithmKind.Signature => [CoseKeyOperation.Sign, CoseKeyOperation.Verify],
+            _ => null,
+        };
+        if (ops != null)
+        {
+            key.SetKeyOperations(ops);
+        }
+
         using (key)
         {
             byte[] encoded = key.Encode();
@@ -116,6 +145,7 @@ internal static class KeyCommand
                 {
                     // Not secret, but written the same way: never over an existing file (it may be the private key).
                     using CoseKey pub = key.ToPublicKey();
+                    pub.SetKeyOperations([CoseKeyOperation.Verify]);
                     SecretFile.WriteText(publicOut, Convert.ToHexStringLower(pub.Encode()) + "\n", force);
                 }
 

@@ -213,6 +213,17 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _validator.SetCnfDecryptionKey(key);
     }
 
+    /// <summary>
+    /// The one COSE type of this RS's tokens (<see cref="CwtValidator.TokenProtection"/>: 17 Mac0, 18 Sign1, 16 Encrypt0);
+    /// another type is refused as <see cref="AceRsError.TokenTypeNotAccepted"/> before any key is tried. 0 accepts every
+    /// type a key is set for; a deployed RS pins one (docs/ace-rs.md, Key purposes).
+    /// </summary>
+    public int TokenProtection
+    {
+        get { return _validator.TokenProtection; }
+        set { _validator.TokenProtection = value; }
+    }
+
     /// <summary>The COSE type assumed for untagged tokens (see <see cref="CwtValidator.UntaggedMessageType"/>); 0 refuses them.</summary>
     public int UntaggedTokenType
     {

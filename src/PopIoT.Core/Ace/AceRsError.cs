@@ -38,7 +38,7 @@ public enum AceRsError
     /// <summary>The token is not well-formed CBOR / COSE / claims (4.00 invalid_request).</summary>
     TokenMalformed,
 
-    /// <summary>The token is not a COSE message this RS holds a key for (tag or type unexpected).</summary>
+    /// <summary>The token is not a COSE message this RS holds a key for (tag or type unexpected), or not of the one protection the RS is pinned to (<see cref="AceResourceServer.TokenProtection"/>).</summary>
     TokenTypeNotAccepted,
 
     /// <summary>The MAC, signature or AEAD tag did not verify under the AS–RS key: forged or modified (RFC 8392 §7.2).</summary>

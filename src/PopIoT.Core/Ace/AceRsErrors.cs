@@ -201,6 +201,7 @@ public static class AceRsErrors
             case CwtError.NotACwt:
             case CwtError.UnexpectedMessageType:
             case CwtError.NestingNotSupported:
+            case CwtError.ProtectionNotAllowed:
                 return AceRsError.TokenTypeNotAccepted;
             case CwtError.CoseFailed:
                 return FromCose(cose);

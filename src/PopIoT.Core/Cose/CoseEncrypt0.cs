@@ -43,6 +43,11 @@ public sealed class CoseEncrypt0 : IDisposable
     /// <param name="allowedAlgorithm">The one alg messages may use; if the key has an alg too, they must be equal.</param>
     /// <exception cref="ArgumentException">An argument is null.</exception>
     public CoseEncrypt0(ICryptoProvider provider, CoseKey key, int allowedAlgorithm)
+        : this(provider, key, allowedAlgorithm, CoseKeyOperation.Encrypt, CoseKeyOperation.Decrypt)
+    {
+    }
+
+    private CoseEncrypt0(ICryptoProvider provider, CoseKey key, int allowedAlgorithm, int createOperation, int decryptOperation)
     {
         if (provider == null)
         {
@@ -76,13 +81,13 @@ public sealed class CoseEncrypt0 : IDisposable
             return;
         }
 
-        // RFC 9052 §7.1 key_ops: 3 encrypt, 4 decrypt.
-        if (!key.Permits(CoseKeyOperation.Decrypt))
+        // RFC 9052 §7.1 key_ops: 3 encrypt, 4 decrypt for data; 5 wrap key, 6 unwrap key for keys (ForKeyWrap).
+        if (!key.Permits(decryptOperation))
         {
             _decryptError = CoseError.KeyOperationNotPermitted;
         }
 
-        if (!key.Permits(CoseKeyOperation.Encrypt))
+        if (!key.Permits(createOperation))
         {
             _createError = CoseError.KeyOperationNotPermitted;
         }
@@ -98,6 +103,20 @@ public sealed class CoseEncrypt0 : IDisposable
             _contextIv = new byte[baseIv.Length];
             Array.Copy(baseIv, 0, _contextIv, 0, baseIv.Length);
         }
+    }
+
+    /// <summary>
+    /// Binds to a key whose messages carry keys, as the Encrypted_COSE_Key in a cnf (RFC 8747 §3.3): its key_ops, when
+    /// present, must permit wrap key (5) to create and unwrap key (6) to decrypt (RFC 9052 §7.1), so a key marked for
+    /// keys is refused for data and a key marked encrypt/decrypt for data is refused here.
+    /// </summary>
+    /// <param name="provider">The crypto provider.</param>
+    /// <param name="key">A symmetric key pinned to an AEAD algorithm.</param>
+    /// <returns>The bound object; check <see cref="KeyError"/>.</returns>
+    /// <exception cref="ArgumentException">An argument is null.</exception>
+    public static CoseEncrypt0 ForKeyWrap(ICryptoProvider provider, CoseKey key)
+    {
+        return new CoseEncrypt0(provider, key, 0, CoseKeyOperation.WrapKey, CoseKeyOperation.UnwrapKey);
     }
 
     /// <summary>The pinned algorithm, or null when the key could not be used (see <see cref="KeyError"/>).</summary>

@@ -64,4 +64,7 @@ public enum CwtError
 
     /// <summary>A symmetric key or an OSCORE Master Secret is in clear in a token that is not encrypted (RFC 8747 §3.2, RFC 9203 §3.2).</summary>
     KeyMaterialNotEncrypted,
+
+    /// <summary>The token's COSE type is not the one protection the validator is pinned to (<see cref="CwtValidator.TokenProtection"/>).</summary>
+    ProtectionNotAllowed,
 }

@@ -36,6 +36,7 @@ public sealed class CwtValidator : IDisposable
     private int[] _required = DefaultRequired;
     private int _skew;
     private int _untagged;
+    private int _protection;
     private bool _disposed;
 
     /// <summary>Creates a validator with no keys yet (add them with the Set…Key methods).</summary>
@@ -118,6 +119,32 @@ public sealed class CwtValidator : IDisposable
         }
     }
 
+    /// <summary>
+    /// The one COSE type this RS's tokens are protected with (<see cref="CoseTag.Mac0"/>, <see cref="CoseTag.Sign1"/> or
+    /// <see cref="CoseTag.Encrypt0"/>): a token of any other outer type is refused with
+    /// <see cref="CwtError.ProtectionNotAllowed"/> before a key is tried, whatever keys are set (DESIGN.md §2: the AS
+    /// protects a token for one audience one way). An Encrypt0 RS still opens one Mac0/Sign1 nested inside (RFC 8392
+    /// §7.1) when that key is set. 0 (default) accepts every type a key is set for, for tools; an RS pins one.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not 0, 16, 17 or 18.</exception>
+    public int TokenProtection
+    {
+        get
+        {
+            return _protection;
+        }
+
+        set
+        {
+            if (value != 0 && value != CoseTag.Mac0 && value != CoseTag.Sign1 && value != CoseTag.Encrypt0)
+            {
+                throw new ArgumentException("TokenProtection must be 0, 16, 17 or 18.");
+            }
+
+            _protection = value;
+        }
+    }
+
     /// <summary>The claims every token must carry (default: aud). The array is copied; null or empty requires none.</summary>
     /// <param name="claimKeys">Claim keys, e.g. { <see cref="CwtClaimKey.Aud"/>, <see cref="CwtClaimKey.Cnf"/> }.</param>
     public void SetRequiredClaims(int[] claimKeys)
@@ -131,7 +158,7 @@ public sealed class CwtValidator : IDisposable
     public void SetMac0Key(CoseKey key)
     {
         CoseMac0 m = new CoseMac0(_provider, key);
-        Check(m.KeyError, m);
+        Check(m.KeyError, m, "verify COSE_Mac0 tokens (key_ops must permit MAC verify, 10)");
         Replace(_mac0);
         _mac0 = m;
         _mac0.RequireTag = false;
@@ -143,29 +170,33 @@ public sealed class CwtValidator : IDisposable
     public void SetSign1Key(CoseKey key)
     {
         CoseSign1 s = new CoseSign1(_provider, key);
-        Check(s.KeyError, s);
+        Check(s.KeyError, s, "verify COSE_Sign1 tokens (key_ops must permit verify, 2)");
         Replace(_sign1);
         _sign1 = s;
     }
 
     /// <summary>The AS–RS key for COSE_Encrypt0 tokens (AES-CCM or AES-GCM, pinned by the key's alg).</summary>
-    /// <param name="key">The key.</param>
+    /// <param name="key">The key; key_ops, when present, must permit decrypt (RFC 9052 §7.1).</param>
     /// <exception cref="ArgumentException">The key cannot decrypt.</exception>
     public void SetEncrypt0Key(CoseKey key)
     {
         CoseEncrypt0 e = new CoseEncrypt0(_provider, key);
-        Check(e.KeyError, e);
+        Check(e.KeyError, e, "decrypt COSE_Encrypt0 tokens (key_ops must permit decrypt, 4)");
         Replace(_encrypt0);
         _encrypt0 = e;
     }
 
-    /// <summary>The AS–RS key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3), pinned by its alg.</summary>
+    /// <summary>
+    /// The AS–RS key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3), pinned by its alg. It is used for
+    /// nothing else: never to verify or decrypt a token. Its plaintext is a key, so key_ops, when present, must permit
+    /// unwrap key (RFC 9052 §7.1); a key marked decrypt (a token key) is refused.
+    /// </summary>
     /// <param name="key">The key.</param>
-    /// <exception cref="ArgumentException">The key cannot decrypt.</exception>
+    /// <exception cref="ArgumentException">The key cannot unwrap.</exception>
     public void SetCnfDecryptionKey(CoseKey key)
     {
-        CoseEncrypt0 e = new CoseEncrypt0(_provider, key);
-        Check(e.KeyError, e);
+        CoseEncrypt0 e = CoseEncrypt0.ForKeyWrap(_provider, key);
+        Check(e.KeyError, e, "unwrap the Encrypted_COSE_Key in cnf (key_ops must permit unwrap key, 6)");
         Replace(_cnfDecryptor);
         _cnfDecryptor = e;
     }
@@ -241,6 +272,14 @@ public sealed class CwtValidator : IDisposable
         {
             result.SetEnvelope(cwtTag, 0, 0, 0, 0);
             return result.Fail(CwtError.NotACwt, type == 0 ? CoseError.MissingTag : CoseError.WrongTag, 0);
+        }
+
+        // DESIGN.md §2: the RS's tokens come with one protection; another type is refused before any key is tried,
+        // so a key held for another purpose (the cnf key, a second token key) never verifies a token.
+        if (_protection != 0 && type != _protection)
+        {
+            result.SetEnvelope(cwtTag, type, 0, 0, 0);
+            return result.Fail(CwtError.ProtectionNotAllowed, CoseError.None, 0);
         }
 
         CoseResult cose = result.Cose;
@@ -428,12 +467,12 @@ public sealed class CwtValidator : IDisposable
         return -1;
     }
 
-    private static void Check(CoseError error, IDisposable created)
+    private static void Check(CoseError error, IDisposable created, string purpose)
     {
         if (error != CoseError.None)
         {
             created.Dispose();
-            throw new ArgumentException("The key cannot be used: " + error.ToString() + ".");
+            throw new ArgumentException("The key cannot be used to " + purpose + ": " + error.ToString() + ".");
         }
     }
 

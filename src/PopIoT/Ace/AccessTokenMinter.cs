@@ -31,7 +31,12 @@ public sealed class AccessTokenMinter : IDisposable
     private readonly CwtIssuer? _aeadIssuer;
     private readonly CoseEncrypt0? _cnfSealer;
 
-    /// <summary>Binds the minter to the AS–RS keys: at most one MAC key (HMAC) and one AEAD key, each pinned by its alg.</summary>
+    /// <summary>
+    /// Binds the minter to the AS–RS keys, each pinned by its alg: at most one MAC key (HMAC) for Mac0 tokens, and an AEAD
+    /// key that makes Encrypt0 tokens and seals the cnf of Mac0 tokens. key_ops (RFC 9052 §7.1), when present, give an
+    /// AEAD key one of those purposes: encrypt for Encrypt0 tokens, wrap key for the cnf (then a second AEAD key may
+    /// serve the other purpose).
+    /// </summary>
     /// <param name="asKeys">The keys (not taken over: the caller still disposes them).</param>
     /// <param name="provider">The crypto provider, or null for <see cref="PlatformCryptoProvider"/>.</param>
     /// <exception cref="ArgumentException">No key, two of a kind, or a key without a MAC/AEAD alg; the message says which.</exception>
@@ -40,7 +45,8 @@ public sealed class AccessTokenMinter : IDisposable
         ArgumentNullException.ThrowIfNull(asKeys);
         _provider = provider ?? PlatformCryptoProvider.Instance;
         CoseKey? mac = null;
-        CoseKey? aead = null;
+        CoseKey? tokenAead = null;
+        CoseKey? cnfAead = null;
         foreach (CoseKey key in asKeys)
         {
             CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
@@ -49,17 +55,28 @@ public sealed class AccessTokenMinter : IDisposable
                 case CoseAlgorithmKind.Mac when mac == null:
                     mac = key;
                     break;
-                case CoseAlgorithmKind.Aead when aead == null:
-                    aead = key;
+                case CoseAlgorithmKind.Aead:
+                    // A key without key_ops permits both purposes (RFC 9052 §7.1), as before key_ops were written.
+                    bool token = key.Permits(CoseKeyOperation.Encrypt);
+                    bool cnf = key.Permits(CoseKeyOperation.WrapKey);
+                    if ((!token && !cnf) || (token && tokenAead != null) || (cnf && cnfAead != null))
+                    {
+                        throw new ArgumentException(token || cnf
+                            ? "give at most one AEAD key per purpose (key_ops encrypt for Encrypt0 tokens, wrap key for the cnf)"
+                            : "an AEAD AS–RS key needs key_ops encrypt (3) or wrap key (5) to mint (RFC 9052 §7.1); this one is a device's key", nameof(asKeys));
+                    }
+
+                    tokenAead = token ? key : tokenAead;
+                    cnfAead = cnf ? key : cnfAead;
                     break;
-                case CoseAlgorithmKind.Mac or CoseAlgorithmKind.Aead:
+                case CoseAlgorithmKind.Mac:
                     throw new ArgumentException("give at most one MAC key and one AEAD key for the AS–RS keys", nameof(asKeys));
                 default:
                     throw new ArgumentException("an AS–RS key must be symmetric and pinned to a MAC (HMAC 256/64 ...) or AEAD (AES-CCM-16-64-128 ...) alg", nameof(asKeys));
             }
         }
 
-        if (mac == null && aead == null)
+        if (mac == null && tokenAead == null && cnfAead == null)
         {
             throw new ArgumentException("at least one AS–RS key is needed", nameof(asKeys));
         }
@@ -67,8 +84,8 @@ public sealed class AccessTokenMinter : IDisposable
         try
         {
             _macIssuer = mac == null ? null : new CwtIssuer(_provider, mac);
-            _aeadIssuer = aead == null ? null : new CwtIssuer(_provider, aead);
-            _cnfSealer = aead == null ? null : new CoseEncrypt0(_provider, aead);
+            _aeadIssuer = tokenAead == null ? null : new CwtIssuer(_provider, tokenAead);
+            _cnfSealer = cnfAead == null ? null : CoseEncrypt0.ForKeyWrap(_provider, cnfAead);
         }
         catch
         {

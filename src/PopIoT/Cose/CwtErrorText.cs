@@ -32,6 +32,7 @@ public static class CwtErrorText
             CwtError.CnfKeyMissing => "the cnf holds an Encrypted_COSE_Key but no key to decrypt it was given (--cnf-key).",
             CwtError.CnfDecryptionFailed => "the Encrypted_COSE_Key in cnf did not decrypt: " + result.CoseError + ": " + CoseErrorText.Describe(result.CoseError),
             CwtError.KeyMaterialNotEncrypted => "the token carries a symmetric key or OSCORE master secret in clear without being encrypted (RFC 8747 §3.2, RFC 9203 §3.2).",
+            CwtError.ProtectionNotAllowed => "the token's COSE type is not the one protection this RS is pinned to (a key held for another purpose never verifies a token).",
             _ => "refused (" + result.Error + ")" + claim + ".",
         };
     }

@@ -57,7 +57,7 @@ public sealed class SimulatedDevice : IDisposable
         var engine = new AceResourceServer(settings, options.Crypto ?? PlatformCryptoProvider.Instance);
         try
         {
-            SetKeys(engine, options.AsKeys);
+            AsKeyPurposes.Apply(engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
             engine.Listener = new DecisionSink(this);
             _layer = new AceServerLayer(engine, EngineTime);
             _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer.Bind);
@@ -159,36 +159,6 @@ public sealed class SimulatedDevice : IDisposable
     {
         _server.Dispose();
         _server.Synchronized(_layer.Engine.Dispose);
-    }
-
-    private static void SetKeys(AceResourceServer engine, IReadOnlyList<CoseKey> keys)
-    {
-        if (keys.Count == 0)
-        {
-            throw new ArgumentException("the device needs at least one AS–RS key");
-        }
-
-        foreach (CoseKey key in keys)
-        {
-            CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
-            switch (alg?.Kind)
-            {
-                case CoseAlgorithmKind.Mac:
-                    engine.SetMac0Key(key);
-                    break;
-                case CoseAlgorithmKind.Aead:
-                    // One AS–RS AEAD key opens Encrypt0 tokens and Encrypted_COSE_Keys in Mac0 tokens (RFC 8747 §3.3).
-                    engine.SetEncrypt0Key(key);
-                    engine.SetCnfDecryptionKey(key);
-                    break;
-                case CoseAlgorithmKind.Signature:
-                    // A sign1 RS verifies the AS's signature with its public key (DESIGN.md §2).
-                    engine.SetSign1Key(key);
-                    break;
-                default:
-                    throw new ArgumentException("an AS–RS key must be pinned to a MAC, AEAD or signature alg (the token must not choose it)");
-            }
-        }
     }
 
     private long EngineTime()

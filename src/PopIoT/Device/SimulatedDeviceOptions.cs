@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PopIoT.Ace;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -12,10 +13,22 @@ public sealed class SimulatedDeviceOptions
     public required string Audience { get; init; }
 
     /// <summary>
-    /// The AS–RS keys, each pinned by its alg: a MAC key verifies Mac0 tokens, an AEAD key decrypts Encrypt0 tokens and
-    /// Encrypted_COSE_Keys in cnf. The device does not take them over (dispose them after the device).
+    /// The AS–RS keys, each pinned by its alg and used for one purpose (<see cref="AsKeyPurposes"/>): the token key of
+    /// the <see cref="Protection"/> (a MAC key verifies Mac0, an AEAD key decrypts Encrypt0, a public key verifies Sign1)
+    /// and, on a mac0 or sign1 device, the AEAD key that only unwraps the Encrypted_COSE_Key in cnf. key_ops, when
+    /// present, must permit that purpose. The device does not take them over (dispose them after the device).
     /// </summary>
     public required IReadOnlyList<CoseKey> AsKeys { get; init; }
+
+    /// <summary>
+    /// The one protection of this device's tokens; tokens of another COSE type are refused (TokenTypeNotAccepted). Null:
+    /// implied by the keys (<see cref="AsKeyPurposes.InferProtection"/>: sign1 with a signature key, else mac0 with a MAC
+    /// key, else encrypt0).
+    /// </summary>
+    public TokenProtection? Protection { get; init; }
+
+    /// <summary>Where each of <see cref="AsKeys"/> came from (e.g. "--as-key @rs.key"), named in key errors; null numbers them.</summary>
+    public IReadOnlyList<string>? AsKeyNames { get; init; }
 
     /// <summary>The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).</summary>
     public string AsUri { get; init; } = "coap://as.example/token";

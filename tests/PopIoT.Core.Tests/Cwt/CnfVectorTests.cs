@@ -147,6 +147,45 @@ public class CnfVectorTests
     }
 
     [Fact]
+    public void A_cnf_key_marked_unwrap_key_opens_the_Encrypted_COSE_Key_and_never_decrypts_a_token()
+    {
+        // RFC 9052 §7.1: the Encrypted_COSE_Key's plaintext is a key, so its key is an unwrap-key key (RFC 8747 §3.3).
+        using CoseKey kek = CoseKey.Symmetric(Rfc8747Kek, CoseAlgorithm.AesCcm16_64_128.Id, null);
+        kek.SetKeyOperations([CoseKeyOperation.UnwrapKey]);
+        using var v = new CwtValidator(Managed, new TestClock(1311281000), "s6BhdRkqt3");
+        v.SetMac0Key(MacKey);
+        v.SetCnfDecryptionKey(kek);
+        using (var r = v.Validate(Mac0Token(EncryptedKeyClaims())))
+        {
+            Assert.True(r.IsValid, r.ToString());
+            Assert.Equal(CnfMethod.EncryptedCoseKey, r.Confirmation.Method);
+        }
+
+        // The same key never opens a token: not as the Encrypt0 key, and not by being the cnf key.
+        var e = Assert.Throws<ArgumentException>(() => v.SetEncrypt0Key(kek));
+        Assert.Contains("KeyOperationNotPermitted", e.Message, StringComparison.Ordinal);
+        using CoseKey sameBytes = CoseKey.Symmetric(Rfc8747Kek, CoseAlgorithm.AesCcm16_64_128.Id, null);
+        using var enc = new CoseEncrypt0(Managed, sameBytes);
+        byte[] claims = EncryptedKeyClaims();
+        byte[] output = new byte[claims.Length + 64];
+        int n = enc.Create(claims, 0, claims.Length, null, 0, 0, null, false, true, output, 0, output.Length);
+        using var refused = v.Validate(output.AsSpan(0, n).ToArray());
+        Assert.False(refused.IsValid);
+        Assert.Equal(CwtError.UnexpectedMessageType, refused.Error);
+    }
+
+    [Fact]
+    public void A_key_marked_for_token_decryption_is_refused_as_a_cnf_decryption_key()
+    {
+        using CoseKey tokenKey = CoseKey.Symmetric(Rfc8747Kek, CoseAlgorithm.AesCcm16_64_128.Id, null);
+        tokenKey.SetKeyOperations([CoseKeyOperation.Decrypt]);
+        using var v = new CwtValidator(Managed, new TestClock(1311281000), "s6BhdRkqt3");
+        var e = Assert.Throws<ArgumentException>(() => v.SetCnfDecryptionKey(tokenKey));
+        Assert.Contains("KeyOperationNotPermitted", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unwrap", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Encrypted_cose_key_with_the_wrong_key_gives_cnf_decryption_failed()
     {
         using var v = new CwtValidator(Managed, new TestClock(1311281000), "s6BhdRkqt3");

@@ -271,6 +271,61 @@ public class CwtValidatorTests
         }
     }
 
+    [Fact]
+    public void A_validator_pinned_to_one_protection_refuses_every_other_token_type_before_trying_a_key()
+    {
+        using var b = Basic();
+        CoseKey aead = CoseKey.Symmetric(Filled(16, 3), CoseAlgorithm.AesCcm16_64_128.Id, null);
+        using var v = new CwtValidator(Managed, new TestClock(1500), "rs1");
+        v.SetMac0Key(HmacKey());
+        v.SetEncrypt0Key(aead);
+        using var mi = new CwtIssuer(Managed, HmacKey());
+        using var ei = new CwtIssuer(Managed, aead);
+        byte[] macToken = mi.Create(b);
+        byte[] encToken = ei.Create(b);
+        Assert.True(v.Validate(macToken).IsValid);
+        Assert.True(v.Validate(encToken).IsValid);
+
+        v.TokenProtection = CoseTag.Mac0;
+        Assert.True(v.Validate(macToken).IsValid);
+        using (var r = v.Validate(encToken))
+        {
+            Assert.Equal(CwtError.ProtectionNotAllowed, r.Error);
+            Assert.Equal(CoseTag.Encrypt0, r.MessageType);
+        }
+
+        v.TokenProtection = CoseTag.Encrypt0;
+        Assert.True(v.Validate(encToken).IsValid);
+        Assert.Equal(CwtError.ProtectionNotAllowed, v.Validate(macToken).Error);
+
+        // An untagged token is read as UntaggedMessageType, and that type must be the pinned one too.
+        v.TokenProtection = CoseTag.Mac0;
+        v.UntaggedMessageType = CoseTag.Encrypt0;
+        Assert.Equal(CwtError.ProtectionNotAllowed, v.Validate(encToken[1..]).Error);
+        v.UntaggedMessageType = CoseTag.Mac0;
+        Assert.True(v.Validate(macToken[1..]).IsValid);
+        Assert.Throws<ArgumentException>(() => v.TokenProtection = 61);
+    }
+
+    [Fact]
+    public void A_mac0_pinned_validator_refuses_a_Mac0_nested_in_Encrypt0_and_an_encrypt0_pinned_one_opens_it()
+    {
+        using var b = Basic();
+        CoseKey aead = CoseKey.Symmetric(Filled(16, 3), CoseAlgorithm.AesCcm16_64_128.Id, null);
+        using var v = new CwtValidator(Managed, new TestClock(1500), "rs1");
+        v.SetMac0Key(HmacKey());
+        v.SetEncrypt0Key(aead);
+        using var mi = new CwtIssuer(Managed, HmacKey());
+        using var enc = new CoseEncrypt0(Managed, aead);
+        byte[] inner = mi.Create(b);
+        byte[] outer = new byte[inner.Length + 64];
+        int n = enc.Create(inner, 0, inner.Length, null, 0, 0, null, false, true, outer, 0, outer.Length);
+        v.TokenProtection = CoseTag.Mac0;
+        Assert.Equal(CwtError.ProtectionNotAllowed, v.Validate(outer[..n]).Error);
+        v.TokenProtection = CoseTag.Encrypt0;
+        Assert.True(v.Validate(outer[..n]).IsValid);
+    }
+
     [Theory]
     [InlineData("d818a0")]        // tag 24
     [InlineData("a0")]            // a bare map

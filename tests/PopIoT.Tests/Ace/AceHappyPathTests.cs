@@ -17,8 +17,8 @@ public class AceHappyPathTests
     [InlineData("lossy", TokenProtection.Mac0)]
     public void Mint_post_then_get_temp_and_put_led_under_oscore(string network, TokenProtection protection)
     {
-        using var world = new AceWorld(network);
-        AccessTokenFile token = world.Mint("[[\"/temp\",\"GET\"],[\"/led\",\"GET|PUT\"]]", protection);
+        using var world = new AceWorld(network, protection: protection);
+        AccessTokenFile token = world.Mint("[[\"/temp\",\"GET\"],[\"/led\",\"GET|PUT\"]]");
         AceOscoreClient client = world.Client(token);
 
         CoapResponse temp = world.Run(client.GetAsync(world.At("/temp")));

@@ -52,7 +52,7 @@ public class AceThreatTests
     [InlineData("lossy")]
     public void A_forged_token_made_with_another_key_is_refused_as_not_verifying(string network)
     {
-        using var world = new AceWorld(network);
+        using var world = new AceWorld(network, protection: TokenProtection.Mac0);
         using CoseKey otherMac = CoseKey.Symmetric(Enumerable.Repeat((byte)0x77, 32).ToArray(), CoseAlgorithm.Hmac256_64.Id, null);
         using CoseKey otherAead = CoseKey.Symmetric(Enumerable.Repeat((byte)0x78, 16).ToArray(), 10, null);
         AccessTokenFile forged = AceWorld.Mint([otherMac, otherAead], "admin", TokenProtection.Mac0, now: world.Clock.GetUtcNow());
@@ -64,8 +64,8 @@ public class AceThreatTests
     [InlineData("lossy")]
     public void A_token_whose_scope_was_raised_from_get_to_get_put_is_refused_as_not_verifying(string network)
     {
-        using var world = new AceWorld(network);
-        AccessTokenFile token = world.Mint("[[\"/led\",1]]", TokenProtection.Mac0);
+        using var world = new AceWorld(network, protection: TokenProtection.Mac0);
+        AccessTokenFile token = world.Mint("[[\"/led\",1]]");
         byte[] bytes = (byte[])token.AccessToken.Clone();
         // The Mac0 claims are in clear: ["/led", 1] is 82 64 2f 6c 65 64 01; make it ["/led", 5] (GET|PUT).
         int at = bytes.AsSpan().IndexOf(new byte[] { 0x64, 0x2f, 0x6c, 0x65, 0x64, 0x01 });

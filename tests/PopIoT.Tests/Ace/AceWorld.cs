@@ -11,7 +11,9 @@ namespace PopIoT.Tests.Ace;
 
 /// <summary>
 /// A simulated device with its AS–RS keys, reached over UDP loopback or over the seeded lossy in-memory network with a
-/// virtual clock, and helpers to mint tokens and run clients against it. "udp" or "lossy" picks the network.
+/// virtual clock, and helpers to mint tokens and run clients against it. "udp" or "lossy" picks the network. The device
+/// takes one token protection: encrypt0 (default; it holds the AEAD key) or mac0 (the MAC key, and the AEAD key for the
+/// cnf only).
 /// </summary>
 internal sealed class AceWorld : IDisposable
 {
@@ -22,8 +24,9 @@ internal sealed class AceWorld : IDisposable
     private readonly SimulatedDeviceOptions _deviceOptions;
     private int _nextClient;
 
-    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05)
+    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05, TokenProtection protection = TokenProtection.Encrypt0)
     {
+        Protection = protection;
         MacKey = CoseKey.Symmetric(Fill(32, 0x11), CoseAlgorithm.Hmac256_64.Id, null);
         AeadKey = CoseKey.Symmetric(Fill(16, 0x22), 10, null);
         if (network == "lossy")
@@ -39,7 +42,8 @@ internal sealed class AceWorld : IDisposable
         _deviceOptions = new SimulatedDeviceOptions
         {
             Audience = Audience,
-            AsKeys = [MacKey, AeadKey],
+            AsKeys = protection == TokenProtection.Mac0 ? [MacKey, AeadKey] : [AeadKey],
+            Protection = protection,
             Slots = slots,
             HasClock = hasClock,
             MaxTokenSize = maxTokenSize,
@@ -72,6 +76,8 @@ internal sealed class AceWorld : IDisposable
 
     public CoseKey MacKey { get; }
 
+    public TokenProtection Protection { get; }
+
     public CoseKey AeadKey { get; }
 
     public SimulatedDevice Device { get; private set; }
@@ -87,8 +93,8 @@ internal sealed class AceWorld : IDisposable
         return minter.Mint(new TokenMintRequest { Audience = audience, Scope = AccessScope.Parse(scope), Protection = protection, Exi = exi, Profile = profile, Now = now });
     }
 
-    public AccessTokenFile Mint(string scope, TokenProtection protection = TokenProtection.Encrypt0, string audience = Audience, long? exi = null, int profile = AceProfile.CoapOscore) =>
-        Mint([MacKey, AeadKey], scope, protection, audience, exi, profile, Clock.GetUtcNow());
+    public AccessTokenFile Mint(string scope, TokenProtection? protection = null, string audience = Audience, long? exi = null, int profile = AceProfile.CoapOscore) =>
+        Mint([MacKey, AeadKey], scope, protection ?? Protection, audience, exi, profile, Clock.GetUtcNow());
 
     /// <summary>A client of the token on its own transport; <paramref name="recorder"/> sees every datagram it sends.</summary>
     public AceOscoreClient Client(AccessTokenFile token, Action<byte[]>? recorder = null, AceOscoreClientOptions? options = null)

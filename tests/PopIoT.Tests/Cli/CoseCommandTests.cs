@@ -122,6 +122,50 @@ public class CoseCommandTests
         Assert.Equal(Rfc8392Vectors.Hex("A.4_maced_cwt_tag61_mac0_hmac256_64_hex")[4..], Line(r));
     }
 
+    [Theory]
+    [InlineData(new[] { "--kty", "oct", "--alg", "HMAC 256/64" }, new[] { 9, 10 })]
+    [InlineData(new[] { "--kty", "oct", "--alg", "AES-CCM-16-64-128" }, new[] { 3, 4 })]
+    [InlineData(new[] { "--kty", "oct", "--alg", "AES-CCM-16-64-128", "--purpose", "cnf" }, new[] { 5, 6 })]
+    [InlineData(new[] { "--kty", "EC2" }, new[] { 1, 2 })]
+    [InlineData(new[] { "--kty", "oct" }, new int[0])]
+    public void Key_new_writes_one_purpose_in_key_ops(string[] args, int[] ops)
+    {
+        var r = CliRunner.Run(["key", "new", .. args]);
+        Assert.True(r.ExitCode == 0, r.Error);
+        byte[] encoded = Convert.FromHexString(Line(r));
+        Assert.Equal(PopIoT.Core.Cose.CoseError.None, PopIoT.Core.Cose.CoseKey.Decode(encoded, 0, encoded.Length, out PopIoT.Core.Cose.CoseKey key));
+        using (key)
+        {
+            Assert.Equal(ops.Length > 0, key.HasKeyOperations);
+            Assert.Equal(ops, Enumerable.Range(1, 10).Where(op => key.HasKeyOperations && key.Permits(op)).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Key_new_public_out_is_verify_only_and_purpose_cnf_needs_an_aead_key()
+    {
+        string pub = Path.Combine(Path.GetTempPath(), "popiot-pub-" + Guid.NewGuid().ToString("N") + ".key");
+        try
+        {
+            Assert.Equal(0, CliRunner.Run("key", "new", "--kty", "OKP", "--public-out", pub).ExitCode);
+            byte[] encoded = Convert.FromHexString(File.ReadAllText(pub).Trim());
+            Assert.Equal(PopIoT.Core.Cose.CoseError.None, PopIoT.Core.Cose.CoseKey.Decode(encoded, 0, encoded.Length, out PopIoT.Core.Cose.CoseKey key));
+            using (key)
+            {
+                Assert.True(key.Permits(PopIoT.Core.Cose.CoseKeyOperation.Verify));
+                Assert.False(key.Permits(PopIoT.Core.Cose.CoseKeyOperation.Sign));
+            }
+        }
+        finally
+        {
+            File.Delete(pub);
+        }
+
+        var mac = CliRunner.Run("key", "new", "--kty", "oct", "--alg", "HMAC 256/64", "--purpose", "cnf");
+        Assert.Equal(2, mac.ExitCode);
+        Assert.Contains("--purpose cnf needs an AEAD key", mac.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Untagged_messages_are_told_apart_by_shape_and_key_type()
     {

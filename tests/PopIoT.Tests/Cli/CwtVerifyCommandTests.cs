@@ -70,6 +70,19 @@ public class CwtVerifyCommandTests
     }
 
     [Fact]
+    public void A_key_whose_key_ops_do_not_permit_verifying_is_a_usage_error_naming_the_argument_not_the_key()
+    {
+        // {1: 4, 3: 4 (HMAC 256/64), 4: [9 (MAC create)], -1: 32 bytes}: a key that may only make MACs (RFC 9052 §7.1).
+        string secret = new string('3', 64);
+        var r = CliRunner.Run("cwt", "verify", "--key", "a401040304048109205820" + secret, "--now", Inside,
+            Rfc8392Vectors.Hex("A.4_maced_cwt_tag61_mac0_hmac256_64_hex"));
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--key #1: The key cannot be used to verify COSE_Mac0 tokens (key_ops must permit MAC verify, 10)", r.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Now_and_no_clock_exclude_each_other()
     {
         var r = CliRunner.Run("cwt", "verify", "--key", Rfc8392Vectors.HmacKey, "--now", Inside, "--no-clock", "00");

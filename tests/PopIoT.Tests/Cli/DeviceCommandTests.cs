@@ -96,6 +96,19 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     [Fact]
+    public void Device_simulate_refuses_a_key_whose_key_ops_do_not_allow_its_purpose_and_names_the_file()
+    {
+        // {1: 4, 3: 4 (HMAC 256/64), 4: [9 (MAC create)], -1: 32 bytes}: the AS's half of a Mac0 key, not a device's.
+        string file = PathOf("mac-create-only.key");
+        File.WriteAllText(file, "a401040304048109" + "205820" + new string('3', 64) + "\n");
+        var r = CliRunner.Run("device", "simulate", "--audience", "coap://rs1", "--as-key", "@" + file, "--port", "0", "--duration", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(file, r.Error, StringComparison.Ordinal);
+        Assert.Contains("MAC verify", r.Error, StringComparison.Ordinal);
+        Assert.Contains("Mac0 tokens", r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Token_mint_refuses_bad_arguments_with_exit_2()
     {
         var both = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "read", "--exp", "5", "--exi", "5", "--out", PathOf("x.json"));
@@ -133,11 +146,18 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Equal(2, observe.Out.Split("2.05 Content").Length - 1);
 
         string other = PathOf("other.json");
-        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
+        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", MacKey, "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
         var refused = CliRunner.Run("coap", "get", uri + "/temp", "--token", other, "-B", "10");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("refused the token: 4.03 Forbidden", refused.Error, StringComparison.Ordinal);
         Assert.Contains("(AudienceMismatch)", refused.Error, StringComparison.Ordinal);
+
+        // The device holds the AEAD key for the cnf only: an Encrypt0 token made with it is not of its protection.
+        string encrypt0 = PathOf("encrypt0.json");
+        Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs1", "--scope", "read", "--out", encrypt0).ExitCode);
+        var wrongType = CliRunner.Run("coap", "get", uri + "/temp", "--token", encrypt0, "-B", "10");
+        Assert.Equal(1, wrongType.ExitCode);
+        Assert.Contains("(TokenTypeNotAccepted)", wrongType.Error, StringComparison.Ordinal);
 
         CliRunner.Result log = await device;
         Assert.Equal(0, log.ExitCode);
@@ -147,6 +167,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Contains(lines, l => l.Contains("RequestAllowed reason=none code=2.05 GET /temp", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("RequestDenied reason=MethodNotInScope code=4.05 PUT /led", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("TokenRejected reason=AudienceMismatch code=4.03 POST /authz-info", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("TokenRejected reason=TokenTypeNotAccepted code=4.01 POST /authz-info", StringComparison.Ordinal));
         Assert.StartsWith("popiot device simulate: stopped after", lines[^1], StringComparison.Ordinal);
     }
 
