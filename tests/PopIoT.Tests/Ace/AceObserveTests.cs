@@ -1,0 +1,197 @@
+using System.Threading.Channels;
+using PopIoT.Ace;
+using PopIoT.Coap;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Cwt;
+using PopIoT.Crypto;
+using Xunit;
+
+namespace PopIoT.Tests.Ace;
+
+/// <summary>
+/// Observe under ACE (RFC 7641, RFC 9200 §5.10.2–§5.10.3, RFC 8613 §4.1.3.5): every notification is checked against the
+/// token's rights and lifetime at the time it is sent, and an observation whose token expired or lost the right to GET the
+/// resource ends with a final protected error response without Observe.
+/// </summary>
+public class AceObserveTests
+{
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
+    public void A_rights_update_that_drops_GET_temp_ends_its_observation_with_a_protected_4_03(string network)
+    {
+        using var world = new AceWorld(network);
+        AccessTokenFile token = world.Mint("[[\"/temp\",\"GET\"],[\"/led\",\"GET\"]]");
+        AceOscoreClient client = world.Client(token);
+        using var watch = new Watch(world, client);
+        Assert.Equal("21.5", watch.Next().PayloadText);
+        Assert.Equal(1, world.Device.ObserverCount);
+
+        // RFC 9203 §4.1: the update goes over the existing OSCORE context; it keeps the context, only the rights change.
+        CoapResponse updated = world.Run(client.SendAsync(RightsUpdate(world, token, "[[\"/led\",\"GET\"]]")));
+        Assert.Equal(CoapCode.Created, updated.Code);
+        Assert.Equal(CoapCode.Forbidden, world.Run(client.GetAsync(world.At("/temp"))).Code);
+
+        world.Device.SetTemperature(30.0);
+        CoapResponse last = watch.Next();
+        Assert.Equal(CoapCode.Forbidden, last.Code);
+        Assert.Null(last.Observe);
+        watch.AssertEnded();
+        Assert.Equal(0, world.Device.ObserverCount);
+        Assert.DoesNotContain(watch.Seen, r => r.IsSuccess && r.PayloadText == "30.0");
+
+        // The observation is over: later changes send nothing.
+        Assert.Equal(0, world.Device.SetTemperature(31.0));
+        Assert.Equal(1, client.TokenPosts);
+    }
+
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
+    public void A_notification_after_the_exp_of_the_token_is_a_final_protected_4_01_not_a_2_05(string network)
+    {
+        using var world = new AceWorld(network);
+        AceOscoreClient client = world.Client(world.Mint("read"), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        using var watch = new Watch(world, client);
+        Assert.Equal("21.5", watch.Next().PayloadText);
+
+        // Hours after exp (one hour), with no request in between: the token authorises nothing any more.
+        world.Clock.Advance(TimeSpan.FromHours(3));
+        world.Device.SetTemperature(30.0);
+        AssertEndedByExpiry(world, watch);
+    }
+
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
+    public void A_notification_after_exi_on_a_device_without_a_clock_is_a_final_protected_4_01(string network)
+    {
+        using var world = new AceWorld(network, hasClock: false);
+        AceOscoreClient client = world.Client(world.Mint("read", exi: 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        using var watch = new Watch(world, client);
+        Assert.Equal("21.5", watch.Next().PayloadText);
+
+        world.Clock.Advance(TimeSpan.FromSeconds(61));
+        world.Device.SetTemperature(30.0);
+        AssertEndedByExpiry(world, watch);
+    }
+
+    [Theory]
+    [InlineData("udp", true)]
+    [InlineData("lossy", true)]
+    [InlineData("lossy", false)]
+    public void The_device_clock_passing_the_token_lifetime_ends_the_observation_with_no_request_and_no_new_value(string network, bool hasClock)
+    {
+        using var world = new AceWorld(network, hasClock: hasClock);
+        AceOscoreClient client = world.Client(world.Mint("read", exi: hasClock ? null : 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        using var watch = new Watch(world, client);
+        Assert.Equal("21.5", watch.Next().PayloadText);
+        Assert.Equal(1, world.Device.ActiveSlots);
+
+        // Nothing reaches the device and /temp does not change: its own clock must drop the token and end the observation.
+        world.Clock.Advance(hasClock ? TimeSpan.FromHours(2) : TimeSpan.FromSeconds(61));
+        AssertEndedByExpiry(world, watch);
+    }
+
+    private static void AssertEndedByExpiry(AceWorld world, Watch watch)
+    {
+        // RFC 9200 §5.10.3: a 4.01 ends the long-running request; RFC 7641 §3.2: without Observe, it is the last one.
+        CoapResponse last = watch.Next();
+        Assert.Equal(CoapCode.Unauthorized, last.Code);
+        Assert.Null(last.Observe);
+        watch.AssertEnded();
+        Assert.DoesNotContain(watch.Seen, r => r.IsSuccess && r.PayloadText == "30.0");
+        Assert.Equal(0, world.Device.ObserverCount);
+        Assert.Equal(0, world.Device.ActiveSlots);
+        Assert.Equal(1, world.Device.Expirations);
+        Assert.Equal(0, world.Device.SetTemperature(31.0));
+    }
+
+    // An access-rights update for the token's PoP key (RFC 9203 §4.1: cnf names the OSCORE_Input_Material id), posted
+    // without nonces; the client's SendAsync protects it with the existing context.
+    private static CoapRequest RightsUpdate(AceWorld world, AccessTokenFile token, string scope)
+    {
+        long now = world.Clock.GetUtcNow().ToUnixTimeSeconds();
+        using var claims = new CwtClaimsBuilder();
+        claims.SetAudience(AceWorld.Audience);
+        claims.SetScopeEncoded(AccessScope.Parse(scope).Encode());
+        claims.SetAceProfile(AceProfile.CoapOscore);
+        claims.SetCti(Guid.NewGuid().ToByteArray());
+        claims.SetIssuedAt(now);
+        claims.SetExpiration(now + 3600);
+        claims.SetConfirmationKid(token.InputMaterialId);
+        using var issuer = new CwtIssuer(PlatformCryptoProvider.Instance, world.MacKey);
+        byte[] update = issuer.Create(claims);
+        return new CoapRequest(CoapCode.Post, world.At("/authz-info"))
+        {
+            Payload = AuthzInfoRequest.Encode(update, null, null),
+            ContentFormat = CoapContentFormat.AceCbor,
+        };
+    }
+
+    /// <summary>Observes /temp in the background; <see cref="Next"/> waits for the next response, driving the network.</summary>
+    private sealed class Watch : IDisposable
+    {
+        private readonly AceWorld _world;
+        private readonly Channel<CoapResponse> _responses = Channel.CreateUnbounded<CoapResponse>();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _observing;
+
+        public Watch(AceWorld world, AceOscoreClient client)
+        {
+            _world = world;
+            _observing = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (CoapResponse r in client.ObserveAsync(world.At("/temp"), _stop.Token))
+                    {
+                        lock (Seen)
+                        {
+                            Seen.Add(r);
+                        }
+
+                        _responses.Writer.TryWrite(r);
+                    }
+
+                    _responses.Writer.TryComplete();
+                }
+                catch (Exception e)
+                {
+                    _responses.Writer.TryComplete(e);
+                }
+            });
+        }
+
+        public List<CoapResponse> Seen { get; } = [];
+
+        public CoapResponse Next()
+        {
+            Task<CoapResponse> next = _responses.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(_world.Net == null ? 10 : 60));
+            return _world.Run(next);
+        }
+
+        /// <summary>The client's observation finished by itself (the server's last response had no Observe).</summary>
+        public void AssertEnded()
+        {
+            _world.Run(_observing.WaitAsync(TimeSpan.FromSeconds(_world.Net == null ? 10 : 60)));
+            Assert.True(_responses.Reader.Completion.IsCompletedSuccessfully);
+            Assert.False(_stop.IsCancellationRequested);
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            try
+            {
+                _observing.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+            }
+
+            _stop.Dispose();
+        }
+    }
+}
