@@ -20,6 +20,7 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     private readonly byte[] _rx = new byte[65536];
     private readonly byte[] _tx;
     private long _scheduled = long.MaxValue;
+    private long _housekeepingAt = long.MaxValue;
     private bool _disposed;
 
     public CoapEndpoint(ICoapTransport transport, CoapSettings settings, IRandomSource random, ICoapRequestHandler? handler, ILogger logger)
@@ -39,6 +40,13 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     public ICoapTransport Transport => _transport;
 
     public long Now => _transport.NowMs;
+
+    /// <summary>
+    /// The server's own timed work (e.g. a device's token lifetimes, RFC 9200 §5.10.3), called under the gate with
+    /// <see cref="Now"/> before each datagram is handled and at the time it returned last; it returns when to run again
+    /// (<see cref="long.MaxValue"/>: only at the next datagram).
+    /// </summary>
+    public Func<long, long>? Housekeeping { get; set; }
 
     /// <summary>Told when a message this endpoint sent as a server (a notification) was reset or timed out.</summary>
     public Action<int, byte[], CoapExchangeFailure>? ServerMessageFailed { get; set; }
@@ -81,6 +89,7 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             int n = Math.Min(datagram.Length, _rx.Length);
             datagram[..n].CopyTo(_rx);
             int peer = PeerIndexLocked(source);
+            RunHousekeepingLocked();
             Layer.Receive(_rx, 0, n, peer, Now);
             FlushLocked();
         }
@@ -96,6 +105,11 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             }
 
             _scheduled = long.MaxValue;
+            if (Now >= _housekeepingAt)
+            {
+                RunHousekeepingLocked();
+            }
+
             Layer.Poll(Now);
             FlushLocked();
         }
@@ -109,11 +123,22 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             _transport.Send(_peers[peer], _tx.AsSpan(0, length));
         }
 
-        long deadline = Layer.NextDeadline;
+        long deadline = Math.Min(Layer.NextDeadline, _housekeepingAt);
         if (deadline != _scheduled)
         {
             _scheduled = deadline;
             _transport.ScheduleWake(deadline);
+        }
+    }
+
+    /// <summary>Runs <see cref="Housekeeping"/> now (under the gate) and takes its next time; call <see cref="FlushLocked"/> after.</summary>
+    public void RunHousekeepingLocked()
+    {
+        Func<long, long>? work = Housekeeping;
+        if (work != null)
+        {
+            _housekeepingAt = long.MaxValue;
+            _housekeepingAt = work(Now);
         }
     }
 

@@ -151,8 +151,12 @@ public sealed class SimulatedDevice : IDisposable
         return _server.LocalEndPoint == null ? 0 : _server.NotifyObservers("/temp");
     }
 
-    /// <summary>Advances the engine's time without a request, so expired tokens are dropped and their keys erased.</summary>
-    public void Tick() => _server.Synchronized(_layer.Tick);
+    /// <summary>
+    /// Advances the engine's time now, so expired tokens are dropped and their keys erased, after their observations got
+    /// their final 4.01 (RFC 9200 §5.10.3). The device does this by itself before every request and notification and
+    /// every second while it holds a token; this is for a host that wants it at a moment of its own.
+    /// </summary>
+    public void Tick() => _server.RunHousekeeping();
 
     /// <summary>Stops serving and erases every key.</summary>
     public void Dispose()
