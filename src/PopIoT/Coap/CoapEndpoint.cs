@@ -20,7 +20,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     private readonly byte[] _rx = new byte[65536];
     private readonly byte[] _tx;
     private long _scheduled = long.MaxValue;
-    private long _housekeepingAt = long.MaxValue;
     private bool _disposed;
 
     public CoapEndpoint(ICoapTransport transport, CoapSettings settings, IRandomSource random, ICoapRequestHandler? handler, ILogger logger)
@@ -42,11 +41,10 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     public long Now => _transport.NowMs;
 
     /// <summary>
-    /// The server's own timed work (e.g. a device's token lifetimes, RFC 9200 §5.10.3), called under the gate with
-    /// <see cref="Now"/> before each datagram is handled and at the time it returned last; it returns when to run again
-    /// (<see cref="long.MaxValue"/>: only at the next datagram).
+    /// The server's work that must precede every request it handles (a device's token lifetimes, RFC 9200 §5.10.3),
+    /// called under the gate before each datagram reaches the layer.
     /// </summary>
-    public Func<long, long>? Housekeeping { get; set; }
+    public Action? Housekeeping { get; set; }
 
     /// <summary>Told when a message this endpoint sent as a server (a notification) was reset or timed out.</summary>
     public Action<int, byte[], CoapExchangeFailure>? ServerMessageFailed { get; set; }
@@ -105,11 +103,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             }
 
             _scheduled = long.MaxValue;
-            if (Now >= _housekeepingAt)
-            {
-                RunHousekeepingLocked();
-            }
-
             Layer.Poll(Now);
             FlushLocked();
         }
@@ -123,7 +116,7 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             _transport.Send(_peers[peer], _tx.AsSpan(0, length));
         }
 
-        long deadline = Math.Min(Layer.NextDeadline, _housekeepingAt);
+        long deadline = Layer.NextDeadline;
         if (deadline != _scheduled)
         {
             _scheduled = deadline;
@@ -131,16 +124,8 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
         }
     }
 
-    /// <summary>Runs <see cref="Housekeeping"/> now (under the gate) and takes its next time; call <see cref="FlushLocked"/> after.</summary>
-    public void RunHousekeepingLocked()
-    {
-        Func<long, long>? work = Housekeeping;
-        if (work != null)
-        {
-            _housekeepingAt = long.MaxValue;
-            _housekeepingAt = work(Now);
-        }
-    }
+    /// <summary>Runs <see cref="Housekeeping"/> now (under the gate); call <see cref="FlushLocked"/> after.</summary>
+    public void RunHousekeepingLocked() => Housekeeping?.Invoke();
 
     public void OnResponse(int exchange, int peer, CoapMessage response)
     {

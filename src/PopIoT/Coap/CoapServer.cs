@@ -38,10 +38,6 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     // slices of that one response instead of running the handler again (a POST must run once).
     private readonly Dictionary<(int Peer, int Resource, byte Method), (CoapResponse Response, long ExpiresMs)> _blockBodies = [];
     private const int MaxBlockBodies = 64;
-
-    // How often the OSCORE layer's clock is advanced while a token it holds can expire (RFC 9200 §5.10.3 counts exi in
-    // seconds), so an observation ends at its token's expiry even when no request arrives.
-    private const long HousekeepingIntervalMs = 1000;
     private readonly OscoreServer? _oscore;
     private readonly IOscoreServerLayer? _layer;
     private readonly OscoreProcessor? _oscoreProcessor;
@@ -204,7 +200,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         endpoint.ServerMessageFailed = OnNotificationFailed;
         if (_guard != null)
         {
-            endpoint.Housekeeping = now => Housekeep(endpoint, now);
+            endpoint.Housekeeping = () => Housekeep(endpoint);
         }
 
         _endpoint = endpoint;
@@ -285,8 +281,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
     /// <summary>
     /// Advances the OSCORE layer's clock now, ending the observations it no longer authorises first (see
-    /// <see cref="INotificationGuard"/>); the server also does it before each datagram and every second while a layer
-    /// token can expire.
+    /// <see cref="INotificationGuard"/>). The server does it before each datagram and each notification; the host calls
+    /// this on its own clock (the simulated device every second), so a token's expiry ends its observations even when
+    /// no request arrives (RFC 9200 §5.10.3).
     /// </summary>
     internal void RunHousekeeping()
     {
@@ -591,8 +588,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
     // The layer's clock and the token checks of every OSCORE observation (RFC 9200 §5.10.2–§5.10.3), under the gate:
     // read the clock, end the observations the tokens no longer authorise at that time (while an expired token's keys
-    // still exist to protect its final 4.01), then let the layer drop what expired. Returns when to run again.
-    private long Housekeep(CoapEndpoint endpoint, long nowMs)
+    // still exist to protect its final 4.01), then let the layer drop what expired.
+    private void Housekeep(CoapEndpoint endpoint)
     {
         long now = _guard!.ReadClock();
         List<((int Peer, string Token) Key, int Code)>? ending = null;
@@ -613,8 +610,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             }
         }
 
-        bool pending = _guard.Advance(now);
-        return pending || _secureObservers.Count > 0 ? nowMs + HousekeepingIntervalMs : long.MaxValue;
+        _guard.Advance(now);
     }
 
     // RFC 9200 §5.10.3 (4.01) and §5.10.2 (4.03, 4.05): the final response of an observation its token no longer

@@ -5,8 +5,9 @@ namespace PopIoT.Coap;
 /// <summary>
 /// What a <see cref="CoapServer"/> asks its OSCORE layer about observations registered under OSCORE when that layer
 /// authorises requests with tokens (the simulated device's ACE engine): whether each notification is still authorised,
-/// and the layer's own clock, which the server advances periodically and before every notification, so a token's
-/// lifetime ends an observation even when no request arrives (RFC 9200 §5.10.3).
+/// and the layer's own clock, which the server advances before every request and notification and whenever its host's
+/// clock ticks (<see cref="CoapServer.RunHousekeeping"/>), so a token's lifetime ends an observation even when no
+/// request arrives (RFC 9200 §5.10.3).
 /// </summary>
 internal interface INotificationGuard
 {
@@ -28,6 +29,5 @@ internal interface INotificationGuard
 
     /// <summary>Advances the layer to <paramref name="now"/> (expired tokens dropped, their keys erased).</summary>
     /// <param name="now">The time from <see cref="ReadClock"/>.</param>
-    /// <returns>Whether anything can still expire, so the server keeps advancing the clock periodically.</returns>
-    bool Advance(long now);
+    void Advance(long now);
 }

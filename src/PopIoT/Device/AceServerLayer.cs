@@ -47,15 +47,13 @@ internal sealed class AceServerLayer : IOscoreServerLayer, INotificationGuard
     public long ReadClock() => _now();
 
     /// <summary>Advances the engine's time (never backwards, as it requires); drops expired tokens.</summary>
-    public bool Advance(long now)
+    public void Advance(long now)
     {
         if (now > _last)
         {
             _last = now;
             Engine.Tick(now);
         }
-
-        return Engine.ActiveSlots > 0;
     }
 
     public int CheckNotification(OscoreExchange binding, string path, long now) => Engine.CheckNotification(binding, path, now) switch
