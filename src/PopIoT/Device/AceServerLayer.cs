@@ -7,10 +7,11 @@ namespace PopIoT.Device;
 
 /// <summary>
 /// The Core <see cref="AceResourceServer"/> as the OSCORE layer of a <see cref="CoapServer"/>: every request goes
-/// through the engine (after the server advanced the engine's time through <see cref="Advance"/>), and the resources the engine authorises are handed to the
-/// server's own router, so Block-wise, Observe and separate responses work as for any resource. It tells the server
-/// when a request reached a resource verified, and with which binding, so notifications are protected with it, and
-/// whether each notification is still authorised by the token (<see cref="AceResourceServer.CheckNotification"/>).
+/// through the engine (after the server advanced the engine's time through <see cref="Advance"/>), and the resources
+/// the engine authorises are handed to the server's own router, so Block-wise, Observe and separate responses work as
+/// for any resource. It tells the server when a request reached a resource verified, and with which binding, so
+/// notifications are protected with it, and whether each notification is still authorised by the token
+/// (<see cref="AceResourceServer.CheckNotification"/>).
 /// Runs under the server's gate.
 /// </summary>
 internal sealed class AceServerLayer : IOscoreServerLayer, INotificationGuard
