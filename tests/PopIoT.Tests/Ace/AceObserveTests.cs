@@ -23,7 +23,8 @@ public class AceObserveTests
     {
         using var world = new AceWorld(network);
         AccessTokenFile token = world.Mint("[[\"/temp\",\"GET\"],[\"/led\",\"GET\"]]");
-        AceOscoreClient client = world.Client(token);
+        var received = new Received();
+        AceOscoreClient client = world.Client(token, received: received.Add);
         using var watch = new Watch(world, client);
         Assert.Equal("21.5", watch.Next().PayloadText);
         Assert.Equal(1, world.Device.ObserverCount);
@@ -37,6 +38,7 @@ public class AceObserveTests
         CoapResponse last = watch.Next();
         Assert.Equal(CoapCode.Forbidden, last.Code);
         Assert.Null(last.Observe);
+        received.AssertNoErrorInClear();
         watch.AssertEnded();
         Assert.Equal(0, world.Device.ObserverCount);
         Assert.DoesNotContain(watch.Seen, r => r.IsSuccess && r.PayloadText == "30.0");
@@ -52,14 +54,15 @@ public class AceObserveTests
     public void A_notification_after_the_exp_of_the_token_is_a_final_protected_4_01_not_a_2_05(string network)
     {
         using var world = new AceWorld(network);
-        AceOscoreClient client = world.Client(world.Mint("read"), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        var received = new Received();
+        AceOscoreClient client = world.Client(world.Mint("read"), options: new AceOscoreClientOptions { RepostOnUnauthorized = false }, received: received.Add);
         using var watch = new Watch(world, client);
         Assert.Equal("21.5", watch.Next().PayloadText);
 
         // Hours after exp (one hour), with no request in between: the token authorises nothing any more.
         world.Clock.Advance(TimeSpan.FromHours(3));
         world.Device.SetTemperature(30.0);
-        AssertEndedByExpiry(world, watch);
+        AssertEndedByExpiry(world, watch, received);
     }
 
     [Theory]
@@ -68,13 +71,14 @@ public class AceObserveTests
     public void A_notification_after_exi_on_a_device_without_a_clock_is_a_final_protected_4_01(string network)
     {
         using var world = new AceWorld(network, hasClock: false);
-        AceOscoreClient client = world.Client(world.Mint("read", exi: 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        var received = new Received();
+        AceOscoreClient client = world.Client(world.Mint("read", exi: 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false }, received: received.Add);
         using var watch = new Watch(world, client);
         Assert.Equal("21.5", watch.Next().PayloadText);
 
         world.Clock.Advance(TimeSpan.FromSeconds(61));
         world.Device.SetTemperature(30.0);
-        AssertEndedByExpiry(world, watch);
+        AssertEndedByExpiry(world, watch, received);
     }
 
     [Theory]
@@ -84,22 +88,26 @@ public class AceObserveTests
     public void The_device_clock_passing_the_token_lifetime_ends_the_observation_with_no_request_and_no_new_value(string network, bool hasClock)
     {
         using var world = new AceWorld(network, hasClock: hasClock);
-        AceOscoreClient client = world.Client(world.Mint("read", exi: hasClock ? null : 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false });
+        var received = new Received();
+        AceOscoreClient client = world.Client(world.Mint("read", exi: hasClock ? null : 60), options: new AceOscoreClientOptions { RepostOnUnauthorized = false }, received: received.Add);
         using var watch = new Watch(world, client);
         Assert.Equal("21.5", watch.Next().PayloadText);
         Assert.Equal(1, world.Device.ActiveSlots);
 
         // Nothing reaches the device and /temp does not change: its own clock must drop the token and end the observation.
         world.Clock.Advance(hasClock ? TimeSpan.FromHours(2) : TimeSpan.FromSeconds(61));
-        AssertEndedByExpiry(world, watch);
+        AssertEndedByExpiry(world, watch, received);
     }
 
-    private static void AssertEndedByExpiry(AceWorld world, Watch watch)
+    private static void AssertEndedByExpiry(AceWorld world, Watch watch, Received received)
     {
         // RFC 9200 §5.10.3: a 4.01 ends the long-running request; RFC 7641 §3.2: without Observe, it is the last one.
         CoapResponse last = watch.Next();
         Assert.Equal(CoapCode.Unauthorized, last.Code);
         Assert.Null(last.Observe);
+
+        // Protected under the observation's context (RFC 8613 §8.3), whose keys the device erased only after sending it.
+        received.AssertNoErrorInClear();
         watch.AssertEnded();
         Assert.DoesNotContain(watch.Seen, r => r.IsSuccess && r.PayloadText == "30.0");
         Assert.Equal(0, world.Device.ObserverCount);
@@ -130,6 +138,44 @@ public class AceObserveTests
         };
     }
 
+    /// <summary>Every datagram a client received.</summary>
+    private sealed class Received
+    {
+        private readonly List<byte[]> _datagrams = [];
+
+        public void Add(byte[] datagram)
+        {
+            lock (_datagrams)
+            {
+                _datagrams.Add(datagram);
+            }
+        }
+
+        public byte[][] All()
+        {
+            lock (_datagrams)
+            {
+                return [.. _datagrams];
+            }
+        }
+
+        /// <summary>
+        /// The client received no 4.xx in clear. A protected response's outer code is 2.04 or 2.05 (RFC 8613 §4.2) and
+        /// its real code is inside, so a 4.01 or 4.03 the client saw came protected.
+        /// </summary>
+        public void AssertNoErrorInClear()
+        {
+            byte[][] datagrams = All();
+            Assert.NotEmpty(datagrams);
+            foreach (byte[] d in datagrams)
+            {
+                var m = new CoapMessage();
+                Assert.Equal(CoapParseError.None, m.Parse(d, 0, d.Length));
+                Assert.False(CoapCode.ClassOf(m.Code) == 4 && !m.HasOption(CoapOptionNumber.Oscore), "the device sent " + CoapResponse.FormatCode(m.Code) + " in clear");
+            }
+        }
+    }
+
     /// <summary>Observes /temp in the background; <see cref="Next"/> waits for the next response, driving the network.</summary>
     private sealed class Watch : IDisposable
     {
@@ -137,10 +183,10 @@ public class AceObserveTests
         private readonly Channel<CoapResponse> _responses = Channel.CreateUnbounded<CoapResponse>();
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _observing;
-
         public Watch(AceWorld world, AceOscoreClient client)
         {
             _world = world;
+
             _observing = Task.Run(async () =>
             {
                 try
