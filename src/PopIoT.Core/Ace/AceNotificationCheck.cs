@@ -11,7 +11,7 @@ public enum AceNotificationCheck
 
     /// <summary>
     /// The token's lifetime is over (exp, or exi counted from receipt). RFC 9200 §5.10.3: send a final 4.01 without
-    /// Observe (RFC 7641 §3.2), protected under the context, which still has its keys until the engine's time advances.
+    /// Observe (RFC 7641 §4.2), protected under the context, which still has its keys until the engine's time advances.
     /// </summary>
     Expired,
 

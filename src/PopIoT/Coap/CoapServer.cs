@@ -614,10 +614,10 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     }
 
     // RFC 9200 §5.10.3 (4.01) and §5.10.2 (4.03, 4.05): the final response of an observation its token no longer
-    // authorises, without Observe so it is the last one (RFC 7641 §3.2), confirmable so a lost one is sent again, and
-    // protected under the registration's binding with its own Partial IV (RFC 8613 §4.1.3.5.2: the request's nonce
-    // was used by the registration's response). code -1: the keys are gone, so the observation is forgotten with no
-    // message, since an unprotected response to an OSCORE request is never sent (RFC 8613 §8.3).
+    // authorises, without Observe so it is the last one (RFC 7641 §4.2, §3.2), confirmable so a lost one is sent
+    // again, and protected under the registration's binding with its own Partial IV (RFC 8613 §4.1.3.5.2: the
+    // request's nonce was used by the registration's response). code -1: the keys are gone, so the observation is
+    // forgotten with no message, since an unprotected response to an OSCORE request is never sent (RFC 8613 §8.3).
     private void EndObservation(CoapEndpoint endpoint, (int Peer, string Token) key, int code)
     {
         if (!_secureObservers.Remove(key, out SecureObservation? observation))

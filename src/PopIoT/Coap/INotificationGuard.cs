@@ -18,7 +18,7 @@ internal interface INotificationGuard
     /// <summary>
     /// Whether a notification of <paramref name="path"/> may go out under <paramref name="binding"/> at
     /// <paramref name="now"/>: 0 to send it; a 4.xx code for the final response that ends the observation (protected
-    /// under the binding, without Observe: RFC 7641 §3.2); or -1 when the binding's keys are gone and the observation
+    /// under the binding, without Observe: RFC 7641 §4.2); or -1 when the binding's keys are gone and the observation
     /// ends without a message.
     /// </summary>
     /// <param name="binding">The binding the observation was registered under.</param>

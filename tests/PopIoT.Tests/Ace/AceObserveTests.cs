@@ -101,7 +101,7 @@ public class AceObserveTests
 
     private static void AssertEndedByExpiry(AceWorld world, Watch watch, Received received)
     {
-        // RFC 9200 §5.10.3: a 4.01 ends the long-running request; RFC 7641 §3.2: without Observe, it is the last one.
+        // RFC 9200 §5.10.3: a 4.01 ends the long-running request; RFC 7641 §4.2, §3.2: without Observe, it is the last one.
         CoapResponse last = watch.Next();
         Assert.Equal(CoapCode.Unauthorized, last.Code);
         Assert.Null(last.Observe);
