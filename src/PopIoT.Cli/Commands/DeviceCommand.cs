@@ -105,21 +105,18 @@ internal static class DeviceCommand
         }
     }
 
-    // Once a second: the engine's time moves on (expired tokens are dropped) and /temp drifts, notifying its observers.
+    // Every two seconds /temp drifts, notifying its observers. The engine's time moves on by the device's own clock
+    // (SimulatedDeviceOptions.ClockTick): expired tokens are dropped after their observations got a final 4.01.
     private static async Task RunTicker(SimulatedDevice device, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
         int tick = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                device.Tick();
                 tick++;
-                if (tick % 2 == 0)
-                {
-                    device.SetTemperature(21.5 + ((tick / 2 % 10) - 5) / 10.0);
-                }
+                device.SetTemperature(21.5 + ((tick % 10) - 5) / 10.0);
             }
         }
         catch (OperationCanceledException)

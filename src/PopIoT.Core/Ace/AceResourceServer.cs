@@ -1063,4 +1063,53 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         c.AuthzInfoPath = s.AuthzInfoPath;
         return c;
     }
+
+    /// <summary>
+    /// Whether a notification of <paramref name="path"/> may go to an observation registered under
+    /// <paramref name="binding"/> (a copy of <see cref="LastExchange"/> taken when the observation was registered), at
+    /// engine time <paramref name="now"/>. RFC 9200 §5.10.3: the token's lifetime is checked for every notification, not
+    /// only for requests; RFC 9200 §5.10.2: so is its scope, with the same rule a GET request meets. The host calls it
+    /// with the time it is about to pass to <see cref="Tick"/>, before calling Tick, so that an expired token's context
+    /// still has its keys to protect the final 4.01. Allocates nothing.
+    /// </summary>
+    /// <param name="binding">The observation's OSCORE binding.</param>
+    /// <param name="path">The observed resource's path, as registered.</param>
+    /// <param name="now">The engine time of the notification (never less than <see cref="Now"/> is assumed).</param>
+    /// <returns>Allowed, or how the observation ends.</returns>
+    public AceNotificationCheck CheckNotification(OscoreExchange binding, string path, long now)
+    {
+        if (binding == null || !binding.IsCurrent)
+        {
+            return AceNotificationCheck.ContextGone;
+        }
+
+        int slot = _table.SlotOf(binding.Context);
+        if (slot < 0)
+        {
+            return AceNotificationCheck.ContextGone;
+        }
+
+        AceTokenSlot t = _table[slot];
+        if ((now > _now ? now : _now) >= t.ExpiresAt)
+        {
+            return AceNotificationCheck.Expired;
+        }
+
+        for (int ri = 0; ri < _resources.Count; ri++)
+        {
+            if (ri != _authzIndex && string.Equals(_paths[ri], path))
+            {
+                return _protected[ri] ? NotificationScope(t, ri) : AceNotificationCheck.Allowed;
+            }
+        }
+
+        // A path the engine does not serve was never observed through it.
+        return AceNotificationCheck.Forbidden;
+    }
+
+    // RFC 9200 §5.10.2: the scope rule HandleProtected applies to a GET, applied to a notification of resource ri.
+    private static AceNotificationCheck NotificationScope(AceTokenSlot t, int ri)
+    {
+        return CoapMethods.Allows(t.Permissions(ri), CoapCode.Get) ? AceNotificationCheck.Allowed : AceNotificationCheck.Forbidden;
+    }
 }

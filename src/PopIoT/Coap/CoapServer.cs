@@ -44,7 +44,11 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
     // RFC 8613 §4.1.3.5: the binding of each observation registered under OSCORE, by (peer, token), so that its
     // notifications are protected with the registration's request (each with its own Partial IV, §4.1.3.5.2).
-    private readonly Dictionary<(int Peer, string Token), OscoreExchange> _secureObservers = [];
+    private readonly Dictionary<(int Peer, string Token), SecureObservation> _secureObservers = [];
+
+    // RFC 9200 §5.10.2–§5.10.3: asks the layer whether each notification is still authorised by its token, and moves
+    // the layer's clock (null when the layer authorises nothing beyond OSCORE itself).
+    private readonly INotificationGuard? _guard;
     private CoapEndpoint? _endpoint;
     private long _notifications;
     private long _requests;
@@ -92,6 +96,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
             _layer = layer(this);
         }
+
+        _guard = _layer as INotificationGuard;
     }
 
     /// <summary>The address the server listens on, once started.</summary>
@@ -192,6 +198,11 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             : this;
         var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
+        if (_guard != null)
+        {
+            endpoint.Housekeeping = () => Housekeep(endpoint);
+        }
+
         _endpoint = endpoint;
         _logger.LogInformation("CoAP server listening on {Local}", transport.LocalEndPoint);
         return transport.LocalEndPoint;
@@ -200,7 +211,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     /// <summary>
     /// Sends a notification to every observer of <paramref name="path"/> (RFC 7641 §4.2): the GET handler runs once per
     /// observer and its response goes out NON, or CON every <see cref="CoapServerOptions.ConfirmableNotificationEvery"/>.
-    /// An error response ends the observation (RFC 7641 §4.2).
+    /// An error response ends the observation (RFC 7641 §4.2). Under a layer that authorises with tokens, the layer's
+    /// clock is advanced first and an observation its token no longer authorises ends with a final error instead
+    /// (<see cref="INotificationGuard"/>).
     /// </summary>
     /// <param name="path">The resource path as mapped.</param>
     /// <returns>How many notifications were started.</returns>
@@ -216,6 +229,13 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         var targets = new List<(int Slot, int Peer)>();
         lock (endpoint.Gate)
         {
+            if (_guard != null)
+            {
+                // RFC 9200 §5.10.3: the token's lifetime and rights are checked at the time of each notification.
+                endpoint.RunHousekeepingLocked();
+                endpoint.FlushLocked();
+            }
+
             for (int i = 0; i < _observers.Capacity; i++)
             {
                 if (_observers.IsActive(i) && _observers.GetResource(i) == entry.Index)
@@ -256,6 +276,28 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         lock (e.Gate)
         {
             action();
+        }
+    }
+
+    /// <summary>
+    /// Advances the OSCORE layer's clock now, ending the observations it no longer authorises first (see
+    /// <see cref="INotificationGuard"/>). The server does it before each datagram and each notification; the host calls
+    /// this on its own clock (the simulated device every second), so a token's expiry ends its observations even when
+    /// no request arrives (RFC 9200 §5.10.3).
+    /// </summary>
+    internal void RunHousekeeping()
+    {
+        CoapEndpoint? e = _endpoint;
+        if (e == null)
+        {
+            _guard?.Advance(_guard.ReadClock());
+            return;
+        }
+
+        lock (e.Gate)
+        {
+            e.RunHousekeepingLocked();
+            e.FlushLocked();
         }
     }
 
@@ -406,7 +448,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         {
             CoapResponse done = Result(pending);
             Fill(entry, peer, shadow, response, done, out byte[]? _);
-            TrackObserver(peer, shadow, response, secured);
+            TrackObserver(peer, entry.Resource.Path, shadow, response, secured);
             RememberBlockBody(peer, entry.Index, request.Code, response, done, endpoint.Now);
             return CoapHandlerResult.Respond;
         }
@@ -480,6 +522,17 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
                 return;
             }
 
+            if (_guard != null)
+            {
+                // The handler may have taken a while: check the token again at the time the notification goes out.
+                endpoint.RunHousekeepingLocked();
+                endpoint.FlushLocked();
+                if (!_observers.IsActive(slot) || _observers.GetPeer(slot) != peer)
+                {
+                    return;
+                }
+            }
+
             long n = ++_notifications;
             int every = Math.Max(1, _options.ConfirmableNotificationEvery);
             var m = new CoapMessage();
@@ -533,8 +586,76 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         }
     }
 
+    // The layer's clock and the token checks of every OSCORE observation (RFC 9200 §5.10.2–§5.10.3), under the gate:
+    // read the clock, end the observations the tokens no longer authorise at that time (while an expired token's keys
+    // still exist to protect its final 4.01), then let the layer drop what expired.
+    private void Housekeep(CoapEndpoint endpoint)
+    {
+        long now = _guard!.ReadClock();
+        List<((int Peer, string Token) Key, int Code)>? ending = null;
+        foreach (KeyValuePair<(int Peer, string Token), SecureObservation> kv in _secureObservers)
+        {
+            int code = _guard.CheckNotification(kv.Value.Binding, kv.Value.Path, now);
+            if (code != 0)
+            {
+                (ending ??= []).Add((kv.Key, code));
+            }
+        }
+
+        if (ending != null)
+        {
+            foreach (((int Peer, string Token) key, int code) in ending)
+            {
+                EndObservation(endpoint, key, code);
+            }
+        }
+
+        _guard.Advance(now);
+    }
+
+    // RFC 9200 §5.10.3 (4.01) and §5.10.2 (4.03, 4.05): the final response of an observation its token no longer
+    // authorises, without Observe so it is the last one (RFC 7641 §4.2, §3.2), confirmable so a lost one is sent
+    // again, and protected under the registration's binding with its own Partial IV (RFC 8613 §4.1.3.5.2: the
+    // request's nonce was used by the registration's response). code -1: the keys are gone, so the observation is
+    // forgotten with no message, since an unprotected response to an OSCORE request is never sent (RFC 8613 §8.3).
+    private void EndObservation(CoapEndpoint endpoint, (int Peer, string Token) key, int code)
+    {
+        if (!_secureObservers.Remove(key, out SecureObservation? observation))
+        {
+            return;
+        }
+
+        byte[] token = Convert.FromHexString(key.Token);
+        int slot = _observers.IndexOf(key.Peer, token, 0, token.Length);
+        if (slot < 0)
+        {
+            return;
+        }
+
+        if (code < 0)
+        {
+            _observers.Remove(key.Peer, token, 0, token.Length);
+            _logger.LogDebug("observation by {Peer} forgotten: its OSCORE context is gone", endpoint.PeerAddress(key.Peer));
+            return;
+        }
+
+        var m = new CoapMessage();
+        _observers.PrepareNotification(slot, m, CoapMessageType.Confirmable);
+        _observers.Remove(key.Peer, token, 0, token.Length);
+        m.RemoveOption(CoapOptionNumber.Observe);
+        m.Code = (byte)code;
+        if (_oscoreProcessor!.ProtectResponse(m, observation.Binding, true) != OscoreStatus.Ok)
+        {
+            _logger.LogDebug("final response to {Peer} cannot be protected; observation removed", endpoint.PeerAddress(key.Peer));
+            return;
+        }
+
+        CoapSendStatus status = endpoint.Layer.Send(key.Peer, m, endpoint.Now, out _);
+        _logger.LogDebug("observation by {Peer} ended with {Code}: {Status}", endpoint.PeerAddress(key.Peer), CoapResponse.FormatCode((byte)code), status);
+    }
+
     // Remembers (or forgets) the OSCORE binding of an observation registered by this request (RFC 8613 §4.1.3.5).
-    private void TrackObserver(int peer, CoapMessage request, CoapMessage response, bool secured)
+    private void TrackObserver(int peer, string path, CoapMessage request, CoapMessage response, bool secured)
     {
         if (_layer == null || !request.HasOption(CoapOptionNumber.Observe))
         {
@@ -553,7 +674,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         if (_secureObservers.Count >= _options.MaxObservers * 2)
         {
             // Bounded: forget bindings whose context is gone, then the oldest, rather than grow.
-            foreach (var stale in _secureObservers.Where(kv => kv.Value.Context == null || kv.Value.Context.IsDisposed).Select(kv => kv.Key).ToList())
+            foreach (var stale in _secureObservers.Where(kv => !kv.Value.Binding.IsCurrent).Select(kv => kv.Key).ToList())
             {
                 _secureObservers.Remove(stale);
             }
@@ -566,7 +687,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
         var binding = new OscoreExchange();
         binding.CopyFrom(_layer.LastExchange);
-        _secureObservers[key] = binding;
+        _secureObservers[key] = new SecureObservation(binding, path);
     }
 
     private OscoreExchange? SecureObserver(int peer, CoapMessage notification)
@@ -578,7 +699,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
         byte[] token = new byte[notification.TokenLength];
         notification.GetToken(token, 0);
-        return _secureObservers.GetValueOrDefault((peer, Convert.ToHexString(token)));
+        return _secureObservers.GetValueOrDefault((peer, Convert.ToHexString(token)))?.Binding;
     }
 
     private void RemoveObserver(int peer, CoapMessage notification)
@@ -670,6 +791,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     }
 
     private static byte[] Payload(CoapMessage m) => m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray();
+
+    private sealed record SecureObservation(OscoreExchange Binding, string Path);
 
     private sealed class Entry(CoapServer server, int index, CoapRequestHandler handler) : ICoapRequestHandler
     {

@@ -7,12 +7,14 @@ namespace PopIoT.Device;
 
 /// <summary>
 /// The Core <see cref="AceResourceServer"/> as the OSCORE layer of a <see cref="CoapServer"/>: every request goes
-/// through the engine (after the engine's time is advanced), and the resources the engine authorises are handed to the
-/// server's own router, so Block-wise, Observe and separate responses work as for any resource. It tells the server
-/// when a request reached a resource verified, and with which binding, so notifications are protected with it.
+/// through the engine (after the server advanced the engine's time through <see cref="Advance"/>), and the resources
+/// the engine authorises are handed to the server's own router, so Block-wise, Observe and separate responses work as
+/// for any resource. It tells the server when a request reached a resource verified, and with which binding, so
+/// notifications are protected with it, and whether each notification is still authorised by the token
+/// (<see cref="AceResourceServer.CheckNotification"/>).
 /// Runs under the server's gate.
 /// </summary>
-internal sealed class AceServerLayer : IOscoreServerLayer
+internal sealed class AceServerLayer : IOscoreServerLayer, INotificationGuard
 {
     private readonly Func<long> _now;
     private ICoapRequestHandler? _router;
@@ -43,10 +45,11 @@ internal sealed class AceServerLayer : IOscoreServerLayer
         ? Engine.AddProtectedResource(path, methods, new Forward(this, true))
         : Engine.AddUnprotectedResource(path, methods, new Forward(this, false));
 
+    public long ReadClock() => _now();
+
     /// <summary>Advances the engine's time (never backwards, as it requires); drops expired tokens.</summary>
-    public void Tick()
+    public void Advance(long now)
     {
-        long now = _now();
         if (now > _last)
         {
             _last = now;
@@ -54,9 +57,24 @@ internal sealed class AceServerLayer : IOscoreServerLayer
         }
     }
 
+    public int CheckNotification(OscoreExchange binding, string path, long now) => Engine.CheckNotification(binding, path, now) switch
+    {
+        AceNotificationCheck.Allowed => 0,
+
+        // RFC 9200 §5.10.3: an expired token ends a long-running request with 4.01.
+        AceNotificationCheck.Expired => CoapCode.Unauthorized,
+
+        // RFC 9200 §5.10.2: the same answer a GET of the path now gets.
+        AceNotificationCheck.Forbidden => CoapCode.Forbidden,
+        AceNotificationCheck.MethodNotAllowed => CoapCode.MethodNotAllowed,
+        _ => -1,
+    };
+
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
-        Tick();
+        // The server advanced the clock just before this datagram (INotificationGuard), after ending the observations
+        // whose tokens expired while their keys could still protect the final 4.01; reading the clock again here could
+        // drop a token between the two and leave its observation without that response.
         _verified = false;
         return Engine.HandleRequest(peer, request, response);
     }

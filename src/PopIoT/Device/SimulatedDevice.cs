@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
@@ -32,6 +33,7 @@ public sealed class SimulatedDevice : IDisposable
     private readonly CoapServer _server;
     private readonly Queue<SecurityDecision> _decisions = new();
     private readonly object _state = new();
+    private ITimer? _ticker;
     private string _temperature = "21.5";
     private bool _led;
     private byte[] _config = [];
@@ -43,6 +45,11 @@ public sealed class SimulatedDevice : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.AsKeys);
+        if (options.ClockTick <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ClockTick must be positive: the device's clock drives token expiry (RFC 9200 §5.10.3)", nameof(options));
+        }
+
         _options = options;
         _time = options.Time ?? TimeProvider.System;
         _boot = _time.GetUtcNow();
@@ -131,12 +138,12 @@ public sealed class SimulatedDevice : IDisposable
     /// <summary>Starts serving on UDP ([::] for IPv4 and IPv6).</summary>
     /// <param name="bind">The address and port (0 for a free one).</param>
     /// <returns>The address bound.</returns>
-    public IPEndPoint Start(IPEndPoint bind) => _server.Start(bind);
+    public IPEndPoint Start(IPEndPoint bind) => StartTicking(_server.Start(bind));
 
     /// <summary>Starts serving on a transport, e.g. of a <see cref="LossyNetwork"/>.</summary>
     /// <param name="transport">The transport (owned by the device from now on).</param>
     /// <returns>Its address.</returns>
-    public IPEndPoint Start(ICoapTransport transport) => _server.Start(transport);
+    public IPEndPoint Start(ICoapTransport transport) => StartTicking(_server.Start(transport));
 
     /// <summary>Sets the temperature /temp reports and notifies its observers (RFC 7641 §4.2).</summary>
     /// <param name="celsius">The new value.</param>
@@ -151,14 +158,41 @@ public sealed class SimulatedDevice : IDisposable
         return _server.LocalEndPoint == null ? 0 : _server.NotifyObservers("/temp");
     }
 
-    /// <summary>Advances the engine's time without a request, so expired tokens are dropped and their keys erased.</summary>
-    public void Tick() => _server.Synchronized(_layer.Tick);
+    /// <summary>
+    /// Advances the engine's time now, so expired tokens are dropped and their keys erased, after their observations got
+    /// their final 4.01 (RFC 9200 §5.10.3). The device does this by itself before every request and notification and
+    /// at every <see cref="SimulatedDeviceOptions.ClockTick"/> of its time source; this is for a host that wants it at a
+    /// moment of its own.
+    /// </summary>
+    public void Tick() => _server.RunHousekeeping();
 
     /// <summary>Stops serving and erases every key.</summary>
     public void Dispose()
     {
+        _ticker?.Dispose();
         _server.Dispose();
         _server.Synchronized(_layer.Engine.Dispose);
+    }
+
+    // The device's clock drives the engine's (RFC 9200 §5.10.3): a token expires, and its observations end with their
+    // final 4.01, when the time source passes its lifetime, whether or not a request or a notification comes.
+    private IPEndPoint StartTicking(IPEndPoint at)
+    {
+        _ticker = _time.CreateTimer(_ => OnClockTick(), null, _options.ClockTick, _options.ClockTick);
+        return at;
+    }
+
+    private void OnClockTick()
+    {
+        try
+        {
+            Tick();
+        }
+        catch (Exception e)
+        {
+            // A timer callback must not throw (it would end the process); the next tick tries again.
+            _options.Logger?.LogWarning(e, "device clock tick failed");
+        }
     }
 
     private long EngineTime()

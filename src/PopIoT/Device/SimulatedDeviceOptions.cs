@@ -45,6 +45,13 @@ public sealed class SimulatedDeviceOptions
     /// <summary>False for a device without a clock: only exi tokens are accepted, counted from receipt (RFC 9200 §5.10.3).</summary>
     public bool HasClock { get; init; } = true;
 
+    /// <summary>
+    /// How often the device reads its time source to advance the engine's clock, so tokens expire and their observations
+    /// end with a final 4.01 (RFC 9200 §5.10.3) even when no request arrives; a timer of <see cref="Time"/>. One second
+    /// by default (exp and exi count whole seconds).
+    /// </summary>
+    public TimeSpan ClockTick { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Send every /temp notification confirmable (RFC 7641 §4.5), so a lost one is retransmitted. False: one in five.</summary>
     public bool ConfirmableNotifications { get; init; }
 

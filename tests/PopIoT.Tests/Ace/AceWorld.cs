@@ -96,8 +96,11 @@ internal sealed class AceWorld : IDisposable
     public AccessTokenFile Mint(string scope, TokenProtection? protection = null, string audience = Audience, long? exi = null, int profile = AceProfile.CoapOscore) =>
         Mint([MacKey, AeadKey], scope, protection ?? Protection, audience, exi, profile, Clock.GetUtcNow());
 
-    /// <summary>A client of the token on its own transport; <paramref name="recorder"/> sees every datagram it sends.</summary>
-    public AceOscoreClient Client(AccessTokenFile token, Action<byte[]>? recorder = null, AceOscoreClientOptions? options = null)
+    /// <summary>
+    /// A client of the token on its own transport; <paramref name="recorder"/> sees every datagram it sends,
+    /// <paramref name="received"/> every datagram it receives.
+    /// </summary>
+    public AceOscoreClient Client(AccessTokenFile token, Action<byte[]>? recorder = null, AceOscoreClientOptions? options = null, Action<byte[]>? received = null)
     {
         int n = Interlocked.Increment(ref _nextClient);
         options ??= new AceOscoreClientOptions();
@@ -109,6 +112,11 @@ internal sealed class AceWorld : IDisposable
         ICoapTransport transport = Net != null
             ? Net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + n), 40000))
             : new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0), null);
+        if (received != null)
+        {
+            transport = new ReceiveRecorder(transport, received);
+        }
+
         var client = new AceOscoreClient(token, Base, recorder == null ? transport : new RecordingCoapTransport(transport, (_, d) => recorder(d)), options);
         _owned.Add(client);
         return client;
@@ -202,6 +210,35 @@ internal sealed class AceWorld : IDisposable
     }
 
     private static byte[] Fill(int n, byte b) => Enumerable.Repeat(b, n).ToArray();
+
+    private sealed class ReceiveRecorder(ICoapTransport inner, Action<byte[]> received) : ICoapTransport, ICoapTransportSink
+    {
+        private ICoapTransportSink? _sink;
+
+        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
+
+        public long NowMs => inner.NowMs;
+
+        public void Start(ICoapTransportSink sink)
+        {
+            _sink = sink;
+            inner.Start(this);
+        }
+
+        public void Send(IPEndPoint destination, ReadOnlySpan<byte> datagram) => inner.Send(destination, datagram);
+
+        public void ScheduleWake(long atMs) => inner.ScheduleWake(atMs);
+
+        public void Dispose() => inner.Dispose();
+
+        public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
+        {
+            received(datagram.ToArray());
+            _sink!.OnDatagram(source, datagram);
+        }
+
+        public void OnTimer() => _sink!.OnTimer();
+    }
 
     private sealed class Sink : ICoapTransportSink
     {
