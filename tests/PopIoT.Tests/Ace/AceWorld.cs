@@ -22,7 +22,8 @@ internal sealed class AceWorld : IDisposable
     private readonly SimulatedDeviceOptions _deviceOptions;
     private int _nextClient;
 
-    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05)
+    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05,
+        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true)
     {
         MacKey = CoseKey.Symmetric(Fill(32, 0x11), CoseAlgorithm.Hmac256_64.Id, null);
         AeadKey = CoseKey.Symmetric(Fill(16, 0x22), 10, null);
@@ -45,6 +46,9 @@ internal sealed class AceWorld : IDisposable
             MaxTokenSize = maxTokenSize,
             Time = Clock,
             ConfirmableNotifications = true,
+            EvictionProtectionSeconds = protectionSeconds,
+            AuthzInfoPeerBurst = rateLimits ? 4 : 0,
+            AuthzInfoBurst = rateLimits ? 16 : 0,
         };
         Device = new SimulatedDevice(_deviceOptions);
         IPEndPoint at = Net != null ? Device.Start(Net.CreateTransport(DeviceAddress)) : Device.Start(new IPEndPoint(IPAddress.Loopback, 0));
