@@ -103,6 +103,9 @@ internal sealed class AceWorld : IDisposable
         {
             Coap = options.Coap ?? new CoapClientOptions { Timeout = TimeSpan.FromSeconds(Net != null ? 600 : 20), Random = new OscoreTestContexts.SeededRandom(n) },
             RepostOnUnauthorized = options.RepostOnUnauthorized,
+            MaxRetryWait = options.MaxRetryWait,
+            AuthzInfoRetries = options.AuthzInfoRetries,
+            Time = options.Time,
         };
         ICoapTransport transport = Net != null
             ? Net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + n), 40000))
