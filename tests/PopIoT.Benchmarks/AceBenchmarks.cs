@@ -73,7 +73,9 @@ public class AceBenchmarks
         ICryptoProvider p = PlatformCryptoProvider.Instance;
         var macKey = CoseKey.Symmetric(AsMac, CoseAlgorithm.Hmac256_64.Id, "as-mac"u8.ToArray());
         var encKey = CoseKey.Symmetric(AsEnc, CoseAlgorithm.AesCcm16_64_128.Id, "as-enc"u8.ToArray());
-        _server = new AceResourceServer(new AceRsSettings(Audience, "coap://as.example.com/token"), p);
+        // AuthzInfoPost posts the same token from one peer over and over: the /authz-info rate limits are off so it
+        // measures validation and derivation, not a 4.29 refusal.
+        _server = new AceResourceServer(new AceRsSettings(Audience, "coap://as.example.com/token") { AuthzInfoPeerBurst = 0, AuthzInfoBurst = 0 }, p);
         _server.SetMac0Key(macKey);
         _server.SetEncrypt0Key(encKey);
         _server.SetCnfDecryptionKey(encKey);

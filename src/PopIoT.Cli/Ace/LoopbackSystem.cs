@@ -4,6 +4,7 @@ using PopIoT.Ace;
 using PopIoT.AuthorizationServer;
 using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Cose;
 using PopIoT.Crypto;
@@ -20,7 +21,11 @@ internal sealed class LoopbackSystem : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("popiot-demo-").FullName;
 
-    public LoopbackSystem(TimeProvider clock, Action<string, SecurityDecision>? decisions = null)
+    /// <param name="clock">The time source of the AS and the devices.</param>
+    /// <param name="decisions">Receives each device's security decisions, or null.</param>
+    /// <param name="admission">False turns the devices' /authz-info rate limits and eviction protection off (docs/ace-rs.md,
+    /// "Admission"): for a benchmark that brings up a new gateway per measurement, far faster than real clients come.</param>
+    public LoopbackSystem(TimeProvider clock, Action<string, SecurityDecision>? decisions = null, bool admission = true)
     {
         DatabasePath = Path.Combine(_dir, "as.db");
         Store = SqliteAuthorizationStore.Create(DatabasePath);
@@ -34,8 +39,8 @@ internal sealed class LoopbackSystem : IDisposable
         As = new AceAuthorizationServer(Store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance, clock);
         IPEndPoint asAt = As.Start(new IPEndPoint(IPAddress.Loopback, 0));
         AsUri = new Uri("coap://127.0.0.1:" + asAt.Port.ToString(CultureInfo.InvariantCulture));
-        DeviceA = Device("sensor-a", rsA, true, clock, decisions);
-        DeviceB = Device("sensor-b", rsB, false, clock, decisions);
+        DeviceA = Device("sensor-a", rsA, true, clock, decisions, admission);
+        DeviceB = Device("sensor-b", rsB, false, clock, decisions, admission);
         BaseA = new Uri("coap://127.0.0.1:" + DeviceA.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
         BaseB = new Uri("coap://127.0.0.1:" + DeviceB.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture));
 
@@ -84,7 +89,7 @@ internal sealed class LoopbackSystem : IDisposable
         }
     }
 
-    private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, TimeProvider clock, Action<string, SecurityDecision>? decisions)
+    private SimulatedDevice Device(string audience, ResourceServerRecord rs, bool hasClock, TimeProvider clock, Action<string, SecurityDecision>? decisions, bool admission)
     {
         if (CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(rs), out IReadOnlyList<CoseKey> keys) != CoseError.None)
         {
@@ -99,6 +104,9 @@ internal sealed class LoopbackSystem : IDisposable
             HasClock = hasClock,
             Time = clock,
             DecisionLogged = decisions == null ? null : x => decisions(audience, x),
+            EvictionProtectionSeconds = admission ? AceRsSettings.DefaultEvictionProtectionSeconds : 0,
+            AuthzInfoPeerBurst = admission ? 4 : 0,
+            AuthzInfoBurst = admission ? 16 : 0,
         });
         d.Start(new IPEndPoint(IPAddress.Loopback, 0));
         return d;

@@ -196,7 +196,14 @@ internal static class CoapCommand
     private static int RunWithToken(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, AccessTokenFile token)
     {
         var rs = new Uri(request.Uri!.GetLeftPart(UriPartial.Authority));
-        var options = new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 } };
+        // A 5.03 / 4.29 from /authz-info (table full, rate limit) is waited out once when its Max-Age fits in half the
+        // timeout; a longer one is reported at once with the time to wait.
+        var options = new AceOscoreClientOptions
+        {
+            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            MaxRetryWait = timeout / 2,
+            AuthzInfoRetries = 1,
+        };
         using var client = new AceOscoreClient(token, rs, options);
         try
         {
@@ -211,7 +218,8 @@ internal static class CoapCommand
         }
         catch (AceTokenRejectedException e)
         {
-            io.Error.WriteLine("popiot: " + e.Message);
+            io.Error.WriteLine("popiot: " + e.Message
+                + (e.RetryAfter is TimeSpan wait ? "; try again in " + ((long)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) + " s (Max-Age)" : string.Empty));
             return ExitCodes.Rejected;
         }
         finally

@@ -29,7 +29,12 @@ internal static class DeviceCommand
         protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var bind = CliListener.BindOption();
         var port = CliListener.PortOption(5683);
-        var slots = new Option<int>("--slots") { Description = "Token slots, each with its OSCORE context (default 8); a full table evicts the least recently used.", DefaultValueFactory = _ => 8 };
+        var slots = new Option<int>("--slots") { Description = "Token slots, each with its OSCORE context (default 8); a full table evicts the least recently used one not in use (see --eviction-protection).", DefaultValueFactory = _ => 8 };
+        var evictionProtection = new Option<int>("--eviction-protection")
+        {
+            Description = "Seconds a slot whose context verified a request is kept from eviction; a new token meeting a table of such slots gets 5.03 with Max-Age. 0..86400, 0 = plain LRU (default 60).",
+            DefaultValueFactory = _ => AceRsSettings.DefaultEvictionProtectionSeconds,
+        };
         var window = new Option<int>("--replay-window") { Description = "OSCORE replay window in bits: 32..256, a multiple of 32 (default 32).", DefaultValueFactory = _ => 32 };
         var maxToken = new Option<int>("--max-token") { Description = "The largest token accepted at /authz-info in bytes (default 512).", DefaultValueFactory = _ => 512 };
         var noClock = new Option<bool>("--no-clock") { Description = "Simulate a device without a clock: only exi tokens, counted from their arrival (RFC 9200 §5.10.3)." };
@@ -43,16 +48,16 @@ internal static class DeviceCommand
         var duration = CliListener.DurationOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, window, maxToken, noClock, asUri, crypto, duration,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, duration,
         };
         simulate.SetAction(p => Simulate(
-            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(window), p.GetValue(maxToken),
+            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(evictionProtection), p.GetValue(window), p.GetValue(maxToken),
             p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(crypto) == "managed", p.GetValue(duration)));
         return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
     }
 
     private static int Simulate(
-        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
+        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int evictionProtection, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
     {
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
@@ -74,6 +79,7 @@ internal static class DeviceCommand
                 Protection = protection,
                 AsUri = asUri,
                 Slots = slots,
+                EvictionProtectionSeconds = evictionProtection,
                 ReplayWindow = window,
                 MaxTokenSize = maxToken,
                 HasClock = !noClock,
@@ -94,7 +100,8 @@ internal static class DeviceCommand
             }
 
             Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
-                + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture) + ", replay window " + window.ToString(CultureInfo.InvariantCulture)
+                + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture)
+                + ", eviction protection " + evictionProtection.ToString(CultureInfo.InvariantCulture) + " s, replay window " + window.ToString(CultureInfo.InvariantCulture)
                 + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + AsKeyPurposes.NameOf(protection) + " tokens, " + (noClock ? "no clock (exi tokens only)" : "clock")
                 + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
                 + (seconds != null ? ", " : "; ") + listener.Until);

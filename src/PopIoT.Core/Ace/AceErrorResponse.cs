@@ -15,9 +15,14 @@ public static class AceErrorResponse
     /// <param name="writer">A writer over the output buffer.</param>
     public static void Encode(AceRsError error, CborWriter writer)
     {
-        writer.WriteStartMap(2);
-        writer.WriteInt32(AceParameters.Error);
-        writer.WriteInt32(AceRsErrors.GetAceErrorCode(error));
+        int code = AceRsErrors.GetAceErrorCode(error);
+        writer.WriteStartMap(code != 0 ? 2 : 1);
+        if (code != 0)
+        {
+            writer.WriteInt32(AceParameters.Error);
+            writer.WriteInt32(code);
+        }
+
         writer.WriteInt32(AceParameters.ErrorDescription);
         writer.WriteTextString(AceRsErrors.Name(error));
     }
@@ -28,7 +33,8 @@ public static class AceErrorResponse
     /// <param name="count">Its length.</param>
     /// <param name="errorCode">Receives error (30), or 0 when absent.</param>
     /// <param name="description">Receives error_description (31), or null when absent.</param>
-    /// <returns>False when the payload is not a map holding an integer error.</returns>
+    /// <returns>False when the payload is not a map holding an integer error or a text error_description (a refusal
+    /// for which no RFC 9200 error code applies, such as <see cref="AceRsError.TableFull"/>, carries only the latter).</returns>
     public static bool TryParse(byte[] payload, int offset, int count, out int errorCode, out string description)
     {
         errorCode = 0;
@@ -49,6 +55,7 @@ public static class AceErrorResponse
                 else if (key == AceParameters.ErrorDescription && vs == CborReaderState.TextString)
                 {
                     description = r.ReadTextString();
+                    found = true;
                 }
                 else
                 {

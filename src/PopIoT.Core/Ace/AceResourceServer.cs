@@ -23,8 +23,12 @@ namespace PopIoT.Core.Ace;
 /// unprotected requests to protected resources get 4.01 with AS Request Creation Hints (RFC 9200 §5.3).</item>
 /// <item>exi (RFC 9200 §5.10.3): a lifetime counts from the token's first verification and never restarts; the
 /// highest sequence number of a token that expired, was replaced or was evicted burns every number at or below it.</item>
-/// <item>Fixed memory: <see cref="AceRsSettings.Slots"/> slots; a full table evicts the least recently used slot and
-/// erases its keys. Protected requests allocate nothing after start-up.</item>
+/// <item>Fixed memory: <see cref="AceRsSettings.Slots"/> slots; a full table evicts the least recently used slot that
+/// is not protected (its context verified no request within <see cref="AceRsSettings.EvictionProtectionSeconds"/>)
+/// and erases its keys, or refuses the new token with 5.03 and Max-Age. Protected requests allocate nothing after
+/// start-up.</item>
+/// <item>Admission (RFC 9200 §5.10.1.2): posts to /authz-info are rate-limited per peer (4.29) and overall (5.03),
+/// both with Max-Age (<see cref="AuthzInfoAdmission"/>).</item>
 /// </list>
 /// Every decision is reported to <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes
 /// <see cref="HandleRequest"/> for bad input. Not thread-safe.
@@ -61,6 +65,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private int _algorithm;
     private readonly AceFreshness _freshness;
     private readonly AceDecision _decision = new AceDecision();
+    private readonly AuthzInfoAdmission _admission;
+    private readonly byte[] _maxAge = new byte[4];
     private readonly int _authzIndex;
     private long _now;
     private bool _disposed;
@@ -98,6 +104,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _writer = new CborWriter(_out);
         _nonce2 = new byte[settings.NonceLength];
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
+        _admission = new AuthzInfoAdmission(settings);
         _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute(), false);
     }
 
@@ -165,7 +172,8 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <item>the Security Context: its object (104) and its one state array with both raw keys, Common IV, Echo, IDs and
     /// room for a 32-byte ID Context (24 + 131);</item>
     /// <item>the replay window: its object (40) and its bitmap (24 + 4 per 32 bits);</item>
-    /// <item>the OSCORE context table's reference and LRU stamp (16).</item>
+    /// <item>the OSCORE context table's reference and LRU stamp (16);</item>
+    /// <item>the time its context last verified a request, for eviction protection (8).</item>
     /// </list>
     /// AceMemoryTests measures the real figure and checks it against this one. A provider that cannot re-key (the
     /// desktop's platform AES-CCM) adds two keyed cipher objects per live context.
@@ -177,7 +185,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         int slot = 64 + Round8(24 + 32 + settings.MaxResources) + 8;
         int context = 104 + Round8(24 + 131);
         int window = 40 + Round8(24 + (settings.ReplayWindowSize / 8));
-        return slot + context + window + 16;
+        return slot + context + window + 16 + 8;
     }
 
     private static int Round8(int n)
@@ -427,6 +435,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _table.Touch(slot);
+        _table.Verified(slot, _now);
         int ri = _resources.Find(request);
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
@@ -483,6 +492,18 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     // RFC 9200 §5.10.1, RFC 9203 §4.1–§4.3. protectingSlot ≥ 0 when the POST came over that slot's OSCORE context.
     private CoapHandlerResult AuthzInfo(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
     {
+        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own context already proved
+        // possession (it is an access-rights update) and is not counted, so no flood of strangers can block it.
+        if (protectingSlot < 0 && AuthzInfoAdmission.StartsBody(request))
+        {
+            long retryAfter;
+            AceRsError limit = _admission.Admit(peer, _now, out retryAfter);
+            if (limit != AceRsError.None)
+            {
+                return RejectUntil(limit, retryAfter, peer, request, response);
+            }
+        }
+
         uint cf;
         if (request.TryGetUint(CoapOptionNumber.ContentFormat, out cf) && cf != CoapContentFormat.AceCbor)
         {
@@ -825,6 +846,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         if (slot < 0)
         {
             slot = FreeOrEvict(peer);
+            if (slot < 0)
+            {
+                CryptoBytes.Clear(_salt);
+                _result.Clear();
+                return RejectUntil(AceRsError.TableFull, _table.SecondsUntilEvictable(_now, _settings.EvictionProtectionSeconds), peer, request, response);
+            }
         }
         else if (duplicate < 0)
         {
@@ -971,8 +998,14 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return slot;
         }
 
-        // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again.
-        slot = _table.LeastRecentlyUsed();
+        // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again. A slot
+        // whose context is in use is not given up for a token nobody has used yet (docs/ace-rs.md, "Admission").
+        slot = _table.Evictable(_now, _settings.EvictionProtectionSeconds);
+        if (slot < 0)
+        {
+            return -1;
+        }
+
         _freshness.Expired(_table[slot].ExiSequence);
         _table.Drop(slot);
         Evictions++;
@@ -1023,6 +1056,15 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return CoapHandlerResult.Respond;
     }
 
+    // RFC 7252 §5.10.5, RFC 8516 §3: a refusal that passes with time says when to try again in Max-Age.
+    private CoapHandlerResult RejectUntil(AceRsError error, long seconds, int peer, CoapMessage request, CoapMessage response)
+    {
+        uint s = seconds < 1 ? 1u : (seconds > uint.MaxValue ? uint.MaxValue : (uint)seconds);
+        int n = CoapOption.WriteUint(s, _maxAge, 0);
+        response.AddOption(CoapOptionNumber.MaxAge, _maxAge, 0, n);
+        return Reject(error, peer, request, response);
+    }
+
     private void Decide(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path)
     {
         _decision.Set(kind, error, code, peer, slot, method, path, _now);
@@ -1061,6 +1103,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         c.ClockSkewSeconds = s.ClockSkewSeconds;
         c.CnonceSlots = s.CnonceSlots;
         c.AuthzInfoPath = s.AuthzInfoPath;
+        c.EvictionProtectionSeconds = s.EvictionProtectionSeconds;
+        c.AuthzInfoPeerBurst = s.AuthzInfoPeerBurst;
+        c.AuthzInfoPeerRefillSeconds = s.AuthzInfoPeerRefillSeconds;
+        c.AuthzInfoPeerBuckets = s.AuthzInfoPeerBuckets;
+        c.AuthzInfoBurst = s.AuthzInfoBurst;
+        c.AuthzInfoRefillSeconds = s.AuthzInfoRefillSeconds;
         return c;
     }
 

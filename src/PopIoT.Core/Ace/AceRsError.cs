@@ -98,6 +98,17 @@ public enum AceRsError
     /// <summary>The RS could not pick a Recipient ID distinct from the client's and unique among its live contexts.</summary>
     NoRecipientIdAvailable,
 
+    // ---- /authz-info: admission (RFC 9200 §5.10.1.2; each with Max-Age, docs/ace-rs.md "Admission") ----
+
+    /// <summary>Every slot holds a token whose context verified a request within the protection time, so none may be evicted for a new token (5.03, Max-Age = seconds until one may).</summary>
+    TableFull,
+
+    /// <summary>This peer posted to /authz-info faster than its rate limit allows (4.29 Too Many Requests, RFC 8516; Max-Age = seconds until it may post again).</summary>
+    PeerRateLimited,
+
+    /// <summary>All peers together posted to /authz-info faster than the endpoint's rate limit allows (5.03, Max-Age = seconds until it takes a post again).</summary>
+    AuthzInfoOverloaded,
+
     // ---- protected requests ----
 
     /// <summary>A request without OSCORE to a protected resource: 4.01 with AS Request Creation Hints (RFC 9200 §5.3).</summary>

@@ -54,7 +54,13 @@ public static class AceRsErrors
             case AceRsError.MethodNotAllowed:
                 return CoapCode.MethodNotAllowed;
             case AceRsError.NoRecipientIdAvailable:
+            case AceRsError.TableFull:
+            case AceRsError.AuthzInfoOverloaded:
+                // RFC 7252 §5.9.3.4: the RS as a whole cannot take the token now; Max-Age says when to try again.
                 return CoapCode.ServiceUnavailable;
+            case AceRsError.PeerRateLimited:
+                // RFC 8516 §3, as RFC 9200 §5.10.1.2 suggests: this client sent too many requests.
+                return CoapCode.TooManyRequests;
             case AceRsError.ResponseProtectionFailed:
                 return CoapCode.InternalServerError;
             default:
@@ -66,11 +72,18 @@ public static class AceRsErrors
 
     /// <summary>The ACE error code (RFC 9200 §5.8.3 CBOR abbreviation) for an /authz-info rejection.</summary>
     /// <param name="error">The reason.</param>
-    /// <returns>The error code, e.g. <see cref="AceErrorCode.InvalidRequest"/>.</returns>
+    /// <returns>The error code, e.g. <see cref="AceErrorCode.InvalidRequest"/>; 0 when no code applies (the map then
+    /// carries only error_description).</returns>
     public static int GetAceErrorCode(AceRsError error)
     {
         switch (error)
         {
+            case AceRsError.TableFull:
+            case AceRsError.PeerRateLimited:
+            case AceRsError.AuthzInfoOverloaded:
+                // Nothing is wrong with the request or the token: none of RFC 9200 Table 3's codes says "try later",
+                // so the map has no error member; the CoAP code and Max-Age tell the client what to do.
+                return 0;
             case AceRsError.UnknownProfile:
                 return AceErrorCode.IncompatibleAceProfiles;
             case AceRsError.UnsupportedConfirmation:
@@ -129,6 +142,9 @@ public static class AceRsErrors
             case AceRsError.UpdateFromWrongContext: return "UpdateFromWrongContext";
             case AceRsError.UpdateNotProtected: return "UpdateNotProtected";
             case AceRsError.NoRecipientIdAvailable: return "NoRecipientIdAvailable";
+            case AceRsError.TableFull: return "TableFull";
+            case AceRsError.PeerRateLimited: return "PeerRateLimited";
+            case AceRsError.AuthzInfoOverloaded: return "AuthzInfoOverloaded";
             case AceRsError.NotProtected: return "NotProtected";
             case AceRsError.SecurityContextNotFound: return "SecurityContextNotFound";
             case AceRsError.Replay: return "Replay";

@@ -17,6 +17,9 @@ public sealed class AceRsSettings
     /// <summary>The default largest token in bytes.</summary>
     public const int DefaultMaxTokenSize = 512;
 
+    /// <summary>The default eviction protection: a slot whose context verified a request within the last 60 s is kept.</summary>
+    public const int DefaultEvictionProtectionSeconds = 60;
+
     /// <summary>Creates settings with the defaults: 8 slots, a 32-bit replay window, 512-byte tokens, a clock.</summary>
     /// <param name="audience">This RS's audience (the aud every token must name, RFC 9200 §5.10.1.1).</param>
     /// <param name="asUri">The AS URI sent in AS Request Creation Hints (RFC 9200 §5.3).</param>
@@ -38,6 +41,12 @@ public sealed class AceRsSettings
         HasClock = true;
         CnonceSlots = 4;
         AuthzInfoPath = "/authz-info";
+        EvictionProtectionSeconds = DefaultEvictionProtectionSeconds;
+        AuthzInfoPeerBurst = 4;
+        AuthzInfoPeerRefillSeconds = 10;
+        AuthzInfoPeerBuckets = 16;
+        AuthzInfoBurst = 16;
+        AuthzInfoRefillSeconds = 1;
     }
 
     /// <summary>This RS's audience.</summary>
@@ -46,7 +55,7 @@ public sealed class AceRsSettings
     /// <summary>The AS URI for AS Request Creation Hints.</summary>
     public string AsUri { get; set; }
 
-    /// <summary>How many tokens (each with its OSCORE context) are held at once; a new one evicts the least recently used.</summary>
+    /// <summary>How many tokens (each with its OSCORE context) are held at once; a new one evicts the least recently used unprotected one (<see cref="EvictionProtectionSeconds"/>).</summary>
     public int Slots { get; set; }
 
     /// <summary>The OSCORE replay window in bits (32..256 in steps of 32; RFC 8613 §7.4 default 32).</summary>
@@ -94,6 +103,28 @@ public sealed class AceRsSettings
     /// <summary>The path of the authz-info endpoint (RFC 9200 §5.10.1).</summary>
     public string AuthzInfoPath { get; set; }
 
+    /// <summary>
+    /// Seconds a slot stays protected after its OSCORE context last verified a request: a new token never evicts it
+    /// and, when no slot can go, is refused with 5.03 and Max-Age (docs/ace-rs.md, "Admission"). 0 turns protection
+    /// off (plain least-recently-used eviction). 0..86400; default 60.
+    /// </summary>
+    public int EvictionProtectionSeconds { get; set; }
+
+    /// <summary>Posts to /authz-info one peer may make in a burst (RFC 9200 §5.10.1.2); 0 turns the per-peer limit off. 0..65535; default 4.</summary>
+    public int AuthzInfoPeerBurst { get; set; }
+
+    /// <summary>Seconds in which a peer earns back one post. 1..86400; default 10.</summary>
+    public int AuthzInfoPeerRefillSeconds { get; set; }
+
+    /// <summary>Peers the per-peer limit tracks at once (a fixed table; the entry closest to full is reused). 1..255; default 16.</summary>
+    public int AuthzInfoPeerBuckets { get; set; }
+
+    /// <summary>Posts to /authz-info from all peers together in a burst; 0 turns the overall limit off. 0..65535; default 16.</summary>
+    public int AuthzInfoBurst { get; set; }
+
+    /// <summary>Seconds in which the endpoint as a whole earns back one post. 1..86400; default 1.</summary>
+    public int AuthzInfoRefillSeconds { get; set; }
+
     /// <summary>The Block1 buffer size actually used.</summary>
     public int EffectiveBlockwiseBufferSize
     {
@@ -123,6 +154,12 @@ public sealed class AceRsSettings
         Check(ClockSkewSeconds >= 0, "ClockSkewSeconds must not be negative.");
         Check(CnonceSlots >= 0 && CnonceSlots <= 64, "CnonceSlots must be 0..64.");
         Check(AuthzInfoPath != null && AuthzInfoPath.Length > 0, "AuthzInfoPath is required.");
+        Check(EvictionProtectionSeconds >= 0 && EvictionProtectionSeconds <= 86400, "EvictionProtectionSeconds must be 0..86400.");
+        Check(AuthzInfoPeerBurst >= 0 && AuthzInfoPeerBurst <= 65535, "AuthzInfoPeerBurst must be 0..65535.");
+        Check(AuthzInfoPeerRefillSeconds >= 1 && AuthzInfoPeerRefillSeconds <= 86400, "AuthzInfoPeerRefillSeconds must be 1..86400.");
+        Check(AuthzInfoPeerBuckets >= 1 && AuthzInfoPeerBuckets <= 255, "AuthzInfoPeerBuckets must be 1..255.");
+        Check(AuthzInfoBurst >= 0 && AuthzInfoBurst <= 65535, "AuthzInfoBurst must be 0..65535.");
+        Check(AuthzInfoRefillSeconds >= 1 && AuthzInfoRefillSeconds <= 86400, "AuthzInfoRefillSeconds must be 1..86400.");
     }
 
     private static void Check(bool ok, string message)

@@ -7,7 +7,8 @@ namespace PopIoT.Core.Ace;
 
 /// <summary>
 /// The resource server's fixed table of tokens and their OSCORE contexts (DESIGN.md §6): slot lookup by token digest,
-/// PoP key id and context; Recipient ID choice (RFC 9203 §4.2); least-recently-used eviction. Every slot owns one
+/// PoP key id and context; Recipient ID choice (RFC 9203 §4.2); which slot a new token may evict (never one whose
+/// context verified a request within the protection time; docs/ace-rs.md, "Admission"). Every slot owns one
 /// Security Context for the engine's lifetime, derived in place for each new token, so storing a token allocates
 /// nothing. With a provider that can make a re-keyable AES-CCM (<see cref="IRekeyableAeadProvider"/>, the managed
 /// one of a board) all contexts share that one cipher and keep only their raw keys (DESIGN.md §8). Dropping a slot
@@ -19,6 +20,13 @@ internal sealed class AceTokenTable : IDisposable
     private readonly OscoreContextTable _contexts;
     private readonly IRekeyableAead _sharedCipher;
     private readonly DerivationWorkspace _workspace = new DerivationWorkspace();
+
+    // A slot whose context has not verified a request since its token was stored.
+    private const long NeverVerified = long.MinValue;
+
+    // Engine time (seconds) at which each slot's context last verified a request; one array, not a field per slot,
+    // because on nanoFramework every field of every object is a heap block (DESIGN.md §4).
+    private readonly long[] _verifiedAt;
     private long _lru;
     private int _nextServerId;
 
@@ -35,6 +43,11 @@ internal sealed class AceTokenTable : IDisposable
         }
 
         _contexts = new OscoreContextTable(slots);
+        _verifiedAt = new long[slots];
+        for (int i = 0; i < slots; i++)
+        {
+            _verifiedAt[i] = NeverVerified;
+        }
     }
 
     /// <summary>Whether the contexts share one re-keyable cipher (true with the managed provider).</summary>
@@ -80,6 +93,12 @@ internal sealed class AceTokenTable : IDisposable
     public void Touch(int slot)
     {
         _slots[slot].LastUsed = ++_lru;
+    }
+
+    /// <summary>Records that the slot's context verified a request at <paramref name="now"/> (RFC 8613 §8.2): the client holds the key and uses it.</summary>
+    public void Verified(int slot, long now)
+    {
+        _verifiedAt[slot] = now;
     }
 
     public int FindDigest(byte[] digest)
@@ -157,7 +176,7 @@ internal sealed class AceTokenTable : IDisposable
         return -1;
     }
 
-    /// <summary>A free slot, or -1 when all are taken (see <see cref="LeastRecentlyUsed"/>).</summary>
+    /// <summary>A free slot, or -1 when all are taken (see <see cref="Evictable"/>).</summary>
     public int FindFree()
     {
         for (int i = 0; i < _slots.Length; i++)
@@ -171,18 +190,68 @@ internal sealed class AceTokenTable : IDisposable
         return -1;
     }
 
-    public int LeastRecentlyUsed()
+    /// <summary>
+    /// The slot a new, not yet used token may evict, or -1 when every slot is protected: one whose context verified a
+    /// request less than <paramref name="protectionSeconds"/> ago stays. Among the rest, a slot whose context never
+    /// verified a request goes first (its token has not shown that anyone holds its key, RFC 9203 §4.1 posts are not
+    /// authenticated), then the least recently used (DESIGN.md §6).
+    /// </summary>
+    public int Evictable(long now, long protectionSeconds)
     {
-        int oldest = 0;
-        for (int i = 1; i < _slots.Length; i++)
+        int best = -1;
+        for (int i = 0; i < _slots.Length; i++)
         {
-            if (_slots[i].LastUsed < _slots[oldest].LastUsed)
+            if (IsProtected(i, now, protectionSeconds))
             {
-                oldest = i;
+                continue;
+            }
+
+            if (best < 0)
+            {
+                best = i;
+                continue;
+            }
+
+            bool never = _verifiedAt[i] == NeverVerified;
+            bool bestNever = _verifiedAt[best] == NeverVerified;
+            if ((never && !bestNever) || (never == bestNever && _slots[i].LastUsed < _slots[best].LastUsed))
+            {
+                best = i;
             }
         }
 
-        return oldest;
+        return best;
+    }
+
+    /// <summary>
+    /// Seconds until <see cref="Evictable"/> can name a slot or a slot frees itself by expiry (at least 1): the Max-Age
+    /// of a 5.03 for a full table of protected slots.
+    /// </summary>
+    public long SecondsUntilEvictable(long now, long protectionSeconds)
+    {
+        long wait = long.MaxValue;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            long w = _verifiedAt[i] == NeverVerified ? 0 : _verifiedAt[i] + protectionSeconds - now;
+            long expiry = _slots[i].ExpiresAt - now;
+            if (_slots[i].InUse && expiry < w)
+            {
+                w = expiry;
+            }
+
+            if (w < wait)
+            {
+                wait = w;
+            }
+        }
+
+        return wait < 1 ? 1 : wait;
+    }
+
+    private bool IsProtected(int slot, long now, long protectionSeconds)
+    {
+        long at = _verifiedAt[slot];
+        return _slots[slot].InUse && at != NeverVerified && now - at < protectionSeconds;
     }
 
     /// <summary>
@@ -207,6 +276,9 @@ internal sealed class AceTokenTable : IDisposable
             idContext, idContextOffset, idContextLength, algorithm);
         t.InUse = true;
         _contexts.Add(t.Context);
+
+        // New keys: nobody has used them yet, whatever the slot's previous context did.
+        _verifiedAt[slot] = NeverVerified;
         Touch(slot);
     }
 
@@ -216,6 +288,7 @@ internal sealed class AceTokenTable : IDisposable
         AceTokenSlot t = _slots[slot];
         _contexts.Remove(t.Context);
         t.Free();
+        _verifiedAt[slot] = NeverVerified;
     }
 
     public void Clear()

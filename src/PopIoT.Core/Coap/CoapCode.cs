@@ -81,6 +81,9 @@ public static class CoapCode
     /// <summary>4.15 Unsupported Content-Format.</summary>
     public const byte UnsupportedContentFormat = 0x8F;
 
+    /// <summary>4.29 Too Many Requests (RFC 8516 §3: retry after Max-Age seconds).</summary>
+    public const byte TooManyRequests = 0x9D;
+
     /// <summary>5.00 Internal Server Error.</summary>
     public const byte InternalServerError = 0xA0;
 

@@ -104,7 +104,8 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels it.</param>
     /// <returns>The response (any code; 4.03 means the token's scope does not cover the resource, 4.05 that it does not cover the method (RFC 9200 §5.10.2)).</returns>
     /// <exception cref="AceAuthorizationException">The AS refused to issue a token.</exception>
-    /// <exception cref="AceTokenRejectedException">The server refused a freshly issued token.</exception>
+    /// <exception cref="AceTokenRejectedException">The server refused a freshly issued token, or is still full or
+    /// rate-limiting after the waits the client allows (<see cref="AceTokenRejectedException.RetryAfter"/> set).</exception>
     /// <exception cref="CoapException">The exchange failed, or the server's hints name an AS this client has no credential for.</exception>
     public async Task<CoapResponse> SendAsync(CoapRequest request, CancellationToken cancellationToken = default)
     {
@@ -125,8 +126,10 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
             {
                 r = await session.Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            catch (AceTokenRejectedException e) when (attempt == 0)
+            catch (AceTokenRejectedException e) when (attempt == 0 && e.RetryAfter == null)
             {
+                // A 5.03 / 4.29 (RetryAfter set) says "later", not "bad token": AceOscoreClient already waited Max-Age
+                // as far as its options allow, so that one reaches the caller and the token is kept.
                 // The server refused the token it had accepted before (expired on its clock, or the context is gone and the
                 // re-post failed): the next attempt asks the AS for a new one.
                 Retire(server, session, "the resource server refused the token (" + (e.Description ?? e.Response.CodeText) + ")");

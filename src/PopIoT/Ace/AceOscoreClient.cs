@@ -18,7 +18,9 @@ namespace PopIoT.Ace;
 /// <item>send requests protected with it (RFC 8613); Observe works too.</item>
 /// </list>
 /// When a protected request gets an unprotected 4.01 (the RS evicted the context, restarted, or never had it), the
-/// client posts the token again with fresh nonces, so fresh keys, and retries the request once. Safe for concurrent use.
+/// client posts the token again with fresh nonces, so fresh keys, and retries the request once. When /authz-info
+/// answers 5.03 or 4.29 with Max-Age (its table is full of clients in use, or a rate limit, RFC 9200 §5.10.1.2), the
+/// client waits Max-Age and posts again, within <see cref="AceOscoreClientOptions.MaxRetryWait"/>. Safe for concurrent use.
 /// </summary>
 /// <example>
 /// <code>
@@ -239,6 +241,22 @@ public sealed class AceOscoreClient : IDisposable, IAsyncDisposable
     }
 
     private async Task<CoapResponse> PostLockedAsync(CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await PostOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (AceTokenRejectedException e) when (e.RetryAfter is TimeSpan wait && wait <= _options.MaxRetryWait && attempt < _options.AuthzInfoRetries)
+            {
+                // RFC 7252 §5.9.3.4, RFC 8516 §3: not now, but after Max-Age; fresh nonces on the next post.
+                await Task.Delay(wait, _options.Time ?? TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<CoapResponse> PostOnceAsync(CancellationToken cancellationToken)
     {
         byte[] nonce1 = Random(_options.Nonce1Length);
         // Our Recipient ID, which the RS uses as its Sender ID (RFC 9203 §4.1); 2 random bytes keep the OSCORE option short.

@@ -21,6 +21,20 @@ public sealed class AceOscoreClientOptions
     /// <summary>Re-post the token and retry once when a protected request gets an unprotected 4.01 (context gone). True by default.</summary>
     public bool RepostOnUnauthorized { get; init; } = true;
 
+    /// <summary>
+    /// The longest Max-Age the client waits out by itself when /authz-info answers 5.03 or 4.29 (a full token table or a
+    /// rate limit, RFC 9200 §5.10.1.2) before posting the token again. A longer Max-Age, or a refusal after
+    /// <see cref="AuthzInfoRetries"/> waits, surfaces as <see cref="AceTokenRejectedException"/> with
+    /// <see cref="AceTokenRejectedException.RetryAfter"/>. Zero never waits. 60 s by default.
+    /// </summary>
+    public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How many times one post waits out a 5.03 or 4.29 and tries again. 2 by default.</summary>
+    public int AuthzInfoRetries { get; init; } = 2;
+
+    /// <summary>The time source those waits run on; <see cref="TimeProvider.System"/> when null.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>The crypto provider for the context; the platform provider when null.</summary>
     public ICryptoProvider? Crypto { get; init; }
 }

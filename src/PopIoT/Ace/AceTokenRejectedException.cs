@@ -1,4 +1,5 @@
 using PopIoT.Coap;
+using PopIoT.Core.Coap;
 
 namespace PopIoT.Ace;
 
@@ -19,6 +20,13 @@ public sealed class AceTokenRejectedException : Exception
         Response = response;
         AceError = aceError;
         Description = description;
+
+        // RFC 7252 §5.9.3.4 and RFC 8516 §3: 5.03 and 4.29 are "not now", with Max-Age (default 60 s, RFC 7252
+        // §5.10.5) saying when to try again; the token itself is fine.
+        if (response.Code is CoapCode.ServiceUnavailable or CoapCode.TooManyRequests)
+        {
+            RetryAfter = TimeSpan.FromSeconds(response.MaxAge ?? 60);
+        }
     }
 
     /// <summary>The /authz-info response (4.00, 4.01, 4.13 ...).</summary>
@@ -29,4 +37,11 @@ public sealed class AceTokenRejectedException : Exception
 
     /// <summary>The RS's description (its reason name), or null.</summary>
     public string? Description { get; }
+
+    /// <summary>
+    /// For a 5.03 (the RS's token table is full of clients in use, or /authz-info is overloaded) or a 4.29 (this client
+    /// posted too often, RFC 8516): how long to wait before posting the token again (the response's Max-Age). Null for
+    /// a refusal of the token itself, where posting it again will not help.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; }
 }

@@ -102,6 +102,7 @@ public sealed class CoapResponse
         CoapCode.PreconditionFailed => "Precondition Failed",
         CoapCode.RequestEntityTooLarge => "Request Entity Too Large",
         CoapCode.UnsupportedContentFormat => "Unsupported Content-Format",
+        CoapCode.TooManyRequests => "Too Many Requests",
         CoapCode.InternalServerError => "Internal Server Error",
         CoapCode.NotImplemented => "Not Implemented",
         CoapCode.BadGateway => "Bad Gateway",

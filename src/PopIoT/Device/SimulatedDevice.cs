@@ -59,6 +59,11 @@ public sealed class SimulatedDevice : IDisposable
             ReplayWindowSize = options.ReplayWindow,
             MaxTokenSize = options.MaxTokenSize,
             HasClock = options.HasClock,
+            EvictionProtectionSeconds = options.EvictionProtectionSeconds,
+            AuthzInfoPeerBurst = options.AuthzInfoPeerBurst,
+            AuthzInfoPeerRefillSeconds = options.AuthzInfoPeerRefillSeconds,
+            AuthzInfoBurst = options.AuthzInfoBurst,
+            AuthzInfoRefillSeconds = options.AuthzInfoRefillSeconds,
         };
         settings.Validate();
         var engine = new AceResourceServer(settings, options.Crypto ?? PlatformCryptoProvider.Instance);

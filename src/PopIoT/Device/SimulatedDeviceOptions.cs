@@ -52,6 +52,21 @@ public sealed class SimulatedDeviceOptions
     /// </summary>
     public TimeSpan ClockTick { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Seconds a slot whose context verified a request is kept from eviction (<see cref="AceRsSettings.EvictionProtectionSeconds"/>; 0: plain LRU).</summary>
+    public int EvictionProtectionSeconds { get; init; } = AceRsSettings.DefaultEvictionProtectionSeconds;
+
+    /// <summary>Posts to /authz-info one peer may make in a burst (<see cref="AceRsSettings.AuthzInfoPeerBurst"/>; 0: no per-peer limit).</summary>
+    public int AuthzInfoPeerBurst { get; init; } = 4;
+
+    /// <summary>Seconds in which a peer earns back one post (<see cref="AceRsSettings.AuthzInfoPeerRefillSeconds"/>).</summary>
+    public int AuthzInfoPeerRefillSeconds { get; init; } = 10;
+
+    /// <summary>Posts to /authz-info from all peers in a burst (<see cref="AceRsSettings.AuthzInfoBurst"/>; 0: no overall limit).</summary>
+    public int AuthzInfoBurst { get; init; } = 16;
+
+    /// <summary>Seconds in which the endpoint earns back one post (<see cref="AceRsSettings.AuthzInfoRefillSeconds"/>).</summary>
+    public int AuthzInfoRefillSeconds { get; init; } = 1;
+
     /// <summary>Send every /temp notification confirmable (RFC 7641 §4.5), so a lost one is retransmitted. False: one in five.</summary>
     public bool ConfirmableNotifications { get; init; }
 

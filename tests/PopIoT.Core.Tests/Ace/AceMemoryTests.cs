@@ -22,7 +22,9 @@ public class AceMemoryTests
     [Fact]
     public void Four_slots_ten_clients_taking_turns_each_works_or_gets_a_clean_401_then_succeeds_after_reposting()
     {
-        var settings = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 4 };
+        // Eviction itself is the point: ten clients take turns on four slots with no time passing, so the eviction
+        // protection and the /authz-info rate limits (AceAdmissionTests) are off here.
+        var settings = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 4, EvictionProtectionSeconds = 0, AuthzInfoPeerBurst = 0, AuthzInfoBurst = 0 };
         var rig = new AceRig(settings);
         var clients = new AceTestClient[10];
         for (int i = 0; i < clients.Length; i++)
@@ -58,7 +60,9 @@ public class AceMemoryTests
     [Fact]
     public void Protected_requests_and_repeated_authz_info_posts_allocate_nothing_after_warm_up()
     {
-        var rig = new AceRig();
+        // One peer posts 1,200 times with no time passing: the rate limits would refuse it, so they are off here (a
+        // refusal's own allocations are measured in AceAdmissionTests).
+        var rig = new AceRig(new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { AuthzInfoPeerBurst = 0, AuthzInfoBurst = 0 });
         var c = new AceTestClient(1, new TokenSpec { Scope = "read write" });
         Assert.Equal(CoapCode.Created, c.Post(rig));
         const int Count = 1200;
@@ -120,8 +124,10 @@ public class AceMemoryTests
     public void Storing_new_tokens_with_evictions_allocates_nothing_after_warm_up()
     {
         // 8 slots, 200 clients: every measured post stores a new token, derives a context in place and, once the
-        // table is full, evicts one. With the managed provider the contexts share one re-keyable AES-CCM.
-        var rig = new AceRig();
+        // table is full, evicts one. With the managed provider the contexts share one re-keyable AES-CCM. No token is
+        // used, so none is protected from eviction; 200 posts in no time would exceed the overall rate limit, which
+        // is off here (its refusals are measured in AceAdmissionTests).
+        var rig = new AceRig(new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { AuthzInfoBurst = 0 });
         const int Clients = 200;
         var posts = new byte[Clients][];
         for (int i = 0; i < Clients; i++)

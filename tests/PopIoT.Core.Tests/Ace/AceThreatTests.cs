@@ -172,6 +172,8 @@ public class AceThreatTests
         var processor = new OscoreProcessor();
         Assert.Equal(OscoreStatus.Ok, processor.ProtectResponse(Notification(), binding, true));
 
+        // The victim stays idle past the eviction protection, so the newcomer's token may take its slot.
+        rig.Server.Tick(AceTestSupport.Start + settings.EvictionProtectionSeconds);
         var newcomer = new AceTestClient(2, new TokenSpec { Id = [2] });
         Assert.Equal(CoapCode.Created, newcomer.Post(rig));
         Assert.Equal(1, rig.Server.Evictions);

@@ -195,7 +195,9 @@ public class AceThreatTests
             captured = sent.Last(d => Parse(d).HasOption(CoapOptionNumber.Oscore));
         }
 
-        // A second client takes the only slot: the first one's context is evicted and its keys erased.
+        // Once the first client has been idle past the eviction protection, a second client takes the only slot: the
+        // first one's context is evicted and its keys erased.
+        world.Clock.Advance(TimeSpan.FromSeconds(AceRsSettings.DefaultEvictionProtectionSeconds + 1));
         AceOscoreClient second = world.Client(world.Mint("read"));
         Assert.Equal(CoapCode.Content, world.Run(second.GetAsync(world.At("/temp"))).Code);
         Assert.Equal(1, world.Device.Evictions);

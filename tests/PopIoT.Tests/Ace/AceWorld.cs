@@ -24,7 +24,8 @@ internal sealed class AceWorld : IDisposable
     private readonly SimulatedDeviceOptions _deviceOptions;
     private int _nextClient;
 
-    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05, TokenProtection protection = TokenProtection.Encrypt0)
+    public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05,
+        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true, TokenProtection protection = TokenProtection.Encrypt0)
     {
         Protection = protection;
         MacKey = CoseKey.Symmetric(Fill(32, 0x11), CoseAlgorithm.Hmac256_64.Id, null);
@@ -49,6 +50,9 @@ internal sealed class AceWorld : IDisposable
             MaxTokenSize = maxTokenSize,
             Time = Clock,
             ConfirmableNotifications = true,
+            EvictionProtectionSeconds = protectionSeconds,
+            AuthzInfoPeerBurst = rateLimits ? 4 : 0,
+            AuthzInfoBurst = rateLimits ? 16 : 0,
         };
         Device = new SimulatedDevice(_deviceOptions);
         IPEndPoint at = Net != null ? Device.Start(Net.CreateTransport(DeviceAddress)) : Device.Start(new IPEndPoint(IPAddress.Loopback, 0));
@@ -108,6 +112,9 @@ internal sealed class AceWorld : IDisposable
         {
             Coap = options.Coap ?? new CoapClientOptions { Timeout = TimeSpan.FromSeconds(Net != null ? 600 : 20), Random = new OscoreTestContexts.SeededRandom(n) },
             RepostOnUnauthorized = options.RepostOnUnauthorized,
+            MaxRetryWait = options.MaxRetryWait,
+            AuthzInfoRetries = options.AuthzInfoRetries,
+            Time = options.Time,
         };
         ICoapTransport transport = Net != null
             ? Net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + n), 40000))

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using PopIoT.Cli;
 using PopIoT.Coap;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
 using Xunit;
 
@@ -194,7 +195,8 @@ public sealed class DeviceCommandTests : IDisposable
     {
         // --crypto managed: Core's AES-CCM, all contexts sharing one re-keyable cipher; one slot, so the second token
         // evicts the first and the first client's next request re-posts (RFC 9203 §4.1 flow via the CLI client).
-        (Task<CliRunner.Result> device, int port) = await SimulateAsync(6, "--crypto", "managed", "--slots", "1");
+        // Eviction itself is the point, so the protection of a slot in use is off.
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(6, "--crypto", "managed", "--slots", "1", "--eviction-protection", "0");
         string uri = "coap://127.0.0.1:" + port + "/temp";
         string first = Mint("read");
         string second = Mint("read");
@@ -206,9 +208,30 @@ public sealed class DeviceCommandTests : IDisposable
         }
 
         CliRunner.Result log = await device;
-        Assert.Contains("managed crypto (496 bytes of state per slot", log.Out, StringComparison.Ordinal);
+        Assert.Contains("managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings("a", "b")) + " bytes of state per slot", log.Out, StringComparison.Ordinal);
+        Assert.Contains("eviction protection 0 s", log.Out, StringComparison.Ordinal);
         Assert.Contains("SlotEvicted", log.Out, StringComparison.Ordinal);
         Assert.Matches(@"stopped after [4-9] requests to resources, [1-9]\d* evictions", log.Out);
+    }
+
+    [Fact]
+    public async Task A_second_token_meeting_a_slot_in_use_is_refused_with_table_full_and_the_time_to_wait()
+    {
+        // One slot, the default 60 s protection: the first client's context verified a request moments ago, so the
+        // second token gets 5.03 with Max-Age well beyond half the CLI's timeout, and the CLI says so at once.
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(4, "--slots", "1");
+        string uri = "coap://127.0.0.1:" + port + "/temp";
+        var first = CliRunner.Run("coap", "get", uri, "--token", Mint("read"), "-B", "10");
+        Assert.True(first.ExitCode == 0, first.Out + first.Error);
+        var second = CliRunner.Run("coap", "get", uri, "--token", Mint("read"), "-B", "10");
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("5.03", second.Error, StringComparison.Ordinal);
+        Assert.Contains("TableFull", second.Error, StringComparison.Ordinal);
+        Assert.Matches(@"try again in \d+ s \(Max-Age\)", second.Error);
+
+        CliRunner.Result log = await device;
+        Assert.Contains("TokenRejected reason=TableFull code=5.03", log.Out, StringComparison.Ordinal);
+        Assert.Contains("0 evictions", log.Out, StringComparison.Ordinal);
     }
 
     [Theory]
