@@ -456,11 +456,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
         }
 
-        if (_protected[ri] && !CoapMethods.Allows(t.Permissions(ri), request.Code))
+        AceRsError denied = _protected[ri] ? ScopeDecision(t, ri, request.Code) : AceRsError.None;
+        if (denied != AceRsError.None)
         {
-            // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but
-            // not the method.
-            AceRsError denied = t.Permissions(ri) == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
             response.Code = AceRsErrors.GetCoapCode(denied);
             Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _paths[ri]);
             return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
@@ -1155,9 +1153,28 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return AceNotificationCheck.Forbidden;
     }
 
-    // RFC 9200 §5.10.2: the scope rule HandleProtected applies to a GET, applied to a notification of resource ri.
+    // A notification answers a GET, so it meets the scope rule a GET request meets (ScopeDecision).
     private static AceNotificationCheck NotificationScope(AceTokenSlot t, int ri)
     {
-        return CoapMethods.Allows(t.Permissions(ri), CoapCode.Get) ? AceNotificationCheck.Allowed : AceNotificationCheck.Forbidden;
+        AceRsError e = ScopeDecision(t, ri, CoapCode.Get);
+        if (e == AceRsError.None)
+        {
+            return AceNotificationCheck.Allowed;
+        }
+
+        return e == AceRsError.MethodNotInScope ? AceNotificationCheck.MethodNotAllowed : AceNotificationCheck.Forbidden;
+    }
+
+    // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but not the
+    // method. The one scope rule for requests and notifications.
+    private static AceRsError ScopeDecision(AceTokenSlot t, int ri, byte method)
+    {
+        int granted = t.Permissions(ri);
+        if (CoapMethods.Allows(granted, method))
+        {
+            return AceRsError.None;
+        }
+
+        return granted == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
     }
 }

@@ -72,9 +72,32 @@ public class AceNotificationCheckTests
     }
 
     [Fact]
+    public void A_rights_update_that_keeps_the_path_but_not_GET_gives_method_not_allowed_as_a_GET_gets_4_05()
+    {
+        var rig = new AceRig();
+        var spec = new TokenSpec { Scope = "read", Id = [8] };
+        var c = new AceTestClient(1, spec);
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        Assert.Equal(CoapCode.Content, c.Request(rig, CoapCode.Get, "/led"));
+        var binding = new OscoreExchange();
+        binding.CopyFrom(rig.Server.LastExchange);
+
+        // The update grants PUT /led only: the path stays in the scope, GET does not (RFC 9200 §5.10.2).
+        spec.Scope = "write";
+        spec.Cti = [3];
+        byte[] update = AuthzInfoRequest.Encode(AceTestSupport.Mint(spec), null, null);
+        Assert.Equal(CoapCode.Created, c.Receive(rig.Exchange(1, c.ProtectBytes(CoapCode.Post, "/authz-info", update))));
+
+        Assert.Equal(AceNotificationCheck.MethodNotAllowed, rig.Server.CheckNotification(binding, "/led", AceTestSupport.Start));
+        Assert.Equal(CoapCode.MethodNotAllowed, c.Request(rig, CoapCode.Get, "/led"));
+        Assert.Equal(AceNotificationCheck.Forbidden, rig.Server.CheckNotification(binding, "/temp", AceTestSupport.Start));
+    }
+
+    [Fact]
     public void An_evicted_context_or_a_missing_binding_is_gone_and_an_unknown_path_is_forbidden()
     {
-        var rig = new AceRig(new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 1 });
+        // Eviction itself is the point here, so the protection of a slot in use is off (docs/ace-rs.md, "Eviction").
+        var rig = new AceRig(new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 1, EvictionProtectionSeconds = 0 });
         var alice = new AceTestClient(1, new TokenSpec { Scope = "read", Id = [1] });
         Assert.Equal(CoapCode.Created, alice.Post(rig));
         OscoreExchange binding = Registered(rig, alice);

@@ -129,7 +129,8 @@ public class AceObserveTests
         claims.SetIssuedAt(now);
         claims.SetExpiration(now + 3600);
         claims.SetConfirmationKid(token.InputMaterialId);
-        using var issuer = new CwtIssuer(PlatformCryptoProvider.Instance, world.MacKey);
+        // Protected the way the device's tokens are (one protection per RS): Mac0 under the MAC key, else Encrypt0.
+        using var issuer = new CwtIssuer(PlatformCryptoProvider.Instance, world.Protection == TokenProtection.Mac0 ? world.MacKey : world.AeadKey);
         byte[] update = issuer.Create(claims);
         return new CoapRequest(CoapCode.Post, world.At("/authz-info"))
         {
