@@ -104,7 +104,7 @@ public class AceBenchmarks
         SecurityContext client = AceOscoreSetup.CreateClientContext(p, Ms, null, null, 0, nonce1, n2, clientId, sid, 32);
         _get = ProtectedGet(client);
         Handle(_get);
-        _rsContext = _server.LastExchange.Context!;
+        _rsContext = _request.Security!.Exchange.Context!;
         if (_server.LastDecision.Kind != AceDecisionKind.RequestAllowed)
         {
             throw new InvalidOperationException("request refused: " + _server.LastDecision);
@@ -126,7 +126,7 @@ public class AceBenchmarks
 
         _managedGet = ProtectedGet(AceOscoreSetup.CreateClientContext(managed, Ms, null, null, 0, nonce1, mn2, clientId, msid, 32));
         Handle(_managedServer, _managedGet);
-        _managedRsContext = _managedServer.LastExchange.Context!;
+        _managedRsContext = _request.Security!.Exchange.Context!;
         if (_managedServer.LastDecision.Kind != AceDecisionKind.RequestAllowed)
         {
             throw new InvalidOperationException("request refused (managed): " + _managedServer.LastDecision);

@@ -46,7 +46,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
     private readonly AceTokenTable _table;
     private readonly OscoreProcessor _processor;
-    private readonly OscoreExchange _exchange = new OscoreExchange();
+    private readonly RequestSecurity _security = new RequestSecurity();
     private readonly ResourceTable _resources;
     private readonly string[] _paths;
     private readonly byte[][] _pathUtf8;
@@ -105,7 +105,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _nonce2 = new byte[settings.NonceLength];
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _admission = new AuthzInfoAdmission(settings);
-        _authzIndex = Register(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute(), false);
+        _authzIndex = Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute()), false);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
@@ -155,12 +155,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     /// <summary>How many tokens expired and were dropped.</summary>
     public int Expirations { get; private set; }
-
-    /// <summary>The OSCORE binding of the last verified request (what a Separate response or a notification needs).</summary>
-    public OscoreExchange LastExchange
-    {
-        get { return _exchange; }
-    }
 
     /// <summary>
     /// RAM per slot in bytes on a 64-bit CLR with a provider that shares one re-keyable AES-CCM (the managed one), all
@@ -243,10 +237,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <param name="path">The path, e.g. "/temp".</param>
     /// <param name="methods">The methods it serves (<see cref="CoapMethods"/> flags).</param>
     /// <param name="handler">The application code; it sees decrypted requests.</param>
-    /// <returns>The resource (set its link-format attributes before serving).</returns>
+    /// <returns>The resource.</returns>
     public CoapResource AddProtectedResource(string path, int methods, ICoapRequestHandler handler)
     {
-        return _resources.Get(Register(path, methods, handler, true));
+        return AddResource(new CoapResource(path, methods, handler), true);
     }
 
     /// <summary>Registers a resource anyone may use without OSCORE (e.g. /hello).</summary>
@@ -256,7 +250,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>The resource.</returns>
     public CoapResource AddUnprotectedResource(string path, int methods, ICoapRequestHandler handler)
     {
-        return _resources.Get(Register(path, methods, handler, false));
+        return AddResource(new CoapResource(path, methods, handler), false);
+    }
+
+    /// <summary>
+    /// Registers a resource, declared once with its access rule (set its link-format attributes before: /.well-known/core
+    /// is built here). Its handler sees the request's <see cref="CoapMessage.Security"/>.
+    /// </summary>
+    /// <param name="resource">The resource.</param>
+    /// <param name="isProtected">Whether a token must grant the method; false serves anyone.</param>
+    /// <returns>The resource.</returns>
+    public CoapResource AddResource(CoapResource resource, bool isProtected)
+    {
+        return _resources.Get(Register(resource, isProtected));
     }
 
     /// <summary>
@@ -389,18 +395,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     private CoapHandlerResult HandleProtected(int peer, CoapMessage request, CoapMessage response)
     {
-        OscoreStatus s = _processor.UnprotectRequest(request, _table.Contexts, _exchange);
+        OscoreExchange exchange = _security.Exchange;
+        OscoreStatus s = _processor.UnprotectRequest(request, _table.Contexts, exchange);
         if (s == OscoreStatus.FreshnessRequired)
         {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, _table.SlotOf(_exchange.Context), request.Code, null);
-            return Protect(_processor.ProtectEchoChallenge(response, _exchange), response, peer);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, _table.SlotOf(exchange.Context), request.Code, null);
+            return Protect(_processor.ProtectEchoChallenge(response, exchange), response, peer);
         }
 
         if (s == OscoreStatus.UnrecognizedCriticalOption)
         {
             // RFC 8613 §8.2 step 8, RFC 7252 §5.4.1: the verified request gets a protected 4.02; no resource runs.
-            Decide(AceDecisionKind.RequestDenied, AceRsError.UnrecognizedCriticalOption, CoapCode.BadOption, peer, _table.SlotOf(_exchange.Context), request.Code, null);
-            return Protect(_processor.ProtectBadOption(response, _exchange), response, peer);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.UnrecognizedCriticalOption, CoapCode.BadOption, peer, _table.SlotOf(exchange.Context), request.Code, null);
+            return Protect(_processor.ProtectBadOption(response, exchange), response, peer);
         }
 
         if (s != OscoreStatus.Ok)
@@ -411,7 +418,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return CoapHandlerResult.Respond;
         }
 
-        int slot = _table.SlotOf(_exchange.Context);
+        int slot = _table.SlotOf(exchange.Context);
         if (slot < 0)
         {
             // A context this engine did not create cannot be in the table; treat it as unknown.
@@ -437,11 +444,15 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _table.Touch(slot);
         _table.Verified(slot, _now);
         int ri = _resources.Find(request);
+
+        // The binding travels with the request, so whatever answers it, now or later, protects under it.
+        _security.SetOscore(slot, ri < 0 ? 0 : (_protected[ri] ? t.Permissions(ri) : _resources.Get(ri).Methods));
+        request.Security = _security;
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
             // RFC 9203 §4.1: an access-rights update may be posted over the existing OSCORE context.
             CoapHandlerResult ar = AuthzInfo(peer, request, response, slot);
-            return ar == CoapHandlerResult.Respond ? Protect(_processor.ProtectResponse(response, _exchange, false), response, peer) : ar;
+            return ar == CoapHandlerResult.Respond ? Protect(_processor.ProtectResponse(response, exchange, false), response, peer) : ar;
         }
 
         if (ri < 0 || !CoapMethods.Allows(_resources.Get(ri).Methods, request.Code))
@@ -453,7 +464,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             AceRsError why = served ? AceRsError.None : (ri < 0 ? AceRsError.ResourceNotFound : AceRsError.MethodNotAllowed);
             Decide(served ? AceDecisionKind.RequestAllowed : AceDecisionKind.RequestDenied, why, response.Code, peer, slot, method, ri < 0 ? null : _paths[ri]);
 
-            return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+            return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
         }
 
         AceRsError denied = _protected[ri] ? ScopeDecision(t, ri, request.Code) : AceRsError.None;
@@ -461,7 +472,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         {
             response.Code = AceRsErrors.GetCoapCode(denied);
             Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _paths[ri]);
-            return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+            return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
         }
 
         CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
@@ -471,7 +482,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return r;
         }
 
-        return Protect(_processor.ProtectResponse(response, _exchange, false), response, peer);
+        return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
     }
 
     private CoapHandlerResult Protect(OscoreStatus s, CoapMessage response, int peer)
@@ -1072,9 +1083,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
     }
 
-    private int Register(string path, int methods, ICoapRequestHandler handler, bool isProtected)
+    private int Register(CoapResource resource, bool isProtected)
     {
-        int i = _resources.Add(new CoapResource(path, methods, handler));
+        int i = _resources.Add(resource);
         string p = _resources.Get(i).Path;
         _paths[i] = p;
         _pathUtf8[i] = new byte[Utf8.GetByteCount(p)];
@@ -1112,7 +1123,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     /// <summary>
     /// Whether a notification of <paramref name="path"/> may go to an observation registered under
-    /// <paramref name="binding"/> (a copy of <see cref="LastExchange"/> taken when the observation was registered), at
+    /// <paramref name="binding"/> (the <see cref="RequestSecurity.Exchange"/> of the registering request, kept with the observation), at
     /// engine time <paramref name="now"/>. RFC 9200 §5.10.3: the token's lifetime is checked for every notification, not
     /// only for requests; RFC 9200 §5.10.2: so is its scope, with the same rule a GET request meets. The host calls it
     /// with the time it is about to pass to <see cref="Tick"/>, before calling Tick, so that an expired token's context

@@ -95,9 +95,16 @@ public sealed class CoapMessage
     /// <summary>The payload length; 0 means no payload (and no payload marker).</summary>
     public int PayloadLength => _payloadLength;
 
-    /// <summary>Clears the message: type CON, code 0.00, Message ID 0, no token, options or payload.</summary>
+    /// <summary>
+    /// The security binding the layer that verified this request attached (null: unprotected). Its response is protected
+    /// from this value (docs/architecture.md, "A request carries its security binding").
+    /// </summary>
+    public RequestSecurity Security { get; set; }
+
+    /// <summary>Clears the message: type CON, code 0.00, Message ID 0, no token, options, payload or security binding.</summary>
     public void Reset()
     {
+        Security = null;
         Type = CoapMessageType.Confirmable;
         Code = 0;
         _messageId = 0;
@@ -464,6 +471,7 @@ public sealed class CoapMessage
 
         _count = other._count;
         SetPayload(other._payload, other._payloadOffset, other._payloadLength);
+        Security = other.Security;
     }
 
     /// <summary>

@@ -7,6 +7,8 @@ namespace PopIoT.Core.Coap;
 /// counter for all notifications (RFC 7641 §4.4: strictly increasing per server is enough). The application sends
 /// notifications with <see cref="PrepareNotification"/> and <see cref="MessageLayer.Send"/>, and removes an observer
 /// when the layer reports a Reset or a timed-out CON notification (RFC 7641 §3.6, §4.5) via <see cref="Remove"/>.
+/// Each observation keeps a copy of its registering request's <see cref="RequestSecurity"/>, so its notifications are
+/// protected under that binding (RFC 8613 §4.1.3.5) with no second table kept in step.
 /// </summary>
 public sealed class ObserveRegistry
 {
@@ -15,6 +17,7 @@ public sealed class ObserveRegistry
     private readonly int[] _resource;
     private readonly byte[] _token;
     private readonly int[] _tokenLength;
+    private readonly RequestSecurity[] _security;
     private uint _sequence;
 
     /// <summary>Creates the table.</summary>
@@ -31,6 +34,11 @@ public sealed class ObserveRegistry
         _resource = new int[capacity];
         _token = new byte[capacity * CoapMessage.MaxTokenLength];
         _tokenLength = new int[capacity];
+        _security = new RequestSecurity[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _security[i] = new RequestSecurity();
+        }
     }
 
     /// <summary>The table size; indexes run 0..Capacity-1.</summary>
@@ -68,6 +76,15 @@ public sealed class ObserveRegistry
     /// <param name="index">The slot.</param>
     /// <returns>The resource id.</returns>
     public int GetResource(int index) => _resource[index];
+
+    /// <summary>The security binding the observation was registered under (unprotected when it came in the clear).</summary>
+    /// <param name="index">The slot.</param>
+    /// <returns>The binding (owned by the registry; valid until the slot is reused).</returns>
+    public RequestSecurity GetSecurity(int index) => _security[index];
+
+    /// <summary>Removes the observation in slot <paramref name="index"/>.</summary>
+    /// <param name="index">The slot.</param>
+    public void RemoveAt(int index) => _used[index] = false;
 
     /// <summary>
     /// Applies the Observe option of a GET or FETCH (RFC 7641 §2): 0 registers (or refreshes) the client and adds the
@@ -117,6 +134,7 @@ public sealed class ObserveRegistry
         _peer[slot] = peer;
         _resource[slot] = resource;
         _tokenLength[slot] = request.GetToken(_token, slot * CoapMessage.MaxTokenLength);
+        _security[slot].CopyFrom(request.Security);
         response.SetUintOption(CoapOptionNumber.Observe, NextSequence());
         return ObserveAction.Registered;
     }

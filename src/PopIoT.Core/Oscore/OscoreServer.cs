@@ -16,7 +16,7 @@ public sealed class OscoreServer : ICoapRequestHandler
 {
     private readonly OscoreContextTable _table;
     private readonly OscoreProcessor _processor;
-    private readonly OscoreExchange _exchange = new OscoreExchange();
+    private readonly RequestSecurity _security = new RequestSecurity();
     private readonly ICoapRequestHandler _protectedHandler;
     private readonly ICoapRequestHandler _unprotectedHandler;
 
@@ -42,13 +42,11 @@ public sealed class OscoreServer : ICoapRequestHandler
     /// <summary>How many Echo challenges were sent (RFC 8613 Appendix B.1.2).</summary>
     public int EchoChallenges { get; private set; }
 
-    /// <summary>The exchange of the last verified request: what a Separate response or a notification needs to be protected.</summary>
-    public OscoreExchange LastExchange => _exchange;
-
     /// <inheritdoc/>
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
-        OscoreStatus s = _processor.UnprotectRequest(request, _table, _exchange);
+        OscoreExchange exchange = _security.Exchange;
+        OscoreStatus s = _processor.UnprotectRequest(request, _table, exchange);
         LastStatus = s;
         if (s == OscoreStatus.NotProtected)
         {
@@ -64,13 +62,13 @@ public sealed class OscoreServer : ICoapRequestHandler
         if (s == OscoreStatus.FreshnessRequired)
         {
             EchoChallenges++;
-            return Protected(_processor.ProtectEchoChallenge(response, _exchange), response);
+            return Protected(_processor.ProtectEchoChallenge(response, exchange), response);
         }
 
         if (s == OscoreStatus.UnrecognizedCriticalOption)
         {
             // RFC 8613 §8.2 step 8, RFC 7252 §5.4.1: the verified request gets a protected 4.02; the application never sees it.
-            return Protected(_processor.ProtectBadOption(response, _exchange), response);
+            return Protected(_processor.ProtectBadOption(response, exchange), response);
         }
 
         if (s != OscoreStatus.Ok)
@@ -84,14 +82,16 @@ public sealed class OscoreServer : ICoapRequestHandler
             return CoapHandlerResult.Respond;
         }
 
+        // The binding travels with the request: a Separate response or a notification is protected later from a copy.
+        _security.SetOscore(-1, -1);
+        request.Security = _security;
         CoapHandlerResult r = _protectedHandler.HandleRequest(peer, request, response);
         if (r != CoapHandlerResult.Respond)
         {
-            // A Separate response is protected later by the host with LastExchange (copy it first).
             return r;
         }
 
-        return Protected(_processor.ProtectResponse(response, _exchange, false), response);
+        return Protected(_processor.ProtectResponse(response, exchange, false), response);
     }
 
     private static CoapHandlerResult Protected(OscoreStatus s, CoapMessage response)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PopIoT.Core;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
@@ -22,7 +23,7 @@ namespace PopIoT.Coap;
 /// IPEndPoint at = server.Start(new IPEndPoint(IPAddress.Loopback, 5683));
 /// </code>
 /// </example>
-public sealed class CoapServer : ICoapRequestHandler, IDisposable
+public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
 {
     private readonly CoapServerOptions _options;
     private readonly ILogger _logger;
@@ -33,22 +34,14 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CoapMessage _shadow = new(4, 32);
 
-    // RFC 7959 §2.6: the body of a response to a non-GET request that is sent in Block2 blocks is kept
-    // here, per (peer, resource, method), so the client's follow-up requests for blocks 1, 2 ... get
-    // slices of that one response instead of running the handler again (a POST must run once).
-    private readonly Dictionary<(int Peer, int Resource, byte Method), (CoapResponse Response, long ExpiresMs)> _blockBodies = [];
-    private const int MaxBlockBodies = 64;
+    private readonly BlockBodyCache _blockBodies;
     private readonly OscoreServer? _oscore;
-    private readonly IOscoreServerLayer? _layer;
+    private readonly ICoapRequestHandler? _layer;
     private readonly OscoreProcessor? _oscoreProcessor;
 
-    // RFC 8613 §4.1.3.5: the binding of each observation registered under OSCORE, by (peer, token), so that its
-    // notifications are protected with the registration's request (each with its own Partial IV, §4.1.3.5.2).
-    private readonly Dictionary<(int Peer, string Token), SecureObservation> _secureObservers = [];
-
-    // RFC 9200 §5.10.2–§5.10.3: asks the layer whether each notification is still authorised by its token, and moves
-    // the layer's clock (null when the layer authorises nothing beyond OSCORE itself).
-    private readonly INotificationGuard? _guard;
+    // RFC 9200 §5.10.2–§5.10.3: the layer that authorises with tokens owns the one routing table, checks each
+    // notification against its token and has its own clock (null when nothing beyond OSCORE itself authorises).
+    private readonly IAccessControlLayer? _guard;
     private CoapEndpoint? _endpoint;
     private long _notifications;
     private long _requests;
@@ -61,17 +54,18 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     {
     }
 
-    /// <summary>Creates a server whose requests go through an OSCORE layer made by <paramref name="layer"/> (given the router).</summary>
+    /// <summary>Creates a server whose requests go through an access-control layer that owns its routing table.</summary>
     /// <param name="options">Settings, or null for the defaults (<see cref="CoapServerOptions.Oscore"/> must be null).</param>
     /// <param name="logger">Where to log, or null.</param>
-    /// <param name="layer">Makes the layer in front of the resources from the server's own router; null for none.</param>
-    internal CoapServer(CoapServerOptions? options, ILogger? logger, Func<ICoapRequestHandler, IOscoreServerLayer>? layer)
+    /// <param name="layer">The layer in front of the resources (<see cref="Map"/> declares resources in it); null for none.</param>
+    internal CoapServer(CoapServerOptions? options, ILogger? logger, IAccessControlLayer? layer)
     {
         _options = options ?? new CoapServerOptions();
         _logger = logger ?? NullLogger.Instance;
         _table = new ResourceTable(_options.MaxResources, 4096) { MaxSzx = _options.MaxSzx };
         _block1 = new Block1Reassembler(_options.Block1Slots, _options.MaxBodySize, _options.MaxSzx);
         _observers = new ObserveRegistry(_options.MaxObservers);
+        _blockBodies = new BlockBodyCache((_options.Settings ?? new CoapSettings()).ExchangeLifetimeMs);
         if (_options.Oscore != null)
         {
             if (_options.OscoreMaxUnfragmentedSize < 16)
@@ -83,7 +77,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
             _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
-            _layer = new OscoreServerLayer(_oscore);
+            _layer = _oscore;
         }
 
         if (layer != null)
@@ -94,10 +88,9 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             }
 
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
-            _layer = layer(this);
+            _layer = layer;
+            _guard = layer;
         }
-
-        _guard = _layer as INotificationGuard;
     }
 
     /// <summary>The address the server listens on, once started.</summary>
@@ -153,7 +146,13 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
     /// <param name="observable">Whether GET with Observe registers an observer (RFC 7641); see <see cref="NotifyObservers"/>.</param>
     /// <param name="contentFormat">The ct attribute in /.well-known/core, or -1.</param>
     /// <param name="resourceType">The rt attribute in /.well-known/core, or null.</param>
-    public void Map(string path, int methods, CoapRequestHandler handler, bool observable = false, int contentFormat = -1, string? resourceType = null)
+    /// <param name="access">
+    /// Who may use it: <see cref="ResourceAccess.Protected"/> needs a token granting the method (the access-control layer
+    /// checks the scope; RFC 9200 §5.10.2); <see cref="ResourceAccess.Unprotected"/> serves anyone, in the clear or under
+    /// OSCORE (a protected request always gets a protected response, RFC 8613 §8.3).
+    /// </param>
+    public void Map(string path, int methods, CoapRequestHandler handler, bool observable = false, int contentFormat = -1, string? resourceType = null,
+        ResourceAccess access = ResourceAccess.Unprotected)
     {
         ArgumentNullException.ThrowIfNull(handler);
         if (_endpoint != null)
@@ -163,7 +162,20 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
         var entry = new Entry(this, _entries.Count, handler);
         var resource = new CoapResource(path, methods, entry) { Observable = observable, ContentFormat = contentFormat, ResourceType = resourceType };
-        _table.Add(resource);
+        if (_guard != null)
+        {
+            // One routing table per server: the layer that authorises requests routes them straight to the resource.
+            _guard.Add(resource, access == ResourceAccess.Protected);
+        }
+        else if (access == ResourceAccess.Protected && _oscore == null)
+        {
+            throw new ArgumentException("A protected resource needs OSCORE or an access-control layer.", nameof(access));
+        }
+        else
+        {
+            _table.Add(resource);
+        }
+
         entry.Resource = resource;
         _entries.Add(entry);
     }
@@ -208,60 +220,6 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         return transport.LocalEndPoint;
     }
 
-    /// <summary>
-    /// Sends a notification to every observer of <paramref name="path"/> (RFC 7641 §4.2): the GET handler runs once per
-    /// observer and its response goes out NON, or CON every <see cref="CoapServerOptions.ConfirmableNotificationEvery"/>.
-    /// An error response ends the observation (RFC 7641 §4.2). Under a layer that authorises with tokens, the layer's
-    /// clock is advanced first and an observation its token no longer authorises ends with a final error instead
-    /// (<see cref="INotificationGuard"/>).
-    /// </summary>
-    /// <param name="path">The resource path as mapped.</param>
-    /// <returns>How many notifications were started.</returns>
-    public int NotifyObservers(string path)
-    {
-        CoapEndpoint endpoint = _endpoint ?? throw new InvalidOperationException("Not started.");
-        Entry? entry = _entries.Find(e => e.Resource!.Path == (path.StartsWith('/') ? path : "/" + path));
-        if (entry == null)
-        {
-            return 0;
-        }
-
-        var targets = new List<(int Slot, int Peer)>();
-        lock (endpoint.Gate)
-        {
-            if (_guard != null)
-            {
-                // RFC 9200 §5.10.3: the token's lifetime and rights are checked at the time of each notification.
-                endpoint.RunHousekeepingLocked();
-                endpoint.FlushLocked();
-            }
-
-            for (int i = 0; i < _observers.Capacity; i++)
-            {
-                if (_observers.IsActive(i) && _observers.GetResource(i) == entry.Index)
-                {
-                    targets.Add((i, _observers.GetPeer(i)));
-                }
-            }
-        }
-
-        foreach ((int slot, int peer) in targets)
-        {
-            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer));
-            ValueTask<CoapResponse> pending = Invoke(entry, request);
-            if (pending.IsCompleted)
-            {
-                SendNotification(endpoint, slot, peer, Result(pending));
-            }
-            else
-            {
-                _ = NotifyLaterAsync(endpoint, slot, peer, pending);
-            }
-        }
-
-        return targets.Count;
-    }
-
     /// <summary>Runs <paramref name="action"/> under the endpoint's gate (the lock every request is handled under).</summary>
     /// <param name="action">The action.</param>
     internal void Synchronized(Action action)
@@ -281,7 +239,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
     /// <summary>
     /// Advances the OSCORE layer's clock now, ending the observations it no longer authorises first (see
-    /// <see cref="INotificationGuard"/>). The server does it before each datagram and each notification; the host calls
+    /// <see cref="IAccessControlLayer"/>). The server does it before each datagram and each notification; the host calls
     /// this on its own clock (the simulated device every second), so a token's expiry ends its observations even when
     /// no request arrives (RFC 9200 §5.10.3).
     /// </summary>
@@ -376,14 +334,14 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         CoapEndpoint endpoint = _endpoint!;
         if (request.Code != CoapCode.Get && !request.HasOption(CoapOptionNumber.Block1)
             && request.TryGetUint(CoapOptionNumber.Block2, out uint follow) && (follow >> 4) > 0
-            && TryGetBlockBody(peer, entry.Index, request.Code, endpoint.Now, out CoapResponse? kept))
+            && _blockBodies.TryGet(peer, entry.Index, request.Code, endpoint.Now, out CoapResponse? kept))
         {
             // RFC 7959 §2.6: a later block of a response already produced; the handler does not run again.
             Fill(null, peer, request, response, kept!, out byte[]? _);
             if (!response.TryGetUint(CoapOptionNumber.Block2, out uint sent) || (sent & 0x08) == 0)
             {
                 // The last block is out (a retransmission of it is answered by the dedup cache): forget the body.
-                ForgetBlockBody(peer, entry.Index, request.Code);
+                _blockBodies.Forget(peer, entry.Index, request.Code);
             }
 
             return CoapHandlerResult.Respond;
@@ -434,39 +392,41 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             shadow.AddUintOption(CoapOptionNumber.Block2, b2);
         }
 
-        // Under OSCORE (called from the layer, after verification) the request is protected when the layer says so.
-        bool secured = _layer != null && _layer.LastRequestVerified;
+        // The binding the verifying layer attached to the request (docs/architecture.md): what protects every answer.
+        RequestSecurity? security = request.Security is { IsProtected: true } verified ? verified : null;
+        shadow.Security = security;
         if (request.TryGetUint(CoapOptionNumber.Observe, out uint obs))
         {
-            // RFC 8613 §4.1.3.5: Observe works under OSCORE too; the notifications are protected in SendNotification.
+            // RFC 8613 §4.1.3.5: Observe works under OSCORE too; the registry keeps the binding for the notifications.
             shadow.AddUintOption(CoapOptionNumber.Observe, obs);
         }
 
-        req.OscoreContext = secured ? _layer!.LastExchange.Context : null;
+        req.OscoreContext = security?.Exchange.Context;
         ValueTask<CoapResponse> pending = Invoke(entry, req);
         if (pending.IsCompleted)
         {
             CoapResponse done = Result(pending);
             Fill(entry, peer, shadow, response, done, out byte[]? _);
-            TrackObserver(peer, entry.Resource.Path, shadow, response, secured);
-            RememberBlockBody(peer, entry.Index, request.Code, response, done, endpoint.Now);
+            _blockBodies.Remember(peer, entry.Index, request.Code, response, done, endpoint.Now);
             return CoapHandlerResult.Respond;
         }
 
         // RFC 7252 §5.2.2: the handler is still working; ACK now, answer later in a message of the request's type.
-        OscoreExchange? binding = null;
-        if (secured)
+        // RFC 8613 §8.3: a request that came protected gets its separate response protected under its own binding,
+        // whatever the resource's access rule; the layer's object serves the next request, so keep a copy.
+        RequestSecurity? binding = null;
+        if (security != null)
         {
-            // RFC 8613 §8.3: the separate response is protected later against this request's binding.
-            binding = new OscoreExchange();
-            binding.CopyFrom(_layer!.LastExchange);
+            binding = new RequestSecurity();
+            binding.CopyFrom(security);
+            shadow.Security = binding;
         }
 
         _ = RespondLaterAsync(endpoint, entry, peer, shadow, request.Type == CoapMessageType.Confirmable, pending, binding);
         return CoapHandlerResult.Separate;
     }
 
-    private async Task RespondLaterAsync(CoapEndpoint endpoint, Entry entry, int peer, CoapMessage shadow, bool con, ValueTask<CoapResponse> pending, OscoreExchange? binding)
+    private async Task RespondLaterAsync(CoapEndpoint endpoint, Entry entry, int peer, CoapMessage shadow, bool con, ValueTask<CoapResponse> pending, RequestSecurity? binding)
     {
         CoapResponse r;
         try
@@ -484,7 +444,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             var m = new CoapMessage();
             m.CopyTokenFrom(shadow);
             Fill(entry, peer, shadow, m, r, out _);
-            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding, false) != OscoreStatus.Ok)
+            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding.Exchange, false) != OscoreStatus.Ok)
             {
                 // Nothing protected can be sent (RFC 8613 §7.2.1 exhausted, or too large): a plain 5.00 says so.
                 m.ClearOptions();
@@ -496,218 +456,6 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             endpoint.Layer.Send(peer, m, endpoint.Now, out _);
             endpoint.FlushLocked();
         }
-    }
-
-    private async Task NotifyLaterAsync(CoapEndpoint endpoint, int slot, int peer, ValueTask<CoapResponse> pending)
-    {
-        CoapResponse r;
-        try
-        {
-            r = await pending.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            r = new CoapResponse(CoapCode.InternalServerError);
-        }
-
-        SendNotification(endpoint, slot, peer, r);
-    }
-
-    private void SendNotification(CoapEndpoint endpoint, int slot, int peer, CoapResponse r)
-    {
-        lock (endpoint.Gate)
-        {
-            if (!_observers.IsActive(slot) || _observers.GetPeer(slot) != peer)
-            {
-                return;
-            }
-
-            if (_guard != null)
-            {
-                // The handler may have taken a while: check the token again at the time the notification goes out.
-                endpoint.RunHousekeepingLocked();
-                endpoint.FlushLocked();
-                if (!_observers.IsActive(slot) || _observers.GetPeer(slot) != peer)
-                {
-                    return;
-                }
-            }
-
-            long n = ++_notifications;
-            int every = Math.Max(1, _options.ConfirmableNotificationEvery);
-            var m = new CoapMessage();
-            _observers.PrepareNotification(slot, m, n % every == 0 ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable);
-            _shadow.Reset();
-            _shadow.Code = CoapCode.Get;
-            Fill(null, peer, _shadow, m, r, out byte[]? _);
-            OscoreExchange? binding = SecureObserver(peer, m);
-            byte[]? token = null;
-            if (!r.IsSuccess)
-            {
-                // RFC 7641 §4.2: a non-2.xx notification ends the observation.
-                m.RemoveOption(CoapOptionNumber.Observe);
-                token = new byte[m.TokenLength];
-                m.GetToken(token, 0);
-                _observers.Remove(peer, token, 0, token.Length);
-            }
-
-            // RFC 8613 §4.1.3.5.2: a notification under OSCORE takes its own Partial IV, bound to the registration.
-            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding, true) != OscoreStatus.Ok)
-            {
-                // The context is gone (evicted, expired) or exhausted: nothing protected can be sent, so the
-                // observation ends here (RFC 7641 §3.6 lets the server forget an observer).
-                _logger.LogDebug("OSCORE notification to {Peer} cannot be protected; observation removed", endpoint.PeerAddress(peer));
-                RemoveObserver(peer, m);
-                return;
-            }
-
-            if (!r.IsSuccess)
-            {
-                _secureObservers.Remove((peer, Convert.ToHexString(token!)));
-            }
-
-            CoapSendStatus status = endpoint.Layer.Send(peer, m, endpoint.Now, out _);
-            if (status != CoapSendStatus.Sent)
-            {
-                _logger.LogDebug("notification to {Peer} not sent: {Status}", endpoint.PeerAddress(peer), status);
-            }
-
-            endpoint.FlushLocked();
-        }
-    }
-
-    private void OnNotificationFailed(int peer, byte[] token, CoapExchangeFailure reason)
-    {
-        // RFC 7641 §3.6, §4.5: a Reset or an unacknowledged CON notification removes the observer. Under the gate already.
-        _secureObservers.Remove((peer, Convert.ToHexString(token)));
-        if (_observers.Remove(peer, token, 0, token.Length))
-        {
-            _logger.LogDebug("observer removed after {Reason}", reason);
-        }
-    }
-
-    // The layer's clock and the token checks of every OSCORE observation (RFC 9200 §5.10.2–§5.10.3), under the gate:
-    // read the clock, end the observations the tokens no longer authorise at that time (while an expired token's keys
-    // still exist to protect its final 4.01), then let the layer drop what expired.
-    private void Housekeep(CoapEndpoint endpoint)
-    {
-        long now = _guard!.ReadClock();
-        List<((int Peer, string Token) Key, int Code)>? ending = null;
-        foreach (KeyValuePair<(int Peer, string Token), SecureObservation> kv in _secureObservers)
-        {
-            int code = _guard.CheckNotification(kv.Value.Binding, kv.Value.Path, now);
-            if (code != 0)
-            {
-                (ending ??= []).Add((kv.Key, code));
-            }
-        }
-
-        if (ending != null)
-        {
-            foreach (((int Peer, string Token) key, int code) in ending)
-            {
-                EndObservation(endpoint, key, code);
-            }
-        }
-
-        _guard.Advance(now);
-    }
-
-    // RFC 9200 §5.10.3 (4.01) and §5.10.2 (4.03, 4.05): the final response of an observation its token no longer
-    // authorises, without Observe so it is the last one (RFC 7641 §4.2, §3.2), confirmable so a lost one is sent
-    // again, and protected under the registration's binding with its own Partial IV (RFC 8613 §4.1.3.5.2: the
-    // request's nonce was used by the registration's response). code -1: the keys are gone, so the observation is
-    // forgotten with no message, since an unprotected response to an OSCORE request is never sent (RFC 8613 §8.3).
-    private void EndObservation(CoapEndpoint endpoint, (int Peer, string Token) key, int code)
-    {
-        if (!_secureObservers.Remove(key, out SecureObservation? observation))
-        {
-            return;
-        }
-
-        byte[] token = Convert.FromHexString(key.Token);
-        int slot = _observers.IndexOf(key.Peer, token, 0, token.Length);
-        if (slot < 0)
-        {
-            return;
-        }
-
-        if (code < 0)
-        {
-            _observers.Remove(key.Peer, token, 0, token.Length);
-            _logger.LogDebug("observation by {Peer} forgotten: its OSCORE context is gone", endpoint.PeerAddress(key.Peer));
-            return;
-        }
-
-        var m = new CoapMessage();
-        _observers.PrepareNotification(slot, m, CoapMessageType.Confirmable);
-        _observers.Remove(key.Peer, token, 0, token.Length);
-        m.RemoveOption(CoapOptionNumber.Observe);
-        m.Code = (byte)code;
-        if (_oscoreProcessor!.ProtectResponse(m, observation.Binding, true) != OscoreStatus.Ok)
-        {
-            _logger.LogDebug("final response to {Peer} cannot be protected; observation removed", endpoint.PeerAddress(key.Peer));
-            return;
-        }
-
-        CoapSendStatus status = endpoint.Layer.Send(key.Peer, m, endpoint.Now, out _);
-        _logger.LogDebug("observation by {Peer} ended with {Code}: {Status}", endpoint.PeerAddress(key.Peer), CoapResponse.FormatCode((byte)code), status);
-    }
-
-    // Remembers (or forgets) the OSCORE binding of an observation registered by this request (RFC 8613 §4.1.3.5).
-    private void TrackObserver(int peer, string path, CoapMessage request, CoapMessage response, bool secured)
-    {
-        if (_layer == null || !request.HasOption(CoapOptionNumber.Observe))
-        {
-            return;
-        }
-
-        byte[] token = new byte[request.TokenLength];
-        request.GetToken(token, 0);
-        var key = (peer, Convert.ToHexString(token));
-        if (!secured || !response.HasOption(CoapOptionNumber.Observe))
-        {
-            _secureObservers.Remove(key);
-            return;
-        }
-
-        if (_secureObservers.Count >= _options.MaxObservers * 2)
-        {
-            // Bounded: forget bindings whose context is gone, then the oldest, rather than grow.
-            foreach (var stale in _secureObservers.Where(kv => !kv.Value.Binding.IsCurrent).Select(kv => kv.Key).ToList())
-            {
-                _secureObservers.Remove(stale);
-            }
-
-            if (_secureObservers.Count >= _options.MaxObservers * 2)
-            {
-                _secureObservers.Remove(_secureObservers.Keys.First());
-            }
-        }
-
-        var binding = new OscoreExchange();
-        binding.CopyFrom(_layer.LastExchange);
-        _secureObservers[key] = new SecureObservation(binding, path);
-    }
-
-    private OscoreExchange? SecureObserver(int peer, CoapMessage notification)
-    {
-        if (_secureObservers.Count == 0)
-        {
-            return null;
-        }
-
-        byte[] token = new byte[notification.TokenLength];
-        notification.GetToken(token, 0);
-        return _secureObservers.GetValueOrDefault((peer, Convert.ToHexString(token)))?.Binding;
-    }
-
-    private void RemoveObserver(int peer, CoapMessage notification)
-    {
-        byte[] token = new byte[notification.TokenLength];
-        notification.GetToken(token, 0);
-        _observers.Remove(peer, token, 0, token.Length);
-        _secureObservers.Remove((peer, Convert.ToHexString(token)));
     }
 
     // Code, options, Observe registration and the Block2 slice of the body (RFC 7959 §2.4) into the wire response.
@@ -746,53 +494,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         }
     }
 
-    private void RememberBlockBody(int peer, int resource, byte method, CoapMessage response, CoapResponse r, long now)
-    {
-        // Only a non-GET response that went out as block 0 of several needs keeping (a GET is simply repeated).
-        if (method == CoapCode.Get || !response.TryGetUint(CoapOptionNumber.Block2, out uint b2) || (b2 & 0x08) == 0)
-        {
-            return;
-        }
-
-        lock (_blockBodies)
-        {
-            if (_blockBodies.Count >= MaxBlockBodies)
-            {
-                var oldest = _blockBodies.MinBy(kv => kv.Value.ExpiresMs).Key;
-                _blockBodies.Remove(oldest);
-            }
-
-            _blockBodies[(peer, resource, method)] = (r, now + (_options.Settings ?? new CoapSettings()).ExchangeLifetimeMs);
-        }
-    }
-
-    private void ForgetBlockBody(int peer, int resource, byte method)
-    {
-        lock (_blockBodies)
-        {
-            _blockBodies.Remove((peer, resource, method));
-        }
-    }
-
-    private bool TryGetBlockBody(int peer, int resource, byte method, long now, out CoapResponse? r)
-    {
-        lock (_blockBodies)
-        {
-            if (_blockBodies.TryGetValue((peer, resource, method), out var kept) && kept.ExpiresMs > now)
-            {
-                r = kept.Response;
-                return true;
-            }
-
-            _blockBodies.Remove((peer, resource, method));
-            r = null;
-            return false;
-        }
-    }
-
     private static byte[] Payload(CoapMessage m) => m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray();
-
-    private sealed record SecureObservation(OscoreExchange Binding, string Path);
 
     private sealed class Entry(CoapServer server, int index, CoapRequestHandler handler) : ICoapRequestHandler
     {

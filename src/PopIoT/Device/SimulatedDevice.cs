@@ -72,7 +72,7 @@ public sealed class SimulatedDevice : IDisposable
             AsKeyPurposes.Apply(engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
             engine.Listener = new DecisionSink(this);
             _layer = new AceServerLayer(engine, EngineTime);
-            _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer.Bind);
+            _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer);
         }
         catch
         {
@@ -217,18 +217,14 @@ public sealed class SimulatedDevice : IDisposable
     private void MapResources()
     {
         AceResourceServer engine = _layer.Engine;
-        _layer.Add("/temp", CoapMethods.Get, true);
-        _layer.Add("/led", CoapMethods.Get | CoapMethods.Put, true);
-        _layer.Add("/config", CoapMethods.Put, true);
-        _layer.Add("/hello", CoapMethods.Get, false);
         engine.AddScope("read", "/temp", CoapMethods.Get);
         engine.AddScope("read", "/led", CoapMethods.Get);
         engine.AddScope("write", "/led", CoapMethods.Get | CoapMethods.Put);
         engine.AddScope("admin", "/config", CoapMethods.Put);
 
         _server.Map("/temp", CoapMethods.Get, (_, _) => Done(new CoapResponse(CoapCode.Content, Ascii(Locked(() => _temperature)), CoapContentFormat.TextPlain)),
-            observable: true, contentFormat: CoapContentFormat.TextPlain, resourceType: "temperature-c");
-        _server.Map("/led", CoapMethods.Get | CoapMethods.Put, (req, _) => Done(HandleLed(req)), contentFormat: CoapContentFormat.TextPlain);
+            observable: true, contentFormat: CoapContentFormat.TextPlain, resourceType: "temperature-c", access: ResourceAccess.Protected);
+        _server.Map("/led", CoapMethods.Get | CoapMethods.Put, (req, _) => Done(HandleLed(req)), contentFormat: CoapContentFormat.TextPlain, access: ResourceAccess.Protected);
         _server.Map("/config", CoapMethods.Put, (req, _) =>
         {
             lock (_state)
@@ -237,7 +233,7 @@ public sealed class SimulatedDevice : IDisposable
             }
 
             return Done(new CoapResponse(CoapCode.Changed));
-        });
+        }, access: ResourceAccess.Protected);
         _server.Map("/hello", CoapMethods.Get, (_, _) => Done(new CoapResponse(CoapCode.Content, Ascii("hello from " + _options.Audience), CoapContentFormat.TextPlain)));
     }
 

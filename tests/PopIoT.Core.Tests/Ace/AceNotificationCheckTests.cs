@@ -80,7 +80,7 @@ public class AceNotificationCheckTests
         Assert.Equal(CoapCode.Created, c.Post(rig));
         Assert.Equal(CoapCode.Content, c.Request(rig, CoapCode.Get, "/led"));
         var binding = new OscoreExchange();
-        binding.CopyFrom(rig.Server.LastExchange);
+        binding.CopyFrom(rig.Security.Exchange);
 
         // The update grants PUT /led only: the path stays in the scope, GET does not (RFC 9200 §5.10.2).
         spec.Scope = "write";
@@ -110,12 +110,12 @@ public class AceNotificationCheckTests
         Assert.Equal(AceNotificationCheck.ContextGone, rig.Server.CheckNotification(new OscoreExchange(), "/temp", AceTestSupport.Start));
     }
 
-    // The binding a host keeps for an Observe registration: a copy of the engine's after a verified GET.
+    // The binding a host keeps for an Observe registration: a copy of the binding the engine attached to a verified GET.
     private static OscoreExchange Registered(AceRig rig, AceTestClient c)
     {
         Assert.Equal(CoapCode.Content, c.Request(rig, CoapCode.Get, "/temp"));
         var binding = new OscoreExchange();
-        binding.CopyFrom(rig.Server.LastExchange);
+        binding.CopyFrom(rig.Security.Exchange);
         Assert.True(binding.IsCurrent);
         return binding;
     }

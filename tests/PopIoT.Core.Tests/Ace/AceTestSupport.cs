@@ -1,3 +1,4 @@
+using PopIoT.Core;
 #nullable disable
 using System;
 
@@ -252,6 +253,9 @@ internal sealed class AceRig
     public TestResource Hello { get; }
 
     public DecisionLog Log { get; }
+
+    /// <summary>The security binding the engine attached to the request it handled last (null: unprotected).</summary>
+    public RequestSecurity Security => _request.Security;
 
     /// <summary>Sends a datagram to the engine and returns the serialized response.</summary>
     public byte[] Exchange(int peer, byte[] datagram)

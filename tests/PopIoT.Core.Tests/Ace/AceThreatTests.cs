@@ -165,7 +165,7 @@ public class AceThreatTests
         Assert.Equal(CoapCode.Created, victim.Post(rig));
         Assert.Equal(CoapCode.Content, victim.Request(rig, CoapCode.Get, "/temp"));
         var binding = new OscoreExchange();
-        binding.CopyFrom(rig.Server.LastExchange);
+        binding.CopyFrom(rig.Security.Exchange);
         SecurityContext slotContext = binding.Context;
         Assert.True(binding.IsCurrent);
 
@@ -180,10 +180,10 @@ public class AceThreatTests
 
         // Same object, new keys: the binding is stale and protection is refused.
         Assert.Equal(CoapCode.Content, newcomer.Request(rig, CoapCode.Get, "/temp"));
-        Assert.Same(slotContext, rig.Server.LastExchange.Context);
+        Assert.Same(slotContext, rig.Security.Exchange.Context);
         Assert.False(binding.IsCurrent);
         Assert.Equal(OscoreStatus.SecurityContextNotFound, processor.ProtectResponse(Notification(), binding, true));
-        Assert.True(rig.Server.LastExchange.IsCurrent);
+        Assert.True(rig.Security.Exchange.IsCurrent);
 
         static CoapMessage Notification()
         {

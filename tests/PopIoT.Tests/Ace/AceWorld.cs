@@ -218,7 +218,7 @@ internal sealed class AceWorld : IDisposable
 
     private static byte[] Fill(int n, byte b) => Enumerable.Repeat(b, n).ToArray();
 
-    private sealed class ReceiveRecorder(ICoapTransport inner, Action<byte[]> received) : ICoapTransport, ICoapTransportSink
+    internal sealed class ReceiveRecorder(ICoapTransport inner, Action<byte[]> received) : ICoapTransport, ICoapTransportSink
     {
         private ICoapTransportSink? _sink;
 

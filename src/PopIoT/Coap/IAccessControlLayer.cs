@@ -1,16 +1,23 @@
+using PopIoT.Core.Coap;
 using PopIoT.Core.Oscore;
 
 namespace PopIoT.Coap;
 
 /// <summary>
-/// What a <see cref="CoapServer"/> asks its OSCORE layer about observations registered under OSCORE when that layer
-/// authorises requests with tokens (the simulated device's ACE engine): whether each notification is still authorised,
-/// and the layer's own clock, which the server advances before every request and notification and whenever its host's
-/// clock ticks (<see cref="CoapServer.RunHousekeeping"/>), so a token's lifetime ends an observation even when no
-/// request arrives (RFC 9200 §5.10.3).
+/// The layer a <see cref="CoapServer"/> puts in front of its resources when it authorises requests with tokens (the
+/// simulated device's ACE engine). It owns the server's one routing table, attaches each verified request's
+/// <see cref="Core.RequestSecurity"/> to the request, says whether each notification is still authorised, and has its own
+/// clock, which the server advances before every request and notification and whenever its host's clock ticks
+/// (<see cref="CoapServer.RunHousekeeping"/>), so a token's lifetime ends an observation even when no request arrives
+/// (RFC 9200 §5.10.3).
 /// </summary>
-internal interface INotificationGuard
+internal interface IAccessControlLayer : ICoapRequestHandler
 {
+    /// <summary>Declares a resource with its access rule; its handler is reached only when the layer allows the request.</summary>
+    /// <param name="resource">The resource (attributes set).</param>
+    /// <param name="isProtected">Whether a token must grant the method.</param>
+    void Add(CoapResource resource, bool isProtected);
+
     /// <summary>The layer's current time (its engine's units); read first, checked against, then passed to <see cref="Advance"/>.</summary>
     /// <returns>The time.</returns>
     long ReadClock();
