@@ -29,7 +29,7 @@ public sealed class AceDecision
     public string Path { get; private set; }
 
     /// <summary>The engine's time when the decision was taken (the last <see cref="AceResourceServer.Tick"/>).</summary>
-    public long Time { get; private set; }
+    public long Time { get; internal set; }
 
     /// <summary>One line for a log, e.g. "RequestDenied GET /led peer 3 slot 1 -> 4.03 ScopeDenied".</summary>
     /// <returns>The line.</returns>
@@ -69,7 +69,7 @@ public sealed class AceDecision
         return s;
     }
 
-    internal void Set(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path, long time)
+    internal void Set(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path)
     {
         Kind = kind;
         Error = error;
@@ -78,7 +78,6 @@ public sealed class AceDecision
         Slot = slot;
         Method = method;
         Path = path;
-        Time = time;
     }
 
     private static string KindName(AceDecisionKind kind)

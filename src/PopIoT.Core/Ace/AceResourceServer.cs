@@ -13,7 +13,7 @@ namespace PopIoT.Core.Ace;
 /// The device's resource-server engine for the ACE OSCORE profile (RFC 9200 §5.10, RFC 9203), sans-IO: a CoAP request
 /// handler that a <see cref="MessageLayer"/> (or any host) feeds with requests, plus <see cref="Tick"/> for time.
 /// <list type="bullet">
-/// <item>POST /authz-info (RFC 9203 §4.1): validates the token (<see cref="CwtValidator"/>: Mac0, Encrypt0, nested,
+/// <item>POST /authz-info (RFC 9203 §4.1), through <see cref="TokenIntake"/>: validates the token (<see cref="CwtValidator"/>: Mac0, Encrypt0, nested,
 /// Encrypted_COSE_Key), checks aud, ace_profile, cnf and scope, stores it in a fixed slot, answers 2.01 with nonce2 and
 /// ace_server_recipientid, and derives the OSCORE context (<see cref="AceOscoreSetup"/>). Same token again (known by
 /// its verified claims, whatever its unprotected bytes): no new slot and no new lifetime. A token without nonces for
@@ -30,8 +30,11 @@ namespace PopIoT.Core.Ace;
 /// <item>Admission (RFC 9200 §5.10.1.2): posts to /authz-info are rate-limited per peer (4.29) and overall (5.03),
 /// both with Max-Age (<see cref="AuthzInfoAdmission"/>).</item>
 /// </list>
-/// Every decision is reported to <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes
-/// <see cref="HandleRequest"/> for bad input. Not thread-safe.
+/// This type is the thin request pipeline: OSCORE verification, the request's <see cref="RequestSecurity"/>, the token's
+/// lifetime and scope, routing through its one table. Token intake, the policy checks (<see cref="AcePolicy"/>) and the
+/// slot lifecycle (<see cref="AceTokenLifecycle"/>) live in their own types. Every decision is reported to
+/// <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes <see cref="HandleRequest"/> for
+/// bad input. Not thread-safe.
 /// </summary>
 public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 {
@@ -40,33 +43,18 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private readonly AceRsSettings _settings;
     private readonly ICryptoProvider _provider;
     private readonly AceClock _clock = new AceClock();
+    private readonly AceDecisionLog _log;
     private readonly CwtValidator _validator;
-    private readonly byte[] _audienceUtf8;
-    private readonly CwtValidationResult _result;
-    private readonly AuthzInfoRequest _authz = new AuthzInfoRequest();
     private readonly AceTokenTable _table;
+    private readonly AceTokenLifecycle _lifecycle;
+    private readonly TokenIntake _intake;
     private readonly OscoreProcessor _processor;
     private readonly RequestSecurity _security = new RequestSecurity();
-    private readonly ResourceTable _resources;
-    private readonly string[] _paths;
-    private readonly byte[][] _pathUtf8;
-    private readonly bool[] _protected;
+    private readonly AceResources _resources;
     private readonly AceScopeTable _scopes;
-    private readonly Block1Reassembler _block1;
-    private readonly IHash _sha;
-    private readonly byte[] _digest = new byte[32];
-    private readonly byte[] _permissions;
+    private readonly AceFreshness _freshness;
     private readonly byte[] _out = new byte[160];
     private readonly CborWriter _writer;
-    private readonly byte[] _nonce2;
-    private readonly byte[] _salt = new byte[AceOscoreSetup.MaxMasterSaltLength];
-    private readonly byte[] _serverId = new byte[1];
-    private int _saltLength;
-    private int _algorithm;
-    private readonly AceFreshness _freshness;
-    private readonly AceDecision _decision = new AceDecision();
-    private readonly AuthzInfoAdmission _admission;
-    private readonly byte[] _maxAge = new byte[4];
     private readonly int _authzIndex;
     private long _now;
     private bool _disposed;
@@ -83,38 +71,45 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         settings.Validate();
-        _settings = Copy(settings);
+        _settings = settings.Copy();
         _provider = provider;
         _clock.HasClock = settings.HasClock;
+        _log = new AceDecisionLog(_clock);
         _validator = new CwtValidator(provider, _clock, settings.Audience);
-        _audienceUtf8 = new byte[Utf8.GetByteCount(settings.Audience)];
-        Utf8.Encode(settings.Audience, _audienceUtf8, 0);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
-        _result = new CwtValidationResult(settings.MaxTokenSize);
         _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize);
         _processor = new OscoreProcessor(settings.MaxMessageSize);
-        _resources = new ResourceTable(settings.MaxResources, 64 * settings.MaxResources);
-        _paths = new string[settings.MaxResources];
-        _pathUtf8 = new byte[settings.MaxResources][];
-        _protected = new bool[settings.MaxResources];
+        _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
-        _block1 = new Block1Reassembler(settings.BlockwiseSlots, settings.EffectiveBlockwiseBufferSize, settings.MaxBlockSzx);
-        _sha = provider.CreateSha256();
-        _permissions = new byte[settings.MaxResources];
         _writer = new CborWriter(_out);
-        _nonce2 = new byte[settings.NonceLength];
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
-        _admission = new AuthzInfoAdmission(settings);
-        _authzIndex = Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, new AuthzInfoRoute()), false);
+        _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings);
+        var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
+        _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy, _freshness);
+        var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
+        _authzIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
-    public IAceDecisionListener Listener { get; set; }
+    public IAceDecisionListener Listener
+    {
+        get { return _log.Listener; }
+        set { _log.Listener = value; }
+    }
 
     /// <summary>The last decision taken (reused object; for tests and diagnostics).</summary>
     public AceDecision LastDecision
     {
-        get { return _decision; }
+        get { return _log.Last; }
+    }
+
+    /// <summary>
+    /// Token intake as a function (what /authz-info runs, and what a DTLS handshake will run on a psk_identity). Call it
+    /// under the same lock as <see cref="HandleRequest"/>, with a <see cref="TokenIntakeOutcome"/> of the caller's own.
+    /// </summary>
+    public TokenIntake Intake
+    {
+        get { return _intake; }
     }
 
     /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds with a clock, seconds since boot without.</summary>
@@ -151,10 +146,16 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     }
 
     /// <summary>How many slots were evicted to make room.</summary>
-    public int Evictions { get; private set; }
+    public int Evictions
+    {
+        get { return _lifecycle.Evictions; }
+    }
 
     /// <summary>How many tokens expired and were dropped.</summary>
-    public int Expirations { get; private set; }
+    public int Expirations
+    {
+        get { return _lifecycle.Expirations; }
+    }
 
     /// <summary>
     /// RAM per slot in bytes on a 64-bit CLR with a provider that shares one re-keyable AES-CCM (the managed one), all
@@ -262,7 +263,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>The resource.</returns>
     public CoapResource AddResource(CoapResource resource, bool isProtected)
     {
-        return _resources.Get(Register(resource, isProtected));
+        return _resources.Table.Get(_resources.Register(resource, isProtected));
     }
 
     /// <summary>
@@ -290,7 +291,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         }
 
         _clock.Now = _now;
-        ExpireDue();
+        _lifecycle.ExpireDue(_now);
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
@@ -313,7 +314,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         try
         {
             // Tokens that ran out since the last Tick go first, so no request or re-post meets them.
-            ExpireDue();
+            _lifecycle.ExpireDue(_now);
             if (request.HasOption(CoapOptionNumber.Oscore))
             {
                 return HandleProtected(peer, request, response);
@@ -341,20 +342,20 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         _disposed = true;
         _table.Dispose();
-        _result.Clear();
         _validator.Dispose();
-        _sha.Dispose();
+        _intake.Dispose();
     }
 
     private CoapHandlerResult HandleUnprotected(int peer, CoapMessage request, CoapMessage response)
     {
-        int ri = _resources.Find(request);
+        int ri = _resources.Table.Find(request);
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
-            return AuthzInfo(peer, request, response, -1);
+            // The /authz-info handler reports its own decision.
+            return _resources.Table.HandleRequest(peer, request, response);
         }
 
-        if (ri >= 0 && _protected[ri])
+        if (ri >= 0 && _resources.IsProtected(ri))
         {
             // RFC 9200 §5.3: an unauthorised request gets 4.01 with AS Request Creation Hints.
             _writer.Reset();
@@ -371,19 +372,19 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             response.Code = CoapCode.Unauthorized;
             response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
             response.SetPayload(_out, 0, _writer.BytesWritten);
-            Decide(AceDecisionKind.RequestDenied, AceRsError.NotProtected, response.Code, peer, -1, request.Code, _paths[ri]);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.NotProtected, response.Code, peer, -1, request.Code, _resources.Paths[ri]);
             return CoapHandlerResult.Respond;
         }
 
         byte method = request.Code;
-        CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
+        CoapHandlerResult r = _resources.Table.HandleRequest(peer, request, response);
         if (ri >= 0 && response.Code == CoapCode.MethodNotAllowed)
         {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.MethodNotAllowed, response.Code, peer, -1, method, _paths[ri]);
+            Decide(AceDecisionKind.RequestDenied, AceRsError.MethodNotAllowed, response.Code, peer, -1, method, _resources.Paths[ri]);
         }
         else if (ri >= 0 || response.Code == CoapCode.Content)
         {
-            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, method, ri >= 0 ? _paths[ri] : null);
+            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, method, ri >= 0 ? _resources.Paths[ri] : null);
         }
         else
         {
@@ -432,10 +433,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         {
             // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
             byte method = request.Code;
-            _freshness.Expired(t.ExiSequence);
-            _table.Drop(slot);
-            Expirations++;
-            DropBurnt();
+            _lifecycle.ExpireAtAccess(slot);
             OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
             Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
             return CoapHandlerResult.Respond;
@@ -443,40 +441,41 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         _table.Touch(slot);
         _table.Verified(slot, _now);
-        int ri = _resources.Find(request);
+        int ri = _resources.Table.Find(request);
 
         // The binding travels with the request, so whatever answers it, now or later, protects under it.
-        _security.SetOscore(slot, ri < 0 ? 0 : (_protected[ri] ? t.Permissions(ri) : _resources.Get(ri).Methods));
+        _security.SetOscore(slot, ri < 0 ? 0 : (_resources.IsProtected(ri) ? t.Permissions(ri) : _resources.Table.Get(ri).Methods));
         request.Security = _security;
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
-            // RFC 9203 §4.1: an access-rights update may be posted over the existing OSCORE context.
-            CoapHandlerResult ar = AuthzInfo(peer, request, response, slot);
+            // RFC 9203 §4.1: an access-rights update may be posted over the existing OSCORE context; the /authz-info
+            // handler reads the context's slot from the request's binding and reports its own decision.
+            CoapHandlerResult ar = _resources.Table.HandleRequest(peer, request, response);
             return ar == CoapHandlerResult.Respond ? Protect(_processor.ProtectResponse(response, exchange, false), response, peer) : ar;
         }
 
-        if (ri < 0 || !CoapMethods.Allows(_resources.Get(ri).Methods, request.Code))
+        if (ri < 0 || !CoapMethods.Allows(_resources.Table.Get(ri).Methods, request.Code))
         {
             // 4.04 / 4.05 (and /.well-known/core) come from the resource table, protected like any response.
             byte method = request.Code;
-            _resources.HandleRequest(peer, request, response);
+            _resources.Table.HandleRequest(peer, request, response);
             bool served = response.Code == CoapCode.Content;
             AceRsError why = served ? AceRsError.None : (ri < 0 ? AceRsError.ResourceNotFound : AceRsError.MethodNotAllowed);
-            Decide(served ? AceDecisionKind.RequestAllowed : AceDecisionKind.RequestDenied, why, response.Code, peer, slot, method, ri < 0 ? null : _paths[ri]);
+            Decide(served ? AceDecisionKind.RequestAllowed : AceDecisionKind.RequestDenied, why, response.Code, peer, slot, method, ri < 0 ? null : _resources.Paths[ri]);
 
             return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
         }
 
-        AceRsError denied = _protected[ri] ? ScopeDecision(t, ri, request.Code) : AceRsError.None;
+        AceRsError denied = _resources.IsProtected(ri) ? AcePolicy.ScopeDecision(t, ri, request.Code) : AceRsError.None;
         if (denied != AceRsError.None)
         {
             response.Code = AceRsErrors.GetCoapCode(denied);
-            Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _paths[ri]);
+            Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _resources.Paths[ri]);
             return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
         }
 
-        CoapHandlerResult r = _resources.HandleRequest(peer, request, response);
-        Decide(AceDecisionKind.RequestAllowed, AceRsError.None, response.Code, peer, slot, request.Code, _paths[ri]);
+        CoapHandlerResult r = _resources.Table.HandleRequest(peer, request, response);
+        Decide(AceDecisionKind.RequestAllowed, AceRsError.None, response.Code, peer, slot, request.Code, _resources.Paths[ri]);
         if (r != CoapHandlerResult.Respond)
         {
             return r;
@@ -498,627 +497,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return CoapHandlerResult.Respond;
     }
 
-    // RFC 9200 §5.10.1, RFC 9203 §4.1–§4.3. protectingSlot ≥ 0 when the POST came over that slot's OSCORE context.
-    private CoapHandlerResult AuthzInfo(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
-    {
-        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own context already proved
-        // possession (it is an access-rights update) and is not counted, so no flood of strangers can block it.
-        if (protectingSlot < 0 && AuthzInfoAdmission.StartsBody(request))
-        {
-            long retryAfter;
-            AceRsError limit = _admission.Admit(peer, _now, out retryAfter);
-            if (limit != AceRsError.None)
-            {
-                return RejectUntil(limit, retryAfter, peer, request, response);
-            }
-        }
-
-        uint cf;
-        if (request.TryGetUint(CoapOptionNumber.ContentFormat, out cf) && cf != CoapContentFormat.AceCbor)
-        {
-            return Reject(AceRsError.UnsupportedContentFormat, peer, request, response);
-        }
-
-        byte[] body;
-        int bodyOffset;
-        int bodyLength;
-        BlockwiseStatus bs = _block1.Receive(peer, request, response, _now);
-        if (bs == BlockwiseStatus.Continue)
-        {
-            return CoapHandlerResult.Respond;
-        }
-
-        if (bs == BlockwiseStatus.Error)
-        {
-            // The reassembler already set 4.00 / 4.08 / 4.13 (+ Size1) as RFC 7959 §2.9 says; add the error map.
-            byte code = response.Code;
-            return Reject(code == CoapCode.RequestEntityTooLarge ? AceRsError.TokenTooLarge : AceRsError.BlockwiseFailed, code, peer, request, response);
-        }
-
-        if (bs == BlockwiseStatus.Complete)
-        {
-            body = _block1.BodyBuffer;
-            bodyOffset = 0;
-            bodyLength = _block1.BodyLength;
-        }
-        else
-        {
-            body = request.PayloadBuffer;
-            bodyOffset = request.PayloadOffset;
-            bodyLength = request.PayloadLength;
-        }
-
-        AceRsError e = _authz.Parse(body, bodyOffset, bodyLength);
-        if (e != AceRsError.None)
-        {
-            return Reject(e, peer, request, response);
-        }
-
-        AuthzInfoRequest a = _authz;
-        if (a.TokenLength > _settings.MaxTokenSize)
-        {
-            return Reject(AceRsError.TokenTooLarge, peer, request, response);
-        }
-
-        if (a.HasNonces)
-        {
-            if (a.Nonce1Length < _settings.MinNonce1Length || a.Nonce1Length > AceOscoreSetup.MaxInputLength)
-            {
-                return Reject(AceRsError.InvalidNonce1, peer, request, response);
-            }
-
-            // RFC 8613 §3.3: an ID is at most nonce length − 6 = 7 bytes for the AES-CCM-16 algorithms.
-            if (a.ClientRecipientIdLength > 7)
-            {
-                return Reject(AceRsError.InvalidClientRecipientId, peer, request, response);
-            }
-        }
-
-        // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (TokenIdentity).
-        e = Validate(body, a.TokenOffset, a.TokenLength);
-        if (e != AceRsError.None)
-        {
-            _result.Clear();
-            return Reject(e, peer, request, response);
-        }
-
-        TokenIdentity();
-        int dup = _table.FindDigest(_digest);
-        if (dup >= 0)
-        {
-            if (protectingSlot >= 0 && protectingSlot != dup)
-            {
-                _result.Clear();
-                return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
-            }
-
-            if (!a.HasNonces)
-            {
-                // RFC 9200 §5.10.1: the same token again is not stored twice, and its exi counter is not restarted.
-                _result.Clear();
-                response.Code = CoapCode.Created;
-                Decide(AceDecisionKind.TokenDuplicate, AceRsError.None, response.Code, peer, dup, request.Code, _settings.AuthzInfoPath);
-                return CoapHandlerResult.Respond;
-            }
-        }
-        else
-        {
-            e = CheckFreshness();
-            if (e != AceRsError.None)
-            {
-                _result.Clear();
-                return Reject(e, peer, request, response);
-            }
-        }
-
-        if (!a.HasNonces)
-        {
-            if (protectingSlot < 0)
-            {
-                // RFC 9203 §4.1: an update is protected with the OSCORE context of the token it updates; sent in the
-                // clear it could come from anyone, e.g. to roll a client back to an older token.
-                _result.Clear();
-                return Reject(AceRsError.UpdateNotProtected, peer, request, response);
-            }
-
-            return UpdateRights(peer, request, response, protectingSlot);
-        }
-
-        if (protectingSlot >= 0)
-        {
-            // RFC 9203 §4.1: a POST carrying nonces sets up a new context; it is sent without OSCORE.
-            _result.Clear();
-            return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
-        }
-
-        if (_result.Confirmation.Method == CnfMethod.Kid)
-        {
-            // A kid names key material this RS already holds; without the material no context can be derived.
-            _result.Clear();
-            return Reject(AceRsError.UnsupportedConfirmation, peer, request, response);
-        }
-
-        return StoreNew(peer, request, response, dup);
-    }
-
-    private AceRsError Validate(byte[] body, int offset, int length)
-    {
-        CwtError ce = _validator.Validate(body, offset, length, _result);
-        if (ce != CwtError.None)
-        {
-            return AceRsErrors.FromCwt(ce, _result.CoseError, _result.Claim);
-        }
-
-        CwtClaims c = _result.Claims;
-
-        // RFC 9200 §5.10.1.1: a token for another profile is refused; absent means this RS's default (coap_oscore).
-        if (c.Has(CwtClaimKey.AceProfile) && c.AceProfile != AceProfile.CoapOscore)
-        {
-            return AceRsError.UnknownProfile;
-        }
-
-        CwtConfirmation cnf = _result.Confirmation;
-        if (cnf.Method == CnfMethod.OscoreInputMaterial)
-        {
-            OscoreInputMaterial m = cnf.Oscore;
-            if (m.HkdfTextLength >= 0 || m.AlgorithmTextLength >= 0 || (m.Hkdf != 0 && m.Hkdf != AceOscoreSetup.HkdfSha256) || !AceOscoreSetup.IsSupportedAead(m.Algorithm))
-            {
-                return AceRsError.UnsupportedAlgorithm;
-            }
-
-            if (m.Version > 1 || m.IdLength > AceTokenSlot.MaxPopIdLength || m.MasterSecretLength < 1 || m.MasterSecretLength > AceOscoreSetup.MaxInputLength
-                || m.SaltLength > AceOscoreSetup.MaxInputLength || m.ContextIdLength > SecurityContext.MaxIdContextLength)
-            {
-                return AceRsError.ConfirmationInvalid;
-            }
-        }
-        else if (cnf.Method == CnfMethod.CoseKey || cnf.Method == CnfMethod.EncryptedCoseKey)
-        {
-            // PopIoT mapping (docs/ace-rs.md): a symmetric COSE_Key serves as OSCORE input material, k = ms, kid = id.
-            if (cnf.KeyType != CoseKeyType.Symmetric || cnf.KidLength == 0)
-            {
-                return AceRsError.UnsupportedConfirmation;
-            }
-
-            if (cnf.KidLength > AceTokenSlot.MaxPopIdLength || cnf.SymmetricKeyLength > AceOscoreSetup.MaxInputLength)
-            {
-                return AceRsError.ConfirmationInvalid;
-            }
-        }
-        else if (cnf.Method == CnfMethod.Kid)
-        {
-            // RFC 9203 §4.1 (and its example token with cnf { kid: h'01' }): an access-rights update names the
-            // OSCORE_Input_Material id of the token it replaces; it cannot set up a context (checked in StoreNew).
-            if (cnf.KidLength == 0 || cnf.KidLength > AceTokenSlot.MaxPopIdLength)
-            {
-                return AceRsError.ConfirmationInvalid;
-            }
-        }
-        else
-        {
-            // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (asymmetric keys cannot make a context).
-            return AceRsError.UnsupportedConfirmation;
-        }
-
-        return _scopes.Evaluate(c, _paths, _pathUtf8, _resources.Count, _permissions);
-    }
-
-    // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner
-    // payload when nested). Bytes outside them (the unprotected header, a CWT tag) can change on the way without
-    // making it another token, so they can neither dodge the duplicate check nor restart its exi counter.
-    private void TokenIdentity()
-    {
-        CwtClaims c = _result.Claims;
-        _sha.Reset();
-        _sha.Update(c.Buffer, c.MapOffset, c.MapLength);
-        _sha.Final(_digest, 0);
-    }
-
-    // The checks a token meets once, when the RS first verifies it (a stored token re-posted skips them).
-    private AceRsError CheckFreshness()
-    {
-        CwtClaims c = _result.Claims;
-
-        // RFC 9200 §5.10.1.1: only an RS that asked for a cnonce (a clockless one) checks it.
-        if (c.Has(CwtClaimKey.Cnonce) && _freshness.IssuesCnonces && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
-        {
-            return AceRsError.CnonceUnknown;
-        }
-
-        if (c.Has(CwtClaimKey.Exi))
-        {
-            long seq = AceFreshness.CtiSequence(c, _audienceUtf8);
-            if (seq < 0)
-            {
-                return AceRsError.TokenClaimInvalid;
-            }
-
-            if (!_freshness.SequenceAcceptable(seq))
-            {
-                return AceRsError.TokenCtiReplayed;
-            }
-        }
-
-        return AceRsError.None;
-    }
-
-    // The exi sequence number of the validated token, or -1 when it has no exi.
-    private long NewSequence()
-    {
-        CwtClaims c = _result.Claims;
-        return c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c, _audienceUtf8) : -1;
-    }
-
-    // RFC 9200 §5.10.3: the token replacing a stored exi token must be numbered above it, because the stored one's
-    // number is burnt when it goes and everything at or below a burnt number counts as expired.
-    private static bool Supersedes(AceTokenSlot stored, long seq)
-    {
-        return seq < 0 || stored.ExiSequence < 0 || seq > stored.ExiSequence;
-    }
-
-    // RFC 9200 §5.10.3: once a number is burnt, stored tokens at or below it count as expired and go with their keys.
-    private void DropBurnt()
-    {
-        for (int i = 0; i < _table.Capacity; i++)
-        {
-            AceTokenSlot t = _table[i];
-            if (t.InUse && _freshness.IsBurnt(t.ExiSequence))
-            {
-                _table.Drop(i);
-                Expirations++;
-                Notify(AceDecisionKind.SlotExpired, -1, i);
-            }
-        }
-    }
-
-    // RFC 9203 §4.1: a token without nonces for a PoP key already bound to a context updates that context's rights.
-    private CoapHandlerResult UpdateRights(int peer, CoapMessage request, CoapMessage response, int protectingSlot)
-    {
-        byte[] idBuffer;
-        int idOffset;
-        int idLength;
-        PopId(out idBuffer, out idOffset, out idLength);
-        int slot = _table.FindPopId(idBuffer, idOffset, idLength);
-
-        if (slot < 0)
-        {
-            _result.Clear();
-            return Reject(AceRsError.NoTokenToUpdate, peer, request, response);
-        }
-
-        if (protectingSlot >= 0 && protectingSlot != slot)
-        {
-            _result.Clear();
-            return Reject(AceRsError.UpdateFromWrongContext, peer, request, response);
-        }
-
-        AceTokenSlot t = _table[slot];
-        if (!Supersedes(t, NewSequence()))
-        {
-            _result.Clear();
-            return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
-        }
-
-        // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
-        // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
-        _freshness.Expired(t.ExiSequence);
-        t.SetPermissions(_permissions);
-        t.SetDigest(_digest);
-        SetLifetime(t);
-        _table.Touch(slot);
-        _result.Clear();
-        DropBurnt();
-        response.Code = CoapCode.Created;
-        Decide(AceDecisionKind.RightsUpdated, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
-        return CoapHandlerResult.Respond;
-    }
-
-    // RFC 9203 §4.2–§4.3: pick nonce2 and a Recipient ID, derive the context, answer 2.01.
-    private CoapHandlerResult StoreNew(int peer, CoapMessage request, CoapMessage response, int duplicate)
-    {
-        AuthzInfoRequest a = _authz;
-        byte[] body = a.Buffer;
-        int slot = duplicate;
-        if (slot < 0)
-        {
-            byte[] idBuffer;
-            int idOffset;
-            int idLength;
-            PopId(out idBuffer, out idOffset, out idLength);
-
-            // A new token with nonces for a PoP key already held replaces that slot (one context per key).
-            slot = _table.FindPopId(idBuffer, idOffset, idLength);
-            if (slot >= 0 && !Supersedes(_table[slot], NewSequence()))
-            {
-                _result.Clear();
-                return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
-            }
-        }
-
-        int serverId = _table.PickServerId(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
-        if (serverId < 0)
-        {
-            _result.Clear();
-            return Reject(AceRsError.NoRecipientIdAvailable, peer, request, response);
-        }
-
-        _provider.Random.GetBytes(_nonce2, 0, _nonce2.Length);
-        _serverId[0] = (byte)serverId;
-
-        // Check everything the derivation needs before a slot is chosen, so a refusal leaves the table as it was.
-        if (!PrepareDerivation(body, a))
-        {
-            _result.Clear();
-            return Reject(AceRsError.ConfirmationInvalid, peer, request, response);
-        }
-
-        if (slot < 0)
-        {
-            slot = FreeOrEvict(peer);
-            if (slot < 0)
-            {
-                CryptoBytes.Clear(_salt);
-                _result.Clear();
-                return RejectUntil(AceRsError.TableFull, _table.SecondsUntilEvictable(_now, _settings.EvictionProtectionSeconds), peer, request, response);
-            }
-        }
-        else if (duplicate < 0)
-        {
-            // The previous token for this PoP key goes, with its context and keys, and its exi number is burnt.
-            _freshness.Expired(_table[slot].ExiSequence);
-            _table.Drop(slot);
-        }
-
-        DropBurnt();
-        if (duplicate < 0 && _freshness.IsBurnt(NewSequence()))
-        {
-            // RFC 9200 §5.10.3: the evicted token was numbered at or above this one, so this one counts as expired.
-            CryptoBytes.Clear(_salt);
-            _result.Clear();
-            return Reject(AceRsError.TokenCtiReplayed, peer, request, response);
-        }
-
-        AceTokenSlot t = _table[slot];
-        if (duplicate < 0)
-        {
-            byte[] idBuffer;
-            int idOffset;
-            int idLength;
-            PopId(out idBuffer, out idOffset, out idLength);
-            t.SetPopId(idBuffer, idOffset, idLength);
-            t.SetDigest(_digest);
-            t.SetPermissions(_permissions);
-            SetLifetime(t);
-        }
-
-        // RFC 9203 §4.3: the slot's context is derived in place (for a re-posted token this replaces and erases the
-        // previous keys): Sender ID = ace_client_recipientid, Recipient ID = ace_server_recipientid. No allocation.
-        CwtConfirmation cnf = _result.Confirmation;
-        byte[] cb = cnf.Buffer;
-        bool material = cnf.Method == CnfMethod.OscoreInputMaterial;
-        OscoreInputMaterial m = cnf.Oscore;
-        _table.Establish(
-            slot,
-            cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
-            _salt, 0, _saltLength,
-            body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
-            _serverId, 0, 1,
-            cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
-            _algorithm);
-        CryptoBytes.Clear(_salt);
-        _result.Clear();
-
-        _writer.Reset();
-        AuthzInfoResponse.Encode(_nonce2, 0, _nonce2.Length, _serverId, 0, 1, _writer);
-        response.Code = CoapCode.Created;
-        response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
-        response.SetPayload(_out, 0, _writer.BytesWritten);
-        Decide(duplicate >= 0 ? AceDecisionKind.TokenDuplicate : AceDecisionKind.TokenStored, AceRsError.None, response.Code, peer, slot, request.Code, _settings.AuthzInfoPath);
-        return CoapHandlerResult.Respond;
-    }
-
-    // RFC 9203 §4.3: Master Salt = bstr .cbor salt | nonce1 | nonce2 into _salt, the AEAD algorithm into _algorithm,
-    // and every input checked the way SecurityContext would check it. False when the token's key material cannot make
-    // a context (an unsupported alg, no Master Secret, IDs too long or equal, an oversized ID Context).
-    private bool PrepareDerivation(byte[] body, AuthzInfoRequest a)
-    {
-        CwtConfirmation cnf = _result.Confirmation;
-        byte[] b = cnf.Buffer;
-        int saltOffset = 0;
-        int saltLength = 0;
-        int contextIdLength = -1;
-        int alg = 0;
-        int secretLength = cnf.SymmetricKeyLength;
-        if (cnf.Method == CnfMethod.OscoreInputMaterial)
-        {
-            OscoreInputMaterial m = cnf.Oscore;
-            secretLength = m.MasterSecretLength;
-            if (m.SaltLength >= 0)
-            {
-                saltOffset = m.SaltOffset;
-                saltLength = m.SaltLength;
-            }
-
-            contextIdLength = m.ContextIdLength;
-            alg = m.Algorithm;
-        }
-
-        _algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
-        if (!AceOscoreSetup.IsSupportedAead(_algorithm) || secretLength < 1 || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
-        {
-            return false;
-        }
-
-        try
-        {
-            SecurityContext.CheckInputs(_algorithm, body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, _serverId, 0, 1, contextIdLength);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-
-        _saltLength = AceOscoreSetup.BuildMasterSalt(b, saltOffset, saltLength, body, a.Nonce1Offset, a.Nonce1Length, _nonce2, 0, _nonce2.Length, _salt, 0);
-        return true;
-    }
-
-    private void PopId(out byte[] buffer, out int offset, out int length)
-    {
-        CwtConfirmation cnf = _result.Confirmation;
-        buffer = cnf.Buffer;
-        if (cnf.Method == CnfMethod.OscoreInputMaterial)
-        {
-            offset = cnf.Oscore.IdOffset;
-            length = cnf.Oscore.IdLength;
-        }
-        else
-        {
-            offset = cnf.KidOffset;
-            length = cnf.KidLength;
-        }
-    }
-
-    private void SetLifetime(AceTokenSlot t)
-    {
-        CwtClaims c = _result.Claims;
-        long expires = long.MaxValue;
-        if (_settings.HasClock && c.Has(CwtClaimKey.Exp))
-        {
-            expires = c.Expiration <= long.MaxValue - _settings.ClockSkewSeconds ? c.Expiration + _settings.ClockSkewSeconds : long.MaxValue;
-        }
-
-        // RFC 9200 §5.10.1.1, §5.10.3: exi counts from when the RS first verified the token (callers store a token only
-        // the first time; a re-post is known by TokenIdentity and keeps its end).
-        long exi = _result.ExpiresIn;
-        if (exi >= 0 && exi < long.MaxValue - _now && _now + exi < expires)
-        {
-            expires = _now + exi;
-        }
-
-        t.ExpiresAt = expires;
-        t.ExiSequence = NewSequence();
-    }
-
-    private int FreeOrEvict(int peer)
-    {
-        int slot = _table.FindFree();
-        if (slot >= 0)
-        {
-            return slot;
-        }
-
-        // DESIGN.md §6: the least recently used slot goes; its keys are erased, so the client must post again. A slot
-        // whose context is in use is not given up for a token nobody has used yet (docs/ace-rs.md, "Admission").
-        slot = _table.Evictable(_now, _settings.EvictionProtectionSeconds);
-        if (slot < 0)
-        {
-            return -1;
-        }
-
-        _freshness.Expired(_table[slot].ExiSequence);
-        _table.Drop(slot);
-        Evictions++;
-        Notify(AceDecisionKind.SlotEvicted, peer, slot);
-        return slot;
-    }
-
-    private void ExpireDue()
-    {
-        for (int i = 0; i < _table.Capacity; i++)
-        {
-            AceTokenSlot t = _table[i];
-            if (t.InUse && _now >= t.ExpiresAt)
-            {
-                _freshness.Expired(t.ExiSequence);
-                _table.Drop(i);
-                Expirations++;
-                Notify(AceDecisionKind.SlotExpired, -1, i);
-            }
-        }
-
-        DropBurnt();
-    }
-
-    private void Notify(AceDecisionKind kind, int peer, int slot)
-    {
-        _decision.Set(kind, AceRsError.None, 0, peer, slot, 0, null, _now);
-        if (Listener != null)
-        {
-            Listener.OnDecision(_decision);
-        }
-    }
-
-    private CoapHandlerResult Reject(AceRsError error, int peer, CoapMessage request, CoapMessage response)
-    {
-        return Reject(error, AceRsErrors.GetCoapCode(error), peer, request, response);
-    }
-
-    private CoapHandlerResult Reject(AceRsError error, byte code, int peer, CoapMessage request, CoapMessage response)
-    {
-        // RFC 9200 §5.10.1.1: 4.01 or 4.00 with an error map in application/ace+cbor; the reason's name is the description.
-        response.Code = code;
-        _writer.Reset();
-        AceErrorResponse.Encode(error, _writer);
-        response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
-        response.SetPayload(_out, 0, _writer.BytesWritten);
-        Decide(AceDecisionKind.TokenRejected, error, response.Code, peer, -1, request.Code, _settings.AuthzInfoPath);
-        return CoapHandlerResult.Respond;
-    }
-
-    // RFC 7252 §5.10.5, RFC 8516 §3: a refusal that passes with time says when to try again in Max-Age.
-    private CoapHandlerResult RejectUntil(AceRsError error, long seconds, int peer, CoapMessage request, CoapMessage response)
-    {
-        uint s = seconds < 1 ? 1u : (seconds > uint.MaxValue ? uint.MaxValue : (uint)seconds);
-        int n = CoapOption.WriteUint(s, _maxAge, 0);
-        response.AddOption(CoapOptionNumber.MaxAge, _maxAge, 0, n);
-        return Reject(error, peer, request, response);
-    }
 
     private void Decide(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path)
     {
-        _decision.Set(kind, error, code, peer, slot, method, path, _now);
-        if (Listener != null)
-        {
-            Listener.OnDecision(_decision);
-        }
-    }
-
-    private int Register(CoapResource resource, bool isProtected)
-    {
-        int i = _resources.Add(resource);
-        string p = _resources.Get(i).Path;
-        _paths[i] = p;
-        _pathUtf8[i] = new byte[Utf8.GetByteCount(p)];
-        Utf8.Encode(p, _pathUtf8[i], 0);
-        _protected[i] = isProtected;
-        return i;
-    }
-
-    private static AceRsSettings Copy(AceRsSettings s)
-    {
-        AceRsSettings c = new AceRsSettings(s.Audience, s.AsUri);
-        c.Slots = s.Slots;
-        c.ReplayWindowSize = s.ReplayWindowSize;
-        c.MaxTokenSize = s.MaxTokenSize;
-        c.BlockwiseBufferSize = s.BlockwiseBufferSize;
-        c.BlockwiseSlots = s.BlockwiseSlots;
-        c.MaxBlockSzx = s.MaxBlockSzx;
-        c.MaxResources = s.MaxResources;
-        c.MaxScopeEntries = s.MaxScopeEntries;
-        c.NonceLength = s.NonceLength;
-        c.MinNonce1Length = s.MinNonce1Length;
-        c.MaxMessageSize = s.MaxMessageSize;
-        c.HasClock = s.HasClock;
-        c.ClockSkewSeconds = s.ClockSkewSeconds;
-        c.CnonceSlots = s.CnonceSlots;
-        c.AuthzInfoPath = s.AuthzInfoPath;
-        c.EvictionProtectionSeconds = s.EvictionProtectionSeconds;
-        c.AuthzInfoPeerBurst = s.AuthzInfoPeerBurst;
-        c.AuthzInfoPeerRefillSeconds = s.AuthzInfoPeerRefillSeconds;
-        c.AuthzInfoPeerBuckets = s.AuthzInfoPeerBuckets;
-        c.AuthzInfoBurst = s.AuthzInfoBurst;
-        c.AuthzInfoRefillSeconds = s.AuthzInfoRefillSeconds;
-        return c;
+        _log.Report(kind, error, code, peer, slot, method, path);
     }
 
     /// <summary>
@@ -1152,40 +534,25 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
             return AceNotificationCheck.Expired;
         }
 
-        for (int ri = 0; ri < _resources.Count; ri++)
+        // A path the engine does not serve was never observed through it.
+        int ri = _resources.FindPath(path);
+        if (ri < 0 || ri == _authzIndex)
         {
-            if (ri != _authzIndex && string.Equals(_paths[ri], path))
-            {
-                return _protected[ri] ? NotificationScope(t, ri) : AceNotificationCheck.Allowed;
-            }
+            return AceNotificationCheck.Forbidden;
         }
 
-        // A path the engine does not serve was never observed through it.
-        return AceNotificationCheck.Forbidden;
+        return _resources.IsProtected(ri) ? NotificationScope(t, ri) : AceNotificationCheck.Allowed;
     }
 
     // A notification answers a GET, so it meets the scope rule a GET request meets (ScopeDecision).
     private static AceNotificationCheck NotificationScope(AceTokenSlot t, int ri)
     {
-        AceRsError e = ScopeDecision(t, ri, CoapCode.Get);
+        AceRsError e = AcePolicy.ScopeDecision(t, ri, CoapCode.Get);
         if (e == AceRsError.None)
         {
             return AceNotificationCheck.Allowed;
         }
 
         return e == AceRsError.MethodNotInScope ? AceNotificationCheck.MethodNotAllowed : AceNotificationCheck.Forbidden;
-    }
-
-    // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but not the
-    // method. The one scope rule for requests and notifications.
-    private static AceRsError ScopeDecision(AceTokenSlot t, int ri, byte method)
-    {
-        int granted = t.Permissions(ri);
-        if (CoapMethods.Allows(granted, method))
-        {
-            return AceRsError.None;
-        }
-
-        return granted == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
     }
 }

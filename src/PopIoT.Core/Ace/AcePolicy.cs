@@ -1,0 +1,148 @@
+using System;
+
+using PopIoT.Core.Cbor;
+using PopIoT.Core.Coap;
+using PopIoT.Core.Cose;
+using PopIoT.Core.Cwt;
+using PopIoT.Core.Oscore;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// The RS's policy checks of a verified token, apart from how it arrived: profile and cnf (RFC 9200 §5.10.1.1,
+/// RFC 9203 §3.2), scope (RFC 9200 §5.10.2, AIF RFC 9237 or text), freshness (cnonce, the exi sequence of RFC 9200
+/// §5.10.3), and the one scope rule for requests and notifications. Holds only configuration; results go to the
+/// caller's buffers.
+/// </summary>
+internal sealed class AcePolicy
+{
+    private readonly AceScopeTable _scopes;
+    private readonly AceFreshness _freshness;
+    private readonly byte[] _audienceUtf8;
+    private readonly AceResources _resources;
+
+    public AcePolicy(AceScopeTable scopes, AceFreshness freshness, string audience, AceResources resources)
+    {
+        _scopes = scopes;
+        _freshness = freshness;
+        _audienceUtf8 = new byte[Utf8.GetByteCount(audience)];
+        Utf8.Encode(audience, _audienceUtf8, 0);
+        _resources = resources;
+    }
+
+    // RFC 9200 §5.10.1.1: profile, then the key binding this profile can use, then the rights per resource.
+    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions)
+    {
+        CwtClaims c = result.Claims;
+
+        // A token for another profile is refused; absent means this RS's default (coap_oscore).
+        if (c.Has(CwtClaimKey.AceProfile) && c.AceProfile != AceProfile.CoapOscore)
+        {
+            return AceRsError.UnknownProfile;
+        }
+
+        AceRsError e = CheckConfirmation(result.Confirmation);
+        if (e != AceRsError.None)
+        {
+            return e;
+        }
+
+        return _scopes.Evaluate(c, _resources.Paths, _resources.PathUtf8, _resources.Count, permissions);
+    }
+
+    // The checks a token meets once, when the RS first verifies it (a stored token re-posted skips them).
+    public AceRsError CheckFreshness(CwtValidationResult result)
+    {
+        CwtClaims c = result.Claims;
+
+        // RFC 9200 §5.10.1.1: only an RS that asked for a cnonce (a clockless one) checks it.
+        if (c.Has(CwtClaimKey.Cnonce) && _freshness.IssuesCnonces && !_freshness.CnonceKnown(c.Buffer, c.CnonceOffset, c.CnonceLength))
+        {
+            return AceRsError.CnonceUnknown;
+        }
+
+        if (c.Has(CwtClaimKey.Exi))
+        {
+            long seq = AceFreshness.CtiSequence(c, _audienceUtf8);
+            if (seq < 0)
+            {
+                return AceRsError.TokenClaimInvalid;
+            }
+
+            if (!_freshness.SequenceAcceptable(seq))
+            {
+                return AceRsError.TokenCtiReplayed;
+            }
+        }
+
+        return AceRsError.None;
+    }
+
+    // The exi sequence number of a validated token, or -1 when it has no exi.
+    public long Sequence(CwtValidationResult result)
+    {
+        CwtClaims c = result.Claims;
+        return c.Has(CwtClaimKey.Exi) ? AceFreshness.CtiSequence(c, _audienceUtf8) : -1;
+    }
+
+    // RFC 9200 §5.10.3: the token replacing a stored exi token must be numbered above it, because the stored one's
+    // number is burnt when it goes and everything at or below a burnt number counts as expired.
+    public static bool Supersedes(AceTokenSlot stored, long seq)
+    {
+        return seq < 0 || stored.ExiSequence < 0 || seq > stored.ExiSequence;
+    }
+
+    // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but not the
+    // method. The one scope rule for requests and notifications.
+    public static AceRsError ScopeDecision(AceTokenSlot t, int ri, byte method)
+    {
+        int granted = t.Permissions(ri);
+        if (CoapMethods.Allows(granted, method))
+        {
+            return AceRsError.None;
+        }
+
+        return granted == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
+    }
+
+    private static AceRsError CheckConfirmation(CwtConfirmation cnf)
+    {
+        if (cnf.Method == CnfMethod.OscoreInputMaterial)
+        {
+            OscoreInputMaterial m = cnf.Oscore;
+            if (m.HkdfTextLength >= 0 || m.AlgorithmTextLength >= 0 || (m.Hkdf != 0 && m.Hkdf != AceOscoreSetup.HkdfSha256) || !AceOscoreSetup.IsSupportedAead(m.Algorithm))
+            {
+                return AceRsError.UnsupportedAlgorithm;
+            }
+
+            if (m.Version > 1 || m.IdLength > AceTokenSlot.MaxPopIdLength || m.MasterSecretLength < 1 || m.MasterSecretLength > AceOscoreSetup.MaxInputLength
+                || m.SaltLength > AceOscoreSetup.MaxInputLength || m.ContextIdLength > SecurityContext.MaxIdContextLength)
+            {
+                return AceRsError.ConfirmationInvalid;
+            }
+
+            return AceRsError.None;
+        }
+
+        if (cnf.Method == CnfMethod.CoseKey || cnf.Method == CnfMethod.EncryptedCoseKey)
+        {
+            // PopIoT mapping (docs/ace-rs.md): a symmetric COSE_Key serves as OSCORE input material, k = ms, kid = id.
+            if (cnf.KeyType != CoseKeyType.Symmetric || cnf.KidLength == 0)
+            {
+                return AceRsError.UnsupportedConfirmation;
+            }
+
+            return cnf.KidLength > AceTokenSlot.MaxPopIdLength || cnf.SymmetricKeyLength > AceOscoreSetup.MaxInputLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
+        }
+
+        if (cnf.Method == CnfMethod.Kid)
+        {
+            // RFC 9203 §4.1 (and its example token with cnf { kid: h'01' }): an access-rights update names the
+            // OSCORE_Input_Material id of the token it replaces; it cannot set up a context (checked by the intake).
+            return cnf.KidLength == 0 || cnf.KidLength > AceTokenSlot.MaxPopIdLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
+        }
+
+        // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (asymmetric keys cannot make a context).
+        return AceRsError.UnsupportedConfirmation;
+    }
+}

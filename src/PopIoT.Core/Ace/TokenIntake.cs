@@ -1,0 +1,339 @@
+using System;
+
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
+using PopIoT.Core.Oscore;
+
+namespace PopIoT.Core.Ace;
+
+/// <summary>
+/// Token intake as a function (RFC 9200 §5.10.1, RFC 9203 §4.1–§4.3): the body of a POST to /authz-info (the token, or
+/// the token with nonce1 and ace_client_recipientid), who sent it and how it was protected in; a
+/// <see cref="TokenIntakeOutcome"/> out. It verifies the token (<see cref="CwtValidator"/>), checks it
+/// (<see cref="AcePolicy"/>), and stores it with its derived OSCORE context, re-posts it idempotently, or updates a
+/// context's rights. It knows no CoAP message, so a DTLS handshake can hand it a token taken from a psk_identity
+/// (RFC 9202 §3.2.1). No state passes between its steps except through the outcome the caller gives it.
+/// </summary>
+public sealed class TokenIntake
+{
+    private readonly AceRsSettings _settings;
+    private readonly ICryptoProvider _provider;
+    private readonly CwtValidator _validator;
+    private readonly AceTokenTable _table;
+    private readonly AceTokenLifecycle _lifecycle;
+    private readonly AcePolicy _policy;
+    private readonly AceFreshness _freshness;
+    private readonly IHash _sha;
+
+    internal TokenIntake(AceRsSettings settings, ICryptoProvider provider, CwtValidator validator, AceTokenTable table, AceTokenLifecycle lifecycle, AcePolicy policy, AceFreshness freshness)
+    {
+        _settings = settings;
+        _provider = provider;
+        _validator = validator;
+        _table = table;
+        _lifecycle = lifecycle;
+        _policy = policy;
+        _freshness = freshness;
+        _sha = provider.CreateSha256();
+    }
+
+    /// <summary>Takes in one /authz-info body. Allocates nothing; never throws for bad input.</summary>
+    /// <param name="body">The application/ace+cbor body (RFC 9203 §4.1).</param>
+    /// <param name="peer">Who sent it (rate limits and the decision log name it).</param>
+    /// <param name="security">How it arrived: null or unprotected for a new token, or the OSCORE binding of the context a
+    /// rights update came over (RFC 9203 §4.1).</param>
+    /// <param name="now">The engine's time.</param>
+    /// <param name="outcome">Filled with the decision; its workspace is erased before the call returns.</param>
+    public void Process(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
+    {
+        outcome.Reset();
+        int protectingSlot = security != null && security.IsProtected ? security.Slot : -1;
+        try
+        {
+            Run(body, peer, protectingSlot, now, outcome);
+        }
+        finally
+        {
+            // Decrypted claims and the salt (key material) never outlive the call.
+            outcome.Work.Clear();
+        }
+    }
+
+    internal void Dispose()
+    {
+        _sha.Dispose();
+    }
+
+    private void Run(ByteRange body, int peer, int protectingSlot, long now, TokenIntakeOutcome outcome)
+    {
+        TokenIntakeWork w = outcome.Work;
+        AuthzInfoRequest a = w.Request;
+        AceRsError e = a.Parse(body.Buffer, body.Offset, body.Count);
+        if (e == AceRsError.None && a.TokenLength > _settings.MaxTokenSize)
+        {
+            e = AceRsError.TokenTooLarge;
+        }
+
+        if (e == AceRsError.None && a.HasNonces)
+        {
+            e = CheckNonces(a);
+        }
+
+        // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (its identity).
+        if (e == AceRsError.None)
+        {
+            e = Validate(a, w);
+        }
+
+        if (e != AceRsError.None)
+        {
+            outcome.Reject(e);
+            return;
+        }
+
+        TokenIdentity(w);
+        int dup = _table.FindDigest(w.Digest);
+        if (dup >= 0 && protectingSlot >= 0 && protectingSlot != dup)
+        {
+            outcome.Reject(AceRsError.UpdateFromWrongContext);
+            return;
+        }
+
+        if (dup >= 0 && !a.HasNonces)
+        {
+            // RFC 9200 §5.10.1: the same token again is not stored twice, and its exi counter is not restarted.
+            outcome.Accept(AceDecisionKind.TokenDuplicate, dup);
+            return;
+        }
+
+        e = dup >= 0 ? AceRsError.None : _policy.CheckFreshness(w.Result);
+        if (e == AceRsError.None && !a.HasNonces)
+        {
+            // RFC 9203 §4.1: an update is protected with the OSCORE context of the token it updates; sent in the
+            // clear it could come from anyone, e.g. to roll a client back to an older token.
+            e = protectingSlot < 0 ? AceRsError.UpdateNotProtected : UpdateRights(protectingSlot, now, outcome);
+        }
+        else if (e == AceRsError.None)
+        {
+            // RFC 9203 §4.1: a POST carrying nonces sets up a new context and is sent without OSCORE; a kid names key
+            // material this RS already holds, from which no context can be derived.
+            e = protectingSlot >= 0 ? AceRsError.UpdateFromWrongContext
+                : (w.Result.Confirmation.Method == CnfMethod.Kid ? AceRsError.UnsupportedConfirmation : StoreNew(peer, dup, now, outcome));
+        }
+
+        if (e != AceRsError.None && outcome.Code == 0)
+        {
+            outcome.Reject(e);
+        }
+    }
+
+    private AceRsError CheckNonces(AuthzInfoRequest a)
+    {
+        if (a.Nonce1Length < _settings.MinNonce1Length || a.Nonce1Length > AceOscoreSetup.MaxInputLength)
+        {
+            return AceRsError.InvalidNonce1;
+        }
+
+        // RFC 8613 §3.3: an ID is at most nonce length − 6 = 7 bytes for the AES-CCM-16 algorithms.
+        return a.ClientRecipientIdLength > 7 ? AceRsError.InvalidClientRecipientId : AceRsError.None;
+    }
+
+    private AceRsError Validate(AuthzInfoRequest a, TokenIntakeWork w)
+    {
+        CwtError ce = _validator.Validate(a.Buffer, a.TokenOffset, a.TokenLength, w.Result);
+        if (ce != CwtError.None)
+        {
+            return AceRsErrors.FromCwt(ce, w.Result.CoseError, w.Result.Claim);
+        }
+
+        return _policy.CheckToken(w.Result, w.Permissions);
+    }
+
+    // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner
+    // payload when nested). Bytes outside them (the unprotected header, a CWT tag) can change on the way without
+    // making it another token, so they can neither dodge the duplicate check nor restart its exi counter.
+    private void TokenIdentity(TokenIntakeWork w)
+    {
+        CwtClaims c = w.Result.Claims;
+        _sha.Reset();
+        _sha.Update(c.Buffer, c.MapOffset, c.MapLength);
+        _sha.Final(w.Digest, 0);
+    }
+
+    // RFC 9203 §4.1: a token without nonces for a PoP key already bound to a context updates that context's rights.
+    private AceRsError UpdateRights(int protectingSlot, long now, TokenIntakeOutcome outcome)
+    {
+        TokenIntakeWork w = outcome.Work;
+        ByteRange id = PopId(w.Result.Confirmation);
+        int slot = _table.FindPopId(id.Buffer, id.Offset, id.Count);
+        if (slot < 0)
+        {
+            return AceRsError.NoTokenToUpdate;
+        }
+
+        if (protectingSlot != slot)
+        {
+            return AceRsError.UpdateFromWrongContext;
+        }
+
+        AceTokenSlot t = _table[slot];
+        long seq = _policy.Sequence(w.Result);
+        if (!AcePolicy.Supersedes(t, seq))
+        {
+            return AceRsError.TokenCtiReplayed;
+        }
+
+        // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
+        // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
+        _freshness.Expired(t.ExiSequence);
+        t.SetPermissions(w.Permissions);
+        t.SetDigest(w.Digest);
+        _lifecycle.SetLifetime(t, w.Result, seq, now);
+        _table.Touch(slot);
+        w.Result.Clear();
+        _lifecycle.DropBurnt();
+        outcome.Accept(AceDecisionKind.RightsUpdated, slot);
+        return AceRsError.None;
+    }
+
+    // RFC 9203 §4.2–§4.3: pick nonce2 and a Recipient ID, derive the context, answer 2.01.
+    private AceRsError StoreNew(int peer, int duplicate, long now, TokenIntakeOutcome outcome)
+    {
+        TokenIntakeWork w = outcome.Work;
+        AuthzInfoRequest a = w.Request;
+        long seq = _policy.Sequence(w.Result);
+        ByteRange id = PopId(w.Result.Confirmation);
+        int slot = duplicate;
+        if (slot < 0)
+        {
+            // A new token with nonces for a PoP key already held replaces that slot (one context per key).
+            slot = _table.FindPopId(id.Buffer, id.Offset, id.Count);
+            if (slot >= 0 && !AcePolicy.Supersedes(_table[slot], seq))
+            {
+                return AceRsError.TokenCtiReplayed;
+            }
+        }
+
+        int serverId = _table.PickServerId(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, slot);
+        if (serverId < 0)
+        {
+            return AceRsError.NoRecipientIdAvailable;
+        }
+
+        _provider.Random.GetBytes(w.Nonce2, 0, w.Nonce2.Length);
+        w.ServerId[0] = (byte)serverId;
+
+        // Check everything the derivation needs before a slot is chosen, so a refusal leaves the table as it was.
+        if (!PrepareDerivation(w))
+        {
+            return AceRsError.ConfirmationInvalid;
+        }
+
+        if (slot < 0)
+        {
+            slot = _lifecycle.FreeOrEvict(peer, now);
+            if (slot < 0)
+            {
+                outcome.RejectUntil(AceRsError.TableFull, _table.SecondsUntilEvictable(now, _settings.EvictionProtectionSeconds));
+                return AceRsError.TableFull;
+            }
+        }
+        else if (duplicate < 0)
+        {
+            // The previous token for this PoP key goes, with its context and keys, and its exi number is burnt.
+            _lifecycle.Replace(slot);
+        }
+
+        _lifecycle.DropBurnt();
+        if (duplicate < 0 && _freshness.IsBurnt(seq))
+        {
+            // RFC 9200 §5.10.3: the evicted token was numbered at or above this one, so this one counts as expired.
+            return AceRsError.TokenCtiReplayed;
+        }
+
+        AceTokenSlot t = _table[slot];
+        if (duplicate < 0)
+        {
+            t.SetPopId(id.Buffer, id.Offset, id.Count);
+            t.SetDigest(w.Digest);
+            t.SetPermissions(w.Permissions);
+            _lifecycle.SetLifetime(t, w.Result, seq, now);
+        }
+
+        Establish(slot, w);
+        AuthzInfoResponse.Encode(w.Nonce2, 0, w.Nonce2.Length, w.ServerId, 0, 1, outcome.Writer);
+        outcome.Accept(duplicate >= 0 ? AceDecisionKind.TokenDuplicate : AceDecisionKind.TokenStored, slot);
+        return AceRsError.None;
+    }
+
+    // RFC 9203 §4.3: the slot's context is derived in place (for a re-posted token this replaces and erases the
+    // previous keys): Sender ID = ace_client_recipientid, Recipient ID = ace_server_recipientid. No allocation.
+    private void Establish(int slot, TokenIntakeWork w)
+    {
+        AuthzInfoRequest a = w.Request;
+        CwtConfirmation cnf = w.Result.Confirmation;
+        byte[] cb = cnf.Buffer;
+        bool material = cnf.Method == CnfMethod.OscoreInputMaterial;
+        OscoreInputMaterial m = cnf.Oscore;
+        _table.Establish(
+            slot,
+            cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
+            w.Salt, 0, w.SaltLength,
+            a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
+            w.ServerId, 0, 1,
+            cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
+            w.Algorithm);
+    }
+
+    // RFC 9203 §4.3: Master Salt = bstr .cbor salt | nonce1 | nonce2, the AEAD algorithm, and every input checked the
+    // way SecurityContext would check it. False when the token's key material cannot make a context (an unsupported
+    // alg, no Master Secret, IDs too long or equal, an oversized ID Context).
+    private static bool PrepareDerivation(TokenIntakeWork w)
+    {
+        AuthzInfoRequest a = w.Request;
+        CwtConfirmation cnf = w.Result.Confirmation;
+        int saltOffset = 0;
+        int saltLength = 0;
+        int contextIdLength = -1;
+        int alg = 0;
+        int secretLength = cnf.SymmetricKeyLength;
+        if (cnf.Method == CnfMethod.OscoreInputMaterial)
+        {
+            OscoreInputMaterial m = cnf.Oscore;
+            secretLength = m.MasterSecretLength;
+            if (m.SaltLength >= 0)
+            {
+                saltOffset = m.SaltOffset;
+                saltLength = m.SaltLength;
+            }
+
+            contextIdLength = m.ContextIdLength;
+            alg = m.Algorithm;
+        }
+
+        w.Algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
+        if (!AceOscoreSetup.IsSupportedAead(w.Algorithm) || secretLength < 1 || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
+        {
+            return false;
+        }
+
+        try
+        {
+            SecurityContext.CheckInputs(w.Algorithm, a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, w.ServerId, 0, 1, contextIdLength);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        w.SaltLength = AceOscoreSetup.BuildMasterSalt(cnf.Buffer, saltOffset, saltLength, a.Buffer, a.Nonce1Offset, a.Nonce1Length, w.Nonce2, 0, w.Nonce2.Length, w.Salt, 0);
+        return true;
+    }
+
+    private static ByteRange PopId(CwtConfirmation cnf)
+    {
+        return cnf.Method == CnfMethod.OscoreInputMaterial
+            ? new ByteRange(cnf.Buffer, cnf.Oscore.IdOffset, cnf.Oscore.IdLength)
+            : new ByteRange(cnf.Buffer, cnf.KidOffset, cnf.KidLength);
+    }
+}
