@@ -1,6 +1,5 @@
 using System;
 
-using PopIoT.Core.Cbor;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -38,24 +37,17 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 {
-    private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
-
     private readonly AceRsSettings _settings;
-    private readonly ICryptoProvider _provider;
     private readonly AceClock _clock = new AceClock();
     private readonly AceDecisionLog _log;
     private readonly CwtValidator _validator;
     private readonly AceTokenTable _table;
     private readonly AceTokenLifecycle _lifecycle;
     private readonly TokenIntake _intake;
-    private readonly OscoreProcessor _processor;
-    private readonly RequestSecurity _security = new RequestSecurity();
     private readonly AceResources _resources;
     private readonly AceScopeTable _scopes;
     private readonly AceFreshness _freshness;
-    private readonly byte[] _out = new byte[160];
-    private readonly CborWriter _writer;
-    private readonly int _authzIndex;
+    private readonly AceRequestPipeline _pipeline;
     private long _now;
     private bool _disposed;
 
@@ -72,22 +64,20 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         settings.Validate();
         _settings = settings.Copy();
-        _provider = provider;
         _clock.HasClock = settings.HasClock;
         _log = new AceDecisionLog(_clock);
         _validator = new CwtValidator(provider, _clock, settings.Audience);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
         _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize);
-        _processor = new OscoreProcessor(settings.MaxMessageSize);
         _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
-        _writer = new CborWriter(_out);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings);
         var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
         _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy, _freshness);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
-        _authzIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
+        _resources.AuthzInfoIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
+        _pipeline = new AceRequestPipeline(_settings, provider, _clock, _log, _table, _lifecycle, _resources);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>
@@ -315,12 +305,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         {
             // Tokens that ran out since the last Tick go first, so no request or re-post meets them.
             _lifecycle.ExpireDue(_now);
-            if (request.HasOption(CoapOptionNumber.Oscore))
-            {
-                return HandleProtected(peer, request, response);
-            }
-
-            return HandleUnprotected(peer, request, response);
+            return _pipeline.Handle(peer, request, response);
         }
         catch (Exception)
         {
@@ -346,170 +331,13 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _intake.Dispose();
     }
 
-    private CoapHandlerResult HandleUnprotected(int peer, CoapMessage request, CoapMessage response)
-    {
-        int ri = _resources.Table.Find(request);
-        if (ri == _authzIndex && request.Code == CoapCode.Post)
-        {
-            // The /authz-info handler reports its own decision.
-            return _resources.Table.HandleRequest(peer, request, response);
-        }
-
-        if (ri >= 0 && _resources.IsProtected(ri))
-        {
-            // RFC 9200 §5.3: an unauthorised request gets 4.01 with AS Request Creation Hints.
-            _writer.Reset();
-            byte[] cnonce = null;
-            int co = 0;
-            if (_freshness.IssuesCnonces)
-            {
-                // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
-                co = _freshness.IssueCnonce(_provider.Random);
-                cnonce = _freshness.Cnonces;
-            }
-
-            AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
-            response.Code = CoapCode.Unauthorized;
-            response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
-            response.SetPayload(_out, 0, _writer.BytesWritten);
-            Decide(AceDecisionKind.RequestDenied, AceRsError.NotProtected, response.Code, peer, -1, request.Code, _resources.Paths[ri]);
-            return CoapHandlerResult.Respond;
-        }
-
-        byte method = request.Code;
-        CoapHandlerResult r = _resources.Table.HandleRequest(peer, request, response);
-        if (ri >= 0 && response.Code == CoapCode.MethodNotAllowed)
-        {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.MethodNotAllowed, response.Code, peer, -1, method, _resources.Paths[ri]);
-        }
-        else if (ri >= 0 || response.Code == CoapCode.Content)
-        {
-            Decide(AceDecisionKind.UnprotectedServed, AceRsError.None, response.Code, peer, -1, method, ri >= 0 ? _resources.Paths[ri] : null);
-        }
-        else
-        {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.ResourceNotFound, response.Code, peer, -1, method, null);
-        }
-
-        return r;
-    }
-
-    private CoapHandlerResult HandleProtected(int peer, CoapMessage request, CoapMessage response)
-    {
-        OscoreExchange exchange = _security.Exchange;
-        OscoreStatus s = _processor.UnprotectRequest(request, _table.Contexts, exchange);
-        if (s == OscoreStatus.FreshnessRequired)
-        {
-            Decide(AceDecisionKind.RequestDenied, AceRsError.FreshnessRequired, CoapCode.Unauthorized, peer, _table.SlotOf(exchange.Context), request.Code, null);
-            return Protect(_processor.ProtectEchoChallenge(response, exchange), response, peer);
-        }
-
-        if (s == OscoreStatus.UnrecognizedCriticalOption)
-        {
-            // RFC 8613 §8.2 step 8, RFC 7252 §5.4.1: the verified request gets a protected 4.02; no resource runs.
-            Decide(AceDecisionKind.RequestDenied, AceRsError.UnrecognizedCriticalOption, CoapCode.BadOption, peer, _table.SlotOf(exchange.Context), request.Code, null);
-            return Protect(_processor.ProtectBadOption(response, exchange), response, peer);
-        }
-
-        if (s != OscoreStatus.Ok)
-        {
-            AceRsError e = AceRsErrors.FromOscore(s);
-            OscoreErrors.WriteErrorResponse(s, response);
-            Decide(AceDecisionKind.RequestDenied, e, response.Code, peer, -1, 0, null);
-            return CoapHandlerResult.Respond;
-        }
-
-        int slot = _table.SlotOf(exchange.Context);
-        if (slot < 0)
-        {
-            // A context this engine did not create cannot be in the table; treat it as unknown.
-            OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
-            Decide(AceDecisionKind.RequestDenied, AceRsError.SecurityContextNotFound, response.Code, peer, -1, 0, null);
-            return CoapHandlerResult.Respond;
-        }
-
-        AceTokenSlot t = _table[slot];
-        if (_now >= t.ExpiresAt)
-        {
-            // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
-            byte method = request.Code;
-            _lifecycle.ExpireAtAccess(slot);
-            OscoreErrors.WriteErrorResponse(OscoreStatus.SecurityContextNotFound, response);
-            Decide(AceDecisionKind.RequestDenied, AceRsError.TokenExpiredAtAccess, response.Code, peer, slot, method, null);
-            return CoapHandlerResult.Respond;
-        }
-
-        _table.Touch(slot);
-        _table.Verified(slot, _now);
-        int ri = _resources.Table.Find(request);
-
-        // The binding travels with the request, so whatever answers it, now or later, protects under it.
-        _security.SetOscore(slot, ri < 0 ? 0 : (_resources.IsProtected(ri) ? t.Permissions(ri) : _resources.Table.Get(ri).Methods));
-        request.Security = _security;
-        if (ri == _authzIndex && request.Code == CoapCode.Post)
-        {
-            // RFC 9203 §4.1: an access-rights update may be posted over the existing OSCORE context; the /authz-info
-            // handler reads the context's slot from the request's binding and reports its own decision.
-            CoapHandlerResult ar = _resources.Table.HandleRequest(peer, request, response);
-            return ar == CoapHandlerResult.Respond ? Protect(_processor.ProtectResponse(response, exchange, false), response, peer) : ar;
-        }
-
-        if (ri < 0 || !CoapMethods.Allows(_resources.Table.Get(ri).Methods, request.Code))
-        {
-            // 4.04 / 4.05 (and /.well-known/core) come from the resource table, protected like any response.
-            byte method = request.Code;
-            _resources.Table.HandleRequest(peer, request, response);
-            bool served = response.Code == CoapCode.Content;
-            AceRsError why = served ? AceRsError.None : (ri < 0 ? AceRsError.ResourceNotFound : AceRsError.MethodNotAllowed);
-            Decide(served ? AceDecisionKind.RequestAllowed : AceDecisionKind.RequestDenied, why, response.Code, peer, slot, method, ri < 0 ? null : _resources.Paths[ri]);
-
-            return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
-        }
-
-        AceRsError denied = _resources.IsProtected(ri) ? AcePolicy.ScopeDecision(t, ri, request.Code) : AceRsError.None;
-        if (denied != AceRsError.None)
-        {
-            response.Code = AceRsErrors.GetCoapCode(denied);
-            Decide(AceDecisionKind.RequestDenied, denied, response.Code, peer, slot, request.Code, _resources.Paths[ri]);
-            return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
-        }
-
-        CoapHandlerResult r = _resources.Table.HandleRequest(peer, request, response);
-        Decide(AceDecisionKind.RequestAllowed, AceRsError.None, response.Code, peer, slot, request.Code, _resources.Paths[ri]);
-        if (r != CoapHandlerResult.Respond)
-        {
-            return r;
-        }
-
-        return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
-    }
-
-    private CoapHandlerResult Protect(OscoreStatus s, CoapMessage response, int peer)
-    {
-        if (s != OscoreStatus.Ok)
-        {
-            response.ClearOptions();
-            response.SetPayload(null, 0, 0);
-            response.Code = CoapCode.InternalServerError;
-            Decide(AceDecisionKind.RequestDenied, AceRsError.ResponseProtectionFailed, response.Code, peer, -1, 0, null);
-        }
-
-        return CoapHandlerResult.Respond;
-    }
-
-
-    private void Decide(AceDecisionKind kind, AceRsError error, byte code, int peer, int slot, byte method, string path)
-    {
-        _log.Report(kind, error, code, peer, slot, method, path);
-    }
-
     /// <summary>
     /// Whether a notification of <paramref name="path"/> may go to an observation registered under
-    /// <paramref name="binding"/> (the <see cref="RequestSecurity.Exchange"/> of the registering request, kept with the observation), at
-    /// engine time <paramref name="now"/>. RFC 9200 §5.10.3: the token's lifetime is checked for every notification, not
-    /// only for requests; RFC 9200 §5.10.2: so is its scope, with the same rule a GET request meets. The host calls it
-    /// with the time it is about to pass to <see cref="Tick"/>, before calling Tick, so that an expired token's context
-    /// still has its keys to protect the final 4.01. Allocates nothing.
+    /// <paramref name="binding"/> (the <see cref="RequestSecurity.Exchange"/> of the registering request, kept with the
+    /// observation), at engine time <paramref name="now"/>. RFC 9200 §5.10.3: the token's lifetime is checked for every
+    /// notification, not only for requests; RFC 9200 §5.10.2: so is its scope, with the same rule a GET request meets.
+    /// The host calls it with the time it is about to pass to <see cref="Tick"/>, before calling Tick, so that an
+    /// expired token's context still has its keys to protect the final 4.01. Allocates nothing.
     /// </summary>
     /// <param name="binding">The observation's OSCORE binding.</param>
     /// <param name="path">The observed resource's path, as registered.</param>
@@ -517,42 +345,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>Allowed, or how the observation ends.</returns>
     public AceNotificationCheck CheckNotification(OscoreExchange binding, string path, long now)
     {
-        if (binding == null || !binding.IsCurrent)
-        {
-            return AceNotificationCheck.ContextGone;
-        }
-
-        int slot = _table.SlotOf(binding.Context);
-        if (slot < 0)
-        {
-            return AceNotificationCheck.ContextGone;
-        }
-
-        AceTokenSlot t = _table[slot];
-        if ((now > _now ? now : _now) >= t.ExpiresAt)
-        {
-            return AceNotificationCheck.Expired;
-        }
-
-        // A path the engine does not serve was never observed through it.
-        int ri = _resources.FindPath(path);
-        if (ri < 0 || ri == _authzIndex)
-        {
-            return AceNotificationCheck.Forbidden;
-        }
-
-        return _resources.IsProtected(ri) ? NotificationScope(t, ri) : AceNotificationCheck.Allowed;
-    }
-
-    // A notification answers a GET, so it meets the scope rule a GET request meets (ScopeDecision).
-    private static AceNotificationCheck NotificationScope(AceTokenSlot t, int ri)
-    {
-        AceRsError e = AcePolicy.ScopeDecision(t, ri, CoapCode.Get);
-        if (e == AceRsError.None)
-        {
-            return AceNotificationCheck.Allowed;
-        }
-
-        return e == AceRsError.MethodNotInScope ? AceNotificationCheck.MethodNotAllowed : AceNotificationCheck.Forbidden;
+        return _pipeline.CheckNotification(binding, path, now > _now ? now : _now);
     }
 }

@@ -25,6 +25,9 @@ internal sealed class AceResources
 
     public byte[][] PathUtf8 { get; }
 
+    // The index of /authz-info, which reports its own decisions.
+    public int AuthzInfoIndex { get; set; }
+
     public int Count
     {
         get { return Table.Count; }

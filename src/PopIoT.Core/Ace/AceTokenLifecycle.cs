@@ -22,6 +22,11 @@ internal sealed class AceTokenLifecycle
         _settings = settings;
     }
 
+    public AceFreshness Freshness
+    {
+        get { return _freshness; }
+    }
+
     public int Evictions { get; private set; }
 
     public int Expirations { get; private set; }
