@@ -79,6 +79,24 @@ public sealed class AsCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void As_grant_takes_AIF_method_names_as_token_mint_does()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"));
+        Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"));
+
+        // RFC 9237 §3: the same AIF scope, written with method names (as `token mint` takes it) or with the bitmask.
+        Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp","GET"],["/led","GET|PUT"]]""");
+        Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1]]""");
+        using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db);
+        GrantRecord[] grants = store.FindGrants("gw1", "temp1").ToArray();
+        Assert.Equal(2, grants.Length);
+        Assert.Equal(Convert.FromHexString("8282652f74656d700182642f6c656405"), grants[0].Scope.Encode());
+        Assert.Equal(Convert.FromHexString("8182652f74656d7001"), grants[1].Scope.Encode());
+    }
+
+    [Fact]
     public void Errors_exit_2_with_a_reason()
     {
         string db = F("as.db");

@@ -223,6 +223,40 @@ public sealed class GatewayEndToEndTests
     }
 
     [Fact]
+    public async Task A_clockless_device_that_took_a_cli_minted_exi_token_still_takes_the_AS_tokens_after_it()
+    {
+        using var world = new GatewayWorld(clocklessB: true);
+        string dir = Directory.CreateTempSubdirectory("popiot-cti-").FullName;
+        try
+        {
+            // `popiot token mint --exi` with the AS's own key for sensor-b, posted to the device by `popiot coap get`.
+            string key = Path.Combine(dir, "as-b.key");
+            File.WriteAllText(key, Convert.ToHexStringLower(world.RsB.CoseKey));
+            string tokenFile = Path.Combine(dir, "token.json");
+            CliRunner.Result mint = CliRunner.Run("token", "mint", "--as-key", "@" + key, "--audience", GatewayWorld.AudienceB, "--scope", "read", "--exi", "30", "--out", tokenFile);
+            Assert.True(mint.ExitCode == 0, mint.Error);
+            CliRunner.Result get = CliRunner.Run("coap", "get", new Uri(world.BaseB, "/temp").ToString(), "--token", tokenFile, "-B", "10");
+            Assert.True(get.ExitCode == 0, get.Out + get.Error);
+
+            // The CLI token runs out; the device burns its number (RFC 9200 §5.10.3). The AS's next token must be newer.
+            world.Clock.Advance(TimeSpan.FromSeconds(31));
+            AceClient gw = world.Gateway();
+            Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
+            Assert.DoesNotContain(world.DeviceB.Decisions, d => d.Kind == AceDecisionKind.TokenRejected);
+            Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+
+            // One cti rule for both issuers: the RS identifier followed by a 6-byte sequence number.
+            byte[] cti = world.Store.ListTokens().Single().Cti;
+            Assert.Equal("sensor-b"u8.ToArray(), cti[..8]);
+            Assert.Equal(14, cti.Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public async Task Hints_that_name_another_AS_are_not_followed()
     {
         using var world = new GatewayWorld(hintedAs: "coap://as.elsewhere.example/token");
