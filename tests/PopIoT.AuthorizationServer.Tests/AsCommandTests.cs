@@ -34,7 +34,7 @@ public sealed class AsCommandTests : TempDirectoryTest
         Assert.Contains("schema version 2", Ok("as", "init", "--db", db).Out, StringComparison.Ordinal);
         Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"), "--credential-out", F("rs.json"));
         Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"), "--as-uri", "coap://127.0.0.1:5999");
-        Assert.Contains("""granted client 'gw1' scope [["/temp",1],["/led",5]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);
+        Assert.Contains("""granted client 'gw1' scope [["/temp","GET"],["/led","GET|PUT"]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);
 
         // The files: ID.json parses (with its OSCORE part in the context-file format), RS.key is a COSE_Key usable by cwt verify.
         AceCredentialFile id = AceCredentialFile.Load(F("gw1.json"));

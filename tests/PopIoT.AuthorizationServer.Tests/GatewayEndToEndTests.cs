@@ -213,12 +213,16 @@ public sealed class GatewayEndToEndTests
         world.Clock.Advance(TimeSpan.FromSeconds(3601));
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
 
-        // RFC 9200 §5.10.3: exi instead of exp, and cti = the RS's identifier followed by the AS's sequence number for it.
+        // RFC 9200 §5.10.3: exi instead of exp, and cti = the RS's identifier followed by the AS's sequence number for it
+        // (ExiCti: 6 bytes, the minting time in ms on the AS clock, or one more than the last).
         IssuedTokenRecord[] tokens = world.Store.ListTokens().OrderBy(t => t.IssuedAt).ToArray();
         Assert.Equal(2, tokens.Length);
         Assert.All(tokens, t => Assert.NotNull(t.Exi));
-        Assert.Equal("sensor-b"u8.ToArray().Concat(new byte[] { 0, 0, 0, 1 }), tokens[0].Cti);
-        Assert.Equal("sensor-b"u8.ToArray().Concat(new byte[] { 0, 0, 0, 2 }), tokens[1].Cti);
+        Assert.All(tokens, t => Assert.Equal("sensor-b"u8.ToArray(), t.Cti[..8]));
+        long[] numbers = tokens.Select(t => ExiCti.SequenceOf(t.Cti, "sensor-b")).ToArray();
+        Assert.All(tokens, t => Assert.Equal(14, t.Cti.Length));
+        Assert.True(numbers[0] >= tokens[0].IssuedAt * 1000, "the number counts milliseconds of the AS clock");
+        Assert.True(numbers[1] - numbers[0] >= 3_601_000, "the second token was minted 3601 s later on the AS clock");
         Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
