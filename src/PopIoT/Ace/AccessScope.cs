@@ -18,10 +18,10 @@ namespace PopIoT.Ace;
 /// </summary>
 public sealed class AccessScope : IEquatable<AccessScope>
 {
-    /// <summary>The longest scope accepted, encoded (a token request is small; this bounds parsing work).</summary>
+    /// <summary>The longest scope <see cref="TryDecode"/> accepts, encoded (a token request is small; this bounds parsing work).</summary>
     public const int MaxEncodedBytes = 1024;
 
-    /// <summary>The most scope-tokens or AIF entries in one scope.</summary>
+    /// <summary>The most scope-tokens or AIF entries in one scope <see cref="TryDecode"/> accepts.</summary>
     public const int MaxEntries = 64;
 
     // RFC 9237 §3: GET..iPATCH are bits 0-6 (method code − 1); Dynamic-X is X's bit plus the Dynamic-Offset 32.
@@ -122,9 +122,9 @@ public sealed class AccessScope : IEquatable<AccessScope>
             return FromText(e.GetString()!);
         }
 
-        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() > MaxEntries)
+        if (e.ValueKind != JsonValueKind.Array)
         {
-            throw new FormatException("scope must be a text string or an AIF array [[path, methods], ...] of at most " + MaxEntries.ToString(CultureInfo.InvariantCulture) + " entries");
+            throw new FormatException("scope must be a text string or an AIF array [[path, methods], ...]");
         }
 
         var entries = new List<AifEntry>();
@@ -183,7 +183,7 @@ public sealed class AccessScope : IEquatable<AccessScope>
 
             error = state switch
             {
-                CborReaderState.TextString => CheckTokens(r.ReadTextString().Split(' ', StringSplitOptions.RemoveEmptyEntries), out scope),
+                CborReaderState.TextString => ReadText(r, out scope),
                 CborReaderState.StartArray => ReadAif(r, out scope),
                 _ => "scope must be a text string or an AIF array, not " + state.ToString(),
             };
@@ -390,9 +390,10 @@ public sealed class AccessScope : IEquatable<AccessScope>
         return error;
     }
 
-    private static string? CheckTokens(string[] tokens, out AccessScope? scope)
+    private static string? ReadText(CborReader r, out AccessScope? scope)
     {
-        string? error = CheckTokens(tokens);
+        string[] tokens = r.ReadTextString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string? error = tokens.Length > MaxEntries ? "scope has more than " + MaxEntries.ToString(CultureInfo.InvariantCulture) + " tokens" : CheckTokens(tokens);
         scope = error == null ? new AccessScope(tokens, []) : null;
         return error;
     }
@@ -400,9 +401,9 @@ public sealed class AccessScope : IEquatable<AccessScope>
     // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by spaces.
     private static string? CheckTokens(string[] tokens)
     {
-        if (tokens.Length == 0 || tokens.Length > MaxEntries)
+        if (tokens.Length == 0)
         {
-            return "a text scope must hold at least one scope token and at most " + MaxEntries.ToString(CultureInfo.InvariantCulture);
+            return "a text scope must hold at least one scope token";
         }
 
         foreach (string t in tokens)
@@ -421,9 +422,9 @@ public sealed class AccessScope : IEquatable<AccessScope>
 
     private static string? CheckEntries(AifEntry[] entries)
     {
-        if (entries.Length == 0 || entries.Length > MaxEntries)
+        if (entries.Length == 0)
         {
-            return "an AIF scope needs at least one [path, methods] entry and at most " + MaxEntries.ToString(CultureInfo.InvariantCulture) + " (RFC 9237 §3)";
+            return "an AIF scope needs at least one [path, methods] entry (RFC 9237 §3)";
         }
 
         foreach (AifEntry e in entries)
