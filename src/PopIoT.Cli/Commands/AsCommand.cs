@@ -127,7 +127,7 @@ internal static class AsCommand
         var audience = new Option<string>("--audience") { Description = "The resource server.", Required = true };
         var scope = new Option<string>("--scope")
         {
-            Description = "The most the client may get: text scope-tokens (\"read write\") or AIF (RFC 9237) as JSON, [[\"/temp\",1],[\"/led\",5]] with methods GET 1, POST 2, PUT 4, DELETE 8.",
+            Description = "The most the client may get. " + TokenCommand.ScopeHelp,
             Required = true,
         };
         var cmd = new Command("grant", "Allow a client tokens for an audience with at most SCOPE (grants add up).") { db, client, audience, scope };
