@@ -97,6 +97,34 @@ public sealed class AsCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Token_mint_makes_sign1_tokens_with_the_AS_keys_of_a_sign1_RS_and_its_device_takes_them()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("as", "rs", "add", "--db", db, "--audience", "s1", "--protection", "sign1", "--key-out", F("s1.key"));
+        ResourceServerRecord rs;
+        using (SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db))
+        {
+            rs = store.FindResourceServer("s1")!;
+        }
+
+        // The AS's side of the keys (private ES256 key [sign], AES-CCM key [wrap key]): the one minter makes what the AS makes.
+        File.WriteAllText(F("as-s1.key"), Convert.ToHexStringLower(rs.CoseKey));
+        string minted = Ok("token", "mint", "--as-key", "@" + F("as-s1.key"), "--audience", "s1", "--scope", """[["/temp","GET"]]""", "--protection", "sign1", "--out", F("t.json")).Out;
+        Assert.Contains("Sign1 token of", minted, StringComparison.Ordinal);
+
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(rs), out IReadOnlyList<CoseKey> keys));
+        using var device = new PopIoT.Device.SimulatedDevice(new PopIoT.Device.SimulatedDeviceOptions { Audience = "s1", AsKeys = keys });
+        System.Net.IPEndPoint at = device.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        Ok("coap", "get", "coap://127.0.0.1:" + at.Port + "/temp", "--token", F("t.json"), "-B", "10");
+        Assert.Contains(device.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
+        foreach (CoseKey k in keys)
+        {
+            k.Dispose();
+        }
+    }
+
+    [Fact]
     public void Errors_exit_2_with_a_reason()
     {
         string db = F("as.db");
