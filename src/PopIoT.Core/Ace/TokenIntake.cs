@@ -54,8 +54,7 @@ public sealed class TokenIntake
         }
         finally
         {
-            // Decrypted claims and the salt (key material) never outlive the call.
-            outcome.Work.Clear();
+            outcome.Erase();
         }
     }
 
@@ -66,8 +65,7 @@ public sealed class TokenIntake
 
     private void Run(ByteRange body, int peer, int protectingSlot, long now, TokenIntakeOutcome outcome)
     {
-        TokenIntakeWork w = outcome.Work;
-        AuthzInfoRequest a = w.Request;
+        AuthzInfoRequest a = outcome.Request;
         AceRsError e = a.Parse(body.Buffer, body.Offset, body.Count);
         if (e == AceRsError.None && a.TokenLength > _settings.MaxTokenSize)
         {
@@ -82,7 +80,7 @@ public sealed class TokenIntake
         // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (its identity).
         if (e == AceRsError.None)
         {
-            e = Validate(a, w);
+            e = Validate(a, outcome);
         }
 
         if (e != AceRsError.None)
@@ -91,8 +89,8 @@ public sealed class TokenIntake
             return;
         }
 
-        TokenIdentity(w);
-        int dup = _table.FindDigest(w.Digest);
+        TokenIdentity(outcome);
+        int dup = _table.FindDigest(outcome.Digest);
         if (dup >= 0 && protectingSlot >= 0 && protectingSlot != dup)
         {
             outcome.Reject(AceRsError.UpdateFromWrongContext);
@@ -106,7 +104,7 @@ public sealed class TokenIntake
             return;
         }
 
-        e = dup >= 0 ? AceRsError.None : _policy.CheckFreshness(w.Result);
+        e = dup >= 0 ? AceRsError.None : _policy.CheckFreshness(outcome.Result);
         if (e == AceRsError.None && !a.HasNonces)
         {
             // RFC 9203 §4.1: an update is protected with the OSCORE context of the token it updates; sent in the
@@ -118,7 +116,7 @@ public sealed class TokenIntake
             // RFC 9203 §4.1: a POST carrying nonces sets up a new context and is sent without OSCORE; a kid names key
             // material this RS already holds, from which no context can be derived.
             e = protectingSlot >= 0 ? AceRsError.UpdateFromWrongContext
-                : (w.Result.Confirmation.Method == CnfMethod.Kid ? AceRsError.UnsupportedConfirmation : StoreNew(peer, dup, now, outcome));
+                : (outcome.Result.Confirmation.Method == CnfMethod.Kid ? AceRsError.UnsupportedConfirmation : StoreNew(peer, dup, now, outcome));
         }
 
         if (e != AceRsError.None && outcome.Code == 0)
@@ -138,33 +136,32 @@ public sealed class TokenIntake
         return a.ClientRecipientIdLength > 7 ? AceRsError.InvalidClientRecipientId : AceRsError.None;
     }
 
-    private AceRsError Validate(AuthzInfoRequest a, TokenIntakeWork w)
+    private AceRsError Validate(AuthzInfoRequest a, TokenIntakeOutcome outcome)
     {
-        CwtError ce = _validator.Validate(a.Buffer, a.TokenOffset, a.TokenLength, w.Result);
+        CwtError ce = _validator.Validate(a.Buffer, a.TokenOffset, a.TokenLength, outcome.Result);
         if (ce != CwtError.None)
         {
-            return AceRsErrors.FromCwt(ce, w.Result.CoseError, w.Result.Claim);
+            return AceRsErrors.FromCwt(ce, outcome.Result.CoseError, outcome.Result.Claim);
         }
 
-        return _policy.CheckToken(w.Result, w.Permissions);
+        return _policy.CheckToken(outcome.Result, outcome.Permissions);
     }
 
     // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner
     // payload when nested). Bytes outside them (the unprotected header, a CWT tag) can change on the way without
     // making it another token, so they can neither dodge the duplicate check nor restart its exi counter.
-    private void TokenIdentity(TokenIntakeWork w)
+    private void TokenIdentity(TokenIntakeOutcome outcome)
     {
-        CwtClaims c = w.Result.Claims;
+        CwtClaims c = outcome.Result.Claims;
         _sha.Reset();
         _sha.Update(c.Buffer, c.MapOffset, c.MapLength);
-        _sha.Final(w.Digest, 0);
+        _sha.Final(outcome.Digest, 0);
     }
 
     // RFC 9203 §4.1: a token without nonces for a PoP key already bound to a context updates that context's rights.
     private AceRsError UpdateRights(int protectingSlot, long now, TokenIntakeOutcome outcome)
     {
-        TokenIntakeWork w = outcome.Work;
-        ByteRange id = PopId(w.Result.Confirmation);
+        ByteRange id = PopId(outcome.Result.Confirmation);
         int slot = _table.FindPopId(id.Buffer, id.Offset, id.Count);
         if (slot < 0)
         {
@@ -177,7 +174,7 @@ public sealed class TokenIntake
         }
 
         AceTokenSlot t = _table[slot];
-        long seq = _policy.Sequence(w.Result);
+        long seq = _policy.Sequence(outcome.Result);
         if (!AcePolicy.Supersedes(t, seq))
         {
             return AceRsError.TokenCtiReplayed;
@@ -186,11 +183,11 @@ public sealed class TokenIntake
         // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
         // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
         _freshness.Expired(t.ExiSequence);
-        t.SetPermissions(w.Permissions);
-        t.SetDigest(w.Digest);
-        _lifecycle.SetLifetime(t, w.Result, seq, now);
+        t.SetPermissions(outcome.Permissions);
+        t.SetDigest(outcome.Digest);
+        _lifecycle.SetLifetime(t, outcome.Result, seq, now);
         _table.Touch(slot);
-        w.Result.Clear();
+        outcome.Result.Clear();
         _lifecycle.DropBurnt();
         outcome.Accept(AceDecisionKind.RightsUpdated, slot);
         return AceRsError.None;
@@ -199,10 +196,9 @@ public sealed class TokenIntake
     // RFC 9203 §4.2–§4.3: pick nonce2 and a Recipient ID, derive the context, answer 2.01.
     private AceRsError StoreNew(int peer, int duplicate, long now, TokenIntakeOutcome outcome)
     {
-        TokenIntakeWork w = outcome.Work;
-        AuthzInfoRequest a = w.Request;
-        long seq = _policy.Sequence(w.Result);
-        ByteRange id = PopId(w.Result.Confirmation);
+        AuthzInfoRequest a = outcome.Request;
+        long seq = _policy.Sequence(outcome.Result);
+        ByteRange id = PopId(outcome.Result.Confirmation);
         int slot = duplicate;
         if (slot < 0)
         {
@@ -220,11 +216,11 @@ public sealed class TokenIntake
             return AceRsError.NoRecipientIdAvailable;
         }
 
-        _provider.Random.GetBytes(w.Nonce2, 0, w.Nonce2.Length);
-        w.ServerId[0] = (byte)serverId;
+        _provider.Random.GetBytes(outcome.Nonce2, 0, outcome.Nonce2.Length);
+        outcome.ServerId[0] = (byte)serverId;
 
         // Check everything the derivation needs before a slot is chosen, so a refusal leaves the table as it was.
-        if (!PrepareDerivation(w))
+        if (!PrepareDerivation(outcome))
         {
             return AceRsError.ConfirmationInvalid;
         }
@@ -255,43 +251,43 @@ public sealed class TokenIntake
         if (duplicate < 0)
         {
             t.SetPopId(id.Buffer, id.Offset, id.Count);
-            t.SetDigest(w.Digest);
-            t.SetPermissions(w.Permissions);
-            _lifecycle.SetLifetime(t, w.Result, seq, now);
+            t.SetDigest(outcome.Digest);
+            t.SetPermissions(outcome.Permissions);
+            _lifecycle.SetLifetime(t, outcome.Result, seq, now);
         }
 
-        Establish(slot, w);
-        AuthzInfoResponse.Encode(w.Nonce2, 0, w.Nonce2.Length, w.ServerId, 0, 1, outcome.Writer);
+        Establish(slot, outcome);
+        AuthzInfoResponse.Encode(outcome.Nonce2, 0, outcome.Nonce2.Length, outcome.ServerId, 0, 1, outcome.Writer);
         outcome.Accept(duplicate >= 0 ? AceDecisionKind.TokenDuplicate : AceDecisionKind.TokenStored, slot);
         return AceRsError.None;
     }
 
     // RFC 9203 §4.3: the slot's context is derived in place (for a re-posted token this replaces and erases the
     // previous keys): Sender ID = ace_client_recipientid, Recipient ID = ace_server_recipientid. No allocation.
-    private void Establish(int slot, TokenIntakeWork w)
+    private void Establish(int slot, TokenIntakeOutcome outcome)
     {
-        AuthzInfoRequest a = w.Request;
-        CwtConfirmation cnf = w.Result.Confirmation;
+        AuthzInfoRequest a = outcome.Request;
+        CwtConfirmation cnf = outcome.Result.Confirmation;
         byte[] cb = cnf.Buffer;
         bool material = cnf.Method == CnfMethod.OscoreInputMaterial;
         OscoreInputMaterial m = cnf.Oscore;
         _table.Establish(
             slot,
             cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
-            w.Salt, 0, w.SaltLength,
+            outcome.Salt, 0, outcome.SaltLength,
             a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
-            w.ServerId, 0, 1,
+            outcome.ServerId, 0, 1,
             cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
-            w.Algorithm);
+            outcome.Algorithm);
     }
 
     // RFC 9203 §4.3: Master Salt = bstr .cbor salt | nonce1 | nonce2, the AEAD algorithm, and every input checked the
     // way SecurityContext would check it. False when the token's key material cannot make a context (an unsupported
     // alg, no Master Secret, IDs too long or equal, an oversized ID Context).
-    private static bool PrepareDerivation(TokenIntakeWork w)
+    private static bool PrepareDerivation(TokenIntakeOutcome outcome)
     {
-        AuthzInfoRequest a = w.Request;
-        CwtConfirmation cnf = w.Result.Confirmation;
+        AuthzInfoRequest a = outcome.Request;
+        CwtConfirmation cnf = outcome.Result.Confirmation;
         int saltOffset = 0;
         int saltLength = 0;
         int contextIdLength = -1;
@@ -311,22 +307,22 @@ public sealed class TokenIntake
             alg = m.Algorithm;
         }
 
-        w.Algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
-        if (!AceOscoreSetup.IsSupportedAead(w.Algorithm) || secretLength < 1 || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
+        outcome.Algorithm = alg == 0 ? SecurityContext.DefaultAlgorithm : alg;
+        if (!AceOscoreSetup.IsSupportedAead(outcome.Algorithm) || secretLength < 1 || a.Nonce1Length > AceOscoreSetup.MaxInputLength || saltLength > AceOscoreSetup.MaxInputLength)
         {
             return false;
         }
 
         try
         {
-            SecurityContext.CheckInputs(w.Algorithm, a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, w.ServerId, 0, 1, contextIdLength);
+            SecurityContext.CheckInputs(outcome.Algorithm, a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, outcome.ServerId, 0, 1, contextIdLength);
         }
         catch (ArgumentException)
         {
             return false;
         }
 
-        w.SaltLength = AceOscoreSetup.BuildMasterSalt(cnf.Buffer, saltOffset, saltLength, a.Buffer, a.Nonce1Offset, a.Nonce1Length, w.Nonce2, 0, w.Nonce2.Length, w.Salt, 0);
+        outcome.SaltLength = AceOscoreSetup.BuildMasterSalt(cnf.Buffer, saltOffset, saltLength, a.Buffer, a.Nonce1Offset, a.Nonce1Length, outcome.Nonce2, 0, outcome.Nonce2.Length, outcome.Salt, 0);
         return true;
     }
 

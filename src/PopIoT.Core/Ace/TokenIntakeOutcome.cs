@@ -1,5 +1,7 @@
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Cwt;
 
 namespace PopIoT.Core.Ace;
 
@@ -20,7 +22,9 @@ public sealed class TokenIntakeOutcome
     public TokenIntakeOutcome(AceRsSettings settings)
     {
         _writer = new CborWriter(_payload);
-        Work = new TokenIntakeWork(settings);
+        Result = new CwtValidationResult(settings.MaxTokenSize);
+        Permissions = new byte[settings.MaxResources];
+        Nonce2 = new byte[settings.NonceLength];
         Reset();
     }
 
@@ -45,11 +49,37 @@ public sealed class TokenIntakeOutcome
         get { return new ByteRange(_payload, 0, _writer.BytesWritten); }
     }
 
-    internal TokenIntakeWork Work { get; }
+    // The workspace of the call (RFC 9203 §4.3 needs all of it for the derivation); Erase ends it.
+    internal AuthzInfoRequest Request { get; } = new AuthzInfoRequest();
+
+    internal CwtValidationResult Result { get; }
+
+    // RFC 9200 §5.10.1.1: SHA-256 of the verified claims, the token's identity.
+    internal byte[] Digest { get; } = new byte[32];
+
+    internal byte[] Permissions { get; }
+
+    internal byte[] Nonce2 { get; }
+
+    internal byte[] ServerId { get; } = new byte[1];
+
+    internal byte[] Salt { get; } = new byte[AceOscoreSetup.MaxMasterSaltLength];
+
+    internal int SaltLength { get; set; }
+
+    internal int Algorithm { get; set; }
 
     internal CborWriter Writer
     {
         get { return _writer; }
+    }
+
+    // Decrypted claims and the salt (key material) never outlive the call.
+    internal void Erase()
+    {
+        Result.Clear();
+        CryptoBytes.Clear(Salt);
+        SaltLength = 0;
     }
 
     internal void Reset()

@@ -160,25 +160,6 @@ public sealed class ObserveRegistry
         message.AddUintOption(CoapOptionNumber.Observe, NextSequence());
     }
 
-    /// <summary>The slot of the observation with this peer and token, or -1.</summary>
-    /// <param name="peer">The observer.</param>
-    /// <param name="token">The buffer holding the token.</param>
-    /// <param name="offset">Where the token starts.</param>
-    /// <param name="length">The token length.</param>
-    /// <returns>The slot, or -1.</returns>
-    public int IndexOf(int peer, byte[] token, int offset, int length)
-    {
-        for (int i = 0; i < _used.Length; i++)
-        {
-            if (_used[i] && _peer[i] == peer && TokenEquals(i, token, offset, length))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>Removes the observation with this peer and token (after a Reset or a failed CON notification).</summary>
     /// <param name="peer">The observer.</param>
     /// <param name="token">The buffer holding the token.</param>
