@@ -29,9 +29,9 @@ namespace PopIoT.Core.Ace;
 /// <item>Admission (RFC 9200 §5.10.1.2): posts to /authz-info are rate-limited per peer (4.29) and overall (5.03),
 /// both with Max-Age (<see cref="AuthzInfoAdmission"/>).</item>
 /// </list>
-/// This type is the thin request pipeline: OSCORE verification, the request's <see cref="RequestSecurity"/>, the token's
-/// lifetime and scope, routing through its one table. Token intake, the policy checks (<see cref="AcePolicy"/>) and the
-/// slot lifecycle (<see cref="AceTokenLifecycle"/>) live in their own types. Every decision is reported to
+/// This type is the engine's public face; the request pipeline (<see cref="AceRequestPipeline"/>), token intake, the
+/// policy checks (<see cref="AcePolicy"/>) and the slot lifecycle (<see cref="AceTokenLifecycle"/>) live in their own
+/// types (docs/ace-rs.md, "The parts of the engine"). Every decision is reported to
 /// <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes <see cref="HandleRequest"/> for
 /// bad input. Not thread-safe.
 /// </summary>
@@ -74,7 +74,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings);
         var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
-        _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy, _freshness);
+        _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
         _resources.AuthzInfoIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
         _pipeline = new AceRequestPipeline(_settings, provider, _clock, _log, _table, _lifecycle, _resources);
@@ -112,12 +112,6 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public int ActiveSlots
     {
         get { return _table.ActiveCount; }
-    }
-
-    /// <summary>The slot count.</summary>
-    public int SlotCount
-    {
-        get { return _table.Capacity; }
     }
 
     /// <summary>The highest exi sequence number of a token that expired, was replaced or was evicted (RFC 9200 §5.10.3), or -1.</summary>

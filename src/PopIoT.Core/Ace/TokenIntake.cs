@@ -25,7 +25,7 @@ public sealed class TokenIntake
     private readonly AceFreshness _freshness;
     private readonly IHash _sha;
 
-    internal TokenIntake(AceRsSettings settings, ICryptoProvider provider, CwtValidator validator, AceTokenTable table, AceTokenLifecycle lifecycle, AcePolicy policy, AceFreshness freshness)
+    internal TokenIntake(AceRsSettings settings, ICryptoProvider provider, CwtValidator validator, AceTokenTable table, AceTokenLifecycle lifecycle, AcePolicy policy)
     {
         _settings = settings;
         _provider = provider;
@@ -33,7 +33,7 @@ public sealed class TokenIntake
         _table = table;
         _lifecycle = lifecycle;
         _policy = policy;
-        _freshness = freshness;
+        _freshness = lifecycle.Freshness;
         _sha = provider.CreateSha256();
     }
 
