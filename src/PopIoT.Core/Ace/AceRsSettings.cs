@@ -170,31 +170,9 @@ public sealed class AceRsSettings
         }
     }
 
-    // A copy the engine keeps, so a caller changing its settings later changes nothing.
+    // A copy the engine keeps, so a caller changing its settings later changes nothing (every field is a value or a string).
     internal AceRsSettings Copy()
     {
-        AceRsSettings c = new AceRsSettings(Audience, AsUri);
-        c.Slots = Slots;
-        c.ReplayWindowSize = ReplayWindowSize;
-        c.MaxTokenSize = MaxTokenSize;
-        c.BlockwiseBufferSize = BlockwiseBufferSize;
-        c.BlockwiseSlots = BlockwiseSlots;
-        c.MaxBlockSzx = MaxBlockSzx;
-        c.MaxResources = MaxResources;
-        c.MaxScopeEntries = MaxScopeEntries;
-        c.NonceLength = NonceLength;
-        c.MinNonce1Length = MinNonce1Length;
-        c.MaxMessageSize = MaxMessageSize;
-        c.HasClock = HasClock;
-        c.ClockSkewSeconds = ClockSkewSeconds;
-        c.CnonceSlots = CnonceSlots;
-        c.AuthzInfoPath = AuthzInfoPath;
-        c.EvictionProtectionSeconds = EvictionProtectionSeconds;
-        c.AuthzInfoPeerBurst = AuthzInfoPeerBurst;
-        c.AuthzInfoPeerRefillSeconds = AuthzInfoPeerRefillSeconds;
-        c.AuthzInfoPeerBuckets = AuthzInfoPeerBuckets;
-        c.AuthzInfoBurst = AuthzInfoBurst;
-        c.AuthzInfoRefillSeconds = AuthzInfoRefillSeconds;
-        return c;
+        return (AceRsSettings)MemberwiseClone();
     }
 }
