@@ -166,9 +166,10 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
             // One routing table per server: the layer that authorises requests routes them straight to the resource.
             _guard.Add(resource, access == ResourceAccess.Protected);
         }
-        else if (access == ResourceAccess.Protected && _oscore == null)
+        else if (access == ResourceAccess.Protected && (_oscore == null || _options.AllowUnprotected))
         {
-            throw new ArgumentException("A protected resource needs OSCORE or an access-control layer.", nameof(access));
+            // Nothing would enforce the rule: only OSCORE without unprotected access, or a layer checking tokens, can.
+            throw new ArgumentException("A protected resource needs OSCORE without AllowUnprotected, or an access-control layer.", nameof(access));
         }
         else
         {

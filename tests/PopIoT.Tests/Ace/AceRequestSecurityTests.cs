@@ -57,6 +57,15 @@ public class AceRequestSecurityTests
         await stop.CancelAsync();
     }
 
+    [Fact]
+    public void A_resource_declared_protected_on_a_server_that_cannot_enforce_it_is_refused_when_mapped()
+    {
+        using var plain = new CoapServer();
+        ArgumentException e = Assert.Throws<ArgumentException>(() =>
+            plain.Map("/secret", CoapMethods.Get, (_, _) => ValueTask.FromResult(new CoapResponse(CoapCode.Content)), access: ResourceAccess.Protected));
+        Assert.Equal("access", e.ParamName);
+    }
+
     /// <summary>The ACE engine as a CoapServer's access-control layer, a protected /temp, and one OSCORE client.</summary>
     private sealed class Rig : IDisposable
     {
