@@ -297,6 +297,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         try
         {
+            // Only this engine's OSCORE verification says how a request was protected; a binding attached before it
+            // (a reused message, another layer) must not pass an unprotected POST off as an access-rights update.
+            request.Security = null;
+
             // Tokens that ran out since the last Tick go first, so no request or re-post meets them.
             _lifecycle.ExpireDue(_now);
             return _pipeline.Handle(peer, request, response);

@@ -45,6 +45,8 @@ public sealed class OscoreServer : ICoapRequestHandler
     /// <inheritdoc/>
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
+        // Only the verification below says how the request was protected.
+        request.Security = null;
         OscoreExchange exchange = _security.Exchange;
         OscoreStatus s = _processor.UnprotectRequest(request, _table, exchange);
         LastStatus = s;

@@ -68,6 +68,28 @@ public class TokenIntakeTests
     }
 
     [Fact]
+    public void A_binding_the_engine_did_not_attach_does_not_make_a_plain_update_protected()
+    {
+        var rig = new AceRig(log: true);
+        var alice = new AceTestClient(1, new TokenSpec { Id = [1] });
+        Assert.Equal(CoapCode.Created, alice.Post(rig));
+        byte[] update = AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec { Id = [1], Scope = "write", Cti = [7], Protection = "mac0-kid" }), null, null);
+        var request = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Post, MessageId = 7 };
+        request.AddUriPath("/authz-info");
+        request.SetPayload(update, 0, update.Length);
+
+        // A stale or forged binding naming alice's slot, on a request that came in the clear.
+        var forged = new RequestSecurity();
+        forged.SetOscore(0, CoapMethods.Post);
+        request.Security = forged;
+        var response = new CoapMessage();
+        rig.Server.HandleRequest(1, request, response);
+
+        Assert.Equal(CoapCode.Unauthorized, response.Code);
+        Assert.Equal(AceRsError.UpdateNotProtected, rig.Server.LastDecision.Error);
+    }
+
+    [Fact]
     public void Bad_bytes_get_a_specific_error_and_no_slot()
     {
         var rig = new AceRig();
