@@ -18,12 +18,6 @@ public sealed class MessageLayer
     /// <summary>The value of <see cref="NextDeadline"/> when nothing is scheduled.</summary>
     public const long NoDeadline = long.MaxValue;
 
-    private const byte Free = 0;
-    private const byte Queued = 1;
-    private const byte AwaitAck = 2;
-    private const byte AwaitResponse = 3;
-    private const byte Observing = 4;
-
     private readonly CoapSettings _settings;
     private readonly IRandomSource _random;
     private readonly ICoapRequestHandler _handler;
@@ -37,31 +31,11 @@ public sealed class MessageLayer
     private readonly byte[] _header = new byte[4];
     private readonly byte[] _maxAge = new byte[4];
 
-    // Exchange table (RFC 7252 §4.2, §5.3): client requests, and CON messages of ours awaiting an ACK.
-    private readonly byte[] _exState;
-    private readonly bool[] _exIsRequest;
-    private readonly bool[] _exConfirmable;
-    private readonly bool[] _exObserve;
-    private readonly int[] _exPeer;
-    private readonly int[] _exMid;
-    private readonly int[] _exGeneration;
-    private readonly byte[] _exToken;
-    private readonly int[] _exTokenLength;
-    private readonly byte[][] _exBytes;
-    private readonly int[] _exLength;
-    private readonly int[] _exRetransmits;
-    private readonly long[] _exTimeout;
-    private readonly long[] _exDeadline;
-    private readonly long[] _exQueueOrder;
-    private long _queueCounter;
+    // RFC 7252 §4.2, §5.3: our requests, and CON messages of ours awaiting an ACK.
+    private readonly ExchangeTable _ex;
 
-    // Recently sent NON messages, so a Reset can be matched to them (RFC 7641 §3.6).
-    private readonly int[] _nonPeer;
-    private readonly int[] _nonMid;
-    private readonly byte[] _nonToken;
-    private readonly int[] _nonTokenLength;
-    private readonly long[] _nonExpires;
-    private int _nonNext;
+    // RFC 7641 §3.6: recently sent NON messages, so a Reset can be matched to them.
+    private readonly NonRecords _non;
 
     private int _nextMid;
 
@@ -94,34 +68,8 @@ public sealed class MessageLayer
         _dedup = new DeduplicationCache(settings.DeduplicationCapacity, settings.DeduplicationPerPeerLimit, size);
         _scratch = new byte[size];
 
-        int n = settings.MaxExchanges;
-        _exState = new byte[n];
-        _exIsRequest = new bool[n];
-        _exConfirmable = new bool[n];
-        _exObserve = new bool[n];
-        _exPeer = new int[n];
-        _exMid = new int[n];
-        _exGeneration = new int[n];
-        _exToken = new byte[n * CoapMessage.MaxTokenLength];
-        _exTokenLength = new int[n];
-        _exBytes = new byte[n][];
-        for (int i = 0; i < n; i++)
-        {
-            _exBytes[i] = new byte[size];
-        }
-
-        _exLength = new int[n];
-        _exRetransmits = new int[n];
-        _exTimeout = new long[n];
-        _exDeadline = new long[n];
-        _exQueueOrder = new long[n];
-
-        int m = settings.NonRecordCapacity;
-        _nonPeer = new int[m];
-        _nonMid = new int[m];
-        _nonToken = new byte[m * CoapMessage.MaxTokenLength];
-        _nonTokenLength = new int[m];
-        _nonExpires = new long[m];
+        _ex = new ExchangeTable(settings.MaxExchanges, size);
+        _non = new NonRecords(settings.NonRecordCapacity);
 
         // RFC 7252 §4.4: start Message IDs at a random value to make off-path attacks harder.
         _random.GetBytes(_randomBytes, 0, 2);
@@ -153,23 +101,7 @@ public sealed class MessageLayer
     public int DeduplicationEvictions => _dedup.Evictions;
 
     /// <summary>The earliest time at which <see cref="Poll"/> has work, or <see cref="NoDeadline"/>.</summary>
-    public long NextDeadline
-    {
-        get
-        {
-            long t = NoDeadline;
-            for (int i = 0; i < _exState.Length; i++)
-            {
-                byte s = _exState[i];
-                if ((s == AwaitAck || s == AwaitResponse) && _exDeadline[i] < t)
-                {
-                    t = _exDeadline[i];
-                }
-            }
-
-            return t;
-        }
-    }
+    public long NextDeadline => _ex.NextDeadline(NoDeadline);
 
     /// <summary>
     /// Processes one received datagram. Never throws for any datagram content (only for a range outside the buffer); the reaction is queued in the outbox
@@ -235,7 +167,7 @@ public sealed class MessageLayer
             return CoapSendStatus.Invalid;
         }
 
-        int slot = FindFreeSlot();
+        int slot = _ex.FindFree();
         if (slot < 0)
         {
             return CoapSendStatus.NoExchangeSlot;
@@ -247,21 +179,19 @@ public sealed class MessageLayer
         }
 
         request.MessageId = NextMessageId();
-        CoapSendStatus status = Store(slot, peer, request, true);
-        if (status != CoapSendStatus.Sent)
+        if (!_ex.Store(slot, peer, request, true))
         {
-            return status;
+            return CoapSendStatus.TooLarge;
         }
 
         uint observe;
         // RFC 7641 §2 (GET) and RFC 8132 §2.4 (FETCH): an OSCORE-protected registration goes out as FETCH (RFC 8613 §4.1.3.5).
-        _exObserve[slot] = (request.Code == CoapCode.Get || request.Code == CoapCode.Fetch) && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
-        exchange = Handle(slot);
+        _ex.Observe[slot] = (request.Code == CoapCode.Get || request.Code == CoapCode.Fetch) && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
+        exchange = _ex.Handle(slot);
         // RFC 7252 §4.7: at most NSTART outstanding interactions per peer; later requests wait their turn.
-        if (Outstanding(peer) >= _settings.NStart)
+        if (_ex.Outstanding(peer) >= _settings.NStart)
         {
-            _exState[slot] = Queued;
-            _exQueueOrder[slot] = _queueCounter++;
+            _ex.Enqueue(slot);
             return CoapSendStatus.Queued;
         }
 
@@ -298,24 +228,23 @@ public sealed class MessageLayer
                 return CoapSendStatus.TooLarge;
             }
 
-            RecordNon(peer, message, now);
+            _non.Record(peer, message, now + _settings.NonLifetimeMs);
             _outbox.Enqueue(peer, _scratch, 0, n);
             return CoapSendStatus.Sent;
         }
 
-        int slot = FindFreeSlot();
+        int slot = _ex.FindFree();
         if (slot < 0)
         {
             return CoapSendStatus.NoExchangeSlot;
         }
 
-        CoapSendStatus status = Store(slot, peer, message, false);
-        if (status != CoapSendStatus.Sent)
+        if (!_ex.Store(slot, peer, message, false))
         {
-            return status;
+            return CoapSendStatus.TooLarge;
         }
 
-        exchange = Handle(slot);
+        exchange = _ex.Handle(slot);
         Transmit(slot, now);
         return CoapSendStatus.Sent;
     }
@@ -329,14 +258,14 @@ public sealed class MessageLayer
     /// <returns>Whether an exchange was cancelled.</returns>
     public bool Cancel(int exchange, long now)
     {
-        int slot = SlotOf(exchange);
+        int slot = _ex.SlotOf(exchange);
         if (slot < 0)
         {
             return false;
         }
 
-        int peer = _exPeer[slot];
-        _exState[slot] = Free;
+        int peer = _ex.Peer[slot];
+        _ex.State[slot] = ExchangeTable.Free;
         StartQueued(peer, now);
         return true;
     }
@@ -344,7 +273,7 @@ public sealed class MessageLayer
     /// <summary>Whether <paramref name="exchange"/> is still open (queued, in flight, awaiting a response or observing).</summary>
     /// <param name="exchange">The handle.</param>
     /// <returns>True while open.</returns>
-    public bool IsOpen(int exchange) => SlotOf(exchange) >= 0;
+    public bool IsOpen(int exchange) => _ex.SlotOf(exchange) >= 0;
 
     /// <summary>
     /// Fires what is due at <paramref name="now"/>: retransmissions with doubled timeouts, and give-ups after
@@ -353,25 +282,25 @@ public sealed class MessageLayer
     /// <param name="now">The current time in milliseconds.</param>
     public void Poll(long now)
     {
-        for (int i = 0; i < _exState.Length; i++)
+        for (int i = 0; i < _ex.State.Length; i++)
         {
-            byte s = _exState[i];
-            if (s == AwaitAck && _exDeadline[i] <= now)
+            byte s = _ex.State[i];
+            if (s == ExchangeTable.AwaitAck && _ex.Deadline[i] <= now)
             {
-                if (_exRetransmits[i] < _settings.MaxRetransmit)
+                if (_ex.Retransmits[i] < _settings.MaxRetransmit)
                 {
                     // RFC 7252 §4.2: retransmit, double the timeout, count.
-                    _exRetransmits[i]++;
-                    _exTimeout[i] *= 2;
-                    _exDeadline[i] += _exTimeout[i];
-                    _outbox.Enqueue(_exPeer[i], _exBytes[i], 0, _exLength[i]);
+                    _ex.Retransmits[i]++;
+                    _ex.Timeout[i] *= 2;
+                    _ex.Deadline[i] += _ex.Timeout[i];
+                    _outbox.Enqueue(_ex.Peer[i], _ex.Bytes[i], 0, _ex.Length[i]);
                 }
                 else
                 {
                     Fail(i, CoapExchangeFailure.Timeout, now);
                 }
             }
-            else if (s == AwaitResponse && _exDeadline[i] <= now)
+            else if (s == ExchangeTable.AwaitResponse && _ex.Deadline[i] <= now)
             {
                 Fail(i, CoapExchangeFailure.Timeout, now);
             }
@@ -511,7 +440,7 @@ public sealed class MessageLayer
 
     private void OnSeparateResponse(int peer, bool con, long now)
     {
-        int slot = FindByToken(peer);
+        int slot = _ex.FindToken(peer, _rx, false);
         if (slot < 0)
         {
             // RFC 7252 §4.2 and Figure 21: an unexpected CON response is rejected with Reset; RFC 7252 §4.3 and
@@ -554,7 +483,7 @@ public sealed class MessageLayer
 
     private void OnAcknowledgement(int peer, long now)
     {
-        int slot = FindByMessageId(peer, _rx.MessageId, true);
+        int slot = _ex.FindByMessageId(peer, _rx.MessageId, true);
         if (slot < 0)
         {
             // RFC 7252 §4.2 / Figure 21: an ACK that matches nothing is silently ignored.
@@ -563,15 +492,15 @@ public sealed class MessageLayer
 
         if (_rx.Code == CoapCode.Empty)
         {
-            if (_exIsRequest[slot])
+            if (_ex.IsRequest[slot])
             {
                 // RFC 7252 §5.2.2: the response will come separately; stop retransmitting and wait for it.
-                _exState[slot] = AwaitResponse;
-                _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
+                _ex.State[slot] = ExchangeTable.AwaitResponse;
+                _ex.Deadline[slot] = now + _settings.ResponseTimeoutMs;
             }
             else
             {
-                _exState[slot] = Free;
+                _ex.State[slot] = ExchangeTable.Free;
                 StartQueued(peer, now);
             }
 
@@ -579,7 +508,7 @@ public sealed class MessageLayer
         }
 
         // RFC 7252 §5.3.2: a piggybacked response must carry the request's token as well.
-        if (!CoapCode.IsResponse(_rx.Code) || !_exIsRequest[slot] || !TokenMatches(slot))
+        if (!CoapCode.IsResponse(_rx.Code) || !_ex.IsRequest[slot] || !_ex.TokenMatches(slot, _rx))
         {
             RejectedDatagrams++;
             return;
@@ -605,7 +534,7 @@ public sealed class MessageLayer
             return;
         }
 
-        int slot = FindByMessageId(peer, _rx.MessageId, false);
+        int slot = _ex.FindByMessageId(peer, _rx.MessageId, false);
         if (slot >= 0)
         {
             Fail(slot, CoapExchangeFailure.Reset, now);
@@ -613,34 +542,20 @@ public sealed class MessageLayer
         }
 
         // RFC 7641 §3.6: a Reset to a NON notification ends the observation; tell the application.
-        for (int i = 0; i < _nonPeer.Length; i++)
+        int record = _non.Take(peer, _rx.MessageId, now);
+        if (record >= 0 && _listener != null)
         {
-            if (_nonExpires[i] > now && _nonPeer[i] == peer && _nonMid[i] == _rx.MessageId)
-            {
-                _nonExpires[i] = 0;
-                if (_listener != null)
-                {
-                    _listener.OnFailed(-1, peer, _nonToken, i * CoapMessage.MaxTokenLength, _nonTokenLength[i], CoapExchangeFailure.Reset);
-                }
-
-                return;
-            }
+            _listener.OnFailed(-1, peer, _non.Tokens, record * CoapMessage.MaxTokenLength, _non.TokenLength(record), CoapExchangeFailure.Reset);
         }
     }
 
     private void Deliver(int slot, int peer, long now)
     {
-        int handle = Handle(slot);
+        int handle = _ex.Handle(slot);
         // RFC 7641 §3.2: a successful response with Observe to a registering GET starts an observation; the
         // exchange then stays open for notifications but no longer counts against NSTART.
-        if (_exObserve[slot] && CoapCode.ClassOf(_rx.Code) == 2 && _rx.HasOption(CoapOptionNumber.Observe))
-        {
-            _exState[slot] = Observing;
-        }
-        else
-        {
-            _exState[slot] = Free;
-        }
+        bool observing = _ex.Observe[slot] && CoapCode.ClassOf(_rx.Code) == 2 && _rx.HasOption(CoapOptionNumber.Observe);
+        _ex.State[slot] = observing ? ExchangeTable.Observing : ExchangeTable.Free;
 
         StartQueued(peer, now);
         if (_listener != null)
@@ -651,13 +566,13 @@ public sealed class MessageLayer
 
     private void Fail(int slot, CoapExchangeFailure reason, long now)
     {
-        int handle = Handle(slot);
-        int peer = _exPeer[slot];
-        _exState[slot] = Free;
+        int handle = _ex.Handle(slot);
+        int peer = _ex.Peer[slot];
+        _ex.State[slot] = ExchangeTable.Free;
         StartQueued(peer, now);
         if (_listener != null)
         {
-            _listener.OnFailed(handle, peer, _exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot], reason);
+            _listener.OnFailed(handle, peer, _ex.Tokens, slot * CoapMessage.MaxTokenLength, _ex.TokenLength(slot), reason);
         }
     }
 
@@ -689,94 +604,35 @@ public sealed class MessageLayer
         return n;
     }
 
-    private CoapSendStatus Store(int slot, int peer, CoapMessage message, bool isRequest)
-    {
-        int n = message.Serialize(_exBytes[slot], 0, _exBytes[slot].Length);
-        if (n < 0)
-        {
-            return CoapSendStatus.TooLarge;
-        }
-
-        _exLength[slot] = n;
-        _exPeer[slot] = peer;
-        _exMid[slot] = message.MessageId;
-        _exIsRequest[slot] = isRequest;
-        _exConfirmable[slot] = message.Type == CoapMessageType.Confirmable;
-        _exObserve[slot] = false;
-        _exTokenLength[slot] = message.GetToken(_exToken, slot * CoapMessage.MaxTokenLength);
-        // Handles are generation * capacity + slot, so a stale handle never names a reused slot; kept below int.MaxValue.
-        _exGeneration[slot] = (_exGeneration[slot] + 1) % (int.MaxValue / _exState.Length);
-        _exState[slot] = Queued;
-        return CoapSendStatus.Sent;
-    }
-
     private void Transmit(int slot, long now)
     {
-        _outbox.Enqueue(_exPeer[slot], _exBytes[slot], 0, _exLength[slot]);
-        if (_exConfirmable[slot])
+        _outbox.Enqueue(_ex.Peer[slot], _ex.Bytes[slot], 0, _ex.Length[slot]);
+        if (_ex.Confirmable[slot])
         {
             // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
             long span = (long)_settings.AckTimeoutMs * (_settings.AckRandomFactorPermille - 1000) / 1000;
             _random.GetBytes(_randomBytes, 0, 4);
             uint r = ((uint)_randomBytes[0] << 24) | ((uint)_randomBytes[1] << 16) | ((uint)_randomBytes[2] << 8) | _randomBytes[3];
-            _exTimeout[slot] = _settings.AckTimeoutMs + (long)(r % (ulong)(span + 1));
-            _exRetransmits[slot] = 0;
-            _exDeadline[slot] = now + _exTimeout[slot];
-            _exState[slot] = AwaitAck;
+            _ex.Timeout[slot] = _settings.AckTimeoutMs + (long)(r % (ulong)(span + 1));
+            _ex.Retransmits[slot] = 0;
+            _ex.Deadline[slot] = now + _ex.Timeout[slot];
+            _ex.State[slot] = ExchangeTable.AwaitAck;
         }
         else
         {
-            _exState[slot] = AwaitResponse;
-            _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
+            _ex.State[slot] = ExchangeTable.AwaitResponse;
+            _ex.Deadline[slot] = now + _settings.ResponseTimeoutMs;
         }
     }
 
     // RFC 7252 §4.7: when an interaction with a peer ends, the oldest request queued for it goes out.
     private void StartQueued(int peer, long now)
     {
-        while (Outstanding(peer) < _settings.NStart)
+        int next;
+        while (_ex.Outstanding(peer) < _settings.NStart && (next = _ex.OldestQueued(peer)) >= 0)
         {
-            int best = -1;
-            for (int i = 0; i < _exState.Length; i++)
-            {
-                if (_exState[i] == Queued && _exPeer[i] == peer && (best < 0 || _exQueueOrder[i] < _exQueueOrder[best]))
-                {
-                    best = i;
-                }
-            }
-
-            if (best < 0)
-            {
-                return;
-            }
-
-            Transmit(best, now);
+            Transmit(next, now);
         }
-    }
-
-    private int Outstanding(int peer)
-    {
-        int n = 0;
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exIsRequest[i] && _exPeer[i] == peer && (s == AwaitAck || s == AwaitResponse))
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
-
-    private void RecordNon(int peer, CoapMessage message, long now)
-    {
-        int i = _nonNext;
-        _nonNext = (_nonNext + 1) % _nonPeer.Length;
-        _nonPeer[i] = peer;
-        _nonMid[i] = message.MessageId;
-        _nonTokenLength[i] = message.GetToken(_nonToken, i * CoapMessage.MaxTokenLength);
-        _nonExpires[i] = now + _settings.NonLifetimeMs;
     }
 
     // RFC 7252 §5.3.1: tokens must tell this peer's open requests apart. With a working random source a clash is
@@ -788,7 +644,7 @@ public sealed class MessageLayer
         {
             _random.GetBytes(_randomBytes, 0, length);
             request.SetToken(_randomBytes, 0, length);
-            if (FindToken(peer, request) < 0 && FindQueuedToken(peer, request) < 0)
+            if (_ex.FindToken(peer, request, false) < 0 && _ex.FindToken(peer, request, true) < 0)
             {
                 return true;
             }
@@ -796,83 +652,6 @@ public sealed class MessageLayer
 
         request.SetToken(null, 0, 0);
         return false;
-    }
-
-    private int FindQueuedToken(int peer, CoapMessage message)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            if (_exState[i] == Queued && _exPeer[i] == peer && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindByToken(int peer) => FindToken(peer, _rx);
-
-    private int FindToken(int peer, CoapMessage message)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exIsRequest[i] && s != Free && s != Queued && _exPeer[i] == peer
-                && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private bool TokenMatches(int slot) => _rx.TokenEquals(_exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot]);
-
-    private int FindByMessageId(int peer, int messageId, bool ackOnly)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exPeer[i] == peer && _exMid[i] == messageId && (s == AwaitAck || (!ackOnly && s == AwaitResponse)))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindFreeSlot()
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            if (_exState[i] == Free)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int Handle(int slot) => (_exGeneration[slot] * _exState.Length) + slot;
-
-    private int SlotOf(int handle)
-    {
-        if (handle < 0)
-        {
-            return -1;
-        }
-
-        int slot = handle % _exState.Length;
-        if (_exState[slot] == Free || Handle(slot) != handle)
-        {
-            return -1;
-        }
-
-        return slot;
     }
 
     private int NextMessageId()
