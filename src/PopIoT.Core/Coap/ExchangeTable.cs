@@ -136,6 +136,19 @@ internal sealed class ExchangeTable
         return State[slot] == Free || Handle(slot) != handle ? -1 : slot;
     }
 
+    internal bool Holds(int peer)
+    {
+        for (int i = 0; i < State.Length; i++)
+        {
+            if (State[i] != Free && Peer[i] == peer)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Our requests to <paramref name="peer"/> in flight (RFC 7252 §4.7, NSTART).</summary>
     internal int Outstanding(int peer)
     {

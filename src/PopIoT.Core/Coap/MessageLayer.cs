@@ -275,6 +275,11 @@ public sealed class MessageLayer
     /// <returns>True while open.</returns>
     public bool IsOpen(int exchange) => _ex.SlotOf(exchange) >= 0;
 
+    /// <summary>Whether any exchange with <paramref name="peer"/> is open (queued, in flight, observing), so the host must keep its address.</summary>
+    /// <param name="peer">The peer index.</param>
+    /// <returns>True while one is open.</returns>
+    public bool HasOpenExchange(int peer) => _ex.Holds(peer);
+
     /// <summary>
     /// Fires what is due at <paramref name="now"/>: retransmissions with doubled timeouts, and give-ups after
     /// MAX_RETRANSMIT or the response timeout (RFC 7252 §4.2), which reach the listener as <see cref="CoapExchangeFailure.Timeout"/>.

@@ -198,6 +198,8 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
             : this;
         var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
+        // An observer's address stays numbered while its observation lives, so its notifications have somewhere to go.
+        endpoint.PeerInUse = peer => Enumerable.Range(0, _observers.Capacity).Any(i => _observers.IsActive(i) && _observers.GetPeer(i) == peer);
         if (_guard != null)
         {
             endpoint.Housekeeping = () => Housekeep(endpoint);
@@ -247,7 +249,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
 
         foreach ((int slot, int peer) in targets)
         {
-            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer));
+            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer)!);
             ValueTask<CoapResponse> pending = Invoke(entry, request);
             if (pending.IsCompleted)
             {
@@ -407,7 +409,7 @@ public sealed class CoapServer : ICoapRequestHandler, IDisposable
         }
 
         var query = new List<string>();
-        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer))
+        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer)!)
         {
             Confirmable = request.Type == CoapMessageType.Confirmable,
             Payload = body,
