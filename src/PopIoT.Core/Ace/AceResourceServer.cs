@@ -888,11 +888,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         OscoreInputMaterial m = cnf.Oscore;
         _table.Establish(
             slot,
-            cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
-            _salt, 0, _saltLength,
-            body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
-            _serverId, 0, 1,
-            cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
+            new ByteRange(cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength),
+            new ByteRange(_salt, 0, _saltLength),
+            new ByteRange(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength),
+            new ByteRange(_serverId, 0, 1),
+            material && m.ContextIdLength >= 0 ? new ByteRange(cb, m.ContextIdOffset, m.ContextIdLength) : default(ByteRange),
             _algorithm);
         CryptoBytes.Clear(_salt);
         _result.Clear();
@@ -940,7 +940,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         try
         {
-            SecurityContext.CheckInputs(_algorithm, body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, _serverId, 0, 1, contextIdLength);
+            SecurityContext.CheckInputs(_algorithm, new ByteRange(body, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(_serverId, 0, 1), contextIdLength);
         }
         catch (ArgumentException)
         {

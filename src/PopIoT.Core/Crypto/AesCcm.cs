@@ -174,20 +174,14 @@ namespace PopIoT.Core.Crypto
         }
 
         /// <inheritdoc/>
-        public void Encrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] plaintext, int plaintextOffset, int length,
-            byte[] ciphertext, int ciphertextOffset,
-            byte[] tag, int tagOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength)
+        public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
         {
-            CheckArguments(
-                nonce, nonceOffset, nonceLength,
-                plaintext, plaintextOffset, length, "plaintext",
-                ciphertext, ciphertextOffset, "ciphertext",
-                tag, tagOffset,
-                associatedData, associatedDataOffset, associatedDataLength);
-            Start(nonce, nonceOffset, length, associatedData, associatedDataOffset, associatedDataLength);
+            CheckInput(nonce, plaintext, "plaintext", associatedData);
+            CheckOutput(plaintext, ciphertext, ciphertextOffset, "ciphertext", tag, tagOffset);
+            Start(nonce, plaintext.Count, associatedData);
+            int length = plaintext.Count;
+            int plaintextOffset = plaintext.Offset;
+            byte[] input = plaintext.Buffer;
 
             // RFC 3610 §2.2 (message blocks of the CBC-MAC) and §2.3 (C_i = P_i XOR S_i), one block at a time,
             // authenticating each plaintext block before it may be overwritten (in-place use).
@@ -204,7 +198,7 @@ namespace PopIoT.Core.Crypto
                 int p = plaintextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    _x[i] ^= plaintext[p + i];
+                    _x[i] ^= input[p + i];
                 }
 
                 _cipher.EncryptBlock(_x, 0, _x, 0);
@@ -212,7 +206,7 @@ namespace PopIoT.Core.Crypto
                 int c = ciphertextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    ciphertext[c + i] = (byte)(plaintext[p + i] ^ _s[i]);
+                    ciphertext[c + i] = (byte)(input[p + i] ^ _s[i]);
                 }
 
                 done += n;
@@ -228,20 +222,14 @@ namespace PopIoT.Core.Crypto
         }
 
         /// <inheritdoc/>
-        public bool Decrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] ciphertext, int ciphertextOffset, int length,
-            byte[] tag, int tagOffset,
-            byte[] plaintext, int plaintextOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength)
+        public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange associatedData)
         {
-            CheckArguments(
-                nonce, nonceOffset, nonceLength,
-                ciphertext, ciphertextOffset, length, "ciphertext",
-                plaintext, plaintextOffset, "plaintext",
-                tag, tagOffset,
-                associatedData, associatedDataOffset, associatedDataLength);
-            Start(nonce, nonceOffset, length, associatedData, associatedDataOffset, associatedDataLength);
+            CheckInput(nonce, ciphertext, "ciphertext", associatedData);
+            CheckOutput(ciphertext, plaintext, plaintextOffset, "plaintext", tag, tagOffset);
+            Start(nonce, ciphertext.Count, associatedData);
+            int length = ciphertext.Count;
+            int ciphertextOffset = ciphertext.Offset;
+            byte[] input = ciphertext.Buffer;
 
             // RFC 3610 §2.5: decrypt with the key stream, then recompute the CBC-MAC over the plaintext.
             int done = 0;
@@ -259,7 +247,7 @@ namespace PopIoT.Core.Crypto
                 int p = plaintextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    byte m = (byte)(ciphertext[c + i] ^ _s[i]);
+                    byte m = (byte)(input[c + i] ^ _s[i]);
                     plaintext[p + i] = m;
                     _x[i] ^= m;
                 }
@@ -364,52 +352,51 @@ namespace PopIoT.Core.Crypto
             return output;
         }
 
-        private void CheckArguments(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] input, int inputOffset, int length, string inputName,
-            byte[] output, int outputOffset, string outputName,
-            byte[] tag, int tagOffset,
-            byte[] aad, int aadOffset, int aadLength)
+        // The nonce size (RFC 3610 §2: 15 − L), the message length bound (l(m) < 2^(8L)) and the associated data range.
+        private void CheckInput(ByteRange nonce, ByteRange input, string inputName, ByteRange aad)
         {
             if (_disposed)
             {
                 throw new ObjectDisposedException("AesCcm");
             }
 
-            if (nonceLength != 15 - _lengthSize)
+            if (nonce.Count != 15 - _lengthSize || nonce.Buffer == null)
             {
-                throw new ArgumentException("The nonce must be " + (15 - _lengthSize) + " bytes for L = " + _lengthSize + " (RFC 3610 §2); " + nonceLength + " bytes were given.");
+                throw new ArgumentException("The nonce must be " + (15 - _lengthSize) + " bytes for L = " + _lengthSize + " (RFC 3610 §2); " + nonce.Count + " bytes were given.");
             }
 
-            CryptoBytes.CheckBuffer(nonce, nonceOffset, nonceLength, "nonce");
-            CryptoBytes.CheckRange(input, inputOffset, length, inputName);
-            if (length > _maxMessageLength)
+            if (input.Count > _maxMessageLength)
             {
-                throw new ArgumentException("The message is " + length + " bytes; with L = " + _lengthSize + " CCM allows at most " + _maxMessageLength + " (RFC 3610 §2: l(m) < 2^(8L)).");
+                throw new ArgumentException("The " + inputName + " is " + input.Count + " bytes; with L = " + _lengthSize + " CCM allows at most " + _maxMessageLength + " (RFC 3610 §2: l(m) < 2^(8L)).");
             }
+        }
 
+        // The output and the tag fit their arrays, and overlap neither the input nor each other (in place is allowed).
+        private void CheckOutput(ByteRange input, byte[] output, int outputOffset, string outputName, byte[] tag, int tagOffset)
+        {
+            int length = input.Count;
             CryptoBytes.CheckRange(output, outputOffset, length, outputName);
             CryptoBytes.CheckBuffer(tag, tagOffset, _tagSize, "tag");
-            CryptoBytes.CheckRange(aad, aadOffset, aadLength, "associatedData");
-            if (CryptoBytes.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
+            if (CryptoBytes.Overlaps(input.Buffer, input.Offset, length, output, outputOffset, length) && input.Offset != outputOffset)
             {
-                throw new ArgumentException(inputName + " and " + outputName + " overlap; they must be the same region (in place) or disjoint.");
+                throw new ArgumentException("The input and the " + outputName + " overlap; they must be the same region (in place) or disjoint.");
             }
 
-            if (CryptoBytes.Overlaps(tag, tagOffset, _tagSize, input, inputOffset, length) || CryptoBytes.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
+            if (CryptoBytes.Overlaps(tag, tagOffset, _tagSize, input.Buffer, input.Offset, length) || CryptoBytes.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
             {
                 throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
             }
         }
 
         /// <summary>Computes S_0, and the CBC-MAC over B_0 and the associated data (RFC 3610 §2.2).</summary>
-        private void Start(byte[] nonce, int nonceOffset, int length, byte[] aad, int aadOffset, int aadLength)
+        private void Start(ByteRange nonce, int length, ByteRange aad)
         {
             int nonceLength = 15 - _lengthSize;
+            int aadLength = aad.Count;
 
             // RFC 3610 §2.3: A_i = Flags | Nonce N | Counter i, with Flags = L' = L - 1.
             _a[0] = (byte)(_lengthSize - 1);
-            Array.Copy(nonce, nonceOffset, _a, 1, nonceLength);
+            nonce.CopyTo(_a, 1);
             KeyStream(0);
             Array.Copy(_s, 0, _s0, 0, BlockBytes);
 
@@ -421,7 +408,7 @@ namespace PopIoT.Core.Crypto
             }
 
             _x[0] = (byte)flags;
-            Array.Copy(nonce, nonceOffset, _x, 1, nonceLength);
+            nonce.CopyTo(_x, 1);
             int m = length;
             for (int i = BlockBytes - 1; i > nonceLength; i--)
             {
@@ -445,7 +432,7 @@ namespace PopIoT.Core.Crypto
                 Array.Clear(_t, 0, BlockBytes);
                 for (int i = 0; i < aadLength; i++)
                 {
-                    _x[_xUsed++] ^= aad[aadOffset + i];
+                    _x[_xUsed++] ^= aad.Buffer[aad.Offset + i];
                     if (_xUsed == BlockBytes)
                     {
                         _cipher.EncryptBlock(_x, 0, _x, 0);

@@ -1,6 +1,7 @@
 using System;
 using System.Security.Cryptography;
 
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 
 namespace PopIoT.Crypto;
@@ -69,40 +70,30 @@ public sealed class PlatformAesCcm : IAeadCipher
     public int MaxMessageLength => _lengthSize >= 4 ? int.MaxValue : (1 << (8 * _lengthSize)) - 1;
 
     /// <inheritdoc/>
-    public void Encrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? plaintext, int plaintextOffset, int length,
-        byte[]? ciphertext, int ciphertextOffset,
-        byte[] tag, int tagOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce, nonceOffset, nonceLength, plaintext, plaintextOffset, length, nameof(plaintext), ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        CheckArguments(nonce.Buffer, nonce.Offset, nonce.Count, plaintext.Buffer, plaintext.Offset, plaintext.Count, nameof(plaintext), ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
         _ccm.Encrypt(
-            nonce.AsSpan(nonceOffset, nonceLength),
-            PlatformArguments.Span(plaintext, plaintextOffset, length),
-            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, length),
+            nonce.AsSpan(),
+            plaintext.AsSpan(),
+            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, plaintext.Count),
             tag.AsSpan(tagOffset, _tagSize),
-            PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+            associatedData.AsSpan());
     }
 
     /// <inheritdoc/>
-    public bool Decrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? ciphertext, int ciphertextOffset, int length,
-        byte[] tag, int tagOffset,
-        byte[]? plaintext, int plaintextOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce, nonceOffset, nonceLength, ciphertext, ciphertextOffset, length, nameof(ciphertext), plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
-        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, length);
+        CheckArguments(nonce.Buffer, nonce.Offset, nonce.Count, ciphertext.Buffer, ciphertext.Offset, ciphertext.Count, nameof(ciphertext), plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
             _ccm.Decrypt(
-                nonce.AsSpan(nonceOffset, nonceLength),
-                PlatformArguments.Span(ciphertext, ciphertextOffset, length),
+                nonce.AsSpan(),
+                ciphertext.AsSpan(),
                 tag.AsSpan(tagOffset, _tagSize),
                 output,
-                PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+                associatedData.AsSpan());
             return true;
         }
         catch (AuthenticationTagMismatchException)

@@ -1,6 +1,7 @@
 using System;
 using System.Security.Cryptography;
 
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 
 namespace PopIoT.Crypto;
@@ -46,40 +47,30 @@ public sealed class PlatformAesGcm : IAeadCipher
     public int MaxMessageLength => int.MaxValue;
 
     /// <inheritdoc/>
-    public void Encrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? plaintext, int plaintextOffset, int length,
-        byte[]? ciphertext, int ciphertextOffset,
-        byte[] tag, int tagOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        Check(nonce, nonceOffset, nonceLength, plaintext, plaintextOffset, length, ciphertext, ciphertextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        Check(nonce.Buffer, nonce.Offset, nonce.Count, plaintext.Buffer, plaintext.Offset, plaintext.Count, ciphertext, ciphertextOffset, tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
         _gcm.Encrypt(
-            nonce.AsSpan(nonceOffset, nonceLength),
-            PlatformArguments.Span(plaintext, plaintextOffset, length),
-            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, length),
+            nonce.AsSpan(),
+            plaintext.AsSpan(),
+            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, plaintext.Count),
             tag.AsSpan(tagOffset, Tag),
-            PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+            associatedData.AsSpan());
     }
 
     /// <inheritdoc/>
-    public bool Decrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? ciphertext, int ciphertextOffset, int length,
-        byte[] tag, int tagOffset,
-        byte[]? plaintext, int plaintextOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        Check(nonce, nonceOffset, nonceLength, ciphertext, ciphertextOffset, length, plaintext, plaintextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
-        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, length);
+        Check(nonce.Buffer, nonce.Offset, nonce.Count, ciphertext.Buffer, ciphertext.Offset, ciphertext.Count, plaintext, plaintextOffset, tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
             _gcm.Decrypt(
-                nonce.AsSpan(nonceOffset, nonceLength),
-                PlatformArguments.Span(ciphertext, ciphertextOffset, length),
+                nonce.AsSpan(),
+                ciphertext.AsSpan(),
                 tag.AsSpan(tagOffset, Tag),
                 output,
-                PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+                associatedData.AsSpan());
             return true;
         }
         catch (AuthenticationTagMismatchException)

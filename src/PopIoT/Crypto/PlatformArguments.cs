@@ -1,6 +1,8 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
 
+using PopIoT.Core;
+
 namespace PopIoT.Crypto;
 
 /// <summary>Argument checks shared by the platform wrappers, with the same messages and rules as the managed Core types.</summary>
@@ -46,6 +48,9 @@ internal static class PlatformArguments
     // fail an empty-plaintext, empty-AAD encryption with "tag not set"; an empty array's span does not.
     public static ReadOnlySpan<byte> Span(byte[]? buffer, int offset, int count) =>
         new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
+
+    /// <summary>The bytes of a Core range, as <see cref="Span(byte[], int, int)"/> makes them.</summary>
+    public static ReadOnlySpan<byte> AsSpan(this ByteRange range) => Span(range.Buffer, range.Offset, range.Count);
 
     public static Span<byte> WritableSpan(byte[]? buffer, int offset, int count) =>
         new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
