@@ -72,7 +72,8 @@ public sealed class PlatformAesCcm : IAeadCipher
     /// <inheritdoc/>
     public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce.Buffer, nonce.Offset, nonce.Count, plaintext.Buffer, plaintext.Offset, plaintext.Count, nameof(plaintext), ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        CheckInput(nonce, plaintext);
+        PlatformArguments.CheckOutput(plaintext, ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, _tagSize);
         _ccm.Encrypt(
             nonce.AsSpan(),
             plaintext.AsSpan(),
@@ -84,7 +85,8 @@ public sealed class PlatformAesCcm : IAeadCipher
     /// <inheritdoc/>
     public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce.Buffer, nonce.Offset, nonce.Count, ciphertext.Buffer, ciphertext.Offset, ciphertext.Count, nameof(ciphertext), plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        CheckInput(nonce, ciphertext);
+        PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, _tagSize);
         Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
@@ -130,37 +132,17 @@ public sealed class PlatformAesCcm : IAeadCipher
         }
     }
 
-    private void CheckArguments(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? input, int inputOffset, int length, string inputName,
-        byte[]? output, int outputOffset, string outputName,
-        byte[] tag, int tagOffset,
-        byte[]? aad, int aadOffset, int aadLength)
+    private void CheckInput(ByteRange nonce, ByteRange input)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (nonceLength != NonceSize)
+        if (nonce.Count != NonceSize || nonce.Buffer is null)
         {
-            throw new ArgumentException($"The nonce must be {NonceSize} bytes for L = {_lengthSize} (RFC 3610 §2); {nonceLength} bytes were given.");
+            throw new ArgumentException($"The nonce must be {NonceSize} bytes for L = {_lengthSize} (RFC 3610 §2); {nonce.Count} bytes were given.");
         }
 
-        PlatformArguments.CheckBuffer(nonce, nonceOffset, nonceLength, nameof(nonce));
-        PlatformArguments.CheckRange(input, inputOffset, length, inputName);
-        if (length > MaxMessageLength)
+        if (input.Count > MaxMessageLength)
         {
-            throw new ArgumentException($"The message is {length} bytes; with L = {_lengthSize} CCM allows at most {MaxMessageLength} (RFC 3610 §2: l(m) < 2^(8L)).");
-        }
-
-        PlatformArguments.CheckRange(output, outputOffset, length, outputName);
-        PlatformArguments.CheckBuffer(tag, tagOffset, _tagSize, nameof(tag));
-        PlatformArguments.CheckRange(aad, aadOffset, aadLength, "associatedData");
-        if (PlatformArguments.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
-        {
-            throw new ArgumentException($"{inputName} and {outputName} overlap; they must be the same region (in place) or disjoint.");
-        }
-
-        if (PlatformArguments.Overlaps(tag, tagOffset, _tagSize, input, inputOffset, length) || PlatformArguments.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
-        {
-            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+            throw new ArgumentException($"The message is {input.Count} bytes; with L = {_lengthSize} CCM allows at most {MaxMessageLength} (RFC 3610 §2: l(m) < 2^(8L)).");
         }
     }
 }

@@ -49,7 +49,8 @@ public sealed class PlatformAesGcm : IAeadCipher
     /// <inheritdoc/>
     public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        Check(nonce.Buffer, nonce.Offset, nonce.Count, plaintext.Buffer, plaintext.Offset, plaintext.Count, ciphertext, ciphertextOffset, tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        CheckNonce(nonce);
+        PlatformArguments.CheckOutput(plaintext, ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, Tag);
         _gcm.Encrypt(
             nonce.AsSpan(),
             plaintext.AsSpan(),
@@ -61,7 +62,8 @@ public sealed class PlatformAesGcm : IAeadCipher
     /// <inheritdoc/>
     public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        Check(nonce.Buffer, nonce.Offset, nonce.Count, ciphertext.Buffer, ciphertext.Offset, ciphertext.Count, plaintext, plaintextOffset, tag, tagOffset, associatedData.Buffer, associatedData.Offset, associatedData.Count);
+        CheckNonce(nonce);
+        PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, Tag);
         Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
@@ -91,32 +93,12 @@ public sealed class PlatformAesGcm : IAeadCipher
         }
     }
 
-    private void Check(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? input, int inputOffset, int length,
-        byte[]? output, int outputOffset,
-        byte[] tag, int tagOffset,
-        byte[]? aad, int aadOffset, int aadLength)
+    private void CheckNonce(ByteRange nonce)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (nonceLength != Nonce)
+        if (nonce.Count != Nonce || nonce.Buffer is null)
         {
-            throw new ArgumentException($"The AES-GCM nonce must be {Nonce} bytes here (RFC 9053 §4.1); {nonceLength} bytes were given.");
-        }
-
-        PlatformArguments.CheckBuffer(nonce, nonceOffset, nonceLength, nameof(nonce));
-        PlatformArguments.CheckRange(input, inputOffset, length, "input");
-        PlatformArguments.CheckRange(output, outputOffset, length, "output");
-        PlatformArguments.CheckBuffer(tag, tagOffset, Tag, nameof(tag));
-        PlatformArguments.CheckRange(aad, aadOffset, aadLength, "associatedData");
-        if (PlatformArguments.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
-        {
-            throw new ArgumentException("input and output overlap; they must be the same region (in place) or disjoint.");
-        }
-
-        if (PlatformArguments.Overlaps(tag, tagOffset, Tag, input, inputOffset, length) || PlatformArguments.Overlaps(tag, tagOffset, Tag, output, outputOffset, length))
-        {
-            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+            throw new ArgumentException($"The AES-GCM nonce must be {Nonce} bytes here (RFC 9053 §4.1); {nonce.Count} bytes were given.");
         }
     }
 }

@@ -41,6 +41,23 @@ internal static class PlatformArguments
         CheckRange(buffer, offset, count, name);
     }
 
+    // The output and the tag fit their arrays, and overlap neither the input nor each other (in place is allowed).
+    public static void CheckOutput(ByteRange input, byte[]? output, int outputOffset, string outputName, byte[] tag, int tagOffset, int tagSize)
+    {
+        int length = input.Count;
+        CheckRange(output, outputOffset, length, outputName);
+        CheckBuffer(tag, tagOffset, tagSize, nameof(tag));
+        if (Overlaps(input.Buffer, input.Offset, length, output, outputOffset, length) && input.Offset != outputOffset)
+        {
+            throw new ArgumentException($"The input and the {outputName} overlap; they must be the same region (in place) or disjoint.");
+        }
+
+        if (Overlaps(tag, tagOffset, tagSize, input.Buffer, input.Offset, length) || Overlaps(tag, tagOffset, tagSize, output, outputOffset, length))
+        {
+            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+        }
+    }
+
     public static bool Overlaps(byte[]? a, int aOffset, int aCount, byte[]? b, int bOffset, int bCount) =>
         a is not null && ReferenceEquals(a, b) && aCount > 0 && bCount > 0 && aOffset < bOffset + bCount && bOffset < aOffset + aCount;
 
