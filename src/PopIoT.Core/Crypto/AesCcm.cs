@@ -176,11 +176,7 @@ namespace PopIoT.Core.Crypto
         /// <inheritdoc/>
         public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
         {
-            CheckInput(nonce, plaintext, "plaintext", associatedData);
-            CheckOutput(plaintext, ciphertext, ciphertextOffset, "ciphertext", tag, tagOffset);
-            Start(nonce, plaintext.Count, associatedData);
-            int length = plaintext.Count;
-            int plaintextOffset = plaintext.Offset;
+            int length = Start(nonce, plaintext, ciphertext, ciphertextOffset, tag, tagOffset, associatedData);
             byte[] input = plaintext.Buffer;
 
             // RFC 3610 §2.2 (message blocks of the CBC-MAC) and §2.3 (C_i = P_i XOR S_i), one block at a time,
@@ -195,7 +191,7 @@ namespace PopIoT.Core.Crypto
                     n = BlockBytes;
                 }
 
-                int p = plaintextOffset + done;
+                int p = plaintext.Offset + done;
                 for (int i = 0; i < n; i++)
                 {
                     _x[i] ^= input[p + i];
@@ -224,11 +220,7 @@ namespace PopIoT.Core.Crypto
         /// <inheritdoc/>
         public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange associatedData)
         {
-            CheckInput(nonce, ciphertext, "ciphertext", associatedData);
-            CheckOutput(ciphertext, plaintext, plaintextOffset, "plaintext", tag, tagOffset);
-            Start(nonce, ciphertext.Count, associatedData);
-            int length = ciphertext.Count;
-            int ciphertextOffset = ciphertext.Offset;
+            int length = Start(nonce, ciphertext, plaintext, plaintextOffset, tag, tagOffset, associatedData);
             byte[] input = ciphertext.Buffer;
 
             // RFC 3610 §2.5: decrypt with the key stream, then recompute the CBC-MAC over the plaintext.
@@ -243,7 +235,7 @@ namespace PopIoT.Core.Crypto
                 }
 
                 KeyStream(counter++);
-                int c = ciphertextOffset + done;
+                int c = ciphertext.Offset + done;
                 int p = plaintextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
@@ -352,8 +344,9 @@ namespace PopIoT.Core.Crypto
             return output;
         }
 
-        // The nonce size (RFC 3610 §2: 15 − L), the message length bound (l(m) < 2^(8L)) and the associated data range.
-        private void CheckInput(ByteRange nonce, ByteRange input, string inputName, ByteRange aad)
+        // The nonce size (RFC 3610 §2: 15 − L), the message length bound (l(m) < 2^(8L)), and an output and a tag that
+        // fit their arrays and overlap neither the input nor each other (in place is allowed).
+        private void CheckArguments(ByteRange nonce, ByteRange input, byte[] output, int outputOffset, byte[] tag, int tagOffset)
         {
             if (_disposed)
             {
@@ -365,21 +358,17 @@ namespace PopIoT.Core.Crypto
                 throw new ArgumentException("The nonce must be " + (15 - _lengthSize) + " bytes for L = " + _lengthSize + " (RFC 3610 §2); " + nonce.Count + " bytes were given.");
             }
 
-            if (input.Count > _maxMessageLength)
-            {
-                throw new ArgumentException("The " + inputName + " is " + input.Count + " bytes; with L = " + _lengthSize + " CCM allows at most " + _maxMessageLength + " (RFC 3610 §2: l(m) < 2^(8L)).");
-            }
-        }
-
-        // The output and the tag fit their arrays, and overlap neither the input nor each other (in place is allowed).
-        private void CheckOutput(ByteRange input, byte[] output, int outputOffset, string outputName, byte[] tag, int tagOffset)
-        {
             int length = input.Count;
-            CryptoBytes.CheckRange(output, outputOffset, length, outputName);
+            if (length > _maxMessageLength)
+            {
+                throw new ArgumentException("The message is " + length + " bytes; with L = " + _lengthSize + " CCM allows at most " + _maxMessageLength + " (RFC 3610 §2: l(m) < 2^(8L)).");
+            }
+
+            CryptoBytes.CheckRange(output, outputOffset, length, "output");
             CryptoBytes.CheckBuffer(tag, tagOffset, _tagSize, "tag");
             if (CryptoBytes.Overlaps(input.Buffer, input.Offset, length, output, outputOffset, length) && input.Offset != outputOffset)
             {
-                throw new ArgumentException("The input and the " + outputName + " overlap; they must be the same region (in place) or disjoint.");
+                throw new ArgumentException("The input and the output overlap; they must be the same region (in place) or disjoint.");
             }
 
             if (CryptoBytes.Overlaps(tag, tagOffset, _tagSize, input.Buffer, input.Offset, length) || CryptoBytes.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
@@ -388,9 +377,12 @@ namespace PopIoT.Core.Crypto
             }
         }
 
-        /// <summary>Computes S_0, and the CBC-MAC over B_0 and the associated data (RFC 3610 §2.2).</summary>
-        private void Start(ByteRange nonce, int length, ByteRange aad)
+        /// <summary>Checks the arguments, computes S_0, and the CBC-MAC over B_0 and the associated data (RFC 3610 §2.2).</summary>
+        /// <returns>The message length.</returns>
+        private int Start(ByteRange nonce, ByteRange input, byte[] output, int outputOffset, byte[] tag, int tagOffset, ByteRange aad)
         {
+            CheckArguments(nonce, input, output, outputOffset, tag, tagOffset);
+            int length = input.Count;
             int nonceLength = 15 - _lengthSize;
             int aadLength = aad.Count;
 
@@ -446,6 +438,8 @@ namespace PopIoT.Core.Crypto
                     _xUsed = 0;
                 }
             }
+
+            return length;
         }
 
         /// <summary>S_i := E(K, A_i) into <see cref="_s"/> (RFC 3610 §2.3).</summary>
