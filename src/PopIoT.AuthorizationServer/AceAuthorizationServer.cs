@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
+using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using PopIoT.Cose;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -101,7 +101,7 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <param name="audience">The audience.</param>
     /// <param name="scope">The scope.</param>
     /// <exception cref="AuthorizationStoreException">Unknown client or audience.</exception>
-    public void Grant(string clientId, string audience, AceScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
+    public void Grant(string clientId, string audience, AccessScope scope) => store.AddGrant(new GrantRecord(clientId, audience, scope));
 
     /// <summary>
     /// The AS–RS keys as the RS holds them (the <c>--key-out</c> file), each marked with the one operation the RS needs

@@ -2,7 +2,6 @@ using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using System.Net;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Cbor;
@@ -34,15 +33,15 @@ internal sealed class AceTestBed : IDisposable
         Mac1 = Registry.AddResourceServer("mac1", TokenProtection.Mac0);
         Gw1 = Registry.AddClient("gw1");
         Gw2 = Registry.AddClient("gw2");
-        Registry.Grant("gw1", "temp1", AceScope.Parse(AifGrant));
-        Registry.Grant("gw1", "temp1", AceScope.Parse("read"));
-        Registry.Grant("gw1", "enc1", AceScope.Parse("read write"));
-        Registry.Grant("gw1", "tiny", AceScope.Parse(AifGrant));
-        Registry.Grant("gw1", "mac1", AceScope.Parse("read"));
+        Registry.Grant("gw1", "temp1", AccessScope.Parse(AifGrant));
+        Registry.Grant("gw1", "temp1", AccessScope.Parse("read"));
+        Registry.Grant("gw1", "enc1", AccessScope.Parse("read write"));
+        Registry.Grant("gw1", "tiny", AccessScope.Parse(AifGrant));
+        Registry.Grant("gw1", "mac1", AccessScope.Parse("read"));
         for (int i = 0; i < extraClients; i++)
         {
             Registry.AddClient("load" + i);
-            Registry.Grant("load" + i, "temp1", AceScope.Parse(AifGrant));
+            Registry.Grant("load" + i, "temp1", AccessScope.Parse(AifGrant));
         }
 
         Server = new AceAuthorizationServer(Store, Settings, PlatformCryptoProvider.Instance);

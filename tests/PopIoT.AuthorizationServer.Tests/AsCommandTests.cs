@@ -34,7 +34,7 @@ public sealed class AsCommandTests : TempDirectoryTest
         Assert.Contains("schema version 2", Ok("as", "init", "--db", db).Out, StringComparison.Ordinal);
         Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"), "--credential-out", F("rs.json"));
         Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"), "--as-uri", "coap://127.0.0.1:5999");
-        Assert.Contains("""granted client 'gw1' scope [["/temp",1],["/led",5]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);
+        Assert.Contains("""granted client 'gw1' scope [["/temp","GET"],["/led","GET|PUT"]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);
 
         // The files: ID.json parses (with its OSCORE part in the context-file format), RS.key is a COSE_Key usable by cwt verify.
         AceCredentialFile id = AceCredentialFile.Load(F("gw1.json"));
@@ -76,6 +76,52 @@ public sealed class AsCommandTests : TempDirectoryTest
 
         Assert.Contains("revoked token " + cti, Ok("as", "revoke", "--db", db, "--cti", cti).Out, StringComparison.Ordinal);
         Assert.EndsWith("revoked", Ok("as", "tokens", "--db", db).Out.Split('\n')[1].TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void As_grant_takes_AIF_method_names_as_token_mint_does()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"));
+        Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"));
+
+        // RFC 9237 §3: the same AIF scope, written with method names (as `token mint` takes it) or with the bitmask.
+        Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp","GET"],["/led","GET|PUT"]]""");
+        Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1]]""");
+        using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db);
+        GrantRecord[] grants = store.FindGrants("gw1", "temp1").ToArray();
+        Assert.Equal(2, grants.Length);
+        Assert.Equal(Convert.FromHexString("8282652f74656d700182642f6c656405"), grants[0].Scope.Encode());
+        Assert.Equal(Convert.FromHexString("8182652f74656d7001"), grants[1].Scope.Encode());
+    }
+
+    [Fact]
+    public void Token_mint_makes_sign1_tokens_with_the_AS_keys_of_a_sign1_RS_and_its_device_takes_them()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("as", "rs", "add", "--db", db, "--audience", "s1", "--protection", "sign1", "--key-out", F("s1.key"));
+        ResourceServerRecord rs;
+        using (SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db))
+        {
+            rs = store.FindResourceServer("s1")!;
+        }
+
+        // The AS's side of the keys (private ES256 key [sign], AES-CCM key [wrap key]): the one minter makes what the AS makes.
+        File.WriteAllText(F("as-s1.key"), Convert.ToHexStringLower(rs.CoseKey));
+        string minted = Ok("token", "mint", "--as-key", "@" + F("as-s1.key"), "--audience", "s1", "--scope", """[["/temp","GET"]]""", "--protection", "sign1", "--out", F("t.json")).Out;
+        Assert.Contains("Sign1 token of", minted, StringComparison.Ordinal);
+
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(rs), out IReadOnlyList<CoseKey> keys));
+        using var device = new PopIoT.Device.SimulatedDevice(new PopIoT.Device.SimulatedDeviceOptions { Audience = "s1", AsKeys = keys });
+        System.Net.IPEndPoint at = device.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        Ok("coap", "get", "coap://127.0.0.1:" + at.Port + "/temp", "--token", F("t.json"), "-B", "10");
+        Assert.Contains(device.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
+        foreach (CoseKey k in keys)
+        {
+            k.Dispose();
+        }
     }
 
     [Fact]

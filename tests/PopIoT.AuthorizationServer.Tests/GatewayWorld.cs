@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using PopIoT.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Cose;
@@ -32,8 +31,8 @@ internal sealed class GatewayWorld : IDisposable
         RsA = registry.AddResourceServer(AudienceA, protectionA);
         RsB = registry.AddResourceServer(AudienceB, hasClock: !clocklessB);
         registry.AddClient("gw");
-        registry.Grant("gw", AudienceA, AceScope.Parse("""[["/temp",1],["/led",1]]"""));
-        registry.Grant("gw", AudienceB, AceScope.Parse("read write"));
+        registry.Grant("gw", AudienceA, AccessScope.Parse("""[["/temp",1],["/led",1]]"""));
+        registry.Grant("gw", AudienceB, AccessScope.Parse("read write"));
         As = new AceAuthorizationServer(Store, new AuthorizationServerSettings { TokenLifetimeSeconds = tokenLifetimeSeconds }, PlatformCryptoProvider.Instance, Clock);
         IPEndPoint asAt = As.Start(new IPEndPoint(IPAddress.Loopback, 0));
         AsUri = new Uri("coap://127.0.0.1:" + asAt.Port);

@@ -1,10 +1,10 @@
+using PopIoT.Ace;
 using PopIoT.Core.Ace;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Hosting;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
@@ -27,7 +27,7 @@ public sealed class HostingTests : TempDirectoryTest
             var registry = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random);
             registry.AddResourceServer("temp1");
             gw = registry.AddClient("gw1");
-            registry.Grant("gw1", "temp1", AceScope.Parse("read"));
+            registry.Grant("gw1", "temp1", AccessScope.Parse("read"));
         }
 
         string json = Path.Combine(Dir, "as.json");

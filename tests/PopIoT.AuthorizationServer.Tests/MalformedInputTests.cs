@@ -1,6 +1,7 @@
+using PopIoT.Core.Ace;
+using PopIoT.Ace;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.Core.Coap;
 using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 
@@ -13,7 +14,7 @@ namespace PopIoT.AuthorizationServer.Tests;
 /// </summary>
 public sealed class MalformedInputTests
 {
-    private static readonly HashSet<int> Codes = Enum.GetValues<AceErrorCode>().Select(e => (int)e).ToHashSet();
+    private static readonly HashSet<int> Codes = Enumerable.Range(1, 8).Where(c => AceErrorCode.Name(c) != null).ToHashSet();
 
     [Fact]
     public async Task Over_100000_malformed_bodies_each_get_a_defined_answer_and_the_as_keeps_working()
@@ -24,8 +25,8 @@ public sealed class MalformedInputTests
         var rs = new AcePeer(true, "temp1");
         byte[][] seeds =
         [
-            TokenRequest("temp1", AceScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameters.AceProfile, [0xf6]), (AceParameters.GrantType, [0x02])),
-            TokenRequest("enc1", AceScope.Parse("read write").Encode(), (AceParameters.Cnonce, [0x43, 1, 2, 3])),
+            TokenRequest("temp1", AccessScope.Parse("""[["/temp",1],["/led",4]]""").Encode(), (AceParameters.AceProfile, [0xf6]), (AceParameters.GrantType, [0x02])),
+            TokenRequest("enc1", AccessScope.Parse("read write").Encode(), (AceParameters.Cnonce, [0x43, 1, 2, 3])),
             IntrospectionRequest(new byte[40]),
         ];
         int created = 0;

@@ -1,6 +1,7 @@
+using PopIoT.Core.Ace;
+using PopIoT.Ace;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
@@ -24,7 +25,7 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
         Uri asUri = _bed.Start();
         using SecurityContext gw1 = PeerContext(_bed.Gw1.Credential);
         await using CoapClient client = Client(gw1);
-        byte[] scope = AceScope.Parse("""[["/temp",1]]""").Encode();
+        byte[] scope = AccessScope.Parse("""[["/temp",1]]""").Encode();
         CoapResponse r = await Post(client, asUri, "/token", TokenRequest("temp1", scope, (AceParameters.AceProfile, [0xf6])));
 
         Assert.Equal(CoapCode.Created, r.Code);

@@ -1,3 +1,4 @@
+using PopIoT.Ace;
 using PopIoT.Core.Ace;
 using System;
 using System.IO;
@@ -10,7 +11,6 @@ using Microsoft.Data.Sqlite;
 
 using PopIoT.AuthorizationServer;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Core.Cbor;
 using PopIoT.Crypto;
@@ -48,7 +48,7 @@ public class AuthorizationServerBenchmarks
         _peers = Enumerable.Range(0, Concurrent).Select(i =>
         {
             registry.AddClient("c" + i);
-            registry.Grant("c" + i, "temp1", AceScope.Parse("""[["/temp",1],["/led",5]]"""));
+            registry.Grant("c" + i, "temp1", AccessScope.Parse("""[["/temp",1],["/led",5]]"""));
             return new AcePeer(false, "c" + i);
         }).ToArray();
         _server = new AceAuthorizationServer(_store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance);

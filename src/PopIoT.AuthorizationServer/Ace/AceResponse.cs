@@ -1,4 +1,4 @@
-using AceParameters = PopIoT.Core.Ace.AceParameters;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Coap;
 
@@ -10,7 +10,7 @@ namespace PopIoT.AuthorizationServer.Ace;
 /// </summary>
 public sealed class AceResponse
 {
-    private AceResponse(byte code, byte[] payload, AceErrorCode? error, string? description)
+    private AceResponse(byte code, byte[] payload, int? error, string? description)
     {
         Code = code;
         Payload = payload;
@@ -24,8 +24,8 @@ public sealed class AceResponse
     /// <summary>The CBOR body.</summary>
     public byte[] Payload { get; }
 
-    /// <summary>The error, or null on success.</summary>
-    public AceErrorCode? Error { get; }
+    /// <summary>The error (an <see cref="AceErrorCode"/> value), or null on success.</summary>
+    public int? Error { get; }
 
     /// <summary>The error_description, or null on success.</summary>
     public string? Description { get; }
@@ -45,13 +45,13 @@ public sealed class AceResponse
     /// <param name="error">The code.</param>
     /// <param name="description">What was wrong, for a developer (never a secret).</param>
     /// <returns>The response.</returns>
-    public static AceResponse Failure(AceErrorCode error, string description)
+    public static AceResponse Failure(int error, string description)
     {
         byte[] buffer = new byte[64 + (description.Length * 3)];
         var w = new CborWriter(buffer);
         w.WriteStartMap(2);
         w.WriteInt32(AceParameters.Error);
-        w.WriteInt32((int)error);
+        w.WriteInt32(error);
         w.WriteInt32(AceParameters.ErrorDescription);
         w.WriteTextString(description);
         byte code = error == AceErrorCode.InvalidClient ? CoapCode.Unauthorized : CoapCode.BadRequest;
@@ -65,6 +65,6 @@ public sealed class AceResponse
     /// <summary>The registered name of an error code, e.g. "invalid_scope".</summary>
     /// <param name="error">The code.</param>
     /// <returns>The name.</returns>
-    public static string ErrorName(AceErrorCode error) =>
-        PopIoT.Core.Ace.AceErrorCode.Name((int)error) ?? ((int)error).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string ErrorName(int error) =>
+        AceErrorCode.Name(error) ?? error.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using AceParameters = PopIoT.Core.Ace.AceParameters;
 using PopIoT.Ace;
 using PopIoT.Cose;
@@ -5,7 +6,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.AuthorizationServer.Ace;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
@@ -21,9 +21,6 @@ namespace PopIoT.AuthorizationServer.Endpoints;
 /// </summary>
 public sealed class TokenEndpoint
 {
-    private const int CtiLength = 8;
-    private const int InputMaterialIdLength = 8;
-    private const int MasterSecretLength = 16;
     private readonly IAuthorizationStore _store;
     private readonly ICryptoProvider _crypto;
     private readonly TimeProvider _time;
@@ -58,7 +55,7 @@ public sealed class TokenEndpoint
         {
             // RFC 9200 §5.8.2 says nothing of storage; issue 7 does: durable before the response goes out.
             await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AceScope.Decode(record.Scope));
+            _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AccessScope.Decode(record.Scope));
         }
         else
         {
@@ -161,8 +158,8 @@ public sealed class TokenEndpoint
             {
                 return AceResponse.Failure(
                     AceErrorCode.IncompatibleAceProfiles,
-                    "ace_profile " + AceProfile.Name((int)Math.Clamp(wanted, int.MinValue, int.MaxValue)) + " is not shared: resource server '" + audience + "' supports "
-                    + string.Join(", ", rs!.Profiles.Select(AceProfile.Name)) + " and this AS issues coap_oscore (2) tokens");
+                    "ace_profile " + AceProfileNames.Name((int)Math.Clamp(wanted, int.MinValue, int.MaxValue)) + " is not shared: resource server '" + audience + "' supports "
+                    + string.Join(", ", rs!.Profiles.Select(AceProfileNames.Name)) + " and this AS issues coap_oscore (2) tokens");
             }
 
             profile = (int)wanted;
@@ -173,7 +170,7 @@ public sealed class TokenEndpoint
             {
                 return AceResponse.Failure(
                     AceErrorCode.IncompatibleAceProfiles,
-                    "resource server '" + audience + "' supports " + string.Join(", ", rs.Profiles.Select(AceProfile.Name)) + " and this AS issues coap_oscore (2) tokens only");
+                    "resource server '" + audience + "' supports " + string.Join(", ", rs.Profiles.Select(AceProfileNames.Name)) + " and this AS issues coap_oscore (2) tokens only");
             }
 
             profile = AceProfile.CoapOscore;
@@ -206,16 +203,16 @@ public sealed class TokenEndpoint
         }
 
         // Scope: what policy allows (the union of the grants of the requested kind), intersected with the request.
-        AceScope? requested = null;
+        AccessScope? requested = null;
         if (map.TryGetEncoded(AceParameters.Scope, out int so, out int sl))
         {
-            if (!AceScope.TryDecode(map.Body, so, sl, out requested, out error))
+            if (!AccessScope.TryDecode(map.Body, so, sl, out requested, out error))
             {
                 return AceResponse.Failure(AceErrorCode.InvalidScope, error!);
             }
         }
 
-        AceScope? allowed = null;
+        AccessScope? allowed = null;
         foreach (GrantRecord grant in grants)
         {
             if (requested == null || grant.Scope.IsAif == requested.IsAif)
@@ -224,7 +221,7 @@ public sealed class TokenEndpoint
             }
         }
 
-        AceScope? effective = requested == null ? allowed : allowed == null ? null : requested.Intersect(allowed);
+        AccessScope? effective = requested == null ? allowed : allowed == null ? null : requested.Intersect(allowed);
         if (effective == null)
         {
             return AceResponse.Failure(AceErrorCode.InvalidScope, "nothing of the requested scope \"" + requested + "\" is granted to client '" + clientId + "' for audience '" + audience + "'");
@@ -234,89 +231,41 @@ public sealed class TokenEndpoint
         return Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, out record);
     }
 
-    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AceScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, out IssuedTokenRecord? record)
+    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AccessScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, out IssuedTokenRecord? record)
     {
         record = null;
-        long now = _time.GetUtcNow().ToUnixTimeSeconds();
+        DateTimeOffset issuedAt = _time.GetUtcNow();
+        long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
-        // RFC 9200 §5.10.3: for an RS without a clock, cti is the RS's identifier followed by the AS's sequence number
-        // of exi tokens for that RS, so the RS can refuse every expired one with one number; otherwise random.
-        byte[] cti = rs.HasClock ? Random(CtiLength) : NextExiCti(rs.Audience);
-        byte[] id = updateId ?? Random(InputMaterialIdLength);
-        byte[] masterSecret = updateId == null ? Random(MasterSecretLength) : [];
-        byte[] scopeBytes = scope.Encode();
-        byte[] cnf = updateId == null ? EncodeCnf(id, masterSecret) : EncodeCnfKid(updateId);
-        byte[] token;
         CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);
         if (keyError != CoseError.None)
         {
             throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' does not decode: " + keyError);
         }
 
-        // Encrypt0: one AEAD key protects the token. Mac0 (DESIGN.md §2 default): the HMAC key protects the token and an
-        // AEAD key seals the Master Secret in cnf (RFC 9203 §3.2 says it MUST be encrypted; RFC 8747 §3.3).
-        // Sign1: the AS's ES256 key for this RS signs, and the AEAD key seals the cnf as for Mac0.
-        CoseAlgorithmKind tokenKind = rs.Protection switch
-        {
-            TokenProtection.Mac0 => CoseAlgorithmKind.Mac,
-            TokenProtection.Sign1 => CoseAlgorithmKind.Signature,
-            _ => CoseAlgorithmKind.Aead,
-        };
-        CoseKey tokenKey = Pick(asRsKeys, tokenKind, rs.Audience);
-        CoseKey? sealKey = rs.Protection == TokenProtection.Encrypt0 ? null : Pick(asRsKeys, CoseAlgorithmKind.Aead, rs.Audience);
+        // The one minter of the CLI and the AS: Encrypt0 under the AEAD key; Mac0 (DESIGN.md §2 default) or Sign1 with
+        // the Master Secret sealed in cnf by the AEAD key (RFC 9203 §3.2, RFC 8747 §3.3); key_ops pick each key's purpose.
+        AccessTokenFile minted;
         try
         {
-        using (var issuer = new CwtIssuer(_crypto, tokenKey))
-        using (var sealer = sealKey == null ? null : CoseEncrypt0.ForKeyWrap(_crypto, sealKey))
-        using (var claims = new CwtClaimsBuilder())
-        {
-            claims.SetAudience(rs.Audience);
-            if (scope.IsAif)
+            using var minter = new AccessTokenMinter(asRsKeys, _crypto);
+            minted = minter.Mint(new TokenMintRequest
             {
-                claims.SetScopeEncoded((byte[])scopeBytes.Clone()); // the builder erases what it holds on Dispose
-            }
-            else
-            {
-                claims.SetScope(scope.ToString());
-            }
-
-            if (updateId == null && sealer != null)
-            {
-                // RFC 8747 §3.3 in a Mac0 token: the Master Secret as a symmetric COSE_Key whose kid is the input
-                // material id, encrypted for the RS (the device reads it as OSCORE_Input_Material {id, ms}).
-                using CoseKey pop = CoseKey.Symmetric(masterSecret, CoseAlgorithm.AesCcm16_64_128.Id, id);
-                claims.SetConfirmationEncryptedKey(pop, sealer, null!);
-            }
-            else if (updateId == null)
-            {
-                // RFC 9203 §3.2.1: id and ms; the other fields take their defaults (HKDF SHA-256, AES-CCM-16-64-128).
-                claims.SetConfirmationOscore(id, masterSecret, 0, 0, 0, null!, null!);
-            }
-            else
-            {
-                // RFC 9203 §3.2: an update of access rights names the Input Material the RS already holds by its id.
-                claims.SetConfirmationKid(updateId);
-            }
-            claims.SetAceProfile(profile);
-            claims.SetCti(cti);
-            if (rs.HasClock)
-            {
-                claims.SetIssuedAt(now);
-                claims.SetExpiration(now + lifetime);
-            }
-            else
-            {
-                // RFC 9200 §5.10.3: an RS without a clock counts exi from when it first sees the token; cti is set above.
-                claims.SetExi(lifetime);
-            }
-
-            if (cnonce != null)
-            {
-                claims.SetCnonce(cnonce);
-            }
-
-            token = issuer.Create(claims);
+                Audience = rs.Audience,
+                Scope = scope,
+                Profile = profile,
+                Protection = rs.Protection,
+                ExpiresInSeconds = rs.HasClock ? lifetime : null,
+                Exi = rs.HasClock ? null : lifetime,
+                ExiSequence = rs.HasClock ? null : NextExiSequence(rs.Audience, issuedAt),
+                Cnonce = cnonce,
+                UpdateInputMaterialId = updateId,
+                Now = issuedAt,
+            });
         }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException("the stored keys of resource server '" + rs.Audience + "' cannot mint its tokens: " + e.Message, e);
         }
         finally
         {
@@ -326,7 +275,9 @@ public sealed class TokenEndpoint
             }
         }
 
-        CryptoBytes.Clear(masterSecret);
+        byte[] token = minted.AccessToken;
+        byte[] cnf = updateId == null ? EncodeCnf(minted.InputMaterialId, minted.MasterSecret) : EncodeCnfKid(updateId);
+        CryptoBytes.Clear(minted.MasterSecret);
         if (token.Length > rs.MaxTokenBytes)
         {
             CryptoBytes.Clear(cnf);
@@ -335,8 +286,9 @@ public sealed class TokenEndpoint
                 "the token would be " + token.Length + " bytes but resource server '" + rs.Audience + "' accepts at most " + rs.MaxTokenBytes + "; ask for a smaller scope");
         }
 
+        byte[] scopeBytes = scope.Encode();
         record = new IssuedTokenRecord(
-            cti, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
+            minted.Cti!, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
             rs.HasClock ? now + lifetime : null, rs.HasClock ? null : lifetime, now + lifetime, cnf, false);
         // RFC 9203 §3.2: the response to an update of access rights has no cnf (the client keeps its context).
         return AceResponse.Created(EncodeResponse(token, lifetime, updateId == null ? cnf : null, profile, narrowed ? scopeBytes : null));
@@ -460,56 +412,25 @@ public sealed class TokenEndpoint
         return null;
     }
 
-    // The sequence continues from the highest one stored (tokens are durable before the response), so it never repeats
-    // across restarts; 4 big-endian bytes after the audience's UTF-8 bytes.
-    private byte[] NextExiCti(string audience)
+    // RFC 9200 §5.10.3 with the one cti rule (ExiCti): the number continues from the highest one stored (tokens are
+    // durable before the response), so it never repeats across restarts even if the clock steps back.
+    private long NextExiSequence(string audience, DateTimeOffset now)
     {
-        byte[] id = System.Text.Encoding.UTF8.GetBytes(audience);
         lock (_exiSequences)
         {
             if (!_exiSequences.TryGetValue(audience, out long last))
             {
-                last = 0;
-                foreach (IssuedTokenRecord t in _store.ListTokens())
-                {
-                    if (t.Audience == audience && t.Cti.Length == id.Length + 4 && t.Cti.AsSpan(0, id.Length).SequenceEqual(id))
-                    {
-                        last = Math.Max(last, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(t.Cti.AsSpan(id.Length)));
-                    }
-                }
+                last = _store.ListTokens().Where(t => t.Audience == audience).Select(t => ExiCti.SequenceOf(t.Cti, audience)).DefaultIfEmpty(0).Max();
             }
 
-            if (last >= uint.MaxValue)
+            last = ExiCti.Next(now, last);
+            if (last > ExiCti.MaxSequence)
             {
                 throw new InvalidOperationException("the exi sequence of resource server '" + audience + "' is used up (RFC 9200 §5.10.3)");
             }
 
-            last++;
             _exiSequences[audience] = last;
-            byte[] cti = new byte[id.Length + 4];
-            id.CopyTo(cti, 0);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(cti.AsSpan(id.Length), (uint)last);
-            return cti;
+            return last;
         }
-    }
-
-    private static CoseKey Pick(IReadOnlyList<CoseKey> keys, CoseAlgorithmKind kind, string audience)
-    {
-        foreach (CoseKey k in keys)
-        {
-            if (k.HasAlgorithm && CoseAlgorithm.FromId(k.Algorithm)?.Kind == kind)
-            {
-                return k;
-            }
-        }
-
-        throw new InvalidOperationException("resource server '" + audience + "' has no " + kind + " key registered");
-    }
-
-    private byte[] Random(int length)
-    {
-        byte[] b = new byte[length];
-        _crypto.Random.GetBytes(b, 0, length);
-        return b;
     }
 }

@@ -1,4 +1,5 @@
-using PopIoT.AuthorizationServer.Policy;
+using PopIoT.Ace;
+
 
 namespace PopIoT.AuthorizationServer.Storage;
 
@@ -6,4 +7,4 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <param name="ClientId">The client.</param>
 /// <param name="Audience">The resource server.</param>
 /// <param name="Scope">The most it may get.</param>
-public sealed record GrantRecord(string ClientId, string Audience, AceScope Scope);
+public sealed record GrantRecord(string ClientId, string Audience, AccessScope Scope);

@@ -2,7 +2,6 @@ using PopIoT.Ace;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
-using PopIoT.AuthorizationServer.Policy;
 
 namespace PopIoT.AuthorizationServer.Storage;
 
@@ -206,7 +205,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
 
     /// <inheritdoc/>
     public IReadOnlyList<GrantRecord> FindGrants(string clientId, string audience) =>
-        Query("SELECT * FROM grants WHERE client_id = $a AND audience = $b ORDER BY rowid", r => new GrantRecord(r.GetString(0), r.GetString(1), AceScope.Decode(Blob(r, 2)!)), clientId, audience);
+        Query("SELECT * FROM grants WHERE client_id = $a AND audience = $b ORDER BY rowid", r => new GrantRecord(r.GetString(0), r.GetString(1), AccessScope.Decode(Blob(r, 2)!)), clientId, audience);
 
     /// <inheritdoc/>
     public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default)

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using PopIoT.Ace;
 using PopIoT.AuthorizationServer;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Cose;
@@ -33,8 +32,8 @@ internal sealed class LoopbackSystem : IDisposable
         ResourceServerRecord rsA = registry.AddResourceServer("sensor-a");
         ResourceServerRecord rsB = registry.AddResourceServer("sensor-b", hasClock: false);
         registry.AddClient("gateway-1");
-        registry.Grant("gateway-1", "sensor-a", AceScope.Parse("""[["/temp",1],["/led",1]]"""));
-        registry.Grant("gateway-1", "sensor-b", AceScope.Parse("read"));
+        registry.Grant("gateway-1", "sensor-a", AccessScope.Parse("""[["/temp",1],["/led",1]]"""));
+        registry.Grant("gateway-1", "sensor-b", AccessScope.Parse("read"));
 
         As = new AceAuthorizationServer(Store, new AuthorizationServerSettings(), PlatformCryptoProvider.Instance, clock);
         IPEndPoint asAt = As.Start(new IPEndPoint(IPAddress.Loopback, 0));

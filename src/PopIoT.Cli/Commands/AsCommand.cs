@@ -1,3 +1,4 @@
+using PopIoT.Core.Ace;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +7,6 @@ using PopIoT.Ace;
 using PopIoT.AuthorizationServer;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Hosting;
-using PopIoT.AuthorizationServer.Policy;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.IO;
 using PopIoT.Crypto;
@@ -127,13 +127,13 @@ internal static class AsCommand
         var audience = new Option<string>("--audience") { Description = "The resource server.", Required = true };
         var scope = new Option<string>("--scope")
         {
-            Description = "The most the client may get: text scope-tokens (\"read write\") or AIF (RFC 9237) as JSON, [[\"/temp\",1],[\"/led\",5]] with methods GET 1, POST 2, PUT 4, DELETE 8.",
+            Description = "The most the client may get. " + TokenCommand.ScopeHelp,
             Required = true,
         };
         var cmd = new Command("grant", "Allow a client tokens for an audience with at most SCOPE (grants add up).") { db, client, audience, scope };
         cmd.SetAction(p => Guard(() =>
         {
-            AceScope s = AceScope.Parse(p.GetValue(scope)!);
+            AccessScope s = AccessScope.Parse(p.GetValue(scope)!);
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).Grant(p.GetValue(client)!, p.GetValue(audience)!, s);
             io.Out.WriteLine("granted client '" + p.GetValue(client) + "' scope " + s + " for audience '" + p.GetValue(audience) + "'");
@@ -254,7 +254,7 @@ internal static class AsCommand
             {
                 rows.Add(
                 [
-                    Convert.ToHexStringLower(t.Cti), t.ClientId, t.Audience, AceScope.Decode(t.Scope).ToString(), AceProfile.Name(t.Profile),
+                    Convert.ToHexStringLower(t.Cti), t.ClientId, t.Audience, AccessScope.Decode(t.Scope).ToString(), AceProfileNames.Name(t.Profile),
                     DateTimeOffset.FromUnixTimeSeconds(t.IssuedAt).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     t.Exp is long exp ? "exp " + DateTimeOffset.FromUnixTimeSeconds(exp).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "exi " + t.Exi.ToString() + " s",
                     t.Revoked ? "revoked" : now >= t.ExpiresAt ? "expired" : "active",

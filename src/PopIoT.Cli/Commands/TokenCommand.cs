@@ -8,6 +8,9 @@ namespace PopIoT.Cli.Commands;
 /// <summary><c>popiot token mint</c>: a developer tool that mints an access token and TOKEN.json as an AS would (docs/device.md).</summary>
 internal static class TokenCommand
 {
+    /// <summary>The scope syntax of <c>token mint</c> and <c>as grant</c> (one parser: <see cref="AccessScope.Parse"/>).</summary>
+    internal const string ScopeHelp = "A text scope (\"read admin\"), an AIF scope (RFC 9237) as JSON with methods as a number or names ([[\"/temp\",1],[\"/led\",\"GET|PUT\"]], Dynamic-GET .. for the dynamic bits) or cbor:HEX.";
+
     public static Command Create(CliContext io)
     {
         var asKey = new Option<string[]>("--as-key")
@@ -19,14 +22,14 @@ internal static class TokenCommand
         var audience = new Option<string>("--audience") { Description = "aud: the device's audience, e.g. coap://rs1.", Required = true };
         var scope = new Option<string>("--scope")
         {
-            Description = "A text scope (\"read admin\"), an AIF scope as JSON ([[\"/temp\",1],[\"/led\",\"GET|PUT\"]]) or cbor:HEX (RFC 9237).",
+            Description = ScopeHelp,
             Required = true,
         };
         var profile = new Option<string>("--profile") { Description = "ace_profile: coap_oscore (default) or a number.", DefaultValueFactory = _ => "coap_oscore" };
         var exp = new Option<long?>("--exp") { Description = "Valid for S seconds from now as exp (default 3600), for a device with a clock." };
         var exi = new Option<long?>("--exi") { Description = "Valid for S seconds from the device's receipt (exi, RFC 9200 §5.10.3), for a device without a clock." };
-        var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given." };
-        protection.AcceptOnlyFromAmong("mac0", "encrypt0");
+        var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key), sign1 (a private ES256 key and an AEAD key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given, else sign1 when a signing key is." };
+        protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: created owner-only, never over an existing file without --force).", Required = true };
         var force = AsCommand.ForceOption();
         var mint = new Command("mint", "Mint an access token for the coap_oscore profile with a fresh OSCORE Master Secret, and write it with the client's key material to TOKEN.json.")
@@ -82,7 +85,7 @@ internal static class TokenCommand
                 Profile = profile,
                 ExpiresInSeconds = exp,
                 Exi = exi,
-                Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, _ => null },
+                Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, "sign1" => TokenProtection.Sign1, _ => null },
             });
         }
         catch (ArgumentException e)
@@ -108,7 +111,7 @@ internal static class TokenCommand
         }
 
         string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
-        io.Out.WriteLine("popiot token mint: " + (file.Protection == TokenProtection.Mac0 ? "Mac0" : "Encrypt0") + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
+        io.Out.WriteLine("popiot token mint: " + file.Protection + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
             + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
         return ExitCodes.Ok;
     }

@@ -147,6 +147,8 @@ internal sealed class AceScopeTable
     }
 
     // RFC 9237 §3: AIF-REST = [* [toid: tstr, tperm: uint]]; the same path may appear more than once (rights add up).
+    // Only bits 0-6 count here: the Dynamic-X bits (32 and up) grant X on resources a request created, and this RS
+    // creates none, so they grant nothing on its registered paths.
     private bool EvaluateAif(byte[] b, int offset, int length, byte[][] pathUtf8, int resources, byte[] permissions, out bool any)
     {
         any = false;

@@ -309,7 +309,8 @@ public sealed class OscoreProcessor
     /// </summary>
     /// <param name="response">The parsed response.</param>
     /// <param name="exchange">The binding from <see cref="ProtectRequest"/>.</param>
-    /// <returns>The status.</returns>
+    /// <returns>The status; <see cref="OscoreStatus.UnrecognizedCriticalOption"/> for a verified response that carries a
+    /// critical Inner option no one here processes (the caller treats the request as failed).</returns>
     public OscoreStatus UnprotectResponse(CoapMessage response, OscoreExchange exchange)
     {
         SecurityContext context = exchange.Context;
@@ -356,7 +357,15 @@ public sealed class OscoreProcessor
             exchange.NotificationNumber = sequenceNumber;
         }
 
-        return Rebuild(response);
+        s = Rebuild(response);
+        if (s != OscoreStatus.Ok)
+        {
+            return s;
+        }
+
+        // RFC 7252 §5.4.1, RFC 8613 §8.4: a response whose Inner options hold a critical option the client does not
+        // recognise is rejected, as a plain one is by the message layer; the same rule as for requests (§8.2).
+        return CoapOption.FindUnrecognizedCritical(response, false) >= 0 ? OscoreStatus.UnrecognizedCriticalOption : OscoreStatus.Ok;
     }
 
     // Finds and decodes the single OSCORE option (RFC 8613 §2: it is not repeatable).

@@ -36,6 +36,9 @@ public sealed class AccessTokenFile
     /// <summary>access_token (RFC 9200 §5.8.2): the CWT, posted as is to /authz-info.</summary>
     public byte[] AccessToken { get; }
 
+    /// <summary>The token's cti as minted (not written to TOKEN.json), or null.</summary>
+    public byte[]? Cti { get; init; }
+
     /// <summary>ace_profile (RFC 9200 §5.8.4.3); <see cref="AceProfile.CoapOscore"/> by default.</summary>
     public int Profile { get; init; } = AceProfile.CoapOscore;
 

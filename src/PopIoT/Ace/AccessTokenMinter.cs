@@ -6,16 +6,17 @@ using PopIoT.Crypto;
 namespace PopIoT.Ace;
 
 /// <summary>
-/// Mints access tokens for the coap_oscore profile as an AS would (RFC 9200 §5.8.2, RFC 9203 §3.2): a CWT for one
-/// audience with scope, ace_profile, exp or exi, a cti (random, or a sequence number for exi tokens), and a fresh random OSCORE Master Secret bound in cnf
-/// (RFC 8747, RFC 9203 §3.2.1). It returns the token together with the client's copy of the key material
-/// (<see cref="AccessTokenFile"/>). Used by <c>popiot token mint</c> and tests; the AS may reuse it. Dispose to erase
-/// the AS keys it holds.
+/// The one token minter of client tools and AS (RFC 9200 §5.8.2, RFC 9203 §3.2): a CWT for one audience with scope,
+/// ace_profile, exp or exi, a cti (random, or for exi tokens the RS identifier and a sequence number, see
+/// <see cref="ExiCti"/>), an optional cnonce, and a fresh random OSCORE Master Secret bound in cnf (RFC 8747,
+/// RFC 9203 §3.2.1) — or, for an update of access rights, the kid of the Input Material the RS holds. It returns the
+/// token with the client's copy of the key material (<see cref="AccessTokenFile"/>). <c>popiot token mint</c> and the
+/// AS's token endpoint both mint through it. Dispose to erase the AS keys it holds.
 /// </summary>
 /// <remarks>
-/// Protection: <see cref="TokenProtection.Encrypt0"/> needs an AEAD AS–RS key; <see cref="TokenProtection.Mac0"/> needs a
-/// MAC key, plus an AEAD key that seals the Master Secret as an Encrypted_COSE_Key (RFC 8747 §3.3), since it must
-/// never be readable by anyone but the RS (RFC 9203 §3.2).
+/// Protection: <see cref="TokenProtection.Encrypt0"/> needs an AEAD AS–RS key; <see cref="TokenProtection.Mac0"/> a MAC
+/// key and <see cref="TokenProtection.Sign1"/> a signing key, each plus an AEAD key that seals the Master Secret as an
+/// Encrypted_COSE_Key (RFC 8747 §3.3), since it must never be readable by anyone but the RS (RFC 9203 §3.2).
 /// </remarks>
 public sealed class AccessTokenMinter : IDisposable
 {
@@ -25,14 +26,15 @@ public sealed class AccessTokenMinter : IDisposable
     /// <summary>The length of the random OSCORE_Input_Material id and of the cti.</summary>
     public const int IdLength = 8;
 
-    private static long _lastExiSequence;
     private readonly ICryptoProvider _provider;
     private readonly CwtIssuer? _macIssuer;
     private readonly CwtIssuer? _aeadIssuer;
+    private readonly CwtIssuer? _signIssuer;
     private readonly CoseEncrypt0? _cnfSealer;
 
     /// <summary>
-    /// Binds the minter to the AS–RS keys, each pinned by its alg: at most one MAC key (HMAC) for Mac0 tokens, and an AEAD
+    /// Binds the minter to the AS–RS keys, each pinned by its alg: at most one MAC key (HMAC) for Mac0 tokens, at most one
+    /// private signing key (ES256, EdDSA) for Sign1 tokens, and an AEAD
     /// key that makes Encrypt0 tokens and seals the cnf of Mac0 tokens. key_ops (RFC 9052 §7.1), when present, give an
     /// AEAD key one of those purposes: encrypt for Encrypt0 tokens, wrap key for the cnf (then a second AEAD key may
     /// serve the other purpose).
@@ -45,6 +47,7 @@ public sealed class AccessTokenMinter : IDisposable
         ArgumentNullException.ThrowIfNull(asKeys);
         _provider = provider ?? PlatformCryptoProvider.Instance;
         CoseKey? mac = null;
+        CoseKey? sign = null;
         CoseKey? tokenAead = null;
         CoseKey? cnfAead = null;
         foreach (CoseKey key in asKeys)
@@ -54,6 +57,9 @@ public sealed class AccessTokenMinter : IDisposable
             {
                 case CoseAlgorithmKind.Mac when mac == null:
                     mac = key;
+                    break;
+                case CoseAlgorithmKind.Signature when sign == null && key.HasPrivateKey:
+                    sign = key;
                     break;
                 case CoseAlgorithmKind.Aead:
                     // A key without key_ops permits both purposes (RFC 9052 §7.1), as before key_ops were written.
@@ -72,11 +78,11 @@ public sealed class AccessTokenMinter : IDisposable
                 case CoseAlgorithmKind.Mac:
                     throw new ArgumentException("give at most one MAC key and one AEAD key for the AS–RS keys", nameof(asKeys));
                 default:
-                    throw new ArgumentException("an AS–RS key must be symmetric and pinned to a MAC (HMAC 256/64 ...) or AEAD (AES-CCM-16-64-128 ...) alg", nameof(asKeys));
+                    throw new ArgumentException("an AS–RS key must be pinned to a MAC (HMAC 256/64 ...) or AEAD (AES-CCM-16-64-128 ...) alg, or be one private signing key (ES256 ...)", nameof(asKeys));
             }
         }
 
-        if (mac == null && tokenAead == null && cnfAead == null)
+        if (mac == null && sign == null && tokenAead == null && cnfAead == null)
         {
             throw new ArgumentException("at least one AS–RS key is needed", nameof(asKeys));
         }
@@ -85,6 +91,7 @@ public sealed class AccessTokenMinter : IDisposable
         {
             _macIssuer = mac == null ? null : new CwtIssuer(_provider, mac);
             _aeadIssuer = tokenAead == null ? null : new CwtIssuer(_provider, tokenAead);
+            _signIssuer = sign == null ? null : new CwtIssuer(_provider, sign);
             _cnfSealer = cnfAead == null ? null : CoseEncrypt0.ForKeyWrap(_provider, cnfAead);
         }
         catch
@@ -93,13 +100,14 @@ public sealed class AccessTokenMinter : IDisposable
             throw;
         }
 
-        DefaultProtection = _aeadIssuer != null && _macIssuer == null ? TokenProtection.Encrypt0 : TokenProtection.Mac0;
+        DefaultProtection = _macIssuer == null && _signIssuer != null ? TokenProtection.Sign1
+            : _aeadIssuer != null && _macIssuer == null ? TokenProtection.Encrypt0 : TokenProtection.Mac0;
     }
 
-    /// <summary>Mac0 when a MAC key is held (DESIGN.md §2 default), else Encrypt0.</summary>
+    /// <summary>Mac0 when a MAC key is held (DESIGN.md §2 default), else Sign1 when a signing key is, else Encrypt0.</summary>
     public TokenProtection DefaultProtection { get; }
 
-    /// <summary>Mints one token with a fresh Master Secret, input material id and cti.</summary>
+    /// <summary>Mints one token with a fresh Master Secret and input material id (or the update's id), and a new cti.</summary>
     /// <param name="request">The claims.</param>
     /// <returns>The token and the client's key material.</returns>
     /// <exception cref="ArgumentException">The request cannot be minted with these keys; the message says why.</exception>
@@ -118,9 +126,14 @@ public sealed class AccessTokenMinter : IDisposable
             throw new ArgumentException("the lifetime must be at least 1 second");
         }
 
-        if (request.ExiSequence is < 0 or >= 1L << 48)
+        if (request.ExiSequence is < 0 or > ExiCti.MaxSequence)
         {
             throw new ArgumentException("the exi sequence number must be 0 .. 2^48 - 1 (6 bytes of cti)");
+        }
+
+        if (request.Cnonce is { Length: 0 or > 64 })
+        {
+            throw new ArgumentException("a cnonce must be 1 to 64 bytes");
         }
 
         if (request.OscoreAlgorithm is not (10 or 11 or 30 or 31))
@@ -129,25 +142,25 @@ public sealed class AccessTokenMinter : IDisposable
         }
 
         TokenProtection protection = request.Protection ?? DefaultProtection;
-        if (protection == TokenProtection.Sign1)
+        CwtIssuer issuer = protection switch
         {
-            throw new ArgumentException("the minter makes mac0 and encrypt0 tokens; sign1 tokens come from the AS (popiot as rs add --protection sign1)");
+            TokenProtection.Encrypt0 => _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)"),
+            TokenProtection.Sign1 => _signIssuer ?? throw new ArgumentException("sign1 protection needs the AS's private signing key for this RS (e.g. ES256)"),
+            _ => _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)"),
+        };
+        if (protection != TokenProtection.Encrypt0 && _cnfSealer == null && request.UpdateInputMaterialId == null)
+        {
+            throw new ArgumentException(protection.ToString().ToLowerInvariant() + " protection also needs an AEAD AS–RS key: the OSCORE Master Secret must travel encrypted (RFC 9203 §3.2), as an Encrypted_COSE_Key (RFC 8747 §3.3)");
         }
 
-        CwtIssuer issuer = protection == TokenProtection.Encrypt0
-            ? _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)")
-            : _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)");
-        if (protection == TokenProtection.Mac0 && _cnfSealer == null)
-        {
-            throw new ArgumentException("mac0 protection also needs an AEAD AS–RS key: the OSCORE Master Secret must travel encrypted (RFC 9203 §3.2), as an Encrypted_COSE_Key (RFC 8747 §3.3)");
-        }
-
-        byte[] ms = Random(MasterSecretLength);
-        byte[] id = Random(IdLength);
-        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti that is the AS's sequence number for
-        // it, accepting each once; other tokens get a random cti.
-        byte[] cti = request.Exi != null ? ExiSequenceCti(request.ExiSequence) : Random(IdLength);
-        long now = (request.Now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
+        // RFC 9203 §3.2: an update of access rights names the Input Material the RS already holds; no new secret.
+        byte[] ms = request.UpdateInputMaterialId == null ? Random(MasterSecretLength) : [];
+        byte[] id = request.UpdateInputMaterialId ?? Random(IdLength);
+        DateTimeOffset issuedAt = request.Now ?? DateTimeOffset.UtcNow;
+        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti made of its identifier and the
+        // issuer's sequence number for it, accepting each once; other tokens get a random cti.
+        byte[] cti = request.Exi != null ? ExiCti.Encode(request.Audience, request.ExiSequence ?? ExiCti.NextInProcess(issuedAt)) : Random(IdLength);
+        long now = issuedAt.ToUnixTimeSeconds();
         long lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
         using var claims = new CwtClaimsBuilder();
         claims.SetAudience(request.Audience);
@@ -175,7 +188,17 @@ public sealed class AccessTokenMinter : IDisposable
             claims.SetExpiration(exp.Value);
         }
 
-        if (protection == TokenProtection.Encrypt0)
+        if (request.Cnonce != null)
+        {
+            // RFC 9200 §5.3.1: the cnonce the RS gave in its creation hints, so a clockless RS knows the token is fresh.
+            claims.SetCnonce(request.Cnonce);
+        }
+
+        if (request.UpdateInputMaterialId != null)
+        {
+            claims.SetConfirmationKid(request.UpdateInputMaterialId);
+        }
+        else if (protection == TokenProtection.Encrypt0)
         {
             // RFC 9203 §3.2.1: the OSCORE_Input_Material, readable by the RS only because the whole token is encrypted.
             claims.SetConfirmationOscore(id, ms, 0, 0, request.OscoreAlgorithm == 10 ? 0 : request.OscoreAlgorithm, request.Salt, null);
@@ -190,6 +213,7 @@ public sealed class AccessTokenMinter : IDisposable
         byte[] token = issuer.Create(claims);
         return new AccessTokenFile(token, ms, id)
         {
+            Cti = cti,
             Profile = request.Profile,
             Audience = request.Audience,
             Scope = request.Scope,
@@ -207,38 +231,8 @@ public sealed class AccessTokenMinter : IDisposable
     {
         _macIssuer?.Dispose();
         _aeadIssuer?.Dispose();
+        _signIssuer?.Dispose();
         _cnfSealer?.Dispose();
-    }
-
-    // A 6-byte big-endian sequence number: the caller's, or one that increases across runs (milliseconds since the
-    // epoch, or one more than the last one minted by this process).
-    private static byte[] ExiSequenceCti(long? given)
-    {
-        long seq;
-        if (given is long g)
-        {
-            seq = g;
-        }
-        else
-        {
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            long last;
-            do
-            {
-                last = Interlocked.Read(ref _lastExiSequence);
-                seq = Math.Max(now, last + 1);
-            }
-            while (Interlocked.CompareExchange(ref _lastExiSequence, seq, last) != last);
-        }
-
-        byte[] cti = new byte[6];
-        for (int i = 5; i >= 0; i--)
-        {
-            cti[i] = (byte)seq;
-            seq >>= 8;
-        }
-
-        return cti;
     }
 
     private byte[] Random(int length)

@@ -25,9 +25,18 @@ public sealed class TokenMintRequest
 
     /// <summary>
     /// For an exi token: the cti as the AS's sequence number for this RS (RFC 9200 §5.10.3: the RS accepts each number
-    /// once), 0 .. 2^48 − 1. Null: milliseconds since the epoch, increasing within the process.
+    /// once), 0 .. 2^48 − 1, written after the audience (<see cref="ExiCti"/>). Null: <see cref="ExiCti.NextInProcess"/>.
     /// </summary>
     public long? ExiSequence { get; init; }
+
+    /// <summary>cnonce (RFC 9200 §5.3.1): the nonce the RS gave in its creation hints, echoed in the token; or null.</summary>
+    public byte[]? Cnonce { get; init; }
+
+    /// <summary>
+    /// For an update of access rights (RFC 9203 §3.2): the id of the OSCORE_Input_Material the RS already holds. The
+    /// token's cnf is then { kid: id } and no new Master Secret is made. Null for a new token.
+    /// </summary>
+    public byte[]? UpdateInputMaterialId { get; init; }
 
     /// <summary>The protection, or null for the minter's default (<see cref="AccessTokenMinter.DefaultProtection"/>).</summary>
     public TokenProtection? Protection { get; init; }

@@ -17,18 +17,26 @@ public class AccessTokenTests
     [InlineData("[[\"/temp\",1],[\"/led\",5]]", "8282652f74656d700182642f6c656405")]
     [InlineData("[[\"/temp\",\"GET\"],[\"/led\",\"GET|PUT\"]]", "8282652f74656d700182642f6c656405")]
     [InlineData("cbor:8282652f74656d700182642f6c656405", "8282652f74656d700182642f6c656405")]
+    [InlineData("[[\"/s/temp\",\"GET\"],[\"/a/led\",\"GET|PUT\"],[\"/dtls\",2]]", "8382672f732f74656d700182662f612f6c6564058265 2f64746c7302")]
+    [InlineData("[[\"/a/make-coffee\",\"POST|Dynamic-GET|Dynamic-DELETE\"]]", "81826e2f612f6d616b652d636f666665651b0000000900000002")]
     [InlineData("read admin", "6a726561642061646d696e")]
     [InlineData("cbor:6a726561642061646d696e", "6a726561642061646d696e")]
     public void Scopes_parse_to_the_rfc_9237_or_text_encoding(string text, string cbor)
     {
+        cbor = cbor.Replace(" ", string.Empty, StringComparison.Ordinal);
         AccessScope scope = AccessScope.Parse(text);
         Assert.Equal(cbor, Convert.ToHexStringLower(scope.Encode()));
+        Assert.Equal(scope, AccessScope.Parse(scope.ToString()));
         Assert.Equal(cbor, Convert.ToHexStringLower(AccessScope.Decode(Convert.FromHexString(cbor)).Encode()));
     }
 
     [Theory]
     [InlineData("[[\"temp\",1]]", "must be a URI local part starting with '/'")]
     [InlineData("[[\"/temp\",0]]", "non-empty set")]
+    [InlineData("[[\"/temp\",128]]", "non-empty set")]
+    [InlineData("[[\"/temp\",1],[\"/temp\",4]]", "names a path twice")]
+    [InlineData("read read", "repeats a token")]
+    [InlineData("cbor:81826e2f612f6d616b652d636f666665651b0000008000000002", "Dynamic-X")]
     [InlineData("[[\"/temp\",\"GET|YELL\"]]", "unknown CoAP method \"YELL\"")]
     [InlineData("[[\"/temp\"]]", "each AIF entry must be [\"/path\", methods]")]
     [InlineData("[]", "at least one")]
@@ -41,6 +49,19 @@ public class AccessTokenTests
     {
         var e = Assert.Throws<FormatException>(() => AccessScope.Parse(text));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scopes_narrow_by_intersection_and_add_up_by_union_per_path()
+    {
+        AccessScope grant = AccessScope.Parse("[[\"/temp\",\"GET|PUT\"],[\"/led\",\"GET\"]]");
+        AccessScope more = AccessScope.Parse("[[\"/led\",\"PUT|Dynamic-GET\"],[\"/door\",\"POST\"]]");
+        Assert.Equal("[[\"/temp\",\"GET|PUT\"],[\"/led\",\"GET|PUT|Dynamic-GET\"],[\"/door\",\"POST\"]]", grant.Union(more)!.ToString());
+        Assert.Equal("[[\"/temp\",\"GET\"]]", AccessScope.Parse("[[\"/temp\",\"GET|DELETE\"],[\"/door\",1]]").Intersect(grant)!.ToString());
+        Assert.Null(AccessScope.Parse("[[\"/door\",1]]").Intersect(grant));
+        Assert.Equal("read", AccessScope.Parse("read admin").Intersect(AccessScope.Parse("write read"))!.ToString());
+        Assert.Null(AccessScope.Parse("read").Intersect(grant));
+        Assert.Null(AccessScope.Parse("read").Union(grant));
     }
 
     [Fact]
@@ -124,7 +145,7 @@ public class AccessTokenTests
     }
 
     [Fact]
-    public void Exi_tokens_carry_an_increasing_six_byte_sequence_number_as_cti()
+    public void Exi_tokens_carry_the_audience_and_an_increasing_six_byte_sequence_number_as_cti()
     {
         using var aead = CoseKey.Symmetric(AeadBytes, 10, null);
         using var minter = new AccessTokenMinter([aead]);
@@ -134,8 +155,9 @@ public class AccessTokenTests
             validator.SetEncrypt0Key(aead);
             using var result = new CwtValidationResult();
             Assert.Equal(CwtError.None, validator.Validate(f.AccessToken, 0, f.AccessToken.Length, result));
-            Assert.Equal(6, result.Claims.CtiLength);
-            return result.Claims.Buffer.AsSpan(result.Claims.CtiOffset, 6).ToArray().Aggregate(0L, (v, b) => (v << 8) | b);
+            Assert.Equal(7, result.Claims.CtiLength);
+            Assert.Equal((byte)'a', result.Claims.Buffer[result.Claims.CtiOffset]);
+            return result.Claims.Buffer.AsSpan(result.Claims.CtiOffset + 1, 6).ToArray().Aggregate(0L, (v, b) => (v << 8) | b);
         }
 
         long a = Cti(minter.Mint(new TokenMintRequest { Audience = "a", Scope = AccessScope.Parse("read"), Exi = 60 }));
