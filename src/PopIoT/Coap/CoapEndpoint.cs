@@ -25,10 +25,10 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
 
     // Least recently heard or used first.
     private readonly LinkedList<(IPEndPoint Address, int Index)> _recency = new();
-    private int _nextPeer;
     private readonly Dictionary<int, ClientExchange> _exchanges = [];
     private readonly byte[] _rx = new byte[65536];
     private readonly byte[] _tx;
+    private int _nextPeer;
     private long _scheduled = long.MaxValue;
     private bool _disposed;
 
