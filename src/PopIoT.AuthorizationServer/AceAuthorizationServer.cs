@@ -113,8 +113,8 @@ public sealed class AceAuthorizationServer : IDisposable
     private void AddPeer(AcePeer peer, OscoreCredential k)
     {
         var context = new SecurityContext(
-            _crypto, k.MasterSecret, k.MasterSalt, k.AsSenderId, k.PeerSenderId, null!, k.Algorithm, ReplayWindow.DefaultSize,
-            true, new StoreSequenceNumberStore(_store, peer.StoreKey), SecurityContext.DefaultReserveStep);
+            _crypto, k.MasterSecret, k.MasterSalt, k.AsSenderId, k.PeerSenderId, null!,
+            new SecurityContextOptions { Algorithm = k.Algorithm, ReplayWindowUnknown = true, SequenceNumberStore = new StoreSequenceNumberStore(_store, peer.StoreKey) });
         _contexts.Add(context);
         _peers[context] = peer;
     }

@@ -77,7 +77,7 @@ internal sealed class AceTestBed : IDisposable
 
     /// <summary>The peer's side of a registered context (sender = its ID, recipient = the AS's).</summary>
     public static SecurityContext PeerContext(OscoreCredential k, byte[]? masterSecret = null) =>
-        new(PlatformCryptoProvider.Instance, masterSecret ?? k.MasterSecret, k.MasterSalt, k.PeerSenderId, k.AsSenderId, null!, k.Algorithm, 32, false, null!, SecurityContext.DefaultReserveStep);
+        new(PlatformCryptoProvider.Instance, masterSecret ?? k.MasterSecret, k.MasterSalt, k.PeerSenderId, k.AsSenderId, null!, new SecurityContextOptions { Algorithm = k.Algorithm });
 
     public static CoapClient Client(SecurityContext? oscore) => new(new CoapClientOptions { Oscore = oscore, Timeout = TimeSpan.FromSeconds(30) });
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 
+using PopIoT.Core;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
@@ -135,7 +136,7 @@ public class AceBenchmarks
         byte[] managedKey = new byte[16];
         RandomNumberGenerator.Fill(managedKey);
         _managedCcm = new PopIoT.Core.Crypto.AesCcm(managedKey, 0, 16, 8, 2);
-        _managedCcm.Encrypt(_nonce, 0, 13, _plain, 0, 6, _cipher, 0, _tag, 0, _aad, 0, _aad.Length);
+        _managedCcm.Encrypt(new ByteRange(_nonce, 0, 13), new ByteRange(_plain, 0, 6), _cipher, 0, _tag, 0, ByteRange.Of(_aad));
 
         Console.WriteLine($"// SIZE protected GET /temp: request {_get.Length} bytes");
 
@@ -174,9 +175,9 @@ public class AceBenchmarks
     [BenchmarkCategory("RequestManaged")]
     public int RawManagedAesCcm()
     {
-        _managedCcm.Decrypt(_nonce, 0, 13, _cipher, 0, 6, _tag, 0, _plain, 0, _aad, 0, _aad.Length);
-        _managedCcm.Encrypt(_nonce, 0, 13, _respPlain, 0, 9, _respCipher, 0, _tag, 0, _aad, 0, _aad.Length);
-        _managedCcm.Encrypt(_nonce, 0, 13, _plain, 0, 6, _cipher, 0, _tag, 0, _aad, 0, _aad.Length);
+        _managedCcm.Decrypt(new ByteRange(_nonce, 0, 13), new ByteRange(_cipher, 0, 6), _tag, 0, _plain, 0, ByteRange.Of(_aad));
+        _managedCcm.Encrypt(new ByteRange(_nonce, 0, 13), new ByteRange(_respPlain, 0, 9), _respCipher, 0, _tag, 0, ByteRange.Of(_aad));
+        _managedCcm.Encrypt(new ByteRange(_nonce, 0, 13), new ByteRange(_plain, 0, 6), _cipher, 0, _tag, 0, ByteRange.Of(_aad));
         return _plain[0];
     }
 
@@ -196,11 +197,11 @@ public class AceBenchmarks
     {
         _hmac.AppendData(_token);
         _hmac.GetHashAndReset(_mac);
-        int n = SecurityContextDerivation.EncodeInfo([0x41], null, 10, true, 16, _info, 0);
+        int n = SecurityContextDerivation.EncodeInfo(ByteRange.Of([0x41]), default, 10, true, 16, _info, 0);
         HKDF.DeriveKey(HashAlgorithmName.SHA256, Ms, _okm, _masterSalt, _info.AsSpan(0, n));
-        n = SecurityContextDerivation.EncodeInfo([0x00], null, 10, true, 16, _info, 0);
+        n = SecurityContextDerivation.EncodeInfo(ByteRange.Of([0x00]), default, 10, true, 16, _info, 0);
         HKDF.DeriveKey(HashAlgorithmName.SHA256, Ms, _okm, _masterSalt, _info.AsSpan(0, n));
-        n = SecurityContextDerivation.EncodeInfo([], null, 10, false, 13, _info, 0);
+        n = SecurityContextDerivation.EncodeInfo(ByteRange.Of([]), default, 10, false, 13, _info, 0);
         HKDF.DeriveKey(HashAlgorithmName.SHA256, Ms, _okm.AsSpan(0, 13), _masterSalt, _info.AsSpan(0, n));
         return _okm[0];
     }

@@ -3,6 +3,7 @@ using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
 
@@ -60,7 +61,7 @@ public class CryptoBenchmarks
         _managedCcm = new Core.Crypto.AesCcm(aesKey, 0, 16, 8, 2);
         _platformCcm = new PlatformAesCcm(aesKey, 0, 16, 8, 2);
         _managedCcmOverPlatformAes = new Core.Crypto.AesCcm(new PlatformAes(aesKey, 0, 16), 8, 2);
-        _platformCcm.Encrypt(_nonce, 0, 13, _data, 0, Size, _ciphertext, 0, _tag, 0, null!, 0, 0);
+        _platformCcm.Encrypt(new ByteRange(_nonce, 0, 13), new ByteRange(_data, 0, Size), _ciphertext, 0, _tag, 0, default);
     }
 
     /// <summary>Erases the keys.</summary>
@@ -99,7 +100,7 @@ public class CryptoBenchmarks
     [BenchmarkCategory(CcmEncrypt)]
     public byte[] CcmEncrypt_Platform()
     {
-        _platformCcm.Encrypt(_nonce, 0, 13, _data, 0, _data.Length, _ciphertext, 0, _tag, 0, null!, 0, 0);
+        _platformCcm.Encrypt(new ByteRange(_nonce, 0, 13), ByteRange.Of(_data), _ciphertext, 0, _tag, 0, default);
         return _ciphertext;
     }
 
@@ -108,7 +109,7 @@ public class CryptoBenchmarks
     [BenchmarkCategory(CcmEncrypt)]
     public byte[] CcmEncrypt_Managed()
     {
-        _managedCcm.Encrypt(_nonce, 0, 13, _data, 0, _data.Length, _ciphertext, 0, _tag, 0, null!, 0, 0);
+        _managedCcm.Encrypt(new ByteRange(_nonce, 0, 13), ByteRange.Of(_data), _ciphertext, 0, _tag, 0, default);
         return _ciphertext;
     }
 
@@ -117,7 +118,7 @@ public class CryptoBenchmarks
     [BenchmarkCategory(CcmEncrypt)]
     public byte[] CcmEncrypt_ManagedOverPlatformAes()
     {
-        _managedCcmOverPlatformAes.Encrypt(_nonce, 0, 13, _data, 0, _data.Length, _ciphertext, 0, _tag, 0, null!, 0, 0);
+        _managedCcmOverPlatformAes.Encrypt(new ByteRange(_nonce, 0, 13), ByteRange.Of(_data), _ciphertext, 0, _tag, 0, default);
         return _ciphertext;
     }
 
@@ -125,11 +126,11 @@ public class CryptoBenchmarks
     [Benchmark(Baseline = true)]
     [BenchmarkCategory(CcmDecrypt)]
     public bool CcmDecrypt_Platform() =>
-        _platformCcm.Decrypt(_nonce, 0, 13, _ciphertext, 0, _ciphertext.Length, _tag, 0, _plaintext, 0, null!, 0, 0);
+        _platformCcm.Decrypt(new ByteRange(_nonce, 0, 13), ByteRange.Of(_ciphertext), _tag, 0, _plaintext, 0, default);
 
     /// <summary>Managed Core AES-CCM verification and decryption.</summary>
     [Benchmark]
     [BenchmarkCategory(CcmDecrypt)]
     public bool CcmDecrypt_Managed() =>
-        _managedCcm.Decrypt(_nonce, 0, 13, _ciphertext, 0, _ciphertext.Length, _tag, 0, _plaintext, 0, null!, 0, 0);
+        _managedCcm.Decrypt(new ByteRange(_nonce, 0, 13), ByteRange.Of(_ciphertext), _tag, 0, _plaintext, 0, default);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using PopIoT.Cli.Bench;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
 
@@ -185,9 +186,9 @@ internal static class BenchCommand
 
             using IAeadCipher platformCcm = platform.CreateAesCcm(key, 0, key.Length, 8, 2);
             using IAeadCipher managedCcm = managed.CreateAesCcm(key, 0, key.Length, 8, 2);
-            var cb = Measurement.Run("aes-ccm-16-64-128-encrypt", "platform", size, () => platformCcm.Encrypt(nonce, 0, 13, data, 0, size, output, 0, tag, 0, null, 0, 0), budget);
+            var cb = Measurement.Run("aes-ccm-16-64-128-encrypt", "platform", size, () => platformCcm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(data, 0, size), output, 0, tag, 0, default), budget);
             Measurement.Print(io.Out, cb, null);
-            Measurement.Print(io.Out, Measurement.Run("aes-ccm-16-64-128-encrypt", "managed", size, () => managedCcm.Encrypt(nonce, 0, 13, data, 0, size, output, 0, tag, 0, null, 0, 0), budget), cb);
+            Measurement.Print(io.Out, Measurement.Run("aes-ccm-16-64-128-encrypt", "managed", size, () => managedCcm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(data, 0, size), output, 0, tag, 0, default), budget), cb);
         }
 
         return ExitCodes.Ok;

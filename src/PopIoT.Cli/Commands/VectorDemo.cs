@@ -1,4 +1,5 @@
 using PopIoT.Cbor;
+using PopIoT.Core;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -66,16 +67,16 @@ internal static class VectorDemo
         using IAeadCipher managedCcm = new AesCcm(cek, 0, cek.Length, 8, 2);
         using IAeadCipher platformCcm = PlatformCryptoProvider.Instance.CreateAesCcm(cek, 0, cek.Length, 8, 2);
         byte[] c1 = new byte[claims.Length + 8], c2 = new byte[claims.Length + 8];
-        managedCcm.Encrypt(nonce, 0, 13, claims, 0, claims.Length, c1, 0, c1, claims.Length, aad, 0, aad.Length);
-        platformCcm.Encrypt(nonce, 0, 13, claims, 0, claims.Length, c2, 0, c2, claims.Length, aad, 0, aad.Length);
+        managedCcm.Encrypt(new ByteRange(nonce, 0, 13), ByteRange.Of(claims), c1, 0, c1, claims.Length, ByteRange.Of(aad));
+        platformCcm.Encrypt(new ByteRange(nonce, 0, 13), ByteRange.Of(claims), c2, 0, c2, claims.Length, ByteRange.Of(aad));
         o.WriteLine("   managed  ciphertext||tag: " + Hex(c1));
         o.WriteLine("   platform ciphertext||tag: " + Hex(c2));
         failures += Check(o, "both equal the ciphertext printed in RFC 8392 A.5", c1.AsSpan().SequenceEqual(published) && c2.AsSpan().SequenceEqual(published));
         byte[] opened = new byte[claims.Length];
         failures += Check(o, "decrypting it gives back the claims of step 1",
-            managedCcm.Decrypt(nonce, 0, 13, published, 0, claims.Length, published, claims.Length, opened, 0, aad, 0, aad.Length) && opened.AsSpan().SequenceEqual(claims));
+            managedCcm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(published, 0, claims.Length), published, claims.Length, opened, 0, ByteRange.Of(aad)) && opened.AsSpan().SequenceEqual(claims));
         published[5] ^= 0x01;
-        bool tamperedOpened = managedCcm.Decrypt(nonce, 0, 13, published, 0, claims.Length, published, claims.Length, opened, 0, aad, 0, aad.Length);
+        bool tamperedOpened = managedCcm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(published, 0, claims.Length), published, claims.Length, opened, 0, ByteRange.Of(aad));
         failures += Check(o, "with one ciphertext bit flipped it is refused, and no plaintext is released",
             !tamperedOpened && opened.All(b => b == 0));
         o.WriteLine();
@@ -98,7 +99,7 @@ internal static class VectorDemo
         byte[] senderKey = new byte[16];
         using (var hkdf = new Hkdf())
         {
-            hkdf.DeriveKey(masterSalt, 0, masterSalt.Length, masterSecret, 0, masterSecret.Length, infoBytes, 0, infoBytes.Length, senderKey, 0, 16);
+            hkdf.DeriveKey(ByteRange.Of(masterSalt), ByteRange.Of(masterSecret), ByteRange.Of(infoBytes), senderKey, 0, 16);
         }
 
         o.WriteLine("   Sender Key: " + Hex(senderKey));

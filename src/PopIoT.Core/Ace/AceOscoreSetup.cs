@@ -144,9 +144,10 @@ public static class AceOscoreSetup
         Array.Copy(salt, masterSalt, n);
         try
         {
-            return new SecurityContext(
-                provider, masterSecret, masterSalt, senderId, recipientId, contextId,
-                aeadAlgorithm == 0 ? SecurityContext.DefaultAlgorithm : aeadAlgorithm, replayWindowSize, false, null, SecurityContext.DefaultReserveStep);
+            SecurityContextOptions options = new SecurityContextOptions();
+            options.Algorithm = aeadAlgorithm == 0 ? SecurityContext.DefaultAlgorithm : aeadAlgorithm;
+            options.ReplayWindowSize = replayWindowSize;
+            return new SecurityContext(provider, masterSecret, masterSalt, senderId, recipientId, contextId, options);
         }
         finally
         {

@@ -259,21 +259,11 @@ internal sealed class AceTokenTable : IDisposable
     /// puts it in the OSCORE table. The slot's previous keys, if any, are erased first. The caller checked the inputs
     /// with <see cref="SecurityContext.CheckInputs"/>, so this cannot fail half-way.
     /// </summary>
-    public void Establish(
-        int slot,
-        byte[] masterSecret, int secretOffset, int secretLength,
-        byte[] masterSalt, int saltOffset, int saltLength,
-        byte[] senderId, int senderIdOffset, int senderIdLength,
-        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
-        byte[] idContext, int idContextOffset, int idContextLength,
-        int algorithm)
+    public void Establish(int slot, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
         AceTokenSlot t = _slots[slot];
         _contexts.Remove(t.Context);
-        t.Context.Establish(
-            _workspace, masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength,
-            senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength,
-            idContext, idContextOffset, idContextLength, algorithm);
+        t.Context.Establish(_workspace, masterSecret, masterSalt, senderId, recipientId, idContext, algorithm);
         t.InUse = true;
         _contexts.Add(t.Context);
 

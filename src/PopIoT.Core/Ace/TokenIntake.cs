@@ -273,11 +273,11 @@ public sealed class TokenIntake
         OscoreInputMaterial m = cnf.Oscore;
         _table.Establish(
             slot,
-            cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength,
-            outcome.Salt, 0, outcome.SaltLength,
-            a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength,
-            outcome.ServerId, 0, 1,
-            cb, material ? m.ContextIdOffset : 0, material ? m.ContextIdLength : -1,
+            new ByteRange(cb, material ? m.MasterSecretOffset : cnf.SymmetricKeyOffset, material ? m.MasterSecretLength : cnf.SymmetricKeyLength),
+            new ByteRange(outcome.Salt, 0, outcome.SaltLength),
+            new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength),
+            new ByteRange(outcome.ServerId, 0, 1),
+            material && m.ContextIdLength >= 0 ? new ByteRange(cb, m.ContextIdOffset, m.ContextIdLength) : default(ByteRange),
             outcome.Algorithm);
     }
 
@@ -315,7 +315,7 @@ public sealed class TokenIntake
 
         try
         {
-            SecurityContext.CheckInputs(outcome.Algorithm, a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength, outcome.ServerId, 0, 1, contextIdLength);
+            SecurityContext.CheckInputs(outcome.Algorithm, new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(outcome.ServerId, 0, 1), contextIdLength);
         }
         catch (ArgumentException)
         {

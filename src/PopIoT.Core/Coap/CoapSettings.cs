@@ -66,6 +66,13 @@ public sealed class CoapSettings
     /// <summary>Recently sent NON messages remembered so a Reset can be matched to them (RFC 7641 §3.6).</summary>
     public int NonRecordCapacity { get; set; } = 8;
 
+    /// <summary>
+    /// Peer addresses a host keeps numbered for the layer; 1024 by default. Beyond it, the least recently heard peer with
+    /// nothing open gives up its number (docs/coap.md, "Peers"), so datagrams from ever new source addresses cannot grow
+    /// the host's memory without bound.
+    /// </summary>
+    public int MaxPeers { get; set; } = 1024;
+
     /// <summary>Option slots of the layer's receive and response messages.</summary>
     public int OptionCapacity { get; set; } = CoapMessage.DefaultOptionCapacity;
 
@@ -109,7 +116,7 @@ public sealed class CoapSettings
             throw new ArgumentException("CoAP settings: TokenLength must be 0..8.");
         }
 
-        if (MaxMessageSize < 16 || MaxExchanges < 1 || DeduplicationCapacity < 1 || OutboxCapacity < 1 || NonRecordCapacity < 1 || OptionCapacity < 1 || DeduplicationPerPeer < 0)
+        if (MaxMessageSize < 16 || MaxExchanges < 1 || DeduplicationCapacity < 1 || OutboxCapacity < 1 || NonRecordCapacity < 1 || OptionCapacity < 1 || MaxPeers < 1 || DeduplicationPerPeer < 0)
         {
             throw new ArgumentException("CoAP settings: table sizes must be positive (MaxMessageSize at least 16, DeduplicationPerPeer 0 or more).");
         }

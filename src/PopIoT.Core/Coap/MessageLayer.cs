@@ -11,18 +11,13 @@ namespace PopIoT.Core.Coap;
 /// retransmission with exponential back-off (§4.2, §4.8), duplicate detection (§4.5), piggybacked and separate
 /// responses (§5.2), token matching (§5.3.2), NSTART (§4.7) and rejection of bad messages (§4.2, §4.3).
 /// Every table is allocated by the constructor from <see cref="CoapSettings"/>; receiving and sending allocate nothing.
-/// Not thread-safe: the host calls it from one thread (or under one lock).
+/// Not thread-safe: the host calls it from one thread (or under one lock). What a received message does is in
+/// MessageLayer.Receive.cs; the open exchanges are an <see cref="ExchangeTable"/>.
 /// </summary>
-public sealed class MessageLayer
+public sealed partial class MessageLayer
 {
     /// <summary>The value of <see cref="NextDeadline"/> when nothing is scheduled.</summary>
     public const long NoDeadline = long.MaxValue;
-
-    private const byte Free = 0;
-    private const byte Queued = 1;
-    private const byte AwaitAck = 2;
-    private const byte AwaitResponse = 3;
-    private const byte Observing = 4;
 
     private readonly CoapSettings _settings;
     private readonly IRandomSource _random;
@@ -37,31 +32,11 @@ public sealed class MessageLayer
     private readonly byte[] _header = new byte[4];
     private readonly byte[] _maxAge = new byte[4];
 
-    // Exchange table (RFC 7252 §4.2, §5.3): client requests, and CON messages of ours awaiting an ACK.
-    private readonly byte[] _exState;
-    private readonly bool[] _exIsRequest;
-    private readonly bool[] _exConfirmable;
-    private readonly bool[] _exObserve;
-    private readonly int[] _exPeer;
-    private readonly int[] _exMid;
-    private readonly int[] _exGeneration;
-    private readonly byte[] _exToken;
-    private readonly int[] _exTokenLength;
-    private readonly byte[][] _exBytes;
-    private readonly int[] _exLength;
-    private readonly int[] _exRetransmits;
-    private readonly long[] _exTimeout;
-    private readonly long[] _exDeadline;
-    private readonly long[] _exQueueOrder;
-    private long _queueCounter;
+    // RFC 7252 §4.2, §5.3: our requests, and CON messages of ours awaiting an ACK.
+    private readonly ExchangeTable _ex;
 
-    // Recently sent NON messages, so a Reset can be matched to them (RFC 7641 §3.6).
-    private readonly int[] _nonPeer;
-    private readonly int[] _nonMid;
-    private readonly byte[] _nonToken;
-    private readonly int[] _nonTokenLength;
-    private readonly long[] _nonExpires;
-    private int _nonNext;
+    // RFC 7641 §3.6: recently sent NON messages, so a Reset can be matched to them.
+    private readonly NonRecords _non;
 
     private int _nextMid;
 
@@ -94,34 +69,8 @@ public sealed class MessageLayer
         _dedup = new DeduplicationCache(settings.DeduplicationCapacity, settings.DeduplicationPerPeerLimit, size);
         _scratch = new byte[size];
 
-        int n = settings.MaxExchanges;
-        _exState = new byte[n];
-        _exIsRequest = new bool[n];
-        _exConfirmable = new bool[n];
-        _exObserve = new bool[n];
-        _exPeer = new int[n];
-        _exMid = new int[n];
-        _exGeneration = new int[n];
-        _exToken = new byte[n * CoapMessage.MaxTokenLength];
-        _exTokenLength = new int[n];
-        _exBytes = new byte[n][];
-        for (int i = 0; i < n; i++)
-        {
-            _exBytes[i] = new byte[size];
-        }
-
-        _exLength = new int[n];
-        _exRetransmits = new int[n];
-        _exTimeout = new long[n];
-        _exDeadline = new long[n];
-        _exQueueOrder = new long[n];
-
-        int m = settings.NonRecordCapacity;
-        _nonPeer = new int[m];
-        _nonMid = new int[m];
-        _nonToken = new byte[m * CoapMessage.MaxTokenLength];
-        _nonTokenLength = new int[m];
-        _nonExpires = new long[m];
+        _ex = new ExchangeTable(settings.MaxExchanges, size);
+        _non = new NonRecords(settings.NonRecordCapacity);
 
         // RFC 7252 §4.4: start Message IDs at a random value to make off-path attacks harder.
         _random.GetBytes(_randomBytes, 0, 2);
@@ -153,23 +102,7 @@ public sealed class MessageLayer
     public int DeduplicationEvictions => _dedup.Evictions;
 
     /// <summary>The earliest time at which <see cref="Poll"/> has work, or <see cref="NoDeadline"/>.</summary>
-    public long NextDeadline
-    {
-        get
-        {
-            long t = NoDeadline;
-            for (int i = 0; i < _exState.Length; i++)
-            {
-                byte s = _exState[i];
-                if ((s == AwaitAck || s == AwaitResponse) && _exDeadline[i] < t)
-                {
-                    t = _exDeadline[i];
-                }
-            }
-
-            return t;
-        }
-    }
+    public long NextDeadline => _ex.NextDeadline(NoDeadline);
 
     /// <summary>
     /// Processes one received datagram. Never throws for any datagram content (only for a range outside the buffer); the reaction is queued in the outbox
@@ -235,7 +168,7 @@ public sealed class MessageLayer
             return CoapSendStatus.Invalid;
         }
 
-        int slot = FindFreeSlot();
+        int slot = _ex.FindFree();
         if (slot < 0)
         {
             return CoapSendStatus.NoExchangeSlot;
@@ -247,21 +180,19 @@ public sealed class MessageLayer
         }
 
         request.MessageId = NextMessageId();
-        CoapSendStatus status = Store(slot, peer, request, true);
-        if (status != CoapSendStatus.Sent)
+        if (!_ex.Store(slot, peer, request, true))
         {
-            return status;
+            return CoapSendStatus.TooLarge;
         }
 
         uint observe;
         // RFC 7641 §2 (GET) and RFC 8132 §2.4 (FETCH): an OSCORE-protected registration goes out as FETCH (RFC 8613 §4.1.3.5).
-        _exObserve[slot] = (request.Code == CoapCode.Get || request.Code == CoapCode.Fetch) && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
-        exchange = Handle(slot);
+        _ex.Observe[slot] = (request.Code == CoapCode.Get || request.Code == CoapCode.Fetch) && request.TryGetUint(CoapOptionNumber.Observe, out observe) && observe == 0;
+        exchange = _ex.Handle(slot);
         // RFC 7252 §4.7: at most NSTART outstanding interactions per peer; later requests wait their turn.
-        if (Outstanding(peer) >= _settings.NStart)
+        if (_ex.Outstanding(peer) >= _settings.NStart)
         {
-            _exState[slot] = Queued;
-            _exQueueOrder[slot] = _queueCounter++;
+            _ex.Enqueue(slot);
             return CoapSendStatus.Queued;
         }
 
@@ -298,24 +229,23 @@ public sealed class MessageLayer
                 return CoapSendStatus.TooLarge;
             }
 
-            RecordNon(peer, message, now);
+            _non.Record(peer, message, now + _settings.NonLifetimeMs);
             _outbox.Enqueue(peer, _scratch, 0, n);
             return CoapSendStatus.Sent;
         }
 
-        int slot = FindFreeSlot();
+        int slot = _ex.FindFree();
         if (slot < 0)
         {
             return CoapSendStatus.NoExchangeSlot;
         }
 
-        CoapSendStatus status = Store(slot, peer, message, false);
-        if (status != CoapSendStatus.Sent)
+        if (!_ex.Store(slot, peer, message, false))
         {
-            return status;
+            return CoapSendStatus.TooLarge;
         }
 
-        exchange = Handle(slot);
+        exchange = _ex.Handle(slot);
         Transmit(slot, now);
         return CoapSendStatus.Sent;
     }
@@ -329,14 +259,14 @@ public sealed class MessageLayer
     /// <returns>Whether an exchange was cancelled.</returns>
     public bool Cancel(int exchange, long now)
     {
-        int slot = SlotOf(exchange);
+        int slot = _ex.SlotOf(exchange);
         if (slot < 0)
         {
             return false;
         }
 
-        int peer = _exPeer[slot];
-        _exState[slot] = Free;
+        int peer = _ex.Peer[slot];
+        _ex.State[slot] = ExchangeTable.Free;
         StartQueued(peer, now);
         return true;
     }
@@ -344,7 +274,12 @@ public sealed class MessageLayer
     /// <summary>Whether <paramref name="exchange"/> is still open (queued, in flight, awaiting a response or observing).</summary>
     /// <param name="exchange">The handle.</param>
     /// <returns>True while open.</returns>
-    public bool IsOpen(int exchange) => SlotOf(exchange) >= 0;
+    public bool IsOpen(int exchange) => _ex.SlotOf(exchange) >= 0;
+
+    /// <summary>Whether any exchange with <paramref name="peer"/> is open (queued, in flight, observing), so the host must keep its address.</summary>
+    /// <param name="peer">The peer index.</param>
+    /// <returns>True while one is open.</returns>
+    public bool HasOpenExchange(int peer) => _ex.Holds(peer);
 
     /// <summary>
     /// Fires what is due at <paramref name="now"/>: retransmissions with doubled timeouts, and give-ups after
@@ -353,25 +288,25 @@ public sealed class MessageLayer
     /// <param name="now">The current time in milliseconds.</param>
     public void Poll(long now)
     {
-        for (int i = 0; i < _exState.Length; i++)
+        for (int i = 0; i < _ex.State.Length; i++)
         {
-            byte s = _exState[i];
-            if (s == AwaitAck && _exDeadline[i] <= now)
+            byte s = _ex.State[i];
+            if (s == ExchangeTable.AwaitAck && _ex.Deadline[i] <= now)
             {
-                if (_exRetransmits[i] < _settings.MaxRetransmit)
+                if (_ex.Retransmits[i] < _settings.MaxRetransmit)
                 {
                     // RFC 7252 §4.2: retransmit, double the timeout, count.
-                    _exRetransmits[i]++;
-                    _exTimeout[i] *= 2;
-                    _exDeadline[i] += _exTimeout[i];
-                    _outbox.Enqueue(_exPeer[i], _exBytes[i], 0, _exLength[i]);
+                    _ex.Retransmits[i]++;
+                    _ex.Timeout[i] *= 2;
+                    _ex.Deadline[i] += _ex.Timeout[i];
+                    _outbox.Enqueue(_ex.Peer[i], _ex.Bytes[i], 0, _ex.Length[i]);
                 }
                 else
                 {
                     Fail(i, CoapExchangeFailure.Timeout, now);
                 }
             }
-            else if (s == AwaitResponse && _exDeadline[i] <= now)
+            else if (s == ExchangeTable.AwaitResponse && _ex.Deadline[i] <= now)
             {
                 Fail(i, CoapExchangeFailure.Timeout, now);
             }
@@ -391,392 +326,35 @@ public sealed class MessageLayer
     /// <returns>The count.</returns>
     public int DeduplicationEntries(long now) => _dedup.LiveCount(now);
 
-    private void OnConfirmableOrNon(int peer, long now)
-    {
-        bool con = _rx.Type == CoapMessageType.Confirmable;
-        if (_rx.Code == CoapCode.Empty || CoapCode.IsReservedClass(_rx.Code))
-        {
-            // RFC 7252 §4.3: an Empty CON is a ping and is answered with Reset; §4.2/§4.3 reserved codes are
-            // format errors: Reset for CON, silence for NON.
-            if (!con || CoapCode.IsReservedClass(_rx.Code))
-            {
-                RejectedDatagrams++;
-            }
-
-            if (con)
-            {
-                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
-            }
-
-            return;
-        }
-
-        // RFC 7252 §4.5: a duplicate CON gets the same reply again; a duplicate NON is ignored.
-        int entry = _dedup.Find(peer, _rx.MessageId, now);
-        if (entry >= 0 && _dedup.IsConfirmable(entry) != con)
-        {
-            // Same Message ID but another type: not a duplicate of that message (§4.5 duplicates are copies), so a
-            // CON here still gets its ACK. The old entry makes room for this one.
-            _dedup.Forget(entry);
-            entry = -1;
-        }
-
-        if (entry >= 0)
-        {
-            DuplicatesDetected++;
-            if (con && _dedup.ReplyLength[entry] > 0)
-            {
-                _outbox.Enqueue(peer, _dedup.Reply[entry], 0, _dedup.ReplyLength[entry]);
-            }
-
-            return;
-        }
-
-        if (CoapCode.IsRequest(_rx.Code))
-        {
-            OnRequest(peer, con, now);
-        }
-        else
-        {
-            OnSeparateResponse(peer, con, now);
-        }
-    }
-
-    private void OnRequest(int peer, bool con, long now)
-    {
-        // RFC 7252 §4.8.2: remember a CON for EXCHANGE_LIFETIME, a NON for NON_LIFETIME.
-        int entry = _dedup.Allocate(peer, _rx.MessageId, con, now, con ? _settings.ExchangeLifetimeMs : _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
-        PrepareResponse(con);
-        if (entry < 0)
-        {
-            // Only when eviction was turned off: refuse rather than risk running a retransmitted request twice.
-            // RFC 7252 §5.9.3.4: 5.03 with Max-Age = seconds until an entry frees up.
-            CacheFullRefusals++;
-            _tx.Code = CoapCode.ServiceUnavailable;
-            long wait = (_dedup.RefusedUntil - now + 999) / 1000;
-            int n = CoapOption.WriteUint((uint)(wait < 1 ? 1 : wait), _maxAge, 0);
-            _tx.AddOption(CoapOptionNumber.MaxAge, _maxAge, 0, n);
-            SerializeAndSend(peer, _scratch, con);
-            return;
-        }
-
-        CoapHandlerResult result;
-        // RFC 8613 §2: the OSCORE option is critical; it is left to the handler (an OSCORE layer), and with no handler
-        // nothing here processes it.
-        if (CoapOption.FindUnrecognizedCritical(_rx, _handler != null) >= 0)
-        {
-            // RFC 7252 §5.4.1: an unrecognized critical option in a request gets 4.02 Bad Option.
-            _tx.Code = CoapCode.BadOption;
-            result = CoapHandlerResult.Respond;
-        }
-        else if (_handler == null)
-        {
-            _tx.Code = CoapCode.NotFound;
-            result = CoapHandlerResult.Respond;
-        }
-        else
-        {
-            try
-            {
-                result = _handler.HandleRequest(peer, _rx, _tx);
-            }
-            catch (Exception)
-            {
-                // DESIGN.md §2: no exception escapes a datagram handler; the client gets 5.00.
-                PrepareResponse(con);
-                _tx.Code = CoapCode.InternalServerError;
-                result = CoapHandlerResult.Respond;
-            }
-        }
-
-        byte[] reply = _dedup.Reply[entry];
-        if (result == CoapHandlerResult.Respond)
-        {
-            if (!CoapCode.IsResponse(_tx.Code))
-            {
-                PrepareResponse(con);
-                _tx.Code = CoapCode.InternalServerError;
-            }
-
-            int n = SerializeAndSend(peer, reply, con);
-            _dedup.ReplyLength[entry] = con ? n : 0;
-        }
-        else if (con)
-        {
-            // RFC 7252 §5.2.2: a separate response starts with an Empty ACK, which is also what duplicates get.
-            _dedup.ReplyLength[entry] = WriteEmpty(reply, CoapMessageType.Acknowledgement, _rx.MessageId);
-            _outbox.Enqueue(peer, reply, 0, 4);
-        }
-    }
-
-    private void OnSeparateResponse(int peer, bool con, long now)
-    {
-        int slot = FindByToken(peer);
-        if (slot < 0)
-        {
-            // RFC 7252 §4.2 and Figure 21: an unexpected CON response is rejected with Reset; RFC 7252 §4.3 and
-            // RFC 7641 §3.6 allow the same for a NON (it ends an observation the client no longer knows).
-            SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
-            return;
-        }
-
-        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
-        {
-            // RFC 7252 §5.4.1: a response with an unrecognized critical option is rejected: Reset for CON (§4.2),
-            // and silence for NON (§4.3); the request it answered has failed.
-            if (con)
-            {
-                SendEmpty(peer, CoapMessageType.Reset, _rx.MessageId);
-            }
-
-            RejectedDatagrams++;
-            Fail(slot, CoapExchangeFailure.Rejected, now);
-            return;
-        }
-
-        if (con)
-        {
-            int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs, _settings.EvictOldestWhenFull);
-            if (entry >= 0)
-            {
-                _dedup.ReplyLength[entry] = WriteEmpty(_dedup.Reply[entry], CoapMessageType.Acknowledgement, _rx.MessageId);
-            }
-
-            SendEmpty(peer, CoapMessageType.Acknowledgement, _rx.MessageId);
-        }
-        else
-        {
-            _dedup.Allocate(peer, _rx.MessageId, false, now, _settings.NonLifetimeMs, _settings.EvictOldestWhenFull);
-        }
-
-        Deliver(slot, peer, now);
-    }
-
-    private void OnAcknowledgement(int peer, long now)
-    {
-        int slot = FindByMessageId(peer, _rx.MessageId, true);
-        if (slot < 0)
-        {
-            // RFC 7252 §4.2 / Figure 21: an ACK that matches nothing is silently ignored.
-            return;
-        }
-
-        if (_rx.Code == CoapCode.Empty)
-        {
-            if (_exIsRequest[slot])
-            {
-                // RFC 7252 §5.2.2: the response will come separately; stop retransmitting and wait for it.
-                _exState[slot] = AwaitResponse;
-                _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
-            }
-            else
-            {
-                _exState[slot] = Free;
-                StartQueued(peer, now);
-            }
-
-            return;
-        }
-
-        // RFC 7252 §5.3.2: a piggybacked response must carry the request's token as well.
-        if (!CoapCode.IsResponse(_rx.Code) || !_exIsRequest[slot] || !TokenMatches(slot))
-        {
-            RejectedDatagrams++;
-            return;
-        }
-
-        if (CoapOption.FindUnrecognizedCritical(_rx) >= 0)
-        {
-            // RFC 7252 §5.4.1: a piggybacked response with an unrecognized critical option is rejected. Retransmitting
-            // would only fetch the same response again, so the exchange ends here.
-            RejectedDatagrams++;
-            Fail(slot, CoapExchangeFailure.Rejected, now);
-            return;
-        }
-
-        Deliver(slot, peer, now);
-    }
-
-    private void OnReset(int peer, long now)
-    {
-        if (_rx.Code != CoapCode.Empty)
-        {
-            RejectedDatagrams++;
-            return;
-        }
-
-        int slot = FindByMessageId(peer, _rx.MessageId, false);
-        if (slot >= 0)
-        {
-            Fail(slot, CoapExchangeFailure.Reset, now);
-            return;
-        }
-
-        // RFC 7641 §3.6: a Reset to a NON notification ends the observation; tell the application.
-        for (int i = 0; i < _nonPeer.Length; i++)
-        {
-            if (_nonExpires[i] > now && _nonPeer[i] == peer && _nonMid[i] == _rx.MessageId)
-            {
-                _nonExpires[i] = 0;
-                if (_listener != null)
-                {
-                    _listener.OnFailed(-1, peer, _nonToken, i * CoapMessage.MaxTokenLength, _nonTokenLength[i], CoapExchangeFailure.Reset);
-                }
-
-                return;
-            }
-        }
-    }
-
-    private void Deliver(int slot, int peer, long now)
-    {
-        int handle = Handle(slot);
-        // RFC 7641 §3.2: a successful response with Observe to a registering GET starts an observation; the
-        // exchange then stays open for notifications but no longer counts against NSTART.
-        if (_exObserve[slot] && CoapCode.ClassOf(_rx.Code) == 2 && _rx.HasOption(CoapOptionNumber.Observe))
-        {
-            _exState[slot] = Observing;
-        }
-        else
-        {
-            _exState[slot] = Free;
-        }
-
-        StartQueued(peer, now);
-        if (_listener != null)
-        {
-            _listener.OnResponse(handle, peer, _rx);
-        }
-    }
-
-    private void Fail(int slot, CoapExchangeFailure reason, long now)
-    {
-        int handle = Handle(slot);
-        int peer = _exPeer[slot];
-        _exState[slot] = Free;
-        StartQueued(peer, now);
-        if (_listener != null)
-        {
-            _listener.OnFailed(handle, peer, _exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot], reason);
-        }
-    }
-
-    private void PrepareResponse(bool con)
-    {
-        _tx.Reset();
-        _tx.CopyTokenFrom(_rx);
-        _tx.Type = con ? CoapMessageType.Acknowledgement : CoapMessageType.NonConfirmable;
-        _tx.MessageId = _rx.MessageId;
-    }
-
-    // Serializes _tx as the reply to _rx into buffer and queues it. RFC 7252 §5.2.1: a CON request is answered
-    // in the ACK with the same Message ID; a NON request gets a NON with a new one (§5.2.3).
-    private int SerializeAndSend(int peer, byte[] buffer, bool con)
-    {
-        _tx.Type = con ? CoapMessageType.Acknowledgement : CoapMessageType.NonConfirmable;
-        _tx.MessageId = con ? _rx.MessageId : NextMessageId();
-        int n = _tx.Serialize(buffer, 0, buffer.Length);
-        if (n < 0)
-        {
-            // The handler's response does not fit MaxMessageSize: say so instead of sending a truncated message.
-            _tx.ClearOptions();
-            _tx.SetPayload(null, 0, 0);
-            _tx.Code = CoapCode.InternalServerError;
-            n = _tx.Serialize(buffer, 0, buffer.Length);
-        }
-
-        _outbox.Enqueue(peer, buffer, 0, n);
-        return n;
-    }
-
-    private CoapSendStatus Store(int slot, int peer, CoapMessage message, bool isRequest)
-    {
-        int n = message.Serialize(_exBytes[slot], 0, _exBytes[slot].Length);
-        if (n < 0)
-        {
-            return CoapSendStatus.TooLarge;
-        }
-
-        _exLength[slot] = n;
-        _exPeer[slot] = peer;
-        _exMid[slot] = message.MessageId;
-        _exIsRequest[slot] = isRequest;
-        _exConfirmable[slot] = message.Type == CoapMessageType.Confirmable;
-        _exObserve[slot] = false;
-        _exTokenLength[slot] = message.GetToken(_exToken, slot * CoapMessage.MaxTokenLength);
-        // Handles are generation * capacity + slot, so a stale handle never names a reused slot; kept below int.MaxValue.
-        _exGeneration[slot] = (_exGeneration[slot] + 1) % (int.MaxValue / _exState.Length);
-        _exState[slot] = Queued;
-        return CoapSendStatus.Sent;
-    }
-
     private void Transmit(int slot, long now)
     {
-        _outbox.Enqueue(_exPeer[slot], _exBytes[slot], 0, _exLength[slot]);
-        if (_exConfirmable[slot])
+        _outbox.Enqueue(_ex.Peer[slot], _ex.Bytes[slot], 0, _ex.Length[slot]);
+        if (_ex.Confirmable[slot])
         {
             // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
             long span = (long)_settings.AckTimeoutMs * (_settings.AckRandomFactorPermille - 1000) / 1000;
             _random.GetBytes(_randomBytes, 0, 4);
             uint r = ((uint)_randomBytes[0] << 24) | ((uint)_randomBytes[1] << 16) | ((uint)_randomBytes[2] << 8) | _randomBytes[3];
-            _exTimeout[slot] = _settings.AckTimeoutMs + (long)(r % (ulong)(span + 1));
-            _exRetransmits[slot] = 0;
-            _exDeadline[slot] = now + _exTimeout[slot];
-            _exState[slot] = AwaitAck;
+            _ex.Timeout[slot] = _settings.AckTimeoutMs + (long)(r % (ulong)(span + 1));
+            _ex.Retransmits[slot] = 0;
+            _ex.Deadline[slot] = now + _ex.Timeout[slot];
+            _ex.State[slot] = ExchangeTable.AwaitAck;
         }
         else
         {
-            _exState[slot] = AwaitResponse;
-            _exDeadline[slot] = now + _settings.ResponseTimeoutMs;
+            _ex.State[slot] = ExchangeTable.AwaitResponse;
+            _ex.Deadline[slot] = now + _settings.ResponseTimeoutMs;
         }
     }
 
     // RFC 7252 §4.7: when an interaction with a peer ends, the oldest request queued for it goes out.
     private void StartQueued(int peer, long now)
     {
-        while (Outstanding(peer) < _settings.NStart)
+        int next;
+        while (_ex.Outstanding(peer) < _settings.NStart && (next = _ex.OldestQueued(peer)) >= 0)
         {
-            int best = -1;
-            for (int i = 0; i < _exState.Length; i++)
-            {
-                if (_exState[i] == Queued && _exPeer[i] == peer && (best < 0 || _exQueueOrder[i] < _exQueueOrder[best]))
-                {
-                    best = i;
-                }
-            }
-
-            if (best < 0)
-            {
-                return;
-            }
-
-            Transmit(best, now);
+            Transmit(next, now);
         }
-    }
-
-    private int Outstanding(int peer)
-    {
-        int n = 0;
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exIsRequest[i] && _exPeer[i] == peer && (s == AwaitAck || s == AwaitResponse))
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
-
-    private void RecordNon(int peer, CoapMessage message, long now)
-    {
-        int i = _nonNext;
-        _nonNext = (_nonNext + 1) % _nonPeer.Length;
-        _nonPeer[i] = peer;
-        _nonMid[i] = message.MessageId;
-        _nonTokenLength[i] = message.GetToken(_nonToken, i * CoapMessage.MaxTokenLength);
-        _nonExpires[i] = now + _settings.NonLifetimeMs;
     }
 
     // RFC 7252 §5.3.1: tokens must tell this peer's open requests apart. With a working random source a clash is
@@ -788,7 +366,7 @@ public sealed class MessageLayer
         {
             _random.GetBytes(_randomBytes, 0, length);
             request.SetToken(_randomBytes, 0, length);
-            if (FindToken(peer, request) < 0 && FindQueuedToken(peer, request) < 0)
+            if (_ex.FindToken(peer, request, false) < 0 && _ex.FindToken(peer, request, true) < 0)
             {
                 return true;
             }
@@ -796,83 +374,6 @@ public sealed class MessageLayer
 
         request.SetToken(null, 0, 0);
         return false;
-    }
-
-    private int FindQueuedToken(int peer, CoapMessage message)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            if (_exState[i] == Queued && _exPeer[i] == peer && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindByToken(int peer) => FindToken(peer, _rx);
-
-    private int FindToken(int peer, CoapMessage message)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exIsRequest[i] && s != Free && s != Queued && _exPeer[i] == peer
-                && message.TokenEquals(_exToken, i * CoapMessage.MaxTokenLength, _exTokenLength[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private bool TokenMatches(int slot) => _rx.TokenEquals(_exToken, slot * CoapMessage.MaxTokenLength, _exTokenLength[slot]);
-
-    private int FindByMessageId(int peer, int messageId, bool ackOnly)
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            byte s = _exState[i];
-            if (_exPeer[i] == peer && _exMid[i] == messageId && (s == AwaitAck || (!ackOnly && s == AwaitResponse)))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindFreeSlot()
-    {
-        for (int i = 0; i < _exState.Length; i++)
-        {
-            if (_exState[i] == Free)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int Handle(int slot) => (_exGeneration[slot] * _exState.Length) + slot;
-
-    private int SlotOf(int handle)
-    {
-        if (handle < 0)
-        {
-            return -1;
-        }
-
-        int slot = handle % _exState.Length;
-        if (_exState[slot] == Free || Handle(slot) != handle)
-        {
-            return -1;
-        }
-
-        return slot;
     }
 
     private int NextMessageId()

@@ -262,11 +262,11 @@ public sealed class CoseEncrypt0 : IDisposable
 
         int aadSize = BuildEncStructure(message, p.ProtectedOffset, p.ProtectedLength, externalAad, aadOffset, aadLength);
         bool ok = _aead.Decrypt(
-            _nonce, 0, _nonce.Length,
-            message, p.LastOffset, length,
+            ByteRange.Of(_nonce),
+            new ByteRange(message, p.LastOffset, length),
             message, p.LastOffset + length,
             plaintext, plaintextOffset,
-            _aad, 0, aadSize);
+            new ByteRange(_aad, 0, aadSize));
         if (!ok)
         {
             return result.Fail(CoseError.DecryptionFailed, p.LastOffset);
@@ -376,11 +376,11 @@ public sealed class CoseEncrypt0 : IDisposable
 
         int aadSize = BuildEncStructure(_protected, 0, _protected.Length, externalAad, aadOffset, aadLength);
         _aead.Encrypt(
-            _nonce, 0, _nonce.Length,
-            plaintext, plaintextOffset, plaintextLength,
+            ByteRange.Of(_nonce),
+            new ByteRange(plaintext, plaintextOffset, plaintextLength),
             destination, at,
             destination, at + plaintextLength,
-            _aad, 0, aadSize);
+            new ByteRange(_aad, 0, aadSize));
         return at + ciphertextLength - destinationOffset;
     }
 

@@ -174,20 +174,10 @@ namespace PopIoT.Core.Crypto
         }
 
         /// <inheritdoc/>
-        public void Encrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] plaintext, int plaintextOffset, int length,
-            byte[] ciphertext, int ciphertextOffset,
-            byte[] tag, int tagOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength)
+        public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
         {
-            CheckArguments(
-                nonce, nonceOffset, nonceLength,
-                plaintext, plaintextOffset, length, "plaintext",
-                ciphertext, ciphertextOffset, "ciphertext",
-                tag, tagOffset,
-                associatedData, associatedDataOffset, associatedDataLength);
-            Start(nonce, nonceOffset, length, associatedData, associatedDataOffset, associatedDataLength);
+            int length = Start(nonce, plaintext, ciphertext, ciphertextOffset, tag, tagOffset, associatedData);
+            byte[] input = plaintext.Buffer;
 
             // RFC 3610 §2.2 (message blocks of the CBC-MAC) and §2.3 (C_i = P_i XOR S_i), one block at a time,
             // authenticating each plaintext block before it may be overwritten (in-place use).
@@ -201,10 +191,10 @@ namespace PopIoT.Core.Crypto
                     n = BlockBytes;
                 }
 
-                int p = plaintextOffset + done;
+                int p = plaintext.Offset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    _x[i] ^= plaintext[p + i];
+                    _x[i] ^= input[p + i];
                 }
 
                 _cipher.EncryptBlock(_x, 0, _x, 0);
@@ -212,7 +202,7 @@ namespace PopIoT.Core.Crypto
                 int c = ciphertextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    ciphertext[c + i] = (byte)(plaintext[p + i] ^ _s[i]);
+                    ciphertext[c + i] = (byte)(input[p + i] ^ _s[i]);
                 }
 
                 done += n;
@@ -228,20 +218,10 @@ namespace PopIoT.Core.Crypto
         }
 
         /// <inheritdoc/>
-        public bool Decrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] ciphertext, int ciphertextOffset, int length,
-            byte[] tag, int tagOffset,
-            byte[] plaintext, int plaintextOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength)
+        public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange associatedData)
         {
-            CheckArguments(
-                nonce, nonceOffset, nonceLength,
-                ciphertext, ciphertextOffset, length, "ciphertext",
-                plaintext, plaintextOffset, "plaintext",
-                tag, tagOffset,
-                associatedData, associatedDataOffset, associatedDataLength);
-            Start(nonce, nonceOffset, length, associatedData, associatedDataOffset, associatedDataLength);
+            int length = Start(nonce, ciphertext, plaintext, plaintextOffset, tag, tagOffset, associatedData);
+            byte[] input = ciphertext.Buffer;
 
             // RFC 3610 §2.5: decrypt with the key stream, then recompute the CBC-MAC over the plaintext.
             int done = 0;
@@ -255,11 +235,11 @@ namespace PopIoT.Core.Crypto
                 }
 
                 KeyStream(counter++);
-                int c = ciphertextOffset + done;
+                int c = ciphertext.Offset + done;
                 int p = plaintextOffset + done;
                 for (int i = 0; i < n; i++)
                 {
-                    byte m = (byte)(ciphertext[c + i] ^ _s[i]);
+                    byte m = (byte)(input[c + i] ^ _s[i]);
                     plaintext[p + i] = m;
                     _x[i] ^= m;
                 }
@@ -364,52 +344,51 @@ namespace PopIoT.Core.Crypto
             return output;
         }
 
-        private void CheckArguments(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] input, int inputOffset, int length, string inputName,
-            byte[] output, int outputOffset, string outputName,
-            byte[] tag, int tagOffset,
-            byte[] aad, int aadOffset, int aadLength)
+        // The nonce size (RFC 3610 §2: 15 − L), the message length bound (l(m) < 2^(8L)), and an output and a tag that
+        // fit their arrays and overlap neither the input nor each other (in place is allowed).
+        private void CheckArguments(ByteRange nonce, ByteRange input, byte[] output, int outputOffset, byte[] tag, int tagOffset)
         {
             if (_disposed)
             {
                 throw new ObjectDisposedException("AesCcm");
             }
 
-            if (nonceLength != 15 - _lengthSize)
+            if (nonce.Count != 15 - _lengthSize || nonce.Buffer == null)
             {
-                throw new ArgumentException("The nonce must be " + (15 - _lengthSize) + " bytes for L = " + _lengthSize + " (RFC 3610 §2); " + nonceLength + " bytes were given.");
+                throw new ArgumentException("The nonce must be " + (15 - _lengthSize) + " bytes for L = " + _lengthSize + " (RFC 3610 §2); " + nonce.Count + " bytes were given.");
             }
 
-            CryptoBytes.CheckBuffer(nonce, nonceOffset, nonceLength, "nonce");
-            CryptoBytes.CheckRange(input, inputOffset, length, inputName);
+            int length = input.Count;
             if (length > _maxMessageLength)
             {
                 throw new ArgumentException("The message is " + length + " bytes; with L = " + _lengthSize + " CCM allows at most " + _maxMessageLength + " (RFC 3610 §2: l(m) < 2^(8L)).");
             }
 
-            CryptoBytes.CheckRange(output, outputOffset, length, outputName);
+            CryptoBytes.CheckRange(output, outputOffset, length, "output");
             CryptoBytes.CheckBuffer(tag, tagOffset, _tagSize, "tag");
-            CryptoBytes.CheckRange(aad, aadOffset, aadLength, "associatedData");
-            if (CryptoBytes.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
+            if (CryptoBytes.Overlaps(input.Buffer, input.Offset, length, output, outputOffset, length) && input.Offset != outputOffset)
             {
-                throw new ArgumentException(inputName + " and " + outputName + " overlap; they must be the same region (in place) or disjoint.");
+                throw new ArgumentException("The input and the output overlap; they must be the same region (in place) or disjoint.");
             }
 
-            if (CryptoBytes.Overlaps(tag, tagOffset, _tagSize, input, inputOffset, length) || CryptoBytes.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
+            if (CryptoBytes.Overlaps(tag, tagOffset, _tagSize, input.Buffer, input.Offset, length) || CryptoBytes.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
             {
                 throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
             }
         }
 
-        /// <summary>Computes S_0, and the CBC-MAC over B_0 and the associated data (RFC 3610 §2.2).</summary>
-        private void Start(byte[] nonce, int nonceOffset, int length, byte[] aad, int aadOffset, int aadLength)
+        /// <summary>Checks the arguments, computes S_0, and the CBC-MAC over B_0 and the associated data (RFC 3610 §2.2).</summary>
+        /// <returns>The message length.</returns>
+        private int Start(ByteRange nonce, ByteRange input, byte[] output, int outputOffset, byte[] tag, int tagOffset, ByteRange aad)
         {
+            CheckArguments(nonce, input, output, outputOffset, tag, tagOffset);
+            int length = input.Count;
             int nonceLength = 15 - _lengthSize;
+            int aadLength = aad.Count;
 
             // RFC 3610 §2.3: A_i = Flags | Nonce N | Counter i, with Flags = L' = L - 1.
             _a[0] = (byte)(_lengthSize - 1);
-            Array.Copy(nonce, nonceOffset, _a, 1, nonceLength);
+            nonce.CopyTo(_a, 1);
             KeyStream(0);
             Array.Copy(_s, 0, _s0, 0, BlockBytes);
 
@@ -421,7 +400,7 @@ namespace PopIoT.Core.Crypto
             }
 
             _x[0] = (byte)flags;
-            Array.Copy(nonce, nonceOffset, _x, 1, nonceLength);
+            nonce.CopyTo(_x, 1);
             int m = length;
             for (int i = BlockBytes - 1; i > nonceLength; i--)
             {
@@ -445,7 +424,7 @@ namespace PopIoT.Core.Crypto
                 Array.Clear(_t, 0, BlockBytes);
                 for (int i = 0; i < aadLength; i++)
                 {
-                    _x[_xUsed++] ^= aad[aadOffset + i];
+                    _x[_xUsed++] ^= aad.Buffer[aad.Offset + i];
                     if (_xUsed == BlockBytes)
                     {
                         _cipher.EncryptBlock(_x, 0, _x, 0);
@@ -459,6 +438,8 @@ namespace PopIoT.Core.Crypto
                     _xUsed = 0;
                 }
             }
+
+            return length;
         }
 
         /// <summary>S_i := E(K, A_i) into <see cref="_s"/> (RFC 3610 §2.3).</summary>

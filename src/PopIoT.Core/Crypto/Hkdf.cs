@@ -25,24 +25,19 @@ namespace PopIoT.Core.Crypto
         /// HKDF-Extract (RFC 5869 §2.2): PRK = HMAC-Hash(salt, IKM). An absent salt (null or length 0)
         /// acts as HashLen zero bytes, as the RFC specifies.
         /// </summary>
-        /// <param name="salt">The salt; may be null when <paramref name="saltLength"/> is 0.</param>
-        /// <param name="saltOffset">Where the salt starts.</param>
-        /// <param name="saltLength">The salt length.</param>
-        /// <param name="ikm">The input keying material; may be null when <paramref name="ikmLength"/> is 0.</param>
-        /// <param name="ikmOffset">Where it starts.</param>
-        /// <param name="ikmLength">Its length.</param>
+        /// <param name="salt">The salt (may be empty).</param>
+        /// <param name="ikm">The input keying material (may be empty).</param>
         /// <param name="prk">The array that receives the 32-byte PRK.</param>
         /// <param name="prkOffset">Where to write it.</param>
         /// <exception cref="ArgumentException">A range does not fit.</exception>
-        public void Extract(byte[] salt, int saltOffset, int saltLength, byte[] ikm, int ikmOffset, int ikmLength, byte[] prk, int prkOffset)
+        public void Extract(ByteRange salt, ByteRange ikm, byte[] prk, int prkOffset)
         {
             ThrowIfDisposed();
-            CryptoBytes.CheckRange(ikm, ikmOffset, ikmLength, "ikm");
             CryptoBytes.CheckBuffer(prk, prkOffset, HashLength, "prk");
 
             // RFC 5869 §2.2: a zero-length HMAC key is padded to HashLen zeros, the same as the default salt.
-            _hmac.SetKey(salt, saltOffset, saltLength);
-            _hmac.Update(ikm, ikmOffset, ikmLength);
+            _hmac.SetKey(salt.Buffer, salt.Offset, salt.Count);
+            _hmac.Update(ikm.Buffer, ikm.Offset, ikm.Count);
             _hmac.Final(prk, prkOffset);
             _hmac.SetKey(null, 0, 0);
         }
@@ -51,22 +46,18 @@ namespace PopIoT.Core.Crypto
         /// HKDF-Expand (RFC 5869 §2.3): OKM = first L bytes of T(1) | T(2) | ..., with
         /// T(i) = HMAC-Hash(PRK, T(i-1) | info | i).
         /// </summary>
-        /// <param name="prk">The pseudorandom key, at least 32 bytes.</param>
-        /// <param name="prkOffset">Where it starts.</param>
-        /// <param name="prkLength">Its length (at least HashLen, RFC 5869 §2.3).</param>
-        /// <param name="info">Context and application specific information; may be null when its length is 0.</param>
-        /// <param name="infoOffset">Where it starts.</param>
-        /// <param name="infoLength">Its length.</param>
+        /// <param name="prk">The pseudorandom key, at least HashLen = 32 bytes (RFC 5869 §2.3).</param>
+        /// <param name="info">Context and application specific information (may be empty).</param>
         /// <param name="okm">The array that receives the output keying material.</param>
         /// <param name="okmOffset">Where to write it.</param>
         /// <param name="okmLength">L, the output length: 0 to 8160 bytes.</param>
         /// <exception cref="ArgumentException">The PRK is shorter than 32 bytes, L is above 255·32, or a range does not fit.</exception>
-        public void Expand(byte[] prk, int prkOffset, int prkLength, byte[] info, int infoOffset, int infoLength, byte[] okm, int okmOffset, int okmLength)
+        public void Expand(ByteRange prk, ByteRange info, byte[] okm, int okmOffset, int okmLength)
         {
             ThrowIfDisposed();
-            if (prkLength < HashLength)
+            if (prk.Count < HashLength)
             {
-                throw new ArgumentException("The PRK must be at least 32 bytes (RFC 5869 §2.3); " + prkLength + " bytes were given.");
+                throw new ArgumentException("The PRK must be at least 32 bytes (RFC 5869 §2.3); " + prk.Count + " bytes were given.");
             }
 
             // RFC 5869 §2.3: L <= 255*HashLen.
@@ -75,22 +66,20 @@ namespace PopIoT.Core.Crypto
                 throw new ArgumentException("The HKDF output length must be 0 to " + MaxOutputLength + " bytes (RFC 5869 §2.3); " + okmLength + " was given.");
             }
 
-            CryptoBytes.CheckBuffer(prk, prkOffset, prkLength, "prk");
-            CryptoBytes.CheckRange(info, infoOffset, infoLength, "info");
             CryptoBytes.CheckRange(okm, okmOffset, okmLength, "okm");
-            if (CryptoBytes.Overlaps(okm, okmOffset, okmLength, info, infoOffset, infoLength))
+            if (CryptoBytes.Overlaps(okm, okmOffset, okmLength, info.Buffer, info.Offset, info.Count))
             {
                 throw new ArgumentException("okm must not overlap info.");
             }
 
-            _hmac.SetKey(prk, prkOffset, prkLength);
+            _hmac.SetKey(prk.Buffer, prk.Offset, prk.Count);
             int done = 0;
             int previous = 0;
             for (int i = 1; done < okmLength; i++)
             {
                 // RFC 5869 §2.3: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), T(0) empty.
                 _hmac.Update(_t, 0, previous);
-                _hmac.Update(info, infoOffset, infoLength);
+                _hmac.Update(info.Buffer, info.Offset, info.Count);
                 _counter[0] = (byte)i;
                 _hmac.Update(_counter, 0, 1);
                 _hmac.Final(_t, 0);
@@ -110,29 +99,19 @@ namespace PopIoT.Core.Crypto
         }
 
         /// <summary>Extract then Expand (RFC 5869 §2), keeping the PRK inside this object and erasing it.</summary>
-        /// <param name="salt">The salt; may be null when <paramref name="saltLength"/> is 0.</param>
-        /// <param name="saltOffset">Where the salt starts.</param>
-        /// <param name="saltLength">The salt length.</param>
+        /// <param name="salt">The salt (may be empty).</param>
         /// <param name="ikm">The input keying material.</param>
-        /// <param name="ikmOffset">Where it starts.</param>
-        /// <param name="ikmLength">Its length.</param>
-        /// <param name="info">The info string; may be null when its length is 0.</param>
-        /// <param name="infoOffset">Where it starts.</param>
-        /// <param name="infoLength">Its length.</param>
+        /// <param name="info">The info string (may be empty).</param>
         /// <param name="okm">The array that receives the output keying material.</param>
         /// <param name="okmOffset">Where to write it.</param>
         /// <param name="okmLength">The output length: 0 to 8160 bytes.</param>
         /// <exception cref="ArgumentException">A length is out of range or a range does not fit.</exception>
-        public void DeriveKey(
-            byte[] salt, int saltOffset, int saltLength,
-            byte[] ikm, int ikmOffset, int ikmLength,
-            byte[] info, int infoOffset, int infoLength,
-            byte[] okm, int okmOffset, int okmLength)
+        public void DeriveKey(ByteRange salt, ByteRange ikm, ByteRange info, byte[] okm, int okmOffset, int okmLength)
         {
-            Extract(salt, saltOffset, saltLength, ikm, ikmOffset, ikmLength, _prk, 0);
+            Extract(salt, ikm, _prk, 0);
             try
             {
-                Expand(_prk, 0, HashLength, info, infoOffset, infoLength, okm, okmOffset, okmLength);
+                Expand(ByteRange.Of(_prk), info, okm, okmOffset, okmLength);
             }
             finally
             {

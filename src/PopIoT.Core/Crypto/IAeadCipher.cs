@@ -24,53 +24,31 @@ namespace PopIoT.Core.Crypto
         int MaxMessageLength { get; }
 
         /// <summary>Encrypts and authenticates a message.</summary>
-        /// <param name="nonce">The array holding the nonce.</param>
-        /// <param name="nonceOffset">Where the nonce starts.</param>
-        /// <param name="nonceLength">The nonce length; must equal <see cref="NonceSize"/>.</param>
-        /// <param name="plaintext">The message; may be null only when <paramref name="length"/> is 0.</param>
-        /// <param name="plaintextOffset">Where the message starts.</param>
-        /// <param name="length">The message length; the ciphertext has the same length.</param>
+        /// <param name="nonce">The nonce; its count must equal <see cref="NonceSize"/>.</param>
+        /// <param name="plaintext">The message; the ciphertext has the same length.</param>
         /// <param name="ciphertext">The array that receives the ciphertext.</param>
         /// <param name="ciphertextOffset">Where to write the ciphertext.</param>
         /// <param name="tag">The array that receives the <see cref="TagSize"/>-byte tag.</param>
         /// <param name="tagOffset">Where to write the tag.</param>
-        /// <param name="associatedData">Data authenticated but not encrypted; may be null when its length is 0.</param>
-        /// <param name="associatedDataOffset">Where the associated data starts.</param>
-        /// <param name="associatedDataLength">The associated data length.</param>
+        /// <param name="associatedData">Data authenticated but not encrypted (may be empty).</param>
         /// <exception cref="ArgumentException">A length is wrong, a buffer is too small, or buffers overlap.</exception>
         /// <exception cref="ObjectDisposedException">The cipher was disposed.</exception>
-        void Encrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] plaintext, int plaintextOffset, int length,
-            byte[] ciphertext, int ciphertextOffset,
-            byte[] tag, int tagOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength);
+        void Encrypt(ByteRange nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData);
 
         /// <summary>
         /// Verifies and decrypts a message. Returns false, and leaves the plaintext region all zero,
         /// when the tag does not match: no unauthenticated plaintext is ever released.
         /// </summary>
-        /// <param name="nonce">The array holding the nonce.</param>
-        /// <param name="nonceOffset">Where the nonce starts.</param>
-        /// <param name="nonceLength">The nonce length; must equal <see cref="NonceSize"/>.</param>
-        /// <param name="ciphertext">The ciphertext; may be null only when <paramref name="length"/> is 0.</param>
-        /// <param name="ciphertextOffset">Where the ciphertext starts.</param>
-        /// <param name="length">The ciphertext length (without the tag).</param>
+        /// <param name="nonce">The nonce; its count must equal <see cref="NonceSize"/>.</param>
+        /// <param name="ciphertext">The ciphertext (without the tag).</param>
         /// <param name="tag">The array holding the received <see cref="TagSize"/>-byte tag.</param>
         /// <param name="tagOffset">Where the tag starts.</param>
         /// <param name="plaintext">The array that receives the plaintext.</param>
         /// <param name="plaintextOffset">Where to write the plaintext.</param>
-        /// <param name="associatedData">The associated data; may be null when its length is 0.</param>
-        /// <param name="associatedDataOffset">Where the associated data starts.</param>
-        /// <param name="associatedDataLength">The associated data length.</param>
+        /// <param name="associatedData">The associated data (may be empty).</param>
         /// <returns>True when the tag is valid; false otherwise (plaintext region zeroed).</returns>
         /// <exception cref="ArgumentException">A length is wrong, a buffer is too small, or buffers overlap.</exception>
         /// <exception cref="ObjectDisposedException">The cipher was disposed.</exception>
-        bool Decrypt(
-            byte[] nonce, int nonceOffset, int nonceLength,
-            byte[] ciphertext, int ciphertextOffset, int length,
-            byte[] tag, int tagOffset,
-            byte[] plaintext, int plaintextOffset,
-            byte[] associatedData, int associatedDataOffset, int associatedDataLength);
+        bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange associatedData);
     }
 }

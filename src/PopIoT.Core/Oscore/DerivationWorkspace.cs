@@ -18,18 +18,19 @@ internal sealed class DerivationWorkspace : IDisposable
     private readonly byte[] _info = new byte[SecurityContextDerivation.MaxInfoLength];
 
     /// <summary>HKDF-Extract(salt = Master Salt, IKM = Master Secret) into the workspace's PRK.</summary>
-    public void Extract(byte[] masterSecret, int secretOffset, int secretLength, byte[] masterSalt, int saltOffset, int saltLength)
+    public void Extract(ByteRange masterSecret, ByteRange masterSalt)
     {
-        _hkdf.Extract(masterSalt, saltOffset, saltLength, masterSecret, secretOffset, secretLength, _prk, 0);
+        _hkdf.Extract(masterSalt, masterSecret, _prk, 0);
     }
 
-    /// <summary>HKDF-Expand(PRK, info = [id, id_context, alg_aead, type, L], L) into <paramref name="output"/>.</summary>
-    public void Expand(
-        byte[] id, int idOffset, int idLength, byte[] idContext, int idContextOffset, int idContextLength, int algorithm, bool isKey,
-        byte[] output, int outputOffset, int length)
+    /// <summary>
+    /// HKDF-Expand(PRK, info = [id, id_context, alg_aead, type, L], L) into <paramref name="output"/>; an
+    /// <paramref name="idContext"/> over no buffer is nil.
+    /// </summary>
+    public void Expand(ByteRange id, ByteRange idContext, int algorithm, bool isKey, byte[] output, int outputOffset, int length)
     {
-        int n = SecurityContextDerivation.EncodeInfo(id, idOffset, idLength, idContext, idContextOffset, idContextLength, algorithm, isKey, length, _info, 0);
-        _hkdf.Expand(_prk, 0, Hkdf.HashLength, _info, 0, n, output, outputOffset, length);
+        int n = SecurityContextDerivation.EncodeInfo(id, idContext, algorithm, isKey, length, _info, 0);
+        _hkdf.Expand(ByteRange.Of(_prk), new ByteRange(_info, 0, n), output, outputOffset, length);
     }
 
     /// <summary>Erases the PRK and the last info.</summary>

@@ -10,26 +10,16 @@ public static class OscoreNonce
     /// Computes the nonce (RFC 8613 §5.2): the size of ID_PIV (1 byte), ID_PIV left-padded to nonce length − 6 bytes,
     /// and the Partial IV left-padded to 5 bytes, XORed with the Common IV. Allocates nothing.
     /// </summary>
-    /// <param name="commonIv">The Common IV, <paramref name="nonceLength"/> bytes.</param>
-    /// <param name="nonceLength">The AEAD nonce length (13 for AES-CCM-16-*).</param>
-    /// <param name="id">The array holding ID_PIV (the Sender ID of the endpoint that made the Partial IV).</param>
-    /// <param name="idOffset">Where it starts.</param>
-    /// <param name="idLength">Its length, at most nonce length − 6.</param>
-    /// <param name="partialIv">The array holding the Partial IV.</param>
-    /// <param name="pivOffset">Where it starts.</param>
-    /// <param name="pivLength">Its length, 1..5.</param>
+    /// <param name="commonIv">The Common IV; its count is the AEAD nonce length (13 for AES-CCM-16-*).</param>
+    /// <param name="id">ID_PIV (the Sender ID of the endpoint that made the Partial IV), at most nonce length − 6 bytes.</param>
+    /// <param name="partialIv">The Partial IV, 1..5 bytes.</param>
     /// <param name="nonce">The array that receives the nonce.</param>
     /// <param name="nonceOffset">Where to write it.</param>
-    public static void Compute(
-        byte[] commonIv, int nonceLength, byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce, int nonceOffset)
+    public static void Compute(ByteRange commonIv, ByteRange id, ByteRange partialIv, byte[] nonce, int nonceOffset)
     {
-        Compute(commonIv, 0, nonceLength, id, idOffset, idLength, partialIv, pivOffset, pivLength, nonce, nonceOffset);
-    }
-
-    /// <summary>The same, with the Common IV at an offset (a context keeps it inside its one state array).</summary>
-    internal static void Compute(
-        byte[] commonIv, int commonIvOffset, int nonceLength, byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce, int nonceOffset)
-    {
+        int nonceLength = commonIv.Count;
+        int idLength = id.Count;
+        int pivLength = partialIv.Count;
         for (int i = 0; i < nonceLength; i++)
         {
             nonce[nonceOffset + i] = 0;
@@ -39,18 +29,18 @@ public static class OscoreNonce
         int idEnd = nonceOffset + nonceLength - MaxPartialIvLength;
         for (int i = 0; i < idLength; i++)
         {
-            nonce[idEnd - idLength + i] = id[idOffset + i];
+            nonce[idEnd - idLength + i] = id[i];
         }
 
         int end = nonceOffset + nonceLength;
         for (int i = 0; i < pivLength; i++)
         {
-            nonce[end - pivLength + i] = partialIv[pivOffset + i];
+            nonce[end - pivLength + i] = partialIv[i];
         }
 
         for (int i = 0; i < nonceLength; i++)
         {
-            nonce[nonceOffset + i] ^= commonIv[commonIvOffset + i];
+            nonce[nonceOffset + i] ^= commonIv[i];
         }
     }
 

@@ -114,30 +114,17 @@ public sealed class OscoreOption
     }
 
     /// <summary>Encodes an OSCORE option value (RFC 8613 §6.1).</summary>
-    /// <param name="partialIv">The Partial IV buffer, or null for none.</param>
-    /// <param name="pivOffset">Where it starts.</param>
-    /// <param name="pivLength">1..5, or 0 for none.</param>
-    /// <param name="kidContext">The kid context, or null for none.</param>
-    /// <param name="kid">The kid, or null for none.</param>
+    /// <param name="partialIv">The Partial IV, 1..5 bytes, or empty for none.</param>
+    /// <param name="kidContext">The kid context, or a range over no buffer (<c>default</c>) for none (its flag unset).</param>
+    /// <param name="kid">The kid, or a range over no buffer for none; an empty range over a buffer is an empty kid.</param>
     /// <param name="destination">The output (<see cref="MaxEncodedLength"/> bytes suffice).</param>
     /// <param name="offset">Where to write.</param>
     /// <returns>The value length; 0 when every flag is zero.</returns>
-    public static int Encode(byte[] partialIv, int pivOffset, int pivLength, byte[] kidContext, byte[] kid, byte[] destination, int offset)
+    public static int Encode(ByteRange partialIv, ByteRange kidContext, ByteRange kid, byte[] destination, int offset)
     {
-        return Encode(
-            partialIv, pivOffset, pivLength,
-            kidContext, 0, kidContext == null ? -1 : kidContext.Length,
-            kid, 0, kid == null ? -1 : kid.Length,
-            destination, offset);
-    }
-
-    /// <summary>The same with ranges: a length of -1 means the field is absent (its flag is not set).</summary>
-    internal static int Encode(
-        byte[] partialIv, int pivOffset, int pivLength,
-        byte[] kidContext, int kidContextOffset, int kidContextLength,
-        byte[] kid, int kidOffset, int kidLength,
-        byte[] destination, int offset)
-    {
+        int pivLength = partialIv.Count;
+        int kidContextLength = kidContext.Buffer == null ? -1 : kidContext.Count;
+        int kidLength = kid.Buffer == null ? -1 : kid.Count;
         int flags = pivLength;
         if (kidLength >= 0)
         {
@@ -158,7 +145,7 @@ public sealed class OscoreOption
         destination[p++] = (byte)flags;
         for (int i = 0; i < pivLength; i++)
         {
-            destination[p++] = partialIv[pivOffset + i];
+            destination[p++] = partialIv[i];
         }
 
         if (kidContextLength >= 0)
@@ -166,13 +153,13 @@ public sealed class OscoreOption
             destination[p++] = (byte)kidContextLength;
             for (int i = 0; i < kidContextLength; i++)
             {
-                destination[p++] = kidContext[kidContextOffset + i];
+                destination[p++] = kidContext[i];
             }
         }
 
         for (int i = 0; i < kidLength; i++)
         {
-            destination[p++] = kid[kidOffset + i];
+            destination[p++] = kid[i];
         }
 
         return p - offset;

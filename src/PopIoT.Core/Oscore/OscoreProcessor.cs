@@ -98,13 +98,15 @@ public sealed class OscoreProcessor
         int sidLength = context.SenderIdLength;
 
         // RFC 8613 §5.2: a request's nonce uses the sender's own ID and Partial IV; §5.4: so does its AAD.
-        context.ComputeNonce(m, sid, sidLength, _piv, 0, pivLength, _nonce);
-        int aadLength = BuildAad(context.Algorithm, m, sid, sidLength, _piv, 0, pivLength);
+        var senderId = new ByteRange(m, sid, sidLength);
+        var piv = new ByteRange(_piv, 0, pivLength);
+        context.ComputeNonce(senderId, piv, _nonce);
+        int aadLength = BuildAad(context.Algorithm, senderId, piv);
         exchange.Set(context, m, sid, sidLength, _piv, 0, pivLength);
-        context.Encrypt(_nonce, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+        context.Encrypt(_nonce, new ByteRange(_plainOut, 0, plainLength), _cipherOut, 0, _cipherOut, plainLength, new ByteRange(_aad, 0, aadLength));
 
-        int optionLength = OscoreOption.Encode(
-            _piv, 0, pivLength, m, context.IdContextOffset, includeKidContext ? context.IdContextLength : -1, m, sid, sidLength, _optionOut, 0);
+        ByteRange kidContext = includeKidContext && context.IdContextLength >= 0 ? new ByteRange(m, context.IdContextOffset, context.IdContextLength) : default(ByteRange);
+        int optionLength = OscoreOption.Encode(piv, kidContext, senderId, _optionOut, 0);
         // RFC 8613 §4.2, §4.1.3.5: POST, or FETCH when the request carries Observe.
         byte outerCode = request.HasOption(CoapOptionNumber.Observe) ? CoapCode.Fetch : CoapCode.Post;
         Finish(request, outerCode, optionLength, plainLength + context.TagLength);
@@ -164,9 +166,9 @@ public sealed class OscoreProcessor
         byte[] m = context.Material;
         int rid = context.RecipientIdOffset;
         int ridLength = context.RecipientIdLength;
-        s = Decrypt(
-            request, context, m, rid, ridLength, ov, _option.PartialIvOffset, _option.PartialIvLength,
-            ov, _option.PartialIvOffset, _option.PartialIvLength, m, rid, ridLength);
+        var recipientId = new ByteRange(m, rid, ridLength);
+        var partialIv = new ByteRange(ov, _option.PartialIvOffset, _option.PartialIvLength);
+        s = Decrypt(request, context, recipientId, partialIv, partialIv, recipientId);
         if (s != OscoreStatus.Ok)
         {
             return s;
@@ -242,17 +244,18 @@ public sealed class OscoreProcessor
             }
 
             int pivLength = OscoreNonce.EncodePartialIv(sequenceNumber, _piv, 0);
-            context.ComputeNonce(context.Material, context.SenderIdOffset, context.SenderIdLength, _piv, 0, pivLength, _nonce);
-            optionLength = OscoreOption.Encode(_piv, 0, pivLength, null, null, _optionOut, 0);
+            var piv = new ByteRange(_piv, 0, pivLength);
+            context.ComputeNonce(new ByteRange(context.Material, context.SenderIdOffset, context.SenderIdLength), piv, _nonce);
+            optionLength = OscoreOption.Encode(piv, default(ByteRange), default(ByteRange), _optionOut, 0);
         }
         else
         {
             // RFC 8613 §5.2: without its own Partial IV a response uses the request's nonce.
-            context.ComputeNonce(exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength, _nonce);
+            context.ComputeNonce(RequestKid(exchange), RequestPiv(exchange), _nonce);
         }
 
-        int aadLength = BuildAad(context.Algorithm, exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength);
-        context.Encrypt(_nonce, _plainOut, 0, plainLength, _cipherOut, 0, _cipherOut, plainLength, _aad, 0, aadLength);
+        int aadLength = BuildAad(context.Algorithm, RequestKid(exchange), RequestPiv(exchange));
+        context.Encrypt(_nonce, new ByteRange(_plainOut, 0, plainLength), _cipherOut, 0, _cipherOut, plainLength, new ByteRange(_aad, 0, aadLength));
 
         // RFC 8613 §4.2: 2.04 Changed, or 2.05 Content for Observe notifications.
         Finish(response, observe ? CoapCode.Content : CoapCode.Changed, optionLength, plainLength + context.TagLength);
@@ -336,14 +339,12 @@ public sealed class OscoreProcessor
             }
 
             s = Decrypt(
-                response, context, context.Material, context.RecipientIdOffset, context.RecipientIdLength, ov, _option.PartialIvOffset, _option.PartialIvLength,
-                exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, 0, exchange.RequestKidLength);
+                response, context, new ByteRange(context.Material, context.RecipientIdOffset, context.RecipientIdLength),
+                new ByteRange(ov, _option.PartialIvOffset, _option.PartialIvLength), RequestPiv(exchange), RequestKid(exchange));
         }
         else
         {
-            s = Decrypt(
-                response, context, exchange.RequestKid, 0, exchange.RequestKidLength, exchange.RequestPiv, 0, exchange.RequestPivLength,
-                exchange.RequestPiv, 0, exchange.RequestPivLength, exchange.RequestKid, 0, exchange.RequestKidLength);
+            s = Decrypt(response, context, RequestKid(exchange), RequestPiv(exchange), RequestPiv(exchange), RequestKid(exchange));
         }
 
         if (s != OscoreStatus.Ok)
@@ -390,9 +391,7 @@ public sealed class OscoreProcessor
     }
 
     // RFC 8613 §5.2 nonce from (ID_PIV, Partial IV); §5.4 AAD from (request_kid, request_piv).
-    private OscoreStatus Decrypt(
-        CoapMessage message, SecurityContext context, byte[] idPiv, int idPivOffset, int idPivLength, byte[] piv, int pivOffset, int pivLength,
-        byte[] requestPiv, int requestPivOffset, int requestPivLength, byte[] requestKid, int requestKidOffset, int requestKidLength)
+    private OscoreStatus Decrypt(CoapMessage message, SecurityContext context, ByteRange idPiv, ByteRange piv, ByteRange requestPiv, ByteRange requestKid)
     {
         int tag = context.TagLength;
         int cipherLength = message.PayloadLength - tag;
@@ -407,11 +406,11 @@ public sealed class OscoreProcessor
             return OscoreStatus.MessageTooLarge;
         }
 
-        context.ComputeNonce(idPiv, idPivOffset, idPivLength, piv, pivOffset, pivLength, _nonce);
-        int aadLength = BuildAad(context.Algorithm, requestKid, requestKidOffset, requestKidLength, requestPiv, requestPivOffset, requestPivLength);
+        context.ComputeNonce(idPiv, piv, _nonce);
+        int aadLength = BuildAad(context.Algorithm, requestKid, requestPiv);
         byte[] payload = message.PayloadBuffer;
         int po = message.PayloadOffset;
-        if (!context.Decrypt(_nonce, payload, po, cipherLength, payload, po + cipherLength, _plainIn, 0, _aad, 0, aadLength))
+        if (!context.Decrypt(_nonce, new ByteRange(payload, po, cipherLength), payload, po + cipherLength, _plainIn, 0, new ByteRange(_aad, 0, aadLength)))
         {
             return OscoreStatus.DecryptionFailed;
         }
@@ -665,11 +664,11 @@ public sealed class OscoreProcessor
 
     // RFC 8613 §5.4: AAD = Enc_structure ["Encrypt0", h'', external_aad], external_aad = bstr .cbor aad_array, and
     // aad_array = [oscore_version: 1, [alg_aead], request_kid, request_piv, options: h''] (no class I options exist).
-    private int BuildAad(int algorithm, byte[] kid, int kidOffset, int kidLength, byte[] piv, int pivOffset, int pivLength)
+    private int BuildAad(int algorithm, ByteRange kid, ByteRange piv)
     {
         byte[] a = _aad;
         int algLength = algorithm < 24 ? 1 : 2;
-        int arrayLength = 3 + algLength + 1 + kidLength + 1 + pivLength + 1;
+        int arrayLength = 3 + algLength + 1 + kid.Count + 1 + piv.Count + 1;
         int p = 0;
         a[p++] = 0x83;
         a[p++] = 0x68;
@@ -687,11 +686,15 @@ public sealed class OscoreProcessor
         a[p++] = 0x01;
         a[p++] = 0x81;
         p = SecurityContextDerivation.WriteUint(algorithm, a, p);
-        p = SecurityContextDerivation.WriteBstr(kid, kidOffset, kidLength, a, p);
-        p = SecurityContextDerivation.WriteBstr(piv, pivOffset, pivLength, a, p);
+        p = SecurityContextDerivation.WriteBstr(kid.Buffer, kid.Offset, kid.Count, a, p);
+        p = SecurityContextDerivation.WriteBstr(piv.Buffer, piv.Offset, piv.Count, a, p);
         a[p++] = 0x40;
         return p;
     }
+
+    private static ByteRange RequestKid(OscoreExchange exchange) => new ByteRange(exchange.RequestKid, 0, exchange.RequestKidLength);
+
+    private static ByteRange RequestPiv(OscoreExchange exchange) => new ByteRange(exchange.RequestPiv, 0, exchange.RequestPivLength);
 
     private static int Nibble(int value) => value < 13 ? value : (value < 269 ? 13 : 14);
 

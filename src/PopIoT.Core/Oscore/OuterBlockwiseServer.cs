@@ -110,9 +110,6 @@ public sealed class OuterBlockwiseServer : ICoapRequestHandler
         _transferUse = new long[slots];
     }
 
-    /// <summary>MAX_UNFRAGMENTED_SIZE (RFC 8613 §4.1.3.4.2).</summary>
-    public int MaxUnfragmentedSize => _block1.MaxBodySize;
-
     /// <summary>Outer Block1 blocks answered 2.31 Continue so far.</summary>
     public int OuterBlocksReceived { get; private set; }
 

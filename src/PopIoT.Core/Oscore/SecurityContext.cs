@@ -73,7 +73,7 @@ public sealed class SecurityContext : IDisposable
     /// <param name="recipientId">The Recipient ID (may be empty; must differ from the Sender ID).</param>
     /// <param name="idContext">The ID Context, or null when absent.</param>
     public SecurityContext(ICryptoProvider provider, byte[] masterSecret, byte[] masterSalt, byte[] senderId, byte[] recipientId, byte[] idContext)
-        : this(provider, masterSecret, masterSalt, senderId, recipientId, idContext, DefaultAlgorithm, ReplayWindow.DefaultSize, false, null, DefaultReserveStep)
+        : this(provider, masterSecret, masterSalt, senderId, recipientId, idContext, null)
     {
     }
 
@@ -84,52 +84,42 @@ public sealed class SecurityContext : IDisposable
     /// <param name="senderId">The Sender ID (at most nonce length − 6 = 7 bytes, §3.3).</param>
     /// <param name="recipientId">The Recipient ID (same bound).</param>
     /// <param name="idContext">The ID Context, or null.</param>
-    /// <param name="algorithm">The AEAD algorithm: 10 (default), 11, 30 or 31 (AES-CCM-16-*, 13-byte nonce).</param>
-    /// <param name="replayWindowSize">The replay window in bits: 32..256 in multiples of 32.</param>
-    /// <param name="replayWindowUnknown">True after a reboot: the first request must prove freshness with Echo (Appendix B.1.2).</param>
-    /// <param name="sequenceNumberStore">Where the Sender Sequence Number is persisted (Appendix B.1.1), or null.</param>
-    /// <param name="reserveStep">K: how many sequence numbers each store write reserves.</param>
+    /// <param name="options">The algorithm, replay window and sequence number store; null for the defaults.</param>
     /// <exception cref="ArgumentException">An input is out of range.</exception>
     public SecurityContext(
-        ICryptoProvider provider,
-        byte[] masterSecret,
-        byte[] masterSalt,
-        byte[] senderId,
-        byte[] recipientId,
-        byte[] idContext,
-        int algorithm,
-        int replayWindowSize,
-        bool replayWindowUnknown,
-        ISequenceNumberStore sequenceNumberStore,
-        int reserveStep)
+        ICryptoProvider provider, byte[] masterSecret, byte[] masterSalt, byte[] senderId, byte[] recipientId, byte[] idContext, SecurityContextOptions options)
     {
         if (provider == null || masterSecret == null || masterSecret.Length == 0 || senderId == null || recipientId == null)
         {
             throw new ArgumentException("A provider, a Master Secret, a Sender ID and a Recipient ID are required (RFC 8613 §3.1).");
         }
 
-        if (reserveStep < 1)
+        if (options == null)
+        {
+            options = new SecurityContextOptions();
+        }
+
+        if (options.ReserveStep < 1)
         {
             throw new ArgumentException("The reservation step K must be at least 1.");
         }
 
-        int idContextLength = idContext == null ? -1 : idContext.Length;
-        CheckInputs(algorithm, senderId, 0, senderId.Length, recipientId, 0, recipientId.Length, idContextLength);
+        int algorithm = options.Algorithm;
+        CheckInputs(algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
         _provider = provider;
-        _material = new byte[IdContextAt + (idContextLength < 0 ? 0 : idContextLength)];
-        _window = new ReplayWindow(replayWindowSize);
-        _store = sequenceNumberStore;
-        _reserveStep = reserveStep;
+        _material = new byte[IdContextAt + (idContext == null ? 0 : idContext.Length)];
+        _window = new ReplayWindow(options.ReplayWindowSize);
+        _store = options.SequenceNumberStore;
+        _reserveStep = options.ReserveStep;
 
         byte[] key = new byte[KeyRoom];
         DerivationWorkspace w = new DerivationWorkspace();
         try
         {
-            Derive(
-                w, masterSecret, 0, masterSecret.Length, masterSalt, 0, masterSalt == null ? 0 : masterSalt.Length,
-                senderId, 0, senderId.Length, recipientId, 0, recipientId.Length, idContext, 0, idContextLength, algorithm, key);
+            Derive(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), algorithm);
+            DeriveKey(w, true, key, 0);
             _senderCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
-            w.Expand(_material, RecipientIdAt, _recipientIdLength, _material, IdContextAt, _idContextLength, algorithm, true, key, 0, _keyLength);
+            DeriveKey(w, false, key, 0);
             _recipientCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
         }
         finally
@@ -138,7 +128,7 @@ public sealed class SecurityContext : IDisposable
             w.Dispose();
         }
 
-        _freshnessRequired = replayWindowUnknown;
+        _freshnessRequired = options.ReplayWindowUnknown;
         if (_store != null)
         {
             // RFC 8613 Appendix B.1.1: start at the stored value and reserve K numbers before using any.
@@ -177,28 +167,20 @@ public sealed class SecurityContext : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An input is out of range (the context is left without keys).</exception>
     internal void Establish(
-        DerivationWorkspace workspace,
-        byte[] masterSecret, int secretOffset, int secretLength,
-        byte[] masterSalt, int saltOffset, int saltLength,
-        byte[] senderId, int senderIdOffset, int senderIdLength,
-        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
-        byte[] idContext, int idContextOffset, int idContextLength,
-        int algorithm)
+        DerivationWorkspace workspace, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
         Dispose();
-        if (secretLength < 1)
+        if (masterSecret.Count < 1)
         {
             throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
         }
 
-        CheckInputs(algorithm, senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength, idContextLength);
+        CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
         try
         {
-            Derive(
-                workspace, masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength,
-                senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength,
-                idContext, idContextOffset, idContextLength, algorithm, _material);
-            workspace.Expand(_material, RecipientIdOffset, _recipientIdLength, _material, IdContextOffset, _idContextLength, algorithm, true, _material, KeyRoom, _keyLength);
+            Derive(workspace, masterSecret, masterSalt, senderId, recipientId, idContext, algorithm);
+            DeriveKey(workspace, true, _material, 0);
+            DeriveKey(workspace, false, _material, KeyRoom);
             if (!_sharesCipher)
             {
                 // No shared cipher: the keys go into keyed objects and leave the material.
@@ -220,39 +202,39 @@ public sealed class SecurityContext : IDisposable
         _disposed = false;
     }
 
-    // RFC 8613 §3.2.1: the Sender Key into senderKey[0..], the Common IV and the IDs into the material; the caller
-    // derives the Recipient Key (into its own place) while the PRK is still in the workspace.
+    // RFC 8613 §3.2.1: keeps the parameters and the IDs in the material, extracts the PRK into the workspace and
+    // derives the Common IV; the keys follow with DeriveKey while the PRK is still there. An ID Context over no buffer is absent.
     private void Derive(
-        DerivationWorkspace w,
-        byte[] masterSecret, int secretOffset, int secretLength,
-        byte[] masterSalt, int saltOffset, int saltLength,
-        byte[] senderId, int senderIdOffset, int senderIdLength,
-        byte[] recipientId, int recipientIdOffset, int recipientIdLength,
-        byte[] idContext, int idContextOffset, int idContextLength,
-        int algorithm, byte[] senderKey)
+        DerivationWorkspace w, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
-        int at = KeysLength;
         _algorithm = (byte)algorithm;
         _keyLength = (byte)(algorithm == 11 || algorithm == 31 ? 32 : 16);
         _tagLength = (byte)(algorithm == 30 || algorithm == 31 ? 16 : 8);
-        _senderIdLength = (byte)senderIdLength;
-        _recipientIdLength = (byte)recipientIdLength;
-        _idContextLength = (sbyte)idContextLength;
-        Array.Copy(senderId, senderIdOffset, _material, at + SenderIdAt, senderIdLength);
-        Array.Copy(recipientId, recipientIdOffset, _material, at + RecipientIdAt, recipientIdLength);
-        if (idContextLength > 0)
-        {
-            Array.Copy(idContext, idContextOffset, _material, at + IdContextAt, idContextLength);
-        }
+        _senderIdLength = (byte)senderId.Count;
+        _recipientIdLength = (byte)recipientId.Count;
+        _idContextLength = (sbyte)(idContext.Buffer == null ? -1 : idContext.Count);
+        senderId.CopyTo(_material, SenderIdOffset);
+        recipientId.CopyTo(_material, RecipientIdOffset);
+        idContext.CopyTo(_material, IdContextOffset);
+        w.Extract(masterSecret, masterSalt);
+        w.Expand(new ByteRange(_material, SenderIdOffset, 0), IdContext, algorithm, false, _material, KeysLength + IvAt, NonceLength);
+    }
 
-        w.Extract(masterSecret, secretOffset, secretLength, masterSalt, saltOffset, saltLength);
-        w.Expand(_material, at + SenderIdAt, senderIdLength, _material, at + IdContextAt, idContextLength, algorithm, true, senderKey, 0, _keyLength);
-        w.Expand(_material, at + SenderIdAt, 0, _material, at + IdContextAt, idContextLength, algorithm, false, _material, at + IvAt, NonceLength);
+    // RFC 8613 §3.2.1: the Sender Key (id = Sender ID) or the Recipient Key (id = Recipient ID).
+    private void DeriveKey(DerivationWorkspace w, bool sender, byte[] output, int offset)
+    {
+        ByteRange id = sender ? new ByteRange(_material, SenderIdOffset, _senderIdLength) : new ByteRange(_material, RecipientIdOffset, _recipientIdLength);
+        w.Expand(id, IdContext, _algorithm, true, output, offset, _keyLength);
+    }
+
+    // The ID Context as a range, over no buffer when absent (it encodes nil, RFC 8613 §3.2.1).
+    private ByteRange IdContext
+    {
+        get { return _idContextLength < 0 ? default(ByteRange) : new ByteRange(_material, IdContextOffset, _idContextLength); }
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
-    internal static void CheckInputs(
-        int algorithm, byte[] senderId, int senderIdOffset, int senderIdLength, byte[] recipientId, int recipientIdOffset, int recipientIdLength, int idContextLength)
+    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
     {
         // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
         if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
@@ -261,13 +243,13 @@ public sealed class SecurityContext : IDisposable
         }
 
         // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderIdLength > MaxIdLength || recipientIdLength > MaxIdLength)
+        if (senderId.Count > MaxIdLength || recipientId.Count > MaxIdLength)
         {
             throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
         }
 
         // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
-        if (BytesEqual(senderId, senderIdOffset, senderIdLength, recipientId, recipientIdOffset, recipientIdLength))
+        if (BytesEqual(senderId.Buffer, senderId.Offset, senderId.Count, recipientId.Buffer, recipientId.Offset, recipientId.Count))
         {
             throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
         }
@@ -345,15 +327,13 @@ public sealed class SecurityContext : IDisposable
     internal int EchoOffset => KeysLength + EchoAt;
 
     /// <summary>Computes the AEAD nonce (RFC 8613 §5.2) from ID_PIV, a Partial IV and this context's Common IV.</summary>
-    internal void ComputeNonce(byte[] id, int idOffset, int idLength, byte[] partialIv, int pivOffset, int pivLength, byte[] nonce)
+    internal void ComputeNonce(ByteRange id, ByteRange partialIv, byte[] nonce)
     {
-        OscoreNonce.Compute(_material, KeysLength + IvAt, NonceLength, id, idOffset, idLength, partialIv, pivOffset, pivLength, nonce, 0);
+        OscoreNonce.Compute(new ByteRange(_material, KeysLength + IvAt, NonceLength), id, partialIv, nonce, 0);
     }
 
     /// <summary>Encrypts under the Sender Key (RFC 8613 §5.3); a shared cipher holds the key only for this call.</summary>
-    internal void Encrypt(
-        byte[] nonce, byte[] plaintext, int plaintextOffset, int length, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset,
-        byte[] aad, int aadOffset, int aadLength)
+    internal void Encrypt(byte[] nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange aad)
     {
         if (_sharesCipher)
         {
@@ -362,7 +342,7 @@ public sealed class SecurityContext : IDisposable
 
         try
         {
-            _senderCipher.Encrypt(nonce, 0, NonceLength, plaintext, plaintextOffset, length, ciphertext, ciphertextOffset, tag, tagOffset, aad, aadOffset, aadLength);
+            _senderCipher.Encrypt(new ByteRange(nonce, 0, NonceLength), plaintext, ciphertext, ciphertextOffset, tag, tagOffset, aad);
         }
         finally
         {
@@ -374,9 +354,7 @@ public sealed class SecurityContext : IDisposable
     }
 
     /// <summary>Verifies and decrypts under the Recipient Key; false (and a zeroed output) when the tag does not match.</summary>
-    internal bool Decrypt(
-        byte[] nonce, byte[] ciphertext, int ciphertextOffset, int length, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset,
-        byte[] aad, int aadOffset, int aadLength)
+    internal bool Decrypt(byte[] nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange aad)
     {
         if (_sharesCipher)
         {
@@ -385,7 +363,7 @@ public sealed class SecurityContext : IDisposable
 
         try
         {
-            return _recipientCipher.Decrypt(nonce, 0, NonceLength, ciphertext, ciphertextOffset, length, tag, tagOffset, plaintext, plaintextOffset, aad, aadOffset, aadLength);
+            return _recipientCipher.Decrypt(new ByteRange(nonce, 0, NonceLength), ciphertext, tag, tagOffset, plaintext, plaintextOffset, aad);
         }
         finally
         {

@@ -1,13 +1,12 @@
 using System;
 
-using PopIoT.Core.Crypto;
-
 namespace PopIoT.Core.Oscore;
 
 /// <summary>
 /// The key derivation of RFC 8613 §3.2.1: Sender Key, Recipient Key and Common IV are
 /// HKDF-SHA256(salt = Master Salt, IKM = Master Secret, info, L), with info the CBOR array
-/// [id, id_context, alg_aead, type, L]. Exposed so the tests can check the info bytes and outputs of Appendix C.1–C.3.
+/// [id, id_context, alg_aead, type, L]. Exposed so the tests can check the info bytes of Appendix C.1–C.3; the
+/// derivation itself is <see cref="PopIoT.Core.Crypto.Hkdf.DeriveKey"/> over them.
 /// </summary>
 public static class SecurityContextDerivation
 {
@@ -18,32 +17,25 @@ public static class SecurityContextDerivation
     /// Encodes info = [id : bstr, id_context : bstr / nil, alg_aead : int, type : tstr, L : uint] (RFC 8613 §3.2.1).
     /// </summary>
     /// <param name="id">The Sender ID or Recipient ID; empty for the Common IV.</param>
-    /// <param name="idContext">The ID Context, or null for nil.</param>
+    /// <param name="idContext">The ID Context; a range over no buffer (<c>default</c>, or <see cref="ByteRange.Of"/>(null)) encodes nil.</param>
     /// <param name="algorithm">The AEAD algorithm (a small positive COSE identifier).</param>
     /// <param name="isKey">True for "Key", false for "IV".</param>
     /// <param name="length">L, the output length.</param>
     /// <param name="info">The array that receives the encoding (<see cref="MaxInfoLength"/> bytes suffice).</param>
     /// <param name="offset">Where to write.</param>
     /// <returns>The encoded length.</returns>
-    public static int EncodeInfo(byte[] id, byte[] idContext, int algorithm, bool isKey, int length, byte[] info, int offset)
-    {
-        return EncodeInfo(id, 0, id.Length, idContext, 0, idContext == null ? -1 : idContext.Length, algorithm, isKey, length, info, offset);
-    }
-
-    /// <summary>The same with ranges; an <paramref name="idContextLength"/> of -1 encodes nil.</summary>
-    internal static int EncodeInfo(
-        byte[] id, int idOffset, int idLength, byte[] idContext, int idContextOffset, int idContextLength, int algorithm, bool isKey, int length, byte[] info, int offset)
+    public static int EncodeInfo(ByteRange id, ByteRange idContext, int algorithm, bool isKey, int length, byte[] info, int offset)
     {
         int p = offset;
         info[p++] = 0x85;
-        p = WriteBstr(id, idOffset, idLength, info, p);
-        if (idContextLength < 0)
+        p = WriteBstr(id.Buffer, id.Offset, id.Count, info, p);
+        if (idContext.Buffer == null)
         {
             info[p++] = 0xF6;
         }
         else
         {
-            p = WriteBstr(idContext, idContextOffset, idContextLength, info, p);
+            p = WriteBstr(idContext.Buffer, idContext.Offset, idContext.Count, info, p);
         }
 
         p = WriteUint(algorithm, info, p);
@@ -64,25 +56,6 @@ public static class SecurityContextDerivation
 
         p = WriteUint(length, info, p);
         return p - offset;
-    }
-
-    /// <summary>Derives one parameter (a key or the Common IV) as RFC 8613 §3.2.1 specifies.</summary>
-    /// <param name="hkdf">An HKDF-SHA256 instance (RFC 5869).</param>
-    /// <param name="masterSecret">The Master Secret.</param>
-    /// <param name="masterSalt">The Master Salt; empty or null for the default (empty) salt.</param>
-    /// <param name="id">The Sender ID or Recipient ID; empty for the Common IV.</param>
-    /// <param name="idContext">The ID Context, or null.</param>
-    /// <param name="algorithm">The AEAD algorithm.</param>
-    /// <param name="isKey">True for a key, false for the Common IV.</param>
-    /// <param name="output">The array that receives <paramref name="length"/> bytes.</param>
-    /// <param name="length">L: the key length or the nonce length.</param>
-    public static void Derive(
-        Hkdf hkdf, byte[] masterSecret, byte[] masterSalt, byte[] id, byte[] idContext, int algorithm, bool isKey, byte[] output, int length)
-    {
-        byte[] info = new byte[MaxInfoLength];
-        int n = EncodeInfo(id, idContext, algorithm, isKey, length, info, 0);
-        int saltLength = masterSalt == null ? 0 : masterSalt.Length;
-        hkdf.DeriveKey(masterSalt, 0, saltLength, masterSecret, 0, masterSecret.Length, info, 0, n, output, 0, length);
     }
 
     /// <summary>Writes a CBOR byte string head and body (RFC 8949 §3.1, lengths below 65536).</summary>

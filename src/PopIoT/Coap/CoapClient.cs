@@ -146,7 +146,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             ClientExchange x;
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, false, protect ? _oscore : null);
+                x = new ClientExchange(endpoint, endpoint.PeerForRequestLocked(destination), request, ExchangeBlockSzx, false, protect ? _oscore : null);
                 x.StartLocked();
             }
 
@@ -200,7 +200,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             (endpoint, destination) = await EndpointForAsync(request.Uri, cancellationToken).ConfigureAwait(false);
             lock (endpoint.Gate)
             {
-                x = new ClientExchange(endpoint, endpoint.PeerIndexLocked(destination), request, ExchangeBlockSzx, true, _oscore);
+                x = new ClientExchange(endpoint, endpoint.PeerForRequestLocked(destination), request, ExchangeBlockSzx, true, _oscore);
                 x.StartLocked();
             }
 

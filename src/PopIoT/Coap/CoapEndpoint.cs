@@ -9,16 +9,26 @@ namespace PopIoT.Coap;
 /// Binds one sans-IO <see cref="MessageLayer"/> to one <see cref="ICoapTransport"/> (DESIGN.md §3): datagrams in,
 /// the outbox drained after every call, wake-ups at <see cref="MessageLayer.NextDeadline"/>. Everything touching the
 /// layer runs under <see cref="Gate"/>, so clients on many threads can share it.
+/// The layer names peers by index; this endpoint keeps at most <see cref="CoapSettings.MaxPeers"/> addresses
+/// numbered. A new address beyond that evicts the least recently heard or used one that has nothing open (no exchange
+/// in the layer, nothing <see cref="PeerInUse"/> claims); when every one is busy, the datagram is dropped and counted.
+/// An index is never given to a second address, so state the layers still hold for an evicted peer (its duplicate
+/// cache entries, a late separate response) can never reach someone else (docs/coap.md, "Peers").
 /// </summary>
 internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, IDisposable
 {
     private readonly ICoapTransport _transport;
     private readonly ILogger _logger;
-    private readonly List<IPEndPoint> _peers = [];
-    private readonly Dictionary<IPEndPoint, int> _peerIndex = [];
+    private readonly int _maxPeers;
+    private readonly Dictionary<IPEndPoint, LinkedListNode<(IPEndPoint Address, int Index)>> _peerIndex = [];
+    private readonly Dictionary<int, LinkedListNode<(IPEndPoint Address, int Index)>> _peers = [];
+
+    // Least recently heard or used first.
+    private readonly LinkedList<(IPEndPoint Address, int Index)> _recency = new();
     private readonly Dictionary<int, ClientExchange> _exchanges = [];
     private readonly byte[] _rx = new byte[65536];
     private readonly byte[] _tx;
+    private int _nextPeer;
     private long _scheduled = long.MaxValue;
     private bool _disposed;
 
@@ -28,6 +38,7 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
         _logger = logger;
         Layer = new MessageLayer(settings, random, handler!, this);
         _tx = new byte[settings.MaxMessageSize];
+        _maxPeers = settings.MaxPeers;
         _transport.Start(this);
     }
 
@@ -49,24 +60,74 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     /// <summary>Told when a message this endpoint sent as a server (a notification) was reset or timed out.</summary>
     public Action<int, byte[], CoapExchangeFailure>? ServerMessageFailed { get; set; }
 
-    public IPEndPoint PeerAddress(int peer)
+    /// <summary>Whether the server still holds state for a peer index (an observation), so its address must be kept.</summary>
+    public Func<int, bool>? PeerInUse { get; set; }
+
+    /// <summary>How many peer addresses are numbered now (at most <see cref="CoapSettings.MaxPeers"/>).</summary>
+    public int PeerCountLocked => _peers.Count;
+
+    /// <summary>Datagrams dropped because every numbered peer was busy and a new address had no room.</summary>
+    public int PeersFullDrops { get; private set; }
+
+    /// <summary>The address of a peer index, or null once the peer was evicted.</summary>
+    public IPEndPoint? PeerAddress(int peer)
     {
         lock (Gate)
         {
-            return _peers[peer];
+            return _peers.TryGetValue(peer, out var node) ? node.Value.Address : null;
         }
     }
 
+    /// <summary>The index of <paramref name="address"/>, numbering it if new; -1 when the table is full of busy peers.</summary>
     public int PeerIndexLocked(IPEndPoint address)
     {
-        if (!_peerIndex.TryGetValue(address, out int index))
+        if (_peerIndex.TryGetValue(address, out var node))
         {
-            index = _peers.Count;
-            _peers.Add(address);
-            _peerIndex.Add(address, index);
+            _recency.Remove(node);
+            _recency.AddLast(node);
+            return node.Value.Index;
         }
 
-        return index;
+        if (_peers.Count >= _maxPeers && !EvictIdlePeerLocked())
+        {
+            return -1;
+        }
+
+        // Skips an index still in use after the counter wraps, so no index ever names two live addresses.
+        while (_peers.ContainsKey(_nextPeer))
+        {
+            _nextPeer = _nextPeer == int.MaxValue ? 0 : _nextPeer + 1;
+        }
+
+        node = _recency.AddLast((address, _nextPeer));
+        _peerIndex.Add(address, node);
+        _peers.Add(_nextPeer, node);
+        _nextPeer = _nextPeer == int.MaxValue ? 0 : _nextPeer + 1;
+        return node.Value.Index;
+    }
+
+    /// <summary>The index of a request's destination; throws when the table is full of busy peers.</summary>
+    public int PeerForRequestLocked(IPEndPoint destination)
+    {
+        int peer = PeerIndexLocked(destination);
+        return peer >= 0 ? peer : throw new CoapException("no room for another peer: all " + _maxPeers + " are busy", CoapExchangeFailure.Rejected);
+    }
+
+    private bool EvictIdlePeerLocked()
+    {
+        for (var node = _recency.First; node != null; node = node.Next)
+        {
+            int index = node.Value.Index;
+            if (!Layer.HasOpenExchange(index) && PeerInUse?.Invoke(index) != true)
+            {
+                _recency.Remove(node);
+                _peerIndex.Remove(node.Value.Address);
+                _peers.Remove(index);
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public void RegisterLocked(int handle, ClientExchange exchange) => _exchanges[handle] = exchange;
@@ -87,6 +148,13 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             int n = Math.Min(datagram.Length, _rx.Length);
             datagram[..n].CopyTo(_rx);
             int peer = PeerIndexLocked(source);
+            if (peer < 0)
+            {
+                PeersFullDrops++;
+                _logger.LogDebug("datagram from {Peer} dropped: all {Max} peers are busy", source, _maxPeers);
+                return;
+            }
+
             RunHousekeepingLocked();
             Layer.Receive(_rx, 0, n, peer, Now);
             FlushLocked();
@@ -113,7 +181,11 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     {
         while (Layer.TryTakeOutgoing(_tx, 0, out int length, out int peer))
         {
-            _transport.Send(_peers[peer], _tx.AsSpan(0, length));
+            // A separate response that outlived its peer's eviction goes nowhere: the index is never reused.
+            if (_peers.TryGetValue(peer, out var node))
+            {
+                _transport.Send(node.Value.Address, _tx.AsSpan(0, length));
+            }
         }
 
         long deadline = Layer.NextDeadline;
@@ -144,7 +216,7 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     {
         if (exchange >= 0 && _exchanges.Remove(exchange, out ClientExchange? x))
         {
-            _logger.LogDebug("CoAP exchange with {Peer} failed: {Reason}", _peers[peer], reason);
+            _logger.LogDebug("CoAP exchange with {Peer} failed: {Reason}", PeerAddress(peer), reason);
             x.OnFailedLocked(reason);
             return;
         }

@@ -47,7 +47,7 @@ public sealed partial class CoapServer
 
         foreach ((int slot, int peer) in targets)
         {
-            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer));
+            var request = new CoapRequest(CoapCode.Get, entry.Resource!.Path, [], endpoint.PeerAddress(peer)!);
             ValueTask<CoapResponse> pending = Invoke(entry, request);
             if (pending.IsCompleted)
             {

@@ -210,6 +210,8 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
             : this;
         var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
         endpoint.ServerMessageFailed = OnNotificationFailed;
+        // An observer's address stays numbered while its observation lives, so its notifications have somewhere to go.
+        endpoint.PeerInUse = peer => Enumerable.Range(0, _observers.Capacity).Any(i => _observers.IsActive(i) && _observers.GetPeer(i) == peer);
         if (_guard != null)
         {
             endpoint.Housekeeping = () => Housekeep(endpoint);
@@ -338,7 +340,7 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         }
 
         var query = new List<string>();
-        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer))
+        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer)!)
         {
             Confirmable = request.Type == CoapMessageType.Confirmable,
             Payload = body,

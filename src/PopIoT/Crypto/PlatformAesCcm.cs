@@ -1,6 +1,7 @@
 using System;
 using System.Security.Cryptography;
 
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 
 namespace PopIoT.Crypto;
@@ -69,40 +70,32 @@ public sealed class PlatformAesCcm : IAeadCipher
     public int MaxMessageLength => _lengthSize >= 4 ? int.MaxValue : (1 << (8 * _lengthSize)) - 1;
 
     /// <inheritdoc/>
-    public void Encrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? plaintext, int plaintextOffset, int length,
-        byte[]? ciphertext, int ciphertextOffset,
-        byte[] tag, int tagOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce, nonceOffset, nonceLength, plaintext, plaintextOffset, length, nameof(plaintext), ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        CheckInput(nonce, plaintext);
+        PlatformArguments.CheckOutput(plaintext, ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, _tagSize);
         _ccm.Encrypt(
-            nonce.AsSpan(nonceOffset, nonceLength),
-            PlatformArguments.Span(plaintext, plaintextOffset, length),
-            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, length),
+            nonce.AsSpan(),
+            plaintext.AsSpan(),
+            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, plaintext.Count),
             tag.AsSpan(tagOffset, _tagSize),
-            PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+            associatedData.AsSpan());
     }
 
     /// <inheritdoc/>
-    public bool Decrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? ciphertext, int ciphertextOffset, int length,
-        byte[] tag, int tagOffset,
-        byte[]? plaintext, int plaintextOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        CheckArguments(nonce, nonceOffset, nonceLength, ciphertext, ciphertextOffset, length, nameof(ciphertext), plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
-        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, length);
+        CheckInput(nonce, ciphertext);
+        PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, _tagSize);
+        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
             _ccm.Decrypt(
-                nonce.AsSpan(nonceOffset, nonceLength),
-                PlatformArguments.Span(ciphertext, ciphertextOffset, length),
+                nonce.AsSpan(),
+                ciphertext.AsSpan(),
                 tag.AsSpan(tagOffset, _tagSize),
                 output,
-                PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+                associatedData.AsSpan());
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -139,37 +132,17 @@ public sealed class PlatformAesCcm : IAeadCipher
         }
     }
 
-    private void CheckArguments(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? input, int inputOffset, int length, string inputName,
-        byte[]? output, int outputOffset, string outputName,
-        byte[] tag, int tagOffset,
-        byte[]? aad, int aadOffset, int aadLength)
+    private void CheckInput(ByteRange nonce, ByteRange input)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (nonceLength != NonceSize)
+        if (nonce.Count != NonceSize || nonce.Buffer is null)
         {
-            throw new ArgumentException($"The nonce must be {NonceSize} bytes for L = {_lengthSize} (RFC 3610 §2); {nonceLength} bytes were given.");
+            throw new ArgumentException($"The nonce must be {NonceSize} bytes for L = {_lengthSize} (RFC 3610 §2); {nonce.Count} bytes were given.");
         }
 
-        PlatformArguments.CheckBuffer(nonce, nonceOffset, nonceLength, nameof(nonce));
-        PlatformArguments.CheckRange(input, inputOffset, length, inputName);
-        if (length > MaxMessageLength)
+        if (input.Count > MaxMessageLength)
         {
-            throw new ArgumentException($"The message is {length} bytes; with L = {_lengthSize} CCM allows at most {MaxMessageLength} (RFC 3610 §2: l(m) < 2^(8L)).");
-        }
-
-        PlatformArguments.CheckRange(output, outputOffset, length, outputName);
-        PlatformArguments.CheckBuffer(tag, tagOffset, _tagSize, nameof(tag));
-        PlatformArguments.CheckRange(aad, aadOffset, aadLength, "associatedData");
-        if (PlatformArguments.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
-        {
-            throw new ArgumentException($"{inputName} and {outputName} overlap; they must be the same region (in place) or disjoint.");
-        }
-
-        if (PlatformArguments.Overlaps(tag, tagOffset, _tagSize, input, inputOffset, length) || PlatformArguments.Overlaps(tag, tagOffset, _tagSize, output, outputOffset, length))
-        {
-            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+            throw new ArgumentException($"The message is {input.Count} bytes; with L = {_lengthSize} CCM allows at most {MaxMessageLength} (RFC 3610 §2: l(m) < 2^(8L)).");
         }
     }
 }

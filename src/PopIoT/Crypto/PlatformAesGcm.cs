@@ -1,6 +1,7 @@
 using System;
 using System.Security.Cryptography;
 
+using PopIoT.Core;
 using PopIoT.Core.Crypto;
 
 namespace PopIoT.Crypto;
@@ -46,40 +47,32 @@ public sealed class PlatformAesGcm : IAeadCipher
     public int MaxMessageLength => int.MaxValue;
 
     /// <inheritdoc/>
-    public void Encrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? plaintext, int plaintextOffset, int length,
-        byte[]? ciphertext, int ciphertextOffset,
-        byte[] tag, int tagOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public void Encrypt(ByteRange nonce, ByteRange plaintext, byte[]? ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange associatedData)
     {
-        Check(nonce, nonceOffset, nonceLength, plaintext, plaintextOffset, length, ciphertext, ciphertextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
+        CheckNonce(nonce);
+        PlatformArguments.CheckOutput(plaintext, ciphertext, ciphertextOffset, nameof(ciphertext), tag, tagOffset, Tag);
         _gcm.Encrypt(
-            nonce.AsSpan(nonceOffset, nonceLength),
-            PlatformArguments.Span(plaintext, plaintextOffset, length),
-            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, length),
+            nonce.AsSpan(),
+            plaintext.AsSpan(),
+            PlatformArguments.WritableSpan(ciphertext, ciphertextOffset, plaintext.Count),
             tag.AsSpan(tagOffset, Tag),
-            PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+            associatedData.AsSpan());
     }
 
     /// <inheritdoc/>
-    public bool Decrypt(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? ciphertext, int ciphertextOffset, int length,
-        byte[] tag, int tagOffset,
-        byte[]? plaintext, int plaintextOffset,
-        byte[]? associatedData, int associatedDataOffset, int associatedDataLength)
+    public bool Decrypt(ByteRange nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[]? plaintext, int plaintextOffset, ByteRange associatedData)
     {
-        Check(nonce, nonceOffset, nonceLength, ciphertext, ciphertextOffset, length, plaintext, plaintextOffset, tag, tagOffset, associatedData, associatedDataOffset, associatedDataLength);
-        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, length);
+        CheckNonce(nonce);
+        PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, Tag);
+        Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
         try
         {
             _gcm.Decrypt(
-                nonce.AsSpan(nonceOffset, nonceLength),
-                PlatformArguments.Span(ciphertext, ciphertextOffset, length),
+                nonce.AsSpan(),
+                ciphertext.AsSpan(),
                 tag.AsSpan(tagOffset, Tag),
                 output,
-                PlatformArguments.Span(associatedData, associatedDataOffset, associatedDataLength));
+                associatedData.AsSpan());
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -100,32 +93,12 @@ public sealed class PlatformAesGcm : IAeadCipher
         }
     }
 
-    private void Check(
-        byte[] nonce, int nonceOffset, int nonceLength,
-        byte[]? input, int inputOffset, int length,
-        byte[]? output, int outputOffset,
-        byte[] tag, int tagOffset,
-        byte[]? aad, int aadOffset, int aadLength)
+    private void CheckNonce(ByteRange nonce)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (nonceLength != Nonce)
+        if (nonce.Count != Nonce || nonce.Buffer is null)
         {
-            throw new ArgumentException($"The AES-GCM nonce must be {Nonce} bytes here (RFC 9053 §4.1); {nonceLength} bytes were given.");
-        }
-
-        PlatformArguments.CheckBuffer(nonce, nonceOffset, nonceLength, nameof(nonce));
-        PlatformArguments.CheckRange(input, inputOffset, length, "input");
-        PlatformArguments.CheckRange(output, outputOffset, length, "output");
-        PlatformArguments.CheckBuffer(tag, tagOffset, Tag, nameof(tag));
-        PlatformArguments.CheckRange(aad, aadOffset, aadLength, "associatedData");
-        if (PlatformArguments.Overlaps(input, inputOffset, length, output, outputOffset, length) && inputOffset != outputOffset)
-        {
-            throw new ArgumentException("input and output overlap; they must be the same region (in place) or disjoint.");
-        }
-
-        if (PlatformArguments.Overlaps(tag, tagOffset, Tag, input, inputOffset, length) || PlatformArguments.Overlaps(tag, tagOffset, Tag, output, outputOffset, length))
-        {
-            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+            throw new ArgumentException($"The AES-GCM nonce must be {Nonce} bytes here (RFC 9053 §4.1); {nonce.Count} bytes were given.");
         }
     }
 }

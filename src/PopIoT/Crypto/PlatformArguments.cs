@@ -1,6 +1,8 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
 
+using PopIoT.Core;
+
 namespace PopIoT.Crypto;
 
 /// <summary>Argument checks shared by the platform wrappers, with the same messages and rules as the managed Core types.</summary>
@@ -39,6 +41,23 @@ internal static class PlatformArguments
         CheckRange(buffer, offset, count, name);
     }
 
+    // The output and the tag fit their arrays, and overlap neither the input nor each other (in place is allowed).
+    public static void CheckOutput(ByteRange input, byte[]? output, int outputOffset, string outputName, byte[] tag, int tagOffset, int tagSize)
+    {
+        int length = input.Count;
+        CheckRange(output, outputOffset, length, outputName);
+        CheckBuffer(tag, tagOffset, tagSize, nameof(tag));
+        if (Overlaps(input.Buffer, input.Offset, length, output, outputOffset, length) && input.Offset != outputOffset)
+        {
+            throw new ArgumentException($"The input and the {outputName} overlap; they must be the same region (in place) or disjoint.");
+        }
+
+        if (Overlaps(tag, tagOffset, tagSize, input.Buffer, input.Offset, length) || Overlaps(tag, tagOffset, tagSize, output, outputOffset, length))
+        {
+            throw new ArgumentException("The tag must not overlap the plaintext or the ciphertext.");
+        }
+    }
+
     public static bool Overlaps(byte[]? a, int aOffset, int aCount, byte[]? b, int bOffset, int bCount) =>
         a is not null && ReferenceEquals(a, b) && aCount > 0 && bCount > 0 && aOffset < bOffset + bCount && bOffset < aOffset + aCount;
 
@@ -46,6 +65,9 @@ internal static class PlatformArguments
     // fail an empty-plaintext, empty-AAD encryption with "tag not set"; an empty array's span does not.
     public static ReadOnlySpan<byte> Span(byte[]? buffer, int offset, int count) =>
         new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
+
+    /// <summary>The bytes of a Core range, as <see cref="Span(byte[], int, int)"/> makes them.</summary>
+    public static ReadOnlySpan<byte> AsSpan(this ByteRange range) => Span(range.Buffer, range.Offset, range.Count);
 
     public static Span<byte> WritableSpan(byte[]? buffer, int offset, int count) =>
         new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);

@@ -100,8 +100,8 @@ public sealed class OscoreContextFile
     /// <param name="sequenceNumberStore">Where the Sender Sequence Number is persisted (Appendix B.1.1), or null.</param>
     /// <returns>A new context; dispose it when done.</returns>
     public SecurityContext CreateContext(ICryptoProvider? provider = null, bool replayWindowUnknown = false, ISequenceNumberStore? sequenceNumberStore = null) =>
-        new(provider ?? new PlatformCryptoProvider(), MasterSecret, MasterSalt, SenderId, RecipientId, IdContext!, Algorithm, ReplayWindow,
-            replayWindowUnknown, sequenceNumberStore!, SecurityContext.DefaultReserveStep);
+        new(provider ?? new PlatformCryptoProvider(), MasterSecret, MasterSalt, SenderId, RecipientId, IdContext!,
+            new SecurityContextOptions { Algorithm = Algorithm, ReplayWindowSize = ReplayWindow, ReplayWindowUnknown = replayWindowUnknown, SequenceNumberStore = sequenceNumberStore! });
 
     private static int ParseAlgorithm(JsonElement root, string where)
     {

@@ -54,12 +54,12 @@ public class AceOscoreSetupTests
 
         // And the client's Sender Key equals HKDF-SHA256(salt = Master Salt, ms, info) from the platform (RFC 8613 §3.2.1).
         byte[] info = new byte[SecurityContextDerivation.MaxInfoLength];
-        int n = SecurityContextDerivation.EncodeInfo(serverId, null, 10, true, 16, info, 0);
+        int n = SecurityContextDerivation.EncodeInfo(ByteRange.Of(serverId), default, 10, true, 16, info, 0);
         byte[] expected = HKDF.DeriveKey(HashAlgorithmName.SHA256, ms, 16, Figure13MasterSalt, info.AsSpan(0, n).ToArray());
         byte[] derived = new byte[16];
         using (var h = new PopIoT.Core.Crypto.Hkdf())
         {
-            SecurityContextDerivation.Derive(h, ms, Figure13MasterSalt, serverId, null, 10, true, derived, 16);
+            h.DeriveKey(ByteRange.Of(Figure13MasterSalt), ByteRange.Of(ms), new ByteRange(info, 0, n), derived, 0, 16);
         }
 
         Assert.Equal(expected, derived);

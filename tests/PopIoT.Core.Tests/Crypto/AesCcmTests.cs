@@ -48,7 +48,7 @@ public class AesCcmTests
 
         var output = new byte[plaintext.Length];
         Array.Fill(output, (byte)0xEE);
-        bool ok = ccm.Decrypt(nonce, 0, nonce.Length, ciphertext, 0, ciphertext.Length, tag, 0, output, 0, aad, 0, aad.Length);
+        bool ok = ccm.Decrypt(ByteRange.Of(nonce), ByteRange.Of(ciphertext), tag, 0, output, 0, ByteRange.Of(aad));
         if (mustFail)
         {
             Assert.False(ok);
@@ -61,7 +61,7 @@ public class AesCcmTests
 
         var ct = new byte[plaintext.Length];
         var t = new byte[tag.Length];
-        ccm.Encrypt(nonce, 0, nonce.Length, plaintext, 0, plaintext.Length, ct, 0, t, 0, aad, 0, aad.Length);
+        ccm.Encrypt(ByteRange.Of(nonce), ByteRange.Of(plaintext), ct, 0, t, 0, ByteRange.Of(aad));
         Assert.Equal(ToHex(ciphertext), ToHex(ct));
         Assert.Equal(ToHex(tag), ToHex(t));
     }
@@ -157,13 +157,13 @@ public class AesCcmTests
         var buf = new byte[16];
         foreach (int n in new[] { 7, 12, 14, 15 })
         {
-            var ex = Assert.Throws<ArgumentException>(() => ccm.Encrypt(new byte[15], 0, n, buf, 0, 4, buf, 4, buf, 8, null!, 0, 0));
+            var ex = Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(new byte[15], 0, n), new ByteRange(buf, 0, 4), buf, 4, buf, 8, default));
             Assert.Contains("nonce", ex.Message, StringComparison.Ordinal);
-            Assert.Throws<ArgumentException>(() => ccm.Decrypt(new byte[15], 0, n, buf, 0, 4, buf, 8, buf, 0, null!, 0, 0));
+            Assert.Throws<ArgumentException>(() => ccm.Decrypt(new ByteRange(new byte[15], 0, n), new ByteRange(buf, 0, 4), buf, 8, buf, 0, default));
         }
 
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new byte[13], 1, 13, buf, 0, 4, buf, 4, buf, 8, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(null!, 0, 13, buf, 0, 4, buf, 4, buf, 8, null!, 0, 0));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(new byte[13], 1, 13), new ByteRange(buf, 0, 4), buf, 4, buf, 8, default));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(null!, 0, 13), new ByteRange(buf, 0, 4), buf, 4, buf, 8, default));
     }
 
     [Theory]
@@ -175,19 +175,19 @@ public class AesCcmTests
         byte[] pt = new byte[20];
 
         // Ciphertext output too small, tag output too small, plaintext range beyond its array, AAD beyond its array.
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, pt, 0, 20, new byte[19], 0, new byte[8], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, pt, 0, 20, new byte[20], 0, new byte[7], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, pt, 1, 20, new byte[20], 0, new byte[8], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, pt, 0, 20, new byte[20], 0, new byte[8], 0, new byte[3], 0, 4));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, pt, 0, -1, new byte[20], 0, new byte[8], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Decrypt(nonce, 0, 13, pt, 0, 20, new byte[8], 0, new byte[19], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Decrypt(nonce, 0, 13, pt, 0, 20, new byte[7], 0, new byte[20], 0, null!, 0, 0));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, 20), new byte[19], 0, new byte[8], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, 20), new byte[20], 0, new byte[7], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 1, 20), new byte[20], 0, new byte[8], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, 20), new byte[20], 0, new byte[8], 0, new ByteRange(new byte[3], 0, 4)));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, -1), new byte[20], 0, new byte[8], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, 20), new byte[8], 0, new byte[19], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(pt, 0, 20), new byte[7], 0, new byte[20], 0, default));
 
         // Partly overlapping plaintext and ciphertext, and a tag inside the ciphertext.
         byte[] shared = new byte[64];
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, shared, 0, 20, shared, 1, new byte[8], 0, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, shared, 0, 20, shared, 0, shared, 19, null!, 0, 0));
-        Assert.Throws<ArgumentException>(() => ccm.Decrypt(nonce, 0, 13, shared, 0, 20, shared, 10, shared, 30, null!, 0, 0));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(shared, 0, 20), shared, 1, new byte[8], 0, default));
+        Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(shared, 0, 20), shared, 0, shared, 19, default));
+        Assert.Throws<ArgumentException>(() => ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(shared, 0, 20), shared, 10, shared, 30, default));
     }
 
     [Theory]
@@ -200,13 +200,13 @@ public class AesCcmTests
         byte[] nonce = new byte[13];
         byte[] big = new byte[65536];
         var tag = new byte[8];
-        var ex = Assert.Throws<ArgumentException>(() => ccm.Encrypt(nonce, 0, 13, big, 0, 65536, big, 0, tag, 0, null!, 0, 0));
+        var ex = Assert.Throws<ArgumentException>(() => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(big, 0, 65536), big, 0, tag, 0, default));
         Assert.Contains("2^(8L)", ex.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => ccm.Decrypt(nonce, 0, 13, big, 0, 65536, tag, 0, big, 0, null!, 0, 0));
+        Assert.Throws<ArgumentException>(() => ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(big, 0, 65536), tag, 0, big, 0, default));
 
         // The largest allowed payload works, in place.
-        ccm.Encrypt(nonce, 0, 13, big, 0, 65535, big, 0, tag, 0, null!, 0, 0);
-        Assert.True(ccm.Decrypt(nonce, 0, 13, big, 0, 65535, tag, 0, big, 0, null!, 0, 0));
+        ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(big, 0, 65535), big, 0, tag, 0, default);
+        Assert.True(ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(big, 0, 65535), tag, 0, big, 0, default));
         Assert.All(big, b => Assert.Equal(0, b));
 
         using IAeadCipher l3 = Provider(provider).CreateAesCcm(new byte[16], 0, 16, 8, 3);
@@ -229,16 +229,16 @@ public class AesCcmTests
 
         byte[] buffer = new byte[70];
         pt.CopyTo(buffer, 5);
-        ccm.Encrypt(nonce, 0, 13, buffer, 5, 50, buffer, 5, buffer, 55, aad, 0, 7);
+        ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 5, 50), buffer, 5, buffer, 55, new ByteRange(aad, 0, 7));
         Assert.Equal(separate, buffer[5..63]);
-        Assert.True(ccm.Decrypt(nonce, 0, 13, buffer, 5, 50, buffer, 55, buffer, 5, aad, 0, 7));
+        Assert.True(ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 5, 50), buffer, 55, buffer, 5, new ByteRange(aad, 0, 7)));
         Assert.Equal(pt, buffer[5..55]);
 
         var tag = new byte[8];
-        ccm.Encrypt(nonce, 0, 13, null!, 0, 0, null!, 0, tag, 0, null!, 0, 0);
-        Assert.True(ccm.Decrypt(nonce, 0, 13, null!, 0, 0, tag, 0, null!, 0, null!, 0, 0));
+        ccm.Encrypt(new ByteRange(nonce, 0, 13), default, null!, 0, tag, 0, default);
+        Assert.True(ccm.Decrypt(new ByteRange(nonce, 0, 13), default, tag, 0, null!, 0, default));
         tag[0] ^= 1;
-        Assert.False(ccm.Decrypt(nonce, 0, 13, null!, 0, 0, tag, 0, null!, 0, null!, 0, 0));
+        Assert.False(ccm.Decrypt(new ByteRange(nonce, 0, 13), default, tag, 0, null!, 0, default));
     }
 
     [Theory]
@@ -253,7 +253,7 @@ public class AesCcmTests
         byte[] sealedMessage = Seal(ccm, nonce, pt, Array.Empty<byte>());
         sealedMessage[^1] ^= 0x80;
         byte[] buffer = (byte[])sealedMessage.Clone();
-        Assert.False(ccm.Decrypt(nonce, 0, 13, buffer, 0, 33, buffer, 33, buffer, 0, null!, 0, 0));
+        Assert.False(ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 33), buffer, 33, buffer, 0, default));
         Assert.All(buffer[..33], b => Assert.Equal(0, b));
         Assert.Equal(sealedMessage[33..], buffer[33..]);
     }
@@ -266,13 +266,13 @@ public class AesCcmTests
         uint[] roundKeys = PrivateField<uint[]>(aes, "_roundKeys");
         ccm.Dispose();
         Assert.All(roundKeys, w => Assert.Equal(0u, w));
-        Assert.Throws<ObjectDisposedException>(() => ccm.Encrypt(new byte[13], 0, 13, null!, 0, 0, null!, 0, new byte[8], 0, null!, 0, 0));
+        Assert.Throws<ObjectDisposedException>(() => ccm.Encrypt(new ByteRange(new byte[13], 0, 13), default, null!, 0, new byte[8], 0, default));
         Assert.Throws<ObjectDisposedException>(() => aes.EncryptBlock(new byte[16], 0, new byte[16], 0));
         ccm.Dispose();
 
         IAeadCipher platform = PlatformCryptoProvider.Instance.CreateAesCcm(new byte[16], 0, 16, 8, 2);
         platform.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => platform.Encrypt(new byte[13], 0, 13, null!, 0, 0, null!, 0, new byte[8], 0, null!, 0, 0));
+        Assert.Throws<ObjectDisposedException>(() => platform.Encrypt(new ByteRange(new byte[13], 0, 13), default, null!, 0, new byte[8], 0, default));
     }
 
     [Fact]
@@ -320,7 +320,7 @@ public class AesCcmTests
     internal static byte[] Seal(IAeadCipher ccm, byte[] nonce, byte[] pt, byte[] aad)
     {
         var output = new byte[pt.Length + ccm.TagSize];
-        ccm.Encrypt(nonce, 0, nonce.Length, pt, 0, pt.Length, output, 0, output, pt.Length, aad, 0, aad.Length);
+        ccm.Encrypt(ByteRange.Of(nonce), ByteRange.Of(pt), output, 0, output, pt.Length, ByteRange.Of(aad));
         return output;
     }
 
@@ -329,7 +329,7 @@ public class AesCcmTests
     {
         int length = sealedMessage.Length - ccm.TagSize;
         var output = new byte[length];
-        return ccm.Decrypt(nonce, 0, nonce.Length, sealedMessage, 0, length, sealedMessage, length, output, 0, aad, 0, aad.Length) ? output : null;
+        return ccm.Decrypt(ByteRange.Of(nonce), new ByteRange(sealedMessage, 0, length), sealedMessage, length, output, 0, ByteRange.Of(aad)) ? output : null;
     }
 
     internal static JsonElement LoadVectors()

@@ -37,11 +37,11 @@ public class AllocationTests
             hmac.Final(mac, 0);
             hmac.Reset();
             aes.EncryptBlock(data, 0, output, 0);
-            ccm.Encrypt(nonce, 0, 13, data, 0, 300, output, 0, tag, 0, aad, 0, 20);
-            ccm.Decrypt(nonce, 0, 13, output, 0, 300, tag, 0, data, 0, aad, 0, 20);
+            ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(data, 0, 300), output, 0, tag, 0, new ByteRange(aad, 0, 20));
+            ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(output, 0, 300), tag, 0, data, 0, new ByteRange(aad, 0, 20));
             tag[0] ^= 1;
-            ccm.Decrypt(nonce, 0, 13, output, 0, 300, tag, 0, data, 0, aad, 0, 20);
-            hkdf.DeriveKey(aad, 0, 20, key, 0, 16, aad, 0, 10, okm, 0, 64);
+            ccm.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(output, 0, 300), tag, 0, data, 0, new ByteRange(aad, 0, 20));
+            hkdf.DeriveKey(new ByteRange(aad, 0, 20), new ByteRange(key, 0, 16), new ByteRange(aad, 0, 10), okm, 0, 64);
             CryptoBytes.FixedTimeEquals(mac, 0, okm, 0, 32);
         }
 

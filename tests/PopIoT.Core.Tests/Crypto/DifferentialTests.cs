@@ -151,8 +151,8 @@ public class DifferentialTests
             var outPlatform = new byte[length];
             Array.Fill(outManaged, (byte)0xA5);
             Array.Fill(outPlatform, (byte)0xA5);
-            bool okManaged = managed.Decrypt(badNonce, 0, badNonce.Length, badSealed, 0, length, badSealed, length, outManaged, 0, badAad, 0, badAad.Length);
-            bool okPlatform = platform.Decrypt(badNonce, 0, badNonce.Length, badSealed, 0, length, badSealed, length, outPlatform, 0, badAad, 0, badAad.Length);
+            bool okManaged = managed.Decrypt(ByteRange.Of(badNonce), new ByteRange(badSealed, 0, length), badSealed, length, outManaged, 0, ByteRange.Of(badAad));
+            bool okPlatform = platform.Decrypt(ByteRange.Of(badNonce), new ByteRange(badSealed, 0, length), badSealed, length, outPlatform, 0, ByteRange.Of(badAad));
             Assert.False(okManaged, label);
             Assert.False(okPlatform, label);
             Assert.True(Array.TrueForAll(outManaged, b => b == 0), label + ": managed output not zeroed");

@@ -34,15 +34,15 @@ public class HkdfTests
         using var hkdf = new Hkdf();
 
         var prk = new byte[32];
-        hkdf.Extract(salt, 0, salt.Length, ikm, 0, ikm.Length, prk, 0);
+        hkdf.Extract(ByteRange.Of(salt), ByteRange.Of(ikm), prk, 0);
         Assert.True(prkHex == ToHex(prk), name + " PRK");
 
         var okm = new byte[length];
-        hkdf.Expand(prk, 0, 32, info, 0, info.Length, okm, 0, length);
+        hkdf.Expand(new ByteRange(prk, 0, 32), ByteRange.Of(info), okm, 0, length);
         Assert.True(okmHex == ToHex(okm), name + " OKM");
 
         var derived = new byte[length + 3];
-        hkdf.DeriveKey(salt.Length == 0 ? null : salt, 0, salt.Length, ikm, 0, ikm.Length, info.Length == 0 ? null : info, 0, info.Length, derived, 3, length);
+        hkdf.DeriveKey(new ByteRange(salt.Length == 0 ? null : salt, 0, salt.Length), ByteRange.Of(ikm), new ByteRange(info.Length == 0 ? null : info, 0, info.Length), derived, 3, length);
         Assert.Equal(okmHex, ToHex(derived[3..]));
 
         // The platform (System.Security.Cryptography.HKDF) agrees on the same vector.
@@ -58,14 +58,14 @@ public class HkdfTests
         var big = new byte[255 * 32 + 1];
 
         // RFC 5869 §2.3: L <= 255*HashLen.
-        hkdf.Expand(prk, 0, 32, null!, 0, 0, big, 0, 255 * 32);
+        hkdf.Expand(new ByteRange(prk, 0, 32), default, big, 0, 255 * 32);
         Assert.Equal(HKDF.Expand(HashAlgorithmName.SHA256, prk, 255 * 32), big[..(255 * 32)]);
-        Assert.Throws<ArgumentException>(() => hkdf.Expand(prk, 0, 32, null!, 0, 0, big, 0, 255 * 32 + 1));
-        Assert.Throws<ArgumentException>(() => hkdf.Expand(prk, 0, 31, null!, 0, 0, big, 0, 16));
-        Assert.Throws<ArgumentException>(() => hkdf.Expand(prk, 0, 32, null!, 0, 0, new byte[10], 0, 11));
-        Assert.Throws<ArgumentException>(() => hkdf.Extract(null!, 0, 0, null!, 0, 0, new byte[31], 0));
+        Assert.Throws<ArgumentException>(() => hkdf.Expand(new ByteRange(prk, 0, 32), default, big, 0, 255 * 32 + 1));
+        Assert.Throws<ArgumentException>(() => hkdf.Expand(new ByteRange(prk, 0, 31), default, big, 0, 16));
+        Assert.Throws<ArgumentException>(() => hkdf.Expand(new ByteRange(prk, 0, 32), default, new byte[10], 0, 11));
+        Assert.Throws<ArgumentException>(() => hkdf.Extract(default, default, new byte[31], 0));
 
-        hkdf.Expand(prk, 0, 32, null!, 0, 0, big, 0, 0);
+        hkdf.Expand(new ByteRange(prk, 0, 32), default, big, 0, 0);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public class HkdfTests
             // The platform refuses L = 0 (RFC 5869 allows it); Output_length_limits covers L = 0 for ours.
             int length = rng.Next(1, 300);
             var okm = new byte[length];
-            hkdf.DeriveKey(salt, 0, salt.Length, ikm, 0, ikm.Length, info, 0, info.Length, okm, 0, length);
+            hkdf.DeriveKey(ByteRange.Of(salt), ByteRange.Of(ikm), ByteRange.Of(info), okm, 0, length);
             Assert.Equal(HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, length, salt, info), okm);
         }
     }
@@ -91,6 +91,6 @@ public class HkdfTests
     {
         var hkdf = new Hkdf();
         hkdf.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => hkdf.Extract(null!, 0, 0, null!, 0, 0, new byte[32], 0));
+        Assert.Throws<ObjectDisposedException>(() => hkdf.Extract(default, default, new byte[32], 0));
     }
 }

@@ -35,7 +35,7 @@ public class RekeyableAesCcmTests
             Assert.Equal(tag.Length, shared.TagSize);
             var ct = new byte[plaintext.Length];
             var t = new byte[tag.Length];
-            shared.Encrypt(nonce, 0, nonce.Length, plaintext, 0, plaintext.Length, ct, 0, t, 0, aad, 0, aad.Length);
+            shared.Encrypt(ByteRange.Of(nonce), ByteRange.Of(plaintext), ct, 0, t, 0, ByteRange.Of(aad));
             Assert.Equal(ToHex(Hex(v.GetProperty("ciphertext").GetString()!)), ToHex(ct));
             Assert.Equal(ToHex(tag), ToHex(t));
             shared.ClearKey();
@@ -67,14 +67,14 @@ public class RekeyableAesCcmTests
             byte[] key = (i & 1) == 0 ? k1 : k2;
 
             var expected = new byte[plain.Length + tagSize];
-            reference.Encrypt(nonce, 0, 13, plain, 0, plain.Length, expected, 0, expected, plain.Length, aad, 0, aad.Length);
+            reference.Encrypt(new ByteRange(nonce, 0, 13), ByteRange.Of(plain), expected, 0, expected, plain.Length, ByteRange.Of(aad));
             shared.SetKey(key, 0, keyLength, tagSize);
             var actual = new byte[plain.Length + tagSize];
-            shared.Encrypt(nonce, 0, 13, plain, 0, plain.Length, actual, 0, actual, plain.Length, aad, 0, aad.Length);
+            shared.Encrypt(new ByteRange(nonce, 0, 13), ByteRange.Of(plain), actual, 0, actual, plain.Length, ByteRange.Of(aad));
             Assert.Equal(ToHex(expected), ToHex(actual));
 
             var back = new byte[plain.Length];
-            Assert.True(shared.Decrypt(nonce, 0, 13, actual, 0, plain.Length, actual, plain.Length, back, 0, aad, 0, aad.Length));
+            Assert.True(shared.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(actual, 0, plain.Length), actual, plain.Length, back, 0, ByteRange.Of(aad)));
             Assert.Equal(plain, back);
             shared.ClearKey();
         }
@@ -88,9 +88,9 @@ public class RekeyableAesCcmTests
         var buffer = new byte[24];
         Assert.Throws<InvalidOperationException>(() => Seal(shared, nonce, buffer));
         shared.SetKey(new byte[16], 0, 16, 8);
-        shared.Encrypt(nonce, 0, 13, buffer, 0, 16, buffer, 0, buffer, 16, null!, 0, 0);
+        shared.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 16), buffer, 0, buffer, 16, default);
         shared.ClearKey();
-        Assert.Throws<InvalidOperationException>(() => { shared.Decrypt(nonce, 0, 13, buffer, 0, 16, buffer, 16, new byte[16], 0, null!, 0, 0); });
+        Assert.Throws<InvalidOperationException>(() => { shared.Decrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 16), buffer, 16, new byte[16], 0, default); });
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class RekeyableAesCcmTests
         for (int i = 0; i < 10; i++)
         {
             shared.SetKey(key, i & 1, 16, 8);
-            shared.Encrypt(nonce, 0, 13, buffer, 0, 48, buffer, 0, buffer, 48, null!, 0, 0);
+            shared.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 48), buffer, 0, buffer, 48, default);
             shared.ClearKey();
         }
 
@@ -126,7 +126,7 @@ public class RekeyableAesCcmTests
         for (int i = 0; i < 100; i++)
         {
             shared.SetKey(key, i & 1, 16, 8);
-            shared.Encrypt(nonce, 0, 13, buffer, 0, 48, buffer, 0, buffer, 48, null!, 0, 0);
+            shared.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 48), buffer, 0, buffer, 48, default);
             shared.ClearKey();
         }
 
@@ -144,5 +144,5 @@ public class RekeyableAesCcmTests
 
     private static void Load(AesCcm ccm, byte[] key, int offset, int length, int tagSize) => ccm.SetKey(key, offset, length, tagSize);
 
-    private static void Seal(AesCcm ccm, byte[] nonce, byte[] buffer) => ccm.Encrypt(nonce, 0, 13, buffer, 0, 16, buffer, 0, buffer, 16, null!, 0, 0);
+    private static void Seal(AesCcm ccm, byte[] nonce, byte[] buffer) => ccm.Encrypt(new ByteRange(nonce, 0, 13), new ByteRange(buffer, 0, 16), buffer, 0, buffer, 16, default);
 }

@@ -46,7 +46,7 @@ public class OscoreContextTableTests
         byte[] t = new byte[8];
         try
         {
-            c.Encrypt(n, 0, 13, null, 0, 0, null, 0, t, 0, null, 0, 0);
+            c.Encrypt(new ByteRange(n, 0, 13), default, null, 0, t, 0, default);
             return false;
         }
         catch (ObjectDisposedException)

@@ -271,7 +271,7 @@ public class OscoreProcessingTests
     }
 
     private static SecurityContext StoredClient(MemoryStore store, int k) =>
-        new(Managed(), MasterSecret, MasterSalt, [], [0x01], null, 10, 32, false, store, k);
+        new(Managed(), MasterSecret, MasterSalt, [], [0x01], null, new SecurityContextOptions { SequenceNumberStore = store, ReserveStep = k });
 
     [Fact]
     public void B_1_1_sequence_numbers_are_reserved_in_steps_of_K_and_resume_after_reboot()

@@ -95,9 +95,9 @@ public class OscorePropertyTests
         Assert.Throws<ArgumentException>(() => new SecurityContext(p, MasterSecret, null, [1], [1], null));
         Assert.Throws<ArgumentException>(() => new SecurityContext(p, MasterSecret, null, new byte[8], [1], null));
         Assert.Throws<ArgumentException>(() => new SecurityContext(p, [], null, [0], [1], null));
-        Assert.Throws<ArgumentException>(() => new SecurityContext(p, MasterSecret, null, [0], [1], null, 12, 32, false, null, 64));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SecurityContext(p, MasterSecret, null, [0], [1], null, 10, 40, false, null, 64));
-        var c = new SecurityContext(p, MasterSecret, null, [0], [1], null, 10, 256, false, null, 64);
+        Assert.Throws<ArgumentException>(() => new SecurityContext(p, MasterSecret, null, [0], [1], null, new SecurityContextOptions { Algorithm = 12, ReplayWindowSize = 32 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SecurityContext(p, MasterSecret, null, [0], [1], null, new SecurityContextOptions { Algorithm = 10, ReplayWindowSize = 40 }));
+        var c = new SecurityContext(p, MasterSecret, null, [0], [1], null, new SecurityContextOptions { Algorithm = 10, ReplayWindowSize = 256 });
         Assert.Equal(256, c.ReplayWindow.Size);
         Assert.Equal(8, c.TagLength);
         c.Dispose();
@@ -112,9 +112,9 @@ public class OscorePropertyTests
     public void Other_aes_ccm_16_algorithms_round_trip(int alg)
     {
         var p = Managed();
-        var client = new SecurityContext(p, MasterSecret, MasterSalt, [0x0A], [0x0B], null, alg, 32, false, null, 64);
+        var client = new SecurityContext(p, MasterSecret, MasterSalt, [0x0A], [0x0B], null, new SecurityContextOptions { Algorithm = alg, ReplayWindowSize = 32 });
         var table = new OscoreContextTable(1);
-        table.Add(new SecurityContext(p, MasterSecret, MasterSalt, [0x0B], [0x0A], null, alg, 32, false, null, 64));
+        table.Add(new SecurityContext(p, MasterSecret, MasterSalt, [0x0B], [0x0A], null, new SecurityContextOptions { Algorithm = alg, ReplayWindowSize = 32 }));
         var m = new CoapMessage { Code = CoapCode.Get };
         m.AddUriPath("/x");
         var proc = new OscoreProcessor();

@@ -31,7 +31,7 @@ public class OscoreStateSizeTests
         long before = GC.GetTotalMemory(true);
         for (int i = 0; i < N; i++)
         {
-            keep[i] = new SecurityContext(p, MasterSecret, MasterSalt, [0x01], [(byte)i, 0x02], null, 10, window, false, null, 64);
+            keep[i] = new SecurityContext(p, MasterSecret, MasterSalt, [0x01], [(byte)i, 0x02], null, new SecurityContextOptions { ReplayWindowSize = window });
         }
 
         long after = GC.GetTotalMemory(true);

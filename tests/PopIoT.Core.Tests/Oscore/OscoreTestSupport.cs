@@ -22,7 +22,7 @@ internal static class OscoreTestSupport
     public static SecurityContext C1Client(ICryptoProvider p = null) => new(p ?? Managed(), MasterSecret, MasterSalt, [], [0x01], null);
 
     public static SecurityContext C1Server(ICryptoProvider p = null, int window = 32, bool unknown = false) =>
-        new(p ?? Managed(), MasterSecret, MasterSalt, [0x01], [], null, 10, window, unknown, null, 64);
+        new(p ?? Managed(), MasterSecret, MasterSalt, [0x01], [], null, new SecurityContextOptions { ReplayWindowSize = window, ReplayWindowUnknown = unknown });
 
     public static SecurityContext C2Client() => new(Managed(), MasterSecret, null, [0x00], [0x01], null);
 

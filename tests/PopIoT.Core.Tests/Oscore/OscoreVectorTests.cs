@@ -17,22 +17,25 @@ public class OscoreVectorTests
     private static string Info(byte[] id, byte[] ctx, bool key)
     {
         byte[] b = new byte[SecurityContextDerivation.MaxInfoLength];
-        int n = SecurityContextDerivation.EncodeInfo(id, ctx, 10, key, key ? 16 : 13, b, 0);
+        int n = SecurityContextDerivation.EncodeInfo(ByteRange.Of(id), ByteRange.Of(ctx), 10, key, key ? 16 : 13, b, 0);
         return Hex.Of(b, 0, n);
     }
 
     private static string Derive(byte[] salt, byte[] id, byte[] ctx, bool key)
     {
+        // RFC 8613 §3.2.1: HKDF-SHA256(salt = Master Salt, IKM = Master Secret, info, L).
         using var hkdf = new Hkdf();
         byte[] o = new byte[key ? 16 : 13];
-        SecurityContextDerivation.Derive(hkdf, MasterSecret, salt, id, ctx, 10, key, o, o.Length);
+        byte[] info = new byte[SecurityContextDerivation.MaxInfoLength];
+        int n = SecurityContextDerivation.EncodeInfo(ByteRange.Of(id), ByteRange.Of(ctx), 10, key, o.Length, info, 0);
+        hkdf.DeriveKey(ByteRange.Of(salt), ByteRange.Of(MasterSecret), new ByteRange(info, 0, n), o, 0, o.Length);
         return Hex.Of(o, 0, o.Length);
     }
 
     private static string Nonce(string commonIv, byte[] id, byte piv)
     {
         byte[] n = new byte[13];
-        OscoreNonce.Compute(Hex.Parse(commonIv), 13, id, 0, id.Length, [piv], 0, 1, n, 0);
+        OscoreNonce.Compute(ByteRange.Of(Hex.Parse(commonIv)), ByteRange.Of(id), ByteRange.Of([piv]), n, 0);
         return Hex.Of(n, 0, 13);
     }
 

@@ -67,7 +67,7 @@ public class SequenceNumberReservationTests
     }
 
     private static SecurityContext Client(FlakyStore store, int k) =>
-        new(Managed(), MasterSecret, MasterSalt, [], [0x01], null, 10, 32, false, store, k);
+        new(Managed(), MasterSecret, MasterSalt, [], [0x01], null, new SecurityContextOptions { SequenceNumberStore = store, ReserveStep = k });
 
     [Fact]
     public void A_failed_reservation_write_sends_nothing_and_does_not_advance_the_reservation()

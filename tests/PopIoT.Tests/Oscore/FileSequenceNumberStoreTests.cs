@@ -23,7 +23,7 @@ public sealed class FileSequenceNumberStoreTests : IDisposable
     private string Seq => Ctx + ".seq";
 
     private static SecurityContext Context(ISequenceNumberStore store, int k = 4) =>
-        new(new Crypto.PlatformCryptoProvider(), Secret, null, [], [0x01], null!, 10, 32, false, store, k);
+        new(new Crypto.PlatformCryptoProvider(), Secret, null, [], [0x01], null!, new SecurityContextOptions { SequenceNumberStore = store, ReserveStep = k });
 
     private FileSequenceNumberStore Open(Action<FileStream, byte[]>? write = null) => new(Seq, Ctx + ".lock", null, write);
 

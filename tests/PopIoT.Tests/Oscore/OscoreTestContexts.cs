@@ -13,10 +13,10 @@ internal static class OscoreTestContexts
     public static readonly byte[] MasterSalt = Convert.FromHexString("9e7ca92223786340");
 
     public static SecurityContext Client(byte[]? secret = null) =>
-        new(new PlatformCryptoProvider(), secret ?? MasterSecret, MasterSalt, [], [0x01], null, 10, 32, false, null!, 64);
+        new(new PlatformCryptoProvider(), secret ?? MasterSecret, MasterSalt, [], [0x01], null);
 
     public static SecurityContext Server(bool windowUnknown = false) =>
-        new(new PlatformCryptoProvider(), MasterSecret, MasterSalt, [0x01], [], null, 10, 32, windowUnknown, null!, 64);
+        new(new PlatformCryptoProvider(), MasterSecret, MasterSalt, [0x01], [], null, new SecurityContextOptions { ReplayWindowUnknown = windowUnknown });
 
     public static OscoreContextTable Table(SecurityContext server)
     {
