@@ -72,7 +72,10 @@ public sealed class TokenIntake
             e = AceRsError.TokenTooLarge;
         }
 
-        if (e == AceRsError.None && a.HasNonces)
+        // RFC 9203 §4.1: a token received over OSCORE is an update of access rights, and the RS MUST ignore any nonce
+        // and identifiers sent with it; only a POST in the clear with nonces sets up a new context.
+        bool newContext = a.HasNonces && protectingSlot < 0;
+        if (e == AceRsError.None && newContext)
         {
             e = CheckNonces(a);
         }
@@ -97,7 +100,7 @@ public sealed class TokenIntake
             return;
         }
 
-        if (dup >= 0 && !a.HasNonces)
+        if (dup >= 0 && !newContext)
         {
             // RFC 9200 §5.10.1: the same token again is not stored twice, and its exi counter is not restarted.
             outcome.Accept(AceDecisionKind.TokenDuplicate, dup);
@@ -105,7 +108,7 @@ public sealed class TokenIntake
         }
 
         e = dup >= 0 ? AceRsError.None : _policy.CheckFreshness(outcome.Result);
-        if (e == AceRsError.None && !a.HasNonces)
+        if (e == AceRsError.None && !newContext)
         {
             // RFC 9203 §4.1: an update is protected with the OSCORE context of the token it updates; sent in the
             // clear it could come from anyone, e.g. to roll a client back to an older token.
@@ -113,10 +116,9 @@ public sealed class TokenIntake
         }
         else if (e == AceRsError.None)
         {
-            // RFC 9203 §4.1: a POST carrying nonces sets up a new context and is sent without OSCORE; a kid names key
-            // material this RS already holds, from which no context can be derived.
-            e = protectingSlot >= 0 ? AceRsError.UpdateFromWrongContext
-                : (outcome.Result.Confirmation.Method == CnfMethod.Kid ? AceRsError.UnsupportedConfirmation : StoreNew(peer, dup, now, outcome));
+            // RFC 9203 §4.1: a POST in the clear with nonces sets up a new context; a kid names key material this RS
+            // already holds, from which no context can be derived.
+            e = outcome.Result.Confirmation.Method == CnfMethod.Kid ? AceRsError.UnsupportedConfirmation : StoreNew(peer, dup, now, outcome);
         }
 
         if (e != AceRsError.None && outcome.Code == 0)

@@ -41,6 +41,33 @@ public class TokenIntakeTests
     }
 
     [Fact]
+    public void A_rights_update_over_oscore_that_also_carries_nonces_is_an_update_with_the_nonces_ignored()
+    {
+        var rig = new AceRig();
+        var outcome = new TokenIntakeOutcome(rig.Settings);
+        rig.Server.Intake.Process(ByteRange.Of(AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec { Id = [1] }), new byte[8], [0x41])), 1, null, AceTestSupport.Start, outcome);
+        int slot = outcome.Slot;
+        Assert.Equal(AceDecisionKind.TokenStored, outcome.Kind);
+
+        // RFC 9203 §4.1: "If the RS receives the token in an OSCORE-protected message, it means that the client is
+        // requesting an update of access rights. The RS MUST ignore any nonce and identifiers in the request".
+        byte[] update = AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec { Id = [1], Scope = "write", Cti = [7] }), new byte[8], [0x42]);
+        var own = new RequestSecurity();
+        own.SetOscore(slot, 0);
+        rig.Server.Intake.Process(ByteRange.Of(update), 1, own, AceTestSupport.Start, outcome);
+        Assert.Equal(AceDecisionKind.RightsUpdated, outcome.Kind);
+        Assert.Equal(CoapCode.Created, outcome.Code);
+        Assert.Equal(0, outcome.Payload.Count);
+        Assert.Equal(slot, outcome.Slot);
+        Assert.Equal(1, rig.Server.ActiveSlots);
+
+        // Even malformed nonces are ignored then: they are not read.
+        byte[] second = AuthzInfoRequest.Encode(AceTestSupport.Mint(new TokenSpec { Id = [1], Scope = "read", Cti = [8] }), new byte[1], [0x42]);
+        rig.Server.Intake.Process(ByteRange.Of(second), 1, own, AceTestSupport.Start, outcome);
+        Assert.Equal(AceDecisionKind.RightsUpdated, outcome.Kind);
+    }
+
+    [Fact]
     public void A_rights_update_is_refused_in_the_clear_and_from_another_slots_context()
     {
         var rig = new AceRig();
