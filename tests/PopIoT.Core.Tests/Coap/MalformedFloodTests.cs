@@ -24,7 +24,7 @@ public class MalformedFloodTests
     {
         var rnd = new Random(7252);
         var settings = new CoapSettings { DeduplicationCapacity = 64, OutboxCapacity = 4 };
-        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(2), new FixedHandler(CoapCode.Content, "ok"), new RecordingListener());
+        var server = new MessageLayer(settings, new SeededRandomSource(2), new FixedHandler(CoapCode.Content, "ok"), new RecordingListener());
         var classify = new CoapMessage(settings.OptionCapacity, 0);
         byte[] output = new byte[2048];
         byte[] valid = BuildValid(rnd);

@@ -104,7 +104,7 @@ public class AccessTokenTests
         Assert.Equal(16, t.MasterSecret.Length);
         Assert.Equal(1_800_000_600, t.Expiration);
 
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new FixedClock(1_800_000_100), "coap://rs1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(1_800_000_100), "coap://rs1");
         validator.SetMac0Key(mac);
         validator.SetEncrypt0Key(aead);
         validator.SetCnfDecryptionKey(aead);
@@ -155,14 +155,5 @@ public class AccessTokenTests
         Assert.Contains("not both", Assert.Throws<ArgumentException>(() => minter.Mint(new TokenMintRequest { Audience = "a", Scope = request.Scope, Exi = 5, ExpiresInSeconds = 5 })).Message, StringComparison.Ordinal);
         using var ec = CoseKey.Symmetric(MacBytes, 0, null);
         Assert.Throws<ArgumentException>(() => new AccessTokenMinter([ec]));
-    }
-
-    private sealed class FixedClock(long now) : ICwtClock
-    {
-        public bool TryGetUnixTime(out long unixSeconds)
-        {
-            unixSeconds = now;
-            return true;
-        }
     }
 }
