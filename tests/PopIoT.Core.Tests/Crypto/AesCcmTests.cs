@@ -263,7 +263,7 @@ public class AesCcmTests
     {
         var aes = new Aes(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }, 0, 16);
         var ccm = new AesCcm(aes, 8, 2);
-        uint[] roundKeys = PrivateField<uint[]>(aes, "_roundKeys");
+        uint[] roundKeys = aes._roundKeys;
         ccm.Dispose();
         Assert.All(roundKeys, w => Assert.Equal(0u, w));
         Assert.Throws<ObjectDisposedException>(() => ccm.Encrypt(new byte[13], 0, 13, null!, 0, 0, null!, 0, new byte[8], 0, null!, 0, 0));

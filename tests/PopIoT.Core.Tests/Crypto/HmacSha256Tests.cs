@@ -75,8 +75,8 @@ public class HmacSha256Tests
     {
         byte[] key = Hex("4a656665");
         var mac = new HmacSha256(key, 0, key.Length);
-        uint[] inner = PrivateField<uint[]>(mac, "_innerState");
-        uint[] outer = PrivateField<uint[]>(mac, "_outerState");
+        uint[] inner = mac._innerState;
+        uint[] outer = mac._outerState;
         Assert.Contains(inner, w => w != 0);
         mac.Dispose();
         Assert.All(inner, w => Assert.Equal(0u, w));
