@@ -153,11 +153,6 @@ public sealed class CoapMessage
         return _tokenLength;
     }
 
-    /// <summary>The token byte at <paramref name="index"/>.</summary>
-    /// <param name="index">0 .. <see cref="TokenLength"/>-1.</param>
-    /// <returns>The byte.</returns>
-    public byte GetTokenByte(int index) => _token[index];
-
     /// <summary>Whether the token equals the given bytes.</summary>
     /// <param name="other">The buffer holding the other token.</param>
     /// <param name="offset">Its first byte.</param>
@@ -348,10 +343,6 @@ public sealed class CoapMessage
         _length[at] = length;
         _count++;
     }
-
-    /// <summary>Adds an option with an empty value (e.g. If-None-Match).</summary>
-    /// <param name="number">The option number.</param>
-    public void AddEmptyOption(int number) => AddOption(number, null, 0, 0);
 
     /// <summary>Adds an unsigned-integer option in its minimal encoding, copying it into the value store.</summary>
     /// <param name="number">The option number.</param>

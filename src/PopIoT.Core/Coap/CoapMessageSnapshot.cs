@@ -34,9 +34,6 @@ public sealed class CoapMessageSnapshot
     /// <summary>Whether a message is held (the last <see cref="Take"/> succeeded and <see cref="Clear"/> was not called since).</summary>
     public bool IsFull => _full;
 
-    /// <summary>The longest payload it can hold.</summary>
-    public int MaxPayload => _payload.Length;
-
     /// <summary>The copy; read it, or copy it with <see cref="CoapMessage.CopyFrom"/>, but do not change it.</summary>
     public CoapMessage Message => _message;
 

@@ -56,11 +56,6 @@ public static class OscoreOptionClass
         }
     }
 
-    /// <summary>Class I (Outer, integrity protected): RFC 8613 defines none, so always false.</summary>
-    /// <param name="number">The option number.</param>
-    /// <returns>False.</returns>
-    public static bool IsClassI(int number) => false;
-
     /// <summary>
     /// Whether a sender keeps <paramref name="number"/> as an Outer option too when protecting. Only Observe is sent both
     /// Inner and Outer by an OSCORE endpoint (RFC 8613 §4.1.3.5); Outer Block options are added afterwards by outer
