@@ -9,7 +9,10 @@ namespace PopIoT.Testing;
 /// </summary>
 public sealed class TestClock : TimeProvider, ICwtClock
 {
-    private readonly Func<DateTimeOffset> _source;
+    // Null for a clock that stands still: it then counts in Unix seconds, so that a CWT test may set times
+    // (up to long.MaxValue) that DateTimeOffset cannot hold.
+    private readonly Func<DateTimeOffset>? _source;
+    private long _standingSeconds;
     private long _offsetTicks;
 
     /// <summary>A clock on the wall clock.</summary>
@@ -19,37 +22,43 @@ public sealed class TestClock : TimeProvider, ICwtClock
     }
 
     /// <summary>A clock standing at <paramref name="unixSeconds"/> until the test moves it.</summary>
-    public TestClock(long unixSeconds)
-        : this(FixedAt(unixSeconds))
-    {
-    }
+    public TestClock(long unixSeconds) => _standingSeconds = unixSeconds;
 
     /// <summary>A clock on <paramref name="source"/>.</summary>
     public TestClock(Func<DateTimeOffset> source) => _source = source;
 
-    /// <summary>The time in Unix seconds; setting it moves the offset so that the clock reads the value now.</summary>
+    /// <summary>The time in Unix seconds; setting it moves the clock so that it reads the value now.</summary>
     public long Now
     {
-        get => GetUtcNow().ToUnixTimeSeconds();
-        set => Interlocked.Exchange(ref _offsetTicks, (DateTimeOffset.FromUnixTimeSeconds(value) - _source()).Ticks);
+        get => _source == null
+            ? Interlocked.Read(ref _standingSeconds) + (Interlocked.Read(ref _offsetTicks) / TimeSpan.TicksPerSecond)
+            : GetUtcNow().ToUnixTimeSeconds();
+        set
+        {
+            if (_source == null)
+            {
+                Interlocked.Exchange(ref _standingSeconds, value);
+                Interlocked.Exchange(ref _offsetTicks, 0);
+            }
+            else
+            {
+                Interlocked.Exchange(ref _offsetTicks, (DateTimeOffset.FromUnixTimeSeconds(value) - _source()).Ticks);
+            }
+        }
     }
 
     /// <summary>Moves the clock forward (or back, with a negative span).</summary>
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
     /// <inheritdoc/>
-    public override DateTimeOffset GetUtcNow() => _source().AddTicks(Interlocked.Read(ref _offsetTicks));
+    public override DateTimeOffset GetUtcNow() =>
+        (_source == null ? DateTimeOffset.FromUnixTimeSeconds(Interlocked.Read(ref _standingSeconds)) : _source())
+            .AddTicks(Interlocked.Read(ref _offsetTicks));
 
     /// <inheritdoc/>
     public bool TryGetUnixTime(out long unixSeconds)
     {
         unixSeconds = Now;
         return true;
-    }
-
-    private static Func<DateTimeOffset> FixedAt(long unixSeconds)
-    {
-        DateTimeOffset at = DateTimeOffset.FromUnixTimeSeconds(unixSeconds);
-        return () => at;
     }
 }
