@@ -28,6 +28,9 @@ public sealed class SeededRandomSource : IRandomSource
     /// <summary>The seed this instance runs on.</summary>
     public int Seed { get; }
 
+    /// <summary>A <see cref="System.Random"/> on <paramref name="seed"/> XOR <see cref="RunSeed"/>, for test data (bodies, fuzz inputs).</summary>
+    public static Random NewRandom(int seed) => new(seed ^ RunSeed);
+
     /// <summary>How to reproduce this run, for failure messages.</summary>
     public static string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"Test random seed: {Variable}={RunSeed} (set it to rerun with the same or another seed).");

@@ -33,7 +33,7 @@ public class AceMemoryTests
             Assert.Equal(CoapCode.Created, clients[i].Post(rig));
         }
 
-        var rng = new Random(4);
+        var rng = SeededRandomSource.NewRandom(4);
         int reposts = 0;
         for (int round = 0; round < 300; round++)
         {

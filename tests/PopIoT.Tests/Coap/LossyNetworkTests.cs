@@ -139,7 +139,7 @@ public class LossyNetworkTests
         server.Start(net.CreateTransport(ServerAddress));
         using var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 1000)), new CoapClientOptions { Random = new SeededRandomSource(4) });
         byte[] body = new byte[3000];
-        new Random(1).NextBytes(body);
+        SeededRandomSource.NewRandom(1).NextBytes(body);
         var put = client.SendAsync(new CoapRequest(CoapCode.Put, new Uri("coap://10.0.0.1/store")) { Payload = body, BlockSize = 64 });
         net.RunTo(3_600_000);
         Assert.True((await put).IsSuccess);

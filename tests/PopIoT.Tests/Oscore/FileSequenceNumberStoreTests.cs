@@ -123,7 +123,7 @@ public sealed class FileSequenceNumberStoreTests : TempDirectoryTest
     {
         File.WriteAllText(Seq, "0\n");
         var used = new HashSet<long>();
-        var rng = new Random(11);
+        var rng = SeededRandomSource.NewRandom(11);
         for (int restart = 0; restart < 12; restart++)
         {
             bool full = false;
