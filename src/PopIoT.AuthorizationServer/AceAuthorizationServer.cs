@@ -55,9 +55,6 @@ public sealed class AceAuthorizationServer : IDisposable
     /// <summary>The address listened on, once started.</summary>
     public IPEndPoint? LocalEndPoint => _server?.LocalEndPoint;
 
-    /// <summary>How many clients and resource servers can authenticate (loaded at start).</summary>
-    public int PeerCount => _peers.Count;
-
     /// <summary>Loads the peers' contexts and starts serving on UDP.</summary>
     /// <param name="bind">Address and port (0 for an ephemeral port).</param>
     /// <returns>The address bound.</returns>

@@ -155,7 +155,7 @@ public sealed class GatewayEndToEndTests
         using var world = new GatewayWorld(tokenLifetimeSeconds: 60);
 
         // The gateway's clock stands still, so it believes the token fresh; the device's clock says it expired.
-        var frozen = new WorldClock();
+        var frozen = new TestClock();
         AceClient gw = world.Gateway(frozen, refreshFraction: 0, minimumMargin: TimeSpan.Zero);
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
         world.Clock.Advance(TimeSpan.FromSeconds(120));

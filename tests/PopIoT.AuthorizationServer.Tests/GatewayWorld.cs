@@ -49,7 +49,7 @@ internal sealed class GatewayWorld : IDisposable
         AceCredentialFile.Write(RsACredential, true, AudienceA, AsUri, a.PeerSenderId, a.AsSenderId, a.MasterSecret, a.MasterSalt, a.Algorithm);
     }
 
-    public WorldClock Clock { get; } = new();
+    public TestClock Clock { get; } = new();
 
     public SqliteAuthorizationStore Store { get; }
 
@@ -127,14 +127,4 @@ internal sealed class GatewayWorld : IDisposable
         d.Start(new IPEndPoint(IPAddress.Loopback, 0));
         return d;
     }
-}
-
-/// <summary>A clock that tests move forward.</summary>
-internal sealed class WorldClock : TimeProvider
-{
-    private long _offsetTicks;
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-    public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref _offsetTicks));
 }

@@ -20,7 +20,7 @@ public sealed class MalformedInputTests
     public async Task Over_100000_malformed_bodies_each_get_a_defined_answer_and_the_as_keeps_working()
     {
         using var bed = new AceTestBed();
-        var rng = new Random(7203);
+        var rng = SeededRandomSource.NewRandom(7203);
         var gw1 = new AcePeer(false, "gw1");
         var rs = new AcePeer(true, "temp1");
         byte[][] seeds =

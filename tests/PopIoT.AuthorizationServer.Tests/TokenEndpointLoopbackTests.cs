@@ -38,7 +38,7 @@ public sealed class TokenEndpointLoopbackTests : IDisposable
 
         // The RS's view (RFC 9200 §5.10.1.1): Encrypt0 under the AS–RS key (RFC 9203 §3.2), aud, scope, exp, cnf osc, ace_profile.
         using CoseKey rsKey = Key(_bed.Temp1);
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "temp1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "temp1");
         validator.SetEncrypt0Key(rsKey);
         using CwtValidationResult v = validator.Validate(token);
         Assert.True(v.IsValid, v.ToString());

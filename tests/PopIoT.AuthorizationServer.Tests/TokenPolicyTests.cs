@@ -107,7 +107,7 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(sig), out IReadOnlyList<CoseKey> keys));
         CoseKey verify = keys.Single(k => k.Algorithm == -7);
         Assert.False(verify.HasPrivateKey);
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "sig1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "sig1");
         validator.SetSign1Key(verify);
         validator.SetCnfDecryptionKey(keys.Single(k => k.Algorithm == 10));
         using CwtValidationResult v = validator.Validate(token);
@@ -135,7 +135,7 @@ public sealed class TokenPolicyTests : IDisposable
         // the Master Secret the client got, and its kid the input material id (RFC 9203 §3.2: never in clear).
         Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(_bed.Mac1), out IReadOnlyList<CoseKey> keys));
         Assert.Equal(2, keys.Count);
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "mac1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "mac1");
         validator.SetMac0Key(keys.Single(k => k.Algorithm == 4));
         validator.SetCnfDecryptionKey(keys.Single(k => k.Algorithm == 10));
         using CwtValidationResult v = validator.Validate(token);
@@ -242,7 +242,7 @@ public sealed class TokenPolicyTests : IDisposable
         var map = Map(update.Payload);
         Assert.False(map.ContainsKey(AceParameters.Cnf));
         using CoseKey key = Key(_bed.Temp1);
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, TestClock.Now, "temp1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "temp1");
         validator.SetEncrypt0Key(key);
         using CwtValidationResult v = validator.Validate(Bytes(map[AceParameters.AccessToken]));
         Assert.True(v.IsValid, v.ToString());

@@ -30,7 +30,7 @@ public sealed class CoapLibcoapInteropTests : IDisposable
     {
         // Printable, so libcoap's output can be compared byte for byte.
         var b = new byte[n];
-        var r = new Random(n);
+        var r = SeededRandomSource.NewRandom(n);
         for (int i = 0; i < n; i++)
         {
             b[i] = (byte)('a' + r.Next(26));

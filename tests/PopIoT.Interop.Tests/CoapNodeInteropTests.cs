@@ -73,7 +73,7 @@ public sealed class CoapNodeInteropTests : IDisposable
         Assert.Equal(CoapDemoResources.LargeBody.ToArray(), (await _client.GetAsync(U("/large"))).Payload.ToArray());
         Assert.Equal(CoapDemoResources.LargeBody.ToArray(), (await _client.SendAsync(new CoapRequest(CoapCode.Get, U("/large")) { BlockSize = 64 })).Payload.ToArray());
         byte[] body = new byte[3 * 1024];
-        new Random(3).NextBytes(body);
+        SeededRandomSource.NewRandom(3).NextBytes(body);
         Assert.True((await _client.SendAsync(new CoapRequest(CoapCode.Put, U("/store")) { Payload = body, BlockSize = 64 })).IsSuccess);
         Assert.Equal(body, (await _client.GetAsync(U("/store"))).Payload.ToArray());
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using PopIoT.Coap;
 using PopIoT.Interop.Tests.Peers;
 
 namespace PopIoT.Interop.Tests;
@@ -99,8 +100,27 @@ internal sealed class CoapPeerServer : IDisposable
         server._process.ErrorDataReceived += (_, _) => { };
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        await Task.Delay(300);
+        await server.WaitUntilAnsweringAsync();
         return server;
+    }
+
+    // libcoap prints nothing when its socket is ready: it is ready when it answers a GET of /.well-known/core (RFC 6690 §4).
+    private async Task WaitUntilAnsweringAsync()
+    {
+        var waited = Stopwatch.StartNew();
+        await using var probe = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(500) });
+        while (true)
+        {
+            try
+            {
+                await probe.GetAsync(new System.Uri(Uri("/.well-known/core")));
+                return;
+            }
+            catch (Exception e) when ((e is TimeoutException or CoapException) && !_process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                // not listening yet: ask again
+            }
+        }
     }
 
     /// <summary>peers/coap-server.js (node coap) on an ephemeral port of 127.0.0.1.</summary>

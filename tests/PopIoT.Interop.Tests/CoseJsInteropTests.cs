@@ -31,7 +31,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     public void Mac0_created_by_popiot_verifies_in_cose_js()
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(8152);
+        var rng = SeededRandomSource.NewRandom(8152);
         for (int i = 0; i < Cases; i++)
         {
             var (alg, name) = MacAlgs[i % MacAlgs.Length];
@@ -51,7 +51,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     public void Mac0_created_by_cose_js_verifies_in_popiot_and_fails_with_another_aad()
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(8153);
+        var rng = SeededRandomSource.NewRandom(8153);
         var result = new CoseResult();
         for (int i = 0; i < Cases; i++)
         {
@@ -84,7 +84,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     public void Sign1_es256_created_by_popiot_verifies_in_cose_js()
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(8392);
+        var rng = SeededRandomSource.NewRandom(8392);
         for (int i = 0; i < Cases; i++)
         {
             using ECDsa ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -105,7 +105,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     public void Sign1_es256_created_by_cose_js_verifies_in_popiot_and_fails_with_another_key()
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(8393);
+        var rng = SeededRandomSource.NewRandom(8393);
         var result = new CoseResult();
         using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         ECParameters op = other.ExportParameters(false);
@@ -129,7 +129,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     private void Encrypt0ToCoseJs((int Alg, string CoseJsName)[] algs, int seed)
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(seed);
+        var rng = SeededRandomSource.NewRandom(seed);
         for (int i = 0; i < Cases; i++)
         {
             var (alg, name) = algs[i % algs.Length];
@@ -149,7 +149,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
     private void Encrypt0FromCoseJs((int Alg, string CoseJsName)[] algs, int seed)
     {
         PeerRequirement.Require(_peer.MissingReason);
-        var rng = new Random(seed);
+        var rng = SeededRandomSource.NewRandom(seed);
         var result = new CoseResult();
         for (int i = 0; i < Cases; i++)
         {

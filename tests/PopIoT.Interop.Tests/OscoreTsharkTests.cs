@@ -16,14 +16,11 @@ namespace PopIoT.Interop.Tests;
 /// loopback. The test records the datagrams itself into a classic pcap (LINKTYPE_RAW, IPv4/UDP) and hands it to
 /// <c>tshark -r</c> with the security context as the <c>oscore_contexts</c> UAT.
 /// </summary>
-public sealed class OscoreTsharkTests : IDisposable
+public sealed class OscoreTsharkTests : TempDirectoryTest
 {
     // RFC 8613 Appendix C.1 inputs: the client's Sender ID is empty, the server's is 01.
     private const string Secret = "0102030405060708090a0b0c0d0e0f10";
     private const string Salt = "9e7ca92223786340";
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-tshark-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, true);
 
     // Field order of Wireshark's oscore_contexts UAT: Sender ID, Recipient ID, Master Secret, Master Salt, ID Context,
     // Algorithm. The context is the client's view: the request 'kid' is its Sender ID.
@@ -54,7 +51,7 @@ public sealed class OscoreTsharkTests : IDisposable
             Assert.Equal("got set 19", (await client.PostAsync(uri, "set 19"u8.ToArray())).PayloadText);
         }
 
-        string pcap = Path.Combine(_dir, "oscore.pcap");
+        string pcap = F("oscore.pcap");
         capture.Write(pcap);
         Assert.Equal(4, capture.Count);
 
@@ -114,7 +111,7 @@ public sealed class OscoreTsharkTests : IDisposable
             Assert.Equal(body, (await client.GetAsync(uri)).Payload.ToArray());
         }
 
-        string pcap = Path.Combine(_dir, "outer.pcap");
+        string pcap = F("outer.pcap");
         capture.Write(pcap);
         string port = at.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         (int code, string output, string error) = await RunAsync(

@@ -10,13 +10,10 @@ namespace PopIoT.Interop.Tests;
 /// Issue 5, "done when": two popiot processes talk OSCORE over loopback, and tshark, capturing
 /// live on the loopback interface, decrypts their traffic given the security context.
 /// </summary>
-public sealed class OscoreTwoProcessTests : IDisposable
+public sealed class OscoreTwoProcessTests : TempDirectoryTest
 {
     private const string Secret = "0102030405060708090a0b0c0d0e0f10";
     private const string Salt = "9e7ca92223786340";
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-2proc-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [SkippableFact]
     public void Two_popiot_processes_talk_oscore_and_tshark_decrypts_the_live_capture()
@@ -25,7 +22,7 @@ public sealed class OscoreTwoProcessTests : IDisposable
         PeerRequirement.Require(Environment.UserName == "root" ? null : "live capture on loopback needs root (CI runs as root)");
 
         int port = FreeUdpPort();
-        string server = Path.Combine(_dir, "server.json"), client = Path.Combine(_dir, "client.json"), pcap = Path.Combine(_dir, "live.pcapng");
+        string server = F("server.json"), client = F("client.json"), pcap = F("live.pcapng");
         File.WriteAllText(server, $$"""{"sender_id":"01","recipient_id":"","master_secret":"{{Secret}}","master_salt":"{{Salt}}","alg":10,"replay_window":32}""");
         File.WriteAllText(client, $$"""{"sender_id":"","recipient_id":"01","master_secret":"{{Secret}}","master_salt":"{{Salt}}","alg":10,"replay_window":32}""");
 

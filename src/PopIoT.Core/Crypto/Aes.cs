@@ -30,7 +30,7 @@ namespace PopIoT.Core.Crypto
         private static readonly uint[] Te2 = new uint[256];
         private static readonly uint[] Te3 = new uint[256];
 
-        private readonly uint[] _roundKeys;
+        internal readonly uint[] _roundKeys;
         private int _rounds;
         private bool _disposed;
 

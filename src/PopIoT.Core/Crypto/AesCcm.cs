@@ -103,12 +103,6 @@ namespace PopIoT.Core.Crypto
             get { return _tagSize; }
         }
 
-        /// <summary>L, the size of the length field in bytes (RFC 3610 §2).</summary>
-        public int LengthSize
-        {
-            get { return _lengthSize; }
-        }
-
         /// <inheritdoc/>
         public int MaxMessageLength
         {

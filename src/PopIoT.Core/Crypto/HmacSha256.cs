@@ -17,8 +17,8 @@ namespace PopIoT.Core.Crypto
 
         private readonly Sha256 _inner = new Sha256();
         private readonly Sha256 _outer = new Sha256();
-        private readonly uint[] _innerState = new uint[8];
-        private readonly uint[] _outerState = new uint[8];
+        internal readonly uint[] _innerState = new uint[8];
+        internal readonly uint[] _outerState = new uint[8];
         private readonly byte[] _pad = new byte[B];
         private readonly byte[] _digest = new byte[Size];
         private bool _disposed;

@@ -7,23 +7,6 @@ namespace PopIoT.Coap;
 /// <param name="Value">The value as sent on the wire.</param>
 public readonly record struct CoapOptionValue(int Number, byte[] Value)
 {
-    /// <summary>An unsigned-integer option in its minimal encoding (RFC 7252 §3.2).</summary>
-    /// <param name="number">The option number.</param>
-    /// <param name="value">The value.</param>
-    /// <returns>The option.</returns>
-    public static CoapOptionValue FromUInt(int number, uint value)
-    {
-        byte[] bytes = new byte[CoapOption.UintLength(value)];
-        CoapOption.WriteUint(value, bytes, 0);
-        return new CoapOptionValue(number, bytes);
-    }
-
-    /// <summary>A string option in UTF-8.</summary>
-    /// <param name="number">The option number.</param>
-    /// <param name="value">The value.</param>
-    /// <returns>The option.</returns>
-    public static CoapOptionValue FromString(int number, string value) => new(number, System.Text.Encoding.UTF8.GetBytes(value));
-
     /// <summary>The value read as an unsigned integer, or null when longer than 4 bytes.</summary>
     public uint? AsUInt() => CoapOption.TryReadUint(Value, 0, Value.Length, out uint v) ? v : null;
 

@@ -320,13 +320,7 @@ public class AceAdmissionTests
             Assert.Equal(AceRsError.TableFull, rig.Server.LastDecision.Error);
         }
 
-        for (int i = 0; i < 100; i++)
-        {
-            Run();
-        }
-
-        AceTestSupport.SettleJit();
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < 150; i++)
         {
             Run();
         }

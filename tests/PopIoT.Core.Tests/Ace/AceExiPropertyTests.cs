@@ -65,7 +65,7 @@ public class AceExiPropertyTests
 
         public Run(int seed, int slots)
         {
-            _rng = new Random(seed);
+            _rng = SeededRandomSource.NewRandom(seed);
             Rig = AceExiTests.Clockless(slots);
             Rig.Server.Listener = this;
             _slotToken = new long[slots];

@@ -42,7 +42,7 @@ public class AceFuzzTests
             requests[i] = good.Protect(i % 2 == 0 ? CoapCode.Get : CoapCode.Put, i % 3 == 0 ? "/led" : "/temp", i % 2 == 0 ? null : "on", 1000 + i);
         }
 
-        var rng = new Random(20260601);
+        var rng = SeededRandomSource.NewRandom(20260601);
         var request = new CoapMessage();
         var response = new CoapMessage();
         byte[] wire = new byte[2048];

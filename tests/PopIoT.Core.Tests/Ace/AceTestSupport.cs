@@ -49,12 +49,6 @@ internal static class AceTestSupport
 
     public static ICryptoProvider Provider(int seed = 9203) => new ManagedCryptoProvider(new SeededRandomSource(seed));
 
-    /// <summary>
-    /// Gives tiered compilation time to install optimized code (its background compile waits for a quiet 100 ms) before
-    /// an allocation measurement, so the measured loop runs the code it is meant to measure.
-    /// </summary>
-    public static void SettleJit() => System.Threading.Thread.Sleep(300);
-
     public static byte[] Mint(TokenSpec s, CoseKey macKey = null, CoseKey encKey = null)
     {
         ICryptoProvider p = Provider(4711);

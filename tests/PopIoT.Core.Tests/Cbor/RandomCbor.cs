@@ -29,7 +29,7 @@ internal sealed class RandomCbor
 
     public RandomCbor(int seed)
     {
-        _rnd = new Random(seed);
+        _rnd = SeededRandomSource.NewRandom(seed);
     }
 
     public int MaxDepth { get; set; } = 4;

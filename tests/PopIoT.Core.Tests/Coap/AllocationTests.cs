@@ -14,7 +14,7 @@ public class CoapAllocationTests
     {
         var table = new ResourceTable(4, 256);
         table.Add(new CoapResource("/sensors/temp", CoapMethods.Get, new FixedHandler(CoapCode.Content, "22.3 C")));
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(5), table, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(5), table, null);
         byte[] request = Hex.Parse("44010000a1b2c3d4" + "b7" + Hex.Ascii("sensors") + "04" + Hex.Ascii("temp"));
         byte[] output = new byte[2048];
         long now = 0;
@@ -51,8 +51,8 @@ public class CoapAllocationTests
     public void Client_request_and_response_allocate_nothing_after_warm_up()
     {
         var listener = new SilentListener();
-        var client = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), null, listener);
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(2), new FixedHandler(CoapCode.Content, "v"), null);
+        var client = new MessageLayer(new CoapSettings(), new SeededRandomSource(1), null, listener);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(2), new FixedHandler(CoapCode.Content, "v"), null);
         var get = new CoapMessage();
         byte[] path = "temp"u8.ToArray();
         byte[] wire = new byte[2048];

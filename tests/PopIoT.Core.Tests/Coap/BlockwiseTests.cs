@@ -13,7 +13,7 @@ public class BlockwiseTests
     private static byte[] Body(int n)
     {
         byte[] b = new byte[n];
-        new Random(n).NextBytes(b);
+        SeededRandomSource.NewRandom(n).NextBytes(b);
         return b;
     }
 

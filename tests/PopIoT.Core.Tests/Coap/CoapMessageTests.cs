@@ -193,7 +193,7 @@ public class CoapMessageTests
             byte[] second = new byte[4096];
             var built = new CoapMessage(40, 0);
             var parsed = new CoapMessage(40, 0);
-            var rnd = new Random(seed);
+            var rnd = SeededRandomSource.NewRandom(seed);
             built.Type = (CoapMessageType)rnd.Next(4);
             built.Code = (byte)rnd.Next(1, 256);
             built.MessageId = rnd.Next(65536);

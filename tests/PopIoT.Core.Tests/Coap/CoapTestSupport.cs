@@ -109,8 +109,8 @@ internal sealed class CoapPair
     {
         Listener = new RecordingListener();
         ServerListener = new RecordingListener();
-        Client = new MessageLayer(settings ?? new CoapSettings(), new Crypto.SeededRandomSource(seed), null, Listener);
-        Server = new MessageLayer(settings ?? new CoapSettings(), new Crypto.SeededRandomSource(seed + 1), handler, ServerListener);
+        Client = new MessageLayer(settings ?? new CoapSettings(), new SeededRandomSource(seed), null, Listener);
+        Server = new MessageLayer(settings ?? new CoapSettings(), new SeededRandomSource(seed + 1), handler, ServerListener);
     }
 
     public MessageLayer Client { get; }

@@ -33,7 +33,7 @@ public class DeduplicationTests
     public void Duplicate_con_post_gets_the_identical_cached_response_and_the_handler_runs_once()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(1), handler, null);
         byte[] post = Post(0x0101);
         server.Receive(post, 0, post.Length, 1, 0);
         string first = Take(server);
@@ -81,7 +81,7 @@ public class DeduplicationTests
     {
         var handler = new CountingHandler();
         var settings = new CoapSettings { DeduplicationCapacity = 2, DeduplicationPerPeer = 2, EvictOldestWhenFull = false };
-        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(settings, new SeededRandomSource(1), handler, null);
         for (int mid = 1; mid <= 2; mid++)
         {
             byte[] p = Post(mid);
@@ -106,7 +106,7 @@ public class DeduplicationTests
     public void Full_cache_keeps_serving_by_evicting_the_oldest_entry()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2, DeduplicationPerPeer = 2 }, new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings { DeduplicationCapacity = 2, DeduplicationPerPeer = 2 }, new SeededRandomSource(1), handler, null);
         for (int mid = 1; mid <= 3; mid++)
         {
             byte[] p = Post(mid);
@@ -136,7 +136,7 @@ public class DeduplicationTests
         // RFC 7252 §4.5: the cache is an optimisation; refusing new requests when it is full would let anyone who can
         // send datagrams lock every client out for EXCHANGE_LIFETIME.
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(1), handler, null);
         for (int i = 0; i < junk; i++)
         {
             byte[] p = Post(i & 0xFFFF);
@@ -155,7 +155,7 @@ public class DeduplicationTests
     public void One_client_sending_100_cons_within_exchange_lifetime_is_never_refused()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(1), handler, null);
         for (int mid = 1; mid <= 100; mid++)
         {
             byte[] p = Post(mid);
@@ -178,7 +178,7 @@ public class DeduplicationTests
     public void A_peer_cannot_take_more_than_its_share_of_the_duplicate_cache()
     {
         var handler = new CountingHandler();
-        var server = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(1), handler, null);
+        var server = new MessageLayer(new CoapSettings(), new SeededRandomSource(1), handler, null);
         byte[] honest = Post(0x0707);
         server.Receive(honest, 0, honest.Length, 2, 1000);
         string answer = Take(server);

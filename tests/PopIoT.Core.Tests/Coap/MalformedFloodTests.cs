@@ -22,9 +22,9 @@ public class MalformedFloodTests
     [Fact]
     public void Malformed_datagrams_get_the_rfc_reaction_and_the_endpoint_keeps_serving()
     {
-        var rnd = new Random(7252);
+        var rnd = SeededRandomSource.NewRandom(7252);
         var settings = new CoapSettings { DeduplicationCapacity = 64, OutboxCapacity = 4 };
-        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(2), new FixedHandler(CoapCode.Content, "ok"), new RecordingListener());
+        var server = new MessageLayer(settings, new SeededRandomSource(2), new FixedHandler(CoapCode.Content, "ok"), new RecordingListener());
         var classify = new CoapMessage(settings.OptionCapacity, 0);
         byte[] output = new byte[2048];
         byte[] valid = BuildValid(rnd);

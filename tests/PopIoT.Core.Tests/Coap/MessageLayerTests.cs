@@ -153,7 +153,7 @@ public class MessageLayerTests
         long max = long.MinValue;
         for (int seed = 0; seed < 2000; seed++)
         {
-            var client = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(seed), null, null);
+            var client = new MessageLayer(new CoapSettings(), new SeededRandomSource(seed), null, null);
             client.SendRequest(0, Get("/x"), 0, out _);
             long t = client.NextDeadline;
             min = Math.Min(min, t);
@@ -238,7 +238,7 @@ public class MessageLayerTests
     [Fact]
     public void Exchange_slots_are_bounded()
     {
-        var client = new MessageLayer(new CoapSettings { MaxExchanges = 2 }, new Crypto.SeededRandomSource(3), null, null);
+        var client = new MessageLayer(new CoapSettings { MaxExchanges = 2 }, new SeededRandomSource(3), null, null);
         Assert.Equal(CoapSendStatus.Sent, client.SendRequest(0, Get("/a"), 0, out _));
         Assert.Equal(CoapSendStatus.Queued, client.SendRequest(0, Get("/a"), 0, out _));
         Assert.Equal(CoapSendStatus.NoExchangeSlot, client.SendRequest(0, Get("/a"), 0, out int none));
@@ -313,11 +313,11 @@ public class MessageLayerTests
         // About 2.3 KiB of datagram buffers: 2 exchanges, 4 cache entries, 2 outbox slots of 128 bytes.
         var settings = new CoapSettings { MaxMessageSize = 128, MaxExchanges = 2, DeduplicationCapacity = 4, OutboxCapacity = 2, NonRecordCapacity = 2, OptionCapacity = 8 };
         var big = new FixedHandler(CoapCode.Content, new string('x', 200));
-        var server = new MessageLayer(settings, new Crypto.SeededRandomSource(1), big, null);
+        var server = new MessageLayer(settings, new SeededRandomSource(1), big, null);
         Feed(server, "40010001", 1, 0);
         // The 200-byte payload does not fit 128 bytes: 5.00 instead of a truncated datagram.
         Assert.Equal("60a00001", Take(server));
-        var small = new MessageLayer(settings, new Crypto.SeededRandomSource(1), new FixedHandler(CoapCode.Content, "ok"), null);
+        var small = new MessageLayer(settings, new SeededRandomSource(1), new FixedHandler(CoapCode.Content, "ok"), null);
         Feed(small, "40010002", 1, 0);
         Feed(small, "40010003", 1, 0);
         Feed(small, "40010004", 1, 0); // the outbox holds 2: the third reply is dropped and counted

@@ -69,7 +69,7 @@ public class ResourceTableTests
         Assert.Equal(0, handler.Calls);
 
         // The same through a plain message layer in front of the table (a server with no OSCORE context at all).
-        var layer = new MessageLayer(new CoapSettings(), new Crypto.SeededRandomSource(3), table, null);
+        var layer = new MessageLayer(new CoapSettings(), new SeededRandomSource(3), table, null);
         byte[] datagram = Hex.Parse("4101" + "0101" + "aa" + "92" + "0901" + "27" + Hex.Ascii("sensors") + "04" + Hex.Ascii("temp"));
         layer.Receive(datagram, 0, datagram.Length, 1, 0);
         byte[] reply = new byte[64];

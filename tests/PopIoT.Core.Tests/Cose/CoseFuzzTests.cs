@@ -38,7 +38,7 @@ public class CoseFuzzTests
         using var sign1 = new CoseSign1(Platform, KeyEcdsa256Public());
         using var mac0 = new CoseMac0(Managed, KeySymmetric256Hmac());
         using var enc = new CoseEncrypt0(Managed, KeySymmetric128());
-        var rng = new Random(Seed);
+        var rng = SeededRandomSource.NewRandom(Seed);
         var result = new CoseResult();
         byte[] plaintext = new byte[512];
         var tally = new Dictionary<CoseError, int>();

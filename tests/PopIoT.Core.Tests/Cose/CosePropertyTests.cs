@@ -44,7 +44,7 @@ public class CosePropertyTests
 
     private static void RoundTrip(CoseAlgorithm alg, ICryptoProvider provider, byte[] payload, byte[] aad, int seed, bool tagged)
     {
-        var rng = new Random(seed);
+        var rng = SeededRandomSource.NewRandom(seed);
         using CoseKey key = CoseKeys.Random(alg, rng, [(byte)seed]);
         using CoseKey other = CoseKeys.Random(alg, rng);
         byte[] otherAad = [.. aad, 0];

@@ -22,7 +22,7 @@ public class CoseSign1DifferentialTests
     [Fact]
     public void Ours_creates_and_dotnet_verifies()
     {
-        var rng = new Random(9052);
+        var rng = SeededRandomSource.NewRandom(9052);
         byte[] output = new byte[1200];
         for (int i = 0; i < Cases; i++)
         {
@@ -45,7 +45,7 @@ public class CoseSign1DifferentialTests
     [Fact]
     public void Dotnet_creates_and_ours_verifies()
     {
-        var rng = new Random(8152);
+        var rng = SeededRandomSource.NewRandom(8152);
         var result = new CoseResult();
         for (int i = 0; i < Cases; i++)
         {

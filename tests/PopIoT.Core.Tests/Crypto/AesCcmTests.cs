@@ -99,7 +99,7 @@ public class AesCcmTests
     public void Long_associated_data_matches_the_platform(int aadLength)
     {
         // Crosses the RFC 3610 §2.2 boundary between the 2-byte and the 0xFF 0xFE + 4-byte encodings.
-        var rng = new Random(aadLength);
+        var rng = SeededRandomSource.NewRandom(aadLength);
         byte[] key = RandomBytes(rng, 16);
         byte[] nonce = RandomBytes(rng, 13);
         byte[] aad = RandomBytes(rng, aadLength);
@@ -219,7 +219,7 @@ public class AesCcmTests
     [MemberData(nameof(CryptoTestSupport.Providers), MemberType = typeof(CryptoTestSupport))]
     public void In_place_matches_separate_buffers_and_empty_inputs_may_be_null(string provider)
     {
-        var rng = new Random(11);
+        var rng = SeededRandomSource.NewRandom(11);
         byte[] key = RandomBytes(rng, 16);
         byte[] nonce = RandomBytes(rng, 13);
         byte[] aad = RandomBytes(rng, 7);
@@ -245,7 +245,7 @@ public class AesCcmTests
     [MemberData(nameof(CryptoTestSupport.Providers), MemberType = typeof(CryptoTestSupport))]
     public void A_bad_tag_returns_false_and_zeroes_the_output_even_in_place(string provider)
     {
-        var rng = new Random(12);
+        var rng = SeededRandomSource.NewRandom(12);
         byte[] key = RandomBytes(rng, 16);
         byte[] nonce = RandomBytes(rng, 13);
         byte[] pt = RandomBytes(rng, 33);
@@ -263,7 +263,7 @@ public class AesCcmTests
     {
         var aes = new Aes(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }, 0, 16);
         var ccm = new AesCcm(aes, 8, 2);
-        uint[] roundKeys = PrivateField<uint[]>(aes, "_roundKeys");
+        uint[] roundKeys = aes._roundKeys;
         ccm.Dispose();
         Assert.All(roundKeys, w => Assert.Equal(0u, w));
         Assert.Throws<ObjectDisposedException>(() => ccm.Encrypt(new ByteRange(new byte[13], 0, 13), default, null!, 0, new byte[8], 0, default));

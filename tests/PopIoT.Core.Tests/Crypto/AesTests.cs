@@ -79,7 +79,7 @@ public class AesTests
     {
         byte[] key = Hex("000102030405060708090a0b0c0d0e0f");
         var aes = new Aes(key, 0, 16);
-        uint[] roundKeys = PrivateField<uint[]>(aes, "_roundKeys");
+        uint[] roundKeys = aes._roundKeys;
         Assert.Contains(roundKeys, w => w != 0);
         aes.Dispose();
         Assert.All(roundKeys, w => Assert.Equal(0u, w));

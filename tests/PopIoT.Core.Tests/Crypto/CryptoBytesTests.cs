@@ -23,7 +23,7 @@ public class CryptoBytesTests
     [Fact]
     public void FixedTimeEquals_finds_every_single_bit_difference()
     {
-        var rng = new Random(3);
+        var rng = SeededRandomSource.NewRandom(3);
         byte[] a = new byte[32];
         rng.NextBytes(a);
         for (int bit = 0; bit < 256; bit++)

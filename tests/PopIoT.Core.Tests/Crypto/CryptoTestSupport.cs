@@ -65,12 +65,4 @@ internal static class CryptoTestSupport
         hash.Final(output, 0);
         return output;
     }
-
-    /// <summary>Reads a private field (used to check that Dispose erased key material).</summary>
-    public static T PrivateField<T>(object target, string name)
-    {
-        FieldInfo? field = target.GetType().GetField(name, BindingFlags.NonPublic | BindingFlags.Instance);
-        Assert.NotNull(field);
-        return (T)field!.GetValue(target)!;
-    }
 }

@@ -65,7 +65,7 @@ public class CwtFuzzTests
         using var withClock = AppendixAValidator(new TestClock(Between));
         withClock.SetCnfDecryptionKey(kek);
         using var noClock = AppendixAValidator(CwtNoClock.Instance);
-        var rng = new Random(Seed);
+        var rng = SeededRandomSource.NewRandom(Seed);
         var result = new CwtValidationResult(512);
         var claims = new CwtClaims();
         var tally = new Dictionary<CwtError, int>();

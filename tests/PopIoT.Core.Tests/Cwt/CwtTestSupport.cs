@@ -8,20 +8,6 @@ using Sfc = System.Formats.Cbor;
 
 namespace PopIoT.Core.Tests.Cwt;
 
-/// <summary>A settable clock for the validator.</summary>
-internal sealed class TestClock : ICwtClock
-{
-    public TestClock(long now) => Now = now;
-
-    public long Now { get; set; }
-
-    public bool TryGetUnixTime(out long unixSeconds)
-    {
-        unixSeconds = Now;
-        return true;
-    }
-}
-
 /// <summary>Shared values for the CWT tests (RFC 8392 Appendix A; keys from Cose/CoseTestSupport).</summary>
 internal static class CwtTestSupport
 {

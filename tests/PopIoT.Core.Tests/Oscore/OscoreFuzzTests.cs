@@ -74,7 +74,7 @@ public class OscoreFuzzTests
         var e = new OscoreExchange();
         var m = new CoapMessage();
         var resp = new CoapMessage();
-        var r = new Random(8613);
+        var r = SeededRandomSource.NewRandom(8613);
         int[] counts = new int[16];
         int processed = 0;
         for (int i = 0; i < 100_000; i++)
@@ -119,7 +119,7 @@ public class OscoreFuzzTests
         var p = new OscoreProcessor();
         var e = new OscoreExchange();
         var m = new CoapMessage();
-        var r = new Random(9203);
+        var r = SeededRandomSource.NewRandom(9203);
         int failed = 0;
         for (int i = 0; i < 20_000; i++)
         {
@@ -142,7 +142,7 @@ public class OscoreFuzzTests
     [Fact]
     public void Mutated_responses_never_throw_at_the_client()
     {
-        var r = new Random(7);
+        var r = SeededRandomSource.NewRandom(7);
         var client = C1Client();
         SkipTo(client, 20);
         var p = new OscoreProcessor();

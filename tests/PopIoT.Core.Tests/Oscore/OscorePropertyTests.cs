@@ -52,7 +52,7 @@ public class OscorePropertyTests
     [Fact]
     public void Random_requests_and_responses_round_trip_exactly()
     {
-        var r = new Random(42);
+        var r = SeededRandomSource.NewRandom(42);
         var client = C2Client();
         var table = new OscoreContextTable(2);
         table.Add(C2Server());

@@ -26,7 +26,7 @@ public class OscoreStateSizeTests
     public void Retained_bytes_per_context(int window)
     {
         var p = new ManagedCryptoProvider(new SeededRandomSource(1));
-        const int N = 200;
+        const int N = 2000;
         var keep = new SecurityContext[N];
         long before = GC.GetTotalMemory(true);
         for (int i = 0; i < N; i++)
@@ -38,6 +38,8 @@ public class OscoreStateSizeTests
         long perContext = (after - before) / N;
         _output.WriteLine($"window {window}: {perContext} bytes retained per context (64-bit CLR, managed AES-CCM)");
         GC.KeepAlive(keep);
-        Assert.True(perContext < 4096, perContext.ToString());
+        // docs/oscore.md §State per context: about 1.3 KB, at most 1.5 KiB. N is large so that what other threads keep
+        // alive meanwhile weighs little per context.
+        Assert.True(perContext <= 1536, perContext.ToString());
     }
 }

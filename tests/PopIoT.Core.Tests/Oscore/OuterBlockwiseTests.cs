@@ -455,7 +455,7 @@ public class OuterBlockwiseTests
             CoapCode.Continue, CoapCode.Changed, CoapCode.BadRequest, CoapCode.Unauthorized, CoapCode.BadOption,
             CoapCode.RequestEntityIncomplete, CoapCode.RequestEntityTooLarge,
         };
-        var r = new Random(8613);
+        var r = SeededRandomSource.NewRandom(8613);
         var request = new CoapMessage();
         var response = new CoapMessage();
         int handled = 0;

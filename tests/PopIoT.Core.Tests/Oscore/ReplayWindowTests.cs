@@ -180,7 +180,7 @@ public class ReplayWindowTests
     [InlineData(256)]
     public void Property_100000_random_sequences_match_the_reference_model(int size)
     {
-        var random = new Random(size);
+        var random = SeededRandomSource.NewRandom(size);
         for (int s = 0; s < 100_000; s++)
         {
             var w = new ReplayWindow(size);

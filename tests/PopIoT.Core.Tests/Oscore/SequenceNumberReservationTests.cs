@@ -100,7 +100,7 @@ public class SequenceNumberReservationTests
     {
         var store = new FlakyStore();
         var used = new System.Collections.Generic.HashSet<long>();
-        var rng = new Random(7);
+        var rng = SeededRandomSource.NewRandom(7);
         for (int run = 0; run < 20; run++)
         {
             // A "restart": a fresh context from what the store durably holds.

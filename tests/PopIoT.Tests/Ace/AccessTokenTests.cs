@@ -91,12 +91,12 @@ public class AccessTokenTests
         Assert.Contains("\"ace_profile\": \"7\"", Encoding.UTF8.GetString(file.ToJson()), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Token_json_is_written_readable_by_its_owner_only()
     {
         if (OperatingSystem.IsWindows())
         {
-            return;
+            throw new SkipException("Windows has no Unix file modes");
         }
 
         string path = Path.Combine(Path.GetTempPath(), "popiot-token-" + Guid.NewGuid().ToString("N") + ".json");
@@ -125,7 +125,7 @@ public class AccessTokenTests
         Assert.Equal(16, t.MasterSecret.Length);
         Assert.Equal(1_800_000_600, t.Expiration);
 
-        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new FixedClock(1_800_000_100), "coap://rs1");
+        using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(1_800_000_100), "coap://rs1");
         validator.SetMac0Key(mac);
         validator.SetEncrypt0Key(aead);
         validator.SetCnfDecryptionKey(aead);
@@ -177,14 +177,5 @@ public class AccessTokenTests
         Assert.Contains("not both", Assert.Throws<ArgumentException>(() => minter.Mint(new TokenMintRequest { Audience = "a", Scope = request.Scope, Exi = 5, ExpiresInSeconds = 5 })).Message, StringComparison.Ordinal);
         using var ec = CoseKey.Symmetric(MacBytes, 0, null);
         Assert.Throws<ArgumentException>(() => new AccessTokenMinter([ec]));
-    }
-
-    private sealed class FixedClock(long now) : ICwtClock
-    {
-        public bool TryGetUnixTime(out long unixSeconds)
-        {
-            unixSeconds = now;
-            return true;
-        }
     }
 }

@@ -110,7 +110,7 @@ internal sealed class AceWorld : IDisposable
         options ??= new AceOscoreClientOptions();
         options = new AceOscoreClientOptions
         {
-            Coap = options.Coap ?? new CoapClientOptions { Timeout = TimeSpan.FromSeconds(Net != null ? 600 : 20), Random = new OscoreTestContexts.SeededRandom(n) },
+            Coap = options.Coap ?? new CoapClientOptions { Timeout = TimeSpan.FromSeconds(Net != null ? 600 : 20), Random = new SeededRandomSource(n) },
             RepostOnUnauthorized = options.RepostOnUnauthorized,
             MaxRetryWait = options.MaxRetryWait,
             AuthzInfoRetries = options.AuthzInfoRetries,
@@ -257,14 +257,4 @@ internal sealed class AceWorld : IDisposable
         {
         }
     }
-}
-
-/// <summary>A clock that can be moved forward, on top of another time source.</summary>
-internal sealed class TestClock(Func<DateTimeOffset> source) : TimeProvider
-{
-    private long _offsetTicks;
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-    public override DateTimeOffset GetUtcNow() => source().AddTicks(Interlocked.Read(ref _offsetTicks));
 }

@@ -7,17 +7,14 @@ using Xunit;
 namespace PopIoT.Tests.Cli;
 
 /// <summary><c>popiot coap serve --oscore</c> and <c>popiot coap get|put|post|delete --oscore</c>, both in-process.</summary>
-public sealed class CoapOscoreCommandTests : IDisposable
+public sealed class CoapOscoreCommandTests : TempDirectoryTest
 {
     private const string Secret = "0102030405060708090a0b0c0d0e0f10";
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-oscore-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, true);
 
     // A context provisioned as new: its Sender Sequence Numbers start at 0 (RFC 8613 Appendix B.1.1).
     private string Write(string name, string json)
     {
-        string path = Path.Combine(_dir, name);
+        string path = F(name);
         File.WriteAllText(path, json);
         File.WriteAllText(path + ".seq", "0\n");
         return path;
@@ -127,7 +124,7 @@ public sealed class CoapOscoreCommandTests : IDisposable
     [Fact]
     public void A_missing_context_file_exits_2()
     {
-        var r = CliRunner.Run("coap", "get", "coap://127.0.0.1:9/x", "--oscore", Path.Combine(_dir, "absent.json"));
+        var r = CliRunner.Run("coap", "get", "coap://127.0.0.1:9/x", "--oscore", F("absent.json"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("cannot read OSCORE context file", r.Error, StringComparison.Ordinal);
     }

@@ -12,22 +12,21 @@ namespace PopIoT.Tests.Cli;
 /// missing, empty or unreadable CTX.json.seq stops the command before anything is sent, <c>--seq N</c> starts a context
 /// explicitly, and a second process on the same context is refused while the first holds it.
 /// </summary>
-public sealed class CoapOscoreSeqCommandTests : IDisposable
+public sealed class CoapOscoreSeqCommandTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-oscore-seq-").FullName;
     private readonly UdpClient _silent = new(new IPEndPoint(IPAddress.Loopback, 0));
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         _silent.Dispose();
-        Directory.Delete(_dir, true);
+        base.Dispose(disposing);
     }
 
     private string Uri => "coap://127.0.0.1:" + ((IPEndPoint)_silent.Client.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture) + "/x";
 
     private string Ctx()
     {
-        string path = Path.Combine(_dir, "ctx.json");
+        string path = F("ctx.json");
         File.WriteAllText(path, "{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"0102030405060708090a0b0c0d0e0f10\",\"master_salt\":\"9e7ca92223786340\"}");
         return path;
     }

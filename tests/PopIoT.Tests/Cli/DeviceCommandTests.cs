@@ -13,20 +13,15 @@ namespace PopIoT.Tests.Cli;
 /// <c>popiot token mint</c>, <c>popiot device simulate</c> and <c>popiot coap get|put --token</c>, in process: the
 /// two-terminal walk-through of docs/device.md, and bad TOKEN.json files.
 /// </summary>
-public sealed class DeviceCommandTests : IDisposable
+public sealed class DeviceCommandTests : TempDirectoryTest
 {
     // COSE_Keys: {1: 4 (Symmetric), 3: 4 (HMAC 256/64), -1: 32 bytes} and {1: 4, 3: 10 (AES-CCM-16-64-128), -1: 16 bytes}.
     private const string MacKey = "a301040304205820" + "1111111111111111111111111111111111111111111111111111111111111111";
     private const string AeadKey = "a30104030a2050" + "22222222222222222222222222222222";
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-device-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, true);
-
-    private string PathOf(string name) => Path.Combine(_dir, name);
 
     private string Mint(string scope, params string[] more)
     {
-        string file = PathOf("t" + Guid.NewGuid().ToString("N")[..6] + ".json");
+        string file = F("t" + Guid.NewGuid().ToString("N")[..6] + ".json");
         var r = CliRunner.Run(["token", "mint", "--as-key", MacKey, "--as-key", AeadKey, "--audience", "coap://rs1", "--scope", scope, "--out", file, .. more]);
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         return file;
@@ -100,7 +95,7 @@ public sealed class DeviceCommandTests : IDisposable
     public void Device_simulate_refuses_a_key_whose_key_ops_do_not_allow_its_purpose_and_names_the_file()
     {
         // {1: 4, 3: 4 (HMAC 256/64), 4: [9 (MAC create)], -1: 32 bytes}: the AS's half of a Mac0 key, not a device's.
-        string file = PathOf("mac-create-only.key");
+        string file = F("mac-create-only.key");
         File.WriteAllText(file, "a401040304048109" + "205820" + new string('3', 64) + "\n");
         var r = CliRunner.Run("device", "simulate", "--audience", "coap://rs1", "--as-key", "@" + file, "--port", "0", "--duration", "1");
         Assert.Equal(2, r.ExitCode);
@@ -112,18 +107,18 @@ public sealed class DeviceCommandTests : IDisposable
     [Fact]
     public void Token_mint_refuses_bad_arguments_with_exit_2()
     {
-        var both = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "read", "--exp", "5", "--exi", "5", "--out", PathOf("x.json"));
+        var both = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "read", "--exp", "5", "--exi", "5", "--out", F("x.json"));
         Assert.Equal(2, both.ExitCode);
         Assert.Contains("--exp and --exi exclude each other", both.Error, StringComparison.Ordinal);
 
-        var mac0 = CliRunner.Run("token", "mint", "--as-key", MacKey, "--audience", "a", "--scope", "read", "--out", PathOf("x.json"));
+        var mac0 = CliRunner.Run("token", "mint", "--as-key", MacKey, "--audience", "a", "--scope", "read", "--out", F("x.json"));
         Assert.Equal(2, mac0.ExitCode);
         Assert.Contains("must travel encrypted", mac0.Error, StringComparison.Ordinal);
 
-        var scope = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "[[\"/led\",\"GET|SHOUT\"]]", "--out", PathOf("x.json"));
+        var scope = CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "a", "--scope", "[[\"/led\",\"GET|SHOUT\"]]", "--out", F("x.json"));
         Assert.Equal(2, scope.ExitCode);
         Assert.Contains("unknown CoAP method \"SHOUT\"", scope.Error, StringComparison.Ordinal);
-        Assert.False(File.Exists(PathOf("x.json")));
+        Assert.False(File.Exists(F("x.json")));
     }
 
     [Fact]
@@ -146,7 +141,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.True(observe.ExitCode == 0, observe.Out + observe.Error);
         Assert.Equal(2, observe.Out.Split("2.05 Content").Length - 1);
 
-        string other = PathOf("other.json");
+        string other = F("other.json");
         Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", MacKey, "--as-key", AeadKey, "--audience", "coap://rs2", "--scope", "read", "--out", other).ExitCode);
         var refused = CliRunner.Run("coap", "get", uri + "/temp", "--token", other, "-B", "10");
         Assert.Equal(1, refused.ExitCode);
@@ -154,7 +149,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Contains("(AudienceMismatch)", refused.Error, StringComparison.Ordinal);
 
         // The device holds the AEAD key for the cnf only: an Encrypt0 token made with it is not of its protection.
-        string encrypt0 = PathOf("encrypt0.json");
+        string encrypt0 = F("encrypt0.json");
         Assert.Equal(0, CliRunner.Run("token", "mint", "--as-key", AeadKey, "--audience", "coap://rs1", "--scope", "read", "--out", encrypt0).ExitCode);
         var wrongType = CliRunner.Run("coap", "get", uri + "/temp", "--token", encrypt0, "-B", "10");
         Assert.Equal(1, wrongType.ExitCode);
@@ -247,7 +242,7 @@ public sealed class DeviceCommandTests : IDisposable
     [InlineData("{\"access_token\":\"d0\",\"ace_profile\":\"coap_tls\",\"cnf\":{\"osc\":{\"id\":\"01\",\"ms\":\"0011\"}}}", "unknown ACE profile 'coap_tls'")]
     public void A_bad_token_file_exits_2_with_a_clear_message(string content, string message)
     {
-        string file = PathOf("bad.json");
+        string file = F("bad.json");
         if (content != "absent")
         {
             File.WriteAllText(file, content);
@@ -262,7 +257,7 @@ public sealed class DeviceCommandTests : IDisposable
     [Fact]
     public void Token_and_oscore_together_are_a_usage_error()
     {
-        var r = CliRunner.Run("coap", "get", "coap://127.0.0.1:9/temp", "--token", Mint("read"), "--oscore", PathOf("ctx.json"));
+        var r = CliRunner.Run("coap", "get", "coap://127.0.0.1:9/temp", "--token", Mint("read"), "--oscore", F("ctx.json"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--oscore and --token exclude each other", r.Error, StringComparison.Ordinal);
     }

@@ -10,13 +10,6 @@ namespace PopIoT.Tests.Coap;
 /// <summary>Client and server on the seeded lossy in-memory network with a virtual clock (DESIGN.md §7).</summary>
 public class LossyNetworkTests
 {
-    private sealed class SeededRandom(int seed) : IRandomSource
-    {
-        private readonly Random _r = new(seed);
-
-        public void GetBytes(byte[] buffer, int offset, int count) => _r.NextBytes(buffer.AsSpan(offset, count));
-    }
-
     private static readonly IPEndPoint ServerAddress = new(IPAddress.Parse("10.0.0.1"), 5683);
 
     [Fact]
@@ -26,7 +19,7 @@ public class LossyNetworkTests
         var runs = new int[1000];
         using var server = new CoapServer(new CoapServerOptions
         {
-            Random = new SeededRandom(1),
+            Random = new SeededRandomSource(1),
             // Big enough to remember every request for EXCHANGE_LIFETIME, and refuse rather than evict (no request runs twice).
             Settings = new CoapSettings { DeduplicationCapacity = 1100, DeduplicationPerPeer = 1100, EvictOldestWhenFull = false, MaxExchanges = 16, OutboxCapacity = 64 },
         });
@@ -53,7 +46,7 @@ public class LossyNetworkTests
         var tasks = new List<(int Id, Task<CoapResponse> Task)>();
         for (int c = 0; c < 20; c++)
         {
-            var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + (c + 1)), 40000)), new CoapClientOptions { Random = new SeededRandom(100 + c), MaxConcurrentRequests = 64 });
+            var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1." + (c + 1)), 40000)), new CoapClientOptions { Random = new SeededRandomSource(100 + c), MaxConcurrentRequests = 64 });
             clients.Add(client);
             for (int k = 0; k < 50; k++)
             {
@@ -127,10 +120,10 @@ public class LossyNetworkTests
         static LossyNetworkStatistics Run(int seed)
         {
             var net = new LossyNetwork(new LossyNetworkOptions { Seed = seed, DropRate = 0.3, DuplicateRate = 0.1, ReorderRate = 0.2 });
-            using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandom(1) });
+            using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandomSource(1) });
             CoapDemoResources.Map(server);
             server.Start(net.CreateTransport(ServerAddress));
-            using var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 1000)), new CoapClientOptions { Random = new SeededRandom(2) });
+            using var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 1000)), new CoapClientOptions { Random = new SeededRandomSource(2) });
             var t = Enumerable.Range(0, 20).Select(_ => client.GetAsync(new Uri("coap://10.0.0.1/large"))).ToArray();
             net.RunTo(3_600_000);
             return net.Statistics;
@@ -141,12 +134,12 @@ public class LossyNetworkTests
     public async Task Block_wise_transfers_survive_loss_and_reordering()
     {
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 9, DropRate = 0.2, DuplicateRate = 0.1, ReorderRate = 0.3 });
-        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandom(3) });
+        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandomSource(3) });
         CoapDemoResources.Map(server);
         server.Start(net.CreateTransport(ServerAddress));
-        using var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 1000)), new CoapClientOptions { Random = new SeededRandom(4) });
+        using var client = new CoapClient(net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 1000)), new CoapClientOptions { Random = new SeededRandomSource(4) });
         byte[] body = new byte[3000];
-        new Random(1).NextBytes(body);
+        SeededRandomSource.NewRandom(1).NextBytes(body);
         var put = client.SendAsync(new CoapRequest(CoapCode.Put, new Uri("coap://10.0.0.1/store")) { Payload = body, BlockSize = 64 });
         net.RunTo(3_600_000);
         Assert.True((await put).IsSuccess);

@@ -10,15 +10,12 @@ namespace PopIoT.Tests.Oscore;
 /// RFC 8613 §7.2.1 and Appendix B.1.1: the file store fails closed. An unreadable or missing file is an error naming
 /// it, a failed write sends nothing and moves nothing, and two users of one context are refused.
 /// </summary>
-public sealed class FileSequenceNumberStoreTests : IDisposable
+public sealed class FileSequenceNumberStoreTests : TempDirectoryTest
 {
     private static readonly byte[] Secret = Convert.FromHexString("0102030405060708090a0b0c0d0e0f10");
-    private readonly string _dir = Directory.CreateTempSubdirectory("popiot-seqstore-").FullName;
     private readonly OscoreProcessor _processor = new();
 
-    public void Dispose() => Directory.Delete(_dir, true);
-
-    private string Ctx => Path.Combine(_dir, "ctx.json");
+    private string Ctx => F("ctx.json");
 
     private string Seq => Ctx + ".seq";
 
@@ -114,7 +111,7 @@ public sealed class FileSequenceNumberStoreTests : IDisposable
         Assert.Equal(-1, Send(c));
         Assert.Equal("8\n", File.ReadAllText(Seq));
         Assert.Contains("cannot write '" + Seq + "'", store.LastError!.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Dir, "*.tmp"));
 
         fail = false;
         Assert.Equal(8, Send(c));
@@ -126,7 +123,7 @@ public sealed class FileSequenceNumberStoreTests : IDisposable
     {
         File.WriteAllText(Seq, "0\n");
         var used = new HashSet<long>();
-        var rng = new Random(11);
+        var rng = SeededRandomSource.NewRandom(11);
         for (int restart = 0; restart < 12; restart++)
         {
             bool full = false;
@@ -160,7 +157,7 @@ public sealed class FileSequenceNumberStoreTests : IDisposable
         }
 
         Assert.True(used.Count > 40);
-        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Dir, "*.tmp"));
     }
 
     [Fact]

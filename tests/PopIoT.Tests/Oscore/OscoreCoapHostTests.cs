@@ -119,7 +119,7 @@ public class OscoreCoapHostTests
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 8613, ReorderRate = 0.5, ReorderDelayMs = 300, MinDelayMs = 1, MaxDelayMs = 30 });
         var order = new List<int>();
         using SecurityContext serverContext = Server();
-        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandom(1), Oscore = Table(serverContext) });
+        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandomSource(1), Oscore = Table(serverContext) });
         server.Map("/hello", CoapMethods.Post, (req, _) =>
         {
             order.Add(int.Parse(req.PayloadText.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
@@ -129,7 +129,7 @@ public class OscoreCoapHostTests
         using SecurityContext clientContext = Client();
         await using var client = new CoapClient(
             net.CreateTransport(ClientAddress),
-            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(2), Settings = new CoapSettings { NStart = 32, MaxExchanges = 48 } });
+            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(2), Settings = new CoapSettings { NStart = 32, MaxExchanges = 48 } });
 
         // Request i is protected with Partial IV i; the handler sees them in arrival order.
         var tasks = Enumerable.Range(0, 30).Select(i => client.PostAsync(new Uri("coap://10.0.0.1/hello"), Encoding.ASCII.GetBytes("m" + i))).ToList();
@@ -155,7 +155,7 @@ public class OscoreCoapHostTests
         var perPayload = new Dictionary<string, int>();
         int runs = 0;
         using SecurityContext serverContext = Server();
-        var options = new CoapServerOptions { Random = new SeededRandom(3), Oscore = Table(serverContext) };
+        var options = new CoapServerOptions { Random = new SeededRandomSource(3), Oscore = Table(serverContext) };
         using var server = new CoapServer(options);
         server.Map("/count", CoapMethods.Post, (req, _) =>
         {
@@ -169,7 +169,7 @@ public class OscoreCoapHostTests
         using SecurityContext clientContext = Client();
         await using var client = new CoapClient(
             net.CreateTransport(ClientAddress),
-            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(4), Settings = new CoapSettings { NStart = 8, MaxExchanges = 40 } });
+            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(4), Settings = new CoapSettings { NStart = 8, MaxExchanges = 40 } });
         var tasks = Enumerable.Range(0, 20).Select(i => client.PostAsync(new Uri("coap://10.0.0.1/count"), Encoding.ASCII.GetBytes("p" + i))).ToList();
         net.RunTo(24L * 3600 * 1000);
 
@@ -201,14 +201,14 @@ public class OscoreCoapHostTests
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 4 });
         int runs = 0;
         using SecurityContext serverContext = Server();
-        using var server = NewServer(serverContext, () => ++runs, new CoapServerOptions { Random = new SeededRandom(10) });
+        using var server = NewServer(serverContext, () => ++runs, new CoapServerOptions { Random = new SeededRandomSource(10) });
         server.Start(net.CreateTransport(ServerAddress));
         var requests = new List<byte[]>();
         var responses = new List<byte[]>();
         net.DatagramSent += (from, to, data) => (to.Equals(ServerAddress) ? requests : responses).Add(data);
         using SecurityContext clientContext = Client();
         var lossy = new DropFirstReceived(net.CreateTransport(ClientAddress));
-        await using var client = new CoapClient(lossy, new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(11) });
+        await using var client = new CoapClient(lossy, new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(11) });
         Task<CoapResponse> t = client.PostAsync(new Uri("coap://10.0.0.1/hello"), "once"u8.ToArray());
         net.RunTo(60_000);
         Assert.Equal("once", (await t).PayloadText);
@@ -264,7 +264,7 @@ public class OscoreCoapHostTests
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 1 });
         int runs = 0;
         using SecurityContext serverContext = Server();
-        using var server = NewServer(serverContext, () => ++runs, new CoapServerOptions { Random = new SeededRandom(5) });
+        using var server = NewServer(serverContext, () => ++runs, new CoapServerOptions { Random = new SeededRandomSource(5) });
         server.Start(net.CreateTransport(ServerAddress));
         var captured = new List<byte[]>();
         net.DatagramSent += (from, to, data) =>
@@ -275,7 +275,7 @@ public class OscoreCoapHostTests
             }
         };
         using SecurityContext clientContext = Client();
-        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(6) });
+        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(6) });
         Task<CoapResponse> t = client.PostAsync(new Uri("coap://10.0.0.1/hello"), "transfer 100"u8.ToArray());
         net.RunTo(10_000);
         Assert.Equal("transfer 100", (await t).PayloadText);
@@ -314,12 +314,12 @@ public class OscoreCoapHostTests
             }
         };
         using SecurityContext clientContext = Client();
-        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(7) });
+        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(7) });
         var uri = new Uri("coap://10.0.0.1/hello");
 
         int runsBefore = 0;
         using (SecurityContext first = Server())
-        using (CoapServer before = NewServer(first, () => ++runsBefore, new CoapServerOptions { Random = new SeededRandom(8) }))
+        using (CoapServer before = NewServer(first, () => ++runsBefore, new CoapServerOptions { Random = new SeededRandomSource(8) }))
         {
             before.Start(net.CreateTransport(ServerAddress));
             Task<CoapResponse> t1 = client.PostAsync(uri, "before"u8.ToArray());
@@ -333,7 +333,7 @@ public class OscoreCoapHostTests
         // Rebooted: same keys, the replay window lost (RFC 8613 Appendix B.1.2).
         int runs = 0;
         using SecurityContext rebooted = Server(windowUnknown: true);
-        using CoapServer server = NewServer(rebooted, () => ++runs, new CoapServerOptions { Random = new SeededRandom(9) });
+        using CoapServer server = NewServer(rebooted, () => ++runs, new CoapServerOptions { Random = new SeededRandomSource(9) });
         server.Start(net.CreateTransport(ServerAddress));
         var attacker = new Recorder();
         using ICoapTransport at = net.CreateTransport(AttackerAddress);

@@ -53,7 +53,7 @@ public class OscoreCriticalOptionTests
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 7252 });
         int runs = 0;
         using SecurityContext serverContext = Server();
-        using var server = NewServer(new CoapServerOptions { Oscore = Table(serverContext), Random = new SeededRandom(3) }, () => ++runs);
+        using var server = NewServer(new CoapServerOptions { Oscore = Table(serverContext), Random = new SeededRandomSource(3) }, () => ++runs);
         server.Start(net.CreateTransport(ServerAddress));
         using SecurityContext clientContext = Client();
         var p = new OscoreProcessor();
@@ -81,7 +81,7 @@ public class OscoreCriticalOptionTests
     {
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 8613 });
         int runs = 0;
-        using var server = NewServer(new CoapServerOptions { Random = new SeededRandom(4) }, () => ++runs);
+        using var server = NewServer(new CoapServerOptions { Random = new SeededRandomSource(4) }, () => ++runs);
         server.Start(net.CreateTransport(ServerAddress));
         using SecurityContext clientContext = Client();
         var p = new OscoreProcessor();

@@ -151,14 +151,14 @@ public class OscoreOuterBlockwiseTests
         var store = new Store();
         using SecurityContext serverContext = Server();
         var small = new CoapSettings { MaxMessageSize = 512, DeduplicationCapacity = 256, EvictOldestWhenFull = true, MaxExchanges = 64, OutboxCapacity = 128, NonRecordCapacity = 64 };
-        using var server = NewServer(serverContext, store, new CoapServerOptions { Random = new SeededRandom(21), Settings = small });
+        using var server = NewServer(serverContext, store, new CoapServerOptions { Random = new SeededRandomSource(21), Settings = small });
         server.Start(net.CreateTransport(ServerAddress));
         var wire = new List<Seen>();
         net.DatagramSent += (from, to, data) => wire.Add(Inspect(data));
         using SecurityContext clientContext = Client();
         await using var client = new CoapClient(
             net.CreateTransport(ClientAddress),
-            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(22), Settings = new CoapSettings { MaxMessageSize = 512 } });
+            new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(22), Settings = new CoapSettings { MaxMessageSize = 512 } });
         var uri = new Uri("coap://10.0.0.1/big");
 
         Task<CoapResponse> put = client.PutAsync(uri, Big);
@@ -323,12 +323,12 @@ public class OscoreOuterBlockwiseTests
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 1, MinDelayMs = 1, MaxDelayMs = 5 });
         var store = new Store();
         using SecurityContext serverContext = Server();
-        using var server = NewServer(serverContext, store, new CoapServerOptions { Random = new SeededRandom(31) });
+        using var server = NewServer(serverContext, store, new CoapServerOptions { Random = new SeededRandomSource(31) });
         server.Start(net.CreateTransport(ServerAddress));
         var relayAddress = new IPEndPoint(IPAddress.Parse("10.0.0.5"), 5683);
         var relay = new FragmentingRelay(net.CreateTransport(relayAddress), ServerAddress);
         using SecurityContext clientContext = Client();
-        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandom(32) });
+        await using var client = new CoapClient(net.CreateTransport(ClientAddress), new CoapClientOptions { Oscore = clientContext, Random = new SeededRandomSource(32) });
         var uri = new Uri("coap://10.0.0.5/big");
 
         // The client knows nothing of the proxy's blocks: it sends whole protected messages (Inner blocks of 1024).

@@ -51,13 +51,6 @@ internal static class OscoreTestContexts
         return m;
     }
 
-    public sealed class SeededRandom(int seed) : IRandomSource
-    {
-        private readonly Random _r = new(seed);
-
-        public void GetBytes(byte[] buffer, int offset, int count) => _r.NextBytes(buffer.AsSpan(offset, count));
-    }
-
     /// <summary>An endpoint on a network that only records what it receives (an attacker injecting captured datagrams).</summary>
     public sealed class Recorder : PopIoT.Coap.ICoapTransportSink
     {

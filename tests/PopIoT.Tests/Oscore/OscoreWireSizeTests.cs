@@ -19,13 +19,13 @@ public class OscoreWireSizeTests(ITestOutputHelper output)
         net.DatagramSent += (from, to, data) => sizes.Add((to.Equals(serverAddress), data.Length));
         var p = new PopIoT.Crypto.PlatformCryptoProvider();
         using var serverContext = new SecurityContext(p, MasterSecret, MasterSalt, [0x01], senderId, null);
-        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandom(1), Oscore = oscore ? Table(serverContext) : null });
+        using var server = new CoapServer(new CoapServerOptions { Random = new SeededRandomSource(1), Oscore = oscore ? Table(serverContext) : null });
         server.Map("/sensors/temp", CoapMethods.Get, (_, _) => ValueTask.FromResult(new CoapResponse(CoapCode.Content, "21.5 C"u8.ToArray(), 0)));
         server.Start(net.CreateTransport(serverAddress));
         using var clientContext = new SecurityContext(p, MasterSecret, MasterSalt, senderId, [0x01], null);
         await using var client = new CoapClient(
             net.CreateTransport(new IPEndPoint(IPAddress.Parse("10.0.1.1"), 40000)),
-            new CoapClientOptions { Random = new SeededRandom(2), Oscore = oscore ? clientContext : null });
+            new CoapClientOptions { Random = new SeededRandomSource(2), Oscore = oscore ? clientContext : null });
         Task<CoapResponse> t = client.GetAsync(new Uri("coap://10.0.0.1/sensors/temp"));
         net.RunTo(10_000);
         Assert.Equal("21.5 C", (await t).PayloadText);

@@ -1,15 +1,18 @@
 using System.Text;
 using PopIoT.Cli;
 
-namespace PopIoT.Tests.Cli;
+namespace PopIoT.Testing;
 
 /// <summary>Runs popiot in-process with captured streams.</summary>
-internal static class CliRunner
+public static class CliRunner
 {
-    public sealed record Result(int ExitCode, string Out, string Error);
+    /// <summary>Runs popiot with empty stdin.</summary>
+    public static Result Run(params string[] args) => RunWithStdin(Array.Empty<byte>(), args);
 
+    /// <summary>Runs popiot with <paramref name="stdin"/> (UTF-8) on stdin.</summary>
     public static Result RunWithStdin(string stdin, params string[] args) => RunWithStdin(Encoding.UTF8.GetBytes(stdin), args);
 
+    /// <summary>Runs popiot with <paramref name="stdin"/> on stdin.</summary>
     public static Result RunWithStdin(byte[] stdin, params string[] args)
     {
         using var input = new MemoryStream(stdin);
@@ -19,5 +22,6 @@ internal static class CliRunner
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    public static Result Run(params string[] args) => RunWithStdin(Array.Empty<byte>(), args);
+    /// <summary>What one popiot run wrote and returned.</summary>
+    public sealed record Result(int ExitCode, string Out, string Error);
 }
