@@ -434,7 +434,7 @@ public sealed class CwtValidator : IDisposable
                 return _encrypt0 == null ? CwtError.UnexpectedMessageType : CwtError.NestingNotSupported;
             }
 
-            ce = _encrypt0.Decrypt(message, offset, count, null, 0, 0, plaintext, 0, plaintext.Length, cose);
+            ce = _encrypt0.Decrypt(new ByteRange(message, offset, count), default(ByteRange), ByteRange.Of(plaintext), cose);
             if (ce == CoseError.PlaintextBufferTooSmall)
             {
                 return CwtError.LimitExceeded;

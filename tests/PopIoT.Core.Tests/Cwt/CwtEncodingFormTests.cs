@@ -69,7 +69,7 @@ public class CwtEncodingFormTests
     private static byte[] Mac0(CoseMac0 mac0, byte[] payload)
     {
         byte[] out1 = new byte[payload.Length + 64];
-        int n = mac0.Create(payload, 0, payload.Length, null, 0, 0, includeKid: false, tagged: true, out1, 0, out1.Length);
+        int n = mac0.Create(ByteRange.Of(payload), default(ByteRange), includeKid: false, tagged: true, ByteRange.Of(out1));
         return out1.AsSpan(0, n).ToArray();
     }
 }

@@ -347,7 +347,7 @@ public sealed class CwtConfirmation
             return CwtError.CnfKeyMissing;
         }
 
-        CoseError ce = decryptor.Decrypt(buffer, offset, count, null, 0, 0, _cnfPlaintext, 0, _cnfPlaintext.Length, _cose);
+        CoseError ce = decryptor.Decrypt(new ByteRange(buffer, offset, count), default(ByteRange), ByteRange.Of(_cnfPlaintext), _cose);
         if (ce != CoseError.None)
         {
             CoseError = ce;
