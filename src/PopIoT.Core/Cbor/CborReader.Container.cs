@@ -20,10 +20,9 @@ public sealed partial class CborReader
     /// <summary>Leaves an array after all its items.</summary>
     public void ReadEndArray()
     {
-        int d = _depth;
-        if (d > 0 && _kinds[d - 1] == KindArray && _counts[d - 1] == 0 && !_tagPending)
+        if (_kind == KindArray && _count == 0 && !_tagPending)
         {
-            _depth = d - 1;
+            Pop();
             return;
         }
 
@@ -51,11 +50,10 @@ public sealed partial class CborReader
     /// <summary>Leaves a map after all its pairs.</summary>
     public void ReadEndMap()
     {
-        int d = _depth;
-        if (d > 0 && _kinds[d - 1] == KindMap && _counts[d - 1] == 0 && !_tagPending)
+        if (_kind == KindMap && _count == 0 && !_tagPending)
         {
             // RFC 8949 §3.2.1: a definite map ends when its count is used up; nothing to read.
-            _depth = d - 1;
+            Pop();
             return;
         }
 
@@ -161,25 +159,21 @@ public sealed partial class CborReader
                 return true;
             }
 
-            if (d > 0)
+            if (_kind > KindMap)
             {
-                byte kind = _kinds[d - 1];
-                if (kind != KindArray && kind != KindMap)
+                return false;
+            }
+
+            if (_count == 0)
+            {
+                if (d == baseDepth || _tagPending)
                 {
                     return false;
                 }
 
-                if (_counts[d - 1] == 0)
-                {
-                    if (d == baseDepth || _tagPending)
-                    {
-                        return false;
-                    }
-
-                    // RFC 8949 §3.2.1: a definite container ends when its count is used up.
-                    _depth = d - 1;
-                    continue;
-                }
+                // RFC 8949 §3.2.1: a definite container ends when its count is used up.
+                Pop();
+                continue;
             }
 
             if (_pos >= _end)
@@ -268,11 +262,20 @@ public sealed partial class CborReader
 
     private void EndContainer()
     {
-        _depth--;
-        if ((_kinds[_depth] & KindIndefinite) != 0)
+        bool indefinite = (_kind & KindIndefinite) != 0;
+        Pop();
+        if (indefinite)
         {
             _pos++;
         }
+    }
+
+    // Closes the innermost container: its parent becomes the current one again.
+    private void Pop()
+    {
+        _depth--;
+        _kind = _kinds[_depth];
+        _count = _counts[_depth];
     }
 
     // Opens a container level; false (after reporting) past the nesting limit.
@@ -286,26 +289,25 @@ public sealed partial class CborReader
 
         // The container is one item of its parent; count it now, as it is entered.
         ItemDone();
-        _kinds[_depth] = kind;
-        _counts[_depth] = count;
+        _kinds[_depth] = _kind;
+        _counts[_depth] = _count;
         _depth++;
+        _kind = kind;
+        _count = count;
         return true;
     }
 
     private void ItemDone()
     {
+        // The top level counts down from long.MaxValue: it never reaches 0.
         _tagPending = false;
-        if (_depth > 0)
+        if (_kind >= KindIndefinite)
         {
-            int d = _depth - 1;
-            if ((_kinds[d] & KindIndefinite) != 0)
-            {
-                _counts[d]++;
-            }
-            else
-            {
-                _counts[d]--;
-            }
+            _count++;
+        }
+        else
+        {
+            _count--;
         }
     }
 }

@@ -8,11 +8,13 @@ public sealed partial class CborReader
     public ulong ReadUInt64()
     {
         int ib = DirectHead();
-        if (ib >= 0 && ib < 0x18)
+        ulong v;
+        int n;
+        if (ib >= 0 && ib < 0x1C && (n = DirectArgument(ib, out v)) > 0)
         {
-            // RFC 8949 §3: major type 0 with the value in the initial byte.
-            TakeDirect(1);
-            return (ulong)ib;
+            // RFC 8949 §3: major type 0, the value in the initial byte or the 1 to 8 bytes after it.
+            TakeDirect(n);
+            return v;
         }
 
         int at = _pos;
@@ -43,6 +45,14 @@ public sealed partial class CborReader
             return ib < 0x20 ? ib : -1 - (ib & 0x1F);
         }
 
+        ulong v;
+        int n;
+        if (ib >= 0 && ib < 0x3C && (ib & 0x1F) < 28 && (n = DirectArgument(ib, out v)) > 0 && v <= long.MaxValue)
+        {
+            TakeDirect(n);
+            return ib < 0x20 ? (long)v : -1 - (long)v;
+        }
+
         return ReadSignedInteger(long.MaxValue, "integer does not fit a signed 64-bit integer");
     }
 
@@ -68,10 +78,12 @@ public sealed partial class CborReader
     public ulong ReadNegativeIntegerArgument()
     {
         int ib = DirectHead();
-        if (ib >= 0x20 && ib < 0x38)
+        ulong v;
+        int n;
+        if (ib >= 0x20 && ib < 0x3C && (n = DirectArgument(ib, out v)) > 0)
         {
-            TakeDirect(1);
-            return (ulong)(ib & 0x1F);
+            TakeDirect(n);
+            return v;
         }
 
         int at = _pos;
@@ -92,6 +104,16 @@ public sealed partial class CborReader
     /// <returns>The argument; 0 after an error.</returns>
     public ulong ReadIntegerArgument(out bool negative)
     {
+        int ib = DirectHead();
+        ulong v;
+        int n;
+        if (ib >= 0 && ib < 0x3C && (ib & 0x1F) < 28 && (n = DirectArgument(ib, out v)) > 0)
+        {
+            TakeDirect(n);
+            negative = ib >= 0x20;
+            return v;
+        }
+
         int at = _pos;
         CborReaderState s = PeekState();
         negative = s == CborReaderState.NegativeInteger;
@@ -176,6 +198,54 @@ public sealed partial class CborReader
         }
 
         return v;
+    }
+
+    // The direct path of a head with additional information 0..27 that DirectHead allowed: its argument decoded in
+    // place, and the head's size for the caller to consume (TakeDirect for an item); 0 when the argument runs past
+    // the window (the checked path then reports it). Not for major type 7, whose two-byte form has a rule of its
+    // own (RFC 8949 §3.3).
+    private int DirectArgument(int ib, out ulong value)
+    {
+        int ai = ib & 0x1F;
+        if (ai < 24)
+        {
+            value = (ulong)ai;
+            return 1;
+        }
+
+        int p = _pos;
+        int size = 1 << (ai - 24);
+        if (size > _end - p - 1)
+        {
+            value = 0;
+            return 0;
+        }
+
+        byte[] b = _buffer;
+        if (size == 1)
+        {
+            value = b[p + 1];
+        }
+        else if (size == 2)
+        {
+            value = (ulong)((b[p + 1] << 8) | b[p + 2]);
+        }
+        else if (size == 4)
+        {
+            value = ((ulong)b[p + 1] << 24) | ((ulong)b[p + 2] << 16) | ((ulong)b[p + 3] << 8) | b[p + 4];
+        }
+        else
+        {
+            ulong v = 0;
+            for (int i = 1; i <= 8; i++)
+            {
+                v = (v << 8) | b[p + i];
+            }
+
+            value = v;
+        }
+
+        return 1 + size;
     }
 
     // Consumes the head at _pos (checked by PeekState) and returns its argument; moves nothing after an error.

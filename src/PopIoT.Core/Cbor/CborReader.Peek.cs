@@ -15,8 +15,7 @@ public sealed partial class CborReader
         // Inside a definite container with items left (or at the top level), not inside an indefinite-length
         // string, the initial byte alone names the state (RFC 8949 §3). Everything else (ends, breaks, chunks,
         // reserved values, a kept error: the window is then closed) takes the checked path.
-        int d = _depth;
-        if (_pos < _end && (d == 0 || (_kinds[d - 1] == KindArray || _kinds[d - 1] == KindMap) && _counts[d - 1] != 0))
+        if (_pos < _end && _kind <= KindMap && _count != 0)
         {
             byte fast = InitialByteStates[_buffer[_pos]];
             if (fast != 0)
@@ -80,22 +79,7 @@ public sealed partial class CborReader
     private int DirectHead()
     {
         int p = _pos;
-        if (p >= _end)
-        {
-            return -1;
-        }
-
-        int d = _depth;
-        if (d > 0)
-        {
-            byte kind = _kinds[d - 1];
-            if ((kind != KindArray && kind != KindMap) || _counts[d - 1] == 0)
-            {
-                return -1;
-            }
-        }
-
-        return _buffer[p];
+        return p < _end && _kind <= KindMap && _count != 0 ? _buffer[p] : -1;
     }
 
     // Consumes a head of `size` bytes taken by a direct path and counts the item (ItemDone).
@@ -112,11 +96,10 @@ public sealed partial class CborReader
             return CborReaderState.Finished;
         }
 
-        byte kind = 0;
+        byte kind = _kind;
         if (_depth > 0)
         {
-            kind = _kinds[_depth - 1];
-            if ((kind & KindIndefinite) == 0 && _counts[_depth - 1] == 0)
+            if ((kind & KindIndefinite) == 0 && _count == 0)
             {
                 // A definite container is over when its count is exhausted (RFC 8949 §3.2.1 has no end marker).
                 return (kind & 0x7F) == KindArray ? CborReaderState.EndArray : CborReaderState.EndMap;
@@ -184,7 +167,7 @@ public sealed partial class CborReader
                 case KindArray:
                     return CborReaderState.EndArray;
                 case KindMap:
-                    if ((_counts[_depth - 1] & 1) != 0)
+                    if ((_count & 1) != 0)
                     {
                         Fail(CborError.IncompleteMap, _pos, "indefinite-length map ends after a key without its value", 0, 0);
                         return CborReaderState.Finished;

@@ -9,6 +9,20 @@ public sealed partial class CborReader
     /// <returns>The tag number; 0 after an error.</returns>
     public ulong ReadTag()
     {
+        int ib = DirectHead();
+        if (ib >= 0xC0 && ib < 0xDC)
+        {
+            // RFC 8949 §3.4: the tag number is the argument; the head alone is consumed, the content counts the item.
+            ulong number;
+            int n = DirectArgument(ib, out number);
+            if (n > 0)
+            {
+                _pos += n;
+                _tagPending = true;
+                return number;
+            }
+        }
+
         int at = _pos;
         if (!Expect(PeekState(), CborReaderState.Tag, "a tag", at))
         {

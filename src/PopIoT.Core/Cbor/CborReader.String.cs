@@ -153,7 +153,7 @@ public sealed partial class CborReader
         if (Expect(PeekState(), state, what, at))
         {
             _pos++;
-            _depth--;
+            Pop();
         }
     }
 
@@ -222,7 +222,7 @@ public sealed partial class CborReader
     {
         int savedPos = _pos;
         bool savedTag = _tagPending;
-        long savedCount = _depth > 0 ? _counts[_depth - 1] : 0;
+        long savedCount = _count;
         int total = WalkChunks(text, null);
         if (_error != CborError.None)
         {
@@ -232,10 +232,7 @@ public sealed partial class CborReader
         byte[] result = new byte[total];
         _pos = savedPos;
         _tagPending = savedTag;
-        if (_depth > 0)
-        {
-            _counts[_depth - 1] = savedCount;
-        }
+        _count = savedCount;
 
         WalkChunks(text, result);
         return result;

@@ -24,6 +24,7 @@ public sealed partial class CborReader
     /// <summary>The nesting depth a new reader allows.</summary>
     public const int DefaultMaxDepth = 16;
 
+    private const byte KindTop = 0;
     private const byte KindArray = 1;
     private const byte KindMap = 2;
     private const byte KindByteChunks = 3;
@@ -34,9 +35,13 @@ public sealed partial class CborReader
     private int _end;
     private int _pos;
     private int _depth;
+    // The innermost open container, in fields so that the common reads touch no array: its kind (KindTop at the
+    // top level) and, for a definite container, the items still to read (a map counts keys and values; the top
+    // level has no limit); for an indefinite one, the items read so far, so that a break after an odd number of
+    // map items can be refused (RFC 8949 §3.2.2). The enclosing containers wait in _kinds and _counts.
+    private byte _kind;
+    private long _count;
     private byte[] _kinds;
-    // For a definite container: items still to read (a map counts keys and values). For an indefinite one:
-    // items read so far, so a break after an odd number of map items can be refused (RFC 8949 §3.2.2).
     private long[] _counts;
     private bool _tagPending;
 
@@ -114,6 +119,8 @@ public sealed partial class CborReader
         _end = offset + count;
         _pos = offset;
         _depth = 0;
+        _kind = KindTop;
+        _count = long.MaxValue;
         _tagPending = false;
         _error = CborError.None;
     }
@@ -195,6 +202,12 @@ public sealed partial class CborReader
     /// <returns>Whether an item follows.</returns>
     public bool HasNext()
     {
+        // A definite container (or the top level): items are left exactly while the count is not used up.
+        if (_kind <= KindMap && _pos < _end && InitialByteStates[_buffer[_pos]] != 0)
+        {
+            return _count != 0;
+        }
+
         CborReaderState s = PeekState();
         return s != CborReaderState.EndArray && s != CborReaderState.EndMap && s != CborReaderState.Finished
             && s != CborReaderState.EndIndefiniteLengthByteString && s != CborReaderState.EndIndefiniteLengthTextString;
@@ -288,9 +301,9 @@ public sealed partial class CborReader
             return "a \"break\"";
         }
 
-        if (_depth > 0 && (_kinds[_depth - 1] & KindIndefinite) == 0 && _counts[_depth - 1] == 0)
+        if (_depth > 0 && (_kind & KindIndefinite) == 0 && _count == 0)
         {
-            return "the end of the enclosing " + ((_kinds[_depth - 1] & 0x7F) == KindArray ? "array" : "map");
+            return "the end of the enclosing " + (_kind == KindArray ? "array" : "map");
         }
 
         int ib = _buffer[at];
