@@ -131,6 +131,28 @@ public sealed partial class CborReader
     }
 
     /// <summary>
+    /// Skips the rest of every array, map and indefinite-length string opened deeper than <paramref name="depth"/>
+    /// (a <see cref="CurrentDepth"/> taken before), checking it as <see cref="SkipValue"/> does: a parser that
+    /// stops early inside a structure goes on after it.
+    /// </summary>
+    /// <param name="depth">The depth to return to.</param>
+    public void SkipTo(int depth)
+    {
+        while (_error == CborError.None && _depth > depth)
+        {
+            if (HasNext())
+            {
+                SkipValue();
+            }
+            else if (_error == CborError.None)
+            {
+                // HasNext has checked the end (and its "break", for an indefinite length).
+                EndContainer();
+            }
+        }
+    }
+
+    /// <summary>
     /// Skips the next data item like <see cref="SkipValue"/> and returns where its encoding lies in the buffer,
     /// e.g. to hash or re-emit it (<see cref="CborWriter.WriteEncodedValue"/>) without decoding it.
     /// </summary>

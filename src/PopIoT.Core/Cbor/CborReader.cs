@@ -150,6 +150,9 @@ public sealed partial class CborReader
         }
     }
 
+    /// <summary>The array being read.</summary>
+    public byte[] Buffer => _buffer;
+
     /// <summary>The index in the buffer of the next byte to read.</summary>
     public int Position => _pos;
 

@@ -24,6 +24,8 @@ public sealed class CwtClaims
     private readonly int[] _unknownValueOffset = new int[CwtLimits.MaxClaims];
     private readonly int[] _unknownValueLength = new int[CwtLimits.MaxClaims];
     private int _present;
+    private CwtConfirmation _confirmation;
+    private bool _encrypted;
     private bool _clean;
     private int _aud0Offset;
     private int _aud0Length;
@@ -279,9 +281,19 @@ public sealed class CwtClaims
             throw new ArgumentException("The window does not fit the buffer.");
         }
 
+        return ParseToken(new ByteRange(buffer, offset, count), null, false);
+    }
+
+    // The validator's form: the cnf map is read into `confirmation` where it stands (one walk of the token), its
+    // outcome kept for CwtConfirmation.Finish. `encrypted`: the token was an Encrypt0 (RFC 8747 §3.2).
+    internal CwtError ParseToken(ByteRange claims, CwtConfirmation confirmation, bool encrypted)
+    {
         Reset();
         ErrorClaim = 0;
-        CwtError e = ParseCore(buffer, offset, count);
+        _confirmation = confirmation;
+        _encrypted = encrypted;
+        CwtError e = ParseCore(claims.Buffer, claims.Offset, claims.Count);
+        _confirmation = null;
         if (_reader.Error != CborError.None)
         {
             // The sticky error outranks what was concluded from the neutral values read after it.
@@ -505,9 +517,18 @@ public sealed class CwtClaims
                     return false;
                 }
 
-                r.ReadEncodedValue(out o, out n);
+                o = r.Position;
+                if (_confirmation != null)
+                {
+                    _confirmation.Read(r, _reader.Buffer, _encrypted);
+                }
+                else
+                {
+                    r.SkipValue();
+                }
+
                 CnfOffset = o;
-                CnfLength = n;
+                CnfLength = r.Position - o;
                 return true;
 
             case CwtClaimKey.Scope:

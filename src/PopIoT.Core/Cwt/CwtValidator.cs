@@ -28,7 +28,6 @@ public sealed class CwtValidator : IDisposable
     private readonly ICryptoProvider _provider;
     private readonly ICwtClock _clock;
     private readonly byte[] _audience;
-    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth) { ThrowOnError = false };
     private CoseMac0 _mac0;
     private CoseSign1 _sign1;
     private CoseEncrypt0 _encrypt0;
@@ -327,7 +326,7 @@ public sealed class CwtValidator : IDisposable
 
         CwtClaims claims = result.Claims;
         CwtConfirmation cnf = result.Confirmation;
-        e = claims.Parse(p, po, pl);
+        e = claims.ParseToken(new ByteRange(p, po, pl), cnf, encrypted);
         if (e != CwtError.None)
         {
             return result.Fail(e == CwtError.Malformed && pl > 0 && (p[po] >> 5) == (int)CborMajorType.Tag ? CwtError.NestingNotSupported : e, CoseError.None, claims.ErrorClaim);
@@ -392,10 +391,10 @@ public sealed class CwtValidator : IDisposable
             return result.Fail(CwtError.NoExiWithoutClock, CoseError.None, CwtClaimKey.Exi);
         }
 
-        // RFC 8747 §3.1: the cnf map the claims pass located, read after the cheaper checks above.
+        // RFC 8747 §3.1: the cnf map the claims pass read, judged (and an Encrypted_COSE_Key decrypted) after the checks above.
         if (claims.Has(CwtClaimKey.Cnf))
         {
-            e = cnf.Parse(_reader, claims.Buffer, claims.CnfOffset, claims.CnfLength, encrypted, _cnfDecryptor);
+            e = cnf.Finish(_cnfDecryptor);
             if (e != CwtError.None)
             {
                 return result.Fail(e, cnf.CoseError, CwtClaimKey.Cnf);

@@ -21,6 +21,11 @@ public sealed class CwtConfirmation
     private readonly CoseResult _cose = new CoseResult();
     private int _cnfUsed;
     private bool _clean;
+    // What Read found for Finish: its refusal, or the Encrypted_COSE_Key to decrypt (method 2).
+    private CwtError _pending;
+    private byte[] _sealed;
+    private int _sealedOffset;
+    private int _sealedLength;
     private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth) { ThrowOnError = false };
     // A COSE_Key's labels while it is parsed (RFC 9052 §7). Labels -4..4, all that FinishKey reads, have a
     // slot each: it holds the parse's stamp when present, so a new key forgets the last one without clearing,
@@ -177,19 +182,36 @@ public sealed class CwtConfirmation
         SymmetricKeyOffset = SymmetricKeyLength = XOffset = XLength = YOffset = YLength = 0;
         CoseError = CoseError.None;
         Oscore.Reset();
+        _pending = CwtError.None;
+        _sealed = null;
     }
 
     // RFC 8747 §3.1: cnf = { method => value }; exactly one method understood here. Unknown integer
     // or text members are ignored (RFC 7800 §3.1, which RFC 8747 §3.1 mirrors), but at least one of
     // 1..4 must be present. `encrypted` says whether the token was an Encrypt0 (RFC 8747 §3.2).
-    internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
+    // The claims pass calls this where its reader stands on the cnf map, so the map is walked once; the outcome
+    // waits for Finish, so that a token is refused for its claims before its cnf, and an Encrypted_COSE_Key is
+    // only located here (decrypted by Finish). The reader is left after the map whatever the outcome.
+    internal void Read(CborReader r, byte[] buffer, bool encrypted)
     {
         Reset();
-        CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
-        if (r.Error != CborError.None || _keyReader.Error != CborError.None)
+        int depth = r.CurrentDepth;
+        _pending = ReadMap(r, buffer, encrypted);
+        r.SkipTo(depth);
+    }
+
+    // The outcome of Read, with the Encrypted_COSE_Key decrypted (RFC 8747 §3.3) by the AS–RS key wrap.
+    internal CwtError Finish(CoseEncrypt0 decryptor)
+    {
+        CwtError e = _pending;
+        if (e == CwtError.None && Method == CnfMethod.EncryptedCoseKey)
         {
-            // Either reader's sticky error outranks what was concluded from the neutral values read after it.
-            e = CwtError.Malformed;
+            e = Decrypt(decryptor);
+            if (_keyReader.Error != CborError.None)
+            {
+                // The reader's sticky error outranks what was concluded from the neutral values read after it.
+                e = CwtError.Malformed;
+            }
         }
 
         if (e != CwtError.None)
@@ -207,10 +229,9 @@ public sealed class CwtConfirmation
 
     // One pass over the cnf map: the method's value is read where it stands, and the rest of the map
     // is still walked so that a second method is refused.
-    private CwtError ParseCore(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
+    private CwtError ReadMap(CborReader r, byte[] buffer, bool encrypted)
     {
         _clean = false;
-        r.Reset(buffer, offset, count);
         r.ReadStartMap();
         int method = 0;
         int pairs = 0;
@@ -235,7 +256,7 @@ public sealed class CwtConfirmation
 
                     method = (int)label;
                     Method = (CnfMethod)method;
-                    CwtError e = ParseMethod(r, buffer, method, encrypted, decryptor);
+                    CwtError e = ParseMethod(r, buffer, method, encrypted);
                     if (e != CwtError.None)
                     {
                         return e;
@@ -264,7 +285,7 @@ public sealed class CwtConfirmation
         return CwtError.None;
     }
 
-    private CwtError ParseMethod(CborReader r, byte[] buffer, int method, bool encrypted, CoseEncrypt0 decryptor)
+    private CwtError ParseMethod(CborReader r, byte[] buffer, int method, bool encrypted)
     {
         CwtError e;
         switch (method)
@@ -280,10 +301,9 @@ public sealed class CwtConfirmation
                 return e;
 
             case 2:
-                int eo;
-                int el;
-                r.ReadEncodedValue(out eo, out el);
-                return Decrypt(buffer, eo, el, decryptor);
+                _sealed = buffer;
+                r.ReadEncodedValue(out _sealedOffset, out _sealedLength);
+                return CwtError.None;
 
             case 3:
                 // RFC 8747 §3.4: kid is a binary string.
@@ -313,11 +333,11 @@ public sealed class CwtConfirmation
         }
     }
 
-    private CwtError Decrypt(byte[] buffer, int offset, int count, CoseEncrypt0 decryptor)
+    private CwtError Decrypt(CoseEncrypt0 decryptor)
     {
         // RFC 8747 §3.3: COSE_Encrypt0 (tag 16 or a 3-item array) or COSE_Encrypt (tag 96, 4 items).
         CborReader r = _keyReader;
-        r.Reset(buffer, offset, count);
+        r.Reset(_sealed, _sealedOffset, _sealedLength);
         CborReaderState s = r.PeekState();
         if (s == CborReaderState.Tag)
         {
@@ -347,7 +367,7 @@ public sealed class CwtConfirmation
             return CwtError.CnfKeyMissing;
         }
 
-        CoseError ce = decryptor.Decrypt(new ByteRange(buffer, offset, count), default(ByteRange), ByteRange.Of(_cnfPlaintext), _cose);
+        CoseError ce = decryptor.Decrypt(new ByteRange(_sealed, _sealedOffset, _sealedLength), default(ByteRange), ByteRange.Of(_cnfPlaintext), _cose);
         if (ce != CoseError.None)
         {
             CoseError = ce;
