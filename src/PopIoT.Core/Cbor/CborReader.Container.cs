@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PopIoT.Core.Cbor;
 
 /// <summary>Major types 4 and 5 (RFC 8949 §3.1, §3.2.2), the nesting stack, and skipping whole items.</summary>
@@ -5,19 +7,21 @@ public sealed partial class CborReader
 {
     /// <summary>Enters an array (major type 4).</summary>
     /// <returns>The number of items, or -1 for an indefinite-length array; 0 after an error.</returns>
+    [MethodImpl(Inline)]
     public int ReadStartArray()
     {
         int ib = DirectHead();
-        if (ib >= 0x80 && ib < 0x98)
-        {
-            return StartContainer(KindArray, _pos);
-        }
+        return ib >= 0x80 && ib < 0x98 && StartShort(KindArray, ib & 0x1F) ? ib & 0x1F : ReadStartArrayChecked();
+    }
 
+    private int ReadStartArrayChecked()
+    {
         int at = _pos;
         return Expect(PeekState(), CborReaderState.StartArray, "an array", at) ? StartContainer(KindArray, at) : 0;
     }
 
     /// <summary>Leaves an array after all its items.</summary>
+    [MethodImpl(Inline)]
     public void ReadEndArray()
     {
         if (_kind == KindArray && _count == 0 && !_tagPending)
@@ -35,19 +39,21 @@ public sealed partial class CborReader
 
     /// <summary>Enters a map (major type 5).</summary>
     /// <returns>The number of key/value pairs, or -1 for an indefinite-length map; 0 after an error.</returns>
+    [MethodImpl(Inline)]
     public int ReadStartMap()
     {
         int ib = DirectHead();
-        if (ib >= 0xA0 && ib < 0xB8)
-        {
-            return StartContainer(KindMap, _pos);
-        }
+        return ib >= 0xA0 && ib < 0xB8 && StartShort(KindMap, ib & 0x1F) ? ib & 0x1F : ReadStartMapChecked();
+    }
 
+    private int ReadStartMapChecked()
+    {
         int at = _pos;
         return Expect(PeekState(), CborReaderState.StartMap, "a map", at) ? StartContainer(KindMap, at) : 0;
     }
 
     /// <summary>Leaves a map after all its pairs.</summary>
+    [MethodImpl(Inline)]
     public void ReadEndMap()
     {
         if (_kind == KindMap && _count == 0 && !_tagPending)
@@ -241,6 +247,27 @@ public sealed partial class CborReader
         return false;
     }
 
+    // The direct path of a definite container whose count (0..23) is in the initial byte DirectHead returned: entered
+    // when the count fits the bytes left and the nesting limit, else false with nothing done (the checked path reports).
+    [MethodImpl(Inline)]
+    private bool StartShort(byte kind, int n)
+    {
+        int items = kind == KindMap ? n * 2 : n;
+        if (items > _end - _pos - 1 || _depth >= _kinds.Length)
+        {
+            return false;
+        }
+
+        ItemDone();
+        _kinds[_depth] = _kind;
+        _counts[_depth] = _count;
+        _depth++;
+        _kind = kind;
+        _count = items;
+        _pos++;
+        return true;
+    }
+
     // Enters the container whose head is at _pos; its item or pair count, -1 for indefinite, 0 after an error.
     private int StartContainer(byte kind, int at)
     {
@@ -319,6 +346,7 @@ public sealed partial class CborReader
         return true;
     }
 
+    [MethodImpl(Inline)]
     private void ItemDone()
     {
         // The top level counts down from long.MaxValue: it never reaches 0.

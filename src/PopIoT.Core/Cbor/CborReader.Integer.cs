@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PopIoT.Core.Cbor;
 
 /// <summary>Major types 0 and 1 (RFC 8949 §3.1), and the argument of every head.</summary>
@@ -5,9 +7,21 @@ public sealed partial class CborReader
 {
     /// <summary>Reads an unsigned integer (major type 0).</summary>
     /// <returns>The value, 0 to 2^64-1; 0 after an error.</returns>
+    [MethodImpl(Inline)]
     public ulong ReadUInt64()
     {
         int ib = DirectHead();
+        if (ib >= 0 && ib < 0x18)
+        {
+            TakeDirect(1);
+            return (ulong)ib;
+        }
+
+        return ReadUInt64Long(ib);
+    }
+
+    private ulong ReadUInt64Long(int ib)
+    {
         ulong v;
         int n;
         if (ib >= 0 && ib < 0x1C && (n = DirectArgument(ib, out v)) > 0)
@@ -35,6 +49,7 @@ public sealed partial class CborReader
 
     /// <summary>Reads an integer (major type 0 or 1) that fits a <see cref="long"/>.</summary>
     /// <returns>The value, -2^63 to 2^63-1; anything else fails with <see cref="CborError.IntegerOverflow"/>.</returns>
+    [MethodImpl(Inline)]
     public long ReadInt64()
     {
         int ib = DirectHead();
@@ -45,6 +60,11 @@ public sealed partial class CborReader
             return ib < 0x20 ? ib : -1 - (ib & 0x1F);
         }
 
+        return ReadInt64Long(ib);
+    }
+
+    private long ReadInt64Long(int ib)
+    {
         ulong v;
         int n;
         if (ib >= 0 && ib < 0x3C && (ib & 0x1F) < 28 && (n = DirectArgument(ib, out v)) > 0 && v <= long.MaxValue)
@@ -58,6 +78,7 @@ public sealed partial class CborReader
 
     /// <summary>Reads an integer (major type 0 or 1) that fits an <see cref="int"/>.</summary>
     /// <returns>The value; anything outside the int range fails with <see cref="CborError.IntegerOverflow"/>.</returns>
+    [MethodImpl(Inline)]
     public int ReadInt32()
     {
         int ib = DirectHead();
@@ -75,9 +96,21 @@ public sealed partial class CborReader
     /// -2^64 (RFC 8949 §3.1), past the range of <see cref="long"/>.
     /// </summary>
     /// <returns>The argument n.</returns>
+    [MethodImpl(Inline)]
     public ulong ReadNegativeIntegerArgument()
     {
         int ib = DirectHead();
+        if (ib >= 0x20 && ib < 0x38)
+        {
+            TakeDirect(1);
+            return (ulong)(ib & 0x1F);
+        }
+
+        return ReadNegativeIntegerArgumentLong(ib);
+    }
+
+    private ulong ReadNegativeIntegerArgumentLong(int ib)
+    {
         ulong v;
         int n;
         if (ib >= 0x20 && ib < 0x3C && (n = DirectArgument(ib, out v)) > 0)
@@ -102,9 +135,22 @@ public sealed partial class CborReader
     /// </summary>
     /// <param name="negative">True for major type 1.</param>
     /// <returns>The argument; 0 after an error.</returns>
+    [MethodImpl(Inline)]
     public ulong ReadIntegerArgument(out bool negative)
     {
         int ib = DirectHead();
+        if (ib >= 0 && ib < 0x38 && (ib & 0x1F) < 24)
+        {
+            TakeDirect(1);
+            negative = ib >= 0x20;
+            return (ulong)(ib & 0x1F);
+        }
+
+        return ReadIntegerArgumentLong(ib, out negative);
+    }
+
+    private ulong ReadIntegerArgumentLong(int ib, out bool negative)
+    {
         ulong v;
         int n;
         if (ib >= 0 && ib < 0x3C && (ib & 0x1F) < 28 && (n = DirectArgument(ib, out v)) > 0)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PopIoT.Core.Cbor;
 
 /// <summary>What comes next: the state of the reader and the checks of RFC 8949 §3 on an initial byte.</summary>
@@ -10,6 +12,7 @@ public sealed partial class CborReader
 
     /// <summary>Says what the next data item, or container end, is without consuming it.</summary>
     /// <returns>The state; <see cref="CborReaderState.Finished"/> once an error is kept.</returns>
+    [MethodImpl(Inline)]
     public CborReaderState PeekState()
     {
         // Inside a definite container with items left (or at the top level), not inside an indefinite-length
@@ -76,6 +79,7 @@ public sealed partial class CborReader
     // without the checked path (top level, or a definite array or map with items left), else -1. Every byte the
     // checked path would refuse (reserved values, indefinite lengths, breaks) falls outside the ranges the callers
     // take, and a kept error has closed the window.
+    [MethodImpl(Inline)]
     private int DirectHead()
     {
         int p = _pos;
@@ -83,6 +87,7 @@ public sealed partial class CborReader
     }
 
     // Consumes a head of `size` bytes taken by a direct path and counts the item (ItemDone).
+    [MethodImpl(Inline)]
     private void TakeDirect(int size)
     {
         _pos += size;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace PopIoT.Core.Cbor;
 
@@ -11,14 +12,18 @@ public sealed partial class CborReader
     /// </summary>
     /// <param name="offset">Index in the buffer of the first content byte.</param>
     /// <param name="length">Number of content bytes (0 after an error).</param>
+    [MethodImpl(Inline)]
     public void ReadByteString(out int offset, out int length)
     {
         int ib = DirectHead();
-        if (ib >= 0x40 && ib <= 0x58 && DirectString(ib, out offset, out length))
+        if (!(ib >= 0x40 && ib <= 0x58 && DirectString(ib, out offset, out length)))
         {
-            return;
+            ReadByteStringChecked(out offset, out length);
         }
+    }
 
+    private void ReadByteStringChecked(out int offset, out int length)
+    {
         int at = _pos;
         offset = at;
         length = 0;
@@ -58,15 +63,19 @@ public sealed partial class CborReader
     /// </summary>
     /// <param name="offset">Index in the buffer of the first UTF-8 byte.</param>
     /// <param name="length">Number of UTF-8 bytes (0 after an error).</param>
+    [MethodImpl(Inline)]
     public void ReadTextString(out int offset, out int length)
     {
+        // The string is consumed only if it is valid UTF-8, as on the checked path.
         int ib = DirectHead();
-        if (ib >= 0x60 && ib <= 0x78 && DirectString(ib, out offset, out length))
+        if (!(ib >= 0x60 && ib <= 0x78 && DirectString(ib, out offset, out length)))
         {
-            // The string is consumed only if it is valid UTF-8, as on the checked path.
-            return;
+            ReadTextStringChecked(out offset, out length);
         }
+    }
 
+    private void ReadTextStringChecked(out int offset, out int length)
+    {
         int at = _pos;
         offset = at;
         length = 0;
@@ -159,6 +168,7 @@ public sealed partial class CborReader
 
     // A definite string whose length is in the initial byte (0..23) or in one more byte (24): bounds-checked like
     // ReadStringSlice; text is UTF-8 checked before anything is consumed. False leaves everything to the checked path.
+    [MethodImpl(Inline)]
     private bool DirectString(int ib, out int offset, out int length)
     {
         int p = _pos;

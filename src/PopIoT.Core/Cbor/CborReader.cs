@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace PopIoT.Core.Cbor;
 
@@ -23,6 +24,11 @@ public sealed partial class CborReader
 {
     /// <summary>The nesting depth a new reader allows.</summary>
     public const int DefaultMaxDepth = 16;
+
+    // MethodImplOptions.AggressiveInlining (256) on .NET, where the JIT would otherwise keep the small direct paths
+    // of the common reads out of line in the parsers' loops; nanoFramework's enum has no such member and its
+    // interpreter inlines nothing, so the value is spelled as a number and means nothing there.
+    private const MethodImplOptions Inline = (MethodImplOptions)256;
 
     private const byte KindTop = 0;
     private const byte KindArray = 1;
@@ -203,6 +209,7 @@ public sealed partial class CborReader
     /// at the end of the data and once an error is kept. The loop condition of the sticky mode.
     /// </summary>
     /// <returns>Whether an item follows.</returns>
+    [MethodImpl(Inline)]
     public bool HasNext()
     {
         // A definite container (or the top level): items are left exactly while the count is not used up.
