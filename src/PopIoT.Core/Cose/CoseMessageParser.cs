@@ -63,7 +63,8 @@ internal sealed class CoseMessageParser
         CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
         // Malformed CBOR anywhere in the message (either reader's sticky error) outranks what was read before it:
         // a result, never an exception to the caller (DESIGN.md §2 "Errors").
-        CborReader bad = _reader.Error != CborError.None ? _reader : _protectedReader.Error != CborError.None ? _protectedReader : null;
+        // The protected bucket lies before every later item, so its error is the first one when both readers have one.
+        CborReader bad = _protectedReader.Error != CborError.None ? _protectedReader : _reader.Error != CborError.None ? _reader : null;
         if (bad != null)
         {
             return Fail(CoseError.Malformed, bad.ErrorOffset);
@@ -145,12 +146,8 @@ internal sealed class CoseMessageParser
             return Fail(CoseError.MissingTag, at);
         }
 
+        // A wrong type below is the reader's sticky error, reported as Malformed at the item by Parse.
         at = r.Position;
-        if (r.PeekState() != CborReaderState.StartArray)
-        {
-            return Fail(CoseError.Malformed, at);
-        }
-
         int n = r.ReadStartArray();
         if (n != itemCount && n != -1)
         {
@@ -159,11 +156,6 @@ internal sealed class CoseMessageParser
 
         // RFC 9052 §3: protected is a bstr wrapping a map, or a zero-length bstr for no parameters.
         at = r.Position;
-        if (r.PeekState() != CborReaderState.ByteString)
-        {
-            return Fail(CoseError.Malformed, at);
-        }
-
         r.ReadByteString(out ProtectedOffset, out ProtectedLength);
         if (ProtectedLength > CoseLimits.MaxProtectedHeaderLength)
         {
@@ -175,11 +167,6 @@ internal sealed class CoseMessageParser
         {
             CborReader p = _protectedReader;
             p.Reset(buffer, ProtectedOffset, ProtectedLength);
-            if (p.PeekState() != CborReaderState.StartMap)
-            {
-                return Fail(CoseError.Malformed, ProtectedOffset);
-            }
-
             p.ReadStartMap();
             e = ParseMap(p, true);
             if (e != CoseError.None)
@@ -192,12 +179,6 @@ internal sealed class CoseMessageParser
             {
                 return Fail(CoseError.Malformed, p.Position);
             }
-        }
-
-        at = r.Position;
-        if (r.PeekState() != CborReaderState.StartMap)
-        {
-            return Fail(CoseError.Malformed, at);
         }
 
         r.ReadStartMap();
@@ -234,12 +215,6 @@ internal sealed class CoseMessageParser
         {
             PayloadOffset = contentOffset;
             PayloadLength = contentLength;
-            at = r.Position;
-            if (r.PeekState() != CborReaderState.ByteString)
-            {
-                return Fail(CoseError.Malformed, at);
-            }
-
             r.ReadByteString(out LastOffset, out LastLength);
         }
         else
