@@ -11,29 +11,16 @@ public sealed partial class CborReader
     public int ReadStartArray()
     {
         int ib = DirectHead();
-        return ib >= 0x80 && ib < 0x98 && StartShort(KindArray, ib & 0x1F) ? ib & 0x1F : ReadStartArrayChecked();
-    }
-
-    private int ReadStartArrayChecked()
-    {
-        int at = _pos;
-        return Expect(PeekState(), CborReaderState.StartArray, "an array", at) ? StartContainer(KindArray, at) : 0;
+        return ib >= 0x80 && ib < 0x98 && StartShort(KindArray, ib & 0x1F) ? ib & 0x1F : StartChecked(KindArray);
     }
 
     /// <summary>Leaves an array after all its items.</summary>
     [MethodImpl(Inline)]
     public void ReadEndArray()
     {
-        if (_kind == KindArray && _count == 0 && !_tagPending)
+        if (!EndShort(KindArray))
         {
-            Pop();
-            return;
-        }
-
-        int at = _pos;
-        if (Expect(PeekState(), CborReaderState.EndArray, "the end of an array", at))
-        {
-            EndContainer();
+            EndChecked(KindArray);
         }
     }
 
@@ -43,30 +30,16 @@ public sealed partial class CborReader
     public int ReadStartMap()
     {
         int ib = DirectHead();
-        return ib >= 0xA0 && ib < 0xB8 && StartShort(KindMap, ib & 0x1F) ? ib & 0x1F : ReadStartMapChecked();
-    }
-
-    private int ReadStartMapChecked()
-    {
-        int at = _pos;
-        return Expect(PeekState(), CborReaderState.StartMap, "a map", at) ? StartContainer(KindMap, at) : 0;
+        return ib >= 0xA0 && ib < 0xB8 && StartShort(KindMap, ib & 0x1F) ? ib & 0x1F : StartChecked(KindMap);
     }
 
     /// <summary>Leaves a map after all its pairs.</summary>
     [MethodImpl(Inline)]
     public void ReadEndMap()
     {
-        if (_kind == KindMap && _count == 0 && !_tagPending)
+        if (!EndShort(KindMap))
         {
-            // RFC 8949 §3.2.1: a definite map ends when its count is used up; nothing to read.
-            Pop();
-            return;
-        }
-
-        int at = _pos;
-        if (Expect(PeekState(), CborReaderState.EndMap, "the end of a map", at))
-        {
-            EndContainer();
+            EndChecked(KindMap);
         }
     }
 
@@ -266,6 +239,36 @@ public sealed partial class CborReader
         _count = items;
         _pos++;
         return true;
+    }
+
+    private int StartChecked(byte kind)
+    {
+        int at = _pos;
+        bool map = kind == KindMap;
+        return Expect(PeekState(), map ? CborReaderState.StartMap : CborReaderState.StartArray, map ? "a map" : "an array", at) ? StartContainer(kind, at) : 0;
+    }
+
+    // RFC 8949 §3.2.1: a definite container ends when its count is used up; there is nothing to read.
+    [MethodImpl(Inline)]
+    private bool EndShort(byte kind)
+    {
+        if (_kind == kind && _count == 0 && !_tagPending)
+        {
+            Pop();
+            return true;
+        }
+
+        return false;
+    }
+
+    private void EndChecked(byte kind)
+    {
+        int at = _pos;
+        bool map = kind == KindMap;
+        if (Expect(PeekState(), map ? CborReaderState.EndMap : CborReaderState.EndArray, map ? "the end of a map" : "the end of an array", at))
+        {
+            EndContainer();
+        }
     }
 
     // Enters the container whose head is at _pos; its item or pair count, -1 for indefinite, 0 after an error.

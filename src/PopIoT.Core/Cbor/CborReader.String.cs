@@ -18,18 +18,7 @@ public sealed partial class CborReader
         int ib = DirectHead();
         if (!(ib >= 0x40 && ib <= 0x58 && DirectString(ib, out offset, out length)))
         {
-            ReadByteStringChecked(out offset, out length);
-        }
-    }
-
-    private void ReadByteStringChecked(out int offset, out int length)
-    {
-        int at = _pos;
-        offset = at;
-        length = 0;
-        if (Expect(PeekState(), CborReaderState.ByteString, "a definite-length byte string", at))
-        {
-            ReadStringSlice(out offset, out length);
+            ReadStringChecked(false, out offset, out length);
         }
     }
 
@@ -70,34 +59,33 @@ public sealed partial class CborReader
         int ib = DirectHead();
         if (!(ib >= 0x60 && ib <= 0x78 && DirectString(ib, out offset, out length)))
         {
-            ReadTextStringChecked(out offset, out length);
+            ReadStringChecked(true, out offset, out length);
         }
     }
 
-    private void ReadTextStringChecked(out int offset, out int length)
+    // The checked path of both definite string reads; a text string's UTF-8 is checked before its slice is given.
+    private void ReadStringChecked(bool text, out int offset, out int length)
     {
         int at = _pos;
         offset = at;
         length = 0;
-        if (!Expect(PeekState(), CborReaderState.TextString, "a definite-length text string", at))
+        CborReaderState want = text ? CborReaderState.TextString : CborReaderState.ByteString;
+        int o;
+        int n;
+        if (!Expect(PeekState(), want, text ? "a definite-length text string" : "a definite-length byte string", at) || !ReadStringSlice(out o, out n))
         {
             return;
         }
 
-        int o;
-        int n;
-        if (ReadStringSlice(out o, out n))
+        int bad = text ? Utf8.Validate(_buffer, o, n) : -1;
+        if (bad >= 0)
         {
-            int bad = Utf8.Validate(_buffer, o, n);
-            if (bad >= 0)
-            {
-                Fail(CborError.InvalidUtf8, bad, "text string is not valid UTF-8", 0, 0);
-                return;
-            }
-
-            offset = o;
-            length = n;
+            Fail(CborError.InvalidUtf8, bad, "text string is not valid UTF-8", 0, 0);
+            return;
         }
+
+        offset = o;
+        length = n;
     }
 
     /// <summary>Reads a text string, definite or indefinite length (chunks concatenated), checking its UTF-8.</summary>
