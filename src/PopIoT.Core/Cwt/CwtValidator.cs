@@ -235,15 +235,9 @@ public sealed class CwtValidator : IDisposable
             throw new ArgumentException("token must not live in the result's own buffer.");
         }
 
+        // Every parser below reads with the CBOR reader's sticky error: bad data is a result, never an exception.
         result.Reset();
-        try
-        {
-            return ValidateCore(token, offset, count, result);
-        }
-        catch (CborException)
-        {
-            return result.Fail(CwtError.Malformed, CoseError.None, 0);
-        }
+        return ValidateCore(token, offset, count, result);
     }
 
     /// <summary>Erases the keys.</summary>
