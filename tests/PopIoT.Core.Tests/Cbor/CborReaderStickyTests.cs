@@ -12,15 +12,12 @@ namespace PopIoT.Core.Tests.Cbor;
 /// </summary>
 public class CborReaderStickyTests
 {
-    private const int Prefix = 2;
+    private const int Prefix = CborReaderTests.Prefix;
 
     private static CborReader Sticky(string hex, out byte[] buffer)
     {
-        byte[] data = Convert.FromHexString(hex);
-        buffer = new byte[Prefix + data.Length + 2];
-        buffer.AsSpan().Fill(0xEE);
-        data.CopyTo(buffer, Prefix);
-        return new CborReader(buffer, Prefix, data.Length) { ThrowOnError = false };
+        buffer = CborReaderTests.Embed(hex, out int count);
+        return new CborReader(buffer, Prefix, count) { ThrowOnError = false };
     }
 
     [Theory]
