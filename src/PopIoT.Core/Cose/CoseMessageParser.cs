@@ -246,8 +246,15 @@ internal sealed class CoseMessageParser
 
     private CoseError ParseMap(CborReader r, bool isProtected)
     {
-        while (r.HasNext())
+        while (true)
         {
+            // One peek per label: the end of the map, or Finished once the reader keeps an error.
+            CborReaderState ls = r.PeekState();
+            if (ls == CborReaderState.EndMap || ls == CborReaderState.Finished)
+            {
+                return CoseError.None;
+            }
+
             int at = r.Position;
             if (_labelCount == CoseLimits.MaxHeaderLabels)
             {
@@ -255,7 +262,6 @@ internal sealed class CoseMessageParser
             }
 
             // RFC 9052 §3: label = int / tstr.
-            CborReaderState ls = r.PeekState();
             int label = 0;
             int textOffset = 0;
             int textLength = -1;
@@ -405,8 +411,6 @@ internal sealed class CoseMessageParser
                     break;
             }
         }
-
-        return CoseError.None;
     }
 
     private CoseError ReadCrit(CborReader r)

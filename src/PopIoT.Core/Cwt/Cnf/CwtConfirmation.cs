@@ -397,9 +397,15 @@ public sealed class CwtConfirmation
         r.ReadStartMap();
         int n = 0;
         BeginKey();
-        while (r.HasNext())
+        while (true)
         {
+            // One peek per label: the end of the map, or Finished once the reader keeps an error.
             CborReaderState ks = r.PeekState();
+            if (ks == CborReaderState.EndMap || ks == CborReaderState.Finished)
+            {
+                break;
+            }
+
             if (ks == CborReaderState.TextString)
             {
                 r.SkipValue();
@@ -412,14 +418,15 @@ public sealed class CwtConfirmation
                 return CwtError.InvalidCnf;
             }
 
-            ulong arg = ks == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
+            bool negative;
+            ulong arg = r.ReadIntegerArgument(out negative);
             if (arg > 1000)
             {
                 r.SkipValue();
                 continue;
             }
 
-            int label = ks == CborReaderState.UnsignedInteger ? (int)arg : -1 - (int)arg;
+            int label = negative ? -1 - (int)arg : (int)arg;
             if (Seen(label))
             {
                 return CwtError.InvalidCnf;
@@ -434,8 +441,8 @@ public sealed class CwtConfirmation
             if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
             {
                 // An integer value counts as one when its argument fits an int.
-                ulong va = vs == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
-                Record(label, va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va), 0, va > int.MaxValue ? -1 : IntValue);
+                ulong va = r.ReadIntegerArgument(out negative);
+                Record(label, va > int.MaxValue ? 0 : (negative ? -1 - (long)va : (long)va), 0, va > int.MaxValue ? -1 : IntValue);
             }
             else if (vs == CborReaderState.ByteString)
             {
