@@ -6,6 +6,7 @@ using BenchmarkDotNet.Attributes;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
+using PopIoT.Core;
 
 namespace PopIoT.Benchmarks;
 
@@ -42,7 +43,7 @@ public class CoseBenchmarks
         _platformMac0 = new CoseMac0(PlatformCryptoProvider.Instance, coseKey);
         _managedMac0 = new CoseMac0(new ManagedCryptoProvider(PlatformRandomSource.Instance), coseKey);
         _message = new byte[200];
-        _messageLength = _platformMac0.Create(payload, 0, payload.Length, null, 0, 0, true, true, _message, 0, _message.Length);
+        _messageLength = _platformMac0.Create(ByteRange.Of(payload), default(ByteRange), true, true, ByteRange.Of(_message));
 
         // RFC 9052 §6.3: [ "MAC0", h'a10104', h'', payload ].
         var w = new System.Formats.Cbor.CborWriter();

@@ -4,6 +4,7 @@ using PopIoT.Core.Cose;
 using PopIoT.Crypto;
 using PopIoT.Interop.Tests.Peers;
 using Xunit;
+using PopIoT.Core;
 
 namespace PopIoT.Interop.Tests;
 
@@ -38,7 +39,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
             byte[] k = Bytes(rng, 32 + rng.Next(0, 33)), payload = Bytes(rng, rng.Next(0, 300)), aad = Bytes(rng, rng.Next(0, 40)), kid = Bytes(rng, rng.Next(1, 9));
             using CoseKey key = CoseKey.Symmetric(k, alg, kid);
             using var mac0 = new CoseMac0(Provider, key);
-            byte[] msg = Create(buf => mac0.Create(payload, 0, payload.Length, aad, 0, aad.Length, includeKid: rng.Next(2) == 0, tagged: true, buf, 0, buf.Length));
+            byte[] msg = Create(buf => mac0.Create(ByteRange.Of(payload), ByteRange.Of(aad), includeKid: rng.Next(2) == 0, tagged: true, ByteRange.Of(buf)));
 
             JsonObject reply = _peer.Call(new JsonObject { ["op"] = "mac0.verify", ["key"] = Hex(k), ["msg"] = Hex(msg), ["aad"] = Hex(aad) });
 
@@ -92,7 +93,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
             byte[] payload = Bytes(rng, rng.Next(0, 300)), aad = Bytes(rng, rng.Next(0, 40));
             using CoseKey key = CoseKey.Ec2P256(p.Q.X!, p.Q.Y!, p.D!, -7, null);
             using var sign1 = new CoseSign1(Provider, key);
-            byte[] msg = Create(buf => sign1.Create(payload, 0, payload.Length, aad, 0, aad.Length, includeKid: false, tagged: true, buf, 0, buf.Length));
+            byte[] msg = Create(buf => sign1.Create(ByteRange.Of(payload), ByteRange.Of(aad), includeKid: false, tagged: true, ByteRange.Of(buf)));
 
             JsonObject reply = _peer.Call(new JsonObject { ["op"] = "sign1.verify", ["x"] = Hex(p.Q.X!), ["y"] = Hex(p.Q.Y!), ["msg"] = Hex(msg), ["aad"] = Hex(aad) });
 
@@ -137,7 +138,7 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
             byte[] k = Bytes(rng, a.KeySize), iv = Bytes(rng, a.NonceSize), payload = Bytes(rng, rng.Next(0, 300)), aad = Bytes(rng, rng.Next(0, 40));
             using CoseKey key = CoseKey.Symmetric(k, alg, Bytes(rng, 4));
             using var enc = new CoseEncrypt0(Provider, key);
-            byte[] msg = Create(buf => enc.Create(payload, 0, payload.Length, aad, 0, aad.Length, iv, includeKid: rng.Next(2) == 0, tagged: true, buf, 0, buf.Length));
+            byte[] msg = Create(buf => enc.Create(ByteRange.Of(payload), ByteRange.Of(aad), iv, includeKid: rng.Next(2) == 0, tagged: true, ByteRange.Of(buf)));
 
             JsonObject reply = _peer.Call(new JsonObject { ["op"] = "encrypt0.decrypt", ["key"] = Hex(k), ["msg"] = Hex(msg), ["aad"] = Hex(aad) });
 
@@ -161,12 +162,12 @@ public sealed class CoseJsInteropTests : IClassFixture<CosePeer>
             using CoseKey key = CoseKey.Symmetric(k, alg, null);
             using var enc = new CoseEncrypt0(Provider, key);
             byte[] plain = new byte[msg.Length];
-            Assert.Equal(CoseError.None, enc.Decrypt(msg, 0, msg.Length, aad, 0, aad.Length, plain, 0, plain.Length, result));
+            Assert.Equal(CoseError.None, enc.Decrypt(ByteRange.Of(msg), ByteRange.Of(aad), ByteRange.Of(plain), result));
             Assert.Equal(payload, plain.AsSpan(result.PayloadOffset, result.PayloadLength).ToArray());
 
             // One flipped bit anywhere in the last (ciphertext or tag) byte: refused, nothing released.
             msg[^1] ^= (byte)(1 << rng.Next(8));
-            Assert.Equal(CoseError.DecryptionFailed, enc.Decrypt(msg, 0, msg.Length, aad, 0, aad.Length, plain, 0, plain.Length, result));
+            Assert.Equal(CoseError.DecryptionFailed, enc.Decrypt(ByteRange.Of(msg), ByteRange.Of(aad), ByteRange.Of(plain), result));
             Assert.All(plain, b => Assert.Equal(0, b));
         }
     }

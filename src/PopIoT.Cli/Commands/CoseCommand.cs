@@ -3,6 +3,7 @@ using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Cose;
 using PopIoT.Crypto;
+using PopIoT.Core;
 
 namespace PopIoT.Cli.Commands;
 
@@ -84,7 +85,7 @@ internal static class CoseCommand
                 plaintext = new byte[count];
                 using (var enc0 = pinned == 0 ? new CoseEncrypt0(provider, key) : new CoseEncrypt0(provider, key, pinned))
                 {
-                    error = enc0.Decrypt(msg, offset, count, aad, 0, aad.Length, plaintext, 0, plaintext.Length, result);
+                    error = enc0.Decrypt(new ByteRange(msg, offset, count), ByteRange.Of(aad), ByteRange.Of(plaintext), result);
                 }
 
                 break;
@@ -176,7 +177,7 @@ internal static class CoseCommand
                     using (var mac0 = new CoseMac0(provider, key, alg.Id))
                     {
                         CheckKey(mac0.KeyError);
-                        n = mac0.Create(payload, 0, payload.Length, aad, 0, aad.Length, includeKid, !untagged, output, 0, output.Length);
+                        n = mac0.Create(ByteRange.Of(payload), ByteRange.Of(aad), includeKid, !untagged, ByteRange.Of(output));
                     }
 
                     break;
@@ -190,7 +191,7 @@ internal static class CoseCommand
                     using (var enc0 = new CoseEncrypt0(provider, key, alg.Id))
                     {
                         CheckKey(enc0.KeyError);
-                        n = enc0.Create(payload, 0, payload.Length, aad, 0, aad.Length, iv, includeKid, !untagged, output, 0, output.Length);
+                        n = enc0.Create(ByteRange.Of(payload), ByteRange.Of(aad), iv, includeKid, !untagged, ByteRange.Of(output));
                     }
 
                     break;
@@ -203,7 +204,7 @@ internal static class CoseCommand
                             throw new CliUsageException("sign1 needs a private key (d); this COSE_Key is public only");
                         }
 
-                        n = sign1.Create(payload, 0, payload.Length, aad, 0, aad.Length, includeKid, !untagged, output, 0, output.Length);
+                        n = sign1.Create(ByteRange.Of(payload), ByteRange.Of(aad), includeKid, !untagged, ByteRange.Of(output));
                     }
 
                     break;

@@ -4,6 +4,7 @@ using PopIoT.Core.Cose;
 using PopIoT.Core.Cwt;
 using PopIoT.Crypto;
 using PopIoT.Cose;
+using PopIoT.Core;
 
 namespace PopIoT.Cli.Commands;
 
@@ -63,7 +64,7 @@ internal static class CwtCommand
                 using var enc = new CoseEncrypt0(PlatformCryptoProvider.Instance, key);
                 byte[] plain = new byte[count];
                 var result = new CoseResult();
-                if (enc.Decrypt(buffer, offset, count, null, 0, 0, plain, 0, plain.Length, result) != CoseError.None)
+                if (enc.Decrypt(new ByteRange(buffer, offset, count), default(ByteRange), ByteRange.Of(plain), result) != CoseError.None)
                 {
                     return null;
                 }

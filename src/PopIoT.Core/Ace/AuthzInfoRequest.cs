@@ -13,7 +13,7 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 public sealed class AuthzInfoRequest
 {
-    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, 4);
+    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, 4) { ThrowOnError = false };
 
     /// <summary>The array the slices point into (the parsed payload).</summary>
     public byte[] Buffer { get; private set; }
@@ -114,20 +114,10 @@ public sealed class AuthzInfoRequest
             return AceRsError.MalformedPayload;
         }
 
-        // Checked first without exceptions: a malformed payload is refused without allocating.
-        if (!AceCborScan.IsWellFormed(payload, offset, count, 4))
-        {
-            return AceRsError.MalformedPayload;
-        }
-
-        try
-        {
-            return ParseCore(payload, offset, count);
-        }
-        catch (CborException)
-        {
-            return AceRsError.MalformedPayload;
-        }
+        // One pass with the reader's sticky error: malformed CBOR anywhere in the payload outranks what was
+        // concluded before it, and is refused without an exception (an allocation on the request path).
+        AceRsError e = ParseCore(payload, offset, count);
+        return _reader.Error != CborError.None ? AceRsError.MalformedPayload : e;
     }
 
     private AceRsError ParseCore(byte[] payload, int offset, int count)
@@ -142,7 +132,7 @@ public sealed class AuthzInfoRequest
         r.ReadStartMap();
         bool token = false;
         AceRsError wrongType = AceRsError.None;
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (r.HasNext())
         {
             CborReaderState ks = r.PeekState();
             if (ks != CborReaderState.UnsignedInteger)

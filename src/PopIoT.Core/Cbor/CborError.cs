@@ -3,6 +3,9 @@ namespace PopIoT.Core.Cbor;
 /// <summary>What went wrong when reading or writing CBOR (RFC 8949). Carried by <see cref="CborException"/>.</summary>
 public enum CborError
 {
+    /// <summary>No error: a reader in sticky mode that has read everything it was asked to.</summary>
+    None = 0,
+
     /// <summary>The writer's buffer window has no room for the item.</summary>
     BufferTooSmall = 1,
 

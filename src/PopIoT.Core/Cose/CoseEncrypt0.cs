@@ -169,7 +169,7 @@ public sealed class CoseEncrypt0 : IDisposable
     {
         CoseResult result = new CoseResult();
         int n = message == null ? 0 : message.Length;
-        Decrypt(message, 0, n, null, 0, 0, new byte[n], 0, n, result);
+        Decrypt(new ByteRange(message, 0, n), default(ByteRange), new ByteRange(new byte[n], 0, n), result);
         return result;
     }
 
@@ -177,38 +177,25 @@ public sealed class CoseEncrypt0 : IDisposable
     /// Verifies and decrypts a COSE_Encrypt0 into the caller's buffer. On success the result's
     /// payload is a slice of <paramref name="plaintext"/>; on failure that region holds no plaintext.
     /// </summary>
-    /// <param name="message">The array holding the message.</param>
-    /// <param name="offset">Where it starts.</param>
-    /// <param name="count">Its length: exactly one message.</param>
-    /// <param name="externalAad">external_aad; may be null when its length is 0.</param>
-    /// <param name="aadOffset">Where it starts.</param>
-    /// <param name="aadLength">Its length.</param>
-    /// <param name="plaintext">Receives the plaintext; must not be the message array.</param>
-    /// <param name="plaintextOffset">Where to write.</param>
-    /// <param name="plaintextCount">How many bytes may be written; too few gives <see cref="CoseError.PlaintextBufferTooSmall"/>.</param>
+    /// <param name="message">Exactly one message.</param>
+    /// <param name="externalAad">external_aad (empty for none).</param>
+    /// <param name="plaintext">Receives the plaintext, in another array than the message; too small gives <see cref="CoseError.PlaintextBufferTooSmall"/>.</param>
     /// <param name="result">Receives the outcome.</param>
     /// <returns>The same reason as <see cref="CoseResult.Error"/>.</returns>
     /// <exception cref="ArgumentException">A null argument, a bad range, or plaintext is the message array.</exception>
     /// <exception cref="ObjectDisposedException">This object was disposed.</exception>
-    public CoseError Decrypt(
-        byte[] message, int offset, int count,
-        byte[] externalAad, int aadOffset, int aadLength,
-        byte[] plaintext, int plaintextOffset, int plaintextCount,
-        CoseResult result)
+    public CoseError Decrypt(ByteRange message, ByteRange externalAad, ByteRange plaintext, CoseResult result)
     {
-        if (message == null || result == null || plaintext == null)
+        if (message.Buffer == null || result == null || plaintext.Buffer == null)
         {
             throw new ArgumentException("message, plaintext and result must not be null.");
         }
 
-        if (ReferenceEquals(message, plaintext))
+        if (ReferenceEquals(message.Buffer, plaintext.Buffer))
         {
             throw new ArgumentException("plaintext must be another array than message.");
         }
 
-        CoseStructure.CheckRange(message, offset, count, "message");
-        CoseStructure.CheckRange(externalAad, aadOffset, aadLength, "externalAad");
-        CoseStructure.CheckRange(plaintext, plaintextOffset, plaintextCount, "plaintext");
         if (_disposed)
         {
             throw new ObjectDisposedException("CoseEncrypt0");
@@ -220,7 +207,7 @@ public sealed class CoseEncrypt0 : IDisposable
         }
 
         CoseMessageParser p = _parser;
-        CoseError e = p.Parse(message, offset, count, CoseTag.Encrypt0, 3, RequireTag, _understood);
+        CoseError e = p.Parse(message.Buffer, message.Offset, message.Count, CoseTag.Encrypt0, 3, RequireTag, _understood);
         if (e == CoseError.None)
         {
             e = p.CheckAlgorithm(_alg);
@@ -250,7 +237,7 @@ public sealed class CoseEncrypt0 : IDisposable
         }
 
         int length = p.LastLength - tagSize;
-        if (length > plaintextCount)
+        if (length > plaintext.Count)
         {
             return result.Fail(CoseError.PlaintextBufferTooSmall, p.LastOffset);
         }
@@ -260,53 +247,41 @@ public sealed class CoseEncrypt0 : IDisposable
             return result.Fail(CoseError.LimitExceeded, p.LastOffset);
         }
 
-        int aadSize = BuildEncStructure(message, p.ProtectedOffset, p.ProtectedLength, externalAad, aadOffset, aadLength);
+        byte[] m = message.Buffer;
+        int aadSize = BuildEncStructure(new ByteRange(m, p.ProtectedOffset, p.ProtectedLength), externalAad);
         bool ok = _aead.Decrypt(
             ByteRange.Of(_nonce),
-            new ByteRange(message, p.LastOffset, length),
-            message, p.LastOffset + length,
-            plaintext, plaintextOffset,
+            new ByteRange(m, p.LastOffset, length),
+            m, p.LastOffset + length,
+            plaintext.Buffer, plaintext.Offset,
             new ByteRange(_aad, 0, aadSize));
         if (!ok)
         {
             return result.Fail(CoseError.DecryptionFailed, p.LastOffset);
         }
 
-        return result.Succeed(_alg.Id, plaintext, plaintextOffset, length, message, p.KidOffset, p.KidLength, p.ContentFormat);
+        return result.Succeed(_alg.Id, plaintext.Slice(0, length), p);
     }
 
     /// <summary>
     /// Creates a COSE_Encrypt0 with protected {1: alg} and unprotected {4: key's kid (if asked), 5: IV}.
     /// </summary>
-    /// <param name="plaintext">The content; may be null when its length is 0.</param>
-    /// <param name="plaintextOffset">Where it starts.</param>
-    /// <param name="plaintextLength">Its length.</param>
-    /// <param name="externalAad">external_aad; may be null when its length is 0.</param>
-    /// <param name="aadOffset">Where it starts.</param>
-    /// <param name="aadLength">Its length.</param>
+    /// <param name="plaintext">The content (its buffer may be null when empty).</param>
+    /// <param name="externalAad">external_aad (empty for none).</param>
     /// <param name="iv">The IV, exactly the algorithm's nonce size, or null to draw a fresh random one from the provider.
     /// A given IV must never repeat under this key (RFC 9053 §4.1, §4.2); pass one only to reproduce a vector.</param>
     /// <param name="includeKid">Put the key's kid in the unprotected bucket.</param>
     /// <param name="tagged">Prefix the COSE_Encrypt0 tag 16.</param>
-    /// <param name="destination">The output array; must not overlap the plaintext.</param>
-    /// <param name="destinationOffset">Where to write.</param>
-    /// <param name="destinationCount">How many bytes may be written.</param>
+    /// <param name="destination">Where the message may be written; must not overlap the plaintext.</param>
     /// <returns>The message length.</returns>
     /// <exception cref="ArgumentException">A null argument, a bad range or IV, a destination too small, or a key that cannot create.</exception>
-    public int Create(
-        byte[] plaintext, int plaintextOffset, int plaintextLength,
-        byte[] externalAad, int aadOffset, int aadLength,
-        byte[] iv, bool includeKid, bool tagged,
-        byte[] destination, int destinationOffset, int destinationCount)
+    public int Create(ByteRange plaintext, ByteRange externalAad, byte[] iv, bool includeKid, bool tagged, ByteRange destination)
     {
-        CoseStructure.CheckRange(plaintext, plaintextOffset, plaintextLength, "plaintext");
-        CoseStructure.CheckRange(externalAad, aadOffset, aadLength, "externalAad");
-        if (destination == null)
+        if (destination.Buffer == null)
         {
             throw new ArgumentException("destination must not be null.");
         }
 
-        CoseStructure.CheckRange(destination, destinationOffset, destinationCount, "destination");
         if (_disposed)
         {
             throw new ObjectDisposedException("CoseEncrypt0");
@@ -327,7 +302,7 @@ public sealed class CoseEncrypt0 : IDisposable
             throw new ArgumentException("includeKid was set but the key has no kid.");
         }
 
-        if (plaintextLength > _aead.MaxMessageLength)
+        if (plaintext.Count > _aead.MaxMessageLength)
         {
             throw new ArgumentException("The plaintext is longer than " + _alg.Name + " allows.");
         }
@@ -341,11 +316,11 @@ public sealed class CoseEncrypt0 : IDisposable
             Array.Copy(iv, 0, _nonce, 0, _nonce.Length);
         }
 
-        int ciphertextLength = plaintextLength + _alg.TagSize;
+        int ciphertextLength = plaintext.Count + _alg.TagSize;
         int at;
         try
         {
-            CborWriter w = new CborWriter(destination, destinationOffset, destinationCount);
+            CborWriter w = new CborWriter(destination.Buffer, destination.Offset, destination.Count);
             if (tagged)
             {
                 w.WriteTag(CoseTag.Encrypt0);
@@ -374,14 +349,14 @@ public sealed class CoseEncrypt0 : IDisposable
             throw new ArgumentException("destination is too small for the COSE_Encrypt0.");
         }
 
-        int aadSize = BuildEncStructure(_protected, 0, _protected.Length, externalAad, aadOffset, aadLength);
+        int aadSize = BuildEncStructure(ByteRange.Of(_protected), externalAad);
         _aead.Encrypt(
             ByteRange.Of(_nonce),
-            new ByteRange(plaintext, plaintextOffset, plaintextLength),
-            destination, at,
-            destination, at + plaintextLength,
+            plaintext,
+            destination.Buffer, at,
+            destination.Buffer, at + plaintext.Count,
             new ByteRange(_aad, 0, aadSize));
-        return at + ciphertextLength - destinationOffset;
+        return at + ciphertextLength - destination.Offset;
     }
 
     /// <summary>Erases the key inside the cipher and the context IV.</summary>
@@ -442,9 +417,9 @@ public sealed class CoseEncrypt0 : IDisposable
     }
 
     // RFC 9052 §5.3: the AEAD's associated data is Enc_structure = [ "Encrypt0", protected, external_aad ].
-    private int BuildEncStructure(byte[] prot, int protOffset, int protLength, byte[] aad, int aadOffset, int aadLength)
+    private int BuildEncStructure(ByteRange prot, ByteRange aad)
     {
-        int size = CoseStructure.Size(CoseStructure.Encrypt0Context, protLength, aadLength, 0, false);
+        int size = CoseStructure.Size(CoseStructure.Encrypt0Context, prot.Count, aad.Count, 0, false);
         if (size > _aad.Length)
         {
             // Grows only for a larger external_aad than seen before; the old copy is erased.
@@ -452,6 +427,6 @@ public sealed class CoseEncrypt0 : IDisposable
             _aad = new byte[size];
         }
 
-        return CoseStructure.Write(_aad, CoseStructure.Encrypt0Context, prot, protOffset, protLength, aad, aadOffset, aadLength, null, 0, 0, false);
+        return CoseStructure.Write(_aad, CoseStructure.Encrypt0Context, prot, aad, default(ByteRange), false);
     }
 }

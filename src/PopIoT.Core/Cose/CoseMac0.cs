@@ -170,45 +170,33 @@ public sealed class CoseMac0 : IDisposable
             return result.Fail(CoseError.TagLengthInvalid, p.LastOffset);
         }
 
-        ComputeTag(message, p.ProtectedOffset, p.ProtectedLength, externalAad, aadOffset, aadLength, message, p.PayloadOffset, p.PayloadLength);
+        ByteRange payload = new ByteRange(message, p.PayloadOffset, p.PayloadLength);
+        ComputeTag(new ByteRange(message, p.ProtectedOffset, p.ProtectedLength), new ByteRange(externalAad, aadOffset, aadLength), payload);
         if (!CryptoBytes.FixedTimeEquals(_macOut, 0, message, p.LastOffset, _alg.TagSize))
         {
             return result.Fail(CoseError.TagMismatch, p.LastOffset);
         }
 
-        return result.Succeed(_alg.Id, message, p.PayloadOffset, p.PayloadLength, message, p.KidOffset, p.KidLength, p.ContentFormat);
+        return result.Succeed(_alg.Id, payload, p);
     }
 
     /// <summary>
     /// Creates a COSE_Mac0 with protected {1: alg} and, if asked, unprotected {4: key's kid}.
     /// </summary>
-    /// <param name="payload">The payload; may be null when its length is 0.</param>
-    /// <param name="payloadOffset">Where it starts.</param>
-    /// <param name="payloadLength">Its length.</param>
-    /// <param name="externalAad">external_aad; may be null when its length is 0.</param>
-    /// <param name="aadOffset">Where it starts.</param>
-    /// <param name="aadLength">Its length.</param>
+    /// <param name="payload">The payload (its buffer may be null when empty).</param>
+    /// <param name="externalAad">external_aad (empty for none).</param>
     /// <param name="includeKid">Put the key's kid in the unprotected bucket (the key must have one).</param>
     /// <param name="tagged">Prefix the COSE_Mac0 tag 17.</param>
-    /// <param name="destination">The output array.</param>
-    /// <param name="destinationOffset">Where to write.</param>
-    /// <param name="destinationCount">How many bytes may be written.</param>
+    /// <param name="destination">Where the message may be written.</param>
     /// <returns>The message length.</returns>
     /// <exception cref="ArgumentException">A null argument, a bad range, a destination too small, or a key that cannot create (the message names the <see cref="CoseError"/>).</exception>
-    public int Create(
-        byte[] payload, int payloadOffset, int payloadLength,
-        byte[] externalAad, int aadOffset, int aadLength,
-        bool includeKid, bool tagged,
-        byte[] destination, int destinationOffset, int destinationCount)
+    public int Create(ByteRange payload, ByteRange externalAad, bool includeKid, bool tagged, ByteRange destination)
     {
-        CoseStructure.CheckRange(payload, payloadOffset, payloadLength, "payload");
-        CoseStructure.CheckRange(externalAad, aadOffset, aadLength, "externalAad");
-        if (destination == null)
+        if (destination.Buffer == null)
         {
             throw new ArgumentException("destination must not be null.");
         }
 
-        CoseStructure.CheckRange(destination, destinationOffset, destinationCount, "destination");
         if (_disposed)
         {
             throw new ObjectDisposedException("CoseMac0");
@@ -226,7 +214,7 @@ public sealed class CoseMac0 : IDisposable
 
         try
         {
-            CborWriter w = new CborWriter(destination, destinationOffset, destinationCount);
+            CborWriter w = new CborWriter(destination.Buffer, destination.Offset, destination.Count);
             if (tagged)
             {
                 w.WriteTag(CoseTag.Mac0);
@@ -241,8 +229,8 @@ public sealed class CoseMac0 : IDisposable
                 w.WriteByteString(_kid);
             }
 
-            w.WriteByteString(payload == null ? _head : payload, payload == null ? 0 : payloadOffset, payloadLength);
-            ComputeTag(_protected, 0, _protected.Length, externalAad, aadOffset, aadLength, payload, payloadOffset, payloadLength);
+            w.WriteByteString(payload.Buffer == null ? _head : payload.Buffer, payload.Offset, payload.Count);
+            ComputeTag(ByteRange.Of(_protected), externalAad, payload);
             w.WriteByteString(_macOut, 0, _alg.TagSize);
             return w.BytesWritten;
         }
@@ -283,7 +271,7 @@ public sealed class CoseMac0 : IDisposable
     }
 
     // RFC 9052 §6.3: MAC over [ "MAC0", protected, external_aad, payload ], fed as heads and slices.
-    private void ComputeTag(byte[] prot, int protOffset, int protLength, byte[] aad, int aadOffset, int aadLength, byte[] payload, int payloadOffset, int payloadLength)
+    private void ComputeTag(ByteRange prot, ByteRange aad, ByteRange payload)
     {
         if (_macDirty)
         {
@@ -292,26 +280,26 @@ public sealed class CoseMac0 : IDisposable
         }
 
         _macDirty = true;
-        if (CoseStructure.Size(CoseStructure.Mac0Context, protLength, aadLength, payloadLength, true) <= StageSize)
+        if (CoseStructure.Size(CoseStructure.Mac0Context, prot.Count, aad.Count, payload.Count, true) <= StageSize)
         {
             // The usual token: the whole MAC_structure laid out in the stage, one update.
             byte[] st = _stage;
             int at = Put(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length, 0);
-            at += CoseStructure.WriteBstrHead(st, at, protLength);
-            at = Put(prot, protOffset, protLength, at);
-            at += CoseStructure.WriteBstrHead(st, at, aadLength);
-            at = Put(aad, aadOffset, aadLength, at);
-            at += CoseStructure.WriteBstrHead(st, at, payloadLength);
-            at = Put(payload, payloadOffset, payloadLength, at);
+            at += CoseStructure.WriteBstrHead(st, at, prot.Count);
+            at = Put(prot.Buffer, prot.Offset, prot.Count, at);
+            at += CoseStructure.WriteBstrHead(st, at, aad.Count);
+            at = Put(aad.Buffer, aad.Offset, aad.Count, at);
+            at += CoseStructure.WriteBstrHead(st, at, payload.Count);
+            at = Put(payload.Buffer, payload.Offset, payload.Count, at);
             _mac.Update(st, 0, at);
         }
         else
         {
             _staged = 0;
             Stage(CoseStructure.Mac0Context, 0, CoseStructure.Mac0Context.Length);
-            StageBstr(prot, protOffset, protLength);
-            StageBstr(aad, aadOffset, aadLength);
-            StageBstr(payload, payloadOffset, payloadLength);
+            StageBstr(prot);
+            StageBstr(aad);
+            StageBstr(payload);
             Flush();
         }
 
@@ -338,19 +326,19 @@ public sealed class CoseMac0 : IDisposable
         return at + length;
     }
 
-    private void StageBstr(byte[] data, int offset, int length)
+    private void StageBstr(ByteRange data)
     {
         if (StageSize - _staged >= _head.Length)
         {
-            _staged += CoseStructure.WriteBstrHead(_stage, _staged, length);
+            _staged += CoseStructure.WriteBstrHead(_stage, _staged, data.Count);
         }
         else
         {
-            int h = CoseStructure.WriteBstrHead(_head, 0, length);
+            int h = CoseStructure.WriteBstrHead(_head, 0, data.Count);
             Stage(_head, 0, h);
         }
 
-        Stage(data, offset, length);
+        Stage(data.Buffer, data.Offset, data.Count);
     }
 
     private void Stage(byte[] data, int offset, int length)

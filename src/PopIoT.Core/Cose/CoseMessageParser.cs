@@ -5,7 +5,8 @@ namespace PopIoT.Core.Cose;
 /// <summary>
 /// Parses the shape common to COSE_Mac0, COSE_Sign1 (RFC 9052 §6.2, §4.2: four items) and
 /// COSE_Encrypt0 (§5.2: three items) and checks both header buckets (§3). It records slices of the
-/// caller's buffer only and allocates nothing per message; a CborException never leaves it.
+/// caller's buffer only and allocates nothing per message. Its readers keep a sticky error (they never throw for
+/// bad data), checked once when the message has been read.
 /// </summary>
 internal sealed class CoseMessageParser
 {
@@ -30,7 +31,9 @@ internal sealed class CoseMessageParser
     {
         byte[] empty = new byte[0];
         _reader = new CborReader(empty, 0, 0, CoseLimits.MaxDepth);
+        _reader.ThrowOnError = false;
         _protectedReader = new CborReader(empty, 0, 0, CoseLimits.MaxDepth);
+        _protectedReader.ThrowOnError = false;
     }
 
     internal byte[] Buffer;
@@ -57,28 +60,17 @@ internal sealed class CoseMessageParser
     internal CoseError Parse(byte[] buffer, int offset, int count, int messageTag, int itemCount, bool requireTag, int[] understoodLabels)
     {
         Clear(buffer);
-        if (ParseDirect(buffer, offset, count, messageTag, itemCount, requireTag))
+        CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
+        // Malformed CBOR anywhere in the message (either reader's sticky error) outranks what was read before it:
+        // a result, never an exception to the caller (DESIGN.md §2 "Errors").
+        // The protected bucket lies before every later item, so its error is the first one when both readers have one.
+        CborReader bad = _protectedReader.Error != CborError.None ? _protectedReader : _reader.Error != CborError.None ? _reader : null;
+        if (bad != null)
         {
-            return CoseError.None;
+            return Fail(CoseError.Malformed, bad.ErrorOffset);
         }
 
-        Clear(buffer);
-        try
-        {
-            CoseError e = ParseStructure(buffer, offset, count, messageTag, itemCount, requireTag);
-            if (e != CoseError.None)
-            {
-                return e;
-            }
-
-            return CheckCrit(understoodLabels);
-        }
-        catch (CborException ex)
-        {
-            // Malformed input is a result, never an exception to the caller (DESIGN.md §2 "Errors").
-            ErrorOffset = ex.Offset;
-            return CoseError.Malformed;
-        }
+        return e != CoseError.None ? e : CheckCrit(understoodLabels);
     }
 
     private void Clear(byte[] buffer)
@@ -107,152 +99,6 @@ internal sealed class CoseMessageParser
         _critAt = -1;
     }
 
-    // The direct path (CborDirect) for the common shape: the one-byte COSE tag or none, a four- or three-item
-    // array, and both buckets holding only alg (protected), content type, kid, IV and Partial IV with integer
-    // labels. True only for a message the checked path would accept with the same fields; anything else (crit,
-    // text or other labels, long heads, errors of any kind) returns false and the checked path decides.
-    private bool ParseDirect(byte[] b, int offset, int count, int messageTag, int itemCount, bool requireTag)
-    {
-        int end = offset + count;
-        int p = offset;
-        if (p >= end)
-        {
-            return false;
-        }
-
-        // RFC 9052 §2: tags 16..18 have the one-byte head 0xd0..0xd2.
-        if (b[p] == (6 << 5) + messageTag)
-        {
-            p++;
-        }
-        else if (requireTag)
-        {
-            return false;
-        }
-
-        if (p >= end || b[p] != (4 << 5) + itemCount)
-        {
-            return false;
-        }
-
-        int po;
-        int pl;
-        p = CborDirect.String(b, p + 1, end, 2, out po, out pl);
-        if (p < 0 || pl > CoseLimits.MaxProtectedHeaderLength)
-        {
-            return false;
-        }
-
-        ProtectedOffset = po;
-        ProtectedLength = pl;
-        int seen = 0;
-        if (pl > 0 && HeadersDirect(b, po, po + pl, true, ref seen) != po + pl)
-        {
-            return false;
-        }
-
-        int co;
-        int cl;
-        p = HeadersDirect(b, p, end, false, ref seen);
-        if (p < 0 || (p = CborDirect.String(b, p, end, 2, out co, out cl)) < 0)
-        {
-            return false;
-        }
-
-        if (itemCount == 4)
-        {
-            PayloadOffset = co;
-            PayloadLength = cl;
-            p = CborDirect.String(b, p, end, 2, out LastOffset, out LastLength);
-        }
-        else
-        {
-            LastOffset = co;
-            LastLength = cl;
-        }
-
-        const int IvBoth = (1 << CoseHeaderLabel.Iv) | (1 << CoseHeaderLabel.PartialIv);
-        return p == end && HasAlg && (seen & IvBoth) != IvBoth;
-    }
-
-    // One header bucket on the direct path: the position after it, or -1. `seen` has bit n set for label n,
-    // across both buckets (RFC 9052 §3: labels are unique across them).
-    private int HeadersDirect(byte[] b, int p, int end, bool isProtected, ref int seen)
-    {
-        int pairsRead;
-        p = CborDirect.Container(b, p, end, 5, out pairsRead);
-        int n = pairsRead;
-        for (int i = 0; i < n && p >= 0; i++)
-        {
-            if (p >= end)
-            {
-                return -1;
-            }
-
-            // Labels 1..6 in their one-byte form, crit excepted (its rules live in the checked path).
-            int label = b[p];
-            if (label < CoseHeaderLabel.Alg || label > CoseHeaderLabel.PartialIv || label == CoseHeaderLabel.Crit || (seen & (1 << label)) != 0)
-            {
-                return -1;
-            }
-
-            seen |= 1 << label;
-            p++;
-            int o;
-            int l;
-            long v;
-            switch (label)
-            {
-                case CoseHeaderLabel.Alg:
-                    v = 0;
-                    p = isProtected ? CborDirect.Integer(b, p, end, out v) : -1;
-                    if (p < 0 || v < int.MinValue || v > int.MaxValue)
-                    {
-                        return -1;
-                    }
-
-                    Alg = (int)v;
-                    HasAlg = true;
-                    break;
-                case CoseHeaderLabel.ContentType:
-                    v = 0;
-                    p = p < end && (b[p] >> 5) == 0 ? CborDirect.Integer(b, p, end, out v) : -1;
-                    if (p < 0 || v > 65535)
-                    {
-                        return -1;
-                    }
-
-                    ContentFormat = (int)v;
-                    break;
-                default:
-                    p = CborDirect.String(b, p, end, 2, out o, out l);
-                    if (label == CoseHeaderLabel.Kid)
-                    {
-                        KidOffset = o;
-                        KidLength = l;
-                        if (l > CoseLimits.MaxKidLength)
-                        {
-                            return -1;
-                        }
-                    }
-                    else if (label == CoseHeaderLabel.Iv)
-                    {
-                        IvOffset = o;
-                        IvLength = l;
-                    }
-                    else
-                    {
-                        PartialIvOffset = o;
-                        PartialIvLength = l;
-                    }
-
-                    break;
-            }
-        }
-
-        return p;
-    }
-
     /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>
     internal CoseError CheckAlgorithm(CoseAlgorithm pinned)
     {
@@ -279,6 +125,7 @@ internal sealed class CoseMessageParser
     {
         CborReader r = _reader;
         r.Reset(buffer, offset, count);
+        _protectedReader.Reset(buffer, offset, 0);
         int at = r.Position;
         bool tagged = false;
 
@@ -299,12 +146,8 @@ internal sealed class CoseMessageParser
             return Fail(CoseError.MissingTag, at);
         }
 
+        // A wrong type below is the reader's sticky error, reported as Malformed at the item by Parse.
         at = r.Position;
-        if (r.PeekState() != CborReaderState.StartArray)
-        {
-            return Fail(CoseError.Malformed, at);
-        }
-
         int n = r.ReadStartArray();
         if (n != itemCount && n != -1)
         {
@@ -313,11 +156,6 @@ internal sealed class CoseMessageParser
 
         // RFC 9052 §3: protected is a bstr wrapping a map, or a zero-length bstr for no parameters.
         at = r.Position;
-        if (r.PeekState() != CborReaderState.ByteString)
-        {
-            return Fail(CoseError.Malformed, at);
-        }
-
         r.ReadByteString(out ProtectedOffset, out ProtectedLength);
         if (ProtectedLength > CoseLimits.MaxProtectedHeaderLength)
         {
@@ -329,11 +167,6 @@ internal sealed class CoseMessageParser
         {
             CborReader p = _protectedReader;
             p.Reset(buffer, ProtectedOffset, ProtectedLength);
-            if (p.PeekState() != CborReaderState.StartMap)
-            {
-                return Fail(CoseError.Malformed, ProtectedOffset);
-            }
-
             p.ReadStartMap();
             e = ParseMap(p, true);
             if (e != CoseError.None)
@@ -346,12 +179,6 @@ internal sealed class CoseMessageParser
             {
                 return Fail(CoseError.Malformed, p.Position);
             }
-        }
-
-        at = r.Position;
-        if (r.PeekState() != CborReaderState.StartMap)
-        {
-            return Fail(CoseError.Malformed, at);
         }
 
         r.ReadStartMap();
@@ -388,12 +215,6 @@ internal sealed class CoseMessageParser
         {
             PayloadOffset = contentOffset;
             PayloadLength = contentLength;
-            at = r.Position;
-            if (r.PeekState() != CborReaderState.ByteString)
-            {
-                return Fail(CoseError.Malformed, at);
-            }
-
             r.ReadByteString(out LastOffset, out LastLength);
         }
         else
@@ -425,8 +246,15 @@ internal sealed class CoseMessageParser
 
     private CoseError ParseMap(CborReader r, bool isProtected)
     {
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (true)
         {
+            // One peek per label: the end of the map, or Finished once the reader keeps an error.
+            CborReaderState ls = r.PeekState();
+            if (ls == CborReaderState.EndMap || ls == CborReaderState.Finished)
+            {
+                return CoseError.None;
+            }
+
             int at = r.Position;
             if (_labelCount == CoseLimits.MaxHeaderLabels)
             {
@@ -434,7 +262,6 @@ internal sealed class CoseMessageParser
             }
 
             // RFC 9052 §3: label = int / tstr.
-            CborReaderState ls = r.PeekState();
             int label = 0;
             int textOffset = 0;
             int textLength = -1;
@@ -488,15 +315,16 @@ internal sealed class CoseMessageParser
 
                     if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
                     {
-                        ulong arg = PeekIntArgument(r);
+                        // A huge alg is an unsupported algorithm, not malformed CBOR.
+                        bool negative;
+                        ulong arg = r.ReadIntegerArgument(out negative);
                         if (arg > int.MaxValue)
                         {
-                            r.SkipValue();
                             AlgUnsupportedValue = true;
                         }
                         else
                         {
-                            Alg = r.ReadInt32();
+                            Alg = negative ? -1 - (int)arg : (int)arg;
                             HasAlg = true;
                         }
                     }
@@ -583,8 +411,6 @@ internal sealed class CoseMessageParser
                     break;
             }
         }
-
-        return CoseError.None;
     }
 
     private CoseError ReadCrit(CborReader r)
@@ -597,7 +423,7 @@ internal sealed class CoseMessageParser
         }
 
         r.ReadStartArray();
-        while (r.PeekState() != CborReaderState.EndArray)
+        while (r.HasNext())
         {
             int itemAt = r.Position;
             if (_critCount == CoseLimits.MaxCriticalLabels)
@@ -717,31 +543,5 @@ internal sealed class CoseMessageParser
         }
 
         return true;
-    }
-
-    // The argument of an integer head at the reader's position, without consuming it: ReadInt32 would
-    // throw for a huge alg, which is an unsupported algorithm rather than malformed CBOR.
-    private ulong PeekIntArgument(CborReader r)
-    {
-        int pos = r.Position;
-        int ai = Buffer[pos] & 0x1F;
-        if (ai < 24)
-        {
-            return (ulong)ai;
-        }
-
-        int size = ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : 8;
-        if (pos + 1 + size > Buffer.Length)
-        {
-            return ulong.MaxValue;
-        }
-
-        ulong v = 0;
-        for (int i = 1; i <= size; i++)
-        {
-            v = (v << 8) | Buffer[pos + i];
-        }
-
-        return v;
     }
 }

@@ -88,18 +88,19 @@ public sealed class CoseResult
         return error;
     }
 
-    internal CoseError Succeed(int algorithm, byte[] payload, int payloadOffset, int payloadLength, byte[] message, int kidOffset, int kidLength, int contentFormat)
+    // The message's header fields (kid, content type) come from the parser that read it.
+    internal CoseError Succeed(int algorithm, ByteRange payload, CoseMessageParser header)
     {
         Error = CoseError.None;
         ErrorOffset = -1;
         Algorithm = algorithm;
-        Payload = payload;
-        PayloadOffset = payloadOffset;
-        PayloadLength = payloadLength;
-        Message = message;
-        KidOffset = kidOffset;
-        KidLength = kidOffset < 0 ? 0 : kidLength;
-        ContentFormat = contentFormat;
+        Payload = payload.Buffer;
+        PayloadOffset = payload.Offset;
+        PayloadLength = payload.Count;
+        Message = header.Buffer;
+        KidOffset = header.KidOffset;
+        KidLength = header.KidOffset < 0 ? 0 : header.KidLength;
+        ContentFormat = header.ContentFormat;
         return CoseError.None;
     }
 }

@@ -180,43 +180,31 @@ public sealed class CoseSign1 : IDisposable
             return result.Fail(CoseError.SignatureLengthInvalid, p.LastOffset);
         }
 
-        int size = BuildSigStructure(message, p.ProtectedOffset, p.ProtectedLength, externalAad, aadOffset, aadLength, message, p.PayloadOffset, p.PayloadLength);
+        ByteRange payload = new ByteRange(message, p.PayloadOffset, p.PayloadLength);
+        int size = BuildSigStructure(new ByteRange(message, p.ProtectedOffset, p.ProtectedLength), new ByteRange(externalAad, aadOffset, aadLength), payload);
         if (!_verifier.Verify(_toBeSigned, 0, size, message, p.LastOffset, p.LastLength))
         {
             return result.Fail(CoseError.SignatureInvalid, p.LastOffset);
         }
 
-        return result.Succeed(_alg.Id, message, p.PayloadOffset, p.PayloadLength, message, p.KidOffset, p.KidLength, p.ContentFormat);
+        return result.Succeed(_alg.Id, payload, p);
     }
 
     /// <summary>Creates a COSE_Sign1 with protected {1: alg} and, if asked, unprotected {4: key's kid}. Needs a private key (d).</summary>
-    /// <param name="payload">The payload; may be null when its length is 0.</param>
-    /// <param name="payloadOffset">Where it starts.</param>
-    /// <param name="payloadLength">Its length.</param>
-    /// <param name="externalAad">external_aad; may be null when its length is 0.</param>
-    /// <param name="aadOffset">Where it starts.</param>
-    /// <param name="aadLength">Its length.</param>
+    /// <param name="payload">The payload (its buffer may be null when empty).</param>
+    /// <param name="externalAad">external_aad (empty for none).</param>
     /// <param name="includeKid">Put the key's kid in the unprotected bucket.</param>
     /// <param name="tagged">Prefix the COSE_Sign1 tag 18.</param>
-    /// <param name="destination">The output array.</param>
-    /// <param name="destinationOffset">Where to write.</param>
-    /// <param name="destinationCount">How many bytes may be written.</param>
+    /// <param name="destination">Where the message may be written.</param>
     /// <returns>The message length.</returns>
     /// <exception cref="ArgumentException">A null argument, a bad range, a destination too small, or a key that cannot sign.</exception>
-    public int Create(
-        byte[] payload, int payloadOffset, int payloadLength,
-        byte[] externalAad, int aadOffset, int aadLength,
-        bool includeKid, bool tagged,
-        byte[] destination, int destinationOffset, int destinationCount)
+    public int Create(ByteRange payload, ByteRange externalAad, bool includeKid, bool tagged, ByteRange destination)
     {
-        CoseStructure.CheckRange(payload, payloadOffset, payloadLength, "payload");
-        CoseStructure.CheckRange(externalAad, aadOffset, aadLength, "externalAad");
-        if (destination == null)
+        if (destination.Buffer == null)
         {
             throw new ArgumentException("destination must not be null.");
         }
 
-        CoseStructure.CheckRange(destination, destinationOffset, destinationCount, "destination");
         if (_disposed)
         {
             throw new ObjectDisposedException("CoseSign1");
@@ -232,10 +220,10 @@ public sealed class CoseSign1 : IDisposable
             throw new ArgumentException("includeKid was set but the key has no kid.");
         }
 
-        int size = BuildSigStructure(_protected, 0, _protected.Length, externalAad, aadOffset, aadLength, payload, payloadOffset, payloadLength);
+        int size = BuildSigStructure(ByteRange.Of(_protected), externalAad, payload);
         try
         {
-            CborWriter w = new CborWriter(destination, destinationOffset, destinationCount);
+            CborWriter w = new CborWriter(destination.Buffer, destination.Offset, destination.Count);
             if (tagged)
             {
                 w.WriteTag(CoseTag.Sign1);
@@ -250,7 +238,7 @@ public sealed class CoseSign1 : IDisposable
                 w.WriteByteString(_kid);
             }
 
-            w.WriteByteString(payload == null ? _protected : payload, payload == null ? 0 : payloadOffset, payloadLength);
+            w.WriteByteString(payload.Buffer == null ? _protected : payload.Buffer, payload.Offset, payload.Count);
             int sigSize = _signer.SignatureSize;
             w.WriteHead(CborMajorType.ByteString, (ulong)sigSize);
             if (w.BytesRemaining < sigSize)
@@ -258,7 +246,7 @@ public sealed class CoseSign1 : IDisposable
                 throw new ArgumentException("destination is too small for the COSE_Sign1.");
             }
 
-            _signer.Sign(_toBeSigned, 0, size, destination, w.Offset);
+            _signer.Sign(_toBeSigned, 0, size, destination.Buffer, w.Offset);
             return w.BytesWritten + sigSize;
         }
         catch (CborException)
@@ -286,14 +274,14 @@ public sealed class CoseSign1 : IDisposable
     }
 
     // RFC 9052 §4.4: the signature covers Sig_structure = [ "Signature1", protected, external_aad, payload ].
-    private int BuildSigStructure(byte[] prot, int protOffset, int protLength, byte[] aad, int aadOffset, int aadLength, byte[] payload, int payloadOffset, int payloadLength)
+    private int BuildSigStructure(ByteRange prot, ByteRange aad, ByteRange payload)
     {
-        int size = CoseStructure.Size(CoseStructure.Signature1Context, protLength, aadLength, payloadLength, true);
+        int size = CoseStructure.Size(CoseStructure.Signature1Context, prot.Count, aad.Count, payload.Count, true);
         if (size > _toBeSigned.Length)
         {
             _toBeSigned = new byte[size];
         }
 
-        return CoseStructure.Write(_toBeSigned, CoseStructure.Signature1Context, prot, protOffset, protLength, aad, aadOffset, aadLength, payload, payloadOffset, payloadLength, true);
+        return CoseStructure.Write(_toBeSigned, CoseStructure.Signature1Context, prot, aad, payload, true);
     }
 }

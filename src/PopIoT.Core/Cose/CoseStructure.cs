@@ -70,40 +70,20 @@ internal static class CoseStructure
     }
 
     /// <summary>Writes a structure into <paramref name="destination"/> from 0 and returns its length.</summary>
-    internal static int Write(
-        byte[] destination, byte[] context,
-        byte[] prot, int protOffset, int protLength,
-        byte[] aad, int aadOffset, int aadLength,
-        byte[] payload, int payloadOffset, int payloadLength, bool withPayload)
+    internal static int Write(byte[] destination, byte[] context, ByteRange prot, ByteRange aad, ByteRange payload, bool withPayload)
     {
-        int at = 0;
         Array.Copy(context, 0, destination, 0, context.Length);
-        at += context.Length;
-        at += WriteBstrHead(destination, at, protLength);
-        if (protLength > 0)
-        {
-            Array.Copy(prot, protOffset, destination, at, protLength);
-            at += protLength;
-        }
+        int at = WriteBstr(destination, context.Length, prot);
+        at = WriteBstr(destination, at, aad);
+        return withPayload ? WriteBstr(destination, at, payload) : at;
+    }
 
-        at += WriteBstrHead(destination, at, aadLength);
-        if (aadLength > 0)
-        {
-            Array.Copy(aad, aadOffset, destination, at, aadLength);
-            at += aadLength;
-        }
-
-        if (withPayload)
-        {
-            at += WriteBstrHead(destination, at, payloadLength);
-            if (payloadLength > 0)
-            {
-                Array.Copy(payload, payloadOffset, destination, at, payloadLength);
-                at += payloadLength;
-            }
-        }
-
-        return at;
+    // A bstr (head and content) at `at`; returns the new end.
+    private static int WriteBstr(byte[] destination, int at, ByteRange content)
+    {
+        at += WriteBstrHead(destination, at, content.Count);
+        content.CopyTo(destination, at);
+        return at + content.Count;
     }
 
     /// <summary>Throws unless <paramref name="count"/> bytes from <paramref name="offset"/> fit (null allowed for an empty range).</summary>

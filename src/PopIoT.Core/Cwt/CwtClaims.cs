@@ -14,7 +14,7 @@ namespace PopIoT.Core.Cwt;
 /// </summary>
 public sealed class CwtClaims
 {
-    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
+    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth) { ThrowOnError = false };
 
     // Unknown claims: integer keys (value in _unknownInt, text length -1) or text keys (content slice).
     private readonly long[] _unknownInt = new long[CwtLimits.MaxClaims];
@@ -24,9 +24,9 @@ public sealed class CwtClaims
     private readonly int[] _unknownValueOffset = new int[CwtLimits.MaxClaims];
     private readonly int[] _unknownValueLength = new int[CwtLimits.MaxClaims];
     private int _present;
-    private bool _clean;
     private CwtConfirmation _confirmation;
     private bool _encrypted;
+    private bool _clean;
     private int _aud0Offset;
     private int _aud0Length;
 
@@ -276,50 +276,36 @@ public sealed class CwtClaims
     /// <exception cref="ArgumentException">The window does not fit the buffer.</exception>
     public CwtError Parse(byte[] buffer, int offset, int count)
     {
-        return ParseWithConfirmation(buffer, offset, count, null, false);
-    }
-
-    // The validator's form: on the direct path a cnf map is parsed into `confirmation` where it stands (one walk
-    // instead of a skip here and a parse later); confirmation.IsParsed says whether that happened.
-    internal CwtError ParseWithConfirmation(byte[] buffer, int offset, int count, CwtConfirmation confirmation, bool encrypted)
-    {
         if (buffer == null || offset < 0 || count < 0 || count > buffer.Length - offset)
         {
             throw new ArgumentException("The window does not fit the buffer.");
         }
 
+        return ParseToken(new ByteRange(buffer, offset, count), null, false);
+    }
+
+    // The validator's form: the cnf map is read into `confirmation` where it stands (one walk of the token), its
+    // outcome kept for CwtConfirmation.Finish. `encrypted`: the token was an Encrypt0 (RFC 8747 §3.2).
+    internal CwtError ParseToken(ByteRange claims, CwtConfirmation confirmation, bool encrypted)
+    {
         Reset();
         ErrorClaim = 0;
         _confirmation = confirmation;
         _encrypted = encrypted;
-        bool direct = ParseDirect(buffer, offset, count);
+        CwtError e = ParseCore(claims.Buffer, claims.Offset, claims.Count);
         _confirmation = null;
-        if (direct)
+        if (_reader.Error != CborError.None)
         {
-            return CwtError.None;
+            // The sticky error outranks what was concluded from the neutral values read after it.
+            e = CwtError.Malformed;
         }
 
-        if (confirmation != null)
-        {
-            confirmation.Reset();
-        }
-
-        Reset();
-        try
-        {
-            CwtError e = ParseCore(buffer, offset, count);
-            if (e != CwtError.None)
-            {
-                Reset();
-            }
-
-            return e;
-        }
-        catch (CborException)
+        if (e != CwtError.None)
         {
             Reset();
-            return CwtError.Malformed;
         }
+
+        return e;
     }
 
     /// <summary>Forgets the parsed claims (the slices; the bytes belong to their buffer).</summary>
@@ -447,283 +433,6 @@ public sealed class CwtClaims
         return CwtError.None;
     }
 
-    // The direct path (CborDirect): a definite map whose claims are all in their usual form. True only when the
-    // checked path (ParseCore) would accept the same bytes with the same fields; anything else (a float time, an
-    // indefinite length, a duplicate, a wrong type, any malformation) returns false and ParseCore decides.
-    private bool ParseDirect(byte[] b, int offset, int count)
-    {
-        _clean = false;
-        int end = offset + count;
-        int pairsRead;
-        int p = CborDirect.Container(b, offset, end, 5, out pairsRead);
-        int pairs = pairsRead;
-        int present = 0;
-        if (p < 0 || pairs > CwtLimits.MaxClaims)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < pairs; i++)
-        {
-            int keyAt = p;
-            if (p >= end)
-            {
-                return false;
-            }
-
-            // The key: registered claims are small integers, one byte (RFC 8392 §9.1, RFC 9200 §8.14).
-            long key = b[p];
-            if (key < 24)
-            {
-                p++;
-            }
-            else if ((key >> 5) > 1)
-            {
-                // RFC 8392 §3: a text key is never a registered claim.
-                int to;
-                int tl;
-                p = CborDirect.String(b, p, end, 3, out to, out tl);
-                p = p < 0 ? -1 : AddUnknownDirect(b, p, end, keyAt, 0, to, tl);
-                if (p < 0)
-                {
-                    return false;
-                }
-
-                continue;
-            }
-            else
-            {
-                long longKey;
-                if ((p = CborDirect.Integer(b, p, end, out longKey)) < 0)
-                {
-                    return false;
-                }
-
-                key = longKey;
-            }
-
-            int bit = CwtClaimKey.Bit(key);
-            if (bit == 0)
-            {
-                p = AddUnknownDirect(b, p, end, keyAt, key, 0, -1);
-                if (p < 0)
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            if ((present & bit) != 0 || p >= end)
-            {
-                return false;
-            }
-
-            present |= bit;
-
-            // The value's head, decoded here for the usual forms (integers and strings).
-            int start = p;
-            int ib = b[p];
-            int major = ib >> 5;
-            int o = 0;
-            int n = 0;
-            long v = 0;
-            int q = CborDirect.HeadEnd(b, p, end);
-            if (q < 0)
-            {
-                return false;
-            }
-
-            ulong arg = CborDirect.Argument(b, p);
-
-            if (major <= (int)CborMajorType.NegativeInteger)
-            {
-                if (arg > long.MaxValue)
-                {
-                    return false;
-                }
-
-                v = major == 0 ? (long)arg : -1 - (long)arg;
-                p = q;
-            }
-            else if (major <= (int)CborMajorType.TextString)
-            {
-                if (arg > (ulong)(end - q) || (major == (int)CborMajorType.TextString && Utf8.Validate(b, q, (int)arg) >= 0))
-                {
-                    return false;
-                }
-
-                o = q;
-                n = (int)arg;
-                p = q + n;
-            }
-            else
-            {
-                int structured;
-                p = ReadStructuredDirect(b, start, end, (int)key, out structured);
-                n = structured;
-                if (p < 0)
-                {
-                    return false;
-                }
-            }
-
-            // ReadKnown's types and fields (kept in this loop: a call per claim costs more than the stores).
-            bool text = major == (int)CborMajorType.TextString;
-            bool integer = major <= (int)CborMajorType.NegativeInteger;
-            bool ok;
-            switch ((int)key)
-            {
-                case CwtClaimKey.Iss:
-                    IssuerOffset = o;
-                    IssuerLength = n;
-                    ok = text;
-                    break;
-                case CwtClaimKey.Sub:
-                    SubjectOffset = o;
-                    SubjectLength = n;
-                    ok = text;
-                    break;
-                case CwtClaimKey.Aud:
-                    if (text)
-                    {
-                        AudienceCount = 1;
-                        _aud0Offset = o;
-                        _aud0Length = n;
-                    }
-                    else
-                    {
-                        AudienceIsArray = true;
-                        AudienceCount = n;
-                    }
-
-                    AudienceOffset = start;
-                    AudienceLength = p - start;
-                    ok = text || major == (int)CborMajorType.Array;
-                    break;
-                case CwtClaimKey.Exp:
-                    Expiration = v;
-                    ok = integer;
-                    break;
-                case CwtClaimKey.Nbf:
-                    NotBefore = v;
-                    ok = integer;
-                    break;
-                case CwtClaimKey.Iat:
-                    // A float NumericDate takes the checked path (its rounding lives there).
-                    IssuedAt = v;
-                    ok = integer;
-                    break;
-                case CwtClaimKey.Cti:
-                    CtiOffset = o;
-                    CtiLength = n;
-                    ok = major == (int)CborMajorType.ByteString;
-                    break;
-                case CwtClaimKey.Cnonce:
-                    CnonceOffset = o;
-                    CnonceLength = n;
-                    ok = major == (int)CborMajorType.ByteString;
-                    break;
-                case CwtClaimKey.Cnf:
-                    CnfOffset = start;
-                    CnfLength = p - start;
-                    ok = major == (int)CborMajorType.Map;
-                    break;
-                case CwtClaimKey.Scope:
-                    ScopeType = (CborMajorType)major;
-                    ScopeOffset = start;
-                    ScopeLength = p - start;
-                    ScopeContentOffset = major == (int)CborMajorType.Array ? start : o;
-                    ScopeContentLength = n;
-                    ok = !integer;
-                    break;
-                case CwtClaimKey.AceProfile:
-                    AceProfile = (int)v;
-                    ok = integer && v >= int.MinValue && v <= int.MaxValue;
-                    break;
-                default:
-                    // exi: an unsigned integer (RFC 9200 §8.14); a negative value is a major type 1 head.
-                    Exi = v;
-                    ok = integer && v >= 0;
-                    break;
-            }
-
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        if (p != end)
-        {
-            return false;
-        }
-
-        _present = present;
-        Buffer = b;
-        MapOffset = offset;
-        MapLength = count;
-        Count = pairs;
-        return true;
-    }
-
-    // The direct path's array and map values: aud as an array of text (count in n), scope as an array (kept
-    // raw), cnf as a map (parsed into the confirmation where it stands when the caller gave one). The position
-    // after the value, or -1 for anything else. The claims map is open: MaxDepth - 1 levels are left.
-    private int ReadStructuredDirect(byte[] b, int p, int end, int key, out int n)
-    {
-        int major = b[p] >> 5;
-        n = 0;
-        if (key == CwtClaimKey.Aud && major == (int)CborMajorType.Array)
-        {
-            // RFC 7519 §4.1.3: an array of StringOrURI values.
-            p = CborDirect.Container(b, p, end, 4, out n);
-            for (int i = 0; i < n && p >= 0; i++)
-            {
-                int o;
-                int l;
-                p = CborDirect.String(b, p, end, 3, out o, out l);
-            }
-
-            return p;
-        }
-
-        if (key == CwtClaimKey.Scope && major == (int)CborMajorType.Array)
-        {
-            // AIF (RFC 9237) and other structured scopes.
-            int q = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
-            n = q - p;
-            return q;
-        }
-
-        if (key == CwtClaimKey.Cnf && major == (int)CborMajorType.Map)
-        {
-            // RFC 8747 §3.1.
-            int q = _confirmation == null ? -1 : _confirmation.ParseDirect(b, p, end, _encrypted, CwtLimits.MaxDepth - 1);
-            return q >= 0 ? q : CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
-        }
-
-        return -1;
-    }
-
-    // AddUnknown on the direct path: the value is skipped with CborDirect; the position after it, or -1.
-    private int AddUnknownDirect(byte[] b, int p, int end, int keyAt, long intKey, int textOffset, int textLength)
-    {
-        if (FindUnknown(b, intKey, textOffset, textLength) >= 0)
-        {
-            return -1;
-        }
-
-        int valueAt = p;
-        p = CborDirect.Skip(b, p, end, CwtLimits.MaxDepth - 1);
-        if (p >= 0)
-        {
-            RecordUnknown(intKey, textOffset, textLength, keyAt, valueAt, p - valueAt);
-        }
-
-        return p;
-    }
-
     // Reads one known claim's value; false when its type is wrong (RFC 8392 §3.1, RFC 9200 §8.14).
     private bool ReadKnown(CborReader r, int key)
     {
@@ -808,9 +517,18 @@ public sealed class CwtClaims
                     return false;
                 }
 
-                r.ReadEncodedValue(out o, out n);
+                o = r.Position;
+                if (_confirmation != null)
+                {
+                    _confirmation.Read(r, _reader.Buffer, _encrypted);
+                }
+                else
+                {
+                    r.SkipValue();
+                }
+
                 CnfOffset = o;
-                CnfLength = n;
+                CnfLength = r.Position - o;
                 return true;
 
             case CwtClaimKey.Scope:
@@ -856,7 +574,7 @@ public sealed class CwtClaims
             // RFC 7519 §4.1.3 (which RFC 8392 §3.1.3 follows): an array of StringOrURI values.
             r.ReadStartArray();
             int items = 0;
-            while (r.PeekState() != CborReaderState.EndArray)
+            while (r.HasNext())
             {
                 if (r.PeekState() != CborReaderState.TextString)
                 {

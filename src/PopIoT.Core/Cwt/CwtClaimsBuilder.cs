@@ -195,7 +195,7 @@ public sealed class CwtClaimsBuilder : IDisposable
 
         byte[] plain = key.Encode();
         byte[] sealedKey = new byte[plain.Length + 64];
-        int n = encryptor.Create(plain, 0, plain.Length, null, 0, 0, iv, false, false, sealedKey, 0, sealedKey.Length);
+        int n = encryptor.Create(ByteRange.Of(plain), default(ByteRange), iv, false, false, ByteRange.Of(sealedKey));
         CryptoBytes.Clear(plain);
         SetCnf(CnfMethod.EncryptedCoseKey, sealedKey, n);
     }

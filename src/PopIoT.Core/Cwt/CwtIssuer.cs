@@ -165,15 +165,15 @@ public sealed class CwtIssuer : IDisposable
         int n;
         if (_mac0 != null)
         {
-            n = _mac0.Create(payload, 0, payload.Length, null, 0, 0, IncludeKid, true, output, at, output.Length - at);
+            n = _mac0.Create(ByteRange.Of(payload), default(ByteRange), IncludeKid, true, new ByteRange(output, at, output.Length - at));
         }
         else if (_sign1 != null)
         {
-            n = _sign1.Create(payload, 0, payload.Length, null, 0, 0, IncludeKid, true, output, at, output.Length - at);
+            n = _sign1.Create(ByteRange.Of(payload), default(ByteRange), IncludeKid, true, new ByteRange(output, at, output.Length - at));
         }
         else
         {
-            n = _encrypt0.Create(payload, 0, payload.Length, null, 0, 0, iv, IncludeKid, true, output, at, output.Length - at);
+            n = _encrypt0.Create(ByteRange.Of(payload), default(ByteRange), iv, IncludeKid, true, new ByteRange(output, at, output.Length - at));
         }
 
         CryptoBytes.Clear(payload);

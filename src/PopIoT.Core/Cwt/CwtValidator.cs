@@ -28,7 +28,6 @@ public sealed class CwtValidator : IDisposable
     private readonly ICryptoProvider _provider;
     private readonly ICwtClock _clock;
     private readonly byte[] _audience;
-    private readonly CborReader _reader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
     private CoseMac0 _mac0;
     private CoseSign1 _sign1;
     private CoseEncrypt0 _encrypt0;
@@ -236,15 +235,9 @@ public sealed class CwtValidator : IDisposable
             throw new ArgumentException("token must not live in the result's own buffer.");
         }
 
+        // Every parser below reads with the CBOR reader's sticky error: bad data is a result, never an exception.
         result.Reset();
-        try
-        {
-            return ValidateCore(token, offset, count, result);
-        }
-        catch (CborException)
-        {
-            return result.Fail(CwtError.Malformed, CoseError.None, 0);
-        }
+        return ValidateCore(token, offset, count, result);
     }
 
     /// <summary>Erases the keys.</summary>
@@ -327,7 +320,7 @@ public sealed class CwtValidator : IDisposable
 
         CwtClaims claims = result.Claims;
         CwtConfirmation cnf = result.Confirmation;
-        e = claims.ParseWithConfirmation(p, po, pl, cnf, encrypted);
+        e = claims.ParseToken(new ByteRange(p, po, pl), cnf, encrypted);
         if (e != CwtError.None)
         {
             return result.Fail(e == CwtError.Malformed && pl > 0 && (p[po] >> 5) == (int)CborMajorType.Tag ? CwtError.NestingNotSupported : e, CoseError.None, claims.ErrorClaim);
@@ -392,10 +385,10 @@ public sealed class CwtValidator : IDisposable
             return result.Fail(CwtError.NoExiWithoutClock, CoseError.None, CwtClaimKey.Exi);
         }
 
-        // The claims pass has already parsed a COSE_Key or kid cnf (CwtConfirmation.ParseDirect); every other cnf here.
-        if (claims.Has(CwtClaimKey.Cnf) && !cnf.IsParsed)
+        // RFC 8747 §3.1: the cnf map the claims pass read, judged (and an Encrypted_COSE_Key decrypted) after the checks above.
+        if (claims.Has(CwtClaimKey.Cnf))
         {
-            e = cnf.Parse(_reader, claims.Buffer, claims.CnfOffset, claims.CnfLength, encrypted, _cnfDecryptor);
+            e = cnf.Finish(_cnfDecryptor);
             if (e != CwtError.None)
             {
                 return result.Fail(e, cnf.CoseError, CwtClaimKey.Cnf);
@@ -434,7 +427,7 @@ public sealed class CwtValidator : IDisposable
                 return _encrypt0 == null ? CwtError.UnexpectedMessageType : CwtError.NestingNotSupported;
             }
 
-            ce = _encrypt0.Decrypt(message, offset, count, null, 0, 0, plaintext, 0, plaintext.Length, cose);
+            ce = _encrypt0.Decrypt(new ByteRange(message, offset, count), default(ByteRange), ByteRange.Of(plaintext), cose);
             if (ce == CoseError.PlaintextBufferTooSmall)
             {
                 return CwtError.LimitExceeded;

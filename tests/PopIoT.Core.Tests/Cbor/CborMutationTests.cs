@@ -12,7 +12,7 @@ namespace PopIoT.Core.Tests.Cbor;
 
 /// <summary>
 /// Bad input (DESIGN.md §7): truncations and mutations of valid encodings. PopIoT's reader must throw nothing
-/// but <see cref="CborException"/>, never look outside its window, and accept exactly what System.Formats.Cbor
+/// but <see cref="CborException"/> (nothing at all in its sticky mode, which keeps the same first error), never look outside its window, and accept exactly what System.Formats.Cbor
 /// in Lax mode reads as one well-formed item, except for three named divergences where RFC 8949 decides.
 /// </summary>
 public class CborMutationTests
@@ -52,6 +52,7 @@ public class CborMutationTests
             Array.Copy(data, 0, window, prefix, data.Length);
 
             CborError? error = null;
+            int errorOffset = -1;
             try
             {
                 CborReader.Validate(window, prefix, data.Length);
@@ -59,6 +60,7 @@ public class CborMutationTests
             catch (CborException e)
             {
                 error = e.Error;
+                errorOffset = e.Offset;
                 if (e.Offset < prefix || e.Offset > prefix + data.Length)
                 {
                     Assert.Fail($"seed {Seed} case {i} {Hex(data)}: error offset {e.Offset} outside the window [{prefix}, {prefix + data.Length}]");
@@ -68,6 +70,29 @@ public class CborMutationTests
             {
                 Assert.Fail($"seed {Seed} case {i} {Hex(data)}: threw {e}");
             }
+
+            // The sticky mode of the same decoder: no exception for bad data, the same first error at the same offset.
+            CborReader sticky = new(window, prefix, data.Length) { ThrowOnError = false };
+            try
+            {
+                sticky.SkipToEnd();
+                if (sticky.Error != CborError.None)
+                {
+                    // Every read after the error is neutral: no exception, no move, the first error kept.
+                    int at = sticky.Position;
+                    sticky.SkipValue();
+                    Assert.Equal(0, sticky.ReadInt32());
+                    Assert.Equal(CborReaderState.Finished, sticky.PeekState());
+                    Assert.Equal(at, sticky.Position);
+                }
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"seed {Seed} case {i} {Hex(data)}: the sticky mode threw {e}");
+            }
+
+            Assert.Equal(error ?? CborError.None, sticky.Error);
+            Assert.Equal(errorOffset, sticky.ErrorOffset);
 
             OracleVerdict v = SfcOracle.Judge(data);
             bool oursAccepts = error is null;

@@ -11,9 +11,9 @@ public class CborReaderTests
 {
     // Inputs are placed after this many bytes of noise, so every offset asserted below is checked to be an
     // index into the caller's buffer, not into the window.
-    private const int Prefix = 3;
+    internal const int Prefix = 3;
 
-    private static byte[] Embed(string hex, out int count)
+    internal static byte[] Embed(string hex, out int count)
     {
         byte[] data = Convert.FromHexString(hex);
         byte[] buffer = new byte[Prefix + data.Length + 2];

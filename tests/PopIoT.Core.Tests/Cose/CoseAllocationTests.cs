@@ -43,7 +43,7 @@ public class CoseAllocationTests
                 errors++;
             }
 
-            if (enc.Decrypt(a5, 0, a5.Length, null, 0, 0, plaintext, 0, plaintext.Length, result) != CoseError.None)
+            if (enc.Decrypt(ByteRange.Of(a5), default(ByteRange), ByteRange.Of(plaintext), result) != CoseError.None)
             {
                 errors++;
             }

@@ -74,7 +74,7 @@ public class CoseAttackTests
                 {
                     "A.3" => sign1.Verify(m, 0, m.Length, null, 0, 0, result),
                     "A.4" => mac0.Verify(m, 0, m.Length, null, 0, 0, result),
-                    _ => enc.Decrypt(m, 0, m.Length, null, 0, 0, plaintext, 0, plaintext.Length, result),
+                    _ => enc.Decrypt(ByteRange.Of(m), default(ByteRange), ByteRange.Of(plaintext), result),
                 };
                 Assert.True(e != CoseError.None, $"{vector}: byte {i} ^ 0x{d:x2} still verified");
                 Assert.Null(result.Payload);
@@ -390,13 +390,13 @@ public class CoseAttackTests
         using var mac0 = new CoseMac0(Managed, key);
         Assert.Equal(CoseError.KeyOperationNotPermitted, mac0.Verify(Vector("A.7_maced_cwt_float_iat_hex")).Error);
         byte[] output = new byte[100];
-        Assert.True(mac0.Create(Payload, 0, Payload.Length, null, 0, 0, false, true, output, 0, output.Length) > 0);
+        Assert.True(mac0.Create(ByteRange.Of(Payload), default(ByteRange), false, true, ByteRange.Of(output)) > 0);
 
         using CoseKey verifyOnly = KeySymmetric256Hmac();
         verifyOnly.SetKeyOperations([CoseKeyOperation.MacVerify]);
         using var mac0v = new CoseMac0(Managed, verifyOnly);
         Assert.Equal(CoseError.None, mac0v.Verify(Vector("A.7_maced_cwt_float_iat_hex")).Error);
-        Assert.Throws<ArgumentException>(() => mac0v.Create(Payload, 0, Payload.Length, null, 0, 0, false, true, output, 0, output.Length));
+        Assert.Throws<ArgumentException>(() => mac0v.Create(ByteRange.Of(Payload), default(ByteRange), false, true, ByteRange.Of(output)));
 
         using CoseKey encryptOnly = KeySymmetric128();
         encryptOnly.SetKeyOperations([CoseKeyOperation.Encrypt]);
@@ -434,7 +434,7 @@ public class CoseAttackTests
         Array.Fill(plaintext, (byte)0xEE);
         var r = new CoseResult();
 
-        Assert.Equal(CoseError.DecryptionFailed, enc.Decrypt(m, 0, m.Length, null, 0, 0, plaintext, 10, 150, r));
+        Assert.Equal(CoseError.DecryptionFailed, enc.Decrypt(ByteRange.Of(m), default(ByteRange), new ByteRange(plaintext, 10, 150), r));
         Assert.All(plaintext.AsSpan(10, Claims.Length).ToArray(), b => Assert.Equal(0, b));
         Assert.Null(r.Payload);
     }
@@ -446,13 +446,13 @@ public class CoseAttackTests
         byte[] a5 = Vector("A.5_encrypted_cwt_encrypt0_aes_ccm_16_64_128_hex");
         var r = new CoseResult();
 
-        Assert.Equal(CoseError.PlaintextBufferTooSmall, enc.Decrypt(a5, 0, a5.Length, null, 0, 0, new byte[10], 0, 10, r));
+        Assert.Equal(CoseError.PlaintextBufferTooSmall, enc.Decrypt(ByteRange.Of(a5), default(ByteRange), new ByteRange(new byte[10], 0, 10), r));
         Assert.Equal(CoseError.MissingIv, enc.Decrypt(Encrypt0With(w => { w.WriteStartMap(0); w.WriteEndMap(); })).Error);
         Assert.Equal(CoseError.IvLengthInvalid, enc.Decrypt(Encrypt0With(w => { w.WriteStartMap(1); w.WriteInt32(5); w.WriteByteString(new byte[12]); w.WriteEndMap(); })).Error);
         Assert.Equal(CoseError.IvAndPartialIv, enc.Decrypt(Encrypt0With(w => { w.WriteStartMap(2); w.WriteInt32(5); w.WriteByteString(new byte[13]); w.WriteInt32(6); w.WriteByteString([1]); w.WriteEndMap(); })).Error);
         Assert.Equal(CoseError.MissingIv, enc.Decrypt(Encrypt0With(w => { w.WriteStartMap(1); w.WriteInt32(6); w.WriteByteString([1]); w.WriteEndMap(); })).Error);
         Assert.Equal(CoseError.TagLengthInvalid, enc.Decrypt(Encrypt0With(w => { w.WriteStartMap(1); w.WriteInt32(5); w.WriteByteString(new byte[13]); w.WriteEndMap(); }, new byte[7])).Error);
-        Assert.Throws<ArgumentException>(() => enc.Decrypt(a5, 0, a5.Length, null, 0, 0, a5, 0, a5.Length, r));
+        Assert.Throws<ArgumentException>(() => enc.Decrypt(ByteRange.Of(a5), default(ByteRange), ByteRange.Of(a5), r));
     }
 
     [Fact]
@@ -466,7 +466,7 @@ public class CoseAttackTests
         nonce[12] ^= partialIv[1];
         using var enc = new CoseEncrypt0(Managed, KeySymmetric128());
         byte[] output = new byte[200];
-        int n = enc.Create(Payload, 0, Payload.Length, null, 0, 0, nonce, false, true, output, 0, output.Length);
+        int n = enc.Create(ByteRange.Of(Payload), default(ByteRange), nonce, false, true, ByteRange.Of(output));
 
         // Swap the IV header for a Partial IV (unprotected, so the ciphertext stays valid).
         var rd = new Sfc.CborReader(output.AsMemory(0, n));
@@ -515,7 +515,7 @@ public class CoseAttackTests
         Assert.Equal(CoseError.SignatureLengthInvalid, sign1.Verify(shorter).Error);
 
         // A public key cannot sign.
-        Assert.Throws<ArgumentException>(() => sign1.Create([1], 0, 1, null, 0, 0, false, true, new byte[200], 0, 200));
+        Assert.Throws<ArgumentException>(() => sign1.Create(new ByteRange([1], 0, 1), default(ByteRange), false, true, new ByteRange(new byte[200], 0, 200)));
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public class CoseFuzzTests
                     {
                         0 => sign1.Verify(window, prefix, data.Length, null, 0, 0, result),
                         1 => mac0.Verify(window, prefix, data.Length, null, 0, 0, result),
-                        _ => enc.Decrypt(window, prefix, data.Length, null, 0, 0, plaintext, 0, plaintext.Length, result),
+                        _ => enc.Decrypt(new ByteRange(window, prefix, data.Length), default(ByteRange), ByteRange.Of(plaintext), result),
                     };
                 }
                 catch (Exception ex)

@@ -58,7 +58,7 @@ public class CosePropertyTests
             {
                 using var a = new CoseMac0(provider, key);
                 using var b = new CoseMac0(provider, other);
-                int n = a.Create(payload, 0, payload.Length, aad, 0, aad.Length, true, tagged, message, 0, message.Length);
+                int n = a.Create(ByteRange.Of(payload), ByteRange.Of(aad), true, tagged, ByteRange.Of(message));
                 Check(a.Verify(message, 0, n, aad, 0, aad.Length, r), CoseError.None);
                 Assert.Equal(payload, r.PayloadToArray());
                 Check(b.Verify(message, 0, n, aad, 0, aad.Length, r), CoseError.TagMismatch);
@@ -70,12 +70,12 @@ public class CosePropertyTests
             {
                 using var a = new CoseEncrypt0(provider, key);
                 using var b = new CoseEncrypt0(provider, other);
-                int n = a.Create(payload, 0, payload.Length, aad, 0, aad.Length, null, true, tagged, message, 0, message.Length);
-                Check(a.Decrypt(message, 0, n, aad, 0, aad.Length, plaintext, 1, payload.Length, r), CoseError.None);
+                int n = a.Create(ByteRange.Of(payload), ByteRange.Of(aad), null, true, tagged, ByteRange.Of(message));
+                Check(a.Decrypt(new ByteRange(message, 0, n), ByteRange.Of(aad), new ByteRange(plaintext, 1, payload.Length), r), CoseError.None);
                 Assert.Equal(payload, r.PayloadToArray());
                 Assert.Equal(1, r.PayloadOffset);
-                Check(b.Decrypt(message, 0, n, aad, 0, aad.Length, plaintext, 0, plaintext.Length, r), CoseError.DecryptionFailed);
-                Check(a.Decrypt(message, 0, n, otherAad, 0, otherAad.Length, plaintext, 0, plaintext.Length, r), CoseError.DecryptionFailed);
+                Check(b.Decrypt(new ByteRange(message, 0, n), ByteRange.Of(aad), ByteRange.Of(plaintext), r), CoseError.DecryptionFailed);
+                Check(a.Decrypt(new ByteRange(message, 0, n), ByteRange.Of(otherAad), ByteRange.Of(plaintext), r), CoseError.DecryptionFailed);
                 break;
             }
 
@@ -84,7 +84,7 @@ public class CosePropertyTests
                 using var a = new CoseSign1(provider, key);
                 using var pub = new CoseSign1(provider, key.ToPublicKey()!);
                 using var b = new CoseSign1(provider, other.ToPublicKey()!);
-                int n = a.Create(payload, 0, payload.Length, aad, 0, aad.Length, true, tagged, message, 0, message.Length);
+                int n = a.Create(ByteRange.Of(payload), ByteRange.Of(aad), true, tagged, ByteRange.Of(message));
                 Check(pub.Verify(message, 0, n, aad, 0, aad.Length, r), CoseError.None);
                 Assert.Equal(payload, r.PayloadToArray());
                 Check(b.Verify(message, 0, n, aad, 0, aad.Length, r), CoseError.SignatureInvalid);

@@ -33,7 +33,7 @@ public class CoseSign1DifferentialTests
             byte[] aad = Core.Tests.Crypto.CryptoTestSupport.RandomBytes(rng, rng.Next(0, 3) == 0 ? 0 : rng.Next(1, 50));
             using var sign1 = new CoseSign1(Platform, key);
 
-            int n = sign1.Create(payload, 0, payload.Length, aad, 0, aad.Length, includeKid: i % 2 == 0, tagged: i % 3 != 0, output, 0, output.Length);
+            int n = sign1.Create(ByteRange.Of(payload), ByteRange.Of(aad), includeKid: i % 2 == 0, tagged: i % 3 != 0, ByteRange.Of(output));
 
             Net.CoseSign1Message decoded = Net.CoseMessage.DecodeSign1(output.AsSpan(0, n).ToArray());
             Assert.True(decoded.VerifyEmbedded(ecdsa, aad), $"case {i}");

@@ -68,7 +68,7 @@ public class CoseVectorTests
         output[0] = 0xD8;
         output[1] = 0x3D;
 
-        int n = mac0.Create(Claims, 0, Claims.Length, null, 0, 0, includeKid: true, tagged: true, output, 2, output.Length - 2);
+        int n = mac0.Create(ByteRange.Of(Claims), default(ByteRange), includeKid: true, tagged: true, new ByteRange(output, 2, output.Length - 2));
 
         Assert.Equal(expected, output.AsSpan(0, n + 2).ToArray());
     }
@@ -108,7 +108,7 @@ public class CoseVectorTests
         using var enc = new CoseEncrypt0(P(provider), KeySymmetric128());
         byte[] output = new byte[200];
 
-        int n = enc.Create(Claims, 0, Claims.Length, null, 0, 0, iv, includeKid: true, tagged: true, output, 0, output.Length);
+        int n = enc.Create(ByteRange.Of(Claims), default(ByteRange), iv, includeKid: true, tagged: true, ByteRange.Of(output));
 
         Assert.Equal(expected, output.AsSpan(0, n).ToArray());
     }
@@ -146,7 +146,7 @@ public class CoseVectorTests
         // ECDSA is randomized here, so A.3 cannot be reproduced byte for byte; our signature must verify.
         using var signer = new CoseSign1(Platform, KeyEcdsa256());
         byte[] output = new byte[300];
-        int n = signer.Create(Claims, 0, Claims.Length, null, 0, 0, includeKid: true, tagged: true, output, 0, output.Length);
+        int n = signer.Create(ByteRange.Of(Claims), default(ByteRange), includeKid: true, tagged: true, ByteRange.Of(output));
         byte[] message = output.AsSpan(0, n).ToArray();
 
         // Everything but the signature equals A.3.

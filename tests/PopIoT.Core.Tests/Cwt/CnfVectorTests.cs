@@ -25,7 +25,7 @@ public class CnfVectorTests
     {
         using var mac0 = new CoseMac0(Managed, MacKey);
         byte[] output = new byte[claims.Length + 64];
-        int n = mac0.Create(claims, 0, claims.Length, null, 0, 0, false, true, output, 0, output.Length);
+        int n = mac0.Create(ByteRange.Of(claims), default(ByteRange), false, true, ByteRange.Of(output));
         return output.AsSpan(0, n).ToArray();
     }
 
@@ -33,7 +33,7 @@ public class CnfVectorTests
     {
         using var enc = new CoseEncrypt0(Managed, AeadKey);
         byte[] output = new byte[claims.Length + 64];
-        int n = enc.Create(claims, 0, claims.Length, null, 0, 0, null, false, true, output, 0, output.Length);
+        int n = enc.Create(ByteRange.Of(claims), default(ByteRange), null, false, true, ByteRange.Of(output));
         return output.AsSpan(0, n).ToArray();
     }
 
@@ -168,7 +168,7 @@ public class CnfVectorTests
         using var enc = new CoseEncrypt0(Managed, sameBytes);
         byte[] claims = EncryptedKeyClaims();
         byte[] output = new byte[claims.Length + 64];
-        int n = enc.Create(claims, 0, claims.Length, null, 0, 0, null, false, true, output, 0, output.Length);
+        int n = enc.Create(ByteRange.Of(claims), default(ByteRange), null, false, true, ByteRange.Of(output));
         using var refused = v.Validate(output.AsSpan(0, n).ToArray());
         Assert.False(refused.IsValid);
         Assert.Equal(CwtError.UnexpectedMessageType, refused.Error);

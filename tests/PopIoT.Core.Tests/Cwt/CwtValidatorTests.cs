@@ -319,7 +319,7 @@ public class CwtValidatorTests
         using var enc = new CoseEncrypt0(Managed, aead);
         byte[] inner = mi.Create(b);
         byte[] outer = new byte[inner.Length + 64];
-        int n = enc.Create(inner, 0, inner.Length, null, 0, 0, null, false, true, outer, 0, outer.Length);
+        int n = enc.Create(ByteRange.Of(inner), default(ByteRange), null, false, true, ByteRange.Of(outer));
         v.TokenProtection = CoseTag.Mac0;
         Assert.Equal(CwtError.ProtectionNotAllowed, v.Validate(outer[..n]).Error);
         v.TokenProtection = CoseTag.Encrypt0;
@@ -353,7 +353,7 @@ public class CwtValidatorTests
         {
             byte[] inner = i.Create(b);
             byte[] outer = new byte[inner.Length + 64];
-            int n = mac0.Create(inner, 0, inner.Length, null, 0, 0, false, true, outer, 0, outer.Length);
+            int n = mac0.Create(ByteRange.Of(inner), default(ByteRange), false, true, ByteRange.Of(outer));
             Assert.Equal(CwtError.NestingNotSupported, v.Validate(outer[..n]).Error);
         }
     }

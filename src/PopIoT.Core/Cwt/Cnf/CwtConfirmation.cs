@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
@@ -22,7 +21,12 @@ public sealed class CwtConfirmation
     private readonly CoseResult _cose = new CoseResult();
     private int _cnfUsed;
     private bool _clean;
-    private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth);
+    // What Read found for Finish: its refusal, or the Encrypted_COSE_Key to decrypt (method 2).
+    private CwtError _pending;
+    private byte[] _sealed;
+    private int _sealedOffset;
+    private int _sealedLength;
+    private readonly CborReader _keyReader = new CborReader(new byte[1], 0, 0, CwtLimits.MaxDepth) { ThrowOnError = false };
     // A COSE_Key's labels while it is parsed (RFC 9052 §7). Labels -4..4, all that FinishKey reads, have a
     // slot each: it holds the parse's stamp when present, so a new key forgets the last one without clearing,
     // and its value (an int in _slotInt with length IntValue, a bstr slice, or length -1 for anything else).
@@ -90,9 +94,6 @@ public sealed class CwtConfirmation
 
     /// <summary>Length of y (0 when absent).</summary>
     public int YLength { get; private set; }
-
-    /// <summary>True once the cnf has been parsed into this object by the direct path during the claims pass.</summary>
-    internal bool IsParsed { get; private set; }
 
     /// <summary>The OSCORE_Input_Material (method 4); its fields are empty otherwise.</summary>
     public OscoreInputMaterial Oscore { get; }
@@ -180,23 +181,39 @@ public sealed class CwtConfirmation
         KidOffset = KidLength = 0;
         SymmetricKeyOffset = SymmetricKeyLength = XOffset = XLength = YOffset = YLength = 0;
         CoseError = CoseError.None;
-        IsParsed = false;
         Oscore.Reset();
+        _pending = CwtError.None;
+        _sealed = null;
     }
 
     // RFC 8747 §3.1: cnf = { method => value }; exactly one method understood here. Unknown integer
     // or text members are ignored (RFC 7800 §3.1, which RFC 8747 §3.1 mirrors), but at least one of
     // 1..4 must be present. `encrypted` says whether the token was an Encrypt0 (RFC 8747 §3.2).
-    internal CwtError Parse(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
+    // The claims pass calls this where its reader stands on the cnf map, so the map is walked once; the outcome
+    // waits for Finish, so that a token is refused for its claims before its cnf, and an Encrypted_COSE_Key is
+    // only located here (decrypted by Finish). The reader is left after the map whatever the outcome.
+    internal void Read(CborReader r, byte[] buffer, bool encrypted)
     {
         Reset();
-        if (ParseDirect(buffer, offset, offset + count, encrypted, CwtLimits.MaxDepth) == offset + count)
+        int depth = r.CurrentDepth;
+        _pending = ReadMap(r, buffer, encrypted);
+        r.SkipTo(depth);
+    }
+
+    // The outcome of Read, with the Encrypted_COSE_Key decrypted (RFC 8747 §3.3) by the AS–RS key wrap.
+    internal CwtError Finish(CoseEncrypt0 decryptor)
+    {
+        CwtError e = _pending;
+        if (e == CwtError.None && Method == CnfMethod.EncryptedCoseKey)
         {
-            return CwtError.None;
+            e = Decrypt(decryptor);
+            if (_keyReader.Error != CborError.None)
+            {
+                // The reader's sticky error outranks what was concluded from the neutral values read after it.
+                e = CwtError.Malformed;
+            }
         }
 
-        Reset();
-        CwtError e = ParseCore(r, buffer, offset, count, encrypted, decryptor);
         if (e != CwtError.None)
         {
             // A decrypted key that is then refused is erased at once.
@@ -212,14 +229,13 @@ public sealed class CwtConfirmation
 
     // One pass over the cnf map: the method's value is read where it stands, and the rest of the map
     // is still walked so that a second method is refused.
-    private CwtError ParseCore(CborReader r, byte[] buffer, int offset, int count, bool encrypted, CoseEncrypt0 decryptor)
+    private CwtError ReadMap(CborReader r, byte[] buffer, bool encrypted)
     {
         _clean = false;
-        r.Reset(buffer, offset, count);
         r.ReadStartMap();
         int method = 0;
         int pairs = 0;
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (r.HasNext())
         {
             if (++pairs > CwtLimits.MaxKeyLabels)
             {
@@ -240,7 +256,7 @@ public sealed class CwtConfirmation
 
                     method = (int)label;
                     Method = (CnfMethod)method;
-                    CwtError e = ParseMethod(r, buffer, method, encrypted, decryptor);
+                    CwtError e = ParseMethod(r, buffer, method, encrypted);
                     if (e != CwtError.None)
                     {
                         return e;
@@ -269,7 +285,7 @@ public sealed class CwtConfirmation
         return CwtError.None;
     }
 
-    private CwtError ParseMethod(CborReader r, byte[] buffer, int method, bool encrypted, CoseEncrypt0 decryptor)
+    private CwtError ParseMethod(CborReader r, byte[] buffer, int method, bool encrypted)
     {
         CwtError e;
         switch (method)
@@ -285,10 +301,9 @@ public sealed class CwtConfirmation
                 return e;
 
             case 2:
-                int eo;
-                int el;
-                r.ReadEncodedValue(out eo, out el);
-                return Decrypt(buffer, eo, el, decryptor);
+                _sealed = buffer;
+                r.ReadEncodedValue(out _sealedOffset, out _sealedLength);
+                return CwtError.None;
 
             case 3:
                 // RFC 8747 §3.4: kid is a binary string.
@@ -318,11 +333,11 @@ public sealed class CwtConfirmation
         }
     }
 
-    private CwtError Decrypt(byte[] buffer, int offset, int count, CoseEncrypt0 decryptor)
+    private CwtError Decrypt(CoseEncrypt0 decryptor)
     {
         // RFC 8747 §3.3: COSE_Encrypt0 (tag 16 or a 3-item array) or COSE_Encrypt (tag 96, 4 items).
         CborReader r = _keyReader;
-        r.Reset(buffer, offset, count);
+        r.Reset(_sealed, _sealedOffset, _sealedLength);
         CborReaderState s = r.PeekState();
         if (s == CborReaderState.Tag)
         {
@@ -352,7 +367,7 @@ public sealed class CwtConfirmation
             return CwtError.CnfKeyMissing;
         }
 
-        CoseError ce = decryptor.Decrypt(buffer, offset, count, null, 0, 0, _cnfPlaintext, 0, _cnfPlaintext.Length, _cose);
+        CoseError ce = decryptor.Decrypt(new ByteRange(_sealed, _sealedOffset, _sealedLength), default(ByteRange), ByteRange.Of(_cnfPlaintext), _cose);
         if (ce != CoseError.None)
         {
             CoseError = ce;
@@ -382,9 +397,15 @@ public sealed class CwtConfirmation
         r.ReadStartMap();
         int n = 0;
         BeginKey();
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (true)
         {
+            // One peek per label: the end of the map, or Finished once the reader keeps an error.
             CborReaderState ks = r.PeekState();
+            if (ks == CborReaderState.EndMap || ks == CborReaderState.Finished)
+            {
+                break;
+            }
+
             if (ks == CborReaderState.TextString)
             {
                 r.SkipValue();
@@ -397,14 +418,15 @@ public sealed class CwtConfirmation
                 return CwtError.InvalidCnf;
             }
 
-            ulong arg = ks == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
+            bool negative;
+            ulong arg = r.ReadIntegerArgument(out negative);
             if (arg > 1000)
             {
                 r.SkipValue();
                 continue;
             }
 
-            int label = ks == CborReaderState.UnsignedInteger ? (int)arg : -1 - (int)arg;
+            int label = negative ? -1 - (int)arg : (int)arg;
             if (Seen(label))
             {
                 return CwtError.InvalidCnf;
@@ -419,8 +441,8 @@ public sealed class CwtConfirmation
             if (vs == CborReaderState.UnsignedInteger || vs == CborReaderState.NegativeInteger)
             {
                 // An integer value counts as one when its argument fits an int.
-                ulong va = vs == CborReaderState.UnsignedInteger ? r.ReadUInt64() : r.ReadNegativeIntegerArgument();
-                Record(label, va > int.MaxValue ? 0 : (vs == CborReaderState.UnsignedInteger ? (long)va : -1 - (long)va), 0, va > int.MaxValue ? -1 : IntValue);
+                ulong va = r.ReadIntegerArgument(out negative);
+                Record(label, va > int.MaxValue ? 0 : (negative ? -1 - (long)va : (long)va), 0, va > int.MaxValue ? -1 : IntValue);
             }
             else if (vs == CborReaderState.ByteString)
             {
@@ -442,7 +464,8 @@ public sealed class CwtConfirmation
         return FinishKey(buffer, start, r.Position);
     }
 
-    // The labels the slots located (ParseKey and ParseKeyDirect), handed to the rules below.
+    // RFC 9052 §7.1, §7.2: what each key type needs, from the labels ParseKey located. A slot's length of IntValue
+    // means an integer (in _slotInt), -1 anything but an integer or a byte string, else it is a bstr slice.
     private CwtError FinishKey(byte[] buffer, int start, int end)
     {
         int kty = Slot(CoseKeyLabel.Kty);
@@ -451,35 +474,17 @@ public sealed class CwtConfirmation
         int m1 = Slot(-1);
         int x = Slot(-2);
         int y = Slot(-3);
-        return FinishKey(
-            buffer, start, end,
-            kty < 0 ? 0 : _slotInt[kty], kty < 0 ? Absent : _slotLength[kty],
-            kid < 0 ? 0 : _slotOffset[kid], kid < 0 ? Absent : _slotLength[kid],
-            alg < 0 ? 0 : _slotInt[alg], alg < 0 ? Absent : _slotLength[alg],
-            m1 < 0 ? 0 : _slotInt[m1], m1 < 0 ? 0 : _slotOffset[m1], m1 < 0 ? Absent : _slotLength[m1],
-            x < 0 ? 0 : _slotOffset[x], x < 0 ? Absent : _slotLength[x],
-            y < 0 ? 0 : _slotOffset[y], y < 0 ? Absent : _slotLength[y],
-            Slot(-4) >= 0);
-    }
-
-    // RFC 9052 §7.1, §7.2: what each key type needs. Each label comes as its value: a length of IntValue means an
-    // integer (in the long), -1 anything but an integer or a byte string, Absent no such label, else a bstr slice.
-    private CwtError FinishKey(
-        byte[] buffer, int start, int end,
-        long kty, int ktyLength,
-        int kidOffset, int kidLength,
-        long alg, int algLength,
-        long m1, int m1Offset, int m1Length,
-        int xOffset, int xLength,
-        int yOffset, int yLength,
-        bool dPresent)
-    {
+        int ktyLength = kty < 0 ? Absent : _slotLength[kty];
+        int kidLength = kid < 0 ? Absent : _slotLength[kid];
+        int m1Length = m1 < 0 ? Absent : _slotLength[m1];
+        int xLength = x < 0 ? Absent : _slotLength[x];
+        int yLength = y < 0 ? Absent : _slotLength[y];
         if (ktyLength != IntValue)
         {
             return CwtError.InvalidCnf;
         }
 
-        KeyType = (int)kty;
+        KeyType = (int)_slotInt[kty];
         if (kidLength != Absent)
         {
             if (kidLength < 0)
@@ -487,11 +492,11 @@ public sealed class CwtConfirmation
                 return CwtError.InvalidCnf;
             }
 
-            KidOffset = kidOffset;
+            KidOffset = _slotOffset[kid];
             KidLength = kidLength;
         }
 
-        KeyAlgorithm = algLength == IntValue ? (int)alg : 0;
+        KeyAlgorithm = alg >= 0 && _slotLength[alg] == IntValue ? (int)_slotInt[alg] : 0;
         if (KeyType == CoseKeyType.Symmetric)
         {
             // k (label -1).
@@ -500,7 +505,7 @@ public sealed class CwtConfirmation
                 return CwtError.InvalidCnf;
             }
 
-            SymmetricKeyOffset = m1Offset;
+            SymmetricKeyOffset = _slotOffset[m1];
             SymmetricKeyLength = m1Length;
         }
         else if (KeyType == CoseKeyType.Ec2 || KeyType == CoseKeyType.Okp)
@@ -511,18 +516,18 @@ public sealed class CwtConfirmation
                 return CwtError.InvalidCnf;
             }
 
-            if (dPresent)
+            if (Slot(-4) >= 0)
             {
                 // A PoP key in a token is the presenter's public key; its private part never travels.
                 return CwtError.InvalidCnf;
             }
 
-            Curve = (int)m1;
-            XOffset = xOffset;
+            Curve = (int)_slotInt[m1];
+            XOffset = _slotOffset[x];
             XLength = xLength;
             if (yLength > 0)
             {
-                YOffset = yOffset;
+                YOffset = _slotOffset[y];
                 YLength = yLength;
             }
         }
@@ -535,331 +540,6 @@ public sealed class CwtConfirmation
         KeyOffset = start;
         KeyLength = end - start;
         return CwtError.None;
-    }
-
-    /// <summary>
-    /// The direct path (CborDirect) for a cnf holding a COSE_Key (method 1) or a kid (method 3), the forms a Mac0
-    /// or Sign1 token carries: parses the cnf map at <paramref name="p"/> and moves past it. True only when the
-    /// checked path would accept the same map with the same fields; anything else (Encrypted_COSE_Key,
-    /// OSCORE_Input_Material, a refusal, any malformation) returns false, leaves this object reset, and
-    /// <see cref="Parse"/> decides. <paramref name="depthLeft"/> is how many nested maps and arrays the reader
-    /// that would otherwise read this map allows from here, the cnf map included.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    internal int ParseDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
-    {
-        p = ParseMapDirect(b, p, end, encrypted, depthLeft);
-        if (p >= 0)
-        {
-            IsParsed = true;
-            return p;
-        }
-
-        Reset();
-        return -1;
-    }
-
-    private int ParseMapDirect(byte[] b, int p, int end, bool encrypted, int depthLeft)
-    {
-        _clean = false;
-        int pairsRead = 0;
-        p = depthLeft < 1 ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
-        int pairs = pairsRead;
-        if (p < 0 || pairs > CwtLimits.MaxKeyLabels)
-        {
-            return -1;
-        }
-
-        int method = 0;
-        for (int i = 0; i < pairs && p >= 0; i++)
-        {
-            int o;
-            int l;
-            if (p >= end)
-            {
-                return -1;
-            }
-
-            if ((b[p] >> 5) <= 1)
-            {
-                long label;
-                p = CborDirect.Integer(b, p, end, out label);
-                if (p >= 0 && label >= 1 && label <= 4)
-                {
-                    if (method != 0)
-                    {
-                        return -1;
-                    }
-
-                    method = (int)label;
-                    if (method == (int)CnfMethod.CoseKey)
-                    {
-                        p = ParseKeyDirect(b, p, end, depthLeft - 1);
-                        if (KeyType == CoseKeyType.Symmetric && !encrypted)
-                        {
-                            return -1;
-                        }
-                    }
-                    else if (method == (int)CnfMethod.Kid)
-                    {
-                        p = CborDirect.String(b, p, end, 2, out o, out l);
-                        KidOffset = o;
-                        KidLength = l;
-                    }
-                    else
-                    {
-                        return -1;
-                    }
-
-                    continue;
-                }
-            }
-            else
-            {
-                p = CborDirect.String(b, p, end, 3, out o, out l);
-            }
-
-            // RFC 7800 §3.1: members other than the methods are ignored.
-            p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
-        }
-
-        if (method == 0)
-        {
-            return -1;
-        }
-
-        Method = (CnfMethod)method;
-        Buffer = b;
-        return p;
-    }
-
-    // ParseKey on the direct path: the same labels located, then the same FinishKey; the position after the
-    // key, or -1. depthLeft counts the key's own map.
-    private int ParseKeyDirect(byte[] b, int p, int end, int depthLeft)
-    {
-        int fast = depthLeft < 1 ? -1 : ParseSmallKey(b, p, end);
-        if (fast >= 0)
-        {
-            return fast;
-        }
-
-        int start = p;
-        int pairsRead = 0;
-        p = depthLeft < 1 || p >= end || (b[p] >> 5) != (int)CborMajorType.Map ? -1 : CborDirect.Container(b, p, end, 5, out pairsRead);
-        int pairs = pairsRead;
-        if (p < 0)
-        {
-            return -1;
-        }
-
-        BeginKey();
-        int n = 0;
-        for (int i = 0; i < pairs; i++)
-        {
-            if (p >= end)
-            {
-                return -1;
-            }
-
-            // The label: COSE_Key labels are small integers, one byte (RFC 9052 §7.1, RFC 9053 §7).
-            long label = b[p];
-            if (label < 24)
-            {
-                p++;
-            }
-            else if (label >= 0x20 && label < 0x38)
-            {
-                label = 0x1F - label;
-                p++;
-            }
-            else if ((label >> 5) > 1)
-            {
-                int to;
-                int tl;
-                p = CborDirect.String(b, p, end, 3, out to, out tl);
-                p = p < 0 ? -1 : CborDirect.Skip(b, p, end, depthLeft - 1);
-                if (p < 0)
-                {
-                    return -1;
-                }
-
-                continue;
-            }
-            else
-            {
-                long longLabel;
-                if ((p = CborDirect.Integer(b, p, end, out longLabel)) < 0)
-                {
-                    return -1;
-                }
-
-                label = longLabel;
-                if (label > 1000 || label < -1001)
-                {
-                    p = CborDirect.Skip(b, p, end, depthLeft - 1);
-                    if (p < 0)
-                    {
-                        return -1;
-                    }
-
-                    continue;
-                }
-            }
-
-            if (n == CwtLimits.MaxKeyLabels || Seen((int)label) || p >= end)
-            {
-                return -1;
-            }
-
-            int ib = b[p];
-            int major = ib >> 5;
-            bool isInt = false;
-            long v = 0;
-            int o = 0;
-            int l = -1;
-            int q = CborDirect.HeadEnd(b, p, end);
-            if (q < 0)
-            {
-                return -1;
-            }
-
-            ulong arg = CborDirect.Argument(b, p);
-
-            if (major <= 1)
-            {
-                // ParseKey: an integer value counts as one when its argument fits an int.
-                isInt = arg <= int.MaxValue;
-                v = !isInt ? 0 : major == 0 ? (long)arg : -1 - (long)arg;
-                p = arg > long.MaxValue ? -1 : q;
-            }
-            else if (major == 2)
-            {
-                o = q;
-                l = (int)arg;
-                p = arg > (ulong)(end - q) ? -1 : q + l;
-            }
-            else
-            {
-                p = CborDirect.Skip(b, p, end, depthLeft - 1);
-            }
-
-            if (p < 0)
-            {
-                return -1;
-            }
-
-            Record((int)label, v, o, isInt ? IntValue : l);
-            n++;
-        }
-
-        return p >= 0 && FinishKey(b, start, p) == CwtError.None ? p : -1;
-    }
-
-    // The usual PoP key in a token: a definite map of at most 8 pairs whose labels are one-byte integers in -4..3 and
-    // whose values are one-byte integers or byte strings shorter than 256 bytes (kty, kid, alg, crv or k, x, y, d).
-    // The values stay in locals and go through the same FinishKey rules as the slots of the other paths; anything
-    // else returns -1 before a field is written, and ParseKeyDirect's general loop (then the checked path) decides.
-    private int ParseSmallKey(byte[] b, int p, int end)
-    {
-        int start = p;
-        if (p >= end || (b[p] >> 5) != (int)CborMajorType.Map || (b[p] & 0x1F) > 8)
-        {
-            return -1;
-        }
-
-        int pairs = b[p++] & 0x1F;
-        int seen = 0;
-        long kty = 0;
-        int ktyLength = Absent;
-        int kidOffset = 0;
-        int kidLength = Absent;
-        long alg = 0;
-        int algLength = Absent;
-        long m1 = 0;
-        int m1Offset = 0;
-        int m1Length = Absent;
-        int xOffset = 0;
-        int xLength = Absent;
-        int yOffset = 0;
-        int yLength = Absent;
-        for (int i = 0; i < pairs; i++)
-        {
-            if (end - p < 2)
-            {
-                return -1;
-            }
-
-            // RFC 8949 §3.1: 0x00..0x17 are the integers 0..23, 0x20..0x37 the integers -1..-24.
-            int lb = b[p];
-            int label = lb < 24 ? lb : (lb >= 0x20 && lb < 0x38 ? 0x1F - lb : int.MaxValue);
-            if (label < -4 || label > 3 || (seen & (1 << (label + 4))) != 0)
-            {
-                return -1;
-            }
-
-            seen |= 1 << (label + 4);
-            p++;
-            int q = CborDirect.HeadEnd(b, p, end);
-            if (q < 0)
-            {
-                return -1;
-            }
-
-            int major = b[p] >> 5;
-            ulong arg = CborDirect.Argument(b, p);
-            long v = 0;
-            int o = 0;
-            int l;
-            if (major <= 1 && arg < 24)
-            {
-                v = major == 0 ? (long)arg : -1 - (long)arg;
-                l = IntValue;
-                p = q;
-            }
-            else if (major == 2 && arg < 256 && (int)arg <= end - q)
-            {
-                o = q;
-                l = (int)arg;
-                p = q + l;
-            }
-            else
-            {
-                return -1;
-            }
-
-            switch (label)
-            {
-                case CoseKeyLabel.Kty:
-                    kty = v;
-                    ktyLength = l;
-                    break;
-                case CoseKeyLabel.Kid:
-                    kidOffset = o;
-                    kidLength = l;
-                    break;
-                case CoseKeyLabel.Alg:
-                    alg = v;
-                    algLength = l;
-                    break;
-                case -1:
-                    m1 = v;
-                    m1Offset = o;
-                    m1Length = l;
-                    break;
-                case -2:
-                    xOffset = o;
-                    xLength = l;
-                    break;
-                case -3:
-                    yOffset = o;
-                    yLength = l;
-                    break;
-            }
-        }
-
-        CwtError e = FinishKey(
-            b, start, p, kty, ktyLength, kidOffset, kidLength, alg, algLength, m1, m1Offset, m1Length, xOffset, xLength, yOffset, yLength, (seen & 1) != 0);
-        return e == CwtError.None ? p : -1;
     }
 
     // Starts a COSE_Key: a new stamp forgets the last key's slots; the array is cleared only when it wraps.

@@ -118,7 +118,7 @@ public sealed class OscoreInputMaterial
         r.ReadStartMap();
         int seen = 0;
         int pairs = 0;
-        while (r.PeekState() != CborReaderState.EndMap)
+        while (r.HasNext())
         {
             if (++pairs > CwtLimits.MaxKeyLabels)
             {
