@@ -102,7 +102,7 @@ public class AceBenchmarks
         Console.WriteLine($"// SIZE token Encrypt0 around Mac0 + cnf OSCORE_Input_Material: {nested.Length} bytes");
         Console.WriteLine($"// SIZE /authz-info exchange (Mac0 token): request datagram {_post.Length} bytes, 2.01 response {responseLength} bytes");
 
-        SecurityContext client = AceOscoreSetup.CreateClientContext(p, Ms, null, null, 0, nonce1, n2, clientId, sid, 32);
+        SecurityContext client = AceOscoreSetup.CreateClientContext(p, new AceOscoreInput(Ms, null, null, 0, 32), nonce1, n2, clientId, sid);
         _get = ProtectedGet(client);
         Handle(_get);
         _rsContext = _request.Security!.Exchange.Context!;
@@ -125,7 +125,7 @@ public class AceBenchmarks
             throw new InvalidOperationException("token refused (managed): " + _managedServer.LastDecision);
         }
 
-        _managedGet = ProtectedGet(AceOscoreSetup.CreateClientContext(managed, Ms, null, null, 0, nonce1, mn2, clientId, msid, 32));
+        _managedGet = ProtectedGet(AceOscoreSetup.CreateClientContext(managed, new AceOscoreInput(Ms, null, null, 0, 32), nonce1, mn2, clientId, msid));
         Handle(_managedServer, _managedGet);
         _managedRsContext = _request.Security!.Exchange.Context!;
         if (_managedServer.LastDecision.Kind != AceDecisionKind.RequestAllowed)
@@ -141,7 +141,7 @@ public class AceBenchmarks
         Console.WriteLine($"// SIZE protected GET /temp: request {_get.Length} bytes");
 
         byte[] salt = new byte[AceOscoreSetup.MaxMasterSaltLength];
-        int sl = AceOscoreSetup.BuildMasterSalt(null, 0, 0, nonce1, 0, 8, n2, 0, 8, salt, 0);
+        int sl = AceOscoreSetup.BuildMasterSalt(default(ByteRange), new ByteRange(nonce1, 0, 8), new ByteRange(n2, 0, 8), salt, 0);
         _masterSalt = salt.AsSpan(0, sl).ToArray();
         _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, AsMac);
         byte[] key = new byte[16];

@@ -37,45 +37,35 @@ public static class AceOscoreSetup
     }
 
     /// <summary>Writes the Master Salt of RFC 9203 §4.3: bstr(salt) | bstr(nonce1) | bstr(nonce2).</summary>
-    /// <param name="salt">The array holding the input salt (ignored when <paramref name="saltLength"/> is 0 or less).</param>
-    /// <param name="saltOffset">Where it starts.</param>
-    /// <param name="saltLength">Its length; 0 or -1 when the input material has no salt.</param>
-    /// <param name="nonce1">The array holding nonce1.</param>
-    /// <param name="nonce1Offset">Where it starts.</param>
-    /// <param name="nonce1Length">Its length.</param>
-    /// <param name="nonce2">The array holding nonce2.</param>
-    /// <param name="nonce2Offset">Where it starts.</param>
-    /// <param name="nonce2Length">Its length.</param>
+    /// <param name="salt">The input salt (empty, or over no buffer, when the input material has none).</param>
+    /// <param name="nonce1">nonce1.</param>
+    /// <param name="nonce2">nonce2.</param>
     /// <param name="destination">Receives the Master Salt (<see cref="MaxMasterSaltLength"/> bytes suffice).</param>
     /// <param name="offset">Where to write.</param>
     /// <returns>The Master Salt length.</returns>
     /// <exception cref="ArgumentException">An input is longer than <see cref="MaxInputLength"/> or the destination is too small.</exception>
-    public static int BuildMasterSalt(
-        byte[] salt, int saltOffset, int saltLength,
-        byte[] nonce1, int nonce1Offset, int nonce1Length,
-        byte[] nonce2, int nonce2Offset, int nonce2Length,
-        byte[] destination, int offset)
+    public static int BuildMasterSalt(ByteRange salt, ByteRange nonce1, ByteRange nonce2, byte[] destination, int offset)
     {
-        if (saltLength < 0)
-        {
-            saltLength = 0;
-        }
-
-        if (saltLength > MaxInputLength || nonce1Length > MaxInputLength || nonce2Length > MaxInputLength || nonce1Length < 0 || nonce2Length < 0)
+        if (salt.Count > MaxInputLength || nonce1.Count > MaxInputLength || nonce2.Count > MaxInputLength)
         {
             throw new ArgumentException("salt and nonces are at most " + MaxInputLength.ToString() + " bytes.");
         }
 
-        int need = (saltLength < 24 ? 1 : 2) + saltLength + (nonce1Length < 24 ? 1 : 2) + nonce1Length + (nonce2Length < 24 ? 1 : 2) + nonce2Length;
+        int need = BstrSize(salt.Count) + BstrSize(nonce1.Count) + BstrSize(nonce2.Count);
         if (destination == null || offset < 0 || destination.Length - offset < need)
         {
             throw new ArgumentException("destination is too small for the Master Salt.");
         }
 
-        int p = SecurityContextDerivation.WriteBstr(salt, saltOffset, saltLength, destination, offset);
-        p = SecurityContextDerivation.WriteBstr(nonce1, nonce1Offset, nonce1Length, destination, p);
-        p = SecurityContextDerivation.WriteBstr(nonce2, nonce2Offset, nonce2Length, destination, p);
+        int p = SecurityContextDerivation.WriteBstr(salt.Buffer, salt.Offset, salt.Count, destination, offset);
+        p = SecurityContextDerivation.WriteBstr(nonce1.Buffer, nonce1.Offset, nonce1.Count, destination, p);
+        p = SecurityContextDerivation.WriteBstr(nonce2.Buffer, nonce2.Offset, nonce2.Count, destination, p);
         return p - offset;
+    }
+
+    private static int BstrSize(int length)
+    {
+        return (length < 24 ? 1 : 2) + length;
     }
 
     /// <summary>
@@ -83,22 +73,17 @@ public static class AceOscoreSetup
     /// ace_server_recipientid, Recipient ID = ace_client_recipientid.
     /// </summary>
     /// <param name="provider">The crypto provider.</param>
-    /// <param name="masterSecret">ms of the OSCORE_Input_Material.</param>
-    /// <param name="inputSalt">salt of the input material, or null when absent.</param>
-    /// <param name="contextId">contextId of the input material, or null when absent.</param>
-    /// <param name="aeadAlgorithm">alg of the input material, or 0 for the default (10).</param>
+    /// <param name="input">ms, salt, contextId and alg of the OSCORE_Input_Material, and this side's replay window.</param>
     /// <param name="nonce1">The client's nonce1.</param>
     /// <param name="nonce2">The RS's nonce2.</param>
     /// <param name="clientRecipientId">ace_client_recipientid, which the client sent.</param>
     /// <param name="serverRecipientId">ace_server_recipientid, which the RS answered.</param>
-    /// <param name="replayWindowSize">The client's replay window in bits (32 by default).</param>
     /// <returns>The new context (dispose it to erase its keys).</returns>
     /// <exception cref="ArgumentException">An input is missing or out of range.</exception>
     public static SecurityContext CreateClientContext(
-        ICryptoProvider provider, byte[] masterSecret, byte[] inputSalt, byte[] contextId, int aeadAlgorithm,
-        byte[] nonce1, byte[] nonce2, byte[] clientRecipientId, byte[] serverRecipientId, int replayWindowSize)
+        ICryptoProvider provider, AceOscoreInput input, byte[] nonce1, byte[] nonce2, byte[] clientRecipientId, byte[] serverRecipientId)
     {
-        return Create(provider, masterSecret, inputSalt, contextId, aeadAlgorithm, nonce1, nonce2, serverRecipientId, clientRecipientId, replayWindowSize);
+        return Create(provider, input, nonce1, nonce2, serverRecipientId, clientRecipientId);
     }
 
     /// <summary>
@@ -106,48 +91,43 @@ public static class AceOscoreSetup
     /// Recipient ID = ace_server_recipientid. Same derivation as <see cref="CreateClientContext"/> with the IDs mirrored.
     /// </summary>
     /// <param name="provider">The crypto provider.</param>
-    /// <param name="masterSecret">ms of the OSCORE_Input_Material.</param>
-    /// <param name="inputSalt">salt of the input material, or null when absent.</param>
-    /// <param name="contextId">contextId of the input material, or null when absent.</param>
-    /// <param name="aeadAlgorithm">alg, or 0 for the default (10).</param>
+    /// <param name="input">ms, salt, contextId and alg of the OSCORE_Input_Material, and this side's replay window.</param>
     /// <param name="nonce1">The client's nonce1.</param>
     /// <param name="nonce2">The RS's nonce2.</param>
     /// <param name="clientRecipientId">ace_client_recipientid.</param>
     /// <param name="serverRecipientId">ace_server_recipientid.</param>
-    /// <param name="replayWindowSize">The replay window in bits.</param>
     /// <returns>The new context.</returns>
     /// <exception cref="ArgumentException">An input is missing or out of range.</exception>
     public static SecurityContext CreateServerContext(
-        ICryptoProvider provider, byte[] masterSecret, byte[] inputSalt, byte[] contextId, int aeadAlgorithm,
-        byte[] nonce1, byte[] nonce2, byte[] clientRecipientId, byte[] serverRecipientId, int replayWindowSize)
+        ICryptoProvider provider, AceOscoreInput input, byte[] nonce1, byte[] nonce2, byte[] clientRecipientId, byte[] serverRecipientId)
     {
-        return Create(provider, masterSecret, inputSalt, contextId, aeadAlgorithm, nonce1, nonce2, clientRecipientId, serverRecipientId, replayWindowSize);
+        return Create(provider, input, nonce1, nonce2, clientRecipientId, serverRecipientId);
     }
 
     private static SecurityContext Create(
-        ICryptoProvider provider, byte[] masterSecret, byte[] inputSalt, byte[] contextId, int aeadAlgorithm,
-        byte[] nonce1, byte[] nonce2, byte[] senderId, byte[] recipientId, int replayWindowSize)
+        ICryptoProvider provider, AceOscoreInput input, byte[] nonce1, byte[] nonce2, byte[] senderId, byte[] recipientId)
     {
-        if (nonce1 == null || nonce2 == null)
+        if (input == null || nonce1 == null || nonce2 == null)
         {
-            throw new ArgumentException("nonce1 and nonce2 are required (RFC 9203 §4.3).");
+            throw new ArgumentException("the input material, nonce1 and nonce2 are required (RFC 9203 §4.3).");
         }
 
+        int aeadAlgorithm = input.Algorithm;
         if (!IsSupportedAead(aeadAlgorithm))
         {
             throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + aeadAlgorithm.ToString() + ".");
         }
 
         byte[] salt = new byte[MaxMasterSaltLength];
-        int n = BuildMasterSalt(inputSalt, 0, inputSalt == null ? 0 : inputSalt.Length, nonce1, 0, nonce1.Length, nonce2, 0, nonce2.Length, salt, 0);
+        int n = BuildMasterSalt(ByteRange.Of(input.Salt), ByteRange.Of(nonce1), ByteRange.Of(nonce2), salt, 0);
         byte[] masterSalt = new byte[n];
         Array.Copy(salt, masterSalt, n);
         try
         {
             SecurityContextOptions options = new SecurityContextOptions();
             options.Algorithm = aeadAlgorithm == 0 ? SecurityContext.DefaultAlgorithm : aeadAlgorithm;
-            options.ReplayWindowSize = replayWindowSize;
-            return new SecurityContext(provider, masterSecret, masterSalt, senderId, recipientId, contextId, options);
+            options.ReplayWindowSize = input.ReplayWindowSize;
+            return new SecurityContext(provider, input.MasterSecret, masterSalt, senderId, recipientId, input.ContextId, options);
         }
         finally
         {

@@ -7,7 +7,7 @@ namespace PopIoT.Core.Ace;
 /// <summary>
 /// The payload of a POST to /authz-info in the ACE OSCORE profile (RFC 9203 §4.1, RFC 9200 §5.10.1): an
 /// application/ace+cbor map { access_token (1): bstr, nonce1 (40): bstr, ace_client_recipientid (43): bstr }. An
-/// access-rights update (RFC 9203 §4.1) carries only access_token. <see cref="Encode(byte[], int, int, byte[], byte[], byte[], int, int)"/>
+/// access-rights update (RFC 9203 §4.1) carries only access_token. <see cref="Encode(ByteRange, byte[], byte[], ByteRange)"/>
 /// is the client's side; <see cref="Parse"/> the resource server's: it locates the fields as slices without copying.
 /// Reuse one instance; parsing allocates nothing.
 /// </summary>
@@ -55,35 +55,31 @@ public sealed class AuthzInfoRequest
         }
 
         byte[] buffer = new byte[token.Length + 32 + (nonce1 == null ? 0 : nonce1.Length) + (clientRecipientId == null ? 0 : clientRecipientId.Length)];
-        int n = Encode(token, 0, token.Length, nonce1, clientRecipientId, buffer, 0, buffer.Length);
+        int n = Encode(ByteRange.Of(token), nonce1, clientRecipientId, ByteRange.Of(buffer));
         byte[] result = new byte[n];
         Array.Copy(buffer, result, n);
         return result;
     }
 
     /// <summary>Encodes the request payload into a caller's buffer.</summary>
-    /// <param name="token">The array holding the access token.</param>
-    /// <param name="tokenOffset">Where it starts.</param>
-    /// <param name="tokenLength">Its length.</param>
+    /// <param name="token">The access token.</param>
     /// <param name="nonce1">nonce1, or null (both nonce1 and the ID are then omitted: an access-rights update).</param>
     /// <param name="clientRecipientId">ace_client_recipientid, or null.</param>
-    /// <param name="destination">The output buffer.</param>
-    /// <param name="offset">Where to write.</param>
-    /// <param name="count">The room available.</param>
+    /// <param name="destination">Where to write, and the room available.</param>
     /// <returns>The encoded length.</returns>
     /// <exception cref="ArgumentException">Exactly one of nonce1 and clientRecipientId is null.</exception>
     /// <exception cref="CborException">The buffer is too small.</exception>
-    public static int Encode(byte[] token, int tokenOffset, int tokenLength, byte[] nonce1, byte[] clientRecipientId, byte[] destination, int offset, int count)
+    public static int Encode(ByteRange token, byte[] nonce1, byte[] clientRecipientId, ByteRange destination)
     {
         if ((nonce1 == null) != (clientRecipientId == null))
         {
             throw new ArgumentException("nonce1 and ace_client_recipientid go together (RFC 9203 §4.1).");
         }
 
-        CborWriter w = new CborWriter(destination, offset, count);
+        CborWriter w = new CborWriter(destination.Buffer, destination.Offset, destination.Count);
         w.WriteStartMap(nonce1 == null ? 1 : 3);
         w.WriteInt32(AceParameters.AccessToken);
-        w.WriteByteString(token, tokenOffset, tokenLength);
+        w.WriteByteString(token.Buffer, token.Offset, token.Count);
         if (nonce1 != null)
         {
             w.WriteInt32(AceParameters.Nonce1);

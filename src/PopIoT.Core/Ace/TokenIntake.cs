@@ -324,7 +324,7 @@ public sealed class TokenIntake
             return false;
         }
 
-        outcome.SaltLength = AceOscoreSetup.BuildMasterSalt(cnf.Buffer, saltOffset, saltLength, a.Buffer, a.Nonce1Offset, a.Nonce1Length, outcome.Nonce2, 0, outcome.Nonce2.Length, outcome.Salt, 0);
+        outcome.SaltLength = AceOscoreSetup.BuildMasterSalt(new ByteRange(cnf.Buffer, saltOffset, saltLength), new ByteRange(a.Buffer, a.Nonce1Offset, a.Nonce1Length), new ByteRange(outcome.Nonce2, 0, outcome.Nonce2.Length), outcome.Salt, 0);
         return true;
     }
 

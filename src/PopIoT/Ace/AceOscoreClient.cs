@@ -288,7 +288,7 @@ public sealed class AceOscoreClient : IDisposable, IAsyncDisposable
         try
         {
             context = AceOscoreSetup.CreateClientContext(
-                _crypto, _token.MasterSecret, _token.Salt!, _token.ContextId!, _token.Algorithm, nonce1, nonce2, clientId, serverId, _options.ReplayWindow);
+                _crypto, new AceOscoreInput(_token.MasterSecret, _token.Salt!, _token.ContextId!, _token.Algorithm, _options.ReplayWindow), nonce1, nonce2, clientId, serverId);
         }
         catch (ArgumentException e)
         {

@@ -45,7 +45,7 @@ public class AceMessageLayerTests
         Assert.Equal(1, rig.Server.ActiveSlots);
 
         Assert.True(AuthzInfoResponse.TryParse(created.PayloadBuffer, created.PayloadOffset, created.PayloadLength, out byte[] n2, out byte[] sid));
-        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(1), c.Spec.MasterSecret, null, null, 0, nonce1, n2, c.ClientId, sid, 32);
+        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(1), new AceOscoreInput(c.Spec.MasterSecret, null, null, 0, 32), nonce1, n2, c.ClientId, sid);
         var p = new PopIoT.Core.Oscore.OscoreProcessor();
         var e = new PopIoT.Core.Oscore.OscoreExchange();
         var get = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Get, MessageId = 11 };
@@ -104,7 +104,7 @@ public class AceMessageLayerTests
         }
 
         Assert.True(AuthzInfoResponse.TryParse(created.PayloadBuffer, created.PayloadOffset, created.PayloadLength, out byte[] n2, out byte[] sid));
-        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(1), c.Spec.MasterSecret, null, null, 0, nonce1, n2, c.ClientId, sid, 32);
+        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(1), new AceOscoreInput(c.Spec.MasterSecret, null, null, 0, 32), nonce1, n2, c.ClientId, sid);
         var p = new PopIoT.Core.Oscore.OscoreProcessor();
         var e = new PopIoT.Core.Oscore.OscoreExchange();
         var get = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Get, MessageId = 11 };

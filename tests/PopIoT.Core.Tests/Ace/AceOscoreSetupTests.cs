@@ -23,7 +23,7 @@ public class AceOscoreSetupTests
     public void Master_salt_is_the_rfc_9203_figure_13_value()
     {
         byte[] salt = new byte[AceOscoreSetup.MaxMasterSaltLength];
-        int n = AceOscoreSetup.BuildMasterSalt(InputSalt, 0, InputSalt.Length, Nonce1, 0, 8, Nonce2, 0, 8, salt, 0);
+        int n = AceOscoreSetup.BuildMasterSalt(new ByteRange(InputSalt, 0, InputSalt.Length), new ByteRange(Nonce1, 0, 8), new ByteRange(Nonce2, 0, 8), salt, 0);
         Assert.Equal(Figure13MasterSalt, salt.AsSpan(0, n).ToArray());
     }
 
@@ -31,7 +31,7 @@ public class AceOscoreSetupTests
     public void Master_salt_without_input_salt_starts_with_the_empty_byte_string()
     {
         byte[] salt = new byte[AceOscoreSetup.MaxMasterSaltLength];
-        int n = AceOscoreSetup.BuildMasterSalt(null, 0, -1, Nonce1, 0, 8, Nonce2, 0, 8, salt, 0);
+        int n = AceOscoreSetup.BuildMasterSalt(default(ByteRange), new ByteRange(Nonce1, 0, 8), new ByteRange(Nonce2, 0, 8), salt, 0);
         Assert.Equal(Convert.FromHexString("40" + "48018a278f7faab55a" + "4825a8991cd700ac01"), salt.AsSpan(0, n).ToArray());
     }
 
@@ -43,13 +43,13 @@ public class AceOscoreSetupTests
         byte[] clientId = [0x16, 0x45];
         byte[] serverId = [0x00, 0x00];
         var p = AceTestSupport.Provider();
-        SecurityContext client = AceOscoreSetup.CreateClientContext(p, ms, InputSalt, null, 0, Nonce1, Nonce2, clientId, serverId, 32);
-        SecurityContext rs = AceOscoreSetup.CreateServerContext(p, ms, InputSalt, null, 0, Nonce1, Nonce2, clientId, serverId, 32);
+        SecurityContext client = AceOscoreSetup.CreateClientContext(p, new AceOscoreInput(ms, InputSalt, null, 0, 32), Nonce1, Nonce2, clientId, serverId);
+        SecurityContext rs = AceOscoreSetup.CreateServerContext(p, new AceOscoreInput(ms, InputSalt, null, 0, 32), Nonce1, Nonce2, clientId, serverId);
 
         // Independent: the RS context built from the figure's Master Salt through the plain RFC 8613 constructor.
         var reference = new SecurityContext(p, ms, Figure13MasterSalt, clientId, serverId, null);
         AssertTalks(client, rs);
-        SecurityContext client2 = AceOscoreSetup.CreateClientContext(p, ms, InputSalt, null, 0, Nonce1, Nonce2, clientId, serverId, 32);
+        SecurityContext client2 = AceOscoreSetup.CreateClientContext(p, new AceOscoreInput(ms, InputSalt, null, 0, 32), Nonce1, Nonce2, clientId, serverId);
         AssertTalks(client2, reference);
 
         // And the client's Sender Key equals HKDF-SHA256(salt = Master Salt, ms, info) from the platform (RFC 8613 §3.2.1).
@@ -70,8 +70,8 @@ public class AceOscoreSetupTests
     {
         byte[] ms = new byte[16];
         var p = AceTestSupport.Provider();
-        SecurityContext client = AceOscoreSetup.CreateClientContext(p, ms, null, null, 0, Nonce1, Nonce2, [1], [2], 32);
-        SecurityContext rs = AceOscoreSetup.CreateServerContext(p, ms, null, null, 0, Nonce1, Nonce1, [1], [2], 32);
+        SecurityContext client = AceOscoreSetup.CreateClientContext(p, new AceOscoreInput(ms, null, null, 0, 32), Nonce1, Nonce2, [1], [2]);
+        SecurityContext rs = AceOscoreSetup.CreateServerContext(p, new AceOscoreInput(ms, null, null, 0, 32), Nonce1, Nonce1, [1], [2]);
         var table = new OscoreContextTable(1);
         table.Add(rs);
         var m = Request(client, out _);

@@ -353,7 +353,7 @@ internal sealed class AceTestClient
         if (r.Code == CoapCode.Created)
         {
             Xunit.Assert.True(AuthzInfoResponse.TryParse(r.PayloadBuffer, r.PayloadOffset, r.PayloadLength, out byte[] n2, out byte[] serverId));
-            Context = AceOscoreSetup.CreateClientContext(_provider, Spec.MasterSecret, Spec.Salt, Spec.ContextId, Spec.Alg, Nonce1, n2, ClientId, serverId, 32);
+            Context = AceOscoreSetup.CreateClientContext(_provider, new AceOscoreInput(Spec.MasterSecret, Spec.Salt, Spec.ContextId, Spec.Alg, 32), Nonce1, n2, ClientId, serverId);
         }
 
         return r.Code;

@@ -225,7 +225,7 @@ public class AceThreatTests
         // Mallory knows Alice's IDs and nonces (they travel in clear) but not her Master Secret.
         var mallory = new AceTestClient(2, new TokenSpec { Id = [1], MasterSecret = new byte[16] });
         Assert.True(AuthzInfoResponse.TryParse(alice.LastResponse.PayloadBuffer, alice.LastResponse.PayloadOffset, alice.LastResponse.PayloadLength, out byte[] n2, out byte[] sid));
-        var forged = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(5), new byte[16], null, null, 0, alice.Nonce1, n2, alice.ClientId, sid, 32);
+        var forged = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(5), new AceOscoreInput(new byte[16], null, null, 0, 32), alice.Nonce1, n2, alice.ClientId, sid);
         var p = new OscoreProcessor();
         var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Get, MessageId = 7 };
         m.AddUriPath("/temp");
@@ -238,7 +238,7 @@ public class AceThreatTests
         Assert.Equal(0, rig.Temp.Calls);
 
         // And a context the RS never made (no matching kid) is 4.01.
-        var stranger = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(6), new byte[16], null, null, 0, alice.Nonce1, n2, alice.ClientId, [0x77], 32);
+        var stranger = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(6), new AceOscoreInput(new byte[16], null, null, 0, 32), alice.Nonce1, n2, alice.ClientId, [0x77]);
         m.Reset();
         m.Code = CoapCode.Get;
         m.AddUriPath("/temp");

@@ -166,7 +166,7 @@ public class AceTokenLifecycleTests
         }
 
         Assert.True(AuthzInfoResponse.TryParse(r.PayloadBuffer, r.PayloadOffset, r.PayloadLength, out byte[] n2, out byte[] sid));
-        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(3), spec.MasterSecret, null, null, 0, nonce1, n2, c.ClientId, sid, 32);
+        var ctx = AceOscoreSetup.CreateClientContext(AceTestSupport.Provider(3), new AceOscoreInput(spec.MasterSecret, null, null, 0, 32), nonce1, n2, c.ClientId, sid);
         var p = new OscoreProcessor();
         var e = new OscoreExchange();
         var g = new CoapMessage { Type = CoapMessageType.Confirmable, Code = CoapCode.Put, MessageId = 99 };

@@ -222,7 +222,7 @@ public class AceThreatTests
         // The attacker holds a token of its own key material, and names the victim's context (its kid) in the request.
         AccessTokenFile own = world.Mint("write");
         using SecurityContext forged = AceOscoreSetup.CreateClientContext(
-            PlatformCryptoProvider.Instance, own.MasterSecret, null!, null!, 10, new byte[8], new byte[8], [0x42], victim.ServerRecipientId!, 32);
+            PlatformCryptoProvider.Instance, new AceOscoreInput(own.MasterSecret, null!, null!, 10, 32), new byte[8], new byte[8], [0x42], victim.ServerRecipientId!);
         CoapClient attacker = world.PlainClient(new CoapClientOptions { Oscore = forged, Timeout = TimeSpan.FromSeconds(world.Net != null ? 600 : 20) });
         CoapResponse r = world.Run(attacker.PutAsync(world.At("/led"), "on"u8.ToArray()));
         Assert.Equal(CoapCode.BadRequest, r.Code);
