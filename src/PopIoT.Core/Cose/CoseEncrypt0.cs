@@ -207,20 +207,10 @@ public sealed class CoseEncrypt0 : IDisposable
         }
 
         CoseMessageParser p = _parser;
-        CoseError e = p.Parse(message.Buffer, message.Offset, message.Count, CoseTag.Encrypt0, 3, RequireTag, _understood);
-        if (e == CoseError.None)
-        {
-            e = p.CheckAlgorithm(_alg);
-        }
-
+        CoseError e = p.ParseFor(_alg, message.Buffer, message.Offset, message.Count, CoseTag.Encrypt0, RequireTag, _understood);
         if (e != CoseError.None)
         {
             return result.Fail(e, p.ErrorOffset);
-        }
-
-        if (p.ContentNil)
-        {
-            return result.Fail(CoseError.DetachedContentNotSupported, p.LastOffset);
         }
 
         e = BuildNonce(p);

@@ -148,20 +148,10 @@ public sealed class CoseMac0 : IDisposable
         }
 
         CoseMessageParser p = _parser;
-        CoseError e = p.Parse(message, offset, count, CoseTag.Mac0, 4, RequireTag, _understood);
-        if (e == CoseError.None)
-        {
-            e = p.CheckAlgorithm(_alg);
-        }
-
+        CoseError e = p.ParseFor(_alg, message, offset, count, CoseTag.Mac0, RequireTag, _understood);
         if (e != CoseError.None)
         {
             return result.Fail(e, p.ErrorOffset);
-        }
-
-        if (p.ContentNil)
-        {
-            return result.Fail(CoseError.DetachedContentNotSupported, p.PayloadOffset);
         }
 
         // RFC 9053 §3.1: the tag is the leading TagSize bytes of the HMAC output, nothing else.

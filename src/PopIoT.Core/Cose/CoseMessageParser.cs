@@ -99,6 +99,28 @@ internal sealed class CoseMessageParser
         _critAt = -1;
     }
 
+    /// <summary>
+    /// Parses one message for the key that will verify or open it (RFC 9052 §3.1, §4–§6): the frame and its critical
+    /// labels, the message's alg against the one the key pins, and an attached payload (detached content is not
+    /// supported). On an error <see cref="ErrorOffset"/> says where.
+    /// </summary>
+    internal CoseError ParseFor(CoseAlgorithm pinned, byte[] buffer, int offset, int count, int messageTag, bool requireTag, int[] understoodLabels)
+    {
+        bool encrypt0 = messageTag == CoseTag.Encrypt0;
+        CoseError e = Parse(buffer, offset, count, messageTag, encrypt0 ? 3 : 4, requireTag, understoodLabels);
+        if (e == CoseError.None)
+        {
+            e = CheckAlgorithm(pinned);
+        }
+
+        if (e == CoseError.None && ContentNil)
+        {
+            return Fail(CoseError.DetachedContentNotSupported, encrypt0 ? LastOffset : PayloadOffset);
+        }
+
+        return e;
+    }
+
     /// <summary>The message's alg against the algorithm the key pins (RFC 9052 §3.1; DESIGN.md §2: the message alone never chooses).</summary>
     internal CoseError CheckAlgorithm(CoseAlgorithm pinned)
     {

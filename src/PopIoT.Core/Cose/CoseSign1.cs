@@ -159,20 +159,10 @@ public sealed class CoseSign1 : IDisposable
         }
 
         CoseMessageParser p = _parser;
-        CoseError e = p.Parse(message, offset, count, CoseTag.Sign1, 4, RequireTag, _understood);
-        if (e == CoseError.None)
-        {
-            e = p.CheckAlgorithm(_alg);
-        }
-
+        CoseError e = p.ParseFor(_alg, message, offset, count, CoseTag.Sign1, RequireTag, _understood);
         if (e != CoseError.None)
         {
             return result.Fail(e, p.ErrorOffset);
-        }
-
-        if (p.ContentNil)
-        {
-            return result.Fail(CoseError.DetachedContentNotSupported, p.PayloadOffset);
         }
 
         if (p.LastLength != _verifier.SignatureSize)

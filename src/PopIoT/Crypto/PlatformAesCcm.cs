@@ -20,6 +20,7 @@ namespace PopIoT.Crypto;
 public sealed class PlatformAesCcm : IAeadCipher
 {
     private readonly System.Security.Cryptography.AesCcm _ccm;
+    private readonly PlatformArguments.SpanDecrypt _ccmDecrypt;
     private readonly int _tagSize;
     private readonly int _lengthSize;
     private bool _disposed;
@@ -47,6 +48,7 @@ public sealed class PlatformAesCcm : IAeadCipher
         }
 
         _ccm = new System.Security.Cryptography.AesCcm(key.AsSpan(offset, length));
+        _ccmDecrypt = _ccm.Decrypt;
         _tagSize = tagSize;
         _lengthSize = lengthSize;
     }
@@ -88,22 +90,7 @@ public sealed class PlatformAesCcm : IAeadCipher
         CheckInput(nonce, ciphertext);
         PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, _tagSize);
         Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
-        try
-        {
-            _ccm.Decrypt(
-                nonce.AsSpan(),
-                ciphertext.AsSpan(),
-                tag.AsSpan(tagOffset, _tagSize),
-                output,
-                associatedData.AsSpan());
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            // RFC 3610 §2.5: release nothing. The platform already clears the output; make sure of it.
-            output.Clear();
-            return false;
-        }
+        return PlatformArguments.Open(_ccmDecrypt, nonce, ciphertext, tag.AsSpan(tagOffset, _tagSize), output, associatedData);
     }
 
     /// <summary>Releases the platform cipher, which erases the key. Further use throws <see cref="ObjectDisposedException"/>.</summary>

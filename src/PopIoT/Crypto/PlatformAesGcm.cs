@@ -16,6 +16,7 @@ public sealed class PlatformAesGcm : IAeadCipher
     private const int Nonce = 12;
     private const int Tag = 16;
     private readonly AesGcm _gcm;
+    private readonly PlatformArguments.SpanDecrypt _gcmDecrypt;
     private bool _disposed;
 
     /// <summary>Creates AES-GCM with a copy of the key.</summary>
@@ -32,6 +33,7 @@ public sealed class PlatformAesGcm : IAeadCipher
 
         PlatformArguments.CheckBuffer(key, offset, length, nameof(key));
         _gcm = new AesGcm(key.AsSpan(offset, length), Tag);
+        _gcmDecrypt = _gcm.Decrypt;
     }
 
     /// <summary>True when the platform has AES-GCM.</summary>
@@ -65,22 +67,7 @@ public sealed class PlatformAesGcm : IAeadCipher
         CheckNonce(nonce);
         PlatformArguments.CheckOutput(ciphertext, plaintext, plaintextOffset, nameof(plaintext), tag, tagOffset, Tag);
         Span<byte> output = PlatformArguments.WritableSpan(plaintext, plaintextOffset, ciphertext.Count);
-        try
-        {
-            _gcm.Decrypt(
-                nonce.AsSpan(),
-                ciphertext.AsSpan(),
-                tag.AsSpan(tagOffset, Tag),
-                output,
-                associatedData.AsSpan());
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            // Release nothing unauthenticated (SP 800-38D §7.2 step 10: FAIL, no plaintext).
-            output.Clear();
-            return false;
-        }
+        return PlatformArguments.Open(_gcmDecrypt, nonce, ciphertext, tag.AsSpan(tagOffset, Tag), output, associatedData);
     }
 
     /// <summary>Releases the platform cipher, which erases the key.</summary>

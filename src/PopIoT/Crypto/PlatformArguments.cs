@@ -71,4 +71,25 @@ internal static class PlatformArguments
 
     public static Span<byte> WritableSpan(byte[]? buffer, int offset, int count) =>
         new(buffer ?? Array.Empty<byte>(), buffer is null ? 0 : offset, count);
+
+    /// <summary>The platform AEADs' decrypt (System.Security.Cryptography.AesCcm and AesGcm share it).</summary>
+    public delegate void SpanDecrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
+
+    /// <summary>
+    /// Decrypts and releases nothing unless the tag verifies (RFC 3610 §2.5, SP 800-38D §7.2): the platform clears the
+    /// output on a mismatch; this makes sure of it and turns the exception into false.
+    /// </summary>
+    public static bool Open(SpanDecrypt decrypt, ByteRange nonce, ByteRange ciphertext, ReadOnlySpan<byte> tag, Span<byte> output, ByteRange associatedData)
+    {
+        try
+        {
+            decrypt(nonce.AsSpan(), ciphertext.AsSpan(), tag, output, associatedData.AsSpan());
+            return true;
+        }
+        catch (System.Security.Cryptography.AuthenticationTagMismatchException)
+        {
+            output.Clear();
+            return false;
+        }
+    }
 }
