@@ -14,7 +14,7 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// Issue 7, durability: tokens issued by a real <c>popiot as serve</c> process survive killing it hard; after a
+/// Durability: tokens issued by a real <c>popiot as serve</c> process survive killing it hard; after a
 /// restart every one is still listed and introspects as active, and the AS keeps issuing.
 /// </summary>
 public sealed class DurabilityProcessTests : TempDirectoryTest

@@ -13,7 +13,7 @@ using PopIoT.Device;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// Issue 7 end to end over UDP loopback: the AS, two devices and the gateway's <see cref="AceClient"/>, one test per
+/// End to end over UDP loopback: the AS, two devices and the gateway's <see cref="AceClient"/>, one test per
 /// flow of <c>popiot demo</c>. Each rejection is checked for its reason, on the device's decision log or the error map.
 /// </summary>
 public sealed class GatewayEndToEndTests

@@ -11,7 +11,7 @@ using PopIoT.Device;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// The whole system on UDP loopback (issue 7): an AS with a temporary SQLite database, two simulated devices
+/// The whole system on UDP loopback: an AS with a temporary SQLite database, two simulated devices
 /// ("sensor-a", "sensor-b") and a gateway client "gw" granted GET on /temp and /led of sensor-a (no PUT) and the text
 /// scope "read write" on sensor-b. The AS and the devices share one clock that tests move forward; the gateway may be
 /// given its own.

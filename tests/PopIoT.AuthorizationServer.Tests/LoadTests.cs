@@ -4,7 +4,7 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 
 namespace PopIoT.AuthorizationServer.Tests;
 
-/// <summary>Issue 7: 2,000 token requests from 32 concurrent clients; all succeed with distinct cti and keys, all stored.</summary>
+/// <summary>Load: 2,000 token requests from 32 concurrent clients; all succeed with distinct cti and keys, all stored.</summary>
 public sealed class LoadTests
 {
     [Fact]

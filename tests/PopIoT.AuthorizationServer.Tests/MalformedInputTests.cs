@@ -8,7 +8,7 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// Issue 7, bad input: 100,000+ malformed /token and /introspect bodies (mutations of valid ones and random bytes),
+/// Bad input: 100,000+ malformed /token and /introspect bodies (mutations of valid ones and random bytes),
 /// authenticated and not: each gets a defined answer (2.01, or an error map with a known code and a description), no
 /// exception escapes, and a good request works afterwards.
 /// </summary>

@@ -16,7 +16,7 @@ using PopIoT.Crypto;
 namespace PopIoT.Benchmarks;
 
 /// <summary>
-/// The resource-server engine (issue 6, DESIGN.md §8) in process with the platform provider:
+/// The resource-server engine (DESIGN.md §8) in process with the platform provider:
 /// <list type="bullet">
 /// <item>Request: one OSCORE-protected GET /temp through <see cref="AceResourceServer"/> (parse, context lookup,
 /// replay check, decrypt, token lifetime and scope check, resource, protect the 2.05, serialize). Floor: raw platform

@@ -18,7 +18,7 @@ using PopIoT.Crypto;
 namespace PopIoT.Benchmarks;
 
 /// <summary>
-/// Tokens issued per second against SQLite (issue 7): the token endpoint end to end (policy lookups, minting an
+/// Tokens issued per second against SQLite: the token endpoint end to end (policy lookups, minting an
 /// Encrypt0 CWT with a fresh OSCORE_Input_Material, a durable commit) for one client, and for 32 clients at once
 /// (group commit shares the fsync). The baseline is the floor of durability: one row of the same size committed
 /// alone with synchronous=FULL into a scratch table of the same file. Tokens/s = 1 / Mean.

@@ -10,7 +10,7 @@ namespace PopIoT.Interop.Tests;
 
 /// <summary>
 /// COSE interop with cose-js 0.9.0 (an implementation nobody on PopIoT wrote), both directions,
-/// 200 random keys, payloads and external_aad per message type and direction (issue 3).
+/// 200 random keys, payloads and external_aad per message type and direction.
 /// cose-js names HMAC 256/64 "HS256/64" and HMAC 256/256 "HS256"; the rest are IANA names.
 /// </summary>
 public sealed class CoseJsInteropTests : IClassFixture<CosePeer>

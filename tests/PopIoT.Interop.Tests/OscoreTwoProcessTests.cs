@@ -7,7 +7,7 @@ using Xunit;
 namespace PopIoT.Interop.Tests;
 
 /// <summary>
-/// Issue 5, "done when": two popiot processes talk OSCORE over loopback, and tshark, capturing
+/// Two popiot processes talk OSCORE over loopback, and tshark, capturing
 /// live on the loopback interface, decrypts their traffic given the security context.
 /// </summary>
 public sealed class OscoreTwoProcessTests : TempDirectoryTest

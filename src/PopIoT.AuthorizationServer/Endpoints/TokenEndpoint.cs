@@ -53,7 +53,7 @@ public sealed class TokenEndpoint
         AceResponse response = Prepare(peer, body, out IssuedTokenRecord? record);
         if (record != null)
         {
-            // RFC 9200 §5.8.2 says nothing of storage; issue 7 does: durable before the response goes out.
+            // RFC 9200 §5.8.2 says nothing of storage; the AS keeps a token durable before its response goes out (docs/authorization-server.md).
             await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
             _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AccessScope.Decode(record.Scope));
         }

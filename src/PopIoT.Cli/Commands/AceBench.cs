@@ -12,7 +12,7 @@ using PopIoT.Crypto;
 namespace PopIoT.Cli.Commands;
 
 /// <summary>
-/// <c>popiot bench ace</c> (issue 7, Measure): end-to-end latency on loopback through the whole system, against the
+/// <c>popiot bench ace</c> end-to-end latency on loopback through the whole system, against the
 /// baseline of a plain CoAP GET to the same device in the same run (DESIGN.md §8: always a ratio).
 /// <list type="bullet">
 /// <item>first request: a new gateway each time, so hints, token request to the AS (SQLite write included), /authz-info

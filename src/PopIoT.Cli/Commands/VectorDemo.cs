@@ -112,7 +112,7 @@ internal static class VectorDemo
         failures += TokenStep(o);
         o.WriteLine();
 
-        o.WriteLine("Next in PopIoT: the ACE-OSCORE profile on the device (issue 6), the AS and the gateway (7); CoAP and OSCORE are in place (popiot coap --oscore).");
+        o.WriteLine("Next: `popiot demo` without --vectors runs the ACE-OSCORE profile end to end: the AS, two devices and the gateway.");
         o.WriteLine(failures == 0 ? "demo: all checks passed" : $"demo: {failures} check(s) FAILED");
         return failures == 0 ? ExitCodes.Ok : ExitCodes.Rejected;
     }

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace PopIoT.Core.Tests.Ace;
 
-/// <summary>Issue 6 happy path in process: post a token to /authz-info, derive both sides, GET and PUT under OSCORE.</summary>
+/// <summary>The happy path in process: post a token to /authz-info, derive both sides, GET and PUT under OSCORE.</summary>
 public class AceHappyPathTests
 {
     [Theory]

@@ -197,7 +197,7 @@ internal sealed class DecisionLog : IAceDecisionListener
     }
 }
 
-/// <summary>The engine with the demo resources of issue 6 (/temp, /led, /config, /hello) and a message loop without a network.</summary>
+/// <summary>The engine with the demo resources (/temp, /led, /config, /hello) and a message loop without a network.</summary>
 internal sealed class AceRig
 {
     private readonly CoapMessage _request = new();

@@ -32,7 +32,7 @@ public class NanoSubsetGuardTests
     [Fact]
     public void Guard_rejects_a_generic_class_added_to_core()
     {
-        // The "Done when" of issue 2: `class Box<T> {}` in Core compiles against nano's
+        // The guard's reason to exist: `class Box<T> {}` in Core compiles against nano's
         // mscorlib, so only the guard can stop it.
         var (image, errors) = NanoCompiler.Compile(NanoCompiler.CoreSources().Append("namespace PopIoT.Core { internal class Box<T> { internal T Value; } }"));
 
