@@ -50,12 +50,6 @@ internal sealed class AceTokenTable : IDisposable
         }
     }
 
-    /// <summary>Whether the contexts share one re-keyable cipher (true with the managed provider).</summary>
-    public bool SharesCipher
-    {
-        get { return _sharedCipher != null; }
-    }
-
     /// <summary>The contexts, for <see cref="OscoreProcessor.UnprotectRequest"/>.</summary>
     public OscoreContextTable Contexts
     {

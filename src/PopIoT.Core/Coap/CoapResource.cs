@@ -84,9 +84,6 @@ public sealed class CoapResource
     /// <summary>RFC 7641 §6 obs: the resource can be observed.</summary>
     public bool Observable { get; set; }
 
-    /// <summary>The number of path segments.</summary>
-    public int SegmentCount => _segments.Length;
-
     /// <summary>Whether the request's Uri-Path options equal this resource's segments (byte for byte).</summary>
     /// <param name="request">The request.</param>
     /// <returns>True if the path matches.</returns>

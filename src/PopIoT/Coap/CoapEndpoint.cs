@@ -134,8 +134,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
 
     public void UnregisterLocked(int handle) => _exchanges.Remove(handle);
 
-    public int OpenExchangesLocked => _exchanges.Count;
-
     public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
     {
         lock (Gate)
