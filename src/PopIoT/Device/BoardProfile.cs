@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Text.Json;
+using PopIoT.Core.Ace;
+
+namespace PopIoT.Device;
+
+/// <summary>
+/// A board profile, hardware/boards/NAME.json (docs/firmware.md "Board profiles"): the managed heap the board leaves the
+/// application and the share of it PopIoT may use, the network, the engine's fixed sizes, the CoAP timers, storage,
+/// clock, crypto path and pins. <see cref="Load"/> names the file and field in every error.
+/// </summary>
+public sealed class BoardProfile
+{
+    private static readonly string[] Fields =
+    [
+        "name", "firmware", "heap", "popiotHeapShare", "mtu", "network", "slots", "replayWindow", "maxTokenBytes", "blockSzx",
+        "timers", "storage", "clock", "crypto", "pins",
+    ];
+
+    /// <summary>The file stem, e.g. "esp32-c3".</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The board's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The nanoFramework firmware target flashed on it (nanoff --target).</summary>
+    public required string Firmware { get; init; }
+
+    /// <summary>The managed heap available to the application, in bytes.</summary>
+    public required int HeapBytes { get; init; }
+
+    /// <summary>"measured", "estimate" or "upper bound": how good <see cref="HeapBytes"/> is.</summary>
+    public required string HeapBasis { get; init; }
+
+    /// <summary>Where <see cref="HeapBytes"/> comes from.</summary>
+    public required string HeapSource { get; init; }
+
+    /// <summary>The share of the heap PopIoT may use (0..1]; the rest is the application's and the network stack's.</summary>
+    public required double PopIotHeapShare { get; init; }
+
+    /// <summary>The network MTU in bytes (the largest CoAP message is below it, RFC 7252 §4.6).</summary>
+    public required int Mtu { get; init; }
+
+    /// <summary>"wifi", "ethernet" or "none".</summary>
+    public required string Network { get; init; }
+
+    /// <summary>Token slots (<see cref="AceRsSettings.Slots"/>).</summary>
+    public required int Slots { get; init; }
+
+    /// <summary>OSCORE replay window in bits.</summary>
+    public required int ReplayWindow { get; init; }
+
+    /// <summary>The largest token accepted.</summary>
+    public required int MaxTokenBytes { get; init; }
+
+    /// <summary>The largest Block1/Block2 SZX (RFC 7959 §2.2: 16 × 2^SZX bytes).</summary>
+    public required int BlockSzx { get; init; }
+
+    /// <summary>ACK_TIMEOUT in ms (RFC 7252 §4.8).</summary>
+    public required int AckTimeoutMs { get; init; }
+
+    /// <summary>ACK_RANDOM_FACTOR (RFC 7252 §4.8).</summary>
+    public required double AckRandomFactor { get; init; }
+
+    /// <summary>MAX_RETRANSMIT (RFC 7252 §4.8).</summary>
+    public required int MaxRetransmit { get; init; }
+
+    /// <summary>How often the device reads its clock to expire tokens, in ms.</summary>
+    public required int ClockTickMs { get; init; }
+
+    /// <summary>The storage root for the state that survives a reboot ("I:" on ESP32); empty: none.</summary>
+    public required string Storage { get; init; }
+
+    /// <summary>"sntp", "rtc" or "none".</summary>
+    public required string Clock { get; init; }
+
+    /// <summary>"native" (the board's AES-ECB and HMACSHA256) or "managed" (Core's).</summary>
+    public required string Crypto { get; init; }
+
+    /// <summary>The LED's GPIO number.</summary>
+    public required int LedPin { get; init; }
+
+    /// <summary>The heap PopIoT may use, in bytes.</summary>
+    public int PopIotHeapBytes => (int)(HeapBytes * PopIotHeapShare);
+
+    /// <summary>The engine settings this profile gives.</summary>
+    /// <param name="audience">The device's audience.</param>
+    /// <param name="asUri">The AS URI for hints.</param>
+    /// <returns>Validated settings.</returns>
+    public AceRsSettings ToSettings(string audience, string asUri)
+    {
+        var s = new AceRsSettings(audience, asUri)
+        {
+            Slots = Slots,
+            ReplayWindowSize = ReplayWindow,
+            MaxTokenSize = MaxTokenBytes,
+            MaxBlockSzx = BlockSzx,
+            HasClock = Clock != "none",
+        };
+        s.Validate();
+        return s;
+    }
+
+    /// <summary>Finds hardware/boards/NAME.json in <paramref name="boardsDir"/>, or else upwards from <paramref name="from"/>.</summary>
+    /// <param name="name">The file stem.</param>
+    /// <param name="boardsDir">An explicit folder, or null.</param>
+    /// <param name="from">Where to start looking upwards.</param>
+    /// <returns>The path.</returns>
+    /// <exception cref="FormatException">Not found; the message lists what was looked at.</exception>
+    public static string Find(string name, string? boardsDir, string from)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || name.IndexOfAny(['/', '\\', '.']) >= 0)
+        {
+            throw new FormatException("board name '" + name + "' must be a file stem under hardware/boards, e.g. esp32-c3");
+        }
+
+        if (boardsDir != null)
+        {
+            string p = Path.Combine(boardsDir, name + ".json");
+            return File.Exists(p) ? p : throw new FormatException("board profile '" + p + "' does not exist");
+        }
+
+        for (DirectoryInfo? d = new DirectoryInfo(from); d != null; d = d.Parent)
+        {
+            string p = Path.Combine(d.FullName, "hardware", "boards", name + ".json");
+            if (File.Exists(p))
+            {
+                return p;
+            }
+        }
+
+        throw new FormatException("board profile '" + name + "' not found in hardware/boards above '" + from + "' (give --boards-dir)");
+    }
+
+    /// <summary>Reads and validates a profile.</summary>
+    /// <param name="path">The JSON file.</param>
+    /// <returns>The profile.</returns>
+    /// <exception cref="FormatException">Unreadable, unknown or missing field, or a value out of range; names the file and field.</exception>
+    public static BoardProfile Load(string path)
+    {
+        string where = "board profile '" + path + "'";
+        byte[] json = JsonFile.ReadBounded(path, 16 * 1024, "board profile");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 4 });
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException(where + " is not JSON: " + e.Message);
+        }
+
+        using (doc)
+        {
+            JsonElement root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException(where + " must be one JSON object");
+            }
+
+            foreach (JsonProperty p in root.EnumerateObject())
+            {
+                if (Array.IndexOf(Fields, p.Name) < 0)
+                {
+                    throw new FormatException(where + ": unknown field '" + p.Name + "'");
+                }
+            }
+
+            JsonElement heap = Obj(root, "heap", where);
+            JsonElement timers = Obj(root, "timers", where);
+            JsonElement pins = Obj(root, "pins", where);
+            return new BoardProfile
+            {
+                Id = Path.GetFileNameWithoutExtension(path),
+                Name = Str(root, "name", where, null),
+                Firmware = Str(root, "firmware", where, null),
+                HeapBytes = Int(heap, "heap.managedBytes", where, 1024, int.MaxValue),
+                HeapBasis = Str(heap, "heap.basis", where, ["measured", "estimate", "upper bound"]),
+                HeapSource = Str(heap, "heap.source", where, null),
+                PopIotHeapShare = Num(root, "popiotHeapShare", where, 0.01, 1),
+                Mtu = Int(root, "mtu", where, 576, 65535),
+                Network = Str(root, "network", where, ["wifi", "ethernet", "none"]),
+                Slots = Int(root, "slots", where, 1, 1024),
+                ReplayWindow = Int(root, "replayWindow", where, 32, 256),
+                MaxTokenBytes = Int(root, "maxTokenBytes", where, 64, 8192),
+                BlockSzx = Int(root, "blockSzx", where, 0, 6),
+                AckTimeoutMs = Int(timers, "timers.ackTimeoutMs", where, 100, 60000),
+                AckRandomFactor = Num(timers, "timers.ackRandomFactor", where, 1, 4),
+                MaxRetransmit = Int(timers, "timers.maxRetransmit", where, 0, 10),
+                ClockTickMs = Int(timers, "timers.clockTickMs", where, 10, 60000),
+                Storage = Str(root, "storage", where, null, allowEmpty: true),
+                Clock = Str(root, "clock", where, ["sntp", "rtc", "none"]),
+                Crypto = Str(root, "crypto", where, ["native", "managed"]),
+                LedPin = Int(pins, "pins.led", where, 0, 1023),
+            };
+        }
+    }
+
+    private static JsonElement Get(JsonElement o, string path, string where)
+    {
+        string field = path[(path.LastIndexOf('.') + 1)..];
+        return o.TryGetProperty(field, out JsonElement v) ? v : throw new FormatException(where + ": missing field '" + path + "'");
+    }
+
+    private static JsonElement Obj(JsonElement o, string path, string where)
+    {
+        JsonElement v = Get(o, path, where);
+        return v.ValueKind == JsonValueKind.Object ? v : throw new FormatException(where + ": field '" + path + "' must be an object");
+    }
+
+    private static string Str(JsonElement o, string path, string where, string[]? allowed, bool allowEmpty = false)
+    {
+        JsonElement v = Get(o, path, where);
+        string? s = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (s == null || (s.Length == 0 && !allowEmpty))
+        {
+            throw new FormatException(where + ": field '" + path + "' must be a non-empty string");
+        }
+
+        if (allowed != null && Array.IndexOf(allowed, s) < 0)
+        {
+            throw new FormatException(where + ": field '" + path + "' is '" + s + "'; expected one of " + string.Join(", ", allowed));
+        }
+
+        return s;
+    }
+
+    private static int Int(JsonElement o, string path, string where, int min, int max)
+    {
+        JsonElement v = Get(o, path, where);
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n < min || n > max)
+        {
+            throw new FormatException(where + ": field '" + path + "' must be an integer in " + min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return n;
+    }
+
+    private static double Num(JsonElement o, string path, string where, double min, double max)
+    {
+        JsonElement v = Get(o, path, where);
+        if (v.ValueKind != JsonValueKind.Number || v.GetDouble() < min || v.GetDouble() > max)
+        {
+            throw new FormatException(where + ": field '" + path + "' must be a number in " + min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return v.GetDouble();
+    }
+}

@@ -1,0 +1,248 @@
+using System.Reflection;
+using PopIoT.Core.Ace;
+
+namespace PopIoT.Device;
+
+/// <summary>
+/// The managed-heap cost of objects in nanoFramework's layout, a host-side calculator (docs/firmware.md "Memory model").
+/// The rules are read from nanoFramework's runtime, nf-interpreter: src/CLR/Include/nanoCLR_Runtime__HeapBlock.h
+/// (<c>CLR_RT_HeapBlock_Raw</c> is three 32-bit words on a 32-bit target; <c>CLR_RT_HeapBlock_Array</c> adds the
+/// element count and type, 8 bytes; <c>HB_Object_Fields_Offset</c> = 1), src/CLR/Core/Execution.cpp
+/// (<c>NewObject</c>: one block per field after the header block; <c>ExtractHeapBlocksForArray</c>: header plus
+/// length × element size, rounded up to whole blocks; <c>InitializeReference</c>: a struct field is a separate boxed
+/// object), src/CLR/Core/TypeSystemLookup.cpp (element sizes: 1, 2, 4, 8 bytes for primitives, one 12-byte block for
+/// every reference, struct, DateTime and TimeSpan element) and src/CLR/Core/CLR_RT_HeapBlock_String.cpp (a string is
+/// its header block, its UTF-8 bytes and a terminating zero).
+/// </summary>
+public static class NanoHeapModel
+{
+    /// <summary>The size of one heap block on a 32-bit target (<c>CLR_RT_HeapBlock_Raw</c>: 3 × 4 bytes).</summary>
+    public const int BlockBytes = 12;
+
+    /// <summary><c>sizeof(CLR_RT_HeapBlock_Array)</c>: a block and the count, element type, size and reference flag.</summary>
+    public const int ArrayHeaderBytes = BlockBytes + 8;
+
+    /// <summary>A class instance: its header block and one block per instance field, whatever the field's type.</summary>
+    /// <param name="fields">Instance fields, inherited ones included.</param>
+    /// <returns>Bytes.</returns>
+    public static int ObjectBytes(int fields) => (fields + 1) * BlockBytes;
+
+    /// <summary>A one-dimensional array: the array header and the elements, rounded up to whole blocks.</summary>
+    /// <param name="length">Elements.</param>
+    /// <param name="elementBytes">Bytes per element (<see cref="ElementBytes"/>).</param>
+    /// <returns>Bytes.</returns>
+    public static int ArrayBytes(int length, int elementBytes) => RoundToBlocks(ArrayHeaderBytes + (length * elementBytes));
+
+    /// <summary>A string: its header block, its UTF-8 bytes and a terminating zero, rounded up to whole blocks.</summary>
+    /// <param name="utf8Bytes">The UTF-8 length.</param>
+    /// <returns>Bytes.</returns>
+    public static int StringBytes(int utf8Bytes) => RoundToBlocks(BlockBytes + utf8Bytes + 1);
+
+    /// <summary>The size of one array element of a type: primitives their width, everything else one block.</summary>
+    /// <param name="element">The element type.</param>
+    /// <returns>Bytes.</returns>
+    public static int ElementBytes(Type element)
+    {
+        ArgumentNullException.ThrowIfNull(element);
+        Type t = element.IsEnum ? Enum.GetUnderlyingType(element) : element;
+        if (t == typeof(bool) || t == typeof(byte) || t == typeof(sbyte))
+        {
+            return 1;
+        }
+
+        if (t == typeof(char) || t == typeof(short) || t == typeof(ushort))
+        {
+            return 2;
+        }
+
+        if (t == typeof(int) || t == typeof(uint) || t == typeof(float))
+        {
+            return 4;
+        }
+
+        return t == typeof(long) || t == typeof(ulong) || t == typeof(double) ? 8 : BlockBytes;
+    }
+
+    /// <summary>Bytes rounded up to whole heap blocks.</summary>
+    /// <param name="bytes">Bytes.</param>
+    /// <returns>Bytes, a multiple of <see cref="BlockBytes"/>.</returns>
+    public static int RoundToBlocks(int bytes) => (bytes + BlockBytes - 1) / BlockBytes * BlockBytes;
+
+    /// <summary>
+    /// The engine's allocated state in the nanoFramework layout: the RS engine built from <paramref name="settings"/>
+    /// with the board's crypto path (Core's managed provider), measured with one slot and with nine, so the part per
+    /// client slot and the fixed part come apart.
+    /// </summary>
+    /// <param name="settings">The engine's settings; <see cref="AceRsSettings.Slots"/> is the table size budgeted.</param>
+    /// <returns>The budget.</returns>
+    public static EngineHeap MeasureEngine(AceRsSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        HeapTally one = MeasureWithSlots(settings, 1);
+        HeapTally nine = MeasureWithSlots(settings, 9);
+        int perSlot = (nine.NanoBytes - one.NanoBytes) / 8;
+        int desktopPerSlot = (nine.DesktopBytes - one.DesktopBytes) / 8;
+        return new EngineHeap(one.NanoBytes - perSlot, perSlot, desktopPerSlot, settings.Slots);
+    }
+
+    private static HeapTally MeasureWithSlots(AceRsSettings template, int slots)
+    {
+        var settings = new AceRsSettings(template.Audience, template.AsUri)
+        {
+            Slots = slots,
+            ReplayWindowSize = template.ReplayWindowSize,
+            MaxTokenSize = template.MaxTokenSize,
+            BlockwiseBufferSize = template.BlockwiseBufferSize,
+            BlockwiseSlots = template.BlockwiseSlots,
+            MaxBlockSzx = template.MaxBlockSzx,
+            MaxMessageSize = template.MaxMessageSize,
+            HasClock = template.HasClock,
+        };
+        using var engine = new AceResourceServer(settings, new PopIoT.Core.Crypto.ManagedCryptoProvider(new FixedRandom()));
+        return Tally(engine);
+    }
+
+    /// <summary>Walks every object reachable from <paramref name="root"/> through Core types, arrays and strings, and adds up both layouts.</summary>
+    /// <param name="root">The root.</param>
+    /// <returns>The nanoFramework bytes and the 64-bit desktop CLR bytes of the same objects.</returns>
+    public static HeapTally Tally(object root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<object>();
+        pending.Push(root);
+        int nano = 0;
+        int desktop = 0;
+        while (pending.Count > 0)
+        {
+            object o = pending.Pop();
+            if (!seen.Add(o))
+            {
+                continue;
+            }
+
+            Type t = o.GetType();
+            if (o is string s)
+            {
+                nano += StringBytes(System.Text.Encoding.UTF8.GetByteCount(s));
+                desktop += Round8(22 + (2 * s.Length));
+            }
+            else if (o is Array a)
+            {
+                Type e = t.GetElementType()!;
+                bool isRef = !e.IsValueType;
+                nano += ArrayBytes(a.Length, ElementBytes(e));
+                desktop += Round8(24 + (a.Length * (isRef ? 8 : DesktopSize(e))));
+                foreach (object? item in a)
+                {
+                    if (item != null && (isRef || IsStruct(e)))
+                    {
+                        nano += isRef ? 0 : StructBytes(e, pending);
+                        if (isRef && IsCore(item.GetType(), item))
+                        {
+                            pending.Push(item);
+                        }
+                    }
+                }
+            }
+            else if (IsCore(t, o))
+            {
+                nano += ObjectBytes(InstanceFields(t).Count);
+                desktop += Math.Max(24, Round8(16 + InstanceFields(t).Sum(f => DesktopSize(f.FieldType))));
+                foreach (FieldInfo f in InstanceFields(t))
+                {
+                    object? v = f.GetValue(o);
+                    if (IsStruct(f.FieldType))
+                    {
+                        nano += StructBytes(f.FieldType, pending, v);
+                    }
+                    else if (v != null && !f.FieldType.IsValueType)
+                    {
+                        pending.Push(v);
+                    }
+                }
+            }
+        }
+
+        return new HeapTally(nano, desktop);
+    }
+
+    private static bool IsCore(Type t, object o) => o is string || o is Array || t.Assembly == typeof(AceResourceServer).Assembly;
+
+    private static bool IsStruct(Type t) => t.IsValueType && !t.IsPrimitive && !t.IsEnum && t != typeof(DateTime) && t != typeof(TimeSpan);
+
+    // InitializeReference allocates a boxed object for every struct field and struct array element.
+    private static int StructBytes(Type t, Stack<object> pending, object? value = null)
+    {
+        var fields = InstanceFields(t);
+        int bytes = ObjectBytes(fields.Count);
+        foreach (FieldInfo f in fields)
+        {
+            object? v = value == null ? null : f.GetValue(value);
+            if (IsStruct(f.FieldType))
+            {
+                bytes += StructBytes(f.FieldType, pending, v);
+            }
+            else if (v != null && !f.FieldType.IsValueType)
+            {
+                pending.Push(v);
+            }
+        }
+
+        return bytes;
+    }
+
+    private static List<FieldInfo> InstanceFields(Type t)
+    {
+        var all = new List<FieldInfo>();
+        for (Type? c = t; c != null && c != typeof(object) && c != typeof(ValueType); c = c.BaseType)
+        {
+            all.AddRange(c.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly));
+        }
+
+        return all;
+    }
+
+    private static int DesktopSize(Type t)
+    {
+        if (!t.IsValueType)
+        {
+            return 8;
+        }
+
+        if (t.IsEnum)
+        {
+            t = Enum.GetUnderlyingType(t);
+        }
+
+        return t.IsPrimitive || t == typeof(DateTime) || t == typeof(TimeSpan) ? ElementBytesDesktop(t) : InstanceFields(t).Sum(f => DesktopSize(f.FieldType));
+    }
+
+    private static int ElementBytesDesktop(Type t) => t == typeof(DateTime) || t == typeof(TimeSpan) || t == typeof(IntPtr) ? 8 : ElementBytes(t);
+
+    private static int Round8(int n) => (n + 7) & ~7;
+
+    private sealed class FixedRandom : PopIoT.Core.Crypto.IRandomSource
+    {
+        public void GetBytes(byte[] buffer, int offset, int count)
+        {
+            Array.Clear(buffer, offset, count);
+        }
+    }
+}
+
+/// <summary>Bytes of one object graph in two layouts.</summary>
+/// <param name="NanoBytes">nanoFramework (32-bit, 12-byte heap blocks).</param>
+/// <param name="DesktopBytes">The 64-bit desktop CLR, approximately (headers, fields rounded to 8 bytes).</param>
+public readonly record struct HeapTally(int NanoBytes, int DesktopBytes);
+
+/// <summary>The RS engine's state in nanoFramework's layout.</summary>
+/// <param name="FixedBytes">What does not grow with the slots (buffers sized by the settings, tables' headers).</param>
+/// <param name="PerSlotBytes">Per client slot (token slot, OSCORE context, replay window, the slot's array entries).</param>
+/// <param name="DesktopPerSlotBytes">The same per-slot objects in the 64-bit desktop layout (the cross-check).</param>
+/// <param name="Slots">The slots budgeted.</param>
+public readonly record struct EngineHeap(int FixedBytes, int PerSlotBytes, int DesktopPerSlotBytes, int Slots)
+{
+    /// <summary>The fixed part plus <see cref="Slots"/> slots.</summary>
+    public int TotalBytes => FixedBytes + (PerSlotBytes * Slots);
+}
