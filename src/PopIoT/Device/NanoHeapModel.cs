@@ -102,7 +102,7 @@ public static class NanoHeapModel
         return Tally(engine);
     }
 
-    /// <summary>Walks every object reachable from <paramref name="root"/> through Core types, arrays and strings, and adds up both layouts.</summary>
+    /// <summary>Walks every object reachable from <paramref name="root"/> through Core types (and the root's assembly's), arrays and strings, and adds up both layouts.</summary>
     /// <param name="root">The root.</param>
     /// <returns>The nanoFramework bytes and the 64-bit desktop CLR bytes of the same objects.</returns>
     public static HeapTally Tally(object root)
@@ -113,6 +113,7 @@ public static class NanoHeapModel
         pending.Push(root);
         int nano = 0;
         int desktop = 0;
+        System.Reflection.Assembly rootAssembly = root.GetType().Assembly;
         while (pending.Count > 0)
         {
             object o = pending.Pop();
@@ -138,14 +139,14 @@ public static class NanoHeapModel
                     if (item != null && (isRef || IsStruct(e)))
                     {
                         nano += isRef ? 0 : StructBytes(e, pending);
-                        if (isRef && IsCore(item.GetType(), item))
+                        if (isRef && IsCore(item.GetType(), item, rootAssembly))
                         {
                             pending.Push(item);
                         }
                     }
                 }
             }
-            else if (IsCore(t, o))
+            else if (IsCore(t, o, rootAssembly))
             {
                 nano += ObjectBytes(InstanceFields(t).Count);
                 desktop += Math.Max(24, Round8(16 + InstanceFields(t).Sum(f => DesktopSize(f.FieldType))));
@@ -167,7 +168,8 @@ public static class NanoHeapModel
         return new HeapTally(nano, desktop);
     }
 
-    private static bool IsCore(Type t, object o) => o is string || o is Array || t.Assembly == typeof(AceResourceServer).Assembly;
+    // Core's objects (and the root's own assembly's) are walked; platform objects a host hands in are not the board's.
+    private static bool IsCore(Type t, object o, System.Reflection.Assembly rootAssembly) => o is string || o is Array || t.Assembly == typeof(AceResourceServer).Assembly || t.Assembly == rootAssembly;
 
     private static bool IsStruct(Type t) => t.IsValueType && !t.IsPrimitive && !t.IsEnum && t != typeof(DateTime) && t != typeof(TimeSpan);
 
