@@ -53,7 +53,7 @@ internal static class DeviceCommand
         simulate.SetAction(p => Simulate(
             io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(evictionProtection), p.GetValue(window), p.GetValue(maxToken),
             p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(crypto) == "managed", p.GetValue(duration)));
-        return new Command("device", "The simulated device (resource server). See docs/device.md.") { simulate };
+        return new Command("device", "The simulated device (resource server) and its budget on a board. See docs/device.md and docs/firmware.md.") { simulate, DeviceBudgetCommand.Create(io) };
     }
 
     private static int Simulate(
