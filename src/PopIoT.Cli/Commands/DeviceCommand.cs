@@ -46,18 +46,34 @@ internal static class DeviceCommand
         };
         crypto.AcceptOnlyFromAmong("platform", "managed");
         var duration = CliListener.DurationOption();
+        var board = DeviceBudgetCommand.BoardOption();
+        var boardsDir = DeviceBudgetCommand.BoardsDirOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, duration,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, duration, board, boardsDir,
         };
-        simulate.SetAction(p => Simulate(
-            io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port), p.GetValue(slots), p.GetValue(evictionProtection), p.GetValue(window), p.GetValue(maxToken),
-            p.GetValue(noClock), p.GetValue(asUri)!, p.GetValue(crypto) == "managed", p.GetValue(duration)));
+        simulate.SetAction(p =>
+        {
+            // A board profile gives the engine's sizes, clock and crypto path; options given explicitly still win.
+            BoardProfile? profile = p.GetValue(board) is string name ? DeviceBudgetCommand.LoadProfile(name, p.GetValue(boardsDir)) : null;
+            bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            return Simulate(
+                io, p.GetValue(audience)!, p.GetValue(asKey)!, p.GetValue(protection), p.GetValue(bind)!, p.GetValue(port),
+                profile != null && !Given(slots) ? profile.Slots : p.GetValue(slots),
+                p.GetValue(evictionProtection),
+                profile != null && !Given(window) ? profile.ReplayWindow : p.GetValue(window),
+                profile != null && !Given(maxToken) ? profile.MaxTokenBytes : p.GetValue(maxToken),
+                profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
+                p.GetValue(asUri)!,
+                profile != null && !Given(crypto) ? true : p.GetValue(crypto) == "managed",
+                p.GetValue(duration),
+                profile);
+        });
         return new Command("device", "The simulated device (resource server) and its budget on a board. See docs/device.md and docs/firmware.md.") { simulate, DeviceBudgetCommand.Create(io) };
     }
 
     private static int Simulate(
-        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int evictionProtection, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds)
+        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int evictionProtection, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds, BoardProfile? profile)
     {
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
@@ -83,6 +99,9 @@ internal static class DeviceCommand
                 ReplayWindow = window,
                 MaxTokenSize = maxToken,
                 HasClock = !noClock,
+                MaxBlockSzx = profile?.BlockSzx ?? 6,
+                Coap = profile?.ToCoapSettings(),
+                ClockTick = profile != null ? TimeSpan.FromMilliseconds(profile.ClockTickMs) : TimeSpan.FromSeconds(1),
                 Crypto = managed ? new ManagedCryptoProvider(PlatformRandomSource.Instance) : null,
                 DecisionLogged = d => Log(io, d.ToString()),
             });
@@ -99,7 +118,7 @@ internal static class DeviceCommand
                 return ExitCodes.BadInput;
             }
 
-            Log(io, "popiot device simulate: " + audience + " listening on " + CliListener.CoapAddress(at)
+            Log(io, "popiot device simulate: " + audience + (profile != null ? " (board " + profile.Id + ")" : string.Empty) + " listening on " + CliListener.CoapAddress(at)
                 + " (/authz-info /temp /led /config /hello); slots " + slots.ToString(CultureInfo.InvariantCulture)
                 + ", eviction protection " + evictionProtection.ToString(CultureInfo.InvariantCulture) + " s, replay window " + window.ToString(CultureInfo.InvariantCulture)
                 + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + AsKeyPurposes.NameOf(protection) + " tokens, " + (noClock ? "no clock (exi tokens only)" : "clock")

@@ -101,6 +101,15 @@ public sealed class BoardProfile
         return s;
     }
 
+    /// <summary>The CoAP transmission parameters this profile gives (RFC 7252 §4.8).</summary>
+    /// <returns>New settings.</returns>
+    public PopIoT.Core.Coap.CoapSettings ToCoapSettings() => new()
+    {
+        AckTimeoutMs = AckTimeoutMs,
+        AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000),
+        MaxRetransmit = MaxRetransmit,
+    };
+
     /// <summary>Finds hardware/boards/NAME.json in <paramref name="boardsDir"/>, or else upwards from <paramref name="from"/>.</summary>
     /// <param name="name">The file stem.</param>
     /// <param name="boardsDir">An explicit folder, or null.</param>

@@ -58,6 +58,7 @@ public sealed class SimulatedDevice : IDisposable
             Slots = options.Slots,
             ReplayWindowSize = options.ReplayWindow,
             MaxTokenSize = options.MaxTokenSize,
+            MaxBlockSzx = options.MaxBlockSzx,
             HasClock = options.HasClock,
             EvictionProtectionSeconds = options.EvictionProtectionSeconds,
             AuthzInfoPeerBurst = options.AuthzInfoPeerBurst,
@@ -72,7 +73,7 @@ public sealed class SimulatedDevice : IDisposable
             AsKeyPurposes.Apply(engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
             engine.Listener = new DecisionSink(this);
             _layer = new AceServerLayer(engine, EngineTime);
-            _server = new CoapServer(new CoapServerOptions { Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer);
+            _server = new CoapServer(new CoapServerOptions { Settings = options.Coap, MaxSzx = options.MaxBlockSzx, Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer);
         }
         catch
         {

@@ -42,6 +42,12 @@ public sealed class SimulatedDeviceOptions
     /// <summary>The largest token accepted at /authz-info, in bytes.</summary>
     public int MaxTokenSize { get; init; } = AceRsSettings.DefaultMaxTokenSize;
 
+    /// <summary>The largest Block1/Block2 SZX the device uses (RFC 7959 §2.2: 16 × 2^SZX bytes; 0..6).</summary>
+    public int MaxBlockSzx { get; init; } = 6;
+
+    /// <summary>The CoAP transmission parameters (RFC 7252 §4.8); the defaults when null.</summary>
+    public PopIoT.Core.Coap.CoapSettings? Coap { get; init; }
+
     /// <summary>False for a device without a clock: only exi tokens are accepted, counted from receipt (RFC 9200 §5.10.3).</summary>
     public bool HasClock { get; init; } = true;
 

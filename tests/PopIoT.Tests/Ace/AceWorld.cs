@@ -25,7 +25,7 @@ internal sealed class AceWorld : IDisposable
     private int _nextClient;
 
     public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05,
-        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true, TokenProtection protection = TokenProtection.Encrypt0)
+        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true, TokenProtection protection = TokenProtection.Encrypt0, BoardProfile? board = null)
     {
         Protection = protection;
         MacKey = CoseKey.Symmetric(Fill(32, 0x11), CoseAlgorithm.Hmac256_64.Id, null);
@@ -45,9 +45,15 @@ internal sealed class AceWorld : IDisposable
             Audience = Audience,
             AsKeys = protection == TokenProtection.Mac0 ? [MacKey, AeadKey] : [AeadKey],
             Protection = protection,
-            Slots = slots,
-            HasClock = hasClock,
-            MaxTokenSize = maxTokenSize,
+            // A board profile gives the sizes, clock, timers and the board's crypto path (Core's AEAD, docs/firmware.md).
+            Slots = board?.Slots ?? slots,
+            HasClock = board != null ? board.Clock != "none" : hasClock,
+            MaxTokenSize = board?.MaxTokenBytes ?? maxTokenSize,
+            ReplayWindow = board?.ReplayWindow ?? 32,
+            MaxBlockSzx = board?.BlockSzx ?? 6,
+            Coap = board?.ToCoapSettings(),
+            ClockTick = board != null ? TimeSpan.FromMilliseconds(board.ClockTickMs) : TimeSpan.FromSeconds(1),
+            Crypto = board != null ? new PopIoT.Core.Crypto.ManagedCryptoProvider(new SeededRandomSource(99)) : null,
             Time = Clock,
             ConfirmableNotifications = true,
             EvictionProtectionSeconds = protectionSeconds,
