@@ -168,6 +168,30 @@ public sealed class DeviceCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public async Task With_a_board_profile_the_device_takes_its_sizes_and_crypto_path_and_an_explicit_option_still_wins()
+    {
+        string boards = PopIoT.Tests.Device.BoardProfiles.Dir;
+        (Task<CliRunner.Result> device, int port) = await SimulateAsync(4, "--board", "esp32-s3-psram", "--boards-dir", boards, "--slots", "5");
+        var get = CliRunner.Run("coap", "get", "coap://127.0.0.1:" + port + "/temp", "--token", Mint("read"), "-B", "10");
+        Assert.True(get.ExitCode == 0, get.Out + get.Error);
+        Assert.StartsWith("2.05 Content", get.Out, StringComparison.Ordinal);
+
+        CliRunner.Result log = await device;
+        Assert.Contains("coap://rs1 (board esp32-s3-psram) listening on", log.Out, StringComparison.Ordinal);
+        Assert.Contains("slots 5,", log.Out, StringComparison.Ordinal);
+        Assert.Contains("replay window 64, max token 1024 bytes", log.Out, StringComparison.Ordinal);
+        Assert.Contains("managed crypto", log.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_board_is_a_usage_error()
+    {
+        var r = CliRunner.Run("device", "simulate", "--audience", "coap://rs1", "--as-key", MacKey, "--port", "0", "--board", "nosuch", "--boards-dir", PopIoT.Tests.Device.BoardProfiles.Dir);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("board profile", r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_device_without_a_clock_takes_exi_tokens_and_refuses_exp_ones_for_want_of_a_lifetime_it_can_count()
     {
         (Task<CliRunner.Result> device, int port) = await SimulateAsync(4, "--no-clock");
