@@ -138,7 +138,7 @@ public static class NanoHeapModel
                 {
                     if (item != null && (isRef || IsStruct(e)))
                     {
-                        nano += isRef ? 0 : StructBytes(e, pending);
+                        nano += isRef ? 0 : StructBytes(e, pending, item);
                         if (isRef && IsCore(item.GetType(), item, rootAssembly))
                         {
                             pending.Push(item);
