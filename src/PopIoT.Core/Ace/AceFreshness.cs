@@ -1,5 +1,6 @@
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Cwt;
+using PopIoT.Core.Device;
 
 namespace PopIoT.Core.Ace;
 
@@ -10,8 +11,11 @@ namespace PopIoT.Core.Ace;
 /// expired, was replaced or was evicted, and treats every token at or below it as expired (RFC 9200 §5.10.3): the RS
 /// cannot tell when such a token was first verified, so taking it again would restart its lifetime.</item>
 /// <item>cnonces sent in AS Request Creation Hints, remembered in a small ring; a token carrying a cnonce must match one.</item>
+/// <item>The highest burnt number survives a reboot through <see cref="IDeviceStorage"/> (docs/ace-rs.md, "Persistence"):
+/// written when it moves, read at start. While it is not safely stored (unreadable at start, or a write failed) no exi
+/// token is taken: a clockless RS that forgot it would accept a captured old token again (RFC 9200 §5.10.3).</item>
 /// </list>
-/// Fixed memory: 8 bytes per remembered cnonce plus one long.
+/// Fixed memory: 8 bytes per remembered cnonce, one long and a 12-byte record buffer.
 /// </summary>
 internal sealed class AceFreshness
 {
@@ -21,6 +25,13 @@ internal sealed class AceFreshness
     private readonly byte[] _cnonces;
     private int _next;
     private long _highestExpired = -1;
+    private readonly byte[] _record = new byte[RecordLength];
+    private IDeviceStorage _storage;
+    private bool _stateUnavailable;
+
+    // The record: the number as 8 bytes big-endian, then the complement of its low 4 bytes, so a torn or erased record
+    // (all 0x00 or all 0xFF) is unreadable rather than a lower number.
+    private const int RecordLength = 12;
 
     public AceFreshness(int cnonceSlots)
     {
@@ -115,6 +126,89 @@ internal sealed class AceFreshness
         return seq > _highestExpired;
     }
 
+    /// <summary>Whether the highest burnt number is not safely in storage, so no exi token may be taken.</summary>
+    public bool StateUnavailable
+    {
+        get { return _stateUnavailable; }
+    }
+
+    /// <summary>
+    /// Keeps the highest burnt number in <paramref name="storage"/> from now on, after reading the stored one (a missing
+    /// record is a first boot). An unreadable record leaves the state unavailable: exi tokens are refused until a write
+    /// of a number succeeds. Returns false when the stored state could not be read or written.
+    /// </summary>
+    public bool Attach(IDeviceStorage storage)
+    {
+        _storage = storage;
+        int n = storage.Read(DeviceRecords.ExiSequence, _record, 0, RecordLength);
+        if (n == DeviceStorageStatus.Missing)
+        {
+            _stateUnavailable = false;
+            return _highestExpired < 0 || Persist();
+        }
+
+        long stored;
+        if (n != RecordLength || !Decode(out stored))
+        {
+            _stateUnavailable = true;
+            return false;
+        }
+
+        if (stored > _highestExpired)
+        {
+            _highestExpired = stored;
+        }
+
+        _stateUnavailable = false;
+        return stored == _highestExpired || Persist();
+    }
+
+    /// <summary>Tries again to store the number after a failed write (called on every Tick while unavailable).</summary>
+    public void RetryPersist()
+    {
+        if (_stateUnavailable && _storage != null && _highestExpired >= 0)
+        {
+            Persist();
+        }
+    }
+
+    private bool Persist()
+    {
+        long v = _highestExpired;
+        for (int i = 7; i >= 0; i--)
+        {
+            _record[i] = (byte)v;
+            v >>= 8;
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            _record[8 + i] = (byte)~_record[4 + i];
+        }
+
+        _stateUnavailable = !_storage.Write(DeviceRecords.ExiSequence, _record, 0, RecordLength);
+        return !_stateUnavailable;
+    }
+
+    private bool Decode(out long value)
+    {
+        value = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            value = (value << 8) | _record[i];
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            if ((byte)~_record[4 + i] != _record[8 + i])
+            {
+                return false;
+            }
+        }
+
+        return value >= 0;
+    }
+
     /// <summary>Whether a stored token's number (-1: not an exi token) now counts as expired.</summary>
     public bool IsBurnt(long seq)
     {
@@ -130,6 +224,12 @@ internal sealed class AceFreshness
         if (seq > _highestExpired)
         {
             _highestExpired = seq;
+
+            // Written only when the number moves, never per request (docs/ace-rs.md, "Persistence").
+            if (_storage != null)
+            {
+                Persist();
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Cwt;
+using PopIoT.Core.Device;
 using PopIoT.Core.Oscore;
 
 namespace PopIoT.Core.Ace;
@@ -172,6 +173,32 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return (n + 7) & ~7;
     }
 
+    /// <summary>
+    /// Loads the state that survives a reboot from <paramref name="storage"/> and keeps it there from now on: the highest
+    /// burnt exi number (RFC 9200 §5.10.3), written only when it moves. Call it once at start, before any request.
+    /// Fail-closed (docs/ace-rs.md, "Persistence"): when the record cannot be read, or a later write fails, the engine
+    /// keeps running but refuses every exi token with <see cref="AceRsError.ExiStateUnavailable"/> (5.03) until a write
+    /// succeeds (retried on <see cref="Tick"/>); tokens with exp on a device with a known clock are unaffected.
+    /// </summary>
+    /// <param name="storage">The device's storage.</param>
+    /// <returns>True when the stored state was read (or absent: a first boot) and is safely stored; false when it is not.</returns>
+    /// <exception cref="ArgumentException">storage is null.</exception>
+    public bool UseStorage(IDeviceStorage storage)
+    {
+        if (storage == null)
+        {
+            throw new ArgumentException("storage is required.");
+        }
+
+        return _freshness.Attach(storage);
+    }
+
+    /// <summary>Whether exi tokens are refused because the highest burnt exi number is not safely in storage.</summary>
+    public bool ExiStateUnavailable
+    {
+        get { return _freshness.StateUnavailable; }
+    }
+
     /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
     /// <param name="key">The key; its alg is pinned.</param>
     public void SetMac0Key(CoseKey key)
@@ -276,6 +303,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         _clock.Now = _now;
         _lifecycle.ExpireDue(_now);
+        _freshness.RetryPersist();
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
