@@ -175,10 +175,12 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     /// <summary>
     /// Loads the state that survives a reboot from <paramref name="storage"/> and keeps it there from now on: the highest
-    /// burnt exi number (RFC 9200 §5.10.3), written only when it moves. Call it once at start, before any request.
-    /// Fail-closed (docs/ace-rs.md, "Persistence"): when the record cannot be read, or a later write fails, the engine
-    /// keeps running but refuses every exi token with <see cref="AceRsError.ExiStateUnavailable"/> (5.03) until a write
-    /// succeeds (retried on <see cref="Tick"/>); tokens with exp on a device with a known clock are unaffected.
+    /// exi number burnt or taken (RFC 9200 §5.10.3), written only when it moves; at start every exi token at or below the
+    /// stored number counts as expired, since the RS cannot tell when it first verified the tokens it held before. Call
+    /// it once at start, before any request. Fail-closed (docs/ace-rs.md, "Persistence"): when the record cannot be read
+    /// the engine refuses every exi token with <see cref="AceRsError.ExiStateUnavailable"/> (5.03) for this boot; when a
+    /// write fails, the token that needed it is refused the same way until a write succeeds (retried on
+    /// <see cref="Tick"/>). Tokens without exi are unaffected.
     /// </summary>
     /// <param name="storage">The device's storage.</param>
     /// <returns>True when the stored state was read (or absent: a first boot) and is safely stored; false when it is not.</returns>
@@ -193,7 +195,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         return _freshness.Attach(storage);
     }
 
-    /// <summary>Whether exi tokens are refused because the highest burnt exi number is not safely in storage.</summary>
+    /// <summary>Whether exi tokens are refused because the exi number is not safely in storage (unreadable, or a write failed).</summary>
     public bool ExiStateUnavailable
     {
         get { return _freshness.StateUnavailable; }
