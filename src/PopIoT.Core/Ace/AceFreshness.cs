@@ -42,10 +42,19 @@ internal sealed class AceFreshness
         _cnonces = new byte[cnonceSlots * CnonceLength];
     }
 
-    /// <summary>Whether this RS issues cnonces (a clockless RS with at least one slot).</summary>
+    /// <summary>Whether this RS issues cnonces (clockless, or its clock not yet known, with at least one slot).</summary>
     public bool IssuesCnonces
     {
-        get { return _cnonces.Length > 0; }
+        get { return _cnonces.Length > 0 && !_clockKnown; }
+    }
+
+    // RFC 9200 §5.10.1.1: an RS that knows the time asks for no cnonce; a token carrying one is judged by exp then.
+    private bool _clockKnown;
+
+    /// <summary>Stops issuing and checking cnonces: the wall clock is known.</summary>
+    public void ClockKnown()
+    {
+        _clockKnown = true;
     }
 
     /// <summary>The ring holding the cnonces (the last one issued is at <see cref="IssueCnonce"/>'s offset).</summary>

@@ -73,7 +73,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
-        _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings);
+        _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings, _clock);
         var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
         _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
@@ -103,7 +103,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         get { return _intake; }
     }
 
-    /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds with a clock, seconds since boot without.</summary>
+    /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds for an engine built with a clock, seconds since boot for one built without (also after <see cref="SetWallClockKnown"/>).</summary>
     public long Now
     {
         get { return _now; }
@@ -295,7 +295,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// Advances the engine's time and drops expired tokens (their contexts' keys are erased). Call it before handing
     /// requests in, at least as often as token lifetimes need (RFC 9200 §5.10.3 counts exi from receipt).
     /// </summary>
-    /// <param name="now">Unix seconds with a clock (<see cref="AceRsSettings.HasClock"/>), else seconds since boot; never decreasing.</param>
+    /// <param name="now">Unix seconds for an engine built with a clock (<see cref="AceRsSettings.HasClock"/>), else seconds since boot, also after <see cref="SetWallClockKnown"/>; never decreasing.</param>
     public void Tick(long now)
     {
         if (now > _now)
@@ -306,6 +306,40 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _clock.Now = _now;
         _lifecycle.ExpireDue(_now);
         _freshness.RetryPersist();
+    }
+
+    /// <summary>Whether the engine knows the wall clock (from the settings, or since <see cref="SetWallClockKnown"/>).</summary>
+    public bool WallClockKnown
+    {
+        get { return _clock.HasClock; }
+    }
+
+    /// <summary>
+    /// The device's wall clock became known (SNTP on a board; docs/ace-rs.md, "Time that becomes known later"): from now
+    /// on exp and nbf are enforced and no cnonce is asked for. The engine keeps ticking in its own time (seconds since
+    /// boot for an engine built without a clock); <paramref name="unixNow"/> is the Unix time at the current engine time
+    /// <see cref="Now"/>, and maps one to the other. Tokens taken while the clock was unknown keep the exi end set then.
+    /// Logged as <see cref="AceDecisionKind.WallClockKnown"/>. A second call, or one on an engine built with a clock,
+    /// changes nothing (the time base of stored lifetimes never moves).
+    /// </summary>
+    /// <param name="unixNow">The Unix time now, in seconds.</param>
+    /// <exception cref="ArgumentException">unixNow is negative.</exception>
+    public void SetWallClockKnown(long unixNow)
+    {
+        if (unixNow < 0)
+        {
+            throw new ArgumentException("unixNow must not be negative.");
+        }
+
+        if (_clock.HasClock)
+        {
+            return;
+        }
+
+        _clock.Offset = unixNow - _now;
+        _clock.HasClock = true;
+        _freshness.ClockKnown();
+        _log.Event(AceDecisionKind.WallClockKnown, -1, -1);
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>
