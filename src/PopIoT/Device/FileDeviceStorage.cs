@@ -37,7 +37,8 @@ public sealed class FileDeviceStorage : IDeviceStorage
         {
             if (!File.Exists(path))
             {
-                return DeviceStorageStatus.Missing;
+                // Something else at the record's path is not a missing record: "missing" would read as a first boot.
+                return Directory.Exists(path) ? DeviceStorageStatus.Unreadable : DeviceStorageStatus.Missing;
             }
 
             byte[] r = File.ReadAllBytes(path);
