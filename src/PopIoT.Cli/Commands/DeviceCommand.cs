@@ -45,12 +45,20 @@ internal static class DeviceCommand
             DefaultValueFactory = _ => "platform",
         };
         crypto.AcceptOnlyFromAmong("platform", "managed");
+        var state = new Option<string?>("--state")
+        {
+            Description = "A directory where the device keeps the state that survives a restart (the highest exi number burnt or taken, RFC 9200 §5.10.3); without it a --no-clock device forgets it. An unreadable state makes the device refuse exi tokens (fail closed).",
+        };
+        var clockAfter = new Option<double?>("--clock-after")
+        {
+            Description = "With --no-clock: the wall time becomes known SECONDS after start (as SNTP would on a board); until then the device is clockless (exi tokens, cnonces), from then on exp and nbf are enforced.",
+        };
         var duration = CliListener.DurationOption();
         var board = DeviceBudgetCommand.BoardOption();
         var boardsDir = DeviceBudgetCommand.BoardsDirOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, duration, board, boardsDir,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, duration, board, boardsDir,
         };
         simulate.SetAction(p =>
         {
@@ -66,6 +74,7 @@ internal static class DeviceCommand
                 profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
                 p.GetValue(asUri)!,
                 profile != null && !Given(crypto) ? true : p.GetValue(crypto) == "managed",
+                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter)),
                 p.GetValue(duration),
                 profile);
         });
@@ -73,8 +82,13 @@ internal static class DeviceCommand
     }
 
     private static int Simulate(
-        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int evictionProtection, int window, int maxToken, bool noClock, string asUri, bool managed, double? seconds, BoardProfile? profile)
+        CliContext io, string audience, string[] keyArgs, string? protectionArg, string bind, int port, int slots, int evictionProtection, int window, int maxToken, bool noClock, string asUri, bool managed, DeviceStateOptions stateOptions, double? seconds, BoardProfile? profile)
     {
+        if (stateOptions.ClockAfterSeconds is double after && (!noClock || after < 0 || after > 86400 * 365))
+        {
+            throw new CliUsageException("--clock-after needs --no-clock and 0..31536000 seconds");
+        }
+
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
         TokenProtection protection = protectionArg switch
@@ -87,6 +101,7 @@ internal static class DeviceCommand
         SimulatedDevice device;
         try
         {
+            FileDeviceStorage? storage = stateOptions.Directory != null ? new FileDeviceStorage(stateOptions.Directory) : null;
             device = new SimulatedDevice(new SimulatedDeviceOptions
             {
                 Audience = audience,
@@ -104,6 +119,8 @@ internal static class DeviceCommand
                 ClockTick = profile != null ? TimeSpan.FromMilliseconds(profile.ClockTickMs) : TimeSpan.FromSeconds(1),
                 Crypto = managed ? new ManagedCryptoProvider(PlatformRandomSource.Instance) : null,
                 DecisionLogged = d => Log(io, d.ToString()),
+                Storage = storage,
+                WallClockKnownAfter = stateOptions.ClockAfterSeconds is double a ? TimeSpan.FromSeconds(a) : null,
             });
         }
         catch (ArgumentException e)
@@ -123,6 +140,8 @@ internal static class DeviceCommand
                 + ", eviction protection " + evictionProtection.ToString(CultureInfo.InvariantCulture) + " s, replay window " + window.ToString(CultureInfo.InvariantCulture)
                 + ", max token " + maxToken.ToString(CultureInfo.InvariantCulture) + " bytes, " + AsKeyPurposes.NameOf(protection) + " tokens, " + (noClock ? "no clock (exi tokens only)" : "clock")
                 + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
+                + (stateOptions.Directory != null ? ", state in " + stateOptions.Directory + (device.StorageReadable ? "" : " (UNREADABLE: exi tokens refused)") : "")
+                + (stateOptions.ClockAfterSeconds is double ca ? ", wall clock known after " + ca.ToString(CultureInfo.InvariantCulture) + " s (clockless until then)" : "")
                 + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
             Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
@@ -158,4 +177,7 @@ internal static class DeviceCommand
             io.Out.Flush();
         }
     }
+
+    // --state and --clock-after, kept together to bound Simulate's parameters.
+    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds);
 }

@@ -92,6 +92,7 @@ public sealed class AceDecision
             case AceDecisionKind.RequestDenied: return "RequestDenied";
             case AceDecisionKind.UnprotectedServed: return "UnprotectedServed";
             case AceDecisionKind.SlotEvicted: return "SlotEvicted";
+            case AceDecisionKind.WallClockKnown: return "WallClockKnown";
             default: return "SlotExpired";
         }
     }

@@ -29,4 +29,10 @@ public enum AceDecisionKind
 
     /// <summary>A token expired; its slot was freed and its keys erased.</summary>
     SlotExpired,
+
+    /// <summary>
+    /// The device's wall clock became known (docs/ace-rs.md, "Time that becomes known later"): from now on exp and nbf
+    /// are enforced; until then the RS behaved as a clockless one (exi only, cnonces in its Creation Hints).
+    /// </summary>
+    WallClockKnown,
 }

@@ -69,6 +69,12 @@ internal sealed class AcePolicy
                 return AceRsError.TokenClaimInvalid;
             }
 
+            // docs/ace-rs.md, "Persistence": without the burnt number safely stored, an old token looks new.
+            if (_freshness.StateUnavailable)
+            {
+                return AceRsError.ExiStateUnavailable;
+            }
+
             if (!_freshness.SequenceAcceptable(seq))
             {
                 return AceRsError.TokenCtiReplayed;

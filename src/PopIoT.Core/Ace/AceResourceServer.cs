@@ -4,6 +4,7 @@ using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Cwt;
+using PopIoT.Core.Device;
 using PopIoT.Core.Oscore;
 
 namespace PopIoT.Core.Ace;
@@ -72,7 +73,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
-        _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings);
+        _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings, _clock);
         var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
         _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
@@ -102,7 +103,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         get { return _intake; }
     }
 
-    /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds with a clock, seconds since boot without.</summary>
+    /// <summary>The engine's current time (the last <see cref="Tick"/>): Unix seconds for an engine built with a clock, seconds since boot for one built without (also after <see cref="SetWallClockKnown"/>).</summary>
     public long Now
     {
         get { return _now; }
@@ -170,6 +171,34 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     private static int Round8(int n)
     {
         return (n + 7) & ~7;
+    }
+
+    /// <summary>
+    /// Loads the state that survives a reboot from <paramref name="storage"/> and keeps it there from now on: the highest
+    /// exi number burnt or taken (RFC 9200 §5.10.3), written only when it moves; at start every exi token at or below the
+    /// stored number counts as expired, since the RS cannot tell when it first verified the tokens it held before. Call
+    /// it once at start, before any request. Fail-closed (docs/ace-rs.md, "Persistence"): when the record cannot be read
+    /// the engine refuses every exi token with <see cref="AceRsError.ExiStateUnavailable"/> (5.03) for this boot; when a
+    /// write fails, the token that needed it is refused the same way until a write succeeds (retried on
+    /// <see cref="Tick"/>). Tokens without exi are unaffected.
+    /// </summary>
+    /// <param name="storage">The device's storage.</param>
+    /// <returns>True when the stored state was read (or absent: a first boot) and is safely stored; false when it is not.</returns>
+    /// <exception cref="ArgumentException">storage is null.</exception>
+    public bool UseStorage(IDeviceStorage storage)
+    {
+        if (storage == null)
+        {
+            throw new ArgumentException("storage is required.");
+        }
+
+        return _freshness.Attach(storage);
+    }
+
+    /// <summary>Whether exi tokens are refused because the exi number is not safely in storage (unreadable, or a write failed).</summary>
+    public bool ExiStateUnavailable
+    {
+        get { return _freshness.StateUnavailable; }
     }
 
     /// <summary>Sets the AS–RS key that verifies COSE_Mac0 tokens (the default protection, DESIGN.md §2).</summary>
@@ -266,7 +295,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// Advances the engine's time and drops expired tokens (their contexts' keys are erased). Call it before handing
     /// requests in, at least as often as token lifetimes need (RFC 9200 §5.10.3 counts exi from receipt).
     /// </summary>
-    /// <param name="now">Unix seconds with a clock (<see cref="AceRsSettings.HasClock"/>), else seconds since boot; never decreasing.</param>
+    /// <param name="now">Unix seconds for an engine built with a clock (<see cref="AceRsSettings.HasClock"/>), else seconds since boot, also after <see cref="SetWallClockKnown"/>; never decreasing.</param>
     public void Tick(long now)
     {
         if (now > _now)
@@ -276,6 +305,41 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
         _clock.Now = _now;
         _lifecycle.ExpireDue(_now);
+        _freshness.RetryPersist();
+    }
+
+    /// <summary>Whether the engine knows the wall clock (from the settings, or since <see cref="SetWallClockKnown"/>).</summary>
+    public bool WallClockKnown
+    {
+        get { return _clock.HasClock; }
+    }
+
+    /// <summary>
+    /// The device's wall clock became known (SNTP on a board; docs/ace-rs.md, "Time that becomes known later"): from now
+    /// on exp and nbf are enforced and no cnonce is asked for. The engine keeps ticking in its own time (seconds since
+    /// boot for an engine built without a clock); <paramref name="unixNow"/> is the Unix time at the current engine time
+    /// <see cref="Now"/>, and maps one to the other. Tokens taken while the clock was unknown keep the exi end set then.
+    /// Logged as <see cref="AceDecisionKind.WallClockKnown"/>. A second call, or one on an engine built with a clock,
+    /// changes nothing (the time base of stored lifetimes never moves).
+    /// </summary>
+    /// <param name="unixNow">The Unix time now, in seconds.</param>
+    /// <exception cref="ArgumentException">unixNow is negative.</exception>
+    public void SetWallClockKnown(long unixNow)
+    {
+        if (unixNow < 0)
+        {
+            throw new ArgumentException("unixNow must not be negative.");
+        }
+
+        if (_clock.HasClock)
+        {
+            return;
+        }
+
+        _clock.Offset = unixNow - _now;
+        _clock.HasClock = true;
+        _freshness.ClockKnown();
+        _log.Event(AceDecisionKind.WallClockKnown, -1, -1);
     }
 
     /// <summary>Whether a slot holds a token (tests and diagnostics).</summary>

@@ -155,4 +155,10 @@ public enum AceRsError
 
     /// <summary>The response could not be protected (5.00).</summary>
     ResponseProtectionFailed,
+
+    /// <summary>
+    /// An exi token arrived while the highest burnt exi number is not safely in storage (unreadable at start, or its last
+    /// write failed): the RS cannot tell an old token from a new one, so it takes none (5.03; docs/ace-rs.md, "Persistence").
+    /// </summary>
+    ExiStateUnavailable,
 }

@@ -56,6 +56,7 @@ public static class AceRsErrors
             case AceRsError.NoRecipientIdAvailable:
             case AceRsError.TableFull:
             case AceRsError.AuthzInfoOverloaded:
+            case AceRsError.ExiStateUnavailable:
                 // RFC 7252 §5.9.3.4: the RS as a whole cannot take the token now; Max-Age says when to try again.
                 return CoapCode.ServiceUnavailable;
             case AceRsError.PeerRateLimited:
@@ -81,6 +82,7 @@ public static class AceRsErrors
             case AceRsError.TableFull:
             case AceRsError.PeerRateLimited:
             case AceRsError.AuthzInfoOverloaded:
+            case AceRsError.ExiStateUnavailable:
                 // Nothing is wrong with the request or the token: none of RFC 9200 Table 3's codes says "try later",
                 // so the map has no error member; the CoAP code and Max-Age tell the client what to do.
                 return 0;
@@ -132,6 +134,7 @@ public static class AceRsErrors
             case AceRsError.TokenClaimInvalid: return "TokenClaimInvalid";
             case AceRsError.TokenCtiReplayed: return "TokenCtiReplayed";
             case AceRsError.CnonceUnknown: return "CnonceUnknown";
+            case AceRsError.ExiStateUnavailable: return "ExiStateUnavailable";
             case AceRsError.UnknownProfile: return "UnknownProfile";
             case AceRsError.UnsupportedConfirmation: return "UnsupportedConfirmation";
             case AceRsError.ConfirmationInvalid: return "ConfirmationInvalid";

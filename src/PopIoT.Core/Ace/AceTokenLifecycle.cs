@@ -13,9 +13,11 @@ internal sealed class AceTokenLifecycle
     private readonly AceFreshness _freshness;
     private readonly AceDecisionLog _log;
     private readonly AceRsSettings _settings;
+    private readonly AceClock _clock;
 
-    public AceTokenLifecycle(AceTokenTable table, AceFreshness freshness, AceDecisionLog log, AceRsSettings settings)
+    public AceTokenLifecycle(AceTokenTable table, AceFreshness freshness, AceDecisionLog log, AceRsSettings settings, AceClock clock)
     {
+        _clock = clock;
         _table = table;
         _freshness = freshness;
         _log = log;
@@ -102,15 +104,17 @@ internal sealed class AceTokenLifecycle
         return slot;
     }
 
-    // The end of a token's life: exp (plus the allowed skew) with a clock, and RFC 9200 §5.10.1.1, §5.10.3: exi counts
-    // from when the RS first verified the token (a re-post is known by its identity and keeps its end).
+    // The end of a token's life, in engine time: exp (plus the allowed skew) once the wall clock is known, and RFC 9200
+    // §5.10.1.1, §5.10.3: exi counts from when the RS first verified the token (a re-post is known by its identity and
+    // keeps its end). A token taken while the clock was unknown keeps the end set then (docs/ace-rs.md, "Time that
+    // becomes known later").
     public void SetLifetime(AceTokenSlot t, CwtValidationResult result, long sequence, long now)
     {
         CwtClaims c = result.Claims;
         long expires = long.MaxValue;
-        if (_settings.HasClock && c.Has(CwtClaimKey.Exp))
+        if (_clock.HasClock && c.Has(CwtClaimKey.Exp))
         {
-            expires = c.Expiration <= long.MaxValue - _settings.ClockSkewSeconds ? c.Expiration + _settings.ClockSkewSeconds : long.MaxValue;
+            expires = c.Expiration <= long.MaxValue - _settings.ClockSkewSeconds ? _clock.ToEngineTime(c.Expiration + _settings.ClockSkewSeconds) : long.MaxValue;
         }
 
         long exi = result.ExpiresIn;

@@ -182,6 +182,12 @@ public sealed class TokenIntake
             return AceRsError.TokenCtiReplayed;
         }
 
+        // docs/ace-rs.md, "Persistence": the number is in storage before the token is taken.
+        if (!_freshness.Admit(seq))
+        {
+            return AceRsError.ExiStateUnavailable;
+        }
+
         // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
         // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
         _freshness.Expired(t.ExiSequence);
@@ -225,6 +231,12 @@ public sealed class TokenIntake
         if (!PrepareDerivation(outcome))
         {
             return AceRsError.ConfirmationInvalid;
+        }
+
+        // docs/ace-rs.md, "Persistence": the number is in storage before the token is taken, so a reboot burns it.
+        if (!_freshness.Admit(seq))
+        {
+            return AceRsError.ExiStateUnavailable;
         }
 
         if (slot < 0)

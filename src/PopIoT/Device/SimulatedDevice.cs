@@ -72,6 +72,14 @@ public sealed class SimulatedDevice : IDisposable
         {
             AsKeyPurposes.Apply(engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
             engine.Listener = new DecisionSink(this);
+
+            // docs/ace-rs.md, "Persistence": an unreadable record leaves the engine refusing exi tokens (fail closed).
+            StorageReadable = options.Storage == null || engine.UseStorage(options.Storage);
+            if (!StorageReadable)
+            {
+                options.Logger?.LogWarning("device state unreadable: exi tokens are refused until it can be read (fail closed)");
+            }
+
             _layer = new AceServerLayer(engine, EngineTime);
             _server = new CoapServer(new CoapServerOptions { Settings = options.Coap, MaxSzx = options.MaxBlockSzx, Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer);
         }
@@ -101,6 +109,15 @@ public sealed class SimulatedDevice : IDisposable
             }
         }
     }
+
+    /// <summary>Whether the state in <see cref="SimulatedDeviceOptions.Storage"/> was read at start (true without storage).</summary>
+    public bool StorageReadable { get; }
+
+    /// <summary>Whether exi tokens are refused because the exi number is not safely in storage.</summary>
+    public bool ExiStateUnavailable => Read(e => e.ExiStateUnavailable);
+
+    /// <summary>Whether the engine knows the wall time (from start, or since <see cref="SimulatedDeviceOptions.WallClockKnownAfter"/>).</summary>
+    public bool WallClockKnown => Read(e => e.WallClockKnown);
 
     /// <summary>Slots holding a token now.</summary>
     public int ActiveSlots => Read(e => e.ActiveSlots);
@@ -170,7 +187,11 @@ public sealed class SimulatedDevice : IDisposable
     /// at every <see cref="SimulatedDeviceOptions.ClockTick"/> of its time source; this is for a host that wants it at a
     /// moment of its own.
     /// </summary>
-    public void Tick() => _server.RunHousekeeping();
+    public void Tick()
+    {
+        _server.Synchronized(LearnWallClock);
+        _server.RunHousekeeping();
+    }
 
     /// <summary>Stops serving and erases every key.</summary>
     public void Dispose()
@@ -198,6 +219,24 @@ public sealed class SimulatedDevice : IDisposable
         {
             // A timer callback must not throw (it would end the process); the next tick tries again.
             _options.Logger?.LogWarning(e, "device clock tick failed");
+        }
+    }
+
+    // Simulated SNTP: the wall time arrives once, WallClockKnownAfter after boot. The engine keeps its time base (seconds
+    // since boot) and maps exp and nbf onto it (AceResourceServer.SetWallClockKnown).
+    private void LearnWallClock()
+    {
+        AceResourceServer engine = _layer.Engine;
+        if (engine.WallClockKnown || _options.WallClockKnownAfter is not TimeSpan after)
+        {
+            return;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        if (now - _boot >= after)
+        {
+            _layer.Advance(EngineTime());
+            engine.SetWallClockKnown(now.ToUnixTimeSeconds() - (EngineTime() - engine.Now));
         }
     }
 

@@ -93,4 +93,18 @@ public sealed class SimulatedDeviceOptions
 
     /// <summary>Where the CoAP host logs, or null.</summary>
     public ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// Where the device keeps the state that survives a reboot (the exi number, RFC 9200 §5.10.3; docs/device.md): a
+    /// <see cref="FileDeviceStorage"/> for <c>--state DIR</c>, a <see cref="Core.Device.MemoryDeviceStorage"/> in tests.
+    /// Null: nothing survives (a clockless device then forgets which exi tokens it burnt).
+    /// </summary>
+    public Core.Device.IDeviceStorage? Storage { get; init; }
+
+    /// <summary>
+    /// For a device started without a clock (<see cref="HasClock"/> false): how long after boot it learns the wall time
+    /// (SNTP on a board). Until then it is clockless (exi tokens, cnonces); from then on exp and nbf are enforced
+    /// (docs/ace-rs.md, "Time that becomes known later"). Null: never.
+    /// </summary>
+    public TimeSpan? WallClockKnownAfter { get; init; }
 }

@@ -153,6 +153,71 @@ public class AceMemoryTests
     }
 
     [Fact]
+    public void A_clockless_engine_with_storage_allocates_nothing_per_request_and_writes_once_per_new_exi_token()
+    {
+        // docs/ace-rs.md, "Persistence": the exi record is written from a buffer allocated with the engine, before
+        // each new highest token is taken; requests write nothing. MemoryDeviceStorage reuses its record's array.
+        var storage = new PopIoT.Core.Device.MemoryDeviceStorage(2);
+        var rig = new AceRig(new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { HasClock = false, AuthzInfoBurst = 0, AuthzInfoPeerBurst = 0 });
+        Assert.True(rig.Server.UseStorage(storage));
+        const int Clients = 200;
+        var posts = new byte[Clients][];
+        for (int i = 0; i < Clients; i++)
+        {
+            var t = new AceTestClient(i, new TokenSpec { Exp = 0, Exi = 3600, Cti = [(byte)(i + 1)], Id = [(byte)i, 0x7B] });
+            posts[i] = AceTestSupport.Serialize(PostMessage(AuthzInfoRequest.Encode(t.Token, [1, 2, 3, 4, 5, 6, 7, (byte)i], [0x42])));
+        }
+
+        var c = new AceTestClient(500, new TokenSpec { Exp = 0, Exi = 3600, Cti = [0x00], Id = [0x55] });
+        Assert.Equal(CoapCode.Created, c.Post(rig));
+        var requests = new byte[300][];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            requests[i] = c.Protect(CoapCode.Get, "/temp", null, i + 1);
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(CoapCode.Changed, rig.ExchangeCode(500, requests[i]));
+        }
+
+        int writes = storage.Writes;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 50; i < requests.Length; i++)
+        {
+            if (rig.ExchangeCode(500, requests[i]) != CoapCode.Changed)
+            {
+                throw new InvalidOperationException("request refused: " + rig.Server.LastDecision);
+            }
+        }
+
+        long perRequest = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, perRequest);
+        Assert.Equal(writes, storage.Writes);
+
+        // Each new token moves the number: one write each, from the engine's own buffer (the evictions burn c's token).
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(CoapCode.Created, rig.ExchangeCode(i, posts[i]));
+        }
+
+        writes = storage.Writes;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 50; i < Clients; i++)
+        {
+            if (rig.ExchangeCode(i, posts[i]) != CoapCode.Created)
+            {
+                throw new InvalidOperationException("token refused: " + rig.Server.LastDecision);
+            }
+        }
+
+        long perToken = GC.GetAllocatedBytesForCurrentThread() - before;
+        _output.WriteLine($"{perToken} bytes allocated for {Clients - 50} posts, {storage.Writes - writes} storage writes");
+        Assert.Equal(0, perToken);
+        Assert.Equal(Clients - 50, storage.Writes - writes);
+    }
+
+    [Fact]
     public void State_bytes_per_slot_measured_and_8_slots_with_a_32_bit_window()
     {
         // DESIGN.md §8 "RS state for 8 clients within 4 KiB". Everything a slot needs (token data, the OSCORE context

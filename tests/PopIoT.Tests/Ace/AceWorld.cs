@@ -25,7 +25,8 @@ internal sealed class AceWorld : IDisposable
     private int _nextClient;
 
     public AceWorld(string network, int slots = 8, bool hasClock = true, int maxTokenSize = 512, double dropRate = 0.05,
-        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true, TokenProtection protection = TokenProtection.Encrypt0, BoardProfile? board = null)
+        int protectionSeconds = AceRsSettings.DefaultEvictionProtectionSeconds, bool rateLimits = true, TokenProtection protection = TokenProtection.Encrypt0, BoardProfile? board = null,
+        PopIoT.Core.Device.IDeviceStorage? storage = null, TimeSpan? wallClockKnownAfter = null)
     {
         Protection = protection;
         MacKey = CoseKey.Symmetric(Fill(32, 0x11), CoseAlgorithm.Hmac256_64.Id, null);
@@ -59,6 +60,8 @@ internal sealed class AceWorld : IDisposable
             EvictionProtectionSeconds = protectionSeconds,
             AuthzInfoPeerBurst = rateLimits ? 4 : 0,
             AuthzInfoBurst = rateLimits ? 16 : 0,
+            Storage = storage,
+            WallClockKnownAfter = wallClockKnownAfter,
         };
         Device = new SimulatedDevice(_deviceOptions);
         IPEndPoint at = Net != null ? Device.Start(Net.CreateTransport(DeviceAddress)) : Device.Start(new IPEndPoint(IPAddress.Loopback, 0));
