@@ -73,7 +73,7 @@ internal static class DeviceCommand
                 profile != null && !Given(maxToken) ? profile.MaxTokenBytes : p.GetValue(maxToken),
                 profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
                 p.GetValue(asUri)!,
-                profile != null && !Given(crypto) ? true : p.GetValue(crypto) == "managed",
+                (profile != null && !Given(crypto)) || p.GetValue(crypto) == "managed",
                 new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter)),
                 p.GetValue(duration),
                 profile);
