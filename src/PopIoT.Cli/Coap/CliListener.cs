@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using PopIoT.IO;
 
 namespace PopIoT.Cli.Coap;
 
@@ -12,17 +12,13 @@ namespace PopIoT.Cli.Coap;
 /// </summary>
 internal sealed class CliListener : IDisposable
 {
-    private readonly CancellationTokenSource _stop;
-    private readonly PosixSignalRegistration _sigint;
-    private readonly PosixSignalRegistration _sigterm;
+    private readonly StopSignal _stop;
 
     private CliListener(IPEndPoint bind, double? seconds)
     {
         Bind = bind;
         Seconds = seconds;
-        _stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
-        _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; _stop.Cancel(); });
-        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; _stop.Cancel(); });
+        _stop = new StopSignal(seconds is double s ? TimeSpan.FromSeconds(s) : null);
     }
 
     public IPEndPoint Bind { get; }
@@ -30,7 +26,7 @@ internal sealed class CliListener : IDisposable
     public double? Seconds { get; }
 
     /// <summary>Signalled by Ctrl-C, SIGTERM or the end of --duration.</summary>
-    public CancellationToken Stopping => _stop.Token;
+    public CancellationToken Stopping => _stop.Stopping;
 
     /// <summary>"for S s" or "Ctrl-C stops", for the start line.</summary>
     public string Until => Seconds is double d ? "for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "Ctrl-C stops";
@@ -82,8 +78,6 @@ internal sealed class CliListener : IDisposable
 
     public void Dispose()
     {
-        _sigint.Dispose();
-        _sigterm.Dispose();
         _stop.Dispose();
     }
 }

@@ -175,49 +175,40 @@ internal static class AsCommand
         return cmd;
     }
 
+    // SIGTERM and SIGINT (also when started in the background) stop the host: requests in flight finish, the store
+    // closes after its pending writes, and the exit is 0, as a service manager expects.
     private static async Task<int> RunHost(CliContext io, IHost host, double? seconds)
     {
         using (host)
+        using (var stop = new StopSignal(seconds is double s ? TimeSpan.FromSeconds(s) : null))
         {
-            using var stop = seconds is double s ? new CancellationTokenSource(TimeSpan.FromSeconds(s)) : new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            var service = host.Services.GetRequiredService<AuthorizationServerService>();
+            using CancellationTokenRegistration stopped = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(stop.Stop);
+            await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            System.Net.IPEndPoint at;
             try
             {
-                var service = host.Services.GetRequiredService<AuthorizationServerService>();
-                await host.StartAsync(CancellationToken.None).ConfigureAwait(false);
-                System.Net.IPEndPoint at;
-                try
-                {
-                    at = await service.Started.ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException or FileLockedException)
-                {
-                    throw new CliUsageException(e.Message);
-                }
-
-                io.Out.WriteLine("popiot as serve: listening on coap://" + at + " (/token, /introspect)");
-                io.Out.Flush();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-
-                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
-                io.Out.WriteLine("popiot as serve: stopped");
-                return ExitCodes.Ok;
+                at = await service.Started.ConfigureAwait(false);
             }
-            finally
+            catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or FormatException or System.Net.Sockets.SocketException or FileLockedException)
             {
-                Console.CancelKeyPress -= onCancel;
+                throw new CliUsageException(e.Message);
             }
+
+            io.Out.WriteLine("popiot as serve: listening on coap://" + at + " (/token, /introspect)");
+            io.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            io.Out.WriteLine("popiot as serve: stopped");
+            io.Out.Flush();
+            return ExitCodes.Ok;
         }
     }
 

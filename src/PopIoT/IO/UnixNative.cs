@@ -69,6 +69,30 @@ internal static partial class UnixNative
         }
     }
 
+    /// <summary>
+    /// Gives SIGINT back its default action when the process started with it ignored, so that .NET's handler can be
+    /// installed: a shell without job control starts background commands with SIGINT ignored (POSIX Shell Command
+    /// Language §2.11), and .NET leaves a signal ignored at start alone. A no-op on Windows.
+    /// </summary>
+    public static void UnignoreInterrupt()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        const int SigInt = 2; // SIGINT on Linux and macOS.
+        nint previous = Signal(SigInt, 0); // SIG_DFL
+        if (previous != 1)
+        {
+            // SIG_IGN is 1; anything else was a handler (or the default) and goes back as it was.
+            _ = Signal(SigInt, previous);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    private static partial nint Signal(int signal, nint handler);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
