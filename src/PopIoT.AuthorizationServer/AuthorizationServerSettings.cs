@@ -29,6 +29,11 @@ public sealed class AuthorizationServerSettings
             throw new ArgumentException("As:TokenLifetimeSeconds must be 1..31536000, not " + TokenLifetimeSeconds);
         }
 
+        if (!System.Net.IPAddress.TryParse(Bind, out _))
+        {
+            throw new ArgumentException("As:Bind must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, not '" + Bind + "'");
+        }
+
         if (string.IsNullOrWhiteSpace(Database))
         {
             throw new ArgumentException("As:Database must name the SQLite file");

@@ -96,7 +96,10 @@ internal sealed class PopiotProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>popiot ARGS</c> and waits until a stdout line contains <paramref name="readyText"/>.</summary>
-    public static PopiotProcess Start(string readyText, bool background, params string[] args)
+    public static PopiotProcess Start(string readyText, bool background, params string[] args) => Start(readyText, background, null, args);
+
+    /// <summary>Starts <c>popiot ARGS</c> with these environment variables set, and waits for <paramref name="readyText"/>.</summary>
+    public static PopiotProcess Start(string readyText, bool background, IDictionary<string, string>? environment, params string[] args)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "PopIoT.Cli.dll");
         ProcessStartInfo info = background
@@ -105,6 +108,11 @@ internal sealed class PopiotProcess : IDisposable
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
+        foreach (KeyValuePair<string, string> e in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[e.Key] = e.Value;
+        }
+
         var p = new PopiotProcess(info, readyText, background);
         if (!p._ready.Task.Wait(TimeSpan.FromSeconds(60)) || !p._ready.Task.Result)
         {

@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace PopIoT.AuthorizationServer.Hosting;
 
 /// <summary>
-/// Builds the AS host. Configuration, later sources winning: the section "As" of an optional JSON file, environment
-/// variables with the prefix POPIOT_ (e.g. POPIOT_AS__PORT=5690, POPIOT_AS__DATABASE=/var/lib/popiot/as.db), then
-/// explicit overrides (the command line's --db and --port).
+/// Builds the AS host. Configuration, later sources winning: the defaults, the section "As" of an optional JSON file,
+/// environment variables with the prefix POPIOT_ (e.g. POPIOT_AS__PORT=5690, POPIOT_AS__DATABASE=/var/lib/popiot/as.db),
+/// then explicit overrides (the options given on the command line, and only those).
 /// </summary>
 public static class AuthorizationServerHost
 {
@@ -16,12 +16,26 @@ public static class AuthorizationServerHost
     /// <param name="jsonFile">An optional JSON configuration file, or null.</param>
     /// <param name="overrides">Settings that win over the file and the environment (keys like "As:Port").</param>
     /// <returns>The builder; Build() and run it.</returns>
+    /// <exception cref="AuthorizationServerConfigurationException">The file is missing or not JSON.</exception>
     public static HostApplicationBuilder CreateBuilder(string? jsonFile, IDictionary<string, string?>? overrides = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         if (jsonFile != null)
         {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(jsonFile), optional: false);
+            string path = Path.GetFullPath(jsonFile);
+            if (!File.Exists(path))
+            {
+                throw new AuthorizationServerConfigurationException("config file '" + path + "' does not exist");
+            }
+
+            try
+            {
+                builder.Configuration.AddJsonFile(path, optional: false);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new AuthorizationServerConfigurationException("config file '" + path + "' is not a JSON object: " + (e.InnerException ?? e).Message, e);
+            }
         }
 
         builder.Configuration.AddEnvironmentVariables("POPIOT_");

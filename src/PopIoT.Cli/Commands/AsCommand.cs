@@ -144,12 +144,14 @@ internal static class AsCommand
 
     private static Command Serve(CliContext io)
     {
-        var db = Db();
-        var port = new Option<int>("--port") { Description = "UDP port (default 5690).", DefaultValueFactory = _ => 5690 };
-        var bind = new Option<string>("--bind") { Description = "Address to listen on (default 0.0.0.0).", DefaultValueFactory = _ => "0.0.0.0" };
-        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
-        var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"; the environment POPIOT_AS__* and these options win)." };
-        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C.") { db, port, bind, duration, config };
+        // No defaults here: an option given on the command line wins, then POPIOT_AS__*, then the config file, then
+        // AuthorizationServerSettings' defaults (docs/authorization-server.md).
+        var db = new Option<string?>("--db") { Description = "The AS database (SQLite file); or As:Database in the configuration." };
+        var port = new Option<int?>("--port") { Description = "UDP port (default 5690)." };
+        var bind = new Option<string?>("--bind") { Description = "Address to listen on (default 0.0.0.0)." };
+        var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C, SIGINT or SIGTERM)." };
+        var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"); the environment POPIOT_AS__* wins over it, and options given here win over both." };
+        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config };
         cmd.SetAction(p => Guard(() =>
         {
             double? seconds = p.GetValue(duration);
@@ -158,19 +160,35 @@ internal static class AsCommand
                 throw new CliUsageException("--duration must be positive");
             }
 
-            string path = p.GetValue(db)!;
-            if (!File.Exists(path))
+            var overrides = new Dictionary<string, string?>();
+            if (p.GetValue(db) is string givenDb)
             {
-                throw new AuthorizationStoreException("database '" + path + "' does not exist; create it with `popiot as init --db " + path + "`");
+                overrides["As:Database"] = givenDb;
             }
 
-            var overrides = new Dictionary<string, string?>
+            if (p.GetValue(port) is int givenPort)
             {
-                ["As:Database"] = path,
-                ["As:Port"] = p.GetValue(port).ToString(CultureInfo.InvariantCulture),
-                ["As:Bind"] = p.GetValue(bind),
-            };
-            return RunHost(io, AuthorizationServerHost.CreateBuilder(p.GetValue(config), overrides).Build(), seconds).GetAwaiter().GetResult();
+                overrides["As:Port"] = givenPort.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (p.GetValue(bind) is string givenBind)
+            {
+                overrides["As:Bind"] = givenBind;
+            }
+
+            HostApplicationBuilder builder = AuthorizationServerHost.CreateBuilder(p.GetValue(config), overrides);
+            AuthorizationServerSettings settings = AuthorizationServerConfiguration.Read(builder.Configuration);
+            if (builder.Configuration["As:Database"] == null)
+            {
+                throw new CliUsageException("which database? give --db FILE (or As:Database in --config, or POPIOT_AS__DATABASE)");
+            }
+
+            if (!File.Exists(settings.Database))
+            {
+                throw new AuthorizationStoreException("database '" + settings.Database + "' does not exist; create it with `popiot as init --db " + settings.Database + "`");
+            }
+
+            return RunHost(io, builder.Build(), seconds).GetAwaiter().GetResult();
         }));
         return cmd;
     }
@@ -286,7 +304,7 @@ internal static class AsCommand
         {
             throw new CliUsageException(ExistsMessage(e));
         }
-        catch (Exception e) when (e is AuthorizationStoreException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is AuthorizationStoreException or AuthorizationServerConfigurationException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new CliUsageException(e.Message);
         }
