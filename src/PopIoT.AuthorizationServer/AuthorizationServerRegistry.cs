@@ -16,8 +16,11 @@ namespace PopIoT.AuthorizationServer;
 /// <param name="random">The CSPRNG.</param>
 public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRandomSource random)
 {
-    /// <summary>The default largest token an RS accepts, in bytes.</summary>
-    public const int DefaultMaxTokenBytes = 1024;
+    /// <summary>
+    /// The default largest token an RS accepts, in bytes: the device's own default (<see cref="AceRsSettings.DefaultMaxTokenSize"/>),
+    /// so an RS registered with the defaults is never sent a token its /authz-info refuses with 4.13.
+    /// </summary>
+    public const int DefaultMaxTokenBytes = AceRsSettings.DefaultMaxTokenSize;
 
     /// <summary>HMAC 256/64 (RFC 9053 §3.1): the AS–RS key algorithm for COSE_Mac0 tokens.</summary>
     public const int Mac0Algorithm = 4;

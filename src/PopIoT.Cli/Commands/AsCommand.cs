@@ -61,7 +61,7 @@ internal static class AsCommand
         };
         protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var noClock = new Option<bool>("--no-clock") { Description = "The RS has no clock: its tokens carry exi (RFC 9200 §5.10.3) instead of exp." };
-        var maxToken = new Option<int>("--max-token") { Description = "The largest token the RS accepts, in bytes (default 1024).", DefaultValueFactory = _ => AuthorizationServerRegistry.DefaultMaxTokenBytes };
+        var maxToken = new Option<int>("--max-token") { Description = "The largest token the RS accepts at /authz-info, in bytes (default " + AuthorizationServerRegistry.DefaultMaxTokenBytes.ToString(CultureInfo.InvariantCulture) + ", the default of `device simulate --max-token`); the AS never issues a larger token for it.", DefaultValueFactory = _ => AuthorizationServerRegistry.DefaultMaxTokenBytes };
         var keyOut = new Option<string>("--key-out") { Description = "Write the RS's keys here (hex), each marked with its one purpose in key_ops: for encrypt0 a COSE_Key [decrypt]; for mac0 a COSE_KeySet of the HMAC key [MAC verify] and the AES-CCM key [unwrap key] that opens the cnf; for sign1 the AS's public ES256 key [verify] and that AES-CCM key. For `popiot device simulate --as-key @FILE`.", Required = true };
         var credentialOut = new Option<string?>("--credential-out") { Description = "Write the RS's introspection credential (RS.json: audience, AS URI, OSCORE context) here." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into the credential file (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
