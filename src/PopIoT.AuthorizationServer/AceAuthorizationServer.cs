@@ -16,17 +16,24 @@ namespace PopIoT.AuthorizationServer;
 /// The authorization server on CoAP: POST /token and POST /introspect with application/ace+cbor, behind OSCORE with one
 /// context per registered client and RS (RFC 9203 §5). The context that verified a request names its sender; a request
 /// without OSCORE reaches the endpoint unauthenticated and gets invalid_client, one with an unknown context gets 4.01
-/// from OSCORE (RFC 8613 §8.2). Contexts are loaded when the server starts; the AS's sequence numbers are kept in the
-/// store and its replay windows start unknown, so the first request of each peer after a start proves freshness with
-/// Echo (RFC 8613 Appendix B.1).
+/// from OSCORE (RFC 8613 §8.2). The contexts follow the registry: before each request the server checks the store's
+/// registry version and adds the contexts of clients and resource servers registered since, and drops (erasing their
+/// keys) those removed or re-keyed, so admin commands take effect at once. The AS's sequence numbers are kept in the
+/// store and its replay windows start unknown, so the first request of each peer after a start (or a registration)
+/// proves freshness with Echo (RFC 8613 Appendix B.1). Every request OSCORE refuses is logged with its reason.
 /// </summary>
 public sealed class AceAuthorizationServer : IDisposable
 {
     private readonly IAuthorizationStore _store;
     private readonly ICryptoProvider _crypto;
     private readonly ILogger _logger;
+    // Room for every registered peer plus growth while serving; a slot is one reference, and a full table would evict.
+    private const int MinContextSlots = 1024;
+
     private readonly Dictionary<SecurityContext, AcePeer> _peers = new(ReferenceEqualityComparer.Instance);
-    private readonly List<SecurityContext> _contexts = [];
+    private readonly Dictionary<SecurityContext, string> _senderIds = new(ReferenceEqualityComparer.Instance);
+    private OscoreContextTable? _table;
+    private string? _registryVersion;
     private CoapServer? _server;
 
     /// <summary>Creates the server (not yet listening).</summary>
@@ -66,27 +73,13 @@ public sealed class AceAuthorizationServer : IDisposable
             throw new InvalidOperationException("Already started.");
         }
 
-        foreach (ClientRecord c in _store.ListClients())
-        {
-            AddPeer(new AcePeer(false, c.ClientId), c.Credential);
-        }
-
-        foreach (ResourceServerRecord r in _store.ListResourceServers())
-        {
-            if (r.Credential != null)
-            {
-                AddPeer(new AcePeer(true, r.Audience), r.Credential);
-            }
-        }
-
-        var table = new OscoreContextTable(Math.Max(1, _contexts.Count));
-        foreach (SecurityContext context in _contexts)
-        {
-            table.Add(context);
-        }
+        _table = new OscoreContextTable(Math.Max(MinContextSlots, 2 * (_store.ListClients().Count + _store.ListResourceServers().Count)));
+        Refresh();
 
         // Unprotected requests reach the endpoints too, so they get an ACE error map (invalid_client) and not a bare 4.01.
-        _server = new CoapServer(new CoapServerOptions { Oscore = table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes }, _logger);
+        _server = new CoapServer(
+            new CoapServerOptions { Oscore = _table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes, OscoreRefresh = Refresh, OscoreRefused = LogRefusal },
+            _logger);
         _server.Map("/token", CoapMethods.Post, HandleTokenAsync, contentFormat: CoapContentFormat.AceCbor);
         _server.Map("/introspect", CoapMethods.Post, HandleIntrospectAsync, contentFormat: CoapContentFormat.AceCbor);
         IPEndPoint at = _server.Start(bind);
@@ -98,13 +91,75 @@ public sealed class AceAuthorizationServer : IDisposable
     public void Dispose()
     {
         _server?.Dispose();
-        foreach (SecurityContext c in _contexts)
+        _table?.Clear();
+        _peers.Clear();
+        _senderIds.Clear();
+    }
+
+    // Called before each request is verified (under the server's lock) and once at start: one cheap query says whether
+    // anything was registered, removed or re-keyed; only then are the contexts brought in line with the registry.
+    private void Refresh()
+    {
+        string version;
+        try
         {
-            c.Dispose();
+            version = _store.RegistryVersion();
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or AuthorizationStoreException or InvalidOperationException)
+        {
+            _logger.LogWarning("cannot read the registry, serving with the contexts loaded before: {Reason}", e.Message);
+            return;
         }
 
-        _contexts.Clear();
-        _peers.Clear();
+        if (version == _registryVersion)
+        {
+            return;
+        }
+
+        var wanted = new Dictionary<string, (AcePeer Peer, OscoreCredential Credential)>(StringComparer.Ordinal);
+        foreach (ClientRecord c in _store.ListClients())
+        {
+            var peer = new AcePeer(false, c.ClientId);
+            wanted[peer.StoreKey] = (peer, c.Credential);
+        }
+
+        foreach (ResourceServerRecord r in _store.ListResourceServers())
+        {
+            if (r.Credential != null)
+            {
+                var peer = new AcePeer(true, r.Audience);
+                wanted[peer.StoreKey] = (peer, r.Credential);
+            }
+        }
+
+        foreach (KeyValuePair<SecurityContext, AcePeer> held in _peers.ToList())
+        {
+            if (wanted.TryGetValue(held.Value.StoreKey, out var w) && _senderIds[held.Key] == SenderIds(w.Credential))
+            {
+                wanted.Remove(held.Value.StoreKey);
+                continue;
+            }
+
+            // Removed or re-keyed: its keys are erased and its requests now get 4.01 (RFC 8613 §8.2).
+            _peers.Remove(held.Key);
+            _senderIds.Remove(held.Key);
+            _table!.Remove(held.Key);
+            if (_registryVersion != null)
+            {
+                _logger.LogInformation("{Peer} {Change}: its old OSCORE context is dropped", held.Value, wanted.ContainsKey(held.Value.StoreKey) ? "was re-keyed" : "was removed");
+            }
+        }
+
+        foreach ((AcePeer peer, OscoreCredential credential) in wanted.Values)
+        {
+            AddPeer(peer, credential);
+            if (_registryVersion != null)
+            {
+                _logger.LogInformation("{Peer} registered: its OSCORE context is loaded", peer);
+            }
+        }
+
+        _registryVersion = version;
     }
 
     private void AddPeer(AcePeer peer, OscoreCredential k)
@@ -112,8 +167,34 @@ public sealed class AceAuthorizationServer : IDisposable
         var context = new SecurityContext(
             _crypto, k.MasterSecret, k.MasterSalt, k.AsSenderId, k.PeerSenderId, null!,
             new SecurityContextOptions { Algorithm = k.Algorithm, ReplayWindowUnknown = true, SequenceNumberStore = new StoreSequenceNumberStore(_store, peer.StoreKey) });
-        _contexts.Add(context);
         _peers[context] = peer;
+        _senderIds[context] = SenderIds(k);
+        SecurityContext? dropped = _table!.Add(context);
+        if (dropped != null)
+        {
+            _logger.LogWarning("the OSCORE context table is full: the least recently used context was dropped for {Peer}", peer);
+            _peers.Remove(dropped);
+            _senderIds.Remove(dropped);
+        }
+    }
+
+    private static string SenderIds(OscoreCredential k) => Convert.ToHexStringLower(k.PeerSenderId) + "/" + Convert.ToHexStringLower(k.AsSenderId);
+
+    // RFC 8613 §8.2, §7.4: the client got only a code and a short diagnostic; the operator gets who and why.
+    private void LogRefusal(OscoreRefusal r)
+    {
+        string kid = Convert.ToHexStringLower(r.Kid);
+        AcePeer? peer = _peers.FirstOrDefault(p => _senderIds[p.Key].StartsWith(kid + "/", StringComparison.Ordinal)).Value;
+        string who = peer?.ToString() ?? "an unknown sender (kid " + (kid.Length == 0 ? "none" : kid) + ")";
+        string reason = r.Status switch
+        {
+            OscoreStatus.SecurityContextNotFound => "4.01 Security context not found: no registered client or resource server has this kid (not registered, removed or re-keyed)",
+            OscoreStatus.ReplayDetected => "4.01 Replay detected: Sender Sequence Number " + r.PartialIv + " was already used (RFC 8613 §7.4); a client that lost its .seq file must be re-keyed (`popiot as client rotate`) or continue above every number it used (`--seq N`)",
+            OscoreStatus.DecryptionFailed => "4.00 Decryption failed: the request was not protected with the registered key (a wrong or outdated credential file?)",
+            OscoreStatus.MessageTooLarge => "4.13 the request is too large for OSCORE",
+            _ => "4.02 Failed to decode COSE: the OSCORE option or payload is malformed",
+        };
+        _logger.LogWarning("request from {Peer} at {Address} refused by OSCORE: {Reason}", who, r.Peer, reason);
     }
 
     private AcePeer? PeerOf(CoapRequest request) =>

@@ -99,6 +99,22 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
         return record;
     }
 
+    /// <summary>
+    /// Re-keys the OSCORE context a client or resource server shares with the AS: a new Master Secret, Master Salt and
+    /// Sender ID, so its Sender Sequence Numbers start again at 0 without reusing a nonce (RFC 8613 §7.2.1, Appendix B.2).
+    /// This is the way out for a peer that lost its sequence number file. A running AS drops the old context at once.
+    /// </summary>
+    /// <param name="isResourceServer">True for a resource server, false for a client.</param>
+    /// <param name="name">The client_id or audience.</param>
+    /// <returns>The new context (for the peer's credential file).</returns>
+    /// <exception cref="AuthorizationStoreException">No such registration.</exception>
+    public OscoreCredential Rotate(bool isResourceServer, string name)
+    {
+        OscoreCredential k = NewCredential();
+        store.ReplaceCredential(isResourceServer, name, k);
+        return k;
+    }
+
     /// <summary>Allows a client tokens for an audience with at most this scope (grants add up).</summary>
     /// <param name="clientId">The client.</param>
     /// <param name="audience">The audience.</param>

@@ -41,6 +41,36 @@ internal static class CliInput
     }
 
     /// <summary>Parses hex text; white space is ignored and a leading 0x is allowed.</summary>
+    /// <summary>
+    /// An access token: like <see cref="Resolve"/>, and a JSON file (TOKEN.json from <c>token mint</c> or the token
+    /// <c>coap --ace</c> keeps) gives its access_token; the key material in it is erased, never printed.
+    /// </summary>
+    public static byte[] ResolveToken(string argument, Stream stdin)
+    {
+        byte[] input = Resolve(argument, stdin);
+        int first = 0;
+        while (first < input.Length && input[first] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            first++;
+        }
+
+        if (first == input.Length || input[first] != (byte)'{')
+        {
+            return input;
+        }
+
+        try
+        {
+            PopIoT.Ace.AccessTokenFile file = PopIoT.Ace.AccessTokenFile.Parse(input, argument.StartsWith('@') ? argument[1..] : "token");
+            Array.Clear(file.MasterSecret);
+            return file.AccessToken;
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
     public static byte[] ParseHex(string text, string what)
     {
         string s = text.Trim();

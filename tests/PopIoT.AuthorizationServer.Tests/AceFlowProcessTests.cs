@@ -100,4 +100,82 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.DoesNotContain("4.13", r.Out + r.Error, StringComparison.Ordinal);
         Assert.Contains("0 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_client_rs_and_grant_added_while_as_serve_runs_are_seen_at_once()
+    {
+        using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
+        Assert.Equal(0, flow.Get("/temp").ExitCode);
+
+        // A second client, registered and granted while the AS serves.
+        Ok("as", "client", "add", "--db", flow.Db, "--client-id", "gw2", "--credential-out", F("gw2.json"), "--as-uri", "coap://127.0.0.1:" + flow.AsPort);
+        Ok("as", "grant", "--db", flow.Db, "--client", "gw2", "--audience", "sensor-a", "--scope", "[[\"/temp\",1]]");
+        CliRunner.Result second = CliRunner.Run("coap", "get", flow.Uri("/temp"), "--ace", F("gw2.json"), "--timeout", "20");
+        Assert.True(second.ExitCode == 0, second.ExitCode + ": " + second.Out + second.Error + "\nAS: " + flow.As.Error);
+        Assert.Contains("2.05", second.Out, StringComparison.Ordinal);
+
+        // A second resource server, with its credential for /introspect, and a grant for it.
+        Ok("as", "rs", "add", "--db", flow.Db, "--audience", "sensor-b", "--key-out", F("sensor-b.key"), "--credential-out", F("sensor-b.json"), "--as-uri", "coap://127.0.0.1:" + flow.AsPort);
+        Ok("as", "grant", "--db", flow.Db, "--client", "gw1", "--audience", "sensor-b", "--scope", "[[\"/temp\",1]]");
+        string portB = PopiotProcess.FreeUdpPort().ToString(CultureInfo.InvariantCulture);
+        using PopiotProcess deviceB = PopiotProcess.Start(
+            "listening on", false, "device", "simulate", "--audience", "sensor-b", "--as-key", "@" + F("sensor-b.key"), "--as-uri", "coap://127.0.0.1:" + flow.AsPort + "/token", "--port", portB);
+        CliRunner.Result b = CliRunner.Run("coap", "get", "coap://127.0.0.1:" + portB + "/temp", "--ace", flow.Credential, "--timeout", "20");
+        Assert.True(b.ExitCode == 0, b.ExitCode + ": " + b.Out + b.Error + "\nAS: " + flow.As.Error);
+        Assert.Contains("2.05", b.Out, StringComparison.Ordinal);
+        Assert.Contains("3 token(s)", flow.Tokens(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_deleted_or_restored_seq_file_names_the_file_and_the_way_out_and_the_as_logs_the_refusal()
+    {
+        using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
+        Assert.Equal(0, flow.Get("/temp").ExitCode);
+        string saved = File.ReadAllText(flow.Credential + ".seq");
+        Assert.Equal(0, flow.Get("/temp").ExitCode);
+
+        // Deleted: refused before anything is sent, naming the file and both ways out.
+        File.Delete(flow.Credential + ".seq");
+        CliRunner.Result missing = flow.Get("/temp");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("'" + flow.Credential + ".seq' is missing", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("--seq N", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("popiot as client rotate --db AS.db --client-id gw1 --credential-out " + flow.Credential + " --force", missing.Error, StringComparison.Ordinal);
+
+        // Restored from an old copy: the AS refuses the reused numbers, logs who and why, and the client prints the
+        // reason the AS gave and the way out.
+        File.WriteAllText(flow.Credential + ".seq", saved);
+        CliRunner.Result replay = flow.Get("/temp");
+        Assert.True(replay.ExitCode == 1, replay.ExitCode + ": " + replay.Error);
+        Assert.Contains("refused the token request: 4.01 (Replay detected)", replay.Error, StringComparison.Ordinal);
+        Assert.Contains("popiot as client rotate", replay.Error, StringComparison.Ordinal);
+        Assert.Contains("request from client 'gw1'", flow.As.Error, StringComparison.Ordinal);
+        Assert.Contains("Replay detected", flow.As.Error, StringComparison.Ordinal);
+
+        // The way out, while the AS runs: re-key, and the next run works with the new credential and its .seq at 0.
+        Ok("as", "client", "rotate", "--db", flow.Db, "--client-id", "gw1", "--credential-out", flow.Credential, "--as-uri", "coap://127.0.0.1:" + flow.AsPort, "--force");
+        Assert.Equal("0", File.ReadAllText(flow.Credential + ".seq").Trim());
+        CliRunner.Result again = flow.Get("/temp");
+        Assert.True(again.ExitCode == 0, again.ExitCode + ": " + again.Error + "\nAS: " + flow.As.Error);
+        Assert.Contains("was re-keyed", flow.As.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wrong_key_is_refused_as_a_decryption_failure_on_both_sides()
+    {
+        using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
+        string json = File.ReadAllText(flow.Credential);
+        int at = json.IndexOf("\"master_secret\": \"", StringComparison.Ordinal) + "\"master_secret\": \"".Length;
+        Assert.True(at > 20, json.Length.ToString(CultureInfo.InvariantCulture));
+        char flipped = json[at] == '0' ? '1' : '0';
+        File.WriteAllText(flow.Credential, json[..at] + flipped + json[(at + 1)..]);
+
+        CliRunner.Result r = flow.Get("/temp");
+        Assert.True(r.ExitCode == 1, r.ExitCode + ": " + r.Error);
+        Assert.Contains("Decryption failed", r.Error, StringComparison.Ordinal);
+        Assert.Contains("popiot as client rotate", r.Error, StringComparison.Ordinal);
+        Assert.Contains("Decryption failed", flow.As.Error, StringComparison.Ordinal);
+        Assert.Contains("client 'gw1'", flow.As.Error, StringComparison.Ordinal);
+        Assert.Contains("0 token(s)", flow.Tokens(), StringComparison.Ordinal);
+    }
 }

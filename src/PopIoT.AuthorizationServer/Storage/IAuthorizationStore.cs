@@ -34,6 +34,26 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>The servers, by audience.</returns>
     IReadOnlyList<ResourceServerRecord> ListResourceServers();
 
+    /// <summary>Removes a client or resource server with its grants, and revokes the tokens issued to or for it.</summary>
+    /// <param name="isResourceServer">True for a resource server (by audience), false for a client (by client_id).</param>
+    /// <param name="name">The client_id or audience.</param>
+    /// <returns>The number of tokens revoked, or -1 when there was no such registration.</returns>
+    int Remove(bool isResourceServer, string name);
+
+    /// <summary>Replaces the OSCORE context a client or resource server authenticates to the AS with (re-keying, RFC 8613 Appendix B.2).</summary>
+    /// <param name="isResourceServer">True for a resource server, false for a client.</param>
+    /// <param name="name">The client_id or audience.</param>
+    /// <param name="credential">The new context (a new Master Secret and a new Sender ID).</param>
+    /// <exception cref="AuthorizationStoreException">No such registration, or the Sender ID is taken.</exception>
+    void ReplaceCredential(bool isResourceServer, string name, OscoreCredential credential);
+
+    /// <summary>
+    /// A value that changes whenever a client or resource server is added, removed or re-keyed (by any process), so a
+    /// running AS can tell cheaply that its OSCORE contexts are out of date.
+    /// </summary>
+    /// <returns>The registry's version.</returns>
+    string RegistryVersion();
+
     /// <summary>Whether any client or RS already uses this OSCORE Sender ID.</summary>
     /// <param name="peerSenderId">The ID.</param>
     /// <returns>True when taken.</returns>

@@ -177,6 +177,62 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     public IReadOnlyList<ResourceServerRecord> ListResourceServers() => Query("SELECT * FROM resource_servers ORDER BY audience", ReadServer);
 
     /// <inheritdoc/>
+    public int Remove(bool isResourceServer, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string table = isResourceServer ? "resource_servers" : "clients";
+        string key = isResourceServer ? "audience" : "client_id";
+        int revoked = -1;
+        WriteTransaction(c =>
+        {
+            if (Scalar(c, "SELECT count(*) FROM " + table + " WHERE " + key + " = $a", name) == 0)
+            {
+                return;
+            }
+
+            Run(c, "DELETE FROM grants WHERE " + key + " = $a", name);
+            revoked = Run(c, "UPDATE tokens SET revoked = 1 WHERE " + key + " = $a AND revoked = 0", name);
+            Run(c, "DELETE FROM " + table + " WHERE " + key + " = $a", name);
+        });
+        return revoked;
+    }
+
+    /// <inheritdoc/>
+    public void ReplaceCredential(bool isResourceServer, string name, OscoreCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(credential);
+        string table = isResourceServer ? "resource_servers" : "clients";
+        string key = isResourceServer ? "audience" : "client_id";
+        WriteTransaction(c =>
+        {
+            if (Scalar(c, "SELECT count(*) FROM " + table + " WHERE " + key + " = $a", name) == 0)
+            {
+                throw new AuthorizationStoreException((isResourceServer ? "unknown audience '" : "unknown client '") + name + "'");
+            }
+
+            CheckPeerIdFree(c, credential.PeerSenderId);
+            Run(
+                c,
+                "UPDATE " + table + " SET as_sender_id = $b, peer_sender_id = $c, master_secret = $d, master_salt = $e, alg = $f WHERE " + key + " = $a",
+                name, credential.AsSenderId, credential.PeerSenderId, credential.MasterSecret, credential.MasterSalt, credential.Algorithm);
+        });
+    }
+
+    /// <inheritdoc/>
+    public string RegistryVersion()
+    {
+        // Who is registered and under which OSCORE Sender IDs; re-keying gives a new Sender ID, so it shows here too.
+        using SqliteConnection c = Open();
+        using SqliteCommand cmd = Command(
+            c,
+            "SELECT ifnull((SELECT group_concat(client_id || '=' || hex(peer_sender_id) || '/' || hex(as_sender_id), ',') FROM clients), '') || '|' || "
+            + "ifnull((SELECT group_concat(audience || '=' || ifnull(hex(peer_sender_id), '') || '/' || ifnull(hex(as_sender_id), ''), ',') FROM resource_servers), '')",
+            []);
+        return (string)cmd.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc/>
     public bool IsPeerSenderIdTaken(byte[] peerSenderId)
     {
         using SqliteConnection c = Open();

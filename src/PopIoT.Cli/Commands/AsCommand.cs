@@ -19,22 +19,38 @@ namespace PopIoT.Cli.Commands;
 /// </summary>
 internal static class AsCommand
 {
-    private const string DefaultAsUri = "coap://127.0.0.1:5690";
+    internal const string DefaultAsUri = "coap://127.0.0.1:5690";
+
+    // Table cells hold names and scopes whose length nobody bounds; longer ones are cut (--json has them whole).
+    private const int MaxCell = 40;
 
     public static Command Create(CliContext io)
     {
         var root = new Command("as", "The ACE authorization server (RFC 9200, RFC 9203): registries, policy, tokens, and serving /token and /introspect.");
         root.Subcommands.Add(Init(io));
-        root.Subcommands.Add(new Command("rs", "Resource servers.") { RsAdd(io) });
-        root.Subcommands.Add(new Command("client", "Clients.") { ClientAdd(io) });
+        var rs = new Command("rs", "Resource servers.") { RsAdd(io) };
+        foreach (Command c in AsRegistryCommands.RsCommands(io))
+        {
+            rs.Subcommands.Add(c);
+        }
+
+        var client = new Command("client", "Clients.") { ClientAdd(io) };
+        foreach (Command c in AsRegistryCommands.ClientCommands(io))
+        {
+            client.Subcommands.Add(c);
+        }
+
+        root.Subcommands.Add(rs);
+        root.Subcommands.Add(client);
         root.Subcommands.Add(Grant(io));
         root.Subcommands.Add(Serve(io));
         root.Subcommands.Add(Revoke(io));
-        root.Subcommands.Add(Tokens(io));
+        root.Subcommands.Add(AsTokenCommands.Tokens(io));
+        root.Subcommands.Add(AsTokenCommands.Introspect(io));
         return root;
     }
 
-    private static Option<string> Db() => new("--db") { Description = "The AS database (SQLite file).", Required = true };
+    internal static Option<string> Db() => new("--db") { Description = "The AS database (SQLite file).", Required = true };
 
     private static Command Init(CliContext io)
     {
@@ -114,7 +130,7 @@ internal static class AsCommand
             ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!);
             OscoreCredential cc = c.Credential;
             AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm, overwrite);
-            io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (restart `popiot as serve` to load it)");
+            io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (a running `popiot as serve` sees it at once)");
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -250,42 +266,27 @@ internal static class AsCommand
         return cmd;
     }
 
-    private static Command Tokens(CliContext io)
+    /// <summary>A table cell: at most <see cref="MaxCell"/> characters, a longer value cut with "…".</summary>
+    internal static string Cell(string value) => value.Length <= MaxCell ? value : value[..(MaxCell - 1)] + "…";
+
+    /// <summary>Unix seconds as "yyyy-MM-dd HH:mm:ss" (UTC).</summary>
+    internal static string Time(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes rows as aligned columns (the first row is the header).</summary>
+    internal static void WriteTable(CliContext io, List<string[]> rows)
     {
-        var db = Db();
-        var cmd = new Command("tokens", "List the issued tokens in a table.") { db };
-        cmd.SetAction(p => Guard(() =>
+        int[] widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (string[] r in rows)
         {
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
-            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            var rows = new List<string[]> { new[] { "CTI", "CLIENT", "AUDIENCE", "SCOPE", "PROFILE", "ISSUED (UTC)", "LIFETIME", "STATE" } };
-            foreach (IssuedTokenRecord t in store.ListTokens())
-            {
-                rows.Add(
-                [
-                    Convert.ToHexStringLower(t.Cti), t.ClientId, t.Audience, AccessScope.Decode(t.Scope).ToString(), AceProfileNames.Name(t.Profile),
-                    DateTimeOffset.FromUnixTimeSeconds(t.IssuedAt).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    t.Exp is long exp ? "exp " + DateTimeOffset.FromUnixTimeSeconds(exp).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "exi " + t.Exi.ToString() + " s",
-                    t.Revoked ? "revoked" : now >= t.ExpiresAt ? "expired" : "active",
-                ]);
-            }
-
-            int[] widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
-            foreach (string[] r in rows)
-            {
-                io.Out.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
-            }
-
-            io.Out.WriteLine((rows.Count - 1).ToString(CultureInfo.InvariantCulture) + " token(s)");
-            return ExitCodes.Ok;
-        }));
-        return cmd;
+            io.Out.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        }
     }
 
     internal static string ExistsMessage(TargetExistsException e) =>
         e.Message + "; it holds a secret, so it is not overwritten (--force replaces it)";
 
-    private static Uri ParseAsUri(string text) =>
+    internal static Uri ParseAsUri(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out Uri? u) && u.Scheme == "coap" ? u : throw new CliUsageException("--as-uri must be a coap:// URI, not '" + text + "'");
 
     internal static Option<bool> ForceOption() => new("--force")
@@ -294,7 +295,7 @@ internal static class AsCommand
     };
 
     // Store and input problems are the operator's to fix: one line and exit 2 (docs/cli.md).
-    private static int Guard(Func<int> action)
+    internal static int Guard(Func<int> action)
     {
         try
         {

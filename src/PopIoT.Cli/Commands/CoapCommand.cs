@@ -260,7 +260,7 @@ internal static class CoapCommand
         }
         catch (SequenceNumberStoreException e)
         {
-            throw new CliUsageException(CoapOscoreFiles.SeqHint(e));
+            throw new CliUsageException(CoapOscoreFiles.SeqHint(e) + "; or re-key the credential on the AS host: `popiot as client rotate --db AS.db --client-id " + credential.ClientId + " --credential-out " + credentialFile + " --force`");
         }
 
         using var dispose = client;
@@ -271,6 +271,14 @@ internal static class CoapCommand
         catch (AceAuthorizationException e)
         {
             io.Error.WriteLine("popiot: " + e.Message);
+            if (e.Description is "Replay detected" or "Decryption failed")
+            {
+                // RFC 8613 §7.4, §8.2: the AS has seen these Sender Sequence Numbers, or the key is not the registered one.
+                io.Error.WriteLine("popiot: the OSCORE context in '" + credentialFile + "' does not match what the AS holds for it ("
+                    + (e.Description == "Replay detected" ? "'" + credentialFile + ".seq' is behind the numbers already used: was it restored or copied?" : "a wrong or outdated credential")
+                    + "); re-key it on the AS host with `popiot as client rotate --db AS.db --client-id " + credential.ClientId + " --credential-out " + credentialFile + " --force`");
+            }
+
             return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
         }
         catch (AceTokenRejectedException e)

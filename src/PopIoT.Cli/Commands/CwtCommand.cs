@@ -13,7 +13,7 @@ internal static class CwtCommand
 {
     public static Command Create(CliContext io)
     {
-        var token = new Argument<string>("token") { Description = "The CWT: HEX, @FILE or -." };
+        var token = new Argument<string>("token") { Description = "The CWT: HEX, @FILE or -; a JSON file (TOKEN.json of `token mint`, or the token `coap --ace` keeps) gives its access_token." };
         var showSecrets = new Option<bool>("--show-secrets") { Description = "Print key bytes (COSE_Key k and d, OSCORE master secrets) instead of hiding them." };
         var decodeKey = new Option<string>("--key") { Description = "An AEAD COSE_Key (HEX or @FILE) that opens COSE_Encrypt0 layers, so their contents are shown too." };
         var decode = new Command("decode", "Print a CWT or COSE message in diagnostic notation with header, claim and cnf names; nested layers are opened. Verifies nothing.")
@@ -33,7 +33,7 @@ internal static class CwtCommand
         var now = new Option<long?>("--now") { Description = "Validate at this Unix time instead of the system clock." };
         var noClock = new Option<bool>("--no-clock") { Description = "Validate as a device without a clock: exp/nbf cannot be checked, exi is required (RFC 9200 §5.10.3)." };
         var skew = new Option<int>("--skew") { Description = "Allowed clock skew in seconds for exp and nbf (default 0).", DefaultValueFactory = _ => 0 };
-        var verifyToken = new Argument<string>("token") { Description = "The CWT: HEX, @FILE or -." };
+        var verifyToken = new Argument<string>("token") { Description = "The CWT: HEX, @FILE or -; a JSON file (TOKEN.json of `token mint`, or the token `coap --ace` keeps) gives its access_token." };
         var verify = new Command("verify", "Verify a CWT and check its claims; print the claims (exit 0) or the reason it is refused (exit 1).")
         {
             keys, cnfKey, aud, now, noClock, skew, verifyToken, showSecrets,
@@ -44,7 +44,7 @@ internal static class CwtCommand
 
     private static int Decode(CliContext io, string tokenArg, bool showSecrets, string? keyArg)
     {
-        byte[] token = CliInput.Resolve(tokenArg, io.Stdin);
+        byte[] token = CliInput.ResolveToken(tokenArg, io.Stdin);
         if (token.Length == 0)
         {
             throw new CliUsageException("the token is empty");
@@ -99,7 +99,7 @@ internal static class CwtCommand
             throw new CliUsageException("--skew must be 0..86400 seconds");
         }
 
-        byte[] token = CliInput.Resolve(tokenArg, io.Stdin);
+        byte[] token = CliInput.ResolveToken(tokenArg, io.Stdin);
         ICwtClock clock = noClock ? CwtNoClock.Instance : new FixedClock(now ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var keys = new List<CoseKey>();
         try

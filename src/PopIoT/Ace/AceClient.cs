@@ -204,6 +204,11 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
                 code = c;
                 description = d;
             }
+            else if (r.ContentFormat is null or CoapContentFormat.TextPlain && body.Length is > 0 and <= 256)
+            {
+                // RFC 7252 §5.5.2 diagnostic payload, e.g. OSCORE's "Replay detected" or "Decryption failed" (RFC 8613 §8.2).
+                description = System.Text.Encoding.UTF8.GetString(body);
+            }
 
             throw new AceAuthorizationException(_credential.AsUri, r, code, description);
         }

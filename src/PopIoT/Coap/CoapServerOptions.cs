@@ -53,6 +53,15 @@ public sealed class CoapServerOptions
     /// </summary>
     public OscoreContextTable? Oscore { get; set; }
 
+    /// <summary>
+    /// With <see cref="Oscore"/>: called under the server's lock before each request is verified, so the owner can
+    /// bring the table up to date (the AS adds and drops the contexts of clients registered or removed while it runs).
+    /// </summary>
+    public Action? OscoreRefresh { get; set; }
+
+    /// <summary>With <see cref="Oscore"/>: called under the server's lock for each request OSCORE refused (for the log).</summary>
+    public Action<OscoreRefusal>? OscoreRefused { get; set; }
+
     /// <summary>With <see cref="Oscore"/>: whether requests without OSCORE still reach the handlers (else 4.01). False by default.</summary>
     public bool AllowUnprotected { get; set; }
 
