@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace PopIoT.AuthorizationServer.Hosting;
 
@@ -44,9 +45,10 @@ public static class AuthorizationServerHost
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        // Logs go to standard error, one line each; levels from the "Logging" section (never key material, see TokenEndpoint).
+        // Logs go to standard error, one line each (UTC time, level, short category: ShortLogLine); levels from the "Logging" section (never key material, see TokenEndpoint).
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddConsole(o => o.FormatterName = ShortLineConsoleFormatter.FormatterName);
+        builder.Logging.AddConsoleFormatter<ShortLineConsoleFormatter, ConsoleFormatterOptions>();
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.Configure<AuthorizationServerSettings>(builder.Configuration.GetSection("As"));

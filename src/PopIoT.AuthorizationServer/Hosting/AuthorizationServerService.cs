@@ -13,10 +13,12 @@ namespace PopIoT.AuthorizationServer.Hosting;
 /// (migrating it), serves CoAP until the host stops, then closes the store after pending writes.
 /// </summary>
 /// <param name="options">The "As" settings.</param>
-/// <param name="logger">The logger.</param>
+/// <param name="loggers">Where the log lines go; the AS logs under the short category "as".</param>
 /// <param name="lifetime">The host's lifetime, stopped when the AS cannot start.</param>
-public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILogger<AuthorizationServerService> logger, IHostApplicationLifetime lifetime) : BackgroundService
+public sealed class AuthorizationServerService(IOptions<AuthorizationServerSettings> options, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
 {
+    private readonly ILogger logger = loggers.CreateLogger("as");
+
     private readonly TaskCompletionSource<IPEndPoint> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes with the bound address once listening (faults when the start failed).</summary>

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using PopIoT.IO;
+using PopIoT.Logging;
 
 namespace PopIoT.Cli.Coap;
 
@@ -36,6 +38,12 @@ internal sealed class CliListener : IDisposable
     public static Option<int> PortOption(int defaultPort) => new("--port", "-p") { Description = "UDP port (" + defaultPort.ToString(CultureInfo.InvariantCulture) + " by default; 0 picks a free one).", DefaultValueFactory = _ => defaultPort };
 
     public static Option<double?> DurationOption() => new("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+
+    public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log each request (peer, method, path, response code) on stderr, with a UTC timestamp." };
+
+    /// <summary>The server's logger: warnings always, each request too with -v (lines as <see cref="ShortLogLine"/>).</summary>
+    public static ILogger Logger(CliContext io, string category, bool verbose) =>
+        new LineLogger(io.Error, category, verbose ? LogLevel.Debug : LogLevel.Warning);
 
     /// <summary>Checks the options and arms the stop signal.</summary>
     public static CliListener Create(string bind, int port, double? seconds)

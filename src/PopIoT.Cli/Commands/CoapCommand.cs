@@ -377,7 +377,8 @@ internal static class CoapCommand
         var duration = CliListener.DurationOption();
         var oscore = CoapOscoreFiles.OscoreOption();
         var seq = CoapOscoreFiles.SeqOption();
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C.") { bind, port, duration, oscore, seq };
+        var verbose = CliListener.VerboseOption();
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C, SIGINT or SIGTERM.") { bind, port, duration, oscore, seq, verbose };
         cmd.SetAction(p =>
         {
             using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
@@ -391,12 +392,12 @@ internal static class CoapCommand
             FileSequenceNumberStore? store = null;
             using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, true, startAt, out store);
             using FileSequenceNumberStore? held = store;
-            return RunServer(io, listener, context);
+            return RunServer(io, listener, context, p.GetValue(verbose));
         });
         return cmd;
     }
 
-    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore)
+    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore, bool verbose)
     {
         OscoreContextTable? table = null;
         if (oscore != null)
@@ -405,7 +406,7 @@ internal static class CoapCommand
             table.Add(oscore);
         }
 
-        using var server = new CoapServer(new CoapServerOptions { Oscore = table });
+        using var server = new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coap", verbose));
         CoapDemoResources.Map(server);
         if (listener.TryStart(io, server.Start) is not IPEndPoint at)
         {

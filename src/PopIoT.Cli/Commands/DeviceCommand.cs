@@ -54,11 +54,12 @@ internal static class DeviceCommand
             Description = "With --no-clock: the wall time becomes known SECONDS after start (as SNTP would on a board); until then the device is clockless (exi tokens, cnonces), from then on exp and nbf are enforced.",
         };
         var duration = CliListener.DurationOption();
+        var verbose = CliListener.VerboseOption();
         var board = DeviceBudgetCommand.BoardOption();
         var boardsDir = DeviceBudgetCommand.BoardsDirOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, duration, board, boardsDir,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, duration, verbose, board, boardsDir,
         };
         simulate.SetAction(p =>
         {
@@ -74,7 +75,7 @@ internal static class DeviceCommand
                 profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
                 p.GetValue(asUri)!,
                 (profile != null && !Given(crypto)) || p.GetValue(crypto) == "managed",
-                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter)),
+                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter), p.GetValue(verbose)),
                 p.GetValue(duration),
                 profile);
         });
@@ -119,6 +120,7 @@ internal static class DeviceCommand
                 ClockTick = profile != null ? TimeSpan.FromMilliseconds(profile.ClockTickMs) : TimeSpan.FromSeconds(1),
                 Crypto = managed ? new ManagedCryptoProvider(PlatformRandomSource.Instance) : null,
                 DecisionLogged = d => Log(io, d.ToString()),
+                Logger = CliListener.Logger(io, "device", stateOptions.Verbose),
                 Storage = storage,
                 WallClockKnownAfter = stateOptions.ClockAfterSeconds is double a ? TimeSpan.FromSeconds(a) : null,
             });
@@ -178,6 +180,6 @@ internal static class DeviceCommand
         }
     }
 
-    // --state and --clock-after, kept together to bound Simulate's parameters.
-    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds);
+    // --state, --clock-after and -v, kept together to bound Simulate's parameters.
+    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds, bool Verbose);
 }

@@ -55,6 +55,7 @@ public sealed partial class CoapServer
             var m = new CoapMessage();
             m.CopyTokenFrom(shadow);
             Fill(entry, peer, shadow, m, r, out _);
+            _logger.LogDebug("{Peer} {Method} {Path} -> {Code}{Protection} (separate response)", endpoint.PeerAddress(peer), MethodName(shadow.Code), entry.Resource!.Path, r.CodeText, binding != null ? " under OSCORE" : string.Empty);
 
             // RFC 7959 §2.6: a separate response goes in blocks too, and its later blocks come from this one result
             // (a POST such as /token must not run again for them).
@@ -72,6 +73,19 @@ public sealed partial class CoapServer
             endpoint.FlushLocked();
         }
     }
+
+    // `-v` of `coap serve` and `device simulate`: one line per request a handler answered (never a payload or a key).
+    private void LogRequest(CoapRequest request, CoapResponse response, bool oscore)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("{Peer} {Method} {Path} -> {Code}{Protection}", request.RemoteEndPoint, MethodName(request.Method), request.Path, response.CodeText, oscore ? " under OSCORE" : string.Empty);
+        }
+    }
+
+    private static string MethodName(byte method) => method is >= 1 and <= 7
+        ? ((string[])["GET", "POST", "PUT", "DELETE", "FETCH", "PATCH", "iPATCH"])[method - 1]
+        : CoapResponse.FormatCode(method);
 
     // Code, options, Observe registration and the Block2 slice of the body (RFC 7959 §2.4) into the wire response.
     private void Fill(Entry? entry, int peer, CoapMessage request, CoapMessage response, CoapResponse r, out byte[]? body)

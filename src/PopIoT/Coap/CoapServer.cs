@@ -384,6 +384,7 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         {
             CoapResponse done = Result(pending);
             Fill(entry, peer, shadow, response, done, out byte[]? _);
+            LogRequest(req, done, security != null);
             _blockBodies.Remember(peer, entry.Index, request.Code, response, done, endpoint.Now);
             return CoapHandlerResult.Respond;
         }
