@@ -132,7 +132,11 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
         Assert.Equal(0, flow.Get("/temp").ExitCode);
         string saved = File.ReadAllText(flow.Credential + ".seq");
+
+        // Without the kept token the next run asks the AS again, using more Sender Sequence Numbers.
+        File.Delete(flow.Credential + ".token.sensor-a.json");
         Assert.Equal(0, flow.Get("/temp").ExitCode);
+        File.Delete(flow.Credential + ".token.sensor-a.json");
 
         // Deleted: refused before anything is sent, naming the file and both ways out.
         File.Delete(flow.Credential + ".seq");
@@ -177,5 +181,47 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("Decryption failed", flow.As.Error, StringComparison.Ordinal);
         Assert.Contains("client 'gw1'", flow.As.Error, StringComparison.Ordinal);
         Assert.Contains("0 token(s)", flow.Tokens(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Coap_ace_keeps_its_token_next_to_the_credential_and_reuses_it_across_runs()
+    {
+        using var flow = new Flow(this, "[[\"/temp\",1],[\"/led\",5]]", null, null);
+        CliRunner.Result first = flow.Get("/temp");
+        Assert.True(first.ExitCode == 0, first.Error);
+        string kept = flow.Credential + ".token.sensor-a.json";
+        Assert.True(File.Exists(kept), "the token is kept next to ID.json");
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(kept));
+        }
+
+        // The next runs reuse it: one token at the AS, each run posts it again with fresh nonces (one slot on the device).
+        for (int i = 0; i < 3; i++)
+        {
+            CliRunner.Result again = flow.Get("/temp");
+            Assert.True(again.ExitCode == 0, again.Error);
+            Assert.Contains("TokenReused", again.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("TokenRequested", again.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("1 token(s)", flow.Tokens(), StringComparison.Ordinal);
+
+        // The kept file is a TOKEN.json: cwt decode and cwt verify read it.
+        CliRunner.Result decoded = CliRunner.Run("cwt", "decode", "@" + kept);
+        Assert.True(decoded.ExitCode == 0, decoded.Error);
+        Assert.Contains("COSE_Encrypt0", decoded.Out, StringComparison.Ordinal);
+        CliRunner.Result verified = CliRunner.Run("cwt", "verify", "--key", "@" + F("sensor-a.key"), "--aud", "sensor-a", "@" + kept);
+        Assert.True(verified.ExitCode == 0, verified.Out + verified.Error);
+
+        // A kept token the device refuses (a device restarted with another key refuses everything it did not verify)
+        // is replaced by a new one from the AS.
+        string json = File.ReadAllText(kept);
+        int end = json.IndexOf('"', json.IndexOf("\"access_token\": \"", StringComparison.Ordinal) + "\"access_token\": \"".Length) - 1;
+        File.WriteAllText(kept, json[..end] + (json[end] == '0' ? '1' : '0') + json[(end + 1)..]);
+        CliRunner.Result replaced = flow.Get("/temp");
+        Assert.True(replaced.ExitCode == 0, replaced.Error);
+        Assert.Contains("the kept token was refused", replaced.Error, StringComparison.Ordinal);
+        Assert.Contains("2 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 }

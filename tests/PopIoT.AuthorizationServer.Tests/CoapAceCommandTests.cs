@@ -17,9 +17,17 @@ public sealed class CoapAceCommandTests
         Assert.Single(world.Store.ListTokens());
         Assert.True(File.Exists(world.ClientCredential + ".seq"), "the Sender Sequence Number with the AS is kept next to ID.json");
 
-        // A second run is a new process in real life: it starts from the stored sequence number and gets a new token.
+        // A second run is a new process in real life: it reuses the token kept next to ID.json (no new slot on the
+        // device, no new token at the AS) and posts it again with fresh nonces.
         var again = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/led").ToString(), "--ace", world.ClientCredential, "--timeout", "30");
         Assert.Equal(0, again.ExitCode);
+        Assert.Contains("TokenReused", again.Error, StringComparison.Ordinal);
+        Assert.Single(world.Store.ListTokens());
+
+        // Asking for another scope takes a new token with it.
+        var scoped = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", world.ClientCredential, "--scope", "[[\"/temp\",1]]", "--timeout", "30");
+        Assert.Equal(0, scoped.ExitCode);
+        Assert.Contains("TokenIssued", scoped.Error, StringComparison.Ordinal);
         Assert.Equal(2, world.Store.ListTokens().Count);
     }
 

@@ -52,8 +52,12 @@ internal static class CoapCommand
             Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
             HelpName = "ID.json",
         };
+        var scope = new Option<string?>("--scope")
+        {
+            Description = "With --ace: the scope to ask the AS for (" + TokenCommand.ScopeHelp + "); without it, the device's hint or the AS's default (the grant).",
+        };
         var seq = CoapOscoreFiles.SeqOption();
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -125,9 +129,15 @@ internal static class CoapCommand
                 throw new CliUsageException("--seq applies to --oscore and --ace (the contexts whose Sender Sequence Number is kept in a .seq file)");
             }
 
+            AccessScope? wanted = null;
+            if (p.GetValue(scope) is string scopeText)
+            {
+                wanted = aceFile != null ? ParseScope(scopeText) : throw new CliUsageException("--scope applies to --ace");
+            }
+
             if (aceFile != null)
             {
-                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt);
+                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt, wanted);
             }
 
             if (tokenFile != null)
@@ -229,7 +239,20 @@ internal static class CoapCommand
     }
 
     // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
-    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt)
+    private static AccessScope ParseScope(string text)
+    {
+        try
+        {
+            return AccessScope.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException("--scope: " + e.Message);
+        }
+    }
+
+    // The token is kept next to ID.json (FileAceTokenCache) and reused by the next run until it nears expiry.
+    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt, AccessScope? scope)
     {
         AceCredentialFile credential;
         try
@@ -251,6 +274,8 @@ internal static class CoapCommand
         {
             Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
             AsSequenceNumberStore = store,
+            Scope = scope,
+            TokenCache = new FileAceTokenCache(credentialFile),
             Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
         };
         AceClient client;

@@ -337,18 +337,18 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
             }
 
             TokenHolder token = await TokenAsync(audience, hintedScope, cnonce, current?.Token, cancellationToken).ConfigureAwait(false);
-            var rsOptions = new AceOscoreClientOptions { Coap = CopyOf(_options.Coap), Crypto = _crypto };
-            AceOscoreClient client = _options.TransportFactory == null
-                ? new AceOscoreClient(token.File, server.BaseUri, rsOptions)
-                : new AceOscoreClient(token.File, server.BaseUri, _options.TransportFactory(), rsOptions);
+            AceOscoreClient client;
             try
             {
-                await client.PostTokenAsync(cancellationToken).ConfigureAwait(false);
+                client = await PostAsync(server, token, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (AceTokenRejectedException e) when (token.FromCache)
             {
-                client.Dispose();
-                throw;
+                // A token kept from an earlier run may have expired on the RS's clock or been replaced there: ask for a new one.
+                token.Refused = true;
+                Report(AceClientEventKind.TokenRefreshed, server.Authority, audience, "the kept token was refused (" + e.Message + "); asking the AS for a new token");
+                token = await TokenAsync(audience, hintedScope, cnonce, token, cancellationToken).ConfigureAwait(false);
+                client = await PostAsync(server, token, cancellationToken).ConfigureAwait(false);
             }
 
             var session = new Session(token, client);
@@ -365,6 +365,24 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         finally
         {
             server.Lock.Release();
+        }
+    }
+
+    private async Task<AceOscoreClient> PostAsync(Server server, TokenHolder token, CancellationToken cancellationToken)
+    {
+        var rsOptions = new AceOscoreClientOptions { Coap = CopyOf(_options.Coap), Crypto = _crypto };
+        AceOscoreClient client = _options.TransportFactory == null
+            ? new AceOscoreClient(token.File, server.BaseUri, rsOptions)
+            : new AceOscoreClient(token.File, server.BaseUri, _options.TransportFactory(), rsOptions);
+        try
+        {
+            await client.PostTokenAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
         }
     }
 
@@ -434,10 +452,35 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
                 return cached;
             }
 
-            AccessScope? scope = _options.Scopes != null && _options.Scopes.TryGetValue(audience, out AccessScope? s) ? s : hintedScope;
+            AccessScope? scope = _options.Scopes != null && _options.Scopes.TryGetValue(audience, out AccessScope? s) ? s : _options.Scope ?? hintedScope;
+
+            // A token kept by an earlier run, unless a cnonce asks for a fresh one (RFC 9200 §5.3.1) or it was just refused.
+            if (cached == null && stale == null && cnonce == null && _options.TokenCache?.Load(audience, out DateTimeOffset issued) is AccessTokenFile kept)
+            {
+                var reused = new TokenHolder(kept, issued, kept.ExpiresIn ?? -1, _options) { FromCache = true };
+                if (now < reused.RefreshAt && (scope == null || kept.Scope?.ToString() == scope.ToString()))
+                {
+                    slot.Current = reused;
+                    Report(AceClientEventKind.TokenReused, null, audience, "the token kept from an earlier run, issued " + issued.ToString("u", System.Globalization.CultureInfo.InvariantCulture) + (kept.ExpiresIn is long e ? ", expires in " + (long)(issued.AddSeconds(e) - now).TotalSeconds + " s" : string.Empty));
+                    return reused;
+                }
+            }
+
             AceTokenResponse response = await RequestTokenAsync(audience, scope, cnonce, cancellationToken).ConfigureAwait(false);
             var holder = new TokenHolder(response.Token, now, response.ExpiresIn, _options);
             slot.Current = holder;
+            if (_options.TokenCache != null && cnonce == null)
+            {
+                try
+                {
+                    _options.TokenCache.Save(audience, response.Token, now);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Report(AceClientEventKind.TokenIssued, null, audience, "the token cannot be kept for the next run: " + e.Message);
+                }
+            }
+
             return holder;
         }
         finally
@@ -518,5 +561,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         public DateTimeOffset RefreshAt { get; }
 
         public bool Refused { get; set; }
+
+        public bool FromCache { get; init; }
     }
 }

@@ -24,4 +24,7 @@ public enum AceClientEventKind
 
     /// <summary>A token near its expiry, or refused by the RS, was replaced by a new one.</summary>
     TokenRefreshed,
+
+    /// <summary>A token kept from an earlier run (<see cref="AceClientOptions.TokenCache"/>) is used again.</summary>
+    TokenReused,
 }

@@ -19,6 +19,15 @@ public sealed class AceClientOptions
     /// <summary>The scope to ask for, by audience; an audience not listed asks for the hint's scope or the AS's default.</summary>
     public IReadOnlyDictionary<string, AccessScope>? Scopes { get; init; }
 
+    /// <summary>The scope to ask for from an audience not listed in <see cref="Scopes"/>, or null (the hint's, or the AS's default).</summary>
+    public AccessScope? Scope { get; init; }
+
+    /// <summary>
+    /// Where tokens are kept between runs, or null to keep them in this client only. A kept token is reused (posted
+    /// again with fresh nonces, RFC 9203 §4.1) until it nears expiry or the RS refuses it.
+    /// </summary>
+    public IAceTokenCache? TokenCache { get; init; }
+
     /// <summary>
     /// How long before a token expires the client fetches a new one, as a fraction of its lifetime (0.1: the last tenth).
     /// At least <see cref="MinimumRefreshMargin"/> is kept either way.
