@@ -14,6 +14,7 @@ public sealed class CoapLoopbackTests : IDisposable
     private readonly CoapClient _client = new(new CoapClientOptions { Timeout = TimeSpan.FromSeconds(10) });
     private readonly Uri _base;
     private int _posts;
+    private int _slowPosts;
 
     public CoapLoopbackTests()
     {
@@ -28,6 +29,15 @@ public sealed class CoapLoopbackTests : IDisposable
         {
             Interlocked.Increment(ref _posts);
             return ValueTask.FromResult(new CoapResponse(CoapCode.Changed, req.Payload.ToArray()));
+        });
+        _server.Map("/slow-count", CoapMethods.Post, async (req, ct) =>
+        {
+            // A handler that finishes later (as the AS's /token does after its durable write) answers separately.
+            Interlocked.Increment(ref _slowPosts);
+            await Task.Delay(20, ct);
+            byte[] large = new byte[2500];
+            SeededRandomSource.NewRandom(2500).NextBytes(large);
+            return new CoapResponse(CoapCode.Created, large);
         });
         _server.Map("/q", CoapMethods.Get, (req, _) => ValueTask.FromResult(new CoapResponse(CoapCode.Content, Encoding.UTF8.GetBytes(string.Join("|", req.Query)))));
         IPEndPoint at = _server.Start(new IPEndPoint(IPAddress.Loopback, 0));
@@ -96,6 +106,20 @@ public sealed class CoapLoopbackTests : IDisposable
         var counted = await _client.SendAsync(new CoapRequest(CoapCode.Post, U("/count")) { Payload = body, BlockSize = blockSize });
         Assert.Equal(body, counted.Payload.ToArray());
         Assert.Equal(1, Volatile.Read(ref _posts));
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(null)]
+    public async Task A_separate_response_larger_than_a_block_goes_block_wise_and_its_handler_runs_once(int? blockSize)
+    {
+        // RFC 7959 §2.6 with RFC 7252 §5.2.2: the later blocks of a separate response come from that one response.
+        var r = await _client.SendAsync(new CoapRequest(CoapCode.Post, U("/slow-count")) { Payload = "x"u8.ToArray(), BlockSize = blockSize });
+        byte[] expected = new byte[2500];
+        SeededRandomSource.NewRandom(2500).NextBytes(expected);
+        Assert.True(r.Code == CoapCode.Created, r.CodeText + " " + r.PayloadText);
+        Assert.Equal(expected, r.Payload.ToArray());
+        Assert.Equal(1, Volatile.Read(ref _slowPosts));
     }
 
     [Fact]
