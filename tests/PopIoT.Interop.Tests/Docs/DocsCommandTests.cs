@@ -55,11 +55,64 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
             PeerRequirement.Require(PeerRequirement.FindOnPath(program) == null ? program + " is not on PATH (" + doc + " runs it; .ci/run installs it)" : null);
         }
 
+        List<string> failures = Run(blocks, Dir, out string bash);
+        Assert.True(failures.Count == 0, doc + ":\n" + string.Join("\n\n", failures) + "\n-- bash: " + bash);
+    }
+
+    // The harness itself, on a doc made to fail in each way it checks: it must catch every one.
+    [SkippableFact]
+    public void A_doc_whose_commands_fail_or_print_otherwise_is_reported_line_by_line()
+    {
+        PeerRequirement.Require(OperatingSystem.IsWindows() ? "the docs' commands are for a POSIX shell (bash)" : null);
+        string md = F("bad.md");
+        File.WriteAllText(md, """
+            # A doc with mistakes
+
+            ```
+            $ popiot cbor diag a201020326
+            {1: 2, 3: -7}
+            $ popiot cbor diag a201020326
+            {1: 2, 3: -8}
+            $ popiot cbor diag a2616101
+            popiot: malformed CBOR...
+            $ echo $?
+            1
+            $ popiot cbor diag d818454401020304
+            24(h'4401020304')
+            ```
+
+            <!-- docs-test: background -->
+            ```
+            $ popiot coap serve --port 0 --duration 30
+            popiot coap serve: listening on coap://10.0.0.1...
+            ```
+
+            ```sh
+            popiot key new --kty oct --out k.hex
+            popiot key new --kty oct --out k.hex     # exists: exit 2, and the script stops here
+            popiot cbor diag 00
+            ```
+            """);
+        string work = Directory.CreateDirectory(F("work")).FullName;
+        List<string> failures = Run(DocsBlock.Read(md, "bad.md"), work, out _);
+        Assert.True(failures.Count == 5, string.Join("\n\n", failures));
+        Assert.Contains(failures, f => f.StartsWith("bad.md:6: `popiot cbor diag a201020326` printed", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("bad.md:8: `popiot cbor diag a2616101` exited 2, the doc implies 1", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("bad.md:10: `echo $?` printed\n2\n", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("bad.md:18: `popiot coap serve --port 0 --duration 30` printed", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("bad.md:24: `popiot key new --kty oct --out k.hex     # exists: exit 2, and the script stops here` exited 2", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(work, "__out_8")), "the script went on after a failed command");
+        Assert.True(File.Exists(Path.Combine(work, "__out_7")));
+    }
+
+    private static List<string> Run(List<DocsBlock> blocks, string dir, out string bashOutput)
+    {
         var steps = new List<DocsStep>();
         string script = DocsScript.Build(blocks.Where(b => b.Annotation.Kind is DocsAnnotationKind.None or DocsAnnotationKind.Background), steps);
         Assert.NotEmpty(steps);
-        File.WriteAllText(F("doc.sh"), script);
-        string bin = Directory.CreateDirectory(F("bin")).FullName;
+        string path = Path.Combine(dir, "doc.sh");
+        File.WriteAllText(path, script);
+        string bin = Directory.CreateDirectory(Path.Combine(dir, "bin")).FullName;
         string popiot = Path.Combine(bin, "popiot");
         File.WriteAllText(popiot, "#!/bin/sh\nexec dotnet '" + PopIotProcesses.Cli + "' \"$@\"\n");
         if (!OperatingSystem.IsWindows())
@@ -67,21 +120,30 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
             File.SetUnixFileMode(popiot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var info = new ProcessStartInfo("bash", [F("doc.sh")]) { WorkingDirectory = Dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("bash", [path]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.Environment["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
         using Process bash = Process.Start(info)!;
         Task<string> err = bash.StandardError.ReadToEndAsync();
         Task<string> output = bash.StandardOutput.ReadToEndAsync();
+        string Out(DocsStep step)
+        {
+            string file = Path.Combine(dir, "__out_" + step.Id.ToString(CultureInfo.InvariantCulture));
+            return File.Exists(file) ? File.ReadAllText(file, Encoding.UTF8) : "(no output)";
+        }
+
         if (!bash.WaitForExit(240_000))
         {
             bash.Kill(entireProcessTree: true);
-            Assert.Fail(doc + ": the commands did not finish within 240 s; the last to start was " + LastStarted(steps));
+            string last = steps.LastOrDefault(s => File.Exists(Path.Combine(dir, "__out_" + s.Id.ToString(CultureInfo.InvariantCulture))))?.Where ?? "none";
+            bashOutput = string.Empty;
+            return ["the commands did not finish within 240 s; the last to start was " + last];
         }
 
         var failures = new List<string>();
-        if (File.Exists(F("__failed")))
+        string failed = Path.Combine(dir, "__failed");
+        if (File.Exists(failed))
         {
-            string[] f = File.ReadAllText(F("__failed")).Split(' ', StringSplitOptions.TrimEntries);
+            string[] f = File.ReadAllText(failed).Split(' ', StringSplitOptions.TrimEntries);
             DocsStep step = steps[int.Parse(f[0], CultureInfo.InvariantCulture)];
             failures.Add(step.Where + ": `" + step.Command + "` " + (f[1] switch
             {
@@ -93,7 +155,8 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
 
         foreach (DocsStep step in steps.Where(s => s.Transcript))
         {
-            if (!File.Exists(F("__out_" + step.Id)))
+            string rc = Path.Combine(dir, "__rc_" + step.Id.ToString(CultureInfo.InvariantCulture));
+            if (!File.Exists(Path.Combine(dir, "__out_" + step.Id.ToString(CultureInfo.InvariantCulture))) || (!step.Background && !File.Exists(rc)))
             {
                 failures.Add(step.Where + ": `" + step.Command + "` did not run");
                 continue;
@@ -101,7 +164,7 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
 
             if (!step.Background)
             {
-                int code = int.Parse(File.ReadAllText(F("__rc_" + step.Id)).Trim(), CultureInfo.InvariantCulture);
+                int code = int.Parse(File.ReadAllText(rc).Trim(), CultureInfo.InvariantCulture);
                 if (code != step.ExpectedExitCode)
                 {
                     failures.Add(step.Where + ": `" + step.Command + "` exited " + code + ", the doc implies " + step.ExpectedExitCode + ":\n" + Out(step));
@@ -121,7 +184,8 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
             }
         }
 
-        Assert.True(failures.Count == 0, doc + ":\n" + string.Join("\n\n", failures) + "\n-- bash: " + output.Result + err.Result);
+        bashOutput = output.Result + err.Result;
+        return failures;
     }
 
     [Fact]
@@ -180,15 +244,6 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
         System.Reflection.Metadata.MetadataReader md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
         return md.TypeDefinitions.Select(h => md.GetString(md.GetTypeDefinition(h).Name)).ToList();
     }
-
-    private string Out(DocsStep step)
-    {
-        string path = F("__out_" + step.Id);
-        return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : "(no output)";
-    }
-
-    private string LastStarted(List<DocsStep> steps) =>
-        steps.LastOrDefault(s => File.Exists(F("__out_" + s.Id)))?.Where ?? "none";
 
     [GeneratedRegex(@"^popiot((?: [a-z][a-z-]*)+)")]
     private static partial Regex SynopsisCommand();
