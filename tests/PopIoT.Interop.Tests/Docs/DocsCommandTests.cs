@@ -48,7 +48,7 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
     [MemberData(nameof(Docs))]
     public void The_commands_of_the_doc_run_as_written(string doc)
     {
-        PeerRequirement.Require(OperatingSystem.IsWindows() ? "the docs' commands are for a POSIX shell (bash)" : null);
+        RequireShell();
         List<DocsBlock> blocks = DocsBlock.Read(Path.Combine(DocsDir, doc), doc);
         foreach (string program in blocks.SelectMany(b => b.Annotation.Needs).Distinct())
         {
@@ -63,7 +63,7 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
     [SkippableFact]
     public void A_doc_whose_commands_fail_or_print_otherwise_is_reported_line_by_line()
     {
-        PeerRequirement.Require(OperatingSystem.IsWindows() ? "the docs' commands are for a POSIX shell (bash)" : null);
+        RequireShell();
         string md = F("bad.md");
         File.WriteAllText(md, """
             # A doc with mistakes
@@ -103,6 +103,16 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
         Assert.Contains(failures, f => f.StartsWith("bad.md:24: `popiot key new --kty oct --out k.hex     # exists: exit 2, and the script stops here` exited 2", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(work, "__out_8")), "the script went on after a failed command");
         Assert.True(File.Exists(Path.Combine(work, "__out_7")));
+    }
+
+    // The script runs in bash and waits for background servers with ss (iproute2) and pgrep (procps).
+    private static void RequireShell()
+    {
+        PeerRequirement.Require(OperatingSystem.IsWindows() ? "the docs' commands are for a POSIX shell (bash)" : null);
+        foreach ((string program, string package) in new[] { ("bash", "bash"), ("ss", "iproute2"), ("pgrep", "procps") })
+        {
+            PeerRequirement.Require(PeerRequirement.FindOnPath(program) == null ? program + " is not on PATH (apt-get install " + package + ")" : null);
+        }
     }
 
     private static List<string> Run(List<DocsBlock> blocks, string dir, out string bashOutput)
