@@ -19,6 +19,7 @@ internal static class PopIotCli
         root.Subcommands.Add(TokenCommand.Create(io));
         root.Subcommands.Add(AsCommand.Create(io));
         root.Subcommands.Add(DeviceCommand.Create(io));
+        root.Subcommands.Add(OscoreCommand.Create(io));
 
         // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

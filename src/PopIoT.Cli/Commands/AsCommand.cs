@@ -72,7 +72,7 @@ internal static class AsCommand
         var audience = new Option<string>("--audience") { Description = "The RS's audience (the aud its tokens carry).", Required = true };
         var protection = new Option<string>("--protection")
         {
-            Description = "encrypt0 (AES-CCM-16-64-128, default: the OSCORE Master Secret in the token stays secret, RFC 9203 §3.2) or mac0 (HMAC 256/64; cannot carry coap_oscore keys).",
+            Description = "How the RS's tokens are protected; each carries the coap_oscore keys (RFC 9203 §3.2.1): encrypt0 (AES-CCM-16-64-128, the default: the whole token encrypted), mac0 (HMAC 256/64 token; the OSCORE input material in cnf sealed in an Encrypted_COSE_Key under the RS's AES-CCM key, RFC 8747 §3.3) or sign1 (ES256 token, cnf sealed the same way).",
             DefaultValueFactory = _ => "encrypt0",
         };
         protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");

@@ -57,7 +57,13 @@ internal static class CoapCommand
             Description = "With --ace: the scope to ask the AS for (" + TokenCommand.ScopeHelp + "); without it, the device's hint or the AS's default (the grant).",
         };
         var seq = CoapOscoreFiles.SeqOption();
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq };
+        var proxy = new Option<string?>("--proxy", "-P")
+        {
+            Description = "Send the request through this CoAP forward proxy, coap://HOST[:PORT] (as coap-client -P): the target goes in Proxy-Uri, or with --oscore in Proxy-Scheme, Uri-Host and Uri-Port while the path stays inside the protection (RFC 8613 §4.1.3.3).",
+            HelpName = "coap://HOST[:PORT]",
+        };
+        var proxyScheme = new Option<bool>("--proxy-scheme") { Description = "With --proxy: name the target with Proxy-Scheme, Uri-Host and Uri-Port instead of Proxy-Uri (always so under --oscore)." };
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme };
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
@@ -123,6 +129,7 @@ internal static class CoapCommand
                 throw new CliUsageException("--ace excludes --oscore and --token (it gets its own token and context)");
             }
 
+            SetProxy(request, p.GetValue(proxy), p.GetValue(proxyScheme), tokenFile ?? aceFile);
             long? startAt = p.GetValue(seq);
             if (startAt != null && ctxFile == null && aceFile == null)
             {
@@ -151,6 +158,35 @@ internal static class CoapCommand
             return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
         });
         return cmd;
+    }
+
+    private static void SetProxy(CoapRequest request, string? proxy, bool schemeForm, string? aceInput)
+    {
+        if (proxy == null)
+        {
+            if (schemeForm)
+            {
+                throw new CliUsageException("--proxy-scheme applies with --proxy");
+            }
+
+            return;
+        }
+
+        if (aceInput != null)
+        {
+            throw new CliUsageException("--proxy works with plain requests and --oscore; the ACE flow (--token, --ace) does not go through a proxy yet");
+        }
+
+        try
+        {
+            request.Proxy = CoapUri.Parse(proxy);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException("--proxy: " + e.Message);
+        }
+
+        request.ProxySchemeForm = schemeForm;
     }
 
     private static Uri ParseUri(string text)

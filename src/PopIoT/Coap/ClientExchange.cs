@@ -21,6 +21,7 @@ internal sealed class ClientExchange
     private readonly byte[][] _path;
     private readonly byte[][] _query;
     private readonly byte[]? _host;
+    private readonly byte[]? _proxyUri;
     private readonly bool _observe;
     private int _b1Szx;
     private int _b1Offset;
@@ -54,8 +55,14 @@ internal sealed class ClientExchange
         Uri uri = request.Uri!;
         _path = CoapUri.PathSegments(uri).Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
         _query = CoapUri.Query(uri).Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
-        // RFC 7252 §6.4 step 5: Uri-Host only when the host is not an IP literal.
-        _host = CoapUri.TryGetLiteral(uri, out _) ? null : System.Text.Encoding.UTF8.GetBytes(uri.IdnHost);
+        // RFC 7252 §6.4 step 5: Uri-Host only when the host is not an IP literal; through a proxy always, since the
+        // datagram's destination is the proxy's, not the origin's (§5.7.2).
+        _host = CoapUri.TryGetLiteral(uri, out _) && request.Proxy == null ? null : System.Text.Encoding.UTF8.GetBytes(uri.IdnHost.Trim('[', ']'));
+        if (request.Proxy != null)
+        {
+            // RFC 8613 §4.1.3.3: under OSCORE the Proxy-Uri is decomposed, so that Uri-Path and Uri-Query are Inner.
+            _proxyUri = request.ProxySchemeForm || oscore != null ? null : System.Text.Encoding.UTF8.GetBytes(uri.AbsoluteUri);
+        }
         _b1Szx = request.BlockSize is int size ? BlockSzx(size) : defaultSzx;
         if (request.BlockSize is int early)
         {
@@ -437,19 +444,14 @@ internal sealed class ClientExchange
         var m = new CoapMessage(16 + _path.Length + _query.Length + _request.Options.Count, 64);
         m.Type = _request.Confirmable ? CoapMessageType.Confirmable : CoapMessageType.NonConfirmable;
         m.Code = _request.Method;
-        if (_host != null)
+        if (_proxyUri != null)
         {
-            m.AddOption(CoapOptionNumber.UriHost, _host, 0, _host.Length);
+            // RFC 7252 §5.10.2: Proxy-Uri carries the whole target and excludes the Uri-* options.
+            m.AddOption(CoapOptionNumber.ProxyUri, _proxyUri, 0, _proxyUri.Length);
         }
-
-        foreach (byte[] s in _path)
+        else
         {
-            m.AddOption(CoapOptionNumber.UriPath, s, 0, s.Length);
-        }
-
-        foreach (byte[] q in _query)
-        {
-            m.AddOption(CoapOptionNumber.UriQuery, q, 0, q.Length);
+            AddTarget(m);
         }
 
         if (_request.Accept is int accept)
@@ -500,6 +502,32 @@ internal sealed class ClientExchange
         }
 
         return m;
+    }
+
+    // RFC 7252 §6.4 steps 5-9; through a proxy with Proxy-Scheme and the origin's Uri-Port (§5.10.2: the default port
+    // would otherwise be the proxy's).
+    private void AddTarget(CoapMessage m)
+    {
+        if (_host != null)
+        {
+            m.AddOption(CoapOptionNumber.UriHost, _host, 0, _host.Length);
+        }
+
+        if (_request.Proxy != null)
+        {
+            m.AddUintOption(CoapOptionNumber.UriPort, (uint)CoapUri.Port(_request.Uri!));
+            m.AddStringOption(CoapOptionNumber.ProxyScheme, "coap");
+        }
+
+        foreach (byte[] s in _path)
+        {
+            m.AddOption(CoapOptionNumber.UriPath, s, 0, s.Length);
+        }
+
+        foreach (byte[] q in _query)
+        {
+            m.AddOption(CoapOptionNumber.UriQuery, q, 0, q.Length);
+        }
     }
 
     private void AddContentFormat(CoapMessage m)

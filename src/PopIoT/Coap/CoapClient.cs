@@ -140,7 +140,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         await AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            (CoapEndpoint endpoint, IPEndPoint destination) = await EndpointForAsync(request.Uri, cancellationToken).ConfigureAwait(false);
+            (CoapEndpoint endpoint, IPEndPoint destination) = await EndpointForAsync(request.Proxy ?? request.Uri, cancellationToken).ConfigureAwait(false);
             using var timeout = NewTimeout(cancellationToken);
             CancellationToken token = timeout?.Token ?? cancellationToken;
             ClientExchange x;
@@ -197,7 +197,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         try
         {
             IPEndPoint destination;
-            (endpoint, destination) = await EndpointForAsync(request.Uri, cancellationToken).ConfigureAwait(false);
+            (endpoint, destination) = await EndpointForAsync(request.Proxy ?? request.Uri, cancellationToken).ConfigureAwait(false);
             lock (endpoint.Gate)
             {
                 x = new ClientExchange(endpoint, endpoint.PeerForRequestLocked(destination), request, ExchangeBlockSzx, true, _oscore);

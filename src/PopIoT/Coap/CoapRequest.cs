@@ -10,6 +10,8 @@ namespace PopIoT.Coap;
 /// </summary>
 public sealed class CoapRequest
 {
+    private Uri? _proxy;
+
     /// <summary>Creates a client request.</summary>
     /// <param name="method">The method code (<see cref="CoapCode.Get"/> .. <see cref="CoapCode.Delete"/>, or another request code).</param>
     /// <param name="uri">The target: <c>coap://host[:port]/path?query</c>; IPv6 literals in brackets.</param>
@@ -47,6 +49,38 @@ public sealed class CoapRequest
 
     /// <summary>The Uri-Query options, in order.</summary>
     public IReadOnlyList<string> Query { get; }
+
+    /// <summary>
+    /// Client side: the forward proxy (<c>coap://host[:port]</c>) the request is sent to instead of the URI's host
+    /// (RFC 7252 §5.7.2), or null to send it to the origin. The request then names its target with one Proxy-Uri option
+    /// (as libcoap's <c>coap-client -P</c> does), or with Proxy-Scheme, Uri-Host and Uri-Port when
+    /// <see cref="ProxySchemeForm"/> is set or the request is protected with OSCORE (RFC 8613 §4.1.3.3).
+    /// </summary>
+    public Uri? Proxy
+    {
+        get => _proxy;
+        set
+        {
+            if (value != null)
+            {
+                CoapUri.Validate(value);
+                if (value.AbsolutePath.Length > 1 || value.Query.Length > 0)
+                {
+                    throw new FormatException("'" + value.OriginalString + "': a proxy is named by coap://host[:port] alone, without a path or query");
+                }
+            }
+
+            _proxy = value;
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="Proxy"/>: name the target with Proxy-Scheme, Uri-Host, Uri-Port, Uri-Path and Uri-Query rather than
+    /// one Proxy-Uri (RFC 7252 §5.10.2 allows either). An OSCORE request always uses this form: RFC 8613 §4.1.3.3 has the
+    /// client decompose Proxy-Uri so that the path and query travel inside the protection and the proxy sees only the
+    /// scheme, host and port.
+    /// </summary>
+    public bool ProxySchemeForm { get; set; }
 
     /// <summary>The sender (server side only).</summary>
     public EndPoint? RemoteEndPoint { get; }
