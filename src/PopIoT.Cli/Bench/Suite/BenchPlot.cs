@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+
+namespace PopIoT.Cli.Bench.Suite;
+
+/// <summary>
+/// <c>popiot bench plot</c>: SVG charts from the suite's JSON lines, drawn with OxyPlot.Core, whose SVG exporter is
+/// managed code (text measured by its PDF context), so it runs headless on Linux with no native library
+/// (docs/benchmarks.md says why this library). One chart per question: throughput against concurrency with libcoap beside
+/// popiot, latency percentiles, the cost of protection, memory per board. A chart whose figures are missing is left out
+/// and said so; each chart's subtitle names the generator and the run's mode.
+/// </summary>
+internal static class BenchPlot
+{
+    private const double Width = 860;
+    private const double Height = 480;
+
+    /// <summary>Writes the charts for <paramref name="records"/> into <paramref name="outDir"/>; returns their file names.</summary>
+    public static IReadOnlyList<string> Write(IEnumerable<Dictionary<string, object?>> records, string outDir, TextWriter log)
+    {
+        List<JsonElement> all = records.Select(r => JsonDocument.Parse(SuiteRun.Serialize(r)).RootElement).ToList();
+        return Write(all, outDir, log);
+    }
+
+    /// <summary>Reads a results.jsonl and writes its charts; a line that is not JSON is a usage error naming it.</summary>
+    public static IReadOnlyList<string> WriteFromFile(string resultsFile, string outDir, TextWriter log)
+    {
+        var all = new List<JsonElement>();
+        int n = 0;
+        foreach (string line in File.ReadLines(resultsFile))
+        {
+            n++;
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                all.Add(JsonDocument.Parse(line).RootElement);
+            }
+            catch (JsonException e)
+            {
+                throw new CliUsageException(resultsFile + " line " + n + " is not a JSON object: " + e.Message);
+            }
+        }
+
+        return Write(all, outDir, log);
+    }
+
+    private static IReadOnlyList<string> Write(List<JsonElement> all, string outDir, TextWriter log)
+    {
+        Directory.CreateDirectory(outDir);
+        string mode = all.Where(r => Str(r, "kind") == "run-info").Select(r => Str(r, "mode")).FirstOrDefault() ?? "?";
+        List<JsonElement> figures = all.Where(r => Str(r, "kind") == SuiteRecord.Figure).ToList();
+        var written = new List<string>();
+        void Save(string name, PlotModel? model, string what)
+        {
+            if (model == null)
+            {
+                log.WriteLine("bench plot: " + name + " left out: no " + what + " figures in the results");
+                return;
+            }
+
+            model.Background = OxyColors.White;
+            using (FileStream f = File.Create(Path.Combine(outDir, name)))
+            {
+                new SvgExporter { Width = Width, Height = Height }.Export(model, f);
+            }
+
+            written.Add(name);
+        }
+
+        Save("coap-throughput.svg", Throughput(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), "Plain CoAP GET throughput: popiot and libcoap", mode), "coap-get");
+        Save("coap-latency.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), mode), "coap-get");
+        Save("protection-cost.svg", Throughput(figures.Where(f => Str(f, "comparison") == "oscore-get").ToList(), "The cost of protection: OSCORE GET against plain GET", mode), "oscore-get");
+        Save("device-memory.svg", Memory(figures.Where(f => Str(f, "comparison") == "device-budget").ToList(), mode), "device-budget");
+        return written;
+    }
+
+    private static PlotModel? Throughput(List<JsonElement> figures, string title, string mode)
+    {
+        if (figures.Count == 0)
+        {
+            return null;
+        }
+
+        var model = new PlotModel { Title = title, Subtitle = Subtitle(figures, mode) };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopLeft, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
+        model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Base = 2, Title = "concurrent clients", MajorGridlineStyle = LineStyle.Dot });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "requests/s (median of rounds)", Minimum = 0, MajorGridlineStyle = LineStyle.Dot, StringFormat = "#,0" });
+        foreach (var group in figures.GroupBy(f => Str(f, "series") + " (" + Str(f, "generator") + ")"))
+        {
+            var line = new LineSeries { Title = group.Key, MarkerType = MarkerType.Circle, MarkerSize = 4 };
+            foreach (JsonElement f in group.OrderBy(f => Num(f, "concurrency")))
+            {
+                line.Points.Add(new DataPoint(Num(f, "concurrency"), Num(f, "requests_per_s")));
+            }
+
+            model.Series.Add(line);
+        }
+
+        return model;
+    }
+
+    private static PlotModel? Latency(List<JsonElement> figures, string mode)
+    {
+        if (figures.Count == 0)
+        {
+            return null;
+        }
+
+        var model = new PlotModel { Title = "Plain CoAP GET latency percentiles", Subtitle = Subtitle(figures, mode) };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight });
+        var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.4 };
+        var ordered = figures.OrderBy(f => Str(f, "generator"), StringComparer.Ordinal).ThenBy(f => Num(f, "concurrency")).ThenBy(f => Str(f, "series"), StringComparer.Ordinal).ToList();
+        foreach (JsonElement f in ordered)
+        {
+            categories.Labels.Add(Str(f, "series") + ", " + Num(f, "concurrency").ToString(CultureInfo.InvariantCulture) + " clients (" + Str(f, "generator") + ")");
+        }
+
+        model.Axes.Add(categories);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "latency, ms (median of rounds)", Minimum = 0, MajorGridlineStyle = LineStyle.Dot });
+        foreach (string p in new[] { "p50", "p90", "p99" })
+        {
+            var bars = new BarSeries { Title = p };
+            foreach (JsonElement f in ordered)
+            {
+                bars.Items.Add(new BarItem(Num(f, "latency_ms_" + p)));
+            }
+
+            model.Series.Add(bars);
+        }
+
+        return model;
+    }
+
+    private static PlotModel? Memory(List<JsonElement> figures, string mode)
+    {
+        if (figures.Count == 0)
+        {
+            return null;
+        }
+
+        var model = new PlotModel { Title = "Device managed heap per board (nanoFramework layout)", Subtitle = "popiot device budget, " + mode + " run; the share is the part of the heap PopIoT may use" };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight });
+        var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.4 };
+        var engine = new BarSeries { Title = "engine, all slots (B)" };
+        var share = new BarSeries { Title = "PopIoT heap share (B)" };
+        foreach (JsonElement f in figures)
+        {
+            categories.Labels.Add(Str(f, "series") + " (" + Num(f, "slots").ToString(CultureInfo.InvariantCulture) + " slots)");
+            engine.Items.Add(new BarItem(Num(f, "total_bytes")));
+            share.Items.Add(new BarItem(Num(f, "share_bytes")));
+        }
+
+        model.Axes.Add(categories);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "bytes", Minimum = 0, MajorGridlineStyle = LineStyle.Dot, StringFormat = "#,0" });
+        model.Series.Add(engine);
+        model.Series.Add(share);
+        return model;
+    }
+
+    private static string Subtitle(List<JsonElement> figures, string mode) =>
+        "generators: " + string.Join(", ", figures.Select(f => Str(f, "generator")).Distinct()) + "; " + mode + " run"
+        + (mode == "quick" ? " (few requests, one round: noisy)" : string.Empty);
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static double Num(JsonElement e, string name) =>
+        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+}
