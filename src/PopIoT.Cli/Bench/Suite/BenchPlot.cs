@@ -67,9 +67,12 @@ internal static class BenchPlot
             }
 
             model.Background = OxyColors.White;
+            model.DefaultFont = "Arial";
+            model.TitleHorizontalAlignment = TitleHorizontalAlignment.CenteredWithinView;
             using (FileStream f = File.Create(Path.Combine(outDir, name)))
             {
-                new SvgExporter { Width = Width, Height = Height }.Export(model, f);
+                // The vertical-alignment workaround places text by its baseline, which every SVG viewer honours.
+                SvgExporter.Export(model, f, Width, Height, true, new RoomyTextMeasurer(), true);
             }
 
             written.Add(name);
@@ -93,9 +96,9 @@ internal static class BenchPlot
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopLeft, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
         model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Base = 2, Title = "concurrent clients", MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "requests/s (median of rounds)", Minimum = 0, MajorGridlineStyle = LineStyle.Dot, StringFormat = "#,0" });
-        foreach (var group in figures.GroupBy(f => Str(f, "series") + " (" + Str(f, "generator") + ")"))
+        foreach (var group in figures.GroupBy(f => Str(f, "series") + "/" + Str(f, "generator")))
         {
-            var line = new LineSeries { Title = group.Key, MarkerType = MarkerType.Circle, MarkerSize = 4 };
+            var line = new LineSeries { Title = Label(group.First()), MarkerType = MarkerType.Circle, MarkerSize = 4 };
             foreach (JsonElement f in group.OrderBy(f => Num(f, "concurrency")))
             {
                 line.Points.Add(new DataPoint(Num(f, "concurrency"), Num(f, "requests_per_s")));
@@ -114,13 +117,13 @@ internal static class BenchPlot
             return null;
         }
 
-        var model = new PlotModel { Title = "Plain CoAP GET latency percentiles", Subtitle = Subtitle(figures, mode) };
+        var model = new PlotModel { Title = "Plain CoAP GET latency percentiles", Subtitle = Subtitle(figures, mode), PlotMargins = new OxyThickness(250, double.NaN, double.NaN, double.NaN) };
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight });
         var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.4 };
         var ordered = figures.OrderBy(f => Str(f, "generator"), StringComparer.Ordinal).ThenBy(f => Num(f, "concurrency")).ThenBy(f => Str(f, "series"), StringComparer.Ordinal).ToList();
         foreach (JsonElement f in ordered)
         {
-            categories.Labels.Add(Str(f, "series") + ", " + Num(f, "concurrency").ToString(CultureInfo.InvariantCulture) + " clients (" + Str(f, "generator") + ")");
+            categories.Labels.Add(Label(f) + ", " + Num(f, "concurrency").ToString(CultureInfo.InvariantCulture) + " clients");
         }
 
         model.Axes.Add(categories);
@@ -146,23 +149,45 @@ internal static class BenchPlot
             return null;
         }
 
-        var model = new PlotModel { Title = "Device managed heap per board (nanoFramework layout)", Subtitle = "popiot device budget, " + mode + " run; the share is the part of the heap PopIoT may use" };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight });
-        var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.4 };
-        var engine = new BarSeries { Title = "engine, all slots (B)" };
-        var share = new BarSeries { Title = "PopIoT heap share (B)" };
+        // The heaps differ by two orders of magnitude between boards, so the bars show the share used, and the labels the bytes.
+        var model = new PlotModel
+        {
+            Title = "Device managed heap per board (nanoFramework layout)",
+            Subtitle = "popiot device budget, " + mode + " run: the engine with all its slots, as a part of the heap share PopIoT may use",
+            PlotMargins = new OxyThickness(300, double.NaN, double.NaN, double.NaN),
+        };
+        var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.5 };
+        var used = new BarSeries { Title = "engine / heap share", LabelFormatString = "{0:0} %", LabelPlacement = LabelPlacement.Outside };
         foreach (JsonElement f in figures)
         {
-            categories.Labels.Add(Str(f, "series") + " (" + Num(f, "slots").ToString(CultureInfo.InvariantCulture) + " slots)");
-            engine.Items.Add(new BarItem(Num(f, "total_bytes")));
-            share.Items.Add(new BarItem(Num(f, "share_bytes")));
+            double share = Num(f, "share_bytes");
+            categories.Labels.Add(Str(f, "series") + ", " + N(Num(f, "slots")) + " slots: " + N(Num(f, "total_bytes")) + " of " + N(share) + " B");
+            used.Items.Add(new BarItem(share > 0 ? 100 * Num(f, "total_bytes") / share : 0));
         }
 
         model.Axes.Add(categories);
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "bytes", Minimum = 0, MajorGridlineStyle = LineStyle.Dot, StringFormat = "#,0" });
-        model.Series.Add(engine);
-        model.Series.Add(share);
+        double max = used.Items.Max(i => i.Value);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "% of the heap share", Minimum = 0, Maximum = Math.Max(120, max * 1.15), MajorGridlineStyle = LineStyle.Dot });
+        model.Series.Add(used);
+        model.Annotations.Add(new OxyPlot.Annotations.LineAnnotation { Type = OxyPlot.Annotations.LineAnnotationType.Vertical, X = 100, Color = OxyColors.DarkRed, Text = "share", LineStyle = LineStyle.Dash });
         return model;
+    }
+
+    private static string N(double v) => v.ToString("#,0", CultureInfo.InvariantCulture);
+
+    // Short names in the charts; the summary table keeps the full series names.
+    private static string Label(JsonElement f)
+    {
+        string series = Str(f, "series") switch
+        {
+            CoapGetComparison.Libcoap => "libcoap",
+            CoapGetComparison.Popiot => "popiot",
+            OscoreGetComparison.Plain => "popiot plain",
+            OscoreGetComparison.Protected => "popiot OSCORE",
+            string other => other,
+            null => "?",
+        };
+        return series + (Str(f, "generator") == Generators.PythonStdlib ? " (Python generator)" : " (our client)");
     }
 
     private static string Subtitle(List<JsonElement> figures, string mode) =>
@@ -174,4 +199,17 @@ internal static class BenchPlot
 
     private static double Num(JsonElement e, string name) =>
         e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+
+    /// <summary>
+    /// OxyPlot measures SVG text with its PDF context's Helvetica metrics; viewers without Helvetica or Arial draw a wider
+    /// sans-serif (DejaVu Sans, the usual fallback on Linux, up to half as wide again), so labels and legends get that much more room.
+    /// </summary>
+    private sealed class RoomyTextMeasurer() : PdfRenderContext(Width, Height, OxyColors.White)
+    {
+        public override OxySize MeasureText(string text, string fontFamily, double fontSize, double fontWeight)
+        {
+            OxySize s = base.MeasureText(text, fontFamily, fontSize, fontWeight);
+            return new OxySize(s.Width * 1.5, s.Height);
+        }
+    }
 }

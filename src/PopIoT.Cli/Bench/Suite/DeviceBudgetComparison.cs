@@ -13,7 +13,8 @@ internal sealed class DeviceBudgetComparison : ISuiteComparison
 
     public string Title => "Device memory per board profile";
 
-    public IReadOnlyList<string> Series => ["board"];
+    /// <summary>One series per board profile found; "board" when there are none (then recorded as not measured).</summary>
+    public IReadOnlyList<string> Series => FindBoards() is string boards ? Boards(boards) : ["board"];
 
     public int Steps(SuiteSettings settings) => 1;
 
@@ -32,6 +33,9 @@ internal sealed class DeviceBudgetComparison : ISuiteComparison
         return null;
     }
 
+    private static string[] Boards(string folder) =>
+        Directory.GetFiles(folder, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToArray();
+
     public Task RunAsync(SuiteRun run)
     {
         string? boards = FindBoards();
@@ -42,9 +46,8 @@ internal sealed class DeviceBudgetComparison : ISuiteComparison
             return Task.CompletedTask;
         }
 
-        foreach (string file in Directory.GetFiles(boards, "*.json").Order(StringComparer.Ordinal))
+        foreach (string board in Boards(boards))
         {
-            string board = Path.GetFileNameWithoutExtension(file);
             using var output = new StringWriter();
             using var error = new StringWriter();
             using var stdin = new MemoryStream();

@@ -98,6 +98,8 @@ internal static class SuiteSummary
         double d => d.ToString("0.###", CultureInfo.InvariantCulture),
         bool b => b ? "yes" : "no",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        JsonElement { ValueKind: JsonValueKind.True } => "yes",
+        JsonElement { ValueKind: JsonValueKind.False } => "no",
         JsonElement e => e.ToString(),
         _ => (v.ToString() ?? string.Empty).Replace("|", "\\|", StringComparison.Ordinal),
     };
