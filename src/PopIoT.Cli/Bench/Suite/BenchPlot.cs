@@ -39,14 +39,22 @@ internal static class BenchPlot
                 continue;
             }
 
+            JsonElement e;
             try
             {
-                all.Add(JsonDocument.Parse(line).RootElement);
+                e = JsonDocument.Parse(line).RootElement;
             }
-            catch (JsonException e)
+            catch (JsonException x)
             {
-                throw new CliUsageException(resultsFile + " line " + n + " is not a JSON object: " + e.Message);
+                throw new CliUsageException(resultsFile + " line " + n + " is not JSON: " + x.Message);
             }
+
+            if (e.ValueKind != JsonValueKind.Object)
+            {
+                throw new CliUsageException(resultsFile + " line " + n + " is " + e.ValueKind.ToString().ToLowerInvariant() + ", not a JSON object");
+            }
+
+            all.Add(e);
         }
 
         return Write(all, outDir, log);
@@ -197,8 +205,9 @@ internal static class BenchPlot
     private static string? Str(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
+    // A field that is missing or not a finite number plots as 0: the chart shows the gap instead of failing.
     private static double Num(JsonElement e, string name) =>
-        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d) ? d : 0;
 
     /// <summary>
     /// OxyPlot measures SVG text with its PDF context's Helvetica metrics; viewers without Helvetica or Arial draw a wider
