@@ -5,7 +5,7 @@ namespace PopIoT.Cli.Bench.Suite;
 /// <summary>
 /// Plain CoAP GET of <c>/time</c>: <c>popiot coap serve</c> against libcoap's <c>coap-server-notls</c>, each a child
 /// process on 127.0.0.1, at every concurrency of the settings, measured by both generators (ours and the independent
-/// Python one). Target (issue 19): popiot at least 1.5× libcoap's throughput at 8 and 32 clients; DESIGN.md §8 asks
+/// Python one). Target (docs/benchmarks.md): popiot at least 1.5× libcoap's throughput at 8 and 32 clients; DESIGN.md §8 asks
 /// for at least 1×.
 /// </summary>
 internal sealed class CoapGetComparison : ISuiteComparison

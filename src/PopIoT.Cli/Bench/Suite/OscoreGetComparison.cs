@@ -8,7 +8,7 @@ namespace PopIoT.Cli.Bench.Suite;
 /// <summary>
 /// What protection costs: GET /time protected with OSCORE through popiot, against plain GET /time on the same popiot
 /// server process (<c>popiot bench oscore-server</c>) and against libcoap's plain <c>coap-server-notls</c>, in
-/// alternating rounds, measured by our client (each client its own OSCORE context). Targets (issue 19): OSCORE at least
+/// alternating rounds, measured by our client (each client its own OSCORE context). Targets (docs/benchmarks.md): OSCORE at least
 /// 0.8× our plain throughput and at least 1× libcoap's plain throughput. The independent generator cannot speak OSCORE
 /// (Python's standard library has no AES-CCM), so its series are recorded as not measured with that reason.
 /// </summary>

@@ -57,7 +57,7 @@ internal static class ServerComparison
         }
     }
 
-    // The targets compare two series each; a target against a series other than the baseline gets its own ratio.
+    // Each target compares two series; a target against a series other than the baseline gets its own ratio.
     private static void AddTargets(Dictionary<string, object?> figure, LoadSeries x, Dictionary<LoadSeries, List<LoadResult>> results, IReadOnlyList<Target> targets)
     {
         var list = new List<Dictionary<string, object?>>();

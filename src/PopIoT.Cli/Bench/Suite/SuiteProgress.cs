@@ -41,6 +41,13 @@ internal sealed class SuiteProgress
         {
             int filled = _done * BarWidth / Total;
             string line = "\r[" + new string('#', filled) + new string('-', BarWidth - filled) + "] " + _done + "/" + Total + " " + time + " " + label;
+            // A line longer than the terminal wraps, and the carriage return would then redraw only its last row.
+            int columns = TerminalColumns();
+            if (line.Length > columns)
+            {
+                line = line[..columns];
+            }
+
             int width = line.Length;
             _error.Write(line.PadRight(Math.Max(width, _lastWidth)));
             _lastWidth = width;
@@ -55,6 +62,18 @@ internal sealed class SuiteProgress
         }
 
         _error.Flush();
+    }
+
+    private static int TerminalColumns()
+    {
+        try
+        {
+            return Console.WindowWidth > 10 ? Console.WindowWidth : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
     }
 
     /// <summary>A message that must not be overwritten by the bar (a skipped comparison, a warning).</summary>

@@ -1,7 +1,7 @@
 namespace PopIoT.Cli.Bench.Suite;
 
 /// <summary>
-/// The sizes of one <c>popiot bench suite</c> run. Full: about 10 minutes on 2 cores (the issue allows 15);
+/// The sizes of one <c>popiot bench suite</c> run. Full: about 10 minutes on 2 cores (docs/benchmarks.md: at most 15);
 /// quick: about a minute (allowed 3), for CI's smoke test and a first look. Quick figures are noisy by design
 /// and are labelled with their mode in every record.
 /// </summary>
