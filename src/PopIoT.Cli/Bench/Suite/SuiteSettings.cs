@@ -1,8 +1,8 @@
 namespace PopIoT.Cli.Bench.Suite;
 
 /// <summary>
-/// The sizes of one <c>popiot bench suite</c> run. Full: about 10 minutes on 2 cores (docs/benchmarks.md: at most 15);
-/// quick: about a minute (allowed 3), for CI's smoke test and a first look. Quick figures are noisy by design
+/// The sizes of one <c>popiot bench suite</c> run. Full: 5 to 9 minutes on 2 cores (docs/benchmarks.md: at most 15);
+/// quick: under a minute (allowed 3), for CI's smoke test and a first look. Quick figures are noisy by design
 /// and are labelled with their mode in every record.
 /// </summary>
 internal sealed record SuiteSettings(
@@ -18,7 +18,7 @@ internal sealed record SuiteSettings(
     string[] BenchmarkDotNetJob)
 {
     public static SuiteSettings Full { get; } = new(
-        "full", Rounds: 5, CoapRequests: 20_000, CoapWarmup: 2_000, Concurrency: [1, 8, 32], AceFirst: 50, AceLater: 2_000,
+        "full", Rounds: 5, CoapRequests: 15_000, CoapWarmup: 1_500, Concurrency: [1, 8, 32], AceFirst: 50, AceLater: 2_000,
         AsTokensOneClient: 500, AsBatches32: 40,
         BenchmarkDotNetJob: ["--launchCount", "1", "--warmupCount", "6", "--iterationCount", "20", "--iterationTime", "250"]);
 
