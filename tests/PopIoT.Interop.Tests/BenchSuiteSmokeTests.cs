@@ -68,10 +68,16 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
             Assert.All(figures, f => Assert.True(f.GetProperty("requests_per_s").GetDouble() > 0, comparison + "/" + series + " answered nothing: " + f));
         }
 
+        // At a fixed rate both servers got the same offered load from the independent generator.
+        var fixedRate = records.Where(x => Str(x, "kind") == "figure" && Str(x, "comparison") == "coap-get-fixed-rate").ToList();
+        Assert.Equal(["libcoap-coap-server-notls", "popiot-coap-serve"], fixedRate.Select(f => Str(f, "series")).Order(StringComparer.Ordinal));
+        Assert.All(fixedRate, f => Assert.Equal("python-stdlib", Str(f, "generator")));
+        Assert.All(fixedRate, f => Assert.True(f.GetProperty("requests_per_s").GetDouble() > 0, "answered nothing: " + f));
+
         string summary = File.ReadAllText(F(BenchSuite.SummaryFile));
         Assert.Contains("**Quick run:**", summary, StringComparison.Ordinal);
         Assert.All(BenchSuite.All(), c => Assert.Contains("(`" + c.Id + "`)", summary, StringComparison.Ordinal));
-        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "protection-cost.svg", "device-memory.svg" })
+        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "device-memory.svg" })
         {
             Assert.Equal("svg", XDocument.Load(F(chart)).Root!.Name.LocalName);
             Assert.Contains("](" + chart + ")", summary, StringComparison.Ordinal);

@@ -10,7 +10,7 @@ namespace PopIoT.Tests.Cli;
 /// input gets. No timing is asserted (DESIGN.md §8).</summary>
 public sealed class BenchPlotCommandTests : TempDirectoryTest
 {
-    private static readonly string[] Charts = ["coap-throughput.svg", "coap-latency.svg", "protection-cost.svg", "device-memory.svg"];
+    private static readonly string[] Charts = ["coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "device-memory.svg"];
 
     [Fact]
     public void Plot_writes_the_four_charts_as_svg_from_a_suite_run()
@@ -55,7 +55,7 @@ public sealed class BenchPlotCommandTests : TempDirectoryTest
         var r = CliRunner.Run("bench", "plot", "--in", F("results.jsonl"));
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal(4, r.Error.Split('\n').Count(l => l.Contains("left out", StringComparison.Ordinal)));
+        Assert.Equal(Charts.Length, r.Error.Split('\n').Count(l => l.Contains("left out", StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -161,6 +161,11 @@ public sealed class BenchPlotCommandTests : TempDirectoryTest
                 lines.Add($$"""{"kind":"figure","comparison":"coap-get","series":"libcoap-coap-server-notls","generator":"{{gen}}","concurrency":{{c}},"requests_per_s":{{10000 + c}},"latency_ms_p50":0.1,"latency_ms_p90":0.2,"latency_ms_p99":0.5,"mode":"quick"}""");
                 lines.Add($$"""{"kind":"figure","comparison":"coap-get","series":"popiot-coap-serve","generator":"{{gen}}","concurrency":{{c}},"requests_per_s":{{15000 + c}},"latency_ms_p50":0.1,"latency_ms_p90":0.2,"latency_ms_p99":0.4,"baseline":"libcoap-coap-server-notls","ratio":1.5,"mode":"quick"}""");
             }
+        }
+
+        foreach (string s in new[] { "libcoap-coap-server-notls", "popiot-coap-serve" })
+        {
+            lines.Add($$"""{"kind":"figure","comparison":"coap-get-fixed-rate","series":"{{s}}","generator":"python-stdlib","concurrency":8,"rate":2000,"requests_per_s":2000,"latency_ms_p50":0.1,"latency_ms_p90":0.2,"latency_ms_p99":0.3,"mode":"quick"}""");
         }
 
         foreach (string s in new[] { "libcoap-coap-server-notls", "popiot-plain", "popiot-oscore" })

@@ -87,7 +87,8 @@ internal static class BenchPlot
         }
 
         Save("coap-throughput.svg", Throughput(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), "Plain CoAP GET throughput: popiot and libcoap", mode), "coap-get");
-        Save("coap-latency.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), mode), "coap-get");
+        Save("coap-latency.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), "Plain CoAP GET latency percentiles (closed loop)", mode), "coap-get");
+        Save("coap-latency-fixed-rate.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get-fixed-rate").ToList(), "Plain CoAP GET latency at a fixed request rate (same offered load)", mode), "coap-get-fixed-rate");
         Save("protection-cost.svg", Throughput(figures.Where(f => Str(f, "comparison") == "oscore-get").ToList(), "The cost of protection: OSCORE GET against plain GET", mode), "oscore-get");
         Save("device-memory.svg", Memory(figures.Where(f => Str(f, "comparison") == "device-budget").ToList(), mode), "device-budget");
         return written;
@@ -118,20 +119,21 @@ internal static class BenchPlot
         return model;
     }
 
-    private static PlotModel? Latency(List<JsonElement> figures, string mode)
+    private static PlotModel? Latency(List<JsonElement> figures, string title, string mode)
     {
         if (figures.Count == 0)
         {
             return null;
         }
 
-        var model = new PlotModel { Title = "Plain CoAP GET latency percentiles", Subtitle = Subtitle(figures, mode), PlotMargins = new OxyThickness(250, double.NaN, double.NaN, double.NaN) };
+        var model = new PlotModel { Title = title, Subtitle = Subtitle(figures, mode), PlotMargins = new OxyThickness(320, double.NaN, double.NaN, double.NaN) };
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight });
         var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.4 };
         var ordered = figures.OrderBy(f => Str(f, "generator"), StringComparer.Ordinal).ThenBy(f => Num(f, "concurrency")).ThenBy(f => Str(f, "series"), StringComparer.Ordinal).ToList();
         foreach (JsonElement f in ordered)
         {
-            categories.Labels.Add(Label(f) + ", " + Num(f, "concurrency").ToString(CultureInfo.InvariantCulture) + " clients");
+            categories.Labels.Add(Label(f) + ", " + Num(f, "concurrency").ToString(CultureInfo.InvariantCulture) + " clients"
+                + (Num(f, "rate") > 0 ? " at " + N(Num(f, "rate")) + "/s" : string.Empty));
         }
 
         model.Axes.Add(categories);

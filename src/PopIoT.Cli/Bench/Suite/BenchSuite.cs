@@ -17,6 +17,7 @@ internal static class BenchSuite
     public static ISuiteComparison[] All() =>
     [
         new CoapGetComparison(),
+        new FixedRateComparison(),
         new OscoreGetComparison(),
         new DtlsComparison(),
         new AceLatencyComparison(),

@@ -53,22 +53,25 @@ internal static class Generators
 
     /// <summary>The independent generator against 127.0.0.1:<paramref name="port"/>.</summary>
     public static LoadSeries Python(string series, string script, int port, string path) =>
-        new(series, PythonStdlib, async (c, n, warm) =>
-        {
-            string[] args =
-            [
-                script, "--port", port.ToString(CultureInfo.InvariantCulture), "--path", path,
-                "--requests", n.ToString(CultureInfo.InvariantCulture), "--concurrency", c.ToString(CultureInfo.InvariantCulture),
-                "--warmup", warm.ToString(CultureInfo.InvariantCulture), "--timeout", "5",
-            ];
-            string output = await RunAsync("python3", args, TimeSpan.FromMinutes(5)).ConfigureAwait(false);
-            using JsonDocument d = JsonDocument.Parse(output);
-            JsonElement e = d.RootElement;
-            return new LoadResult(
-                e.GetProperty("ok").GetInt32(), e.GetProperty("errors").GetInt32(), e.GetProperty("seconds").GetDouble(),
-                e.GetProperty("latency_ms_p50").GetDouble(), e.GetProperty("latency_ms_p90").GetDouble(),
-                e.GetProperty("latency_ms_p99").GetDouble(), e.GetProperty("latency_ms_max").GetDouble());
-        });
+        new(series, PythonStdlib, (c, n, warm) => PythonAtRate(script, port, path, c, n, warm, 0));
+
+    /// <summary>The independent generator held to <paramref name="rate"/> requests/s over all clients (0: as fast as answers come).</summary>
+    public static async Task<LoadResult> PythonAtRate(string script, int port, string path, int c, int n, int warm, int rate)
+    {
+        string[] args =
+        [
+            script, "--port", port.ToString(CultureInfo.InvariantCulture), "--path", path,
+            "--requests", n.ToString(CultureInfo.InvariantCulture), "--concurrency", c.ToString(CultureInfo.InvariantCulture),
+            "--warmup", warm.ToString(CultureInfo.InvariantCulture), "--timeout", "5", "--rate", rate.ToString(CultureInfo.InvariantCulture),
+        ];
+        string output = await RunAsync("python3", args, TimeSpan.FromMinutes(5)).ConfigureAwait(false);
+        using JsonDocument d = JsonDocument.Parse(output);
+        JsonElement e = d.RootElement;
+        return new LoadResult(
+            e.GetProperty("ok").GetInt32(), e.GetProperty("errors").GetInt32(), e.GetProperty("seconds").GetDouble(),
+            e.GetProperty("latency_ms_p50").GetDouble(), e.GetProperty("latency_ms_p90").GetDouble(),
+            e.GetProperty("latency_ms_p99").GetDouble(), e.GetProperty("latency_ms_max").GetDouble());
+    }
 
     /// <summary>Runs a program to the end and returns its standard output; a non-zero exit or a hang is an error.</summary>
     public static async Task<string> RunAsync(string exe, IEnumerable<string> args, TimeSpan limit, string? workingDirectory = null)
