@@ -25,7 +25,9 @@ internal sealed class CoapServerProcess : IDisposable
     public Uri Uri(string path) => new("coap://127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture) + path);
 
     /// <summary><c>popiot coap serve</c>: this executable again (the apphost, or dotnet with this assembly).</summary>
-    public static CoapServerProcess StartOurs() => StartOurs("popiot-coap-serve", port => ["coap", "serve", "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)], null);
+    /// <remarks>It stops by itself after an hour, should this process end without stopping it.</remarks>
+    public static CoapServerProcess StartOurs() =>
+        StartOurs("popiot-coap-serve", port => ["coap", "serve", "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "3600"], null);
 
     /// <summary>This executable again with the arguments <paramref name="args"/> gives for a free port; <paramref name="stdin"/>, when given, is written to its standard input (secrets stay off the command line).</summary>
     public static CoapServerProcess StartOurs(string name, Func<int, IEnumerable<string>> args, string? stdin)

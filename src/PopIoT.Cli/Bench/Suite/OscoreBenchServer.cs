@@ -55,7 +55,14 @@ internal static class OscoreBenchServer
             for (int i = 0; i < clients; i++)
             {
                 string line = reader.ReadLine() ?? throw new CliUsageException("standard input ended after " + i + " of " + clients + " Master Secrets");
-                byte[] secret = CliInput.ParseHex(line.Trim(), "Master Secret");
+                byte[] secret = CliInput.ParseHex(line.Trim(), "Master Secret " + (i + 1));
+                if (secret.Length is < 16 or > 64)
+                {
+                    // A benchmark key is random and full length (RFC 8613 §3.1 recommends 16 bytes or more).
+                    Array.Clear(secret);
+                    throw new CliUsageException("Master Secret " + (i + 1) + " must be 16 to 64 bytes, not " + secret.Length);
+                }
+
                 SecurityContext c = Context(secret, i, server: true);
                 Array.Clear(secret);
                 contexts.Add(c);
