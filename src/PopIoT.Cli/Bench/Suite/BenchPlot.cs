@@ -16,7 +16,7 @@ namespace PopIoT.Cli.Bench.Suite;
 /// </summary>
 internal static class BenchPlot
 {
-    private const double Width = 860;
+    private const double Width = 960;
     private const double Height = 480;
 
     /// <summary>Writes the charts for <paramref name="records"/> into <paramref name="outDir"/>; returns their file names.</summary>
@@ -63,7 +63,10 @@ internal static class BenchPlot
     private static IReadOnlyList<string> Write(List<JsonElement> all, string outDir, TextWriter log)
     {
         Directory.CreateDirectory(outDir);
-        string mode = all.Where(r => Str(r, "kind") == "run-info").Select(r => Str(r, "mode")).FirstOrDefault() ?? "?";
+        JsonElement info = all.FirstOrDefault(r => Str(r, "kind") == "run-info");
+        // The mode and the machine go into every subtitle, so a chart shown alone still says what made it.
+        string mode = (Str(info, "mode") ?? "?") + " run" + (Str(info, "cpu") is string cpu ? " on " + (cpu.Length > 40 ? cpu[..40] : cpu) + ", " + N(Num(info, "cores")) + " cores" : string.Empty)
+            + (Str(info, "started_utc") is string at && at.Length >= 10 ? ", " + at[..10] : string.Empty);
         List<JsonElement> figures = all.Where(r => Str(r, "kind") == SuiteRecord.Figure).ToList();
         var written = new List<string>();
         void Save(string name, PlotModel? model, string what)
@@ -163,8 +166,8 @@ internal static class BenchPlot
         var model = new PlotModel
         {
             Title = "Device managed heap per board (nanoFramework layout)",
-            Subtitle = "popiot device budget, " + mode + " run: the engine with all its slots, as a part of the heap share PopIoT may use",
-            PlotMargins = new OxyThickness(300, double.NaN, double.NaN, double.NaN),
+            Subtitle = "popiot device budget; " + mode,
+            PlotMargins = new OxyThickness(370, double.NaN, double.NaN, double.NaN),
         };
         var categories = new CategoryAxis { Position = AxisPosition.Left, GapWidth = 0.5 };
         var used = new BarSeries { Title = "engine / heap share", LabelFormatString = "{0:0} %", LabelPlacement = LabelPlacement.Outside };
@@ -177,7 +180,7 @@ internal static class BenchPlot
 
         model.Axes.Add(categories);
         double max = used.Items.Max(i => i.Value);
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "% of the heap share", Minimum = 0, Maximum = Math.Max(120, max * 1.15), MajorGridlineStyle = LineStyle.Dot });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "the engine with all its slots, % of the heap share PopIoT may use", Minimum = 0, Maximum = Math.Max(120, max * 1.15), MajorGridlineStyle = LineStyle.Dot });
         model.Series.Add(used);
         model.Annotations.Add(new OxyPlot.Annotations.LineAnnotation { Type = OxyPlot.Annotations.LineAnnotationType.Vertical, X = 100, Color = OxyColors.DarkRed, Text = "share", LineStyle = LineStyle.Dash });
         return model;
@@ -201,8 +204,8 @@ internal static class BenchPlot
     }
 
     private static string Subtitle(List<JsonElement> figures, string mode) =>
-        "generators: " + string.Join(", ", figures.Select(f => Str(f, "generator")).Distinct()) + "; " + mode + " run"
-        + (mode == "quick" ? " (few requests, one round: noisy)" : string.Empty);
+        "generators: " + string.Join(", ", figures.Select(f => Str(f, "generator")).Distinct()) + "; " + mode
+        + (mode.StartsWith("quick", StringComparison.Ordinal) ? " (few requests, one round: noisy)" : string.Empty);
 
     private static string? Str(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
