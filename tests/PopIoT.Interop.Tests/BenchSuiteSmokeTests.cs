@@ -60,7 +60,7 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
         {
             ("coap-get", "popiot-coap-serve", "popiot-client"), ("coap-get", "libcoap-coap-server-notls", "popiot-client"),
             ("coap-get", "popiot-coap-serve", "python-stdlib"), ("coap-get", "libcoap-coap-server-notls", "python-stdlib"),
-            ("oscore-get", "popiot-oscore", "popiot-client"), ("oscore-get", "popiot-plain", "popiot-client"), ("oscore-get", "libcoap-coap-server-notls", "popiot-client"),
+            ("oscore-get", "popiot-oscore", "popiot-client"), ("oscore-get", "popiot-oscore-managed", "popiot-client"), ("oscore-get", "popiot-plain", "popiot-client"), ("oscore-get", "libcoap-coap-server-notls", "popiot-client"),
         })
         {
             var figures = records.Where(x => Str(x, "kind") == "figure" && Str(x, "comparison") == comparison && Str(x, "series") == series && Str(x, "generator") == generator).ToList();

@@ -197,6 +197,7 @@ internal static class BenchPlot
             CoapGetComparison.Popiot => "popiot",
             OscoreGetComparison.Plain => "popiot plain",
             OscoreGetComparison.Protected => "popiot OSCORE",
+            OscoreGetComparison.ProtectedManaged => "popiot OSCORE, managed AES-CCM",
             string other => other,
             null => "?",
         };

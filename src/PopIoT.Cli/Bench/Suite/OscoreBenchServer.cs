@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
+using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 
@@ -16,15 +17,24 @@ namespace PopIoT.Cli.Bench.Suite;
 /// </summary>
 internal static class OscoreBenchServer
 {
-    /// <summary>The server's Sender ID in every context; client i sends with Sender ID i + 1 (RFC 8613 §3.3: distinct IDs).</summary>
+    /// <summary>The most clients: each has two contexts, one per crypto provider, with one-byte Sender IDs.</summary>
+    public const int MaxClients = 100;
+
+    /// <summary>
+    /// The server's Sender ID in every context. Client i sends with Sender ID i + 1 on the platform provider's context
+    /// and i + 1 + <see cref="MaxClients"/> on the managed one's (RFC 8613 §3.3: IDs distinct, so the keys derived
+    /// from the same Master Secret differ too).
+    /// </summary>
     public static readonly byte[] ServerId = [0x53];
 
-    public static byte[] ClientId(int i) => [(byte)(i + 1)];
+    private static readonly ICryptoProvider Managed = new ManagedCryptoProvider(PlatformRandomSource.Instance);
+
+    public static byte[] ClientId(int i, bool managed) => [(byte)(i + 1 + (managed ? MaxClients : 0))];
 
     public static Command Create(CliContext io)
     {
         var port = CliListener.PortOption(0);
-        var clients = new Option<int>("--clients") { Description = "Security contexts to read from standard input, one hex Master Secret a line (1..128).", Required = true };
+        var clients = new Option<int>("--clients") { Description = "Clients whose Master Secrets come on standard input, one hex line each (1..100); each gets a context on the platform and one on the managed crypto provider.", Required = true };
         var duration = new Option<double>("--duration") { Description = "Stop after S seconds (default 1800), so a server left behind ends itself.", DefaultValueFactory = _ => 1800 };
         var cmd = new Command("oscore-server", "The suite's OSCORE server: /time plain and OSCORE-protected, one context per client (Master Secrets on standard input).")
         {
@@ -35,20 +45,24 @@ internal static class OscoreBenchServer
         return cmd;
     }
 
-    /// <summary>The security context of client <paramref name="i"/> on the given side.</summary>
-    public static SecurityContext Context(byte[] masterSecret, int i, bool server) => server
-        ? new SecurityContext(PlatformCryptoProvider.Instance, masterSecret, [], ServerId, ClientId(i), null!)
-        : new SecurityContext(PlatformCryptoProvider.Instance, masterSecret, [], ClientId(i), ServerId, null!);
+    /// <summary>The security context of client <paramref name="i"/> on the given side, with the platform's or the managed AES-CCM.</summary>
+    public static SecurityContext Context(byte[] masterSecret, int i, bool server, bool managed)
+    {
+        ICryptoProvider provider = managed ? Managed : PlatformCryptoProvider.Instance;
+        return server
+            ? new SecurityContext(provider, masterSecret, [], ServerId, ClientId(i, managed), null!)
+            : new SecurityContext(provider, masterSecret, [], ClientId(i, managed), ServerId, null!);
+    }
 
     private static int Run(CliContext io, int port, int clients, double seconds)
     {
-        if (clients is < 1 or > 128 || seconds is <= 0 or > 86400 || double.IsNaN(seconds))
+        if (clients is < 1 or > MaxClients || seconds is <= 0 or > 86400 || double.IsNaN(seconds))
         {
-            throw new CliUsageException("--clients must be 1..128 and --duration in (0, 86400] seconds");
+            throw new CliUsageException("--clients must be 1.." + MaxClients + " and --duration in (0, 86400] seconds");
         }
 
         using var reader = new StreamReader(io.Stdin);
-        var table = new OscoreContextTable(clients);
+        var table = new OscoreContextTable(2 * clients);
         var contexts = new List<SecurityContext>();
         try
         {
@@ -63,10 +77,14 @@ internal static class OscoreBenchServer
                     throw new CliUsageException("Master Secret " + (i + 1) + " must be 16 to 64 bytes, not " + secret.Length);
                 }
 
-                SecurityContext c = Context(secret, i, server: true);
+                foreach (bool managed in new[] { false, true })
+                {
+                    SecurityContext c = Context(secret, i, server: true, managed);
+                    contexts.Add(c);
+                    table.Add(c);
+                }
+
                 Array.Clear(secret);
-                contexts.Add(c);
-                table.Add(c);
             }
 
             using var listener = CliListener.Create("127.0.0.1", port, seconds);
@@ -77,7 +95,7 @@ internal static class OscoreBenchServer
                 return ExitCodes.BadInput;
             }
 
-            io.Out.WriteLine("popiot bench oscore-server: listening on " + CliListener.CoapAddress(at) + " with " + clients.ToString(CultureInfo.InvariantCulture) + " OSCORE contexts " + listener.Until);
+            io.Out.WriteLine("popiot bench oscore-server: listening on " + CliListener.CoapAddress(at) + " with " + clients.ToString(CultureInfo.InvariantCulture) + " clients' OSCORE contexts " + listener.Until);
             io.Out.Flush();
             CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();
             return ExitCodes.Ok;

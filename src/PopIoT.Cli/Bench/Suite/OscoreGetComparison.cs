@@ -8,13 +8,16 @@ namespace PopIoT.Cli.Bench.Suite;
 /// <summary>
 /// What protection costs: GET /time protected with OSCORE through popiot, against plain GET /time on the same popiot
 /// server process (<c>popiot bench oscore-server</c>) and against libcoap's plain <c>coap-server-notls</c>, in
-/// alternating rounds, measured by our client (each client its own OSCORE context). Targets (docs/benchmarks.md): OSCORE at least
+/// alternating rounds, measured by our client (each client its own OSCORE context). <c>popiot-oscore</c> uses the platform
+/// AES-CCM on both ends (the desktop default), <c>popiot-oscore-managed</c> PopIoT.Core's managed one (a board's path
+/// without native crypto), whose per-call cost is lower for CoAP-sized messages (docs/benchmarks.md). Targets (docs/benchmarks.md): OSCORE at least
 /// 0.8× our plain throughput and at least 1× libcoap's plain throughput. The independent generator cannot speak OSCORE
 /// (Python's standard library has no AES-CCM), so its series are recorded as not measured with that reason.
 /// </summary>
 internal sealed class OscoreGetComparison : ISuiteComparison
 {
     public const string Protected = "popiot-oscore";
+    public const string ProtectedManaged = "popiot-oscore-managed";
     public const string Plain = "popiot-plain";
     public const string Libcoap = CoapGetComparison.Libcoap;
 
@@ -22,9 +25,9 @@ internal sealed class OscoreGetComparison : ISuiteComparison
 
     public string Title => "OSCORE-protected GET: the cost of protection";
 
-    public IReadOnlyList<string> Series => [Libcoap, Plain, Protected];
+    public IReadOnlyList<string> Series => [Libcoap, Plain, Protected, ProtectedManaged];
 
-    public int Steps(SuiteSettings settings) => 3 * settings.Concurrency.Length * settings.Rounds;
+    public int Steps(SuiteSettings settings) => 4 * settings.Concurrency.Length * settings.Rounds;
 
     public async Task RunAsync(SuiteRun run)
     {
@@ -44,7 +47,8 @@ internal sealed class OscoreGetComparison : ISuiteComparison
         // Every load run starts new client contexts; the server's recipient contexts carry on, so each run's Sender
         // Sequence Numbers must go on from where the last run of that client stopped (RFC 8613 §7.2.1), or the
         // server's replay window would refuse them. One live context per client, reused across runs, does that.
-        var live = secrets.Select((s, i) => OscoreBenchServer.Context(s, i, server: false)).ToArray();
+        var live = secrets.Select((s, i) => OscoreBenchServer.Context(s, i, server: false, managed: false)).ToArray();
+        var liveManaged = secrets.Select((s, i) => OscoreBenchServer.Context(s, i, server: false, managed: true)).ToArray();
         foreach (byte[] s in secrets)
         {
             Array.Clear(s);
@@ -65,10 +69,12 @@ internal sealed class OscoreGetComparison : ISuiteComparison
 
             series.Add(plain);
             series.Add(Generators.Popiot(Protected, ours.Uri("/time"), (i, o) => o.Oscore = live[i]));
+            series.Add(Generators.Popiot(ProtectedManaged, ours.Uri("/time"), (i, o) => o.Oscore = liveManaged[i]));
             ServerComparison.Target[] targets = [new(Protected, Plain, 0.8), new(Protected, Libcoap, 1.0)];
             await ServerComparison.MeasureAsync(run, Id, series, plain, targets).ConfigureAwait(false);
             string why = "the independent generator cannot protect requests: Python's standard library has no AES-CCM (RFC 8613 §5 needs AES-CCM-16-64-128)";
             run.Emit(SuiteRecord.Missing(Id, Protected, Generators.PythonStdlib, why));
+            run.Emit(SuiteRecord.Missing(Id, ProtectedManaged, Generators.PythonStdlib, why));
             if (libcoap == null)
             {
                 run.Progress.Note(Id + ": libcoap not measured: " + noLibcoap);
@@ -80,7 +86,7 @@ internal sealed class OscoreGetComparison : ISuiteComparison
         }
         finally
         {
-            foreach (SecurityContext c in live)
+            foreach (SecurityContext c in live.Concat(liveManaged))
             {
                 c.Dispose();
             }
