@@ -16,9 +16,21 @@ internal static class CoapLoadGenerator
         public double RequestsPerSecond => Ok / Seconds;
     }
 
-    public static async Task<Result> RunAsync(string impl, Uri target, int requests, int concurrency, bool confirmable, TimeSpan timeout)
+    /// <param name="impl">The name of the server measured, for the printed line.</param>
+    /// <param name="target">The URI to GET.</param>
+    /// <param name="requests">Requests measured, after a warm-up of 20 per client.</param>
+    /// <param name="concurrency">Clients, each with its own socket.</param>
+    /// <param name="confirmable">CON (true) or NON requests.</param>
+    /// <param name="timeout">Per request; a timeout counts as an error.</param>
+    /// <param name="configure">Sets up client i's options beyond the timeout (e.g. its own OSCORE context), or null.</param>
+    public static async Task<Result> RunAsync(string impl, Uri target, int requests, int concurrency, bool confirmable, TimeSpan timeout, Action<int, CoapClientOptions>? configure = null)
     {
-        var clients = Enumerable.Range(0, concurrency).Select(_ => new CoapClient(new CoapClientOptions { Timeout = timeout, MaxConcurrentRequests = 4 })).ToArray();
+        var clients = Enumerable.Range(0, concurrency).Select(i =>
+        {
+            var options = new CoapClientOptions { Timeout = timeout, MaxConcurrentRequests = 4 };
+            configure?.Invoke(i, options);
+            return new CoapClient(options);
+        }).ToArray();
         try
         {
             // Warm-up: sockets bound, JIT done, the server has seen every client.

@@ -25,20 +25,24 @@ internal sealed class CoapServerProcess : IDisposable
     public Uri Uri(string path) => new("coap://127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture) + path);
 
     /// <summary><c>popiot coap serve</c>: this executable again (the apphost, or dotnet with this assembly).</summary>
-    public static CoapServerProcess StartOurs()
+    /// <remarks>It stops by itself after an hour, should this process end without stopping it.</remarks>
+    public static CoapServerProcess StartOurs() =>
+        StartOurs("popiot-coap-serve", port => ["coap", "serve", "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "3600"], null);
+
+    /// <summary>This executable again with the arguments <paramref name="args"/> gives for a free port; <paramref name="stdin"/>, when given, is written to its standard input (secrets stay off the command line).</summary>
+    public static CoapServerProcess StartOurs(string name, Func<int, IEnumerable<string>> args, string? stdin)
     {
         int port = FreePort();
         string exe = Environment.ProcessPath ?? "dotnet";
-        string name = Path.GetFileNameWithoutExtension(exe);
-        var args = new List<string>();
-        if (name is not ("PopIoT.Cli" or "popiot"))
+        var all = new List<string>();
+        if (Path.GetFileNameWithoutExtension(exe) is not ("PopIoT.Cli" or "popiot"))
         {
             exe = "dotnet";
-            args.Add(typeof(CoapServerProcess).Assembly.Location);
+            all.Add(typeof(CoapServerProcess).Assembly.Location);
         }
 
-        args.AddRange(["coap", "serve", "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)]);
-        return Start(exe, args, port, "popiot-coap-serve");
+        all.AddRange(args(port));
+        return Start(exe, all, port, name, stdin);
     }
 
     /// <summary>libcoap 4.3's <c>coap-server-notls</c> (package libcoap3-bin), quiet.</summary>
@@ -91,9 +95,9 @@ internal sealed class CoapServerProcess : IDisposable
         _process.Dispose();
     }
 
-    private static CoapServerProcess Start(string exe, IEnumerable<string> args, int port, string name)
+    private static CoapServerProcess Start(string exe, IEnumerable<string> args, int port, string name, string? stdin = null)
     {
-        var info = new ProcessStartInfo(exe, args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(exe, args) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin != null };
         Process process;
         try
         {
@@ -102,6 +106,12 @@ internal sealed class CoapServerProcess : IDisposable
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new CliUsageException("cannot start " + exe + " (" + e.Message + "); for libcoap install libcoap3-bin");
+        }
+
+        if (stdin != null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
         }
 
         process.OutputDataReceived += (_, _) => { };

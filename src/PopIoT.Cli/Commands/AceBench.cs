@@ -46,7 +46,22 @@ internal static class AceBench
         return cmd;
     }
 
+    /// <summary>Latencies in milliseconds of the three kinds of request, measured in one run.</summary>
+    internal sealed record Latencies(double[] PlainGet, double[] FirstRequest, double[] LaterRequest);
+
     private static async Task<int> Run(CliContext io, int firstCount, int laterCount)
+    {
+        Latencies l = await MeasureAsync(firstCount, laterCount).ConfigureAwait(false);
+        double b = Median(l.PlainGet);
+        Print(io, "plain-get", l.PlainGet, b);
+        Print(io, "ace-first-request", l.FirstRequest, b);
+        Print(io, "ace-later-request", l.LaterRequest, b);
+        PrintRsState(io);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Measures a plain GET (the baseline), the first request of a new gateway and later protected requests.</summary>
+    internal static async Task<Latencies> MeasureAsync(int firstCount, int laterCount)
     {
         // Each measured first request brings up a new gateway (a new peer and PoP key) and leaves its context in use:
         // far more clients per minute than 8 slots protect, so admission is off and the device evicts the least
@@ -86,15 +101,8 @@ internal static class AceBench
             await Repeat(Math.Min(200, laterCount), () => warm.GetAsync(temp));
             double[] laters = await Repeat(laterCount, () => warm.GetAsync(temp));
 
-            double b = Median(baseline);
-            Print(io, "plain-get", baseline, b);
-            Print(io, "ace-first-request", firsts, b);
-            Print(io, "ace-later-request", laters, b);
+            return new Latencies(baseline, firsts, laters);
         }
-
-        PrintRsState(io);
-
-        return ExitCodes.Ok;
     }
 
     private static async Task<double[]> Repeat(int n, Func<Task<CoapResponse>> op)

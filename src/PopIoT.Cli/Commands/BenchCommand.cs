@@ -35,7 +35,10 @@ internal static class BenchCommand
         };
         crypto.SetAction(p => Crypto(io, Budget(p.GetValue(seconds)), p.GetValue(sizes)!));
 
-        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.") { crypto, CoapBench(io), AceBench.Create(io) };
+        return new Command("bench", "Measure PopIoT against baselines in the same run; prints JSON lines.")
+        {
+            crypto, CoapBench(io), AceBench.Create(io), BenchSuiteCommand.Suite(io), BenchSuiteCommand.Plot(io), Bench.Suite.OscoreBenchServer.Create(io),
+        };
     }
 
     private static Command CoapBench(CliContext io)
