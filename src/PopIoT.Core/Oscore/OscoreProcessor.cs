@@ -127,7 +127,7 @@ public sealed class OscoreProcessor
     /// <param name="table">The contexts.</param>
     /// <param name="exchange">Receives the request binding.</param>
     /// <returns>The status.</returns>
-    public OscoreStatus UnprotectRequest(CoapMessage request, OscoreContextTable table, OscoreExchange exchange)
+    public OscoreStatus UnprotectRequest(CoapMessage request, ISecurityContextLookup table, OscoreExchange exchange)
     {
         int at;
         OscoreStatus s = DecodeOption(request, out at);
@@ -157,7 +157,7 @@ public sealed class OscoreProcessor
 
         // RFC 8613 §8.2 step 3, §7.4: check before decrypting, but update only after. An unknown window (after a
         // reboot, Appendix B.1.2) cannot judge the number; Echo decides instead.
-        if (!freshnessRequired && !context.ReplayWindow.IsFresh(sequenceNumber))
+        if (!freshnessRequired && !context.IsFresh(sequenceNumber))
         {
             return OscoreStatus.ReplayDetected;
         }
@@ -188,7 +188,7 @@ public sealed class OscoreProcessor
         }
         else
         {
-            context.ReplayWindow.Update(sequenceNumber);
+            context.UpdateReplayWindow(sequenceNumber);
         }
 
         table.Touch(context);
