@@ -150,9 +150,9 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// IV, IDs, room for a 32-byte ID Context, algorithm, lengths and flags (128), its generation (4), Sender Sequence
     /// Number and highest received number (16) and its replay window (4 per 32 bits);</item>
     /// <item>the context's handle: one object of two fields (32 with its 16-byte header) and its reference (8);</item>
-    /// <item>the token's bytes in the token table: digest, PoP key id and its length, and a permission byte per
-    /// resource (16 + 16 + 1 + <see cref="AceRsSettings.MaxResources"/>), and its four numbers (expiry, exi sequence
-    /// number, last verified request, use order: 32).</item>
+    /// <item>the token's bytes in the token table: digest, PoP key id and its length, its rank in the use order, and a
+    /// permission byte per resource (16 + 16 + 1 + 1 + <see cref="AceRsSettings.MaxResources"/>), and its three numbers
+    /// (expiry, exi sequence number, last verified request: 24).</item>
     /// </list>
     /// AceMemoryTests measures the real figure and checks it against this one. A provider that cannot re-key (the
     /// desktop's platform AES-CCM) adds two keyed cipher objects per live context and two references per slot.
@@ -163,7 +163,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     {
         int context = 128 + 4 + 16 + (settings.ReplayWindowSize / 8);
         int handle = 32 + 8;
-        int token = 16 + 16 + 1 + settings.MaxResources + 32;
+        int token = 16 + 16 + 1 + 1 + settings.MaxResources + 24;
         return context + handle + token;
     }
 

@@ -24,21 +24,22 @@ internal sealed class AceTokenTable : IDisposable
     /// <summary>The longest PoP key id (OSCORE_Input_Material id or COSE_Key kid) kept.</summary>
     public const int MaxPopIdLength = 16;
 
-    // The bytes of one slot, at slot × _stride: the claims digest (16) | the PoP key id (16) | its length (1) | one
-    // permission byte (CoapMethods bits) per resource.
+    // The bytes of one slot, at slot × _stride: the claims digest (16) | the PoP key id (16) | its length (1) | its
+    // rank in the use order (1: 0 is the least recently used, Capacity − 1 the most; the ranks of all slots are a
+    // permutation, Slots ≤ 255) | one permission byte (CoapMethods bits) per resource.
     private const int DigestAt = 0;
     private const int PopIdAt = DigestAt + DigestLength;
     private const int PopIdLengthAt = PopIdAt + MaxPopIdLength;
-    private const int PermissionsAt = PopIdLengthAt + 1;
+    private const int UseRankAt = PopIdLengthAt + 1;
+    private const int PermissionsAt = UseRankAt + 1;
 
     // The numbers of one slot, at slot × NumbersPerSlot: when its token's lifetime ends (engine seconds, long.MaxValue
-    // for none), its exi sequence number (RFC 9200 §5.10.3; -1 for none), when its context last verified a request
-    // (engine seconds, NeverVerified) and its place in the use order (a counter, for eviction).
+    // for none), its exi sequence number (RFC 9200 §5.10.3; -1 for none) and when its context last verified a request
+    // (engine seconds, NeverVerified).
     private const int ExpiresAtAt = 0;
     private const int ExiSequenceAt = 1;
     private const int VerifiedAtAt = 2;
-    private const int LastUsedAt = 3;
-    private const int NumbersPerSlot = 4;
+    private const int NumbersPerSlot = 3;
 
     // A slot whose context has not verified a request since its token was stored.
     private const long NeverVerified = long.MinValue;
@@ -49,7 +50,6 @@ internal sealed class AceTokenTable : IDisposable
     private readonly SecurityContextSlots _contexts;
     private readonly IRekeyableAead _sharedCipher;
     private readonly DerivationWorkspace _workspace = new DerivationWorkspace();
-    private long _lru;
     private int _nextServerId;
 
     public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize)
@@ -62,6 +62,11 @@ internal sealed class AceTokenTable : IDisposable
         _stride = PermissionsAt + resources;
         _bytes = new byte[slots * _stride];
         _numbers = new long[slots * NumbersPerSlot];
+        for (int i = 0; i < slots; i++)
+        {
+            _bytes[(i * _stride) + UseRankAt] = (byte)i;
+        }
+
         for (int i = 0; i < slots; i++)
         {
             Free(i);
@@ -142,10 +147,20 @@ internal sealed class AceTokenTable : IDisposable
         _bytes[(slot * _stride) + PopIdLengthAt] = (byte)length;
     }
 
-    /// <summary>Marks a slot as just used (a verified request or a post), for eviction order.</summary>
+    /// <summary>Marks a slot as just used (a verified request or a post), for eviction order: it becomes the most recent.</summary>
     public void Touch(int slot)
     {
-        _numbers[(slot * NumbersPerSlot) + LastUsedAt] = ++_lru;
+        int rank = UseRank(slot);
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = (i * _stride) + UseRankAt;
+            if (_bytes[at] > rank)
+            {
+                _bytes[at]--;
+            }
+        }
+
+        _bytes[(slot * _stride) + UseRankAt] = (byte)(Capacity - 1);
     }
 
     /// <summary>Records that the slot's context verified a request at <paramref name="now"/> (RFC 8613 §8.2): the client holds the key and uses it.</summary>
@@ -268,7 +283,7 @@ internal sealed class AceTokenTable : IDisposable
 
             bool never = VerifiedAt(i) == NeverVerified;
             bool bestNever = VerifiedAt(best) == NeverVerified;
-            if ((never && !bestNever) || (never == bestNever && LastUsed(i) < LastUsed(best)))
+            if ((never && !bestNever) || (never == bestNever && UseRank(i) < UseRank(best)))
             {
                 best = i;
             }
@@ -314,9 +329,9 @@ internal sealed class AceTokenTable : IDisposable
         return _numbers[(slot * NumbersPerSlot) + VerifiedAtAt];
     }
 
-    private long LastUsed(int slot)
+    private int UseRank(int slot)
     {
-        return _numbers[(slot * NumbersPerSlot) + LastUsedAt];
+        return _bytes[(slot * _stride) + UseRankAt];
     }
 
     // Whether the slot's live context answers to the one-byte Recipient ID id.
@@ -367,13 +382,22 @@ internal sealed class AceTokenTable : IDisposable
     }
 
     // The token's values of a slot without a token: no digest, PoP key id or rights, no end, no exi number, never
-    // verified, unused.
+    // verified, and the least recently used.
     private void Free(int slot)
     {
+        int rank = UseRank(slot);
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = (i * _stride) + UseRankAt;
+            if (_bytes[at] < rank)
+            {
+                _bytes[at]++;
+            }
+        }
+
         CryptoBytes.Clear(_bytes, slot * _stride, _stride);
         _numbers[(slot * NumbersPerSlot) + ExpiresAtAt] = long.MaxValue;
         _numbers[(slot * NumbersPerSlot) + ExiSequenceAt] = -1;
         _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = NeverVerified;
-        _numbers[(slot * NumbersPerSlot) + LastUsedAt] = 0;
     }
 }

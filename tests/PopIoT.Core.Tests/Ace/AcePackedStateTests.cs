@@ -128,6 +128,47 @@ public class AcePackedStateTests
         }
     }
 
+    [Fact]
+    public void The_use_order_in_one_byte_per_slot_evicts_the_slot_a_use_counter_would()
+    {
+        // The table keeps its LRU order as ranks (a permutation of 0..Capacity-1), not a counter per slot. Checked
+        // against the counter it replaces, whenever every slot holds a token (the only time eviction is asked).
+        using var table = new AceTokenTable(7, 4, AceTestSupport.Provider(), 32);
+        var stamps = new long[7];
+        long clock = 0;
+        var rng = PopIoT.Testing.SeededRandomSource.NewRandom(6);
+        for (int step = 0; step < 5_000; step++)
+        {
+            int slot = rng.Next(7);
+            if (rng.Next(8) == 0)
+            {
+                table.Drop(slot);
+                stamps[slot] = 0;
+            }
+            else
+            {
+                table.Touch(slot);
+                stamps[slot] = ++clock;
+            }
+
+            if (Array.TrueForAll(stamps, t => t > 0))
+            {
+                Assert.Equal(Array.IndexOf(stamps, Min(stamps)), table.Evictable(0, 0));
+            }
+        }
+    }
+
+    private static long Min(long[] a)
+    {
+        long m = long.MaxValue;
+        foreach (long v in a)
+        {
+            m = Math.Min(m, v);
+        }
+
+        return m;
+    }
+
     // The server's context of the client's last request (the binding the engine attached).
     private static SecurityContext ServerContext(AceRig rig, AceTestClient c)
     {
