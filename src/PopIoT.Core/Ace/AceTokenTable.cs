@@ -187,7 +187,7 @@ internal sealed class AceTokenTable : IDisposable
         for (int i = 0; i < Capacity; i++)
         {
             int at = i * _stride;
-            if (InUse(i) && SecurityContext.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
+            if (InUse(i) && SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
             {
                 return i;
             }
@@ -344,7 +344,7 @@ internal sealed class AceTokenTable : IDisposable
     /// <summary>
     /// Derives the slot's context in place for a new token (RFC 9203 §4.3 inputs; RFC 8613 §3.2.1 derivation). The
     /// slot's previous keys, if any, are erased first. The caller checked the inputs with
-    /// <see cref="SecurityContext.CheckInputs"/>, so this cannot fail half-way.
+    /// <see cref="SecurityContextDerivation.CheckInputs"/>, so this cannot fail half-way.
     /// </summary>
     public void Establish(int slot, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {

@@ -70,7 +70,7 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("The reservation step K must be at least 1.");
         }
 
-        CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
+        SecurityContextDerivation.CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
         _slots = new SecurityContextSlots(this, provider, options);
         _slot = 0;
         DerivationWorkspace w = new DerivationWorkspace();
@@ -120,7 +120,7 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
         }
 
-        CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
+        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
         byte[] b = _slots.Bytes;
         int at = _slots.Base(_slot);
         try
@@ -158,33 +158,6 @@ public sealed class SecurityContext : IDisposable
 
         _slots.NextGeneration(_slot);
         _slots.SetFlag(_slot, SecurityContextSlots.Keyed, true);
-    }
-
-    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
-    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
-    {
-        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
-        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
-        {
-            throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
-        }
-
-        // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderId.Count > SecurityContextSlots.MaxIdLength || recipientId.Count > SecurityContextSlots.MaxIdLength)
-        {
-            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
-        }
-
-        // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
-        if (BytesEqual(senderId.Buffer, senderId.Offset, senderId.Count, recipientId.Buffer, recipientId.Offset, recipientId.Count))
-        {
-            throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
-        }
-
-        if (idContextLength > MaxIdContextLength)
-        {
-            throw new ArgumentException("The ID Context is longer than " + MaxIdContextLength.ToString() + " bytes.");
-        }
     }
 
     /// <summary>The AEAD nonce length: 13 bytes for every AES-CCM-16-* algorithm.</summary>
@@ -336,7 +309,7 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on a match.</returns>
     public bool Matches(byte[] kid, int kidOffset, int kidLength, byte[] kidContext, int kidContextOffset, int kidContextLength)
     {
-        if (IsDisposed || !BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, kid, kidOffset, kidLength))
+        if (IsDisposed || !SecurityContextDerivation.BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, kid, kidOffset, kidLength))
         {
             return false;
         }
@@ -347,7 +320,7 @@ public sealed class SecurityContext : IDisposable
         }
 
         int length = IdContextLength;
-        return length >= 0 && BytesEqual(_slots.Bytes, IdContextOffset, length, kidContext, kidContextOffset, kidContextLength);
+        return length >= 0 && SecurityContextDerivation.BytesEqual(_slots.Bytes, IdContextOffset, length, kidContext, kidContextOffset, kidContextLength);
     }
 
     /// <summary>Whether another context has the same Recipient ID and ID Context (the lookup key of RFC 8613 §8.2 step 2).</summary>
@@ -357,9 +330,9 @@ public sealed class SecurityContext : IDisposable
     {
         int length = IdContextLength;
         int otherLength = other.IdContextLength;
-        return BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, other.Material, other.RecipientIdOffset, other.RecipientIdLength)
+        return SecurityContextDerivation.BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, other.Material, other.RecipientIdOffset, other.RecipientIdLength)
             && length == otherLength
-            && BytesEqual(_slots.Bytes, IdContextOffset, length < 0 ? 0 : length, other.Material, other.IdContextOffset, otherLength < 0 ? 0 : otherLength);
+            && SecurityContextDerivation.BytesEqual(_slots.Bytes, IdContextOffset, length < 0 ? 0 : length, other.Material, other.IdContextOffset, otherLength < 0 ? 0 : otherLength);
     }
 
     /// <summary>Takes the next Sender Sequence Number (RFC 8613 §7.2), persisting a reservation first when one is due.</summary>
@@ -464,23 +437,5 @@ public sealed class SecurityContext : IDisposable
         }
 
         _slots.Erase(_slot);
-    }
-
-    internal static bool BytesEqual(byte[] a, int aOffset, int aLength, byte[] b, int bOffset, int bLength)
-    {
-        if (aLength != bLength)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < aLength; i++)
-        {
-            if (a[aOffset + i] != b[bOffset + i])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
