@@ -323,7 +323,7 @@ public readonly record struct HeapTally(int NanoBytes, int DesktopBytes);
 
 /// <summary>The RS engine's state in nanoFramework's layout.</summary>
 /// <param name="FixedBytes">What does not grow with the slots (buffers sized by the settings, tables' headers).</param>
-/// <param name="PerSlotBytes">Per client slot (token slot, OSCORE context, replay window, the slot's array entries).</param>
+/// <param name="PerSlotBytes">Per client slot (the slot's entries in the state arrays of the token table and the OSCORE context slots, and its context handle).</param>
 /// <param name="DesktopPerSlotBytes">The same per-slot objects in the 64-bit desktop layout (the cross-check).</param>
 /// <param name="Slots">The slots budgeted.</param>
 public readonly record struct EngineHeap(int FixedBytes, int PerSlotBytes, int DesktopPerSlotBytes, int Slots)

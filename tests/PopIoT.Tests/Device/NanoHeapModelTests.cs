@@ -129,6 +129,20 @@ public sealed class NanoHeapModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_slot_keeps_its_values_in_state_arrays_the_only_object_per_slot_is_the_two_field_context_handle()
+    {
+        // docs/firmware.md "Packed per-slot state": a value added per slot goes into a table's state array, where it
+        // costs its width, not into a per-slot object, where it would cost a 12-byte block.
+        EngineBreakdown b = NanoHeapModel.MeasureEngineBreakdown(new AceRsSettings("coap://rs1", "coap://as.example/token"));
+        HeapRow[] objects = b.PerSlot.Where(r => r.Objects > 0).ToArray();
+        HeapRow handle = Assert.Single(objects);
+        Assert.Equal("SecurityContext", handle.Type);
+        Assert.Equal("_slots, _slot", handle.Fields);
+        Assert.Equal(1, handle.Objects);
+        Assert.True(NanoHeapModel.MeasureEngine(new AceRsSettings("coap://rs1", "coap://as.example/token")).PerSlotBytes <= 280);
+    }
+
+    [Fact]
     public void The_engine_breakdown_per_slot_adds_up_to_the_per_slot_figure()
     {
         var settings = new AceRsSettings("coap://rs1", "coap://as.example/token");
