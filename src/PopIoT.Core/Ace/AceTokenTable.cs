@@ -49,7 +49,7 @@ internal sealed class AceTokenTable : IDisposable
     private readonly long[] _numbers;
     private readonly SecurityContextSlots _contexts;
     private readonly IRekeyableAead _sharedCipher;
-    private readonly DerivationWorkspace _workspace = new DerivationWorkspace();
+    private readonly DerivationWorkspace _workspace;
     private int _nextServerId;
 
     public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize)
@@ -59,6 +59,7 @@ internal sealed class AceTokenTable : IDisposable
         // RFC 8613 §5.2: 13-byte nonces, so L = 15 − 13 = 2.
         _sharedCipher = rekeyable == null ? null : rekeyable.CreateRekeyableAesCcm(2);
         _contexts = new SecurityContextSlots(slots, provider, _sharedCipher, replayWindowSize);
+        _workspace = new DerivationWorkspace(_sharedCipher == null);
         _stride = PermissionsAt + resources;
         _bytes = new byte[slots * _stride];
         _numbers = new long[slots * NumbersPerSlot];

@@ -269,7 +269,8 @@ public sealed class OscoreProcessor
     /// </summary>
     /// <param name="response">The response (token already set); its options and payload are replaced.</param>
     /// <param name="exchange">The binding from a <see cref="OscoreStatus.FreshnessRequired"/> verification.</param>
-    /// <returns>The status.</returns>
+    /// <returns>The status; <see cref="OscoreStatus.Unsupported"/> (nothing written) for a fixed table's context, which
+    /// never needs freshness proven and keeps no Echo value.</returns>
     public OscoreStatus ProtectEchoChallenge(CoapMessage response, OscoreExchange exchange)
     {
         SecurityContext context = exchange.Context;
@@ -278,7 +279,11 @@ public sealed class OscoreProcessor
             return OscoreStatus.SecurityContextNotFound;
         }
 
-        context.EnsureEcho();
+        if (!context.EnsureEcho())
+        {
+            return OscoreStatus.Unsupported;
+        }
+
         response.ClearOptions();
         response.SetPayload(null, 0, 0);
         response.Code = CoapCode.Unauthorized;

@@ -73,7 +73,7 @@ public sealed class SecurityContext : IDisposable
         SecurityContextDerivation.CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
         _slots = new SecurityContextSlots(this, provider, options);
         _slot = 0;
-        DerivationWorkspace w = new DerivationWorkspace();
+        DerivationWorkspace w = new DerivationWorkspace(true);
         try
         {
             Establish(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), options.Algorithm);
@@ -135,15 +135,20 @@ public sealed class SecurityContext : IDisposable
             idContext.CopyTo(b, at + SecurityContextSlots.IdContextAt);
             workspace.Extract(masterSecret, masterSalt);
             workspace.Expand(new ByteRange(b, at + SecurityContextSlots.SenderIdAt, 0), IdContext, algorithm, false, b, at + SecurityContextSlots.CommonIvAt, NonceLength);
-            workspace.Expand(SenderId, IdContext, algorithm, true, b, at + SecurityContextSlots.SenderKeyAt, KeyLength);
-            workspace.Expand(RecipientId, IdContext, algorithm, true, b, at + SecurityContextSlots.RecipientKeyAt, KeyLength);
-            if (_slots.SharedCipher == null)
+            if (_slots.SharedCipher != null)
             {
-                // No shared cipher: the keys go into keyed objects and leave the slot's bytes.
+                workspace.Expand(SenderId, IdContext, algorithm, true, b, at + SecurityContextSlots.SenderKeyAt, KeyLength);
+                workspace.Expand(RecipientId, IdContext, algorithm, true, b, at + SecurityContextSlots.RecipientKeyAt, KeyLength);
+            }
+            else
+            {
+                // No shared cipher: each key goes from the workspace into a keyed object; the slot keeps no raw keys.
                 ICryptoProvider p = _slots.Provider;
-                _slots.SetCipher(_slot, SecurityContextSlots.SenderCipherAt, p.CreateAesCcm(b, at + SecurityContextSlots.SenderKeyAt, KeyLength, TagLength, 15 - NonceLength));
-                _slots.SetCipher(_slot, SecurityContextSlots.RecipientCipherAt, p.CreateAesCcm(b, at + SecurityContextSlots.RecipientKeyAt, KeyLength, TagLength, 15 - NonceLength));
-                Array.Clear(b, at + SecurityContextSlots.SenderKeyAt, 2 * SecurityContextSlots.KeyRoom);
+                byte[] key = workspace.Key;
+                workspace.Expand(SenderId, IdContext, algorithm, true, key, 0, KeyLength);
+                _slots.SetCipher(_slot, SecurityContextSlots.SenderCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
+                workspace.Expand(RecipientId, IdContext, algorithm, true, key, 0, KeyLength);
+                _slots.SetCipher(_slot, SecurityContextSlots.RecipientCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
             }
         }
         catch (Exception)
@@ -221,6 +226,7 @@ public sealed class SecurityContext : IDisposable
     /// <summary>The ID Context length, or -1 when there is none.</summary>
     internal int IdContextLength => _slots.Byte(_slot, SecurityContextSlots.IdContextLengthAt) - 1;
 
+    /// <summary>Where the Echo value is; only after <see cref="EnsureEcho"/> returned true.</summary>
     internal int EchoOffset => _slots.Base(_slot) + SecurityContextSlots.EchoAt;
 
     // RFC 9053 §4.2: 32-byte keys for algorithms 11 and 31, else 16.
@@ -373,15 +379,25 @@ public sealed class SecurityContext : IDisposable
         return true;
     }
 
-    /// <summary>Draws the Echo value on first use and keeps it until freshness is proven (RFC 9175 §2.4).</summary>
-    internal void EnsureEcho()
+    /// <summary>
+    /// Draws the Echo value on first use and keeps it until freshness is proven (RFC 9175 §2.4). False for a table
+    /// slot: it has no room for one (its window is always known), and <see cref="EchoOffset"/> would name the next
+    /// slot's bytes.
+    /// </summary>
+    internal bool EnsureEcho()
     {
-        // Only a context that may start with an unknown window has room for an Echo value, and only it needs one.
-        if (_slots.HasEchoRoom && !_slots.HasFlag(_slot, SecurityContextSlots.EchoIssued))
+        if (!_slots.HasEchoRoom)
+        {
+            return false;
+        }
+
+        if (!_slots.HasFlag(_slot, SecurityContextSlots.EchoIssued))
         {
             _slots.Provider.Random.GetBytes(_slots.Bytes, EchoOffset, EchoLength);
             _slots.SetFlag(_slot, SecurityContextSlots.EchoIssued, true);
         }
+
+        return true;
     }
 
     /// <summary>Whether the given bytes are the Echo value this context issued.</summary>
@@ -391,7 +407,7 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on an exact match.</returns>
     internal bool EchoMatches(byte[] value, int offset, int length)
     {
-        return _slots.HasFlag(_slot, SecurityContextSlots.EchoIssued) && length == EchoLength
+        return _slots.HasEchoRoom && _slots.HasFlag(_slot, SecurityContextSlots.EchoIssued) && length == EchoLength
             && CryptoBytes.FixedTimeEquals(_slots.Bytes, EchoOffset, value, offset, EchoLength);
     }
 
@@ -402,7 +418,10 @@ public sealed class SecurityContext : IDisposable
         _slots.InitializeWindow(_slot, sequenceNumber);
         _slots.SetFlag(_slot, SecurityContextSlots.FreshnessRequired, false);
         _slots.SetFlag(_slot, SecurityContextSlots.EchoIssued, false);
-        Array.Clear(_slots.Bytes, EchoOffset, EchoLength);
+        if (_slots.HasEchoRoom)
+        {
+            Array.Clear(_slots.Bytes, EchoOffset, EchoLength);
+        }
     }
 
     /// <summary>

@@ -24,13 +24,14 @@ internal sealed class SecurityContextSlots : ISecurityContextLookup
     /// <summary>The AEAD nonce length of every AES-CCM-16-* algorithm (RFC 8613 §5.2).</summary>
     public const int NonceLength = 13;
 
-    // The bytes of one slot, at slot × Stride:
-    //   Sender Key (32) | Recipient Key (32) | Common IV (13) | Sender ID (7) | Recipient ID (7) | ID Context (32) |
-    //   AEAD algorithm (1) | Sender ID length (1) | Recipient ID length (1) | ID Context length + 1, 0 = absent (1) |
-    //   flags (1) | Echo value (8, only in a store whose contexts may start with an unknown replay window).
-    public const int SenderKeyAt = 0;
-    public const int RecipientKeyAt = SenderKeyAt + KeyRoom;
-    public const int CommonIvAt = RecipientKeyAt + KeyRoom;
+    // The bytes of one slot, at slot × stride:
+    //   Common IV (13) | Sender ID (7) | Recipient ID (7) | ID Context (32) | AEAD algorithm (1) | Sender ID length (1) |
+    //   Recipient ID length (1) | ID Context length + 1, 0 = absent (1) | flags (1) | the tail, which is either
+    //   - Sender Key (32) | Recipient Key (32), in a table whose slots share one re-keyable cipher, or
+    //   - the Echo value (8), in the one-slot store of a context made on its own (a table's slots are established
+    //     with new keys, so their windows are never unknown and they never ask for Echo), or
+    //   - nothing (a table whose slots keep keyed ciphers).
+    public const int CommonIvAt = 0;
     public const int SenderIdAt = CommonIvAt + NonceLength;
     public const int RecipientIdAt = SenderIdAt + MaxIdLength;
     public const int IdContextAt = RecipientIdAt + MaxIdLength;
@@ -39,7 +40,10 @@ internal sealed class SecurityContextSlots : ISecurityContextLookup
     public const int RecipientIdLengthAt = SenderIdLengthAt + 1;
     public const int IdContextLengthAt = RecipientIdLengthAt + 1;
     public const int FlagsAt = IdContextLengthAt + 1;
-    public const int EchoAt = FlagsAt + 1;
+    public const int TailAt = FlagsAt + 1;
+    public const int SenderKeyAt = TailAt;
+    public const int RecipientKeyAt = SenderKeyAt + KeyRoom;
+    public const int EchoAt = TailAt;
 
     // Flag bits at FlagsAt. A slot whose flags are zero has no keys (a disposed or never established context).
     public const int Keyed = 1;
@@ -93,7 +97,7 @@ internal sealed class SecurityContextSlots : ISecurityContextLookup
 
     /// <summary>The one slot of a context made on its own (<paramref name="context"/> is its handle).</summary>
     public SecurityContextSlots(SecurityContext context, ICryptoProvider provider, SecurityContextOptions options)
-        : this(1, provider, null, options.ReplayWindowSize, options.ReplayWindowUnknown, options.SequenceNumberStore, options.ReserveStep)
+        : this(1, provider, null, options.ReplayWindowSize, true, options.SequenceNumberStore, options.ReserveStep)
     {
         _contexts[0] = context;
     }
@@ -109,7 +113,12 @@ internal sealed class SecurityContextSlots : ISecurityContextLookup
         _windowSize = ReplayWindow.CheckSize(replayWindowSize);
         _provider = provider;
         _sharedCipher = sharedCipher;
-        _stride = echo ? EchoAt + SecurityContext.EchoLength : EchoAt;
+        if (echo && sharedCipher != null)
+        {
+            throw new ArgumentException("A store keeps raw keys or an Echo value in a slot's tail, not both.");
+        }
+
+        _stride = TailAt + (sharedCipher != null ? 2 * KeyRoom : 0) + (echo ? SecurityContext.EchoLength : 0);
         _bytes = new byte[capacity * _stride];
         _generation = new int[capacity];
         _numbers = new long[capacity * NumbersPerSlot];
@@ -148,10 +157,16 @@ internal sealed class SecurityContextSlots : ISecurityContextLookup
         return slot * _stride;
     }
 
-    /// <summary>Whether the slots have room for an Echo value (RFC 9175), i.e. may start with an unknown window.</summary>
+    /// <summary>Whether the slots have room for an Echo value (RFC 9175): only a context made on its own may start with an unknown window.</summary>
     public bool HasEchoRoom
     {
-        get { return _stride > EchoAt; }
+        get { return _sharedCipher == null && _stride > EchoAt; }
+    }
+
+    /// <summary>Bytes per slot in <see cref="Bytes"/>.</summary>
+    public int Stride
+    {
+        get { return _stride; }
     }
 
     public ICryptoProvider Provider

@@ -15,7 +15,8 @@ namespace PopIoT.Core.Tests.Ace;
 /// </summary>
 public class AcePackedStateTests
 {
-    private const int SlotBytes = SecurityContextSlots.EchoAt;
+    // A table slot with a shared cipher: the fixed part and both raw keys.
+    private const int SlotBytes = SecurityContextSlots.TailAt + (2 * SecurityContextSlots.KeyRoom);
 
     [Fact]
     public void An_expired_token_leaves_its_slot_all_zero_keys_iv_and_ids()
@@ -98,6 +99,28 @@ public class AcePackedStateTests
         rig.Server.Dispose();
         Assert.True(IsZero(all, 0, all.Length));
         Assert.All(contexts, c => Assert.True(c.IsDisposed));
+    }
+
+    [Fact]
+    public void An_echo_challenge_on_a_table_slot_is_refused_and_reads_nothing_of_the_next_slot()
+    {
+        // A table slot has no Echo room: the bytes after it are the next slot's Sender Key. Asking for an Echo challenge
+        // on it (a host's mistake: its window is always known) must not copy them into a response.
+        var rig = new AceRig();
+        var a = new AceTestClient(1, new TokenSpec { Id = [1] });
+        var b = new AceTestClient(2, new TokenSpec { Id = [2] });
+        Assert.Equal(CoapCode.Created, a.Post(rig));
+        Assert.Equal(CoapCode.Created, b.Post(rig));
+        SecurityContext first = ServerContext(rig, a);
+        var exchange = new OscoreExchange();
+        exchange.CopyFrom(rig.Security.Exchange);
+        Assert.False(first.FreshnessRequired);
+
+        var response = new CoapMessage { Type = CoapMessageType.Acknowledgement, Code = CoapCode.Content, MessageId = 9 };
+        response.SetPayload([1, 2, 3], 0, 3);
+        Assert.Equal(OscoreStatus.Unsupported, new OscoreProcessor().ProtectEchoChallenge(response, exchange));
+        Assert.False(response.HasOption(CoapOptionNumber.Echo));
+        Assert.Equal(CoapCode.Content, response.Code);
     }
 
     [Fact]
