@@ -10,7 +10,7 @@ namespace PopIoT.Cli.Commands;
 /// a board profile, against the share of the board's heap PopIoT may use, and the nano-compiled assembly's size as
 /// the flash proxy (docs/firmware.md "Device budgets"). Exit 0: it fits; 1: it does not.
 /// </summary>
-internal static class DeviceBudgetCommand
+internal static partial class DeviceBudgetCommand
 {
     /// <summary>The targets in the nanoFramework layout: per client slot, and eight clients.</summary>
     internal const int TargetPerSlotBytes = 256;
@@ -32,11 +32,15 @@ internal static class DeviceBudgetCommand
         {
             Description = "The nano-compiled assembly whose size is the flash proxy (default: " + CheckDll + " found upwards from the working directory).",
         };
+        var breakdown = new Option<bool>("--breakdown")
+        {
+            Description = "Also print where the bytes go: per client slot and in the fixed part, one line per place in the engine's object graph (field path, type, objects, fields, bytes in nanoFramework's layout).",
+        };
         var budget = new Command("budget", "The device's managed-heap budget on a board in nanoFramework's object layout: the fixed part, the part per client slot, the total against the board's heap share, and the flash proxy; exits 1 when it does not fit.")
         {
-            board, boardsDir, dll,
+            board, boardsDir, dll, breakdown,
         };
-        budget.SetAction(p => Run(io, p.GetValue(board)!, p.GetValue(boardsDir), p.GetValue(dll)));
+        budget.SetAction(p => Run(io, p.GetValue(board)!, p.GetValue(boardsDir), p.GetValue(dll), p.GetValue(breakdown)));
         return budget;
     }
 
@@ -53,13 +57,19 @@ internal static class DeviceBudgetCommand
         }
     }
 
-    private static int Run(CliContext io, string name, string? boardsDir, string? dllArg)
+    private static int Run(CliContext io, string name, string? boardsDir, string? dllArg, bool showBreakdown)
     {
         BoardProfile profile = LoadProfile(name, boardsDir);
         EngineHeap heap;
+        EngineBreakdown? rows = null;
         try
         {
-            heap = NanoHeapModel.MeasureEngine(profile.ToSettings("coap://device", "coap://as.example/token"));
+            var settings = profile.ToSettings("coap://device", "coap://as.example/token");
+            heap = NanoHeapModel.MeasureEngine(settings);
+            if (showBreakdown)
+            {
+                rows = NanoHeapModel.MeasureEngineBreakdown(settings);
+            }
         }
         catch (ArgumentException e)
         {
@@ -84,6 +94,12 @@ internal static class DeviceBudgetCommand
         o.WriteLine("  8 clients        " + N(eight) + " B (target " + N(TargetEightClientsBytes) + " B: " + (eight <= TargetEightClientsBytes ? "met" : "missed by " + N(eight - TargetEightClientsBytes) + " B") + ")");
         o.WriteLine("  total, " + N(profile.Slots) + " slots " + N(heap.TotalBytes) + " B of " + N(share) + " B: " + (fits ? "fits, " + N(share - heap.TotalBytes) + " B to spare" : "DOES NOT FIT, " + N(heap.TotalBytes - share) + " B over"));
         o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
+        if (rows != null)
+        {
+            PrintRows(o, "per client slot, by place (" + N(heap.PerSlotBytes) + " B)", rows.PerSlot, rows.PerSlot.Count);
+            PrintRows(o, "fixed part, by place (" + N(heap.FixedBytes) + " B; the largest " + N(Math.Min(FixedRowsShown, rows.Fixed.Count)) + " of " + N(rows.Fixed.Count) + ")", rows.Fixed, FixedRowsShown);
+        }
+
         var json = new Dictionary<string, object?>
         {
             ["budget"] = "device",
@@ -102,6 +118,28 @@ internal static class DeviceBudgetCommand
         o.WriteLine(JsonSerializer.Serialize(json));
         return fits ? ExitCodes.Ok : ExitCodes.Rejected;
     }
+
+    // The fixed part has a row per buffer and table; the largest ones say where it goes.
+    private const int FixedRowsShown = 25;
+
+    // One line per place: bytes, how many objects, the type and its field blocks, and the path that reaches it. A
+    // per-slot row's count is per slot (an array's elements grow the array: 0 new objects).
+    private static void PrintRows(TextWriter o, string title, IReadOnlyList<HeapRow> rows, int max)
+    {
+        o.WriteLine("  " + title + ":");
+        foreach (HeapRow r in rows.Take(max))
+        {
+            string what = r.Fields.Length > 0
+                ? r.Type + " (header + " + N(r.Fields.Split(", ").Length) + " field blocks: " + BackingField().Replace(r.Fields, "$1") + ")"
+                : r.Type;
+            string count = r.Objects == 0 ? "elements of " : N(r.Objects) + " x ";
+            o.WriteLine("    " + N(r.NanoBytes).PadLeft(7) + " B  " + count + what + "  at " + BackingField().Replace(r.Path, "$1"));
+        }
+    }
+
+    // An auto-property's field is named <Name>k__BackingField; the property's name says it.
+    [System.Text.RegularExpressions.GeneratedRegex("<([A-Za-z0-9_]+)>k__BackingField")]
+    private static partial System.Text.RegularExpressions.Regex BackingField();
 
     private static string? FindUp(string relative)
     {

@@ -93,16 +93,15 @@ internal sealed class AcePolicy
 
     // RFC 9200 §5.10.3: the token replacing a stored exi token must be numbered above it, because the stored one's
     // number is burnt when it goes and everything at or below a burnt number counts as expired.
-    public static bool Supersedes(AceTokenSlot stored, long seq)
+    public static bool Supersedes(long stored, long seq)
     {
-        return seq < 0 || stored.ExiSequence < 0 || seq > stored.ExiSequence;
+        return seq < 0 || stored < 0 || seq > stored;
     }
 
     // RFC 9200 §5.10.2: 4.03 when the token does not cover the resource, 4.05 when it covers the resource but not the
     // method. The one scope rule for requests and notifications.
-    public static AceRsError ScopeDecision(AceTokenSlot t, int ri, byte method)
+    public static AceRsError ScopeDecision(int granted, byte method)
     {
-        int granted = t.Permissions(ri);
         if (CoapMethods.Allows(granted, method))
         {
             return AceRsError.None;
@@ -121,7 +120,7 @@ internal sealed class AcePolicy
                 return AceRsError.UnsupportedAlgorithm;
             }
 
-            if (m.Version > 1 || m.IdLength > AceTokenSlot.MaxPopIdLength || m.MasterSecretLength < 1 || m.MasterSecretLength > AceOscoreSetup.MaxInputLength
+            if (m.Version > 1 || m.IdLength > AceTokenTable.MaxPopIdLength || m.MasterSecretLength < 1 || m.MasterSecretLength > AceOscoreSetup.MaxInputLength
                 || m.SaltLength > AceOscoreSetup.MaxInputLength || m.ContextIdLength > SecurityContext.MaxIdContextLength)
             {
                 return AceRsError.ConfirmationInvalid;
@@ -138,14 +137,14 @@ internal sealed class AcePolicy
                 return AceRsError.UnsupportedConfirmation;
             }
 
-            return cnf.KidLength > AceTokenSlot.MaxPopIdLength || cnf.SymmetricKeyLength > AceOscoreSetup.MaxInputLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
+            return cnf.KidLength > AceTokenTable.MaxPopIdLength || cnf.SymmetricKeyLength > AceOscoreSetup.MaxInputLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
         }
 
         if (cnf.Method == CnfMethod.Kid)
         {
             // RFC 9203 §4.1 (and its example token with cnf { kid: h'01' }): an access-rights update names the
             // OSCORE_Input_Material id of the token it replaces; it cannot set up a context (checked by the intake).
-            return cnf.KidLength == 0 || cnf.KidLength > AceTokenSlot.MaxPopIdLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
+            return cnf.KidLength == 0 || cnf.KidLength > AceTokenTable.MaxPopIdLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
         }
 
         // RFC 9203 §3.2: this profile needs OSCORE_Input_Material (asymmetric keys cannot make a context).

@@ -132,8 +132,7 @@ internal sealed class AceRequestPipeline
             return CoapHandlerResult.Respond;
         }
 
-        AceTokenSlot t = _table[slot];
-        if (_clock.Now >= t.ExpiresAt)
+        if (_clock.Now >= _table.ExpiresAt(slot))
         {
             // RFC 9200 §5.10.3: an expired token authorises nothing; its context goes with it.
             byte method = request.Code;
@@ -148,7 +147,7 @@ internal sealed class AceRequestPipeline
         int ri = _resources.Table.Find(request);
 
         // The binding travels with the request, so whatever answers it, now or later, protects under it.
-        _security.SetOscore(slot, ri < 0 ? 0 : (_resources.IsProtected(ri) ? t.Permissions(ri) : _resources.Table.Get(ri).Methods));
+        _security.SetOscore(slot, ri < 0 ? 0 : (_resources.IsProtected(ri) ? _table.Permissions(slot, ri) : _resources.Table.Get(ri).Methods));
         request.Security = _security;
         if (ri == _authzIndex && request.Code == CoapCode.Post)
         {
@@ -170,7 +169,7 @@ internal sealed class AceRequestPipeline
             return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
         }
 
-        AceRsError denied = _resources.IsProtected(ri) ? AcePolicy.ScopeDecision(t, ri, request.Code) : AceRsError.None;
+        AceRsError denied = _resources.IsProtected(ri) ? AcePolicy.ScopeDecision(_table.Permissions(slot, ri), request.Code) : AceRsError.None;
         if (denied != AceRsError.None)
         {
             response.Code = AceRsErrors.GetCoapCode(denied);
@@ -221,8 +220,7 @@ internal sealed class AceRequestPipeline
             return AceNotificationCheck.ContextGone;
         }
 
-        AceTokenSlot t = _table[slot];
-        if (now >= t.ExpiresAt)
+        if (now >= _table.ExpiresAt(slot))
         {
             return AceNotificationCheck.Expired;
         }
@@ -234,13 +232,13 @@ internal sealed class AceRequestPipeline
             return AceNotificationCheck.Forbidden;
         }
 
-        return _resources.IsProtected(ri) ? NotificationScope(t, ri) : AceNotificationCheck.Allowed;
+        return _resources.IsProtected(ri) ? NotificationScope(_table.Permissions(slot, ri)) : AceNotificationCheck.Allowed;
     }
 
     // A notification answers a GET, so it meets the scope rule a GET request meets (ScopeDecision).
-    private static AceNotificationCheck NotificationScope(AceTokenSlot t, int ri)
+    private static AceNotificationCheck NotificationScope(int granted)
     {
-        AceRsError e = AcePolicy.ScopeDecision(t, ri, CoapCode.Get);
+        AceRsError e = AcePolicy.ScopeDecision(granted, CoapCode.Get);
         if (e == AceRsError.None)
         {
             return AceNotificationCheck.Allowed;

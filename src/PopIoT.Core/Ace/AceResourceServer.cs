@@ -126,8 +126,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>The number.</returns>
     public long ExiSequenceOf(int slot)
     {
-        AceTokenSlot t = _table[slot];
-        return t.InUse ? t.ExiSequence : -1;
+        return _table.InUse(slot) ? _table.ExiSequence(slot) : -1;
     }
 
     /// <summary>How many slots were evicted to make room.</summary>
@@ -144,33 +143,28 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
 
     /// <summary>
     /// RAM per slot in bytes on a 64-bit CLR with a provider that shares one re-keyable AES-CCM (the managed one), all
-    /// of it allocated when the engine is built (DESIGN.md §8 counts it as "RS state" per client). The parts, with 16-byte
-    /// object headers, 24-byte array headers, 8-byte references and 8-byte rounding:
+    /// of it allocated when the engine is built (DESIGN.md §8 counts it as "RS state" per client). A slot is an index
+    /// into state arrays (docs/firmware.md "Memory model"), so it costs the widths of its values:
     /// <list type="bullet">
-    /// <item>the token slot: its object (64) and one array for digest, PoP key id and a permission byte per resource
-    /// (24 + 32 + <see cref="AceRsSettings.MaxResources"/>), plus its reference in the slot table (8);</item>
-    /// <item>the Security Context: its object (104) and its one state array with both raw keys, Common IV, Echo, IDs and
-    /// room for a 32-byte ID Context (24 + 131);</item>
-    /// <item>the replay window: its object (40) and its bitmap (24 + 4 per 32 bits);</item>
-    /// <item>the OSCORE context table's reference and LRU stamp (16);</item>
-    /// <item>the time its context last verified a request, for eviction protection (8).</item>
+    /// <item>the OSCORE context's bytes in <see cref="PopIoT.Core.Oscore.SecurityContextSlots"/>: both raw keys, Common
+    /// IV, IDs, room for a 32-byte ID Context, algorithm, lengths and flags (128), its generation (4), Sender Sequence
+    /// Number and highest received number (16) and its replay window (4 per 32 bits);</item>
+    /// <item>the context's handle: one object of two fields (32 with its 16-byte header) and its reference (8);</item>
+    /// <item>the token's bytes in the token table: digest, PoP key id and its length, its rank in the use order, and a
+    /// permission byte per resource (16 + 16 + 1 + 1 + <see cref="AceRsSettings.MaxResources"/>), and its three numbers
+    /// (expiry, exi sequence number, last verified request: 24).</item>
     /// </list>
     /// AceMemoryTests measures the real figure and checks it against this one. A provider that cannot re-key (the
-    /// desktop's platform AES-CCM) adds two keyed cipher objects per live context.
+    /// desktop's platform AES-CCM) adds two keyed cipher objects per live context and two references per slot.
     /// </summary>
     /// <param name="settings">The settings.</param>
     /// <returns>The bytes per slot.</returns>
     public static int StateBytesPerSlot(AceRsSettings settings)
     {
-        int slot = 64 + Round8(24 + 32 + settings.MaxResources) + 8;
-        int context = 104 + Round8(24 + 131);
-        int window = 40 + Round8(24 + (settings.ReplayWindowSize / 8));
-        return slot + context + window + 16 + 8;
-    }
-
-    private static int Round8(int n)
-    {
-        return (n + 7) & ~7;
+        int context = 128 + 4 + 16 + (settings.ReplayWindowSize / 8);
+        int handle = 32 + 8;
+        int token = 16 + 16 + 1 + 1 + settings.MaxResources + 24;
+        return context + handle + token;
     }
 
     /// <summary>
@@ -347,7 +341,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     /// <returns>True when in use.</returns>
     public bool IsSlotInUse(int slot)
     {
-        return _table[slot].InUse;
+        return _table.InUse(slot);
     }
 
     /// <inheritdoc/>

@@ -38,10 +38,9 @@ internal sealed class AceTokenLifecycle
     {
         for (int i = 0; i < _table.Capacity; i++)
         {
-            AceTokenSlot t = _table[i];
-            if (t.InUse && now >= t.ExpiresAt)
+            if (_table.InUse(i) && now >= _table.ExpiresAt(i))
             {
-                _freshness.Expired(t.ExiSequence);
+                _freshness.Expired(_table.ExiSequence(i));
                 _table.Drop(i);
                 Expirations++;
                 _log.Event(AceDecisionKind.SlotExpired, -1, i);
@@ -54,7 +53,7 @@ internal sealed class AceTokenLifecycle
     // RFC 9200 §5.10.3: an expired token met by a request authorises nothing; its context goes with it.
     public void ExpireAtAccess(int slot)
     {
-        _freshness.Expired(_table[slot].ExiSequence);
+        _freshness.Expired(_table.ExiSequence(slot));
         _table.Drop(slot);
         Expirations++;
         DropBurnt();
@@ -63,7 +62,7 @@ internal sealed class AceTokenLifecycle
     // The previous token of a slot goes (replaced by a new one for its PoP key), with its keys; its number is burnt.
     public void Replace(int slot)
     {
-        _freshness.Expired(_table[slot].ExiSequence);
+        _freshness.Expired(_table.ExiSequence(slot));
         _table.Drop(slot);
     }
 
@@ -72,8 +71,7 @@ internal sealed class AceTokenLifecycle
     {
         for (int i = 0; i < _table.Capacity; i++)
         {
-            AceTokenSlot t = _table[i];
-            if (t.InUse && _freshness.IsBurnt(t.ExiSequence))
+            if (_table.InUse(i) && _freshness.IsBurnt(_table.ExiSequence(i)))
             {
                 _table.Drop(i);
                 Expirations++;
@@ -108,7 +106,7 @@ internal sealed class AceTokenLifecycle
     // §5.10.1.1, §5.10.3: exi counts from when the RS first verified the token (a re-post is known by its identity and
     // keeps its end). A token taken while the clock was unknown keeps the end set then (docs/ace-rs.md, "Time that
     // becomes known later").
-    public void SetLifetime(AceTokenSlot t, CwtValidationResult result, long sequence, long now)
+    public void SetLifetime(int slot, CwtValidationResult result, long sequence, long now)
     {
         CwtClaims c = result.Claims;
         long expires = long.MaxValue;
@@ -123,7 +121,6 @@ internal sealed class AceTokenLifecycle
             expires = now + exi;
         }
 
-        t.ExpiresAt = expires;
-        t.ExiSequence = sequence;
+        _table.SetLifetime(slot, expires, sequence);
     }
 }

@@ -8,26 +8,48 @@ namespace PopIoT.Core.Ace;
 /// <summary>
 /// The resource server's fixed table of tokens and their OSCORE contexts (DESIGN.md §6): slot lookup by token digest,
 /// PoP key id and context; Recipient ID choice (RFC 9203 §4.2); which slot a new token may evict (never one whose
-/// context verified a request within the protection time; docs/ace-rs.md, "Admission"). Every slot owns one
-/// Security Context for the engine's lifetime, derived in place for each new token, so storing a token allocates
-/// nothing. With a provider that can make a re-keyable AES-CCM (<see cref="IRekeyableAeadProvider"/>, the managed
-/// one of a board) all contexts share that one cipher and keep only their raw keys (DESIGN.md §8). Dropping a slot
-/// removes its context from the <see cref="OscoreContextTable"/> the OSCORE processor searches and erases its keys.
+/// context verified a request within the protection time; docs/ace-rs.md, "Admission"). A slot is an index: its
+/// token's values live in this table's two state arrays and its OSCORE context in one slot of the packed
+/// <see cref="SecurityContextSlots"/>, derived in place for each new token, so storing a token allocates nothing and a
+/// slot costs the widths of its values, not a heap block per field (DESIGN.md §4; docs/firmware.md "Memory model").
+/// With a provider that can make a re-keyable AES-CCM (<see cref="IRekeyableAeadProvider"/>, the managed one of a
+/// board) all contexts share that one cipher and keep only their raw keys (DESIGN.md §8). Dropping a slot erases its
+/// keys and its token's values.
 /// </summary>
 internal sealed class AceTokenTable : IDisposable
 {
-    private readonly AceTokenSlot[] _slots;
-    private readonly OscoreContextTable _contexts;
-    private readonly IRekeyableAead _sharedCipher;
-    private readonly DerivationWorkspace _workspace = new DerivationWorkspace();
+    /// <summary>Bytes of the claims digest kept (SHA-256 truncated: identifies a re-posted token, RFC 9200 §5.10.1.1).</summary>
+    public const int DigestLength = 16;
+
+    /// <summary>The longest PoP key id (OSCORE_Input_Material id or COSE_Key kid) kept.</summary>
+    public const int MaxPopIdLength = 16;
+
+    // The bytes of one slot, at slot × _stride: the claims digest (16) | the PoP key id (16) | its length (1) | its
+    // rank in the use order (1: 0 is the least recently used, Capacity − 1 the most; the ranks of all slots are a
+    // permutation, Slots ≤ 255) | one permission byte (CoapMethods bits) per resource.
+    private const int DigestAt = 0;
+    private const int PopIdAt = DigestAt + DigestLength;
+    private const int PopIdLengthAt = PopIdAt + MaxPopIdLength;
+    private const int UseRankAt = PopIdLengthAt + 1;
+    private const int PermissionsAt = UseRankAt + 1;
+
+    // The numbers of one slot, at slot × NumbersPerSlot: when its token's lifetime ends (engine seconds, long.MaxValue
+    // for none), its exi sequence number (RFC 9200 §5.10.3; -1 for none) and when its context last verified a request
+    // (engine seconds, NeverVerified).
+    private const int ExpiresAtAt = 0;
+    private const int ExiSequenceAt = 1;
+    private const int VerifiedAtAt = 2;
+    private const int NumbersPerSlot = 3;
 
     // A slot whose context has not verified a request since its token was stored.
     private const long NeverVerified = long.MinValue;
 
-    // Engine time (seconds) at which each slot's context last verified a request; one array, not a field per slot,
-    // because on nanoFramework every field of every object is a heap block (DESIGN.md §4).
-    private readonly long[] _verifiedAt;
-    private long _lru;
+    private readonly byte[] _bytes;
+    private readonly int _stride;
+    private readonly long[] _numbers;
+    private readonly SecurityContextSlots _contexts;
+    private readonly IRekeyableAead _sharedCipher;
+    private readonly DerivationWorkspace _workspace;
     private int _nextServerId;
 
     public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize)
@@ -36,29 +58,31 @@ internal sealed class AceTokenTable : IDisposable
 
         // RFC 8613 §5.2: 13-byte nonces, so L = 15 − 13 = 2.
         _sharedCipher = rekeyable == null ? null : rekeyable.CreateRekeyableAesCcm(2);
-        _slots = new AceTokenSlot[slots];
+        _contexts = new SecurityContextSlots(slots, provider, _sharedCipher, replayWindowSize);
+        _workspace = new DerivationWorkspace(_sharedCipher == null);
+        _stride = PermissionsAt + resources;
+        _bytes = new byte[slots * _stride];
+        _numbers = new long[slots * NumbersPerSlot];
         for (int i = 0; i < slots; i++)
         {
-            _slots[i] = new AceTokenSlot(resources, new SecurityContext(provider, _sharedCipher, replayWindowSize));
+            _bytes[(i * _stride) + UseRankAt] = (byte)i;
         }
 
-        _contexts = new OscoreContextTable(slots);
-        _verifiedAt = new long[slots];
         for (int i = 0; i < slots; i++)
         {
-            _verifiedAt[i] = NeverVerified;
+            Free(i);
         }
     }
 
     /// <summary>The contexts, for <see cref="OscoreProcessor.UnprotectRequest"/>.</summary>
-    public OscoreContextTable Contexts
+    public ISecurityContextLookup Contexts
     {
         get { return _contexts; }
     }
 
     public int Capacity
     {
-        get { return _slots.Length; }
+        get { return _contexts.Capacity; }
     }
 
     public int ActiveCount
@@ -66,9 +90,9 @@ internal sealed class AceTokenTable : IDisposable
         get
         {
             int n = 0;
-            for (int i = 0; i < _slots.Length; i++)
+            for (int i = 0; i < Capacity; i++)
             {
-                if (_slots[i].InUse)
+                if (InUse(i))
                 {
                     n++;
                 }
@@ -78,28 +102,79 @@ internal sealed class AceTokenTable : IDisposable
         }
     }
 
-    public AceTokenSlot this[int slot]
+    /// <summary>Whether the slot holds a token: its context has keys.</summary>
+    public bool InUse(int slot)
     {
-        get { return _slots[slot]; }
+        return !_contexts.Context(slot).IsDisposed;
     }
 
-    /// <summary>Marks a slot as just used (a verified request or a post), for eviction order.</summary>
+    /// <summary>When the slot's token stops authorising anything (engine seconds; long.MaxValue when never).</summary>
+    public long ExpiresAt(int slot)
+    {
+        return _numbers[(slot * NumbersPerSlot) + ExpiresAtAt];
+    }
+
+    /// <summary>The slot's token's exi sequence number (RFC 9200 §5.10.3), or -1.</summary>
+    public long ExiSequence(int slot)
+    {
+        return _numbers[(slot * NumbersPerSlot) + ExiSequenceAt];
+    }
+
+    public void SetLifetime(int slot, long expiresAt, long exiSequence)
+    {
+        _numbers[(slot * NumbersPerSlot) + ExpiresAtAt] = expiresAt;
+        _numbers[(slot * NumbersPerSlot) + ExiSequenceAt] = exiSequence;
+    }
+
+    /// <summary>The methods the slot's token grants on resource <paramref name="resource"/> (CoapMethods bits).</summary>
+    public int Permissions(int slot, int resource)
+    {
+        return _bytes[(slot * _stride) + PermissionsAt + resource];
+    }
+
+    public void SetPermissions(int slot, byte[] permissions)
+    {
+        Array.Copy(permissions, 0, _bytes, (slot * _stride) + PermissionsAt, _stride - PermissionsAt);
+    }
+
+    public void SetDigest(int slot, byte[] digest)
+    {
+        Array.Copy(digest, 0, _bytes, (slot * _stride) + DigestAt, DigestLength);
+    }
+
+    public void SetPopId(int slot, byte[] buffer, int offset, int length)
+    {
+        Array.Copy(buffer, offset, _bytes, (slot * _stride) + PopIdAt, length);
+        _bytes[(slot * _stride) + PopIdLengthAt] = (byte)length;
+    }
+
+    /// <summary>Marks a slot as just used (a verified request or a post), for eviction order: it becomes the most recent.</summary>
     public void Touch(int slot)
     {
-        _slots[slot].LastUsed = ++_lru;
+        int rank = UseRank(slot);
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = (i * _stride) + UseRankAt;
+            if (_bytes[at] > rank)
+            {
+                _bytes[at]--;
+            }
+        }
+
+        _bytes[(slot * _stride) + UseRankAt] = (byte)(Capacity - 1);
     }
 
     /// <summary>Records that the slot's context verified a request at <paramref name="now"/> (RFC 8613 §8.2): the client holds the key and uses it.</summary>
     public void Verified(int slot, long now)
     {
-        _verifiedAt[slot] = now;
+        _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = now;
     }
 
     public int FindDigest(byte[] digest)
     {
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
-            if (_slots[i].DigestEquals(digest))
+            if (InUse(i) && CryptoBytes.FixedTimeEquals(_bytes, (i * _stride) + DigestAt, digest, 0, DigestLength))
             {
                 return i;
             }
@@ -110,9 +185,10 @@ internal sealed class AceTokenTable : IDisposable
 
     public int FindPopId(byte[] buffer, int offset, int length)
     {
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
-            if (_slots[i].PopIdEquals(buffer, offset, length))
+            int at = i * _stride;
+            if (InUse(i) && SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
             {
                 return i;
             }
@@ -128,9 +204,9 @@ internal sealed class AceTokenTable : IDisposable
             return -1;
         }
 
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
-            if (_slots[i].InUse && _slots[i].Context == context)
+            if (_contexts.Context(i) == context)
             {
                 return i;
             }
@@ -156,9 +232,9 @@ internal sealed class AceTokenTable : IDisposable
             }
 
             bool used = false;
-            for (int i = 0; i < _slots.Length && !used; i++)
+            for (int i = 0; i < Capacity && !used; i++)
             {
-                used = i != replacing && _slots[i].HasRecipientId(candidate);
+                used = i != replacing && HasRecipientId(i, candidate);
             }
 
             if (!used)
@@ -173,9 +249,9 @@ internal sealed class AceTokenTable : IDisposable
     /// <summary>A free slot, or -1 when all are taken (see <see cref="Evictable"/>).</summary>
     public int FindFree()
     {
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
-            if (!_slots[i].InUse)
+            if (!InUse(i))
             {
                 return i;
             }
@@ -193,7 +269,7 @@ internal sealed class AceTokenTable : IDisposable
     public int Evictable(long now, long protectionSeconds)
     {
         int best = -1;
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
             if (IsProtected(i, now, protectionSeconds))
             {
@@ -206,9 +282,9 @@ internal sealed class AceTokenTable : IDisposable
                 continue;
             }
 
-            bool never = _verifiedAt[i] == NeverVerified;
-            bool bestNever = _verifiedAt[best] == NeverVerified;
-            if ((never && !bestNever) || (never == bestNever && _slots[i].LastUsed < _slots[best].LastUsed))
+            bool never = VerifiedAt(i) == NeverVerified;
+            bool bestNever = VerifiedAt(best) == NeverVerified;
+            if ((never && !bestNever) || (never == bestNever && UseRank(i) < UseRank(best)))
             {
                 best = i;
             }
@@ -224,11 +300,12 @@ internal sealed class AceTokenTable : IDisposable
     public long SecondsUntilEvictable(long now, long protectionSeconds)
     {
         long wait = long.MaxValue;
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
-            long w = _verifiedAt[i] == NeverVerified ? 0 : _verifiedAt[i] + protectionSeconds - now;
-            long expiry = _slots[i].ExpiresAt - now;
-            if (_slots[i].InUse && expiry < w)
+            long verified = VerifiedAt(i);
+            long w = verified == NeverVerified ? 0 : verified + protectionSeconds - now;
+            long expiry = ExpiresAt(i) - now;
+            if (InUse(i) && expiry < w)
             {
                 w = expiry;
             }
@@ -244,45 +321,54 @@ internal sealed class AceTokenTable : IDisposable
 
     private bool IsProtected(int slot, long now, long protectionSeconds)
     {
-        long at = _verifiedAt[slot];
-        return _slots[slot].InUse && at != NeverVerified && now - at < protectionSeconds;
+        long at = VerifiedAt(slot);
+        return InUse(slot) && at != NeverVerified && now - at < protectionSeconds;
+    }
+
+    private long VerifiedAt(int slot)
+    {
+        return _numbers[(slot * NumbersPerSlot) + VerifiedAtAt];
+    }
+
+    private int UseRank(int slot)
+    {
+        return _bytes[(slot * _stride) + UseRankAt];
+    }
+
+    // Whether the slot's live context answers to the one-byte Recipient ID id.
+    private bool HasRecipientId(int slot, int id)
+    {
+        SecurityContext c = _contexts.Context(slot);
+        return !c.IsDisposed && c.RecipientIdLength == 1 && c.Material[c.RecipientIdOffset] == id;
     }
 
     /// <summary>
-    /// Derives the slot's context in place for a new token (RFC 9203 §4.3 inputs; RFC 8613 §3.2.1 derivation) and
-    /// puts it in the OSCORE table. The slot's previous keys, if any, are erased first. The caller checked the inputs
-    /// with <see cref="SecurityContext.CheckInputs"/>, so this cannot fail half-way.
+    /// Derives the slot's context in place for a new token (RFC 9203 §4.3 inputs; RFC 8613 §3.2.1 derivation). The
+    /// slot's previous keys, if any, are erased first. The caller checked the inputs with
+    /// <see cref="SecurityContextDerivation.CheckInputs"/>, so this cannot fail half-way.
     /// </summary>
     public void Establish(int slot, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
-        AceTokenSlot t = _slots[slot];
-        _contexts.Remove(t.Context);
-        t.Context.Establish(_workspace, masterSecret, masterSalt, senderId, recipientId, idContext, algorithm);
-        t.InUse = true;
-        _contexts.Add(t.Context);
+        _contexts.Context(slot).Establish(_workspace, masterSecret, masterSalt, senderId, recipientId, idContext, algorithm);
 
         // New keys: nobody has used them yet, whatever the slot's previous context did.
-        _verifiedAt[slot] = NeverVerified;
+        _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = NeverVerified;
         Touch(slot);
     }
 
-    /// <summary>Drops a slot: its context leaves the OSCORE table with its keys erased (DESIGN.md §6).</summary>
+    /// <summary>Drops a slot: its context's keys and its token's values are erased (DESIGN.md §6).</summary>
     public void Drop(int slot)
     {
-        AceTokenSlot t = _slots[slot];
-        _contexts.Remove(t.Context);
-        t.Free();
-        _verifiedAt[slot] = NeverVerified;
+        _contexts.Context(slot).Dispose();
+        Free(slot);
     }
 
     public void Clear()
     {
-        for (int i = 0; i < _slots.Length; i++)
+        for (int i = 0; i < Capacity; i++)
         {
             Drop(i);
         }
-
-        _contexts.Clear();
     }
 
     /// <summary>Erases every slot, the derivation scratch and the shared cipher.</summary>
@@ -294,5 +380,25 @@ internal sealed class AceTokenTable : IDisposable
         {
             _sharedCipher.Dispose();
         }
+    }
+
+    // The token's values of a slot without a token: no digest, PoP key id or rights, no end, no exi number, never
+    // verified, and the least recently used.
+    private void Free(int slot)
+    {
+        int rank = UseRank(slot);
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = (i * _stride) + UseRankAt;
+            if (_bytes[at] < rank)
+            {
+                _bytes[at]++;
+            }
+        }
+
+        CryptoBytes.Clear(_bytes, slot * _stride, _stride);
+        _numbers[(slot * NumbersPerSlot) + ExpiresAtAt] = long.MaxValue;
+        _numbers[(slot * NumbersPerSlot) + ExiSequenceAt] = -1;
+        _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = NeverVerified;
     }
 }

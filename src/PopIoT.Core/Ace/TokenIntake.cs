@@ -175,9 +175,8 @@ public sealed class TokenIntake
             return AceRsError.UpdateFromWrongContext;
         }
 
-        AceTokenSlot t = _table[slot];
         long seq = _policy.Sequence(outcome.Result);
-        if (!AcePolicy.Supersedes(t, seq))
+        if (!AcePolicy.Supersedes(_table.ExiSequence(slot), seq))
         {
             return AceRsError.TokenCtiReplayed;
         }
@@ -190,10 +189,10 @@ public sealed class TokenIntake
 
         // The replaced token's number is burnt; the update's own exi counts from now, when the RS first verified it
         // (RFC 9200 §5.10.1.1), and no earlier token can come back to restart anything.
-        _freshness.Expired(t.ExiSequence);
-        t.SetPermissions(outcome.Permissions);
-        t.SetDigest(outcome.Digest);
-        _lifecycle.SetLifetime(t, outcome.Result, seq, now);
+        _freshness.Expired(_table.ExiSequence(slot));
+        _table.SetPermissions(slot, outcome.Permissions);
+        _table.SetDigest(slot, outcome.Digest);
+        _lifecycle.SetLifetime(slot, outcome.Result, seq, now);
         _table.Touch(slot);
         outcome.Result.Clear();
         _lifecycle.DropBurnt();
@@ -212,7 +211,7 @@ public sealed class TokenIntake
         {
             // A new token with nonces for a PoP key already held replaces that slot (one context per key).
             slot = _table.FindPopId(id.Buffer, id.Offset, id.Count);
-            if (slot >= 0 && !AcePolicy.Supersedes(_table[slot], seq))
+            if (slot >= 0 && !AcePolicy.Supersedes(_table.ExiSequence(slot), seq))
             {
                 return AceRsError.TokenCtiReplayed;
             }
@@ -261,13 +260,12 @@ public sealed class TokenIntake
             return AceRsError.TokenCtiReplayed;
         }
 
-        AceTokenSlot t = _table[slot];
         if (duplicate < 0)
         {
-            t.SetPopId(id.Buffer, id.Offset, id.Count);
-            t.SetDigest(outcome.Digest);
-            t.SetPermissions(outcome.Permissions);
-            _lifecycle.SetLifetime(t, outcome.Result, seq, now);
+            _table.SetPopId(slot, id.Buffer, id.Offset, id.Count);
+            _table.SetDigest(slot, outcome.Digest);
+            _table.SetPermissions(slot, outcome.Permissions);
+            _lifecycle.SetLifetime(slot, outcome.Result, seq, now);
         }
 
         Establish(slot, outcome);
@@ -329,7 +327,7 @@ public sealed class TokenIntake
 
         try
         {
-            SecurityContext.CheckInputs(outcome.Algorithm, new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(outcome.ServerId, 0, 1), contextIdLength);
+            SecurityContextDerivation.CheckInputs(outcome.Algorithm, new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(outcome.ServerId, 0, 1), contextIdLength);
         }
         catch (ArgumentException)
         {

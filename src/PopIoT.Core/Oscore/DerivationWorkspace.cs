@@ -17,6 +17,23 @@ internal sealed class DerivationWorkspace : IDisposable
     private readonly byte[] _prk = new byte[Hkdf.HashLength];
     private readonly byte[] _info = new byte[SecurityContextDerivation.MaxInfoLength];
 
+    // A key on its way into a keyed cipher object (contexts that keep no raw keys); erased by Clear. Null for a
+    // table whose slots keep their raw keys, where it would only cost memory.
+    private readonly byte[] _key;
+
+    /// <summary>A workspace for deriving contexts.</summary>
+    /// <param name="keyedCiphers">Whether the keys go into keyed cipher objects (then <see cref="Key"/> is their way there).</param>
+    public DerivationWorkspace(bool keyedCiphers)
+    {
+        _key = keyedCiphers ? new byte[SecurityContextSlots.KeyRoom] : null;
+    }
+
+    /// <summary>Room for one derived key that goes straight into a keyed cipher (erased by <see cref="Clear"/>), or null.</summary>
+    public byte[] Key
+    {
+        get { return _key; }
+    }
+
     /// <summary>HKDF-Extract(salt = Master Salt, IKM = Master Secret) into the workspace's PRK.</summary>
     public void Extract(ByteRange masterSecret, ByteRange masterSalt)
     {
@@ -38,6 +55,10 @@ internal sealed class DerivationWorkspace : IDisposable
     {
         CryptoBytes.Clear(_prk);
         CryptoBytes.Clear(_info);
+        if (_key != null)
+        {
+            CryptoBytes.Clear(_key);
+        }
     }
 
     /// <summary>Erases everything.</summary>

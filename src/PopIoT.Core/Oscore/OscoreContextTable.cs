@@ -8,7 +8,7 @@ namespace PopIoT.Core.Oscore;
 /// its keys (DESIGN.md §6): the client must post its token again, and fresh nonces give fresh keys, so nothing can be
 /// replayed across an eviction. 12 bytes per slot besides the contexts themselves.
 /// </summary>
-public sealed class OscoreContextTable
+public sealed class OscoreContextTable : ISecurityContextLookup
 {
     private readonly SecurityContext[] _slots;
     private readonly long[] _lastUsed;

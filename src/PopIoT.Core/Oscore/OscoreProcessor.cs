@@ -127,7 +127,7 @@ public sealed class OscoreProcessor
     /// <param name="table">The contexts.</param>
     /// <param name="exchange">Receives the request binding.</param>
     /// <returns>The status.</returns>
-    public OscoreStatus UnprotectRequest(CoapMessage request, OscoreContextTable table, OscoreExchange exchange)
+    public OscoreStatus UnprotectRequest(CoapMessage request, ISecurityContextLookup table, OscoreExchange exchange)
     {
         int at;
         OscoreStatus s = DecodeOption(request, out at);
@@ -157,7 +157,7 @@ public sealed class OscoreProcessor
 
         // RFC 8613 §8.2 step 3, §7.4: check before decrypting, but update only after. An unknown window (after a
         // reboot, Appendix B.1.2) cannot judge the number; Echo decides instead.
-        if (!freshnessRequired && !context.ReplayWindow.IsFresh(sequenceNumber))
+        if (!freshnessRequired && !context.IsFresh(sequenceNumber))
         {
             return OscoreStatus.ReplayDetected;
         }
@@ -188,7 +188,7 @@ public sealed class OscoreProcessor
         }
         else
         {
-            context.ReplayWindow.Update(sequenceNumber);
+            context.UpdateReplayWindow(sequenceNumber);
         }
 
         table.Touch(context);
@@ -269,7 +269,8 @@ public sealed class OscoreProcessor
     /// </summary>
     /// <param name="response">The response (token already set); its options and payload are replaced.</param>
     /// <param name="exchange">The binding from a <see cref="OscoreStatus.FreshnessRequired"/> verification.</param>
-    /// <returns>The status.</returns>
+    /// <returns>The status; <see cref="OscoreStatus.Unsupported"/> (nothing written) for a fixed table's context, which
+    /// never needs freshness proven and keeps no Echo value.</returns>
     public OscoreStatus ProtectEchoChallenge(CoapMessage response, OscoreExchange exchange)
     {
         SecurityContext context = exchange.Context;
@@ -278,7 +279,11 @@ public sealed class OscoreProcessor
             return OscoreStatus.SecurityContextNotFound;
         }
 
-        context.EnsureEcho();
+        if (!context.EnsureEcho())
+        {
+            return OscoreStatus.Unsupported;
+        }
+
         response.ClearOptions();
         response.SetPayload(null, 0, 0);
         response.Code = CoapCode.Unauthorized;

@@ -8,10 +8,11 @@ namespace PopIoT.Core.Oscore;
 /// An OSCORE Security Context (RFC 8613 §3): the Common Context (AEAD algorithm, Common IV, ID Context), the Sender
 /// Context (Sender ID, Sender Key, Sender Sequence Number) and the Recipient Context (Recipient ID, Recipient Key,
 /// Replay Window). It is built from explicit inputs, as the ACE OSCORE profile (RFC 9203 §3.2) supplies them, and the
-/// keys are derived with HKDF-SHA256 (§3.2.1). A context made with a provider keeps its keys inside two keyed AEAD
-/// objects; a fixed-slot table's context keeps its raw keys in its one state array and borrows the engine's shared
-/// re-keyable cipher for each operation (about a third of the memory). <see cref="Dispose"/> erases the keys. Using a
-/// context allocates nothing.
+/// keys are derived with HKDF-SHA256 (§3.2.1). The context is a handle: its state lives in one slot of a
+/// <see cref="SecurityContextSlots"/> (a table's packed slots, or a one-slot store of its own), so a fixed table costs
+/// the bytes of its values and not a heap block per field (DESIGN.md §4). A context made on its own keeps its keys
+/// inside two keyed AEAD objects; a table slot keeps its raw keys and borrows the engine's shared re-keyable cipher
+/// for each operation. <see cref="Dispose"/> erases the keys. Using a context allocates nothing.
 /// </summary>
 public sealed class SecurityContext : IDisposable
 {
@@ -27,43 +28,8 @@ public sealed class SecurityContext : IDisposable
     /// <summary>The default step K of <see cref="ISequenceNumberStore"/> reservations (RFC 8613 Appendix B.1.1).</summary>
     public const int DefaultReserveStep = 64;
 
-    // RFC 8613 §3.3: IDs are at most nonce length − 6 = 7 bytes.
-    private const int MaxIdLength = 7;
-
-    // Every byte of the context lives in one array (DESIGN.md §8: small per-client state, one object header):
-    // [Sender Key | Recipient Key] (shared-cipher contexts only, 32 bytes each), Common IV (13), Echo (8),
-    // Sender ID (7), Recipient ID (7), ID Context (up to 32).
-    private const int KeyRoom = 32;
-    private const int IvAt = 0;
-    private const int EchoAt = IvAt + 13;
-    private const int SenderIdAt = EchoAt + EchoLength;
-    private const int RecipientIdAt = SenderIdAt + MaxIdLength;
-    private const int IdContextAt = RecipientIdAt + MaxIdLength;
-
-    private readonly byte[] _material;
-    private readonly ReplayWindow _window;
-    private readonly ICryptoProvider _provider;
-    private readonly ISequenceNumberStore _store;
-    private readonly bool _keyRoom;
-    private readonly int _reserveStep;
-    private IAeadCipher _senderCipher;
-    private IAeadCipher _recipientCipher;
-    private long _senderSequenceNumber;
-    private long _reservedUntil;
-    private bool _storeFailed;
-    private int _generation;
-    private byte _algorithm;
-    private byte _keyLength;
-    private byte _tagLength;
-    private byte _senderIdLength;
-    private byte _recipientIdLength;
-    private sbyte _idContextLength;
-    private bool _freshnessRequired;
-    private bool _echoIssued;
-    private bool _disposed;
-
-    // True when both cipher fields hold the engine's shared IRekeyableAead (not owned; keys loaded per operation).
-    private readonly bool _sharesCipher;
+    private readonly SecurityContextSlots _slots;
+    private readonly int _slot;
 
     /// <summary>Creates a context with AES-CCM-16-64-128, a 32-bit replay window and a known (fresh) window.</summary>
     /// <param name="provider">The crypto provider (its AES-CCM is used; HKDF is the managed one).</param>
@@ -104,66 +70,45 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("The reservation step K must be at least 1.");
         }
 
-        int algorithm = options.Algorithm;
-        CheckInputs(algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
-        _provider = provider;
-        _material = new byte[IdContextAt + (idContext == null ? 0 : idContext.Length)];
-        _window = new ReplayWindow(options.ReplayWindowSize);
-        _store = options.SequenceNumberStore;
-        _reserveStep = options.ReserveStep;
-
-        byte[] key = new byte[KeyRoom];
-        DerivationWorkspace w = new DerivationWorkspace();
+        SecurityContextDerivation.CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
+        _slots = new SecurityContextSlots(this, provider, options);
+        _slot = 0;
+        DerivationWorkspace w = new DerivationWorkspace(true);
         try
         {
-            Derive(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), algorithm);
-            DeriveKey(w, true, key, 0);
-            _senderCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
-            DeriveKey(w, false, key, 0);
-            _recipientCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
+            Establish(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), options.Algorithm);
         }
         finally
         {
-            CryptoBytes.Clear(key);
             w.Dispose();
         }
 
-        _freshnessRequired = options.ReplayWindowUnknown;
-        if (_store != null)
+        _slots.SetFlag(_slot, SecurityContextSlots.FreshnessRequired, options.ReplayWindowUnknown);
+        ISequenceNumberStore store = options.SequenceNumberStore;
+        if (store != null)
         {
             // RFC 8613 Appendix B.1.1: start at the stored value and reserve K numbers before using any.
             long stored;
-            _senderSequenceNumber = _store.TryLoad(out stored) && stored > 0 ? stored : 0;
-            _reservedUntil = _senderSequenceNumber;
+            long start = store.TryLoad(out stored) && stored > 0 ? stored : 0;
+            _slots.SetSenderSequenceNumber(_slot, start);
+            _slots.ReservedUntil = start;
         }
     }
 
-    /// <summary>
-    /// Creates an empty context for a fixed-slot table, sized for the largest inputs, with no keys (and
-    /// <see cref="IsDisposed"/> true) until <see cref="Establish"/>, which can run again and again in the same memory.
-    /// With <paramref name="sharedCipher"/> the context keeps its raw keys and borrows that cipher for each operation,
-    /// so a slot costs its bytes only; without it, each <see cref="Establish"/> makes two keyed ciphers with the provider.
-    /// </summary>
-    /// <param name="provider">The crypto provider (random Echo values; keyed ciphers when there is no shared one).</param>
-    /// <param name="sharedCipher">The engine's one re-keyable AES-CCM (L = 2), or null.</param>
-    /// <param name="replayWindowSize">The replay window in bits.</param>
-    internal SecurityContext(ICryptoProvider provider, IRekeyableAead sharedCipher, int replayWindowSize)
+    /// <summary>The handle of one slot of <paramref name="slots"/>: no keys (and <see cref="IsDisposed"/>) until <see cref="Establish"/>.</summary>
+    /// <param name="slots">The packed slots.</param>
+    /// <param name="slot">This context's slot.</param>
+    internal SecurityContext(SecurityContextSlots slots, int slot)
     {
-        _provider = provider;
-        _sharesCipher = sharedCipher != null;
-        _keyRoom = true;
-        _material = new byte[(2 * KeyRoom) + IdContextAt + MaxIdContextLength];
-        _window = new ReplayWindow(replayWindowSize);
-        _reserveStep = DefaultReserveStep;
-        _senderCipher = sharedCipher;
-        _recipientCipher = sharedCipher;
-        _disposed = true;
+        _slots = slots;
+        _slot = slot;
     }
 
     /// <summary>
-    /// Derives this slot's context in place (RFC 8613 §3.2.1) from ranges of the caller's buffers; allocates nothing.
-    /// Any previous keys are overwritten and the replay window and Sender Sequence Number start afresh (new keys: a new
-    /// nonce space), and <see cref="Generation"/> changes so that exchanges bound to the old keys no longer apply.
+    /// Derives this slot's context in place (RFC 8613 §3.2.1) from ranges of the caller's buffers; allocates nothing
+    /// with a shared cipher. Any previous keys are erased first, the replay window and Sender Sequence Number start
+    /// afresh (new keys: a new nonce space), and <see cref="Generation"/> changes so that exchanges bound to the old
+    /// keys no longer apply.
     /// </summary>
     /// <exception cref="ArgumentException">An input is out of range (the context is left without keys).</exception>
     internal void Establish(
@@ -175,206 +120,192 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
         }
 
-        CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
+        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
+        byte[] b = _slots.Bytes;
+        int at = _slots.Base(_slot);
         try
         {
-            Derive(workspace, masterSecret, masterSalt, senderId, recipientId, idContext, algorithm);
-            DeriveKey(workspace, true, _material, 0);
-            DeriveKey(workspace, false, _material, KeyRoom);
-            if (!_sharesCipher)
+            // RFC 8613 §3.2.1: the parameters and the IDs, then the PRK in the workspace, the Common IV and both keys.
+            _slots.SetByte(_slot, SecurityContextSlots.AlgorithmAt, algorithm);
+            _slots.SetByte(_slot, SecurityContextSlots.SenderIdLengthAt, senderId.Count);
+            _slots.SetByte(_slot, SecurityContextSlots.RecipientIdLengthAt, recipientId.Count);
+            _slots.SetByte(_slot, SecurityContextSlots.IdContextLengthAt, idContext.Buffer == null ? 0 : idContext.Count + 1);
+            senderId.CopyTo(b, at + SecurityContextSlots.SenderIdAt);
+            recipientId.CopyTo(b, at + SecurityContextSlots.RecipientIdAt);
+            idContext.CopyTo(b, at + SecurityContextSlots.IdContextAt);
+            workspace.Extract(masterSecret, masterSalt);
+            workspace.Expand(new ByteRange(b, at + SecurityContextSlots.SenderIdAt, 0), IdContext, algorithm, false, b, at + SecurityContextSlots.CommonIvAt, NonceLength);
+            if (_slots.SharedCipher != null)
             {
-                // No shared cipher: the keys go into keyed objects and leave the material.
-                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - NonceLength);
-                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - NonceLength);
-                Array.Clear(_material, 0, 2 * KeyRoom);
+                workspace.Expand(SenderId, IdContext, algorithm, true, b, at + SecurityContextSlots.SenderKeyAt, KeyLength);
+                workspace.Expand(RecipientId, IdContext, algorithm, true, b, at + SecurityContextSlots.RecipientKeyAt, KeyLength);
             }
+            else
+            {
+                // No shared cipher: each key goes from the workspace into a keyed object; the slot keeps no raw keys.
+                ICryptoProvider p = _slots.Provider;
+                byte[] key = workspace.Key;
+                workspace.Expand(SenderId, IdContext, algorithm, true, key, 0, KeyLength);
+                _slots.SetCipher(_slot, SecurityContextSlots.SenderCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
+                workspace.Expand(RecipientId, IdContext, algorithm, true, key, 0, KeyLength);
+                _slots.SetCipher(_slot, SecurityContextSlots.RecipientCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
+            }
+        }
+        catch (Exception)
+        {
+            Erase();
+            throw;
         }
         finally
         {
             workspace.Clear();
         }
 
-        _window.Reset();
-        _senderSequenceNumber = 0;
-        _freshnessRequired = false;
-        _echoIssued = false;
-        _generation++;
-        _disposed = false;
-    }
-
-    // RFC 8613 §3.2.1: keeps the parameters and the IDs in the material, extracts the PRK into the workspace and
-    // derives the Common IV; the keys follow with DeriveKey while the PRK is still there. An ID Context over no buffer is absent.
-    private void Derive(
-        DerivationWorkspace w, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
-    {
-        _algorithm = (byte)algorithm;
-        _keyLength = (byte)(algorithm == 11 || algorithm == 31 ? 32 : 16);
-        _tagLength = (byte)(algorithm == 30 || algorithm == 31 ? 16 : 8);
-        _senderIdLength = (byte)senderId.Count;
-        _recipientIdLength = (byte)recipientId.Count;
-        _idContextLength = (sbyte)(idContext.Buffer == null ? -1 : idContext.Count);
-        senderId.CopyTo(_material, SenderIdOffset);
-        recipientId.CopyTo(_material, RecipientIdOffset);
-        idContext.CopyTo(_material, IdContextOffset);
-        w.Extract(masterSecret, masterSalt);
-        w.Expand(new ByteRange(_material, SenderIdOffset, 0), IdContext, algorithm, false, _material, KeysLength + IvAt, NonceLength);
-    }
-
-    // RFC 8613 §3.2.1: the Sender Key (id = Sender ID) or the Recipient Key (id = Recipient ID).
-    private void DeriveKey(DerivationWorkspace w, bool sender, byte[] output, int offset)
-    {
-        ByteRange id = sender ? new ByteRange(_material, SenderIdOffset, _senderIdLength) : new ByteRange(_material, RecipientIdOffset, _recipientIdLength);
-        w.Expand(id, IdContext, _algorithm, true, output, offset, _keyLength);
-    }
-
-    // The ID Context as a range, over no buffer when absent (it encodes nil, RFC 8613 §3.2.1).
-    private ByteRange IdContext
-    {
-        get { return _idContextLength < 0 ? default(ByteRange) : new ByteRange(_material, IdContextOffset, _idContextLength); }
-    }
-
-    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
-    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
-    {
-        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
-        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
-        {
-            throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
-        }
-
-        // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderId.Count > MaxIdLength || recipientId.Count > MaxIdLength)
-        {
-            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
-        }
-
-        // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
-        if (BytesEqual(senderId.Buffer, senderId.Offset, senderId.Count, recipientId.Buffer, recipientId.Offset, recipientId.Count))
-        {
-            throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
-        }
-
-        if (idContextLength > MaxIdContextLength)
-        {
-            throw new ArgumentException("The ID Context is longer than " + MaxIdContextLength.ToString() + " bytes.");
-        }
-    }
-
-    // Where the non-key part of the material starts: after the two raw keys in a shared-cipher context.
-    private int KeysLength
-    {
-        get { return _keyRoom ? 2 * KeyRoom : 0; }
+        _slots.NextGeneration(_slot);
+        _slots.SetFlag(_slot, SecurityContextSlots.Keyed, true);
     }
 
     /// <summary>The AEAD nonce length: 13 bytes for every AES-CCM-16-* algorithm.</summary>
-    public int NonceLength => 13;
+    public int NonceLength => SecurityContextSlots.NonceLength;
 
-    /// <summary>The authentication tag length of the AEAD algorithm.</summary>
-    public int TagLength => _tagLength;
+    /// <summary>The authentication tag length of the AEAD algorithm (RFC 9053 §4.2: 16 for algorithms 30 and 31, else 8).</summary>
+    public int TagLength => Algorithm == 30 || Algorithm == 31 ? 16 : 8;
 
     /// <summary>The AEAD algorithm (COSE identifier).</summary>
-    public int Algorithm => _algorithm;
+    public int Algorithm => _slots.Byte(_slot, SecurityContextSlots.AlgorithmAt);
 
-    /// <summary>The Recipient Context's replay window (RFC 8613 §7.4).</summary>
-    public ReplayWindow ReplayWindow => _window;
+    /// <summary>
+    /// The Recipient Context's replay window (RFC 8613 §7.4): a view of this context's slot, a new object on each call
+    /// (the request path uses <see cref="IsFresh"/> and <see cref="UpdateReplayWindow"/> and allocates nothing).
+    /// </summary>
+    public ReplayWindow ReplayWindow => _slots.WindowView(_slot);
 
     /// <summary>The next Sender Sequence Number to be used.</summary>
-    public long SenderSequenceNumber => _senderSequenceNumber;
+    public long SenderSequenceNumber => _slots.SenderSequenceNumber(_slot);
 
     /// <summary>True when the Sender Sequence Number reached 2^40 − 1: the context may not protect more (RFC 8613 §7.2.1).</summary>
-    public bool IsExhausted => _senderSequenceNumber >= ReplayWindow.MaxSequenceNumber;
+    public bool IsExhausted => SenderSequenceNumber >= ReplayWindow.MaxSequenceNumber;
 
     /// <summary>
     /// True when the last attempt to take a Sender Sequence Number failed because the <see cref="ISequenceNumberStore"/>
     /// write failed; nothing was protected (<see cref="OscoreStatus.SequenceNumberNotReserved"/>).
     /// </summary>
-    public bool ReservationFailed => _storeFailed;
+    public bool ReservationFailed => _slots.HasFlag(_slot, SecurityContextSlots.ReservationFailed);
 
     /// <summary>True while the replay window is unknown and the next request must carry a valid Echo (Appendix B.1.2).</summary>
-    public bool FreshnessRequired => _freshnessRequired;
+    public bool FreshnessRequired => _slots.HasFlag(_slot, SecurityContextSlots.FreshnessRequired);
 
-    /// <summary>True once <see cref="Dispose"/> erased the keys.</summary>
-    public bool IsDisposed => _disposed;
+    /// <summary>True once <see cref="Dispose"/> erased the keys (and, for a table slot, until it is established).</summary>
+    public bool IsDisposed => !_slots.HasFlag(_slot, SecurityContextSlots.Keyed);
 
     /// <summary>The Sender ID length.</summary>
-    public int SenderIdLength => _senderIdLength;
+    public int SenderIdLength => _slots.Byte(_slot, SecurityContextSlots.SenderIdLengthAt);
 
     /// <summary>The Recipient ID length.</summary>
-    public int RecipientIdLength => _recipientIdLength;
+    public int RecipientIdLength => _slots.Byte(_slot, SecurityContextSlots.RecipientIdLengthAt);
 
     /// <summary>Whether an ID Context is set.</summary>
-    public bool HasIdContext => _idContextLength >= 0;
+    public bool HasIdContext => IdContextLength >= 0;
 
     /// <summary>
     /// Changes each time the context gets new keys or loses them. An <see cref="OscoreExchange"/> records it, so a
     /// response or notification bound to keys that were since erased (or re-derived for another client in the same
     /// slot) is refused instead of being protected under the wrong keys.
     /// </summary>
-    public int Generation => _generation;
+    public int Generation => _slots.Generation(_slot);
 
-    /// <summary>The one array holding the IDs, the Common IV and the Echo value (at the offsets below).</summary>
-    internal byte[] Material => _material;
+    /// <summary>The array holding the IDs, the Common IV and the Echo value (at the offsets below).</summary>
+    internal byte[] Material => _slots.Bytes;
 
-    internal int SenderIdOffset => KeysLength + SenderIdAt;
+    internal int SenderIdOffset => _slots.Base(_slot) + SecurityContextSlots.SenderIdAt;
 
-    internal int RecipientIdOffset => KeysLength + RecipientIdAt;
+    internal int RecipientIdOffset => _slots.Base(_slot) + SecurityContextSlots.RecipientIdAt;
 
-    internal int IdContextOffset => KeysLength + IdContextAt;
+    internal int IdContextOffset => _slots.Base(_slot) + SecurityContextSlots.IdContextAt;
 
     /// <summary>The ID Context length, or -1 when there is none.</summary>
-    internal int IdContextLength => _idContextLength;
+    internal int IdContextLength => _slots.Byte(_slot, SecurityContextSlots.IdContextLengthAt) - 1;
 
-    internal int EchoOffset => KeysLength + EchoAt;
+    /// <summary>Where the Echo value is; only after <see cref="EnsureEcho"/> returned true.</summary>
+    internal int EchoOffset => _slots.Base(_slot) + SecurityContextSlots.EchoAt;
+
+    // RFC 9053 §4.2: 32-byte keys for algorithms 11 and 31, else 16.
+    private int KeyLength => Algorithm == 11 || Algorithm == 31 ? 32 : 16;
+
+    private ByteRange SenderId => new ByteRange(_slots.Bytes, SenderIdOffset, SenderIdLength);
+
+    private ByteRange RecipientId => new ByteRange(_slots.Bytes, RecipientIdOffset, RecipientIdLength);
+
+    // The ID Context as a range, over no buffer when absent (it encodes nil, RFC 8613 §3.2.1).
+    private ByteRange IdContext
+    {
+        get
+        {
+            int length = IdContextLength;
+            return length < 0 ? default(ByteRange) : new ByteRange(_slots.Bytes, IdContextOffset, length);
+        }
+    }
+
+    /// <summary>RFC 8613 §7.4: whether the request's sequence number may be accepted; changes nothing.</summary>
+    internal bool IsFresh(long sequenceNumber)
+    {
+        return _slots.IsFresh(_slot, sequenceNumber);
+    }
+
+    /// <summary>RFC 8613 §7.4: marks the number received, only after the request verified.</summary>
+    internal bool UpdateReplayWindow(long sequenceNumber)
+    {
+        return _slots.UpdateWindow(_slot, sequenceNumber);
+    }
 
     /// <summary>Computes the AEAD nonce (RFC 8613 §5.2) from ID_PIV, a Partial IV and this context's Common IV.</summary>
     internal void ComputeNonce(ByteRange id, ByteRange partialIv, byte[] nonce)
     {
-        OscoreNonce.Compute(new ByteRange(_material, KeysLength + IvAt, NonceLength), id, partialIv, nonce, 0);
+        OscoreNonce.Compute(new ByteRange(_slots.Bytes, _slots.Base(_slot) + SecurityContextSlots.CommonIvAt, NonceLength), id, partialIv, nonce, 0);
     }
 
     /// <summary>Encrypts under the Sender Key (RFC 8613 §5.3); a shared cipher holds the key only for this call.</summary>
     internal void Encrypt(byte[] nonce, ByteRange plaintext, byte[] ciphertext, int ciphertextOffset, byte[] tag, int tagOffset, ByteRange aad)
     {
-        if (_sharesCipher)
+        IRekeyableAead shared = _slots.SharedCipher;
+        if (shared == null)
         {
-            ((IRekeyableAead)_senderCipher).SetKey(_material, 0, _keyLength, _tagLength);
+            _slots.Cipher(_slot, SecurityContextSlots.SenderCipherAt).Encrypt(new ByteRange(nonce, 0, NonceLength), plaintext, ciphertext, ciphertextOffset, tag, tagOffset, aad);
+            return;
         }
 
+        shared.SetKey(_slots.Bytes, _slots.Base(_slot) + SecurityContextSlots.SenderKeyAt, KeyLength, TagLength);
         try
         {
-            _senderCipher.Encrypt(new ByteRange(nonce, 0, NonceLength), plaintext, ciphertext, ciphertextOffset, tag, tagOffset, aad);
+            shared.Encrypt(new ByteRange(nonce, 0, NonceLength), plaintext, ciphertext, ciphertextOffset, tag, tagOffset, aad);
         }
         finally
         {
-            if (_sharesCipher)
-            {
-                ((IRekeyableAead)_senderCipher).ClearKey();
-            }
+            shared.ClearKey();
         }
     }
 
     /// <summary>Verifies and decrypts under the Recipient Key; false (and a zeroed output) when the tag does not match.</summary>
     internal bool Decrypt(byte[] nonce, ByteRange ciphertext, byte[] tag, int tagOffset, byte[] plaintext, int plaintextOffset, ByteRange aad)
     {
-        if (_sharesCipher)
+        IRekeyableAead shared = _slots.SharedCipher;
+        if (shared == null)
         {
-            ((IRekeyableAead)_recipientCipher).SetKey(_material, KeyRoom, _keyLength, _tagLength);
+            return _slots.Cipher(_slot, SecurityContextSlots.RecipientCipherAt).Decrypt(new ByteRange(nonce, 0, NonceLength), ciphertext, tag, tagOffset, plaintext, plaintextOffset, aad);
         }
 
+        shared.SetKey(_slots.Bytes, _slots.Base(_slot) + SecurityContextSlots.RecipientKeyAt, KeyLength, TagLength);
         try
         {
-            return _recipientCipher.Decrypt(new ByteRange(nonce, 0, NonceLength), ciphertext, tag, tagOffset, plaintext, plaintextOffset, aad);
+            return shared.Decrypt(new ByteRange(nonce, 0, NonceLength), ciphertext, tag, tagOffset, plaintext, plaintextOffset, aad);
         }
         finally
         {
-            if (_sharesCipher)
-            {
-                ((IRekeyableAead)_recipientCipher).ClearKey();
-            }
+            shared.ClearKey();
         }
     }
 
-    /// <summary>Whether this context's Recipient ID and ID Context equal the given 'kid' and 'kid context'.</summary>
+    /// <summary>Whether this context has keys and its Recipient ID and ID Context equal the given 'kid' and 'kid context'.</summary>
     /// <param name="kid">The array holding the kid.</param>
     /// <param name="kidOffset">Where it starts.</param>
     /// <param name="kidLength">Its length.</param>
@@ -384,7 +315,7 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on a match.</returns>
     public bool Matches(byte[] kid, int kidOffset, int kidLength, byte[] kidContext, int kidContextOffset, int kidContextLength)
     {
-        if (_disposed || !BytesEqual(_material, RecipientIdOffset, _recipientIdLength, kid, kidOffset, kidLength))
+        if (IsDisposed || !SecurityContextDerivation.BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, kid, kidOffset, kidLength))
         {
             return false;
         }
@@ -394,7 +325,8 @@ public sealed class SecurityContext : IDisposable
             return true;
         }
 
-        return _idContextLength >= 0 && BytesEqual(_material, IdContextOffset, _idContextLength, kidContext, kidContextOffset, kidContextLength);
+        int length = IdContextLength;
+        return length >= 0 && SecurityContextDerivation.BytesEqual(_slots.Bytes, IdContextOffset, length, kidContext, kidContextOffset, kidContextLength);
     }
 
     /// <summary>Whether another context has the same Recipient ID and ID Context (the lookup key of RFC 8613 §8.2 step 2).</summary>
@@ -402,9 +334,11 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True when a request could not tell the two apart.</returns>
     public bool SameLookupKey(SecurityContext other)
     {
-        return BytesEqual(_material, RecipientIdOffset, _recipientIdLength, other._material, other.RecipientIdOffset, other._recipientIdLength)
-            && _idContextLength == other._idContextLength
-            && BytesEqual(_material, IdContextOffset, _idContextLength < 0 ? 0 : _idContextLength, other._material, other.IdContextOffset, other._idContextLength < 0 ? 0 : other._idContextLength);
+        int length = IdContextLength;
+        int otherLength = other.IdContextLength;
+        return SecurityContextDerivation.BytesEqual(_slots.Bytes, RecipientIdOffset, RecipientIdLength, other.Material, other.RecipientIdOffset, other.RecipientIdLength)
+            && length == otherLength
+            && SecurityContextDerivation.BytesEqual(_slots.Bytes, IdContextOffset, length < 0 ? 0 : length, other.Material, other.IdContextOffset, otherLength < 0 ? 0 : otherLength);
     }
 
     /// <summary>Takes the next Sender Sequence Number (RFC 8613 §7.2), persisting a reservation first when one is due.</summary>
@@ -412,47 +346,58 @@ public sealed class SecurityContext : IDisposable
     /// <returns>False when the context is exhausted or disposed, or the reservation could not be stored (<see cref="ReservationFailed"/>).</returns>
     internal bool TryTakeSequenceNumber(out long sequenceNumber)
     {
-        sequenceNumber = _senderSequenceNumber;
-        _storeFailed = false;
-        if (_disposed || IsExhausted)
+        sequenceNumber = _slots.SenderSequenceNumber(_slot);
+        _slots.SetFlag(_slot, SecurityContextSlots.ReservationFailed, false);
+        if (IsDisposed || IsExhausted)
         {
             return false;
         }
 
-        if (_store != null && sequenceNumber >= _reservedUntil)
+        ISequenceNumberStore store = _slots.SequenceNumberStore;
+        if (store != null && sequenceNumber >= _slots.ReservedUntil)
         {
             // RFC 8613 Appendix B.1.1 and §7.2.1: the stored value must be above every number in use before it is
             // used, so the reservation moves only after the write succeeded. A failed write sends nothing (fail
             // closed): after a restart the store's old value may be all that survives, and a number above it must
             // never have gone out, or an AES-CCM nonce would repeat.
-            long next = sequenceNumber + _reserveStep;
+            long next = sequenceNumber + _slots.ReserveStep;
             try
             {
-                _store.Save(next);
+                store.Save(next);
             }
             catch (Exception)
             {
-                // The store keeps its own account of the failure (it names the file); a field here would cost every
-                // table slot a reference.
-                _storeFailed = true;
+                // The store keeps its own account of the failure (it names the file); the flag says only that it failed.
+                _slots.SetFlag(_slot, SecurityContextSlots.ReservationFailed, true);
                 return false;
             }
 
-            _reservedUntil = next;
+            _slots.ReservedUntil = next;
         }
 
-        _senderSequenceNumber = sequenceNumber + 1;
+        _slots.SetSenderSequenceNumber(_slot, sequenceNumber + 1);
         return true;
     }
 
-    /// <summary>Draws the Echo value on first use and keeps it until freshness is proven (RFC 9175 §2.4).</summary>
-    internal void EnsureEcho()
+    /// <summary>
+    /// Draws the Echo value on first use and keeps it until freshness is proven (RFC 9175 §2.4). False for a table
+    /// slot: it has no room for one (its window is always known), and <see cref="EchoOffset"/> would name the next
+    /// slot's bytes.
+    /// </summary>
+    internal bool EnsureEcho()
     {
-        if (!_echoIssued)
+        if (!_slots.HasEchoRoom)
         {
-            _provider.Random.GetBytes(_material, EchoOffset, EchoLength);
-            _echoIssued = true;
+            return false;
         }
+
+        if (!_slots.HasFlag(_slot, SecurityContextSlots.EchoIssued))
+        {
+            _slots.Provider.Random.GetBytes(_slots.Bytes, EchoOffset, EchoLength);
+            _slots.SetFlag(_slot, SecurityContextSlots.EchoIssued, true);
+        }
+
+        return true;
     }
 
     /// <summary>Whether the given bytes are the Echo value this context issued.</summary>
@@ -462,67 +407,54 @@ public sealed class SecurityContext : IDisposable
     /// <returns>True on an exact match.</returns>
     internal bool EchoMatches(byte[] value, int offset, int length)
     {
-        return _echoIssued && length == EchoLength && CryptoBytes.FixedTimeEquals(_material, EchoOffset, value, offset, EchoLength);
+        return _slots.HasEchoRoom && _slots.HasFlag(_slot, SecurityContextSlots.EchoIssued) && length == EchoLength
+            && CryptoBytes.FixedTimeEquals(_slots.Bytes, EchoOffset, value, offset, EchoLength);
     }
 
     /// <summary>A request with the right Echo verified: the window starts at its number (RFC 8613 Appendix B.1.2).</summary>
     /// <param name="sequenceNumber">The verified request's sequence number.</param>
     internal void ProveFreshness(long sequenceNumber)
     {
-        _window.Initialize(sequenceNumber);
-        _freshnessRequired = false;
-        _echoIssued = false;
-        Array.Clear(_material, EchoOffset, EchoLength);
+        _slots.InitializeWindow(_slot, sequenceNumber);
+        _slots.SetFlag(_slot, SecurityContextSlots.FreshnessRequired, false);
+        _slots.SetFlag(_slot, SecurityContextSlots.EchoIssued, false);
+        if (_slots.HasEchoRoom)
+        {
+            Array.Clear(_slots.Bytes, EchoOffset, EchoLength);
+        }
     }
 
     /// <summary>
     /// Erases the keys, the Common IV and the Echo value; the context can no longer be used. A table slot's context
-    /// (one with a shared cipher) can be given new keys later; the shared cipher itself belongs to the engine.
+    /// can be given new keys later; the shared cipher itself belongs to the engine.
     /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (IsDisposed)
         {
             return;
         }
 
-        _disposed = true;
-        _generation++;
-        if (!_sharesCipher)
-        {
-            if (_senderCipher != null)
-            {
-                _senderCipher.Dispose();
-                _senderCipher = null;
-            }
-
-            if (_recipientCipher != null)
-            {
-                _recipientCipher.Dispose();
-                _recipientCipher = null;
-            }
-        }
-
-        _echoIssued = false;
-        Array.Clear(_material, 0, _material.Length);
-        _window.Reset();
+        _slots.NextGeneration(_slot);
+        Erase();
     }
 
-    internal static bool BytesEqual(byte[] a, int aOffset, int aLength, byte[] b, int bOffset, int bLength)
+    // DESIGN.md §5: keys erased when a context is dropped; the slot's keyed ciphers (no shared one) go with them.
+    private void Erase()
     {
-        if (aLength != bLength)
+        if (_slots.SharedCipher == null)
         {
-            return false;
-        }
-
-        for (int i = 0; i < aLength; i++)
-        {
-            if (a[aOffset + i] != b[bOffset + i])
+            for (int which = 0; which < 2; which++)
             {
-                return false;
+                IAeadCipher c = _slots.Cipher(_slot, which);
+                if (c != null)
+                {
+                    c.Dispose();
+                    _slots.SetCipher(_slot, which, null);
+                }
             }
         }
 
-        return true;
+        _slots.Erase(_slot);
     }
 }

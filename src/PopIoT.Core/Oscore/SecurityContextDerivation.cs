@@ -116,4 +116,50 @@ public static class SecurityContextDerivation
 
         return p;
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
+    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
+    {
+        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
+        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
+        {
+            throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
+        }
+
+        // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
+        if (senderId.Count > SecurityContextSlots.MaxIdLength || recipientId.Count > SecurityContextSlots.MaxIdLength)
+        {
+            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
+        }
+
+        // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
+        if (BytesEqual(senderId.Buffer, senderId.Offset, senderId.Count, recipientId.Buffer, recipientId.Offset, recipientId.Count))
+        {
+            throw new ArgumentException("The Sender ID and the Recipient ID must differ (RFC 8613 §3.3).");
+        }
+
+        if (idContextLength > SecurityContext.MaxIdContextLength)
+        {
+            throw new ArgumentException("The ID Context is longer than " + SecurityContext.MaxIdContextLength.ToString() + " bytes.");
+        }
+    }
+
+    /// <summary>Whether two byte ranges are equal (IDs, ID Contexts and key ids: public values, so not in constant time).</summary>
+    internal static bool BytesEqual(byte[] a, int aOffset, int aLength, byte[] b, int bOffset, int bLength)
+    {
+        if (aLength != bLength)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < aLength; i++)
+        {
+            if (a[aOffset + i] != b[bOffset + i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -85,7 +85,76 @@ public static class NanoHeapModel
         return new EngineHeap(one.NanoBytes - perSlot, perSlot, desktopPerSlot, settings.Slots);
     }
 
-    private static HeapTally MeasureWithSlots(AceRsSettings template, int slots)
+    private static HeapTally MeasureWithSlots(AceRsSettings template, int slots) => WithEngine(template, slots, e => Tally(e));
+
+    /// <summary>Walks every object reachable from <paramref name="root"/> through Core types (and the root's assembly's), arrays and strings, and adds up both layouts.</summary>
+    /// <param name="root">The root.</param>
+    /// <returns>The nanoFramework bytes and the 64-bit desktop CLR bytes of the same objects.</returns>
+    public static HeapTally Tally(object root) => Walk(root, null);
+
+    /// <summary>
+    /// The same walk as <see cref="Tally"/>, one row per place in the graph: the path of fields from the root's type
+    /// that first reached the objects (an array's elements add <c>[]</c>), their type, how many, and their bytes.
+    /// </summary>
+    /// <param name="root">The root.</param>
+    /// <returns>The rows, in walk order; their bytes add up to <see cref="Tally"/>'s.</returns>
+    public static IReadOnlyList<HeapRow> Breakdown(object root)
+    {
+        var rows = new Dictionary<string, HeapRow>(StringComparer.Ordinal);
+        var order = new List<string>();
+        Walk(root, (path, type, fields, nano, desktop) =>
+        {
+            if (rows.TryGetValue(path, out HeapRow row))
+            {
+                rows[path] = row with { Objects = row.Objects + 1, NanoBytes = row.NanoBytes + nano, DesktopBytes = row.DesktopBytes + desktop };
+            }
+            else
+            {
+                order.Add(path);
+                rows[path] = new HeapRow(path, type, fields, 1, nano, desktop);
+            }
+        });
+        return order.Select(p => rows[p]).ToList();
+    }
+
+    /// <summary>
+    /// Where the engine's bytes go: <see cref="Breakdown"/> of the engine built with one slot and with nine, the rows
+    /// whose bytes grow with the slots divided by 8 (the part per client slot) and the one-slot rows less that.
+    /// </summary>
+    /// <param name="settings">The engine's settings.</param>
+    /// <returns>The per-slot rows and the fixed rows, each largest first.</returns>
+    public static EngineBreakdown MeasureEngineBreakdown(AceRsSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        IReadOnlyList<HeapRow> one = WithEngine(settings, 1, e => Breakdown(e));
+        Dictionary<string, HeapRow> nine = WithEngine(settings, 9, e => Breakdown(e)).ToDictionary(r => r.Path, StringComparer.Ordinal);
+        var perSlot = new List<HeapRow>();
+        var fixedRows = new List<HeapRow>();
+        foreach (HeapRow r in one)
+        {
+            HeapRow n = nine.TryGetValue(r.Path, out HeapRow found) ? found : r;
+            nine.Remove(r.Path);
+            var slot = new HeapRow(r.Path, n.Type, n.Fields, (n.Objects - r.Objects) / 8, (n.NanoBytes - r.NanoBytes) / 8, (n.DesktopBytes - r.DesktopBytes) / 8);
+            if (slot.NanoBytes != 0 || slot.Objects != 0)
+            {
+                perSlot.Add(slot);
+            }
+
+            fixedRows.Add(r with { Objects = r.Objects - slot.Objects, NanoBytes = r.NanoBytes - slot.NanoBytes, DesktopBytes = r.DesktopBytes - slot.DesktopBytes });
+        }
+
+        // Places only a bigger table reaches (a second slot's objects under a path the first did not have).
+        foreach (HeapRow n in nine.Values)
+        {
+            perSlot.Add(n with { Objects = n.Objects / 8, NanoBytes = n.NanoBytes / 8, DesktopBytes = n.DesktopBytes / 8 });
+        }
+
+        return new EngineBreakdown(
+            perSlot.OrderByDescending(r => r.NanoBytes).ToList(),
+            fixedRows.Where(r => r.NanoBytes != 0).OrderByDescending(r => r.NanoBytes).ToList());
+    }
+
+    private static T WithEngine<T>(AceRsSettings template, int slots, Func<AceResourceServer, T> measure)
     {
         var settings = new AceRsSettings(template.Audience, template.AsUri)
         {
@@ -99,74 +168,88 @@ public static class NanoHeapModel
             HasClock = template.HasClock,
         };
         using var engine = new AceResourceServer(settings, new PopIoT.Core.Crypto.ManagedCryptoProvider(new FixedRandom()));
-        return Tally(engine);
+        return measure(engine);
     }
 
-    /// <summary>Walks every object reachable from <paramref name="root"/> through Core types (and the root's assembly's), arrays and strings, and adds up both layouts.</summary>
-    /// <param name="root">The root.</param>
-    /// <returns>The nanoFramework bytes and the 64-bit desktop CLR bytes of the same objects.</returns>
-    public static HeapTally Tally(object root)
+    // record(path, type, fields, nano, desktop) is called once per object, array or string counted; struct fields and
+    // struct elements count with the object or array that holds them.
+    private static HeapTally Walk(object root, Action<string, string, string, int, int>? record)
     {
         ArgumentNullException.ThrowIfNull(root);
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        var pending = new Stack<object>();
-        pending.Push(root);
+        var pending = new Stack<(object Value, string Path)>();
+        pending.Push((root, root.GetType().Name));
         int nano = 0;
         int desktop = 0;
         System.Reflection.Assembly rootAssembly = root.GetType().Assembly;
         while (pending.Count > 0)
         {
-            object o = pending.Pop();
+            (object o, string path) = pending.Pop();
             if (!seen.Add(o))
             {
                 continue;
             }
 
             Type t = o.GetType();
+            int n = 0;
+            int d = 0;
+            string fieldNames = string.Empty;
             if (o is string s)
             {
-                nano += StringBytes(System.Text.Encoding.UTF8.GetByteCount(s));
-                desktop += Round8(22 + (2 * s.Length));
+                n = StringBytes(System.Text.Encoding.UTF8.GetByteCount(s));
+                d = Round8(22 + (2 * s.Length));
             }
             else if (o is Array a)
             {
                 Type e = t.GetElementType()!;
                 bool isRef = !e.IsValueType;
-                nano += ArrayBytes(a.Length, ElementBytes(e));
-                desktop += Round8(24 + (a.Length * (isRef ? 8 : DesktopSize(e))));
+                n = ArrayBytes(a.Length, ElementBytes(e));
+                d = Round8(24 + (a.Length * (isRef ? 8 : DesktopSize(e))));
                 foreach (object? item in a)
                 {
                     if (item != null && (isRef || IsStruct(e)))
                     {
-                        nano += isRef ? 0 : StructBytes(e, pending, item);
+                        n += isRef ? 0 : StructBytes(e, pending, item, path + "[]");
                         if (isRef && IsCore(item.GetType(), item, rootAssembly))
                         {
-                            pending.Push(item);
+                            pending.Push((item, path + "[]"));
                         }
                     }
                 }
             }
             else if (IsCore(t, o, rootAssembly))
             {
-                nano += ObjectBytes(InstanceFields(t).Count);
-                desktop += Math.Max(24, Round8(16 + InstanceFields(t).Sum(f => DesktopSize(f.FieldType))));
-                foreach (FieldInfo f in InstanceFields(t))
+                List<FieldInfo> fields = InstanceFields(t);
+                fieldNames = string.Join(", ", fields.Select(f => f.Name));
+                n = ObjectBytes(fields.Count);
+                d = Math.Max(24, Round8(16 + fields.Sum(f => DesktopSize(f.FieldType))));
+                foreach (FieldInfo f in fields)
                 {
                     object? v = f.GetValue(o);
                     if (IsStruct(f.FieldType))
                     {
-                        nano += StructBytes(f.FieldType, pending, v);
+                        n += StructBytes(f.FieldType, pending, v, t.Name + "." + f.Name);
                     }
                     else if (v != null && !f.FieldType.IsValueType)
                     {
-                        pending.Push(v);
+                        pending.Push((v, t.Name + "." + f.Name));
                     }
                 }
             }
+            else
+            {
+                continue;
+            }
+
+            nano += n;
+            desktop += d;
+            record?.Invoke(path, TypeName(t), fieldNames, n, d);
         }
 
         return new HeapTally(nano, desktop);
     }
+
+    private static string TypeName(Type t) => t.IsArray ? TypeName(t.GetElementType()!) + "[]" : t.Name;
 
     // Core's objects (and the root's own assembly's) are walked; platform objects a host hands in are not the board's.
     private static bool IsCore(Type t, object o, System.Reflection.Assembly rootAssembly) => o is string || o is Array || t.Assembly == typeof(AceResourceServer).Assembly || t.Assembly == rootAssembly;
@@ -174,7 +257,7 @@ public static class NanoHeapModel
     private static bool IsStruct(Type t) => t.IsValueType && !t.IsPrimitive && !t.IsEnum && t != typeof(DateTime) && t != typeof(TimeSpan);
 
     // InitializeReference allocates a boxed object for every struct field and struct array element.
-    private static int StructBytes(Type t, Stack<object> pending, object? value = null)
+    private static int StructBytes(Type t, Stack<(object Value, string Path)> pending, object? value, string path)
     {
         var fields = InstanceFields(t);
         int bytes = ObjectBytes(fields.Count);
@@ -183,11 +266,11 @@ public static class NanoHeapModel
             object? v = value == null ? null : f.GetValue(value);
             if (IsStruct(f.FieldType))
             {
-                bytes += StructBytes(f.FieldType, pending, v);
+                bytes += StructBytes(f.FieldType, pending, v, path + "." + f.Name);
             }
             else if (v != null && !f.FieldType.IsValueType)
             {
-                pending.Push(v);
+                pending.Push((v, path + "." + f.Name));
             }
         }
 
@@ -240,7 +323,7 @@ public readonly record struct HeapTally(int NanoBytes, int DesktopBytes);
 
 /// <summary>The RS engine's state in nanoFramework's layout.</summary>
 /// <param name="FixedBytes">What does not grow with the slots (buffers sized by the settings, tables' headers).</param>
-/// <param name="PerSlotBytes">Per client slot (token slot, OSCORE context, replay window, the slot's array entries).</param>
+/// <param name="PerSlotBytes">Per client slot (the slot's entries in the state arrays of the token table and the OSCORE context slots, and its context handle).</param>
 /// <param name="DesktopPerSlotBytes">The same per-slot objects in the 64-bit desktop layout (the cross-check).</param>
 /// <param name="Slots">The slots budgeted.</param>
 public readonly record struct EngineHeap(int FixedBytes, int PerSlotBytes, int DesktopPerSlotBytes, int Slots)
@@ -248,3 +331,17 @@ public readonly record struct EngineHeap(int FixedBytes, int PerSlotBytes, int D
     /// <summary>The fixed part plus <see cref="Slots"/> slots.</summary>
     public int TotalBytes => FixedBytes + (PerSlotBytes * Slots);
 }
+
+/// <summary>One place in an object graph (<see cref="NanoHeapModel.Breakdown"/>).</summary>
+/// <param name="Path">The field path from the root's type that reached the objects, e.g. <c>AceTokenTable._slots[]</c>.</param>
+/// <param name="Type">Their type (an array's element type with <c>[]</c>).</param>
+/// <param name="Fields">Instance fields of the type, comma-separated (each a 12-byte block in nanoFramework); empty for arrays and strings.</param>
+/// <param name="Objects">How many objects.</param>
+/// <param name="NanoBytes">Their bytes in nanoFramework's layout.</param>
+/// <param name="DesktopBytes">Their bytes in the 64-bit desktop layout.</param>
+public readonly record struct HeapRow(string Path, string Type, string Fields, int Objects, int NanoBytes, int DesktopBytes);
+
+/// <summary>The engine's bytes by place (<see cref="NanoHeapModel.MeasureEngineBreakdown"/>).</summary>
+/// <param name="PerSlot">What one more client slot adds, largest first.</param>
+/// <param name="Fixed">What does not grow with the slots, largest first.</param>
+public sealed record EngineBreakdown(IReadOnlyList<HeapRow> PerSlot, IReadOnlyList<HeapRow> Fixed);

@@ -57,4 +57,17 @@ public sealed class DeviceBudgetCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("nosuch.json' does not exist", r.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Breakdown_prints_where_the_bytes_of_a_slot_go_and_still_ends_with_the_json_line()
+    {
+        var r = CliRunner.Run(["device", "budget", "--board", "esp32-c3", "--boards-dir", BoardProfiles.Dir, "--breakdown"]);
+        Assert.True(r.ExitCode == 0, r.Out + r.Error);
+        Assert.Contains("per client slot, by place", r.Out, StringComparison.Ordinal);
+        Assert.Contains("fixed part, by place", r.Out, StringComparison.Ordinal);
+        Assert.Contains("SecurityContext", r.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("k__BackingField", r.Out, StringComparison.Ordinal);
+        string last = r.Out.TrimEnd().Split('\n')[^1];
+        Assert.Equal("esp32-c3", JsonDocument.Parse(last).RootElement.GetProperty("board").GetString());
+    }
 }

@@ -110,4 +110,53 @@ public sealed class NanoHeapModelTests(ITestOutputHelper output)
         output.WriteLine($"256-bit window: +{extra} B per slot");
         Assert.InRange(extra, 24, 36);
     }
+
+    [Fact]
+    public void The_breakdown_rows_add_up_to_the_tally_and_name_each_place()
+    {
+        var settings = new AceRsSettings("coap://rs1", "coap://as.example/token");
+        using var engine = new AceResourceServer(settings, new PopIoT.Core.Crypto.ManagedCryptoProvider(new PopIoT.Testing.SeededRandomSource(1)));
+        IReadOnlyList<HeapRow> rows = NanoHeapModel.Breakdown(engine);
+        HeapTally tally = NanoHeapModel.Tally(engine);
+        Assert.Equal(tally.NanoBytes, rows.Sum(r => r.NanoBytes));
+        Assert.Equal(tally.DesktopBytes, rows.Sum(r => r.DesktopBytes));
+        Assert.Equal("AceResourceServer", rows[0].Path);
+
+        // An object's row costs at least its header and field blocks (more only when it holds boxed structs).
+        Assert.All(rows.Where(r => r.Fields.Length > 0), r => Assert.True(r.NanoBytes >= r.Objects * NanoHeapModel.ObjectBytes(r.Fields.Split(", ").Length), r.Path));
+        HeapRow server = rows[0];
+        Assert.Equal(NanoHeapModel.ObjectBytes(typeof(AceResourceServer).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public).Length), server.NanoBytes);
+    }
+
+    [Fact]
+    public void A_slot_keeps_its_values_in_state_arrays_the_only_object_per_slot_is_the_two_field_context_handle()
+    {
+        // docs/firmware.md "Packed per-slot state": a value added per slot goes into a table's state array, where it
+        // costs its width, not into a per-slot object, where it would cost a 12-byte block.
+        EngineBreakdown b = NanoHeapModel.MeasureEngineBreakdown(new AceRsSettings("coap://rs1", "coap://as.example/token"));
+        HeapRow[] objects = b.PerSlot.Where(r => r.Objects > 0).ToArray();
+        HeapRow handle = Assert.Single(objects);
+        Assert.Equal("SecurityContext", handle.Type);
+        Assert.Equal("_slots, _slot", handle.Fields);
+        Assert.Equal(1, handle.Objects);
+        Assert.True(NanoHeapModel.MeasureEngine(new AceRsSettings("coap://rs1", "coap://as.example/token")).PerSlotBytes <= 280);
+    }
+
+    [Fact]
+    public void The_engine_breakdown_per_slot_adds_up_to_the_per_slot_figure()
+    {
+        var settings = new AceRsSettings("coap://rs1", "coap://as.example/token");
+        EngineHeap heap = NanoHeapModel.MeasureEngine(settings);
+        EngineBreakdown b = NanoHeapModel.MeasureEngineBreakdown(settings);
+        foreach (HeapRow r in b.PerSlot)
+        {
+            output.WriteLine($"{r.NanoBytes,5} B  {r.Objects} x {r.Type} at {r.Path} [{r.Fields}]");
+        }
+
+        // Each row is divided by 8 on its own, so the rows may round down by up to a byte each.
+        int sum = b.PerSlot.Sum(r => r.NanoBytes);
+        Assert.InRange(sum, heap.PerSlotBytes - b.PerSlot.Count, heap.PerSlotBytes);
+        Assert.InRange(b.Fixed.Sum(r => r.NanoBytes), heap.FixedBytes, heap.FixedBytes + b.PerSlot.Count);
+        Assert.All(b.PerSlot, r => Assert.True(r.NanoBytes > 0, r.Path));
+    }
 }
