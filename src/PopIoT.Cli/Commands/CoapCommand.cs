@@ -54,9 +54,13 @@ internal static class CoapCommand
         };
         var seq = CoapOscoreFiles.SeqOption();
         var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
+        var conditions = new CoapConditions();
+        conditions.AddTo(cmd);
+
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
+            conditions.Apply(p, request);
             string?[] sources = [p.GetValue(payload), p.GetValue(payloadHex), p.GetValue(payloadFile)];
             if (sources.Count(s => s != null) > 1)
             {
@@ -136,9 +140,10 @@ internal static class CoapCommand
             }
 
             FileSequenceNumberStore? store = null;
-            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store);
+            OscoreContextFile? inputs = null;
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store, out inputs);
             using FileSequenceNumberStore? held = store;
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
+            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store, inputs?.SendKidContext ?? false);
         });
         return cmd;
     }
@@ -280,9 +285,9 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store)
+    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store, bool sendKidContext)
     {
-        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
+        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore, OscoreIncludeKidContext = sendKidContext });
         return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null, store);
     }
 

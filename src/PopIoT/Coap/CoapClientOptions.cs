@@ -43,8 +43,12 @@ public sealed class CoapClientOptions
     /// </summary>
     public SecurityContext? Oscore { get; set; }
 
-    /// <summary>Whether protected requests carry the ID Context as 'kid context' (RFC 8613 §6.1). False by default.</summary>
-    public bool OscoreIncludeKidContext { get; set; }
+    /// <summary>
+    /// Whether protected requests carry the context's ID Context as 'kid context' (RFC 8613 §6.1). True by default: a
+    /// server holding several contexts with the same Recipient ID needs it to find the right one (§5.1, §8.2 step 2).
+    /// A context without an ID Context sends none either way.
+    /// </summary>
+    public bool OscoreIncludeKidContext { get; set; } = true;
 
     /// <summary>
     /// Outer block-wise (RFC 8613 §4.1.3.4.2) for OSCORE requests: the block size, 16..1024, or null (the default).

@@ -19,10 +19,11 @@ public sealed class OscoreContextFile
     private const string IdHint = "hex string; \"\" for an empty ID";
     private const string IdNote = " (RFC 8613 §3.3)";
 
-    private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window"];
+    private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window", "send_kid_context"];
 
-    private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow)
+    private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow, bool sendKidContext)
     {
+        SendKidContext = sendKidContext;
         SenderId = senderId;
         RecipientId = recipientId;
         MasterSecret = masterSecret;
@@ -46,6 +47,13 @@ public sealed class OscoreContextFile
 
     /// <summary>The ID Context, or null when absent.</summary>
     public byte[]? IdContext { get; }
+
+    /// <summary>
+    /// Whether a client's requests carry the ID Context as 'kid context' (RFC 8613 §6.1); true by default, so a server
+    /// that holds several contexts with the same Recipient ID finds the right one (§5.1, §8.2 step 2). Without an ID
+    /// Context there is nothing to send.
+    /// </summary>
+    public bool SendKidContext { get; }
 
     /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30 or 31.</summary>
     public int Algorithm { get; }
@@ -87,7 +95,7 @@ public sealed class OscoreContextFile
 
             int alg = ParseAlgorithm(root, where);
             int window = ParseWindow(root, where);
-            return new OscoreContextFile(sender, recipient, secret, salt, idContext, alg, window);
+            return new OscoreContextFile(sender, recipient, secret, salt, idContext, alg, window, ParseSendKidContext(root, where));
         }
     }
 
@@ -129,6 +137,21 @@ public sealed class OscoreContextFile
         }
 
         return alg;
+    }
+
+    private static bool ParseSendKidContext(JsonElement root, string where)
+    {
+        if (!root.TryGetProperty("send_kid_context", out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FormatException(where + "\"send_kid_context\" must be true or false, not " + e.GetRawText()),
+        };
     }
 
     private static int ParseWindow(JsonElement root, string where)
