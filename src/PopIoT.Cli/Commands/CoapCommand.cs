@@ -56,11 +56,14 @@ internal static class CoapCommand
         var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, seq };
         var conditions = new CoapConditions();
         conditions.AddTo(cmd);
+        var verbose = CoapVerbose.Option();
+        cmd.Options.Add(verbose);
 
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
             conditions.Apply(p, request);
+            Action<string>? trace = CoapVerbose.Trace(io, p.GetValue(verbose));
             string?[] sources = [p.GetValue(payload), p.GetValue(payloadHex), p.GetValue(payloadFile)];
             if (sources.Count(s => s != null) > 1)
             {
@@ -131,19 +134,20 @@ internal static class CoapCommand
 
             if (aceFile != null)
             {
-                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt);
+                return RunWithAce(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt);
             }
 
             if (tokenFile != null)
             {
-                return RunWithToken(io, request, TimeSpan.FromSeconds(seconds), count, LoadToken(tokenFile));
+                return RunWithToken(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, LoadToken(tokenFile));
             }
 
             FileSequenceNumberStore? store = null;
             OscoreContextFile? inputs = null;
             using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store, out inputs);
             using FileSequenceNumberStore? held = store;
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store, inputs?.SendKidContext ?? false);
+            var options = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Oscore = context, OscoreIncludeKidContext = inputs?.SendKidContext ?? false, Trace = trace };
+            return Run(io, request, options, count, store);
         });
         return cmd;
     }
@@ -198,14 +202,15 @@ internal static class CoapCommand
     }
 
     // RFC 9203 §4.1: the token goes to /authz-info on the host of the URI; the request follows under OSCORE.
-    private static int RunWithToken(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, AccessTokenFile token)
+    private static int RunWithToken(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, AccessTokenFile token)
     {
+        TimeSpan timeout = coap.Timeout;
         var rs = new Uri(request.Uri!.GetLeftPart(UriPartial.Authority));
         // A 5.03 / 4.29 from /authz-info (table full, rate limit) is waited out once when its Max-Age fits in half the
         // timeout; a longer one is reported at once with the time to wait.
         var options = new AceOscoreClientOptions
         {
-            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            Coap = coap,
             MaxRetryWait = timeout / 2,
             AuthzInfoRetries = 1,
         };
@@ -234,8 +239,9 @@ internal static class CoapCommand
     }
 
     // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
-    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt)
+    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt)
     {
+        TimeSpan timeout = coap.Timeout;
         AceCredentialFile credential;
         try
         {
@@ -254,7 +260,7 @@ internal static class CoapCommand
         using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
         var options = new AceClientOptions
         {
-            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            Coap = coap,
             AsSequenceNumberStore = store,
             Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
         };
@@ -285,10 +291,10 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store, bool sendKidContext)
+    private static int Run(CliContext io, CoapRequest request, CoapClientOptions options, int? observe, FileSequenceNumberStore? store)
     {
-        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore, OscoreIncludeKidContext = sendKidContext });
-        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null, store);
+        using var client = new CoapClient(options);
+        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), options.Timeout, observe, null, options.Oscore != null, store);
     }
 
     private static int Send(
@@ -409,7 +415,7 @@ internal static class CoapCommand
             return ExitCodes.BadInput;
         }
 
-        io.Out.WriteLine("popiot coap serve: listening on " + CliListener.CoapAddress(at)
+        io.Out.WriteLine("popiot coap serve: listening on " + listener.Addresses(at)
             + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
         io.Out.Flush();
         CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();

@@ -69,6 +69,12 @@ internal sealed class ClientExchange
         }
     }
 
+    /// <summary>The peer index the requests go to.</summary>
+    public int Peer => _peer;
+
+    /// <summary>The request's URI, for messages.</summary>
+    public Uri? Uri => _request.Uri;
+
     public TaskCompletionSource<CoapResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Channel<CoapResponse>? Notifications { get; }

@@ -32,6 +32,21 @@ public sealed class CoapClientOptions
     /// </summary>
     public IPEndPoint? LocalEndPoint { get; set; }
 
+    /// <summary>
+    /// One UDP socket per destination, connected to it (as libcoap's client sessions), so the network's "port
+    /// unreachable" (ICMP, RFC 1122 §4.1.3.3) fails the requests waiting on that destination at once with
+    /// "connection refused" instead of after every retransmission. True by default; false shares one unconnected socket
+    /// per address family among all destinations (fewer sockets for a gateway talking to very many devices). Ignored
+    /// with <see cref="LocalEndPoint"/> or a given transport.
+    /// </summary>
+    public bool SocketPerDestination { get; set; } = true;
+
+    /// <summary>
+    /// Called with one line for each datagram sent or received, retransmissions marked, in the notation of libcoap's
+    /// coap-client -v (see <see cref="CoapTrace"/>); null for none. Called under the endpoint's lock: keep it short.
+    /// </summary>
+    public Action<string>? Trace { get; set; }
+
     /// <summary>The source of Message IDs, tokens and jitter; the platform CSPRNG when null.</summary>
     public IRandomSource? Random { get; set; }
 

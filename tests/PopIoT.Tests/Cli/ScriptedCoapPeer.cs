@@ -12,13 +12,14 @@ namespace PopIoT.Tests.Cli;
 internal sealed class ScriptedCoapPeer : IDisposable
 {
     private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
-    private readonly Func<Received, int, CoapMessage> _script;
+    private readonly Func<Received, int, CoapMessage?> _script;
     private readonly List<Received> _received = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    /// <param name="script">Given the request and its index (0 for the first), fills a response (code, options, payload).</param>
-    public ScriptedCoapPeer(Func<Received, int, CoapMessage> script)
+    /// <param name="script">Given the request and its index (0 for the first), fills a response (code, options, payload), or
+    /// returns null to leave the datagram unanswered, as if it were lost (its retransmission runs the script again).</param>
+    public ScriptedCoapPeer(Func<Received, int, CoapMessage?> script)
     {
         _script = script;
         _loop = Task.Run(LoopAsync);
@@ -88,7 +89,12 @@ internal sealed class ScriptedCoapPeer : IDisposable
                 _received.Add(request);
             }
 
-            CoapMessage response = _script(request, index);
+            CoapMessage? response = _script(request, index);
+            if (response == null)
+            {
+                continue;
+            }
+
             response.Type = CoapMessageType.Acknowledgement;
             response.MessageId = m.MessageId;
             response.CopyTokenFrom(m);
