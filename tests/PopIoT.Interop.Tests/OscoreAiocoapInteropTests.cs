@@ -184,6 +184,88 @@ public sealed class OscoreAiocoapInteropTests : TempDirectoryTest
         Assert.DoesNotContain("Additional verify failed", aiocoap.Output, StringComparison.Ordinal);
     }
 
+    // A context pair for an AEAD algorithm as aiocoap folders (settings.json + secret.json): the client side's folder and
+    // the server side's, with Sender/Recipient IDs of their own so aiocoap's server finds it by 'kid' (RFC 8613 §8.2).
+    private static void AiocoapContext(string dir, string algorithm, string senderId, string recipientId)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "settings.json"), new JsonObject
+        {
+            ["algorithm"] = algorithm,
+            ["sender-id_hex"] = senderId,
+            ["recipient-id_hex"] = recipientId,
+        }.ToJsonString());
+        File.WriteAllText(Path.Combine(dir, "secret.json"), new JsonObject
+        {
+            ["secret_hex"] = "0f0e0d0c0b0a09080706050403020100",
+            ["salt_hex"] = "a0a1a2a3",
+        }.ToJsonString());
+    }
+
+    private string PopiotContextFor(string name, string algorithm, string senderId, string recipientId)
+    {
+        string path = F(name);
+        File.WriteAllText(path, new JsonObject
+        {
+            ["sender_id"] = senderId,
+            ["recipient_id"] = recipientId,
+            ["master_secret"] = "0f0e0d0c0b0a09080706050403020100",
+            ["master_salt"] = "a0a1a2a3",
+            ["alg"] = algorithm,
+        }.ToJsonString());
+        File.WriteAllText(path + ".seq", "0\n");
+        return path;
+    }
+
+    [SkippableTheory]
+    [InlineData("A128GCM", "a1")]
+    [InlineData("A256GCM", "a3")]
+    [InlineData("ChaCha20/Poly1305", "c4")]
+    public void Oscore_with_aes_gcm_and_chacha20_poly1305_both_ways_with_aiocoap(string algorithm, string clientId)
+    {
+        PeerRequirement.Require(AiocoapPeer.Missing());
+        Skip.IfNot(
+            algorithm.StartsWith("ChaCha", StringComparison.Ordinal) ? System.Security.Cryptography.ChaCha20Poly1305.IsSupported : System.Security.Cryptography.AesGcm.IsSupported,
+            "this platform has no " + algorithm);
+
+        // popiot's client against aiocoap's server.
+        int port = FreeUdpPort();
+        string aiocoapServer = "coap://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+        AiocoapContext(Path.Combine(F("aiocoap-contexts"), "alg"), algorithm, "02", clientId);
+        using (var aiocoap = new Background(
+            AiocoapPeer.StartInfo(Path.Combine(AiocoapPeer.ScriptsDir, "aiocoap_oscore_server.py"), "--bind", "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture), F("aiocoap-contexts")),
+            "Plugtest server ready."))
+        {
+            string ctx = PopiotContextFor("client.json", algorithm, clientId, "02");
+            var hello = Popiot("coap", "get", aiocoapServer + "/oscore/hello/1", "--oscore", ctx, "-B", "20");
+            Assert.True(hello.Code == 0, hello.Output + hello.Error + aiocoap.Output);
+            Assert.EndsWith("Hello World!", hello.Output.TrimEnd(), StringComparison.Ordinal);
+            var echo = Popiot("coap", "post", aiocoapServer + "/echo", "-e", "sealed with " + algorithm, "-t", "0", "--oscore", ctx, "-B", "20");
+            Assert.True(echo.Code == 0, echo.Output + echo.Error);
+            Assert.EndsWith("sealed with " + algorithm, echo.Output.TrimEnd(), StringComparison.Ordinal);
+        }
+
+        // aiocoap's client against popiot's server.
+        port = FreeUdpPort();
+        string popiotServer = "coap://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+        string serverCtx = PopiotContextFor("server.json", algorithm, "02", clientId);
+        using var popiot = new Background(
+            new ProcessStartInfo("dotnet", [Cli, "coap", "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--oscore", serverCtx, "--duration", "60"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            },
+            "listening on");
+        string clientDir = F("aiocoap-client");
+        AiocoapContext(clientDir, algorithm, clientId, "02");
+        string credentials = F("credentials.json");
+        File.WriteAllText(credentials, new JsonObject { [popiotServer + "/*"] = new JsonObject { ["oscore"] = new JsonObject { ["basedir"] = clientDir + "/" } } }.ToJsonString());
+        var post = AiocoapPeer.Run(TimeSpan.FromSeconds(60), "-m", "aiocoap.cli.client", "--credentials", credentials, "-m", "POST", "--payload", "aiocoap with " + algorithm, popiotServer + "/echo");
+        Assert.True(post.Code == 0, post.Output + post.Error);
+        Assert.Equal("aiocoap with " + algorithm, post.Output.Trim());
+    }
+
     [SkippableTheory]
     [InlineData("b", "a")]
     [InlineData("d", "c")]

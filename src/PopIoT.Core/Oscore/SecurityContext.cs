@@ -27,8 +27,17 @@ public sealed class SecurityContext : IDisposable
     /// <summary>The default step K of <see cref="ISequenceNumberStore"/> reservations (RFC 8613 Appendix B.1.1).</summary>
     public const int DefaultReserveStep = 64;
 
-    // RFC 8613 §3.3: IDs are at most nonce length − 6 = 7 bytes.
+    // RFC 8613 §3.3: IDs are at most nonce length − 6 bytes: 7 with AES-CCM-16-* (13-byte nonce), the room kept here.
     private const int MaxIdLength = 7;
+
+    // RFC 9053 §4.2: AES-CCM-16-* use a 13-byte nonce; §4.1 and §4.3: AES-GCM and ChaCha20/Poly1305 a 12-byte one.
+    private const int CcmNonceLength = 13;
+    private const int ShortNonceLength = 12;
+
+    // COSE algorithm identifiers (RFC 9053): A128GCM, A256GCM, ChaCha20/Poly1305.
+    private const int A128Gcm = 1;
+    private const int A256Gcm = 3;
+    private const int ChaCha20Poly1305 = 24;
 
     // Every byte of the context lives in one array (DESIGN.md §8: small per-client state, one object header):
     // [Sender Key | Recipient Key] (shared-cipher contexts only, 32 bytes each), Common IV (13), Echo (8),
@@ -105,7 +114,7 @@ public sealed class SecurityContext : IDisposable
         }
 
         int algorithm = options.Algorithm;
-        CheckInputs(algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
+        CheckProviderInputs(algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length, true);
         _provider = provider;
         _material = new byte[IdContextAt + (idContext == null ? 0 : idContext.Length)];
         _window = new ReplayWindow(options.ReplayWindowSize);
@@ -118,9 +127,9 @@ public sealed class SecurityContext : IDisposable
         {
             Derive(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), algorithm);
             DeriveKey(w, true, key, 0);
-            _senderCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
+            _senderCipher = CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
             DeriveKey(w, false, key, 0);
-            _recipientCipher = provider.CreateAesCcm(key, 0, _keyLength, _tagLength, 15 - NonceLength);
+            _recipientCipher = CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
         }
         finally
         {
@@ -184,8 +193,8 @@ public sealed class SecurityContext : IDisposable
             if (!_sharesCipher)
             {
                 // No shared cipher: the keys go into keyed objects and leave the material.
-                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - NonceLength);
-                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - NonceLength);
+                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - CcmNonceLength);
+                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - CcmNonceLength);
                 Array.Clear(_material, 0, 2 * KeyRoom);
             }
         }
@@ -208,8 +217,8 @@ public sealed class SecurityContext : IDisposable
         DerivationWorkspace w, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
         _algorithm = (byte)algorithm;
-        _keyLength = (byte)(algorithm == 11 || algorithm == 31 ? 32 : 16);
-        _tagLength = (byte)(algorithm == 30 || algorithm == 31 ? 16 : 8);
+        _keyLength = (byte)(algorithm == 11 || algorithm == 31 || algorithm == A256Gcm || algorithm == ChaCha20Poly1305 ? 32 : 16);
+        _tagLength = (byte)(algorithm == 10 || algorithm == 11 ? 8 : 16);
         _senderIdLength = (byte)senderId.Count;
         _recipientIdLength = (byte)recipientId.Count;
         _idContextLength = (sbyte)(idContext.Buffer == null ? -1 : idContext.Count);
@@ -233,19 +242,32 @@ public sealed class SecurityContext : IDisposable
         get { return _idContextLength < 0 ? default(ByteRange) : new ByteRange(_material, IdContextOffset, _idContextLength); }
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when inputs could not make a table slot's context, whose algorithm is one
+    /// of AES-CCM-16-* (so a caller can check before it erases anything).
+    /// </summary>
     internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
     {
-        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
-        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
+        CheckProviderInputs(algorithm, senderId, recipientId, idContextLength, false);
+    }
+
+    // withProvider: a context made with a provider may also use A128GCM, A256GCM and ChaCha20/Poly1305, when the
+    // provider has them (CreateCipher says so); a table slot borrows the engine's AES-CCM and cannot.
+    private static void CheckProviderInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength, bool withProvider)
+    {
+        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); §4.1, §4.3.
+        bool ccm = algorithm == 10 || algorithm == 11 || algorithm == 30 || algorithm == 31;
+        bool other = algorithm == A128Gcm || algorithm == A256Gcm || algorithm == ChaCha20Poly1305;
+        if (!ccm && !(withProvider && other))
         {
             throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
         }
 
         // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderId.Count > MaxIdLength || recipientId.Count > MaxIdLength)
+        int maxId = NonceLengthOf(algorithm) - 6;
+        if (senderId.Count > maxId || recipientId.Count > maxId)
         {
-            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
+            throw new ArgumentException("With AEAD algorithm " + algorithm.ToString() + ", Sender and Recipient IDs are at most " + maxId.ToString() + " bytes (RFC 8613 §3.3).");
         }
 
         // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.
@@ -266,8 +288,41 @@ public sealed class SecurityContext : IDisposable
         get { return _keyRoom ? 2 * KeyRoom : 0; }
     }
 
-    /// <summary>The AEAD nonce length: 13 bytes for every AES-CCM-16-* algorithm.</summary>
-    public int NonceLength => 13;
+    /// <summary>The AEAD nonce length: 13 bytes for AES-CCM-16-*, 12 for AES-GCM and ChaCha20/Poly1305.</summary>
+    public int NonceLength => NonceLengthOf(_algorithm);
+
+    private static int NonceLengthOf(int algorithm)
+    {
+        return algorithm == A128Gcm || algorithm == A256Gcm || algorithm == ChaCha20Poly1305 ? ShortNonceLength : CcmNonceLength;
+    }
+
+    // The keyed AEAD of a provider context (RFC 8613 §3.2.1: the algorithm is the context's, fixed when it is made).
+    // AES-GCM and ChaCha20/Poly1305 are optional provider capabilities; AES-CCM every provider has.
+    private static IAeadCipher CreateCipher(ICryptoProvider provider, int algorithm, byte[] key, int keyLength, int tagLength)
+    {
+        IAeadCipher cipher = null;
+        if (algorithm == A128Gcm || algorithm == A256Gcm)
+        {
+            IAesGcmProvider gcm = provider as IAesGcmProvider;
+            cipher = gcm == null ? null : gcm.CreateAesGcm(key, 0, keyLength);
+        }
+        else if (algorithm == ChaCha20Poly1305)
+        {
+            IChaCha20Poly1305Provider chacha = provider as IChaCha20Poly1305Provider;
+            cipher = chacha == null ? null : chacha.CreateChaCha20Poly1305(key, 0, keyLength);
+        }
+        else
+        {
+            return provider.CreateAesCcm(key, 0, keyLength, tagLength, 15 - CcmNonceLength);
+        }
+
+        if (cipher == null)
+        {
+            throw new ArgumentException("The OSCORE AEAD algorithm " + algorithm.ToString() + " is not available on this platform (AES-CCM is).");
+        }
+
+        return cipher;
+    }
 
     /// <summary>The authentication tag length of the AEAD algorithm.</summary>
     public int TagLength => _tagLength;

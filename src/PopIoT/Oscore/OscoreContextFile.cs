@@ -55,7 +55,7 @@ public sealed class OscoreContextFile
     /// </summary>
     public bool SendKidContext { get; }
 
-    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30 or 31.</summary>
+    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30, 31, or on the desktop 1 (A128GCM), 3 (A256GCM), 24 (ChaCha20/Poly1305).</summary>
     public int Algorithm { get; }
 
     /// <summary>The replay window in bits: 32..256, a multiple of 32.</summary>
@@ -127,13 +127,19 @@ public sealed class OscoreContextFile
                 "AES-CCM-16-64-256" or "11" => 11,
                 "AES-CCM-16-128-128" or "30" => 30,
                 "AES-CCM-16-128-256" or "31" => 31,
+                "A128GCM" or "1" => 1,
+                "A256GCM" or "3" => 3,
+                "CHACHA20/POLY1305" or "24" => 24,
                 _ => -1,
             },
             _ => -1,
         };
-        if (alg is not (10 or 11 or 30 or 31))
+
+        // RFC 9053 §4.2 (AES-CCM, every platform and the boards), §4.1 and §4.3 (AES-GCM, ChaCha20/Poly1305: on the
+        // desktop, where the platform has them; CreateContext says when it does not).
+        if (alg is not (10 or 11 or 30 or 31 or 1 or 3 or 24))
         {
-            throw new FormatException(where + "\"alg\" " + e.GetRawText() + " is not supported; use 10 (AES-CCM-16-64-128), 11 (AES-CCM-16-64-256), 30 (AES-CCM-16-128-128) or 31 (AES-CCM-16-128-256)");
+            throw new FormatException(where + "\"alg\" " + e.GetRawText() + " is not supported; use 10 (AES-CCM-16-64-128), 11 (AES-CCM-16-64-256), 30 (AES-CCM-16-128-128), 31 (AES-CCM-16-128-256), 1 (A128GCM), 3 (A256GCM) or 24 (ChaCha20/Poly1305)");
         }
 
         return alg;

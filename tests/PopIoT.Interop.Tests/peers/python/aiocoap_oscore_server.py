@@ -2,7 +2,8 @@
 # for them: aiocoap's own OSCORE plugtest site (contrib/oscore-plugtest/plugtest-server, loaded from aiocoap's source
 # tree, unmodified) with its two server contexts B (no ID Context) and D (ID Context 37cbf3210017a2d3), plus /echo, a
 # resource that answers a POST with its body and Content-Format, so a body large enough for Block1 and Block2 both
-# ways exercises aiocoap's block-wise server (RFC 7959 §2.7).
+# ways exercises aiocoap's block-wise server (RFC 7959 §2.7). Any other folder in CONTEXTDIR with a settings.json is
+# loaded as one more server context (the test's contexts for other AEAD algorithms).
 #
 # Usage: /usr/bin/python3 aiocoap_oscore_server.py --bind 127.0.0.1:PORT CONTEXTDIR
 # (with aiocoap's source tree and this folder on PYTHONPATH). Prints "Plugtest server ready." when listening.
@@ -45,6 +46,10 @@ class Server(AsyncCLIDaemon):
         credentials = CredentialsMap()
         credentials[":b"] = plugtest.get_security_context("b", opts.contextdir / "b")
         credentials[":d"] = plugtest.get_security_context("d", opts.contextdir / "d")
+        # Further contexts the test put beside them (other AEAD algorithms), as the plugtest loads its own.
+        for extra in sorted(opts.contextdir.iterdir()):
+            if extra.name not in ("b", "d") and (extra / "settings.json").exists():
+                credentials[":" + extra.name] = plugtest.PlugtestFilesystemSecurityContext(extra)
         site = plugtest.PlugtestSite(credentials)
         site.add_resource(["echo"], Echo())
         self.context = await server_context_from_arguments(OscoreSiteWrapper(site, credentials), opts)
