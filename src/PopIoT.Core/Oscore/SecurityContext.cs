@@ -30,15 +30,6 @@ public sealed class SecurityContext : IDisposable
     // RFC 8613 §3.3: IDs are at most nonce length − 6 bytes: 7 with AES-CCM-16-* (13-byte nonce), the room kept here.
     private const int MaxIdLength = 7;
 
-    // RFC 9053 §4.2: AES-CCM-16-* use a 13-byte nonce; §4.1 and §4.3: AES-GCM and ChaCha20/Poly1305 a 12-byte one.
-    private const int CcmNonceLength = 13;
-    private const int ShortNonceLength = 12;
-
-    // COSE algorithm identifiers (RFC 9053): A128GCM, A256GCM, ChaCha20/Poly1305.
-    private const int A128Gcm = 1;
-    private const int A256Gcm = 3;
-    private const int ChaCha20Poly1305 = 24;
-
     // Every byte of the context lives in one array (DESIGN.md §8: small per-client state, one object header):
     // [Sender Key | Recipient Key] (shared-cipher contexts only, 32 bytes each), Common IV (13), Echo (8),
     // Sender ID (7), Recipient ID (7), ID Context (up to 32).
@@ -127,9 +118,9 @@ public sealed class SecurityContext : IDisposable
         {
             Derive(w, ByteRange.Of(masterSecret), ByteRange.Of(masterSalt), ByteRange.Of(senderId), ByteRange.Of(recipientId), ByteRange.Of(idContext), algorithm);
             DeriveKey(w, true, key, 0);
-            _senderCipher = CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
+            _senderCipher = OscoreAead.CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
             DeriveKey(w, false, key, 0);
-            _recipientCipher = CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
+            _recipientCipher = OscoreAead.CreateCipher(provider, algorithm, key, _keyLength, _tagLength);
         }
         finally
         {
@@ -193,8 +184,8 @@ public sealed class SecurityContext : IDisposable
             if (!_sharesCipher)
             {
                 // No shared cipher: the keys go into keyed objects and leave the material.
-                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - CcmNonceLength);
-                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - CcmNonceLength);
+                _senderCipher = _provider.CreateAesCcm(_material, 0, _keyLength, _tagLength, 15 - OscoreAead.CcmNonceLength);
+                _recipientCipher = _provider.CreateAesCcm(_material, KeyRoom, _keyLength, _tagLength, 15 - OscoreAead.CcmNonceLength);
                 Array.Clear(_material, 0, 2 * KeyRoom);
             }
         }
@@ -217,8 +208,8 @@ public sealed class SecurityContext : IDisposable
         DerivationWorkspace w, ByteRange masterSecret, ByteRange masterSalt, ByteRange senderId, ByteRange recipientId, ByteRange idContext, int algorithm)
     {
         _algorithm = (byte)algorithm;
-        _keyLength = (byte)(algorithm == 11 || algorithm == 31 || algorithm == A256Gcm || algorithm == ChaCha20Poly1305 ? 32 : 16);
-        _tagLength = (byte)(algorithm == 10 || algorithm == 11 ? 8 : 16);
+        _keyLength = (byte)OscoreAead.KeyLength(algorithm);
+        _tagLength = (byte)OscoreAead.TagLength(algorithm);
         _senderIdLength = (byte)senderId.Count;
         _recipientIdLength = (byte)recipientId.Count;
         _idContextLength = (sbyte)(idContext.Buffer == null ? -1 : idContext.Count);
@@ -252,19 +243,17 @@ public sealed class SecurityContext : IDisposable
     }
 
     // withProvider: a context made with a provider may also use A128GCM, A256GCM and ChaCha20/Poly1305, when the
-    // provider has them (CreateCipher says so); a table slot borrows the engine's AES-CCM and cannot.
+    // provider has them (OscoreAead.CreateCipher says so); a table slot borrows the engine's AES-CCM and cannot.
     private static void CheckProviderInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength, bool withProvider)
     {
         // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); §4.1, §4.3.
-        bool ccm = algorithm == 10 || algorithm == 11 || algorithm == 30 || algorithm == 31;
-        bool other = algorithm == A128Gcm || algorithm == A256Gcm || algorithm == ChaCha20Poly1305;
-        if (!ccm && !(withProvider && other))
+        if (!OscoreAead.IsAesCcm(algorithm) && !(withProvider && OscoreAead.IsOptional(algorithm)))
         {
             throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
         }
 
         // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        int maxId = NonceLengthOf(algorithm) - 6;
+        int maxId = OscoreAead.NonceLength(algorithm) - 6;
         if (senderId.Count > maxId || recipientId.Count > maxId)
         {
             throw new ArgumentException("With AEAD algorithm " + algorithm.ToString() + ", Sender and Recipient IDs are at most " + maxId.ToString() + " bytes (RFC 8613 §3.3).");
@@ -289,40 +278,8 @@ public sealed class SecurityContext : IDisposable
     }
 
     /// <summary>The AEAD nonce length: 13 bytes for AES-CCM-16-*, 12 for AES-GCM and ChaCha20/Poly1305.</summary>
-    public int NonceLength => NonceLengthOf(_algorithm);
+    public int NonceLength => OscoreAead.NonceLength(_algorithm);
 
-    private static int NonceLengthOf(int algorithm)
-    {
-        return algorithm == A128Gcm || algorithm == A256Gcm || algorithm == ChaCha20Poly1305 ? ShortNonceLength : CcmNonceLength;
-    }
-
-    // The keyed AEAD of a provider context (RFC 8613 §3.2.1: the algorithm is the context's, fixed when it is made).
-    // AES-GCM and ChaCha20/Poly1305 are optional provider capabilities; AES-CCM every provider has.
-    private static IAeadCipher CreateCipher(ICryptoProvider provider, int algorithm, byte[] key, int keyLength, int tagLength)
-    {
-        IAeadCipher cipher = null;
-        if (algorithm == A128Gcm || algorithm == A256Gcm)
-        {
-            IAesGcmProvider gcm = provider as IAesGcmProvider;
-            cipher = gcm == null ? null : gcm.CreateAesGcm(key, 0, keyLength);
-        }
-        else if (algorithm == ChaCha20Poly1305)
-        {
-            IChaCha20Poly1305Provider chacha = provider as IChaCha20Poly1305Provider;
-            cipher = chacha == null ? null : chacha.CreateChaCha20Poly1305(key, 0, keyLength);
-        }
-        else
-        {
-            return provider.CreateAesCcm(key, 0, keyLength, tagLength, 15 - CcmNonceLength);
-        }
-
-        if (cipher == null)
-        {
-            throw new ArgumentException("The OSCORE AEAD algorithm " + algorithm.ToString() + " is not available on this platform (AES-CCM is).");
-        }
-
-        return cipher;
-    }
 
     /// <summary>The authentication tag length of the AEAD algorithm.</summary>
     public int TagLength => _tagLength;
