@@ -8,7 +8,13 @@ internal static class PopIotCli
 {
     public static int Run(string[] args, CliContext io)
     {
-        var root = new RootCommand("popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).");
+        // A plain command named popiot rather than RootCommand, whose name is the assembly's (PopIoT.Cli): the help and
+        // the usage lines then say what people type.
+        var root = new Command("popiot", "popiot: OAuth 2.0 proof-of-possession for constrained devices (ACE: CWT, COSE, CoAP, OSCORE).")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(CborCommand.Create(io));
         root.Subcommands.Add(CoseCommand.Create(io));
         root.Subcommands.Add(CwtCommand.Create(io));
@@ -23,6 +29,11 @@ internal static class PopIotCli
 
         // "@FILE" is one of popiot's byte-input forms, not a System.CommandLine response file.
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            return CliUsage.Report(io, parsed);
+        }
+
         var config = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false };
         try
         {

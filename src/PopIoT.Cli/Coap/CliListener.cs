@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using PopIoT.Coap;
 using PopIoT.IO;
 using PopIoT.Logging;
 
@@ -15,15 +16,20 @@ namespace PopIoT.Cli.Coap;
 internal sealed class CliListener : IDisposable
 {
     private readonly StopSignal _stop;
+    private ICoapTransport? _transport;
 
-    private CliListener(IPEndPoint bind, double? seconds)
+    private CliListener(IPEndPoint? bind, int port, double? seconds)
     {
         Bind = bind;
+        Port = port;
         Seconds = seconds;
         _stop = new StopSignal(seconds is double s ? TimeSpan.FromSeconds(s) : null);
     }
 
-    public IPEndPoint Bind { get; }
+    /// <summary>The --bind address and port, or null for both loopback addresses (the default).</summary>
+    public IPEndPoint? Bind { get; }
+
+    public int Port { get; }
 
     public double? Seconds { get; }
 
@@ -33,11 +39,7 @@ internal sealed class CliListener : IDisposable
     /// <summary>"for S s" or "Ctrl-C stops", for the start line.</summary>
     public string Until => Seconds is double d ? "for " + d.ToString(CultureInfo.InvariantCulture) + " s" : "Ctrl-C stops";
 
-    public static Option<string> BindOption() => new("--bind") { Description = "Address to listen on (127.0.0.1 by default; :: for IPv4 and IPv6).", DefaultValueFactory = _ => "127.0.0.1" };
-
-    public static Option<int> PortOption(int defaultPort) => new("--port", "-p") { Description = "UDP port (" + defaultPort.ToString(CultureInfo.InvariantCulture) + " by default; 0 picks a free one).", DefaultValueFactory = _ => defaultPort };
-
-    public static Option<double?> DurationOption() => new("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+    public static Option<string> BindOption() => new("--bind") { Description = "Address to listen on (by default 127.0.0.1 and ::1, the IPv4 and IPv6 loopback; :: for every interface, IPv4 and IPv6)." };
 
     public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log each request (peer, method, path, response code) on stderr, with a UTC timestamp." };
 
@@ -45,10 +47,15 @@ internal sealed class CliListener : IDisposable
     public static ILogger Logger(CliContext io, string category, bool verbose) =>
         new LineLogger(io.Error, category, verbose ? LogLevel.Debug : LogLevel.Warning);
 
+    public static Option<int> PortOption(int defaultPort) => new("--port", "-p") { Description = "UDP port (" + defaultPort.ToString(CultureInfo.InvariantCulture) + " by default; 0 picks a free one).", DefaultValueFactory = _ => defaultPort };
+
+    public static Option<double?> DurationOption() => new("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C)." };
+
     /// <summary>Checks the options and arms the stop signal.</summary>
-    public static CliListener Create(string bind, int port, double? seconds)
+    public static CliListener Create(string? bind, int port, double? seconds)
     {
-        if (!IPAddress.TryParse(bind.Trim('[', ']'), out IPAddress? address))
+        IPAddress? address = null;
+        if (bind != null && !IPAddress.TryParse(bind.Trim('[', ']'), out address))
         {
             throw new CliUsageException("--bind must be an IP address, not '" + bind + "'");
         }
@@ -63,25 +70,34 @@ internal sealed class CliListener : IDisposable
             throw new CliUsageException("--duration must be positive");
         }
 
-        return new CliListener(new IPEndPoint(address, port), seconds);
+        return new CliListener(address == null ? null : new IPEndPoint(address, port), port, seconds);
     }
 
     /// <summary>coap://host:port for an address (IPv6 in brackets).</summary>
     public static string CoapAddress(IPEndPoint at) =>
         "coap://" + (at.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString()) + ":" + at.Port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Starts listening; a socket error is printed and gives null.</summary>
-    public IPEndPoint? TryStart(CliContext io, Func<IPEndPoint, IPEndPoint> start)
+    /// <summary>"coap://127.0.0.1:5683 and coap://[::1]:5683" (or the one address listened on), for the start line.</summary>
+    public string Addresses(IPEndPoint at) =>
+        CoapAddress(at) + (_transport is LoopbackUdpTransport { IPv6EndPoint: IPEndPoint v6 } ? " and " + CoapAddress(v6) : string.Empty);
+
+    /// <summary>Opens the socket(s) and starts listening on them; a socket error is printed and gives null.</summary>
+    public IPEndPoint? TryStart(CliContext io, Func<ICoapTransport, IPEndPoint> start)
     {
+        ICoapTransport transport;
         try
         {
-            return start(Bind);
+            transport = Bind == null ? new LoopbackUdpTransport(Port) : new UdpCoapTransport(Bind);
         }
         catch (SocketException e)
         {
-            io.Error.WriteLine("popiot: cannot listen on " + Bind + ": " + e.Message);
+            string where = Bind?.ToString() ?? "127.0.0.1 and [::1] port " + Port.ToString(CultureInfo.InvariantCulture);
+            io.Error.WriteLine("popiot: cannot listen on " + where + ": " + e.Message);
             return null;
         }
+
+        _transport = transport;
+        return start(transport);
     }
 
     public void Dispose()

@@ -64,9 +64,16 @@ internal static class CoapCommand
         };
         var proxyScheme = new Option<bool>("--proxy-scheme") { Description = "With --proxy: name the target with Proxy-Scheme, Uri-Host and Uri-Port instead of Proxy-Uri (always so under --oscore)." };
         var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme };
+        var conditions = new CoapConditions();
+        conditions.AddTo(cmd);
+        var verbose = CoapVerbose.Option();
+        cmd.Options.Add(verbose);
+
         cmd.SetAction(p =>
         {
             var request = new CoapRequest(code, ParseUri(p.GetValue(uri)!));
+            conditions.Apply(p, request);
+            Action<string>? trace = CoapVerbose.Trace(io, p.GetValue(verbose));
             string?[] sources = [p.GetValue(payload), p.GetValue(payloadHex), p.GetValue(payloadFile)];
             if (sources.Count(s => s != null) > 1)
             {
@@ -144,18 +151,20 @@ internal static class CoapCommand
 
             if (aceFile != null)
             {
-                return RunWithAce(io, request, TimeSpan.FromSeconds(seconds), count, aceFile, startAt, wanted);
+                return RunWithAce(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted);
             }
 
             if (tokenFile != null)
             {
-                return RunWithToken(io, request, TimeSpan.FromSeconds(seconds), count, LoadToken(tokenFile));
+                return RunWithToken(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, LoadToken(tokenFile));
             }
 
             FileSequenceNumberStore? store = null;
-            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store);
+            OscoreContextFile? inputs = null;
+            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store, out inputs);
             using FileSequenceNumberStore? held = store;
-            return Run(io, request, TimeSpan.FromSeconds(seconds), count, context, store);
+            var options = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Oscore = context, OscoreIncludeKidContext = inputs?.SendKidContext ?? false, Trace = trace };
+            return Run(io, request, options, count, store);
         });
         return cmd;
     }
@@ -239,14 +248,15 @@ internal static class CoapCommand
     }
 
     // RFC 9203 §4.1: the token goes to /authz-info on the host of the URI; the request follows under OSCORE.
-    private static int RunWithToken(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, AccessTokenFile token)
+    private static int RunWithToken(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, AccessTokenFile token)
     {
+        TimeSpan timeout = coap.Timeout;
         var rs = new Uri(request.Uri!.GetLeftPart(UriPartial.Authority));
         // A 5.03 / 4.29 from /authz-info (table full, rate limit) is waited out once when its Max-Age fits in half the
         // timeout; a longer one is reported at once with the time to wait.
         var options = new AceOscoreClientOptions
         {
-            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            Coap = coap,
             MaxRetryWait = timeout / 2,
             AuthzInfoRetries = 1,
         };
@@ -288,8 +298,9 @@ internal static class CoapCommand
     }
 
     // The token is kept next to ID.json (FileAceTokenCache) and reused by the next run until it nears expiry.
-    private static int RunWithAce(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, string credentialFile, long? startAt, AccessScope? scope)
+    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope)
     {
+        TimeSpan timeout = coap.Timeout;
         AceCredentialFile credential;
         try
         {
@@ -308,7 +319,7 @@ internal static class CoapCommand
         using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
         var options = new AceClientOptions
         {
-            Coap = new CoapClientOptions { Timeout = timeout, BlockSize = request.BlockSize ?? 1024 },
+            Coap = coap,
             AsSequenceNumberStore = store,
             Scope = scope,
             TokenCache = new FileAceTokenCache(credentialFile),
@@ -349,10 +360,10 @@ internal static class CoapCommand
         }
     }
 
-    private static int Run(CliContext io, CoapRequest request, TimeSpan timeout, int? observe, SecurityContext? oscore, FileSequenceNumberStore? store)
+    private static int Run(CliContext io, CoapRequest request, CoapClientOptions options, int? observe, FileSequenceNumberStore? store)
     {
-        using var client = new CoapClient(new CoapClientOptions { Timeout = timeout, Oscore = oscore });
-        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), timeout, observe, null, oscore != null, store);
+        using var client = new CoapClient(options);
+        return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request, ct), options.Timeout, observe, null, options.Oscore != null, store);
     }
 
     private static int Send(
@@ -474,7 +485,7 @@ internal static class CoapCommand
             return ExitCodes.BadInput;
         }
 
-        io.Out.WriteLine("popiot coap serve: listening on " + CliListener.CoapAddress(at)
+        io.Out.WriteLine("popiot coap serve: listening on " + listener.Addresses(at)
             + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
         io.Out.Flush();
         CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();

@@ -56,7 +56,11 @@ internal static class CoapOscoreFiles
     // RFC 8613 Appendix B.1: the sequence number survives restarts in CTX.json.seq; a server starts with its replay
     // window unknown and challenges the first request of each client with Echo (B.1.2).
     // The returned context must be disposed before the store (which releases the lock).
-    internal static SecurityContext LoadContext(string file, bool server, long? startAt, out FileSequenceNumberStore store)
+    internal static SecurityContext LoadContext(string file, bool server, long? startAt, out FileSequenceNumberStore store) =>
+        LoadContext(file, server, startAt, out store, out _);
+
+    // The same, with the file's other settings (whether requests carry the 'kid context', RFC 8613 §6.1).
+    internal static SecurityContext LoadContext(string file, bool server, long? startAt, out FileSequenceNumberStore store, out OscoreContextFile inputs)
     {
         OscoreContextFile ctx;
         try
@@ -68,6 +72,7 @@ internal static class CoapOscoreFiles
             throw new CliUsageException(e.Message);
         }
 
+        inputs = ctx;
         store = OpenStore(file, startAt);
         try
         {

@@ -95,7 +95,8 @@ internal static class CoseCommand
         {
             string where = error == CoseError.Malformed ? $" (at byte {result.ErrorOffset})" : "";
             io.Error.WriteLine($"popiot: rejected: {error}: {CoseErrorText.Describe(error)}{where}");
-            return ExitCodes.Rejected;
+            // docs/cli.md: input that is not well-formed COSE (truncated, wrong structure) is malformed (2), not a failed check (1).
+            return error == CoseError.Malformed ? ExitCodes.BadInput : ExitCodes.Rejected;
         }
 
         byte[] source = plaintext ?? msg;

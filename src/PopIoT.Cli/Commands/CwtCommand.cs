@@ -149,7 +149,10 @@ internal static class CwtCommand
             if (error != CwtError.None)
             {
                 io.Error.WriteLine($"popiot: rejected: {error}: {CwtErrorText.Describe(result)}");
-                return ExitCodes.Rejected;
+                // docs/cli.md: bytes that are not well-formed CBOR/COSE are malformed input (2); a token that parses
+                // and fails a check is rejected (1).
+                bool malformed = error == CwtError.Malformed || (error == CwtError.CoseFailed && result.CoseError == CoseError.Malformed);
+                return malformed ? ExitCodes.BadInput : ExitCodes.Rejected;
             }
 
             CwtClaims claims = result.Claims;

@@ -327,7 +327,7 @@ public sealed class TokenIntake
 
         try
         {
-            SecurityContextDerivation.CheckInputs(outcome.Algorithm, new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(outcome.ServerId, 0, 1), contextIdLength);
+            SecurityContextDerivation.CheckInputs(outcome.Algorithm, new ByteRange(a.Buffer, a.ClientRecipientIdOffset, a.ClientRecipientIdLength), new ByteRange(outcome.ServerId, 0, 1), contextIdLength, false);
         }
         catch (ArgumentException)
         {

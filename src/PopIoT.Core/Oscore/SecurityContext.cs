@@ -70,7 +70,7 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("The reservation step K must be at least 1.");
         }
 
-        SecurityContextDerivation.CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length);
+        SecurityContextDerivation.CheckInputs(options.Algorithm, ByteRange.Of(senderId), ByteRange.Of(recipientId), idContext == null ? -1 : idContext.Length, true);
         _slots = new SecurityContextSlots(this, provider, options);
         _slot = 0;
         DerivationWorkspace w = new DerivationWorkspace(true);
@@ -120,7 +120,7 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
         }
 
-        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count);
+        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count, false);
         byte[] b = _slots.Bytes;
         int at = _slots.Base(_slot);
         try
@@ -146,9 +146,9 @@ public sealed class SecurityContext : IDisposable
                 ICryptoProvider p = _slots.Provider;
                 byte[] key = workspace.Key;
                 workspace.Expand(SenderId, IdContext, algorithm, true, key, 0, KeyLength);
-                _slots.SetCipher(_slot, SecurityContextSlots.SenderCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
+                _slots.SetCipher(_slot, SecurityContextSlots.SenderCipherAt, OscoreAead.CreateCipher(p, algorithm, key, KeyLength, TagLength));
                 workspace.Expand(RecipientId, IdContext, algorithm, true, key, 0, KeyLength);
-                _slots.SetCipher(_slot, SecurityContextSlots.RecipientCipherAt, p.CreateAesCcm(key, 0, KeyLength, TagLength, 15 - NonceLength));
+                _slots.SetCipher(_slot, SecurityContextSlots.RecipientCipherAt, OscoreAead.CreateCipher(p, algorithm, key, KeyLength, TagLength));
             }
         }
         catch (Exception)
@@ -166,10 +166,10 @@ public sealed class SecurityContext : IDisposable
     }
 
     /// <summary>The AEAD nonce length: 13 bytes for every AES-CCM-16-* algorithm.</summary>
-    public int NonceLength => SecurityContextSlots.NonceLength;
+    public int NonceLength => OscoreAead.NonceLength(Algorithm);
 
     /// <summary>The authentication tag length of the AEAD algorithm (RFC 9053 §4.2: 16 for algorithms 30 and 31, else 8).</summary>
-    public int TagLength => Algorithm == 30 || Algorithm == 31 ? 16 : 8;
+    public int TagLength => OscoreAead.TagLength(Algorithm);
 
     /// <summary>The AEAD algorithm (COSE identifier).</summary>
     public int Algorithm => _slots.Byte(_slot, SecurityContextSlots.AlgorithmAt);
@@ -230,7 +230,7 @@ public sealed class SecurityContext : IDisposable
     internal int EchoOffset => _slots.Base(_slot) + SecurityContextSlots.EchoAt;
 
     // RFC 9053 §4.2: 32-byte keys for algorithms 11 and 31, else 16.
-    private int KeyLength => Algorithm == 11 || Algorithm == 31 ? 32 : 16;
+    private int KeyLength => OscoreAead.KeyLength(Algorithm);
 
     private ByteRange SenderId => new ByteRange(_slots.Bytes, SenderIdOffset, SenderIdLength);
 

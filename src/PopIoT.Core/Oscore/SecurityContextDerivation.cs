@@ -117,19 +117,24 @@ public static class SecurityContextDerivation
         return p;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases anything).</summary>
-    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength)
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when inputs could not make a context (so a caller can check before it erases
+    /// anything). A context made with its own provider may also use A128GCM, A256GCM and ChaCha20/Poly1305 when the
+    /// provider has them (<see cref="OscoreAead.CreateCipher"/> says so); a table slot borrows the engine's AES-CCM and cannot.
+    /// </summary>
+    internal static void CheckInputs(int algorithm, ByteRange senderId, ByteRange recipientId, int idContextLength, bool withProvider)
     {
-        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); all with a 13-byte nonce.
-        if (algorithm != 10 && algorithm != 11 && algorithm != 30 && algorithm != 31)
+        // RFC 9053 §4.2: AES-CCM-16-64-128 (10), -16-64-256 (11), -16-128-128 (30), -16-128-256 (31); §4.1, §4.3.
+        if (!OscoreAead.IsAesCcm(algorithm) && !(withProvider && OscoreAead.IsOptional(algorithm)))
         {
             throw new ArgumentException("Unsupported OSCORE AEAD algorithm " + algorithm.ToString() + ".");
         }
 
         // RFC 8613 §3.3: an ID is at most nonce length − 6 bytes long.
-        if (senderId.Count > SecurityContextSlots.MaxIdLength || recipientId.Count > SecurityContextSlots.MaxIdLength)
+        int maxId = OscoreAead.NonceLength(algorithm) - 6;
+        if (senderId.Count > maxId || recipientId.Count > maxId)
         {
-            throw new ArgumentException("Sender and Recipient IDs are at most 7 bytes (RFC 8613 §3.3).");
+            throw new ArgumentException("With AEAD algorithm " + algorithm.ToString() + ", Sender and Recipient IDs are at most " + maxId.ToString() + " bytes (RFC 8613 §3.3).");
         }
 
         // RFC 8613 §3.3: the Sender ID must differ from the Recipient ID, or the two directions would share nonces.

@@ -6,7 +6,10 @@ namespace PopIoT.Core.Oscore;
 /// </summary>
 public sealed class SecurityContextOptions
 {
-    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128, the default), 11, 30 or 31 (AES-CCM-16-*, 13-byte nonce).</summary>
+    /// <summary>
+    /// The AEAD algorithm: 10 (AES-CCM-16-64-128, the default), 11, 30 or 31 (AES-CCM-16-*, 13-byte nonce); with a
+    /// provider that has them also 1 (A128GCM), 3 (A256GCM) and 24 (ChaCha20/Poly1305), 12-byte nonce (RFC 9053).
+    /// </summary>
     public int Algorithm { get; set; } = SecurityContext.DefaultAlgorithm;
 
     /// <summary>The replay window in bits: 32 (the default) .. 256 in multiples of 32 (RFC 8613 §7.4).</summary>

@@ -76,6 +76,12 @@ internal sealed class ClientExchange
         }
     }
 
+    /// <summary>The peer index the requests go to.</summary>
+    public int Peer => _peer;
+
+    /// <summary>The request's URI, for messages.</summary>
+    public Uri? Uri => _request.Uri;
+
     public TaskCompletionSource<CoapResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Channel<CoapResponse>? Notifications { get; }
@@ -287,8 +293,10 @@ internal sealed class ClientExchange
 
         // RFC 7959 §2.4: a Block2 response with M set asks the client to fetch the next block (not for notifications:
         // RFC 7959 §2.6 lets the first block of a large notification stand for it here).
+        bool lastBlock = false;
         if (!observing && CoapCode.ClassOf(m.Code) == 2 && m.TryGetUint(CoapOptionNumber.Block2, out uint b2) && BlockOption.IsValid(b2))
         {
+            lastBlock = true;
             long offset = BlockOption.Offset(b2);
             _b2Body ??= new MemoryStream();
             if (offset != _b2Body.Length)
@@ -312,7 +320,9 @@ internal sealed class ClientExchange
             }
         }
 
-        byte[] payload = _b2Body != null ? _b2Body.ToArray() : (m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray());
+        // Only the last block of the transfer completes the assembled body; any other final response (an error such as
+        // 4.08 in the middle of a transfer) stands with its own payload, never the blocks received before it.
+        byte[] payload = lastBlock && _b2Body != null ? _b2Body.ToArray() : (m.PayloadLength == 0 ? [] : m.PayloadBuffer.AsSpan(m.PayloadOffset, m.PayloadLength).ToArray());
         _b2Body = null;
         CoapResponse response = ToResponse(m, payload, _outerObserve);
         if (Notifications != null)
@@ -490,8 +500,10 @@ internal sealed class ClientExchange
             AddContentFormat(m);
             m.SetPayload(_body, 0, _body.Length);
         }
-        else if (first)
+        else
         {
+            // RFC 7959 §2.4, §2.7: a request for a later block repeats the initial request's options (Content-Format
+            // included), without Block1 and without the body; a server may refuse a changed set with 4.08.
             AddContentFormat(m);
         }
 

@@ -31,6 +31,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     private volatile OscoreClientSession? _oscore;
     private readonly object _gate = new();
     private readonly Dictionary<(AddressFamily, bool), CoapEndpoint> _endpoints = [];
+    private readonly Dictionary<IPEndPoint, CoapEndpoint> _connected = [];
     private CoapEndpoint? _shared;
     private bool _disposed;
 
@@ -261,7 +262,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             }
 
             _disposed = true;
-            all = [.. _endpoints.Values];
+            all = [.. _endpoints.Values, .. _connected.Values];
             if (_shared != null)
             {
                 all.Add(_shared);
@@ -327,6 +328,23 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             }
 
             bool loopback = IPAddress.IsLoopback(destination.Address);
+            if (_options.SocketPerDestination && _options.LocalEndPoint == null)
+            {
+                // A socket connected to the destination hears the ICMP errors about it (UdpCoapTransport).
+                if (!_connected.TryGetValue(destination, out CoapEndpoint? own))
+                {
+                    IPEndPoint local = new(
+                        destination.AddressFamily == AddressFamily.InterNetworkV6
+                            ? (loopback ? IPAddress.IPv6Loopback : IPAddress.IPv6Any)
+                            : (loopback ? IPAddress.Loopback : IPAddress.Any),
+                        0);
+                    own = NewEndpoint(new UdpCoapTransport(local, destination, _logger));
+                    _connected.Add(destination, own);
+                }
+
+                return (own, destination);
+            }
+
             var key = (destination.AddressFamily, _options.LocalEndPoint == null && loopback);
             if (!_endpoints.TryGetValue(key, out CoapEndpoint? endpoint))
             {
@@ -354,6 +372,8 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             NonRecordCapacity = 16,
         };
         _logger.LogDebug("CoAP client endpoint on {Local}", transport.LocalEndPoint);
-        return new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, null, _logger);
+        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, null, _logger, start: false) { Trace = _options.Trace };
+        endpoint.Start();
+        return endpoint;
     }
 }

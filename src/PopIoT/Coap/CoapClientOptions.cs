@@ -32,6 +32,21 @@ public sealed class CoapClientOptions
     /// </summary>
     public IPEndPoint? LocalEndPoint { get; set; }
 
+    /// <summary>
+    /// One UDP socket per destination, connected to it (as libcoap's client sessions), so the network's "port
+    /// unreachable" (ICMP, RFC 1122 §4.1.3.3) fails the requests waiting on that destination at once with
+    /// "connection refused" instead of after every retransmission. True by default; false shares one unconnected socket
+    /// per address family among all destinations (fewer sockets for a gateway talking to very many devices). Ignored
+    /// with <see cref="LocalEndPoint"/> or a given transport.
+    /// </summary>
+    public bool SocketPerDestination { get; set; } = true;
+
+    /// <summary>
+    /// Called with one line for each datagram sent or received, retransmissions marked, in the notation of libcoap's
+    /// coap-client -v (see <see cref="CoapTrace"/>); null for none. Called under the endpoint's lock: keep it short.
+    /// </summary>
+    public Action<string>? Trace { get; set; }
+
     /// <summary>The source of Message IDs, tokens and jitter; the platform CSPRNG when null.</summary>
     public IRandomSource? Random { get; set; }
 
@@ -43,8 +58,12 @@ public sealed class CoapClientOptions
     /// </summary>
     public SecurityContext? Oscore { get; set; }
 
-    /// <summary>Whether protected requests carry the ID Context as 'kid context' (RFC 8613 §6.1). False by default.</summary>
-    public bool OscoreIncludeKidContext { get; set; }
+    /// <summary>
+    /// Whether protected requests carry the context's ID Context as 'kid context' (RFC 8613 §6.1). True by default: a
+    /// server holding several contexts with the same Recipient ID needs it to find the right one (§5.1, §8.2 step 2).
+    /// A context without an ID Context sends none either way.
+    /// </summary>
+    public bool OscoreIncludeKidContext { get; set; } = true;
 
     /// <summary>
     /// Outer block-wise (RFC 8613 §4.1.3.4.2) for OSCORE requests: the block size, 16..1024, or null (the default).

@@ -70,11 +70,14 @@ public static class CoapDemoResources
         return b;
     }
 
+    // RFC 7252 §5.10.6: GET shows an ETag per stored version (a counter, so every PUT gives a new one); §5.10.8: If-Match and
+    // If-None-Match make a PUT conditional, and a failed condition is 4.12 Precondition Failed.
     private sealed class Store
     {
         private readonly object _gate = new();
         private byte[]? _value;
         private int? _contentFormat;
+        private uint _version;
 
         public CoapResponse Handle(CoapRequest req)
         {
@@ -83,11 +86,17 @@ public static class CoapDemoResources
                 switch (req.Method)
                 {
                     case CoapCode.Get:
-                        return _value == null ? new CoapResponse(CoapCode.NotFound) : new CoapResponse(CoapCode.Content, _value, _contentFormat);
+                        return _value == null ? new CoapResponse(CoapCode.NotFound) : Tagged(new CoapResponse(CoapCode.Content, _value, _contentFormat));
                     case CoapCode.Put:
+                        if (!PreconditionsHold(req))
+                        {
+                            return new CoapResponse(CoapCode.PreconditionFailed);
+                        }
+
                         bool created = _value == null;
                         _value = req.Payload.ToArray();
                         _contentFormat = req.ContentFormat;
+                        _version++;
                         return new CoapResponse(created ? CoapCode.Created : CoapCode.Changed);
                     default:
                         _value = null;
@@ -95,6 +104,46 @@ public static class CoapDemoResources
                         return new CoapResponse(CoapCode.Deleted);
                 }
             }
+        }
+
+        private bool PreconditionsHold(CoapRequest req)
+        {
+            // RFC 7252 §5.10.8.2: If-None-Match holds only while there is no current representation.
+            if (req.GetOption(CoapOptionNumber.IfNoneMatch) != null && _value != null)
+            {
+                return false;
+            }
+
+            // RFC 7252 §5.10.8.1: any If-Match value that matches the current ETag (an empty one: any representation).
+            bool any = false;
+            foreach (CoapOptionValue o in req.Options)
+            {
+                if (o.Number != CoapOptionNumber.IfMatch)
+                {
+                    continue;
+                }
+
+                any = true;
+                if (_value != null && (o.Value.Length == 0 || o.Value.AsSpan().SequenceEqual(ETag())))
+                {
+                    return true;
+                }
+            }
+
+            return !any;
+        }
+
+        private byte[] ETag()
+        {
+            byte[] tag = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(tag, _version);
+            return tag;
+        }
+
+        private CoapResponse Tagged(CoapResponse r)
+        {
+            r.Options.Add(new CoapOptionValue(CoapOptionNumber.ETag, ETag()));
+            return r;
         }
     }
 }

@@ -26,21 +26,30 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
     // Least recently heard or used first.
     private readonly LinkedList<(IPEndPoint Address, int Index)> _recency = new();
     private readonly Dictionary<int, ClientExchange> _exchanges = [];
+    private readonly Dictionary<(int Peer, int MessageId), int> _conSent = [];
     private readonly byte[] _rx = new byte[65536];
     private readonly byte[] _tx;
     private int _nextPeer;
     private long _scheduled = long.MaxValue;
     private bool _disposed;
 
-    public CoapEndpoint(ICoapTransport transport, CoapSettings settings, IRandomSource random, ICoapRequestHandler? handler, ILogger logger)
+    // start false: receiving starts later with Start, once the owner's wiring is done (a server must know its endpoint
+    // before the first request arrives).
+    public CoapEndpoint(ICoapTransport transport, CoapSettings settings, IRandomSource random, ICoapRequestHandler? handler, ILogger logger, bool start = true)
     {
         _transport = transport;
         _logger = logger;
         Layer = new MessageLayer(settings, random, handler!, this);
         _tx = new byte[settings.MaxMessageSize];
         _maxPeers = settings.MaxPeers;
-        _transport.Start(this);
+        if (start)
+        {
+            _transport.Start(this);
+        }
     }
+
+    /// <summary>Starts receiving datagrams and wake-ups (once; for an endpoint made with start false).</summary>
+    public void Start() => _transport.Start(this);
 
     /// <summary>Held while the layer (and everything that feeds it) is used.</summary>
     public object Gate { get; } = new();
@@ -130,7 +139,44 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
         return false;
     }
 
+    /// <summary>
+    /// Told of every datagram sent and received, one line each in libcoap's notation, retransmissions marked (what
+    /// <c>popiot coap -v</c> prints); null for none.
+    /// </summary>
+    public Action<string>? Trace { get; set; }
+
     public void RegisterLocked(int handle, ClientExchange exchange) => _exchanges[handle] = exchange;
+
+    /// <summary>RFC 1122 §4.1.3.3: the network refused a peer; every request waiting on it fails now, with that reason.</summary>
+    public void OnUnreachable(IPEndPoint destination, string reason)
+    {
+        List<ClientExchange> failed = [];
+        lock (Gate)
+        {
+            if (_disposed || !_peerIndex.TryGetValue(destination, out var node))
+            {
+                return;
+            }
+
+            Trace?.Invoke(destination + ": " + reason);
+            foreach ((int handle, ClientExchange x) in _exchanges.ToArray())
+            {
+                if (x.Peer == node.Value.Index)
+                {
+                    Layer.Cancel(handle, Now);
+                    _exchanges.Remove(handle);
+                    failed.Add(x);
+                }
+            }
+
+            foreach (ClientExchange x in failed)
+            {
+                x.Abort(new CoapException(x.Uri + ": " + reason + " from " + destination, CoapExchangeFailure.Rejected));
+            }
+
+            FlushLocked();
+        }
+    }
 
     public void UnregisterLocked(int handle) => _exchanges.Remove(handle);
 
@@ -151,6 +197,11 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
                 PeersFullDrops++;
                 _logger.LogDebug("datagram from {Peer} dropped: all {Max} peers are busy", source, _maxPeers);
                 return;
+            }
+
+            if (Trace != null)
+            {
+                Trace("received from " + source + ": " + CoapTrace.Describe(_rx, n));
             }
 
             RunHousekeepingLocked();
@@ -182,6 +233,11 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             // A separate response that outlived its peer's eviction goes nowhere: the index is never reused.
             if (_peers.TryGetValue(peer, out var node))
             {
+                if (Trace != null)
+                {
+                    TraceSend(node.Value.Address, peer, length);
+                }
+
                 _transport.Send(node.Value.Address, _tx.AsSpan(0, length));
             }
         }
@@ -192,6 +248,30 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
             _scheduled = deadline;
             _transport.ScheduleWake(deadline);
         }
+    }
+
+    // RFC 7252 §4.2: a CON sent again with the same Message ID is a retransmission; counted per peer and Message ID.
+    private void TraceSend(IPEndPoint address, int peer, int length)
+    {
+        string what = CoapTrace.Describe(_tx, length);
+        if (length >= 4 && (_tx[0] & 0x30) == 0)
+        {
+            var key = (peer, (_tx[2] << 8) | _tx[3]);
+            _conSent.TryGetValue(key, out int sent);
+            if (_conSent.Count >= 1024)
+            {
+                _conSent.Clear();
+            }
+
+            _conSent[key] = sent + 1;
+            if (sent > 0)
+            {
+                Trace!("retransmission #" + sent.ToString(System.Globalization.CultureInfo.InvariantCulture) + " to " + address + ": " + what);
+                return;
+            }
+        }
+
+        Trace!("sent to " + address + ": " + what);
     }
 
     /// <summary>Runs <see cref="Housekeeping"/> now (under the gate); call <see cref="FlushLocked"/> after.</summary>

@@ -210,7 +210,8 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         ICoapRequestHandler handler = _layer != null
             ? new OuterBlockwiseServer(_layer, _options.Block1Slots, _options.OscoreMaxUnfragmentedSize, _options.MaxSzx, settings.MaxMessageSize)
             : this;
-        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger);
+        // Wired completely before the first datagram can arrive: a request handled before _endpoint is set would fail.
+        var endpoint = new CoapEndpoint(transport, settings, _options.Random ?? PlatformRandomSource.Instance, handler, _logger, start: false);
         endpoint.ServerMessageFailed = OnNotificationFailed;
         // An observer's address stays numbered while its observation lives, so its notifications have somewhere to go.
         endpoint.PeerInUse = peer => Enumerable.Range(0, _observers.Capacity).Any(i => _observers.IsActive(i) && _observers.GetPeer(i) == peer);
@@ -220,6 +221,7 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         }
 
         _endpoint = endpoint;
+        endpoint.Start();
         _logger.LogInformation("CoAP server listening on {Local}", transport.LocalEndPoint);
         return transport.LocalEndPoint;
     }

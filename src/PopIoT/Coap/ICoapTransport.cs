@@ -39,4 +39,15 @@ public interface ICoapTransportSink
 
     /// <summary>A scheduled wake-up is due.</summary>
     void OnTimer();
+
+    /// <summary>
+    /// The network said <paramref name="destination"/> cannot be reached (an ICMP port or host unreachable for a
+    /// datagram sent there, RFC 1122 §4.1.3.3): what waits for an answer from it can stop waiting.
+    /// </summary>
+    /// <param name="destination">The address the datagram was sent to.</param>
+    /// <param name="reason">What the network said, e.g. "connection refused (ICMP port unreachable)".</param>
+    /// <remarks>By default nothing happens: the requests time out as they would on a silent network.</remarks>
+    void OnUnreachable(IPEndPoint destination, string reason)
+    {
+    }
 }

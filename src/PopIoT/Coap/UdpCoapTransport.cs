@@ -8,7 +8,9 @@ namespace PopIoT.Coap;
 
 /// <summary>
 /// A UDP socket (IPv4, IPv6, or dual-stack when bound to <see cref="IPAddress.IPv6Any"/>) with an async receive loop and
-/// a timer loop. Socket errors on receive (e.g. ICMP port unreachable) are logged and the loop goes on.
+/// a timer loop. A socket connected to one peer (as libcoap's client sessions are) hears only that peer, and the ICMP
+/// errors about it (port or host unreachable) reach the sink as <see cref="ICoapTransportSink.OnUnreachable"/>; on an
+/// unconnected socket the kernel does not report them (Linux udp(7)), and receive errors are logged and the loop goes on.
 /// </summary>
 public sealed class UdpCoapTransport : ICoapTransport
 {
@@ -18,6 +20,7 @@ public sealed class UdpCoapTransport : ICoapTransport
     private readonly SemaphoreSlim _wakeChanged = new(0, 1);
     private readonly Dictionary<SocketAddress, IPEndPoint> _sources = [];
     private readonly Dictionary<IPEndPoint, SocketAddress> _destinations = [];
+    private readonly IPEndPoint? _peer;
     private long _wakeAt = long.MaxValue;
     private ICoapTransportSink? _sink;
     private TaskCompletionSource? _receiverDone;
@@ -28,6 +31,15 @@ public sealed class UdpCoapTransport : ICoapTransport
     /// <param name="bind">The local address and port (0 for an ephemeral port).</param>
     /// <param name="logger">Where to log, or null.</param>
     public UdpCoapTransport(IPEndPoint bind, ILogger? logger = null)
+        : this(bind, null, logger)
+    {
+    }
+
+    /// <summary>Binds a socket and connects it to one peer, whose unreachability the sink is then told of.</summary>
+    /// <param name="bind">The local address and port (0 for an ephemeral port).</param>
+    /// <param name="peer">The only peer this socket talks to, or null for any.</param>
+    /// <param name="logger">Where to log, or null.</param>
+    public UdpCoapTransport(IPEndPoint bind, IPEndPoint? peer, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(bind);
         _logger = logger ?? NullLogger.Instance;
@@ -42,6 +54,11 @@ public sealed class UdpCoapTransport : ICoapTransport
             _socket.ReceiveBufferSize = 1 << 20;
             _socket.SendBufferSize = 1 << 20;
             _socket.Bind(bind);
+            if (peer != null)
+            {
+                _socket.Connect(Map(peer));
+                _peer = peer;
+            }
         }
         catch
         {
@@ -96,7 +113,20 @@ public sealed class UdpCoapTransport : ICoapTransport
                 }
             }
 
-            _socket.SendTo(datagram, SocketFlags.None, address);
+            if (_peer != null && destination.Equals(_peer))
+            {
+                _socket.Send(datagram, SocketFlags.None);
+            }
+            else
+            {
+                _socket.SendTo(datagram, SocketFlags.None, address);
+            }
+        }
+        catch (SocketException e) when (_peer != null && Unreachable(e) is string reason)
+        {
+            // The error of an earlier datagram, reported on this send; the sink hears of it off this thread (the
+            // transport never calls its sink back synchronously).
+            ThreadPool.QueueUserWorkItem(_ => _sink?.OnUnreachable(_peer, reason));
         }
         catch (SocketException e)
         {
@@ -183,6 +213,20 @@ public sealed class UdpCoapTransport : ICoapTransport
             {
                 return;
             }
+            catch (SocketException e) when (_peer != null && Unreachable(e) is string reason)
+            {
+                _logger.LogDebug("UDP peer {Peer} unreachable: {Error}", _peer, e.SocketErrorCode);
+                try
+                {
+                    _sink!.OnUnreachable(_peer, reason);
+                }
+                catch (Exception failure)
+                {
+                    _logger.LogError(failure, "CoAP endpoint failed on an unreachable peer");
+                }
+
+                continue;
+            }
             catch (SocketException e)
             {
                 _logger.LogDebug("UDP receive error {Error}; continuing", e.SocketErrorCode);
@@ -225,6 +269,15 @@ public sealed class UdpCoapTransport : ICoapTransport
 
         return source;
     }
+
+    // The ICMP errors a connected UDP socket reports (RFC 1122 §4.1.3.3; Linux udp(7): ECONNREFUSED, EHOSTUNREACH...).
+    private static string? Unreachable(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused or SocketError.ConnectionReset => "connection refused (ICMP port unreachable)",
+        SocketError.HostUnreachable => "host unreachable (ICMP)",
+        SocketError.NetworkUnreachable => "network unreachable (ICMP)",
+        _ => null,
+    };
 
     private IPEndPoint Map(IPEndPoint destination) =>
         _socket.AddressFamily == AddressFamily.InterNetworkV6 && destination.AddressFamily == AddressFamily.InterNetwork

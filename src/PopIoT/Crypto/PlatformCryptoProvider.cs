@@ -7,10 +7,10 @@ namespace PopIoT.Crypto;
 /// The desktop <see cref="ICryptoProvider"/> over System.Security.Cryptography: platform AES,
 /// HMAC-SHA256 and SHA-256, the OS CSPRNG, and the platform AES-CCM where it supports the
 /// requested sizes (otherwise the managed Core <see cref="Core.Crypto.AesCcm"/> over platform AES).
-/// It also offers AES-GCM (platform) and signatures: ECDSA P-256 (platform, IEEE P1363) and Ed25519
+/// It also offers AES-GCM and ChaCha20/Poly1305 (platform, where it has them; COSE and OSCORE) and signatures: ECDSA P-256 (platform, IEEE P1363) and Ed25519
 /// (BouncyCastle), for COSE A128GCM/A256GCM, ES256 and EdDSA.
 /// </summary>
-public sealed class PlatformCryptoProvider : ICryptoProvider, IAesGcmProvider, ISignatureProvider
+public sealed class PlatformCryptoProvider : ICryptoProvider, IAesGcmProvider, IChaCha20Poly1305Provider, ISignatureProvider
 {
     /// <summary>A shared instance; the provider holds no state.</summary>
     public static PlatformCryptoProvider Instance { get; } = new();
@@ -50,6 +50,10 @@ public sealed class PlatformCryptoProvider : ICryptoProvider, IAesGcmProvider, I
     /// <inheritdoc/>
     public IAeadCipher? CreateAesGcm(byte[] key, int offset, int length) =>
         PlatformAesGcm.IsSupported ? new PlatformAesGcm(key, offset, length) : null;
+
+    /// <inheritdoc/>
+    public IAeadCipher? CreateChaCha20Poly1305(byte[] key, int offset, int length) =>
+        PlatformChaCha20Poly1305.IsSupported ? new PlatformChaCha20Poly1305(key, offset, length) : null;
 
     /// <inheritdoc/>
     public ISignatureVerifier? CreateSignatureVerifier(SignatureAlgorithm algorithm, byte[] x, byte[]? y) => algorithm switch

@@ -19,10 +19,11 @@ public sealed class OscoreContextFile
     private const string IdHint = "hex string; \"\" for an empty ID";
     private const string IdNote = " (RFC 8613 §3.3)";
 
-    private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window"];
+    private static readonly string[] Known = ["sender_id", "recipient_id", "master_secret", "master_salt", "id_context", "alg", "replay_window", "send_kid_context"];
 
-    private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow)
+    private OscoreContextFile(byte[] senderId, byte[] recipientId, byte[] masterSecret, byte[] masterSalt, byte[]? idContext, int algorithm, int replayWindow, bool sendKidContext)
     {
+        SendKidContext = sendKidContext;
         SenderId = senderId;
         RecipientId = recipientId;
         MasterSecret = masterSecret;
@@ -47,7 +48,14 @@ public sealed class OscoreContextFile
     /// <summary>The ID Context, or null when absent.</summary>
     public byte[]? IdContext { get; }
 
-    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30 or 31.</summary>
+    /// <summary>
+    /// Whether a client's requests carry the ID Context as 'kid context' (RFC 8613 §6.1); true by default, so a server
+    /// that holds several contexts with the same Recipient ID finds the right one (§5.1, §8.2 step 2). Without an ID
+    /// Context there is nothing to send.
+    /// </summary>
+    public bool SendKidContext { get; }
+
+    /// <summary>The AEAD algorithm: 10 (AES-CCM-16-64-128), 11, 30, 31, or on the desktop 1 (A128GCM), 3 (A256GCM), 24 (ChaCha20/Poly1305).</summary>
     public int Algorithm { get; }
 
     /// <summary>The replay window in bits: 32..256, a multiple of 32.</summary>
@@ -87,7 +95,7 @@ public sealed class OscoreContextFile
 
             int alg = ParseAlgorithm(root, where);
             int window = ParseWindow(root, where);
-            return new OscoreContextFile(sender, recipient, secret, salt, idContext, alg, window);
+            return new OscoreContextFile(sender, recipient, secret, salt, idContext, alg, window, ParseSendKidContext(root, where));
         }
     }
 
@@ -119,16 +127,37 @@ public sealed class OscoreContextFile
                 "AES-CCM-16-64-256" or "11" => 11,
                 "AES-CCM-16-128-128" or "30" => 30,
                 "AES-CCM-16-128-256" or "31" => 31,
+                "A128GCM" or "1" => 1,
+                "A256GCM" or "3" => 3,
+                "CHACHA20/POLY1305" or "24" => 24,
                 _ => -1,
             },
             _ => -1,
         };
-        if (alg is not (10 or 11 or 30 or 31))
+
+        // RFC 9053 §4.2 (AES-CCM, every platform and the boards), §4.1 and §4.3 (AES-GCM, ChaCha20/Poly1305: on the
+        // desktop, where the platform has them; CreateContext says when it does not).
+        if (alg is not (10 or 11 or 30 or 31 or 1 or 3 or 24))
         {
-            throw new FormatException(where + "\"alg\" " + e.GetRawText() + " is not supported; use 10 (AES-CCM-16-64-128), 11 (AES-CCM-16-64-256), 30 (AES-CCM-16-128-128) or 31 (AES-CCM-16-128-256)");
+            throw new FormatException(where + "\"alg\" " + e.GetRawText() + " is not supported; use 10 (AES-CCM-16-64-128), 11 (AES-CCM-16-64-256), 30 (AES-CCM-16-128-128), 31 (AES-CCM-16-128-256), 1 (A128GCM), 3 (A256GCM) or 24 (ChaCha20/Poly1305)");
         }
 
         return alg;
+    }
+
+    private static bool ParseSendKidContext(JsonElement root, string where)
+    {
+        if (!root.TryGetProperty("send_kid_context", out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        return e.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FormatException(where + "\"send_kid_context\" must be true or false, not " + e.GetRawText()),
+        };
     }
 
     private static int ParseWindow(JsonElement root, string where)

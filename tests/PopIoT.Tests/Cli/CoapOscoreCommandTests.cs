@@ -106,7 +106,7 @@ public sealed class CoapOscoreCommandTests : TempDirectoryTest
     [Theory]
     [InlineData("{\"recipient_id\":\"01\",\"master_secret\":\"00\"}", "missing field \"sender_id\"")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"0g\"}", "\"master_secret\" is not valid hex")]
-    [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"alg\":\"ChaCha20/Poly1305\"}", "\"alg\" \"ChaCha20/Poly1305\" is not supported")]
+    [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"alg\":\"AES-GCM-96\"}", "\"alg\" \"AES-GCM-96\" is not supported")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"replay_window\":100}", "\"replay_window\" 100 must be a multiple of 32 from 32 to 256")]
     [InlineData("not json", "not valid JSON")]
     public void Bad_context_files_exit_2_with_a_clear_message_for_client_and_server(string json, string message)

@@ -47,10 +47,10 @@ public class CoseCommandTests
     }
 
     [Theory]
-    [InlineData(0)] // a protected-header byte
-    [InlineData(30)] // a payload byte
-    [InlineData(-1)] // the last tag byte
-    public void A_changed_byte_is_rejected_with_exit_1(int position)
+    [InlineData(0, 2)] // a protected-header byte: the header no longer parses (malformed input, exit 2)
+    [InlineData(30, 1)] // a payload byte: well formed, the tag does not verify
+    [InlineData(-1, 1)] // the last tag byte
+    public void A_changed_byte_is_rejected(int position, int exitCode)
     {
         byte[] token = Convert.FromHexString(Rfc8392Vectors.Hex("A.4_maced_cwt_tag61_mac0_hmac256_64_hex"));
         int i = position >= 0 ? 5 + position : token.Length - 1;
@@ -58,7 +58,7 @@ public class CoseCommandTests
 
         var r = CliRunner.Run("cose", "verify", "--key", Rfc8392Vectors.HmacKey, Convert.ToHexStringLower(token));
 
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(exitCode, r.ExitCode);
         Assert.Equal("", r.Out);
         Assert.StartsWith("popiot: rejected: ", r.Error, StringComparison.Ordinal);
     }
@@ -207,11 +207,11 @@ public class CoseCommandTests
     }
 
     [Fact]
-    public void Malformed_messages_are_rejected_with_the_offset()
+    public void Malformed_messages_exit_2_with_the_offset()
     {
         var r = CliRunner.Run("cose", "verify", "--key", Rfc8392Vectors.HmacKey, "d18443a10104");
 
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("popiot: rejected: Malformed: ", r.Error, StringComparison.Ordinal);
         Assert.Contains("(at byte ", r.Error, StringComparison.Ordinal);
     }

@@ -59,7 +59,7 @@ public class OscoreContextFileTests
     [InlineData("{\"sender_id\":\"01\",\"recipient_id\":\"01\",\"master_secret\":\"00\"}", "must differ")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"\"}", "\"master_secret\" must not be empty")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"alg\":12}", "\"alg\" 12 is not supported")]
-    [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"alg\":\"A128GCM\"}", "\"alg\" \"A128GCM\" is not supported")]
+    [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"alg\":\"A192GCM\"}", "\"alg\" \"A192GCM\" is not supported")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"replay_window\":48}", "\"replay_window\" 48 must be a multiple of 32 from 32 to 256")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"replay_window\":288}", "\"replay_window\" 288 must be a multiple of 32")]
     [InlineData("{\"sender_id\":\"\",\"recipient_id\":\"01\",\"master_secret\":\"00\",\"replay_window\":0}", "\"replay_window\" 0 must")]
