@@ -120,7 +120,8 @@ public sealed class SecurityContext : IDisposable
             throw new ArgumentException("A Master Secret is required (RFC 8613 §3.1).");
         }
 
-        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count, false);
+        // A slot with its own cipher objects may use the provider's optional AEADs; a shared (table) cipher is AES-CCM.
+        SecurityContextDerivation.CheckInputs(algorithm, senderId, recipientId, idContext.Buffer == null ? -1 : idContext.Count, _slots.SharedCipher == null);
         byte[] b = _slots.Bytes;
         int at = _slots.Base(_slot);
         try
