@@ -68,6 +68,9 @@ public sealed partial class DeviceRuntime
             {
                 sent++;
             }
+
+            // Out at once: the outbox is sized for a turn of the loop, not for every observer at the same time.
+            Flush();
         }
 
         return sent;
@@ -127,6 +130,7 @@ public sealed partial class DeviceRuntime
                 if (check != AceNotificationCheck.Allowed)
                 {
                     EndObservation(i, check, now);
+                    Flush();
                 }
             }
         }

@@ -23,7 +23,7 @@ namespace PopIoT.Core.Device;
 /// No threads: <see cref="RunOnce"/> waits on the socket only until the next timer is due. Not thread-safe: a host that
 /// calls in from several threads (the simulator) holds one lock around every call.
 /// </summary>
-public sealed partial class DeviceRuntime : ICoapExchangeListener
+public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 {
     private readonly DeviceRuntimeSettings _settings;
     private readonly DeviceHost _host;
@@ -36,7 +36,6 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener
     private readonly DatagramAddress _from = new DatagramAddress();
     private readonly CoapMessage _note;
     private AceResourceServer _engine;
-    private long _bootMs;
     private long _nextTickMs = long.MaxValue;
     private long _engineSeconds;
     private bool _started;
@@ -168,9 +167,8 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener
             return false;
         }
 
-        _bootMs = _host.Clock.MonotonicMilliseconds;
         _started = true;
-        Tick(_bootMs);
+        Tick(_host.Clock.MonotonicMilliseconds);
         Log(DeviceLogLevel.Information, "serving " + _settings.Ace.Slots.ToString() + " token slots");
         return true;
     }
@@ -227,6 +225,13 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener
             Tick(_host.Clock.MonotonicMilliseconds);
             Flush();
         }
+    }
+
+    /// <summary>Stops serving and erases every key (the engine's slots and contexts, DESIGN.md §5).</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _engine.Dispose();
     }
 
     /// <inheritdoc/>
@@ -344,11 +349,12 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener
         }
     }
 
-    // The engine counts seconds since boot (RFC 9200 §5.10.3 counts exi from receipt). Before it drops what expired,
-    // the observations its tokens no longer authorise get their final response while the keys still exist.
+    // The engine counts seconds of the monotonic clock, whose origin is the boot (RFC 9200 §5.10.3 counts exi from
+    // receipt). Before it drops what expired, the observations its tokens no longer authorise get their final response
+    // while the keys still exist.
     private void AdvanceEngine(long now)
     {
-        long seconds = (now - _bootMs) / 1000;
+        long seconds = now / 1000;
         if (seconds <= _engineSeconds)
         {
             return;

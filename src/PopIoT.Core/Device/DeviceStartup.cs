@@ -15,7 +15,7 @@ internal static class DeviceStartup
         IDeviceStorage storage = runtime.Host.Storage;
         if (storage == null)
         {
-            runtime.Log(DeviceLogLevel.Warning, "no storage: nothing survives a reboot (exi numbers included)");
+            runtime.Log(DeviceLogLevel.Information, "no storage: nothing survives a reboot (exi numbers included)");
             return true;
         }
 
