@@ -114,7 +114,7 @@ public sealed partial class DeviceRuntime
 
     // The engine's time is about to become `seconds`: observations whose tokens no longer authorise them end now, while
     // an expired token's keys still exist to protect the final response.
-    private void EndUnauthorisedObservations(long seconds, long now)
+    private void EndUnauthorisedObservations(long seconds, long now, bool flush)
     {
         for (int i = 0; i < _observers.Capacity; i++)
         {
@@ -130,7 +130,10 @@ public sealed partial class DeviceRuntime
                 if (check != AceNotificationCheck.Allowed)
                 {
                     EndObservation(i, check, now);
-                    Flush();
+                    if (flush)
+                    {
+                        Flush();
+                    }
                 }
             }
         }

@@ -25,14 +25,17 @@ namespace PopIoT.Core.Device;
 /// </summary>
 public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 {
+    private const int NotificationOptions = 8;
+    private const int NotificationValueBytes = 64;
+
     private readonly DeviceRuntimeSettings _settings;
     private readonly DeviceHost _host;
     private readonly MessageLayer _layer;
     private readonly DevicePeerTable _peers;
     private readonly ObserveRegistry _observers;
     private readonly DeviceResources _resources;
-    private readonly byte[] _rx;
-    private readonly byte[] _tx;
+    // One datagram buffer for both directions: the layer copies what it keeps, so the buffer is free once Receive returns.
+    private readonly byte[] _datagram;
     private readonly DatagramAddress _from = new DatagramAddress();
     private readonly CoapMessage _note;
     private AceResourceServer _engine;
@@ -62,9 +65,10 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         _settings = settings;
         _host = host;
         int size = settings.Coap.MaxMessageSize;
-        _rx = new byte[size];
-        _tx = new byte[size];
-        _note = new CoapMessage(settings.Coap.OptionCapacity, CoapMessage.DefaultValueStoreSize);
+        _datagram = new byte[size];
+
+        // A notification carries few options (Observe, Content-Format, OSCORE, Max-Age): a small message object.
+        _note = new CoapMessage(NotificationOptions, NotificationValueBytes);
         _peers = new DevicePeerTable(settings.MaxPeers);
         _observers = new ObserveRegistry(settings.MaxObservers);
         _resources = new DeviceResources(host.Peripherals, host.Clock, _observers, settings);
@@ -107,7 +111,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <summary>The size of the datagram buffers (<see cref="CoapSettings.MaxMessageSize"/>); a longer datagram is dropped.</summary>
     public int DatagramBufferSize
     {
-        get { return _rx.Length; }
+        get { return _datagram.Length; }
     }
 
     /// <summary>Observations registered now.</summary>
@@ -188,7 +192,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         long now = _host.Clock.MonotonicMilliseconds;
         long due = NextDueMs;
         long wait = due <= now ? 0 : due - now;
-        int n = _host.Socket.Receive(_rx, 0, _rx.Length, wait > int.MaxValue ? int.MaxValue : (int)wait, _from);
+        int n = _host.Socket.Receive(_datagram, 0, _datagram.Length, wait > int.MaxValue ? int.MaxValue : (int)wait, _from);
         now = _host.Clock.MonotonicMilliseconds;
         if (n >= 0)
         {
@@ -257,11 +261,6 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         get { return _host; }
     }
 
-    internal byte[] ReceiveBuffer
-    {
-        get { return _rx; }
-    }
-
     // A configuration record naming another audience or AS URI: the engine is rebuilt for it before serving.
     internal void ReplaceEngine(AceRsSettings ace)
     {
@@ -304,8 +303,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             return;
         }
 
-        AdvanceEngine(now);
-        _layer.Receive(_rx, 0, count, peer, now);
+        // The datagram is in the one buffer: what ending observations queues waits for the Flush after it.
+        AdvanceEngine(now, false);
+        _layer.Receive(_datagram, 0, count, peer, now);
     }
 
     private void RunTimers(long now)
@@ -354,13 +354,18 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     // while the keys still exist.
     private void AdvanceEngine(long now)
     {
+        AdvanceEngine(now, true);
+    }
+
+    private void AdvanceEngine(long now, bool flush)
+    {
         long seconds = now / 1000;
         if (seconds <= _engineSeconds)
         {
             return;
         }
 
-        EndUnauthorisedObservations(seconds, now);
+        EndUnauthorisedObservations(seconds, now, flush);
         _engineSeconds = seconds;
         _engine.Tick(seconds);
     }
@@ -369,13 +374,13 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     {
         int length;
         int peer;
-        while (_layer.TryTakeOutgoing(_tx, 0, out length, out peer))
+        while (_layer.TryTakeOutgoing(_datagram, 0, out length, out peer))
         {
             // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
             DatagramAddress to = _peers.AddressOf(peer);
             if (to != null)
             {
-                _host.Socket.Send(to, _tx, 0, length);
+                _host.Socket.Send(to, _datagram, 0, length);
             }
         }
     }

@@ -83,14 +83,16 @@ public sealed class DeviceRuntimeSettings
         Check(MaxConfigurationSize >= 64 && MaxConfigurationSize <= 4096, "DeviceRuntimeSettings.MaxConfigurationSize must be 64..4096.");
     }
 
-    // RFC 7252 §4.6: 1152 bytes fit any IPv6 path MTU of 1280; the tables are cut to what a few clients need on a board
-    // (each entry of the duplicate cache, the outbox and the exchanges holds a whole message).
+    // RFC 7252 §4.6: 1152 bytes fit any IPv6 path MTU of 1280. The tables are cut to what a few clients need on a
+    // board, since each entry of the duplicate cache, the outbox and the exchanges holds a whole message: the runtime
+    // sends what is queued after every datagram and every notification (2 outbox entries), a client keeping NSTART = 1
+    // (RFC 7252 §4.7) needs one duplicate entry at a time, and the device's own CON messages are notifications.
     private static CoapSettings DeviceCoap()
     {
         CoapSettings c = new CoapSettings();
-        c.MaxExchanges = 4;
-        c.DeduplicationCapacity = 8;
-        c.OutboxCapacity = 4;
+        c.MaxExchanges = 2;
+        c.DeduplicationCapacity = 4;
+        c.OutboxCapacity = 2;
         c.NonRecordCapacity = 4;
         c.MaxPeers = 8;
         return c;
