@@ -92,6 +92,12 @@ public sealed class SimulatedDevice : IDisposable
     /// <summary>The engine's settings as given (audience, slots, window, token size, clock).</summary>
     public SimulatedDeviceOptions Options => _options;
 
+    /// <summary>The largest datagram the device's runtime takes and sends (its buffers' size; a board's from its MTU).</summary>
+    public int MaxMessageSize => _runtime.DatagramBufferSize;
+
+    /// <summary>How many client addresses the device's peer table holds now.</summary>
+    public int PeerCount => Read(r => r.Peers.Count);
+
     /// <summary>The security decisions so far, oldest first (at most <see cref="SimulatedDeviceOptions.DecisionHistory"/>).</summary>
     public IReadOnlyList<SecurityDecision> Decisions
     {
