@@ -44,7 +44,7 @@ public sealed class DeviceResources
     private readonly Block1Reassembler _block1;
     private readonly int _maxSzx;
     private readonly byte[] _temperature = new byte[12];
-    private readonly byte[] _hello;
+    private byte[] _hello;
     private readonly byte[] _ledUsage;
     private readonly byte[] _config;
     private int _configLength;
@@ -67,7 +67,6 @@ public sealed class DeviceResources
         _maxSzx = settings.Ace.MaxBlockSzx;
         _block1 = new Block1Reassembler(settings.Block1Slots, settings.MaxBodySize, _maxSzx);
         _config = new byte[settings.MaxBodySize];
-        _hello = Ascii("hello from " + settings.Ace.Audience);
         _ledUsage = Ascii("/led takes \"on\" or \"off\"");
     }
 
@@ -116,8 +115,10 @@ public sealed class DeviceResources
 
     /// <summary>Declares the resources, with their access rules, and the text scopes in the engine.</summary>
     /// <param name="engine">The engine (its one routing table).</param>
-    public void Register(AceResourceServer engine)
+    /// <param name="audience">The engine's audience, which /hello names.</param>
+    public void Register(AceResourceServer engine, string audience)
     {
+        _hello = Ascii("hello from " + audience);
         CoapResource temp = new CoapResource(Paths[Temperature], CoapMethods.Get, new DeviceResourceHandler(this, Temperature));
         temp.Observable = true;
         temp.ContentFormat = CoapContentFormat.TextPlain;

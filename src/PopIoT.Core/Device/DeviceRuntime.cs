@@ -290,7 +290,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         AceRsSettings copy = ace.Copy();
         copy.HasClock = false;
         AceResourceServer engine = new AceResourceServer(copy, _host.Crypto);
-        _resources.Register(engine);
+        _resources.Register(engine, ace.Audience);
         return engine;
     }
 

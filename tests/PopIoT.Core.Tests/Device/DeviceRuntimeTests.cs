@@ -165,6 +165,7 @@ public class DeviceRuntimeTests
         Assert.Equal(CoapCode.Content, ours.Send(CoapCode.Get, "/temp").Code);
         var stale = new RuntimeClient(rig, 3, new TokenSpec { Protection = "mac0", Id = [0x07] });
         Assert.NotEqual(CoapCode.Created, stale.Post().Code);
+        Assert.Equal("hello from coap://other-device", Text(rig.Request(4, CoapCode.Get, "/hello")));
 
         var broken = new MemoryDeviceStorage(4);
         Assert.True(broken.Write(DeviceRecords.Configuration, record, 0, record.Length - 3));
