@@ -212,7 +212,11 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         }
     }
 
-    /// <summary>Ends <see cref="Run"/> after the current turn; the runtime does not serve again.</summary>
+    /// <summary>
+    /// Ends <see cref="Run"/> after the current turn (at most a clock tick later, the longest the socket waits); the
+    /// runtime does not serve again. The one member a host may call from another thread (the loop reads the flag after
+    /// every wait on the socket).
+    /// </summary>
     public void Stop()
     {
         _stopping = true;
