@@ -71,8 +71,24 @@ public sealed class DeviceRuntimeSettings
             throw new ArgumentException("DeviceRuntimeSettings.Coap is required.");
         }
 
-        Ace.Validate();
-        Coap.Validate();
+        // The nested settings name their own property; say which group it belongs to.
+        try
+        {
+            Ace.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Ace." + e.Message);
+        }
+
+        try
+        {
+            Coap.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Coap: " + e.Message);
+        }
         Check(Coap.MaxMessageSize >= 64 && Coap.MaxMessageSize <= 65507, "DeviceRuntimeSettings.Coap.MaxMessageSize must be 64..65507 (one UDP datagram).");
         Check(MaxPeers >= 1 && MaxPeers <= 255, "DeviceRuntimeSettings.MaxPeers must be 1..255.");
         Check(MaxObservers >= 1 && MaxObservers <= 64, "DeviceRuntimeSettings.MaxObservers must be 1..64.");

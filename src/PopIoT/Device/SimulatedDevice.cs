@@ -240,6 +240,9 @@ public sealed class SimulatedDevice : IDisposable
             AuthzInfoBurst = o.AuthzInfoBurst,
             AuthzInfoRefillSeconds = o.AuthzInfoRefillSeconds,
         };
+
+        // The options' own names in the message (--slots, Slots), before the runtime adds its group's.
+        ace.Validate();
         var settings = new DeviceRuntimeSettings
         {
             Ace = ace,

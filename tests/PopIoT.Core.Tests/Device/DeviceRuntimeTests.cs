@@ -128,6 +128,16 @@ public class DeviceRuntimeTests
     }
 
     [Fact]
+    public void A_bad_engine_or_coap_setting_is_named_with_its_group()
+    {
+        var s = new DeviceRuntimeSettings { Ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { Slots = 0 } };
+        Assert.StartsWith("DeviceRuntimeSettings.Ace.Slots", Assert.Throws<ArgumentException>(() => new DeviceRuntimeRig(s)).Message, StringComparison.Ordinal);
+        var c = new DeviceRuntimeSettings { Ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) };
+        c.Coap.TokenLength = 9;
+        Assert.StartsWith("DeviceRuntimeSettings.Coap: ", Assert.Throws<ArgumentException>(() => new DeviceRuntimeRig(c)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_datagram_buffer_is_sized_from_the_message_size_and_a_longer_datagram_is_dropped()
     {
         var settings = new DeviceRuntimeSettings { Ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) };
