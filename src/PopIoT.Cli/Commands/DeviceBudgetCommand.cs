@@ -17,6 +17,9 @@ internal static partial class DeviceBudgetCommand
 
     internal const int TargetEightClientsBytes = 2048;
 
+    /// <summary>The whole runtime with its slots on the ESP32-C3 profile (about 54 KB of managed heap): 32 KiB.</summary>
+    internal const int TargetRuntimeBytes = 32 * 1024;
+
     private const string CheckDll = "firmware/PopIoT.Firmware.Check/bin/Release/netstandard2.0/PopIoT.Firmware.Check.dll";
 
     public static Option<string?> BoardOption() => new("--board") { Description = "A board profile: the file stem of hardware/boards/NAME.json (e.g. esp32-c3)." };
@@ -62,10 +65,12 @@ internal static partial class DeviceBudgetCommand
         BoardProfile profile = LoadProfile(name, boardsDir);
         EngineHeap heap;
         EngineBreakdown? rows = null;
+        RuntimeHeap runtime;
         try
         {
             var settings = profile.ToSettings("coap://device", "coap://as.example/token");
             heap = NanoHeapModel.MeasureEngine(settings);
+            runtime = NanoHeapModel.MeasureRuntime(profile.ToRuntimeSettings("coap://device", "coap://as.example/token"));
             if (showBreakdown)
             {
                 rows = NanoHeapModel.MeasureEngineBreakdown(settings);
@@ -93,6 +98,10 @@ internal static partial class DeviceBudgetCommand
         o.WriteLine("  per client slot  " + N(heap.PerSlotBytes) + " B (target " + N(TargetPerSlotBytes) + " B: " + (heap.PerSlotBytes <= TargetPerSlotBytes ? "met" : "missed by " + N(heap.PerSlotBytes - TargetPerSlotBytes) + " B") + ")");
         o.WriteLine("  8 clients        " + N(eight) + " B (target " + N(TargetEightClientsBytes) + " B: " + (eight <= TargetEightClientsBytes ? "met" : "missed by " + N(eight - TargetEightClientsBytes) + " B") + ")");
         o.WriteLine("  total, " + N(profile.Slots) + " slots " + N(heap.TotalBytes) + " B of " + N(share) + " B: " + (fits ? "fits, " + N(share - heap.TotalBytes) + " B to spare" : "DOES NOT FIT, " + N(heap.TotalBytes - share) + " B over"));
+        o.WriteLine("  runtime fixed    " + N(runtime.FixedBytes) + " B (the engine's fixed part, the message layer with " + N(profile.MaxMessageBytes) + " B messages, peers, observers, Block1, resources)");
+        o.WriteLine("  whole runtime    " + N(runtime.TotalBytes) + " B with " + N(profile.Slots) + " slots (target " + N(TargetRuntimeBytes) + " B: "
+            + (runtime.TotalBytes <= TargetRuntimeBytes ? "met" : "missed by " + N(runtime.TotalBytes - TargetRuntimeBytes) + " B") + "; "
+            + (runtime.TotalBytes <= share ? "within the share" : "over the share by " + N(runtime.TotalBytes - share) + " B") + ")");
         o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
         if (rows != null)
         {
@@ -112,6 +121,9 @@ internal static partial class DeviceBudgetCommand
             ["per_slot_bytes"] = heap.PerSlotBytes,
             ["eight_clients_bytes"] = eight,
             ["total_bytes"] = heap.TotalBytes,
+            ["runtime_fixed_bytes"] = runtime.FixedBytes,
+            ["runtime_total_bytes"] = runtime.TotalBytes,
+            ["runtime_fits"] = runtime.TotalBytes <= share,
             ["fits"] = fits,
             ["assembly_bytes"] = dllBytes,
         };

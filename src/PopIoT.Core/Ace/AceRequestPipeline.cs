@@ -187,6 +187,12 @@ internal sealed class AceRequestPipeline
         return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
     }
 
+    // RFC 8613 §4.1.3.5.2: a notification takes a Partial IV of its own.
+    public OscoreStatus ProtectNotification(CoapMessage message, OscoreExchange binding)
+    {
+        return _processor.ProtectResponse(message, binding, true);
+    }
+
     private CoapHandlerResult Protect(OscoreStatus s, CoapMessage response, int peer)
     {
         if (s != OscoreStatus.Ok)

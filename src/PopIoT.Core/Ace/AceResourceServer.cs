@@ -200,6 +200,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public void SetMac0Key(CoseKey key)
     {
         _validator.SetMac0Key(key);
+        HasTokenKey = true;
     }
 
     /// <summary>Sets the AS–RS key that decrypts COSE_Encrypt0 tokens.</summary>
@@ -207,6 +208,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public void SetEncrypt0Key(CoseKey key)
     {
         _validator.SetEncrypt0Key(key);
+        HasTokenKey = true;
     }
 
     /// <summary>Sets the AS public key that verifies COSE_Sign1 tokens.</summary>
@@ -214,7 +216,11 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public void SetSign1Key(CoseKey key)
     {
         _validator.SetSign1Key(key);
+        HasTokenKey = true;
     }
+
+    /// <summary>Whether a key that verifies tokens (Mac0, Encrypt0 or Sign1) was set: without one no token is accepted.</summary>
+    public bool HasTokenKey { get; private set; }
 
     /// <summary>Sets the AS–RS key that decrypts an Encrypted_COSE_Key in cnf (RFC 8747 §3.3).</summary>
     /// <param name="key">The key.</param>
@@ -402,5 +408,23 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
     public AceNotificationCheck CheckNotification(OscoreExchange binding, string path, long now)
     {
         return _pipeline.CheckNotification(binding, path, now > _now ? now : _now);
+    }
+
+    /// <summary>
+    /// Protects a notification (or the final response of an observation) under the OSCORE binding its observation was
+    /// registered with, with a Partial IV of its own (RFC 8613 §4.1.3.5.2: the registration's nonce was used by its
+    /// response). The host checks <see cref="CheckNotification"/> first. Allocates nothing.
+    /// </summary>
+    /// <param name="message">The notification, protected in place.</param>
+    /// <param name="binding">The observation's binding (<see cref="RequestSecurity.Exchange"/>).</param>
+    /// <returns>Ok, or why it cannot be protected (the context is gone or exhausted; the observation must end).</returns>
+    public OscoreStatus ProtectNotification(CoapMessage message, OscoreExchange binding)
+    {
+        if (_disposed || message == null || binding == null || !binding.IsCurrent)
+        {
+            return OscoreStatus.SecurityContextNotFound;
+        }
+
+        return _pipeline.ProtectNotification(message, binding);
     }
 }

@@ -60,12 +60,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
 
     public long Now => _transport.NowMs;
 
-    /// <summary>
-    /// The server's work that must precede every request it handles (a device's token lifetimes, RFC 9200 §5.10.3),
-    /// called under the gate before each datagram reaches the layer.
-    /// </summary>
-    public Action? Housekeeping { get; set; }
-
     /// <summary>Told when a message this endpoint sent as a server (a notification) was reset or timed out.</summary>
     public Action<int, byte[], CoapExchangeFailure>? ServerMessageFailed { get; set; }
 
@@ -204,7 +198,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
                 Trace("received from " + source + ": " + CoapTrace.Describe(_rx, n));
             }
 
-            RunHousekeepingLocked();
             Layer.Receive(_rx, 0, n, peer, Now);
             FlushLocked();
         }
@@ -273,9 +266,6 @@ internal sealed class CoapEndpoint : ICoapTransportSink, ICoapExchangeListener, 
 
         Trace!("sent to " + address + ": " + what);
     }
-
-    /// <summary>Runs <see cref="Housekeeping"/> now (under the gate); call <see cref="FlushLocked"/> after.</summary>
-    public void RunHousekeepingLocked() => Housekeeping?.Invoke();
 
     public void OnResponse(int exchange, int peer, CoapMessage response)
     {

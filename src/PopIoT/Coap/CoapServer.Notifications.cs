@@ -6,14 +6,14 @@ using PopIoT.Core.Oscore;
 namespace PopIoT.Coap;
 
 /// <summary>The notification part of the server (RFC 7641 §4.2): each observation is protected under the binding the
-/// <see cref="ObserveRegistry"/> keeps with it (RFC 8613 §4.1.3.5), and checked against its token (RFC 9200 §5.10.2–§5.10.3).</summary>
+/// <see cref="ObserveRegistry"/> keeps with it (RFC 8613 §4.1.3.5). Token checks per notification are the device's
+/// (DeviceRuntime, RFC 9200 §5.10.2–§5.10.3).</summary>
 public sealed partial class CoapServer
 {
     /// <summary>
     /// Sends a notification to every observer of <paramref name="path"/> (RFC 7641 §4.2): the GET handler runs once per
     /// observer and its response goes out NON, or CON every <see cref="CoapServerOptions.ConfirmableNotificationEvery"/>.
-    /// An error response ends the observation (RFC 7641 §4.2). Under a layer that authorises with tokens, the layer's
-    /// clock is advanced first and an observation its token no longer authorises ends with a final error instead.
+    /// An error response ends the observation (RFC 7641 §4.2).
     /// </summary>
     /// <param name="path">The resource path as mapped.</param>
     /// <returns>How many notifications were started.</returns>
@@ -29,13 +29,6 @@ public sealed partial class CoapServer
         var targets = new List<(int Slot, int Peer)>();
         lock (endpoint.Gate)
         {
-            if (_guard != null)
-            {
-                // RFC 9200 §5.10.3: the token's lifetime and rights are checked at the time of each notification.
-                endpoint.RunHousekeepingLocked();
-                endpoint.FlushLocked();
-            }
-
             for (int i = 0; i < _observers.Capacity; i++)
             {
                 if (_observers.IsActive(i) && _observers.GetResource(i) == entry.Index)
@@ -86,17 +79,6 @@ public sealed partial class CoapServer
                 return;
             }
 
-            if (_guard != null)
-            {
-                // The handler may have taken a while: check the token again at the time the notification goes out.
-                endpoint.RunHousekeepingLocked();
-                endpoint.FlushLocked();
-                if (!_observers.IsActive(slot) || _observers.GetPeer(slot) != peer)
-                {
-                    return;
-                }
-            }
-
             long n = ++_notifications;
             int every = Math.Max(1, _options.ConfirmableNotificationEvery);
             var m = new CoapMessage();
@@ -139,57 +121,5 @@ public sealed partial class CoapServer
         {
             _logger.LogDebug("observer removed after {Reason}", reason);
         }
-    }
-
-    // The layer's clock and the token checks of every OSCORE observation (RFC 9200 §5.10.2–§5.10.3), under the gate:
-    // read the clock, end the observations the tokens no longer authorise at that time (while an expired token's keys
-    // still exist to protect its final 4.01), then let the layer drop what expired.
-    private void Housekeep(CoapEndpoint endpoint)
-    {
-        long now = _guard!.ReadClock();
-        for (int i = 0; i < _observers.Capacity; i++)
-        {
-            RequestSecurity security = _observers.GetSecurity(i);
-            if (_observers.IsActive(i) && security.IsProtected)
-            {
-                int code = _guard.CheckNotification(security.Exchange, _entries[_observers.GetResource(i)].Resource!.Path, now);
-                if (code != 0)
-                {
-                    EndObservation(endpoint, i, code);
-                }
-            }
-        }
-
-        _guard.Advance(now);
-    }
-
-    // RFC 9200 §5.10.3 (4.01) and §5.10.2 (4.03, 4.05): the final response of an observation its token no longer
-    // authorises, without Observe so it is the last one (RFC 7641 §4.2, §3.2), confirmable so a lost one is sent
-    // again, and protected under the registration's binding with its own Partial IV (RFC 8613 §4.1.3.5.2: the
-    // request's nonce was used by the registration's response). code -1: the keys are gone, so the observation is
-    // forgotten with no message, since an unprotected response to an OSCORE request is never sent (RFC 8613 §8.3).
-    private void EndObservation(CoapEndpoint endpoint, int slot, int code)
-    {
-        int peer = _observers.GetPeer(slot);
-        if (code < 0)
-        {
-            _observers.RemoveAt(slot);
-            _logger.LogDebug("observation by {Peer} forgotten: its OSCORE context is gone", endpoint.PeerAddress(peer));
-            return;
-        }
-
-        var m = new CoapMessage();
-        _observers.PrepareNotification(slot, m, CoapMessageType.Confirmable);
-        _observers.RemoveAt(slot);
-        m.RemoveOption(CoapOptionNumber.Observe);
-        m.Code = (byte)code;
-        if (_oscoreProcessor!.ProtectResponse(m, _observers.GetSecurity(slot).Exchange, true) != OscoreStatus.Ok)
-        {
-            _logger.LogDebug("final response to {Peer} cannot be protected; observation removed", endpoint.PeerAddress(peer));
-            return;
-        }
-
-        CoapSendStatus status = endpoint.Layer.Send(peer, m, endpoint.Now, out _);
-        _logger.LogDebug("observation by {Peer} ended with {Code}: {Status}", endpoint.PeerAddress(peer), CoapResponse.FormatCode((byte)code), status);
     }
 }

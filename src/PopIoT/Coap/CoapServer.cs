@@ -38,9 +38,6 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
     private readonly ICoapRequestHandler? _layer;
     private readonly OscoreProcessor? _oscoreProcessor;
 
-    // RFC 9200 §5.10.2–§5.10.3: the layer that authorises with tokens owns the one routing table, checks each
-    // notification against its token and has its own clock (null when nothing beyond OSCORE itself authorises).
-    private readonly IAccessControlLayer? _guard;
     private CoapEndpoint? _endpoint;
     private long _notifications;
     private long _requests;
@@ -49,15 +46,6 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="logger">Where to log, or null.</param>
     public CoapServer(CoapServerOptions? options = null, ILogger? logger = null)
-        : this(options, logger, null)
-    {
-    }
-
-    /// <summary>Creates a server whose requests go through an access-control layer that owns its routing table.</summary>
-    /// <param name="options">Settings, or null for the defaults (<see cref="CoapServerOptions.Oscore"/> must be null).</param>
-    /// <param name="logger">Where to log, or null.</param>
-    /// <param name="layer">The layer in front of the resources (<see cref="Map"/> declares resources in it); null for none.</param>
-    internal CoapServer(CoapServerOptions? options, ILogger? logger, IAccessControlLayer? layer)
     {
         _options = options ?? new CoapServerOptions();
         _logger = logger ?? NullLogger.Instance;
@@ -79,18 +67,6 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
             _layer = _options.OscoreRefresh != null || _options.OscoreRefused != null
                 ? new OscoreGate(_oscore, this, _options.OscoreRefresh, _options.OscoreRefused)
                 : _oscore;
-        }
-
-        if (layer != null)
-        {
-            if (_layer != null)
-            {
-                throw new ArgumentException("Give either CoapServerOptions.Oscore or an OSCORE layer, not both.", nameof(layer));
-            }
-
-            _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
-            _layer = layer;
-            _guard = layer;
         }
     }
 
@@ -148,9 +124,10 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
     /// <param name="contentFormat">The ct attribute in /.well-known/core, or -1.</param>
     /// <param name="resourceType">The rt attribute in /.well-known/core, or null.</param>
     /// <param name="access">
-    /// Who may use it: <see cref="ResourceAccess.Protected"/> needs a token granting the method (the access-control layer
-    /// checks the scope; RFC 9200 §5.10.2); <see cref="ResourceAccess.Unprotected"/> serves anyone, in the clear or under
-    /// OSCORE (a protected request always gets a protected response, RFC 8613 §8.3).
+    /// Who may use it: <see cref="ResourceAccess.Protected"/> needs OSCORE (the server's <see cref="CoapServerOptions.Oscore"/>
+    /// without <see cref="CoapServerOptions.AllowUnprotected"/>; access by token is the device's, DeviceRuntime);
+    /// <see cref="ResourceAccess.Unprotected"/> serves anyone, in the clear or under OSCORE (a protected request always
+    /// gets a protected response, RFC 8613 §8.3).
     /// </param>
     public void Map(string path, int methods, CoapRequestHandler handler, bool observable = false, int contentFormat = -1, string? resourceType = null,
         ResourceAccess access = ResourceAccess.Unprotected)
@@ -163,15 +140,11 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
 
         var entry = new Entry(this, _entries.Count, handler);
         var resource = new CoapResource(path, methods, entry) { Observable = observable, ContentFormat = contentFormat, ResourceType = resourceType };
-        if (_guard != null)
+        if (access == ResourceAccess.Protected && (_oscore == null || _options.AllowUnprotected))
         {
-            // One routing table per server: the layer that authorises requests routes them straight to the resource.
-            _guard.Add(resource, access == ResourceAccess.Protected);
-        }
-        else if (access == ResourceAccess.Protected && (_oscore == null || _options.AllowUnprotected))
-        {
-            // Nothing would enforce the rule: only OSCORE without unprotected access, or a layer checking tokens, can.
-            throw new ArgumentException("A protected resource needs OSCORE without AllowUnprotected, or an access-control layer.", nameof(access));
+            // Nothing would enforce the rule: only OSCORE without unprotected access can (a device with tokens runs
+            // DeviceRuntime, whose engine checks them).
+            throw new ArgumentException("A protected resource needs OSCORE without AllowUnprotected.", nameof(access));
         }
         else
         {
@@ -215,59 +188,13 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         endpoint.ServerMessageFailed = OnNotificationFailed;
         // An observer's address stays numbered while its observation lives, so its notifications have somewhere to go.
         endpoint.PeerInUse = peer => Enumerable.Range(0, _observers.Capacity).Any(i => _observers.IsActive(i) && _observers.GetPeer(i) == peer);
-        if (_guard != null)
-        {
-            endpoint.Housekeeping = () => Housekeep(endpoint);
-        }
-
         _endpoint = endpoint;
         endpoint.Start();
         _logger.LogInformation("CoAP server listening on {Local}", transport.LocalEndPoint);
         return transport.LocalEndPoint;
     }
 
-    /// <summary>Runs <paramref name="action"/> under the endpoint's gate (the lock every request is handled under).</summary>
-    /// <param name="action">The action.</param>
-    internal void Synchronized(Action action)
-    {
-        CoapEndpoint? e = _endpoint;
-        if (e == null)
-        {
-            action();
-            return;
-        }
-
-        lock (e.Gate)
-        {
-            action();
-        }
-    }
-
-    /// <summary>
-    /// Advances the OSCORE layer's clock now, ending the observations it no longer authorises first (see
-    /// <see cref="IAccessControlLayer"/>). The server does it before each datagram and each notification; the host calls
-    /// this on its own clock (the simulated device every second), so a token's expiry ends its observations even when
-    /// no request arrives (RFC 9200 §5.10.3).
-    /// </summary>
-    internal void RunHousekeeping()
-    {
-        CoapEndpoint? e = _endpoint;
-        if (e == null)
-        {
-            _guard?.Advance(_guard.ReadClock());
-            return;
-        }
-
-        lock (e.Gate)
-        {
-            e.RunHousekeepingLocked();
-            e.FlushLocked();
-        }
-    }
-
-    /// <summary>The address of a peer index as the message layer numbers them, or null before start.</summary>
-    /// <param name="peer">The peer index.</param>
-    /// <returns>The address.</returns>
+    /// <summary>The address behind a peer index, for log lines (null when unknown).</summary>
     internal IPEndPoint? PeerAddress(int peer) => peer < 0 ? null : _endpoint?.PeerAddress(peer);
 
     /// <inheritdoc/>

@@ -6,6 +6,6 @@ public enum ResourceAccess
     /// <summary>Anyone may use it, in the clear or under OSCORE.</summary>
     Unprotected = 0,
 
-    /// <summary>Only requests a token authorises reach it (RFC 9200 §5.10.2; 4.01 with AS Request Creation Hints otherwise).</summary>
+    /// <summary>Only OSCORE-verified requests reach it (RFC 8613 §8.2); a device authorising by token is DeviceRuntime.</summary>
     Protected = 1,
 }

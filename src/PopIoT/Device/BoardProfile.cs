@@ -101,14 +101,43 @@ public sealed class BoardProfile
         return s;
     }
 
-    /// <summary>The CoAP transmission parameters this profile gives (RFC 7252 §4.8).</summary>
+    /// <summary>
+    /// The largest CoAP message on this board: RFC 7252 §4.6 recommends 1152 bytes (a 1024-byte block with room for the
+    /// header, options and an OSCORE tag), and less when the network's MTU, less the IPv6 and UDP headers (48 bytes),
+    /// leaves less.
+    /// </summary>
+    public int MaxMessageBytes => Math.Min(1152, Mtu - 48);
+
+    /// <summary>
+    /// The CoAP settings this profile gives: its transmission parameters (RFC 7252 §4.8), its message size, and the
+    /// message-layer tables of a device (<see cref="PopIoT.Core.Device.DeviceRuntimeSettings"/>).
+    /// </summary>
     /// <returns>New settings.</returns>
-    public PopIoT.Core.Coap.CoapSettings ToCoapSettings() => new()
+    public PopIoT.Core.Coap.CoapSettings ToCoapSettings()
     {
-        AckTimeoutMs = AckTimeoutMs,
-        AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000),
-        MaxRetransmit = MaxRetransmit,
-    };
+        PopIoT.Core.Coap.CoapSettings c = new PopIoT.Core.Device.DeviceRuntimeSettings().Coap;
+        c.AckTimeoutMs = AckTimeoutMs;
+        c.AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000);
+        c.MaxRetransmit = MaxRetransmit;
+        c.MaxMessageSize = MaxMessageBytes;
+        return c;
+    }
+
+    /// <summary>The device runtime's settings this profile gives: the engine's (<see cref="ToSettings"/>), the CoAP ones (<see cref="ToCoapSettings"/>) and the clock tick.</summary>
+    /// <param name="audience">The device's audience.</param>
+    /// <param name="asUri">The AS URI for hints.</param>
+    /// <returns>Validated settings.</returns>
+    public PopIoT.Core.Device.DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri)
+    {
+        var s = new PopIoT.Core.Device.DeviceRuntimeSettings
+        {
+            Ace = ToSettings(audience, asUri),
+            Coap = ToCoapSettings(),
+            ClockTickMs = ClockTickMs,
+        };
+        s.Validate();
+        return s;
+    }
 
     /// <summary>Finds hardware/boards/NAME.json in <paramref name="boardsDir"/>, or else upwards from <paramref name="from"/>.</summary>
     /// <param name="name">The file stem.</param>

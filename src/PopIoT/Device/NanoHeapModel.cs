@@ -171,6 +171,73 @@ public static class NanoHeapModel
         return measure(engine);
     }
 
+    /// <summary>
+    /// The whole device runtime's allocated state in the nanoFramework layout (docs/firmware.md, "Device budgets"): a
+    /// <see cref="PopIoT.Core.Device.DeviceRuntime"/> built from <paramref name="settings"/> with the board's crypto path
+    /// (Core's managed provider), so the engine plus the runtime's own objects: the message layer and its tables, the
+    /// peer table, the datagram buffers, the Block1 and observe tables and the resources. Measured with one slot and
+    /// with nine, as <see cref="MeasureEngine"/>. The host's adapters (socket, clock, peripherals) are the board's own
+    /// and not counted.
+    /// </summary>
+    /// <param name="settings">The runtime's settings; <see cref="AceRsSettings.Slots"/> of its Ace settings is the table size budgeted.</param>
+    /// <returns>The budget, and the runtime's desktop (64-bit CLR) bytes with the settings' slots, for the cross-check.</returns>
+    public static RuntimeHeap MeasureRuntime(PopIoT.Core.Device.DeviceRuntimeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(settings.Ace);
+        HeapTally one = TallyRuntime(settings, 1);
+        HeapTally nine = TallyRuntime(settings, 9);
+        HeapTally actual = TallyRuntime(settings, settings.Ace.Slots);
+        int perSlot = (nine.NanoBytes - one.NanoBytes) / 8;
+        return new RuntimeHeap(one.NanoBytes - perSlot, perSlot, settings.Ace.Slots, actual.DesktopBytes);
+    }
+
+    /// <summary>Builds the runtime the budget measures (also for a test that measures it with the GC).</summary>
+    /// <param name="settings">The settings.</param>
+    /// <param name="slots">The token slots.</param>
+    /// <returns>The runtime, not started.</returns>
+    public static PopIoT.Core.Device.DeviceRuntime BuildRuntime(PopIoT.Core.Device.DeviceRuntimeSettings settings, int slots)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var ace = new AceRsSettings(settings.Ace.Audience, settings.Ace.AsUri)
+        {
+            Slots = slots,
+            ReplayWindowSize = settings.Ace.ReplayWindowSize,
+            MaxTokenSize = settings.Ace.MaxTokenSize,
+            BlockwiseBufferSize = settings.Ace.BlockwiseBufferSize,
+            BlockwiseSlots = settings.Ace.BlockwiseSlots,
+            MaxBlockSzx = settings.Ace.MaxBlockSzx,
+            MaxMessageSize = settings.Ace.MaxMessageSize,
+            HasClock = settings.Ace.HasClock,
+        };
+        var copy = new PopIoT.Core.Device.DeviceRuntimeSettings
+        {
+            Ace = ace,
+            Coap = settings.Coap,
+            MaxPeers = settings.MaxPeers,
+            MaxObservers = settings.MaxObservers,
+            ClockTickMs = settings.ClockTickMs,
+            ConfirmableNotificationEvery = settings.ConfirmableNotificationEvery,
+            Block1Slots = settings.Block1Slots,
+            MaxBodySize = settings.MaxBodySize,
+            MaxConfigurationSize = settings.MaxConfigurationSize,
+        };
+        var host = new PopIoT.Core.Device.DeviceHost
+        {
+            Socket = new NoSocket(),
+            Clock = new NoClock(),
+            Crypto = new PopIoT.Core.Crypto.ManagedCryptoProvider(new FixedRandom()),
+            Peripherals = new NoPeripherals(),
+        };
+        return new PopIoT.Core.Device.DeviceRuntime(copy, host);
+    }
+
+    private static HeapTally TallyRuntime(PopIoT.Core.Device.DeviceRuntimeSettings settings, int slots)
+    {
+        using PopIoT.Core.Device.DeviceRuntime runtime = BuildRuntime(settings, slots);
+        return Tally(runtime);
+    }
+
     // record(path, type, fields, nano, desktop) is called once per object, array or string counted; struct fields and
     // struct elements count with the object or array that holds them.
     private static HeapTally Walk(object root, Action<string, string, string, int, int>? record)
@@ -307,6 +374,39 @@ public static class NanoHeapModel
 
     private static int Round8(int n) => (n + 7) & ~7;
 
+    private sealed class NoSocket : PopIoT.Core.Device.IDatagramSocket
+    {
+        public int Receive(byte[] buffer, int offset, int count, int timeoutMs, PopIoT.Core.Device.DatagramAddress from) => -1;
+
+        public bool Send(PopIoT.Core.Device.DatagramAddress to, byte[] buffer, int offset, int count) => false;
+    }
+
+    private sealed class NoClock : PopIoT.Core.Device.IDeviceClock
+    {
+        public long MonotonicMilliseconds => 0;
+
+        public bool TryGetUnixTime(out long unixSeconds)
+        {
+            unixSeconds = 0;
+            return false;
+        }
+    }
+
+    private sealed class NoPeripherals : PopIoT.Core.Device.IDevicePeripherals
+    {
+        public bool LedOn => false;
+
+        public bool ReadTemperature(out int centiCelsius)
+        {
+            centiCelsius = 0;
+            return false;
+        }
+
+        public void SetLed(bool on)
+        {
+        }
+    }
+
     private sealed class FixedRandom : PopIoT.Core.Crypto.IRandomSource
     {
         public void GetBytes(byte[] buffer, int offset, int count)
@@ -345,3 +445,14 @@ public readonly record struct HeapRow(string Path, string Type, string Fields, i
 /// <param name="PerSlot">What one more client slot adds, largest first.</param>
 /// <param name="Fixed">What does not grow with the slots, largest first.</param>
 public sealed record EngineBreakdown(IReadOnlyList<HeapRow> PerSlot, IReadOnlyList<HeapRow> Fixed);
+
+/// <summary>The whole device runtime's state in nanoFramework's layout (the engine included).</summary>
+/// <param name="FixedBytes">What does not grow with the slots: the engine's fixed part and the runtime's own objects.</param>
+/// <param name="PerSlotBytes">Per client slot.</param>
+/// <param name="Slots">The slots budgeted.</param>
+/// <param name="DesktopBytes">The same objects with <paramref name="Slots"/> slots in the 64-bit desktop layout (the cross-check against the GC's count).</param>
+public readonly record struct RuntimeHeap(int FixedBytes, int PerSlotBytes, int Slots, int DesktopBytes)
+{
+    /// <summary>The fixed part plus <see cref="Slots"/> slots.</summary>
+    public int TotalBytes => FixedBytes + (PerSlotBytes * Slots);
+}

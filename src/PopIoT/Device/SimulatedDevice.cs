@@ -1,19 +1,20 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
-using PopIoT.Core.Coap;
-using PopIoT.Core.Cose;
+using PopIoT.Core.Crypto;
+using PopIoT.Core.Device;
 using PopIoT.Crypto;
 
 namespace PopIoT.Device;
 
 /// <summary>
-/// A simulated device: the Core ACE resource-server engine (<see cref="AceResourceServer"/>: /authz-info, token slots,
-/// OSCORE contexts, scopes) hosted by a <see cref="CoapServer"/> over UDP or the in-memory <see cref="LossyNetwork"/>,
-/// with demo resources (docs/device.md):
+/// A simulated device: a thin host of Core's <see cref="DeviceRuntime"/>, the loop a board runs (docs/firmware.md, "The
+/// device runtime"), over desktop adapters: the UDP socket or the in-memory <see cref="LossyNetwork"/>
+/// (<see cref="TransportDatagramSocket"/>), a clock over a <see cref="TimeProvider"/> (a virtual one in tests), a log
+/// over <see cref="ILogger"/>, and simulated peripherals. The resources and their access rules are the runtime's
+/// (<see cref="DeviceResources"/>, docs/device.md):
 /// <list type="bullet">
 /// <item><c>/temp</c>: GET, observable; the temperature as text, e.g. "21.5";</item>
 /// <item><c>/led</c>: GET and PUT ("on" or "off");</item>
@@ -22,23 +23,21 @@ namespace PopIoT.Device;
 /// </list>
 /// Text scopes: <c>read</c> (GET /temp, GET /led), <c>write</c> (GET and PUT /led), <c>admin</c> (PUT /config); AIF
 /// scopes (RFC 9237) name paths and methods directly. Every security decision is kept in <see cref="Decisions"/> and
-/// passed to <see cref="SimulatedDeviceOptions.DecisionLogged"/>.
+/// passed to <see cref="SimulatedDeviceOptions.DecisionLogged"/>. The transport's threads call in under one lock.
 /// </summary>
 public sealed class SimulatedDevice : IDisposable
 {
     private readonly SimulatedDeviceOptions _options;
     private readonly TimeProvider _time;
-    private readonly DateTimeOffset _boot;
-    private readonly AceServerLayer _layer;
-    private readonly CoapServer _server;
+    private readonly DeviceRuntime _runtime;
+    private readonly TransportDatagramSocket _socket;
+    private readonly SimulatedDeviceClock _clock;
+    private readonly SimulatedPeripherals _peripherals = new();
     private readonly Queue<SecurityDecision> _decisions = new();
-    private readonly object _state = new();
-    private ITimer? _ticker;
-    private string _temperature = "21.5";
-    private bool _led;
-    private byte[] _config = [];
+    private readonly object _gate = new();
+    private bool _disposed;
 
-    /// <summary>Creates the device (its tables are allocated here); call a Start method to serve.</summary>
+    /// <summary>Creates the device (its tables are allocated and its stored state read here); call a Start method to serve.</summary>
     /// <param name="options">The settings.</param>
     /// <exception cref="ArgumentException">A setting is out of range or a key unusable; the message says which.</exception>
     public SimulatedDevice(SimulatedDeviceOptions options)
@@ -52,51 +51,52 @@ public sealed class SimulatedDevice : IDisposable
 
         _options = options;
         _time = options.Time ?? TimeProvider.System;
-        _boot = _time.GetUtcNow();
-        var settings = new AceRsSettings(options.Audience, options.AsUri)
+        _clock = new SimulatedDeviceClock(_time, options.HasClock, options.WallClockKnownAfter);
+        _socket = new TransportDatagramSocket(Pump);
+        DeviceRuntimeSettings settings = RuntimeSettings(options);
+        ICryptoProvider crypto = options.Crypto ?? PlatformCryptoProvider.Instance;
+        var host = new DeviceHost
         {
-            Slots = options.Slots,
-            ReplayWindowSize = options.ReplayWindow,
-            MaxTokenSize = options.MaxTokenSize,
-            MaxBlockSzx = options.MaxBlockSzx,
-            HasClock = options.HasClock,
-            EvictionProtectionSeconds = options.EvictionProtectionSeconds,
-            AuthzInfoPeerBurst = options.AuthzInfoPeerBurst,
-            AuthzInfoPeerRefillSeconds = options.AuthzInfoPeerRefillSeconds,
-            AuthzInfoBurst = options.AuthzInfoBurst,
-            AuthzInfoRefillSeconds = options.AuthzInfoRefillSeconds,
+            Socket = _socket,
+            Clock = _clock,
+            Storage = options.Storage,
+            Crypto = options.Random != null ? new RandomOverride(crypto, options.Random) : crypto,
+            Log = new LoggerDeviceLog(options.Logger),
+            Peripherals = _peripherals,
         };
-        settings.Validate();
-        var engine = new AceResourceServer(settings, options.Crypto ?? PlatformCryptoProvider.Instance);
+        _runtime = new DeviceRuntime(settings, host);
         try
         {
-            AsKeyPurposes.Apply(engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
-            engine.Listener = new DecisionSink(this);
-
-            // docs/ace-rs.md, "Persistence": an unreadable record leaves the engine refusing exi tokens (fail closed).
-            StorageReadable = options.Storage == null || engine.UseStorage(options.Storage);
-            if (!StorageReadable)
+            AsKeyPurposes.Apply(_runtime.Engine, options.AsKeys, options.Protection ?? AsKeyPurposes.InferProtection(options.AsKeys), options.AsKeyNames);
+            if (!_runtime.Start())
             {
-                options.Logger?.LogWarning("device state unreadable: exi tokens are refused until it can be read (fail closed)");
+                throw new ArgumentException("the device cannot serve: its stored configuration is unreadable or invalid (see its log)", nameof(options));
             }
 
-            _layer = new AceServerLayer(engine, EngineTime);
-            _server = new CoapServer(new CoapServerOptions { Settings = options.Coap, MaxSzx = options.MaxBlockSzx, Random = options.Random, MaxResources = 8, ConfirmableNotificationEvery = options.ConfirmableNotifications ? 1 : 5 }, options.Logger, _layer);
+            // After the start: a wall time known from boot is the device's normal state, not a decision to record.
+            _runtime.Engine.Listener = new DecisionSink(this);
+
+            // docs/ace-rs.md, "Persistence": an unreadable record leaves the engine refusing exi tokens (fail closed).
+            StorageReadable = options.Storage == null || !_runtime.Engine.ExiStateUnavailable;
         }
         catch
         {
-            engine.Dispose();
+            _runtime.Dispose();
             throw;
         }
-
-        MapResources();
     }
 
     /// <summary>The address the device listens on, once started.</summary>
-    public IPEndPoint? LocalEndPoint => _server.LocalEndPoint;
+    public IPEndPoint? LocalEndPoint => _socket.Transport?.LocalEndPoint;
 
     /// <summary>The engine's settings as given (audience, slots, window, token size, clock).</summary>
     public SimulatedDeviceOptions Options => _options;
+
+    /// <summary>The largest datagram the device's runtime takes and sends (its buffers' size; a board's from its MTU).</summary>
+    public int MaxMessageSize => _runtime.DatagramBufferSize;
+
+    /// <summary>How many client addresses the device's peer table holds now.</summary>
+    public int PeerCount => Read(r => r.Peers.Count);
 
     /// <summary>The security decisions so far, oldest first (at most <see cref="SimulatedDeviceOptions.DecisionHistory"/>).</summary>
     public IReadOnlyList<SecurityDecision> Decisions
@@ -114,207 +114,219 @@ public sealed class SimulatedDevice : IDisposable
     public bool StorageReadable { get; }
 
     /// <summary>Whether exi tokens are refused because the exi number is not safely in storage.</summary>
-    public bool ExiStateUnavailable => Read(e => e.ExiStateUnavailable);
+    public bool ExiStateUnavailable => Read(r => r.Engine.ExiStateUnavailable);
 
     /// <summary>Whether the engine knows the wall time (from start, or since <see cref="SimulatedDeviceOptions.WallClockKnownAfter"/>).</summary>
-    public bool WallClockKnown => Read(e => e.WallClockKnown);
+    public bool WallClockKnown => Read(r => r.Engine.WallClockKnown);
 
     /// <summary>Slots holding a token now.</summary>
-    public int ActiveSlots => Read(e => e.ActiveSlots);
+    public int ActiveSlots => Read(r => r.Engine.ActiveSlots);
 
     /// <summary>Slots evicted so far to make room (least recently used first).</summary>
-    public int Evictions => Read(e => e.Evictions);
+    public int Evictions => Read(r => r.Engine.Evictions);
 
     /// <summary>Tokens dropped so far because they expired.</summary>
-    public int Expirations => Read(e => e.Expirations);
+    public int Expirations => Read(r => r.Engine.Expirations);
 
-    /// <summary>Requests handed to the demo resources so far.</summary>
-    public long RequestsHandled => _server.RequestsHandled;
+    /// <summary>Requests handed to the device's resources so far.</summary>
+    public long RequestsHandled => Read(r => r.Resources.RequestsHandled);
 
-    /// <summary>Observations of /temp (and others) registered now.</summary>
-    public int ObserverCount => _server.ObserverCount;
+    /// <summary>Observations of /temp registered now.</summary>
+    public int ObserverCount => Read(r => r.ObserverCount);
 
     /// <summary>The LED state /led reports.</summary>
-    public bool Led
-    {
-        get
-        {
-            lock (_state)
-            {
-                return _led;
-            }
-        }
-    }
+    public bool Led => _peripherals.LedOn;
 
     /// <summary>The last body PUT to /config.</summary>
-    public byte[] Config
+    public byte[] Config => Read(r =>
     {
-        get
-        {
-            lock (_state)
-            {
-                return _config;
-            }
-        }
-    }
+        byte[] copy = new byte[r.Resources.ConfigLength];
+        r.Resources.CopyConfig(copy, 0);
+        return copy;
+    });
 
     /// <summary>Starts serving on UDP ([::] for IPv4 and IPv6).</summary>
     /// <param name="bind">The address and port (0 for a free one).</param>
     /// <returns>The address bound.</returns>
-    public IPEndPoint Start(IPEndPoint bind) => StartTicking(_server.Start(bind));
+    public IPEndPoint Start(IPEndPoint bind) => Start(new UdpCoapTransport(bind, _options.Logger));
 
     /// <summary>Starts serving on a transport, e.g. of a <see cref="LossyNetwork"/>.</summary>
     /// <param name="transport">The transport (owned by the device from now on).</param>
     /// <returns>Its address.</returns>
-    public IPEndPoint Start(ICoapTransport transport) => StartTicking(_server.Start(transport));
+    public IPEndPoint Start(ICoapTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        lock (_gate)
+        {
+            if (_socket.Transport != null)
+            {
+                throw new InvalidOperationException("Already started.");
+            }
+
+            _socket.Start(transport);
+            Wake();
+        }
+
+        _options.Logger?.LogInformation("device listening on {Local}", transport.LocalEndPoint);
+        return transport.LocalEndPoint;
+    }
 
     /// <summary>Sets the temperature /temp reports and notifies its observers (RFC 7641 §4.2).</summary>
     /// <param name="celsius">The new value.</param>
-    /// <returns>How many notifications were started.</returns>
+    /// <returns>How many notifications were sent.</returns>
     public int SetTemperature(double celsius)
     {
-        lock (_state)
+        lock (_gate)
         {
-            _temperature = celsius.ToString("0.0", CultureInfo.InvariantCulture);
-        }
+            _peripherals.CentiCelsius = (int)Math.Round(celsius * 100, MidpointRounding.AwayFromZero);
+            if (_disposed || _socket.Transport == null)
+            {
+                return 0;
+            }
 
-        return _server.LocalEndPoint == null ? 0 : _server.NotifyObservers("/temp");
+            int sent = _runtime.NotifyObservers(DeviceResources.PathOf(DeviceResources.Temperature));
+            Wake();
+            return sent;
+        }
     }
 
     /// <summary>
-    /// Advances the engine's time now, so expired tokens are dropped and their keys erased, after their observations got
-    /// their final 4.01 (RFC 9200 §5.10.3). The device does this by itself before every request and notification and
-    /// at every <see cref="SimulatedDeviceOptions.ClockTick"/> of its time source; this is for a host that wants it at a
-    /// moment of its own.
+    /// Runs the device's clock tick now (<see cref="DeviceRuntime.Tick"/>): expired tokens are dropped and their keys
+    /// erased, after their observations got their final 4.01 (RFC 9200 §5.10.3). The device does this by itself before
+    /// every request and at every <see cref="SimulatedDeviceOptions.ClockTick"/>; this is for a host (a test moving its
+    /// clock) that wants it at a moment of its own.
     /// </summary>
     public void Tick()
     {
-        _server.Synchronized(LearnWallClock);
-        _server.RunHousekeeping();
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _runtime.Tick();
+                Wake();
+            }
+        }
     }
 
     /// <summary>Stops serving and erases every key.</summary>
     public void Dispose()
     {
-        _ticker?.Dispose();
-        _server.Dispose();
-        _server.Synchronized(_layer.Engine.Dispose);
-    }
-
-    // The device's clock drives the engine's (RFC 9200 §5.10.3): a token expires, and its observations end with their
-    // final 4.01, when the time source passes its lifetime, whether or not a request or a notification comes.
-    private IPEndPoint StartTicking(IPEndPoint at)
-    {
-        _ticker = _time.CreateTimer(_ => OnClockTick(), null, _options.ClockTick, _options.ClockTick);
-        return at;
-    }
-
-    private void OnClockTick()
-    {
-        try
+        lock (_gate)
         {
-            Tick();
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _runtime.Dispose();
         }
-        catch (Exception e)
+
+        _socket.Transport?.Dispose();
+    }
+
+    private static DeviceRuntimeSettings RuntimeSettings(SimulatedDeviceOptions o)
+    {
+        var ace = new AceRsSettings(o.Audience, o.AsUri)
         {
-            // A timer callback must not throw (it would end the process); the next tick tries again.
-            _options.Logger?.LogWarning(e, "device clock tick failed");
+            Slots = o.Slots,
+            ReplayWindowSize = o.ReplayWindow,
+            MaxTokenSize = o.MaxTokenSize,
+            MaxBlockSzx = o.MaxBlockSzx,
+            HasClock = o.HasClock,
+            EvictionProtectionSeconds = o.EvictionProtectionSeconds,
+            AuthzInfoPeerBurst = o.AuthzInfoPeerBurst,
+            AuthzInfoPeerRefillSeconds = o.AuthzInfoPeerRefillSeconds,
+            AuthzInfoBurst = o.AuthzInfoBurst,
+            AuthzInfoRefillSeconds = o.AuthzInfoRefillSeconds,
+        };
+
+        // The options' own names in the message (--slots, Slots), before the runtime adds its group's.
+        ace.Validate();
+        var settings = new DeviceRuntimeSettings
+        {
+            Ace = ace,
+            MaxPeers = o.MaxPeers,
+            MaxObservers = o.MaxObservers,
+            ClockTickMs = (int)Math.Clamp(o.ClockTick.TotalMilliseconds, 10, 60_000),
+            ConfirmableNotificationEvery = o.ConfirmableNotifications ? 1 : 5,
+        };
+        if (o.Coap != null)
+        {
+            settings.Coap = o.Coap;
+        }
+        else
+        {
+            // Room for the simulator's many clients (tests run ten at once over a lossy network).
+            settings.Coap.MaxExchanges = 16;
+            settings.Coap.DeduplicationCapacity = 64;
+            settings.Coap.OutboxCapacity = 16;
+            settings.Coap.NonRecordCapacity = 16;
+        }
+
+        return settings;
+    }
+
+    // The transport delivered a datagram or a wake-up: run the loop for each datagram waiting, then arm the next wake.
+    private void Pump()
+    {
+        lock (_gate)
+        {
+            if (_disposed || !_runtime.IsRunning)
+            {
+                return;
+            }
+
+            try
+            {
+                do
+                {
+                    _runtime.RunOnce();
+                }
+                while (_socket.HasPending);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A transport thread must not die of one datagram; the runtime itself never throws for bad input.
+                _options.Logger?.LogWarning(e, "device loop failed");
+            }
+
+            Wake();
         }
     }
 
-    // Simulated SNTP: the wall time arrives once, WallClockKnownAfter after boot. The engine keeps its time base (seconds
-    // since boot) and maps exp and nbf onto it (AceResourceServer.SetWallClockKnown).
-    private void LearnWallClock()
+    // The transport wakes the device when its next timer is due, in the transport's own time (virtual on the lossy network).
+    private void Wake()
     {
-        AceResourceServer engine = _layer.Engine;
-        if (engine.WallClockKnown || _options.WallClockKnownAfter is not TimeSpan after)
+        ICoapTransport? t = _socket.Transport;
+        if (t == null)
         {
             return;
         }
 
-        DateTimeOffset now = _time.GetUtcNow();
-        if (now - _boot >= after)
+        long due = _runtime.NextDueMs;
+        if (due == Core.Coap.MessageLayer.NoDeadline)
         {
-            _layer.Advance(EngineTime());
-            engine.SetWallClockKnown(now.ToUnixTimeSeconds() - (EngineTime() - engine.Now));
+            t.ScheduleWake(long.MaxValue);
+            return;
+        }
+
+        long wait = Math.Max(0, due - _clock.MonotonicMilliseconds);
+        t.ScheduleWake(t.NowMs + wait);
+    }
+
+    private T Read<T>(Func<DeviceRuntime, T> read)
+    {
+        lock (_gate)
+        {
+            return read(_runtime);
         }
     }
-
-    private long EngineTime()
-    {
-        DateTimeOffset now = _time.GetUtcNow();
-        // With a clock the engine sees Unix time; without one, seconds since boot (RFC 9200 §5.10.3).
-        return _options.HasClock ? now.ToUnixTimeSeconds() : (long)(now - _boot).TotalSeconds;
-    }
-
-    private T Read<T>(Func<AceResourceServer, T> read)
-    {
-        T value = default!;
-        _server.Synchronized(() => value = read(_layer.Engine));
-        return value;
-    }
-
-    private void MapResources()
-    {
-        AceResourceServer engine = _layer.Engine;
-        engine.AddScope("read", "/temp", CoapMethods.Get);
-        engine.AddScope("read", "/led", CoapMethods.Get);
-        engine.AddScope("write", "/led", CoapMethods.Get | CoapMethods.Put);
-        engine.AddScope("admin", "/config", CoapMethods.Put);
-
-        _server.Map("/temp", CoapMethods.Get, (_, _) => Done(new CoapResponse(CoapCode.Content, Ascii(Locked(() => _temperature)), CoapContentFormat.TextPlain)),
-            observable: true, contentFormat: CoapContentFormat.TextPlain, resourceType: "temperature-c", access: ResourceAccess.Protected);
-        _server.Map("/led", CoapMethods.Get | CoapMethods.Put, (req, _) => Done(HandleLed(req)), contentFormat: CoapContentFormat.TextPlain, access: ResourceAccess.Protected);
-        _server.Map("/config", CoapMethods.Put, (req, _) =>
-        {
-            lock (_state)
-            {
-                _config = req.Payload.ToArray();
-            }
-
-            return Done(new CoapResponse(CoapCode.Changed));
-        }, access: ResourceAccess.Protected);
-        _server.Map("/hello", CoapMethods.Get, (_, _) => Done(new CoapResponse(CoapCode.Content, Ascii("hello from " + _options.Audience), CoapContentFormat.TextPlain)));
-    }
-
-    private CoapResponse HandleLed(CoapRequest req)
-    {
-        lock (_state)
-        {
-            if (req.Method == CoapCode.Get)
-            {
-                return new CoapResponse(CoapCode.Content, Ascii(_led ? "on" : "off"), CoapContentFormat.TextPlain);
-            }
-
-            switch (req.PayloadText.Trim().ToLowerInvariant())
-            {
-                case "on":
-                    _led = true;
-                    return new CoapResponse(CoapCode.Changed);
-                case "off":
-                    _led = false;
-                    return new CoapResponse(CoapCode.Changed);
-                default:
-                    return new CoapResponse(CoapCode.BadRequest, Ascii("/led takes \"on\" or \"off\""), CoapContentFormat.TextPlain);
-            }
-        }
-    }
-
-    private T Locked<T>(Func<T> read)
-    {
-        lock (_state)
-        {
-            return read();
-        }
-    }
-
-    private static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
-
-    private static ValueTask<CoapResponse> Done(CoapResponse r) => ValueTask.FromResult(r);
 
     private void Record(AceDecision d)
     {
-        var decision = new SecurityDecision(_time.GetUtcNow(), d.Kind, d.Error, d.ResponseCode, d.Method, d.Path, _server.PeerAddress(d.Peer), d.Slot);
+        DatagramAddress? peer = d.Peer >= 0 ? _runtime.Peers.AddressOf(d.Peer) : null;
+        var decision = new SecurityDecision(_time.GetUtcNow(), d.Kind, d.Error, d.ResponseCode, d.Method, d.Path, peer == null ? null : TransportDatagramSocket.ToEndPoint(peer), d.Slot);
         lock (_decisions)
         {
             _decisions.Enqueue(decision);
@@ -337,5 +349,19 @@ public sealed class SimulatedDevice : IDisposable
     private sealed class DecisionSink(SimulatedDevice device) : IAceDecisionListener
     {
         public void OnDecision(AceDecision decision) => device.Record(decision);
+    }
+
+    // SimulatedDeviceOptions.Random: the device's randomness from a given source, the rest from the provider.
+    private sealed class RandomOverride(ICryptoProvider inner, IRandomSource random) : ICryptoProvider
+    {
+        public IRandomSource Random => random;
+
+        public IBlockCipher CreateAes(byte[] key, int offset, int length) => inner.CreateAes(key, offset, length);
+
+        public IMac CreateHmacSha256(byte[] key, int offset, int length) => inner.CreateHmacSha256(key, offset, length);
+
+        public IHash CreateSha256() => inner.CreateSha256();
+
+        public IAeadCipher CreateAesCcm(byte[] key, int offset, int length, int tagSize, int lengthSize) => inner.CreateAesCcm(key, offset, length, tagSize, lengthSize);
     }
 }

@@ -45,16 +45,26 @@ public sealed class SimulatedDeviceOptions
     /// <summary>The largest Block1/Block2 SZX the device uses (RFC 7959 §2.2: 16 × 2^SZX bytes; 0..6).</summary>
     public int MaxBlockSzx { get; init; } = 6;
 
-    /// <summary>The CoAP transmission parameters (RFC 7252 §4.8); the defaults when null.</summary>
+    /// <summary>
+    /// The CoAP transmission parameters (RFC 7252 §4.8) and message-layer table sizes; when null, the device's defaults
+    /// (<see cref="Core.Device.DeviceRuntimeSettings"/>) with tables large enough for the simulator's many clients.
+    /// </summary>
     public PopIoT.Core.Coap.CoapSettings? Coap { get; init; }
+
+    /// <summary>How many client addresses the device's peer table holds (<see cref="Core.Device.DeviceRuntimeSettings.MaxPeers"/>); 32 by default.</summary>
+    public int MaxPeers { get; init; } = 32;
+
+    /// <summary>How many observations the device holds at once (<see cref="Core.Device.DeviceRuntimeSettings.MaxObservers"/>); 16 by default.</summary>
+    public int MaxObservers { get; init; } = 16;
 
     /// <summary>False for a device without a clock: only exi tokens are accepted, counted from receipt (RFC 9200 §5.10.3).</summary>
     public bool HasClock { get; init; } = true;
 
     /// <summary>
     /// How often the device reads its time source to advance the engine's clock, so tokens expire and their observations
-    /// end with a final 4.01 (RFC 9200 §5.10.3) even when no request arrives; a timer of <see cref="Time"/>. One second
-    /// by default (exp and exi count whole seconds).
+    /// end with a final 4.01 (RFC 9200 §5.10.3) even when no request arrives: the runtime's clock tick
+    /// (<see cref="Core.Device.DeviceRuntimeSettings.ClockTickMs"/>, 10 ms..60 s). One second by default (exp and exi
+    /// count whole seconds).
     /// </summary>
     public TimeSpan ClockTick { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -82,7 +92,7 @@ public sealed class SimulatedDeviceOptions
     /// <summary>The crypto provider; the platform provider when null.</summary>
     public ICryptoProvider? Crypto { get; init; }
 
-    /// <summary>The source of CoAP Message IDs; the platform CSPRNG when null.</summary>
+    /// <summary>The device's random source (nonces, CoAP Message IDs) in place of the crypto provider's; null: the provider's.</summary>
     public IRandomSource? Random { get; init; }
 
     /// <summary>Called with each security decision, under the device's lock (keep it short).</summary>
@@ -91,7 +101,7 @@ public sealed class SimulatedDeviceOptions
     /// <summary>How many decisions <see cref="SimulatedDevice.Decisions"/> keeps (the oldest are dropped). 10 000 by default.</summary>
     public int DecisionHistory { get; init; } = 10_000;
 
-    /// <summary>Where the CoAP host logs, or null.</summary>
+    /// <summary>Where the device's log lines go (docs/firmware.md, "What the log says"), or null.</summary>
     public ILogger? Logger { get; init; }
 
     /// <summary>

@@ -51,6 +51,31 @@ public class AceObserveTests
     [Theory]
     [InlineData("udp")]
     [InlineData("lossy")]
+    public void An_observation_ends_at_a_reboot_and_the_client_observes_anew_under_a_token_posted_again(string network)
+    {
+        using var world = new AceWorld(network);
+        AceOscoreClient client = world.Client(world.Mint("read"));
+        using (var watch = new Watch(world, client))
+        {
+            Assert.Equal("21.5", watch.Next().PayloadText);
+            Assert.Equal(1, world.Device.ObserverCount);
+
+            // The power cycle: the observation, its context and the token are gone; nothing goes to the old binding.
+            world.Restart();
+            Assert.Equal(0, world.Device.ObserverCount);
+            Assert.Equal(0, world.Device.SetTemperature(30.0));
+        }
+
+        // The client's next registration gets 4.01, it posts its token again (new nonces, new keys) and observes anew.
+        using var again = new Watch(world, client);
+        Assert.Equal("30.0", again.Next().PayloadText);
+        Assert.Equal(1, world.Device.ObserverCount);
+        Assert.True(client.TokenPosts >= 2);
+    }
+
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("lossy")]
     public void A_notification_after_the_exp_of_the_token_is_a_final_protected_4_01_not_a_2_05(string network)
     {
         using var world = new AceWorld(network);

@@ -8,7 +8,10 @@ using Xunit;
 
 namespace PopIoT.Tests.Device;
 
-/// <summary>The full ACE flow on the simulated device with each board profile that fits (docs/firmware.md "Board profiles").</summary>
+/// <summary>
+/// The full ACE flow on the simulated device, that is on Core's DeviceRuntime sized by each board profile that fits, with
+/// the board's crypto path (docs/firmware.md "Board profiles", "The device runtime").
+/// </summary>
 public sealed class BoardFlowTests
 {
     public static TheoryData<string> FittingBoards()
@@ -38,6 +41,7 @@ public sealed class BoardFlowTests
         Assert.Equal(profile.Slots, world.Device.Options.Slots);
         Assert.Equal(profile.ReplayWindow, world.Device.Options.ReplayWindow);
         Assert.Equal(profile.MaxTokenBytes, world.Device.Options.MaxTokenSize);
+        Assert.Equal(profile.MaxMessageBytes, world.Device.MaxMessageSize);
 
         // Without a token: 4.01 with AS Request Creation Hints naming the audience (RFC 9200 §5.3).
         CoapResponse bare = world.Run(world.PlainClient().GetAsync(world.At("/temp")));
@@ -55,6 +59,7 @@ public sealed class BoardFlowTests
         // A reboot: a fresh device on the same keys; the client gets 4.01, posts its token again and goes on.
         world.Restart();
         Assert.Equal(0, world.Device.ActiveSlots);
+        Assert.Equal(0, world.Device.PeerCount);
         Assert.Equal(CoapCode.Content, world.Run(client.GetAsync(world.At("/temp"))).Code);
         Assert.Equal(2, client.TokenPosts);
     }

@@ -1,0 +1,124 @@
+using System;
+
+using PopIoT.Core.Ace;
+using PopIoT.Core.Coap;
+
+namespace PopIoT.Core.Device;
+
+/// <summary>
+/// The sizes and timers of a <see cref="DeviceRuntime"/> (docs/firmware.md, "The device runtime"): the ACE engine's
+/// settings, the CoAP message layer's, and the runtime's own tables. Every buffer the runtime allocates is sized from
+/// these at construction; nothing grows later. The defaults fit a board with about 54 KB of managed heap (ESP32-C3)
+/// with 8 token slots; a board profile (hardware/boards) overrides them.
+/// </summary>
+public sealed class DeviceRuntimeSettings
+{
+    /// <summary>Creates settings with the device defaults (the <see cref="Ace"/> settings still to be given).</summary>
+    public DeviceRuntimeSettings()
+    {
+        Coap = DeviceCoap();
+        MaxPeers = 8;
+        MaxObservers = 4;
+        ClockTickMs = 1000;
+        ConfirmableNotificationEvery = 5;
+        Block1Slots = 1;
+        MaxBodySize = 256;
+        MaxConfigurationSize = 512;
+    }
+
+    /// <summary>
+    /// The ACE engine's settings (audience, AS URI, slots, replay window, token size). Its HasClock is not read: the
+    /// runtime learns the wall time from <see cref="IDeviceClock.TryGetUnixTime"/> and behaves as a clockless device
+    /// until then (RFC 9200 §5.10.3).
+    /// </summary>
+    public AceRsSettings Ace { get; set; }
+
+    /// <summary>The CoAP message layer's settings; <see cref="CoapSettings.MaxMessageSize"/> sizes the datagram buffers.</summary>
+    public CoapSettings Coap { get; set; }
+
+    /// <summary>How many client addresses the peer table holds (1..255); a new one evicts the least recently used idle one.</summary>
+    public int MaxPeers { get; set; }
+
+    /// <summary>How many observations (RFC 7641) are held at once (1..64); a registration beyond it is served without Observe.</summary>
+    public int MaxObservers { get; set; }
+
+    /// <summary>The period of the clock tick in milliseconds (10..60000): token expiry, the wall-time check and the temperature check.</summary>
+    public int ClockTickMs { get; set; }
+
+    /// <summary>Every Nth notification is confirmable (RFC 7641 §4.5), so an observer that went away is noticed; 1 makes all of them CON.</summary>
+    public int ConfirmableNotificationEvery { get; set; }
+
+    /// <summary>Concurrent Block1 uploads (RFC 7959 §2.5) to the device's resources (1..16).</summary>
+    public int Block1Slots { get; set; }
+
+    /// <summary>The largest request body a resource takes (PUT /config), reassembled from Block1 blocks; larger gets 4.13.</summary>
+    public int MaxBodySize { get; set; }
+
+    /// <summary>The largest configuration record read at start (<see cref="DeviceRecords.Configuration"/>).</summary>
+    public int MaxConfigurationSize { get; set; }
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentException">A value is missing or out of range; the message names the setting.</exception>
+    public void Validate()
+    {
+        if (Ace == null)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Ace is required (audience, AS URI, slots).");
+        }
+
+        if (Coap == null)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Coap is required.");
+        }
+
+        // The nested settings name their own property; say which group it belongs to.
+        try
+        {
+            Ace.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Ace." + e.Message);
+        }
+
+        try
+        {
+            Coap.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("DeviceRuntimeSettings.Coap: " + e.Message);
+        }
+        Check(Coap.MaxMessageSize >= 64 && Coap.MaxMessageSize <= 65507, "DeviceRuntimeSettings.Coap.MaxMessageSize must be 64..65507 (one UDP datagram).");
+        Check(MaxPeers >= 1 && MaxPeers <= 255, "DeviceRuntimeSettings.MaxPeers must be 1..255.");
+        Check(MaxObservers >= 1 && MaxObservers <= 64, "DeviceRuntimeSettings.MaxObservers must be 1..64.");
+        Check(ClockTickMs >= 10 && ClockTickMs <= 60000, "DeviceRuntimeSettings.ClockTickMs must be 10..60000.");
+        Check(ConfirmableNotificationEvery >= 1, "DeviceRuntimeSettings.ConfirmableNotificationEvery must be at least 1.");
+        Check(Block1Slots >= 1 && Block1Slots <= 16, "DeviceRuntimeSettings.Block1Slots must be 1..16.");
+        Check(MaxBodySize >= 1 && MaxBodySize <= 65536, "DeviceRuntimeSettings.MaxBodySize must be 1..65536.");
+        Check(MaxConfigurationSize >= 64 && MaxConfigurationSize <= 4096, "DeviceRuntimeSettings.MaxConfigurationSize must be 64..4096.");
+    }
+
+    // RFC 7252 §4.6: 1152 bytes fit any IPv6 path MTU of 1280. The tables are cut to what a few clients need on a
+    // board, since each entry of the duplicate cache, the outbox and the exchanges holds a whole message: the runtime
+    // sends what is queued after every datagram and every notification (2 outbox entries), a client keeping NSTART = 1
+    // (RFC 7252 §4.7) needs one duplicate entry at a time, and the device's own CON messages are notifications.
+    private static CoapSettings DeviceCoap()
+    {
+        CoapSettings c = new CoapSettings();
+        c.MaxExchanges = 2;
+        c.DeduplicationCapacity = 4;
+        c.OutboxCapacity = 2;
+        c.NonRecordCapacity = 4;
+        c.MaxPeers = 8;
+        return c;
+    }
+
+    private static void Check(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}
