@@ -12,8 +12,8 @@ namespace PopIoT.Core.Device;
 /// One CBOR map with integer keys (docs/firmware.md, "Provisioning"):
 /// 1 board name (tstr), 2 token slots, 3 replay window bits, 4 largest token, 5 block SZX, 6 ACK_TIMEOUT ms,
 /// 7 ACK_RANDOM_FACTOR ‰, 8 MAX_RETRANSMIT, 9 clock tick ms, 10 clock (0 none, 1 sntp, 2 rtc), 11 network (0 none,
-/// 1 wifi, 2 ethernet), 12 MTU, 13 LED GPIO, 14 peers, 15 observers, and optionally 16 the SNTP server (tstr).
-/// Every entry but 16 is required and range-checked; anything else refuses the record (a device must not run on half
+/// 1 wifi, 2 ethernet), 12 MTU, 13 LED GPIO, 14 peers, 15 observers, 16 crypto (0 Core's managed code, 1 the board's
+/// native AES and HMAC), and optionally 17 the SNTP server (tstr). Every entry but 17 is required and range-checked; anything else refuses the record (a device must not run on half
 /// a configuration).
 /// </summary>
 public sealed class DeviceBoardSettings
@@ -39,16 +39,16 @@ public sealed class DeviceBoardSettings
     /// <summary>The SNTP server used when the record names none.</summary>
     public const string DefaultSntpServer = "pool.ntp.org";
 
-    /// <summary>The most bytes an encoded record takes (two strings of at most 253 bytes and 14 small integers).</summary>
-    public const int MaxEncodedLength = 640;
+    /// <summary>The most bytes an encoded record takes (two strings of at most 253 characters and 15 small integers).</summary>
+    public const int MaxEncodedLength = 1664;
 
     private const int KeyBoard = 1;
-    private const int KeySntpServer = 16;
-    private const int LastKey = 16;
+    private const int KeySntpServer = 17;
+    private const int LastKey = 17;
 
     // Ranges per key (index = key); the same as the board profile's (docs/firmware.md, Schema) and AceRsSettings'.
-    private static readonly int[] Min = { 0, 0, 1, 32, 64, 0, 100, 1000, 0, 10, 0, 0, 576, 0, 1, 0, 0 };
-    private static readonly int[] Max = { 0, 0, 255, 256, 8192, 6, 60000, 4000, 10, 60000, 2, 2, 65535, 1023, 1024, 255, 0 };
+    private static readonly int[] Min = { 0, 0, 1, 32, 64, 0, 100, 1000, 0, 10, 0, 0, 576, 0, 1, 0, 0, 0 };
+    private static readonly int[] Max = { 0, 0, 255, 256, 8192, 6, 60000, 4000, 10, 60000, 2, 2, 65535, 1023, 1024, 255, 1, 0 };
 
     private readonly int[] _values = new int[LastKey + 1];
 
@@ -108,6 +108,9 @@ public sealed class DeviceBoardSettings
 
     /// <summary>How many observations of /temp the runtime keeps.</summary>
     public int MaxObservers { get { return _values[15]; } set { _values[15] = value; } }
+
+    /// <summary>True: the board's native AES-ECB and HMAC-SHA256; false: Core's managed code (docs/firmware.md, crypto path).</summary>
+    public bool NativeCrypto { get { return _values[16] == 1; } set { _values[16] = value ? 1 : 0; } }
 
     /// <summary>The SNTP server's host name or address.</summary>
     public string SntpServer { get; set; }

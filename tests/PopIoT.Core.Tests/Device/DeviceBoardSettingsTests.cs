@@ -31,6 +31,7 @@ public class DeviceBoardSettingsTests
         LedPin = 8,
         MaxPeers = 16,
         MaxObservers = 8,
+        NativeCrypto = true,
         SntpServer = "time.example",
     };
 
@@ -51,6 +52,7 @@ public class DeviceBoardSettingsTests
         Assert.Equal(Encode(Sample()), Encode(s!));
         Assert.Equal("esp32-c3", s!.Board);
         Assert.Equal("time.example", s.SntpServer);
+        Assert.True(s.NativeCrypto);
         var ace = s.ToAceRsSettings("coap://rs1", "coap://as/token");
         ace.Validate();
         Assert.Equal((8, 64, 512, 6, true), (ace.Slots, ace.ReplayWindowSize, ace.MaxTokenSize, ace.MaxBlockSzx, ace.HasClock));
@@ -65,7 +67,7 @@ public class DeviceBoardSettingsTests
     public void Without_an_sntp_server_the_default_is_used()
     {
         byte[] full = Encode(Sample());
-        byte[] record = Rewrite(full, skipKey: 16);
+        byte[] record = Rewrite(full, skipKey: 17);
 
         Assert.Equal(DeviceRecordError.None, DeviceBoardSettings.Parse(record, 0, record.Length, out DeviceBoardSettings? s, out _));
         Assert.Equal(DeviceBoardSettings.DefaultSntpServer, s!.SntpServer);
@@ -77,6 +79,7 @@ public class DeviceBoardSettingsTests
     [InlineData(8)]
     [InlineData(10)]
     [InlineData(15)]
+    [InlineData(16)]
     public void A_missing_required_entry_refuses_the_record_and_names_its_key(int key)
     {
         byte[] record = Rewrite(Encode(Sample()), skipKey: key);
@@ -103,6 +106,7 @@ public class DeviceBoardSettingsTests
     [InlineData(13, 1024)]
     [InlineData(14, 0)]
     [InlineData(15, 256)]
+    [InlineData(16, 2)]
     [InlineData(4, int.MaxValue)]
     public void An_out_of_range_entry_refuses_the_record_and_names_its_key(int key, int value)
     {
@@ -129,7 +133,7 @@ public class DeviceBoardSettingsTests
 
         var bad = Sample();
         bad.ReplayWindow = 40;
-        var e = Assert.Throws<ArgumentException>(() => bad.Encode(new byte[640], 0, 640));
+        var e = Assert.Throws<ArgumentException>(() => bad.Encode(new byte[DeviceBoardSettings.MaxEncodedLength], 0, DeviceBoardSettings.MaxEncodedLength));
         Assert.Contains("entry 3", e.Message, StringComparison.Ordinal);
     }
 
@@ -137,7 +141,7 @@ public class DeviceBoardSettingsTests
     public void Unknown_duplicate_mistyped_and_trailing_entries_are_malformed()
     {
         byte[] full = Encode(Sample());
-        byte[] unknown = Rewrite(full, extra: w => { w.WriteInt32(17); w.WriteInt32(1); });
+        byte[] unknown = Rewrite(full, extra: w => { w.WriteInt32(18); w.WriteInt32(1); });
         byte[] duplicate = Rewrite(full, extra: w => { w.WriteInt32(2); w.WriteInt32(8); });
         byte[] negativeKey = Rewrite(full, extra: w => { w.WriteInt32(-1); w.WriteInt32(8); });
         byte[] mistyped = Rewrite(full, replaceKey: 2, replaceWith: w => w.WriteTextString("8"));
