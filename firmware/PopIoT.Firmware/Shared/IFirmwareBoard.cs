@@ -1,3 +1,4 @@
+#nullable disable
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Device;
 

@@ -1,3 +1,4 @@
+#nullable disable
 namespace PopIoT.Firmware;
 
 /// <summary>

@@ -1,3 +1,4 @@
+#nullable disable
 using PopIoT.Core.Device;
 
 namespace PopIoT.Firmware;
