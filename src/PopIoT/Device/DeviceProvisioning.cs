@@ -147,7 +147,19 @@ public static class DeviceProvisioning
     public static IReadOnlyList<string> Write(string directory, IReadOnlyDictionary<string, byte[]> records, string storageRoot, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(records);
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            // The folder gathers secrets: on Unix only its owner may list or enter it.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
         var paths = records.Keys.Select(name => Path.Combine(directory, name)).Append(Path.Combine(directory, DeployFile)).ToList();
         foreach (string p in paths)
         {
