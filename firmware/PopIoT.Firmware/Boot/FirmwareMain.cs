@@ -40,6 +40,10 @@ public static class FirmwareMain
 
         var runtimeSettings = new DeviceRuntimeSettings();
         runtimeSettings.Ace = settings.ToAceRsSettings(configuration.Audience, configuration.AsUri);
+
+        // An SNTP board that has not learnt the time yet starts as a clockless engine (exi tokens only, RFC 9200
+        // §5.10.3); the runtime takes the wall time from the clock once it is known.
+        runtimeSettings.Ace.HasClock = clock.Known;
         runtimeSettings.Coap = settings.ToCoapSettings();
         runtimeSettings.MaxPeers = settings.MaxPeers;
         runtimeSettings.MaxObservers = settings.MaxObservers;
