@@ -55,11 +55,14 @@ public static class FirmwareStartup
         return s;
     }
 
-    /// <summary>Reads and checks the AS–RS configuration record (the runtime reads it again when it starts).</summary>
+    /// <summary>
+    /// Reads and checks the AS–RS configuration record for its audience and AS URI. The runtime loads the record again
+    /// when it starts, so the keys of this copy are erased before it is returned (DESIGN.md §5: keys erased on drop).
+    /// </summary>
     /// <param name="storage">The storage.</param>
     /// <param name="log">The log.</param>
     /// <param name="buffer">A scratch buffer of <see cref="RecordBufferBytes"/>; erased after use (the record holds keys).</param>
-    /// <returns>The configuration, or null (logged as an error).</returns>
+    /// <returns>The configuration with its keys erased, or null (logged as an error).</returns>
     public static DeviceConfiguration ReadConfiguration(IDeviceStorage storage, IDeviceLog log, byte[] buffer)
     {
         int n = storage.Read(DeviceRecords.Configuration, buffer, 0, buffer.Length);
@@ -79,6 +82,12 @@ public static class FirmwareStartup
         }
 
         log.Write(DeviceLogLevel.Information, "configuration: audience " + c.Audience + ", AS " + c.AsUri + ", " + ProtectionText(c.Protection) + " tokens");
+        c.TokenKey.Dispose();
+        if (c.CnfKey != null)
+        {
+            c.CnfKey.Dispose();
+        }
+
         return c;
     }
 

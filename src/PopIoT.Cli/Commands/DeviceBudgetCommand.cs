@@ -83,7 +83,7 @@ internal static class DeviceBudgetCommand
         o.WriteLine("  per client slot  " + N(heap.PerSlotBytes) + " B (target " + N(TargetPerSlotBytes) + " B: " + (heap.PerSlotBytes <= TargetPerSlotBytes ? "met" : "missed by " + N(heap.PerSlotBytes - TargetPerSlotBytes) + " B") + ")");
         o.WriteLine("  8 clients        " + N(eight) + " B (target " + N(TargetEightClientsBytes) + " B: " + (eight <= TargetEightClientsBytes ? "met" : "missed by " + N(eight - TargetEightClientsBytes) + " B") + ")");
         o.WriteLine("  total, " + N(profile.Slots) + " slots " + N(heap.TotalBytes) + " B of " + N(share) + " B: " + (fits ? "fits, " + N(share - heap.TotalBytes) + " B to spare" : "DOES NOT FIT, " + N(heap.TotalBytes - share) + " B over"));
-        o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
+        o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core and the firmware compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
         var json = new Dictionary<string, object?>
         {
             ["budget"] = "device",

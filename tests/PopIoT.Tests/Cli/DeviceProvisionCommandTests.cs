@@ -68,6 +68,7 @@ public sealed class DeviceProvisionCommandTests : TempDirectoryTest
         Assert.Equal((coap.AckTimeoutMs, coap.AckRandomFactorPermille, coap.MaxRetransmit), (coapBack.AckTimeoutMs, coapBack.AckRandomFactorPermille, coapBack.MaxRetransmit));
         Assert.Equal(("esp32-c3", 8, 1000, "time.example", true, DeviceBoardSettings.ClockSntp), (s.Board, s.LedPin, s.ClockTickMs, s.SntpServer, s.NativeCrypto, s.Clock));
         Assert.Equal(CoseTag.Mac0, c.Protection);
+        Assert.True(c.TokenKey.IsDisposed); // the boot's copy of the keys is erased; the runtime loads its own
         Assert.Equal(("lab", Passphrase), board.Link.Joined);
         Assert.DoesNotContain(Passphrase, board.ListLog.All, StringComparison.Ordinal);
 
