@@ -102,7 +102,7 @@ internal static partial class DeviceBudgetCommand
         o.WriteLine("  whole runtime    " + N(runtime.TotalBytes) + " B with " + N(profile.Slots) + " slots (target " + N(TargetRuntimeBytes) + " B: "
             + (runtime.TotalBytes <= TargetRuntimeBytes ? "met" : "missed by " + N(runtime.TotalBytes - TargetRuntimeBytes) + " B") + "; "
             + (runtime.TotalBytes <= share ? "within the share" : "over the share by " + N(runtime.TotalBytes - share) + " B") + ")");
-        o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
+        o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core and the firmware compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
         if (rows != null)
         {
             PrintRows(o, "per client slot, by place (" + N(heap.PerSlotBytes) + " B)", rows.PerSlot, rows.PerSlot.Count);

@@ -79,7 +79,7 @@ internal static class DeviceCommand
                 p.GetValue(duration),
                 profile);
         });
-        return new Command("device", "The simulated device (resource server) and its budget on a board. See docs/device.md and docs/firmware.md.") { simulate, DeviceBudgetCommand.Create(io) };
+        return new Command("device", "The simulated device (resource server), its budget on a board, and provisioning a board. See docs/device.md and docs/firmware.md.") { simulate, DeviceBudgetCommand.Create(io), DeviceProvisionCommand.Create(io) };
     }
 
     private static int Simulate(

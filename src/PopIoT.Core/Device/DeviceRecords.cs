@@ -11,4 +11,10 @@ public static class DeviceRecords
 
     /// <summary>The AS–RS configuration: a CBOR map (audience, AS URI, token protection, the AS–RS COSE_Keys; docs/device.md).</summary>
     public const string Configuration = "config";
+
+    /// <summary>The board settings (engine sizes, CoAP timers, clock, pins): a CBOR map, <see cref="DeviceBoardSettings"/>; written by <c>popiot device provision</c>.</summary>
+    public const string BoardSettings = "board";
+
+    /// <summary>The Wi-Fi credentials (SSID, passphrase): a CBOR map, <see cref="DeviceWifiCredentials"/>; kept apart from the other records so that no other record holds them.</summary>
+    public const string WifiCredentials = "wifi";
 }

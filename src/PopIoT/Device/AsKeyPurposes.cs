@@ -60,15 +60,14 @@ public static class AsKeyPurposes
         _ => "encrypt0",
     };
 
-    /// <summary>Sets the engine's one token key, its cnf key (if any) and pins its protection.</summary>
-    /// <param name="engine">The engine.</param>
+    /// <summary>Picks the one token key and the cnf key (if any) of a key set for a protection, each for its one purpose.</summary>
     /// <param name="keys">The AS–RS keys.</param>
     /// <param name="protection">The RS's token protection.</param>
     /// <param name="names">Where each key came from (e.g. the file), for the error messages; null numbers them.</param>
+    /// <returns>The token key and the cnf key (or null), with the names of where each came from.</returns>
     /// <exception cref="ArgumentException">A key has no purpose, the wrong key_ops, or a purpose is taken twice; the message names the key and the purpose.</exception>
-    public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
+    public static AsKeySelection Select(IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
     {
-        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
         {
@@ -140,6 +139,19 @@ public static class AsKeyPurposes
                 + (cnfKey != null ? "only a key that unwraps the cnf" : "none") + "; a cnf key never verifies a token");
         }
 
+        return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName);
+    }
+
+    /// <summary>Sets the engine's one token key, its cnf key (if any) and pins its protection.</summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="keys">The AS–RS keys.</param>
+    /// <param name="protection">The RS's token protection.</param>
+    /// <param name="names">Where each key came from (e.g. the file), for the error messages; null numbers them.</param>
+    /// <exception cref="ArgumentException">A key has no purpose, the wrong key_ops, or a purpose is taken twice; the message names the key and the purpose.</exception>
+    public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName) = Select(keys, protection, names);
         engine.TokenProtection = CoseTagOf(protection);
         try
         {

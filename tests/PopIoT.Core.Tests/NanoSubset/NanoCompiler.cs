@@ -27,6 +27,22 @@ internal static class NanoCompiler
             .Select(File.ReadAllText);
     }
 
+    /// <summary>
+    /// Everything firmware/PopIoT.Firmware.Check compiles besides Core: the firmware (shared flow and board adapters),
+    /// and the compile-only nanoFramework API declarations.
+    /// </summary>
+    public static IEnumerable<string> FirmwareCheckSources()
+    {
+        string root = Path.GetFullPath(Metadata("RepoRoot"));
+        char s = Path.DirectorySeparatorChar;
+        string check = Path.Combine(root, "firmware", "PopIoT.Firmware.Check");
+        return Directory.EnumerateFiles(Path.Combine(root, "firmware", "PopIoT.Firmware"), "*.cs", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(Path.Combine(check, "NanoApi"), "*.cs"))
+            .Concat(Directory.EnumerateFiles(check, "*.cs"))
+            .Where(f => !f.Contains(s + "obj" + s, StringComparison.Ordinal) && !f.Contains(s + "bin" + s, StringComparison.Ordinal))
+            .Select(File.ReadAllText);
+    }
+
     /// <summary>Compiles against nano mscorlib. Returns the image, or the compiler errors.</summary>
     public static (byte[]? Image, IReadOnlyList<string> Errors) Compile(IEnumerable<string> sources, IEnumerable<MetadataReference>? references = null)
     {
