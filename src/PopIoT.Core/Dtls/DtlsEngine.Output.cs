@@ -147,7 +147,8 @@ public sealed partial class DtlsEngine
     private void PeerRepeatedFlight(DtlsSession s, bool authenticated, ByteRange plain)
     {
         int type = plain.Count >= DtlsWire.HandshakeHeaderLength ? plain[0] : -1;
-        if (authenticated && s.State == DtlsSession.Established && !s.IsClient && s.FinishedSequence >= 0 && type == DtlsHandshakeType.Finished)
+        if (authenticated && s.State == DtlsSession.Established && !s.IsClient && type == DtlsHandshakeType.Finished
+            && DtlsWire.Read16(s.Secrets, DtlsSession.ResendMessageSeq) != DtlsSession.NoResend)
         {
             ResendServerFinished(s);
             return;
@@ -166,14 +167,13 @@ public sealed partial class DtlsEngine
     /// <summary>The server's last flight again, from the verify_data kept in the session: ChangeCipherSpec and Finished.</summary>
     private void ResendServerFinished(DtlsSession s)
     {
-        long packed = s.FinishedSequence;
-        int messageSeq = (int)(packed & 0xFFFF);
+        int messageSeq = DtlsWire.Read16(s.Secrets, DtlsSession.ResendMessageSeq);
         s.WriteEpoch = 0;
         long epoch1Sequence = s.WriteSequence;
-        s.WriteSequence = packed >> 16;
+        s.WriteSequence = DtlsWire.Read48(s.Secrets, DtlsSession.ResendSequence);
         _plain[0] = 1;
         int used = Math0(_records.Write(s, DtlsContentType.ChangeCipherSpec, new ByteRange(_plain, 0, 1), _datagram, 0));
-        s.FinishedSequence = (s.WriteSequence << 16) | (uint)messageSeq;
+        DtlsWire.Write48(s.Secrets, DtlsSession.ResendSequence, s.WriteSequence);
         s.WriteEpoch = 1;
         s.WriteSequence = epoch1Sequence;
         DtlsWire.WriteHandshakeHeader(_plain, 0, DtlsHandshakeType.Finished, DtlsKeySchedule.VerifyDataLength, messageSeq, 0, DtlsKeySchedule.VerifyDataLength);

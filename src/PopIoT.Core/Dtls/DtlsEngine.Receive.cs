@@ -159,7 +159,7 @@ public sealed partial class DtlsEngine
         }
 
         // The client's data shows it has our Finished: its last flight will not come again.
-        s.FinishedSequence = -1;
+        DtlsWire.Write16(s.Secrets, DtlsSession.ResendMessageSeq, DtlsSession.NoResend);
         _listener.OnApplicationData(s.Peer, plain);
     }
 

@@ -102,7 +102,15 @@ public sealed partial class DtlsEngine
 
     private void StartServerHandshake(ByteRange record, ByteRange body, DtlsClientHello hello, int suite, int peer, long now)
     {
+        byte[] b = record.Buffer;
         DtlsSession old = Find(peer);
+        if (old != null && CryptoBytes.FixedTimeEquals(b, hello.RandomAt, old.Secrets, DtlsSession.ClientRandom, 32))
+        {
+            // A late copy of the ClientHello that began this association, not a new one (RFC 6347 §4.2.8).
+            RecordsDropped++;
+            return;
+        }
+
         DtlsHandshake h = FreeHandshake();
         DtlsSession s = h == null ? null : old != null ? old : FreeSession(now);
         if (h == null || s == null)
@@ -118,7 +126,6 @@ public sealed partial class DtlsEngine
             Drop(old, DtlsAlert.CloseNotify);
         }
 
-        byte[] b = record.Buffer;
         int messageSeq = DtlsWire.Read16(b, record.Offset + DtlsWire.RecordHeaderLength + 4);
         Bind(s, h, peer, now);
         s.IsClient = false;
@@ -258,7 +265,8 @@ public sealed partial class DtlsEngine
         Array.Copy(s.Secrets, DtlsSession.ServerVerifyData, f.Data, p, DtlsKeySchedule.VerifyDataLength);
         f.EndMessage(p + DtlsKeySchedule.VerifyDataLength);
         SendFlight(s, h);
-        s.FinishedSequence = (h.Epoch0Sequence << 16) | (uint)finishedSeq;
+        DtlsWire.Write16(s.Secrets, DtlsSession.ResendMessageSeq, finishedSeq);
+        DtlsWire.Write48(s.Secrets, DtlsSession.ResendSequence, h.Epoch0Sequence);
         Established(s, h);
         return -1;
     }

@@ -26,9 +26,16 @@ internal sealed class DtlsSession
     internal const int ClientRandom = 88;
     internal const int ServerRandom = 120;
 
-    // The server's verify_data, to resend its last flight when the client's last flight comes again (RFC 6347 §4.2.4).
+    // The server's verify_data, to resend its last flight when the client's last flight comes again (RFC 6347 §4.2.4),
+    // with that Finished's message_seq (0xFFFF once the client's data shows it arrived) and the next epoch-0 record
+    // sequence number for the ChangeCipherSpec before it, in wire order (uint16, uint48).
     internal const int ServerVerifyData = 152;
-    internal const int SecretsLength = 164;
+    internal const int ResendMessageSeq = 164;
+    internal const int ResendSequence = 166;
+    internal const int SecretsLength = 172;
+
+    /// <summary>The value of the message_seq at <see cref="ResendMessageSeq"/> when there is nothing to resend.</summary>
+    internal const int NoResend = 0xFFFF;
 
     internal readonly byte[] Secrets = new byte[SecretsLength];
     internal readonly DtlsReplayWindow Window = new DtlsReplayWindow();
@@ -41,9 +48,6 @@ internal sealed class DtlsSession
     internal int TagSize;
     internal long LastUsed;
     internal int Handshake = -1;
-
-    // The message_seq of the server's Finished, for the resent last flight.
-    internal long FinishedSequence;
 
     /// <summary>Zeroes every key and returns the slot to the free state.</summary>
     internal void Erase()
@@ -59,7 +63,6 @@ internal sealed class DtlsSession
         TagSize = 0;
         LastUsed = 0;
         Handshake = -1;
-        FinishedSequence = 0;
     }
 
     internal int WriteKeyOffset

@@ -104,6 +104,8 @@ internal sealed class DtlsWorld
 
     public List<byte[]> ToClientLog { get; } = [];
 
+    public List<long> ClientSendTimes { get; } = [];
+
     public bool Connect() => Client.Connect(ServerPeer, ByteRange.Of(Identity), ByteRange.Of(Key), Now);
 
     /// <summary>Moves datagrams and time until <paramref name="done"/> holds or nothing is left to happen before <paramref name="until"/>.</summary>
@@ -148,6 +150,9 @@ internal sealed class DtlsWorld
         return true;
     }
 
+    /// <summary>Removes the datagrams on the wire in one direction; true when there were any.</summary>
+    public bool DropPending(bool toServer) => _wire.RemoveAll(d => d.ToServer == toServer) > 0;
+
     /// <summary>Takes every queued datagram onto the wire, applying loss, duplication and delay.</summary>
     public void Collect()
     {
@@ -167,6 +172,11 @@ internal sealed class DtlsWorld
     private void Put(bool toServer, byte[] bytes)
     {
         (toServer ? ToServerLog : ToClientLog).Add(bytes);
+        if (toServer)
+        {
+            ClientSendTimes.Add(Now);
+        }
+
         int copies = _random.NextDouble() < DuplicateRate ? 2 : 1;
         for (int i = 0; i < copies; i++)
         {
