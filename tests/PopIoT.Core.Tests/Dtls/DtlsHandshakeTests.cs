@@ -144,18 +144,34 @@ public class DtlsHandshakeTests
     }
 
     [Fact]
-    public void Renegotiation_is_refused_with_a_no_renegotiation_warning()
+    public void Renegotiation_is_refused_with_a_no_renegotiation_warning_and_the_session_stays()
     {
         var world = Established(10);
 
-        // A ClientHello inside the protected epoch (a renegotiation, RFC 5746): the server answers no_renegotiation.
-        var client = world.Client;
-        int before = world.ToClientLog.Count;
-        Assert.True(client.Send(DtlsWorld.ServerPeer, ByteRange.Of([1]), world.Now));
-        world.Run(() => world.ServerEvents.Data.Count == 1, world.Now + 10);
+        // A ClientHello inside the protected epoch is a renegotiation (RFC 5746 §4.2): written with the client's own keys.
+        var session = Internal<DtlsSession[]>(world.Client, "_sessions").Single(x => x.State == DtlsSession.Established);
+        var records = Internal<DtlsRecordLayer>(world.Client, "_records");
+        byte[] hello = new byte[12 + 40];
+        hello[0] = DtlsHandshakeType.ClientHello;
+        hello[3] = 40;
+        hello[5] = 2;
+        hello[11] = 40;
+        byte[] datagram = new byte[200];
+        int n = records.Write(session, DtlsContentType.Handshake, ByteRange.Of(hello), datagram, 0);
+        world.Server.Receive(new ByteRange(datagram, 0, n), DtlsWorld.ClientPeer, ByteRange.Of(DtlsWorld.ClientAddress), world.Now);
+
+        Assert.True(world.Server.TryTakeOutgoing(datagram, 0, out n, out _));
+        byte[] plain = new byte[16];
+        Assert.Equal(2, records.Open(session, new ByteRange(datagram, 0, n), plain, 0));
+        Assert.Equal(DtlsContentType.Alert, datagram[0]);
+        Assert.Equal(new byte[] { DtlsAlert.Warning, DtlsAlert.NoRenegotiation }, plain.AsSpan(0, 2).ToArray());
         Assert.True(world.Server.IsEstablished(DtlsWorld.ClientPeer));
-        Assert.Equal(before, world.ToClientLog.Count);
+        Assert.Equal(0, world.Server.HandshakeCount);
+        Assert.Single(world.ServerEvents.Connected);
     }
+
+    internal static T Internal<T>(DtlsEngine engine, string field) =>
+        (T)typeof(DtlsEngine).GetField(field, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(engine)!;
 
     internal static DtlsWorld Established(int seed)
     {
