@@ -32,10 +32,9 @@ public sealed partial class DtlsEngine : IDisposable
     private readonly DtlsCookie _cookie;
     private readonly Outbox _outbox;
 
-    // Scratch: the datagram being assembled, a record's plaintext, a message being built, the premaster secret.
+    // Scratch: the datagram being assembled, a record's plaintext (or one being built), the premaster secret.
     private readonly byte[] _datagram;
     private readonly byte[] _plain;
-    private readonly byte[] _message;
     private readonly byte[] _premaster;
     private readonly byte[] _verify = new byte[DtlsKeySchedule.VerifyDataLength];
 
@@ -76,7 +75,6 @@ public sealed partial class DtlsEngine : IDisposable
         _outbox = new Outbox(settings.OutboxCapacity, settings.DatagramSize);
         _datagram = new byte[settings.DatagramSize];
         _plain = new byte[settings.DatagramSize];
-        _message = new byte[settings.MaxIdentityLength + 512];
         _premaster = new byte[4 + (2 * settings.MaxPskLength)];
     }
 

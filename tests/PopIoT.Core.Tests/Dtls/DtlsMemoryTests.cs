@@ -83,6 +83,8 @@ public class DtlsMemoryTests(ITestOutputHelper output)
         int handshake = NanoHeapModel.Tally(new DtlsHandshake(settings)).NanoBytes;
         output.WriteLine($"established session: {session} B (+12 B table entry = {perSession} B per slot); handshake in progress: {handshake} B (+12 B = {perHandshake} B per pool entry) with MaxIdentityLength {settings.MaxIdentityLength}, OutOfOrderMessages {settings.OutOfOrderMessages}");
         output.WriteLine($"engine with the defaults ({settings.MaxSessions} sessions, {settings.MaxHandshakes} handshakes, {settings.DatagramSize} B datagrams): {Engine(settings)} B");
+        var small = new DtlsSettings { MaxSessions = 2, MaxHandshakes = 1, DatagramSize = 512, OutboxCapacity = 4, MaxIdentityLength = 64, MaxPskLength = 32, OutOfOrderMessages = 1 };
+        output.WriteLine($"a small board (2 sessions, 1 handshake, 512 B datagrams, outbox 4, identity 64, PSK 32, 1 early message): engine {Engine(small)} B, handshake {NanoHeapModel.Tally(new DtlsHandshake(small)).NanoBytes} B");
         Assert.Equal(session + 12, perSession);
         Assert.Equal(handshake + 12, perHandshake);
         Assert.True(perSession <= 384, $"{perSession} B per established session is over the 384 B budget");
