@@ -21,7 +21,7 @@ public static class DtlsAlert
     /// <summary>handshake_failure(40).</summary>
     public const int HandshakeFailure = 40;
 
-    /// <summary>illegal_parameter(47): RFC 9202 §3.2.1's answer to a bad identity (DESIGN.md §5a).</summary>
+    /// <summary>illegal_parameter(47): RFC 9202 §3.3.2's answer to a bad identity.</summary>
     public const int IllegalParameter = 47;
 
     /// <summary>decode_error(50).</summary>

@@ -336,7 +336,7 @@ public sealed partial class DtlsEngine
         return null;
     }
 
-    /// <summary>A free session slot, or the least recently used established one, evicted (DESIGN.md §5b).</summary>
+    /// <summary>A free session slot, or the least recently used established one, evicted (docs/dtls.md, "Table").</summary>
     private DtlsSession FreeSession(long now)
     {
         DtlsSession oldest = null;

@@ -115,7 +115,7 @@ public sealed partial class DtlsEngine
         DtlsSession s = h == null ? null : old != null ? old : FreeSession(now);
         if (h == null || s == null)
         {
-            // The cap on half-open handshakes (DESIGN.md §5a): the client retries with its retransmission.
+            // The cap on half-open handshakes (docs/dtls.md): the client retries with its retransmission.
             HandshakesRefused++;
             return;
         }

@@ -5,7 +5,7 @@ namespace PopIoT.Core.Dtls;
 /// <summary>
 /// One slot of the engine's fixed session table: a DTLS association with one peer (RFC 6347 §4.2.8), from the
 /// verified ClientHello (server) or Connect (client) until close or eviction. Its keys, master secret and randoms
-/// live in one array laid out by the offsets below; <see cref="Erase"/> zeroes them (DESIGN.md §4, keys erased on drop).
+/// live in one array laid out by the offsets below; <see cref="Erase"/> zeroes them (docs/dtls.md, keys erased on drop).
 /// While a handshake runs, <see cref="Handshake"/> names its entry in the handshake pool.
 /// </summary>
 internal sealed class DtlsSession

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace PopIoT.Core.Tests.Dtls;
 
 /// <summary>
-/// Memory: nothing allocated per record once a session is established (DESIGN.md §4, §8), and the state per session
+/// Memory: nothing allocated per record once a session is established (docs/dtls.md, "Memory"), and the state per session
 /// and per handshake in nanoFramework's heap layout (src/PopIoT/Device/NanoHeapModel.cs).
 /// </summary>
 public class DtlsMemoryTests(ITestOutputHelper output)

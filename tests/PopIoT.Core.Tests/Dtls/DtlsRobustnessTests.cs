@@ -13,7 +13,7 @@ namespace PopIoT.Core.Tests.Dtls;
 
 /// <summary>
 /// The server engine under attack: mutated records and handshake messages, cookie bypass attempts, lengths larger than
-/// the datagram, replays, and floods of spoofed ClientHellos (RFC 6347 §4.1.2.7, §4.2.1; DESIGN.md §5a).
+/// the datagram, replays, and floods of spoofed ClientHellos (RFC 6347 §4.1.2.7, §4.2.1; docs/dtls.md).
 /// </summary>
 public class DtlsRobustnessTests(ITestOutputHelper output)
 {
