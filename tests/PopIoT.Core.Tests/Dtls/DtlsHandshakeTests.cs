@@ -71,6 +71,20 @@ public class DtlsHandshakeTests
     }
 
     [Fact]
+    public void An_identity_over_the_servers_maximum_is_refused_with_illegal_parameter_before_the_store_sees_it()
+    {
+        byte[] identity = new byte[100];
+        Array.Fill(identity, (byte)'x');
+        var store = new TablePskStore().Add(identity, DtlsWorld.Key);
+        var world = new DtlsWorld(11, new DtlsSettings { MaxIdentityLength = 200 }, new DtlsSettings { MaxIdentityLength = 64 }, store);
+        Assert.True(world.Client.Connect(DtlsWorld.ServerPeer, ByteRange.Of(identity), ByteRange.Of(DtlsWorld.Key), world.Now));
+        world.Run(() => world.ClientEvents.Closed.Count == 1, world.Now + 1000);
+        Assert.Equal(DtlsAlert.IllegalParameter, world.ClientEvents.Closed.Single().Alert);
+        Assert.Empty(store.Asked);
+        Assert.Equal(0, world.Server.SessionCount);
+    }
+
+    [Fact]
     public void An_unknown_identity_ends_with_unknown_psk_identity_on_both_sides()
     {
         var world = new DtlsWorld(4, store: new TablePskStore());
