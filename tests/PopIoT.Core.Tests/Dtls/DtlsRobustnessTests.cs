@@ -58,6 +58,44 @@ public class DtlsRobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Mutated_handshake_messages_into_a_handshake_in_progress_never_throw_and_leave_nothing_behind()
+    {
+        // The verified ClientHello starts a handshake each round; then mutated copies of the client's flight 5 arrive.
+        var world = DtlsHandshakeTests.Established(63);
+        world.Client.Close(DtlsWorld.ServerPeer, world.Now);
+        world.Run(() => world.Server.SessionCount == 0, world.Now + 10);
+        var server = world.Server;
+        byte[] clientHello = world.ToServerLog[1];
+        byte[][] flight5 = world.ToServerLog.Skip(2).Where(d => d[0] == DtlsContentType.Handshake).ToArray();
+        Assert.NotEmpty(flight5);
+        var random = SeededRandomSource.NewRandom(64);
+        byte[] scratch = new byte[4096];
+        byte[] outgoing = new byte[4096];
+        var watch = Stopwatch.StartNew();
+        const int Rounds = 30_000;
+        for (int i = 0; i < Rounds; i++)
+        {
+            server.Receive(ByteRange.Of(clientHello), DtlsWorld.ClientPeer, ByteRange.Of(DtlsWorld.ClientAddress), world.Now);
+            Assert.Equal(1, server.HandshakeCount);
+            for (int k = 0; k < 3; k++)
+            {
+                int n = Mutate(random, flight5[random.Next(flight5.Length)], scratch);
+                server.Receive(new ByteRange(scratch, 0, n), DtlsWorld.ClientPeer, ByteRange.Of(DtlsWorld.ClientAddress), world.Now);
+            }
+
+            server.Close(DtlsWorld.ClientPeer, world.Now);
+            while (server.TryTakeOutgoing(outgoing, 0, out _, out _))
+            {
+            }
+
+            Assert.Equal(0, server.SessionCount);
+            Assert.Equal(0, server.HandshakeCount);
+        }
+
+        output.WriteLine($"{Rounds} handshakes with {3 * Rounds} mutated flight-5 datagrams in {watch.ElapsedMilliseconds} ms; {server.AuthenticationFailures} failed authentication, {server.RecordsDropped} dropped");
+    }
+
+    [Fact]
     public void Mutated_records_into_an_established_session_are_dropped_and_counted_and_the_session_survives()
     {
         var world = DtlsHandshakeTests.Established(53);
