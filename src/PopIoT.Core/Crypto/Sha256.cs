@@ -152,6 +152,18 @@ namespace PopIoT.Core.Crypto
             Reset();
         }
 
+        /// <summary>
+        /// Makes <paramref name="target"/> an exact copy of this hash in progress (chaining value, partial block, length),
+        /// so a running transcript hash can be finished at one point and continued (RFC 5246 §7.4.9, RFC 7627 §3).
+        /// </summary>
+        internal void CopyStateTo(Sha256 target)
+        {
+            Array.Copy(_state, 0, target._state, 0, 8);
+            Array.Copy(_block, 0, target._block, 0, BlockSizeBytes);
+            target._blockUsed = _blockUsed;
+            target._totalBytes = _totalBytes;
+        }
+
         /// <summary>Copies the chaining value H into <paramref name="state"/>; valid only on a block boundary (used by HMAC to cache keyed states).</summary>
         internal void ExportState(uint[] state)
         {
