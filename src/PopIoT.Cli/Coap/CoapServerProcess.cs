@@ -54,7 +54,6 @@ internal sealed class CoapServerProcess : IDisposable
 
     public async Task WaitReadyAsync(TimeSpan limit)
     {
-        using var client = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(300) });
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < limit)
         {
@@ -63,6 +62,9 @@ internal sealed class CoapServerProcess : IDisposable
                 throw new CliUsageException(Name + " exited with code " + _process.ExitCode);
             }
 
+            // A fresh client each try: until the child binds its port, the kernel answers with ICMP port unreachable,
+            // which ends a request at once (docs/coap.md, "No silent waits"); a short pause then avoids spinning.
+            using var client = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(300) });
             try
             {
                 if ((await client.GetAsync(Uri("/time")).ConfigureAwait(false)).IsSuccess)
@@ -72,6 +74,10 @@ internal sealed class CoapServerProcess : IDisposable
             }
             catch (TimeoutException)
             {
+            }
+            catch (CoapException)
+            {
+                await Task.Delay(50).ConfigureAwait(false);
             }
         }
 
