@@ -87,6 +87,12 @@ internal static class AsRegistryCommands
             }
 
             io.Out.WriteLine("  OSCORE kid: " + (e.Credential == null ? "none (no introspection credential)" : Convert.ToHexStringLower(e.Credential.PeerSenderId) + " (alg " + N(e.Credential.Algorithm) + ")"));
+            if (!rs && store.FindClient(n) is ClientRecord client)
+            {
+                io.Out.WriteLine("  re-keying with the AS (RFC 8613 Appendix B.2): " + (client.Rekeying ? "allowed" : "not allowed")
+                    + (client.Credential.IdContext == null ? string.Empty : "; ID Context " + Convert.ToHexStringLower(client.Credential.IdContext)));
+            }
+
             io.Out.WriteLine("  registered: " + AsCommand.Time(e.Created) + " UTC");
             foreach (GrantRecord g in Grants(store, rs, n))
             {

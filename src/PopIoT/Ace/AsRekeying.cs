@@ -23,10 +23,10 @@ public static class AsRekeying
     /// <param name="sequenceNumberStore">Where the new context keeps its Sender Sequence Number (it starts at 0).</param>
     /// <param name="timeout">How long to wait for response #1 in all.</param>
     /// <param name="cancellationToken">Cancels it.</param>
-    /// <returns>The context with ID Context R2 || R3, for request #2 and after (it sends its 'kid context').</returns>
+    /// <returns>The context with ID Context R2 || R3, for request #2 and after (it sends its 'kid context'), and that ID Context.</returns>
     /// <exception cref="AceAuthorizationException">The AS refused request #1 or its response #1 did not verify; the message says why.</exception>
     /// <exception cref="CoapTimeoutException">No response #1 in time.</exception>
-    public static async Task<SecurityContext> RunAsync(AceCredentialFile credential, ICryptoProvider? crypto, ISequenceNumberStore? sequenceNumberStore, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<(SecurityContext Context, byte[] IdContext)> RunAsync(AceCredentialFile credential, ICryptoProvider? crypto, ISequenceNumberStore? sequenceNumberStore, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(credential);
         crypto ??= PlatformCryptoProvider.Instance;
@@ -55,7 +55,8 @@ public static class AsRekeying
             throw Refused(credential.AsUri, response, s);
         }
 
-        return run.CreateThirdContext(sequenceNumberStore);
+        SecurityContext third = run.CreateThirdContext(sequenceNumberStore, out byte[] idContext);
+        return (third, idContext);
     }
 
     private static AceAuthorizationException Refused(Uri asUri, CoapMessage response, OscoreStatus s)

@@ -114,15 +114,19 @@ public sealed class OscoreRekeyingClient : IDisposable
 
     /// <summary>Step 3: the context of ID Context R2 || R3 for request #2 and after.</summary>
     /// <param name="sequenceNumberStore">Where its Sender Sequence Number is kept (it starts at 0), or null.</param>
+    /// <param name="idContext">Receives its ID Context, R2 || R3.</param>
     /// <returns>The context; the caller disposes it.</returns>
-    public SecurityContext CreateThirdContext(ISequenceNumberStore? sequenceNumberStore)
+    public SecurityContext CreateThirdContext(ISequenceNumberStore? sequenceNumberStore, out byte[] idContext)
     {
         if (_r2 == null)
         {
             throw new InvalidOperationException("response #1 has not verified");
         }
 
-        return Derive(_r2, Random(), sequenceNumberStore);
+        idContext = new byte[2 * NonceLength];
+        _r2.CopyTo(idContext, 0);
+        Random().CopyTo(idContext, NonceLength);
+        return Derive(idContext, null, sequenceNumberStore);
     }
 
     /// <summary>Erases the first context.</summary>
