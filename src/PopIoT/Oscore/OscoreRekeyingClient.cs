@@ -93,9 +93,9 @@ public sealed class OscoreRekeyingClient : IDisposable
 
         byte[] r2 = ov.AsSpan(_option.KidContextOffset, _option.KidContextLength).ToArray();
         using SecurityContext second = Derive(r2, _r1);
+        // The exchange keeps request #1's kid and Partial IV, so a forged response #1 does not spoil the genuine one.
         _exchange.Rebind(second);
         OscoreStatus s = _processor.UnprotectResponse(response, _exchange);
-        _exchange.Clear();
         if (s != OscoreStatus.Ok)
         {
             return s;
