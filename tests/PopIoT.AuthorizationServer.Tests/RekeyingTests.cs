@@ -294,4 +294,35 @@ public sealed class RekeyingTests : IDisposable
         Assert.True(run.Verified);
         Assert.Null(StoredIdContext());
     }
+
+    [Fact]
+    public async Task An_r2_is_dropped_after_its_lifetime_and_the_number_of_runs_waiting_is_bounded()
+    {
+        var clock = new TestClock();
+        using var server = new AceAuthorizationServer(_bed.Store, _bed.Settings, PlatformCryptoProvider.Instance, clock);
+        Uri asUri = new("coap://127.0.0.1:" + server.Start(new IPEndPoint(IPAddress.Loopback, 0)).Port);
+        using var run = new OscoreRekeyingClient(Shared(_bed.Gw1.Credential), PlatformCryptoProvider.Instance);
+        Assert.Equal(OscoreStatus.Ok, run.VerifyResponse1(await Exchange(asUri, Bytes(Request1(run)))));
+        using SecurityContext third = run.CreateThirdContext(null, out _);
+
+        // Appendix B.2.1: a run that does not finish in time leaves nothing; its request #2 only starts another run.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        CoapMessage late = await Exchange(asUri, Bytes(ProtectedTokenRequest(third)));
+        Assert.Equal(CoapCode.Changed, late.Code);
+        Assert.Equal(OscoreRekeyingServer.NonceLength, KidContext(late).Length);
+        Assert.Null(StoredIdContext());
+
+        // 64 clients may wait between request #1 and request #2 at once; the next gets an unprotected 5.03.
+        using var many = new AceTestBed(extraClients: 65);
+        Uri manyUri = many.Start();
+        CoapMessage? last = null;
+        for (int i = 0; i <= 64; i++)
+        {
+            using var r = new OscoreRekeyingClient(Shared(many.Store.FindClient("load" + i)!.Credential), PlatformCryptoProvider.Instance);
+            last = await Exchange(manyUri, Bytes(Request1(r)));
+            Assert.Equal(i < 64 ? CoapCode.Changed : CoapCode.ServiceUnavailable, last.Code);
+        }
+
+        Assert.Equal(-1, last!.FindOption(CoapOptionNumber.Oscore));
+    }
 }
