@@ -140,15 +140,8 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
 
         // Deleted, for a client whose registration does not allow re-keying with the AS (RFC 8613 Appendix B.2): the AS
         // refuses request #1 as an unknown context, and the client names the file and both ways out.
-        using (var db = new SqliteConnection("Data Source=" + flow.Db))
-        {
-            db.Open();
-            using SqliteCommand off = db.CreateCommand();
-            off.CommandText = "UPDATE clients SET rekeying = 0";
-            Assert.Equal(1, off.ExecuteNonQuery());
-        }
-
-        SqliteConnection.ClearAllPools();
+        Ok("as", "client", "rekeying", "--db", flow.Db, "--client-id", "gw1", "off");
+        Assert.Contains("re-keying with the AS (RFC 8613 Appendix B.2): not allowed", Ok("as", "client", "show", "--db", flow.Db, "--client-id", "gw1").Out, StringComparison.Ordinal);
         string before = File.ReadAllText(flow.Credential);
         File.Delete(flow.Credential + ".seq");
         CliRunner.Result missing = flow.Get("/temp");

@@ -220,6 +220,15 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     }
 
     /// <inheritdoc/>
+    public bool SetRekeying(string clientId, bool allowed)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        int changed = 0;
+        WriteTransaction(c => changed = Run(c, "UPDATE clients SET rekeying = $b WHERE client_id = $a", clientId, allowed ? 1 : 0));
+        return changed == 1;
+    }
+
+    /// <inheritdoc/>
     public bool SetIdContext(string clientId, byte[] peerSenderId, byte[] idContext)
     {
         ArgumentNullException.ThrowIfNull(clientId);
