@@ -124,6 +124,9 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     {
         ArgumentNullException.ThrowIfNull(client);
         OscoreCredential k = client.Credential;
+
+        // Schema 3 (RFC 8613 Appendix B.2); a file kept at an older version has no such columns.
+        bool rekeyingColumns = SchemaVersion >= 3;
         WriteTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM clients WHERE client_id = $a", client.ClientId) != 0)
@@ -132,7 +135,11 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             }
 
             CheckPeerIdFree(c, k.PeerSenderId);
-            Run(c, "INSERT INTO clients VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i)", client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt, k.IdContext, client.Rekeying ? 1 : 0);
+            Run(c, "INSERT INTO clients (client_id, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at) VALUES ($a, $b, $c, $d, $e, $f, $g)", client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt);
+            if (rekeyingColumns)
+            {
+                Run(c, "UPDATE clients SET id_context = $b, rekeying = $c WHERE client_id = $a", client.ClientId, k.IdContext, client.Rekeying ? 1 : 0);
+            }
         });
     }
 
