@@ -20,13 +20,15 @@ namespace PopIoT.AuthorizationServer;
 /// registry version and adds the contexts of clients and resource servers registered since, and drops (erasing their
 /// keys) those removed or re-keyed, so admin commands take effect at once. The AS's sequence numbers are kept in the
 /// store and its replay windows start unknown, so the first request of each peer after a start (or a registration)
-/// proves freshness with Echo (RFC 8613 Appendix B.1). Every request OSCORE refuses is logged with its reason.
+/// proves freshness with Echo (RFC 8613 Appendix B.1). Every request OSCORE refuses is logged with its reason. A client
+/// that lost its sequence number re-keys with the AS (RFC 8613 Appendix B.2) when its registration allows it.
 /// </summary>
-public sealed class AceAuthorizationServer : IDisposable
+public sealed partial class AceAuthorizationServer : IDisposable
 {
     private readonly IAuthorizationStore _store;
     private readonly ICryptoProvider _crypto;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     // Room for every registered peer plus growth while serving; a slot is one reference, and a full table would evict.
     private const int MinContextSlots = 1024;
 
@@ -49,6 +51,7 @@ public sealed class AceAuthorizationServer : IDisposable
         settings.Validate();
         _crypto = crypto ?? throw new ArgumentNullException(nameof(crypto));
         _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
         Token = new TokenEndpoint(store, crypto, time ?? TimeProvider.System, settings, _logger);
         Introspection = new IntrospectionEndpoint(store, time ?? TimeProvider.System, _logger);
     }
@@ -78,7 +81,7 @@ public sealed class AceAuthorizationServer : IDisposable
 
         // Unprotected requests reach the endpoints too, so they get an ACE error map (invalid_client) and not a bare 4.01.
         _server = new CoapServer(
-            new CoapServerOptions { Oscore = _table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes, OscoreRefresh = Refresh, OscoreRefused = LogRefusal },
+            new CoapServerOptions { Oscore = _table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes, OscoreRefresh = Refresh, OscoreRefused = LogRefusal, OscoreRekeying = NewRekeying() },
             _logger);
         _server.Map("/token", CoapMethods.Post, HandleTokenAsync, contentFormat: CoapContentFormat.AceCbor);
         _server.Map("/introspect", CoapMethods.Post, HandleIntrospectAsync, contentFormat: CoapContentFormat.AceCbor);
@@ -94,6 +97,7 @@ public sealed class AceAuthorizationServer : IDisposable
         _table?.Clear();
         _peers.Clear();
         _senderIds.Clear();
+        _clientsByKid.Clear();
     }
 
     // Called before each request is verified (under the server's lock) and once at start: one cheap query says whether
@@ -117,10 +121,12 @@ public sealed class AceAuthorizationServer : IDisposable
         }
 
         var wanted = new Dictionary<string, (AcePeer Peer, OscoreCredential Credential)>(StringComparer.Ordinal);
+        _clientsByKid.Clear();
         foreach (ClientRecord c in _store.ListClients())
         {
             var peer = new AcePeer(false, c.ClientId);
             wanted[peer.StoreKey] = (peer, c.Credential);
+            _clientsByKid[Convert.ToHexStringLower(c.Credential.PeerSenderId)] = (peer, c.Credential, c.Rekeying);
         }
 
         foreach (ResourceServerRecord r in _store.ListResourceServers())
@@ -165,7 +171,7 @@ public sealed class AceAuthorizationServer : IDisposable
     private void AddPeer(AcePeer peer, OscoreCredential k)
     {
         var context = new SecurityContext(
-            _crypto, k.MasterSecret, k.MasterSalt, k.AsSenderId, k.PeerSenderId, null!,
+            _crypto, k.MasterSecret, k.MasterSalt, k.AsSenderId, k.PeerSenderId, k.IdContext!,
             new SecurityContextOptions { Algorithm = k.Algorithm, ReplayWindowUnknown = true, SequenceNumberStore = new StoreSequenceNumberStore(_store, peer.StoreKey) });
         _peers[context] = peer;
         _senderIds[context] = SenderIds(k);
@@ -178,7 +184,8 @@ public sealed class AceAuthorizationServer : IDisposable
         }
     }
 
-    private static string SenderIds(OscoreCredential k) => Convert.ToHexStringLower(k.PeerSenderId) + "/" + Convert.ToHexStringLower(k.AsSenderId);
+    private static string SenderIds(OscoreCredential k) =>
+        Convert.ToHexStringLower(k.PeerSenderId) + "/" + Convert.ToHexStringLower(k.AsSenderId) + "/" + (k.IdContext == null ? "-" : Convert.ToHexStringLower(k.IdContext));
 
     // RFC 8613 §8.2, §7.4: the client got only a code and a short diagnostic; the operator gets who and why.
     private void LogRefusal(OscoreRefusal r)

@@ -35,13 +35,14 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
 
     /// <summary>Registers a client with a fresh OSCORE context.</summary>
     /// <param name="clientId">The client_id: 1..128 printable ASCII characters.</param>
+    /// <param name="rekeying">Whether the client may re-key with the AS when it lost its sequence number (RFC 8613 Appendix B.2).</param>
     /// <returns>The record (its credential goes into the client's ID.json).</returns>
     /// <exception cref="ArgumentException">A bad name.</exception>
     /// <exception cref="AuthorizationStoreException">The name is taken.</exception>
-    public ClientRecord AddClient(string clientId)
+    public ClientRecord AddClient(string clientId, bool rekeying = true)
     {
         CheckName(clientId, "client id");
-        var record = new ClientRecord(clientId, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var record = new ClientRecord(clientId, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), rekeying);
         store.AddClient(record);
         return record;
     }

@@ -138,13 +138,21 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Equal(0, flow.Get("/temp").ExitCode);
         File.Delete(flow.Credential + ".token.sensor-a.json");
 
-        // Deleted: refused before anything is sent, naming the file and both ways out.
+        // Deleted, for a client whose registration does not allow re-keying with the AS (RFC 8613 Appendix B.2): the AS
+        // refuses request #1 as an unknown context, and the client names the file and both ways out.
+        Ok("as", "client", "rekeying", "--db", flow.Db, "--client-id", "gw1", "off");
+        Assert.Contains("re-keying with the AS (RFC 8613 Appendix B.2): not allowed", Ok("as", "client", "show", "--db", flow.Db, "--client-id", "gw1").Out, StringComparison.Ordinal);
+        string before = File.ReadAllText(flow.Credential);
         File.Delete(flow.Credential + ".seq");
         CliRunner.Result missing = flow.Get("/temp");
-        Assert.Equal(2, missing.ExitCode);
+        Assert.True(missing.ExitCode == 2, missing.ExitCode + ": " + missing.Error);
         Assert.Contains("'" + flow.Credential + ".seq' is missing", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("Re-keying with the AS failed: re-keying (RFC 8613 Appendix B.2) refused: 4.01 Security context not found", missing.Error, StringComparison.Ordinal);
         Assert.Contains("--seq N", missing.Error, StringComparison.Ordinal);
         Assert.Contains("popiot as client rotate --db AS.db --client-id gw1 --credential-out " + flow.Credential + " --force", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("which its registration does not allow", flow.As.Error, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(flow.Credential));
+        Assert.False(File.Exists(flow.Credential + ".seq"));
 
         // Restored from an old copy: the AS refuses the reused numbers, logs who and why, and the client prints the
         // reason the AS gave and the way out.
@@ -162,6 +170,46 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         CliRunner.Result again = flow.Get("/temp");
         Assert.True(again.ExitCode == 0, again.ExitCode + ": " + again.Error + "\nAS: " + flow.As.Error);
         Assert.Contains("was re-keyed", flow.As.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Coap_ace_with_a_deleted_seq_file_re_keys_with_the_as_by_itself_and_the_next_runs_do_not()
+    {
+        using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
+        Assert.Equal(0, flow.Get("/temp").ExitCode);
+        string before = File.ReadAllText(flow.Credential);
+        Assert.DoesNotContain("\"id_context\": \"", before, StringComparison.Ordinal);
+        File.Delete(flow.Credential + ".seq");
+
+        // RFC 8613 Appendix B.2: request #1 under R1, response #1 under R2 || R1, the token request under R2 || R3.
+        CliRunner.Result rekeyed = flow.Get("/temp");
+        Assert.True(rekeyed.ExitCode == 0, rekeyed.ExitCode + ": " + rekeyed.Out + rekeyed.Error + "\nAS: " + flow.As.Error);
+        Assert.Contains("2.05", rekeyed.Out, StringComparison.Ordinal);
+        Assert.Single(rekeyed.Error.Split('\n'), l => l.Contains("re-keyed the OSCORE context with the AS (RFC 8613 Appendix B.2)", StringComparison.Ordinal));
+        Assert.Contains("client 'gw1' lost its OSCORE sequence number and is re-keying", flow.As.Error, StringComparison.Ordinal);
+        Assert.Contains("client 'gw1' re-keyed its OSCORE context with the AS (RFC 8613 Appendix B.2)", flow.As.Error, StringComparison.Ordinal);
+
+        // Both sides keep the new ID Context: the credential file (rewritten owner-only) and the AS's registry.
+        string after = File.ReadAllText(flow.Credential);
+        string idContext = after[(after.IndexOf("\"id_context\": \"", StringComparison.Ordinal) + 15)..].Split('"')[0];
+        Assert.Equal(32, idContext.Length);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(flow.Credential));
+        }
+
+        Assert.True(long.Parse(File.ReadAllText(flow.Credential + ".seq").Trim(), CultureInfo.InvariantCulture) > 0);
+        Assert.Contains("ID Context " + idContext, Ok("as", "client", "show", "--db", flow.Db, "--client-id", "gw1").Out, StringComparison.Ordinal);
+
+        // The next runs use the new context without re-keying, also with a new token from the AS.
+        CliRunner.Result second = flow.Get("/temp");
+        Assert.True(second.ExitCode == 0, second.ExitCode + ": " + second.Error + "\nAS: " + flow.As.Error);
+        Assert.DoesNotContain("re-keyed", second.Error, StringComparison.Ordinal);
+        File.Delete(flow.Credential + ".token.sensor-a.json");
+        CliRunner.Result third = flow.Get("/temp");
+        Assert.True(third.ExitCode == 0, third.ExitCode + ": " + third.Error + "\nAS: " + flow.As.Error);
+        Assert.DoesNotContain("re-keyed", third.Error, StringComparison.Ordinal);
+        Assert.Equal(after, File.ReadAllText(flow.Credential));
     }
 
     [Fact]

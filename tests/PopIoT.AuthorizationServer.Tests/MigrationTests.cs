@@ -30,8 +30,12 @@ public sealed class MigrationTests : TempDirectoryTest
 
         using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
         Assert.Equal(SqliteAuthorizationStore.LatestSchemaVersion, latest.SchemaVersion);
-        Assert.Equal(2, SqliteAuthorizationStore.LatestSchemaVersion);
-        Assert.NotNull(latest.FindClient("old"));
+        Assert.Equal(3, SqliteAuthorizationStore.LatestSchemaVersion);
+        ClientRecord old = latest.FindClient("old")!;
+
+        // Schema 3: a client registered before may re-key with the AS (RFC 8613 Appendix B.2) and has no ID Context yet.
+        Assert.True(old.Rekeying);
+        Assert.Null(old.Credential.IdContext);
         latest.SaveSequenceNumber("client:old", 64);
         Assert.True(latest.TryLoadSequenceNumber("client:old", out long v));
         Assert.Equal(64, v);
@@ -54,7 +58,7 @@ public sealed class MigrationTests : TempDirectoryTest
         }
 
         var e = Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(path));
-        Assert.Contains("has schema version 99, newer than this popiot knows (2)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("has schema version 99, newer than this popiot knows (3)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,4 +4,5 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <param name="ClientId">The client_id (RFC 6749 §2.2).</param>
 /// <param name="Credential">The OSCORE context it authenticates with.</param>
 /// <param name="CreatedAt">Registration time, Unix seconds.</param>
-public sealed record ClientRecord(string ClientId, OscoreCredential Credential, long CreatedAt);
+/// <param name="Rekeying">Whether the client may derive a new ID Context with the AS when it lost its sequence number (RFC 8613 Appendix B.2).</param>
+public sealed record ClientRecord(string ClientId, OscoreCredential Credential, long CreatedAt, bool Rekeying = true);

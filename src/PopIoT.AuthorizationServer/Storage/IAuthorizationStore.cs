@@ -47,6 +47,22 @@ public interface IAuthorizationStore : IDisposable
     /// <exception cref="AuthorizationStoreException">No such registration, or the Sender ID is taken.</exception>
     void ReplaceCredential(bool isResourceServer, string name, OscoreCredential credential);
 
+    /// <summary>Allows or forbids a client to re-key with the AS by itself (RFC 8613 Appendix B.2).</summary>
+    /// <param name="clientId">The client_id.</param>
+    /// <param name="allowed">Whether it may.</param>
+    /// <returns>False when there is no such client.</returns>
+    bool SetRekeying(string clientId, bool allowed);
+
+    /// <summary>
+    /// Records the ID Context a client re-keyed to with the AS (RFC 8613 Appendix B.2 step 4), if the client is still
+    /// registered with that Sender ID and allowed to re-key.
+    /// </summary>
+    /// <param name="clientId">The client_id.</param>
+    /// <param name="peerSenderId">The client's Sender ID the new context was derived for.</param>
+    /// <param name="idContext">The new ID Context.</param>
+    /// <returns>True when recorded.</returns>
+    bool SetIdContext(string clientId, byte[] peerSenderId, byte[] idContext);
+
     /// <summary>
     /// A value that changes whenever a client or resource server is added, removed or re-keyed (by any process), so a
     /// running AS can tell cheaply that its OSCORE contexts are out of date.

@@ -10,4 +10,5 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <param name="MasterSecret">The Master Secret (RFC 8613 §3.1).</param>
 /// <param name="MasterSalt">The Master Salt.</param>
 /// <param name="Algorithm">The AEAD algorithm (10, AES-CCM-16-64-128, by default).</param>
-public sealed record OscoreCredential(byte[] AsSenderId, byte[] PeerSenderId, byte[] MasterSecret, byte[] MasterSalt, int Algorithm);
+/// <param name="IdContext">The ID Context (RFC 8613 §3.1), null until the client re-keys with the AS (Appendix B.2).</param>
+public sealed record OscoreCredential(byte[] AsSenderId, byte[] PeerSenderId, byte[] MasterSecret, byte[] MasterSalt, int Algorithm, byte[]? IdContext = null);

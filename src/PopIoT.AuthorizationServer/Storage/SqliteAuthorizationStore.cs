@@ -124,6 +124,9 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     {
         ArgumentNullException.ThrowIfNull(client);
         OscoreCredential k = client.Credential;
+
+        // Schema 3 (RFC 8613 Appendix B.2); a file kept at an older version has no such columns.
+        bool rekeyingColumns = SchemaVersion >= 3;
         WriteTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM clients WHERE client_id = $a", client.ClientId) != 0)
@@ -132,7 +135,11 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             }
 
             CheckPeerIdFree(c, k.PeerSenderId);
-            Run(c, "INSERT INTO clients VALUES ($a, $b, $c, $d, $e, $f, $g)", client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt);
+            Run(c, "INSERT INTO clients (client_id, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at) VALUES ($a, $b, $c, $d, $e, $f, $g)", client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt);
+            if (rekeyingColumns)
+            {
+                Run(c, "UPDATE clients SET id_context = $b, rekeying = $c WHERE client_id = $a", client.ClientId, k.IdContext, client.Rekeying ? 1 : 0);
+            }
         });
     }
 
@@ -214,9 +221,29 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             CheckPeerIdFree(c, credential.PeerSenderId);
             Run(
                 c,
-                "UPDATE " + table + " SET as_sender_id = $b, peer_sender_id = $c, master_secret = $d, master_salt = $e, alg = $f WHERE " + key + " = $a",
+                "UPDATE " + table + " SET as_sender_id = $b, peer_sender_id = $c, master_secret = $d, master_salt = $e, alg = $f" + (isResourceServer ? string.Empty : ", id_context = NULL") + " WHERE " + key + " = $a",
                 name, credential.AsSenderId, credential.PeerSenderId, credential.MasterSecret, credential.MasterSalt, credential.Algorithm);
         });
+    }
+
+    /// <inheritdoc/>
+    public bool SetRekeying(string clientId, bool allowed)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        int changed = 0;
+        WriteTransaction(c => changed = Run(c, "UPDATE clients SET rekeying = $b WHERE client_id = $a", clientId, allowed ? 1 : 0));
+        return changed == 1;
+    }
+
+    /// <inheritdoc/>
+    public bool SetIdContext(string clientId, byte[] peerSenderId, byte[] idContext)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        ArgumentNullException.ThrowIfNull(peerSenderId);
+        ArgumentNullException.ThrowIfNull(idContext);
+        int changed = 0;
+        WriteTransaction(c => changed = Run(c, "UPDATE clients SET id_context = $b WHERE client_id = $a AND peer_sender_id = $c AND rekeying = 1", clientId, idContext, peerSenderId));
+        return changed == 1;
     }
 
     /// <inheritdoc/>
@@ -226,7 +253,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
         using SqliteConnection c = Open();
         using SqliteCommand cmd = Command(
             c,
-            "SELECT ifnull((SELECT group_concat(client_id || '=' || hex(peer_sender_id) || '/' || hex(as_sender_id), ',') FROM clients), '') || '|' || "
+            "SELECT ifnull((SELECT group_concat(client_id || '=' || hex(peer_sender_id) || '/' || hex(as_sender_id) || '/' || ifnull(hex(id_context), '') || '/' || rekeying, ',') FROM clients), '') || '|' || "
             + "ifnull((SELECT group_concat(audience || '=' || ifnull(hex(peer_sender_id), '') || '/' || ifnull(hex(as_sender_id), ''), ',') FROM resource_servers), '')",
             []);
         return (string)cmd.ExecuteScalar()!;
@@ -535,7 +562,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     private static byte[]? Blob(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : (byte[])r.GetValue(i);
 
     private static ClientRecord ReadClient(SqliteDataReader r) =>
-        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5)), r.GetInt64(6));
+        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5), Blob(r, 7)), r.GetInt64(6), r.GetInt64(8) != 0);
 
     private static ResourceServerRecord ReadServer(SqliteDataReader r)
     {

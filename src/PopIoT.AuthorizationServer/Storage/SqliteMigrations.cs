@@ -59,6 +59,12 @@ internal static class SqliteMigrations
             next_unused INTEGER NOT NULL);
         CREATE INDEX tokens_by_client ON tokens(client_id, audience);
         """,
+
+        // 3: a client's ID Context after re-keying with the AS, and whether it may (RFC 8613 Appendix B.2).
+        """
+        ALTER TABLE clients ADD COLUMN id_context BLOB;
+        ALTER TABLE clients ADD COLUMN rekeying INTEGER NOT NULL DEFAULT 1;
+        """,
     ];
 
     /// <summary>The schema version this code writes.</summary>

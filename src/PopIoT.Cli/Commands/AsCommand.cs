@@ -120,14 +120,18 @@ internal static class AsCommand
         var credentialOut = new Option<string>("--credential-out") { Description = "Write the client's credential (ID.json: client id, AS URI, OSCORE context) here.", Required = true };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into ID.json (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
         var force = ForceOption();
-        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri, force };
+        var noRekeying = new Option<bool>("--no-rekeying")
+        {
+            Description = "Do not let this client re-key its OSCORE context with the AS by itself when it lost ID.json.seq (RFC 8613 Appendix B.2); it then needs `as client rotate`.",
+        };
+        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri, force, noRekeying };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
             bool overwrite = p.GetValue(force);
             SecretFile.CheckWritable(p.GetValue(credentialOut)!, overwrite);
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
-            ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!);
+            ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!, !p.GetValue(noRekeying));
             OscoreCredential cc = c.Credential;
             AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm, overwrite);
             io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (a running `popiot as serve` sees it at once)");

@@ -20,6 +20,7 @@ internal static class AsRegistryCommands
         yield return Show(io, false);
         yield return Remove(io, false);
         yield return Rotate(io, false);
+        yield return Rekeying(io);
     }
 
     public static IEnumerable<Command> RsCommands(CliContext io)
@@ -87,6 +88,12 @@ internal static class AsRegistryCommands
             }
 
             io.Out.WriteLine("  OSCORE kid: " + (e.Credential == null ? "none (no introspection credential)" : Convert.ToHexStringLower(e.Credential.PeerSenderId) + " (alg " + N(e.Credential.Algorithm) + ")"));
+            if (!rs && store.FindClient(n) is ClientRecord client)
+            {
+                io.Out.WriteLine("  re-keying with the AS (RFC 8613 Appendix B.2): " + (client.Rekeying ? "allowed" : "not allowed")
+                    + (client.Credential.IdContext == null ? string.Empty : "; ID Context " + Convert.ToHexStringLower(client.Credential.IdContext)));
+            }
+
             io.Out.WriteLine("  registered: " + AsCommand.Time(e.Created) + " UTC");
             foreach (GrantRecord g in Grants(store, rs, n))
             {
@@ -117,6 +124,30 @@ internal static class AsRegistryCommands
             }
 
             io.Out.WriteLine("removed " + Noun(rs) + " '" + n + "' and its grants; revoked " + N(revoked) + " token(s)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    // RFC 8613 Appendix B.2: whether a client may derive a new ID Context with the AS when it lost its sequence number.
+    private static Command Rekeying(CliContext io)
+    {
+        var db = AsCommand.Db();
+        var name = Name(false);
+        var allow = new Argument<string>("on|off") { Description = "on: the client may re-key with the AS by itself when it lost ID.json.seq (RFC 8613 Appendix B.2); off: it needs `as client rotate`." };
+        allow.AcceptOnlyFromAmong("on", "off");
+        var cmd = new Command("rekeying", "Allow or forbid a client to re-key its OSCORE context with the AS by itself (RFC 8613 Appendix B.2).") { db, name, allow };
+        cmd.SetAction(p => AsCommand.Guard(() =>
+        {
+            string n = p.GetValue(name)!;
+            bool on = p.GetValue(allow) == "on";
+            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            if (!store.SetRekeying(n, on))
+            {
+                throw new CliUsageException("unknown client '" + n + "'; see `popiot as client list --db " + p.GetValue(db) + "`");
+            }
+
+            io.Out.WriteLine("client '" + n + "' " + (on ? "may" : "may not") + " re-key with the AS by itself (RFC 8613 Appendix B.2); a running `popiot as serve` sees it at once");
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -317,13 +317,21 @@ internal static class CoapCommand
         }
 
         using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
+
+        // RFC 8613 Appendix B.2: a lost ID.json.seq is recovered by re-keying with the AS (an explicit --seq N wins).
+        CoapAceRekeying? rekeying = startAt == null ? CoapAceRekeying.StartIfLost(io, credential, credentialFile, store, timeout) : null;
         var options = new AceClientOptions
         {
             Coap = coap,
             AsSequenceNumberStore = store,
+            AsContext = rekeying?.Context,
             Scope = scope,
-            TokenCache = new FileAceTokenCache(credentialFile),
-            Events = e => io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail),
+            TokenCache = rekeying == null ? new FileAceTokenCache(credentialFile) : CoapAceRekeying.SaveOnly(new FileAceTokenCache(credentialFile)),
+            Events = e =>
+            {
+                io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail);
+                rekeying?.OnEvent(e);
+            },
         };
         AceClient client;
         try

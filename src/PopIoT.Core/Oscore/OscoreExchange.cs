@@ -41,6 +41,18 @@ public sealed class OscoreExchange
         NotificationNumber = other.NotificationNumber;
     }
 
+    /// <summary>
+    /// Binds the same request (its request_kid and request_piv) to another context: in RFC 8613 Appendix B.2 response #1
+    /// answers a request verified under ID Context ID1 with the context derived from R2 || ID1.
+    /// </summary>
+    /// <param name="context">The context the response is protected or verified with.</param>
+    public void Rebind(SecurityContext context)
+    {
+        Context = context;
+        _generation = context == null ? 0 : context.Generation;
+        NotificationNumber = -1;
+    }
+
     /// <summary>Forgets the exchange.</summary>
     public void Clear()
     {

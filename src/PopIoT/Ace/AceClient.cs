@@ -67,9 +67,12 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         }
 
         _crypto = _options.Crypto ?? PlatformCryptoProvider.Instance;
-        _asContext = credential.Oscore.CreateContext(_crypto, false, _options.AsSequenceNumberStore);
+        _asContext = _options.AsContext ?? credential.Oscore.CreateContext(_crypto, false, _options.AsSequenceNumberStore);
         CoapClientOptions asOptions = CopyOf(_options.Coap);
         asOptions.Oscore = _asContext;
+
+        // RFC 8613 Appendix B.2 step 3: request #2 carries R2 || R3 as 'kid context', so the AS can find its candidate.
+        asOptions.OscoreIncludeKidContext |= _options.AsContext != null && _options.AsContext.HasIdContext;
         _as = NewCoapClient(asOptions);
         _plain = new Lazy<CoapClient>(() => NewCoapClient(CopyOf(_options.Coap)), LazyThreadSafetyMode.ExecutionAndPublication);
     }

@@ -46,6 +46,13 @@ public sealed class AceClientOptions
     /// <summary>Where the Sender Sequence Number of the context with the AS is kept (RFC 8613 Appendix B.1.1), or null.</summary>
     public ISequenceNumberStore? AsSequenceNumberStore { get; init; }
 
+    /// <summary>
+    /// The context for the AS when the caller derived it, e.g. after re-keying with the AS (RFC 8613 Appendix B.2,
+    /// <see cref="AsRekeying"/>): requests to the AS then carry its ID Context as 'kid context', and the client
+    /// disposes it. Null to derive it from the credential with <see cref="AsSequenceNumberStore"/>.
+    /// </summary>
+    public SecurityContext? AsContext { get; init; }
+
     /// <summary>Makes the transport of each new CoAP client (e.g. on a <see cref="LossyNetwork"/>), or null for UDP.</summary>
     public Func<ICoapTransport>? TransportFactory { get; init; }
 

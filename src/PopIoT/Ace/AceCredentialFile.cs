@@ -82,6 +82,30 @@ public sealed class AceCredentialFile
         DurableFile.Write(path + ".seq", "0\n"u8, false, true);
     }
 
+    /// <summary>
+    /// Rewrites the file with a new ID Context for its OSCORE context (after re-keying with the AS, RFC 8613 Appendix
+    /// B.2), atomically and owner-only; the rest of the file is kept.
+    /// </summary>
+    /// <param name="path">The credential file.</param>
+    /// <param name="idContext">The new ID Context.</param>
+    /// <exception cref="FormatException">The file cannot be read as a credential file.</exception>
+    public static void WriteIdContext(string path, byte[] idContext)
+    {
+        ArgumentNullException.ThrowIfNull(idContext);
+        Load(path);
+        JsonObject root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        root["oscore"]!["id_context"] = Convert.ToHexStringLower(idContext);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(root, new JsonSerializerOptions { WriteIndented = true });
+        try
+        {
+            SecretFile.Write(path, json, true);
+        }
+        finally
+        {
+            Array.Clear(json);
+        }
+    }
+
     /// <summary>Reads a credential file.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The credential.</returns>

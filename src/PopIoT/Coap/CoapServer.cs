@@ -64,8 +64,8 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
             // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
             _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
-            _layer = _options.OscoreRefresh != null || _options.OscoreRefused != null
-                ? new OscoreGate(_oscore, this, _options.OscoreRefresh, _options.OscoreRefused)
+            _layer = _options.OscoreRefresh != null || _options.OscoreRefused != null || _options.OscoreRekeying != null
+                ? new OscoreGate(_oscore, this, _options.OscoreRefresh, _options.OscoreRefused, _options.OscoreRekeying == null ? null : (_options.Oscore, _options.OscoreRekeying))
                 : _oscore;
         }
     }

@@ -62,6 +62,13 @@ public sealed class CoapServerOptions
     /// <summary>With <see cref="Oscore"/>: called under the server's lock for each request OSCORE refused (for the log).</summary>
     public Action<OscoreRefusal>? OscoreRefused { get; set; }
 
+    /// <summary>
+    /// With <see cref="Oscore"/>: answers clients that re-key with the server (RFC 8613 Appendix B.2) before the table
+    /// is searched, or null when the server does not run that protocol (then a request with an unknown 'kid context'
+    /// gets 4.01, §8.2 step 2).
+    /// </summary>
+    public PopIoT.Oscore.OscoreRekeyingServer? OscoreRekeying { get; set; }
+
     /// <summary>With <see cref="Oscore"/>: whether requests without OSCORE still reach the handlers (else 4.01). False by default.</summary>
     public bool AllowUnprotected { get; set; }
 
