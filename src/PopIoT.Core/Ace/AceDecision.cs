@@ -97,7 +97,7 @@ public sealed class AceDecision
         }
     }
 
-    private static string MethodName(byte method)
+    internal static string MethodName(byte method)
     {
         switch (method)
         {

@@ -285,7 +285,14 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 
     internal CoapHandlerResult HandleSecured(int peer, CoapMessage request, CoapMessage response)
     {
-        return _engine.HandleRequest(peer, request, response);
+        // The request is the wire message; the engine answers into response without changing the request's options.
+        CoapHandlerResult result = _engine.HandleRequest(peer, request, response);
+        if (_settings.LogRequests)
+        {
+            Log(DeviceLogLevel.Debug, DeviceRequestLine.Format(_peers.AddressOf(peer), request, response));
+        }
+
+        return result;
     }
 
     private AceResourceServer BuildEngine(AceRsSettings ace)

@@ -57,6 +57,9 @@ public sealed class DeviceRuntimeSettings
     /// <summary>The largest configuration record read at start (<see cref="DeviceRecords.Configuration"/>).</summary>
     public int MaxConfigurationSize { get; set; }
 
+    /// <summary>Whether each request is logged at <see cref="DeviceLogLevel.Debug"/> (<see cref="DeviceRequestLine"/>); off by default, as building the line allocates.</summary>
+    public bool LogRequests { get; set; }
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is missing or out of range; the message names the setting.</exception>
     public void Validate()

@@ -250,6 +250,9 @@ public sealed class SimulatedDevice : IDisposable
             MaxObservers = o.MaxObservers,
             ClockTickMs = (int)Math.Clamp(o.ClockTick.TotalMilliseconds, 10, 60_000),
             ConfirmableNotificationEvery = o.ConfirmableNotifications ? 1 : 5,
+
+            // device simulate -v: each request on one line (docs/device.md).
+            LogRequests = o.Logger?.IsEnabled(LogLevel.Debug) == true,
         };
         if (o.Coap != null)
         {
