@@ -65,6 +65,7 @@ internal static partial class DeviceBudgetCommand
         BoardProfile profile = LoadProfile(name, boardsDir);
         EngineHeap heap;
         EngineBreakdown? rows = null;
+        EngineBreakdown? runtimeRows = null;
         RuntimeHeap runtime;
         try
         {
@@ -74,6 +75,7 @@ internal static partial class DeviceBudgetCommand
             if (showBreakdown)
             {
                 rows = NanoHeapModel.MeasureEngineBreakdown(settings);
+                runtimeRows = NanoHeapModel.MeasureRuntimeBreakdown(profile.ToRuntimeSettings("coap://device", "coap://as.example/token"));
             }
         }
         catch (ArgumentException e)
@@ -107,6 +109,11 @@ internal static partial class DeviceBudgetCommand
         {
             PrintRows(o, "per client slot, by place (" + N(heap.PerSlotBytes) + " B)", rows.PerSlot, rows.PerSlot.Count);
             PrintRows(o, "fixed part, by place (" + N(heap.FixedBytes) + " B; the largest " + N(Math.Min(FixedRowsShown, rows.Fixed.Count)) + " of " + N(rows.Fixed.Count) + ")", rows.Fixed, FixedRowsShown);
+        }
+
+        if (runtimeRows != null)
+        {
+            PrintRows(o, "runtime fixed part, by place (" + N(runtime.FixedBytes) + " B, the engine's rows included; the largest " + N(Math.Min(FixedRowsShown, runtimeRows.Fixed.Count)) + " of " + N(runtimeRows.Fixed.Count) + ")", runtimeRows.Fixed, FixedRowsShown);
         }
 
         var json = new Dictionary<string, object?>

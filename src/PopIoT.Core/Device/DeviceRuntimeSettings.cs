@@ -100,14 +100,16 @@ public sealed class DeviceRuntimeSettings
     }
 
     // RFC 7252 §4.6: 1152 bytes fit any IPv6 path MTU of 1280. The tables are cut to what a few clients need on a
-    // board, since each entry of the duplicate cache, the outbox and the exchanges holds a whole message: the runtime
-    // sends what is queued after every datagram and every notification (2 outbox entries), a client keeping NSTART = 1
-    // (RFC 7252 §4.7) needs one duplicate entry at a time, and the device's own CON messages are notifications.
+    // board, since each outbox entry and exchange holds a whole message: the runtime sends what is queued after every
+    // datagram and every notification (2 outbox entries), a client keeping NSTART = 1 (RFC 7252 §4.7) needs one
+    // duplicate entry at a time, and the device's own CON messages are notifications. The duplicate cache's replies
+    // share a pool of one message (most replies are a few dozen bytes; a board profile sizes it to its messages).
     private static CoapSettings DeviceCoap()
     {
         CoapSettings c = new CoapSettings();
         c.MaxExchanges = 2;
         c.DeduplicationCapacity = 4;
+        c.DeduplicationPoolBytes = c.MaxMessageSize;
         c.OutboxCapacity = 2;
         c.NonRecordCapacity = 4;
         c.MaxPeers = 8;
