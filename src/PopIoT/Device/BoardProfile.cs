@@ -96,23 +96,15 @@ public sealed class BoardProfile
             MaxTokenSize = MaxTokenBytes,
             MaxBlockSzx = BlockSzx,
             MaxMessageSize = MaxMessageBytes,
+            MaxResources = PopIoT.Core.Device.DeviceRuntimeSettings.DeviceMaxResources,
             HasClock = Clock != "none",
         };
         s.Validate();
         return s;
     }
 
-    /// <summary>
-    /// The largest CoAP message on this board: the largest block the profile allows (<see cref="BlockSzx"/>, RFC 7959
-    /// §2.2) plus 128 bytes for the header, options and an OSCORE tag, so 1152 bytes with 1024-byte blocks as RFC 7252
-    /// §4.6 recommends; at most 1152, and less when the network's MTU, less the IPv6 and UDP headers (48 bytes), leaves
-    /// less. Every datagram buffer of the runtime and the engine's OSCORE buffers are this size (docs/firmware.md,
-    /// "Device budgets").
-    /// </summary>
-    public int MaxMessageBytes => Math.Min(Math.Min(1152, Mtu - 48), (16 << BlockSzx) + MessageOverheadBytes);
-
-    /// <summary>What a message needs beyond its block: the header, token, options and OSCORE's tag (RFC 7252 §4.6's 128 bytes).</summary>
-    public const int MessageOverheadBytes = 128;
+    /// <summary>The largest CoAP message on this board (<see cref="PopIoT.Core.Device.DeviceRuntimeSettings.MessageSizeFor"/>: the MTU and the block size decide).</summary>
+    public int MaxMessageBytes => PopIoT.Core.Device.DeviceRuntimeSettings.MessageSizeFor(Mtu, BlockSzx);
 
     /// <summary>
     /// The CoAP settings this profile gives: its transmission parameters (RFC 7252 §4.8), its message size, and the
@@ -121,12 +113,10 @@ public sealed class BoardProfile
     /// <returns>New settings.</returns>
     public PopIoT.Core.Coap.CoapSettings ToCoapSettings()
     {
-        PopIoT.Core.Coap.CoapSettings c = new PopIoT.Core.Device.DeviceRuntimeSettings().Coap;
+        PopIoT.Core.Coap.CoapSettings c = PopIoT.Core.Device.DeviceRuntimeSettings.DeviceCoap(MaxMessageBytes);
         c.AckTimeoutMs = AckTimeoutMs;
         c.AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000);
         c.MaxRetransmit = MaxRetransmit;
-        c.MaxMessageSize = MaxMessageBytes;
-        c.DeduplicationPoolBytes = MaxMessageBytes;
         return c;
     }
 

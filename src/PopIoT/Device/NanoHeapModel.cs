@@ -128,6 +128,10 @@ public static partial class NanoHeapModel
             BlockwiseSlots = template.BlockwiseSlots,
             MaxBlockSzx = template.MaxBlockSzx,
             MaxMessageSize = template.MaxMessageSize,
+            MaxResources = template.MaxResources,
+            MaxScopeEntries = template.MaxScopeEntries,
+            CnonceSlots = template.CnonceSlots,
+            AuthzInfoPeerBuckets = template.AuthzInfoPeerBuckets,
             HasClock = template.HasClock,
         };
         using var engine = new AceResourceServer(settings, new PopIoT.Core.Crypto.ManagedCryptoProvider(new FixedRandom()));
@@ -171,6 +175,10 @@ public static partial class NanoHeapModel
             BlockwiseSlots = settings.Ace.BlockwiseSlots,
             MaxBlockSzx = settings.Ace.MaxBlockSzx,
             MaxMessageSize = settings.Ace.MaxMessageSize,
+            MaxResources = settings.Ace.MaxResources,
+            MaxScopeEntries = settings.Ace.MaxScopeEntries,
+            CnonceSlots = settings.Ace.CnonceSlots,
+            AuthzInfoPeerBuckets = settings.Ace.AuthzInfoPeerBuckets,
             HasClock = settings.Ace.HasClock,
         };
         var copy = new PopIoT.Core.Device.DeviceRuntimeSettings
