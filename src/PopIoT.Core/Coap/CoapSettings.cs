@@ -39,8 +39,17 @@ public sealed class CoapSettings
     /// <summary>Slots for client requests and CON messages being retransmitted (each holds a <see cref="MaxMessageSize"/> copy).</summary>
     public int MaxExchanges { get; set; } = 8;
 
-    /// <summary>Entries of the duplicate-detection cache (each holds a <see cref="MaxMessageSize"/> reply).</summary>
+    /// <summary>Entries of the duplicate-detection cache (their replies are kept in <see cref="DeduplicationPoolBytes"/>).</summary>
     public int DeduplicationCapacity { get; set; } = 16;
+
+    /// <summary>
+    /// The bytes of the duplicate cache's reply pool, shared by its entries; 0 (the default) means
+    /// <see cref="DeduplicationCapacity"/> × <see cref="MaxMessageSize"/>, so every entry keeps a whole message. Else at
+    /// least <see cref="MaxMessageSize"/>: a device keeps its latest replies in less, and an entry whose reply was
+    /// overwritten by later ones is forgotten, its duplicate processed again as after an eviction (RFC 7252 §4.5 makes
+    /// the cache an optimisation; docs/coap.md, "Duplicate detection").
+    /// </summary>
+    public int DeduplicationPoolBytes { get; set; }
 
     /// <summary>
     /// The most live entries of the duplicate cache one peer may hold; 0 (the default) means a quarter of
@@ -91,6 +100,9 @@ public sealed class CoapSettings
         }
     }
 
+    /// <summary>The reply pool's size: <see cref="DeduplicationPoolBytes"/>, or one message per entry when it is 0.</summary>
+    public int DeduplicationPoolLimit => DeduplicationPoolBytes > 0 ? DeduplicationPoolBytes : DeduplicationCapacity * MaxMessageSize;
+
     /// <summary>MAX_TRANSMIT_SPAN = ACK_TIMEOUT * ((2 ** MAX_RETRANSMIT) - 1) * ACK_RANDOM_FACTOR (RFC 7252 §4.8.2): 45 s.</summary>
     public long MaxTransmitSpanMs => (long)AckTimeoutMs * ((1L << MaxRetransmit) - 1) * AckRandomFactorPermille / 1000;
 
@@ -119,6 +131,11 @@ public sealed class CoapSettings
         if (MaxMessageSize < 16 || MaxExchanges < 1 || DeduplicationCapacity < 1 || OutboxCapacity < 1 || NonRecordCapacity < 1 || OptionCapacity < 1 || MaxPeers < 1 || DeduplicationPerPeer < 0)
         {
             throw new ArgumentException("CoAP settings: table sizes must be positive (MaxMessageSize at least 16, DeduplicationPerPeer 0 or more).");
+        }
+
+        if (DeduplicationPoolBytes != 0 && DeduplicationPoolBytes < MaxMessageSize)
+        {
+            throw new ArgumentException("CoAP settings: DeduplicationPoolBytes must be 0 (one message per entry) or at least MaxMessageSize, so any reply can be kept.");
         }
     }
 }

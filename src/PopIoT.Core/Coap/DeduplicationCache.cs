@@ -1,3 +1,5 @@
+using System;
+
 namespace PopIoT.Core.Coap;
 
 /// <summary>
@@ -9,6 +11,10 @@ namespace PopIoT.Core.Coap;
 /// live, the entry closest to expiry makes room. RFC 7252 §4.5 makes the cache an optimisation, so losing an entry
 /// only means a very late duplicate is processed again. With <see cref="CoapSettings.EvictOldestWhenFull"/> false
 /// the cache refuses instead (Allocate returns -1) and <see cref="RefusedUntil"/> says when room frees up.
+/// The replies share one byte pool (<see cref="CoapSettings.DeduplicationPoolBytes"/>), written as a ring: a reply
+/// that needs room overwrites the oldest replies, and an entry whose reply is overwritten is forgotten (counted in
+/// <see cref="Evictions"/>), so its duplicate is processed again as after any eviction; a duplicate is never
+/// answered with another reply's bytes, nor left unanswered (docs/coap.md, "Duplicate detection").
 /// </summary>
 internal sealed class DeduplicationCache
 {
@@ -18,8 +24,11 @@ internal sealed class DeduplicationCache
     private readonly bool[] _used;
     private readonly bool[] _confirmable;
     private readonly int _perPeer;
+    private readonly int[] _replyOffset;
+    private readonly int[] _replyLength;
+    private int _poolHead;
 
-    internal DeduplicationCache(int capacity, int perPeer, int maxMessageSize)
+    internal DeduplicationCache(int capacity, int perPeer, int poolBytes)
     {
         _perPeer = perPeer;
         _peer = new int[capacity];
@@ -27,17 +36,41 @@ internal sealed class DeduplicationCache
         _expires = new long[capacity];
         _used = new bool[capacity];
         _confirmable = new bool[capacity];
-        Reply = new byte[capacity][];
-        ReplyLength = new int[capacity];
-        for (int i = 0; i < capacity; i++)
-        {
-            Reply[i] = new byte[maxMessageSize];
-        }
+        Pool = new byte[poolBytes];
+        _replyOffset = new int[capacity];
+        _replyLength = new int[capacity];
     }
 
-    internal byte[][] Reply { get; }
+    // The replies' bytes: entry i's reply is ReplyOffset(i), ReplyLength(i).
+    internal byte[] Pool { get; }
 
-    internal int[] ReplyLength { get; }
+    internal int ReplyOffset(int entry) => _replyOffset[entry];
+
+    // 0: the entry keeps no reply (a NON, or a CON whose answer is still to come).
+    internal int ReplyLength(int entry) => _replyLength[entry];
+
+    // Keeps the reply to entry's message: at the ring's head, or at the pool's start when it does not fit before the
+    // end. The live replies it overwrites lose their entries. The pool holds at least one message of MaxMessageSize
+    // (CoapSettings.Validate), so every reply is kept until later replies need its room.
+    internal void SetReply(int entry, byte[] source, int offset, int length)
+    {
+        int start = _poolHead + length <= Pool.Length ? _poolHead : 0;
+        int end = start + length;
+        for (int i = 0; i < _peer.Length; i++)
+        {
+            if (i != entry && _used[i] && _replyLength[i] > 0 && _replyOffset[i] < end && start < _replyOffset[i] + _replyLength[i])
+            {
+                _used[i] = false;
+                _replyLength[i] = 0;
+                Evictions++;
+            }
+        }
+
+        Array.Copy(source, offset, Pool, start, length);
+        _replyOffset[entry] = start;
+        _replyLength[entry] = length;
+        _poolHead = end;
+    }
 
     internal int Capacity => _peer.Length;
 
@@ -147,6 +180,6 @@ internal sealed class DeduplicationCache
         _mid[i] = messageId;
         _confirmable[i] = confirmable;
         _expires[i] = expires;
-        ReplyLength[i] = 0;
+        _replyLength[i] = 0;
     }
 }

@@ -41,9 +41,9 @@ public sealed partial class MessageLayer
         if (entry >= 0)
         {
             DuplicatesDetected++;
-            if (con && _dedup.ReplyLength[entry] > 0)
+            if (con && _dedup.ReplyLength(entry) > 0)
             {
-                _outbox.Enqueue(peer, _dedup.Reply[entry], 0, _dedup.ReplyLength[entry]);
+                _outbox.Enqueue(peer, _dedup.Pool, _dedup.ReplyOffset(entry), _dedup.ReplyLength(entry));
             }
 
             return;
@@ -106,7 +106,8 @@ public sealed partial class MessageLayer
             }
         }
 
-        byte[] reply = _dedup.Reply[entry];
+        // The reply is serialized into the scratch buffer (free again: the handler has returned) and a CON's is kept in
+        // the cache's pool for its duplicates.
         if (result == CoapHandlerResult.Respond)
         {
             if (!CoapCode.IsResponse(_tx.Code))
@@ -115,14 +116,18 @@ public sealed partial class MessageLayer
                 _tx.Code = CoapCode.InternalServerError;
             }
 
-            int n = SerializeAndSend(peer, reply, con);
-            _dedup.ReplyLength[entry] = con ? n : 0;
+            int n = SerializeAndSend(peer, _scratch, con);
+            if (con)
+            {
+                _dedup.SetReply(entry, _scratch, 0, n);
+            }
         }
         else if (con)
         {
             // RFC 7252 §5.2.2: a separate response starts with an Empty ACK, which is also what duplicates get.
-            _dedup.ReplyLength[entry] = WriteEmpty(reply, CoapMessageType.Acknowledgement, _rx.MessageId);
-            _outbox.Enqueue(peer, reply, 0, 4);
+            int n = WriteEmpty(_scratch, CoapMessageType.Acknowledgement, _rx.MessageId);
+            _dedup.SetReply(entry, _scratch, 0, n);
+            _outbox.Enqueue(peer, _scratch, 0, n);
         }
     }
 
@@ -156,7 +161,7 @@ public sealed partial class MessageLayer
             int entry = _dedup.Allocate(peer, _rx.MessageId, true, now, _settings.ExchangeLifetimeMs, _settings.EvictOldestWhenFull);
             if (entry >= 0)
             {
-                _dedup.ReplyLength[entry] = WriteEmpty(_dedup.Reply[entry], CoapMessageType.Acknowledgement, _rx.MessageId);
+                _dedup.SetReply(entry, _scratch, 0, WriteEmpty(_scratch, CoapMessageType.Acknowledgement, _rx.MessageId));
             }
 
             SendEmpty(peer, CoapMessageType.Acknowledgement, _rx.MessageId);

@@ -66,7 +66,7 @@ public sealed partial class MessageLayer
         _rx = new CoapMessage(settings.OptionCapacity, 0);
         _tx = new CoapMessage(settings.OptionCapacity, CoapMessage.DefaultValueStoreSize);
         _outbox = new Outbox(settings.OutboxCapacity, size);
-        _dedup = new DeduplicationCache(settings.DeduplicationCapacity, settings.DeduplicationPerPeerLimit, size);
+        _dedup = new DeduplicationCache(settings.DeduplicationCapacity, settings.DeduplicationPerPeerLimit, settings.DeduplicationPoolLimit);
         _scratch = new byte[size];
 
         _ex = new ExchangeTable(settings.MaxExchanges, size);

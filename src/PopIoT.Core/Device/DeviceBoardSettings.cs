@@ -126,15 +126,17 @@ public sealed class DeviceBoardSettings
         s.ReplayWindowSize = ReplayWindow;
         s.MaxTokenSize = MaxTokenBytes;
         s.MaxBlockSzx = BlockSzx;
+        s.MaxMessageSize = DeviceRuntimeSettings.MessageSizeFor(Mtu, BlockSzx);
+        s.MaxResources = DeviceRuntimeSettings.DeviceMaxResources;
         s.HasClock = Clock != ClockNone;
         return s;
     }
 
-    /// <summary>The CoAP transmission parameters (RFC 7252 §4.8).</summary>
+    /// <summary>The device's message layer (<see cref="DeviceRuntimeSettings.DeviceCoap"/>) with this board's message size and transmission parameters (RFC 7252 §4.8).</summary>
     /// <returns>New settings.</returns>
     public CoapSettings ToCoapSettings()
     {
-        var c = new CoapSettings();
+        CoapSettings c = DeviceRuntimeSettings.DeviceCoap(DeviceRuntimeSettings.MessageSizeFor(Mtu, BlockSzx));
         c.AckTimeoutMs = AckTimeoutMs;
         c.AckRandomFactorPermille = AckRandomFactorPermille;
         c.MaxRetransmit = MaxRetransmit;

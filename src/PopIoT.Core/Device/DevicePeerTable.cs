@@ -11,11 +11,15 @@ namespace PopIoT.Core.Device;
 /// no open exchange in the message layer and no observation; when every peer is busy the datagram is dropped and
 /// counted. A peer number is never given to a second address, so whatever the layers still hold for an evicted peer
 /// (duplicate-cache entries, an upload in progress, admission counters) can never answer or reach someone else, and
-/// ages out. Allocated at construction; looking up and admitting allocate nothing.
+/// ages out. Allocated at construction; looking up and admitting allocate nothing. The addresses are packed into one
+/// byte array with their lengths and ports beside it (docs/firmware.md, "Memory model": an object per entry costs a
+/// header and a block per field), and <see cref="TryGetAddress"/> copies one into the caller's object.
 /// </summary>
 public sealed class DevicePeerTable
 {
-    private readonly DatagramAddress[] _address;
+    private readonly byte[] _address;
+    private readonly byte[] _addressLength;
+    private readonly int[] _port;
     private readonly int[] _peer;
     private readonly long[] _lastUse;
     private readonly bool[] _used;
@@ -30,11 +34,9 @@ public sealed class DevicePeerTable
             throw new ArgumentException("capacity must be at least 1.");
         }
 
-        _address = new DatagramAddress[capacity];
-        for (int i = 0; i < capacity; i++)
-        {
-            _address[i] = new DatagramAddress();
-        }
+        _address = new byte[capacity * DatagramAddress.MaxAddressLength];
+        _addressLength = new byte[capacity];
+        _port = new int[capacity];
 
         _peer = new int[capacity];
         _lastUse = new long[capacity];
@@ -92,7 +94,7 @@ public sealed class DevicePeerTable
                     free = i;
                 }
             }
-            else if (_address[i].SameAs(from))
+            else if (Holds(i, from))
             {
                 _lastUse[i] = now;
                 return _peer[i];
@@ -112,7 +114,9 @@ public sealed class DevicePeerTable
         }
 
         _used[free] = true;
-        _address[free].CopyFrom(from);
+        Array.Copy(from.Address, 0, _address, free * DatagramAddress.MaxAddressLength, DatagramAddress.MaxAddressLength);
+        _addressLength[free] = (byte)from.AddressLength;
+        _port[free] = from.Port;
         _lastUse[free] = now;
         _peer[free] = _nextPeer;
         // Numbers are not reused (a wrap needs 2^31 new addresses, far beyond any state's lifetime).
@@ -120,20 +124,48 @@ public sealed class DevicePeerTable
         return _peer[free];
     }
 
-    /// <summary>The address of a peer number, or null once it was evicted.</summary>
+    /// <summary>Copies the address of a peer number into the caller's <paramref name="into"/>; false once the peer was evicted.</summary>
     /// <param name="peer">The peer number.</param>
-    /// <returns>The address (owned by the table; valid until the entry is reused).</returns>
-    public DatagramAddress AddressOf(int peer)
+    /// <param name="into">Where the address goes (the caller's own, so no view is shared between callers or threads).</param>
+    /// <returns>Whether the peer is held.</returns>
+    public bool TryGetAddress(int peer, DatagramAddress into)
     {
+        if (into == null)
+        {
+            throw new ArgumentNullException(nameof(into));
+        }
+
         for (int i = 0; i < _used.Length; i++)
         {
             if (_used[i] && _peer[i] == peer)
             {
-                return _address[i];
+                into.Set(_address, i * DatagramAddress.MaxAddressLength, _addressLength[i], _port[i]);
+                return true;
             }
         }
 
-        return null;
+        return false;
+    }
+
+    // Whether entry i holds the address and port of from.
+    private bool Holds(int i, DatagramAddress from)
+    {
+        if (from.AddressLength != _addressLength[i] || from.Port != _port[i])
+        {
+            return false;
+        }
+
+        int at = i * DatagramAddress.MaxAddressLength;
+        byte[] bytes = from.Address;
+        for (int k = 0; k < from.AddressLength; k++)
+        {
+            if (bytes[k] != _address[at + k])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private int IdleLeastRecentlyUsed(MessageLayer layer, ObserveRegistry observers)

@@ -37,6 +37,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     // One datagram buffer for both directions: the layer copies what it keeps, so the buffer is free once Receive returns.
     private readonly byte[] _datagram;
     private readonly DatagramAddress _from = new DatagramAddress();
+    private readonly DatagramAddress _to = new DatagramAddress();
     private readonly CoapMessage _note;
     private AceResourceServer _engine;
     private long _nextTickMs = long.MaxValue;
@@ -388,10 +389,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         while (_layer.TryTakeOutgoing(_datagram, 0, out length, out peer))
         {
             // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
-            DatagramAddress to = _peers.AddressOf(peer);
-            if (to != null)
+            if (_peers.TryGetAddress(peer, _to))
             {
-                _host.Socket.Send(to, _datagram, 0, length);
+                _host.Socket.Send(_to, _datagram, 0, length);
             }
         }
     }

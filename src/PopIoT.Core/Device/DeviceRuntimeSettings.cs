@@ -16,7 +16,7 @@ public sealed class DeviceRuntimeSettings
     /// <summary>Creates settings with the device defaults (the <see cref="Ace"/> settings still to be given).</summary>
     public DeviceRuntimeSettings()
     {
-        Coap = DeviceCoap();
+        Coap = DeviceCoap(1152);
         MaxPeers = 8;
         MaxObservers = 4;
         ClockTickMs = 1000;
@@ -102,18 +102,61 @@ public sealed class DeviceRuntimeSettings
         Check(MaxConfigurationSize >= 64 && MaxConfigurationSize <= 4096, "DeviceRuntimeSettings.MaxConfigurationSize must be 64..4096.");
     }
 
-    // RFC 7252 §4.6: 1152 bytes fit any IPv6 path MTU of 1280. The tables are cut to what a few clients need on a
-    // board, since each entry of the duplicate cache, the outbox and the exchanges holds a whole message: the runtime
-    // sends what is queued after every datagram and every notification (2 outbox entries), a client keeping NSTART = 1
-    // (RFC 7252 §4.7) needs one duplicate entry at a time, and the device's own CON messages are notifications.
-    private static CoapSettings DeviceCoap()
+    /// <summary>The resources a board's engine holds: the device's own (docs/firmware.md, "The device runtime") with room for a few more.</summary>
+    public const int DeviceMaxResources = 8;
+
+    /// <summary>
+    /// Option slots of the device's receive and response messages: a device's requests carry a few Uri-Path segments,
+    /// OSCORE, Content-Format, Accept, Observe, Block1/Block2, Size1/Size2, Echo and Uri-Host (RFC 7252 §5.10, RFC 7959,
+    /// RFC 7641, RFC 8613); a message with more is refused as too large, not truncated.
+    /// </summary>
+    public const int DeviceOptionCapacity = 16;
+
+    /// <summary>What a message needs beyond its block: the header, token, options and OSCORE's tag (RFC 7252 §4.6's 128 bytes).</summary>
+    public const int MessageOverheadBytes = 128;
+
+    /// <summary>
+    /// The largest CoAP message on a board: the largest block it allows (RFC 7959 §2.2) plus
+    /// <see cref="MessageOverheadBytes"/>, so 1152 bytes with 1024-byte blocks as RFC 7252 §4.6 recommends; at most
+    /// 1152, and less when the network's MTU, less the IPv6 and UDP headers (48 bytes), leaves less. Every datagram
+    /// buffer of the runtime and the engine's OSCORE buffers are this size (docs/firmware.md, "Device budgets").
+    /// </summary>
+    /// <param name="mtu">The network's MTU.</param>
+    /// <param name="blockSzx">The largest block size exponent (0..6).</param>
+    /// <returns>Bytes.</returns>
+    public static int MessageSizeFor(int mtu, int blockSzx)
+    {
+        int size = 1152;
+        if (mtu - 48 < size)
+        {
+            size = mtu - 48;
+        }
+
+        int block = (16 << blockSzx) + MessageOverheadBytes;
+        return block < size ? block : size;
+    }
+
+    /// <summary>
+    /// The message layer's settings on a device (the simulator's and the firmware's): RFC 7252 §4.6 messages of
+    /// <paramref name="maxMessageSize"/>, and the tables cut to what a few clients need, since each outbox entry and
+    /// exchange holds a whole message: the runtime sends what is queued after every datagram and every notification
+    /// (2 outbox entries), a client keeping NSTART = 1 (RFC 7252 §4.7) needs one duplicate entry at a time, and the
+    /// device's own CON messages are notifications. The duplicate cache's replies share a pool of one message (most
+    /// replies are a few dozen bytes; docs/coap.md, "Duplicate detection").
+    /// </summary>
+    /// <param name="maxMessageSize">The largest message (<see cref="MessageSizeFor"/>).</param>
+    /// <returns>New settings with RFC 7252's default transmission parameters.</returns>
+    public static CoapSettings DeviceCoap(int maxMessageSize)
     {
         CoapSettings c = new CoapSettings();
+        c.MaxMessageSize = maxMessageSize;
         c.MaxExchanges = 2;
         c.DeduplicationCapacity = 4;
+        c.DeduplicationPoolBytes = maxMessageSize;
         c.OutboxCapacity = 2;
         c.NonRecordCapacity = 4;
         c.MaxPeers = 8;
+        c.OptionCapacity = DeviceOptionCapacity;
         return c;
     }
 

@@ -95,18 +95,16 @@ public sealed class BoardProfile
             ReplayWindowSize = ReplayWindow,
             MaxTokenSize = MaxTokenBytes,
             MaxBlockSzx = BlockSzx,
+            MaxMessageSize = MaxMessageBytes,
+            MaxResources = PopIoT.Core.Device.DeviceRuntimeSettings.DeviceMaxResources,
             HasClock = Clock != "none",
         };
         s.Validate();
         return s;
     }
 
-    /// <summary>
-    /// The largest CoAP message on this board: RFC 7252 §4.6 recommends 1152 bytes (a 1024-byte block with room for the
-    /// header, options and an OSCORE tag), and less when the network's MTU, less the IPv6 and UDP headers (48 bytes),
-    /// leaves less.
-    /// </summary>
-    public int MaxMessageBytes => Math.Min(1152, Mtu - 48);
+    /// <summary>The largest CoAP message on this board (<see cref="PopIoT.Core.Device.DeviceRuntimeSettings.MessageSizeFor"/>: the MTU and the block size decide).</summary>
+    public int MaxMessageBytes => PopIoT.Core.Device.DeviceRuntimeSettings.MessageSizeFor(Mtu, BlockSzx);
 
     /// <summary>
     /// The CoAP settings this profile gives: its transmission parameters (RFC 7252 §4.8), its message size, and the
@@ -115,11 +113,10 @@ public sealed class BoardProfile
     /// <returns>New settings.</returns>
     public PopIoT.Core.Coap.CoapSettings ToCoapSettings()
     {
-        PopIoT.Core.Coap.CoapSettings c = new PopIoT.Core.Device.DeviceRuntimeSettings().Coap;
+        PopIoT.Core.Coap.CoapSettings c = PopIoT.Core.Device.DeviceRuntimeSettings.DeviceCoap(MaxMessageBytes);
         c.AckTimeoutMs = AckTimeoutMs;
         c.AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000);
         c.MaxRetransmit = MaxRetransmit;
-        c.MaxMessageSize = MaxMessageBytes;
         return c;
     }
 

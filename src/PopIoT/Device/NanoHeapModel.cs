@@ -14,7 +14,7 @@ namespace PopIoT.Device;
 /// every reference, struct, DateTime and TimeSpan element) and src/CLR/Core/CLR_RT_HeapBlock_String.cpp (a string is
 /// its header block, its UTF-8 bytes and a terminating zero).
 /// </summary>
-public static class NanoHeapModel
+public static partial class NanoHeapModel
 {
     /// <summary>The size of one heap block on a 32-bit target (<c>CLR_RT_HeapBlock_Raw</c>: 3 × 4 bytes).</summary>
     public const int BlockBytes = 12;
@@ -117,43 +117,6 @@ public static class NanoHeapModel
         return order.Select(p => rows[p]).ToList();
     }
 
-    /// <summary>
-    /// Where the engine's bytes go: <see cref="Breakdown"/> of the engine built with one slot and with nine, the rows
-    /// whose bytes grow with the slots divided by 8 (the part per client slot) and the one-slot rows less that.
-    /// </summary>
-    /// <param name="settings">The engine's settings.</param>
-    /// <returns>The per-slot rows and the fixed rows, each largest first.</returns>
-    public static EngineBreakdown MeasureEngineBreakdown(AceRsSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        IReadOnlyList<HeapRow> one = WithEngine(settings, 1, e => Breakdown(e));
-        Dictionary<string, HeapRow> nine = WithEngine(settings, 9, e => Breakdown(e)).ToDictionary(r => r.Path, StringComparer.Ordinal);
-        var perSlot = new List<HeapRow>();
-        var fixedRows = new List<HeapRow>();
-        foreach (HeapRow r in one)
-        {
-            HeapRow n = nine.TryGetValue(r.Path, out HeapRow found) ? found : r;
-            nine.Remove(r.Path);
-            var slot = new HeapRow(r.Path, n.Type, n.Fields, (n.Objects - r.Objects) / 8, (n.NanoBytes - r.NanoBytes) / 8, (n.DesktopBytes - r.DesktopBytes) / 8);
-            if (slot.NanoBytes != 0 || slot.Objects != 0)
-            {
-                perSlot.Add(slot);
-            }
-
-            fixedRows.Add(r with { Objects = r.Objects - slot.Objects, NanoBytes = r.NanoBytes - slot.NanoBytes, DesktopBytes = r.DesktopBytes - slot.DesktopBytes });
-        }
-
-        // Places only a bigger table reaches (a second slot's objects under a path the first did not have).
-        foreach (HeapRow n in nine.Values)
-        {
-            perSlot.Add(n with { Objects = n.Objects / 8, NanoBytes = n.NanoBytes / 8, DesktopBytes = n.DesktopBytes / 8 });
-        }
-
-        return new EngineBreakdown(
-            perSlot.OrderByDescending(r => r.NanoBytes).ToList(),
-            fixedRows.Where(r => r.NanoBytes != 0).OrderByDescending(r => r.NanoBytes).ToList());
-    }
-
     private static T WithEngine<T>(AceRsSettings template, int slots, Func<AceResourceServer, T> measure)
     {
         var settings = new AceRsSettings(template.Audience, template.AsUri)
@@ -165,6 +128,10 @@ public static class NanoHeapModel
             BlockwiseSlots = template.BlockwiseSlots,
             MaxBlockSzx = template.MaxBlockSzx,
             MaxMessageSize = template.MaxMessageSize,
+            MaxResources = template.MaxResources,
+            MaxScopeEntries = template.MaxScopeEntries,
+            CnonceSlots = template.CnonceSlots,
+            AuthzInfoPeerBuckets = template.AuthzInfoPeerBuckets,
             HasClock = template.HasClock,
         };
         using var engine = new AceResourceServer(settings, new PopIoT.Core.Crypto.ManagedCryptoProvider(new FixedRandom()));
@@ -208,6 +175,10 @@ public static class NanoHeapModel
             BlockwiseSlots = settings.Ace.BlockwiseSlots,
             MaxBlockSzx = settings.Ace.MaxBlockSzx,
             MaxMessageSize = settings.Ace.MaxMessageSize,
+            MaxResources = settings.Ace.MaxResources,
+            MaxScopeEntries = settings.Ace.MaxScopeEntries,
+            CnonceSlots = settings.Ace.CnonceSlots,
+            AuthzInfoPeerBuckets = settings.Ace.AuthzInfoPeerBuckets,
             HasClock = settings.Ace.HasClock,
         };
         var copy = new PopIoT.Core.Device.DeviceRuntimeSettings

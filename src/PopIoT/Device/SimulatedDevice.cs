@@ -263,6 +263,10 @@ public sealed class SimulatedDevice : IDisposable
             // Room for the simulator's many clients (tests run ten at once over a lossy network).
             settings.Coap.MaxExchanges = 16;
             settings.Coap.DeduplicationCapacity = 64;
+
+            // Each entry keeps a whole reply, as a desktop server's: a pool of one message shared by 64 entries would
+            // forget the replies of busy clients (docs/coap.md, "Duplicate detection").
+            settings.Coap.DeduplicationPoolBytes = 0;
             settings.Coap.OutboxCapacity = 16;
             settings.Coap.NonRecordCapacity = 16;
         }
@@ -328,7 +332,8 @@ public sealed class SimulatedDevice : IDisposable
 
     private void Record(AceDecision d)
     {
-        DatagramAddress? peer = d.Peer >= 0 ? _runtime.Peers.AddressOf(d.Peer) : null;
+        var address = new DatagramAddress();
+        DatagramAddress? peer = d.Peer >= 0 && _runtime.Peers.TryGetAddress(d.Peer, address) ? address : null;
         var decision = new SecurityDecision(_time.GetUtcNow(), d.Kind, d.Error, d.ResponseCode, d.Method, d.Path, peer == null ? null : TransportDatagramSocket.ToEndPoint(peer), d.Slot);
         lock (_decisions)
         {

@@ -63,6 +63,30 @@ public class DeviceBoardSettingsTests
         Assert.False(s.ToAceRsSettings("a", "b").HasClock);
     }
 
+    [Theory]
+    [InlineData(1500, 6, 1152)]
+    [InlineData(1500, 4, 384)]
+    [InlineData(1280, 6, 1152)]
+    [InlineData(576, 6, 528)]
+    public void The_firmware_gets_the_device_sized_message_layer_the_budget_measures(int mtu, int szx, int message)
+    {
+        DeviceBoardSettings b = Sample();
+        b.Mtu = mtu;
+        b.BlockSzx = szx;
+        PopIoT.Core.Coap.CoapSettings c = b.ToCoapSettings();
+        PopIoT.Core.Coap.CoapSettings device = new DeviceRuntimeSettings().Coap;
+
+        // The same tables as the simulator's device (DeviceRuntimeSettings), not a desktop server's.
+        Assert.Equal(
+            (message, device.MaxExchanges, device.DeduplicationCapacity, device.OutboxCapacity, device.NonRecordCapacity, device.MaxPeers),
+            (c.MaxMessageSize, c.MaxExchanges, c.DeduplicationCapacity, c.OutboxCapacity, c.NonRecordCapacity, c.MaxPeers));
+        Assert.Equal(message, c.DeduplicationPoolLimit);
+        Assert.Equal(2000, c.AckTimeoutMs);
+        PopIoT.Core.Ace.AceRsSettings ace = b.ToAceRsSettings("coap://device", "coap://as.example/token");
+        Assert.Equal(message, ace.MaxMessageSize);
+        Assert.Equal(DeviceRuntimeSettings.DeviceMaxResources, ace.MaxResources);
+    }
+
     [Fact]
     public void Without_an_sntp_server_the_default_is_used()
     {

@@ -5,28 +5,51 @@ using Xunit;
 namespace PopIoT.Tests.Cli;
 
 /// <summary><c>popiot device budget --board NAME</c> through the CLI (docs/firmware.md "Device budgets").</summary>
-public sealed class DeviceBudgetCommandTests
+public sealed class DeviceBudgetCommandTests : TempDirectoryTest
 {
-    private static (int Code, string Out, JsonElement Json) Budget(string board)
+    private static (int Code, string Out, JsonElement Json) Budget(string board, string? dir = null)
     {
-        var r = CliRunner.Run(["device", "budget", "--board", board, "--boards-dir", BoardProfiles.Dir]);
+        var r = CliRunner.Run(["device", "budget", "--board", board, "--boards-dir", dir ?? BoardProfiles.Dir]);
         string last = r.Out.TrimEnd().Split('\n')[^1];
         return (r.ExitCode, r.Out + r.Error, JsonDocument.Parse(last).RootElement.Clone());
     }
 
     [Fact]
-    public void The_esp32_c3_profile_fits_and_the_figures_add_up()
+    public void The_whole_esp32_c3_runtime_fits_within_32_KiB_and_the_figures_add_up()
     {
         var (code, text, json) = Budget("esp32-c3");
         Assert.True(code == 0, text);
         Assert.Contains("per client slot", text, StringComparison.Ordinal);
-        Assert.Contains("fits", text, StringComparison.Ordinal);
+        Assert.Contains("whole runtime, 8 slots", text, StringComparison.Ordinal);
+        Assert.Contains("32 KiB target    met", text, StringComparison.Ordinal);
         Assert.Equal("esp32-c3", json.GetProperty("board").GetString());
         Assert.True(json.GetProperty("fits").GetBoolean());
+        Assert.True(json.GetProperty("target_met").GetBoolean());
         int total = json.GetProperty("fixed_bytes").GetInt32() + (8 * json.GetProperty("per_slot_bytes").GetInt32());
         Assert.Equal(total, json.GetProperty("total_bytes").GetInt32());
+        Assert.True(total <= 32 * 1024, "runtime " + total);
         Assert.True(total <= json.GetProperty("share_bytes").GetInt32());
         Assert.Equal(8 * json.GetProperty("per_slot_bytes").GetInt32(), json.GetProperty("eight_clients_bytes").GetInt32());
+
+        // The engine is a part of the runtime, reported as a detail.
+        Assert.InRange(json.GetProperty("engine_total_bytes").GetInt32(), 1, total - 1);
+        Assert.Equal(384, json.GetProperty("message_bytes").GetInt32());
+    }
+
+    [Fact]
+    public void A_profile_whose_engine_fits_but_whose_runtime_does_not_is_refused_with_exit_1()
+    {
+        // The ESP32-C3 with 1024-byte blocks: 1152-byte messages in every datagram buffer of the runtime.
+        string json = File.ReadAllText(Path.Combine(BoardProfiles.Dir, "esp32-c3.json")).Replace("\"blockSzx\": 4", "\"blockSzx\": 6", StringComparison.Ordinal);
+        Assert.Contains("\"blockSzx\": 6", json, StringComparison.Ordinal);
+        File.WriteAllText(F("c3-big-blocks.json"), json);
+        var (code, text, result) = Budget("c3-big-blocks", Dir);
+        Assert.Equal(1, code);
+        Assert.Contains("DOES NOT FIT", text, StringComparison.Ordinal);
+        Assert.False(result.GetProperty("fits").GetBoolean());
+        Assert.False(result.GetProperty("target_met").GetBoolean());
+        Assert.True(result.GetProperty("engine_total_bytes").GetInt32() <= result.GetProperty("share_bytes").GetInt32());
+        Assert.True(result.GetProperty("total_bytes").GetInt32() > result.GetProperty("share_bytes").GetInt32());
     }
 
     [Fact]
@@ -59,13 +82,19 @@ public sealed class DeviceBudgetCommandTests
     }
 
     [Fact]
-    public void Breakdown_prints_where_the_bytes_of_a_slot_go_and_still_ends_with_the_json_line()
+    public void Breakdown_prints_where_the_bytes_of_a_slot_and_of_the_runtime_go_and_still_ends_with_the_json_line()
     {
         var r = CliRunner.Run(["device", "budget", "--board", "esp32-c3", "--boards-dir", BoardProfiles.Dir, "--breakdown"]);
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         Assert.Contains("per client slot, by place", r.Out, StringComparison.Ordinal);
-        Assert.Contains("fixed part, by place", r.Out, StringComparison.Ordinal);
+        Assert.Contains("runtime fixed part, by place", r.Out, StringComparison.Ordinal);
+        Assert.Contains("engine fixed part, by place", r.Out, StringComparison.Ordinal);
         Assert.Contains("SecurityContext", r.Out, StringComparison.Ordinal);
+
+        // The runtime's own objects: the message layer's tables, the duplicate cache's pool, the datagram buffer.
+        Assert.Contains("at DeduplicationCache.Pool", r.Out, StringComparison.Ordinal);
+        Assert.Contains("at Outbox._data[]", r.Out, StringComparison.Ordinal);
+        Assert.Contains("at DeviceRuntime._datagram", r.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("k__BackingField", r.Out, StringComparison.Ordinal);
         string last = r.Out.TrimEnd().Split('\n')[^1];
         Assert.Equal("esp32-c3", JsonDocument.Parse(last).RootElement.GetProperty("board").GetString());

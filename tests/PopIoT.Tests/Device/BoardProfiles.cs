@@ -26,6 +26,6 @@ internal static class BoardProfiles
 
     public static BoardProfile Load(string name) => BoardProfile.Load(Path.Combine(Dir, name + ".json"));
 
-    /// <summary>Whether the engine with the profile's settings fits the profile's heap share in nanoFramework's layout.</summary>
-    public static bool Fits(BoardProfile p) => NanoHeapModel.MeasureEngine(p.ToSettings("coap://device", "coap://as.example/token")).TotalBytes <= p.PopIotHeapBytes;
+    /// <summary>Whether the whole device runtime with the profile's settings fits the profile's heap share in nanoFramework's layout.</summary>
+    public static bool Fits(BoardProfile p) => NanoHeapModel.MeasureRuntime(p.ToRuntimeSettings("coap://device", "coap://as.example/token")).TotalBytes <= p.PopIotHeapBytes;
 }
