@@ -290,7 +290,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         CoapHandlerResult result = _engine.HandleRequest(peer, request, response);
         if (_settings.LogRequests)
         {
-            Log(DeviceLogLevel.Debug, DeviceRequestLine.Format(_peers.AddressOf(peer), request, response));
+            // Only when logging requests: the copy of the address is part of the line's cost.
+            DatagramAddress from = new DatagramAddress();
+            Log(DeviceLogLevel.Debug, DeviceRequestLine.Format(_peers.TryGetAddress(peer, from) ? from : null, request, response));
         }
 
         return result;
