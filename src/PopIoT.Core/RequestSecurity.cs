@@ -45,12 +45,29 @@ public sealed class RequestSecurity
         GrantedMethods = grantedMethods;
     }
 
+    /// <summary>Marks the request as received over the DTLS session <paramref name="session"/> (RFC 9202 §3.4).</summary>
+    /// <param name="slot">The token slot bound to the session, or -1 when no token is bound (plain PSK).</param>
+    /// <param name="grantedMethods">The methods granted on the resource, or -1 when no token limits them.</param>
+    /// <param name="session">The DTLS session (the engine's peer index) the response must go back over.</param>
+    public void SetDtls(int slot, int grantedMethods, int session)
+    {
+        Protection = RequestProtection.Dtls;
+        Slot = slot;
+        GrantedMethods = grantedMethods;
+        Session = session;
+        Exchange.Clear();
+    }
+
+    /// <summary>The DTLS session the request arrived over (<see cref="RequestProtection.Dtls"/>), or -1.</summary>
+    public int Session { get; private set; }
+
     /// <summary>Back to unprotected, with no exchange.</summary>
     public void Clear()
     {
         Protection = RequestProtection.None;
         Slot = -1;
         GrantedMethods = 0;
+        Session = -1;
         Exchange.Clear();
     }
 
@@ -67,6 +84,7 @@ public sealed class RequestSecurity
         Protection = other.Protection;
         Slot = other.Slot;
         GrantedMethods = other.GrantedMethods;
+        Session = other.Session;
         Exchange.CopyFrom(other.Exchange);
     }
 }
