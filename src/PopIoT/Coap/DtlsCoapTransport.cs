@@ -241,7 +241,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
             // RFC 6347 §4.1.2.7: a Finished under another key fails authentication and is dropped silently, so a wrong
             // PSK shows as a server that answered the first flights and then went quiet.
             Fail(peer, alert == DtlsAlert.Timeout && heard
-                ? "the server answered but did not complete the handshake within " + (_engine.Settings.HandshakeTimeoutMs / 1000) + " s: most likely a wrong PSK"
+                ? "the server answered but did not complete the handshake within " + DtlsAlertText.Seconds(_engine.Settings.HandshakeTimeoutMs) + " s: most likely a wrong PSK"
                 : DtlsAlertText.Describe(alert, _engine.Settings.HandshakeTimeoutMs));
         }
     }
