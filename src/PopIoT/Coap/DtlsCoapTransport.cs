@@ -141,7 +141,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
     {
         lock (_lock)
         {
-            if (_disposed)
+            if (_disposed || datagram.Length > _in.Length)
             {
                 return;
             }
@@ -152,7 +152,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
             {
                 // RFC 7252 §9.1: one CoAP message per record; a message larger than a record is dropped like an oversized datagram.
                 datagram.CopyTo(_in);
-                _engine.Send(p, new ByteRange(_in, 0, Math.Min(datagram.Length, _in.Length)), now);
+                _engine.Send(p, new ByteRange(_in, 0, datagram.Length), now);
             }
             else if (_identity != null)
             {
