@@ -3,7 +3,7 @@ namespace PopIoT.AuthorizationServer;
 /// <summary>Settings of the AS, bound from configuration section "As" (JSON, or environment POPIOT_AS__PORT ...).</summary>
 public sealed class AuthorizationServerSettings
 {
-    /// <summary>The SQLite database file.</summary>
+    /// <summary>The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/db or Host=…;…).</summary>
     public string Database { get; set; } = "popiot-as.db";
 
     /// <summary>The address to listen on (default 0.0.0.0).</summary>
@@ -14,6 +14,9 @@ public sealed class AuthorizationServerSettings
 
     /// <summary>The lifetime of an access token in seconds: exp − iat, or exi (default 3600).</summary>
     public int TokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>How often expired and revoked tokens are purged, in seconds (default 3600; 0: never).</summary>
+    public int PurgeEverySeconds { get; set; } = 3600;
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value out of range; the message names it.</exception>
@@ -34,9 +37,14 @@ public sealed class AuthorizationServerSettings
             throw new ArgumentException("As:Bind must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, not '" + Bind + "'");
         }
 
+        if (PurgeEverySeconds is < 0 or > 31_536_000)
+        {
+            throw new ArgumentException("As:PurgeEverySeconds must be 0 (never) .. 31536000, not " + PurgeEverySeconds);
+        }
+
         if (string.IsNullOrWhiteSpace(Database))
         {
-            throw new ArgumentException("As:Database must name the SQLite file");
+            throw new ArgumentException("As:Database must name the SQLite file or the PostgreSQL database");
         }
     }
 }
