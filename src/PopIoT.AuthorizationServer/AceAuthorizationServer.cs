@@ -80,8 +80,11 @@ public sealed partial class AceAuthorizationServer : IDisposable
         Refresh();
 
         // Unprotected requests reach the endpoints too, so they get an ACE error map (invalid_client) and not a bare 4.01.
+        // Every response has the AS's own Partial IV (RFC 8613 §8.3): instances sharing one database keep a replay window
+        // each, so a request replayed to a second instance must not be answered under the first one's nonce; the
+        // instances' Sender Sequence Numbers are disjoint (StoreSequenceNumberStore claims blocks).
         _server = new CoapServer(
-            new CoapServerOptions { Oscore = _table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes, OscoreRefresh = Refresh, OscoreRefused = LogRefusal, OscoreRekeying = NewRekeying() },
+            new CoapServerOptions { Oscore = _table, AllowUnprotected = true, MaxBodySize = AceRequestMap.MaxBodyBytes, OscoreRefresh = Refresh, OscoreRefused = LogRefusal, OscoreRekeying = NewRekeying(), OscoreFreshPartialIv = true },
             _logger);
         _server.Map("/token", CoapMethods.Post, HandleTokenAsync, contentFormat: CoapContentFormat.AceCbor);
         _server.Map("/introspect", CoapMethods.Post, HandleIntrospectAsync, contentFormat: CoapContentFormat.AceCbor);

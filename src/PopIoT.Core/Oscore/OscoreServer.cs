@@ -33,6 +33,14 @@ public sealed class OscoreServer : ICoapRequestHandler
         _unprotectedHandler = unprotectedHandler;
     }
 
+    /// <summary>
+    /// Whether every response carries a fresh Partial IV of the server's own (RFC 8613 §8.3 allows it) instead of
+    /// reusing the request's nonce. Needed when several servers hold one context with a replay window each (the AS run
+    /// as a fleet): a request replayed to another instance would otherwise be answered with a different plaintext
+    /// under the same nonce and key (AES-CCM nonce reuse). The servers' Sender Sequence Numbers must then be disjoint.
+    /// </summary>
+    public bool FreshPartialIvInResponses { get; set; }
+
     /// <summary>The status of the last request handled (for diagnostics and tests).</summary>
     public OscoreStatus LastStatus { get; private set; }
 
@@ -93,7 +101,7 @@ public sealed class OscoreServer : ICoapRequestHandler
             return r;
         }
 
-        return Protected(_processor.ProtectResponse(response, exchange, false), response);
+        return Protected(_processor.ProtectResponse(response, exchange, FreshPartialIvInResponses), response);
     }
 
     private static CoapHandlerResult Protected(OscoreStatus s, CoapMessage response)

@@ -60,7 +60,7 @@ public sealed partial class CoapServer
             // RFC 7959 §2.6: a separate response goes in blocks too, and its later blocks come from this one result
             // (a POST such as /token must not run again for them).
             _blockBodies.Remember(peer, entry.Index, shadow.Code, m, r, endpoint.Now);
-            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding.Exchange, false) != OscoreStatus.Ok)
+            if (binding != null && _oscoreProcessor!.ProtectResponse(m, binding.Exchange, _options.OscoreFreshPartialIv) != OscoreStatus.Ok)
             {
                 // Nothing protected can be sent (RFC 8613 §7.2.1 exhausted, or too large): a plain 5.00 says so.
                 m.ClearOptions();

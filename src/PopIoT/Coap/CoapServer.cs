@@ -63,7 +63,7 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
             // Room for a whole Inner block (RFC 7959) plus the Code and Inner options (RFC 8613 §4.1.3.4.1), or for a
             // message of MAX_UNFRAGMENTED_SIZE reassembled from Outer blocks (§4.1.3.4.2), whichever is larger.
             _oscoreProcessor = new OscoreProcessor(Math.Max(BlockOption.Size(_options.MaxSzx) + 256, _options.OscoreMaxUnfragmentedSize));
-            _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null);
+            _oscore = new OscoreServer(_options.Oscore, _oscoreProcessor, this, _options.AllowUnprotected ? this : null) { FreshPartialIvInResponses = _options.OscoreFreshPartialIv };
             _layer = _options.OscoreRefresh != null || _options.OscoreRefused != null || _options.OscoreRekeying != null
                 ? new OscoreGate(_oscore, this, _options.OscoreRefresh, _options.OscoreRefused, _options.OscoreRekeying == null ? null : (_options.Oscore, _options.OscoreRekeying))
                 : _oscore;

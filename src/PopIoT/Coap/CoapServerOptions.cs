@@ -59,6 +59,12 @@ public sealed class CoapServerOptions
     /// </summary>
     public Action? OscoreRefresh { get; set; }
 
+    /// <summary>
+    /// With <see cref="Oscore"/>: protect every response, separate ones included, with a fresh Partial IV of the
+    /// server's (RFC 8613 §8.3), never with the request's nonce (<see cref="OscoreServer.FreshPartialIvInResponses"/>).
+    /// </summary>
+    public bool OscoreFreshPartialIv { get; set; }
+
     /// <summary>With <see cref="Oscore"/>: called under the server's lock for each request OSCORE refused (for the log).</summary>
     public Action<OscoreRefusal>? OscoreRefused { get; set; }
 
