@@ -59,11 +59,15 @@ internal static class DtlsPeers
         throw new InvalidOperationException("no two adjacent free UDP ports on 127.0.0.1");
     }
 
-    /// <summary>Waits until a process has bound UDP 127.0.0.1:<paramref name="port"/> (a peer that prints nothing when ready).</summary>
+    /// <summary>
+    /// Waits until some process has bound UDP port <paramref name="port"/> (for a peer that prints nothing when ready),
+    /// read from the kernel's socket tables: a probe that bound the port itself could take it from the peer.
+    /// </summary>
     public static async Task WaitBoundAsync(int port, StdioPeer owner, TimeSpan limit)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (IsFree(port))
+        string hexPort = ":" + port.ToString("X4", CultureInfo.InvariantCulture) + " ";
+        while (!new[] { "/proc/net/udp", "/proc/net/udp6" }.Any(t => File.Exists(t) && File.ReadLines(t).Skip(1).Any(l => l.Contains(hexPort, StringComparison.Ordinal) && LocalPort(l) == port)))
         {
             if (owner.HasExited || waited.Elapsed > limit)
             {
@@ -72,6 +76,13 @@ internal static class DtlsPeers
 
             await Task.Delay(20).ConfigureAwait(false);
         }
+    }
+
+    // A /proc/net/udp line: "  sl  local_address rem_address ...", the local address as HEXADDR:HEXPORT.
+    private static int LocalPort(string line)
+    {
+        string local = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        return int.Parse(local[(local.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
     }
 
     private static bool IsFree(int port)

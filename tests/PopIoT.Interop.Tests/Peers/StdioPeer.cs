@@ -5,9 +5,11 @@ namespace PopIoT.Interop.Tests.Peers;
 
 /// <summary>
 /// A peer program whose standard input and output carry application data as raw bytes: openssl s_client/s_server and
-/// gnutls-cli send each read of their stdin as one DTLS record and write each record they receive to stdout with one
-/// write. A write of up to PIPE_BUF (4096) bytes to a pipe is atomic (POSIX), so one write by the peer arrives here as
-/// one read: <see cref="ReadRecordAsync"/> returns what one read brought, which is one record's data.
+/// gnutls-cli send each read of their stdin as one DTLS record. OpenSSL writes each record it receives to stdout with
+/// one write (s_client in pieces of at most 1,024 bytes, its read size); a write of up to PIPE_BUF (4096) bytes to a
+/// pipe is atomic (POSIX), so one such write arrives here as one read, and <see cref="ReadRecordAsync"/> returns what one
+/// read brought. gnutls-cli writes byte by byte: its records are read with the completeness test of
+/// <see cref="ReadCoapAsync(Func{RawCoap, bool}, TimeSpan)"/>.
 /// </summary>
 internal sealed class StdioPeer : IDisposable
 {
@@ -144,6 +146,30 @@ internal sealed class StdioPeer : IDisposable
     {
         byte[] record = await ReadRecordAsync(limit).ConfigureAwait(false);
         return RawCoap.TryParse(record) ?? throw new InvalidOperationException(Name + " printed bytes that are not one CoAP message: " + Convert.ToHexString(record));
+    }
+
+    /// <summary>
+    /// For a peer that writes what it receives in pieces (gnutls-cli writes byte by byte): the bytes after those already
+    /// read, once they parse as a CoAP message that <paramref name="complete"/> accepts as whole. CoAP over UDP has no
+    /// length field (the datagram is the message, RFC 7252 §3), so the caller says what a whole answer looks like.
+    /// </summary>
+    public async Task<RawCoap> ReadCoapAsync(Func<RawCoap, bool> complete, TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        while (true)
+        {
+            lock (_gate)
+            {
+                byte[] pending = _out.GetRange(_consumed, _out.Count - _consumed).ToArray();
+                if (RawCoap.TryParse(pending) is RawCoap m && complete(m))
+                {
+                    _consumed = _out.Count;
+                    return m;
+                }
+            }
+
+            await Wait(cts, "whole CoAP message", limit).ConfigureAwait(false);
+        }
     }
 
     public void Dispose()
