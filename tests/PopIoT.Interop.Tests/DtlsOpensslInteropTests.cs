@@ -34,7 +34,8 @@ public sealed class DtlsOpensslInteropTests : TempDirectoryTest
 
     /// <summary>
     /// What a raw-record client does against popiot coap serve: GET /time, a 3 KB PUT of /store in 1 KB Block1 blocks and
-    /// its GET back in Block2 blocks of 2^(getSzx+4) bytes, and the 4 KB /large likewise (RFC 7959).
+    /// its GET back in Block2 blocks of 2^(getSzx+4) bytes, the 4 KB /large likewise (RFC 7959), and an observation of
+    /// /time (RFC 7641).
     /// </summary>
     internal static async Task ExerciseServeAsync(RawCoapExchanges coap, int getSzx)
     {
@@ -49,6 +50,11 @@ public sealed class DtlsOpensslInteropTests : TempDirectoryTest
         Assert.Equal(body, await coap.GetBlockwiseAsync("/store", getSzx, body.Length));
 
         Assert.Equal(CoapDemoResources.LargeBody.ToArray(), await coap.GetBlockwiseAsync("/large", getSzx, CoapDemoResources.LargeSize));
+
+        // /time is observable and notifies every second: two notifications, then the deregistration.
+        List<byte[]> times = await coap.ObserveAsync("/time", 2, r => r.Payload.Length == 20);
+        Assert.Equal(3, times.Count);
+        Assert.All(times, t => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", Encoding.ASCII.GetString(t)));
     }
 
     [SkippableFact]
@@ -74,6 +80,33 @@ public sealed class DtlsOpensslInteropTests : TempDirectoryTest
         Assert.True(code == 0, output + error);
         Assert.Contains("2.05 Content", output, StringComparison.Ordinal);
         Assert.Contains("21.5 C", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Popiot_coap_get_observe_takes_notifications_written_through_openssl_s_server()
+    {
+        PeerRequirement.Require(DtlsPeers.OpensslMissing);
+        (StdioPeer server, int port) = await StartServerAsync();
+        using StdioPeer _ = server;
+        var coap = new RawCoapExchanges(server, stream: false);
+
+        // popiot's output is read as it comes: s_server may read two quick writes of its stdin as one record, so each
+        // notification is written only once popiot has printed the one before.
+        using StdioPeer get = StdioPeer.Start(
+            "dotnet", PopIotProcesses.Cli, "coap", "get", "coaps://127.0.0.1:" + DtlsPeers.Text(port) + "/time", "--observe", "3", "--psk-identity", "popiot", "--psk", KeyHex);
+        RawCoap register = await coap.AnswerAsync(r => RawCoap.AckFor(r, RawCoap.CodeOf(2, 5), "n=1"u8.ToArray(), (RawCoap.Observe, RawCoap.Uint(1))));
+        Assert.Equal("0.01", register.CodeText);
+        Assert.Equal(RawCoap.Uint(0), register.Option(RawCoap.Observe));
+        await get.WaitForTextAsync("n=1", Limit);
+
+        // Two NON notifications (RFC 7641 §4.2): the registration's token, a larger Observe value each, new message IDs.
+        for (uint n = 2; n <= 3; n++)
+        {
+            server.Write(new RawCoap(1, RawCoap.CodeOf(2, 5), (ushort)(0x7000 + n), register.Token, [(RawCoap.Observe, RawCoap.Uint(n))], Encoding.ASCII.GetBytes("n=" + n)).Encode());
+            await get.WaitForTextAsync("n=" + n, Limit);
+        }
+
+        Assert.True(await get.WaitForExitAsync(Limit) == 0, get.OutputText + get.Error);
     }
 
     [SkippableFact]

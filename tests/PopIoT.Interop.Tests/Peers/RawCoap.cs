@@ -12,6 +12,7 @@ internal sealed record RawCoap(int Type, int Code, ushort MessageId, byte[] Toke
 {
     public const int Con = 0;
     public const int Ack = 2;
+    public const int Observe = 6;
     public const int UriPath = 11;
     public const int Block2 = 23;
     public const int Block1 = 27;

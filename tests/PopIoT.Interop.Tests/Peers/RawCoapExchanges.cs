@@ -85,6 +85,56 @@ internal sealed class RawCoapExchanges(StdioPeer peer, bool stream)
         }
     }
 
+    /// <summary>
+    /// Observes <paramref name="path"/> (RFC 7641): registers with GET Observe 0, takes <paramref name="notifications"/>
+    /// notifications (each with a larger Observe value and the registration's token; a CON one acknowledged), then
+    /// deregisters with GET Observe 1 and the same token (§3.6), whose response carries no Observe. <paramref name="whole"/>
+    /// frames each message for a byte-stream peer. Returns the payloads: the registration's and each notification's.
+    /// </summary>
+    /// <remarks>
+    /// One write to the peer at a time, each after a message came back: two quick writes could be read as one record.
+    /// </remarks>
+    public async Task<List<byte[]>> ObserveAsync(string path, int notifications, Func<RawCoap, bool> whole)
+    {
+        RawCoap first = await RequestAsync(RawCoap.CodeOf(0, 1), path, [], whole, (RawCoap.Observe, RawCoap.Uint(0)));
+        Assert.True(first.CodeText == "2.05" && first.Has(RawCoap.Observe), "not registered: " + first);
+        var payloads = new List<byte[]> { first.Payload };
+        uint last = RawCoap.ReadUint(first.Option(RawCoap.Observe));
+        for (int i = 0; i < notifications; i++)
+        {
+            RawCoap n = await ReadAsync(whole);
+            AssertNotification(n, first.Token);
+            uint value = RawCoap.ReadUint(n.Option(RawCoap.Observe));
+            Assert.True(value > last, "Observe " + value + " after " + last);
+            last = value;
+            payloads.Add(n.Payload);
+            if (n.Type == RawCoap.Con && i < notifications - 1)
+            {
+                peer.Write(new RawCoap(RawCoap.Ack, 0, n.MessageId, [], [], []).Encode());  // empty ACK, RFC 7252 §4.2
+            }
+        }
+
+        ushort mid = _mid++;
+        peer.Write(RawCoap.Request(RawCoap.CodeOf(0, 1), mid, first.Token, path, [], (RawCoap.Observe, RawCoap.Uint(1))).Encode());
+        while (true)
+        {
+            // A notification sent before the server read the deregistration may come first.
+            RawCoap m = await ReadAsync(whole);
+            if (m.Type == RawCoap.Ack && m.MessageId == mid)
+            {
+                Assert.True(m.CodeText == "2.05" && !m.Has(RawCoap.Observe) && m.Token.AsSpan().SequenceEqual(first.Token), "not deregistered: " + m);
+                return payloads;
+            }
+
+            AssertNotification(m, first.Token);
+        }
+    }
+
+    private static void AssertNotification(RawCoap n, byte[] token) =>
+        Assert.True(n.Type is RawCoap.Con or 1 && n.CodeText == "2.05" && n.Has(RawCoap.Observe) && n.Token.AsSpan().SequenceEqual(token), "not a notification of the observation: " + n);
+
+    private async Task<RawCoap> ReadAsync(Func<RawCoap, bool> whole) => stream ? await peer.ReadCoapAsync(whole, Limit) : await peer.ReadCoapAsync(Limit);
+
     /// <summary>As the server: reads the next request record and writes back the response <paramref name="answer"/> makes.</summary>
     public async Task<RawCoap> AnswerAsync(Func<RawCoap, RawCoap> answer)
     {

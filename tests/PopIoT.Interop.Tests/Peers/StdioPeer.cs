@@ -90,6 +90,14 @@ internal sealed class StdioPeer : IDisposable
         _process.StandardInput.BaseStream.Flush();
     }
 
+    /// <summary>Waits for the program to end and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
     /// <summary>Closes the peer's stdin (end of input).</summary>
     public void CloseInput() => _process.StandardInput.Close();
 
