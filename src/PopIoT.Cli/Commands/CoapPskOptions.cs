@@ -70,7 +70,7 @@ internal static class CoapPskOptions
     /// </summary>
     public static DtlsSettings Settings(double timeoutSeconds)
     {
-        DtlsSettings settings = DtlsCoapTransportOptions.ForHost();
+        DtlsSettings settings = DtlsCoapTransportOptions.ForClient();
         settings.HandshakeTimeoutMs = (int)Math.Clamp(timeoutSeconds * 900, settings.InitialRetransmitMs, settings.HandshakeTimeoutMs);
         return settings;
     }

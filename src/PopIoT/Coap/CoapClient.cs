@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Dtls;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 using PopIoT.Oscore;
@@ -69,7 +70,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
 
         // With PSK credentials every datagram on the given transport goes through DTLS (coaps:// only).
-        _transport = _options.Psk != null && transport is not DtlsCoapTransport ? Secure(transport) : transport;
+        _transport = _options.Psk != null && transport is not DtlsCoapTransport ? Secure(transport, _options.Dtls) : transport;
     }
 
     private int ExchangeBlockSzx { get; }
@@ -355,7 +356,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
                             : (loopback ? IPAddress.Loopback : IPAddress.Any),
                         0);
                     ICoapTransport udp = new UdpCoapTransport(local, destination, _logger);
-                    own = NewEndpoint(secure ? Secure(udp) : udp);
+                    own = NewEndpoint(secure ? Secure(udp, _options.Dtls ?? DtlsCoapTransportOptions.ForClient()) : udp);
                     _connected.Add((destination, secure), own);
                 }
 
@@ -372,7 +373,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
                             : (loopback ? IPAddress.Loopback : IPAddress.Any),
                         0);
                 ICoapTransport udp = new UdpCoapTransport(bind, _logger);
-                endpoint = NewEndpoint(secure ? Secure(udp) : udp);
+                endpoint = NewEndpoint(secure ? Secure(udp, _options.Dtls) : udp);
                 _endpoints.Add(key, endpoint);
             }
 
@@ -381,11 +382,11 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     }
 
     // RFC 7252 §9: coaps:// is CoAP over a DTLS session with the destination, here one per (socket, destination).
-    private DtlsCoapTransport Secure(ICoapTransport transport) => new(transport, new DtlsCoapTransportOptions
+    private DtlsCoapTransport Secure(ICoapTransport transport, DtlsSettings? settings) => new(transport, new DtlsCoapTransportOptions
     {
         Identity = _options.PskIdentity,
         Psk = _options.Psk,
-        Settings = _options.Dtls,
+        Settings = settings,
         Random = _options.Random,
     });
 

@@ -92,6 +92,9 @@ public sealed class CoapClientOptions
     /// <summary>The pre-shared key for coaps:// (copied by each DTLS session host, erased when the client is disposed).</summary>
     public byte[]? Psk { get; set; }
 
-    /// <summary>The DTLS engine's sizes and timers for coaps://; null: <see cref="DtlsCoapTransportOptions.ForHost"/>.</summary>
+    /// <summary>
+    /// The DTLS engine's sizes and timers for coaps://, one engine per socket. Null: <see cref="DtlsCoapTransportOptions.ForClient"/>
+    /// for a socket per destination (one session), <see cref="DtlsCoapTransportOptions.ForHost"/> for a shared socket or a given transport.
+    /// </summary>
     public DtlsSettings? Dtls { get; set; }
 }

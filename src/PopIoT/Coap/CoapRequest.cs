@@ -91,6 +91,13 @@ public sealed class CoapRequest
     /// </summary>
     public PopIoT.Core.Oscore.SecurityContext? OscoreContext { get; internal set; }
 
+    /// <summary>
+    /// Server side: the psk_identity the DTLS session this request arrived on was established with (RFC 4279 §2, RFC 7252
+    /// §9.1.3.1), opaque bytes, or null when it did not come over DTLS. It names the peer, as <see cref="OscoreContext"/>
+    /// does for OSCORE.
+    /// </summary>
+    public byte[]? DtlsPskIdentity { get; internal set; }
+
     /// <summary>CON (true, the default) or NON (RFC 7252 §2.2).</summary>
     public bool Confirmable { get; set; } = true;
 

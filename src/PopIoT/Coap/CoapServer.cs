@@ -271,10 +271,14 @@ public sealed partial class CoapServer : ICoapRequestHandler, IDisposable
         }
 
         var query = new List<string>();
-        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, endpoint.PeerAddress(peer)!)
+        IPEndPoint from = endpoint.PeerAddress(peer)!;
+        var req = new CoapRequest(request.Code, entry.Resource!.Path, query, from)
         {
             Confirmable = request.Type == CoapMessageType.Confirmable,
             Payload = body,
+
+            // RFC 7252 §9.1: over DTLS the session names the peer; the request carries it to the handler.
+            DtlsPskIdentity = endpoint.Transport is DtlsCoapTransport dtls ? dtls.PeerIdentity(from) : null,
         };
         for (int i = 0; i < request.OptionCount; i++)
         {

@@ -42,7 +42,7 @@ public static class DtlsAlertText
         string number = "alert " + alert.ToString(CultureInfo.InvariantCulture) + " " + Name(alert);
         return alert switch
         {
-            DtlsAlert.Timeout => "no answer within " + (timeoutMs / 1000).ToString(CultureInfo.InvariantCulture) + " s (is a DTLS server listening there?)",
+            DtlsAlert.Timeout => "no answer within " + Seconds(timeoutMs) + " s (is a DTLS server listening there?)",
             DtlsAlert.Evicted => "the session was evicted to make room for another",
             DtlsAlert.CloseNotify => "the peer closed the session (close_notify)",
             DtlsAlert.UnknownPskIdentity => number + " (the server does not know this PSK identity)",
@@ -53,4 +53,9 @@ public static class DtlsAlertText
             _ => number,
         };
     }
+
+    /// <summary>Milliseconds as seconds for a message, e.g. "2.7".</summary>
+    /// <param name="ms">Milliseconds.</param>
+    /// <returns>The text.</returns>
+    public static string Seconds(int ms) => (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -75,7 +75,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
         _identity = options.Identity?.ToArray();
         _psk = options.Psk?.ToArray();
         IRandomSource random = options.Random ?? PlatformRandomSource.Instance;
-        _engine = new DtlsEngine(settings, new ManagedCryptoProvider(random), options.PskStore, this);
+        _engine = new DtlsEngine(settings, new ManagedCryptoProvider(random), options.PskStore == null ? null : new IdentityRecorder(this, options.PskStore), this);
 
         // One entry more than the engine has sessions: a datagram from a new address always finds an entry without one.
         _peers = new DtlsPeerTable(settings.MaxSessions + 1, options.MaxQueuedPerPeer);
@@ -110,6 +110,22 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
         {
             int p = _peers.Find(peer);
             return p >= 0 && _engine.IsEstablished(p);
+        }
+    }
+
+    /// <summary>
+    /// The psk_identity the established session with <paramref name="peer"/> authenticated (server role), or null
+    /// without one. A copy: the caller may keep it.
+    /// </summary>
+    /// <param name="peer">The address.</param>
+    /// <returns>The identity bytes, or null.</returns>
+    public byte[]? PeerIdentity(IPEndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        lock (_lock)
+        {
+            int p = _peers.Find(peer);
+            return p >= 0 && _engine.IsEstablished(p) ? _peers.Identity(p)?.ToArray() : null;
         }
     }
 
@@ -212,6 +228,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
     void IDtlsListener.OnConnected(int peer)
     {
         _peers.Claim(peer);
+        _peers.CommitIdentity(peer);
         _peers.SetConnecting(peer, false);
         long now = _inner.NowMs;
         while (_peers.TryDequeue(peer, out byte[]? datagram))
@@ -241,7 +258,7 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
             // RFC 6347 §4.1.2.7: a Finished under another key fails authentication and is dropped silently, so a wrong
             // PSK shows as a server that answered the first flights and then went quiet.
             Fail(peer, alert == DtlsAlert.Timeout && heard
-                ? "the server answered but did not complete the handshake within " + (_engine.Settings.HandshakeTimeoutMs / 1000) + " s: most likely a wrong PSK"
+                ? "the server answered but did not complete the handshake within " + DtlsAlertText.Seconds(_engine.Settings.HandshakeTimeoutMs) + " s: most likely a wrong PSK"
                 : DtlsAlertText.Describe(alert, _engine.Settings.HandshakeTimeoutMs));
         }
     }
@@ -425,6 +442,24 @@ public sealed class DtlsCoapTransport : ICoapTransport, IDtlsListener
     // The first record: handshake (22), epoch 0, and its first message a server_hello (2) (RFC 6347 §4.1, §4.2.2).
     private static bool IsServerHello(byte[] d, int length) =>
         length > RecordHeader && d[0] == DtlsContentType.Handshake && d[3] == 0 && d[4] == 0 && d[RecordHeader] == DtlsHandshakeType.ServerHello;
+
+    // Remembers the identity a handshake presented when the application's store accepts it (RFC 4279 §2); it becomes
+    // the session's at OnConnected, so a handshake that fails never renames an established peer.
+    private sealed class IdentityRecorder(DtlsCoapTransport owner, IDtlsPskStore store) : IDtlsPskStore
+    {
+        public int FindKey(int peer, ByteRange identity, ByteRange key)
+        {
+            int n = store.FindKey(peer, identity, key);
+            if (n > 0)
+            {
+                var copy = new byte[identity.Count];
+                Array.Copy(identity.Buffer, identity.Offset, copy, 0, identity.Count);
+                owner._peers.SetPendingIdentity(peer, copy);
+            }
+
+            return n;
+        }
+    }
 
     private sealed class InnerSink(DtlsCoapTransport owner) : ICoapTransportSink
     {

@@ -38,4 +38,17 @@ public sealed class DtlsCoapTransportOptions
         OutboxCapacity = 64,
         HandshakeTimeoutMs = 60000,
     };
+
+    /// <summary>
+    /// Engine settings for a client that talks to one server (a socket connected to it): one session, one handshake,
+    /// a 16-datagram outbox; the handshake gives up after 60 s.
+    /// </summary>
+    /// <returns>New settings.</returns>
+    public static DtlsSettings ForClient() => new()
+    {
+        MaxSessions = 1,
+        MaxHandshakes = 1,
+        OutboxCapacity = 16,
+        HandshakeTimeoutMs = 60000,
+    };
 }

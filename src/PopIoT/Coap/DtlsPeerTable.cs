@@ -18,6 +18,8 @@ internal sealed class DtlsPeerTable
     private readonly bool[] _claimed;
     private readonly bool[] _connecting;
     private readonly bool[] _heard;
+    private readonly byte[]?[] _identity;
+    private readonly byte[]?[] _pendingIdentity;
     private readonly Queue<byte[]>[] _queue;
     private readonly int _maxQueued;
     private readonly Dictionary<IPEndPoint, int> _index = [];
@@ -30,6 +32,8 @@ internal sealed class DtlsPeerTable
         _claimed = new bool[capacity];
         _connecting = new bool[capacity];
         _heard = new bool[capacity];
+        _identity = new byte[]?[capacity];
+        _pendingIdentity = new byte[]?[capacity];
         _queue = new Queue<byte[]>[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -82,6 +86,8 @@ internal sealed class DtlsPeerTable
         _lastUsed[p] = now;
         _claimed[p] = false;
         _connecting[p] = false;
+        _identity[p] = null;
+        _pendingIdentity[p] = null;
         _queue[p].Clear();
         _index[address] = p;
         return p;
@@ -89,9 +95,27 @@ internal sealed class DtlsPeerTable
 
     public void Claim(int peer) => _claimed[peer] = true;
 
+    /// <summary>The psk_identity of the peer's established session (server role), or null.</summary>
+    public byte[]? Identity(int peer) => _identity[peer];
+
+    /// <summary>The identity the store accepted in the handshake in progress.</summary>
+    public void SetPendingIdentity(int peer, byte[] identity) => _pendingIdentity[peer] = identity;
+
+    /// <summary>The handshake finished: its identity is the session's.</summary>
+    public void CommitIdentity(int peer)
+    {
+        if (_pendingIdentity[peer] != null)
+        {
+            _identity[peer] = _pendingIdentity[peer];
+            _pendingIdentity[peer] = null;
+        }
+    }
+
     /// <summary>The engine ended the session: the entry may go to another address.</summary>
     public void Release(int peer)
     {
+        _identity[peer] = null;
+        _pendingIdentity[peer] = null;
         _claimed[peer] = false;
         _connecting[peer] = false;
         _queue[peer].Clear();

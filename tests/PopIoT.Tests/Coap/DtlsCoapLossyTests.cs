@@ -151,6 +151,24 @@ public class DtlsCoapLossyTests
     }
 
     [Fact]
+    public async Task A_handler_sees_the_identity_of_the_session_each_request_came_on()
+    {
+        var net = new LossyNetwork(new LossyNetworkOptions { Seed = 10, DropRate = 0.1 });
+        using var psks = Table();
+        byte[] other = DtlsPskTable.ParseIdentity("hex:00ff00");
+        Assert.True(psks.TryAdd(other, Key));
+        using var server = StartServer(net, psks, 1, s => s.Map("/whoami", CoapMethods.Get, (req, _) =>
+            ValueTask.FromResult(new CoapResponse(CoapCode.Content, Encoding.ASCII.GetBytes(req.DtlsPskIdentity == null ? "none" : Convert.ToHexString(req.DtlsPskIdentity))))));
+        using var first = Client(net, 0, Identity, Key);
+        using var second = Client(net, 1, other, Key);
+        var a = first.GetAsync(new Uri("coaps://10.0.0.1/whoami"));
+        var b = second.GetAsync(new Uri("coaps://10.0.0.1/whoami"));
+        net.RunUntil(() => a.IsCompleted && b.IsCompleted, 600_000);
+        Assert.Equal(Convert.ToHexString(Identity), (await a.WaitAsync(TimeSpan.FromSeconds(10))).PayloadText);
+        Assert.Equal("00FF00", (await b.WaitAsync(TimeSpan.FromSeconds(10))).PayloadText);
+    }
+
+    [Fact]
     public async Task A_coap_uri_on_a_dtls_client_and_a_coaps_uri_without_credentials_are_refused()
     {
         var net = new LossyNetwork(new LossyNetworkOptions { Seed = 9 });
