@@ -84,7 +84,7 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
         string summary = File.ReadAllText(F(BenchSuite.SummaryFile));
         Assert.Contains("**Quick run:**", summary, StringComparison.Ordinal);
         Assert.All(BenchSuite.All(), c => Assert.Contains("(`" + c.Id + "`)", summary, StringComparison.Ordinal));
-        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "device-memory.svg" })
+        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "dtls-throughput.svg", "device-memory.svg" })
         {
             Assert.Equal("svg", XDocument.Load(F(chart)).Root!.Name.LocalName);
             Assert.Contains("](" + chart + ")", summary, StringComparison.Ordinal);
