@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using PopIoT.Ace;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
@@ -504,7 +505,8 @@ internal static class CoapCommand
         using var server = new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coap", verbose));
 
         // RFC 7252 §6.2, as libcoap's coap-server: coaps on the CoAP port + 1, serving the same resources.
-        using CoapServer? secure = psks == null ? null : new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coaps", verbose));
+        ILogger coapsLog = CliListener.Logger(io, "coaps", verbose);
+        using CoapServer? secure = psks == null ? null : new CoapServer(new CoapServerOptions { Oscore = table }, coapsLog);
         CoapDemoResources.Map(secure == null ? [server] : [server, secure]);
         if (listener.TryStart(io, server.Start) is not IPEndPoint at)
         {
@@ -522,7 +524,11 @@ internal static class CoapCommand
 
             // Port 0 (a free port for coap) picks a free port for coaps too.
             int dtlsPort = listener.Port == 0 ? 0 : at.Port + 1;
-            if (listener.TryStartAt(io, dtlsPort, t => secure.Start(new DtlsCoapTransport(t, new DtlsCoapTransportOptions { PskStore = psks }))) is not IPEndPoint dtlsAt)
+            if (listener.TryStartAt(io, dtlsPort, t => secure.Start(new DtlsCoapTransport(t, new DtlsCoapTransportOptions
+            {
+                PskStore = psks,
+                Trace = verbose ? line => coapsLog.LogDebug("{Dtls}", line) : null,
+            }))) is not IPEndPoint dtlsAt)
             {
                 return ExitCodes.BadInput;
             }

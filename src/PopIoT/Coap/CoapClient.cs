@@ -387,6 +387,7 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
         Identity = _options.PskIdentity,
         Psk = _options.Psk,
         Settings = settings,
+        Trace = _options.Trace,
         Random = _options.Random,
     });
 

@@ -15,6 +15,14 @@ public sealed partial class DtlsCoapTransport
         _peers.Claim(peer);
         _peers.CommitIdentity(peer);
         _peers.SetConnecting(peer, false);
+        if (_options.Trace != null)
+        {
+            byte[]? identity = _peers.Identity(peer);
+            _options.Trace("DTLS session with " + _peers.Address(peer) + " established: "
+                + (_engine.CipherSuite(peer) == DtlsCipherSuite.PskAes128Ccm8 ? "TLS_PSK_WITH_AES_128_CCM_8" : "TLS_PSK_WITH_AES_128_CCM")
+                + (identity != null ? ", identity " + IdentityText(identity) : string.Empty));
+        }
+
         long now = _inner.NowMs;
         while (_peers.TryDequeue(peer, out byte[]? datagram))
         {
@@ -46,6 +54,25 @@ public sealed partial class DtlsCoapTransport
                 ? "the server answered but did not complete the handshake within " + DtlsAlertText.Seconds(_engine.Settings.HandshakeTimeoutMs) + " s: most likely a wrong PSK"
                 : DtlsAlertText.Describe(alert, _engine.Settings.HandshakeTimeoutMs));
         }
+        else
+        {
+            _options.Trace?.Invoke("DTLS session with " + _peers.Address(peer) + " ended: "
+                + (_disposed ? "closed by this side (close_notify)" : DtlsAlertText.Describe(alert, _engine.Settings.HandshakeTimeoutMs)));
+        }
+    }
+
+    // Identities are sent in the clear (RFC 4279 §2), so a trace may show them: as text when printable, else in hex.
+    private static string IdentityText(byte[] identity)
+    {
+        foreach (byte b in identity)
+        {
+            if (b is < 0x20 or > 0x7e)
+            {
+                return DtlsPskTable.HexPrefix + Convert.ToHexStringLower(identity);
+            }
+        }
+
+        return "\"" + System.Text.Encoding.ASCII.GetString(identity) + "\"";
     }
 
     private void Fail(int peer, string why)
@@ -55,7 +82,9 @@ public sealed partial class DtlsCoapTransport
         IPEndPoint? destination = _peers.Address(peer);
         if (destination != null)
         {
-            _failed.Add((destination, "DTLS handshake with " + destination + " failed: " + why));
+            string reason = "DTLS handshake with " + destination + " failed: " + why;
+            _options.Trace?.Invoke(reason);
+            _failed.Add((destination, reason));
         }
     }
 

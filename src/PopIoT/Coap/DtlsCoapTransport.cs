@@ -168,6 +168,7 @@ public sealed partial class DtlsCoapTransport : ICoapTransport, IDtlsListener
                     else
                     {
                         _peers.Claim(p);
+                        _options.Trace?.Invoke("DTLS handshake with " + destination + " started, identity " + IdentityText(_identity));
                     }
                 }
             }
@@ -200,6 +201,8 @@ public sealed partial class DtlsCoapTransport : ICoapTransport, IDtlsListener
                 return;
             }
 
+            // From here on a closed session is this side's doing: no failure is reported for it.
+            _disposed = true;
             long now = _inner.NowMs;
             for (int p = 0; p < _peers.Capacity; p++)
             {
@@ -212,7 +215,6 @@ public sealed partial class DtlsCoapTransport : ICoapTransport, IDtlsListener
 
             _failed.Clear();
             FlushLocked(now);
-            _disposed = true;
             _engine.Dispose();
             if (_psk != null)
             {

@@ -23,6 +23,13 @@ public sealed class DtlsCoapTransportOptions
     /// <summary>Datagrams held for a destination while its handshake runs; more are dropped (CoAP retransmits them). 32 by default.</summary>
     public int MaxQueuedPerPeer { get; set; } = 32;
 
+    /// <summary>
+    /// Called with one line when a handshake starts, a session is established (with its cipher suite and, on a server,
+    /// the peer's identity) and a session or handshake ends (with the reason); null for none. Called under the
+    /// transport's lock: keep it short. Keys never appear in it.
+    /// </summary>
+    public Action<string>? Trace { get; set; }
+
     /// <summary>Randomness for the handshake and cookies; the platform CSPRNG when null.</summary>
     public IRandomSource? Random { get; set; }
 

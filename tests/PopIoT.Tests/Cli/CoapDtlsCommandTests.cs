@@ -65,6 +65,24 @@ public sealed partial class CoapDtlsCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Verbose_traces_the_handshake_with_its_suite_and_identity()
+    {
+        var r = CliRunner.Run("coap", "get", _base + "/time", "-u", "hex:61006263", "-k", ZeroKeyHex, "-v");
+        Assert.Equal(0, r.ExitCode);
+        string[] lines = r.Error.Split('\n');
+        int started = Array.FindIndex(lines, l => l.Contains("DTLS handshake with 127.0.0.1:", StringComparison.Ordinal) && l.EndsWith("started, identity hex:61006263", StringComparison.Ordinal));
+        int established = Array.FindIndex(lines, l => l.Contains("established: TLS_PSK_WITH_AES_128_CCM_8", StringComparison.Ordinal));
+        int response = Array.FindIndex(lines, l => l.Contains("c:2.05", StringComparison.Ordinal));
+        Assert.True(started >= 0 && started < established && established < response, r.Error);
+        Assert.DoesNotContain(ZeroKeyHex, r.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("ended: closed by this side (close_notify)", r.Error, StringComparison.Ordinal);
+
+        var refused = CliRunner.Run("coap", "get", _base + "/time", "-u", "stranger", "-k", KeyHex, "-v");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("started, identity \"stranger\"", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_identity_fails_at_once_with_the_alert_named()
     {
         var sw = Stopwatch.StartNew();
