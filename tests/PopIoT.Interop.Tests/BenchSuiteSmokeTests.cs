@@ -10,7 +10,8 @@ namespace PopIoT.Interop.Tests;
 /// CI's smoke test of <c>popiot bench suite --quick</c> (docs/benchmarks.md): the figures are never asserted (DESIGN.md §8:
 /// performance belongs in benchmarks), the output's structure is: every comparison and every series is present, each as
 /// a figure or as "not measured" with its reason; the summary and the charts are written. The peers (libcoap's
-/// coap-server-notls, python3 for the independent generator) are required under CI=true like every interop peer.
+/// coap-server-notls and coap-server-openssl, python3 for the independent generator) are required under CI=true like
+/// every interop peer.
 /// </summary>
 public sealed class BenchSuiteSmokeTests : TempDirectoryTest
 {
@@ -19,7 +20,8 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
     [SkippableFact]
     public void Quick_suite_reports_every_comparison_as_a_figure_or_not_measured_with_a_reason()
     {
-        PeerRequirement.Require(CoapPeers.LibcoapMissing ?? PythonMissing);
+        PeerRequirement.Require(CoapPeers.LibcoapMissing ?? PythonMissing
+            ?? (PeerRequirement.FindOnPath("coap-server-openssl") == null ? "libcoap's coap-server-openssl is not on PATH (apt-get install libcoap3-bin)" : null));
 
         var r = CliRunner.Run("bench", "suite", "--quick", "--out", Dir);
 
@@ -43,16 +45,13 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
             }
         }
 
-        // With the peers installed, only what cannot exist yet is missing: DTLS, and OSCORE through the Python generator.
+        // With the peers installed, only what cannot exist is missing: OSCORE through the Python generator.
         foreach (JsonElement m in records.Where(x => Str(x, "kind") == "not-measured"))
         {
-            bool expected = Str(m, "comparison") == "dtls-get"
-                || (Str(m, "comparison") == "oscore-get" && Str(m, "generator") == "python-stdlib")
+            bool expected = (Str(m, "comparison") == "oscore-get" && Str(m, "generator") == "python-stdlib")
                 || (Str(m, "comparison") == "micro" && Str(m, "reason")!.Contains("not built", StringComparison.Ordinal) && !PeerRequirement.InCi);
             Assert.True(expected, "unexpected not-measured record: " + m);
         }
-
-        Assert.All(records.Where(x => Str(x, "comparison") == "dtls-get"), m => Assert.Contains("no DTLS yet", Str(m, "reason"), StringComparison.Ordinal));
 
         // Each server comparison has a figure per concurrency and series, from each generator that can reach it, and the
         // servers answered (a server that answered nothing would be a broken set-up, not a slow one).
@@ -61,12 +60,20 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
             ("coap-get", "popiot-coap-serve", "popiot-client"), ("coap-get", "libcoap-coap-server-notls", "popiot-client"),
             ("coap-get", "popiot-coap-serve", "python-stdlib"), ("coap-get", "libcoap-coap-server-notls", "python-stdlib"),
             ("oscore-get", "popiot-oscore", "popiot-client"), ("oscore-get", "popiot-oscore-managed", "popiot-client"), ("oscore-get", "popiot-plain", "popiot-client"), ("oscore-get", "libcoap-coap-server-notls", "popiot-client"),
+            ("dtls-get", "popiot-dtls", "popiot-client"), ("dtls-get", "libcoap-coap-server-openssl", "popiot-client"),
         })
         {
             var figures = records.Where(x => Str(x, "kind") == "figure" && Str(x, "comparison") == comparison && Str(x, "series") == series && Str(x, "generator") == generator).ToList();
             Assert.Equal([1, 8, 32], figures.Select(f => f.GetProperty("concurrency").GetInt32()).Order());
             Assert.All(figures, f => Assert.True(f.GetProperty("requests_per_s").GetDouble() > 0, comparison + "/" + series + " answered nothing: " + f));
         }
+
+        // The PSK handshake: one figure per server, each the median of the quick run's handshakes, all of which completed
+        // (a failed handshake fails the comparison); ours carries the ratio to libcoap's time.
+        var handshakes = records.Where(x => Str(x, "kind") == "figure" && Str(x, "comparison") == "dtls-get" && x.TryGetProperty("n", out _)).ToList();
+        Assert.Equal(["libcoap-dtls-handshake", "popiot-dtls-handshake"], handshakes.Select(f => Str(f, "series")).Order(StringComparer.Ordinal));
+        Assert.All(handshakes, f => Assert.True(f.GetProperty("n").GetInt32() > 0 && f.GetProperty("latency_ms_p50").GetDouble() > 0, "no handshake measured: " + f));
+        Assert.Equal("libcoap-dtls-handshake", Str(handshakes.Single(f => Str(f, "series") == "popiot-dtls-handshake"), "baseline"));
 
         // At a fixed rate both servers got the same offered load from the independent generator.
         var fixedRate = records.Where(x => Str(x, "kind") == "figure" && Str(x, "comparison") == "coap-get-fixed-rate").ToList();
@@ -77,7 +84,7 @@ public sealed class BenchSuiteSmokeTests : TempDirectoryTest
         string summary = File.ReadAllText(F(BenchSuite.SummaryFile));
         Assert.Contains("**Quick run:**", summary, StringComparison.Ordinal);
         Assert.All(BenchSuite.All(), c => Assert.Contains("(`" + c.Id + "`)", summary, StringComparison.Ordinal));
-        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "device-memory.svg" })
+        foreach (string chart in new[] { "coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "dtls-throughput.svg", "device-memory.svg" })
         {
             Assert.Equal("svg", XDocument.Load(F(chart)).Root!.Name.LocalName);
             Assert.Contains("](" + chart + ")", summary, StringComparison.Ordinal);

@@ -24,6 +24,9 @@ internal sealed class CoapServerProcess : IDisposable
 
     public Uri Uri(string path) => new("coap://127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture) + path);
 
+    /// <summary>The coaps:// URI of <paramref name="path"/>: both servers take DTLS on their CoAP port + 1, as libcoap's coap-server does.</summary>
+    public Uri SecureUri(string path) => new("coaps://127.0.0.1:" + (Port + 1).ToString(CultureInfo.InvariantCulture) + path);
+
     /// <summary><c>popiot coap serve</c>: this executable again (the apphost, or dotnet with this assembly).</summary>
     /// <remarks>It stops by itself after an hour, should this process end without stopping it.</remarks>
     public static CoapServerProcess StartOurs() =>
@@ -50,6 +53,13 @@ internal sealed class CoapServerProcess : IDisposable
     {
         int port = FreePort();
         return Start("coap-server-notls", ["-A", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-v", "0"], port, "libcoap-coap-server-notls");
+    }
+
+    /// <summary>libcoap 4.3's <c>coap-server-openssl</c>, quiet, with the pre-shared key <paramref name="keyText"/> (libcoap takes it as text) for any identity.</summary>
+    public static CoapServerProcess StartLibcoapOpenssl(string keyText)
+    {
+        int port = FreePort();
+        return Start("coap-server-openssl", ["-A", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-k", keyText, "-v", "0"], port, "libcoap-coap-server-openssl");
     }
 
     public async Task WaitReadyAsync(TimeSpan limit)
@@ -127,10 +137,29 @@ internal sealed class CoapServerProcess : IDisposable
         return new CoapServerProcess(process, port, name);
     }
 
+    // A free port whose successor is free too: a server with a PSK takes DTLS on its CoAP port + 1.
     private static int FreePort()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        while (true)
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+            if (port == IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+
+            using var next = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                next.Bind(new IPEndPoint(IPAddress.Loopback, port + 1));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another ephemeral port
+            }
+        }
     }
 }

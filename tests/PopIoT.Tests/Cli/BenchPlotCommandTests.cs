@@ -10,10 +10,10 @@ namespace PopIoT.Tests.Cli;
 /// input gets. No timing is asserted (DESIGN.md §8).</summary>
 public sealed class BenchPlotCommandTests : TempDirectoryTest
 {
-    private static readonly string[] Charts = ["coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "device-memory.svg"];
+    private static readonly string[] Charts = ["coap-throughput.svg", "coap-latency.svg", "coap-latency-fixed-rate.svg", "protection-cost.svg", "dtls-throughput.svg", "device-memory.svg"];
 
     [Fact]
-    public void Plot_writes_the_four_charts_as_svg_from_a_suite_run()
+    public void Plot_writes_the_charts_as_svg_from_a_suite_run()
     {
         File.WriteAllLines(F("results.jsonl"), SampleRun());
 
@@ -32,6 +32,12 @@ public sealed class BenchPlotCommandTests : TempDirectoryTest
         string throughput = File.ReadAllText(Path.Combine(F("charts"), "coap-throughput.svg"));
         Assert.Contains("libcoap (our client)", throughput, StringComparison.Ordinal);
         Assert.Contains("popiot (Python generator)", throughput, StringComparison.Ordinal);
+
+        // The DTLS chart shows the throughput figures only, not the handshake times of the same comparison.
+        string dtls = File.ReadAllText(Path.Combine(F("charts"), "dtls-throughput.svg"));
+        Assert.Contains("popiot coaps (our client)", dtls, StringComparison.Ordinal);
+        Assert.Contains("libcoap coap-server-openssl (our client)", dtls, StringComparison.Ordinal);
+        Assert.DoesNotContain("handshake", dtls, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -92,24 +98,31 @@ public sealed class BenchPlotCommandTests : TempDirectoryTest
     }
 
     [Fact]
-    public void Suite_dtls_alone_records_every_series_as_not_measured_and_makes_no_figure()
+    public void Suite_dtls_alone_measures_popiot_and_names_why_libcoap_is_not_measured_when_it_is_missing()
     {
         var r = CliRunner.Run("bench", "suite", "--quick", "--only", "dtls-get", "--out", Dir);
 
-        Assert.Equal(0, r.ExitCode);
+        Assert.True(r.ExitCode == 0, r.Error);
         var records = File.ReadLines(F(BenchSuite.ResultsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var dtls = records.Where(x => x.GetProperty("kind").GetString() is not ("run-info" or "run-end")).ToList();
-        Assert.Equal(new DtlsComparison().Series, dtls.Select(x => x.GetProperty("series").GetString()));
-        Assert.All(dtls, x =>
+        var figures = records.Where(x => x.GetProperty("kind").GetString() == "figure").ToList();
+        Assert.Equal([1, 8, 32], figures.Where(f => f.GetProperty("series").GetString() == DtlsComparison.Popiot).Select(f => f.GetProperty("concurrency").GetInt32()));
+        Assert.All(figures.Where(f => f.GetProperty("series").GetString() == DtlsComparison.Popiot), f => Assert.True(f.GetProperty("requests_per_s").GetDouble() > 0));
+        JsonElement handshake = figures.Single(f => f.GetProperty("series").GetString() == DtlsComparison.PopiotHandshake);
+        Assert.Equal(SuiteSettings.Quick.DtlsHandshakes, handshake.GetProperty("n").GetInt32());
+        Assert.True(handshake.GetProperty("latency_ms_p50").GetDouble() > 0);
+
+        // libcoap's series: figures where coap-server-openssl is installed, else not measured saying so.
+        foreach (string series in new[] { DtlsComparison.Libcoap, DtlsComparison.LibcoapHandshake })
         {
-            Assert.Equal("not-measured", x.GetProperty("kind").GetString());
-            Assert.Equal(DtlsComparison.Reason, x.GetProperty("reason").GetString());
-        });
-        string summary = File.ReadAllText(F(BenchSuite.SummaryFile));
-        Assert.Contains("- **not measured:** popiot-dtls (popiot-client): no DTLS yet", summary, StringComparison.Ordinal);
-        Assert.DoesNotContain("| req/s |", summary, StringComparison.Ordinal);
-        // Not a terminal: one plain progress line per step.
-        Assert.Contains("bench suite [1/1 ", r.Error, StringComparison.Ordinal);
+            var mine = records.Where(x => x.TryGetProperty("series", out JsonElement s) && s.GetString() == series && x.GetProperty("kind").GetString() != "sample").ToList();
+            Assert.NotEmpty(mine);
+            Assert.All(mine, x => Assert.True(
+                x.GetProperty("kind").GetString() == "figure"
+                || (x.GetProperty("kind").GetString() == "not-measured" && x.GetProperty("reason").GetString()!.Contains("coap-server-openssl", StringComparison.Ordinal)),
+                x.ToString()));
+        }
+
+        Assert.Contains("(`dtls-get`)", File.ReadAllText(F(BenchSuite.SummaryFile)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -173,7 +186,13 @@ public sealed class BenchPlotCommandTests : TempDirectoryTest
             lines.Add($$"""{"kind":"figure","comparison":"oscore-get","series":"{{s}}","generator":"popiot-client","concurrency":8,"requests_per_s":9000,"mode":"quick"}""");
         }
 
-        lines.Add("""{"kind":"not-measured","comparison":"dtls-get","series":"popiot-dtls","generator":"popiot-client","reason":"no DTLS yet","mode":"quick"}""");
+        foreach (int c in new[] { 1, 8, 32 })
+        {
+            lines.Add($$"""{"kind":"figure","comparison":"dtls-get","series":"libcoap-coap-server-openssl","generator":"popiot-client","concurrency":{{c}},"requests_per_s":{{8000 + c}},"mode":"quick"}""");
+            lines.Add($$"""{"kind":"figure","comparison":"dtls-get","series":"popiot-dtls","generator":"popiot-client","concurrency":{{c}},"requests_per_s":{{9000 + c}},"mode":"quick"}""");
+        }
+
+        lines.Add("""{"kind":"figure","comparison":"dtls-get","series":"popiot-dtls-handshake","generator":"popiot-client","n":40,"latency_ms_p50":0.5,"mode":"quick"}""");
         lines.Add("""{"kind":"figure","comparison":"device-budget","series":"esp32-c3","generator":"popiot device budget","slots":8,"total_bytes":26373,"share_bytes":33177,"fits":true,"mode":"quick"}""");
         lines.Add("""{"kind":"run-end","seconds":30.0,"failed":false}""");
         return lines;

@@ -11,7 +11,7 @@ namespace PopIoT.Cli.Bench.Suite;
 /// <c>popiot bench plot</c>: SVG charts from the suite's JSON lines, drawn with OxyPlot.Core, whose SVG exporter is
 /// managed code (text measured by its PDF context), so it runs headless on Linux with no native library
 /// (docs/benchmarks.md says why this library). One chart per question: throughput against concurrency with libcoap beside
-/// popiot, latency percentiles, the cost of protection, memory per board. A chart whose figures are missing is left out
+/// popiot, latency percentiles, the cost of protection, CoAP over DTLS, memory per board. A chart whose figures are missing is left out
 /// and said so; each chart's subtitle names the generator and the run's mode.
 /// </summary>
 internal static class BenchPlot
@@ -93,6 +93,7 @@ internal static class BenchPlot
         Save("coap-latency.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get").ToList(), "Plain CoAP GET latency percentiles (closed loop)", mode), "coap-get");
         Save("coap-latency-fixed-rate.svg", Latency(figures.Where(f => Str(f, "comparison") == "coap-get-fixed-rate").ToList(), "Plain CoAP GET latency at a fixed request rate (same offered load)", mode), "coap-get-fixed-rate");
         Save("protection-cost.svg", Throughput(figures.Where(f => Str(f, "comparison") == "oscore-get").ToList(), "The cost of protection: OSCORE GET against plain GET", mode), "oscore-get");
+        Save("dtls-throughput.svg", Throughput(figures.Where(f => Str(f, "comparison") == "dtls-get" && Num(f, "concurrency") > 0).ToList(), "CoAP over DTLS GET throughput (PSK, AES-128-CCM-8): popiot and libcoap", mode), "dtls-get");
         Save("device-memory.svg", Memory(figures.Where(f => Str(f, "comparison") == "device-budget").ToList(), mode), "device-budget");
         return written;
     }
@@ -198,6 +199,8 @@ internal static class BenchPlot
             OscoreGetComparison.Plain => "popiot plain",
             OscoreGetComparison.Protected => "popiot OSCORE",
             OscoreGetComparison.ProtectedManaged => "popiot OSCORE, managed AES-CCM",
+            DtlsComparison.Libcoap => "libcoap coap-server-openssl",
+            DtlsComparison.Popiot => "popiot coaps",
             string other => other,
             null => "?",
         };
