@@ -259,7 +259,7 @@ public sealed class TokenEndpoint
                 Exi = rs.HasClock ? null : lifetime,
                 ExiSequence = rs.HasClock ? null : NextExiSequence(rs.Audience, issuedAt),
                 Cnonce = cnonce,
-                UpdateInputMaterialId = updateId,
+                UpdateKid = updateId,
                 Now = issuedAt,
             });
         }
