@@ -65,7 +65,21 @@ internal static class SqliteMigrations
         ALTER TABLE clients ADD COLUMN id_context BLOB;
         ALTER TABLE clients ADD COLUMN rekeying INTEGER NOT NULL DEFAULT 1;
         """,
+
+        AceProfiles(),
     ];
+
+    /// <summary>
+    /// The ACE profiles of clients and the RS's raw public key (RFC 9200 §5.8.4.3, RFC 9202 §3.2.1): each client states
+    /// the profiles it speaks, in order of preference, and a resource server its public key for rs_cnf. Clients and
+    /// resource servers registered before keep coap_oscore (2) only; resource_servers.profiles exists since migration 1.
+    /// </summary>
+    /// <returns>The SQL.</returns>
+    internal static string AceProfiles() =>
+        """
+        ALTER TABLE clients ADD COLUMN profiles TEXT NOT NULL DEFAULT '2';
+        ALTER TABLE resource_servers ADD COLUMN rs_cnf BLOB;
+        """;
 
     /// <summary>The schema version this code writes.</summary>
     public static int LatestVersion => All.Length;

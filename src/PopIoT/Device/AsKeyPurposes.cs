@@ -90,12 +90,30 @@ public static class AsKeyPurposes
         const string CnfPurpose = "unwrap the Encrypted_COSE_Key in cnf";
         CoseKey? tokenKey = null;
         CoseKey? cnfKey = null;
+        CoseKey? derivationKey = null;
         string tokenName = "";
         string cnfName = "";
         for (int i = 0; i < keys.Count; i++)
         {
             CoseKey key = keys[i];
             string name = names != null && i < names.Count ? names[i] : "AS–RS key " + (i + 1);
+            bool derives;
+            try
+            {
+                derives = AccessTokenMinter.IsDerivationKey(key);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException(name + ": " + e.Message, e);
+            }
+
+            if (derives)
+            {
+                // RFC 9202 §3.3: the key derivation key only derives DTLS PSKs; it never verifies a token.
+                derivationKey = derivationKey == null ? key : throw new ArgumentException(name + ": a second key derivation key; " + rs + " holds one key per purpose");
+                continue;
+            }
+
             CoseAlgorithmKind kind = KindOf(key)
                 ?? throw new ArgumentException(name + ": an AS–RS key must be pinned to a MAC, AEAD or signature alg (the token must not choose it)");
             bool isCnf = kind == CoseAlgorithmKind.Aead && (protection != TokenProtection.Encrypt0 || MarkedForKeysOnly(key));
@@ -136,10 +154,11 @@ public static class AsKeyPurposes
         if (tokenKey == null)
         {
             throw new ArgumentException("no key to " + token.Purpose + " on " + rs + ": the key set holds "
-                + (cnfKey != null ? "only a key that unwraps the cnf" : "none") + "; a cnf key never verifies a token");
+                + (cnfKey != null ? "only a key that unwraps the cnf" : derivationKey != null ? "only a key derivation key" : "none")
+                + "; a cnf key or a key derivation key never verifies a token");
         }
 
-        return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName);
+        return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName, derivationKey);
     }
 
     /// <summary>Sets the engine's one token key, its cnf key (if any) and pins its protection.</summary>
@@ -151,7 +170,7 @@ public static class AsKeyPurposes
     public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName) = Select(keys, protection, names);
+        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName, _) = Select(keys, protection, names);
         engine.TokenProtection = CoseTagOf(protection);
         try
         {
