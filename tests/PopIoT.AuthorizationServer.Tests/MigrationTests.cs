@@ -30,7 +30,7 @@ public sealed class MigrationTests : TempDirectoryTest
 
         using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
         Assert.Equal(SqliteAuthorizationStore.LatestSchemaVersion, latest.SchemaVersion);
-        Assert.Equal(3, SqliteAuthorizationStore.LatestSchemaVersion);
+        Assert.Equal(4, SqliteAuthorizationStore.LatestSchemaVersion);
         ClientRecord old = latest.FindClient("old")!;
 
         // Schema 3: a client registered before may re-key with the AS (RFC 8613 Appendix B.2) and has no ID Context yet.
@@ -39,6 +39,34 @@ public sealed class MigrationTests : TempDirectoryTest
         latest.SaveSequenceNumber("client:old", 64);
         Assert.True(latest.TryLoadSequenceNumber("client:old", out long v));
         Assert.Equal(64, v);
+    }
+
+    [Fact]
+    public void A_version_3_database_keeps_its_clients_and_resource_servers_as_coap_oscore_and_gains_profiles_and_rs_cnf()
+    {
+        string path = NewFile();
+        using (SqliteAuthorizationStore v3 = SqliteAuthorizationStore.Open(path, 3))
+        {
+            var registry = new AuthorizationServerRegistry(v3, Crypto.PlatformCryptoProvider.Instance.Random);
+            registry.AddClient("old");
+            registry.AddResourceServer("old-rs");
+            Assert.Equal([Core.Ace.AceProfile.CoapOscore], v3.FindClient("old")!.ProfilesOrDefault);
+        }
+
+        using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], latest.FindClient("old")!.Profiles!);
+        ResourceServerRecord rs = latest.FindResourceServer("old-rs")!;
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], rs.Profiles);
+        Assert.Null(rs.RsPublicKey);
+
+        // What the new columns hold after the migration, for a client and an RS registered since.
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        byte[] rsPublic = DtlsTokenTests.PublicKey(ec).Encode();
+        var now = new AuthorizationServerRegistry(latest, Crypto.PlatformCryptoProvider.Instance.Random);
+        now.AddClient("new", profiles: [Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore]);
+        now.AddResourceServer("new-rs", dtls: new ResourceServerDtls([Core.Ace.AceProfile.CoapDtls], RsPublicKey: rsPublic));
+        Assert.Equal([Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore], latest.FindClient("new")!.Profiles!);
+        Assert.Equal(rsPublic, latest.FindResourceServer("new-rs")!.RsPublicKey);
     }
 
     [Fact]
@@ -58,7 +86,7 @@ public sealed class MigrationTests : TempDirectoryTest
         }
 
         var e = Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(path));
-        Assert.Contains("has schema version 99, newer than this popiot knows (3)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("has schema version 99, newer than this popiot knows (4)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
