@@ -160,7 +160,6 @@ public sealed class DtlsKeyPurposeTests : IDisposable
 
         foreach (string bad in new[]
         {
-            """{"access_token":"d001","ace_profile":"coap_dtls"}""",
             """{"access_token":"d001","ace_profile":"coap_dtls","cnf":{"osc":{"id":"01","ms":"02"}}}""",
             """{"access_token":"d001","ace_profile":"coap_dtls","cnf":{"COSE_Key":{"kty":2,"kid":"01","k":"02"}}}""",
             """{"access_token":"d001","ace_profile":"coap_dtls","cnf":{"COSE_Key":{"kid":"","k":"02"}}}""",

@@ -8,7 +8,7 @@ namespace PopIoT.Ace;
 /// The coap_dtls form of TOKEN.json (RFC 9202 §3): in PSK mode <c>"cnf": {"COSE_Key": {"kty": 4, "kid": HEX, "k": HEX}}</c>
 /// as the AS's response carries it (§3.3; no "k" after an update of access rights, which keeps the session's key); in
 /// RPK mode no cnf (the client holds its own key pair) and <c>"rs_cnf": {"COSE_Key": HEX}</c>, the RS's public
-/// COSE_Key in CBOR (RFC 9201 §5, RFC 9202 §3.2.1).
+/// COSE_Key in CBOR (RFC 9201 §5, RFC 9202 §3.2.1), or no rs_cnf when the client knows the RS's key otherwise.
 /// </summary>
 /// <remarks>For coap_dtls, <see cref="MasterSecret"/> and <see cref="InputMaterialId"/> are empty.</remarks>
 public sealed partial class AccessTokenFile
@@ -94,11 +94,6 @@ public sealed partial class AccessTokenFile
             }
 
             decoded.Dispose();
-        }
-
-        if (kid == null && rsKey == null)
-        {
-            throw new FormatException(where + "a coap_dtls token needs \"cnf\" (PSK mode) or \"rs_cnf\" (RPK mode), RFC 9202 §3");
         }
 
         return new AccessTokenFile(token, [], [])

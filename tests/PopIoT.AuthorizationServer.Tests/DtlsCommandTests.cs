@@ -1,0 +1,114 @@
+using Microsoft.Data.Sqlite;
+using PopIoT.Ace;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Ace;
+using PopIoT.Core.Cose;
+using PopIoT.Cose;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary>
+/// The DTLS profile from the command line (docs/ace-dtls.md): <c>as rs add --profile/--dtls-psk/--rs-cnf</c>,
+/// <c>as client add --profile</c>, what <c>list</c>/<c>show</c> print, <c>key new --purpose derive</c> and
+/// <c>token mint --profile coap_dtls</c>, with their refusals.
+/// </summary>
+public sealed class DtlsCommandTests : TempDirectoryTest
+{
+    private static CliRunner.Result Ok(params string[] args)
+    {
+        CliRunner.Result r = CliRunner.Run(args);
+        SqliteConnection.ClearAllPools();
+        Assert.True(r.ExitCode == 0, string.Join(' ', args) + " → " + r.ExitCode + ": " + r.Out + r.Error);
+        return r;
+    }
+
+    private static void Fails(string message, params string[] args)
+    {
+        CliRunner.Result r = CliRunner.Run(args);
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rs_and_client_add_record_profiles_the_derivation_key_and_rs_cnf_and_show_them()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("key", "new", "--kty", "EC2", "--out", F("rs-rpk.key"), "--public-out", F("rs-rpk.pub"));
+        string added = Ok("as", "rs", "add", "--db", db, "--audience", "lamp", "--profile", "coap_dtls", "--profile", "coap_oscore", "--dtls-psk", "derive",
+            "--rs-cnf", "@" + F("rs-rpk.pub"), "--key-out", F("lamp.key")).Out;
+        Assert.Contains("profiles coap_dtls, coap_oscore, DTLS PSK derived from the token, RPK with rs_cnf", added, StringComparison.Ordinal);
+        Ok("as", "client", "add", "--db", db, "--client-id", "gw", "--profile", "coap_dtls", "--credential-out", F("gw.json"));
+
+        // The key file: the token key and the key derivation key, each with its one purpose.
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(Convert.FromHexString(File.ReadAllText(F("lamp.key")).Trim()), out IReadOnlyList<CoseKey> keys));
+        Assert.Equal(2, keys.Count);
+        Assert.Single(keys, k => AccessTokenMinter.IsDerivationKey(k));
+        Assert.Single(keys, k => k.Permits(CoseKeyOperation.Decrypt) && !k.Permits(CoseKeyOperation.DeriveKey));
+
+        string show = Ok("as", "rs", "show", "--db", db, "--audience", "lamp").Out;
+        Assert.Contains("profiles:   coap_dtls, coap_oscore", show, StringComparison.Ordinal);
+        Assert.Contains("DTLS:       PSK derived from the token with a key derivation key (RFC 9202 §3.3); RPK with rs_cnf", show, StringComparison.Ordinal);
+        Assert.Contains("profiles:   coap_dtls", Ok("as", "client", "show", "--db", db, "--client-id", "gw").Out, StringComparison.Ordinal);
+        string list = Ok("as", "rs", "list", "--db", db).Out;
+        Assert.Contains("PROFILES", list, StringComparison.Ordinal);
+        Assert.Contains("coap_dtls, coap_oscore", list, StringComparison.Ordinal);
+
+        using (SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db))
+        {
+            Assert.Equal(Convert.FromHexString(File.ReadAllText(F("rs-rpk.pub")).Trim()).Length, store.FindResourceServer("lamp")!.RsPublicKey!.Length);
+            Assert.Equal([AceProfile.CoapDtls], store.FindClient("gw")!.Profiles!);
+        }
+
+        SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public void Bad_profile_and_dtls_options_exit_2_before_anything_is_registered()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("key", "new", "--kty", "EC2", "--out", F("rs-rpk.key"), "--public-out", F("rs-rpk.pub"));
+        Fails("add --profile coap_dtls", "as", "rs", "add", "--db", db, "--audience", "a", "--dtls-psk", "derive", "--key-out", F("a.key"));
+        Fails("add --profile coap_dtls", "as", "rs", "add", "--db", db, "--audience", "a", "--rs-cnf", "@" + F("rs-rpk.pub"), "--key-out", F("a.key"));
+        Fails("give the public key only", "as", "rs", "add", "--db", db, "--audience", "a", "--profile", "coap_dtls", "--rs-cnf", "@" + F("rs-rpk.key"), "--key-out", F("a.key"));
+        Fails("names a profile twice", "as", "client", "add", "--db", db, "--client-id", "c", "--profile", "coap_dtls", "--profile", "coap_dtls", "--credential-out", F("c.json"));
+        Assert.Equal(2, CliRunner.Run("as", "rs", "add", "--db", db, "--audience", "a", "--profile", "coap_tls", "--key-out", F("a.key")).ExitCode);
+        SqliteConnection.ClearAllPools();
+        using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db);
+        Assert.Empty(store.ListResourceServers());
+        Assert.Empty(store.ListClients());
+    }
+
+    [Fact]
+    public void Token_mint_makes_each_dtls_form_and_the_derived_psk_matches_an_independent_hkdf()
+    {
+        Ok("key", "new", "--kty", "oct", "--alg", "AES-CCM-16-64-128", "--out", F("aead.key"));
+        Ok("key", "new", "--kty", "oct", "--purpose", "derive", "--out", F("kdk.key"));
+        Fails("--purpose derive needs a symmetric key without --alg", "key", "new", "--kty", "oct", "--alg", "HMAC 256/64", "--purpose", "derive");
+
+        // PSK in an Encrypt0 token.
+        Assert.Contains("profile coap_dtls", Ok("token", "mint", "--as-key", "@" + F("aead.key"), "--audience", "lamp", "--scope", "read", "--profile", "coap_dtls", "--out", F("psk.json")).Out, StringComparison.Ordinal);
+        AccessTokenFile psk = AccessTokenFile.Load(F("psk.json"));
+        Assert.Equal(AceProfile.CoapDtls, psk.Profile);
+        byte[] aead = IndependentCose.SymmetricK(Convert.FromHexString(File.ReadAllText(F("aead.key")).Trim()));
+        var cnfKey = IndependentCose.ReadMap((byte[])IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(IndependentCose.OpenEncrypt0(psk.AccessToken, aead))[8])[1]);
+        Assert.Equal(psk.Psk, cnfKey[-1]);
+        Assert.Equal(psk.PskKid, cnfKey[2]);
+
+        // Kid only, with the PSK derived (RFC 9202 §3.3).
+        Ok("token", "mint", "--as-key", "@" + F("aead.key"), "--as-key", "@" + F("kdk.key"), "--audience", "lamp", "--scope", "read", "--profile", "coap_dtls", "--out", F("kdf.json"));
+        AccessTokenFile derived = AccessTokenFile.Load(F("kdf.json"));
+        byte[] kdk = IndependentCose.SymmetricK(Convert.FromHexString(File.ReadAllText(F("kdk.key")).Trim()));
+        Assert.Equal(IndependentCose.DeriveDtlsPsk(kdk, derived.AccessToken, 16), derived.Psk);
+        Assert.Equal(2, IndependentCose.ReadMap((byte[])IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(IndependentCose.OpenEncrypt0(derived.AccessToken, aead))[8])[1]).Count);
+
+        // RPK: the client's public key in cnf.
+        Ok("key", "new", "--kty", "EC2", "--out", F("client.key"), "--public-out", F("client.pub"));
+        Ok("token", "mint", "--as-key", "@" + F("aead.key"), "--audience", "lamp", "--scope", "read", "--profile", "coap_dtls", "--client-key", "@" + F("client.pub"), "--out", F("rpk.json"));
+        Assert.Null(AccessTokenFile.Load(F("rpk.json")).Psk);
+        Fails("only coap_dtls does", "token", "mint", "--as-key", "@" + F("aead.key"), "--audience", "lamp", "--scope", "read", "--client-key", "@" + F("client.pub"), "--out", F("x.json"));
+        Fails("without d", "token", "mint", "--as-key", "@" + F("aead.key"), "--audience", "lamp", "--scope", "read", "--profile", "coap_dtls", "--client-key", "@" + F("client.key"), "--out", F("x.json"));
+    }
+}
