@@ -74,29 +74,40 @@ internal sealed class CliListener : IDisposable
     }
 
     /// <summary>coap://host:port for an address (IPv6 in brackets).</summary>
-    public static string CoapAddress(IPEndPoint at) =>
-        "coap://" + (at.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString()) + ":" + at.Port.ToString(CultureInfo.InvariantCulture);
+    public static string CoapAddress(IPEndPoint at, string scheme = "coap") =>
+        scheme + "://" + (at.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + at.Address + "]" : at.Address.ToString()) + ":" + at.Port.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>"coap://127.0.0.1:5683 and coap://[::1]:5683" (or the one address listened on), for the start line.</summary>
-    public string Addresses(IPEndPoint at) =>
-        CoapAddress(at) + (_transport is LoopbackUdpTransport { IPv6EndPoint: IPEndPoint v6 } ? " and " + CoapAddress(v6) : string.Empty);
+    public string Addresses(IPEndPoint at, string scheme = "coap") =>
+        CoapAddress(at, scheme) + (Bind == null && Socket.OSSupportsIPv6 && _transport is LoopbackUdpTransport { IPv6EndPoint: not null }
+            ? " and " + CoapAddress(new IPEndPoint(IPAddress.IPv6Loopback, at.Port), scheme)
+            : string.Empty);
 
     /// <summary>Opens the socket(s) and starts listening on them; a socket error is printed and gives null.</summary>
     public IPEndPoint? TryStart(CliContext io, Func<ICoapTransport, IPEndPoint> start)
     {
-        ICoapTransport transport;
+        IPEndPoint? at = TryStartAt(io, Port, start, out ICoapTransport? transport);
+        _transport = transport;
+        return at;
+    }
+
+    /// <summary>As <see cref="TryStart"/> on the --bind address(es) with another port (coaps beside coap).</summary>
+    public IPEndPoint? TryStartAt(CliContext io, int port, Func<ICoapTransport, IPEndPoint> start) => TryStartAt(io, port, start, out _);
+
+    private IPEndPoint? TryStartAt(CliContext io, int port, Func<ICoapTransport, IPEndPoint> start, out ICoapTransport? transport)
+    {
         try
         {
-            transport = Bind == null ? new LoopbackUdpTransport(Port) : new UdpCoapTransport(Bind);
+            transport = Bind == null ? new LoopbackUdpTransport(port) : new UdpCoapTransport(new IPEndPoint(Bind.Address, port));
         }
         catch (SocketException e)
         {
-            string where = Bind?.ToString() ?? "127.0.0.1 and [::1] port " + Port.ToString(CultureInfo.InvariantCulture);
+            string where = Bind == null ? "127.0.0.1 and [::1] port " + port.ToString(CultureInfo.InvariantCulture) : new IPEndPoint(Bind.Address, port).ToString();
             io.Error.WriteLine("popiot: cannot listen on " + where + ": " + e.Message);
+            transport = null;
             return null;
         }
 
-        _transport = transport;
         return start(transport);
     }
 

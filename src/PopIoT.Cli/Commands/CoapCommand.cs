@@ -30,7 +30,7 @@ internal static class CoapCommand
 
     private static Command Method(CliContext io, string name, byte code, string description)
     {
-        var uri = new Argument<string>("URI") { Description = "coap://host[:port]/path?query (IPv6: coap://[::1]/path)." };
+        var uri = new Argument<string>("URI") { Description = "coap://host[:port]/path?query (IPv6: coap://[::1]/path); coaps:// (port 5684) for CoAP over DTLS with --psk-identity and --psk." };
         var payload = new Option<string?>("--payload", "-e") { Description = "The payload as UTF-8 text." };
         var payloadHex = new Option<string?>("--payload-hex") { Description = "The payload as hex." };
         var payloadFile = new Option<string?>("--payload-file", "-f") { Description = "The payload from a file (raw bytes); - for standard input." };
@@ -63,7 +63,9 @@ internal static class CoapCommand
             HelpName = "coap://HOST[:PORT]",
         };
         var proxyScheme = new Option<bool>("--proxy-scheme") { Description = "With --proxy: name the target with Proxy-Scheme, Uri-Host and Uri-Port instead of Proxy-Uri (always so under --oscore)." };
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme };
+        var pskIdentity = CoapPskOptions.IdentityOption();
+        var psk = CoapPskOptions.KeyOption();
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme, pskIdentity, psk };
         var conditions = new CoapConditions();
         conditions.AddTo(cmd);
         var verbose = CoapVerbose.Option();
@@ -137,34 +139,45 @@ internal static class CoapCommand
             }
 
             SetProxy(request, p.GetValue(proxy), p.GetValue(proxyScheme), tokenFile ?? aceFile);
-            long? startAt = p.GetValue(seq);
-            if (startAt != null && ctxFile == null && aceFile == null)
+            (byte[]? pskId, byte[]? pskKey) = CoapPskOptions.ParseClient(request.Proxy ?? request.Uri!, p.GetValue(pskIdentity), p.GetValue(psk));
+            try
             {
-                throw new CliUsageException("--seq applies to --oscore and --ace (the contexts whose Sender Sequence Number is kept in a .seq file)");
-            }
+                long? startAt = p.GetValue(seq);
+                if (startAt != null && ctxFile == null && aceFile == null)
+                {
+                    throw new CliUsageException("--seq applies to --oscore and --ace (the contexts whose Sender Sequence Number is kept in a .seq file)");
+                }
 
-            AccessScope? wanted = null;
-            if (p.GetValue(scope) is string scopeText)
+                AccessScope? wanted = null;
+                if (p.GetValue(scope) is string scopeText)
+                {
+                    wanted = aceFile != null ? ParseScope(scopeText) : throw new CliUsageException("--scope applies to --ace");
+                }
+
+                if (aceFile != null)
+                {
+                    return RunWithAce(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted);
+                }
+
+                if (tokenFile != null)
+                {
+                    return RunWithToken(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, LoadToken(tokenFile));
+                }
+
+                FileSequenceNumberStore? store = null;
+                OscoreContextFile? inputs = null;
+                using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store, out inputs);
+                using FileSequenceNumberStore? held = store;
+                var options = new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), Oscore = context, OscoreIncludeKidContext = inputs?.SendKidContext ?? false, Trace = trace };
+                return Run(io, request, options, count, store);
+            }
+            finally
             {
-                wanted = aceFile != null ? ParseScope(scopeText) : throw new CliUsageException("--scope applies to --ace");
+                if (pskKey != null)
+                {
+                    Array.Clear(pskKey);
+                }
             }
-
-            if (aceFile != null)
-            {
-                return RunWithAce(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted);
-            }
-
-            if (tokenFile != null)
-            {
-                return RunWithToken(io, request, new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, LoadToken(tokenFile));
-            }
-
-            FileSequenceNumberStore? store = null;
-            OscoreContextFile? inputs = null;
-            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, false, startAt, out store, out inputs);
-            using FileSequenceNumberStore? held = store;
-            var options = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Oscore = context, OscoreIncludeKidContext = inputs?.SendKidContext ?? false, Trace = trace };
-            return Run(io, request, options, count, store);
         });
         return cmd;
     }
@@ -458,7 +471,8 @@ internal static class CoapCommand
         var oscore = CoapOscoreFiles.OscoreOption();
         var seq = CoapOscoreFiles.SeqOption();
         var verbose = CliListener.VerboseOption();
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C, SIGINT or SIGTERM.") { bind, port, duration, oscore, seq, verbose };
+        var pskFile = CoapPskOptions.FileOption();
+        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C, SIGINT or SIGTERM.") { bind, port, duration, oscore, seq, verbose, pskFile };
         cmd.SetAction(p =>
         {
             using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
@@ -472,12 +486,13 @@ internal static class CoapCommand
             FileSequenceNumberStore? store = null;
             using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, true, startAt, out store);
             using FileSequenceNumberStore? held = store;
-            return RunServer(io, listener, context, p.GetValue(verbose));
+            using DtlsPskTable? psks = p.GetValue(pskFile) is string file ? CoapPskOptions.LoadTable(file) : null;
+            return RunServer(io, listener, context, psks, p.GetValue(verbose));
         });
         return cmd;
     }
 
-    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore, bool verbose)
+    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore, DtlsPskTable? psks, bool verbose)
     {
         OscoreContextTable? table = null;
         if (oscore != null)
@@ -487,17 +502,42 @@ internal static class CoapCommand
         }
 
         using var server = new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coap", verbose));
-        CoapDemoResources.Map(server);
+
+        // RFC 7252 §6.2, as libcoap's coap-server: coaps on the CoAP port + 1, serving the same resources.
+        using CoapServer? secure = psks == null ? null : new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coaps", verbose));
+        CoapDemoResources.Map(secure == null ? [server] : [server, secure]);
         if (listener.TryStart(io, server.Start) is not IPEndPoint at)
         {
             return ExitCodes.BadInput;
         }
 
-        io.Out.WriteLine("popiot coap serve: listening on " + listener.Addresses(at)
+        string secureAt = string.Empty;
+        if (secure != null)
+        {
+            if (at.Port == 65535)
+            {
+                io.Error.WriteLine("popiot: --psk-file serves coaps on the CoAP port + 1, and 65535 has none after it");
+                return ExitCodes.BadInput;
+            }
+
+            // Port 0 (a free port for coap) picks a free port for coaps too.
+            int dtlsPort = listener.Port == 0 ? 0 : at.Port + 1;
+            if (listener.TryStartAt(io, dtlsPort, t => secure.Start(new DtlsCoapTransport(t, new DtlsCoapTransportOptions { PskStore = psks }))) is not IPEndPoint dtlsAt)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            secureAt = " and " + listener.Addresses(dtlsAt, "coaps") + " with DTLS (" + psks!.Count.ToString(CultureInfo.InvariantCulture) + " PSK identities)";
+        }
+
+        io.Out.WriteLine("popiot coap serve: listening on " + listener.Addresses(at) + secureAt
             + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
         io.Out.Flush();
+        Task ticker = secure == null ? Task.CompletedTask : CoapDemoResources.RunTimeTickerAsync(secure, TimeSpan.FromSeconds(1), listener.Stopping);
         CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();
-        io.Out.WriteLine("popiot coap serve: stopped after " + server.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests");
+        ticker.GetAwaiter().GetResult();
+        long handled = server.RequestsHandled + (secure?.RequestsHandled ?? 0);
+        io.Out.WriteLine("popiot coap serve: stopped after " + handled.ToString(CultureInfo.InvariantCulture) + " requests");
         return ExitCodes.Ok;
     }
 }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PopIoT.Core.Coap;
+using PopIoT.Core.Dtls;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 using PopIoT.Oscore;
@@ -30,8 +31,8 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     private readonly ICoapTransport? _transport;
     private volatile OscoreClientSession? _oscore;
     private readonly object _gate = new();
-    private readonly Dictionary<(AddressFamily, bool), CoapEndpoint> _endpoints = [];
-    private readonly Dictionary<IPEndPoint, CoapEndpoint> _connected = [];
+    private readonly Dictionary<(AddressFamily, bool, bool), CoapEndpoint> _endpoints = [];
+    private readonly Dictionary<(IPEndPoint, bool), CoapEndpoint> _connected = [];
     private CoapEndpoint? _shared;
     private bool _disposed;
 
@@ -66,7 +67,10 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
     public CoapClient(ICoapTransport transport, CoapClientOptions? options = null, ILogger? logger = null)
         : this(options, logger)
     {
-        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        ArgumentNullException.ThrowIfNull(transport);
+
+        // With PSK credentials every datagram on the given transport goes through DTLS (coaps:// only).
+        _transport = _options.Psk != null && transport is not DtlsCoapTransport ? Secure(transport, _options.Dtls) : transport;
     }
 
     private int ExchangeBlockSzx { get; }
@@ -316,6 +320,19 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
 
     private async ValueTask<(CoapEndpoint, IPEndPoint)> EndpointForAsync(Uri uri, CancellationToken cancellationToken)
     {
+        bool secure = CoapUri.IsSecure(uri);
+        if (_transport != null && secure != _transport is DtlsCoapTransport)
+        {
+            throw new ArgumentException(
+                secure ? "'" + uri + "': this client's transport is plain UDP; coaps:// needs PskIdentity and Psk in the options" : "'" + uri + "': this client's transport is DTLS; use coaps://",
+                nameof(uri));
+        }
+
+        if (secure && (_options.PskIdentity == null || _options.Psk == null) && _transport == null)
+        {
+            throw new ArgumentException("'" + uri + "': coaps:// needs PskIdentity and Psk in CoapClientOptions", nameof(uri));
+        }
+
         IPEndPoint destination = CoapUri.TryGetLiteral(uri, out IPEndPoint? literal)
             ? literal
             : await CoapUri.ResolveAsync(uri, cancellationToken).ConfigureAwait(false);
@@ -331,21 +348,22 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
             if (_options.SocketPerDestination && _options.LocalEndPoint == null)
             {
                 // A socket connected to the destination hears the ICMP errors about it (UdpCoapTransport).
-                if (!_connected.TryGetValue(destination, out CoapEndpoint? own))
+                if (!_connected.TryGetValue((destination, secure), out CoapEndpoint? own))
                 {
                     IPEndPoint local = new(
                         destination.AddressFamily == AddressFamily.InterNetworkV6
                             ? (loopback ? IPAddress.IPv6Loopback : IPAddress.IPv6Any)
                             : (loopback ? IPAddress.Loopback : IPAddress.Any),
                         0);
-                    own = NewEndpoint(new UdpCoapTransport(local, destination, _logger));
-                    _connected.Add(destination, own);
+                    ICoapTransport udp = new UdpCoapTransport(local, destination, _logger);
+                    own = NewEndpoint(secure ? Secure(udp, _options.Dtls ?? DtlsCoapTransportOptions.ForClient()) : udp);
+                    _connected.Add((destination, secure), own);
                 }
 
                 return (own, destination);
             }
 
-            var key = (destination.AddressFamily, _options.LocalEndPoint == null && loopback);
+            var key = (destination.AddressFamily, _options.LocalEndPoint == null && loopback, secure);
             if (!_endpoints.TryGetValue(key, out CoapEndpoint? endpoint))
             {
                 IPEndPoint bind = _options.LocalEndPoint
@@ -354,13 +372,23 @@ public sealed class CoapClient : IDisposable, IAsyncDisposable
                             ? (loopback ? IPAddress.IPv6Loopback : IPAddress.IPv6Any)
                             : (loopback ? IPAddress.Loopback : IPAddress.Any),
                         0);
-                endpoint = NewEndpoint(new UdpCoapTransport(bind, _logger));
+                ICoapTransport udp = new UdpCoapTransport(bind, _logger);
+                endpoint = NewEndpoint(secure ? Secure(udp, _options.Dtls) : udp);
                 _endpoints.Add(key, endpoint);
             }
 
             return (endpoint, destination);
         }
     }
+
+    // RFC 7252 §9: coaps:// is CoAP over a DTLS session with the destination, here one per (socket, destination).
+    private DtlsCoapTransport Secure(ICoapTransport transport, DtlsSettings? settings) => new(transport, new DtlsCoapTransportOptions
+    {
+        Identity = _options.PskIdentity,
+        Psk = _options.Psk,
+        Settings = settings,
+        Random = _options.Random,
+    });
 
     private CoapEndpoint NewEndpoint(ICoapTransport transport)
     {

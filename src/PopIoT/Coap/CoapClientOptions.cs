@@ -1,6 +1,7 @@
 using System.Net;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Crypto;
+using PopIoT.Core.Dtls;
 using PopIoT.Core.Oscore;
 
 namespace PopIoT.Coap;
@@ -81,4 +82,19 @@ public sealed class CoapClientOptions
     /// blocks (a larger one fails the request); also sizes the OSCORE buffers. 4096 by default.
     /// </summary>
     public int OscoreMaxUnfragmentedSize { get; set; } = 4096;
+
+    /// <summary>
+    /// The psk_identity for coaps:// (CoAP over DTLS 1.2 with a pre-shared key, RFC 7252 §9, RFC 4279): opaque bytes,
+    /// sent whole (zero bytes included). With <see cref="Psk"/>; without them coaps:// URIs are refused.
+    /// </summary>
+    public byte[]? PskIdentity { get; set; }
+
+    /// <summary>The pre-shared key for coaps:// (copied by each DTLS session host, erased when the client is disposed).</summary>
+    public byte[]? Psk { get; set; }
+
+    /// <summary>
+    /// The DTLS engine's sizes and timers for coaps://, one engine per socket. Null: <see cref="DtlsCoapTransportOptions.ForClient"/>
+    /// for a socket per destination (one session), <see cref="DtlsCoapTransportOptions.ForHost"/> for a shared socket or a given transport.
+    /// </summary>
+    public DtlsSettings? Dtls { get; set; }
 }

@@ -21,10 +21,27 @@ public static class CoapDemoResources
     /// <summary>Maps the demo resources on <paramref name="server"/>.</summary>
     /// <param name="server">The server (not yet started).</param>
     /// <param name="clock">The wall clock for /time; <see cref="TimeProvider.System"/> when null.</param>
-    public static void Map(CoapServer server, TimeProvider? clock = null)
+    public static void Map(CoapServer server, TimeProvider? clock = null) => Map([server], clock);
+
+    /// <summary>
+    /// Maps the demo resources on several servers that share them, e.g. coap:// and coaps:// of one
+    /// <c>popiot coap serve</c>: a PUT to /store on one is what a GET on the other reads.
+    /// </summary>
+    /// <param name="servers">The servers (not yet started).</param>
+    /// <param name="clock">The wall clock for /time; <see cref="TimeProvider.System"/> when null.</param>
+    public static void Map(IReadOnlyList<CoapServer> servers, TimeProvider? clock = null)
     {
-        ArgumentNullException.ThrowIfNull(server);
-        TimeProvider time = clock ?? TimeProvider.System;
+        ArgumentNullException.ThrowIfNull(servers);
+        var store = new Store();
+        foreach (CoapServer server in servers)
+        {
+            ArgumentNullException.ThrowIfNull(server);
+            MapOne(server, clock ?? TimeProvider.System, store);
+        }
+    }
+
+    private static void MapOne(CoapServer server, TimeProvider time, Store store)
+    {
         server.Map("/time", CoapMethods.Get, (_, _) => ValueTask.FromResult(
             new CoapResponse(CoapCode.Content, System.Text.Encoding.ASCII.GetBytes(time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)), CoapContentFormat.TextPlain)),
             observable: true, contentFormat: CoapContentFormat.TextPlain, resourceType: "time");
@@ -32,7 +49,6 @@ public static class CoapDemoResources
             new CoapResponse(CoapCode.Changed, req.Payload.ToArray(), req.ContentFormat)));
         server.Map("/large", CoapMethods.Get, (_, _) => ValueTask.FromResult(new CoapResponse(CoapCode.Content, LargeBody, CoapContentFormat.TextPlain)),
             contentFormat: CoapContentFormat.TextPlain);
-        var store = new Store();
         server.Map("/store", CoapMethods.Get | CoapMethods.Put | CoapMethods.Delete, (req, _) => ValueTask.FromResult(store.Handle(req)));
     }
 

@@ -3,13 +3,21 @@ using System.Net;
 namespace PopIoT.Coap;
 
 /// <summary>
-/// <c>coap://host[:port]/path?query</c> URIs (RFC 7252 §6.1, §6.4): host names, IPv4 and bracketed IPv6 literals,
-/// default port 5683, percent-decoded path segments and query parameters.
+/// <c>coap://host[:port]/path?query</c> and <c>coaps://…</c> URIs (RFC 7252 §6.1, §6.2, §6.4): host names, IPv4 and
+/// bracketed IPv6 literals, default port 5683 (coaps: 5684), percent-decoded path segments and query parameters.
 /// </summary>
 public static class CoapUri
 {
     /// <summary>The default CoAP port (RFC 7252 §6.1).</summary>
     public const int DefaultPort = 5683;
+
+    /// <summary>The default CoAP over DTLS port (RFC 7252 §6.2).</summary>
+    public const int DefaultSecurePort = 5684;
+
+    /// <summary>Whether the URI is coaps://, CoAP over DTLS (RFC 7252 §6.2).</summary>
+    /// <param name="uri">The URI.</param>
+    /// <returns>True for the coaps scheme.</returns>
+    public static bool IsSecure(Uri uri) => string.Equals(uri.Scheme, "coaps", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses a URI string; throws <see cref="FormatException"/> with the reason when it is not a coap URI.</summary>
     /// <param name="text">E.g. <c>coap://[::1]/time</c>.</param>
@@ -31,9 +39,9 @@ public static class CoapUri
     public static void Validate(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        if (!uri.IsAbsoluteUri || !string.Equals(uri.Scheme, "coap", StringComparison.OrdinalIgnoreCase))
+        if (!uri.IsAbsoluteUri || !(string.Equals(uri.Scheme, "coap", StringComparison.OrdinalIgnoreCase) || IsSecure(uri)))
         {
-            throw new FormatException("'" + uri.OriginalString + "': only coap:// URIs are supported (coaps needs DTLS)");
+            throw new FormatException("'" + uri.OriginalString + "': only coap:// and coaps:// URIs are supported");
         }
 
         if (uri.Host.Length == 0)
@@ -48,10 +56,10 @@ public static class CoapUri
         }
     }
 
-    /// <summary>The port, 5683 when absent.</summary>
+    /// <summary>The port, 5683 when absent (5684 for coaps).</summary>
     /// <param name="uri">The URI.</param>
     /// <returns>The port.</returns>
-    public static int Port(Uri uri) => uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port;
+    public static int Port(Uri uri) => uri.IsDefaultPort || uri.Port < 0 ? (IsSecure(uri) ? DefaultSecurePort : DefaultPort) : uri.Port;
 
     /// <summary>The decoded path with a leading '/'.</summary>
     /// <param name="uri">The URI.</param>

@@ -52,4 +52,39 @@ public static class SecretFile
             Array.Clear(bytes);
         }
     }
+
+    /// <summary>
+    /// Reads a file that holds a secret, refusing one that others than its owner may read or write (on Unix: any group
+    /// or other permission bit): a key readable by others is no longer a secret, and one they may write is not the
+    /// owner's. On Windows the ACLs are the administrator's; the file is read as it is.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxBytes">The largest size accepted.</param>
+    /// <returns>The bytes (the caller erases them).</returns>
+    /// <exception cref="UnauthorizedAccessException">The file is open to the group or others (the message says how to fix it), or cannot be read.</exception>
+    /// <exception cref="IOException">It is missing, larger than <paramref name="maxBytes"/>, or the read failed.</exception>
+    public static byte[] ReadOwnerOnly(string path, int maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            UnixFileMode mode = File.GetUnixFileMode(path);
+            const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            if ((mode & Others) != 0)
+            {
+                throw new UnauthorizedAccessException(
+                    "'" + path + "' holds a secret but is open to the group or others (mode " + Convert.ToString((int)mode, 8).PadLeft(4, '0')
+                    + "); make it owner-only: chmod 600 '" + path + "'");
+            }
+        }
+
+        var info = new FileInfo(path);
+        if (info.Length > maxBytes)
+        {
+            throw new IOException("'" + path + "' is larger than " + maxBytes + " bytes");
+        }
+
+        return File.ReadAllBytes(path);
+    }
 }

@@ -80,7 +80,7 @@ public sealed class CoapCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("only coap:// URIs are supported", "coap", "get", "http://x/")]
+    [InlineData("only coap:// and coaps:// URIs are supported", "coap", "get", "http://x/")]
     [InlineData("--block-size must be a power of two from 16 to 1024", "coap", "get", "coap://127.0.0.1/x", "--block-size", "100")]
     [InlineData("give at most one of --payload, --payload-hex and --payload-file", "coap", "put", "coap://127.0.0.1/x", "-e", "a", "--payload-hex", "00")]
     [InlineData("--con and --non exclude each other", "coap", "get", "coap://127.0.0.1/x", "--con", "--non")]

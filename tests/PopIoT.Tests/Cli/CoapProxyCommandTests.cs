@@ -10,7 +10,7 @@ public sealed class CoapProxyCommandTests
 {
     [Theory]
     [InlineData("without a path", "--proxy", "coap://127.0.0.1:5999/forward")]
-    [InlineData("only coap:// URIs", "--proxy", "http://127.0.0.1:8080")]
+    [InlineData("only coap:// and coaps:// URIs", "--proxy", "http://127.0.0.1:8080")]
     [InlineData("not an absolute URI", "--proxy", "127.0.0.1:5999")]
     [InlineData("--proxy-scheme applies with --proxy", "--proxy-scheme")]
     [InlineData("does not go through a proxy yet", "--proxy", "coap://127.0.0.1:5999", "--token", "t.json")]
