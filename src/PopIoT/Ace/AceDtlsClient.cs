@@ -14,7 +14,7 @@ namespace PopIoT.Ace;
 /// the handshake with the token's PSK proves possession; requests then go over the session (coaps://), and a new token
 /// for the same key is POSTed over the session to update the rights. Dispose to close the session and erase the PSK.
 /// </summary>
-public sealed class AceDtlsClient : IDisposable
+public sealed class AceDtlsClient : IAceSessionClient
 {
     private readonly AccessTokenFile _token;
     private readonly AceDtlsClientOptions _options;
