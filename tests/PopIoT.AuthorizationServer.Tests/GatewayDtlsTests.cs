@@ -113,6 +113,26 @@ public sealed class GatewayDtlsTests : TempDirectoryTest
         Assert.Equal(1, _rs.IdentitiesAccepted);
     }
 
+    [Fact]
+    public void Coap_get_coaps_with_ace_does_the_whole_flow_and_the_next_run_reuses_the_kept_token()
+    {
+        string uri = new Uri(_rs.Secure, "/temp").ToString();
+        CliRunner.Result first = CliRunner.Run("coap", "get", uri, "--ace", _credential);
+        Assert.True(first.ExitCode == 0, first.Out + first.Error);
+        Assert.Contains("21.5", first.Out, StringComparison.Ordinal);
+        Assert.Contains("DTLS session with coaps://127.0.0.1:", first.Error, StringComparison.Ordinal);
+        CliRunner.Result second = CliRunner.Run("coap", "get", uri, "--ace", _credential, "--dtls-identity", "token");
+        Assert.True(second.ExitCode == 0, second.Out + second.Error);
+        Assert.Contains("21.5", second.Out, StringComparison.Ordinal);
+        Assert.Single(_store.ListTokens()); // the second run took the token kept next to ID.json
+        Assert.Equal(1, _rs.TokensPosted); // and gave it as the psk_identity
+        Assert.Equal(2, _rs.IdentitiesAccepted);
+
+        CliRunner.Result refused = CliRunner.Run("coap", "get", uri, "--ace", _credential, "--psk-identity", "x", "--psk", "00112233");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--ace gets its PSK from the AS", refused.Error, StringComparison.Ordinal);
+    }
+
     private AceClient Gateway(DtlsPskIdentityForm form = DtlsPskIdentityForm.Kid) => new(AceCredentialFile.Load(_credential), new AceClientOptions
     {
         Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) },
