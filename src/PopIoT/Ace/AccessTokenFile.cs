@@ -92,6 +92,19 @@ public sealed partial class AccessTokenFile
     public static AccessTokenFile Parse(ReadOnlySpan<byte> json, string name = "token")
     {
         string where = "token file '" + name + "': ";
+        try
+        {
+            return ParseDocument(json, where);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException)
+        {
+            // RFC 8259 §8.1: JSON text is UTF-8; JsonDocument checks a string's bytes only when it is read.
+            throw new FormatException(where + "a string is not valid UTF-8", e);
+        }
+    }
+
+    private static AccessTokenFile ParseDocument(ReadOnlySpan<byte> json, string where)
+    {
         using (JsonDocument doc = JsonFile.ParseObject(json, where, 8, Known))
         {
             JsonElement root = doc.RootElement;
