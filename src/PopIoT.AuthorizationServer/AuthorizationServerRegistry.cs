@@ -178,7 +178,7 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             {
                 CoseKey rsKey = k.HasPrivateKey && k.KeyType != CoseKeyType.Symmetric ? k.ToPublicKey() : k;
                 shown.Add(rsKey);
-                if (AccessTokenMinter.IsDerivationKey(k))
+                if (PopIoT.Device.AsKeyPurposes.IsDerivationKey(k))
                 {
                     // The same one purpose on both sides: derive the DTLS PSKs (RFC 9202 §3.3).
                     continue;

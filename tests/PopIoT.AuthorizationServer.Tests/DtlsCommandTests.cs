@@ -44,7 +44,7 @@ public sealed class DtlsCommandTests : TempDirectoryTest
         // The key file: the token key and the key derivation key, each with its one purpose.
         Assert.Equal(CoseError.None, CoseKeySet.Decode(Convert.FromHexString(File.ReadAllText(F("lamp.key")).Trim()), out IReadOnlyList<CoseKey> keys));
         Assert.Equal(2, keys.Count);
-        Assert.Single(keys, k => AccessTokenMinter.IsDerivationKey(k));
+        Assert.Single(keys, k => PopIoT.Device.AsKeyPurposes.IsDerivationKey(k));
         Assert.Single(keys, k => k.Permits(CoseKeyOperation.Decrypt) && !k.Permits(CoseKeyOperation.DeriveKey));
 
         string show = Ok("as", "rs", "show", "--db", db, "--audience", "lamp").Out;

@@ -60,7 +60,7 @@ public sealed class DtlsKeyPurposeTests : IDisposable
     {
         CoseKey kdk = DerivationKey;
         var e = Assert.Throws<ArgumentException>(() => AsKeyPurposes.Select([kdk], TokenProtection.Mac0));
-        Assert.Contains("only a key derivation key", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no key to verify Mac0 tokens", e.Message, StringComparison.Ordinal);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "kdf");
         Assert.Throws<ArgumentException>(() => validator.SetMac0Key(kdk));
         Assert.Throws<ArgumentException>(() => validator.SetEncrypt0Key(kdk));
@@ -99,10 +99,13 @@ public sealed class DtlsKeyPurposeTests : IDisposable
         Assert.Contains("a token key never derives", e.Message, StringComparison.Ordinal);
         using CoseKey twoPurposes = CoseKey.Symmetric(RandomNumberGenerator.GetBytes(32), 0, [7]);
         twoPurposes.SetKeyOperations([CoseKeyOperation.DeriveKey, CoseKeyOperation.MacCreate]);
-        e = Assert.Throws<ArgumentException>(() => AccessTokenMinter.IsDerivationKey(twoPurposes));
+        Assert.False(AsKeyPurposes.IsDerivationKey(twoPurposes));
+        e = Assert.Throws<ArgumentException>(() => new AccessTokenMinter([mac, twoPurposes]));
         Assert.Contains("no other purpose", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new AccessTokenMinter([mac, twoPurposes]));
-        Assert.Throws<ArgumentException>(() => AsKeyPurposes.Select([mac, twoPurposes], TokenProtection.Mac0));
+        e = Assert.Throws<ArgumentException>(() => AsKeyPurposes.Select([mac, twoPurposes], TokenProtection.Mac0));
+        Assert.Contains("mix derive key with other purposes", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => AccessTokenMinter.DerivePsk(twoPurposes, [1, 2, 3]));
+        Assert.Contains("a token key never derives", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

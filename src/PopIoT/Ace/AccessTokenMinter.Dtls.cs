@@ -4,6 +4,7 @@ using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Cwt;
+using PopIoT.Device;
 
 namespace PopIoT.Ace;
 
@@ -26,34 +27,27 @@ public sealed partial class AccessTokenMinter
     private const int KidAttempts = 16;
 
     /// <summary>
-    /// True for a key derivation key (RFC 9202 §3.3): key_ops (RFC 9052 §7.1) permit derive key (7). Such a key must be
-    /// symmetric and permit nothing else, so it never protects a token and no token key derives.
+    /// True for a key derivation key (RFC 9202 §3.3; <see cref="AsKeyPurposes.IsDerivationKey"/>: symmetric, key_ops
+    /// exactly [derive key]). A key whose key_ops permit derive key and another purpose is refused, so the key never
+    /// protects a token and no token key derives.
     /// </summary>
     /// <param name="key">The key.</param>
     /// <returns>Whether it is the derivation key.</returns>
     /// <exception cref="ArgumentException">It permits derive key and another operation, or is not symmetric.</exception>
-    public static bool IsDerivationKey(CoseKey key)
+    internal static bool CheckDerivationKey(CoseKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!key.HasKeyOperations || !key.Permits(CoseKeyOperation.DeriveKey))
+        if (AsKeyPurposes.IsDerivationKey(key))
         {
-            return false;
+            return true;
         }
 
-        for (int op = 1; op <= 10; op++)
+        if (key.HasKeyOperations && key.Permits(CoseKeyOperation.DeriveKey))
         {
-            if (op != CoseKeyOperation.DeriveKey && key.Permits(op))
-            {
-                throw new ArgumentException("a key derivation key must have key_ops [derive key] (7) and no other purpose (RFC 9052 §7.1); this one also permits " + op);
-            }
+            throw new ArgumentException("a key derivation key must be symmetric with key_ops [derive key] (7) and no other purpose (RFC 9052 §7.1, RFC 9202 §3.3)");
         }
 
-        if (key.KeyType != CoseKeyType.Symmetric || !key.HasPrivateKey)
-        {
-            throw new ArgumentException("a key derivation key must be a symmetric COSE_Key with k (RFC 9202 §3.3)");
-        }
-
-        return true;
+        return false;
     }
 
     /// <summary>Whether this minter derives PSKs (it holds a key derivation key): its PSK tokens carry only a kid in cnf.</summary>
@@ -67,7 +61,8 @@ public sealed partial class AccessTokenMinter
     public static byte[] DerivePsk(CoseKey derivationKey, byte[] accessToken, int length = PskLength)
     {
         ArgumentNullException.ThrowIfNull(accessToken);
-        if (!IsDerivationKey(derivationKey))
+        ArgumentNullException.ThrowIfNull(derivationKey);
+        if (!AsKeyPurposes.IsDerivationKey(derivationKey))
         {
             throw new ArgumentException("the key's key_ops do not permit derive key (7): a token key never derives (RFC 9052 §7.1)");
         }

@@ -55,7 +55,7 @@ public sealed partial class AccessTokenMinter : IDisposable
         CoseKey? cnfAead = null;
         foreach (CoseKey key in asKeys)
         {
-            if (IsDerivationKey(key))
+            if (CheckDerivationKey(key))
             {
                 // RFC 9202 §3.3: the key derivation key shared with the RS; it only derives PSKs, never protects a token.
                 _derivationKey = _derivationKey == null ? key : throw new ArgumentException("give at most one key derivation key (key_ops derive key)", nameof(asKeys));

@@ -97,23 +97,23 @@ public static class AsKeyPurposes
         {
             CoseKey key = keys[i];
             string name = names != null && i < names.Count ? names[i] : "AS–RS key " + (i + 1);
-            bool derives;
-            try
-            {
-                derives = AccessTokenMinter.IsDerivationKey(key);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException(name + ": " + e.Message, e);
-            }
 
-            if (derives)
+            // RFC 9202 §3.3: the coap_dtls key derivation key has that one purpose, key_ops exactly [derive key].
+            if (IsDerivationKey(key))
             {
-                // RFC 9202 §3.3: the key derivation key only derives DTLS PSKs; it never verifies a token.
-                derivationKey = derivationKey == null ? key : throw new ArgumentException(name + ": a second key derivation key; " + rs + " holds one key per purpose");
+                if (derivationKey != null)
+                {
+                    throw new ArgumentException(name + ": a second key derivation key; " + rs + " holds one key per purpose");
+                }
+
+                derivationKey = key;
                 continue;
             }
 
+            if (key.HasKeyOperations && key.Permits(CoseKeyOperation.DeriveKey))
+            {
+                throw new ArgumentException(name + ": key_ops " + OpsText(key) + " mix derive key with other purposes; a key derivation key (RFC 9202 §3.3) has key_ops [derive key] only (RFC 9052 §7.1)");
+            }
             CoseAlgorithmKind kind = KindOf(key)
                 ?? throw new ArgumentException(name + ": an AS–RS key must be pinned to a MAC, AEAD or signature alg (the token must not choose it)");
             bool isCnf = kind == CoseAlgorithmKind.Aead && (protection != TokenProtection.Encrypt0 || MarkedForKeysOnly(key));
@@ -154,11 +154,20 @@ public static class AsKeyPurposes
         if (tokenKey == null)
         {
             throw new ArgumentException("no key to " + token.Purpose + " on " + rs + ": the key set holds "
-                + (cnfKey != null ? "only a key that unwraps the cnf" : derivationKey != null ? "only a key derivation key" : "none")
-                + "; a cnf key or a key derivation key never verifies a token");
+                + (cnfKey != null ? "only a key that unwraps the cnf" : "none") + "; a cnf key never verifies a token");
         }
 
         return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName, derivationKey);
+    }
+
+    /// <summary>Whether a key is a coap_dtls key derivation key: symmetric, with key_ops exactly [derive key] (7).</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>True for a derivation key.</returns>
+    public static bool IsDerivationKey(CoseKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.KeyType == CoseKeyType.Symmetric && key.HasKeyOperations && key.Permits(CoseKeyOperation.DeriveKey)
+            && Enumerable.Range(1, 10).Count(key.Permits) == 1;
     }
 
     /// <summary>Sets the engine's one token key, its cnf key (if any) and pins its protection.</summary>
@@ -170,7 +179,9 @@ public static class AsKeyPurposes
     public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        // The key derivation key (RFC 9202 §3.3) serves the device's coap_dtls profile, which this engine does not run yet.
         (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName, _) = Select(keys, protection, names);
+
         engine.TokenProtection = CoseTagOf(protection);
         try
         {
