@@ -102,7 +102,7 @@ public sealed class DtlsCommandTests : TempDirectoryTest
         AccessTokenFile derived = AccessTokenFile.Load(F("kdf.json"));
         byte[] kdk = IndependentCose.SymmetricK(Convert.FromHexString(File.ReadAllText(F("kdk.key")).Trim()));
         Assert.Equal(IndependentCose.DeriveDtlsPsk(kdk, derived.AccessToken, 16), derived.Psk);
-        Assert.Equal(2, IndependentCose.ReadMap((byte[])IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(IndependentCose.OpenEncrypt0(derived.AccessToken, aead))[8])[1]).Count);
+        Assert.Equal(derived.PskKid, IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(IndependentCose.OpenEncrypt0(derived.AccessToken, aead))[8])[3]);
 
         // RPK: the client's public key in cnf.
         Ok("key", "new", "--kty", "EC2", "--out", F("client.key"), "--public-out", F("client.pub"));

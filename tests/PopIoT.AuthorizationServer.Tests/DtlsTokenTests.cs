@@ -93,12 +93,11 @@ public sealed class DtlsTokenTests : IDisposable
         (byte[] kid, byte[] psk) = ClientPsk(response);
         byte[] token = Bytes(response[AceParameters.AccessToken]);
         byte[] claims = IndependentCose.VerifyMac0(token, RsKey(_kdf, CoseKeyOperation.MacVerify));
-        Dictionary<long, object> coseKey = IndependentCose.ReadMap((byte[])IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(claims)[8])[1]);
+        Dictionary<long, object> cnf = IndependentCose.ReadMap((byte[])IndependentCose.ReadMap(claims)[8]);
 
-        // RFC 9202 §3.3, Figure 7: { kty: Symmetric, kid } and nothing else.
-        Assert.Equal(2, coseKey.Count);
-        Assert.Equal(4L, coseKey[1]);
-        Assert.Equal(kid, coseKey[2]);
+        // RFC 9202 §3.3: only the kid, as RFC 8747 §3.4's { kid } (a kid new to the RS: not an update).
+        Assert.Single(cnf);
+        Assert.Equal(kid, cnf[3]);
         byte[] derivationKey = RsKey(_kdf, CoseKeyOperation.DeriveKey);
         Assert.Equal(32, derivationKey.Length);
         Assert.Equal(IndependentCose.DeriveDtlsPsk(derivationKey, token, 16), psk);

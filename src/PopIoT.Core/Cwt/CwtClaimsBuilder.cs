@@ -217,29 +217,6 @@ public sealed class CwtClaimsBuilder : IDisposable
     }
 
     /// <summary>
-    /// cnf = { COSE_Key: { kty: Symmetric, kid } } with no key (RFC 9202 §3.3): the RS derives the PSK from the token
-    /// with the key derivation key it shares with the AS.
-    /// </summary>
-    /// <param name="kid">The key identifier, unique among the AS's kids for this RS.</param>
-    /// <exception cref="ArgumentException">Null or empty.</exception>
-    public void SetConfirmationSymmetricKid(byte[] kid)
-    {
-        if (kid == null || kid.Length == 0)
-        {
-            throw new ArgumentException("kid must not be empty.");
-        }
-
-        byte[] buffer = new byte[kid.Length + 16];
-        CborWriter w = new CborWriter(buffer);
-        w.WriteStartMap(2);
-        w.WriteInt32(CoseKeyLabel.Kty);
-        w.WriteInt32(CoseKeyType.Symmetric);
-        w.WriteInt32(CoseKeyLabel.Kid);
-        w.WriteByteString(kid);
-        SetCnf(CnfMethod.CoseKey, buffer, w.BytesWritten);
-    }
-
-    /// <summary>
     /// cnf = { osc: OSCORE_Input_Material } (RFC 9203 §3.2.1), fields in label order. Only inside an
     /// Encrypt0 token (the Master Secret must be encrypted, RFC 9203 §3.2).
     /// </summary>

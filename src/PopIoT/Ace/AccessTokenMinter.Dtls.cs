@@ -11,8 +11,8 @@ namespace PopIoT.Ace;
 /// <summary>
 /// coap_dtls tokens (RFC 9202 §3). PSK mode, one of three forms: a fresh PSK as a COSE_Key (kty Symmetric, kid, k) in
 /// the cnf of an Encrypt0 token, or sealed as an Encrypted_COSE_Key (RFC 8747 §3.3) in a Mac0 or Sign1 token; or, when
-/// the minter holds a key derivation key, a cnf with only { kty, kid } and the PSK derived from the token (RFC 9202
-/// §3.3, <see cref="AceDtlsKeyDerivation"/>). RPK mode: the client's public key in cnf (§3.2.1). An update of access
+/// the minter holds a key derivation key, a cnf with only the kid, { 3: kid } (RFC 8747 §3.4), and the PSK derived from
+/// the token (RFC 9202 §3.3, <see cref="AceDtlsKeyDerivation"/>). RPK mode: the client's public key in cnf (§3.2.1). An update of access
 /// rights names the session's PSK by its kid (§4).
 /// </summary>
 public sealed partial class AccessTokenMinter
@@ -114,8 +114,9 @@ public sealed partial class AccessTokenMinter
             kid = NewKid(request.KidInUse);
             if (_derivationKey != null)
             {
-                // RFC 9202 §3.3: only the kid; the RS derives the PSK from the token with the key it shares with the AS.
-                claims.SetConfirmationSymmetricKid(kid);
+                // RFC 9202 §3.3: only the kid (RFC 8747 §3.4); the RS derives the PSK from the token with the key it
+                // shares with the AS. The kid is new for this RS, which tells it from an update naming a kid it holds (§4).
+                claims.SetConfirmationKid(kid);
                 derive = true;
             }
             else
