@@ -86,7 +86,7 @@ public sealed class AceDtlsClientTests : IDisposable
 
         // An update is never taken over plain CoAP: it carries no key, so it must come over the session with that key.
         using var plain = new CoapClient(Quick);
-        CoapResponse r = await plain.SendAsync(new CoapRequest(CoapCode.Post, new Uri(rs.Plain, "/authz-info")) { Payload = update.AccessToken, ContentFormat = CoapContentFormat.AceCbor });
+        CoapResponse r = await plain.SendAsync(new CoapRequest(CoapCode.Post, new Uri(rs.Plain, "/authz-info")) { Payload = AuthzInfoRequest.Encode(update.AccessToken, null!, null!), ContentFormat = CoapContentFormat.AceCbor });
         Assert.Equal(CoapCode.Unauthorized, r.Code);
     }
 

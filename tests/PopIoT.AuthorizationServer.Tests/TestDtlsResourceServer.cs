@@ -150,8 +150,25 @@ internal sealed class TestDtlsResourceServer : IDtlsPskStore, IDisposable
         }
     }
 
-    private CoapResponse TakeToken(byte[] token, bool overSession)
+    // The project's /authz-info body, { 1 access_token: bstr } (AuthzInfoRequest), for both profiles.
+    private CoapResponse TakeToken(byte[] body, bool overSession)
     {
+        byte[] token;
+        try
+        {
+            var r = new CborReader(body);
+            if (r.ReadStartMap() != 1 || r.ReadInt64() != AceParameters.AccessToken)
+            {
+                return new CoapResponse(CoapCode.BadRequest);
+            }
+
+            token = r.ReadByteString();
+        }
+        catch (CborException)
+        {
+            return new CoapResponse(CoapCode.BadRequest);
+        }
+
         byte[]? psk = Validate(token, out byte[]? kid);
         if (kid == null)
         {

@@ -157,8 +157,10 @@ public sealed class AceDtlsClient : IAceSessionClient
         _opening.Dispose();
     }
 
+    // The /authz-info body of this project's RS for both profiles: { access_token } in application/ace+cbor, the map of
+    // RFC 9203 §4.1 without the OSCORE nonces (docs/ace-rs.md), rather than RFC 9200 §5.10.1's bare application/cwt.
     private static CoapRequest AuthzInfoPost(Uri uri, byte[] token) =>
-        new(CoapCode.Post, uri) { Payload = token, ContentFormat = CoapContentFormat.AceCbor };
+        new(CoapCode.Post, uri) { Payload = AuthzInfoRequest.Encode(token, null!, null!), ContentFormat = CoapContentFormat.AceCbor };
 
     // RFC 9200 §5.10.1: 2.01 Created when the RS took the token; anything else names why not.
     private static void ThrowUnlessCreated(CoapResponse r)
