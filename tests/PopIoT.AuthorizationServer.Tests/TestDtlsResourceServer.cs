@@ -18,11 +18,11 @@ using PopIoT.Device;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// A coap_dtls resource server for the gateway's tests, built from Core pieces (the device's own RFC 9202 RS is another
-/// helper's work): Core's <see cref="CwtValidator"/> takes tokens at /authz-info (plain CoAP, port P) and from the
-/// psk_identity, the PSK comes from the token's cnf or from <see cref="AccessTokenMinter.DerivePsk"/>, and Core's DTLS
-/// engine (through <see cref="DtlsCoapTransport"/>) serves coaps:// on port P + 1. It counts handshakes, tokens and
-/// updates, and can forget its keys (a reboot) so that requests on the old session get 4.01.
+/// A coap_dtls resource server for the gateway's tests, built from Core pieces so that the gateway is tested on its
+/// own, apart from the device's RS: Core's <see cref="CwtValidator"/> takes tokens at /authz-info (plain CoAP, port P)
+/// and from the psk_identity, the PSK comes from the token's cnf or from <see cref="AccessTokenMinter.DerivePsk"/>, and
+/// Core's DTLS engine (through <see cref="DtlsCoapTransport"/>) serves coaps:// on port P + 1. It counts identities
+/// accepted, tokens and updates, and can forget its keys (a reboot) so that requests on the old session get 4.01.
 /// </summary>
 internal sealed class TestDtlsResourceServer : IDtlsPskStore, IDisposable
 {
