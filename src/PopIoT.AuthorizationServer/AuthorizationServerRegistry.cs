@@ -68,7 +68,7 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
 
         int[] profiles = CheckProfiles(dtls?.Profiles);
         bool speaksDtls = profiles.Contains(AceProfile.CoapDtls);
-        if (!speaksDtls && dtls != null && (dtls.DerivePsk || dtls.RsPublicKey != null))
+        if (!speaksDtls && dtls != null && (dtls.DerivePsk || dtls.RsPublicKey != null || dtls.DerivationKey != null))
         {
             throw new ArgumentException("a key derivation key and the RS's public key serve the coap_dtls profile only (RFC 9202); add it to the profiles");
         }
@@ -107,10 +107,10 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             }
         }
 
-        if (dtls?.DerivePsk == true)
+        if (dtls?.DerivePsk == true || dtls?.DerivationKey != null)
         {
             // RFC 9202 §3.3: a separate key derivation key per AS–RS pair, whose one purpose is derive key (RFC 9052 §7.1).
-            using CoseKey kdk = NewKey(32, 0);
+            using CoseKey kdk = dtls.DerivationKey != null ? CheckDerivationKey(dtls.DerivationKey) : NewKey(32, 0);
             kdk.SetKeyOperations([CoseKeyOperation.DeriveKey]);
             CoseError e = CoseKeySet.Decode(encoded, out IReadOnlyList<CoseKey> existing);
             if (e != CoseError.None)
@@ -229,6 +229,30 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
         }
 
         return profiles;
+    }
+
+    // RFC 9202 §3.3: a given key derivation key must have that one purpose and enough key material.
+    private static CoseKey CheckDerivationKey(byte[] encoded)
+    {
+        CoseError e = CoseKey.Decode(encoded, 0, encoded.Length, out CoseKey? key);
+        if (e != CoseError.None)
+        {
+            throw new ArgumentException("the key derivation key is not a COSE_Key: " + e);
+        }
+
+        if (!PopIoT.Device.AsKeyPurposes.IsDerivationKey(key!))
+        {
+            key!.Dispose();
+            throw new ArgumentException("the key derivation key must be a symmetric COSE_Key with key_ops [derive key] (7) and no other purpose (RFC 9052 §7.1; popiot key new --kty oct --purpose derive)");
+        }
+
+        if (key!.HasAlgorithm || PopIoT.Ace.AccessTokenMinter.DerivationKeyLength(key) < 16)
+        {
+            key.Dispose();
+            throw new ArgumentException("the key derivation key must have no alg and at least 16 bytes of k (RFC 9202 §3.3)");
+        }
+
+        return key;
     }
 
     // RFC 9202 §3.2.1: rs_cnf is the RS's raw public key; only a public EC2 P-256 key serves TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8.

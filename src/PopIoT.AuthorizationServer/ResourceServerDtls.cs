@@ -7,4 +7,8 @@ namespace PopIoT.AuthorizationServer;
 /// only a kid; otherwise each token carries its PSK (in an Encrypt0 token, or as an Encrypted_COSE_Key).
 /// </param>
 /// <param name="RsPublicKey">Its own public COSE_Key (EC2 P-256) for RPK mode, given to clients as rs_cnf (RFC 9202 §3.2.1); or null.</param>
-public sealed record ResourceServerDtls(int[]? Profiles, bool DerivePsk = false, byte[]? RsPublicKey = null);
+/// <param name="DerivationKey">
+/// An existing key derivation key to use (an encoded symmetric COSE_Key with key_ops [derive key] only, at least 16
+/// bytes), which implies <paramref name="DerivePsk"/>; null to let the AS make one when <paramref name="DerivePsk"/> is set.
+/// </param>
+public sealed record ResourceServerDtls(int[]? Profiles, bool DerivePsk = false, byte[]? RsPublicKey = null, byte[]? DerivationKey = null);

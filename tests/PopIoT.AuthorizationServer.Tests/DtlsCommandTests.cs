@@ -82,6 +82,26 @@ public sealed class DtlsCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Rs_add_takes_a_given_derivation_key_with_its_one_purpose_and_refuses_others()
+    {
+        string db = F("as.db");
+        Ok("as", "init", "--db", db);
+        Ok("key", "new", "--kty", "oct", "--purpose", "derive", "--out", F("kdk.key"));
+        Ok("key", "new", "--kty", "oct", "--alg", "HMAC 256/64", "--out", F("mac.key"));
+        string added = Ok("as", "rs", "add", "--db", db, "--audience", "valve", "--profile", "coap_dtls", "--derivation-key", "@" + F("kdk.key"), "--key-out", F("valve.key")).Out;
+        Assert.Contains("DTLS PSK derived from the token", added, StringComparison.Ordinal);
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(Convert.FromHexString(File.ReadAllText(F("valve.key")).Trim()), out IReadOnlyList<CoseKey> keys));
+        CoseKey kdk = keys.Single(PopIoT.Device.AsKeyPurposes.IsDerivationKey);
+        Assert.Equal(IndependentCose.SymmetricK(Convert.FromHexString(File.ReadAllText(F("kdk.key")).Trim())), IndependentCose.SymmetricK(kdk.Encode()));
+
+        Fails("key_ops [derive key] (7) and no other purpose", "as", "rs", "add", "--db", db, "--audience", "v2", "--profile", "coap_dtls", "--derivation-key", "@" + F("mac.key"), "--key-out", F("v2.key"));
+        Fails("add --profile coap_dtls", "as", "rs", "add", "--db", db, "--audience", "v3", "--derivation-key", "@" + F("kdk.key"), "--key-out", F("v3.key"));
+        SqliteConnection.ClearAllPools();
+        using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(db);
+        Assert.Single(store.ListResourceServers());
+    }
+
+    [Fact]
     public void Token_mint_makes_each_dtls_form_and_the_derived_psk_matches_an_independent_hkdf()
     {
         Ok("key", "new", "--kty", "oct", "--alg", "AES-CCM-16-64-128", "--out", F("aead.key"));

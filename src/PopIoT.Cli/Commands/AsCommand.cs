@@ -89,8 +89,9 @@ internal static class AsCommand
             DefaultValueFactory = _ => "cnf",
         };
         dtlsPsk.AcceptOnlyFromAmong("cnf", "derive");
+        var derivationKey = new Option<string?>("--derivation-key") { Description = "coap_dtls: the key derivation key to share with the RS (HEX or @FILE: a symmetric COSE_Key with key_ops [derive key] only, `popiot key new --kty oct --purpose derive`) instead of one the AS makes; implies --dtls-psk derive." };
         var rsCnf = new Option<string?>("--rs-cnf") { Description = "coap_dtls RPK mode: the RS's public EC2 P-256 COSE_Key (HEX or @FILE, no d), given to clients as rs_cnf (RFC 9202 §3.2.1)." };
-        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri, force, profiles, dtlsPsk, rsCnf };
+        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri, force, profiles, dtlsPsk, rsCnf, derivationKey };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
@@ -106,19 +107,21 @@ internal static class AsCommand
 
             int[] supported = ParseProfiles(p.GetValue(profiles));
             bool dtls = supported.Contains(PopIoT.Core.Ace.AceProfile.CoapDtls);
-            if (!dtls && (p.GetValue(dtlsPsk) == "derive" || p.GetValue(rsCnf) != null))
+            if (!dtls && (p.GetValue(dtlsPsk) == "derive" || p.GetValue(rsCnf) != null || p.GetValue(derivationKey) != null))
             {
-                throw new CliUsageException("--dtls-psk derive and --rs-cnf are for a coap_dtls RS: add --profile coap_dtls");
+                throw new CliUsageException("--dtls-psk derive, --derivation-key and --rs-cnf are for a coap_dtls RS: add --profile coap_dtls");
             }
 
             byte[]? rsPublic = p.GetValue(rsCnf) is string rsKeyArg ? CliInput.Resolve(rsKeyArg, io.Stdin) : null;
+            byte[]? givenKdk = p.GetValue(derivationKey) is string kdkArg ? CliInput.Resolve(kdkArg, io.Stdin) : null;
+            bool derive = dtls && (p.GetValue(dtlsPsk) == "derive" || givenKdk != null);
             using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
             ResourceServerRecord rs;
             try
             {
                 rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddResourceServer(
                     p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken),
-                    new ResourceServerDtls(supported, dtls && p.GetValue(dtlsPsk) == "derive", rsPublic));
+                    new ResourceServerDtls(supported, derive, rsPublic, givenKdk));
             }
             catch (ArgumentException e)
             {
@@ -134,7 +137,7 @@ internal static class AsCommand
 
             io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot switch { TokenProtection.Mac0 => "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128", TokenProtection.Sign1 => "sign1: ES256 token, cnf sealed with AES-CCM-16-64-128", _ => "encrypt0, AES-CCM-16-64-128" })
                 + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes; profiles " + ProfileNames(rs.Profiles)
-                + (dtls ? ", DTLS PSK " + (p.GetValue(dtlsPsk) == "derive" ? "derived from the token" : "in the token") + (rs.RsPublicKey != null ? ", RPK with rs_cnf" : string.Empty) : string.Empty)
+                + (dtls ? ", DTLS PSK " + (derive ? "derived from the token" : "in the token") + (rs.RsPublicKey != null ? ", RPK with rs_cnf" : string.Empty) : string.Empty)
                 + "); key in " + p.GetValue(keyOut));
             return ExitCodes.Ok;
         }));

@@ -82,6 +82,22 @@ public sealed partial class AccessTokenMinter
         return psk;
     }
 
+    /// <summary>The length of k of a symmetric key, in bytes (0 when it has none).</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The length.</returns>
+    public static int DerivationKeyLength(CoseKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.KeyType != CoseKeyType.Symmetric)
+        {
+            return 0;
+        }
+
+        byte[] k = SymmetricK(key);
+        CryptoBytes.Clear(k);
+        return k.Length;
+    }
+
     private AccessTokenFile MintDtls(TokenMintRequest request, TokenProtection protection, CwtIssuer issuer)
     {
         if (request.ClientPublicKey != null && request.UpdateKid != null)
