@@ -36,13 +36,15 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <summary>Registers a client with a fresh OSCORE context.</summary>
     /// <param name="clientId">The client_id: 1..128 printable ASCII characters.</param>
     /// <param name="rekeying">Whether the client may re-key with the AS when it lost its sequence number (RFC 8613 Appendix B.2).</param>
+    /// <param name="profiles">The ACE profiles the client speaks, most preferred first (RFC 9200 §5.8.4.3); null for coap_oscore.</param>
     /// <returns>The record (its credential goes into the client's ID.json).</returns>
-    /// <exception cref="ArgumentException">A bad name.</exception>
+    /// <exception cref="ArgumentException">A bad name or profile list.</exception>
     /// <exception cref="AuthorizationStoreException">The name is taken.</exception>
-    public ClientRecord AddClient(string clientId, bool rekeying = true)
+    public ClientRecord AddClient(string clientId, bool rekeying = true, int[]? profiles = null)
     {
         CheckName(clientId, "client id");
-        var record = new ClientRecord(clientId, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), rekeying);
+        profiles = CheckProfiles(profiles);
+        var record = new ClientRecord(clientId, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), rekeying, profiles);
         store.AddClient(record);
         return record;
     }
@@ -52,16 +54,26 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
     /// <param name="protection">Encrypt0 (one AES-CCM-16-64-128 key, the default) or Mac0 (an HMAC 256/64 key for the token and an AES-CCM-16-64-128 key for the cnf, as a COSE_KeySet).</param>
     /// <param name="hasClock">False when the RS has no clock: its tokens carry exi.</param>
     /// <param name="maxTokenBytes">The largest token it accepts (64..65536).</param>
+    /// <param name="dtls">The RS's DTLS settings (RFC 9202), or null for a coap_oscore RS.</param>
     /// <returns>The record; <see cref="ResourceServerRecord.CoseKey"/> is the key for the RS.</returns>
-    /// <exception cref="ArgumentException">A bad name or size.</exception>
+    /// <exception cref="ArgumentException">A bad name, size, profile list or public key.</exception>
     /// <exception cref="AuthorizationStoreException">The audience is taken.</exception>
-    public ResourceServerRecord AddResourceServer(string audience, TokenProtection protection = TokenProtection.Encrypt0, bool hasClock = true, int maxTokenBytes = DefaultMaxTokenBytes)
+    public ResourceServerRecord AddResourceServer(string audience, TokenProtection protection = TokenProtection.Encrypt0, bool hasClock = true, int maxTokenBytes = DefaultMaxTokenBytes, ResourceServerDtls? dtls = null)
     {
         CheckName(audience, "audience");
         if (maxTokenBytes is < 64 or > 65536)
         {
             throw new ArgumentException("the largest token must be 64..65536 bytes, not " + maxTokenBytes);
         }
+
+        int[] profiles = CheckProfiles(dtls?.Profiles);
+        bool speaksDtls = profiles.Contains(AceProfile.CoapDtls);
+        if (!speaksDtls && dtls != null && (dtls.DerivePsk || dtls.RsPublicKey != null || dtls.DerivationKey != null))
+        {
+            throw new ArgumentException("a key derivation key and the RS's public key serve the coap_dtls profile only (RFC 9202); add it to the profiles");
+        }
+
+        byte[]? rsPublicKey = dtls?.RsPublicKey == null ? null : CheckRsPublicKey(dtls.RsPublicKey);
 
         // Encrypt0: one AES-CCM-16-64-128 key. Mac0: an HMAC 256/64 key for the token and an AES-CCM-16-64-128 key that
         // seals the OSCORE Master Secret in cnf (RFC 9203 §3.2, RFC 8747 §3.3), stored as a COSE_KeySet (RFC 9052 §7).
@@ -95,7 +107,26 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             }
         }
 
-        var record = new ResourceServerRecord(audience, encoded, protection, [AceProfile.CoapOscore], hasClock, maxTokenBytes, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        if (dtls?.DerivePsk == true || dtls?.DerivationKey != null)
+        {
+            // RFC 9202 §3.3: a separate key derivation key per AS–RS pair, whose one purpose is derive key (RFC 9052 §7.1).
+            using CoseKey kdk = dtls.DerivationKey != null ? CheckDerivationKey(dtls.DerivationKey) : NewKey(32, 0);
+            kdk.SetKeyOperations([CoseKeyOperation.DeriveKey]);
+            CoseError e = CoseKeySet.Decode(encoded, out IReadOnlyList<CoseKey> existing);
+            if (e != CoseError.None)
+            {
+                throw new InvalidOperationException("the new key set does not decode: " + e);
+            }
+
+            CryptoBytes.Clear(encoded);
+            encoded = CoseKeySet.Encode([.. existing, kdk]);
+            foreach (CoseKey k in existing)
+            {
+                k.Dispose();
+            }
+        }
+
+        var record = new ResourceServerRecord(audience, encoded, protection, profiles, hasClock, maxTokenBytes, NewCredential(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), rsPublicKey);
         store.AddResourceServer(record);
         return record;
     }
@@ -147,6 +178,12 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             {
                 CoseKey rsKey = k.HasPrivateKey && k.KeyType != CoseKeyType.Symmetric ? k.ToPublicKey() : k;
                 shown.Add(rsKey);
+                if (PopIoT.Device.AsKeyPurposes.IsDerivationKey(k))
+                {
+                    // The same one purpose on both sides: derive the DTLS PSKs (RFC 9202 §3.3).
+                    continue;
+                }
+
                 CoseAlgorithmKind? kind = k.HasAlgorithm ? CoseAlgorithm.FromId(k.Algorithm)?.Kind : null;
                 bool cnfKey = kind == CoseAlgorithmKind.Aead && rs.Protection != TokenProtection.Encrypt0;
                 rsKey.SetKeyOperations([kind switch
@@ -167,6 +204,79 @@ public sealed class AuthorizationServerRegistry(IAuthorizationStore store, IRand
             {
                 k.Dispose();
             }
+        }
+    }
+
+    // RFC 9200 §5.8.4.3: the profiles this AS issues are coap_oscore and coap_dtls; a list names each once.
+    private static int[] CheckProfiles(int[]? profiles)
+    {
+        if (profiles == null || profiles.Length == 0)
+        {
+            return [AceProfile.CoapOscore];
+        }
+
+        foreach (int p in profiles)
+        {
+            if (p is not (AceProfile.CoapOscore or AceProfile.CoapDtls))
+            {
+                throw new ArgumentException("ACE profile " + AceProfileNames.Name(p) + " is not one this AS issues: use coap_oscore or coap_dtls");
+            }
+        }
+
+        if (profiles.Distinct().Count() != profiles.Length)
+        {
+            throw new ArgumentException("a profile is named twice");
+        }
+
+        return profiles;
+    }
+
+    // RFC 9202 §3.3: a given key derivation key must have that one purpose and enough key material.
+    private static CoseKey CheckDerivationKey(byte[] encoded)
+    {
+        CoseError e = CoseKey.Decode(encoded, 0, encoded.Length, out CoseKey? key);
+        if (e != CoseError.None)
+        {
+            throw new ArgumentException("the key derivation key is not a COSE_Key: " + e);
+        }
+
+        if (!PopIoT.Device.AsKeyPurposes.IsDerivationKey(key!))
+        {
+            key!.Dispose();
+            throw new ArgumentException("the key derivation key must be a symmetric COSE_Key with key_ops [derive key] (7) and no other purpose (RFC 9052 §7.1; popiot key new --kty oct --purpose derive)");
+        }
+
+        if (key!.HasAlgorithm || PopIoT.Ace.AccessTokenMinter.DerivationKeyLength(key) < 16)
+        {
+            key.Dispose();
+            throw new ArgumentException("the key derivation key must have no alg and at least 16 bytes of k (RFC 9202 §3.3)");
+        }
+
+        return key;
+    }
+
+    // RFC 9202 §3.2.1: rs_cnf is the RS's raw public key; only a public EC2 P-256 key serves TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8.
+    private static byte[] CheckRsPublicKey(byte[] encoded)
+    {
+        CoseError e = CoseKey.Decode(encoded, 0, encoded.Length, out CoseKey? key);
+        if (e != CoseError.None)
+        {
+            throw new ArgumentException("the RS's public key is not a COSE_Key: " + e);
+        }
+
+        using (key)
+        {
+            if (key!.KeyType != CoseKeyType.Ec2 || key.Curve != CoseCurve.P256)
+            {
+                throw new ArgumentException("the RS's public key must be an EC2 P-256 COSE_Key (RFC 9202 §3.2.1)");
+            }
+
+            if (key.HasPrivateKey)
+            {
+                throw new ArgumentException("the RS's key holds its private part (d): give the public key only; the RS keeps d");
+            }
+
+            return key.Encode();
         }
     }
 

@@ -71,7 +71,7 @@ public abstract class MalformedInputTests(StoreKind kind)
         Assert.Single(bed.Store.ListTokens());
     }
 
-    private static byte[] Mutate(Random rng, byte[] seed)
+    internal static byte[] Mutate(Random rng, byte[] seed)
     {
         byte[] b = (byte[])seed.Clone();
         switch (rng.Next(5))

@@ -31,7 +31,7 @@ public sealed class MigrationTests : TempDirectoryTest
 
         using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
         Assert.Equal(SqliteAuthorizationStore.LatestSchemaVersion, latest.SchemaVersion);
-        Assert.Equal(4, SqliteAuthorizationStore.LatestSchemaVersion);
+        Assert.Equal(5, SqliteAuthorizationStore.LatestSchemaVersion);
         ClientRecord old = latest.FindClient("old")!;
 
         // Schema 3: a client registered before may re-key with the AS (RFC 8613 Appendix B.2) and has no ID Context yet.
@@ -40,6 +40,62 @@ public sealed class MigrationTests : TempDirectoryTest
         latest.SaveSequenceNumber("client:old", 64);
         Assert.True(latest.TryLoadSequenceNumber("client:old", out long v));
         Assert.Equal(64, v);
+    }
+
+    [Fact]
+    public void A_version_3_database_keeps_its_clients_and_resource_servers_as_coap_oscore_and_gains_profiles_and_rs_cnf()
+    {
+        string path = NewFile();
+        using (SqliteAuthorizationStore v3 = SqliteAuthorizationStore.Open(path, 3))
+        {
+            var registry = new AuthorizationServerRegistry(v3, Crypto.PlatformCryptoProvider.Instance.Random);
+            registry.AddClient("old");
+            registry.AddResourceServer("old-rs");
+            Assert.Equal([Core.Ace.AceProfile.CoapOscore], v3.FindClient("old")!.ProfilesOrDefault);
+        }
+
+        using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], latest.FindClient("old")!.Profiles!);
+        ResourceServerRecord rs = latest.FindResourceServer("old-rs")!;
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], rs.Profiles);
+        Assert.Null(rs.RsPublicKey);
+
+        // What the new columns hold after the migration, for a client and an RS registered since.
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        byte[] rsPublic = DtlsTokenTests.PublicKey(ec).Encode();
+        var now = new AuthorizationServerRegistry(latest, Crypto.PlatformCryptoProvider.Instance.Random);
+        now.AddClient("new", profiles: [Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore]);
+        now.AddResourceServer("new-rs", dtls: new ResourceServerDtls([Core.Ace.AceProfile.CoapDtls], RsPublicKey: rsPublic));
+        Assert.Equal([Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore], latest.FindClient("new")!.Profiles!);
+        Assert.Equal(rsPublic, latest.FindResourceServer("new-rs")!.RsPublicKey);
+    }
+
+    [Fact]
+    public async Task A_version_4_database_keeps_its_rows_and_counters_and_gains_profiles_and_rs_cnf()
+    {
+        string path = NewFile();
+        long prefix;
+        string version;
+        using (SqliteAuthorizationStore v4 = SqliteAuthorizationStore.Open(path, 4))
+        {
+            var registry = new AuthorizationServerRegistry(v4, Crypto.PlatformCryptoProvider.Instance.Random);
+            registry.AddClient("old");
+            registry.AddResourceServer("old-rs", hasClock: false);
+            registry.Grant("old", "old-rs", AccessScope.Parse("read"));
+            await v4.AddExiTokenAsync("old-rs", 5, n => new IssuedTokenRecord(ExiCti.Encode("old-rs", n), [3], "old", "old-rs", [1], 2, 100, null, 60, 160, [2], false));
+            prefix = v4.ReserveCtiPrefix();
+            version = v4.RegistryVersion();
+        }
+
+        using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
+        Assert.Equal(5, latest.SchemaVersion);
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], latest.FindClient("old")!.Profiles!);
+        Assert.Null(latest.FindResourceServer("old-rs")!.RsPublicKey);
+        Assert.Single(latest.FindGrants("old", "old-rs"));
+        Assert.True(latest.TryLoadExiSequence("old-rs", out long last));
+        Assert.Equal(ExiCti.Encode("old-rs", last), latest.ListTokens().Single().Cti);
+        Assert.Equal(version, latest.RegistryVersion());
+        Assert.Equal(prefix + 1, latest.ReserveCtiPrefix());
     }
 
     [Fact]
@@ -59,7 +115,7 @@ public sealed class MigrationTests : TempDirectoryTest
         }
 
         var e = Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(path));
-        Assert.Contains("has schema version 99, newer than this popiot knows (4)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("has schema version 99, newer than this popiot knows (" + SqliteAuthorizationStore.LatestSchemaVersion + ")", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

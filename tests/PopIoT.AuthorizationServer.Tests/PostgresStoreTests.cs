@@ -89,6 +89,54 @@ public sealed class PostgresStoreTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_version_1_database_keeps_its_rows_and_counters_and_gains_client_profiles_and_rs_cnf()
+    {
+        // Version 1 as an older popiot left it: its migration only, with a client, an RS, a grant and a token.
+        PostgresDatabase db = NewDatabase();
+        using (var c = new NpgsqlConnection(db.ConnectionString))
+        {
+            c.Open();
+            Exec(c, PostgresMigrations.All[0]);
+            Exec(c, "CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (1)");
+            Exec(c, "INSERT INTO clients VALUES ('old', '\\x01', '\\x02', '\\x03', '\\x04', 10, 100, NULL, true)");
+            Exec(c, "INSERT INTO resource_servers VALUES ('old-rs', '\\x05', 'encrypt0', '2', true, 512, NULL, NULL, NULL, NULL, NULL, 100)");
+            Exec(c, "INSERT INTO grants (client_id, audience, scope) VALUES ('old', 'old-rs', '\\x6472656164')");
+            Exec(c, "INSERT INTO tokens (cti, token_hash, client_id, audience, scope, profile, issued_at, exp, exi, expires_at, cnf) VALUES ('\\x0909', '\\x03', 'old', 'old-rs', '\\x01', 2, 100, 160, NULL, 160, '\\x02')");
+            Exec(c, "UPDATE cti_prefix SET last = 7; UPDATE registry_version SET version = 5");
+        }
+
+        using var store = PostgresAuthorizationStore.Open(db.Url);
+        Assert.Equal(PostgresAuthorizationStore.LatestSchemaVersion, store.SchemaVersion);
+        Assert.Equal(2, PostgresAuthorizationStore.LatestSchemaVersion);
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], store.FindClient("old")!.Profiles!);
+        ResourceServerRecord rs = store.FindResourceServer("old-rs")!;
+        Assert.Equal([Core.Ace.AceProfile.CoapOscore], rs.Profiles);
+        Assert.Null(rs.RsPublicKey);
+        Assert.Single(store.FindGrants("old", "old-rs"));
+        Assert.Equal([9, 9], store.ListTokens().Single().Cti);
+        Assert.Equal("5", store.RegistryVersion());
+        Assert.Equal(8, store.ReserveCtiPrefix());
+
+        // Registered since: the new columns hold what was given, and each registration bumps the registry version.
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        byte[] rsPublic = DtlsTokenTests.PublicKey(ec).Encode();
+        var registry = new AuthorizationServerRegistry(store, Crypto.PlatformCryptoProvider.Instance.Random);
+        registry.AddClient("new", profiles: [Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore]);
+        registry.AddResourceServer("new-rs", dtls: new ResourceServerDtls([Core.Ace.AceProfile.CoapDtls], RsPublicKey: rsPublic));
+        Assert.Equal("7", store.RegistryVersion());
+        using var other = PostgresAuthorizationStore.Open(db.Url);
+        Assert.Equal([Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore], other.FindClient("new")!.Profiles!);
+        Assert.Equal(rsPublic, other.FindResourceServer("new-rs")!.RsPublicKey);
+        await Task.CompletedTask;
+    }
+
+    private static void Exec(NpgsqlConnection c, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
+    }
+
+    [SkippableFact]
     public void Init_creates_the_latest_schema_once_and_a_newer_schema_is_refused()
     {
         PostgresDatabase db = NewDatabase();

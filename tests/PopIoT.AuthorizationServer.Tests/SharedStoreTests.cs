@@ -2,6 +2,7 @@ using PopIoT.Ace;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Endpoints;
 using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
 
@@ -89,6 +90,30 @@ public abstract class SharedStoreTests(StoreKind kind) : IDisposable
         Assert.Equal(20, tokens.Count);
         Assert.Equal(20, tokens.Select(t => Convert.ToHexString(t.Cti)).Distinct().Count());
         Assert.All(tokens, t => Assert.Equal(8, t.Cti.Length));
+    }
+
+    [SkippableFact]
+    public async Task Two_instances_never_give_one_psk_kid_to_two_tokens_for_an_rs_even_when_their_random_bytes_repeat()
+    {
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
+        var registry = new AuthorizationServerRegistry(a, PlatformCryptoProvider.Instance.Random);
+        registry.AddResourceServer("lamp", dtls: new ResourceServerDtls([AceProfile.CoapDtls]));
+        registry.AddClient("gwd", profiles: [AceProfile.CoapDtls]);
+        registry.Grant("gwd", "lamp", AccessScope.Parse("read"));
+
+        // RFC 9202 §3.3: a kid unique among the AS's kids for the RS. Both instances draw the same random bytes and
+        // mint at the same time, so neither can see the other's token in the store before it picks its kid.
+        var clock = new TestClock(1_800_000_000);
+        TokenEndpoint[] endpoints = [Endpoint(a, clock, new RepeatingRandomCrypto()), Endpoint(b, clock, new RepeatingRandomCrypto())];
+        var gwd = new AcePeer(false, "gwd");
+        const int PerInstance = 20;
+        AceResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 2 * PerInstance).Select(i => Task.Run(() => endpoints[i % 2].HandleAsync(gwd, AceTestBed.TokenRequest("lamp")))));
+
+        Assert.All(responses, r => Assert.Null(r.Error));
+        IReadOnlyList<IssuedTokenRecord> tokens = b.QueryTokens(new TokenQuery(Audience: "lamp"));
+        Assert.Equal(2 * PerInstance, tokens.Count);
+        Assert.All(tokens, t => Assert.Equal(AceProfile.CoapDtls, t.Profile));
+        Assert.Equal(2 * PerInstance, tokens.Select(t => Convert.ToHexString(AccessInformation.PopKeyId(t.Cnf)!)).Distinct().Count());
     }
 
     [SkippableFact]

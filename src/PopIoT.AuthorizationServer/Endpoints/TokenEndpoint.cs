@@ -52,6 +52,7 @@ public sealed class TokenEndpoint
     public async Task<AceResponse> HandleAsync(AcePeer? peer, byte[] body, CancellationToken cancellationToken = default)
     {
         AceResponse? response = Prepare(peer, body, out TokenIssue? issue);
+        using TokenIssue? owned = issue;
         IssuedTokenRecord? record = null;
         if (issue != null)
         {
@@ -171,51 +172,64 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.UnauthorizedClient, "client '" + clientId + "' is not allowed tokens for audience '" + audience + "'");
         }
 
-        // RFC 9200 §5.8.4.3: null asks the AS to say which profile; an integer names the one the client wants.
-        int profile;
-        CborReaderState profileType = map.TypeOf(AceParameters.AceProfile);
-        if (profileType is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger)
+        AceResponse? refused = PopKeyRequest.Read(map, out PopKeyRequest? pop);
+        if (refused != null)
         {
-            map.TryGetEncoded(AceParameters.AceProfile, out int o, out int n);
-            long wanted = new CborReader(map.Body, o, n).ReadInt64();
-            if (wanted != AceProfile.CoapOscore || Array.IndexOf(rs!.Profiles, AceProfile.CoapOscore) < 0)
-            {
-                return AceResponse.Failure(
-                    AceErrorCode.IncompatibleAceProfiles,
-                    "ace_profile " + AceProfileNames.Name((int)Math.Clamp(wanted, int.MinValue, int.MaxValue)) + " is not shared: resource server '" + audience + "' supports "
-                    + string.Join(", ", rs!.Profiles.Select(AceProfileNames.Name)) + " and this AS issues coap_oscore (2) tokens");
-            }
-
-            profile = (int)wanted;
-        }
-        else if (profileType is CborReaderState.Finished or CborReaderState.Null)
-        {
-            if (Array.IndexOf(rs!.Profiles, AceProfile.CoapOscore) < 0)
-            {
-                return AceResponse.Failure(
-                    AceErrorCode.IncompatibleAceProfiles,
-                    "resource server '" + audience + "' supports " + string.Join(", ", rs.Profiles.Select(AceProfileNames.Name)) + " and this AS issues coap_oscore (2) tokens only");
-            }
-
-            profile = AceProfile.CoapOscore;
-        }
-        else
-        {
-            return AceResponse.Failure(AceErrorCode.InvalidRequest, "ace_profile (38) must be an integer or null (RFC 9200 §5.8.4.3)");
+            return refused;
         }
 
-        // RFC 9203 §3.1: the AS makes the OSCORE_Input_Material; req_cnf may only name one it made before, by its id
-        // (an update of access rights); a key the client brings cannot be bound.
-        byte[]? updateId = null;
-        if (map.TryGetEncoded(AceParameters.ReqCnf, out int ro, out int rl))
+        try
         {
-            AceResponse? refused = ReadUpdateId(clientId, audience, map.Body, ro, rl, out updateId);
-            if (refused != null)
+            // RFC 9203 §3.1, RFC 9202 §4: req_cnf { kid } names the PoP key of a token this AS issued to this client for
+            // this audience, not revoked (an update of access rights); it also fixes the profile.
+            IssuedTokenRecord? updated = pop!.Kid == null ? null : _store.FindTokens(clientId, audience)
+                .FirstOrDefault(t => !t.Revoked && AccessInformation.PopKeyId(t.Cnf) is byte[] known && known.AsSpan().SequenceEqual(pop.Kid));
+            int[] clientProfiles = _store.FindClient(clientId)?.ProfilesOrDefault ?? [AceProfile.CoapOscore];
+            refused = ProfileNegotiation.Choose(map, clientProfiles, rs!, pop, updated, out int profile)
+                ?? CheckPopKey(clientId, audience, rs!, pop, updated, profile);
+            refused ??= IssueFor(clientId, map, rs!, grants, profile, pop, out issue);
+            return refused;
+        }
+        finally
+        {
+            // On success the issue owns the client's key until it is minted.
+            if (issue == null)
             {
-                return refused;
+                pop!.Dispose();
             }
         }
+    }
 
+    // The PoP key the request asks for, against the chosen profile.
+    private static AceResponse? CheckPopKey(string clientId, string audience, ResourceServerRecord rs, PopKeyRequest pop, IssuedTokenRecord? updated, int profile)
+    {
+        if (pop.Kid != null && updated == null)
+        {
+            // RFC 9202 §4 names unsupported_pop_key for a kid that is no PoP key issued to the client; RFC 9203 §3.1 none.
+            return profile == AceProfile.CoapDtls
+                ? AceResponse.Failure(AceErrorCode.UnsupportedPopKey, "req_cnf kid does not name a DTLS PSK issued to client '" + clientId + "' for audience '" + audience + "' (RFC 9202 §4)")
+                : AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client '" + clientId + "' for audience '" + audience + "' (RFC 9203 §3.1)");
+        }
+
+        if (pop.HasCoseKey)
+        {
+            if (rs.RsPublicKey == null)
+            {
+                // RFC 9202 §3.2.1: the client must learn the RS's key from the AS (rs_cnf), and none is registered.
+                return AceResponse.Failure(AceErrorCode.UnsupportedPopKey, "resource server '" + audience + "' has no raw public key registered for rs_cnf, so DTLS RPK mode is not available (RFC 9202 §3.2.1); ask without req_cnf for a PSK");
+            }
+
+            return pop.DecodeClientKey();
+        }
+
+        return null;
+    }
+
+    private AceResponse? IssueFor(string clientId, AceRequestMap map, ResourceServerRecord rs, IReadOnlyList<GrantRecord> grants, int profile, PopKeyRequest pop, out TokenIssue? issue)
+    {
+        issue = null;
+        string audience = rs.Audience;
+        string? error;
         if (!map.TryGetBytes(AceParameters.Cnonce, "cnonce", out byte[]? cnonce, out error))
         {
             return AceResponse.Failure(AceErrorCode.InvalidRequest, error!);
@@ -252,11 +266,12 @@ public sealed class TokenEndpoint
         }
 
         bool narrowed = requested == null || !requested.Equals(effective);
-        issue = new TokenIssue(rs, exiSequence => Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, exiSequence));
+        var choice = new MintChoice(profile, effective, narrowed, cnonce, pop);
+        issue = new TokenIssue(rs, exiSequence => Mint(clientId, rs, choice, exiSequence), pop);
         return null;
     }
 
-    private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, int profile, AccessScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, long? exiSequence)
+    private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, MintChoice choice, long? exiSequence)
     {
         DateTimeOffset issuedAt = _time.GetUtcNow();
         long now = issuedAt.ToUnixTimeSeconds();
@@ -267,8 +282,13 @@ public sealed class TokenEndpoint
             throw new InvalidOperationException("the stored key of resource server '" + rs.Audience + "' does not decode: " + keyError);
         }
 
+        bool dtls = choice.Profile == AceProfile.CoapDtls;
+        bool rpk = choice.Pop.ClientKey != null;
+        byte[]? updateId = choice.Pop.Kid;
+
         // The one minter of the CLI and the AS: Encrypt0 under the AEAD key; Mac0 (DESIGN.md §2 default) or Sign1 with
-        // the Master Secret sealed in cnf by the AEAD key (RFC 9203 §3.2, RFC 8747 §3.3); key_ops pick each key's purpose.
+        // the key sealed in cnf by the AEAD key (RFC 9203 §3.2, RFC 9202 §3.3, RFC 8747 §3.3); a key derivation key makes
+        // kid-only DTLS tokens (RFC 9202 §3.3); key_ops pick each key's purpose.
         AccessTokenFile minted;
         try
         {
@@ -276,15 +296,20 @@ public sealed class TokenEndpoint
             minted = minter.Mint(new TokenMintRequest
             {
                 Audience = rs.Audience,
-                Scope = scope,
-                Profile = profile,
+                Scope = choice.Scope,
+                Profile = choice.Profile,
                 Protection = rs.Protection,
                 ExpiresInSeconds = rs.HasClock ? lifetime : null,
                 Exi = rs.HasClock ? null : lifetime,
                 ExiSequence = rs.HasClock ? null : exiSequence ?? throw new InvalidOperationException("an exi token needs its sequence number from the store"),
                 Cti = rs.HasClock ? _ctis.Next() : null,
-                Cnonce = cnonce,
-                UpdateInputMaterialId = updateId,
+                Cnonce = choice.Cnonce,
+                UpdateKid = updateId,
+                ClientPublicKey = choice.Pop.ClientKey,
+                RsPublicKey = rpk ? rs.RsPublicKey : null,
+                // RFC 9202 §3.3: a kid unique among this AS's kids for the RS, and across every AS instance on the
+                // database: drawn from the same source as the cti, whose prefix the store hands out once per process.
+                PskKid = dtls && updateId == null && !rpk ? _ctis.Next() : null,
                 Now = issuedAt,
             });
         }
@@ -301,8 +326,19 @@ public sealed class TokenEndpoint
         }
 
         byte[] token = minted.AccessToken;
-        byte[] cnf = updateId == null ? EncodeCnf(minted.InputMaterialId, minted.MasterSecret) : EncodeCnfKid(updateId);
+        // What the AS keeps (for introspection and updates) and what the client gets: RFC 9203 §3.2 (osc), RFC 9202 §3.3
+        // (the PSK as a COSE_Key with its kid), §3.2.1 (the client's public key; the client gets rs_cnf instead), and for
+        // an update of access rights { kid } with no cnf in the response (the client keeps its context or session key).
+        byte[] cnf = updateId != null ? AccessInformation.KidCnf(updateId)
+            : rpk ? AccessInformation.KeyCnf(choice.Pop.ClientKey!.Encode())
+            : dtls ? AccessInformation.PskCnf(minted.PskKid!, minted.Psk!)
+            : AccessInformation.OscoreCnf(minted.InputMaterialId, minted.MasterSecret);
         CryptoBytes.Clear(minted.MasterSecret);
+        if (minted.Psk != null)
+        {
+            CryptoBytes.Clear(minted.Psk);
+        }
+
         if (token.Length > rs.MaxTokenBytes)
         {
             CryptoBytes.Clear(cnf);
@@ -311,129 +347,14 @@ public sealed class TokenEndpoint
                 "the token would be " + token.Length + " bytes but resource server '" + rs.Audience + "' accepts at most " + rs.MaxTokenBytes + "; ask for a smaller scope"), null);
         }
 
-        byte[] scopeBytes = scope.Encode();
+        byte[] scopeBytes = choice.Scope.Encode();
         var record = new IssuedTokenRecord(
-            minted.Cti!, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
+            minted.Cti!, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, choice.Profile, now,
             rs.HasClock ? now + lifetime : null, rs.HasClock ? null : lifetime, now + lifetime, cnf, false);
-        // RFC 9203 §3.2: the response to an update of access rights has no cnf (the client keeps its context).
-        return (AceResponse.Created(EncodeResponse(token, lifetime, updateId == null ? cnf : null, profile, narrowed ? scopeBytes : null)), record);
+        byte[]? clientCnf = updateId != null || rpk ? null : cnf;
+        byte[]? rsCnf = rpk ? AccessInformation.KeyCnf(rs.RsPublicKey!) : null;
+        return (AceResponse.Created(AccessInformation.Response(token, lifetime, clientCnf, rsCnf, choice.Profile, choice.Narrowed ? scopeBytes : null)), record);
     }
 
-    // RFC 9203 §3.2: { cnf: { osc: OSCORE_Input_Material } } as in the token, for the client.
-    private static byte[] EncodeCnf(byte[] id, byte[] masterSecret)
-    {
-        byte[] buffer = new byte[32 + id.Length + masterSecret.Length];
-        var w = new CborWriter(buffer);
-        w.WriteStartMap(1);
-        w.WriteInt32((int)CnfMethod.OscoreInputMaterial);
-        w.WriteStartMap(2);
-        w.WriteInt32(OscoreInputMaterial.LabelId);
-        w.WriteByteString(id);
-        w.WriteInt32(OscoreInputMaterial.LabelMs);
-        w.WriteByteString(masterSecret);
-        byte[] cnf = buffer.AsSpan(0, w.BytesWritten).ToArray();
-        CryptoBytes.Clear(buffer);
-        return cnf;
-    }
-
-    // RFC 9200 §5.8.2, RFC 9203 §3.2: access_token, expires_in, cnf, ace_profile, and scope when it differs from the request.
-    private static byte[] EncodeResponse(byte[] token, int lifetime, byte[]? cnf, int profile, byte[]? scope)
-    {
-        byte[] buffer = new byte[64 + token.Length + (cnf?.Length ?? 0) + (scope?.Length ?? 0)];
-        var w = new CborWriter(buffer);
-        w.WriteStartMap(3 + (cnf == null ? 0 : 1) + (scope == null ? 0 : 1));
-        w.WriteInt32(AceParameters.AccessToken);
-        w.WriteByteString(token);
-        w.WriteInt32(AceParameters.ExpiresIn);
-        w.WriteInt32(lifetime);
-        if (cnf != null)
-        {
-            w.WriteInt32(AceParameters.Cnf);
-            w.WriteEncodedValue(cnf, 0, cnf.Length);
-        }
-        if (scope != null)
-        {
-            w.WriteInt32(AceParameters.Scope);
-            w.WriteEncodedValue(scope, 0, scope.Length);
-        }
-
-        w.WriteInt32(AceParameters.AceProfile);
-        w.WriteInt32(profile);
-        byte[] body = buffer.AsSpan(0, w.BytesWritten).ToArray();
-        CryptoBytes.Clear(buffer);
-        return body;
-    }
-
-    // { kid: id } (RFC 8747 §3.4), the cnf of an update of access rights.
-    private static byte[] EncodeCnfKid(byte[] id)
-    {
-        byte[] buffer = new byte[16 + id.Length];
-        var w = new CborWriter(buffer);
-        w.WriteStartMap(1);
-        w.WriteInt32((int)CnfMethod.Kid);
-        w.WriteByteString(id);
-        return buffer.AsSpan(0, w.BytesWritten).ToArray();
-    }
-
-    // RFC 9203 §3.1: req_cnf { kid: id } must name Input Material this AS issued to this client for this audience, in a
-    // token not revoked; anything else is invalid_request. A COSE_Key or Encrypted_COSE_Key cannot be bound here.
-    private AceResponse? ReadUpdateId(string clientId, string audience, byte[] body, int offset, int length, out byte[]? id)
-    {
-        id = null;
-        var r = new CborReader(body, offset, length);
-        if (r.PeekState() != CborReaderState.StartMap || r.ReadStartMap() != 1
-            || r.PeekState() is not (CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger))
-        {
-            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf (4) must be a map with one confirmation method (RFC 8747 §3.1)");
-        }
-
-        long method = r.ReadInt64();
-        if (method != (int)CnfMethod.Kid)
-        {
-            return AceResponse.Failure(
-                AceErrorCode.UnsupportedPopKey,
-                "req_cnf method " + method + " is not supported with coap_oscore: the AS makes the OSCORE_Input_Material (RFC 9203 §3.2); send req_cnf { kid } only to update access rights");
-        }
-
-        if (r.PeekState() != CborReaderState.ByteString)
-        {
-            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf kid must be a byte string (RFC 9203 §3.1)");
-        }
-
-        byte[] kid = r.ReadByteString();
-        bool issued = _store.FindTokens(clientId, audience).Any(t => !t.Revoked && InputMaterialId(t.Cnf) is byte[] known && known.AsSpan().SequenceEqual(kid));
-        if (!issued)
-        {
-            return AceResponse.Failure(AceErrorCode.InvalidRequest, "req_cnf kid does not name OSCORE Input Material issued to client '" + clientId + "' for audience '" + audience + "' (RFC 9203 §3.1)");
-        }
-
-        id = kid;
-        return null;
-    }
-
-    // The id of the OSCORE_Input_Material (or the kid) in a stored cnf.
-    private static byte[]? InputMaterialId(byte[] cnf)
-    {
-        var r = new CborReader(cnf);
-        r.ReadStartMap();
-        long method = r.ReadInt64();
-        if (method == (int)CnfMethod.Kid)
-        {
-            return r.ReadByteString();
-        }
-
-        int n = r.ReadStartMap();
-        for (int i = 0; i < n; i++)
-        {
-            long label = r.ReadInt64();
-            if (label == OscoreInputMaterial.LabelId)
-            {
-                return r.ReadByteString();
-            }
-
-            r.SkipValue();
-        }
-
-        return null;
-    }
+    private sealed record MintChoice(int Profile, AccessScope Scope, bool Narrowed, byte[]? Cnonce, PopKeyRequest Pop);
 }

@@ -8,5 +8,10 @@ namespace PopIoT.AuthorizationServer.Endpoints;
 /// taken by the store inside the transaction that stores the token (RFC 9200 §5.10.3), so minting waits for it.
 /// </summary>
 /// <param name="Resource">The RS the token is for.</param>
-/// <param name="Mint">Mints the token with its exi sequence number (null for an RS with a clock): the response and the record to store (null with a refusal).</param>
-internal sealed record TokenIssue(ResourceServerRecord Resource, Func<long?, (AceResponse Response, IssuedTokenRecord? Record)> Mint);
+/// <param name="Mint">Mints the token with its exi sequence number (null for an RS with a clock): the response and the record to store (null with a refusal); may run again if the store retries its transaction.</param>
+/// <param name="Owned">What minting needs until it is done (the client's key from req_cnf), released by <see cref="Dispose"/>; or null.</param>
+internal sealed record TokenIssue(ResourceServerRecord Resource, Func<long?, (AceResponse Response, IssuedTokenRecord? Record)> Mint, IDisposable? Owned = null) : IDisposable
+{
+    /// <summary>Releases <see cref="Owned"/>.</summary>
+    public void Dispose() => Owned?.Dispose();
+}

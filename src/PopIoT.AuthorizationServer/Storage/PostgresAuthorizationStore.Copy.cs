@@ -46,7 +46,10 @@ public sealed partial class PostgresAuthorizationStore
             foreach (ClientRecord k in snapshot.Clients)
             {
                 OscoreCredential o = k.Credential;
-                Run(c, "INSERT INTO clients VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", k.ClientId, o.AsSenderId, o.PeerSenderId, o.MasterSecret, o.MasterSalt, o.Algorithm, k.CreatedAt, o.IdContext, k.Rekeying);
+                Run(
+                    c,
+                    "INSERT INTO clients (client_id, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, id_context, rekeying, profiles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    k.ClientId, o.AsSenderId, o.PeerSenderId, o.MasterSecret, o.MasterSalt, o.Algorithm, k.CreatedAt, o.IdContext, k.Rekeying, ProfileColumn.Format(k.ProfilesOrDefault));
             }
 
             foreach (ResourceServerRecord s in snapshot.ResourceServers)
@@ -54,9 +57,9 @@ public sealed partial class PostgresAuthorizationStore
                 OscoreCredential? o = s.Credential;
                 Run(
                     c,
-                    "INSERT INTO resource_servers VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    s.Audience, s.CoseKey, s.Protection.ToString().ToLowerInvariant(), string.Join(',', s.Profiles.Select(p => p.ToString(CultureInfo.InvariantCulture))),
-                    s.HasClock, s.MaxTokenBytes, o?.AsSenderId, o?.PeerSenderId, o?.MasterSecret, o?.MasterSalt, o?.Algorithm, s.CreatedAt);
+                    "INSERT INTO resource_servers (audience, cose_key, protection, profiles, has_clock, max_token_bytes, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, rs_cnf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    s.Audience, s.CoseKey, s.Protection.ToString().ToLowerInvariant(), ProfileColumn.Format(s.Profiles),
+                    s.HasClock, s.MaxTokenBytes, o?.AsSenderId, o?.PeerSenderId, o?.MasterSecret, o?.MasterSalt, o?.Algorithm, s.CreatedAt, s.RsPublicKey);
             }
 
             foreach (GrantRecord g in snapshot.Grants)

@@ -72,7 +72,10 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
             }
 
             CheckPeerIdFree(c, k.PeerSenderId);
-            Run(c, "INSERT INTO clients VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt, k.IdContext, client.Rekeying);
+            Run(
+                c,
+                "INSERT INTO clients (client_id, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, id_context, rekeying, profiles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                client.ClientId, k.AsSenderId, k.PeerSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, client.CreatedAt, k.IdContext, client.Rekeying, ProfileColumn.Format(client.ProfilesOrDefault));
             return true;
         });
     }
@@ -102,10 +105,10 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
 
             Run(
                 c,
-                "INSERT INTO resource_servers VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO resource_servers (audience, cose_key, protection, profiles, has_clock, max_token_bytes, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, rs_cnf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 server.Audience, server.CoseKey, server.Protection.ToString().ToLowerInvariant(),
-                string.Join(',', server.Profiles.Select(p => p.ToString(CultureInfo.InvariantCulture))), server.HasClock, server.MaxTokenBytes,
-                k?.AsSenderId, k?.PeerSenderId, k?.MasterSecret, k?.MasterSalt, k?.Algorithm, server.CreatedAt);
+                ProfileColumn.Format(server.Profiles), server.HasClock, server.MaxTokenBytes,
+                k?.AsSenderId, k?.PeerSenderId, k?.MasterSecret, k?.MasterSalt, k?.Algorithm, server.CreatedAt, server.RsPublicKey);
             return true;
         });
     }
@@ -350,14 +353,16 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
 
     private static byte[]? Blob(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : (byte[])r.GetValue(i);
 
+    // The columns of migration 2 by name: ALTER TABLE appends them.
     private static ClientRecord ReadClient(NpgsqlDataReader r) =>
-        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5), Blob(r, 7)), r.GetInt64(6), r.GetBoolean(8));
+        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5), Blob(r, 7)), r.GetInt64(6), r.GetBoolean(8),
+            ProfileColumn.Parse(r.GetString(r.GetOrdinal("profiles"))));
 
     private static ResourceServerRecord ReadServer(NpgsqlDataReader r)
     {
         OscoreCredential? k = r.IsDBNull(6) ? null : new OscoreCredential(Blob(r, 6)!, Blob(r, 7)!, Blob(r, 8)!, Blob(r, 9)!, r.GetInt32(10));
-        int[] profiles = r.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         TokenProtection protection = Enum.Parse<TokenProtection>(r.GetString(2), ignoreCase: true);
-        return new ResourceServerRecord(r.GetString(0), Blob(r, 1)!, protection, profiles, r.GetBoolean(4), r.GetInt32(5), k, r.GetInt64(11));
+        return new ResourceServerRecord(
+            r.GetString(0), Blob(r, 1)!, protection, ProfileColumn.Parse(r.GetString(3)), r.GetBoolean(4), r.GetInt32(5), k, r.GetInt64(11), Blob(r, r.GetOrdinal("rs_cnf")));
     }
 }

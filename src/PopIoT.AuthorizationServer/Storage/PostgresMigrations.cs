@@ -75,6 +75,13 @@ internal static class PostgresMigrations
             version bigint NOT NULL);
         INSERT INTO registry_version VALUES (1, 1);
         """,
+
+        // 2: as SQLite 5, the ACE profiles of each client, most preferred first (RFC 9200 §5.8.4.3; coap_oscore for the
+        // clients registered before), and the RS's raw public key for DTLS RPK mode's rs_cnf (RFC 9202 §3.2.1).
+        """
+        ALTER TABLE clients ADD COLUMN profiles text NOT NULL DEFAULT '2';
+        ALTER TABLE resource_servers ADD COLUMN rs_cnf bytea;
+        """,
     ];
 
     /// <summary>The schema version this code writes.</summary>

@@ -11,5 +11,6 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <param name="MaxTokenBytes">The largest token the RS accepts.</param>
 /// <param name="Credential">The OSCORE context the RS introspects with, or null.</param>
 /// <param name="CreatedAt">Registration time, Unix seconds.</param>
+/// <param name="RsPublicKey">The RS's own public COSE_Key for DTLS RPK mode, given to clients as rs_cnf (RFC 9202 §3.2.1), or null.</param>
 public sealed record ResourceServerRecord(
-    string Audience, byte[] CoseKey, TokenProtection Protection, int[] Profiles, bool HasClock, int MaxTokenBytes, OscoreCredential? Credential, long CreatedAt);
+    string Audience, byte[] CoseKey, TokenProtection Protection, int[] Profiles, bool HasClock, int MaxTokenBytes, OscoreCredential? Credential, long CreatedAt, byte[]? RsPublicKey = null);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using PopIoT.Ace;
 
@@ -49,7 +48,10 @@ public sealed partial class SqliteAuthorizationStore
             foreach (ClientRecord k in snapshot.Clients)
             {
                 OscoreCredential o = k.Credential;
-                Run(c, "INSERT INTO clients VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i)", k.ClientId, o.AsSenderId, o.PeerSenderId, o.MasterSecret, o.MasterSalt, o.Algorithm, k.CreatedAt, o.IdContext, k.Rekeying ? 1 : 0);
+                Run(
+                    c,
+                    "INSERT INTO clients (client_id, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, id_context, rekeying, profiles) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j)",
+                    k.ClientId, o.AsSenderId, o.PeerSenderId, o.MasterSecret, o.MasterSalt, o.Algorithm, k.CreatedAt, o.IdContext, k.Rekeying ? 1 : 0, ProfileColumn.Format(k.ProfilesOrDefault));
             }
 
             foreach (ResourceServerRecord s in snapshot.ResourceServers)
@@ -57,9 +59,9 @@ public sealed partial class SqliteAuthorizationStore
                 OscoreCredential? o = s.Credential;
                 Run(
                     c,
-                    "INSERT INTO resource_servers VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)",
-                    s.Audience, s.CoseKey, s.Protection.ToString().ToLowerInvariant(), string.Join(',', s.Profiles.Select(p => p.ToString(CultureInfo.InvariantCulture))),
-                    s.HasClock ? 1 : 0, s.MaxTokenBytes, o?.AsSenderId, o?.PeerSenderId, o?.MasterSecret, o?.MasterSalt, o?.Algorithm, s.CreatedAt);
+                    "INSERT INTO resource_servers (audience, cose_key, protection, profiles, has_clock, max_token_bytes, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at, rs_cnf) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l, $m)",
+                    s.Audience, s.CoseKey, s.Protection.ToString().ToLowerInvariant(), ProfileColumn.Format(s.Profiles),
+                    s.HasClock ? 1 : 0, s.MaxTokenBytes, o?.AsSenderId, o?.PeerSenderId, o?.MasterSecret, o?.MasterSalt, o?.Algorithm, s.CreatedAt, s.RsPublicKey);
             }
 
             foreach (GrantRecord g in snapshot.Grants)

@@ -126,6 +126,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 
         // Schema 3 (RFC 8613 Appendix B.2); a file kept at an older version has no such columns.
         bool rekeyingColumns = SchemaVersion >= 3;
+        bool profileColumns = SchemaVersion >= 5;
         RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM clients WHERE client_id = $a", client.ClientId) != 0)
@@ -138,6 +139,11 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
             if (rekeyingColumns)
             {
                 Run(c, "UPDATE clients SET id_context = $b, rekeying = $c WHERE client_id = $a", client.ClientId, k.IdContext, client.Rekeying ? 1 : 0);
+            }
+
+            if (profileColumns)
+            {
+                Run(c, "UPDATE clients SET profiles = $b WHERE client_id = $a", client.ClientId, ProfileColumn.Format(client.ProfilesOrDefault));
             }
 
             return true;
@@ -170,10 +176,15 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 
             Run(
                 c,
-                "INSERT INTO resource_servers VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)",
+                "INSERT INTO resource_servers (audience, cose_key, protection, profiles, has_clock, max_token_bytes, as_sender_id, peer_sender_id, master_secret, master_salt, alg, created_at) VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)",
                 server.Audience, server.CoseKey, server.Protection.ToString().ToLowerInvariant(),
-                string.Join(',', server.Profiles.Select(p => p.ToString(CultureInfo.InvariantCulture))), server.HasClock ? 1 : 0, server.MaxTokenBytes,
+                ProfileColumn.Format(server.Profiles), server.HasClock ? 1 : 0, server.MaxTokenBytes,
                 k?.AsSenderId, k?.PeerSenderId, k?.MasterSecret, k?.MasterSalt, k?.Algorithm, server.CreatedAt);
+            if (server.RsPublicKey != null)
+            {
+                Run(c, "UPDATE resource_servers SET rs_cnf = $b WHERE audience = $a", server.Audience, server.RsPublicKey);
+            }
+
             return true;
         });
     }
@@ -508,14 +519,29 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 
     private static byte[]? Blob(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : (byte[])r.GetValue(i);
 
+    // Columns by name: migrations append them, and a file kept at an older version lacks the later ones.
     private static ClientRecord ReadClient(SqliteDataReader r) =>
-        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5), Blob(r, 7)), r.GetInt64(6), r.GetInt64(8) != 0);
+        new(r.GetString(0), new OscoreCredential(Blob(r, 1)!, Blob(r, 2)!, Blob(r, 3)!, Blob(r, 4)!, r.GetInt32(5), Blob(r, 7)), r.GetInt64(6), r.GetInt64(8) != 0,
+            HasColumn(r, "profiles") ? ProfileColumn.Parse(r.GetString(r.GetOrdinal("profiles"))) : null);
 
     private static ResourceServerRecord ReadServer(SqliteDataReader r)
     {
         OscoreCredential? k = r.IsDBNull(6) ? null : new OscoreCredential(Blob(r, 6)!, Blob(r, 7)!, Blob(r, 8)!, Blob(r, 9)!, r.GetInt32(10));
-        int[] profiles = r.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         TokenProtection protection = Enum.Parse<TokenProtection>(r.GetString(2), ignoreCase: true);
-        return new ResourceServerRecord(r.GetString(0), Blob(r, 1)!, protection, profiles, r.GetInt64(4) != 0, r.GetInt32(5), k, r.GetInt64(11));
+        byte[]? rsCnf = HasColumn(r, "rs_cnf") ? Blob(r, r.GetOrdinal("rs_cnf")) : null;
+        return new ResourceServerRecord(r.GetString(0), Blob(r, 1)!, protection, ProfileColumn.Parse(r.GetString(3)), r.GetInt64(4) != 0, r.GetInt32(5), k, r.GetInt64(11), rsCnf);
+    }
+
+    private static bool HasColumn(SqliteDataReader r, string name)
+    {
+        for (int i = 0; i < r.FieldCount; i++)
+        {
+            if (r.GetName(i) == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

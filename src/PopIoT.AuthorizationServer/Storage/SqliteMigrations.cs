@@ -85,10 +85,24 @@ internal static class SqliteMigrations
         CREATE INDEX tokens_by_expiry ON tokens(expires_at);
         CREATE INDEX tokens_by_issue ON tokens(issued_at);
         """,
+
+        AceProfiles(),
     ];
 
     /// <summary>The version whose migration creates the exi_sequence table, filled from the tokens.</summary>
     public const int ExiSequenceVersion = 4;
+
+    /// <summary>
+    /// 5: the ACE profiles of clients and the RS's raw public key (RFC 9200 §5.8.4.3, RFC 9202 §3.2.1): each client states
+    /// the profiles it speaks, in order of preference, and a resource server its public key for rs_cnf. Clients and
+    /// resource servers registered before keep coap_oscore (2) only; resource_servers.profiles exists since migration 1.
+    /// </summary>
+    /// <returns>The SQL.</returns>
+    internal static string AceProfiles() =>
+        """
+        ALTER TABLE clients ADD COLUMN profiles TEXT NOT NULL DEFAULT '2';
+        ALTER TABLE resource_servers ADD COLUMN rs_cnf BLOB;
+        """;
 
     /// <summary>The schema version this code writes.</summary>
     public static int LatestVersion => All.Length;

@@ -28,13 +28,13 @@ public static class StoreSnapshotComparer
     /// <summary>A client as one line of text, every field.</summary>
     /// <param name="c">The client.</param>
     /// <returns>The line.</returns>
-    public static string Row(ClientRecord c) => string.Join('|', c.ClientId, Row(c.Credential), c.CreatedAt, c.Rekeying);
+    public static string Row(ClientRecord c) => string.Join('|', c.ClientId, Row(c.Credential), c.CreatedAt, c.Rekeying, string.Join(',', c.ProfilesOrDefault));
 
     /// <summary>A resource server as one line of text, every field.</summary>
     /// <param name="s">The RS.</param>
     /// <returns>The line.</returns>
     public static string Row(ResourceServerRecord s) =>
-        string.Join('|', s.Audience, Hex(s.CoseKey), s.Protection, string.Join(',', s.Profiles), s.HasClock, s.MaxTokenBytes, s.Credential == null ? "-" : Row(s.Credential), s.CreatedAt);
+        string.Join('|', s.Audience, Hex(s.CoseKey), s.Protection, string.Join(',', s.Profiles), s.HasClock, s.MaxTokenBytes, s.Credential == null ? "-" : Row(s.Credential), s.CreatedAt, s.RsPublicKey == null ? "-" : Hex(s.RsPublicKey));
 
     /// <summary>A grant as one line of text.</summary>
     /// <param name="g">The grant.</param>

@@ -83,7 +83,16 @@ internal static class AsCommand
         var credentialOut = new Option<string?>("--credential-out") { Description = "Write the RS's introspection credential (RS.json: audience, AS URI, OSCORE context) here." };
         var asUri = new Option<string>("--as-uri") { Description = "The AS URI written into the credential file (default " + DefaultAsUri + ").", DefaultValueFactory = _ => DefaultAsUri };
         var force = ForceOption();
-        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri, force };
+        var profiles = ProfileOption("The ACE profiles the RS supports (repeat for both): coap_oscore (RFC 9203, the default) or coap_dtls (RFC 9202). The AS picks one the client speaks too.");
+        var dtlsPsk = new Option<string>("--dtls-psk")
+        {
+            Description = "coap_dtls PSK mode: cnf (default: each token carries its fresh PSK, inside an encrypt0 token or as an Encrypted_COSE_Key) or derive (the AS makes a key derivation key for the RS, written to --key-out with key_ops [derive key]; tokens carry only a kid and the RS derives the PSK, RFC 9202 §3.3).",
+            DefaultValueFactory = _ => "cnf",
+        };
+        dtlsPsk.AcceptOnlyFromAmong("cnf", "derive");
+        var derivationKey = new Option<string?>("--derivation-key") { Description = "coap_dtls: the key derivation key to share with the RS (HEX or @FILE: a symmetric COSE_Key with key_ops [derive key] only, `popiot key new --kty oct --purpose derive`) instead of one the AS makes; implies --dtls-psk derive." };
+        var rsCnf = new Option<string?>("--rs-cnf") { Description = "coap_dtls RPK mode: the RS's public EC2 P-256 COSE_Key (HEX or @FILE, no d), given to clients as rs_cnf (RFC 9202 §3.2.1)." };
+        var cmd = new Command("add", "Register a resource server with a fresh AS–RS key.") { db, audience, protection, noClock, maxToken, keyOut, credentialOut, asUri, force, profiles, dtlsPsk, rsCnf, derivationKey };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
@@ -97,9 +106,29 @@ internal static class AsCommand
                 SecretFile.CheckWritable(target, overwrite);
             }
 
+            int[] supported = ParseProfiles(p.GetValue(profiles));
+            bool dtls = supported.Contains(PopIoT.Core.Ace.AceProfile.CoapDtls);
+            if (!dtls && (p.GetValue(dtlsPsk) == "derive" || p.GetValue(rsCnf) != null || p.GetValue(derivationKey) != null))
+            {
+                throw new CliUsageException("--dtls-psk derive, --derivation-key and --rs-cnf are for a coap_dtls RS: add --profile coap_dtls");
+            }
+
+            byte[]? rsPublic = p.GetValue(rsCnf) is string rsKeyArg ? CliInput.Resolve(rsKeyArg, io.Stdin) : null;
+            byte[]? givenKdk = p.GetValue(derivationKey) is string kdkArg ? CliInput.Resolve(kdkArg, io.Stdin) : null;
+            bool derive = dtls && (p.GetValue(dtlsPsk) == "derive" || givenKdk != null);
             using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
-            ResourceServerRecord rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random)
-                .AddResourceServer(p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken));
+            ResourceServerRecord rs;
+            try
+            {
+                rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddResourceServer(
+                    p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken),
+                    new ResourceServerDtls(supported, derive, rsPublic, givenKdk));
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+
             SecretFile.WriteText(p.GetValue(keyOut)!, Convert.ToHexStringLower(AuthorizationServerRegistry.KeysForResourceServer(rs)) + "\n", overwrite);
             if (p.GetValue(credentialOut) is string cred)
             {
@@ -108,7 +137,9 @@ internal static class AsCommand
             }
 
             io.Out.WriteLine("registered resource server '" + rs.Audience + "' (" + (prot switch { TokenProtection.Mac0 => "mac0: HMAC 256/64 token, cnf sealed with AES-CCM-16-64-128", TokenProtection.Sign1 => "sign1: ES256 token, cnf sealed with AES-CCM-16-64-128", _ => "encrypt0, AES-CCM-16-64-128" })
-                + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes); key in " + p.GetValue(keyOut));
+                + ", " + (rs.HasClock ? "exp" : "exi") + ", tokens up to " + rs.MaxTokenBytes.ToString(CultureInfo.InvariantCulture) + " bytes; profiles " + ProfileNames(rs.Profiles)
+                + (dtls ? ", DTLS PSK " + (derive ? "derived from the token" : "in the token") + (rs.RsPublicKey != null ? ", RPK with rs_cnf" : string.Empty) : string.Empty)
+                + "); key in " + p.GetValue(keyOut));
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -125,14 +156,15 @@ internal static class AsCommand
         {
             Description = "Do not let this client re-key its OSCORE context with the AS by itself when it lost ID.json.seq (RFC 8613 Appendix B.2); it then needs `as client rotate`.",
         };
-        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri, force, noRekeying };
+        var profiles = ProfileOption("The ACE profiles the client speaks, most preferred first (repeat for both): coap_oscore (the default) or coap_dtls. Without ace_profile in its token request the AS picks the first one the RS supports too.");
+        var cmd = new Command("add", "Register a client with a fresh OSCORE context to authenticate to the AS (RFC 9203 §5).") { db, clientId, credentialOut, asUri, force, noRekeying, profiles };
         cmd.SetAction(p => Guard(() =>
         {
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
             bool overwrite = p.GetValue(force);
             SecretFile.CheckWritable(p.GetValue(credentialOut)!, overwrite);
             using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
-            ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!, !p.GetValue(noRekeying));
+            ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!, !p.GetValue(noRekeying), ParseProfiles(p.GetValue(profiles)));
             OscoreCredential cc = c.Credential;
             AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm, overwrite);
             io.Out.WriteLine("registered client '" + c.ClientId + "'; credential in " + p.GetValue(credentialOut) + " (a running `popiot as serve` sees it at once)");
@@ -140,6 +172,33 @@ internal static class AsCommand
         }));
         return cmd;
     }
+
+    /// <summary>The repeatable <c>--profile coap_oscore|coap_dtls</c> of <c>as rs add</c> and <c>as client add</c>.</summary>
+    internal static Option<string[]> ProfileOption(string description)
+    {
+        var o = new Option<string[]>("--profile") { Description = description, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        o.AcceptOnlyFromAmong("coap_oscore", "coap_dtls");
+        return o;
+    }
+
+    /// <summary>The profile numbers, in the order given; none means coap_oscore; a profile named twice is a usage error.</summary>
+    internal static int[] ParseProfiles(string[]? names)
+    {
+        if (names == null || names.Length == 0)
+        {
+            return [PopIoT.Core.Ace.AceProfile.CoapOscore];
+        }
+
+        if (names.Distinct().Count() != names.Length)
+        {
+            throw new CliUsageException("--profile names a profile twice");
+        }
+
+        return names.Select(AceProfileNames.Parse).ToArray();
+    }
+
+    /// <summary>Profile names for output: "coap_dtls, coap_oscore".</summary>
+    internal static string ProfileNames(int[] profiles) => string.Join(", ", profiles.Select(AceProfileNames.Name));
 
     private static Command Grant(CliContext io)
     {

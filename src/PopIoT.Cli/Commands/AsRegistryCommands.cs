@@ -44,7 +44,7 @@ internal static class AsRegistryCommands
         cmd.SetAction(p => AsCommand.Guard(() =>
         {
             using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
-            var rows = new List<string[]> { new[] { rs ? "AUDIENCE" : "CLIENT", "KID", "GRANTS", "TOKENS", "ACTIVE", "REGISTERED (UTC)" } };
+            var rows = new List<string[]> { new[] { rs ? "AUDIENCE" : "CLIENT", "KID", "PROFILES", "GRANTS", "TOKENS", "ACTIVE", "REGISTERED (UTC)" } };
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             IReadOnlyList<IssuedTokenRecord> tokens = store.ListTokens();
             foreach ((string name, OscoreCredential? k, long created) in Entries(store, rs))
@@ -53,7 +53,7 @@ internal static class AsRegistryCommands
                 List<IssuedTokenRecord> mine = tokens.Where(t => (rs ? t.Audience : t.ClientId) == name).ToList();
                 rows.Add(
                 [
-                    AsCommand.Cell(name), k == null ? "-" : Convert.ToHexStringLower(k.PeerSenderId), N(grants), N(mine.Count),
+                    AsCommand.Cell(name), k == null ? "-" : Convert.ToHexStringLower(k.PeerSenderId), AsCommand.ProfileNames(Profiles(store, rs, name)), N(grants), N(mine.Count),
                     N(mine.Count(t => !t.Revoked && now < t.ExpiresAt)), AsCommand.Time(created),
                 ]);
             }
@@ -85,6 +85,12 @@ internal static class AsRegistryCommands
             if (rs && store.FindResourceServer(n) is ResourceServerRecord r)
             {
                 io.Out.WriteLine("  tokens:     " + r.Protection.ToString().ToLowerInvariant() + ", " + (r.HasClock ? "exp" : "exi") + ", up to " + N(r.MaxTokenBytes) + " bytes");
+                io.Out.WriteLine("  profiles:   " + AsCommand.ProfileNames(r.Profiles));
+                if (r.Profiles.Contains(PopIoT.Core.Ace.AceProfile.CoapDtls))
+                {
+                    io.Out.WriteLine("  DTLS:       PSK " + (DerivesPsk(r) ? "derived from the token with a key derivation key (RFC 9202 §3.3)" : "in the token's cnf")
+                        + "; RPK " + (r.RsPublicKey == null ? "not available (no public key registered)" : "with rs_cnf"));
+                }
             }
 
             io.Out.WriteLine("  OSCORE kid: " + (e.Credential == null ? "none (no introspection credential)" : Convert.ToHexStringLower(e.Credential.PeerSenderId) + " (alg " + N(e.Credential.Algorithm) + ")"));
@@ -92,6 +98,11 @@ internal static class AsRegistryCommands
             {
                 io.Out.WriteLine("  re-keying with the AS (RFC 8613 Appendix B.2): " + (client.Rekeying ? "allowed" : "not allowed")
                     + (client.Credential.IdContext == null ? string.Empty : "; ID Context " + Convert.ToHexStringLower(client.Credential.IdContext)));
+            }
+
+            if (!rs && store.FindClient(n) is ClientRecord speaker)
+            {
+                io.Out.WriteLine("  profiles:   " + AsCommand.ProfileNames(speaker.ProfilesOrDefault));
             }
 
             io.Out.WriteLine("  registered: " + AsCommand.Time(e.Created) + " UTC");
@@ -193,6 +204,27 @@ internal static class AsRegistryCommands
     private static List<GrantRecord> Grants(IAuthorizationStore store, bool rs, string name) => rs
         ? store.ListClients().SelectMany(c => store.FindGrants(c.ClientId, name)).ToList()
         : store.ListResourceServers().SelectMany(r => store.FindGrants(name, r.Audience)).ToList();
+
+    private static int[] Profiles(IAuthorizationStore store, bool rs, string name) => rs
+        ? store.FindResourceServer(name)?.Profiles ?? []
+        : store.FindClient(name)?.ProfilesOrDefault ?? [];
+
+    // Whether the RS's key set holds a key derivation key (key_ops [derive key], RFC 9202 §3.3).
+    private static bool DerivesPsk(ResourceServerRecord r)
+    {
+        if (PopIoT.Cose.CoseKeySet.Decode(r.CoseKey, out IReadOnlyList<PopIoT.Core.Cose.CoseKey> keys) != PopIoT.Core.Cose.CoseError.None)
+        {
+            return false;
+        }
+
+        bool derives = keys.Any(k => k.HasKeyOperations && k.Permits(PopIoT.Core.Cose.CoseKeyOperation.DeriveKey));
+        foreach (var k in keys)
+        {
+            k.Dispose();
+        }
+
+        return derives;
+    }
 
     private static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
 }

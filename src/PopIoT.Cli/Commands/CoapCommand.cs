@@ -50,7 +50,7 @@ internal static class CoapCommand
         };
         var ace = new Option<string?>("--ace")
         {
-            Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; see docs/gateway.md.",
+            Description = "Do the whole ACE flow with the client credential in ID.json (popiot as client add): follow the device's AS Request Creation Hints, get a token from the AS over OSCORE, post it to /authz-info, send the request under OSCORE; or, when the AS issues a coap_dtls token, over a DTLS session with its PSK (coaps://, the CoAP port + 1); see docs/gateway.md and docs/ace-dtls.md.",
             HelpName = "ID.json",
         };
         var scope = new Option<string?>("--scope")
@@ -66,7 +66,13 @@ internal static class CoapCommand
         var proxyScheme = new Option<bool>("--proxy-scheme") { Description = "With --proxy: name the target with Proxy-Scheme, Uri-Host and Uri-Port instead of Proxy-Uri (always so under --oscore)." };
         var pskIdentity = CoapPskOptions.IdentityOption();
         var psk = CoapPskOptions.KeyOption();
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme, pskIdentity, psk };
+        var dtlsIdentity = new Option<string>("--dtls-identity")
+        {
+            Description = "With --ace and a coap_dtls token: the psk_identity (RFC 9202 §3.3), kid (default: the token is posted to /authz-info over plain CoAP first and named by its kid) or token (the token itself).",
+            DefaultValueFactory = _ => "kid",
+        };
+        dtlsIdentity.AcceptOnlyFromAmong("kid", "token");
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme, pskIdentity, psk, dtlsIdentity };
         var conditions = new CoapConditions();
         conditions.AddTo(cmd);
         var verbose = CoapVerbose.Option();
@@ -140,7 +146,12 @@ internal static class CoapCommand
             }
 
             SetProxy(request, p.GetValue(proxy), p.GetValue(proxyScheme), tokenFile ?? aceFile);
-            (byte[]? pskId, byte[]? pskKey) = CoapPskOptions.ParseClient(request.Proxy ?? request.Uri!, p.GetValue(pskIdentity), p.GetValue(psk));
+            if (aceFile != null && (p.GetValue(pskIdentity) != null || p.GetValue(psk) != null))
+            {
+                throw new CliUsageException("--ace gets its PSK from the AS (a coap_dtls token, RFC 9202 §3.3): leave out --psk-identity and --psk");
+            }
+
+            (byte[]? pskId, byte[]? pskKey) = aceFile != null ? (null, null) : CoapPskOptions.ParseClient(request.Proxy ?? request.Uri!, p.GetValue(pskIdentity), p.GetValue(psk));
             try
             {
                 long? startAt = p.GetValue(seq);
@@ -157,7 +168,7 @@ internal static class CoapCommand
 
                 if (aceFile != null)
                 {
-                    return RunWithAce(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted);
+                    return RunWithAce(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted, p.GetValue(dtlsIdentity) == "token" ? DtlsPskIdentityForm.Token : DtlsPskIdentityForm.Kid);
                 }
 
                 if (tokenFile != null)
@@ -312,7 +323,7 @@ internal static class CoapCommand
     }
 
     // The token is kept next to ID.json (FileAceTokenCache) and reused by the next run until it nears expiry.
-    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope)
+    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope, DtlsPskIdentityForm dtlsIdentity)
     {
         TimeSpan timeout = coap.Timeout;
         AceCredentialFile credential;
@@ -340,6 +351,7 @@ internal static class CoapCommand
             AsSequenceNumberStore = store,
             AsContext = rekeying?.Context,
             Scope = scope,
+            DtlsIdentityForm = dtlsIdentity,
             TokenCache = rekeying == null ? new FileAceTokenCache(credentialFile) : CoapAceRekeying.SaveOnly(new FileAceTokenCache(credentialFile)),
             Events = e =>
             {

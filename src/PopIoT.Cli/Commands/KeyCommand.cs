@@ -22,19 +22,19 @@ internal static class KeyCommand
         var force = AsCommand.ForceOption();
         var purpose = new Option<string>("--purpose")
         {
-            Description = "The one purpose written in key_ops (RFC 9052 §7.1): token (default; MAC create+verify, encrypt+decrypt, or sign+verify with the public key verify only) or cnf (AEAD only: wrap+unwrap the Encrypted_COSE_Key in a token's cnf, never a token). A key without --alg gets no key_ops.",
+            Description = "The one purpose written in key_ops (RFC 9052 §7.1): token (default; MAC create+verify, encrypt+decrypt, or sign+verify with the public key verify only) or cnf (AEAD only: wrap+unwrap the Encrypted_COSE_Key in a token's cnf, never a token) or derive (oct without --alg: key_ops [derive key] only, the key derivation key of the DTLS profile, RFC 9202 §3.3). A key without --alg gets no key_ops, except for derive.",
             DefaultValueFactory = _ => "token",
         };
-        purpose.AcceptOnlyFromAmong("token", "cnf");
+        purpose.AcceptOnlyFromAmong("token", "cnf", "derive");
         var cmd = new Command("new", "Make a new COSE_Key and print it as hex (or write it owner-only with --out). It holds secret key material: keep it safe.")
         {
             kty, alg, kid, size, publicOut, purpose, output, force,
         };
-        cmd.SetAction(p => New(io, new KeyRequest(p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(purpose) == "cnf"), p.GetValue(publicOut), p.GetValue(output), p.GetValue(force)));
+        cmd.SetAction(p => New(io, new KeyRequest(p.GetValue(kty)!, p.GetValue(alg), p.GetValue(kid), p.GetValue(size), p.GetValue(purpose) == "cnf", p.GetValue(purpose) == "derive"), p.GetValue(publicOut), p.GetValue(output), p.GetValue(force)));
         return new Command("key", "Make COSE keys.") { cmd };
     }
 
-    private sealed record KeyRequest(string Kty, string? Alg, string? Kid, int? Size, bool Cnf);
+    private sealed record KeyRequest(string Kty, string? Alg, string? Kid, int? Size, bool Cnf, bool Derive);
 
     private static int New(CliContext io, KeyRequest r, string? publicOut, string? output, bool force)
     {
@@ -66,6 +66,11 @@ internal static class KeyCommand
         if (cnf && (kty is not ("oct" or "Symmetric") || alg?.Kind != CoseAlgorithmKind.Aead))
         {
             throw new CliUsageException("--purpose cnf needs an AEAD key (--kty oct --alg AES-CCM-16-64-128 ...): it seals the PoP key in cnf (RFC 8747 §3.3)");
+        }
+
+        if (r.Derive && (kty is not ("oct" or "Symmetric") || alg != null))
+        {
+            throw new CliUsageException("--purpose derive needs a symmetric key without --alg (--kty oct): it only derives DTLS PSKs with HKDF-SHA256 (RFC 9202 §3.3)");
         }
 
         byte[]? kid = kidArg == null ? null : CliInput.ParseHex(kidArg, "--kid");
@@ -131,6 +136,7 @@ internal static class KeyCommand
             CoseAlgorithmKind.Signature => [CoseKeyOperation.Sign, CoseKeyOperation.Verify],
             _ => null,
         };
+        ops = r.Derive ? [CoseKeyOperation.DeriveKey] : ops;
         if (ops != null)
         {
             key.SetKeyOperations(ops);

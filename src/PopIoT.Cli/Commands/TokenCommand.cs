@@ -25,22 +25,27 @@ internal static class TokenCommand
             Description = ScopeHelp,
             Required = true,
         };
-        var profile = new Option<string>("--profile") { Description = "ace_profile: coap_oscore (default) or a number.", DefaultValueFactory = _ => "coap_oscore" };
+        var profile = new Option<string>("--profile")
+        {
+            Description = "ace_profile: coap_oscore (default), coap_dtls (RFC 9202: a fresh PSK in cnf, or only its kid when an --as-key has key_ops [derive key]; with --client-key the client's raw public key) or a number.",
+            DefaultValueFactory = _ => "coap_oscore",
+        };
+        var clientKey = new Option<string?>("--client-key") { Description = "coap_dtls RPK mode: the client's public EC2 P-256 COSE_Key (HEX or @FILE), bound in cnf (RFC 9202 §3.2.1)." };
         var exp = new Option<long?>("--exp") { Description = "Valid for S seconds from now as exp (default 3600), for a device with a clock." };
         var exi = new Option<long?>("--exi") { Description = "Valid for S seconds from the device's receipt (exi, RFC 9200 §5.10.3), for a device without a clock." };
         var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key), sign1 (a private ES256 key and an AEAD key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given, else sign1 when a signing key is." };
         protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: created owner-only, never over an existing file without --force).", Required = true };
         var force = AsCommand.ForceOption();
-        var mint = new Command("mint", "Mint an access token for the coap_oscore profile with a fresh OSCORE Master Secret, and write it with the client's key material to TOKEN.json.")
+        var mint = new Command("mint", "Mint an access token with fresh key material (coap_oscore: an OSCORE Master Secret; coap_dtls: a PSK or the client's public key), and write it with the client's key material to TOKEN.json.")
         {
-            asKey, audience, scope, profile, exp, exi, protection, output, force,
+            asKey, audience, scope, profile, exp, exi, protection, output, force, clientKey,
         };
-        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!, p.GetValue(force)));
+        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!, p.GetValue(force), p.GetValue(clientKey)));
         return new Command("token", "Access tokens for devices (developer tools).") { mint };
     }
 
-    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output, bool force)
+    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output, bool force, string? clientKeyArg)
     {
         try
         {
@@ -74,6 +79,12 @@ internal static class TokenCommand
         }
 
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
+        using PopIoT.Core.Cose.CoseKey? client = clientKeyArg == null ? null : CliKeys.ParseKey(clientKeyArg, io.Stdin, "--client-key");
+        if (client != null && profile != PopIoT.Core.Ace.AceProfile.CoapDtls)
+        {
+            throw new CliUsageException("--client-key binds a raw public key, which only coap_dtls does (RFC 9202 §3.2.1): add --profile coap_dtls");
+        }
+
         AccessTokenFile file;
         try
         {
@@ -86,6 +97,7 @@ internal static class TokenCommand
                 ExpiresInSeconds = exp,
                 Exi = exi,
                 Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, "sign1" => TokenProtection.Sign1, _ => null },
+                ClientPublicKey = client,
             });
         }
         catch (ArgumentException e)
@@ -108,6 +120,10 @@ internal static class TokenCommand
         finally
         {
             Array.Clear(file.MasterSecret);
+            if (file.Psk != null)
+            {
+                Array.Clear(file.Psk);
+            }
         }
 
         string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);

@@ -12,14 +12,14 @@ namespace PopIoT.Ace;
 /// <c>{"access_token":"d08343a1010aa1054d...","token_type":"PoP","ace_profile":"coap_oscore","audience":"coap://rs1",
 /// "scope":[["/temp",1]],"protection":"encrypt0","expires_in":3600,"exp":1790000000,
 /// "cnf":{"osc":{"id":"a1b2c3d4e5f60718","ms":"f9af838368e353e78888e1426bd94e6f","alg":10}}}</c>.
-/// The file holds a Master Secret: keep it like a key.
+/// The file holds a Master Secret (for coap_dtls a PSK, <see cref="Psk"/>): keep it like a key.
 /// </summary>
-public sealed class AccessTokenFile
+public sealed partial class AccessTokenFile
 {
     /// <summary>The largest file read (a token is well under 16 KiB).</summary>
     public const int MaxFileBytes = 64 * 1024;
 
-    private static readonly string[] Known = ["access_token", "token_type", "ace_profile", "audience", "scope", "protection", "expires_in", "exp", "exi", "cnf"];
+    private static readonly string[] Known = ["access_token", "token_type", "ace_profile", "audience", "scope", "protection", "expires_in", "exp", "exi", "cnf", "rs_cnf"];
     private static readonly string[] KnownOsc = ["id", "version", "ms", "hkdf", "alg", "salt", "contextId"];
 
     /// <summary>Creates the contents of a TOKEN.json.</summary>
@@ -92,6 +92,19 @@ public sealed class AccessTokenFile
     public static AccessTokenFile Parse(ReadOnlySpan<byte> json, string name = "token")
     {
         string where = "token file '" + name + "': ";
+        try
+        {
+            return ParseDocument(json, where);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException)
+        {
+            // RFC 8259 §8.1: JSON text is UTF-8; JsonDocument checks a string's bytes only when it is read.
+            throw new FormatException(where + "a string is not valid UTF-8", e);
+        }
+    }
+
+    private static AccessTokenFile ParseDocument(ReadOnlySpan<byte> json, string where)
+    {
         using (JsonDocument doc = JsonFile.ParseObject(json, where, 8, Known))
         {
             JsonElement root = doc.RootElement;
@@ -99,6 +112,12 @@ public sealed class AccessTokenFile
             if (token.Length == 0)
             {
                 throw new FormatException(where + "\"access_token\" must not be empty");
+            }
+
+            int profile = ParseProfile(root, where);
+            if (profile == AceProfile.CoapDtls)
+            {
+                return ParseDtls(root, token, where);
             }
 
             if (!root.TryGetProperty("cnf", out JsonElement cnf) || cnf.ValueKind != JsonValueKind.Object)
@@ -134,7 +153,7 @@ public sealed class AccessTokenFile
 
             return new AccessTokenFile(token, ms, id)
             {
-                Profile = ParseProfile(root, where),
+                Profile = profile,
                 Audience = Text(root, "audience", where),
                 Scope = ParseScope(root, where),
                 Protection = ParseProtection(root, where),
@@ -198,33 +217,47 @@ public sealed class AccessTokenFile
             WriteIf(w, "expires_in", ExpiresIn);
             WriteIf(w, "exp", Expiration);
             WriteIf(w, "exi", Exi);
-            w.WriteStartObject("cnf");
-            w.WriteStartObject("osc");
-            w.WriteString("id", Convert.ToHexStringLower(InputMaterialId));
-            w.WriteString("ms", Convert.ToHexStringLower(MasterSecret));
-            if (Hkdf is int hkdf)
+            if (Profile == AceProfile.CoapDtls)
             {
-                w.WriteNumber("hkdf", hkdf);
+                WriteDtls(w);
+            }
+            else
+            {
+                WriteOscoreCnf(w);
             }
 
-            w.WriteNumber("alg", Algorithm);
-            if (Salt != null)
-            {
-                w.WriteString("salt", Convert.ToHexStringLower(Salt));
-            }
-
-            if (ContextId != null)
-            {
-                w.WriteString("contextId", Convert.ToHexStringLower(ContextId));
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
             w.WriteEndObject();
         }
 
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
+    }
+
+    // RFC 9203 §3.2.1: { "osc": OSCORE_Input_Material } with byte strings in hex.
+    private void WriteOscoreCnf(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("cnf");
+        w.WriteStartObject("osc");
+        w.WriteString("id", Convert.ToHexStringLower(InputMaterialId));
+        w.WriteString("ms", Convert.ToHexStringLower(MasterSecret));
+        if (Hkdf is int hkdf)
+        {
+            w.WriteNumber("hkdf", hkdf);
+        }
+
+        w.WriteNumber("alg", Algorithm);
+        if (Salt != null)
+        {
+            w.WriteString("salt", Convert.ToHexStringLower(Salt));
+        }
+
+        if (ContextId != null)
+        {
+            w.WriteString("contextId", Convert.ToHexStringLower(ContextId));
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     private static void WriteIf(Utf8JsonWriter w, string name, long? value)

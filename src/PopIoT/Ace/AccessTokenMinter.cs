@@ -1,3 +1,5 @@
+using PopIoT.Core;
+using PopIoT.Core.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Cwt;
@@ -18,7 +20,7 @@ namespace PopIoT.Ace;
 /// key and <see cref="TokenProtection.Sign1"/> a signing key, each plus an AEAD key that seals the Master Secret as an
 /// Encrypted_COSE_Key (RFC 8747 §3.3), since it must never be readable by anyone but the RS (RFC 9203 §3.2).
 /// </remarks>
-public sealed class AccessTokenMinter : IDisposable
+public sealed partial class AccessTokenMinter : IDisposable
 {
     /// <summary>The Master Secret length: 16 bytes (RFC 9203 §3.2.1 example; 128 bits of entropy).</summary>
     public const int MasterSecretLength = 16;
@@ -31,6 +33,7 @@ public sealed class AccessTokenMinter : IDisposable
     private readonly CwtIssuer? _aeadIssuer;
     private readonly CwtIssuer? _signIssuer;
     private readonly CoseEncrypt0? _cnfSealer;
+    private readonly CoseKey? _derivationKey;
 
     /// <summary>
     /// Binds the minter to the AS–RS keys, each pinned by its alg: at most one MAC key (HMAC) for Mac0 tokens, at most one
@@ -52,6 +55,13 @@ public sealed class AccessTokenMinter : IDisposable
         CoseKey? cnfAead = null;
         foreach (CoseKey key in asKeys)
         {
+            if (CheckDerivationKey(key))
+            {
+                // RFC 9202 §3.3: the key derivation key shared with the RS; it only derives PSKs, never protects a token.
+                _derivationKey = _derivationKey == null ? key : throw new ArgumentException("give at most one key derivation key (key_ops derive key)", nameof(asKeys));
+                continue;
+            }
+
             CoseAlgorithm? alg = key.HasAlgorithm ? CoseAlgorithm.FromId(key.Algorithm) : null;
             switch (alg?.Kind)
             {
@@ -84,7 +94,9 @@ public sealed class AccessTokenMinter : IDisposable
 
         if (mac == null && sign == null && tokenAead == null && cnfAead == null)
         {
-            throw new ArgumentException("at least one AS–RS key is needed", nameof(asKeys));
+            throw new ArgumentException(_derivationKey == null
+                ? "at least one AS–RS key is needed"
+                : "a key derivation key protects no token: give the token key (MAC, AEAD or signing) beside it", nameof(asKeys));
         }
 
         try
@@ -142,61 +154,29 @@ public sealed class AccessTokenMinter : IDisposable
         }
 
         TokenProtection protection = request.Protection ?? DefaultProtection;
-        CwtIssuer issuer = protection switch
+        CwtIssuer issuer = IssuerFor(protection);
+        if (request.Profile == AceProfile.CoapDtls)
         {
-            TokenProtection.Encrypt0 => _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)"),
-            TokenProtection.Sign1 => _signIssuer ?? throw new ArgumentException("sign1 protection needs the AS's private signing key for this RS (e.g. ES256)"),
-            _ => _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)"),
-        };
-        if (protection != TokenProtection.Encrypt0 && _cnfSealer == null && request.UpdateInputMaterialId == null)
+            return MintDtls(request, protection, issuer);
+        }
+
+        if (request.ClientPublicKey != null)
+        {
+            throw new ArgumentException("a client's public key is bound only with coap_dtls (RFC 9202 §3.2.1); the OSCORE profile uses input material the AS makes (RFC 9203 §3.2)");
+        }
+
+        if (protection != TokenProtection.Encrypt0 && _cnfSealer == null && request.UpdateKid == null)
         {
             throw new ArgumentException(protection.ToString().ToLowerInvariant() + " protection also needs an AEAD AS–RS key: the OSCORE Master Secret must travel encrypted (RFC 9203 §3.2), as an Encrypted_COSE_Key (RFC 8747 §3.3)");
         }
 
         // RFC 9203 §3.2: an update of access rights names the Input Material the RS already holds; no new secret.
-        byte[] ms = request.UpdateInputMaterialId == null ? Random(MasterSecretLength) : [];
-        byte[] id = request.UpdateInputMaterialId ?? Random(IdLength);
-        DateTimeOffset issuedAt = request.Now ?? DateTimeOffset.UtcNow;
-        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti made of its identifier and the
-        // issuer's sequence number for it, accepting each once; other tokens get a random cti.
-        byte[] cti = request.Exi != null ? ExiCti.Encode(request.Audience, request.ExiSequence ?? ExiCti.NextInProcess(issuedAt)) : request.Cti ?? Random(IdLength);
-        long now = issuedAt.ToUnixTimeSeconds();
-        long lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
-        using var claims = new CwtClaimsBuilder();
-        claims.SetAudience(request.Audience);
-        if (request.Scope.IsAif)
+        byte[] ms = request.UpdateKid == null ? Random(MasterSecretLength) : [];
+        byte[] id = request.UpdateKid ?? Random(IdLength);
+        using CwtClaimsBuilder claims = CommonClaims(request, out byte[] cti, out long lifetime, out long? exp);
+        if (request.UpdateKid != null)
         {
-            claims.SetScopeEncoded(request.Scope.Encode());
-        }
-        else
-        {
-            claims.SetScope(request.Scope.Text!);
-        }
-
-        claims.SetAceProfile(request.Profile);
-        claims.SetCti(cti);
-        long? exp = null;
-        if (request.Exi != null)
-        {
-            // RFC 9200 §5.10.3: the RS counts exi from receipt; the token carries cti so the RS can keep the rules.
-            claims.SetExi(lifetime);
-        }
-        else
-        {
-            exp = now + lifetime;
-            claims.SetIssuedAt(now);
-            claims.SetExpiration(exp.Value);
-        }
-
-        if (request.Cnonce != null)
-        {
-            // RFC 9200 §5.3.1: the cnonce the RS gave in its creation hints, so a clockless RS knows the token is fresh.
-            claims.SetCnonce(request.Cnonce);
-        }
-
-        if (request.UpdateInputMaterialId != null)
-        {
-            claims.SetConfirmationKid(request.UpdateInputMaterialId);
+            claims.SetConfirmationKid(request.UpdateKid);
         }
         else if (protection == TokenProtection.Encrypt0)
         {
@@ -233,6 +213,57 @@ public sealed class AccessTokenMinter : IDisposable
         _aeadIssuer?.Dispose();
         _signIssuer?.Dispose();
         _cnfSealer?.Dispose();
+    }
+
+    private CwtIssuer IssuerFor(TokenProtection protection) => protection switch
+    {
+        TokenProtection.Encrypt0 => _aeadIssuer ?? throw new ArgumentException("encrypt0 protection needs an AEAD AS–RS key (e.g. AES-CCM-16-64-128)"),
+        TokenProtection.Sign1 => _signIssuer ?? throw new ArgumentException("sign1 protection needs the AS's private signing key for this RS (e.g. ES256)"),
+        _ => _macIssuer ?? throw new ArgumentException("mac0 protection needs a MAC AS–RS key (e.g. HMAC 256/64)"),
+    };
+
+    // The claims every profile shares: aud, scope, ace_profile, cti, exp/iat or exi, cnonce.
+    private CwtClaimsBuilder CommonClaims(TokenMintRequest request, out byte[] cti, out long lifetime, out long? exp)
+    {
+        DateTimeOffset issuedAt = request.Now ?? DateTimeOffset.UtcNow;
+        // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti made of its identifier and the
+        // issuer's sequence number for it, accepting each once; other tokens get a random cti.
+        cti = request.Exi != null ? ExiCti.Encode(request.Audience, request.ExiSequence ?? ExiCti.NextInProcess(issuedAt)) : request.Cti ?? Random(IdLength);
+        long now = issuedAt.ToUnixTimeSeconds();
+        lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
+        var claims = new CwtClaimsBuilder();
+        claims.SetAudience(request.Audience);
+        if (request.Scope.IsAif)
+        {
+            claims.SetScopeEncoded(request.Scope.Encode());
+        }
+        else
+        {
+            claims.SetScope(request.Scope.Text!);
+        }
+
+        claims.SetAceProfile(request.Profile);
+        claims.SetCti(cti);
+        exp = null;
+        if (request.Exi != null)
+        {
+            // RFC 9200 §5.10.3: the RS counts exi from receipt; the token carries cti so the RS can keep the rules.
+            claims.SetExi(lifetime);
+        }
+        else
+        {
+            exp = now + lifetime;
+            claims.SetIssuedAt(now);
+            claims.SetExpiration(exp.Value);
+        }
+
+        if (request.Cnonce != null)
+        {
+            // RFC 9200 §5.3.1: the cnonce the RS gave in its creation hints, so a clockless RS knows the token is fresh.
+            claims.SetCnonce(request.Cnonce);
+        }
+
+        return claims;
     }
 
     private byte[] Random(int length)

@@ -21,6 +21,9 @@ namespace PopIoT.Ace;
 /// posting again when a server lost the context (eviction, restart);</item>
 /// <item>when a token nears its expiry, or a server refuses it, it gets a new one and carries on.</item>
 /// </list>
+/// When the AS issues a coap_dtls token (the client is registered with that profile, RFC 9200 §5.8.4.3), the same steps
+/// open one DTLS session per server with the token's PSK instead (<see cref="AceDtlsClient"/>, RFC 9202), reuse it, and
+/// before the token expires post a new token for the same key over it (RFC 9202 §4).
 /// Safe for concurrent use; one <see cref="AceOscoreClient"/> per server.
 /// </summary>
 /// <example>
@@ -29,7 +32,7 @@ namespace PopIoT.Ace;
 /// CoapResponse r = await gw.GetAsync(new Uri("coap://127.0.0.1:5683/temp"));
 /// </code>
 /// </example>
-public sealed class AceClient : IAsyncDisposable, IDisposable
+public sealed partial class AceClient : IAsyncDisposable, IDisposable
 {
     private readonly AceCredentialFile _credential;
     private readonly AceClientOptions _options;
@@ -39,7 +42,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     private readonly Lazy<CoapClient> _plain;
     private readonly ConcurrentDictionary<string, Server> _servers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, TokenSlot> _tokens = new(StringComparer.Ordinal);
-    private readonly List<AceOscoreClient> _retired = [];
+    private readonly List<IAceSessionClient> _retired = [];
     private int _tokenRequests;
     private int _disposed;
 
@@ -121,13 +124,20 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
             if (session == null)
             {
                 // The server answered the unprotected probe: this resource needs no token (RFC 9200 §5.3 does not apply).
-                return await _plain.Value.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                return await _plain.Value.SendAsync(WithUri(request, PlainUri(request.Uri!)), cancellationToken).ConfigureAwait(false);
             }
 
             CoapResponse r;
             try
             {
                 r = await session.Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CoapException e) when (attempt == 0 && session.Client is AceDtlsClient && e.Failure != CoapExchangeFailure.Cancelled)
+            {
+                // RFC 9202 §3.3: the RS ended the handshake (e.g. illegal_parameter: it no longer knows the token's kid
+                // after a reboot) or the session: reconnect with a token it takes.
+                Retire(server, session, "the DTLS session with the resource server failed (" + e.Message + ")");
+                continue;
             }
             catch (AceTokenRejectedException e) when (attempt == 0 && e.RetryAfter == null)
             {
@@ -161,7 +171,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         Session? session = await SessionAsync(server, new CoapRequest(CoapCode.Get, uri), cancellationToken).ConfigureAwait(false);
         if (session == null)
         {
-            await foreach (CoapResponse r in _plain.Value.ObserveAsync(uri, cancellationToken).ConfigureAwait(false))
+            await foreach (CoapResponse r in _plain.Value.ObserveAsync(PlainUri(uri), cancellationToken).ConfigureAwait(false))
             {
                 yield return r;
             }
@@ -185,7 +195,11 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     /// <returns>The token response.</returns>
     /// <exception cref="AceAuthorizationException">The AS refused.</exception>
     /// <exception cref="CoapException">The AS's answer was not a usable token response, or the exchange failed.</exception>
-    public async Task<AceTokenResponse> RequestTokenAsync(string audience, AccessScope? scope, byte[]? cnonce, CancellationToken cancellationToken = default)
+    public Task<AceTokenResponse> RequestTokenAsync(string audience, AccessScope? scope, byte[]? cnonce, CancellationToken cancellationToken = default) =>
+        RequestTokenAsync(audience, scope, cnonce, null, cancellationToken);
+
+    // updateKid: req_cnf { kid } for an update of access rights (RFC 9202 §4), or null.
+    private async Task<AceTokenResponse> RequestTokenAsync(string audience, AccessScope? scope, byte[]? cnonce, byte[]? updateKid, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(audience);
         Uri tokenUri = new(_credential.AsUri, "/token");
@@ -193,7 +207,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         Interlocked.Increment(ref _tokenRequests);
         var post = new CoapRequest(CoapCode.Post, tokenUri)
         {
-            Payload = AceTokenRequest.Encode(audience, scope?.Encode(), cnonce),
+            Payload = AceTokenRequest.Encode(audience, scope?.Encode(), cnonce, updateKid),
             ContentFormat = CoapContentFormat.AceCbor,
         };
         CoapResponse r = await _as.SendAsync(post, cancellationToken).ConfigureAwait(false);
@@ -242,7 +256,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
 
         lock (_retired)
         {
-            foreach (AceOscoreClient c in _retired)
+            foreach (IAceSessionClient c in _retired)
             {
                 c.Dispose();
             }
@@ -287,9 +301,9 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
 
     private Server ServerOf(Uri uri)
     {
-        if (!uri.IsAbsoluteUri || uri.Scheme != "coap")
+        if (!uri.IsAbsoluteUri || uri.Scheme is not ("coap" or "coaps"))
         {
-            throw new ArgumentException("a coap:// URI is needed: " + uri, nameof(uri));
+            throw new ArgumentException("a coap:// or coaps:// URI is needed: " + uri, nameof(uri));
         }
 
         string authority = uri.Authority;
@@ -339,8 +353,14 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
                 server.Audience = audience;
             }
 
+            if (current?.Client is AceDtlsClient dtls && await UpdateOverSessionAsync(server, audience, current, dtls, cancellationToken).ConfigureAwait(false) is Session updated)
+            {
+                Volatile.Write(ref server.Session, updated);
+                return updated;
+            }
+
             TokenHolder token = await TokenAsync(audience, hintedScope, cnonce, current?.Token, cancellationToken).ConfigureAwait(false);
-            AceOscoreClient client;
+            IAceSessionClient client;
             try
             {
                 client = await PostAsync(server, token, cancellationToken).ConfigureAwait(false);
@@ -355,8 +375,10 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
             }
 
             var session = new Session(token, client);
-            Report(current == null ? AceClientEventKind.TokenPosted : AceClientEventKind.TokenRefreshed, server.Authority, audience,
-                "token posted to " + server.BaseUri + "authz-info; OSCORE context derived (RFC 9203 §4.3)");
+            Report(current == null ? AceClientEventKind.TokenPosted : AceClientEventKind.TokenRefreshed, server.Authority, audience, client is AceDtlsClient d
+                ? (d.Token.PskKid != null && _options.DtlsIdentityForm == DtlsPskIdentityForm.Kid ? "token posted to " + PlainBase(server) + "authz-info; " : string.Empty)
+                    + "DTLS session with " + SecureBase(server) + " under the token's PSK (RFC 9202 §3.3)"
+                : "token posted to " + server.BaseUri + "authz-info; OSCORE context derived (RFC 9203 §4.3)");
             if (current != null)
             {
                 RetireClient(current.Client);
@@ -371,8 +393,13 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<AceOscoreClient> PostAsync(Server server, TokenHolder token, CancellationToken cancellationToken)
+    private async Task<IAceSessionClient> PostAsync(Server server, TokenHolder token, CancellationToken cancellationToken)
     {
+        if (token.File.Profile == AceProfile.CoapDtls)
+        {
+            return await PostDtlsAsync(server, token.File, cancellationToken).ConfigureAwait(false);
+        }
+
         var rsOptions = new AceOscoreClientOptions { Coap = CopyOf(_options.Coap), Crypto = _crypto };
         AceOscoreClient client = _options.TransportFactory == null
             ? new AceOscoreClient(token.File, server.BaseUri, rsOptions)
@@ -393,6 +420,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     // Request Creation Hints; the AS they name must be the one this client holds a credential for.
     private async Task<CreationHints?> ProbeAsync(Server server, Uri uri, CancellationToken cancellationToken)
     {
+        uri = PlainUri(uri);
         CoapResponse r = await _plain.Value.SendAsync(new CoapRequest(CoapCode.Get, uri), cancellationToken).ConfigureAwait(false);
         if (r.Code != CoapCode.Unauthorized)
         {
@@ -504,7 +532,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
     }
 
     // Exchanges that began on the old client may still be waiting for it: dispose it only later (bounded list).
-    private void RetireClient(AceOscoreClient client)
+    private void RetireClient(IAceSessionClient client)
     {
         lock (_retired)
         {
@@ -534,7 +562,7 @@ public sealed class AceClient : IAsyncDisposable, IDisposable
         public string? Audience { get; set; }
     }
 
-    private sealed record Session(TokenHolder Token, AceOscoreClient Client);
+    private sealed record Session(TokenHolder Token, IAceSessionClient Client);
 
     private sealed class TokenSlot
     {

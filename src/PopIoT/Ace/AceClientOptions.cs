@@ -58,4 +58,10 @@ public sealed class AceClientOptions
 
     /// <summary>Called on each step the client takes (token asked, received, posted, refreshed, hints followed).</summary>
     public Action<AceClientEvent>? Events { get; init; }
+
+    /// <summary>
+    /// For coap_dtls tokens: the psk_identity form (RFC 9202 §3.3): <see cref="DtlsPskIdentityForm.Kid"/> (the default;
+    /// the token is POSTed to the RS's plain /authz-info first) or <see cref="DtlsPskIdentityForm.Token"/>.
+    /// </summary>
+    public DtlsPskIdentityForm DtlsIdentityForm { get; init; } = DtlsPskIdentityForm.Kid;
 }

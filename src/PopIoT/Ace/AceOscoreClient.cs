@@ -28,7 +28,7 @@ namespace PopIoT.Ace;
 /// CoapResponse r = await ace.GetAsync(new Uri("coap://127.0.0.1/temp"));
 /// </code>
 /// </example>
-public sealed class AceOscoreClient : IDisposable, IAsyncDisposable
+public sealed class AceOscoreClient : IDisposable, IAsyncDisposable, IAceSessionClient
 {
     private const int MaxRetired = 4;
 

@@ -17,12 +17,29 @@ public static class AceTokenRequest
     /// <param name="scope">The scope as its CBOR encoding (a text string or an AIF array, RFC 9237), or null for the AS's default.</param>
     /// <param name="cnonce">The cnonce from the RS's creation hints (RFC 9200 §5.3.1), or null.</param>
     /// <returns>The CBOR map.</returns>
-    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce)
+    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce) => Encode(audience, scope, cnonce, null);
+
+    /// <summary>As <see cref="Encode(string, byte[], byte[])"/>, with req_cnf { kid } for an update of access rights (RFC 9202 §4, RFC 9203 §3.1).</summary>
+    /// <param name="audience">The RS's audience.</param>
+    /// <param name="scope">The scope's CBOR, or null.</param>
+    /// <param name="cnonce">The cnonce, or null.</param>
+    /// <param name="updateKid">The kid of the PoP key the RS holds, or null for a new key.</param>
+    /// <returns>The CBOR map.</returns>
+    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce, byte[]? updateKid)
     {
         ArgumentException.ThrowIfNullOrEmpty(audience);
-        byte[] buffer = new byte[64 + (audience.Length * 3) + (scope?.Length ?? 0) + (cnonce?.Length ?? 0)];
+        byte[] buffer = new byte[80 + (audience.Length * 3) + (scope?.Length ?? 0) + (cnonce?.Length ?? 0) + (updateKid?.Length ?? 0)];
         var w = new CborWriter(buffer);
-        w.WriteStartMap(3 + (scope != null ? 1 : 0) + (cnonce != null ? 1 : 0));
+        w.WriteStartMap(3 + (scope != null ? 1 : 0) + (cnonce != null ? 1 : 0) + (updateKid != null ? 1 : 0));
+        if (updateKid != null)
+        {
+            // RFC 8747 §3.4 inside req_cnf (RFC 9201 §5), key 4 before audience 5 (RFC 8949 §4.2.1 order).
+            w.WriteInt32(AceParameters.ReqCnf);
+            w.WriteStartMap(1);
+            w.WriteInt32((int)Core.Cwt.CnfMethod.Kid);
+            w.WriteByteString(updateKid);
+        }
+
         w.WriteInt32(AceParameters.Audience);
         w.WriteTextString(audience);
         if (scope != null)

@@ -5,8 +5,9 @@ using PopIoT.Core.Cwt;
 namespace PopIoT.Ace;
 
 /// <summary>
-/// The AS's answer to a token request (RFC 9200 §5.8.2) for the OSCORE profile (RFC 9203 §3.2): access_token,
-/// expires_in, cnf with OSCORE_Input_Material, ace_profile and the scope when the AS narrowed it.
+/// The AS's answer to a token request (RFC 9200 §5.8.2): access_token, expires_in, ace_profile, the scope when the AS
+/// narrowed it, and the key: for coap_oscore cnf with OSCORE_Input_Material (RFC 9203 §3.2); for coap_dtls cnf with the
+/// PSK as a COSE_Key (RFC 9202 §3.3), or rs_cnf with the RS's public key (§3.2.1), or neither for an update (§4).
 /// </summary>
 public sealed class AceTokenResponse
 {
@@ -62,6 +63,7 @@ public sealed class AceTokenResponse
         long expiresIn = -1;
         int profile = 0;
         OscMaterial? osc = null;
+        byte[]? rsCnf = null;
         r.ReadStartMap();
         while (r.PeekState() != CborReaderState.EndMap)
         {
@@ -91,6 +93,9 @@ public sealed class AceTokenResponse
                 case AceParameters.Cnf when r.PeekState() == CborReaderState.StartMap:
                     osc = ReadCnf(r);
                     break;
+                case AceParameters.RsCnf when r.PeekState() == CborReaderState.StartMap:
+                    rsCnf = ReadRsCnf(r);
+                    break;
                 default:
                     r.SkipValue();
                     break;
@@ -104,10 +109,15 @@ public sealed class AceTokenResponse
             return false;
         }
 
-        if (profile != 0 && profile != AceProfile.CoapOscore)
+        if (profile != 0 && profile != AceProfile.CoapOscore && profile != AceProfile.CoapDtls)
         {
-            error = "the AS issued a token for ace_profile " + profile + ", not coap_oscore (RFC 9203)";
+            error = "the AS issued a token for ace_profile " + profile + ", neither coap_oscore (RFC 9203) nor coap_dtls (RFC 9202)";
             return false;
+        }
+
+        if (profile == AceProfile.CoapDtls)
+        {
+            return ParseDtls(token, expiresIn, scope, osc, rsCnf, audience, out response, out error);
         }
 
         if (osc?.Id == null || osc.MasterSecret == null)
@@ -116,18 +126,9 @@ public sealed class AceTokenResponse
             return false;
         }
 
-        AccessScope? granted = null;
-        if (scope != null)
+        if (!TryScope(scope, out AccessScope? granted, out error))
         {
-            try
-            {
-                granted = AccessScope.Decode(scope);
-            }
-            catch (FormatException e)
-            {
-                error = "the token response's scope is neither a text scope nor AIF (RFC 9237): " + e.Message;
-                return false;
-            }
+            return false;
         }
 
         var file = new AccessTokenFile(token, osc.MasterSecret, osc.Id)
@@ -145,17 +146,95 @@ public sealed class AceTokenResponse
         return true;
     }
 
-    // RFC 9203 §3.2.1: cnf = { osc (4): { id, ms, and optionally version, hkdf, alg, salt, contextId } }.
+    // RFC 9202 §3.3 (PSK: cnf's COSE_Key with kid and k), §3.2.1 (RPK: rs_cnf), §4 (an update: neither).
+    private static bool ParseDtls(byte[] token, long expiresIn, byte[]? scope, OscMaterial? cnf, byte[]? rsCnf, string audience, out AceTokenResponse? response, out string error)
+    {
+        response = null;
+        if (cnf != null && (cnf.PskNotSymmetric || cnf.PskKid == null || cnf.Psk == null || cnf.PskKid.Length == 0 || cnf.Psk.Length == 0))
+        {
+            error = "the coap_dtls token response's cnf is not a symmetric COSE_Key with kid and k (RFC 9202 §3.3)";
+            return false;
+        }
+
+        if (!TryScope(scope, out AccessScope? granted, out error))
+        {
+            return false;
+        }
+
+        var file = new AccessTokenFile(token, [], [])
+        {
+            Profile = AceProfile.CoapDtls,
+            PskKid = cnf?.PskKid,
+            Psk = cnf?.Psk,
+            RsPublicKey = rsCnf,
+            Audience = audience,
+            Scope = granted,
+            ExpiresIn = expiresIn >= 0 ? expiresIn : null,
+        };
+        response = new AceTokenResponse(file, expiresIn, scope);
+        return true;
+    }
+
+    private static bool TryScope(byte[]? scope, out AccessScope? granted, out string error)
+    {
+        granted = null;
+        error = string.Empty;
+        if (scope == null)
+        {
+            return true;
+        }
+
+        try
+        {
+            granted = AccessScope.Decode(scope);
+            return true;
+        }
+        catch (FormatException e)
+        {
+            error = "the token response's scope is neither a text scope nor AIF (RFC 9237): " + e.Message;
+            return false;
+        }
+    }
+
+    // rs_cnf = { COSE_Key (1): key } (RFC 9201 §5): the key's encoding, or null for another form.
+    private static byte[]? ReadRsCnf(CborReader r)
+    {
+        byte[]? key = null;
+        int n = r.ReadStartMap();
+        for (int i = 0; i < n; i++)
+        {
+            if (r.PeekState() == CborReaderState.UnsignedInteger && r.ReadInt64() == (long)CnfMethod.CoseKey && r.PeekState() == CborReaderState.StartMap)
+            {
+                r.ReadEncodedValue(out int o, out int l);
+                key = r.Buffer.AsSpan(o, l).ToArray();
+                continue;
+            }
+
+            r.SkipValue();
+        }
+
+        r.ReadEndMap();
+        return key;
+    }
+
+    // RFC 9203 §3.2.1: cnf = { osc (4): { id, ms, and optionally version, hkdf, alg, salt, contextId } }; RFC 9202 §3.3:
+    // cnf = { COSE_Key (1): { kty: 4, kid, k } }.
     private static OscMaterial? ReadCnf(CborReader r)
     {
         OscMaterial? found = null;
         r.ReadStartMap();
         while (r.PeekState() != CborReaderState.EndMap)
         {
-            if (r.PeekState() == CborReaderState.UnsignedInteger && r.ReadInt64() == (long)CnfMethod.OscoreInputMaterial
-                && r.PeekState() == CborReaderState.StartMap)
+            long method = r.PeekState() == CborReaderState.UnsignedInteger ? r.ReadInt64() : -1;
+            if (method == (long)CnfMethod.OscoreInputMaterial && r.PeekState() == CborReaderState.StartMap)
             {
                 found = ReadMaterial(r);
+                continue;
+            }
+
+            if (method == (long)CnfMethod.CoseKey && r.PeekState() == CborReaderState.StartMap)
+            {
+                found = ReadPsk(r);
                 continue;
             }
 
@@ -164,6 +243,51 @@ public sealed class AceTokenResponse
 
         r.ReadEndMap();
         return found;
+    }
+
+    private static OscMaterial ReadPsk(CborReader r)
+    {
+        var m = new OscMaterial();
+        r.ReadStartMap();
+        while (r.PeekState() != CborReaderState.EndMap)
+        {
+            CborReaderState labelState = r.PeekState();
+            long label = labelState is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger ? r.ReadInt64() : long.MinValue;
+            if (label == long.MinValue)
+            {
+                r.SkipValue();
+            }
+            else if (label == Core.Cose.CoseKeyLabel.Kid && r.PeekState() == CborReaderState.ByteString)
+            {
+                m.PskKid = r.ReadByteString();
+                continue;
+            }
+            else if (label == Core.Cose.CoseKeyLabel.K && r.PeekState() == CborReaderState.ByteString)
+            {
+                m.Psk = r.ReadByteString();
+                continue;
+            }
+            else if (label == Core.Cose.CoseKeyLabel.Kty)
+            {
+                bool symmetric = false;
+                if (r.PeekState() == CborReaderState.UnsignedInteger)
+                {
+                    symmetric = r.ReadInt64() == Core.Cose.CoseKeyType.Symmetric;
+                }
+                else
+                {
+                    r.SkipValue();
+                }
+
+                m.PskNotSymmetric |= !symmetric;
+                continue;
+            }
+
+            r.SkipValue();
+        }
+
+        r.ReadEndMap();
+        return m;
     }
 
     private static OscMaterial ReadMaterial(CborReader r)
@@ -227,5 +351,12 @@ public sealed class AceTokenResponse
         public int? Algorithm { get; set; }
 
         public int? Hkdf { get; set; }
+
+        // coap_dtls: the COSE_Key's kid and k (RFC 9202 §3.3), and whether its kty was another than Symmetric.
+        public byte[]? PskKid { get; set; }
+
+        public bool PskNotSymmetric { get; set; }
+
+        public byte[]? Psk { get; set; }
     }
 }

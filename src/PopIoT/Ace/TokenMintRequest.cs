@@ -1,4 +1,5 @@
 using PopIoT.Core.Ace;
+using PopIoT.Core.Cose;
 
 namespace PopIoT.Ace;
 
@@ -14,7 +15,10 @@ public sealed class TokenMintRequest
     /// <summary>scope (RFC 9200 §5.8.1): text or AIF (RFC 9237).</summary>
     public required AccessScope Scope { get; init; }
 
-    /// <summary>ace_profile (RFC 9200 §5.10.1.1); coap_oscore by default. Other numbers are minted as given (for tests of RSs that refuse them).</summary>
+    /// <summary>
+    /// ace_profile (RFC 9200 §5.10.1.1); coap_oscore by default. coap_dtls binds a DTLS PSK or the client's raw public key
+    /// (RFC 9202 §3); other numbers are minted as given with OSCORE input material (for tests of RSs that refuse them).
+    /// </summary>
     public int Profile { get; init; } = AceProfile.CoapOscore;
 
     /// <summary>Lifetime as exp = now + this (RFC 8392 §3.1.4), for an RS with a clock. Excludes <see cref="Exi"/>.</summary>
@@ -39,10 +43,32 @@ public sealed class TokenMintRequest
     public byte[]? Cnonce { get; init; }
 
     /// <summary>
-    /// For an update of access rights (RFC 9203 §3.2): the id of the OSCORE_Input_Material the RS already holds. The
-    /// token's cnf is then { kid: id } and no new Master Secret is made. Null for a new token.
+    /// For an update of access rights: the kid of the PoP key the RS already holds — the id of the
+    /// OSCORE_Input_Material (RFC 9203 §3.2) or the kid of the DTLS PSK (RFC 9202 §4). The token's cnf is then
+    /// { kid: id } (RFC 8747 §3.4) and no new key is made. Null for a new token.
     /// </summary>
-    public byte[]? UpdateInputMaterialId { get; init; }
+    public byte[]? UpdateKid { get; init; }
+
+    /// <summary>
+    /// coap_dtls in RPK mode (RFC 9202 §3.2.1): the client's public key from req_cnf (EC2 P-256, no private part),
+    /// written into the token's cnf. Null for PSK mode.
+    /// </summary>
+    public CoseKey? ClientPublicKey { get; init; }
+
+    /// <summary>coap_dtls in RPK mode: the RS's public COSE_Key (rs_cnf, RFC 9201 §5), kept in the client's copy; or null.</summary>
+    public byte[]? RsPublicKey { get; init; }
+
+    /// <summary>
+    /// coap_dtls in PSK mode: the kid of the new PSK, made unique for the RS by the issuer (the AS: from its cti source,
+    /// RFC 9202 §3.3); null to draw random kids checked with <see cref="KidInUse"/>.
+    /// </summary>
+    public byte[]? PskKid { get; init; }
+
+    /// <summary>
+    /// coap_dtls in PSK mode: tells whether a kid is already used for this RS (RFC 9202 §3.3: a kid unique among the
+    /// AS's kids for the RS); the minter draws again while it answers true. Null: no kid is taken.
+    /// </summary>
+    public Func<byte[], bool>? KidInUse { get; init; }
 
     /// <summary>The protection, or null for the minter's default (<see cref="AccessTokenMinter.DefaultProtection"/>).</summary>
     public TokenProtection? Protection { get; init; }
