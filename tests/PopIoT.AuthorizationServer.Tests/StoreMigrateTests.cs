@@ -44,6 +44,13 @@ public sealed class StoreMigrateTests : IDisposable
                 Assert.Null((await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("enc1"))).Error);
             }
 
+            // The DTLS profile's registry columns (client profiles, rs_cnf) and a coap_dtls token with its PSK cnf.
+            using var rsKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            bed.Registry.AddResourceServer("lamp", dtls: new ResourceServerDtls([Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore], RsPublicKey: DtlsTokenTests.PublicKey(rsKey).Encode()));
+            bed.Registry.AddClient("gwd", profiles: [Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore]);
+            bed.Registry.Grant("gwd", "lamp", AccessScope.Parse("read"));
+            Assert.Null((await endpoint.HandleAsync(new AcePeer(false, "gwd"), AceTestBed.TokenRequest("lamp"))).Error);
+
             Assert.True(bed.Store.RevokeToken(bed.Store.ListTokens()[0].Cti));
             Assert.True(bed.Store.SetIdContext("gw1", bed.Gw1.Credential.PeerSenderId, [1, 2, 3, 4]));
             Assert.True(bed.Store.SetRekeying("gw1", false));
@@ -67,7 +74,7 @@ public sealed class StoreMigrateTests : IDisposable
             CliRunner.Result r = CliRunner.Run("as", "migrate", "--from", source, "--to", target.Db);
             Assert.True(r.ExitCode == 0, r.Out + r.Error);
             Assert.True(r.Out.Contains(before.Clients.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " client(s)", StringComparison.Ordinal), r.Out);
-            Assert.Contains("10 token(s)", r.Out, StringComparison.Ordinal);
+            Assert.Contains("11 token(s)", r.Out, StringComparison.Ordinal);
             Assert.Contains("verified row by row", r.Out, StringComparison.Ordinal);
 
             using (IAuthorizationStore pg = AuthorizationStores.Open(target.Db))
@@ -82,6 +89,9 @@ public sealed class StoreMigrateTests : IDisposable
                 Assert.Equal(before.ExiSequences.OrderBy(e => e.Key), after.ExiSequences.OrderBy(e => e.Key));
                 Assert.Equal(before.CtiPrefix, after.CtiPrefix);
                 Assert.True(before.CtiPrefix > 0);
+                Assert.Equal([Core.Ace.AceProfile.CoapDtls, Core.Ace.AceProfile.CoapOscore], pg.FindClient("gwd")!.Profiles!);
+                Assert.Equal(before.ResourceServers.Single(x => x.Audience == "lamp").RsPublicKey, pg.FindResourceServer("lamp")!.RsPublicKey);
+                Assert.Equal(Core.Ace.AceProfile.CoapDtls, after.Tokens.Single(t => t.Audience == "lamp").Profile);
 
                 // The AS on the target continues every sequence: the next exi number on the same (frozen) clock, and a
                 // cti prefix no source process had.
@@ -100,7 +110,7 @@ public sealed class StoreMigrateTests : IDisposable
             Assert.Contains("is not empty; give --replace to delete what it holds first", again.Error, StringComparison.Ordinal);
             using (IAuthorizationStore pg = AuthorizationStores.Open(target.Db))
             {
-                Assert.Equal(12, pg.ListTokens().Count);
+                Assert.Equal(13, pg.ListTokens().Count);
             }
 
             CliRunner.Result replaced = CliRunner.Run("as", "migrate", "--from", source, "--to", target.Db, "--replace");
