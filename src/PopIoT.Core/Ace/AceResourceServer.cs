@@ -36,7 +36,7 @@ namespace PopIoT.Core.Ace;
 /// <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes <see cref="HandleRequest"/> for
 /// bad input. Not thread-safe.
 /// </summary>
-public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
+public sealed partial class AceResourceServer : ICoapRequestHandler, IDisposable
 {
     private readonly AceRsSettings _settings;
     private readonly AceClock _clock = new AceClock();
@@ -69,16 +69,17 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _log = new AceDecisionLog(_clock);
         _validator = new CwtValidator(provider, _clock, settings.Audience);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
-        _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize);
+        _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize, settings.ServesDtls ? settings.MaxPskLength : 0);
         _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings, _clock);
-        var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
+        var policy = new AcePolicy(_scopes, _freshness, _settings, _resources);
         _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
         _resources.AuthzInfoIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
         _pipeline = new AceRequestPipeline(_settings, provider, _clock, _log, _table, _lifecycle, _resources);
+        _identityOutcome = new TokenIntakeOutcome(_settings);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>

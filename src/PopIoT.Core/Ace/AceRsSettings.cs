@@ -47,6 +47,33 @@ public sealed class AceRsSettings
         AuthzInfoPeerBuckets = 16;
         AuthzInfoBurst = 16;
         AuthzInfoRefillSeconds = 1;
+        ServesOscore = true;
+        ServesDtls = false;
+        MaxPskLength = DefaultMaxPskLength;
+    }
+
+    /// <summary>The default longest DTLS pre-shared key a slot keeps (RFC 9202 §3.3: 16 bytes for AES-128-CCM_8; 32 leaves room for a 256-bit key).</summary>
+    public const int DefaultMaxPskLength = 32;
+
+    /// <summary>Whether this RS serves the coap_oscore profile (RFC 9203). Default true.</summary>
+    public bool ServesOscore { get; set; }
+
+    /// <summary>
+    /// Whether this RS serves the coap_dtls profile in PSK mode (RFC 9202 §3.3): tokens whose key becomes the PSK of a
+    /// DTLS session. Each slot then keeps the PSK (<see cref="MaxPskLength"/>) and the session it is bound to. Default false.
+    /// </summary>
+    public bool ServesDtls { get; set; }
+
+    /// <summary>The longest PSK a slot keeps for the coap_dtls profile (16..64 bytes; only with <see cref="ServesDtls"/>).</summary>
+    public int MaxPskLength { get; set; }
+
+    /// <summary>
+    /// The profile of a token without ace_profile: the RS's only profile (RFC 9200 §5.8.4.3 leaves the default to the
+    /// RS), or 0 when it serves both, so such a token names none and is refused.
+    /// </summary>
+    public int DefaultProfile
+    {
+        get { return ServesOscore && ServesDtls ? 0 : (ServesDtls ? AceProfile.CoapDtls : AceProfile.CoapOscore); }
     }
 
     /// <summary>This RS's audience.</summary>
@@ -160,6 +187,8 @@ public sealed class AceRsSettings
         Check(AuthzInfoPeerBuckets >= 1 && AuthzInfoPeerBuckets <= 255, "AuthzInfoPeerBuckets must be 1..255.");
         Check(AuthzInfoBurst >= 0 && AuthzInfoBurst <= 65535, "AuthzInfoBurst must be 0..65535.");
         Check(AuthzInfoRefillSeconds >= 1 && AuthzInfoRefillSeconds <= 86400, "AuthzInfoRefillSeconds must be 1..86400.");
+        Check(ServesOscore || ServesDtls, "ServesOscore or ServesDtls: the RS must serve a profile.");
+        Check(!ServesDtls || (MaxPskLength >= 16 && MaxPskLength <= 64), "MaxPskLength must be 16..64.");
     }
 
     private static void Check(bool ok, string message)

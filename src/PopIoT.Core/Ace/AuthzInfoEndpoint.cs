@@ -39,11 +39,13 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
         RequestSecurity security = request.Security;
         long now = _clock.Now;
 
-        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own context already proved
-        // possession (it is an access-rights update) and is not counted, so no flood of strangers can block it.
+        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own OSCORE context, or over a
+        // DTLS session bound to its token, already proved possession (it is an access-rights update) and is not
+        // counted, so no flood of strangers can block it.
         long retryAfter;
         AceRsError limit = AceRsError.None;
-        if ((security == null || !security.IsProtected) && AuthzInfoAdmission.StartsBody(request))
+        bool provedKey = security != null && (security.Protection == RequestProtection.Oscore || (security.Protection == RequestProtection.Dtls && security.Slot >= 0));
+        if (!provedKey && AuthzInfoAdmission.StartsBody(request))
         {
             limit = _admission.Admit(peer, now, out retryAfter);
             if (limit != AceRsError.None)

@@ -14,7 +14,7 @@ namespace PopIoT.Core.Ace;
 /// context's rights. It knows no CoAP message, so a DTLS handshake can hand it a token taken from a psk_identity
 /// (RFC 9202 §3.2.1). No state passes between its steps except through the outcome the caller gives it.
 /// </summary>
-public sealed class TokenIntake
+public sealed partial class TokenIntake
 {
     private readonly AceRsSettings _settings;
     private readonly ICryptoProvider _provider;
@@ -35,6 +35,7 @@ public sealed class TokenIntake
         _policy = policy;
         _freshness = lifecycle.Freshness;
         _sha = provider.CreateSha256();
+        _derivation = settings.ServesDtls ? new AceDtlsKeyDerivation(settings.MaxTokenSize) : null;
     }
 
     /// <summary>Takes in one /authz-info body. Allocates nothing; never throws for bad input.</summary>
@@ -47,10 +48,9 @@ public sealed class TokenIntake
     public void Process(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
     {
         outcome.Reset();
-        int protectingSlot = security != null && security.IsProtected ? security.Slot : -1;
         try
         {
-            Run(body, peer, protectingSlot, now, outcome);
+            Run(body, peer, security, now, outcome);
         }
         finally
         {
@@ -61,15 +61,38 @@ public sealed class TokenIntake
     internal void Dispose()
     {
         _sha.Dispose();
+        DisposeDtls();
     }
 
-    private void Run(ByteRange body, int peer, int protectingSlot, long now, TokenIntakeOutcome outcome)
+    private void Run(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
     {
         AuthzInfoRequest a = outcome.Request;
         AceRsError e = a.Parse(body.Buffer, body.Offset, body.Count);
         if (e == AceRsError.None && a.TokenLength > _settings.MaxTokenSize)
         {
             e = AceRsError.TokenTooLarge;
+        }
+
+        // RFC 9203 §4.1 for an OSCORE token; a coap_dtls token takes its own path once verified (RFC 9202 §3.3–§3.4).
+        RequestProtection protection = security == null ? RequestProtection.None : security.Protection;
+        int protectingSlot = protection == RequestProtection.Oscore ? security.Slot : -1;
+        bool validated = false;
+        if (e == AceRsError.None && _settings.ServesDtls && (protection == RequestProtection.Dtls || !a.HasNonces))
+        {
+            // Only the verified token says its profile; an OSCORE token is not verified twice.
+            e = Validate(a, outcome);
+            validated = e == AceRsError.None;
+            if (e == AceRsError.None && _policy.ProfileOf(outcome.Result.Claims) == AceProfile.CoapDtls)
+            {
+                RunDtls(peer, security, now, outcome);
+                return;
+            }
+
+            if (e == AceRsError.None && protection == RequestProtection.Dtls)
+            {
+                // An OSCORE token gives no DTLS key: it cannot update a session's rights.
+                e = AceRsError.ProfileMismatch;
+            }
         }
 
         // RFC 9203 §4.1: a token received over OSCORE is an update of access rights, and the RS MUST ignore any nonce
@@ -81,7 +104,7 @@ public sealed class TokenIntake
         }
 
         // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (its identity).
-        if (e == AceRsError.None)
+        if (e == AceRsError.None && !validated)
         {
             e = Validate(a, outcome);
         }

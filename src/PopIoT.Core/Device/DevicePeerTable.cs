@@ -84,6 +84,18 @@ public sealed class DevicePeerTable
     /// <returns>The peer number (0 or more), or -1.</returns>
     public int Admit(DatagramAddress from, long now, MessageLayer layer, ObserveRegistry observers)
     {
+        return Admit(from, now, layer, observers, null);
+    }
+
+    /// <summary>As <see cref="Admit(DatagramAddress, long, MessageLayer, ObserveRegistry)"/>; a peer with a DTLS session or handshake in <paramref name="dtls"/> (null: none) is busy too.</summary>
+    /// <param name="from">The sender (copied when new).</param>
+    /// <param name="now">The monotonic time.</param>
+    /// <param name="layer">The message layer.</param>
+    /// <param name="observers">The observe table.</param>
+    /// <param name="dtls">The DTLS engine, or null.</param>
+    /// <returns>The peer number, or -1.</returns>
+    public int Admit(DatagramAddress from, long now, MessageLayer layer, ObserveRegistry observers, PopIoT.Core.Dtls.DtlsEngine dtls)
+    {
         int free = -1;
         for (int i = 0; i < _used.Length; i++)
         {
@@ -103,7 +115,7 @@ public sealed class DevicePeerTable
 
         if (free < 0)
         {
-            free = IdleLeastRecentlyUsed(layer, observers);
+            free = IdleLeastRecentlyUsed(layer, observers, dtls);
             if (free < 0)
             {
                 FullDrops++;
@@ -168,12 +180,13 @@ public sealed class DevicePeerTable
         return true;
     }
 
-    private int IdleLeastRecentlyUsed(MessageLayer layer, ObserveRegistry observers)
+    private int IdleLeastRecentlyUsed(MessageLayer layer, ObserveRegistry observers, PopIoT.Core.Dtls.DtlsEngine dtls)
     {
         int best = -1;
         for (int i = 0; i < _used.Length; i++)
         {
-            if (layer.HasOpenExchange(_peer[i]) || Observing(observers, _peer[i]))
+            // A peer with a DTLS session keeps its number: the session is keyed by it.
+            if (layer.HasOpenExchange(_peer[i]) || Observing(observers, _peer[i]) || (dtls != null && dtls.HasSession(_peer[i])))
             {
                 continue;
             }

@@ -80,6 +80,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         // layer instead, in Deliver and Flush, where records are opened and sealed per peer; its handshake hands the
         // psk_identity to the same TokenIntake.
         _layer = new MessageLayer(settings.Coap, host.Crypto.Random, new DeviceSecurityLayer(this), this);
+        BuildDtls();
     }
 
     /// <summary>
@@ -141,7 +142,8 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             }
 
             long layer = _layer.NextDeadline;
-            return layer < _nextTickMs ? layer : _nextTickMs;
+            long due = layer < _nextTickMs ? layer : _nextTickMs;
+            return _dtls != null && _dtls.NextDeadline < due ? _dtls.NextDeadline : due;
         }
     }
 
@@ -241,6 +243,10 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     {
         _stopping = true;
         _engine.Dispose();
+        if (_dtls != null)
+        {
+            _dtls.Dispose();
+        }
     }
 
     /// <inheritdoc/>
@@ -287,7 +293,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     internal CoapHandlerResult HandleSecured(int peer, CoapMessage request, CoapMessage response)
     {
         // The request is the wire message; the engine answers into response without changing the request's options.
-        CoapHandlerResult result = _engine.HandleRequest(peer, request, response);
+        CoapHandlerResult result = IsDtlsPeer(peer) ? _engine.HandleDtlsRequest(peer, request, response) : _engine.HandleRequest(peer, request, response);
         if (_settings.LogRequests)
         {
             // Only when logging requests: the copy of the address is part of the line's cost.
@@ -311,7 +317,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     // A datagram from _from: numbered by the peer table, the engine's time brought up to date, then the message layer.
     private void Deliver(int count, long now)
     {
-        int peer = _peers.Admit(_from, now, _layer, _observers);
+        int peer = _peers.Admit(_from, now, _layer, _observers, _dtls);
         if (peer < 0)
         {
             return;
@@ -319,7 +325,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 
         // The datagram is in the one buffer: what ending observations queues waits for the Flush after it.
         AdvanceEngine(now, false);
-        _layer.Receive(_datagram, 0, count, peer, now);
+        DeliverDemultiplexed(count, peer, now);
     }
 
     private void RunTimers(long now)
@@ -330,6 +336,10 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         }
 
         _layer.Poll(now);
+        if (_dtls != null)
+        {
+            _dtls.Poll(now);
+        }
     }
 
     private void Tick(long now)
@@ -338,6 +348,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         LearnWallTime(now);
         AdvanceEngine(now);
         NotifyOnChange(now);
+        CloseSessionsWithoutToken(now);
     }
 
     // docs/firmware.md, "Time on a board": until the clock has the wall time the device is clockless (exi tokens only,
@@ -390,11 +401,24 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         int peer;
         while (_layer.TryTakeOutgoing(_datagram, 0, out length, out peer))
         {
-            // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
-            if (_peers.TryGetAddress(peer, _to))
+            if (IsDtlsPeer(peer))
             {
-                _host.Socket.Send(_to, _datagram, 0, length);
+                // The session protects it; a message for a session that closed since goes nowhere (never in the clear).
+                SendOverDtls(peer, length, _host.Clock.MonotonicMilliseconds);
             }
+            else if (_dtls == null || !_dtls.HasSession(peer))
+            {
+                // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
+                if (_peers.TryGetAddress(peer, _to))
+                {
+                    _host.Socket.Send(_to, _datagram, 0, length);
+                }
+            }
+        }
+
+        if (_dtls != null)
+        {
+            FlushDtls();
         }
     }
 }
