@@ -20,12 +20,9 @@ internal sealed class AcePolicy
     private readonly AceFreshness _freshness;
     private readonly byte[] _audienceUtf8;
     private readonly AceResources _resources;
-    private readonly AceRsSettings _settings;
 
-    public AcePolicy(AceScopeTable scopes, AceFreshness freshness, AceRsSettings settings, AceResources resources)
+    public AcePolicy(AceScopeTable scopes, AceFreshness freshness, string audience, AceResources resources)
     {
-        string audience = settings.Audience;
-        _settings = settings;
         _scopes = scopes;
         _freshness = freshness;
         _audienceUtf8 = new byte[Utf8.GetByteCount(audience)];
@@ -34,18 +31,18 @@ internal sealed class AcePolicy
     }
 
     // RFC 9200 §5.10.1.1: profile, then the key binding this profile can use, then the rights per resource.
-    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions)
+    // `profile` is ProfileOf the token; `maxPsk` the longest PSK a slot keeps.
+    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions, int profile, int maxPsk)
     {
         CwtClaims c = result.Claims;
 
         // RFC 9200 §5.10.1.1: a token for a profile this RS does not serve is refused; absent means the RS's only one.
-        int profile = ProfileOf(c);
         if (profile == 0)
         {
             return AceRsError.UnknownProfile;
         }
 
-        AceRsError e = profile == AceProfile.CoapDtls ? CheckDtlsConfirmation(result) : CheckConfirmation(result.Confirmation);
+        AceRsError e = profile == AceProfile.CoapDtls ? CheckDtlsConfirmation(result, maxPsk) : CheckConfirmation(result.Confirmation);
         if (e != AceRsError.None)
         {
             return e;
@@ -55,15 +52,15 @@ internal sealed class AcePolicy
     }
 
     // The token's profile (ace_profile, or the RS's only one) when this RS serves it, else 0.
-    public int ProfileOf(CwtClaims c)
+    public static int ProfileOf(CwtClaims c, AceRsSettings settings)
     {
-        int profile = c.Has(CwtClaimKey.AceProfile) ? (int)c.AceProfile : _settings.DefaultProfile;
-        if (profile == AceProfile.CoapOscore && _settings.ServesOscore)
+        int profile = c.Has(CwtClaimKey.AceProfile) ? (int)c.AceProfile : settings.DefaultProfile;
+        if (profile == AceProfile.CoapOscore && settings.ServesOscore)
         {
             return profile;
         }
 
-        return profile == AceProfile.CoapDtls && _settings.ServesDtls ? profile : 0;
+        return profile == AceProfile.CoapDtls && settings.ServesDtls ? profile : 0;
     }
 
     // The checks a token meets once, when the RS first verifies it (a stored token re-posted skips them).
@@ -130,7 +127,7 @@ internal sealed class AcePolicy
     // COSE_Key in cnf (RFC 8747 §3.2; key material in a token only encrypted: an Encrypt0 token or an
     // Encrypted_COSE_Key, RFC 8747 §3.3, which the CWT parser enforces), or, when cnf has only a kid (RFC 8747 §3.4),
     // derived from the token with the key derivation key. The kid names the token in a psk_identity, so it is required.
-    private AceRsError CheckDtlsConfirmation(CwtValidationResult result)
+    private static AceRsError CheckDtlsConfirmation(CwtValidationResult result, int maxPsk)
     {
         CwtConfirmation cnf = result.Confirmation;
         if (cnf.KidLength == 0 || cnf.KidLength > AceTokenTable.MaxPopIdLength)
@@ -150,7 +147,7 @@ internal sealed class AcePolicy
                 return AceRsError.KeyMaterialNotEncrypted;
             }
 
-            return cnf.SymmetricKeyLength < 1 || cnf.SymmetricKeyLength > _settings.MaxPskLength ? AceRsError.ConfirmationInvalid : AceRsError.None;
+            return cnf.SymmetricKeyLength < 1 || cnf.SymmetricKeyLength > maxPsk ? AceRsError.ConfirmationInvalid : AceRsError.None;
         }
 
         return cnf.Method == CnfMethod.Kid ? AceRsError.None : AceRsError.UnsupportedConfirmation;

@@ -14,8 +14,6 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 public sealed partial class AceResourceServer
 {
-    private readonly TokenIntakeOutcome _identityOutcome;
-
     /// <summary>Whether this engine serves the coap_dtls profile (<see cref="AceRsSettings.ServesDtls"/>).</summary>
     public bool ServesDtls
     {
@@ -75,7 +73,8 @@ public sealed partial class AceResourceServer
     /// <returns>The PSK length, or −<see cref="DtlsAlert.IllegalParameter"/>.</returns>
     public int FindDtlsKey(int peer, ByteRange identity, ByteRange key)
     {
-        if (_disposed)
+        TokenIntakeOutcome o = _intake.IdentityOutcome;
+        if (_disposed || o == null)
         {
             return -DtlsAlert.IllegalParameter;
         }
@@ -83,7 +82,6 @@ public sealed partial class AceResourceServer
         try
         {
             _lifecycle.ExpireDue(_now);
-            TokenIntakeOutcome o = _identityOutcome;
             _intake.ProcessIdentity(identity, peer, _now, o);
             int n = o.Slot >= 0 ? _table.CopyPsk(o.Slot, key) : 0;
             if (n > 0)

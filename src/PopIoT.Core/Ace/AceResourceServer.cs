@@ -74,12 +74,11 @@ public sealed partial class AceResourceServer : ICoapRequestHandler, IDisposable
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
         _lifecycle = new AceTokenLifecycle(_table, _freshness, _log, _settings, _clock);
-        var policy = new AcePolicy(_scopes, _freshness, _settings, _resources);
+        var policy = new AcePolicy(_scopes, _freshness, settings.Audience, _resources);
         _intake = new TokenIntake(_settings, provider, _validator, _table, _lifecycle, policy);
         var authzInfo = new AuthzInfoEndpoint(_settings, _intake, _clock, _log);
         _resources.AuthzInfoIndex = _resources.Register(new CoapResource(settings.AuthzInfoPath, CoapMethods.Post, authzInfo), false);
         _pipeline = new AceRequestPipeline(_settings, provider, _clock, _log, _table, _lifecycle, _resources);
-        _identityOutcome = new TokenIntakeOutcome(_settings);
     }
 
     /// <summary>Receives every security decision (null: none). Set at start-up.</summary>

@@ -47,25 +47,42 @@ public sealed class AceRsSettings
         AuthzInfoPeerBuckets = 16;
         AuthzInfoBurst = 16;
         AuthzInfoRefillSeconds = 1;
-        ServesOscore = true;
-        ServesDtls = false;
-        MaxPskLength = DefaultMaxPskLength;
+        _profiles = ServesOscoreBit | (DefaultMaxPskLength << PskLengthShift);
     }
 
     /// <summary>The default longest DTLS pre-shared key a slot keeps (RFC 9202 §3.3: 16 bytes for AES-128-CCM_8; 32 leaves room for a 256-bit key).</summary>
     public const int DefaultMaxPskLength = 32;
 
+    // The profiles served and the longest PSK, in one field: on nanoFramework every field is a 12-byte heap block
+    // (docs/firmware.md, "Memory model"), and the device keeps several copies of these settings.
+    private const int ServesOscoreBit = 1;
+    private const int ServesDtlsBit = 2;
+    private const int PskLengthShift = 8;
+    private int _profiles;
+
     /// <summary>Whether this RS serves the coap_oscore profile (RFC 9203). Default true.</summary>
-    public bool ServesOscore { get; set; }
+    public bool ServesOscore
+    {
+        get { return (_profiles & ServesOscoreBit) != 0; }
+        set { _profiles = value ? _profiles | ServesOscoreBit : _profiles & ~ServesOscoreBit; }
+    }
 
     /// <summary>
     /// Whether this RS serves the coap_dtls profile in PSK mode (RFC 9202 §3.3): tokens whose key becomes the PSK of a
     /// DTLS session. Each slot then keeps the PSK (<see cref="MaxPskLength"/>) and the session it is bound to. Default false.
     /// </summary>
-    public bool ServesDtls { get; set; }
+    public bool ServesDtls
+    {
+        get { return (_profiles & ServesDtlsBit) != 0; }
+        set { _profiles = value ? _profiles | ServesDtlsBit : _profiles & ~ServesDtlsBit; }
+    }
 
     /// <summary>The longest PSK a slot keeps for the coap_dtls profile (16..64 bytes; only with <see cref="ServesDtls"/>).</summary>
-    public int MaxPskLength { get; set; }
+    public int MaxPskLength
+    {
+        get { return _profiles >> PskLengthShift; }
+        set { _profiles = (_profiles & 0xFF) | ((value < 0 || value > 0xFFFF ? 0 : value) << PskLengthShift); }
+    }
 
     /// <summary>
     /// The profile of a token without ace_profile: the RS's only profile (RFC 9200 §5.8.4.3 leaves the default to the

@@ -11,6 +11,12 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 internal sealed partial class AceTokenTable
 {
+    // Where a slot's DTLS area starts: after the permissions (computed, so an OSCORE-only table keeps no field for it).
+    private int DtlsAt
+    {
+        get { return _maxPsk > 0 ? _stride - PskAt - _maxPsk : _stride; }
+    }
+
     /// <summary>The longest PSK a slot keeps (0 when the RS does not serve coap_dtls).</summary>
     public int MaxPskLength
     {
@@ -20,7 +26,7 @@ internal sealed partial class AceTokenTable
     /// <summary>Stores a coap_dtls token's PSK in a slot (its token values are set by the caller); nobody has used it yet.</summary>
     public void EstablishDtls(int slot, ByteRange psk)
     {
-        int at = (slot * _stride) + _dtlsAt;
+        int at = (slot * _stride) + DtlsAt;
         CryptoBytes.Clear(_bytes, at + PskAt, _maxPsk);
         psk.CopyTo(_bytes, at + PskAt);
         _bytes[at + PskLengthAt] = (byte)psk.Count;
@@ -34,7 +40,7 @@ internal sealed partial class AceTokenTable
     /// <summary>Copies a DTLS slot's PSK into <paramref name="key"/>; returns its length, or 0 when it does not fit.</summary>
     public int CopyPsk(int slot, ByteRange key)
     {
-        int at = (slot * _stride) + _dtlsAt;
+        int at = (slot * _stride) + DtlsAt;
         int n = _bytes[at + PskLengthAt];
         if (n > key.Count)
         {
@@ -48,7 +54,7 @@ internal sealed partial class AceTokenTable
     /// <summary>Whether a DTLS slot's PSK is these bytes (constant time in the key's bytes).</summary>
     public bool PskEquals(int slot, ByteRange key)
     {
-        int at = (slot * _stride) + _dtlsAt;
+        int at = (slot * _stride) + DtlsAt;
         int n = _bytes[at + PskLengthAt];
         return n == key.Count && CryptoBytes.FixedTimeEquals(_bytes, at + PskAt, key.Buffer, key.Offset, n);
     }
@@ -125,13 +131,13 @@ internal sealed partial class AceTokenTable
 
     private int ReadPeer(int slot, int field)
     {
-        int at = (slot * _stride) + _dtlsAt + field;
+        int at = (slot * _stride) + DtlsAt + field;
         return (_bytes[at] << 24) | (_bytes[at + 1] << 16) | (_bytes[at + 2] << 8) | _bytes[at + 3];
     }
 
     private void WritePeer(int slot, int field, int peer)
     {
-        int at = (slot * _stride) + _dtlsAt + field;
+        int at = (slot * _stride) + DtlsAt + field;
         _bytes[at] = (byte)(peer >> 24);
         _bytes[at + 1] = (byte)(peer >> 16);
         _bytes[at + 2] = (byte)(peer >> 8);

@@ -56,7 +56,6 @@ internal sealed partial class AceTokenTable : IDisposable
 
     private readonly byte[] _bytes;
     private readonly int _stride;
-    private readonly int _dtlsAt;
     private readonly int _maxPsk;
     private readonly long[] _numbers;
     private readonly SecurityContextSlots _contexts;
@@ -72,9 +71,8 @@ internal sealed partial class AceTokenTable : IDisposable
         _sharedCipher = rekeyable == null ? null : rekeyable.CreateRekeyableAesCcm(2);
         _contexts = new SecurityContextSlots(slots, provider, _sharedCipher, replayWindowSize);
         _workspace = new DerivationWorkspace(_sharedCipher == null);
-        _dtlsAt = PermissionsAt + resources;
         _maxPsk = maxPskLength;
-        _stride = _dtlsAt + (maxPskLength > 0 ? PskAt + maxPskLength : 0);
+        _stride = PermissionsAt + resources + (maxPskLength > 0 ? PskAt + maxPskLength : 0);
         _bytes = new byte[slots * _stride];
         _numbers = new long[slots * NumbersPerSlot];
         for (int i = 0; i < slots; i++)
@@ -125,7 +123,7 @@ internal sealed partial class AceTokenTable : IDisposable
     /// <summary>Whether the slot holds a coap_dtls token (RFC 9202), whose key is a DTLS PSK rather than an OSCORE context.</summary>
     public bool IsDtls(int slot)
     {
-        return _maxPsk > 0 && _bytes[(slot * _stride) + _dtlsAt + DtlsMarkAt] != 0;
+        return _maxPsk > 0 && _bytes[(slot * _stride) + DtlsAt + DtlsMarkAt] != 0;
     }
 
     /// <summary>When the slot's token stops authorising anything (engine seconds; long.MaxValue when never).</summary>
@@ -154,7 +152,7 @@ internal sealed partial class AceTokenTable : IDisposable
 
     public void SetPermissions(int slot, byte[] permissions)
     {
-        Array.Copy(permissions, 0, _bytes, (slot * _stride) + PermissionsAt, _dtlsAt - PermissionsAt);
+        Array.Copy(permissions, 0, _bytes, (slot * _stride) + PermissionsAt, DtlsAt - PermissionsAt);
     }
 
     public void SetDigest(int slot, byte[] digest)

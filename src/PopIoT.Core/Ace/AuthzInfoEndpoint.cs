@@ -13,7 +13,6 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
     private readonly TokenIntake _intake;
-    private readonly TokenIntakeOutcome _outcome;
     private readonly AuthzInfoAdmission _admission;
     private readonly Block1Reassembler _block1;
     private readonly AceClock _clock;
@@ -24,7 +23,6 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
     public AuthzInfoEndpoint(AceRsSettings settings, TokenIntake intake, AceClock clock, AceDecisionLog log)
     {
         _intake = intake;
-        _outcome = new TokenIntakeOutcome(settings);
         _admission = new AuthzInfoAdmission(settings);
         _block1 = new Block1Reassembler(settings.BlockwiseSlots, settings.EffectiveBlockwiseBufferSize, settings.MaxBlockSzx);
         _clock = clock;
@@ -34,7 +32,7 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
 
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
-        TokenIntakeOutcome o = _outcome;
+        TokenIntakeOutcome o = _intake.Outcome;
         o.Reset();
         RequestSecurity security = request.Security;
         long now = _clock.Now;

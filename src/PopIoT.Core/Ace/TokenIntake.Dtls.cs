@@ -13,29 +13,26 @@ namespace PopIoT.Core.Ace;
 /// </summary>
 public sealed partial class TokenIntake
 {
-    // RFC 9202 §3.3: L = 16, the key of TLS_PSK_WITH_AES_128_CCM_8.
-    private const int DerivedPskLength = 16;
-
-    private readonly AceDtlsKeyDerivation _derivation;
-    private readonly AceDtlsIdentity _identity = new AceDtlsIdentity();
-    private byte[] _derivationKey;
+    private readonly AceDtlsPskSource _dtls;
 
     /// <summary>Whether a key derivation key is set (RFC 9202 §3.3: the PSK of a token whose cnf has only a kid).</summary>
     internal bool HasDerivationKey
     {
-        get { return _derivationKey != null; }
+        get { return _dtls != null && _dtls.HasDerivationKey; }
+    }
+
+    // The outcome for psk_identity intake, or null without coap_dtls: the one /authz-info uses (Outcome), as the
+    // device's single loop never runs a handshake's intake and a post's at once, and a second one would cost a token's
+    // workspace again.
+    internal TokenIntakeOutcome IdentityOutcome
+    {
+        get { return _dtls == null ? null : Outcome; }
     }
 
     // The AS–RS key derivation key (IKM of RFC 9202 §3.3), copied; the previous one is erased.
     internal void SetDerivationKey(byte[] key)
     {
-        if (_derivationKey != null)
-        {
-            CryptoBytes.Clear(_derivationKey);
-        }
-
-        _derivationKey = new byte[key.Length];
-        Array.Copy(key, _derivationKey, key.Length);
+        _dtls.SetDerivationKey(key);
     }
 
     /// <summary>
@@ -66,19 +63,20 @@ public sealed partial class TokenIntake
 
     private AceRsError IdentityCore(ByteRange identity, int peer, long now, TokenIntakeOutcome outcome)
     {
-        if (!_settings.ServesDtls)
+        if (_dtls == null)
         {
             return AceRsError.UnknownProfile;
         }
 
         if (AceDtlsIdentity.IsKidForm(identity))
         {
-            if (!_identity.ParseKid(identity, AceTokenTable.MaxPopIdLength))
+            AceDtlsIdentity parsed = _dtls.Identity;
+            if (!parsed.ParseKid(identity, AceTokenTable.MaxPopIdLength))
             {
                 return AceRsError.PskIdentityInvalid;
             }
 
-            int slot = _table.FindPopId(identity.Buffer, _identity.KidOffset, _identity.KidLength, true);
+            int slot = _table.FindPopId(identity.Buffer, parsed.KidOffset, parsed.KidLength, true);
             if (slot < 0)
             {
                 return AceRsError.PskIdentityInvalid;
@@ -103,7 +101,7 @@ public sealed partial class TokenIntake
         AuthzInfoRequest a = outcome.Request;
         a.SetToken(identity);
         AceRsError v = Validate(a, outcome);
-        if (v == AceRsError.None && _policy.ProfileOf(outcome.Result.Claims) != AceProfile.CoapDtls)
+        if (v == AceRsError.None && AcePolicy.ProfileOf(outcome.Result.Claims, _settings) != AceProfile.CoapDtls)
         {
             // An OSCORE token gives no DTLS key.
             v = AceRsError.ProfileMismatch;
@@ -191,7 +189,7 @@ public sealed partial class TokenIntake
         _table.SetDigest(slot, outcome.Digest);
         _table.SetPermissions(slot, outcome.Permissions);
         _lifecycle.SetLifetime(slot, outcome.Result, seq, now);
-        _table.EstablishDtls(slot, new ByteRange(outcome.Psk, 0, psk));
+        _table.EstablishDtls(slot, new ByteRange(outcome.Salt, 0, psk));
         outcome.Accept(AceDecisionKind.TokenStored, slot);
         return AceRsError.None;
     }
@@ -251,44 +249,39 @@ public sealed partial class TokenIntake
     }
 
     // RFC 9202 §3.3: the PSK is the symmetric key in cnf (RFC 8747 §3.2–§3.3) or, for a cnf with only a kid (RFC 8747
-    // §3.4), HKDF over the token as the AS sent it under the key derivation key. Returns its length in outcome.Psk, 0
-    // when no key can be had (a kid without a derivation key), -1 when the key does not fit.
+    // §3.4), HKDF over the token as the AS sent it under the key derivation key. Written to the outcome's key workspace
+    // (its Salt, which an OSCORE derivation would use and which is erased when the call returns); returns its length,
+    // 0 when no key can be had (a kid without a derivation key), -1 when the key does not fit.
     private int PskOf(TokenIntakeOutcome outcome)
     {
         CwtConfirmation cnf = outcome.Result.Confirmation;
         if (cnf.Method == CnfMethod.Kid)
         {
-            if (_derivationKey == null || _derivation == null)
+            if (!_dtls.HasDerivationKey)
             {
                 return 0;
             }
 
             AuthzInfoRequest a = outcome.Request;
-            _derivation.Derive(ByteRange.Of(_derivationKey), new ByteRange(a.Buffer, a.TokenOffset, a.TokenLength), outcome.Psk, 0, DerivedPskLength);
-            return DerivedPskLength;
+            _dtls.Derive(new ByteRange(a.Buffer, a.TokenOffset, a.TokenLength), outcome.Salt);
+            return AceDtlsPskSource.DerivedPskLength;
         }
 
         int n = cnf.SymmetricKeyLength;
-        if (n < 1 || n > _table.MaxPskLength || n > outcome.Psk.Length)
+        if (n < 1 || n > _table.MaxPskLength || n > outcome.Salt.Length)
         {
             return -1;
         }
 
-        Array.Copy(cnf.Buffer, cnf.SymmetricKeyOffset, outcome.Psk, 0, n);
+        Array.Copy(cnf.Buffer, cnf.SymmetricKeyOffset, outcome.Salt, 0, n);
         return n;
     }
 
     private void DisposeDtls()
     {
-        if (_derivationKey != null)
+        if (_dtls != null)
         {
-            CryptoBytes.Clear(_derivationKey);
-            _derivationKey = null;
-        }
-
-        if (_derivation != null)
-        {
-            _derivation.Dispose();
+            _dtls.Dispose();
         }
     }
 }

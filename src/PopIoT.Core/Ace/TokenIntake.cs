@@ -35,7 +35,8 @@ public sealed partial class TokenIntake
         _policy = policy;
         _freshness = lifecycle.Freshness;
         _sha = provider.CreateSha256();
-        _derivation = settings.ServesDtls ? new AceDtlsKeyDerivation(settings.MaxTokenSize) : null;
+        _dtls = settings.ServesDtls ? new AceDtlsPskSource(settings.MaxTokenSize) : null;
+        Outcome = new TokenIntakeOutcome(settings);
     }
 
     /// <summary>Takes in one /authz-info body. Allocates nothing; never throws for bad input.</summary>
@@ -57,6 +58,9 @@ public sealed partial class TokenIntake
             outcome.Erase();
         }
     }
+
+    // The engine's own outcome, for /authz-info (and psk_identity intake): one call at a time on the device's loop.
+    internal TokenIntakeOutcome Outcome { get; }
 
     internal void Dispose()
     {
@@ -82,7 +86,7 @@ public sealed partial class TokenIntake
             // Only the verified token says its profile; an OSCORE token is not verified twice.
             e = Validate(a, outcome);
             validated = e == AceRsError.None;
-            if (e == AceRsError.None && _policy.ProfileOf(outcome.Result.Claims) == AceProfile.CoapDtls)
+            if (e == AceRsError.None && AcePolicy.ProfileOf(outcome.Result.Claims, _settings) == AceProfile.CoapDtls)
             {
                 RunDtls(peer, security, now, outcome);
                 return;
@@ -169,7 +173,7 @@ public sealed partial class TokenIntake
             return AceRsErrors.FromCwt(ce, outcome.Result.CoseError, outcome.Result.Claim);
         }
 
-        return _policy.CheckToken(outcome.Result, outcome.Permissions);
+        return _policy.CheckToken(outcome.Result, outcome.Permissions, AcePolicy.ProfileOf(outcome.Result.Claims, _settings), _settings.ServesDtls ? _settings.MaxPskLength : 0);
     }
 
     // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner

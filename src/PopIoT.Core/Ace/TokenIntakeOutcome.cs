@@ -65,9 +65,6 @@ public sealed class TokenIntakeOutcome
 
     internal byte[] Salt { get; } = new byte[AceOscoreSetup.MaxMasterSaltLength];
 
-    // RFC 9202 §3.3: the PSK taken from the token's cnf or derived from it, before it is stored in the slot.
-    internal byte[] Psk { get; } = new byte[64];
-
     internal int SaltLength { get; set; }
 
     internal int Algorithm { get; set; }
@@ -82,7 +79,6 @@ public sealed class TokenIntakeOutcome
     {
         Result.Clear();
         CryptoBytes.Clear(Salt);
-        CryptoBytes.Clear(Psk);
         SaltLength = 0;
     }
 

@@ -12,10 +12,27 @@ internal sealed class DeviceDtlsLayer : IDtlsPskStore, IDtlsListener, IDtlsEvict
 {
     private readonly DeviceRuntime _runtime;
 
-    public DeviceDtlsLayer(DeviceRuntime runtime)
+    // The engine and its buffers live here, not in the runtime, so a device that serves OSCORE only pays one null
+    // reference for DTLS (docs/firmware.md, "Memory model": every field is a heap block).
+    public DeviceDtlsLayer(DeviceRuntime runtime, DtlsSettings settings, PopIoT.Core.Crypto.ICryptoProvider crypto)
     {
         _runtime = runtime;
+        Engine = new DtlsEngine(settings, crypto, this, this);
+        Engine.EvictionPolicy = this;
+        Out = new byte[settings.DatagramSize];
+        CookieAddress = new byte[DatagramAddress.MaxAddressLength + 2];
     }
+
+    public DtlsEngine Engine { get; }
+
+    // The datagram the engine's outbox is drained into.
+    public byte[] Out { get; }
+
+    // The sender's address and port, which the cookie covers (RFC 6347 §4.2.1).
+    public byte[] CookieAddress { get; }
+
+    // Plain CoAP datagrams dropped because their sender has a DTLS session.
+    public int PlainFromSessionPeers { get; set; }
 
     public int FindKey(int peer, ByteRange identity, ByteRange key)
     {

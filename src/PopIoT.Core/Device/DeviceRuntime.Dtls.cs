@@ -13,59 +13,53 @@ namespace PopIoT.Core.Device;
 /// </summary>
 public sealed partial class DeviceRuntime
 {
-    private DtlsEngine _dtls;
-    private byte[] _dtlsOut;
-    private readonly byte[] _cookieAddress = new byte[DatagramAddress.MaxAddressLength + 2];
-    private int _plainFromSessionPeers;
+    private DeviceDtlsLayer _dtlsLayer;
 
     /// <summary>The DTLS engine (null when the device serves OSCORE only): its sessions, counters, handshakes.</summary>
     public DtlsEngine Dtls
     {
-        get { return _dtls; }
+        get { return _dtlsLayer == null ? null : _dtlsLayer.Engine; }
     }
 
     /// <summary>Plain CoAP datagrams dropped because their sender has a DTLS session (it must speak DTLS).</summary>
     public int PlainDatagramsFromSessionPeers
     {
-        get { return _plainFromSessionPeers; }
+        get { return _dtlsLayer == null ? 0 : _dtlsLayer.PlainFromSessionPeers; }
     }
 
     // The DTLS engine, sized by the settings (board profile); only when the device serves coap_dtls.
     private void BuildDtls()
     {
-        if (_settings.Dtls == null)
+        if (_settings.Dtls != null)
         {
-            return;
+            _dtlsLayer = new DeviceDtlsLayer(this, _settings.Dtls, _host.Crypto);
         }
-
-        DeviceDtlsLayer layer = new DeviceDtlsLayer(this);
-        _dtls = new DtlsEngine(_settings.Dtls, _host.Crypto, layer, layer);
-        _dtls.EvictionPolicy = layer;
-        _dtlsOut = new byte[_settings.Dtls.DatagramSize];
     }
 
     // RFC 7983 §7: the first byte tells DTLS (20..63) from CoAP (64..127, version 1); anything else is dropped.
     private void DeliverDemultiplexed(int count, int peer, long now)
     {
         int first = count > 0 ? _datagram[0] : 0;
+        DtlsEngine dtls = Dtls;
         if (first >= 20 && first <= 63)
         {
-            if (_dtls != null)
+            if (dtls != null)
             {
                 // The cookie covers the sender's address and port (RFC 6347 §4.2.1).
+                byte[] cookieAddress = _dtlsLayer.CookieAddress;
                 int n = _from.AddressLength;
-                System.Array.Copy(_from.Address, 0, _cookieAddress, 0, n);
-                _cookieAddress[n] = (byte)(_from.Port >> 8);
-                _cookieAddress[n + 1] = (byte)_from.Port;
-                _dtls.Receive(new ByteRange(_datagram, 0, count), peer, new ByteRange(_cookieAddress, 0, n + 2), now);
+                System.Array.Copy(_from.Address, 0, cookieAddress, 0, n);
+                cookieAddress[n] = (byte)(_from.Port >> 8);
+                cookieAddress[n + 1] = (byte)_from.Port;
+                dtls.Receive(new ByteRange(_datagram, 0, count), peer, new ByteRange(cookieAddress, 0, n + 2), now);
             }
 
             return;
         }
 
-        if (_dtls != null && _dtls.HasSession(peer))
+        if (dtls != null && dtls.HasSession(peer))
         {
-            _plainFromSessionPeers++;
+            _dtlsLayer.PlainFromSessionPeers++;
             return;
         }
 
@@ -76,7 +70,7 @@ public sealed partial class DeviceRuntime
     // dropped before the layer, so a session peer's requests are the session's).
     private bool IsDtlsPeer(int peer)
     {
-        return _dtls != null && _dtls.IsEstablished(peer);
+        return _dtlsLayer != null && _dtlsLayer.Engine.IsEstablished(peer);
     }
 
     internal void DtlsConnected(int peer)
@@ -108,18 +102,19 @@ public sealed partial class DeviceRuntime
     // session, then the session is closed with close_notify (its keys erased).
     private void CloseSessionsWithoutToken(long now)
     {
-        if (_dtls == null)
+        DtlsEngine dtls = Dtls;
+        if (dtls == null)
         {
             return;
         }
 
-        for (int i = 0; i < _dtls.SessionCapacity; i++)
+        for (int i = 0; i < dtls.SessionCapacity; i++)
         {
-            int peer = _dtls.EstablishedPeerAt(i);
+            int peer = dtls.EstablishedPeerAt(i);
             if (peer >= 0 && !_engine.DtlsSessionHasToken(peer, _engine.Now))
             {
                 Flush();
-                _dtls.Close(peer, now);
+                dtls.Close(peer, now);
                 Log(DeviceLogLevel.Information, "DTLS session " + peer.ToString() + " closed: no valid token is bound to it (RFC 9202 §3.4)");
             }
         }
@@ -128,18 +123,19 @@ public sealed partial class DeviceRuntime
     // The message layer's datagram for a session peer, sealed into its session; false when it has none.
     private bool SendOverDtls(int peer, int length, long now)
     {
-        return _dtls.Send(peer, new ByteRange(_datagram, 0, length), now);
+        return _dtlsLayer.Engine.Send(peer, new ByteRange(_datagram, 0, length), now);
     }
 
     private void FlushDtls()
     {
         int length;
         int peer;
-        while (_dtls.TryTakeOutgoing(_dtlsOut, 0, out length, out peer))
+        byte[] datagram = _dtlsLayer.Out;
+        while (_dtlsLayer.Engine.TryTakeOutgoing(datagram, 0, out length, out peer))
         {
             if (_peers.TryGetAddress(peer, _to))
             {
-                _host.Socket.Send(_to, _dtlsOut, 0, length);
+                _host.Socket.Send(_to, datagram, 0, length);
             }
         }
     }

@@ -42,9 +42,12 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     private AceResourceServer _engine;
     private long _nextTickMs = long.MaxValue;
     private long _engineSeconds;
-    private bool _started;
+    // Started, and said once that the wall time is unknown: two flags of the loop's thread in one field (a field is a
+    // heap block on nanoFramework); _stopping stays apart, as another thread sets it.
+    private const int StartedFlag = 1;
+    private const int SaidNoWallTimeFlag = 2;
+    private int _flags;
     private bool _stopping;
-    private bool _saidNoWallTime;
 
     /// <summary>Creates the runtime and allocates every table and buffer; nothing is received before <see cref="Start"/>.</summary>
     /// <param name="settings">The sizes and timers (read now; later changes have no effect).</param>
@@ -125,7 +128,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <summary>Whether <see cref="Start"/> succeeded and <see cref="Stop"/> was not called.</summary>
     public bool IsRunning
     {
-        get { return _started && !_stopping; }
+        get { return (_flags & StartedFlag) != 0 && !_stopping; }
     }
 
     /// <summary>
@@ -143,7 +146,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 
             long layer = _layer.NextDeadline;
             long due = layer < _nextTickMs ? layer : _nextTickMs;
-            return _dtls != null && _dtls.NextDeadline < due ? _dtls.NextDeadline : due;
+            return _dtlsLayer != null && _dtlsLayer.Engine.NextDeadline < due ? _dtlsLayer.Engine.NextDeadline : due;
         }
     }
 
@@ -157,7 +160,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     public bool Start()
     {
-        if (_started || _stopping)
+        if ((_flags & StartedFlag) != 0 || _stopping)
         {
             throw new InvalidOperationException("Start is called once.");
         }
@@ -174,7 +177,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             return false;
         }
 
-        _started = true;
+        _flags |= StartedFlag;
         Tick(_host.Clock.MonotonicMilliseconds);
         Log(DeviceLogLevel.Information, "serving " + _settings.Ace.Slots.ToString() + " token slots");
         return true;
@@ -187,7 +190,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <exception cref="InvalidOperationException">Not started.</exception>
     public void RunOnce()
     {
-        if (!_started)
+        if ((_flags & StartedFlag) == 0)
         {
             throw new InvalidOperationException("Start the runtime first.");
         }
@@ -231,7 +234,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// </summary>
     public void Tick()
     {
-        if (_started)
+        if ((_flags & StartedFlag) != 0)
         {
             Tick(_host.Clock.MonotonicMilliseconds);
             Flush();
@@ -243,9 +246,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     {
         _stopping = true;
         _engine.Dispose();
-        if (_dtls != null)
+        if (_dtlsLayer != null)
         {
-            _dtls.Dispose();
+            _dtlsLayer.Engine.Dispose();
         }
     }
 
@@ -317,7 +320,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     // A datagram from _from: numbered by the peer table, the engine's time brought up to date, then the message layer.
     private void Deliver(int count, long now)
     {
-        int peer = _peers.Admit(_from, now, _layer, _observers, _dtls);
+        int peer = _peers.Admit(_from, now, _layer, _observers, Dtls);
         if (peer < 0)
         {
             return;
@@ -336,9 +339,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         }
 
         _layer.Poll(now);
-        if (_dtls != null)
+        if (_dtlsLayer != null)
         {
-            _dtls.Poll(now);
+            _dtlsLayer.Engine.Poll(now);
         }
     }
 
@@ -367,9 +370,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             _engine.SetWallClockKnown(unix);
             Log(DeviceLogLevel.Information, "wall time known (unix " + unix.ToString() + "): exp and nbf are enforced from now on");
         }
-        else if (!_saidNoWallTime)
+        else if ((_flags & SaidNoWallTimeFlag) == 0)
         {
-            _saidNoWallTime = true;
+            _flags |= SaidNoWallTimeFlag;
             Log(DeviceLogLevel.Warning, "no wall time yet: behaving as a clockless device (exi tokens only, cnonce in the AS hints)");
         }
     }
@@ -406,7 +409,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
                 // The session protects it; a message for a session that closed since goes nowhere (never in the clear).
                 SendOverDtls(peer, length, _host.Clock.MonotonicMilliseconds);
             }
-            else if (_dtls == null || !_dtls.HasSession(peer))
+            else if (_dtlsLayer == null || !_dtlsLayer.Engine.HasSession(peer))
             {
                 // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
                 if (_peers.TryGetAddress(peer, _to))
@@ -416,7 +419,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             }
         }
 
-        if (_dtls != null)
+        if (_dtlsLayer != null)
         {
             FlushDtls();
         }
