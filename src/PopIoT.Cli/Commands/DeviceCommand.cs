@@ -154,7 +154,8 @@ internal static class DeviceCommand
                 + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
                 + (stateOptions.Directory != null ? ", state in " + stateOptions.Directory + (device.StorageReadable ? "" : " (UNREADABLE: exi tokens refused)") : "")
                 + (stateOptions.ClockAfterSeconds is double ca ? ", wall clock known after " + ca.ToString(CultureInfo.InvariantCulture) + " s (clockless until then)" : "")
-                + ", profile " + stateOptions.Profile + (device.SecureEndPoint is IPEndPoint coaps ? " (coaps on " + CliListener.CoapAddress(coaps).Replace("coap://", "coaps://", StringComparison.Ordinal) + ", DTLS 1.2 PSK)" : "")
+                + (stateOptions.Profile != "oscore" ? ", profile " + stateOptions.Profile : "")
+                + (device.SecureEndPoint is IPEndPoint coaps ? " (coaps on " + CliListener.CoapAddress(coaps).Replace("coap://", "coaps://", StringComparison.Ordinal) + ", DTLS 1.2 PSK)" : "")
                 + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
             Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
