@@ -136,6 +136,40 @@ public sealed class DevicePeerTable
         return _peer[free];
     }
 
+    // A peer that completed a DTLS handshake keeps a mark above its 16-bit port (no field of its own: docs/firmware.md,
+    // "Memory model"), so that nothing for it ever goes out, or comes in, in the clear once its session is gone.
+    private const int PortMask = 0xFFFF;
+    private const int DtlsMark = 0x10000;
+
+    /// <summary>Marks a peer as one that spoke DTLS (RFC 9202: its messages belong to a session, never to plain CoAP).</summary>
+    /// <param name="peer">The peer number.</param>
+    public void MarkDtls(int peer)
+    {
+        for (int i = 0; i < _used.Length; i++)
+        {
+            if (_used[i] && _peer[i] == peer)
+            {
+                _port[i] |= DtlsMark;
+            }
+        }
+    }
+
+    /// <summary>Whether the peer completed a DTLS handshake (<see cref="MarkDtls"/>).</summary>
+    /// <param name="peer">The peer number.</param>
+    /// <returns>True once marked, while the peer is held.</returns>
+    public bool IsDtls(int peer)
+    {
+        for (int i = 0; i < _used.Length; i++)
+        {
+            if (_used[i] && _peer[i] == peer)
+            {
+                return (_port[i] & DtlsMark) != 0;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Copies the address of a peer number into the caller's <paramref name="into"/>; false once the peer was evicted.</summary>
     /// <param name="peer">The peer number.</param>
     /// <param name="into">Where the address goes (the caller's own, so no view is shared between callers or threads).</param>
@@ -151,7 +185,7 @@ public sealed class DevicePeerTable
         {
             if (_used[i] && _peer[i] == peer)
             {
-                into.Set(_address, i * DatagramAddress.MaxAddressLength, _addressLength[i], _port[i]);
+                into.Set(_address, i * DatagramAddress.MaxAddressLength, _addressLength[i], _port[i] & PortMask);
                 return true;
             }
         }
@@ -162,7 +196,7 @@ public sealed class DevicePeerTable
     // Whether entry i holds the address and port of from.
     private bool Holds(int i, DatagramAddress from)
     {
-        if (from.AddressLength != _addressLength[i] || from.Port != _port[i])
+        if (from.AddressLength != _addressLength[i] || from.Port != (_port[i] & PortMask))
         {
             return false;
         }

@@ -8,8 +8,9 @@ namespace PopIoT.Core.Device;
 /// needs no second socket; the host may bind it to both the coap and the coaps port (the simulator does). A DTLS
 /// record goes to the DTLS engine; its application data goes to the same message layer as plain CoAP, under the same
 /// peer number, and the request is authorised by the token bound to its session. What the message layer sends to a
-/// peer with a session is sealed into that session. A plain CoAP datagram from a peer that has a session is dropped: a
-/// peer speaks one or the other, so nothing unprotected can pass for a request of the session.
+/// peer with a session is sealed into that session, and what it sends to a peer whose session ended goes nowhere. A
+/// plain CoAP datagram from a peer that has or had a session is dropped: a peer speaks one or the other, so nothing
+/// unprotected can pass for a request of the session.
 /// </summary>
 public sealed partial class DeviceRuntime
 {
@@ -57,7 +58,7 @@ public sealed partial class DeviceRuntime
             return;
         }
 
-        if (dtls != null && dtls.HasSession(peer))
+        if (dtls != null && (dtls.HasSession(peer) || _peers.IsDtls(peer)))
         {
             _dtlsLayer.PlainFromSessionPeers++;
             return;
@@ -75,6 +76,7 @@ public sealed partial class DeviceRuntime
 
     internal void DtlsConnected(int peer)
     {
+        _peers.MarkDtls(peer);
         int slot = _engine.DtlsConnected(peer);
         Log(DeviceLogLevel.Information, "DTLS session " + peer.ToString() + (slot >= 0 ? " bound to token slot " + slot.ToString() : " has no token (it went during the handshake)"));
     }

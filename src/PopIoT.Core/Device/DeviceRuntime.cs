@@ -397,31 +397,4 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         _engineSeconds = seconds;
         _engine.Tick(seconds);
     }
-
-    private void Flush()
-    {
-        int length;
-        int peer;
-        while (_layer.TryTakeOutgoing(_datagram, 0, out length, out peer))
-        {
-            if (IsDtlsPeer(peer))
-            {
-                // The session protects it; a message for a session that closed since goes nowhere (never in the clear).
-                SendOverDtls(peer, length, _host.Clock.MonotonicMilliseconds);
-            }
-            else if (_dtlsLayer == null || !_dtlsLayer.Engine.HasSession(peer))
-            {
-                // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
-                if (_peers.TryGetAddress(peer, _to))
-                {
-                    _host.Socket.Send(_to, _datagram, 0, length);
-                }
-            }
-        }
-
-        if (_dtlsLayer != null)
-        {
-            FlushDtls();
-        }
-    }
 }

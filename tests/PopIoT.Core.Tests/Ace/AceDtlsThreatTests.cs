@@ -119,6 +119,40 @@ public class AceDtlsThreatTests
     }
 
     [Fact]
+    public void Nothing_for_a_peer_whose_session_closed_goes_out_in_the_clear_not_even_a_retransmission()
+    {
+        var ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, ServesOscore = false };
+        var settings = new DeviceRuntimeSettings { Ace = ace, Dtls = new DtlsSettings { MaxIdentityLength = 512 }, ConfirmableNotificationEvery = 1 };
+        var rig = new DeviceRuntimeRig(settings);
+        Assert.True(rig.Runtime.Start());
+        var spec = new DtlsTokenSpec { Exp = AceTestSupport.Start + 30 };
+        var client = new DtlsRuntimeClient(rig, 3);
+        Assert.True(client.Connect(AceDtlsSupport.Mint(spec), spec.Psk));
+        Assert.Equal(CoapCode.Content, client.Send(CoapCode.Get, "/temp", null, m => m.AddUintOption(CoapOptionNumber.Observe, 0)).Code);
+
+        // The token expires: the observation's final 4.01 (confirmable) goes over the session, then the session closes.
+        int sent = rig.Socket.SentCount;
+        rig.Clock.Advance(31_000);
+        rig.Runtime.RunOnce();
+        Assert.Equal(0, rig.Runtime.Dtls.SessionCount);
+
+        // The client never acknowledged it: the message layer retransmits (RFC 7252 §4.2) into a closed session.
+        for (int i = 0; i < 10; i++)
+        {
+            rig.Clock.Advance(5_000);
+            rig.Runtime.RunOnce();
+        }
+
+        // A plain request from the same address gets nothing either: that peer speaks DTLS.
+        rig.Socket.Enqueue(3, AceTestSupport.Serialize(rig.NewRequest(CoapCode.Get, "/hello")));
+        rig.Runtime.RunOnce();
+        foreach (byte[] d in rig.Socket.RawSince(sent, 3))
+        {
+            Assert.InRange(d[0], 20, 63);
+        }
+    }
+
+    [Fact]
     public void A_flood_of_handshakes_cannot_push_out_sessions_in_use()
     {
         var rig = AceDtlsSupport.Rig(sessions: 2, handshakes: 1);
