@@ -164,7 +164,10 @@ public sealed partial class AceResourceServer : ICoapRequestHandler, IDisposable
         int context = 128 + 4 + 16 + (settings.ReplayWindowSize / 8);
         int handle = 32 + 8;
         int token = 16 + 16 + 1 + 1 + settings.MaxResources + 24;
-        return context + handle + token;
+
+        // The coap_dtls area (docs/ace-dtls.md): a mark, the bound session and handshake peers, the PSK's length and room.
+        int dtls = settings.ServesDtls ? 1 + 4 + 4 + 1 + settings.MaxPskLength : 0;
+        return context + handle + token + dtls;
     }
 
     /// <summary>

@@ -23,6 +23,21 @@ internal sealed partial class AceTokenTable
         get { return _maxPsk; }
     }
 
+    /// <summary>The slot of the token whose PoP key id this is, among the tokens of one profile (DTLS or OSCORE), or -1.</summary>
+    public int FindPopId(byte[] buffer, int offset, int length, bool dtls)
+    {
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = i * _stride;
+            if (InUse(i) && IsDtls(i) == dtls && PopIoT.Core.Oscore.SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>Stores a coap_dtls token's PSK in a slot (its token values are set by the caller); nobody has used it yet.</summary>
     public void EstablishDtls(int slot, ByteRange psk)
     {

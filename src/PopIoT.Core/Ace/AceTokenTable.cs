@@ -206,20 +206,6 @@ internal sealed partial class AceTokenTable : IDisposable
         return FindPopId(buffer, offset, length, false);
     }
 
-    /// <summary>The slot of the token whose PoP key id this is, among the tokens of one profile (DTLS or OSCORE), or -1.</summary>
-    public int FindPopId(byte[] buffer, int offset, int length, bool dtls)
-    {
-        for (int i = 0; i < Capacity; i++)
-        {
-            int at = i * _stride;
-            if (InUse(i) && IsDtls(i) == dtls && SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 
     public int SlotOf(SecurityContext context)
     {
