@@ -90,12 +90,30 @@ public static class AsKeyPurposes
         const string CnfPurpose = "unwrap the Encrypted_COSE_Key in cnf";
         CoseKey? tokenKey = null;
         CoseKey? cnfKey = null;
+        CoseKey? derivationKey = null;
         string tokenName = "";
         string cnfName = "";
         for (int i = 0; i < keys.Count; i++)
         {
             CoseKey key = keys[i];
             string name = names != null && i < names.Count ? names[i] : "AS–RS key " + (i + 1);
+
+            // RFC 9202 §3.3: the coap_dtls key derivation key has that one purpose, key_ops exactly [derive key].
+            if (IsDerivationKey(key))
+            {
+                if (derivationKey != null)
+                {
+                    throw new ArgumentException(name + ": a second key derivation key; " + rs + " holds one key per purpose");
+                }
+
+                derivationKey = key;
+                continue;
+            }
+
+            if (key.HasKeyOperations && key.Permits(CoseKeyOperation.DeriveKey))
+            {
+                throw new ArgumentException(name + ": key_ops " + OpsText(key) + " mix derive key with other purposes; a key derivation key (RFC 9202 §3.3) has key_ops [derive key] only (RFC 9052 §7.1)");
+            }
             CoseAlgorithmKind kind = KindOf(key)
                 ?? throw new ArgumentException(name + ": an AS–RS key must be pinned to a MAC, AEAD or signature alg (the token must not choose it)");
             bool isCnf = kind == CoseAlgorithmKind.Aead && (protection != TokenProtection.Encrypt0 || MarkedForKeysOnly(key));
@@ -139,7 +157,17 @@ public static class AsKeyPurposes
                 + (cnfKey != null ? "only a key that unwraps the cnf" : "none") + "; a cnf key never verifies a token");
         }
 
-        return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName);
+        return new AsKeySelection(tokenKey, cnfKey, tokenName, cnfName, derivationKey);
+    }
+
+    /// <summary>Whether a key is a coap_dtls key derivation key: symmetric, with key_ops exactly [derive key] (7).</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>True for a derivation key.</returns>
+    public static bool IsDerivationKey(CoseKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.KeyType == CoseKeyType.Symmetric && key.HasKeyOperations && key.Permits(CoseKeyOperation.DeriveKey)
+            && Enumerable.Range(1, 10).Count(key.Permits) == 1;
     }
 
     /// <summary>Sets the engine's one token key, its cnf key (if any) and pins its protection.</summary>
@@ -151,7 +179,12 @@ public static class AsKeyPurposes
     public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName) = Select(keys, protection, names);
+        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName, CoseKey? derivationKey) = Select(keys, protection, names);
+        if (derivationKey != null && !engine.ServesDtls)
+        {
+            throw new ArgumentException("a key derivation key (key_ops [derive key]) has no purpose on a device that does not serve coap_dtls (give --profile dtls or both)");
+        }
+
         engine.TokenProtection = CoseTagOf(protection);
         try
         {
@@ -183,6 +216,11 @@ public static class AsKeyPurposes
             {
                 throw new ArgumentException(cnfName + ": " + e.Message, e);
             }
+        }
+
+        if (derivationKey != null)
+        {
+            engine.SetDtlsKeyDerivationKey(derivationKey);
         }
     }
 

@@ -7,4 +7,5 @@ namespace PopIoT.Device;
 /// <param name="CnfKey">The AEAD key that only unwraps an Encrypted_COSE_Key in cnf, or null.</param>
 /// <param name="TokenKeyName">Where the token key came from (for messages; never its bytes).</param>
 /// <param name="CnfKeyName">Where the cnf key came from, or empty.</param>
-public sealed record AsKeySelection(CoseKey TokenKey, CoseKey? CnfKey, string TokenKeyName, string CnfKeyName);
+/// <param name="DerivationKey">The coap_dtls key derivation key (RFC 9202 §3.3; key_ops exactly [derive key]), or null.</param>
+public sealed record AsKeySelection(CoseKey TokenKey, CoseKey? CnfKey, string TokenKeyName, string CnfKeyName, CoseKey? DerivationKey = null);
