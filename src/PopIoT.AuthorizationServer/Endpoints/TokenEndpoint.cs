@@ -54,11 +54,22 @@ public sealed class TokenEndpoint
         if (record != null)
         {
             // RFC 9200 §5.8.2 says nothing of storage; the AS keeps a token durable before its response goes out (docs/authorization-server.md).
-            await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                AuthorizationServerMetrics.TokenRefused(e.GetType().Name);
+                throw;
+            }
+
+            AuthorizationServerMetrics.TokenIssued();
             _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AccessScope.Decode(record.Scope));
         }
         else
         {
+            AuthorizationServerMetrics.TokenRefused(AceResponse.ErrorName(response.Error ?? 0));
             _logger.LogInformation("token request from {Peer} refused: {Response}", peer?.ToString() ?? "an unauthenticated peer", response);
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PopIoT.Ace;
 using System.Globalization;
 using System.Threading.Channels;
@@ -417,6 +418,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
                 batch.Add(item);
             }
 
+            long start = Stopwatch.GetTimestamp();
             try
             {
                 // A duplicate cti or token hash fails only its own row; the rest of the batch is committed.
@@ -442,6 +444,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
                         }
                     }
                 });
+                AuthorizationServerMetrics.Commit("sqlite", Stopwatch.GetElapsedTime(start), batch.Count, null);
                 for (int i = 0; i < batch.Count; i++)
                 {
                     if (failed.TryGetValue(i, out Exception? e))
@@ -456,6 +459,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             }
             catch (Exception e)
             {
+                AuthorizationServerMetrics.Commit("sqlite", Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
                 foreach (var item in batch)
                 {
                     item.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));

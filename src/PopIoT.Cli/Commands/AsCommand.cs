@@ -171,7 +171,8 @@ internal static class AsCommand
         var bind = new Option<string?>("--bind") { Description = "Address to listen on (default 0.0.0.0)." };
         var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C, SIGINT or SIGTERM)." };
         var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"); the environment POPIOT_AS__* wins over it, and options given here win over both." };
-        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config };
+        var prometheus = new Option<string?>("--prometheus") { Description = "Serve the AS's metrics in the Prometheus text format at this URL, e.g. http://127.0.0.1:9464/metrics (default: none)." };
+        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config, prometheus };
         cmd.SetAction(p => Guard(() =>
         {
             double? seconds = p.GetValue(duration);
@@ -196,6 +197,11 @@ internal static class AsCommand
                 overrides["As:Bind"] = givenBind;
             }
 
+            if (p.GetValue(prometheus) is string givenPrometheus)
+            {
+                overrides["As:Prometheus"] = givenPrometheus;
+            }
+
             HostApplicationBuilder builder = AuthorizationServerHost.CreateBuilder(p.GetValue(config), overrides);
             AuthorizationServerSettings settings = AuthorizationServerConfiguration.Read(builder.Configuration);
             if (builder.Configuration["As:Database"] == null)
@@ -206,6 +212,12 @@ internal static class AsCommand
             if (!File.Exists(settings.Database))
             {
                 throw new AuthorizationStoreException("database '" + settings.Database + "' does not exist; create it with `popiot as init --db " + settings.Database + "`");
+            }
+
+            using OpenTelemetry.Metrics.MeterProvider? metrics = AsMetricsExport.Start(settings.Prometheus);
+            if (metrics != null)
+            {
+                io.Out.WriteLine("popiot as serve: metrics on " + settings.Prometheus + " (Prometheus text format)");
             }
 
             return RunHost(io, builder.Build(), seconds).GetAwaiter().GetResult();
