@@ -3,7 +3,7 @@ namespace PopIoT.AuthorizationServer;
 /// <summary>Settings of the AS, bound from configuration section "As" (JSON, or environment POPIOT_AS__PORT ...).</summary>
 public sealed class AuthorizationServerSettings
 {
-    /// <summary>The SQLite database file.</summary>
+    /// <summary>The store: an SQLite file, or a PostgreSQL database (postgres://user@host:port/db or Host=…;…).</summary>
     public string Database { get; set; } = "popiot-as.db";
 
     /// <summary>The address to listen on (default 0.0.0.0).</summary>
@@ -20,6 +20,9 @@ public sealed class AuthorizationServerSettings
     /// empty (the default) serves none. The library only records them (<see cref="AuthorizationServerMetrics"/>).
     /// </summary>
     public string Prometheus { get; set; } = string.Empty;
+
+    /// <summary>How often expired and revoked tokens are purged, in seconds (default 3600; 0: never).</summary>
+    public int PurgeEverySeconds { get; set; } = 3600;
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value out of range; the message names it.</exception>
@@ -45,9 +48,14 @@ public sealed class AuthorizationServerSettings
             throw new ArgumentException("As:Prometheus must be an http URL with a path, such as http://127.0.0.1:9464/metrics, not '" + Prometheus + "'");
         }
 
+        if (PurgeEverySeconds is < 0 or > 31_536_000)
+        {
+            throw new ArgumentException("As:PurgeEverySeconds must be 0 (never) .. 31536000, not " + PurgeEverySeconds);
+        }
+
         if (string.IsNullOrWhiteSpace(Database))
         {
-            throw new ArgumentException("As:Database must name the SQLite file");
+            throw new ArgumentException("As:Database must name the SQLite file or the PostgreSQL database");
         }
     }
 

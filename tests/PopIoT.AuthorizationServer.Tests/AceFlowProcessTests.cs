@@ -8,8 +8,10 @@ namespace PopIoT.AuthorizationServer.Tests;
 /// The multi-terminal flow of docs/gateway.md with real processes: <c>as serve</c> and <c>device simulate</c> run as
 /// their own processes, the gateway is <c>popiot coap … --ace</c>.
 /// </summary>
-public sealed class AceFlowProcessTests : TempDirectoryTest
+public abstract class AceFlowProcessTests(StoreKind kind) : TempDirectoryTest
 {
+    private readonly List<TestStore> _stores = [];
+
     // An AIF grant of 25 paths: its token (over 512 bytes, under 1,024) and token response (over 1 KiB) are the sizes
     // that failed.
     private static readonly string LargeScope = "[[\"/temp\",1]," + string.Join(",", Enumerable.Range(1, 24).Select(i => "[\"/floor-" + i.ToString("D2", CultureInfo.InvariantCulture) + "/room/temp\",1]")) + "]";
@@ -26,7 +28,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
     {
         public Flow(AceFlowProcessTests t, string scope, string? rsMaxToken, string? deviceMaxToken)
         {
-            Db = t.F("as.db");
+            Db = t.NewDb();
             AsPort = PopiotProcess.FreeUdpPort().ToString(CultureInfo.InvariantCulture);
             DevicePort = PopiotProcess.FreeUdpPort().ToString(CultureInfo.InvariantCulture);
             Credential = t.F("gw1.json");
@@ -73,7 +75,26 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         }
     }
 
-    [Fact]
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        foreach (TestStore s in _stores)
+        {
+            s.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    // An empty database of this suite's kind for `as init --db`.
+    private string NewDb()
+    {
+        TestStore s = TestStore.Empty(kind);
+        _stores.Add(s);
+        return s.Db;
+    }
+
+    [SkippableFact]
     public void A_token_response_over_1_KiB_goes_block_wise_and_the_token_is_issued_once()
     {
         using var flow = new Flow(this, LargeScope, "1024", "1024");
@@ -85,7 +106,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("1 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_as_and_device_defaults_agree_and_the_as_never_issues_a_token_over_the_rs_maximum()
     {
         using var flow = new Flow(this, LargeScope, null, null);
@@ -101,7 +122,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("0 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_client_rs_and_grant_added_while_as_serve_runs_are_seen_at_once()
     {
         using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
@@ -126,7 +147,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("3 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_deleted_or_restored_seq_file_names_the_file_and_the_way_out_and_the_as_logs_the_refusal()
     {
         using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
@@ -172,7 +193,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("was re-keyed", flow.As.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Coap_ace_with_a_deleted_seq_file_re_keys_with_the_as_by_itself_and_the_next_runs_do_not()
     {
         using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
@@ -212,7 +233,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Equal(after, File.ReadAllText(flow.Credential));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_wrong_key_is_refused_as_a_decryption_failure_on_both_sides()
     {
         using var flow = new Flow(this, "[[\"/temp\",1]]", null, null);
@@ -231,7 +252,7 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("0 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Coap_ace_keeps_its_token_next_to_the_credential_and_reuses_it_across_runs()
     {
         using var flow = new Flow(this, "[[\"/temp\",1],[\"/led\",5]]", null, null);
@@ -273,3 +294,9 @@ public sealed class AceFlowProcessTests : TempDirectoryTest
         Assert.Contains("2 token(s)", flow.Tokens(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class AceFlowProcessTestsOnSqlite() : AceFlowProcessTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class AceFlowProcessTestsOnPostgres() : AceFlowProcessTests(StoreKind.Postgres);

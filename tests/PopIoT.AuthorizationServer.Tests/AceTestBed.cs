@@ -14,18 +14,21 @@ namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
 /// A temporary AS database with resource servers "temp1" (encrypt0, clock), "enc1" (encrypt0, no clock), "tiny" (64-byte
-/// tokens) and "mac1" (mac0), clients "gw1" (granted) and "gw2" (granted nothing), and an AS on loopback.
+/// tokens) and "mac1" (mac0), clients "gw1" (granted) and "gw2" (granted nothing), and an AS on loopback; the store
+/// is an SQLite file or a PostgreSQL database of its own (<see cref="StoreKind"/>).
 /// </summary>
 internal sealed class AceTestBed : IDisposable
 {
     public const string AifGrant = """[["/temp",1],["/led",5]]""";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("popiot-as-").FullName;
+    private readonly TestStore _database;
 
-    public AceTestBed(int extraClients = 0)
+    public AceTestBed(StoreKind kind = StoreKind.Sqlite, int extraClients = 0)
     {
-        DbPath = Path.Combine(_dir, "as.db");
-        Store = SqliteAuthorizationStore.Create(DbPath);
+        _database = TestStore.Create(kind, out IAuthorizationStore store);
+        Store = store;
+        DbPath = _database.Db;
         Registry = new AuthorizationServerRegistry(Store, PlatformCryptoProvider.Instance.Random);
         Temp1 = Registry.AddResourceServer("temp1");
         Enc1 = Registry.AddResourceServer("enc1", TokenProtection.Encrypt0, hasClock: false);
@@ -49,7 +52,7 @@ internal sealed class AceTestBed : IDisposable
 
     public string DbPath { get; }
 
-    public SqliteAuthorizationStore Store { get; }
+    public IAuthorizationStore Store { get; }
 
     public AuthorizationServerRegistry Registry { get; }
 
@@ -164,6 +167,7 @@ internal sealed class AceTestBed : IDisposable
     {
         Server.Dispose();
         Store.Dispose();
+        _database.Dispose();
         try
         {
             Directory.Delete(_dir, recursive: true);

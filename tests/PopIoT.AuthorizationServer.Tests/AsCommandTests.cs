@@ -31,7 +31,7 @@ public sealed class AsCommandTests : TempDirectoryTest
     public async Task Register_grant_issue_list_and_revoke()
     {
         string db = F("as.db");
-        Assert.Contains("schema version 3", Ok("as", "init", "--db", db).Out, StringComparison.Ordinal);
+        Assert.Contains("schema version 4", Ok("as", "init", "--db", db).Out, StringComparison.Ordinal);
         Ok("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key"), "--credential-out", F("rs.json"));
         Ok("as", "client", "add", "--db", db, "--client-id", "gw1", "--credential-out", F("gw1.json"), "--as-uri", "coap://127.0.0.1:5999");
         Assert.Contains("""granted client 'gw1' scope [["/temp","GET"],["/led","GET|PUT"]]""", Ok("as", "grant", "--db", db, "--client", "gw1", "--audience", "temp1", "--scope", """[["/temp",1],["/led",5]]""").Out, StringComparison.Ordinal);

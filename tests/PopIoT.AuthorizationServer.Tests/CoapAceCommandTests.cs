@@ -1,12 +1,12 @@
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary><c>popiot coap get|put ... --ace ID.json</c>: the whole ACE flow from the command line, in process.</summary>
-public sealed class CoapAceCommandTests
+public abstract class CoapAceCommandTests(StoreKind kind)
 {
-    [Fact]
+    [SkippableFact]
     public void Get_with_ace_follows_the_hints_gets_a_token_and_reads_over_OSCORE()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
 
         var r = CliRunner.Run("coap", "get", new Uri(world.BaseA, "/temp").ToString(), "--ace", world.ClientCredential, "--timeout", "30");
 
@@ -31,10 +31,10 @@ public sealed class CoapAceCommandTests
         Assert.Equal(2, world.Store.ListTokens().Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Put_outside_the_scope_with_ace_exits_1_and_prints_the_4_05()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
 
         var r = CliRunner.Run("coap", "put", new Uri(world.BaseA, "/led").ToString(), "-e", "on", "--ace", world.ClientCredential, "--timeout", "30");
 
@@ -43,10 +43,10 @@ public sealed class CoapAceCommandTests
         Assert.False(world.DeviceA.Led);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ace_with_a_resource_server_credential_or_a_bad_file_is_a_usage_error()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         string bad = Path.GetTempFileName();
         File.WriteAllText(bad, "{ not json");
         try
@@ -72,7 +72,7 @@ public sealed class CoapAceCommandTests
 /// <summary><c>popiot bench ace</c> runs the whole system and prints one JSON line per measurement with its ratio.</summary>
 public sealed class AceBenchCommandTests
 {
-    [Fact]
+    [SkippableFact]
     public void Bench_ace_prints_the_plain_first_and_later_request_lines()
     {
         var r = CliRunner.Run("bench", "ace", "--first", "2", "--requests", "5");
@@ -94,3 +94,9 @@ public sealed class AceBenchCommandTests
         Assert.True(8 * perSlot <= 4096, lines[3]);
     }
 }
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class CoapAceCommandTestsOnSqlite() : CoapAceCommandTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class CoapAceCommandTestsOnPostgres() : CoapAceCommandTests(StoreKind.Postgres);

@@ -16,12 +16,12 @@ namespace PopIoT.AuthorizationServer.Tests;
 /// End to end over UDP loopback: the AS, two devices and the gateway's <see cref="AceClient"/>, one test per
 /// flow of <c>popiot demo</c>. Each rejection is checked for its reason, on the device's decision log or the error map.
 /// </summary>
-public sealed class GatewayEndToEndTests
+public abstract class GatewayEndToEndTests(StoreKind kind)
 {
-    [Fact]
+    [SkippableFact]
     public async Task The_gateway_follows_the_creation_hints_gets_a_token_posts_it_and_reads_over_OSCORE()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
@@ -41,12 +41,12 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(1, gw.TokenRequests);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(TokenProtection.Mac0)]
     [InlineData(TokenProtection.Sign1)]
     public async Task A_mac0_or_sign1_device_takes_the_AS_token_with_its_sealed_Master_Secret(TokenProtection protection)
     {
-        using var world = new GatewayWorld(protectionA: protection);
+        using var world = new GatewayWorld(kind, protectionA: protection);
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/temp"));
@@ -60,10 +60,10 @@ public sealed class GatewayEndToEndTests
         Assert.All(keys, k => Assert.True(k.KeyType == CoseKeyType.Symmetric || !k.HasPrivateKey));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_PUT_of_a_resource_the_scope_grants_only_GET_on_is_refused_with_4_05()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.PutAsync(new Uri(world.BaseA, "/led"), "1"u8.ToArray());
@@ -75,10 +75,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal("/led", d.Path);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_replayed_protected_request_is_rejected_by_the_device_as_a_replay()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
         byte[] captured = world.Sent.Where(s => s.To.Port == world.BaseA.Port && IsOscore(s.Datagram)).Last().Datagram;
@@ -94,10 +94,10 @@ public sealed class GatewayEndToEndTests
         Assert.Contains(world.DeviceA.Decisions, d => d.Reason == AceRsError.Replay);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_tampered_token_is_rejected_at_authz_info_for_its_verification()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
         AceTokenResponse issued = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
         byte[] token = (byte[])issued.Token.AccessToken.Clone();
@@ -115,10 +115,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(AceRsError.TokenVerificationFailed, world.DeviceA.Decisions.Last(d => d.Kind == AceDecisionKind.TokenRejected).Reason);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_token_for_device_A_is_refused_by_device_B_which_cannot_verify_it()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
         AceTokenResponse forA = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
 
@@ -131,10 +131,10 @@ public sealed class GatewayEndToEndTests
         Assert.DoesNotContain(world.DeviceB.Decisions, d => d.Kind == AceDecisionKind.TokenStored);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_token_near_its_expiry_is_replaced_before_use_and_requests_keep_working()
     {
-        using var world = new GatewayWorld(tokenLifetimeSeconds: 60);
+        using var world = new GatewayWorld(kind, tokenLifetimeSeconds: 60);
         AceClient gw = world.Gateway();
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseA, "/temp"))).Code);
 
@@ -149,10 +149,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(2, world.DeviceA.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_token_the_device_finds_expired_is_replaced_and_the_request_retried()
     {
-        using var world = new GatewayWorld(tokenLifetimeSeconds: 60);
+        using var world = new GatewayWorld(kind, tokenLifetimeSeconds: 60);
 
         // The gateway's clock stands still, so it believes the token fresh; the device's clock says it expired.
         var frozen = new TestClock();
@@ -167,10 +167,10 @@ public sealed class GatewayEndToEndTests
         Assert.Contains(world.DeviceA.Decisions, d => d.Reason is AceRsError.TokenExpiredAtAccess or AceRsError.TokenExpired);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_revoked_token_shows_inactive_through_introspection_by_the_resource_server()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
         AceTokenResponse issued = await gw.RequestTokenAsync(GatewayWorld.AudienceA, null, null);
         using var rs = new AceIntrospectionClient(AceCredentialFile.Load(world.RsACredential), new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) });
@@ -186,10 +186,10 @@ public sealed class GatewayEndToEndTests
         Assert.False(after.Active);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Many_sensors_at_once_share_one_token_per_audience()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
 
         Task<CoapResponse>[] all = Enumerable.Range(0, 40)
@@ -203,10 +203,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(1, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_device_without_a_clock_takes_the_AS_exi_tokens_whose_cti_counts_per_device()
     {
-        using var world = new GatewayWorld(clocklessB: true);
+        using var world = new GatewayWorld(kind, clocklessB: true);
         AceClient gw = world.Gateway();
 
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
@@ -226,10 +226,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_clockless_device_that_took_a_cli_minted_exi_token_still_takes_the_AS_tokens_after_it()
     {
-        using var world = new GatewayWorld(clocklessB: true);
+        using var world = new GatewayWorld(kind, clocklessB: true);
         string dir = Directory.CreateTempSubdirectory("popiot-cti-").FullName;
         try
         {
@@ -260,10 +260,10 @@ public sealed class GatewayEndToEndTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Hints_that_name_another_AS_are_not_followed()
     {
-        using var world = new GatewayWorld(hintedAs: "coap://as.elsewhere.example/token");
+        using var world = new GatewayWorld(kind, hintedAs: "coap://as.elsewhere.example/token");
         AceClient gw = world.Gateway();
 
         CoapException e = await Assert.ThrowsAsync<CoapException>(() => gw.GetAsync(new Uri(world.BaseA, "/temp")));
@@ -272,10 +272,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(0, gw.TokenRequests);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unprotected_resource_is_read_without_a_token()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
 
         CoapResponse r = await gw.GetAsync(new Uri(world.BaseA, "/hello"));
@@ -284,10 +284,10 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(0, gw.TokenRequests);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_client_the_AS_granted_nothing_for_an_audience_gets_the_AS_error()
     {
-        using var world = new GatewayWorld();
+        using var world = new GatewayWorld(kind);
         AceClient gw = world.Gateway();
 
         AceAuthorizationException e = await Assert.ThrowsAsync<AceAuthorizationException>(() => gw.RequestTokenAsync("sensor-unknown", null, null));
@@ -303,3 +303,9 @@ public sealed class GatewayEndToEndTests
         return m.Parse(datagram, 0, datagram.Length) == CoapParseError.None && m.HasOption(CoapOptionNumber.Oscore);
     }
 }
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class GatewayEndToEndTestsOnSqlite() : GatewayEndToEndTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class GatewayEndToEndTestsOnPostgres() : GatewayEndToEndTests(StoreKind.Postgres);

@@ -11,7 +11,7 @@ using PopIoT.Device;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>
-/// The whole system on UDP loopback: an AS with a temporary SQLite database, two simulated devices
+/// The whole system on UDP loopback: an AS with a temporary SQLite or PostgreSQL database (<see cref="StoreKind"/>), two simulated devices
 /// ("sensor-a", "sensor-b") and a gateway client "gw" granted GET on /temp and /led of sensor-a (no PUT) and the text
 /// scope "read write" on sensor-b. The AS and the devices share one clock that tests move forward; the gateway may be
 /// given its own.
@@ -23,10 +23,12 @@ internal sealed class GatewayWorld : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("popiot-gw-").FullName;
     private readonly List<IDisposable> _owned = [];
+    private readonly TestStore _database;
 
-    public GatewayWorld(int tokenLifetimeSeconds = 3600, string? hintedAs = null, bool clocklessB = false, TokenProtection protectionA = TokenProtection.Encrypt0)
+    public GatewayWorld(StoreKind kind = StoreKind.Sqlite, int tokenLifetimeSeconds = 3600, string? hintedAs = null, bool clocklessB = false, TokenProtection protectionA = TokenProtection.Encrypt0)
     {
-        Store = SqliteAuthorizationStore.Create(Path.Combine(_dir, "as.db"));
+        _database = TestStore.Create(kind, out IAuthorizationStore store);
+        Store = store;
         var registry = new AuthorizationServerRegistry(Store, PlatformCryptoProvider.Instance.Random);
         RsA = registry.AddResourceServer(AudienceA, protectionA);
         RsB = registry.AddResourceServer(AudienceB, hasClock: !clocklessB);
@@ -51,7 +53,7 @@ internal sealed class GatewayWorld : IDisposable
 
     public TestClock Clock { get; } = new();
 
-    public SqliteAuthorizationStore Store { get; }
+    public IAuthorizationStore Store { get; }
 
     public ResourceServerRecord RsA { get; }
 
@@ -104,6 +106,7 @@ internal sealed class GatewayWorld : IDisposable
         DeviceB.Dispose();
         As.Dispose();
         Store.Dispose();
+        _database.Dispose();
         try
         {
             Directory.Delete(_dir, true);

@@ -12,14 +12,14 @@ namespace PopIoT.AuthorizationServer.Tests;
 /// authenticated and not: each gets a defined answer (2.01, or an error map with a known code and a description), no
 /// exception escapes, and a good request works afterwards.
 /// </summary>
-public sealed class MalformedInputTests
+public abstract class MalformedInputTests(StoreKind kind)
 {
     private static readonly HashSet<int> Codes = Enumerable.Range(1, 8).Where(c => AceErrorCode.Name(c) != null).ToHashSet();
 
-    [Fact]
+    [SkippableFact]
     public async Task Over_100000_malformed_bodies_each_get_a_defined_answer_and_the_as_keeps_working()
     {
-        using var bed = new AceTestBed();
+        using var bed = new AceTestBed(kind);
         var rng = SeededRandomSource.NewRandom(7203);
         var gw1 = new AcePeer(false, "gw1");
         var rs = new AcePeer(true, "temp1");
@@ -41,8 +41,8 @@ public sealed class MalformedInputTests
             AcePeer? peer = (i & 3) == 0 ? null : gw1;
             foreach (AceResponse r in new[]
             {
-                bed.Server.Token.Prepare(peer, token, out _),
-                bed.Server.Token.Prepare(peer, random, out _),
+                Respond(bed.Server.Token, peer, token),
+                Respond(bed.Server.Token, peer, random),
                 bed.Server.Introspection.Handle((i & 3) == 0 ? null : rs, intro),
                 bed.Server.Introspection.Handle(rs, random),
             })
@@ -99,4 +99,15 @@ public sealed class MalformedInputTests
                 return [.. b, .. b.AsSpan(from, len)];
         }
     }
+
+    // The response the endpoint would send, minted without storing (an exi token with a made-up number).
+    private static AceResponse Respond(Endpoints.TokenEndpoint endpoint, AcePeer? peer, byte[] body) =>
+        endpoint.Prepare(peer, body, out Endpoints.TokenIssue? issue) ?? issue!.Mint(issue.Resource.HasClock ? null : 1).Response;
 }
+
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class MalformedInputTestsOnSqlite() : MalformedInputTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class MalformedInputTestsOnPostgres() : MalformedInputTests(StoreKind.Postgres);

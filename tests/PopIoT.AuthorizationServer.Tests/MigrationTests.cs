@@ -30,7 +30,7 @@ public sealed class MigrationTests : TempDirectoryTest
 
         using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
         Assert.Equal(SqliteAuthorizationStore.LatestSchemaVersion, latest.SchemaVersion);
-        Assert.Equal(3, SqliteAuthorizationStore.LatestSchemaVersion);
+        Assert.Equal(4, SqliteAuthorizationStore.LatestSchemaVersion);
         ClientRecord old = latest.FindClient("old")!;
 
         // Schema 3: a client registered before may re-key with the AS (RFC 8613 Appendix B.2) and has no ID Context yet.
@@ -58,7 +58,7 @@ public sealed class MigrationTests : TempDirectoryTest
         }
 
         var e = Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(path));
-        Assert.Contains("has schema version 99, newer than this popiot knows (3)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("has schema version 99, newer than this popiot knows (4)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

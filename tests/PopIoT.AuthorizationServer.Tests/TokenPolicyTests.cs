@@ -13,14 +13,24 @@ using static PopIoT.AuthorizationServer.Tests.AceTestBed;
 namespace PopIoT.AuthorizationServer.Tests;
 
 /// <summary>Issuance rules and the RFC 9200 §5.8.3 errors, through the token endpoint in process.</summary>
-public sealed class TokenPolicyTests : IDisposable
+public abstract class TokenPolicyTests(StoreKind kind) : IDisposable
 {
     private static readonly AcePeer Gw1 = new(false, "gw1");
-    private readonly AceTestBed _bed = new();
+    private readonly Lazy<AceTestBed> _lazyBed = new(() => new AceTestBed(kind));
 
-    public void Dispose() => _bed.Dispose();
+    private AceTestBed Bed => _lazyBed.Value;
 
-    private Task<AceResponse> Ask(byte[] body, AcePeer? peer = null) => _bed.Server.Token.HandleAsync(peer ?? Gw1, body);
+    public void Dispose()
+    {
+        if (_lazyBed.IsValueCreated)
+        {
+            _lazyBed.Value.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    private Task<AceResponse> Ask(byte[] body, AcePeer? peer = null) => Bed.Server.Token.HandleAsync(peer ?? Gw1, body);
 
     private static void AssertError(AceResponse r, int code, string descriptionPart)
     {
@@ -31,7 +41,7 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal(r.Description, Text(map[AceParameters.ErrorDescription]));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Scope_beyond_the_grant_is_narrowed_per_path_by_and_of_method_bits_and_said_in_the_response()
     {
         // Asked: GET|PUT on /temp, GET on /door; granted: GET on /temp, GET|PUT on /led.
@@ -39,10 +49,10 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Null(r.Error);
         var map = Map(r.Payload);
         Assert.Equal(AccessScope.Parse("""[["/temp",1]]"""), AccessScope.Decode(map[AceParameters.Scope]));
-        Assert.Equal(AccessScope.Parse("""[["/temp",1]]""").Encode(), _bed.Store.ListTokens().Single().Scope);
+        Assert.Equal(AccessScope.Parse("""[["/temp",1]]""").Encode(), Bed.Store.ListTokens().Single().Scope);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Text_scope_is_narrowed_to_the_granted_tokens()
     {
         AceResponse r = await Ask(TokenRequest("enc1", AccessScope.Parse("read admin").Encode()));
@@ -50,7 +60,7 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal("read", Text(Map(r.Payload)[AceParameters.Scope]));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Without_a_scope_the_client_gets_its_whole_grant_and_is_told_which()
     {
         AceResponse r = await Ask(TokenRequest("enc1"));
@@ -58,33 +68,33 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal("read write", Text(Map(r.Payload)[AceParameters.Scope]));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Scope_with_nothing_granted_is_invalid_scope()
     {
         AssertError(await Ask(TokenRequest("temp1", AccessScope.Parse("""[["/door",1]]""").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
         AssertError(await Ask(TokenRequest("temp1", AccessScope.Parse("""[["/led",8]]""").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
         AssertError(await Ask(TokenRequest("enc1", AccessScope.Parse("admin").Encode())), AceErrorCode.InvalidScope, "nothing of the requested scope");
         AssertError(await Ask(TokenRequest("temp1", Encode(w => w.WriteInt32(7)))), AceErrorCode.InvalidScope, "scope must be a text string or an AIF array");
-        Assert.Empty(_bed.Store.ListTokens());
+        Assert.Empty(Bed.Store.ListTokens());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_audience_never_granted_or_unknown_is_unauthorized_client_with_the_same_words()
     {
         AssertError(await Ask(TokenRequest("temp1"), new AcePeer(false, "gw2")), AceErrorCode.UnauthorizedClient, "client 'gw2' is not allowed tokens for audience 'temp1'");
         AssertError(await Ask(TokenRequest("nowhere")), AceErrorCode.UnauthorizedClient, "client 'gw1' is not allowed tokens for audience 'nowhere'");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_token_larger_than_the_rs_accepts_is_refused_with_the_sizes()
     {
         AceResponse r = await Ask(TokenRequest("tiny"));
         AssertError(r, AceErrorCode.InvalidRequest, "resource server 'tiny' accepts at most 64");
         Assert.Matches("the token would be [0-9]+ bytes", r.Description);
-        Assert.Empty(_bed.Store.ListTokens());
+        Assert.Empty(Bed.Store.ListTokens());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_profile_the_rs_does_not_share_is_incompatible_ace_profiles()
     {
         AssertError(
@@ -92,11 +102,11 @@ public sealed class TokenPolicyTests : IDisposable
             AceErrorCode.IncompatibleAceProfiles, "ace_profile coap_dtls is not shared");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_sign1_rs_gets_an_ES256_Sign1_token_that_its_public_key_verifies()
     {
-        ResourceServerRecord sig = _bed.Registry.AddResourceServer("sig1", TokenProtection.Sign1);
-        _bed.Registry.Grant("gw1", "sig1", AccessScope.Parse("read"));
+        ResourceServerRecord sig = Bed.Registry.AddResourceServer("sig1", TokenProtection.Sign1);
+        Bed.Registry.Grant("gw1", "sig1", AccessScope.Parse("read"));
         AceResponse r = await Ask(TokenRequest("sig1"));
         Assert.Null(r.Error);
         var map = Map(r.Payload);
@@ -122,7 +132,7 @@ public sealed class TokenPolicyTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_mac0_rs_gets_a_Mac0_token_whose_cnf_seals_the_Master_Secret_for_it()
     {
         AceResponse r = await Ask(TokenRequest("mac1"));
@@ -133,7 +143,7 @@ public sealed class TokenPolicyTests : IDisposable
 
         // The HMAC key verifies the token, the AES-CCM key opens the Encrypted_COSE_Key (RFC 8747 §3.3); the key in it is
         // the Master Secret the client got, and its kid the input material id (RFC 9203 §3.2: never in clear).
-        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(_bed.Mac1), out IReadOnlyList<CoseKey> keys));
+        Assert.Equal(CoseError.None, CoseKeySet.Decode(AuthorizationServerRegistry.KeysForResourceServer(Bed.Mac1), out IReadOnlyList<CoseKey> keys));
         Assert.Equal(2, keys.Count);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "mac1");
         validator.SetMac0Key(keys.Single(k => k.Algorithm == 4));
@@ -153,7 +163,7 @@ public sealed class TokenPolicyTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Other_refusals_name_their_reason()
     {
         AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.GrantType, Encode(w => w.WriteInt32(0))))), AceErrorCode.UnsupportedGrantType, "client_credentials (2) only");
@@ -165,20 +175,20 @@ public sealed class TokenPolicyTests : IDisposable
         AssertError(await Ask([]), AceErrorCode.InvalidRequest, "no payload");
         AssertError(await Ask([0x80]), AceErrorCode.InvalidRequest, "must be a CBOR map");
         AssertError(await Ask([0xa2, 0x05, 0x61, 0x61, 0x05, 0x61, 0x62]), AceErrorCode.InvalidRequest, "parameter 5 appears twice");
-        AceResponse anonymous = await _bed.Server.Token.HandleAsync(null, TokenRequest("temp1"));
+        AceResponse anonymous = await Bed.Server.Token.HandleAsync(null, TokenRequest("temp1"));
         AssertError(anonymous, AceErrorCode.InvalidClient, "must be protected with OSCORE");
         Assert.Equal(Core.Coap.CoapCode.Unauthorized, anonymous.Code);
-        AssertError(await _bed.Server.Token.HandleAsync(new AcePeer(true, "temp1"), TokenRequest("temp1")), AceErrorCode.InvalidClient, "is not a registered client");
+        AssertError(await Bed.Server.Token.HandleAsync(new AcePeer(true, "temp1"), TokenRequest("temp1")), AceErrorCode.InvalidClient, "is not a registered client");
         Assert.Equal(Core.Coap.CoapCode.BadRequest, (await Ask(TokenRequest(null))).Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_clockless_rs_gets_exi_and_cti_and_no_exp_and_cnonce_is_copied()
     {
         AceResponse r = await Ask(TokenRequest("enc1", null, (AceParameters.Cnonce, Encode(w => w.WriteByteString([9, 8, 7])))));
         Assert.Null(r.Error);
         byte[] token = Bytes(Map(r.Payload)[AceParameters.AccessToken]);
-        using CoseKey key = Key(_bed.Enc1);
+        using CoseKey key = Key(Bed.Enc1);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, CwtNoClock.Instance, "enc1");
         validator.SetEncrypt0Key(key);
         using CwtValidationResult v = validator.Validate(token);
@@ -187,12 +197,12 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.False(v.Claims.Has(CwtClaimKey.Exp));
         Assert.True(v.Claims.Has(CwtClaimKey.Cti));
         Assert.Equal(new byte[] { 9, 8, 7 }, v.Claims.GetCnonce());
-        var stored = _bed.Store.ListTokens().Single();
+        var stored = Bed.Store.ListTokens().Single();
         Assert.Null(stored.Exp);
         Assert.Equal(3600, stored.Exi);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Every_token_has_a_fresh_key_and_cti()
     {
         var keys = new HashSet<string>();
@@ -203,7 +213,7 @@ public sealed class TokenPolicyTests : IDisposable
             keys.Add(Convert.ToHexString(Bytes(Map(Map(map[AceParameters.Cnf])[4])[2])));
         }
 
-        foreach (var t in _bed.Store.ListTokens())
+        foreach (var t in Bed.Store.ListTokens())
         {
             ctis.Add(Convert.ToHexString(t.Cti));
         }
@@ -212,24 +222,24 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal(20, ctis.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Introspection_of_another_rs_token_or_an_expired_one_is_inactive()
     {
         AceResponse issued = await Ask(TokenRequest("temp1"));
         byte[] token = Bytes(Map(issued.Payload)[AceParameters.AccessToken]);
-        AceResponse mine = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token));
+        AceResponse mine = Bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token));
         Assert.Equal([0xf5], Map(mine.Payload)[AceParameters.Active]);
-        AceResponse other = _bed.Server.Introspection.Handle(new AcePeer(true, "enc1"), IntrospectionRequest(token));
+        AceResponse other = Bed.Server.Introspection.Handle(new AcePeer(true, "enc1"), IntrospectionRequest(token));
         Assert.Equal(new byte[] { 0xa1, 0x0a, 0xf4 }, other.Payload);
 
-        var late = new Endpoints.IntrospectionEndpoint(_bed.Store, new ShiftedTime(TimeSpan.FromSeconds(3601)));
+        var late = new Endpoints.IntrospectionEndpoint(Bed.Store, new ShiftedTime(TimeSpan.FromSeconds(3601)));
         Assert.Equal(new byte[] { 0xa1, 0x0a, 0xf4 }, late.Handle(new AcePeer(true, "temp1"), IntrospectionRequest(token)).Payload);
-        AceResponse bad = _bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), [0xa1, 0x0b, 0x01]);
+        AceResponse bad = Bed.Server.Introspection.Handle(new AcePeer(true, "temp1"), [0xa1, 0x0b, 0x01]);
         Assert.Equal(AceErrorCode.InvalidRequest, bad.Error);
         Assert.Equal("token (11) must be a byte string", bad.Description);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_update_of_access_rights_binds_the_new_token_to_the_same_input_material_by_kid()
     {
         AceResponse first = await Ask(TokenRequest("temp1", AccessScope.Parse("""[["/temp",1]]""").Encode()));
@@ -241,7 +251,7 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Null(update.Error);
         var map = Map(update.Payload);
         Assert.False(map.ContainsKey(AceParameters.Cnf));
-        using CoseKey key = Key(_bed.Temp1);
+        using CoseKey key = Key(Bed.Temp1);
         using var validator = new CwtValidator(PlatformCryptoProvider.Instance, new TestClock(), "temp1");
         validator.SetEncrypt0Key(key);
         using CwtValidationResult v = validator.Validate(Bytes(map[AceParameters.AccessToken]));
@@ -250,10 +260,10 @@ public sealed class TokenPolicyTests : IDisposable
         Assert.Equal(id, v.Confirmation.Buffer.AsSpan(v.Confirmation.KidOffset, v.Confirmation.KidLength).ToArray());
 
         // Another client may not use that id, nor may anyone after the original token is revoked.
-        _bed.Registry.Grant("gw2", "temp1", AccessScope.Parse("""[["/temp",1]]"""));
+        Bed.Registry.Grant("gw2", "temp1", AccessScope.Parse("""[["/temp",1]]"""));
         AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, reqCnf)), new AcePeer(false, "gw2")), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
-        Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[0].Cti));
-        Assert.True(_bed.Store.RevokeToken(_bed.Store.ListTokens()[1].Cti));
+        Assert.True(Bed.Store.RevokeToken(Bed.Store.ListTokens()[0].Cti));
+        Assert.True(Bed.Store.RevokeToken(Bed.Store.ListTokens()[1].Cti));
         AssertError(await Ask(TokenRequest("temp1", null, (AceParameters.ReqCnf, reqCnf))), AceErrorCode.InvalidRequest, "req_cnf kid does not name");
     }
 
@@ -262,3 +272,9 @@ public sealed class TokenPolicyTests : IDisposable
         public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
     }
 }
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class TokenPolicyTestsOnSqlite() : TokenPolicyTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class TokenPolicyTestsOnPostgres() : TokenPolicyTests(StoreKind.Postgres);

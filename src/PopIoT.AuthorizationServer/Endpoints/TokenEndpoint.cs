@@ -26,7 +26,7 @@ public sealed class TokenEndpoint
     private readonly TimeProvider _time;
     private readonly AuthorizationServerSettings _settings;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, long> _exiSequences = new(StringComparer.Ordinal);
+    private readonly CtiSource _ctis;
 
     /// <summary>Creates the endpoint.</summary>
     /// <param name="store">Registries, policy and token log.</param>
@@ -41,6 +41,7 @@ public sealed class TokenEndpoint
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _settings = settings ?? throw new ArgumentNullException(nameof(settings));
         _logger = logger ?? NullLogger.Instance;
+        _ctis = new CtiSource(store);
     }
 
     /// <summary>Handles one token request; a token is in the store before the 2.01 is returned.</summary>
@@ -50,40 +51,62 @@ public sealed class TokenEndpoint
     /// <returns>The response.</returns>
     public async Task<AceResponse> HandleAsync(AcePeer? peer, byte[] body, CancellationToken cancellationToken = default)
     {
-        AceResponse response = Prepare(peer, body, out IssuedTokenRecord? record);
-        if (record != null)
+        AceResponse? response = Prepare(peer, body, out TokenIssue? issue);
+        IssuedTokenRecord? record = null;
+        if (issue != null)
         {
             // RFC 9200 §5.8.2 says nothing of storage; the AS keeps a token durable before its response goes out (docs/authorization-server.md).
             try
             {
-                await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+                if (issue.Resource.HasClock)
+                {
+                    (response, record) = issue.Mint(null);
+                    if (record != null)
+                    {
+                        await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    // RFC 9200 §5.10.3: the store numbers the token inside the transaction that stores it.
+                    AceResponse? minted = null;
+                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.Next(_time.GetUtcNow(), 0), seq =>
+                    {
+                        (minted, IssuedTokenRecord? r) = issue.Mint(seq);
+                        return r;
+                    }, cancellationToken).ConfigureAwait(false);
+                    response = minted;
+                }
             }
             catch (Exception e)
             {
                 AuthorizationServerMetrics.TokenRefused(e.GetType().Name);
                 throw;
             }
+        }
 
+        if (record != null)
+        {
             AuthorizationServerMetrics.TokenIssued();
             _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AccessScope.Decode(record.Scope));
         }
         else
         {
-            AuthorizationServerMetrics.TokenRefused(AceResponse.ErrorName(response.Error ?? 0));
+            AuthorizationServerMetrics.TokenRefused(AceResponse.ErrorName(response!.Error ?? 0));
             _logger.LogInformation("token request from {Peer} refused: {Response}", peer?.ToString() ?? "an unauthenticated peer", response);
         }
 
-        return response;
+        return response!;
     }
 
-    /// <summary>Checks a request and mints the token, without storing it (the caller stores <paramref name="record"/>).</summary>
+    /// <summary>Checks a request against policy; on success says how to mint the token (the caller mints and stores it).</summary>
     /// <param name="peer">The authenticated sender, or null.</param>
     /// <param name="body">The payload.</param>
-    /// <param name="record">The token to store before answering, or null on an error.</param>
-    /// <returns>The response to send once stored.</returns>
-    internal AceResponse Prepare(AcePeer? peer, byte[] body, out IssuedTokenRecord? record)
+    /// <param name="issue">The token to mint and store before answering, or null on an error.</param>
+    /// <returns>The error response, or null when <paramref name="issue"/> is set.</returns>
+    internal AceResponse? Prepare(AcePeer? peer, byte[] body, out TokenIssue? issue)
     {
-        record = null;
+        issue = null;
         if (peer == null)
         {
             return AceResponse.Failure(AceErrorCode.InvalidClient, "the token request must be protected with OSCORE using the context provisioned at registration (RFC 9203 §5)");
@@ -101,7 +124,7 @@ public sealed class TokenEndpoint
 
         try
         {
-            return Issue(peer.Name, map!, out record);
+            return Issue(peer.Name, map!, out issue);
         }
         catch (CborException e)
         {
@@ -109,9 +132,9 @@ public sealed class TokenEndpoint
         }
     }
 
-    private AceResponse Issue(string clientId, AceRequestMap map, out IssuedTokenRecord? record)
+    private AceResponse? Issue(string clientId, AceRequestMap map, out TokenIssue? issue)
     {
-        record = null;
+        issue = null;
 
         // RFC 9200 §5.8.1: without grant_type the AS assumes client_credentials, the only grant here.
         CborReaderState grantType = map.TypeOf(AceParameters.GrantType);
@@ -239,12 +262,12 @@ public sealed class TokenEndpoint
         }
 
         bool narrowed = requested == null || !requested.Equals(effective);
-        return Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, out record);
+        issue = new TokenIssue(rs, exiSequence => Mint(clientId, rs, profile, effective, narrowed, cnonce, updateId, exiSequence));
+        return null;
     }
 
-    private AceResponse Mint(string clientId, ResourceServerRecord rs, int profile, AccessScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, out IssuedTokenRecord? record)
+    private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, int profile, AccessScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, long? exiSequence)
     {
-        record = null;
         DateTimeOffset issuedAt = _time.GetUtcNow();
         long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
@@ -268,7 +291,8 @@ public sealed class TokenEndpoint
                 Protection = rs.Protection,
                 ExpiresInSeconds = rs.HasClock ? lifetime : null,
                 Exi = rs.HasClock ? null : lifetime,
-                ExiSequence = rs.HasClock ? null : NextExiSequence(rs.Audience, issuedAt),
+                ExiSequence = rs.HasClock ? null : exiSequence ?? throw new InvalidOperationException("an exi token needs its sequence number from the store"),
+                Cti = rs.HasClock ? _ctis.Next() : null,
                 Cnonce = cnonce,
                 UpdateInputMaterialId = updateId,
                 Now = issuedAt,
@@ -292,17 +316,17 @@ public sealed class TokenEndpoint
         if (token.Length > rs.MaxTokenBytes)
         {
             CryptoBytes.Clear(cnf);
-            return AceResponse.Failure(
+            return (AceResponse.Failure(
                 AceErrorCode.InvalidRequest,
-                "the token would be " + token.Length + " bytes but resource server '" + rs.Audience + "' accepts at most " + rs.MaxTokenBytes + "; ask for a smaller scope");
+                "the token would be " + token.Length + " bytes but resource server '" + rs.Audience + "' accepts at most " + rs.MaxTokenBytes + "; ask for a smaller scope"), null);
         }
 
         byte[] scopeBytes = scope.Encode();
-        record = new IssuedTokenRecord(
+        var record = new IssuedTokenRecord(
             minted.Cti!, SHA256.HashData(token), clientId, rs.Audience, scopeBytes, profile, now,
             rs.HasClock ? now + lifetime : null, rs.HasClock ? null : lifetime, now + lifetime, cnf, false);
         // RFC 9203 §3.2: the response to an update of access rights has no cnf (the client keeps its context).
-        return AceResponse.Created(EncodeResponse(token, lifetime, updateId == null ? cnf : null, profile, narrowed ? scopeBytes : null));
+        return (AceResponse.Created(EncodeResponse(token, lifetime, updateId == null ? cnf : null, profile, narrowed ? scopeBytes : null)), record);
     }
 
     // RFC 9203 §3.2: { cnf: { osc: OSCORE_Input_Material } } as in the token, for the client.
@@ -421,27 +445,5 @@ public sealed class TokenEndpoint
         }
 
         return null;
-    }
-
-    // RFC 9200 §5.10.3 with the one cti rule (ExiCti): the number continues from the highest one stored (tokens are
-    // durable before the response), so it never repeats across restarts even if the clock steps back.
-    private long NextExiSequence(string audience, DateTimeOffset now)
-    {
-        lock (_exiSequences)
-        {
-            if (!_exiSequences.TryGetValue(audience, out long last))
-            {
-                last = _store.ListTokens().Where(t => t.Audience == audience).Select(t => ExiCti.SequenceOf(t.Cti, audience)).DefaultIfEmpty(0).Max();
-            }
-
-            last = ExiCti.Next(now, last);
-            if (last > ExiCti.MaxSequence)
-            {
-                throw new InvalidOperationException("the exi sequence of resource server '" + audience + "' is used up (RFC 9200 §5.10.3)");
-            }
-
-            _exiSequences[audience] = last;
-            return last;
-        }
     }
 }

@@ -9,8 +9,9 @@ using PopIoT.IO;
 namespace PopIoT.AuthorizationServer.Hosting;
 
 /// <summary>
-/// Runs the AS as a hosted service (Microsoft.Extensions.Hosting): opens the SQLite store named by the settings
-/// (migrating it), serves CoAP until the host stops, then closes the store after pending writes.
+/// Runs the AS as a hosted service (Microsoft.Extensions.Hosting): opens the store named by the settings (an SQLite
+/// file or a PostgreSQL database, migrating it), serves CoAP and purges expired and revoked tokens on a schedule until
+/// the host stops, then closes the store after pending writes.
 /// </summary>
 /// <param name="options">The "As" settings.</param>
 /// <param name="loggers">Where the log lines go; the AS logs under the short category "as".</param>
@@ -32,22 +33,15 @@ public sealed class AuthorizationServerService(IOptions<AuthorizationServerSetti
         {
             settings.Validate();
 
-            // One serving process per database: the OSCORE contexts with their Sender Sequence Number reservations
-            // (RFC 8613 Appendix B.1.1) and the token counters live in this process between database writes, so a
-            // second server on the same file would reuse nonces and cti values. Admin commands only open the database
-            // for one transaction, which SQLite serializes, and a running server does not cache what they write.
-            using ExclusiveFileLock? held = AcquireDatabaseLock(settings.Database);
-            using var store = SqliteAuthorizationStore.Open(settings.Database);
+            // One serving process per SQLite file (the embedded store of one AS). Several AS instances share one
+            // PostgreSQL database: cti prefixes and exi sequences come from the database, and every registry change
+            // bumps a version each instance checks (docs/authorization-server.md, "Storage").
+            using ExclusiveFileLock? held = AuthorizationStores.IsPostgres(settings.Database) ? null : AcquireDatabaseLock(settings.Database);
+            using IAuthorizationStore store = AuthorizationStores.Open(settings.Database);
             using var server = new AceAuthorizationServer(store, settings, PlatformCryptoProvider.Instance, TimeProvider.System, logger);
             IPEndPoint at = server.Start(new IPEndPoint(IPAddress.Parse(settings.Bind), settings.Port));
             _started.TrySetResult(at);
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await PurgeUntilStoppedAsync(store, settings.PurgeEverySeconds, stoppingToken).ConfigureAwait(false);
 
             logger.LogInformation("authorization server stopping");
         }
@@ -58,6 +52,36 @@ public sealed class AuthorizationServerService(IOptions<AuthorizationServerSetti
             logger.LogError("authorization server cannot start: {Reason}", e.Message);
             _started.TrySetException(e);
             lifetime.StopApplication();
+        }
+    }
+
+    // Housekeeping: expired and revoked tokens go, every PurgeEverySeconds (0: never). A failed purge is logged and
+    // tried again at the next tick; it never stops the AS.
+    private async Task PurgeUntilStoppedAsync(IAuthorizationStore store, int everySeconds, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (everySeconds == 0)
+            {
+                await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+            }
+
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(everySeconds));
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    int n = store.PurgeTokens(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                    logger.LogInformation("purged {Count} expired or revoked token(s)", n);
+                }
+                catch (AuthorizationStoreException e)
+                {
+                    logger.LogWarning("purging tokens failed, trying again in {Seconds} s: {Reason}", everySeconds, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -2,9 +2,10 @@ namespace PopIoT.AuthorizationServer.Storage;
 
 /// <summary>
 /// Where the AS keeps its registries, policy and issued tokens. SQLite is the embedded default
-/// (<see cref="SqliteAuthorizationStore"/>); the interface leaves room for a server database (PostgreSQL) shared by
-/// several AS nodes. Implementations are thread-safe. Names that do not exist or already exist raise
-/// <see cref="AuthorizationStoreException"/> with a message for the operator.
+/// (<see cref="SqliteAuthorizationStore"/>); PostgreSQL (<see cref="PostgresAuthorizationStore"/>) is shared by several
+/// AS instances. <see cref="AuthorizationStores"/> opens either from one <c>--db</c> value. Implementations are
+/// thread-safe and correct with other processes writing the same database. Names that do not exist or already exist
+/// raise <see cref="AuthorizationStoreException"/> with a message for the operator.
 /// </summary>
 public interface IAuthorizationStore : IDisposable
 {
@@ -65,7 +66,8 @@ public interface IAuthorizationStore : IDisposable
 
     /// <summary>
     /// A value that changes whenever a client or resource server is added, removed or re-keyed (by any process), so a
-    /// running AS can tell cheaply that its OSCORE contexts are out of date.
+    /// running AS can tell cheaply that its OSCORE contexts are out of date: a version row bumped in the transaction of
+    /// every registry change, read with one indexed query.
     /// </summary>
     /// <returns>The registry's version.</returns>
     string RegistryVersion();
@@ -91,6 +93,33 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>A task that completes after the commit.</returns>
     Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores a token for an RS without a clock durably, numbering it inside the transaction that stores it: the
+    /// store takes the RS's exi sequence number (RFC 9200 §5.10.3) from its own table (the larger of
+    /// <paramref name="floor"/> and the last number + 1), calls <paramref name="mint"/> with it and commits the token
+    /// with the new number, so numbers are never repeated across processes and restarts and none is used up without
+    /// its token. A mint that returns null (a refusal) or a token that cannot be stored takes no number.
+    /// </summary>
+    /// <param name="audience">The RS.</param>
+    /// <param name="floor">The lowest acceptable number (the minting time in ms, see ExiCti).</param>
+    /// <param name="mint">Mints the token with the given number, or returns null to store nothing.</param>
+    /// <param name="cancellationToken">Cancels waiting (the write may still happen).</param>
+    /// <returns>The stored record, or null when <paramref name="mint"/> returned null.</returns>
+    Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reserves a cti prefix no process has had on this database (a counter in the database), so the cti values an AS
+    /// instance makes from it with its own counter never collide with another instance's, before or after a restart.
+    /// </summary>
+    /// <returns>The prefix, 1 .. 2^32 − 1.</returns>
+    long ReserveCtiPrefix();
+
+    /// <summary>The last exi sequence number of an RS (RFC 9200 §5.10.3).</summary>
+    /// <param name="audience">The RS.</param>
+    /// <param name="last">The last number used, or 0.</param>
+    /// <returns>True when the RS has one.</returns>
+    bool TryLoadExiSequence(string audience, out long last);
+
     /// <summary>Finds a token by the SHA-256 of its bytes.</summary>
     /// <param name="tokenHash">The hash.</param>
     /// <returns>The record, or null.</returns>
@@ -110,6 +139,20 @@ public interface IAuthorizationStore : IDisposable
     /// <summary>All issued tokens, oldest first.</summary>
     /// <returns>The records.</returns>
     IReadOnlyList<IssuedTokenRecord> ListTokens();
+
+    /// <summary>The issued tokens that match a filter, oldest first (indexed by client, audience and expiry).</summary>
+    /// <param name="query">The filter.</param>
+    /// <returns>The records.</returns>
+    IReadOnlyList<IssuedTokenRecord> QueryTokens(TokenQuery query);
+
+    /// <summary>
+    /// Deletes the tokens that are expired or revoked at <paramref name="now"/>. Introspection answers active=false
+    /// for an unknown token as for an expired one (RFC 7662 §2.2), and the exi sequence lives in its own table, so
+    /// nothing the AS answers or numbers depends on the rows removed.
+    /// </summary>
+    /// <param name="now">Unix seconds on the AS clock.</param>
+    /// <returns>The number of tokens deleted.</returns>
+    int PurgeTokens(long now);
 
     /// <summary>Revokes a token.</summary>
     /// <param name="cti">Its cti.</param>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PopIoT.Ace;
 using System.Globalization;
 using System.Threading.Channels;
@@ -13,17 +12,16 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// through one writer task that commits whatever is pending in one transaction (group commit), so concurrent
 /// requests share an fsync and none is lost; each caller's task completes only after its row is committed.
 /// </summary>
-public sealed class SqliteAuthorizationStore : IAuthorizationStore
+public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 {
     private const int BusyTimeoutMs = 10_000;
-    private const int MaxBatch = 256;
     private readonly string _connectionString;
-    private readonly Channel<(IssuedTokenRecord Token, TaskCompletionSource Done)> _pending =
-        Channel.CreateUnbounded<(IssuedTokenRecord, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<TokenWrite> _pending = Channel.CreateUnbounded<TokenWrite>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly Task _writer;
     private readonly object _writeGate = new();
     private bool _disposed;
+    private int _schemaVersion;
 
     private SqliteAuthorizationStore(string path)
     {
@@ -128,7 +126,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
 
         // Schema 3 (RFC 8613 Appendix B.2); a file kept at an older version has no such columns.
         bool rekeyingColumns = SchemaVersion >= 3;
-        WriteTransaction(c =>
+        RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM clients WHERE client_id = $a", client.ClientId) != 0)
             {
@@ -141,6 +139,8 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             {
                 Run(c, "UPDATE clients SET id_context = $b, rekeying = $c WHERE client_id = $a", client.ClientId, k.IdContext, client.Rekeying ? 1 : 0);
             }
+
+            return true;
         });
     }
 
@@ -156,7 +156,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     {
         ArgumentNullException.ThrowIfNull(server);
         OscoreCredential? k = server.Credential;
-        WriteTransaction(c =>
+        RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM resource_servers WHERE audience = $a", server.Audience) != 0)
             {
@@ -174,6 +174,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
                 server.Audience, server.CoseKey, server.Protection.ToString().ToLowerInvariant(),
                 string.Join(',', server.Profiles.Select(p => p.ToString(CultureInfo.InvariantCulture))), server.HasClock ? 1 : 0, server.MaxTokenBytes,
                 k?.AsSenderId, k?.PeerSenderId, k?.MasterSecret, k?.MasterSalt, k?.Algorithm, server.CreatedAt);
+            return true;
         });
     }
 
@@ -191,16 +192,17 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
         string table = isResourceServer ? "resource_servers" : "clients";
         string key = isResourceServer ? "audience" : "client_id";
         int revoked = -1;
-        WriteTransaction(c =>
+        RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM " + table + " WHERE " + key + " = $a", name) == 0)
             {
-                return;
+                return false;
             }
 
             Run(c, "DELETE FROM grants WHERE " + key + " = $a", name);
             revoked = Run(c, "UPDATE tokens SET revoked = 1 WHERE " + key + " = $a AND revoked = 0", name);
             Run(c, "DELETE FROM " + table + " WHERE " + key + " = $a", name);
+            return true;
         });
         return revoked;
     }
@@ -212,7 +214,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
         ArgumentNullException.ThrowIfNull(credential);
         string table = isResourceServer ? "resource_servers" : "clients";
         string key = isResourceServer ? "audience" : "client_id";
-        WriteTransaction(c =>
+        RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM " + table + " WHERE " + key + " = $a", name) == 0)
             {
@@ -224,6 +226,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
                 c,
                 "UPDATE " + table + " SET as_sender_id = $b, peer_sender_id = $c, master_secret = $d, master_salt = $e, alg = $f" + (isResourceServer ? string.Empty : ", id_context = NULL") + " WHERE " + key + " = $a",
                 name, credential.AsSenderId, credential.PeerSenderId, credential.MasterSecret, credential.MasterSalt, credential.Algorithm);
+            return true;
         });
     }
 
@@ -232,7 +235,7 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     {
         ArgumentNullException.ThrowIfNull(clientId);
         int changed = 0;
-        WriteTransaction(c => changed = Run(c, "UPDATE clients SET rekeying = $b WHERE client_id = $a", clientId, allowed ? 1 : 0));
+        RegistryTransaction(c => (changed = Run(c, "UPDATE clients SET rekeying = $b WHERE client_id = $a", clientId, allowed ? 1 : 0)) > 0);
         return changed == 1;
     }
 
@@ -243,15 +246,20 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
         ArgumentNullException.ThrowIfNull(peerSenderId);
         ArgumentNullException.ThrowIfNull(idContext);
         int changed = 0;
-        WriteTransaction(c => changed = Run(c, "UPDATE clients SET id_context = $b WHERE client_id = $a AND peer_sender_id = $c AND rekeying = 1", clientId, idContext, peerSenderId));
+        RegistryTransaction(c => (changed = Run(c, "UPDATE clients SET id_context = $b WHERE client_id = $a AND peer_sender_id = $c AND rekeying = 1", clientId, idContext, peerSenderId)) > 0);
         return changed == 1;
     }
 
     /// <inheritdoc/>
     public string RegistryVersion()
     {
-        // Who is registered and under which OSCORE Sender IDs; re-keying gives a new Sender ID, so it shows here too.
         using SqliteConnection c = Open();
+        if (_schemaVersion >= SqliteMigrations.ExiSequenceVersion)
+        {
+            return Scalar(c, "SELECT version FROM registry_version WHERE id = 1").ToString(CultureInfo.InvariantCulture);
+        }
+
+        // A file kept at an older schema (tests): who is registered and under which OSCORE Sender IDs.
         using SqliteCommand cmd = Command(
             c,
             "SELECT ifnull((SELECT group_concat(client_id || '=' || hex(peer_sender_id) || '/' || hex(as_sender_id) || '/' || ifnull(hex(id_context), '') || '/' || rekeying, ',') FROM clients), '') || '|' || "
@@ -290,33 +298,6 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
     /// <inheritdoc/>
     public IReadOnlyList<GrantRecord> FindGrants(string clientId, string audience) =>
         Query("SELECT * FROM grants WHERE client_id = $a AND audience = $b ORDER BY rowid", r => new GrantRecord(r.GetString(0), r.GetString(1), AccessScope.Decode(Blob(r, 2)!)), clientId, audience);
-
-    /// <inheritdoc/>
-    public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(token);
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.Writer.TryWrite((token, done)))
-        {
-            throw new ObjectDisposedException(nameof(SqliteAuthorizationStore));
-        }
-
-        return done.Task.WaitAsync(cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public IssuedTokenRecord? FindTokenByHash(byte[] tokenHash) =>
-        Query("SELECT * FROM tokens WHERE token_hash = $a", ReadToken, tokenHash).FirstOrDefault();
-
-    /// <inheritdoc/>
-    public IssuedTokenRecord? FindTokenByCti(byte[] cti) => Query("SELECT * FROM tokens WHERE cti = $a", ReadToken, cti).FirstOrDefault();
-
-    /// <inheritdoc/>
-    public IReadOnlyList<IssuedTokenRecord> FindTokens(string clientId, string audience) =>
-        Query("SELECT * FROM tokens WHERE client_id = $a AND audience = $b ORDER BY issued_at, rowid", ReadToken, clientId, audience);
-
-    /// <inheritdoc/>
-    public IReadOnlyList<IssuedTokenRecord> ListTokens() => Query("SELECT * FROM tokens ORDER BY issued_at, rowid", ReadToken);
 
     /// <inheritdoc/>
     public bool RevokeToken(byte[] cti)
@@ -402,70 +383,16 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
             for (int v = version; v < target; v++)
             {
                 Exec(c, SqliteMigrations.All[v]);
+                if (v + 1 == SqliteMigrations.ExiSequenceVersion)
+                {
+                    FillExiSequences(c);
+                }
+
                 Run(c, "INSERT INTO schema_version VALUES ($a)", v + 1);
             }
+
+            _schemaVersion = Math.Max(version, target);
         });
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<(IssuedTokenRecord Token, TaskCompletionSource Done)>();
-        while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            long start = Stopwatch.GetTimestamp();
-            try
-            {
-                // A duplicate cti or token hash fails only its own row; the rest of the batch is committed.
-                var failed = new Dictionary<int, Exception>();
-                WriteTransaction(c =>
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        IssuedTokenRecord t = batch[i].Token;
-                        Exec(c, "SAVEPOINT one;");
-                        try
-                        {
-                            Run(
-                                c,
-                                "INSERT INTO tokens VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)",
-                                t.Cti, t.TokenHash, t.ClientId, t.Audience, t.Scope, t.Profile, t.IssuedAt, t.Exp, t.Exi, t.ExpiresAt, t.Cnf, t.Revoked ? 1 : 0);
-                            Exec(c, "RELEASE one;");
-                        }
-                        catch (SqliteException e) when (e.SqliteErrorCode == 19)
-                        {
-                            Exec(c, "ROLLBACK TO one; RELEASE one;");
-                            failed[i] = new AuthorizationStoreException("a token with this cti or these bytes is already stored", e);
-                        }
-                    }
-                });
-                AuthorizationServerMetrics.Commit("sqlite", Stopwatch.GetElapsedTime(start), batch.Count, null);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    if (failed.TryGetValue(i, out Exception? e))
-                    {
-                        batch[i].Done.TrySetException(e);
-                    }
-                    else
-                    {
-                        batch[i].Done.TrySetResult();
-                    }
-                }
-            }
-            catch (Exception e)
-            {
-                AuthorizationServerMetrics.Commit("sqlite", Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
-                foreach (var item in batch)
-                {
-                    item.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));
-                }
-            }
-        }
     }
 
     private SqliteConnection Open()
@@ -575,8 +502,4 @@ public sealed class SqliteAuthorizationStore : IAuthorizationStore
         TokenProtection protection = Enum.Parse<TokenProtection>(r.GetString(2), ignoreCase: true);
         return new ResourceServerRecord(r.GetString(0), Blob(r, 1)!, protection, profiles, r.GetInt64(4) != 0, r.GetInt32(5), k, r.GetInt64(11));
     }
-
-    private static IssuedTokenRecord ReadToken(SqliteDataReader r) =>
-        new(Blob(r, 0)!, Blob(r, 1)!, r.GetString(2), r.GetString(3), Blob(r, 4)!, r.GetInt32(5), r.GetInt64(6),
-            r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8), r.GetInt64(9), Blob(r, 10)!, r.GetInt64(11) != 0);
 }

@@ -65,7 +65,30 @@ internal static class SqliteMigrations
         ALTER TABLE clients ADD COLUMN id_context BLOB;
         ALTER TABLE clients ADD COLUMN rekeying INTEGER NOT NULL DEFAULT 1;
         """,
+
+        // 4: the exi sequence of each RS in its own table (RFC 9200 §5.10.3), so purged tokens take no number with
+        // them (filled from the stored tokens by FillExiSequences); the cti prefixes of AS processes; the registry's
+        // version, bumped by every registry change; tokens by audience, by expiry and in issue order.
+        """
+        CREATE TABLE exi_sequence (
+            audience TEXT PRIMARY KEY,
+            last INTEGER NOT NULL);
+        CREATE TABLE cti_prefix (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last INTEGER NOT NULL);
+        INSERT INTO cti_prefix VALUES (1, 0);
+        CREATE TABLE registry_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL);
+        INSERT INTO registry_version VALUES (1, 1);
+        CREATE INDEX tokens_by_audience ON tokens(audience);
+        CREATE INDEX tokens_by_expiry ON tokens(expires_at);
+        CREATE INDEX tokens_by_issue ON tokens(issued_at);
+        """,
     ];
+
+    /// <summary>The version whose migration creates the exi_sequence table, filled from the tokens.</summary>
+    public const int ExiSequenceVersion = 4;
 
     /// <summary>The schema version this code writes.</summary>
     public static int LatestVersion => All.Length;

@@ -50,7 +50,7 @@ internal static class AsCommand
         return root;
     }
 
-    internal static Option<string> Db() => new("--db") { Description = "The AS database (SQLite file).", Required = true };
+    internal static Option<string> Db() => new("--db") { Description = "The AS database: an SQLite file, or PostgreSQL as postgres://user@host:port/db or Host=…;Database=… (docs/authorization-server.md, \"Storage\").", Required = true };
 
     private static Command Init(CliContext io)
     {
@@ -59,8 +59,8 @@ internal static class AsCommand
         cmd.SetAction(p => Guard(() =>
         {
             string path = p.GetValue(db)!;
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Create(path);
-            io.Out.WriteLine("created " + path + " (schema version " + store.SchemaVersion.ToString(CultureInfo.InvariantCulture) + ")");
+            using IAuthorizationStore store = AuthorizationStores.Create(path);
+            io.Out.WriteLine((AuthorizationStores.IsPostgres(path) ? "initialised " : "created ") + AuthorizationStores.Display(path) + " (schema version " + AuthorizationStores.SchemaVersion(store).ToString(CultureInfo.InvariantCulture) + ")");
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -96,7 +96,7 @@ internal static class AsCommand
                 SecretFile.CheckWritable(target, overwrite);
             }
 
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             ResourceServerRecord rs = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random)
                 .AddResourceServer(p.GetValue(audience)!, prot, !p.GetValue(noClock), p.GetValue(maxToken));
             SecretFile.WriteText(p.GetValue(keyOut)!, Convert.ToHexStringLower(AuthorizationServerRegistry.KeysForResourceServer(rs)) + "\n", overwrite);
@@ -130,7 +130,7 @@ internal static class AsCommand
             Uri uri = ParseAsUri(p.GetValue(asUri)!);
             bool overwrite = p.GetValue(force);
             SecretFile.CheckWritable(p.GetValue(credentialOut)!, overwrite);
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             ClientRecord c = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).AddClient(p.GetValue(clientId)!, !p.GetValue(noRekeying));
             OscoreCredential cc = c.Credential;
             AceCredentialFile.Write(p.GetValue(credentialOut)!, false, c.ClientId, uri, cc.PeerSenderId, cc.AsSenderId, cc.MasterSecret, cc.MasterSalt, cc.Algorithm, overwrite);
@@ -154,7 +154,7 @@ internal static class AsCommand
         cmd.SetAction(p => Guard(() =>
         {
             AccessScope s = AccessScope.Parse(p.GetValue(scope)!);
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).Grant(p.GetValue(client)!, p.GetValue(audience)!, s);
             io.Out.WriteLine("granted client '" + p.GetValue(client) + "' scope " + s + " for audience '" + p.GetValue(audience) + "'");
             return ExitCodes.Ok;
@@ -166,13 +166,14 @@ internal static class AsCommand
     {
         // No defaults here: an option given on the command line wins, then POPIOT_AS__*, then the config file, then
         // AuthorizationServerSettings' defaults (docs/authorization-server.md).
-        var db = new Option<string?>("--db") { Description = "The AS database (SQLite file); or As:Database in the configuration." };
+        var db = new Option<string?>("--db") { Description = "The AS database (SQLite file, or postgres://user@host:port/db); or As:Database in the configuration." };
         var port = new Option<int?>("--port") { Description = "UDP port (default 5690)." };
         var bind = new Option<string?>("--bind") { Description = "Address to listen on (default 0.0.0.0)." };
         var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C, SIGINT or SIGTERM)." };
         var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"); the environment POPIOT_AS__* wins over it, and options given here win over both." };
         var prometheus = new Option<string?>("--prometheus") { Description = "Serve the AS's metrics in the Prometheus text format at this URL, e.g. http://127.0.0.1:9464/metrics (default: none)." };
-        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config, prometheus };
+        var purgeEvery = new Option<int?>("--purge-every") { Description = "Purge expired and revoked tokens every S seconds (default 3600; 0: never); or As:PurgeEverySeconds." };
+        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config, prometheus, purgeEvery };
         cmd.SetAction(p => Guard(() =>
         {
             double? seconds = p.GetValue(duration);
@@ -202,6 +203,11 @@ internal static class AsCommand
                 overrides["As:Prometheus"] = givenPrometheus;
             }
 
+            if (p.GetValue(purgeEvery) is int givenPurge)
+            {
+                overrides["As:PurgeEverySeconds"] = givenPurge.ToString(CultureInfo.InvariantCulture);
+            }
+
             HostApplicationBuilder builder = AuthorizationServerHost.CreateBuilder(p.GetValue(config), overrides);
             AuthorizationServerSettings settings = AuthorizationServerConfiguration.Read(builder.Configuration);
             if (builder.Configuration["As:Database"] == null)
@@ -209,7 +215,7 @@ internal static class AsCommand
                 throw new CliUsageException("which database? give --db FILE (or As:Database in --config, or POPIOT_AS__DATABASE)");
             }
 
-            if (!File.Exists(settings.Database))
+            if (!AuthorizationStores.IsPostgres(settings.Database) && !File.Exists(settings.Database))
             {
                 throw new AuthorizationStoreException("database '" + settings.Database + "' does not exist; create it with `popiot as init --db " + settings.Database + "`");
             }
@@ -270,7 +276,7 @@ internal static class AsCommand
         cmd.SetAction(p => Guard(() =>
         {
             byte[] id = CliInput.ParseHex(p.GetValue(cti)!, "--cti");
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             if (!store.RevokeToken(id))
             {
                 throw new CliUsageException("no token with cti " + Convert.ToHexStringLower(id));

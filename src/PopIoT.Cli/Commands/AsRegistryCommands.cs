@@ -43,7 +43,7 @@ internal static class AsRegistryCommands
         var cmd = new Command("list", "List the registered " + Noun(rs) + "s: name, OSCORE kid, grants, tokens, registration time.") { db };
         cmd.SetAction(p => AsCommand.Guard(() =>
         {
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             var rows = new List<string[]> { new[] { rs ? "AUDIENCE" : "CLIENT", "KID", "GRANTS", "TOKENS", "ACTIVE", "REGISTERED (UTC)" } };
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             IReadOnlyList<IssuedTokenRecord> tokens = store.ListTokens();
@@ -73,7 +73,7 @@ internal static class AsRegistryCommands
         cmd.SetAction(p => AsCommand.Guard(() =>
         {
             string n = p.GetValue(name)!;
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             var matches = Entries(store, rs).Where(x => x.Name == n).ToList();
             if (matches.Count == 0)
             {
@@ -116,7 +116,7 @@ internal static class AsRegistryCommands
         cmd.SetAction(p => AsCommand.Guard(() =>
         {
             string n = p.GetValue(name)!;
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             int revoked = store.Remove(rs, n);
             if (revoked < 0)
             {
@@ -141,7 +141,7 @@ internal static class AsRegistryCommands
         {
             string n = p.GetValue(name)!;
             bool on = p.GetValue(allow) == "on";
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             if (!store.SetRekeying(n, on))
             {
                 throw new CliUsageException("unknown client '" + n + "'; see `popiot as client list --db " + p.GetValue(db) + "`");
@@ -177,7 +177,7 @@ internal static class AsRegistryCommands
             bool overwrite = p.GetValue(force);
             Uri uri = AsCommand.ParseAsUri(p.GetValue(asUri)!);
             SecretFile.CheckWritable(target, overwrite);
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             OscoreCredential k = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random).Rotate(rs, n);
             AceCredentialFile.Write(target, rs, n, uri, k.PeerSenderId, k.AsSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm, overwrite);
             io.Out.WriteLine("re-keyed " + Noun(rs) + " '" + n + "' (new OSCORE kid " + Convert.ToHexStringLower(k.PeerSenderId) + "); credential in " + target + ", Sender Sequence Number 0 in " + target + ".seq");

@@ -23,15 +23,15 @@ internal static class AsTokenCommands
         var audience = new Option<string?>("--audience") { Description = "Only the tokens for this audience." };
         var active = new Option<bool>("--active") { Description = "Only the tokens still active (neither expired nor revoked)." };
         var cmd = new Command("tokens", "List the issued tokens: a table whose long cells are cut, or --json.") { db, json, client, audience, active };
+        cmd.Subcommands.Add(Purge(io));
         cmd.SetAction(p => AsCommand.Guard(() =>
         {
-            using SqliteAuthorizationStore store = SqliteAuthorizationStore.Open(p.GetValue(db)!);
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             string? c = p.GetValue(client);
             string? a = p.GetValue(audience);
-            List<IssuedTokenRecord> tokens = store.ListTokens()
-                .Where(t => (c == null || t.ClientId == c) && (a == null || t.Audience == a) && (!p.GetValue(active) || State(t, now) == "active"))
-                .ToList();
+            // The filters go to the store, which answers them from its indexes (client, audience, expiry).
+            IReadOnlyList<IssuedTokenRecord> tokens = store.QueryTokens(new TokenQuery(c, a, p.GetValue(active) ? now : null));
             if (p.GetValue(json))
             {
                 WriteJson(io, tokens, now);
@@ -52,6 +52,20 @@ internal static class AsTokenCommands
 
             AsCommand.WriteTable(io, rows);
             io.Out.WriteLine((rows.Count - 1).ToString(CultureInfo.InvariantCulture) + " token(s)");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command Purge(CliContext io)
+    {
+        var db = AsCommand.Db();
+        var cmd = new Command("purge", "Delete the tokens that are expired or revoked now (as serve does every --purge-every); the exi sequences stay.") { db };
+        cmd.SetAction(p => AsCommand.Guard(() =>
+        {
+            using IAuthorizationStore store = AuthorizationStores.Open(p.GetValue(db)!);
+            int n = store.PurgeTokens(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            io.Out.WriteLine("purged " + n.ToString(CultureInfo.InvariantCulture) + " expired or revoked token(s)");
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -141,7 +155,7 @@ internal static class AsTokenCommands
 
     private static string State(IssuedTokenRecord t, long now) => t.Revoked ? "revoked" : now >= t.ExpiresAt ? "expired" : "active";
 
-    private static void WriteJson(CliContext io, List<IssuedTokenRecord> tokens, long now)
+    private static void WriteJson(CliContext io, IReadOnlyList<IssuedTokenRecord> tokens, long now)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))

@@ -159,7 +159,7 @@ public sealed class AccessTokenMinter : IDisposable
         DateTimeOffset issuedAt = request.Now ?? DateTimeOffset.UtcNow;
         // RFC 9200 §5.10.3: an RS without a clock tells exi tokens apart by a cti made of its identifier and the
         // issuer's sequence number for it, accepting each once; other tokens get a random cti.
-        byte[] cti = request.Exi != null ? ExiCti.Encode(request.Audience, request.ExiSequence ?? ExiCti.NextInProcess(issuedAt)) : Random(IdLength);
+        byte[] cti = request.Exi != null ? ExiCti.Encode(request.Audience, request.ExiSequence ?? ExiCti.NextInProcess(issuedAt)) : request.Cti ?? Random(IdLength);
         long now = issuedAt.ToUnixTimeSeconds();
         long lifetime = request.Exi ?? request.ExpiresInSeconds ?? TokenMintRequest.DefaultLifetimeSeconds;
         using var claims = new CwtClaimsBuilder();

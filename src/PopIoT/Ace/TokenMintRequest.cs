@@ -29,6 +29,12 @@ public sealed class TokenMintRequest
     /// </summary>
     public long? ExiSequence { get; init; }
 
+    /// <summary>
+    /// The cti of a token without exi (RFC 8392 §3.1.7), made unique by the issuer (the AS: its cti prefix and a counter);
+    /// null for 8 random bytes.
+    /// </summary>
+    public byte[]? Cti { get; init; }
+
     /// <summary>cnonce (RFC 9200 §5.3.1): the nonce the RS gave in its creation hints, echoed in the token; or null.</summary>
     public byte[]? Cnonce { get; init; }
 

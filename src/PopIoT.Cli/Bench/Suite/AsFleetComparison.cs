@@ -33,7 +33,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
 
     public async Task RunAsync(SuiteRun run)
     {
-        await MeasureAsync(run, "as-1-sqlite", Path.Combine(run.Scratch, "as-fleet.db"), 1, null, null).ConfigureAwait(false);
+        double sqlite = await MeasureAsync(run, "as-1-sqlite", Path.Combine(run.Scratch, "as-fleet.db"), 1, null, null).ConfigureAwait(false);
         string? server = Environment.GetEnvironmentVariable("POPIOT_BENCH_POSTGRES") ?? Environment.GetEnvironmentVariable("POPIOT_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(server))
         {
@@ -46,10 +46,15 @@ internal sealed class AsFleetComparison : ISuiteComparison
             return;
         }
 
-        foreach (string s in Series.Skip(1))
+        double one;
+        using (var db = BenchPostgresDatabase.Create(server))
         {
-            run.Emit(SuiteRecord.Missing(Id, s, "burst", "the PostgreSQL store is not in this build yet"));
-            run.Progress.Step(Id + ": " + s + " not measured");
+            one = await MeasureAsync(run, "as-1-postgres", db.Url, 1, sqlite, "as-1-sqlite").ConfigureAwait(false);
+        }
+
+        using (var db = BenchPostgresDatabase.Create(server))
+        {
+            await MeasureAsync(run, "as-2-postgres", db.Url, 2, one, "as-1-postgres").ConfigureAwait(false);
         }
     }
 
@@ -140,7 +145,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
     // The registry of the run: one RS, 32 clients granted it; the clients' contexts are made from their credentials.
     private static List<SecurityContext> Register(string db)
     {
-        using IAuthorizationStore store = SqliteAuthorizationStore.Create(db);
+        using IAuthorizationStore store = AuthorizationStores.Create(db);
         var registry = new AuthorizationServerRegistry(store, PlatformCryptoProvider.Instance.Random);
         registry.AddResourceServer("temp1");
         var contexts = new List<SecurityContext>();

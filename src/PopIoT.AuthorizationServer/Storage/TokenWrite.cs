@@ -1,0 +1,60 @@
+namespace PopIoT.AuthorizationServer.Storage;
+
+/// <summary>
+/// One token waiting for the group commit of a store: a minted record, or for an RS without a clock the function that
+/// mints it once the store has taken its exi sequence number inside the storing transaction (RFC 9200 §5.10.3).
+/// </summary>
+internal sealed class TokenWrite
+{
+    private TokenWrite(IssuedTokenRecord? record, string? exiAudience, long floor, Func<long, IssuedTokenRecord?>? mint)
+    {
+        Record = record;
+        ExiAudience = exiAudience;
+        Floor = floor;
+        Mint = mint;
+    }
+
+    /// <summary>The record to store, for a token with its cti already made.</summary>
+    public IssuedTokenRecord? Record { get; }
+
+    /// <summary>The RS whose exi sequence numbers this token, or null.</summary>
+    public string? ExiAudience { get; }
+
+    /// <summary>The lowest acceptable exi sequence number.</summary>
+    public long Floor { get; }
+
+    /// <summary>Mints the exi token with its number, or null.</summary>
+    public Func<long, IssuedTokenRecord?>? Mint { get; }
+
+    /// <summary>Completes after the commit with the stored record (null: nothing to store), or with the failure.</summary>
+    public TaskCompletionSource<IssuedTokenRecord?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A minted token.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>The write.</returns>
+    public static TokenWrite Of(IssuedTokenRecord record) => new(record ?? throw new ArgumentNullException(nameof(record)), null, 0, null);
+
+    /// <summary>An exi token, minted inside the transaction.</summary>
+    /// <param name="audience">The RS.</param>
+    /// <param name="floor">The lowest number.</param>
+    /// <param name="mint">The minter.</param>
+    /// <returns>The write.</returns>
+    public static TokenWrite Exi(string audience, long floor, Func<long, IssuedTokenRecord?> mint) =>
+        new(null, audience ?? throw new ArgumentNullException(nameof(audience)), floor, mint ?? throw new ArgumentNullException(nameof(mint)));
+
+    /// <summary>The next number of an RS's exi sequence: the floor, or one more than the last when that is higher.</summary>
+    /// <param name="last">The last number used, or 0.</param>
+    /// <param name="floor">The floor.</param>
+    /// <returns>The number.</returns>
+    /// <exception cref="AuthorizationStoreException">The 6-byte sequence of this RS is used up.</exception>
+    public static long NextExi(long last, long floor)
+    {
+        long next = Math.Max(floor, last + 1);
+        if (next > PopIoT.Ace.ExiCti.MaxSequence)
+        {
+            throw new AuthorizationStoreException("the exi sequence of this resource server is used up (RFC 9200 §5.10.3)");
+        }
+
+        return next;
+    }
+}
