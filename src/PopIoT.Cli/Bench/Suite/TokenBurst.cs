@@ -71,7 +71,7 @@ internal sealed class TokenBurst
                     ? new Outcome(index, target.Instance, sent, clock.Elapsed, token, id, null)
                     : new Outcome(index, target.Instance, sent, clock.Elapsed, null, null, r.CodeText + " " + r.PayloadText);
             }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is CoapException or TimeoutException or System.Net.Sockets.SocketException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 o = new Outcome(index, target.Instance, sent, clock.Elapsed, null, null, e.GetType().Name + ": " + e.Message);
             }
