@@ -111,6 +111,49 @@ public sealed class FleetProcessTests : TempDirectoryTest
         Assert.True(seen < TimeSpan.FromSeconds(1), "instance B still served the removed client " + seen.TotalMilliseconds + " ms later");
     }
 
+    [SkippableFact(Skip = "Fails today (AES-CCM nonce reuse, both instances answer with Partial IV 0): every instance loads the same stored Sender Sequence Number and reserves from it (RFC 8613 Appendix B.1.1); the store needs an atomic reservation of disjoint blocks per instance. Unskip with that fix.")]
+    public async Task Two_instances_never_send_the_same_partial_iv_under_one_clients_context()
+    {
+        // RFC 8613 §5.2 and §7.2.1: the AEAD nonce is made from the sender's Partial IV, so under one Sender Key a
+        // Partial IV may be used once. Every instance holds the AS side of each client's context with the same AS
+        // Sender Key; the first request of a client to an instance gets an Echo challenge (RFC 8613 Appendix B.1.2)
+        // protected with a Partial IV of the AS's own. A client that asks both instances must never see one twice.
+        using var bed = new FleetBed(FleetDatabase(), Dir, clients: 1, instances: 2);
+        var seen = new List<string>();
+        await using var c = new CoapClient(new CoapClientOptions
+        {
+            Oscore = bed.Context("c0"),
+            Timeout = TimeSpan.FromSeconds(30),
+            Trace = line =>
+            {
+                // "received from ADDRESS: ... [ OSCORE:0x09... ]": a response's OSCORE option with flags and Partial IV.
+                int at = line.IndexOf("OSCORE:0x", StringComparison.Ordinal);
+                if (line.StartsWith("received", StringComparison.Ordinal) && at >= 0)
+                {
+                    string option = line[(at + 9)..].Split(' ', ',', ']')[0];
+                    if (option.Length >= 2 && (Convert.ToByte(option[..2], 16) & 0x07) != 0)
+                    {
+                        lock (seen)
+                        {
+                            seen.Add(option);
+                        }
+                    }
+                }
+            },
+        });
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (int instance in new[] { 0, 1 })
+            {
+                CoapResponse r = await Post(c, bed.AsUri(instance), "/token", TokenRequest(FleetBed.ClockAudience));
+                Assert.True(r.Code == CoapCode.Created, r.CodeText + " " + r.PayloadText);
+            }
+        }
+
+        Assert.True(seen.Count >= 2, "expected an Echo challenge with a Partial IV from each instance: " + string.Join(", ", seen));
+        Assert.True(seen.Distinct().Count() == seen.Count, "a Partial IV of the AS was sent twice under one context (AES-CCM nonce reuse): " + string.Join(", ", seen));
+    }
+
     // The fleet's database: a fresh one on the test run's PostgreSQL server (skipped with the reason when there is none,
     // failed under CI=true), dropped after the test.
     private string FleetDatabase()
