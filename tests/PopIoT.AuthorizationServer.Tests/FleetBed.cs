@@ -28,9 +28,19 @@ internal sealed class FleetBed : IDisposable
         Ok("as", "init", "--db", db);
         Ok("as", "rs", "add", "--db", db, "--audience", ClockAudience, "--key-out", Path.Combine(dir, "temp1.key"), "--credential-out", Path.Combine(dir, "temp1.json"));
         Ok("as", "rs", "add", "--db", db, "--audience", ExiAudience, "--no-clock", "--key-out", Path.Combine(dir, "exi1.key"), "--credential-out", Path.Combine(dir, "exi1.json"));
-        for (int i = 0; i < clients; i++)
+        // The many clients of a burst through the registry in one store session (the CLI opens one per command, and
+        // a new client while serving goes through it below, AddClient); their credential files as `client add` writes them.
+        using (IAuthorizationStore store = OpenStore(db))
         {
-            AddClient("c" + i.ToString(CultureInfo.InvariantCulture));
+            var registry = new AuthorizationServerRegistry(store, PopIoT.Crypto.PlatformCryptoProvider.Instance.Random);
+            for (int i = 0; i < clients; i++)
+            {
+                string id = "c" + i.ToString(CultureInfo.InvariantCulture);
+                OscoreCredential k = registry.AddClient(id).Credential;
+                registry.Grant(id, ClockAudience, AccessScope.Parse("read"));
+                registry.Grant(id, ExiAudience, AccessScope.Parse("read"));
+                AceCredentialFile.Write(Credential(id), false, id, new Uri("coap://127.0.0.1:5690"), k.PeerSenderId, k.AsSenderId, k.MasterSecret, k.MasterSalt, k.Algorithm);
+            }
         }
 
         Ports = Enumerable.Range(0, instances).Select(_ => PopiotProcess.FreeUdpPort()).ToArray();
@@ -50,7 +60,7 @@ internal sealed class FleetBed : IDisposable
 
     public Uri AsUri(int instance) => new("coap://127.0.0.1:" + Ports[instance].ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Registers a client (its credential in DIR/ID.json) and grants it both audiences.</summary>
+    /// <summary>Registers a client with the CLI (its credential in DIR/ID.json) and grants it both audiences.</summary>
     public void AddClient(string id)
     {
         Ok("as", "client", "add", "--db", Db, "--client-id", id, "--credential-out", Credential(id));

@@ -14,7 +14,8 @@ namespace PopIoT.Cli.Bench.Suite;
 /// Tokens per second of real <c>popiot as serve</c> processes for 32 concurrent clients, each with its own OSCORE
 /// context, over UDP on loopback (RFC 9200 §5.8, RFC 9203 §5): one instance on SQLite (the baseline), one on PostgreSQL,
 /// and two on the same PostgreSQL database with the clients spread over both. Beside tokens per second each figure says
-/// where the time went: the CPU the AS processes and the load generator used (from /proc), how busy the machine was,
+/// where the time went: the CPU the AS processes, the load generator and a local PostgreSQL server (its postmaster and
+/// backends) used (from /proc), how busy the machine was,
 /// and from the AS's own metrics the mean time in /token, the mean group commit and the tokens per commit
 /// (docs/authorization-server.md, "Metrics"). PostgreSQL comes from POPIOT_BENCH_POSTGRES (or POPIOT_TEST_POSTGRES),
 /// a connection string whose user may create databases; without it those series are not measured.
@@ -33,7 +34,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
 
     public async Task RunAsync(SuiteRun run)
     {
-        double sqlite = await MeasureAsync(run, "as-1-sqlite", Path.Combine(run.Scratch, "as-fleet.db"), 1, null, null).ConfigureAwait(false);
+        double sqlite = await MeasureAsync(run, "as-1-sqlite", Path.Combine(run.Scratch, "as-fleet.db"), 1, null, null, null).ConfigureAwait(false);
         string? server = Environment.GetEnvironmentVariable("POPIOT_BENCH_POSTGRES") ?? Environment.GetEnvironmentVariable("POPIOT_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(server))
         {
@@ -49,16 +50,16 @@ internal sealed class AsFleetComparison : ISuiteComparison
         double one;
         using (var db = BenchPostgresDatabase.Create(server))
         {
-            one = await MeasureAsync(run, "as-1-postgres", db.Url, 1, sqlite, "as-1-sqlite").ConfigureAwait(false);
+            one = await MeasureAsync(run, "as-1-postgres", db.Url, 1, sqlite, "as-1-sqlite", db.ServerPid()).ConfigureAwait(false);
         }
 
         using (var db = BenchPostgresDatabase.Create(server))
         {
-            await MeasureAsync(run, "as-2-postgres", db.Url, 2, one, "as-1-postgres").ConfigureAwait(false);
+            await MeasureAsync(run, "as-2-postgres", db.Url, 2, one, "as-1-postgres", db.ServerPid()).ConfigureAwait(false);
         }
     }
 
-    private async Task<double> MeasureAsync(SuiteRun run, string series, string db, int instances, double? baseline, string? baselineName)
+    private async Task<double> MeasureAsync(SuiteRun run, string series, string db, int instances, double? baseline, string? baselineName, int? databasePid)
     {
         List<SecurityContext> contexts = Register(db);
         var servers = new List<ServeProcess>();
@@ -87,6 +88,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
             Scrape before = await Scrape.ReadAsync(http, metricPorts.Select(MetricsUrl)).ConfigureAwait(false);
             TimeSpan[] cpuBefore = servers.Select(s => ServeProcess.CpuTime(s.Pid)).ToArray();
             TimeSpan selfBefore = ServeProcess.CpuTime(Environment.ProcessId);
+            TimeSpan databaseBefore = databasePid is int dp ? ServeProcess.TreeCpuTime(dp) : TimeSpan.Zero;
             (long busyBefore, long totalBefore) = ServeProcess.MachineCpu();
 
             var burst = new TokenBurst(targets, run.Settings.AsFleetRequests, TimeSpan.FromSeconds(10));
@@ -96,6 +98,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
             double seconds = burst.Elapsed.TotalSeconds;
             double asCores = servers.Select((s, i) => (ServeProcess.CpuTime(s.Pid) - cpuBefore[i]).TotalSeconds).Sum() / seconds;
             double clientCores = (ServeProcess.CpuTime(Environment.ProcessId) - selfBefore).TotalSeconds / seconds;
+            double? databaseCores = databasePid is int pp ? (ServeProcess.TreeCpuTime(pp) - databaseBefore).TotalSeconds / seconds : null;
             Scrape after = await Scrape.ReadAsync(http, metricPorts.Select(MetricsUrl)).ConfigureAwait(false);
             Check(burst, servers);
 
@@ -112,6 +115,7 @@ internal sealed class AsFleetComparison : ISuiteComparison
             r["latency_ms_p99"] = SuiteRecord.Round(SuiteRecord.Quantile(latencies, 0.99), 2);
             r["as_cpu_cores"] = SuiteRecord.Round(asCores, 2);
             r["client_cpu_cores"] = SuiteRecord.Round(clientCores, 2);
+            r["db_cpu_cores"] = databaseCores is double dc ? SuiteRecord.Round(dc, 2) : null;
             r["machine_busy"] = totalAfter > totalBefore ? SuiteRecord.Round((busyAfter - busyBefore) / (double)(totalAfter - totalBefore), 2) : null;
             r["cores"] = Environment.ProcessorCount;
             r["token_ms_mean"] = SuiteRecord.Round(1000 * Delta(before, after, "popiot_as_request_duration_seconds_sum", "popiot_as_request_duration_seconds_count", "popiot_as_endpoint=\"token\""), 3);

@@ -31,6 +31,25 @@ internal sealed class BenchPostgresDatabase : IDisposable
         return new BenchPostgresDatabase(admin, name, new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString);
     }
 
+    /// <summary>The pid of the server's postmaster when it runs on this machine (read from /proc), else null.</summary>
+    /// <returns>The pid, or null.</returns>
+    public int? ServerPid()
+    {
+        using var c = new NpgsqlConnection(Url);
+        c.Open();
+        using var cmd = new NpgsqlCommand("SELECT pg_backend_pid()", c);
+        int backend = Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        string stat = "/proc/" + backend.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/stat";
+        if (!File.Exists(stat))
+        {
+            return null;
+        }
+
+        // proc(5): field 4 is the parent, the postmaster of a backend.
+        string text = File.ReadAllText(stat);
+        return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public void Dispose()
     {
         NpgsqlConnection.ClearAllPools();

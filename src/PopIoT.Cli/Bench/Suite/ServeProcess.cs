@@ -100,6 +100,39 @@ internal sealed class ServeProcess : IDisposable
         return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
+    /// <summary>
+    /// The CPU time of a process and its direct children so far (a PostgreSQL postmaster and its backends), from /proc;
+    /// a child that exited in between is not counted.
+    /// </summary>
+    /// <param name="parent">The parent's pid.</param>
+    /// <returns>The CPU time.</returns>
+    public static TimeSpan TreeCpuTime(int parent)
+    {
+        TimeSpan sum = CpuTime(parent);
+        foreach (string dir in Directory.Exists("/proc") ? Directory.GetDirectories("/proc") : [])
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid != parent)
+            {
+                try
+                {
+                    // proc(5): field 4, the first after the state, is the parent's pid.
+                    string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (int.Parse(f[1], CultureInfo.InvariantCulture) == parent)
+                    {
+                        sum += CpuTime(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The process ended while being read.
+                }
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>The machine's busy and total CPU time so far (all cores), from /proc/stat; zeros where it is missing.</summary>
     /// <returns>Busy and total, in clock ticks.</returns>
     public static (long Busy, long Total) MachineCpu()
