@@ -17,9 +17,15 @@ public static class PostgresConnectionString
     public static bool IsPostgres(string db)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || db.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-            || (db.Contains('=', StringComparison.Ordinal) && db.Contains(';', StringComparison.Ordinal) && db.Contains("host", StringComparison.OrdinalIgnoreCase))
-            || db.StartsWith("host=", StringComparison.OrdinalIgnoreCase);
+        if (db.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || db.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        // A connection string: key=value pairs only, one of them Host (or Server). A file name is never all pairs.
+        string[] parts = db.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Length > 0 && parts.All(p => p.IndexOf('=', StringComparison.Ordinal) > 0)
+            && parts.Any(p => p.Split('=', 2)[0].Trim().ToLowerInvariant() is "host" or "server");
     }
 
     /// <summary>Parses the value into Npgsql's settings.</summary>

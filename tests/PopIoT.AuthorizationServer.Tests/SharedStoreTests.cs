@@ -1,0 +1,193 @@
+using PopIoT.Ace;
+using PopIoT.AuthorizationServer.Ace;
+using PopIoT.AuthorizationServer.Endpoints;
+using PopIoT.AuthorizationServer.Storage;
+using PopIoT.Core.Crypto;
+using PopIoT.Crypto;
+
+namespace PopIoT.AuthorizationServer.Tests;
+
+/// <summary>
+/// Several AS instances on one database (each with its own store object, as separate processes have): identifiers
+/// never repeat, exi numbers have no gaps, registry changes and revocations are seen by every instance, and the
+/// purge leaves the exi sequence alone (docs/authorization-server.md, "Storage").
+/// </summary>
+public abstract class SharedStoreTests(StoreKind kind) : IDisposable
+{
+    private static readonly AcePeer Gw1 = new(false, "gw1");
+    private readonly List<IDisposable> _owned = [];
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    // One database with "clockless" (exi) and "temp1" (exp) and client gw1 granted both; and two stores open on it.
+    private (IAuthorizationStore A, IAuthorizationStore B) TwoInstances()
+    {
+        TestStore db = TestStore.Create(kind, out IAuthorizationStore a);
+        _owned.Add(db);
+        _owned.Add(a);
+        var registry = new AuthorizationServerRegistry(a, PlatformCryptoProvider.Instance.Random);
+        registry.AddResourceServer("clockless", hasClock: false);
+        registry.AddResourceServer("temp1");
+        registry.AddClient("gw1");
+        registry.Grant("gw1", "clockless", AccessScope.Parse("read"));
+        registry.Grant("gw1", "temp1", AccessScope.Parse("read"));
+        IAuthorizationStore b = AuthorizationStores.Open(db.Db);
+        _owned.Add(b);
+        return (a, b);
+    }
+
+    private static TokenEndpoint Endpoint(IAuthorizationStore store, TimeProvider clock, ICryptoProvider? crypto = null) =>
+        new(store, crypto ?? PlatformCryptoProvider.Instance, clock, new AuthorizationServerSettings());
+
+    [SkippableFact]
+    public async Task Two_instances_number_exi_tokens_once_each_without_gaps_even_on_one_clock_tick()
+    {
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
+
+        // One frozen clock: every number comes from "last + 1", the case where two instances would collide.
+        var clock = new TestClock(1_800_000_000);
+        TokenEndpoint[] endpoints = [Endpoint(a, clock), Endpoint(b, clock)];
+        const int PerInstance = 40;
+        AceResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 2 * PerInstance).Select(i => Task.Run(() => endpoints[i % 2].HandleAsync(Gw1, AceTestBed.TokenRequest("clockless")))));
+
+        Assert.All(responses, r => Assert.Null(r.Error));
+        long[] numbers = a.QueryTokens(new TokenQuery(Audience: "clockless")).Select(t => ExiCti.SequenceOf(t.Cti, "clockless")).Order().ToArray();
+        Assert.Equal(2 * PerInstance, numbers.Length);
+        long first = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        Assert.Equal(Enumerable.Range(0, 2 * PerInstance).Select(i => first + i), numbers);
+        Assert.True(b.TryLoadExiSequence("clockless", out long last));
+        Assert.Equal(numbers[^1], last);
+    }
+
+    [SkippableFact]
+    public async Task Two_instances_never_issue_one_cti_twice_even_when_their_random_bytes_repeat()
+    {
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
+
+        // Two instances cloned from one image whose generators repeat each other: the cti must still differ, because
+        // it comes from the database's prefix counter, not from the random bytes.
+        var clock = new TestClock(1_800_000_000);
+        TokenEndpoint[] endpoints = [Endpoint(a, clock, new RepeatingRandomCrypto()), Endpoint(b, clock, new RepeatingRandomCrypto())];
+        for (int i = 0; i < 10; i++)
+        {
+            foreach (TokenEndpoint e in endpoints)
+            {
+                AceResponse r = await e.HandleAsync(Gw1, AceTestBed.TokenRequest("temp1"));
+                Assert.Null(r.Error);
+            }
+        }
+
+        IReadOnlyList<IssuedTokenRecord> tokens = b.ListTokens();
+        Assert.Equal(20, tokens.Count);
+        Assert.Equal(20, tokens.Select(t => Convert.ToHexString(t.Cti)).Distinct().Count());
+        Assert.All(tokens, t => Assert.Equal(8, t.Cti.Length));
+    }
+
+    [SkippableFact]
+    public async Task A_registry_change_grant_or_revocation_on_one_instance_is_seen_by_the_other_at_once()
+    {
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
+        string before = b.RegistryVersion();
+        new AuthorizationServerRegistry(a, PlatformCryptoProvider.Instance.Random).AddClient("gw2");
+        string afterAdd = b.RegistryVersion();
+        Assert.NotEqual(before, afterAdd);
+        Assert.NotNull(b.FindClient("gw2"));
+
+        Assert.True(a.SetRekeying("gw2", false));
+        Assert.NotEqual(afterAdd, b.RegistryVersion());
+        Assert.False(b.FindClient("gw2")!.Rekeying);
+
+        // A grant is read at each request; nothing to refresh.
+        a.AddGrant(new GrantRecord("gw2", "temp1", AccessScope.Parse("read")));
+        Assert.Single(b.FindGrants("gw2", "temp1"));
+
+        var clock = new TestClock(1_800_000_000);
+        AceResponse issued = await Endpoint(b, clock).HandleAsync(new AcePeer(false, "gw2"), AceTestBed.TokenRequest("temp1"));
+        Assert.Null(issued.Error);
+        IssuedTokenRecord token = a.FindTokens("gw2", "temp1").Single();
+        Assert.True(a.RevokeToken(token.Cti));
+        Assert.True(b.FindTokenByHash(token.TokenHash)!.Revoked);
+
+        string beforeRemove = b.RegistryVersion();
+        Assert.Equal(0, a.Remove(false, "gw2")); // its one token is revoked already
+        Assert.NotEqual(beforeRemove, b.RegistryVersion());
+        Assert.Null(b.FindClient("gw2"));
+    }
+
+    [SkippableFact]
+    public async Task The_purge_removes_expired_and_revoked_tokens_only_and_exi_numbers_go_on_above_the_purged_ones()
+    {
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
+        var clock = new TestClock(1_800_000_000);
+        TokenEndpoint endpoint = Endpoint(a, clock);
+        Assert.Null((await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+        Assert.Null((await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("temp1"))).Error);
+        Assert.Null((await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("temp1"))).Error);
+        IssuedTokenRecord[] all = [.. a.ListTokens()];
+        long exiBefore = ExiCti.SequenceOf(all.Single(t => t.Audience == "clockless").Cti, "clockless");
+        IssuedTokenRecord revoked = all.First(t => t.Audience == "temp1");
+        Assert.True(a.RevokeToken(revoked.Cti));
+
+        // Now: only the revoked one goes.
+        Assert.Equal(1, b.PurgeTokens(clock.Now));
+        Assert.Null(a.FindTokenByCti(revoked.Cti));
+        Assert.Equal(2, a.ListTokens().Count);
+
+        // After their lifetime every token goes, the exi one included; its number is not given out again, not even
+        // by an instance started afresh on the same (frozen) clock.
+        Assert.Equal(2, b.PurgeTokens(clock.Now + 3600));
+        Assert.Empty(a.ListTokens());
+        Assert.Null((await Endpoint(b, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+        Assert.Equal(exiBefore + 1, ExiCti.SequenceOf(a.ListTokens().Single().Cti, "clockless"));
+    }
+
+    [SkippableFact]
+    public async Task Token_queries_filter_by_client_audience_and_activity()
+    {
+        (IAuthorizationStore a, _) = TwoInstances();
+        new AuthorizationServerRegistry(a, PlatformCryptoProvider.Instance.Random).AddClient("gw2");
+        a.AddGrant(new GrantRecord("gw2", "temp1", AccessScope.Parse("read")));
+        var clock = new TestClock(1_800_000_000);
+        TokenEndpoint endpoint = Endpoint(a, clock);
+        await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("temp1"));
+        await endpoint.HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"));
+        await endpoint.HandleAsync(new AcePeer(false, "gw2"), AceTestBed.TokenRequest("temp1"));
+        Assert.True(a.RevokeToken(a.FindTokens("gw2", "temp1").Single().Cti));
+
+        Assert.Equal(3, a.QueryTokens(new TokenQuery()).Count);
+        Assert.Equal(2, a.QueryTokens(new TokenQuery(ClientId: "gw1")).Count);
+        Assert.Equal(2, a.QueryTokens(new TokenQuery(Audience: "temp1")).Count);
+        Assert.Single(a.QueryTokens(new TokenQuery("gw1", "temp1")));
+        Assert.Equal(2, a.QueryTokens(new TokenQuery(ActiveAt: clock.Now)).Count);
+        Assert.Empty(a.QueryTokens(new TokenQuery(ActiveAt: clock.Now + 3600)));
+        Assert.Empty(a.QueryTokens(new TokenQuery(ClientId: "nobody")));
+    }
+
+    // The platform's crypto with a random source that gives the same bytes in every instance.
+    private sealed class RepeatingRandomCrypto : ICryptoProvider
+    {
+        public IRandomSource Random { get; } = new SeededRandomSource(7);
+
+        public IBlockCipher CreateAes(byte[] key, int offset, int length) => PlatformCryptoProvider.Instance.CreateAes(key, offset, length);
+
+        public IMac CreateHmacSha256(byte[] key, int offset, int length) => PlatformCryptoProvider.Instance.CreateHmacSha256(key, offset, length);
+
+        public IHash CreateSha256() => PlatformCryptoProvider.Instance.CreateSha256();
+
+        public IAeadCipher CreateAesCcm(byte[] key, int offset, int length, int tagSize, int lengthSize) => PlatformCryptoProvider.Instance.CreateAesCcm(key, offset, length, tagSize, lengthSize);
+    }
+}
+
+/// <summary>The suite on SQLite (two store objects on one file).</summary>
+public sealed class SharedStoreTestsOnSqlite() : SharedStoreTests(StoreKind.Sqlite);
+
+/// <summary>The suite on PostgreSQL.</summary>
+public sealed class SharedStoreTestsOnPostgres() : SharedStoreTests(StoreKind.Postgres);
