@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using PopIoT.Ace;
 using PopIoT.AuthorizationServer.Storage;
 
 namespace PopIoT.AuthorizationServer.Tests;
@@ -80,5 +81,34 @@ public sealed class MigrationTests : TempDirectoryTest
         string junk = Path.Combine(Dir, "junk.db");
         File.WriteAllText(junk, new string('x', 4096));
         Assert.Contains("is not an SQLite database", Assert.Throws<AuthorizationStoreException>(() => SqliteAuthorizationStore.Open(junk)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schema_4_starts_each_exi_sequence_at_the_highest_number_stored_and_the_registry_version_at_1()
+    {
+        // A version 3 file with exi tokens of two RSs (numbers 7 and 9 for "a", 1_000 for "b") and an exp token.
+        string path = NewFile();
+        using (SqliteAuthorizationStore v3 = SqliteAuthorizationStore.Open(path, 3))
+        {
+            foreach ((string aud, long n) in new[] { ("a", 7L), ("a", 9L), ("b", 1_000L) })
+            {
+                await v3.AddTokenAsync(new IssuedTokenRecord(ExiCti.Encode(aud, n), [(byte)n, (byte)(n >> 8), 1], "c", aud, [1], 2, 100, null, 60, 160, [2], false));
+            }
+
+            await v3.AddTokenAsync(new IssuedTokenRecord([9, 9, 9, 9, 9, 9, 9, 9], [3], "c", "a", [1], 2, 100, 160, null, 160, [2], false));
+        }
+
+        using SqliteAuthorizationStore latest = SqliteAuthorizationStore.Open(path);
+        Assert.True(latest.TryLoadExiSequence("a", out long a));
+        Assert.Equal(9, a);
+        Assert.True(latest.TryLoadExiSequence("b", out long b));
+        Assert.Equal(1_000, b);
+        Assert.False(latest.TryLoadExiSequence("c", out _));
+        Assert.Equal("1", latest.RegistryVersion());
+
+        // From here the table, not the tokens, numbers: purging every token leaves the sequence where it was.
+        Assert.Equal(4, latest.PurgeTokens(long.MaxValue));
+        Assert.True(latest.TryLoadExiSequence("a", out a));
+        Assert.Equal(9, a);
     }
 }

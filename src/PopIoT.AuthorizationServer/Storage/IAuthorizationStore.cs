@@ -159,6 +159,20 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>False when no token has this cti.</returns>
     bool RevokeToken(byte[] cti);
 
+    /// <summary>Reads everything the store holds, in one consistent view (<c>popiot as migrate</c>).</summary>
+    /// <returns>The contents.</returns>
+    StoreSnapshot ReadAll();
+
+    /// <summary>
+    /// Writes a snapshot into this store in one transaction: every row, and the counters raised to the snapshot's
+    /// values. The store must hold no client, RS, grant or token, unless <paramref name="replace"/> says to delete what
+    /// it holds first; it never merges and never overwrites silently.
+    /// </summary>
+    /// <param name="snapshot">The contents.</param>
+    /// <param name="replace">Delete this store's contents first.</param>
+    /// <exception cref="AuthorizationStoreException">The store is not empty and <paramref name="replace"/> is false.</exception>
+    void WriteAll(StoreSnapshot snapshot, bool replace);
+
     /// <summary>Reads the stored OSCORE Sender Sequence Number mark of a peer's context (RFC 8613 Appendix B.1.1).</summary>
     /// <param name="peer">The peer's name ("client:ID" or "rs:AUD").</param>
     /// <param name="value">The stored value.</param>

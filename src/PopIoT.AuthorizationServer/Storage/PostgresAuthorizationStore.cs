@@ -53,6 +53,12 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
     /// <exception cref="AuthorizationStoreException">Unreachable, refused, not initialised, or a newer schema.</exception>
     public static PostgresAuthorizationStore Open(string db) => OpenCore(db, create: false);
 
+    /// <summary>Opens a database, creating the schema first when it has none (the target of <c>popiot as migrate</c>).</summary>
+    /// <param name="db">postgres://… or a connection string.</param>
+    /// <returns>The open store.</returns>
+    /// <exception cref="AuthorizationStoreException">Unreachable, refused, or a newer schema.</exception>
+    public static PostgresAuthorizationStore OpenOrCreate(string db) => OpenCore(db, create: null);
+
     /// <inheritdoc/>
     public void AddClient(ClientRecord client)
     {
@@ -255,7 +261,7 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
         _source.Dispose();
     }
 
-    private static PostgresAuthorizationStore OpenCore(string db, bool create)
+    private static PostgresAuthorizationStore OpenCore(string db, bool? create)
     {
         NpgsqlConnectionStringBuilder settings = PostgresConnectionString.Parse(db);
         var store = new PostgresAuthorizationStore(settings);
@@ -277,19 +283,19 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
             ? 0
             : (int)Scalar(c, "SELECT coalesce(max(version), 0) FROM schema_version");
 
-    private bool Migrate(bool create)
+    private bool Migrate(bool? create)
     {
         Transaction(c =>
         {
             // One instance migrates at a time; the others wait here and then find the schema current.
             Run(c, "SELECT pg_advisory_xact_lock($1)", MigrationLockKey);
             int version = ReadVersion(c);
-            if (create && version > 0)
+            if (create == true && version > 0)
             {
                 throw new AuthorizationStoreException("database " + Display + " is already initialised (schema version " + version.ToString(CultureInfo.InvariantCulture) + "); use it as it is");
             }
 
-            if (!create && version == 0)
+            if (create == false && version == 0)
             {
                 throw new AuthorizationStoreException("database " + Display + " holds no AS schema; initialise it with `popiot as init --db " + Display + "`");
             }

@@ -47,6 +47,7 @@ internal static class AsCommand
         root.Subcommands.Add(Revoke(io));
         root.Subcommands.Add(AsTokenCommands.Tokens(io));
         root.Subcommands.Add(AsTokenCommands.Introspect(io));
+        root.Subcommands.Add(AsMigrateCommand.Create(io));
         return root;
     }
 
