@@ -44,6 +44,7 @@ internal sealed class FleetBed : IDisposable
         }
 
         Ports = Enumerable.Range(0, instances).Select(_ => PopiotProcess.FreeUdpPort()).ToArray();
+        MetricsUrls = Enumerable.Range(0, instances).Select(_ => "http://127.0.0.1:" + MetricsProcessTests.FreeTcpPort().ToString(CultureInfo.InvariantCulture) + "/metrics").ToArray();
         Instances = new PopiotProcess?[instances];
         for (int i = 0; i < instances; i++)
         {
@@ -55,6 +56,9 @@ internal sealed class FleetBed : IDisposable
     public string Db { get; }
 
     public int[] Ports { get; }
+
+    /// <summary>Where each instance serves its metrics (docs/authorization-server.md, "Metrics").</summary>
+    public string[] MetricsUrls { get; }
 
     public PopiotProcess?[] Instances { get; }
 
@@ -91,7 +95,7 @@ internal sealed class FleetBed : IDisposable
     {
         Instances[i]?.Dispose();
         PopiotProcess p = PopiotProcess.Start(
-            "listening on", false, "as", "serve", "--db", Db, "--bind", "127.0.0.1", "--port", Ports[i].ToString(CultureInfo.InvariantCulture), "--duration", "600");
+            "listening on", false, "as", "serve", "--db", Db, "--bind", "127.0.0.1", "--port", Ports[i].ToString(CultureInfo.InvariantCulture), "--duration", "600", "--prometheus", MetricsUrls[i]);
         Instances[i] = p;
         return p;
     }

@@ -36,6 +36,21 @@ public sealed class FleetProcessTests : TempDirectoryTest
 
         IReadOnlyList<IssuedTokenRecord> stored = bed.CheckNothingLostNothingReused(outcomes);
         Assert.Equal(20_000, stored.Count);
+
+        // Each instance's metrics count what it issued; together, every token; its commits are PostgreSQL's.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        double[] issued = new double[2];
+        for (int i = 0; i < 2; i++)
+        {
+            var m = MetricsProcessTests.Parse(await http.GetStringAsync(new Uri(bed.MetricsUrls[i])));
+            issued[i] = MetricsProcessTests.Sum(m, "popiot_as_token_issued_total");
+            Assert.Equal(outcomes.Count(o => o.Instance == i), issued[i]);
+            Assert.True(MetricsProcessTests.Sum(m, "popiot_as_commit_batch_size_sum", ("db_system_name", "postgresql")) >= issued[i], "instance " + i + " committed fewer tokens than it issued");
+            Assert.True(MetricsProcessTests.Sum(m, "db_client_operation_duration_seconds_count", ("db_system_name", "postgresql")) >= 1);
+            Assert.Equal(0, MetricsProcessTests.Sum(m, "popiot_as_token_refused_total"));
+        }
+
+        Assert.Equal(20_000, issued.Sum());
         Assert.Equal(outcomes.Count(o => bed.AudienceOf(o.Client) == FleetBed.ExiAudience), stored.Count(t => t.Audience == FleetBed.ExiAudience));
         Assert.True(stored.Count(t => t.Audience == FleetBed.ExiAudience) > 5_000);
     }

@@ -123,7 +123,7 @@ public sealed partial class MetricsProcessTests : TempDirectoryTest
     }
 
     // The Prometheus text format: "name{label="value",...} value" per sample; HELP, TYPE and EOF lines start with '#'.
-    private static List<(string Name, Dictionary<string, string> Labels, double Value)> Parse(string text)
+    internal static List<(string Name, Dictionary<string, string> Labels, double Value)> Parse(string text)
     {
         var samples = new List<(string, Dictionary<string, string>, double)>();
         foreach (string line in text.Split('\n'))
@@ -145,10 +145,10 @@ public sealed partial class MetricsProcessTests : TempDirectoryTest
     }
 
     // The sum over the samples of one metric that carry every label given.
-    private static double Sum(List<(string Name, Dictionary<string, string> Labels, double Value)> m, string name, params (string Key, string Value)[] labels) =>
+    internal static double Sum(List<(string Name, Dictionary<string, string> Labels, double Value)> m, string name, params (string Key, string Value)[] labels) =>
         m.Where(e => e.Name == name && labels.All(l => e.Labels.GetValueOrDefault(l.Key) == l.Value)).Sum(e => e.Value);
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
