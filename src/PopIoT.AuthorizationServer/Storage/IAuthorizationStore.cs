@@ -179,6 +179,23 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>True when one is stored.</returns>
     bool TryLoadSequenceNumber(string peer, out long value);
 
+    /// <summary>
+    /// Claims <paramref name="count"/> Sender Sequence Numbers of a peer's context for this process (RFC 8613
+    /// Appendix B.1.1): raises the stored mark by <paramref name="count"/> in one atomic step and returns where the
+    /// claimed block starts, so AS instances sharing the context never use one number twice.
+    /// </summary>
+    /// <param name="peer">The peer's name ("client:ID" or "rs:AUD").</param>
+    /// <param name="count">How many numbers to claim.</param>
+    /// <returns>The first claimed number (0 for a context never used).</returns>
+    long ClaimSequenceNumbers(string peer, long count);
+
+    /// <summary>Raises a peer's stored mark from <paramref name="from"/> to <paramref name="to"/>, only if no process moved it since.</summary>
+    /// <param name="peer">The peer's name.</param>
+    /// <param name="from">The mark this process last wrote.</param>
+    /// <param name="to">The new mark.</param>
+    /// <returns>False when another process claimed numbers in between (then none of them may be used).</returns>
+    bool ExtendSequenceNumbers(string peer, long from, long to);
+
     /// <summary>Durably stores the OSCORE Sender Sequence Number mark of a peer's context.</summary>
     /// <param name="peer">The peer's name.</param>
     /// <param name="value">The first number not yet reserved.</param>

@@ -229,6 +229,13 @@ public sealed partial class PostgresAuthorizationStore
 
     private List<T> Query<T>(string sql, Func<NpgsqlDataReader, T> read, params object?[] args) => Guarded(() =>
     {
+        // PostgreSQL text cannot hold U+0000, so no stored name has one: a lookup by such a name (a malformed request
+        // can carry one) finds nothing, as in SQLite, instead of failing.
+        if (args.Any(a => a is string s && s.Contains('\0', StringComparison.Ordinal)))
+        {
+            return [];
+        }
+
         ObjectDisposedException.ThrowIf(_disposed && _writer.IsCompleted, this);
         using NpgsqlConnection c = _source.OpenConnection();
         using var cmd = new NpgsqlCommand(sql, c);

@@ -240,6 +240,22 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
     public void SaveSequenceNumber(string peer, long value) =>
         Transaction(c => Run(c, "INSERT INTO oscore_sequence VALUES ($1, $2) ON CONFLICT (peer) DO UPDATE SET next_unused = greatest(oscore_sequence.next_unused, excluded.next_unused)", peer, value));
 
+    /// <inheritdoc/>
+    public long ClaimSequenceNumbers(string peer, long count)
+    {
+        long start = 0;
+        Transaction(c => start = Scalar(c, "INSERT INTO oscore_sequence VALUES ($1, $2) ON CONFLICT (peer) DO UPDATE SET next_unused = oscore_sequence.next_unused + excluded.next_unused RETURNING next_unused - $2", peer, count));
+        return start;
+    }
+
+    /// <inheritdoc/>
+    public bool ExtendSequenceNumbers(string peer, long from, long to)
+    {
+        int n = 0;
+        Transaction(c => n = Run(c, "UPDATE oscore_sequence SET next_unused = $3 WHERE peer = $1 AND next_unused = $2", peer, from, to));
+        return n == 1;
+    }
+
     /// <summary>Finishes pending token writes and closes.</summary>
     public void Dispose()
     {

@@ -319,6 +319,22 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
     public void SaveSequenceNumber(string peer, long value) =>
         WriteTransaction(c => Run(c, "INSERT INTO oscore_sequence VALUES ($a, $b) ON CONFLICT(peer) DO UPDATE SET next_unused = excluded.next_unused", peer, value));
 
+    /// <inheritdoc/>
+    public long ClaimSequenceNumbers(string peer, long count)
+    {
+        long start = 0;
+        WriteTransaction(c => start = Scalar(c, "INSERT INTO oscore_sequence VALUES ($a, $b) ON CONFLICT(peer) DO UPDATE SET next_unused = next_unused + excluded.next_unused RETURNING next_unused - $b", peer, count));
+        return start;
+    }
+
+    /// <inheritdoc/>
+    public bool ExtendSequenceNumbers(string peer, long from, long to)
+    {
+        int n = 0;
+        WriteTransaction(c => n = Run(c, "UPDATE oscore_sequence SET next_unused = $c WHERE peer = $a AND next_unused = $b", peer, from, to));
+        return n == 1;
+    }
+
     /// <summary>Finishes pending token writes and closes.</summary>
     public void Dispose()
     {
