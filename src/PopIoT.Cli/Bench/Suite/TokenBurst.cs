@@ -20,6 +20,7 @@ internal sealed class TokenBurst
     private readonly int _total;
     private readonly TimeSpan _timeout;
     private readonly List<Outcome>[] _outcomes;
+    private readonly Stopwatch _clock = new();
     private int _next;
     private int _completed;
 
@@ -41,6 +42,9 @@ internal sealed class TokenBurst
     /// <summary>Every outcome, by client (in each client's order).</summary>
     public IReadOnlyList<Outcome> Outcomes => _outcomes.SelectMany(o => o).ToList();
 
+    /// <summary>The time since the burst started, on the clock of every outcome's Sent and Answered.</summary>
+    public TimeSpan Now => _clock.Elapsed;
+
     /// <summary>How long the burst took.</summary>
     public TimeSpan Elapsed { get; private set; }
 
@@ -50,30 +54,29 @@ internal sealed class TokenBurst
     /// <param name="cancellationToken">Stops the burst.</param>
     public async Task RunAsync(TimeSpan errorBackoff, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
+        _clock.Start();
         await Task.WhenAll(_targets.Select((t, i) => Task.Run(() => ClientAsync(i, t, errorBackoff, cancellationToken), cancellationToken))).ConfigureAwait(false);
-        Elapsed = clock.Elapsed;
+        Elapsed = _clock.Elapsed;
     }
 
     private async Task ClientAsync(int index, Target target, TimeSpan errorBackoff, CancellationToken cancellationToken)
     {
         List<Outcome> mine = _outcomes[index];
         await using var client = new CoapClient(new CoapClientOptions { Oscore = target.Context, Timeout = _timeout });
-        var clock = Stopwatch.StartNew();
         while (Interlocked.Increment(ref _next) <= _total && !cancellationToken.IsCancellationRequested)
         {
-            TimeSpan sent = clock.Elapsed;
+            TimeSpan sent = _clock.Elapsed;
             Outcome o;
             try
             {
                 CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Post, new Uri(target.As, "/token")) { Payload = target.Body, ContentFormat = CoapContentFormat.AceCbor }, cancellationToken).ConfigureAwait(false);
                 o = r.Code == CoapCode.Created && TryReadAccessInformation(r.Payload.ToArray(), out byte[]? token, out byte[]? id)
-                    ? new Outcome(index, target.Instance, sent, clock.Elapsed, token, id, null)
-                    : new Outcome(index, target.Instance, sent, clock.Elapsed, null, null, r.CodeText + " " + r.PayloadText);
+                    ? new Outcome(index, target.Instance, sent, _clock.Elapsed, token, id, null)
+                    : new Outcome(index, target.Instance, sent, _clock.Elapsed, null, null, r.CodeText + " " + r.PayloadText);
             }
             catch (Exception e) when (e is CoapException or TimeoutException or System.Net.Sockets.SocketException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                o = new Outcome(index, target.Instance, sent, clock.Elapsed, null, null, e.GetType().Name + ": " + e.Message);
+                o = new Outcome(index, target.Instance, sent, _clock.Elapsed, null, null, e.GetType().Name + ": " + e.Message);
             }
 
             mine.Add(o);
@@ -149,7 +152,7 @@ internal sealed class TokenBurst
     /// <summary>One request's outcome.</summary>
     /// <param name="Client">The client's index.</param>
     /// <param name="Instance">The AS instance it asked.</param>
-    /// <param name="Sent">When it was sent, from the client's start.</param>
+    /// <param name="Sent">When it was sent, from the burst's start.</param>
     /// <param name="Answered">When it was answered or failed.</param>
     /// <param name="Token">The access token of a 2.01.</param>
     /// <param name="InputMaterialId">The id of the OSCORE_Input_Material of a 2.01.</param>
