@@ -164,13 +164,10 @@ public sealed partial class PostgresAuthorizationStore
             }
         }
 
-        for (int i = 0; i < batch.Count; i++)
+        // The RSs' sequence rows are locked in one order (by audience) by every instance, so two batches never deadlock.
+        foreach (int i in Enumerable.Range(0, batch.Count).Where(i => batch[i].ExiAudience != null).OrderBy(i => batch[i].ExiAudience, StringComparer.Ordinal))
         {
             TokenWrite w = batch[i];
-            if (w.ExiAudience == null)
-            {
-                continue;
-            }
 
             Run(c, "SAVEPOINT exi");
             try
