@@ -269,6 +269,14 @@ public sealed class TokenEndpoint
     private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, int profile, AccessScope scope, bool narrowed, byte[]? cnonce, byte[]? updateId, long? exiSequence)
     {
         DateTimeOffset issuedAt = _time.GetUtcNow();
+
+        // ExiCti: an exi token's number counts milliseconds of the AS clock from before the token waited for its commit;
+        // its iat is never later than that number, so the number always stands at or after the iat it is issued with.
+        if (exiSequence is long sequence && sequence < issuedAt.ToUnixTimeMilliseconds())
+        {
+            issuedAt = DateTimeOffset.FromUnixTimeMilliseconds(sequence);
+        }
+
         long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
         CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);
