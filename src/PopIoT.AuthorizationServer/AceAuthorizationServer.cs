@@ -217,13 +217,43 @@ public sealed partial class AceAuthorizationServer : IDisposable
 
     private async ValueTask<CoapResponse> HandleTokenAsync(CoapRequest request, CancellationToken cancellationToken)
     {
-        AceResponse r = CheckFormat(request) ?? await Token.HandleAsync(PeerOf(request), request.Payload.ToArray(), cancellationToken).ConfigureAwait(false);
+        long start = _time.GetTimestamp();
+        AceResponse? r = CheckFormat(request);
+        if (r != null)
+        {
+            AuthorizationServerMetrics.TokenRefused(AceResponse.ErrorName(r.Error ?? 0));
+        }
+        else
+        {
+            try
+            {
+                r = await Token.HandleAsync(PeerOf(request), request.Payload.ToArray(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                AuthorizationServerMetrics.Request("token", _time.GetElapsedTime(start), e.GetType().Name);
+                throw;
+            }
+        }
+
+        AuthorizationServerMetrics.Request("token", _time.GetElapsedTime(start), r.Error is int error ? AceResponse.ErrorName(error) : null);
         return new CoapResponse(r.Code, r.Payload, AceResponse.ContentFormat);
     }
 
     private ValueTask<CoapResponse> HandleIntrospectAsync(CoapRequest request, CancellationToken cancellationToken)
     {
-        AceResponse r = CheckFormat(request) ?? Introspection.Handle(PeerOf(request), request.Payload.ToArray());
+        long start = _time.GetTimestamp();
+        AceResponse? r = CheckFormat(request);
+        if (r != null)
+        {
+            AuthorizationServerMetrics.Introspection("refused", AceResponse.ErrorName(r.Error ?? 0));
+        }
+        else
+        {
+            r = Introspection.Handle(PeerOf(request), request.Payload.ToArray());
+        }
+
+        AuthorizationServerMetrics.Request("introspect", _time.GetElapsedTime(start), r.Error is int error ? AceResponse.ErrorName(error) : null);
         return ValueTask.FromResult(new CoapResponse(r.Code, r.Payload, AceResponse.ContentFormat));
     }
 }

@@ -15,6 +15,12 @@ public sealed class AuthorizationServerSettings
     /// <summary>The lifetime of an access token in seconds: exp − iat, or exi (default 3600).</summary>
     public int TokenLifetimeSeconds { get; set; } = 3600;
 
+    /// <summary>
+    /// Where `popiot as serve` serves the AS's metrics in the Prometheus text format, e.g. http://127.0.0.1:9464/metrics;
+    /// empty (the default) serves none. The library only records them (<see cref="AuthorizationServerMetrics"/>).
+    /// </summary>
+    public string Prometheus { get; set; } = string.Empty;
+
     /// <summary>How often expired and revoked tokens are purged, in seconds (default 3600; 0: never).</summary>
     public int PurgeEverySeconds { get; set; } = 3600;
 
@@ -37,6 +43,11 @@ public sealed class AuthorizationServerSettings
             throw new ArgumentException("As:Bind must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, not '" + Bind + "'");
         }
 
+        if (Prometheus.Length > 0 && !TryParsePrometheus(Prometheus, out _, out _, out _))
+        {
+            throw new ArgumentException("As:Prometheus must be an http URL with a path, such as http://127.0.0.1:9464/metrics, not '" + Prometheus + "'");
+        }
+
         if (PurgeEverySeconds is < 0 or > 31_536_000)
         {
             throw new ArgumentException("As:PurgeEverySeconds must be 0 (never) .. 31536000, not " + PurgeEverySeconds);
@@ -46,5 +57,28 @@ public sealed class AuthorizationServerSettings
         {
             throw new ArgumentException("As:Database must name the SQLite file or the PostgreSQL database");
         }
+    }
+
+    /// <summary>Splits a Prometheus URL into the listener's host and port and the scrape path.</summary>
+    /// <param name="url">E.g. http://127.0.0.1:9464/metrics.</param>
+    /// <param name="host">E.g. 127.0.0.1.</param>
+    /// <param name="port">E.g. 9464 (80 when the URL names none).</param>
+    /// <param name="path">E.g. /metrics.</param>
+    /// <returns>False unless it is an http URL with a path other than "/" and no query, fragment or user.</returns>
+    public static bool TryParsePrometheus(string url, out string host, out int port, out string path)
+    {
+        host = string.Empty;
+        port = 0;
+        path = string.Empty;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp
+            || uri.AbsolutePath.Length < 2 || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            return false;
+        }
+
+        host = uri.Host;
+        port = uri.Port;
+        path = uri.AbsolutePath;
+        return true;
     }
 }

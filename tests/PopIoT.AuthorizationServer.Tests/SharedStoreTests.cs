@@ -69,6 +69,29 @@ public abstract class SharedStoreTests(StoreKind kind) : IDisposable
     }
 
     [SkippableFact]
+    public async Task An_exi_number_is_never_below_its_tokens_iat_even_when_a_second_passes_while_it_waits_for_the_commit()
+    {
+        (IAuthorizationStore a, _) = TwoInstances();
+
+        // Each reading of this clock is one second later: the number's floor is read before the token waits for the
+        // group commit, its iat when it is minted inside it (docs/cli.md, "Exi tokens and cti": the number counts
+        // milliseconds of the AS clock at or after the token's iat).
+        var clock = new SteppingClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), TimeSpan.FromSeconds(1));
+        AceResponse r = await Endpoint(a, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"));
+
+        Assert.Null(r.Error);
+        IssuedTokenRecord stored = Assert.Single(a.QueryTokens(new TokenQuery(Audience: "clockless")));
+        Assert.True(ExiCti.SequenceOf(stored.Cti, "clockless") >= stored.IssuedAt * 1000, "exi number " + ExiCti.SequenceOf(stored.Cti, "clockless") + " below iat " + stored.IssuedAt);
+    }
+
+    private sealed class SteppingClock(DateTimeOffset start, TimeSpan step) : TimeProvider
+    {
+        private long _readings;
+
+        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _readings));
+    }
+
+    [SkippableFact]
     public async Task Two_instances_never_issue_one_cti_twice_even_when_their_random_bytes_repeat()
     {
         (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();

@@ -37,6 +37,14 @@ public sealed class IntrospectionEndpoint
     /// <returns>The response.</returns>
     public AceResponse Handle(AcePeer? peer, byte[] body)
     {
+        AceResponse r = Answer(peer, body, out bool active);
+        AuthorizationServerMetrics.Introspection(r.Error != null ? "refused" : active ? "active" : "inactive", r.Error is int e ? AceResponse.ErrorName(e) : null);
+        return r;
+    }
+
+    private AceResponse Answer(AcePeer? peer, byte[] body, out bool active)
+    {
+        active = false;
         if (peer == null)
         {
             return AceResponse.Failure(AceErrorCode.InvalidClient, "introspection must be protected with OSCORE using the resource server's registered context (RFC 9200 §5.9)");
@@ -64,7 +72,7 @@ public sealed class IntrospectionEndpoint
 
         IssuedTokenRecord? t = _store.FindTokenByHash(SHA256.HashData(token));
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
-        bool active = t != null && !t.Revoked && t.Audience == peer.Name && now < t.ExpiresAt;
+        active = t != null && !t.Revoked && t.Audience == peer.Name && now < t.ExpiresAt;
         _logger.LogDebug("introspection by {Peer}: {State}", peer, active ? "active" : "inactive");
         return AceResponse.Created(active ? Active(t!) : Inactive());
     }

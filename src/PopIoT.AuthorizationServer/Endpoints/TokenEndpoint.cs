@@ -57,33 +57,43 @@ public sealed class TokenEndpoint
         if (issue != null)
         {
             // RFC 9200 §5.8.2 says nothing of storage; the AS keeps a token durable before its response goes out (docs/authorization-server.md).
-            if (issue.Resource.HasClock)
+            try
             {
-                (response, record) = issue.Mint(null);
-                if (record != null)
+                if (issue.Resource.HasClock)
                 {
-                    await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+                    (response, record) = issue.Mint(null);
+                    if (record != null)
+                    {
+                        await _store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    // RFC 9200 §5.10.3: the store numbers the token inside the transaction that stores it.
+                    AceResponse? minted = null;
+                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.Next(_time.GetUtcNow(), 0), seq =>
+                    {
+                        (minted, IssuedTokenRecord? r) = issue.Mint(seq);
+                        return r;
+                    }, cancellationToken).ConfigureAwait(false);
+                    response = minted;
                 }
             }
-            else
+            catch (Exception e)
             {
-                // RFC 9200 §5.10.3: the store numbers the token inside the transaction that stores it.
-                AceResponse? minted = null;
-                record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.Next(_time.GetUtcNow(), 0), seq =>
-                {
-                    (minted, IssuedTokenRecord? r) = issue.Mint(seq);
-                    return r;
-                }, cancellationToken).ConfigureAwait(false);
-                response = minted;
+                AuthorizationServerMetrics.TokenRefused(e.GetType().Name);
+                throw;
             }
         }
 
         if (record != null)
         {
+            AuthorizationServerMetrics.TokenIssued();
             _logger.LogInformation("issued token cti {Cti} to {Client} for {Audience}, scope {Scope}", Convert.ToHexStringLower(record.Cti), record.ClientId, record.Audience, AccessScope.Decode(record.Scope));
         }
         else
         {
+            AuthorizationServerMetrics.TokenRefused(AceResponse.ErrorName(response!.Error ?? 0));
             _logger.LogInformation("token request from {Peer} refused: {Response}", peer?.ToString() ?? "an unauthenticated peer", response);
         }
 
@@ -274,6 +284,14 @@ public sealed class TokenEndpoint
     private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, MintChoice choice, long? exiSequence)
     {
         DateTimeOffset issuedAt = _time.GetUtcNow();
+
+        // ExiCti: an exi token's number counts milliseconds of the AS clock from before the token waited for its commit;
+        // its iat is never later than that number, so the number always stands at or after the iat it is issued with.
+        if (exiSequence is long sequence && sequence < issuedAt.ToUnixTimeMilliseconds())
+        {
+            issuedAt = DateTimeOffset.FromUnixTimeMilliseconds(sequence);
+        }
+
         long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
         CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);

@@ -100,12 +100,14 @@ public sealed partial class PostgresAuthorizationStore
 
             var results = new IssuedTokenRecord?[batch.Count];
             var failed = new Exception?[batch.Count];
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 Transaction(c => WriteBatch(c, batch, results, failed));
             }
             catch (Exception e)
             {
+                AuthorizationServerMetrics.Commit("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
                 foreach (TokenWrite w in batch)
                 {
                     w.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));
@@ -114,6 +116,7 @@ public sealed partial class PostgresAuthorizationStore
                 continue;
             }
 
+            AuthorizationServerMetrics.Commit("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, null);
             for (int i = 0; i < batch.Count; i++)
             {
                 if (failed[i] is Exception e)

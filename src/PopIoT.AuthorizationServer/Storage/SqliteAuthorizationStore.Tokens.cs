@@ -134,12 +134,14 @@ public sealed partial class SqliteAuthorizationStore
 
             var results = new IssuedTokenRecord?[batch.Count];
             var failed = new Exception?[batch.Count];
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 WriteTransaction(c => WriteBatch(c, batch, results, failed));
             }
             catch (Exception e)
             {
+                AuthorizationServerMetrics.Commit("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
                 foreach (TokenWrite w in batch)
                 {
                     w.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));
@@ -148,6 +150,7 @@ public sealed partial class SqliteAuthorizationStore
                 continue;
             }
 
+            AuthorizationServerMetrics.Commit("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, null);
             for (int i = 0; i < batch.Count; i++)
             {
                 if (failed[i] is Exception e)

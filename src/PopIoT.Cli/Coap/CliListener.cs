@@ -111,6 +111,36 @@ internal sealed class CliListener : IDisposable
         return start(transport);
     }
 
+    /// <summary>
+    /// As <see cref="TryStart"/>, with a second transport for coaps on the CoAP port + 1 (libcoap's convention; an
+    /// ephemeral port when the CoAP port is 0), bound the same way.
+    /// </summary>
+    /// <param name="io">Where a bind failure is reported.</param>
+    /// <param name="start">Starts the server on the CoAP and the coaps transport.</param>
+    /// <returns>The CoAP endpoint, or null when a port could not be bound.</returns>
+    public IPEndPoint? TryStartWithSecure(CliContext io, Func<ICoapTransport, ICoapTransport, IPEndPoint> start)
+    {
+        int securePort = Port == 0 ? 0 : Port + 1;
+        ICoapTransport secure;
+        try
+        {
+            secure = Bind == null ? new LoopbackUdpTransport(securePort) : new UdpCoapTransport(new IPEndPoint(Bind.Address, Bind.Port == 0 ? 0 : Bind.Port + 1));
+        }
+        catch (SocketException e)
+        {
+            io.Error.WriteLine("popiot: cannot listen for coaps on port " + securePort.ToString(CultureInfo.InvariantCulture) + ": " + e.Message);
+            return null;
+        }
+
+        IPEndPoint? at = TryStart(io, t => start(t, secure));
+        if (at == null)
+        {
+            secure.Dispose();
+        }
+
+        return at;
+    }
+
     public void Dispose()
     {
         _stop.Dispose();

@@ -231,8 +231,9 @@ internal static class AsCommand
         var bind = new Option<string?>("--bind") { Description = "Address to listen on (default 0.0.0.0)." };
         var duration = new Option<double?>("--duration") { Description = "Stop after S seconds (default: run until Ctrl-C, SIGINT or SIGTERM)." };
         var config = new Option<string?>("--config") { Description = "A JSON configuration file (section \"As\"); the environment POPIOT_AS__* wins over it, and options given here win over both." };
+        var prometheus = new Option<string?>("--prometheus") { Description = "Serve the AS's metrics in the Prometheus text format at this URL, e.g. http://127.0.0.1:9464/metrics (default: none)." };
         var purgeEvery = new Option<int?>("--purge-every") { Description = "Purge expired and revoked tokens every S seconds (default 3600; 0: never); or As:PurgeEverySeconds." };
-        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config, purgeEvery };
+        var cmd = new Command("serve", "Serve /token and /introspect over CoAP with OSCORE until Ctrl-C, SIGINT or SIGTERM.") { db, port, bind, duration, config, prometheus, purgeEvery };
         cmd.SetAction(p => Guard(() =>
         {
             double? seconds = p.GetValue(duration);
@@ -257,6 +258,11 @@ internal static class AsCommand
                 overrides["As:Bind"] = givenBind;
             }
 
+            if (p.GetValue(prometheus) is string givenPrometheus)
+            {
+                overrides["As:Prometheus"] = givenPrometheus;
+            }
+
             if (p.GetValue(purgeEvery) is int givenPurge)
             {
                 overrides["As:PurgeEverySeconds"] = givenPurge.ToString(CultureInfo.InvariantCulture);
@@ -272,6 +278,12 @@ internal static class AsCommand
             if (!AuthorizationStores.IsPostgres(settings.Database) && !File.Exists(settings.Database))
             {
                 throw new AuthorizationStoreException("database '" + settings.Database + "' does not exist; create it with `popiot as init --db " + settings.Database + "`");
+            }
+
+            using OpenTelemetry.Metrics.MeterProvider? metrics = AsMetricsExport.Start(settings.Prometheus);
+            if (metrics != null)
+            {
+                io.Out.WriteLine("popiot as serve: metrics on " + settings.Prometheus + " (Prometheus text format)");
             }
 
             return RunHost(io, builder.Build(), seconds).GetAwaiter().GetResult();

@@ -40,11 +40,17 @@ internal static partial class DeviceBudgetCommand
         {
             Description = "Also print where the bytes go: per client slot, the runtime's fixed part and the engine's, one line per place in the object graph (field path, type, objects, fields, bytes in nanoFramework's layout).",
         };
+        var aceProfile = new Option<string>("--profile")
+        {
+            Description = "The ACE profiles the budget is for: oscore (default), dtls or both; dtls adds the DTLS engine with the board's sessions and handshake pool (boards do PSK only: nanoFramework has no elliptic curves).",
+            DefaultValueFactory = _ => "oscore",
+        };
+        aceProfile.AcceptOnlyFromAmong("oscore", "dtls", "both");
         var budget = new Command("budget", "The device runtime's managed-heap budget on a board in nanoFramework's object layout: the fixed part, the part per client slot, the total against the board's heap share and the 32 KiB target, the engine's part, and the flash proxy; exits 1 when the runtime does not fit the share.")
         {
-            board, boardsDir, dll, breakdown,
+            board, boardsDir, dll, breakdown, aceProfile,
         };
-        budget.SetAction(p => Run(io, p.GetValue(board)!, p.GetValue(boardsDir), p.GetValue(dll), p.GetValue(breakdown)));
+        budget.SetAction(p => Run(io, p.GetValue(board)!, p.GetValue(boardsDir), p.GetValue(dll), p.GetValue(breakdown), p.GetValue(aceProfile)!));
         return budget;
     }
 
@@ -61,7 +67,7 @@ internal static partial class DeviceBudgetCommand
         }
     }
 
-    private static int Run(CliContext io, string name, string? boardsDir, string? dllArg, bool showBreakdown)
+    private static int Run(CliContext io, string name, string? boardsDir, string? dllArg, bool showBreakdown, string profiles)
     {
         BoardProfile profile = LoadProfile(name, boardsDir);
         EngineHeap heap;
@@ -72,11 +78,11 @@ internal static partial class DeviceBudgetCommand
         {
             var settings = profile.ToSettings("coap://device", "coap://as.example/token");
             heap = NanoHeapModel.MeasureEngine(settings);
-            runtime = NanoHeapModel.MeasureRuntime(profile.ToRuntimeSettings("coap://device", "coap://as.example/token"));
+            runtime = NanoHeapModel.MeasureRuntime(profile.ToRuntimeSettings("coap://device", "coap://as.example/token", profiles));
             if (showBreakdown)
             {
                 rows = NanoHeapModel.MeasureEngineBreakdown(settings);
-                runtimeRows = NanoHeapModel.MeasureRuntimeBreakdown(profile.ToRuntimeSettings("coap://device", "coap://as.example/token"));
+                runtimeRows = NanoHeapModel.MeasureRuntimeBreakdown(profile.ToRuntimeSettings("coap://device", "coap://as.example/token", profiles));
             }
         }
         catch (ArgumentException e)
@@ -103,6 +109,10 @@ internal static partial class DeviceBudgetCommand
         o.WriteLine("  8 clients        " + N(eight) + " B (target " + N(TargetEightClientsBytes) + " B: " + (eight <= TargetEightClientsBytes ? "met" : "missed by " + N(eight - TargetEightClientsBytes) + " B") + ")");
         o.WriteLine("  whole runtime, " + N(profile.Slots) + " slots " + N(runtime.TotalBytes) + " B of " + N(share) + " B: " + (fits ? "fits, " + N(share - runtime.TotalBytes) + " B to spare" : "DOES NOT FIT, " + N(runtime.TotalBytes - share) + " B over"));
         o.WriteLine("  32 KiB target    " + (targetMet ? "met, " + N(TargetRuntimeBytes - runtime.TotalBytes) + " B under " + N(TargetRuntimeBytes) + " B" : "missed by " + N(runtime.TotalBytes - TargetRuntimeBytes) + " B (" + N(TargetRuntimeBytes) + " B)"));
+        bool dtls = profiles is "dtls" or "both";
+        o.WriteLine("  profiles         " + profiles + (dtls
+            ? ": DTLS 1.2 PSK with " + N(profile.DtlsSessions) + " sessions and a pool of " + N(profile.DtlsHandshakes) + " handshakes, " + N(profile.ToDtlsSettings().DatagramSize) + " B datagrams, included above (PSK only: no elliptic curves on nanoFramework)"
+            : " (no DTLS engine; --profile dtls or both adds it)"));
         o.WriteLine("  of which engine  " + N(heap.FixedBytes) + " B fixed, " + N(heap.TotalBytes) + " B with " + N(profile.Slots) + " slots (token " + N(profile.MaxTokenBytes) + " B, window " + N(profile.ReplayWindow) + " bits, block SZX " + N(profile.BlockSzx) + ")");
         o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core and the firmware compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
         if (rows != null && runtimeRows != null)
@@ -131,6 +141,9 @@ internal static partial class DeviceBudgetCommand
             ["engine_fixed_bytes"] = heap.FixedBytes,
             ["engine_total_bytes"] = heap.TotalBytes,
             ["assembly_bytes"] = dllBytes,
+            ["profiles"] = profiles,
+            ["dtls_sessions"] = dtls ? profile.DtlsSessions : 0,
+            ["dtls_handshakes"] = dtls ? profile.DtlsHandshakes : 0,
         };
         o.WriteLine(JsonSerializer.Serialize(json));
         return fits ? ExitCodes.Ok : ExitCodes.Rejected;

@@ -53,13 +53,19 @@ internal static class DeviceCommand
         {
             Description = "With --no-clock: the wall time becomes known SECONDS after start (as SNTP would on a board); until then the device is clockless (exi tokens, cnonces), from then on exp and nbf are enforced.",
         };
+        var aceProfile = new Option<string>("--profile")
+        {
+            Description = "The ACE profiles served: oscore (default; RFC 9203), dtls (RFC 9202 PSK mode: CoAP over DTLS on the CoAP port + 1, like libcoap; tokens bound to DTLS sessions; the key derivation key, key_ops [derive key], may be one of the --as-key keys) or both.",
+            DefaultValueFactory = _ => "oscore",
+        };
+        aceProfile.AcceptOnlyFromAmong("oscore", "dtls", "both");
         var duration = CliListener.DurationOption();
         var verbose = CliListener.VerboseOption();
         var board = DeviceBudgetCommand.BoardOption();
         var boardsDir = DeviceBudgetCommand.BoardsDirOption();
-        var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile. Each security decision is logged on one line.")
+        var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile, the DTLS profile (--profile dtls) or both. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, duration, verbose, board, boardsDir,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, aceProfile, duration, verbose, board, boardsDir,
         };
         simulate.SetAction(p =>
         {
@@ -75,7 +81,7 @@ internal static class DeviceCommand
                 profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
                 p.GetValue(asUri)!,
                 (profile != null && !Given(crypto)) || p.GetValue(crypto) == "managed",
-                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter), p.GetValue(verbose)),
+                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter), p.GetValue(verbose), p.GetValue(aceProfile)!),
                 p.GetValue(duration),
                 profile);
         });
@@ -123,6 +129,9 @@ internal static class DeviceCommand
                 Logger = CliListener.Logger(io, "device", stateOptions.Verbose),
                 Storage = storage,
                 WallClockKnownAfter = stateOptions.ClockAfterSeconds is double a ? TimeSpan.FromSeconds(a) : null,
+                Profile = stateOptions.Profile,
+                DtlsSessions = profile?.DtlsSessions ?? 8,
+                DtlsHandshakes = profile?.DtlsHandshakes ?? 2,
             });
         }
         catch (ArgumentException e)
@@ -132,7 +141,8 @@ internal static class DeviceCommand
 
         using (device)
         {
-            if (listener.TryStart(io, device.Start) is not IPEndPoint at)
+            IPEndPoint? started = device.Options.ServesDtls ? listener.TryStartWithSecure(io, device.Start) : listener.TryStart(io, device.Start);
+            if (started is not IPEndPoint at)
             {
                 return ExitCodes.BadInput;
             }
@@ -144,6 +154,8 @@ internal static class DeviceCommand
                 + (managed ? ", managed crypto (" + AceResourceServer.StateBytesPerSlot(new AceRsSettings(audience, asUri) { ReplayWindowSize = window }).ToString(CultureInfo.InvariantCulture) + " bytes of state per slot on this 64-bit CLR)" : ", platform crypto")
                 + (stateOptions.Directory != null ? ", state in " + stateOptions.Directory + (device.StorageReadable ? "" : " (UNREADABLE: exi tokens refused)") : "")
                 + (stateOptions.ClockAfterSeconds is double ca ? ", wall clock known after " + ca.ToString(CultureInfo.InvariantCulture) + " s (clockless until then)" : "")
+                + (stateOptions.Profile != "oscore" ? ", profile " + stateOptions.Profile : "")
+                + (device.SecureEndPoint is IPEndPoint coaps ? " (coaps on " + CliListener.CoapAddress(coaps).Replace("coap://", "coaps://", StringComparison.Ordinal) + ", DTLS 1.2 PSK)" : "")
                 + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
             Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
@@ -181,5 +193,5 @@ internal static class DeviceCommand
     }
 
     // --state, --clock-after and -v, kept together to bound Simulate's parameters.
-    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds, bool Verbose);
+    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds, bool Verbose, string Profile);
 }

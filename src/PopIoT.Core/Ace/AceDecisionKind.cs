@@ -35,4 +35,13 @@ public enum AceDecisionKind
     /// are enforced; until then the RS behaved as a clockless one (exi only, cnonces in its Creation Hints).
     /// </summary>
     WallClockKnown,
+
+    /// <summary>A DTLS handshake's psk_identity selected a token, whose key became the PSK (RFC 9202 §3.3.2).</summary>
+    PskIdentityAccepted,
+
+    /// <summary>A DTLS handshake's psk_identity selected no valid token: the handshake ends with illegal_parameter (RFC 9202 §3.3.2); see <see cref="AceDecision.Error"/>.</summary>
+    PskIdentityRefused,
+
+    /// <summary>A DTLS session was closed because no valid token is bound to it any more (RFC 9202 §3.4).</summary>
+    SessionClosed,
 }

@@ -31,23 +31,36 @@ internal sealed class AcePolicy
     }
 
     // RFC 9200 §5.10.1.1: profile, then the key binding this profile can use, then the rights per resource.
-    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions)
+    // `profile` is ProfileOf the token; `maxPsk` the longest PSK a slot keeps.
+    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions, int profile, int maxPsk)
     {
         CwtClaims c = result.Claims;
 
-        // A token for another profile is refused; absent means this RS's default (coap_oscore).
-        if (c.Has(CwtClaimKey.AceProfile) && c.AceProfile != AceProfile.CoapOscore)
+        // RFC 9200 §5.10.1.1: a token for a profile this RS does not serve is refused; absent means the RS's only one.
+        if (profile == 0)
         {
             return AceRsError.UnknownProfile;
         }
 
-        AceRsError e = CheckConfirmation(result.Confirmation);
+        AceRsError e = profile == AceProfile.CoapDtls ? CheckDtlsConfirmation(result, maxPsk) : CheckConfirmation(result.Confirmation);
         if (e != AceRsError.None)
         {
             return e;
         }
 
         return _scopes.Evaluate(c, _resources.Paths, _resources.PathUtf8, _resources.Count, permissions);
+    }
+
+    // The token's profile (ace_profile, or the RS's only one) when this RS serves it, else 0.
+    public static int ProfileOf(CwtClaims c, AceRsSettings settings)
+    {
+        int profile = c.Has(CwtClaimKey.AceProfile) ? (int)c.AceProfile : settings.DefaultProfile;
+        if (profile == AceProfile.CoapOscore && settings.ServesOscore)
+        {
+            return profile;
+        }
+
+        return profile == AceProfile.CoapDtls && settings.ServesDtls ? profile : 0;
     }
 
     // The checks a token meets once, when the RS first verifies it (a stored token re-posted skips them).
@@ -108,6 +121,36 @@ internal sealed class AcePolicy
         }
 
         return granted == 0 ? AceRsError.ScopeDenied : AceRsError.MethodNotInScope;
+    }
+
+    // RFC 9202 §3.3 (PSK mode; boards have no elliptic curves, so no raw public keys): the PSK is the symmetric
+    // COSE_Key in cnf (RFC 8747 §3.2; key material in a token only encrypted: an Encrypt0 token or an
+    // Encrypted_COSE_Key, RFC 8747 §3.3, which the CWT parser enforces), or, when cnf has only a kid (RFC 8747 §3.4),
+    // derived from the token with the key derivation key. The kid names the token in a psk_identity, so it is required.
+    private static AceRsError CheckDtlsConfirmation(CwtValidationResult result, int maxPsk)
+    {
+        CwtConfirmation cnf = result.Confirmation;
+        if (cnf.KidLength == 0 || cnf.KidLength > AceTokenTable.MaxPopIdLength)
+        {
+            return cnf.Method == CnfMethod.None ? AceRsError.UnsupportedConfirmation : AceRsError.ConfirmationInvalid;
+        }
+
+        if (cnf.Method == CnfMethod.CoseKey || cnf.Method == CnfMethod.EncryptedCoseKey)
+        {
+            if (cnf.KeyType != CoseKeyType.Symmetric)
+            {
+                return AceRsError.UnsupportedConfirmation;
+            }
+
+            if (cnf.Method == CnfMethod.CoseKey && result.MessageType != CoseTag.Encrypt0)
+            {
+                return AceRsError.KeyMaterialNotEncrypted;
+            }
+
+            return cnf.SymmetricKeyLength < 1 || cnf.SymmetricKeyLength > maxPsk ? AceRsError.ConfirmationInvalid : AceRsError.None;
+        }
+
+        return cnf.Method == CnfMethod.Kid ? AceRsError.None : AceRsError.UnsupportedConfirmation;
     }
 
     private static AceRsError CheckConfirmation(CwtConfirmation cnf)

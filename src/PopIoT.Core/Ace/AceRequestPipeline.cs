@@ -12,7 +12,7 @@ namespace PopIoT.Core.Ace;
 /// protected (§8.3); a request without it reaches only unprotected resources, else 4.01 with AS Request Creation Hints
 /// (RFC 9200 §5.3). Allocates nothing per request.
 /// </summary>
-internal sealed class AceRequestPipeline
+internal sealed partial class AceRequestPipeline
 {
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
@@ -61,21 +61,7 @@ internal sealed class AceRequestPipeline
 
         if (ri >= 0 && _resources.IsProtected(ri))
         {
-            // RFC 9200 §5.3: an unauthorised request gets 4.01 with AS Request Creation Hints.
-            _writer.Reset();
-            byte[] cnonce = null;
-            int co = 0;
-            if (_freshness.IssuesCnonces)
-            {
-                // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
-                co = _freshness.IssueCnonce(_provider.Random);
-                cnonce = _freshness.Cnonces;
-            }
-
-            AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
-            response.Code = CoapCode.Unauthorized;
-            response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
-            response.SetPayload(_out, 0, _writer.BytesWritten);
+            WriteHints(response);
             Decide(AceDecisionKind.RequestDenied, AceRsError.NotProtected, response.Code, peer, -1, request.Code, _resources.Paths[ri]);
             return CoapHandlerResult.Respond;
         }
@@ -185,6 +171,25 @@ internal sealed class AceRequestPipeline
         }
 
         return Protect(_processor.ProtectResponse(response, exchange, false), response, peer);
+    }
+
+    // RFC 9200 §5.3: an unauthorised request gets 4.01 with AS Request Creation Hints.
+    private void WriteHints(CoapMessage response)
+    {
+        _writer.Reset();
+        byte[] cnonce = null;
+        int co = 0;
+        if (_freshness.IssuesCnonces)
+        {
+            // RFC 9200 §5.3: a clockless RS asks for a cnonce so it can tell the token was minted for this request.
+            co = _freshness.IssueCnonce(_provider.Random);
+            cnonce = _freshness.Cnonces;
+        }
+
+        AsCreationHints.Encode(_settings.AsUri, _settings.Audience, cnonce, co, 8, _writer);
+        response.Code = CoapCode.Unauthorized;
+        response.AddOption(CoapOptionNumber.ContentFormat, AceCborFormat, 0, 1);
+        response.SetPayload(_out, 0, _writer.BytesWritten);
     }
 
     // RFC 8613 §4.1.3.5.2: a notification takes a Partial IV of its own.

@@ -36,7 +36,7 @@ namespace PopIoT.Core.Ace;
 /// <see cref="Listener"/> with its <see cref="AceRsError"/> reason. No exception escapes <see cref="HandleRequest"/> for
 /// bad input. Not thread-safe.
 /// </summary>
-public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
+public sealed partial class AceResourceServer : ICoapRequestHandler, IDisposable
 {
     private readonly AceRsSettings _settings;
     private readonly AceClock _clock = new AceClock();
@@ -69,7 +69,7 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         _log = new AceDecisionLog(_clock);
         _validator = new CwtValidator(provider, _clock, settings.Audience);
         _validator.ClockSkewSeconds = settings.ClockSkewSeconds;
-        _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize);
+        _table = new AceTokenTable(settings.Slots, settings.MaxResources, provider, settings.ReplayWindowSize, settings.ServesDtls ? settings.MaxPskLength : 0);
         _resources = new AceResources(settings.MaxResources);
         _scopes = new AceScopeTable(settings.MaxScopeEntries);
         _freshness = new AceFreshness(settings.HasClock ? 0 : settings.CnonceSlots);
@@ -164,7 +164,10 @@ public sealed class AceResourceServer : ICoapRequestHandler, IDisposable
         int context = 128 + 4 + 16 + (settings.ReplayWindowSize / 8);
         int handle = 32 + 8;
         int token = 16 + 16 + 1 + 1 + settings.MaxResources + 24;
-        return context + handle + token;
+
+        // The coap_dtls area (docs/ace-dtls.md): a mark, the bound session and handshake peers, the PSK's length and room.
+        int dtls = settings.ServesDtls ? 1 + 4 + 4 + 1 + settings.MaxPskLength : 0;
+        return context + handle + token + dtls;
     }
 
     /// <summary>

@@ -161,4 +161,21 @@ public enum AceRsError
     /// write failed): the RS cannot tell an old token from a new one, so it takes none (5.03; docs/ace-rs.md, "Persistence").
     /// </summary>
     ExiStateUnavailable,
+
+    // ---- the coap_dtls profile (RFC 9202) ----
+
+    /// <summary>
+    /// A token for one profile arrived under the other's protection: a coap_oscore token over a DTLS session, or a
+    /// coap_dtls token over OSCORE (4.00 incompatible_ace_profiles; an OSCORE token gives no DTLS key and vice versa).
+    /// </summary>
+    ProfileMismatch,
+
+    /// <summary>
+    /// A psk_identity that selects no valid token (RFC 9202 §3.3.2): not CBOR, a kid form naming no stored coap_dtls
+    /// token, or a token that was refused. The handshake ends with illegal_parameter.
+    /// </summary>
+    PskIdentityInvalid,
+
+    /// <summary>A request over a DTLS session whose token is gone (expired, replaced or evicted): 4.01 with AS Request Creation Hints (RFC 9202 §3.4).</summary>
+    SessionWithoutToken,
 }

@@ -33,6 +33,7 @@ public static class AceRsErrors
             case AceRsError.BlockwiseFailed:
             case AceRsError.TokenMalformed:
             case AceRsError.UnknownProfile:
+            case AceRsError.ProfileMismatch:
             case AceRsError.UnsupportedConfirmation:
             case AceRsError.ConfirmationInvalid:
             case AceRsError.UnsupportedAlgorithm:
@@ -87,6 +88,7 @@ public static class AceRsErrors
                 // so the map has no error member; the CoAP code and Max-Age tell the client what to do.
                 return 0;
             case AceRsError.UnknownProfile:
+            case AceRsError.ProfileMismatch:
                 return AceErrorCode.IncompatibleAceProfiles;
             case AceRsError.UnsupportedConfirmation:
             case AceRsError.UnsupportedAlgorithm:
@@ -136,6 +138,9 @@ public static class AceRsErrors
             case AceRsError.CnonceUnknown: return "CnonceUnknown";
             case AceRsError.ExiStateUnavailable: return "ExiStateUnavailable";
             case AceRsError.UnknownProfile: return "UnknownProfile";
+            case AceRsError.ProfileMismatch: return "ProfileMismatch";
+            case AceRsError.PskIdentityInvalid: return "PskIdentityInvalid";
+            case AceRsError.SessionWithoutToken: return "SessionWithoutToken";
             case AceRsError.UnsupportedConfirmation: return "UnsupportedConfirmation";
             case AceRsError.ConfirmationInvalid: return "ConfirmationInvalid";
             case AceRsError.KeyMaterialNotEncrypted: return "KeyMaterialNotEncrypted";

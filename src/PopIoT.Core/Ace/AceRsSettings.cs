@@ -47,6 +47,50 @@ public sealed class AceRsSettings
         AuthzInfoPeerBuckets = 16;
         AuthzInfoBurst = 16;
         AuthzInfoRefillSeconds = 1;
+        _profiles = ServesOscoreBit | (DefaultMaxPskLength << PskLengthShift);
+    }
+
+    /// <summary>The default longest DTLS pre-shared key a slot keeps (RFC 9202 §3.3: 16 bytes for AES-128-CCM_8; 32 leaves room for a 256-bit key).</summary>
+    public const int DefaultMaxPskLength = 32;
+
+    // The profiles served and the longest PSK, in one field: on nanoFramework every field is a 12-byte heap block
+    // (docs/firmware.md, "Memory model"), and the device keeps several copies of these settings.
+    private const int ServesOscoreBit = 1;
+    private const int ServesDtlsBit = 2;
+    private const int PskLengthShift = 8;
+    private int _profiles;
+
+    /// <summary>Whether this RS serves the coap_oscore profile (RFC 9203). Default true.</summary>
+    public bool ServesOscore
+    {
+        get { return (_profiles & ServesOscoreBit) != 0; }
+        set { _profiles = value ? _profiles | ServesOscoreBit : _profiles & ~ServesOscoreBit; }
+    }
+
+    /// <summary>
+    /// Whether this RS serves the coap_dtls profile in PSK mode (RFC 9202 §3.3): tokens whose key becomes the PSK of a
+    /// DTLS session. Each slot then keeps the PSK (<see cref="MaxPskLength"/>) and the session it is bound to. Default false.
+    /// </summary>
+    public bool ServesDtls
+    {
+        get { return (_profiles & ServesDtlsBit) != 0; }
+        set { _profiles = value ? _profiles | ServesDtlsBit : _profiles & ~ServesDtlsBit; }
+    }
+
+    /// <summary>The longest PSK a slot keeps for the coap_dtls profile (16..64 bytes; only with <see cref="ServesDtls"/>).</summary>
+    public int MaxPskLength
+    {
+        get { return _profiles >> PskLengthShift; }
+        set { _profiles = (_profiles & 0xFF) | ((value < 0 || value > 0xFFFF ? 0 : value) << PskLengthShift); }
+    }
+
+    /// <summary>
+    /// The profile of a token without ace_profile: the RS's only profile (RFC 9200 §5.8.4.3 leaves the default to the
+    /// RS), or 0 when it serves both, so such a token names none and is refused.
+    /// </summary>
+    public int DefaultProfile
+    {
+        get { return ServesOscore && ServesDtls ? 0 : (ServesDtls ? AceProfile.CoapDtls : AceProfile.CoapOscore); }
     }
 
     /// <summary>This RS's audience.</summary>
@@ -160,6 +204,8 @@ public sealed class AceRsSettings
         Check(AuthzInfoPeerBuckets >= 1 && AuthzInfoPeerBuckets <= 255, "AuthzInfoPeerBuckets must be 1..255.");
         Check(AuthzInfoBurst >= 0 && AuthzInfoBurst <= 65535, "AuthzInfoBurst must be 0..65535.");
         Check(AuthzInfoRefillSeconds >= 1 && AuthzInfoRefillSeconds <= 86400, "AuthzInfoRefillSeconds must be 1..86400.");
+        Check(ServesOscore || ServesDtls, "ServesOscore or ServesDtls: the RS must serve a profile.");
+        Check(!ServesDtls || (MaxPskLength >= 16 && MaxPskLength <= 64), "MaxPskLength must be 16..64.");
     }
 
     private static void Check(bool ok, string message)

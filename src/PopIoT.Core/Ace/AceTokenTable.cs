@@ -16,7 +16,7 @@ namespace PopIoT.Core.Ace;
 /// board) all contexts share that one cipher and keep only their raw keys (DESIGN.md §8). Dropping a slot erases its
 /// keys and its token's values.
 /// </summary>
-internal sealed class AceTokenTable : IDisposable
+internal sealed partial class AceTokenTable : IDisposable
 {
     /// <summary>Bytes of the claims digest kept (SHA-256 truncated: identifies a re-posted token, RFC 9200 §5.10.1.1).</summary>
     public const int DigestLength = 16;
@@ -33,6 +33,16 @@ internal sealed class AceTokenTable : IDisposable
     private const int UseRankAt = PopIdLengthAt + 1;
     private const int PermissionsAt = UseRankAt + 1;
 
+    // A coap_dtls token's slot (RFC 9202 §3.3) proves possession with a DTLS session instead of an OSCORE context. Only
+    // when the RS serves coap_dtls, each slot's bytes end with the DTLS area after the permissions: a mark (1 for a DTLS
+    // slot), the peer of the established session bound to it (4, big-endian; -1 none), the peer of a handshake that took
+    // its PSK and has not finished (4; -1 none), the PSK's length (1) and the PSK.
+    private const int DtlsMarkAt = 0;
+    private const int SessionPeerAt = 1;
+    private const int HandshakePeerAt = 5;
+    private const int PskLengthAt = 9;
+    private const int PskAt = 10;
+
     // The numbers of one slot, at slot × NumbersPerSlot: when its token's lifetime ends (engine seconds, long.MaxValue
     // for none), its exi sequence number (RFC 9200 §5.10.3; -1 for none) and when its context last verified a request
     // (engine seconds, NeverVerified).
@@ -46,13 +56,14 @@ internal sealed class AceTokenTable : IDisposable
 
     private readonly byte[] _bytes;
     private readonly int _stride;
+    private readonly int _maxPsk;
     private readonly long[] _numbers;
     private readonly SecurityContextSlots _contexts;
     private readonly IRekeyableAead _sharedCipher;
     private readonly DerivationWorkspace _workspace;
     private int _nextServerId;
 
-    public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize)
+    public AceTokenTable(int slots, int resources, ICryptoProvider provider, int replayWindowSize, int maxPskLength)
     {
         IRekeyableAeadProvider rekeyable = provider as IRekeyableAeadProvider;
 
@@ -60,7 +71,8 @@ internal sealed class AceTokenTable : IDisposable
         _sharedCipher = rekeyable == null ? null : rekeyable.CreateRekeyableAesCcm(2);
         _contexts = new SecurityContextSlots(slots, provider, _sharedCipher, replayWindowSize);
         _workspace = new DerivationWorkspace(_sharedCipher == null);
-        _stride = PermissionsAt + resources;
+        _maxPsk = maxPskLength;
+        _stride = PermissionsAt + resources + (maxPskLength > 0 ? PskAt + maxPskLength : 0);
         _bytes = new byte[slots * _stride];
         _numbers = new long[slots * NumbersPerSlot];
         for (int i = 0; i < slots; i++)
@@ -102,10 +114,16 @@ internal sealed class AceTokenTable : IDisposable
         }
     }
 
-    /// <summary>Whether the slot holds a token: its context has keys.</summary>
+    /// <summary>Whether the slot holds a token: its OSCORE context has keys, or it holds a DTLS PSK.</summary>
     public bool InUse(int slot)
     {
-        return !_contexts.Context(slot).IsDisposed;
+        return !_contexts.Context(slot).IsDisposed || IsDtls(slot);
+    }
+
+    /// <summary>Whether the slot holds a coap_dtls token (RFC 9202), whose key is a DTLS PSK rather than an OSCORE context.</summary>
+    public bool IsDtls(int slot)
+    {
+        return _maxPsk > 0 && _bytes[(slot * _stride) + DtlsAt + DtlsMarkAt] != 0;
     }
 
     /// <summary>When the slot's token stops authorising anything (engine seconds; long.MaxValue when never).</summary>
@@ -134,7 +152,7 @@ internal sealed class AceTokenTable : IDisposable
 
     public void SetPermissions(int slot, byte[] permissions)
     {
-        Array.Copy(permissions, 0, _bytes, (slot * _stride) + PermissionsAt, _stride - PermissionsAt);
+        Array.Copy(permissions, 0, _bytes, (slot * _stride) + PermissionsAt, DtlsAt - PermissionsAt);
     }
 
     public void SetDigest(int slot, byte[] digest)
@@ -185,17 +203,9 @@ internal sealed class AceTokenTable : IDisposable
 
     public int FindPopId(byte[] buffer, int offset, int length)
     {
-        for (int i = 0; i < Capacity; i++)
-        {
-            int at = i * _stride;
-            if (InUse(i) && SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        return FindPopId(buffer, offset, length, false);
     }
+
 
     public int SlotOf(SecurityContext context)
     {
@@ -397,6 +407,12 @@ internal sealed class AceTokenTable : IDisposable
         }
 
         CryptoBytes.Clear(_bytes, slot * _stride, _stride);
+        if (_maxPsk > 0)
+        {
+            WritePeer(slot, SessionPeerAt, -1);
+            WritePeer(slot, HandshakePeerAt, -1);
+        }
+
         _numbers[(slot * NumbersPerSlot) + ExpiresAtAt] = long.MaxValue;
         _numbers[(slot * NumbersPerSlot) + ExiSequenceAt] = -1;
         _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = NeverVerified;

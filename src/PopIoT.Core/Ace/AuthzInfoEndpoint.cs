@@ -13,7 +13,6 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
     private static readonly byte[] AceCborFormat = new byte[] { CoapContentFormat.AceCbor };
 
     private readonly TokenIntake _intake;
-    private readonly TokenIntakeOutcome _outcome;
     private readonly AuthzInfoAdmission _admission;
     private readonly Block1Reassembler _block1;
     private readonly AceClock _clock;
@@ -24,7 +23,6 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
     public AuthzInfoEndpoint(AceRsSettings settings, TokenIntake intake, AceClock clock, AceDecisionLog log)
     {
         _intake = intake;
-        _outcome = new TokenIntakeOutcome(settings);
         _admission = new AuthzInfoAdmission(settings);
         _block1 = new Block1Reassembler(settings.BlockwiseSlots, settings.EffectiveBlockwiseBufferSize, settings.MaxBlockSzx);
         _clock = clock;
@@ -34,16 +32,18 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
 
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
     {
-        TokenIntakeOutcome o = _outcome;
+        TokenIntakeOutcome o = _intake.Outcome;
         o.Reset();
         RequestSecurity security = request.Security;
         long now = _clock.Now;
 
-        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own context already proved
-        // possession (it is an access-rights update) and is not counted, so no flood of strangers can block it.
+        // RFC 9200 §5.10.1.2: rate limits before any parsing. A POST over the client's own OSCORE context, or over a
+        // DTLS session bound to its token, already proved possession (it is an access-rights update) and is not
+        // counted, so no flood of strangers can block it.
         long retryAfter;
         AceRsError limit = AceRsError.None;
-        if ((security == null || !security.IsProtected) && AuthzInfoAdmission.StartsBody(request))
+        bool provedKey = security != null && (security.Protection == RequestProtection.Oscore || (security.Protection == RequestProtection.Dtls && security.Slot >= 0));
+        if (!provedKey && AuthzInfoAdmission.StartsBody(request))
         {
             limit = _admission.Admit(peer, now, out retryAfter);
             if (limit != AceRsError.None)

@@ -92,6 +92,20 @@ public sealed class AuthzInfoRequest
     }
 
     /// <summary>
+    /// Takes a bare access token as the request (RFC 9202 §3.3.2: the token carried as a psk_identity), as if parsed
+    /// from a body holding only access_token.
+    /// </summary>
+    /// <param name="token">The token bytes (not copied).</param>
+    internal void SetToken(ByteRange token)
+    {
+        Buffer = token.Buffer;
+        TokenOffset = token.Offset;
+        TokenLength = token.Count;
+        Nonce1Offset = ClientRecipientIdOffset = 0;
+        Nonce1Length = ClientRecipientIdLength = -1;
+    }
+
+    /// <summary>
     /// Parses a payload (RS side). Unknown integer or text keys are skipped (RFC 9200 §5.10.1 leaves room for other
     /// parameters); a key given twice, a value of the wrong type, trailing bytes or malformed CBOR are refused.
     /// </summary>

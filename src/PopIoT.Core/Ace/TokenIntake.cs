@@ -14,7 +14,7 @@ namespace PopIoT.Core.Ace;
 /// context's rights. It knows no CoAP message, so a DTLS handshake can hand it a token taken from a psk_identity
 /// (RFC 9202 §3.2.1). No state passes between its steps except through the outcome the caller gives it.
 /// </summary>
-public sealed class TokenIntake
+public sealed partial class TokenIntake
 {
     private readonly AceRsSettings _settings;
     private readonly ICryptoProvider _provider;
@@ -35,6 +35,8 @@ public sealed class TokenIntake
         _policy = policy;
         _freshness = lifecycle.Freshness;
         _sha = provider.CreateSha256();
+        _dtls = settings.ServesDtls ? new AceDtlsPskSource(settings.MaxTokenSize) : null;
+        Outcome = new TokenIntakeOutcome(settings);
     }
 
     /// <summary>Takes in one /authz-info body. Allocates nothing; never throws for bad input.</summary>
@@ -47,10 +49,9 @@ public sealed class TokenIntake
     public void Process(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
     {
         outcome.Reset();
-        int protectingSlot = security != null && security.IsProtected ? security.Slot : -1;
         try
         {
-            Run(body, peer, protectingSlot, now, outcome);
+            Run(body, peer, security, now, outcome);
         }
         finally
         {
@@ -58,18 +59,44 @@ public sealed class TokenIntake
         }
     }
 
+    // The engine's own outcome, for /authz-info (and psk_identity intake): one call at a time on the device's loop.
+    internal TokenIntakeOutcome Outcome { get; }
+
     internal void Dispose()
     {
         _sha.Dispose();
+        DisposeDtls();
     }
 
-    private void Run(ByteRange body, int peer, int protectingSlot, long now, TokenIntakeOutcome outcome)
+    private void Run(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
     {
         AuthzInfoRequest a = outcome.Request;
         AceRsError e = a.Parse(body.Buffer, body.Offset, body.Count);
         if (e == AceRsError.None && a.TokenLength > _settings.MaxTokenSize)
         {
             e = AceRsError.TokenTooLarge;
+        }
+
+        // RFC 9203 §4.1 for an OSCORE token; a coap_dtls token takes its own path once verified (RFC 9202 §3.3–§3.4).
+        RequestProtection protection = security == null ? RequestProtection.None : security.Protection;
+        int protectingSlot = protection == RequestProtection.Oscore ? security.Slot : -1;
+        bool validated = false;
+        if (e == AceRsError.None && _settings.ServesDtls && (protection == RequestProtection.Dtls || !a.HasNonces))
+        {
+            // Only the verified token says its profile; an OSCORE token is not verified twice.
+            e = Validate(a, outcome);
+            validated = e == AceRsError.None;
+            if (e == AceRsError.None && AcePolicy.ProfileOf(outcome.Result.Claims, _settings) == AceProfile.CoapDtls)
+            {
+                RunDtls(peer, security, now, outcome);
+                return;
+            }
+
+            if (e == AceRsError.None && protection == RequestProtection.Dtls)
+            {
+                // An OSCORE token gives no DTLS key: it cannot update a session's rights.
+                e = AceRsError.ProfileMismatch;
+            }
         }
 
         // RFC 9203 §4.1: a token received over OSCORE is an update of access rights, and the RS MUST ignore any nonce
@@ -81,7 +108,7 @@ public sealed class TokenIntake
         }
 
         // RFC 9200 §5.10.1.1: the token is verified first; only then is it known which token it is (its identity).
-        if (e == AceRsError.None)
+        if (e == AceRsError.None && !validated)
         {
             e = Validate(a, outcome);
         }
@@ -146,7 +173,7 @@ public sealed class TokenIntake
             return AceRsErrors.FromCwt(ce, outcome.Result.CoseError, outcome.Result.Claim);
         }
 
-        return _policy.CheckToken(outcome.Result, outcome.Permissions);
+        return _policy.CheckToken(outcome.Result, outcome.Permissions, AcePolicy.ProfileOf(outcome.Result.Claims, _settings), _settings.ServesDtls ? _settings.MaxPskLength : 0);
     }
 
     // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner

@@ -12,7 +12,10 @@ namespace PopIoT.Core.Device;
 /// <item>2: the AS URI (tstr) sent in AS Request Creation Hints (RFC 9200 §5.3);</item>
 /// <item>3: the one COSE type of the tokens (int: 16 Encrypt0, 17 Mac0, 18 Sign1; docs/ace-rs.md, Key purposes);</item>
 /// <item>4: the token key (COSE_Key map): the AS–RS MAC key, AEAD key, or the AS public key; its alg is pinned;</item>
-/// <item>5 (optional): the AEAD key that only unwraps an Encrypted_COSE_Key in cnf (RFC 8747 §3.3).</item>
+/// <item>5 (optional): the AEAD key that only unwraps an Encrypted_COSE_Key in cnf (RFC 8747 §3.3);</item>
+/// <item>6 (optional): the key derivation key of the coap_dtls profile (RFC 9202 §3.3: the PSK of a token whose cnf has
+/// only a kid), a symmetric COSE_Key whose key_ops is exactly [derive key] (7); ignored by a device that serves
+/// OSCORE only.</item>
 /// </list>
 /// Anything else (an unknown or duplicate key, a wrong type, trailing bytes) refuses the whole record: a device must not
 /// run with half a configuration.
@@ -24,6 +27,7 @@ public sealed class DeviceConfiguration
     private const int KeyProtection = 3;
     private const int KeyTokenKey = 4;
     private const int KeyCnfKey = 5;
+    private const int KeyDerivationKey = 6;
 
     private DeviceConfiguration()
     {
@@ -43,6 +47,9 @@ public sealed class DeviceConfiguration
 
     /// <summary>The key that unwraps an Encrypted_COSE_Key in cnf, or null.</summary>
     public CoseKey CnfKey { get; private set; }
+
+    /// <summary>The coap_dtls key derivation key (RFC 9202 §3.3), or null.</summary>
+    public CoseKey DerivationKey { get; private set; }
 
     /// <summary>Reads a configuration record.</summary>
     /// <param name="buffer">The record.</param>
@@ -70,7 +77,7 @@ public sealed class DeviceConfiguration
             }
 
             int key = r.ReadInt32();
-            if (key < KeyAudience || key > KeyCnfKey || (seen & (1 << key)) != 0)
+            if (key < KeyAudience || key > KeyDerivationKey || (seen & (1 << key)) != 0)
             {
                 return DeviceConfigurationError.Malformed;
             }
@@ -122,6 +129,11 @@ public sealed class DeviceConfiguration
         if (CnfKey != null)
         {
             engine.SetCnfDecryptionKey(CnfKey);
+        }
+
+        if (DerivationKey != null && engine.ServesDtls)
+        {
+            engine.SetDtlsKeyDerivationKey(DerivationKey);
         }
     }
 
@@ -182,12 +194,39 @@ public sealed class DeviceConfiguration
         {
             TokenKey = k;
         }
-        else
+        else if (key == KeyCnfKey)
         {
             CnfKey = k;
         }
+        else if (!IsDerivationKey(k))
+        {
+            return DeviceConfigurationError.InvalidKey;
+        }
+        else
+        {
+            DerivationKey = k;
+        }
 
         return DeviceConfigurationError.None;
+    }
+
+    // RFC 9202 §3.3, RFC 9052 §7.1: a symmetric key of 16..64 bytes with key_ops exactly [derive key], so it has no other purpose.
+    private static bool IsDerivationKey(CoseKey k)
+    {
+        if (k.KeyType != CoseKeyType.Symmetric || k.K == null || k.K.Length < 16 || k.K.Length > 64 || !k.HasKeyOperations || !k.Permits(CoseKeyOperation.DeriveKey))
+        {
+            return false;
+        }
+
+        for (int op = 1; op <= 10; op++)
+        {
+            if (op != CoseKeyOperation.DeriveKey && k.Permits(op))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private DeviceConfigurationError Complete()

@@ -21,6 +21,6 @@ public enum DeviceConfigurationError
     /// <summary>The token key (key 4) is missing.</summary>
     MissingTokenKey,
 
-    /// <summary>A COSE_Key (key 4 or 5) is not one the engine can use.</summary>
+    /// <summary>A COSE_Key (key 4, 5 or 6) is not one the engine can use (key 6: a symmetric key of 16..64 bytes with key_ops exactly [derive key]).</summary>
     InvalidKey,
 }

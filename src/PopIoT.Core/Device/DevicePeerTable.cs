@@ -84,6 +84,18 @@ public sealed class DevicePeerTable
     /// <returns>The peer number (0 or more), or -1.</returns>
     public int Admit(DatagramAddress from, long now, MessageLayer layer, ObserveRegistry observers)
     {
+        return Admit(from, now, layer, observers, null);
+    }
+
+    /// <summary>As <see cref="Admit(DatagramAddress, long, MessageLayer, ObserveRegistry)"/>; a peer with a DTLS session or handshake in <paramref name="dtls"/> (null: none) is busy too.</summary>
+    /// <param name="from">The sender (copied when new).</param>
+    /// <param name="now">The monotonic time.</param>
+    /// <param name="layer">The message layer.</param>
+    /// <param name="observers">The observe table.</param>
+    /// <param name="dtls">The DTLS engine, or null.</param>
+    /// <returns>The peer number, or -1.</returns>
+    public int Admit(DatagramAddress from, long now, MessageLayer layer, ObserveRegistry observers, PopIoT.Core.Dtls.DtlsEngine dtls)
+    {
         int free = -1;
         for (int i = 0; i < _used.Length; i++)
         {
@@ -103,7 +115,7 @@ public sealed class DevicePeerTable
 
         if (free < 0)
         {
-            free = IdleLeastRecentlyUsed(layer, observers);
+            free = IdleLeastRecentlyUsed(layer, observers, dtls);
             if (free < 0)
             {
                 FullDrops++;
@@ -124,6 +136,40 @@ public sealed class DevicePeerTable
         return _peer[free];
     }
 
+    // A peer that completed a DTLS handshake keeps a mark above its 16-bit port (no field of its own: docs/firmware.md,
+    // "Memory model"), so that nothing for it ever goes out, or comes in, in the clear once its session is gone.
+    private const int PortMask = 0xFFFF;
+    private const int DtlsMark = 0x10000;
+
+    /// <summary>Marks a peer as one that spoke DTLS (RFC 9202: its messages belong to a session, never to plain CoAP).</summary>
+    /// <param name="peer">The peer number.</param>
+    public void MarkDtls(int peer)
+    {
+        for (int i = 0; i < _used.Length; i++)
+        {
+            if (_used[i] && _peer[i] == peer)
+            {
+                _port[i] |= DtlsMark;
+            }
+        }
+    }
+
+    /// <summary>Whether the peer completed a DTLS handshake (<see cref="MarkDtls"/>).</summary>
+    /// <param name="peer">The peer number.</param>
+    /// <returns>True once marked, while the peer is held.</returns>
+    public bool IsDtls(int peer)
+    {
+        for (int i = 0; i < _used.Length; i++)
+        {
+            if (_used[i] && _peer[i] == peer)
+            {
+                return (_port[i] & DtlsMark) != 0;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Copies the address of a peer number into the caller's <paramref name="into"/>; false once the peer was evicted.</summary>
     /// <param name="peer">The peer number.</param>
     /// <param name="into">Where the address goes (the caller's own, so no view is shared between callers or threads).</param>
@@ -139,7 +185,7 @@ public sealed class DevicePeerTable
         {
             if (_used[i] && _peer[i] == peer)
             {
-                into.Set(_address, i * DatagramAddress.MaxAddressLength, _addressLength[i], _port[i]);
+                into.Set(_address, i * DatagramAddress.MaxAddressLength, _addressLength[i], _port[i] & PortMask);
                 return true;
             }
         }
@@ -150,7 +196,7 @@ public sealed class DevicePeerTable
     // Whether entry i holds the address and port of from.
     private bool Holds(int i, DatagramAddress from)
     {
-        if (from.AddressLength != _addressLength[i] || from.Port != _port[i])
+        if (from.AddressLength != _addressLength[i] || from.Port != (_port[i] & PortMask))
         {
             return false;
         }
@@ -168,12 +214,13 @@ public sealed class DevicePeerTable
         return true;
     }
 
-    private int IdleLeastRecentlyUsed(MessageLayer layer, ObserveRegistry observers)
+    private int IdleLeastRecentlyUsed(MessageLayer layer, ObserveRegistry observers, PopIoT.Core.Dtls.DtlsEngine dtls)
     {
         int best = -1;
         for (int i = 0; i < _used.Length; i++)
         {
-            if (layer.HasOpenExchange(_peer[i]) || Observing(observers, _peer[i]))
+            // A peer with a DTLS session keeps its number: the session is keyed by it.
+            if (layer.HasOpenExchange(_peer[i]) || Observing(observers, _peer[i]) || (dtls != null && dtls.HasSession(_peer[i])))
             {
                 continue;
             }

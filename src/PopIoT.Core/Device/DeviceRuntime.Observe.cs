@@ -81,7 +81,7 @@ public sealed partial class DeviceRuntime
         RequestSecurity security = _observers.GetSecurity(slot);
         if (security.IsProtected)
         {
-            AceNotificationCheck check = _engine.CheckNotification(security.Exchange, DeviceResources.PathOf(resource), _engine.Now);
+            AceNotificationCheck check = Check(security, DeviceResources.PathOf(resource), _engine.Now);
             if (check != AceNotificationCheck.Allowed)
             {
                 EndObservation(slot, check, now);
@@ -100,7 +100,8 @@ public sealed partial class DeviceRuntime
             _observers.RemoveAt(slot);
         }
 
-        if (security.IsProtected && _engine.ProtectNotification(_note, security.Exchange) != OscoreStatus.Ok)
+        // An OSCORE observation's notification is protected here; a DTLS one by its session when it is sent (Flush).
+        if (security.Protection == RequestProtection.Oscore && _engine.ProtectNotification(_note, security.Exchange) != OscoreStatus.Ok)
         {
             // The context is gone or exhausted: nothing protected can be sent, and nothing unprotected may be
             // (RFC 8613 §8.3), so the observation ends here (RFC 7641 §3.6 lets the server forget an observer).
@@ -126,7 +127,7 @@ public sealed partial class DeviceRuntime
             RequestSecurity security = _observers.GetSecurity(i);
             if (security.IsProtected)
             {
-                AceNotificationCheck check = _engine.CheckNotification(security.Exchange, DeviceResources.PathOf(_observers.GetResource(i)), seconds);
+                AceNotificationCheck check = Check(security, DeviceResources.PathOf(_observers.GetResource(i)), seconds);
                 if (check != AceNotificationCheck.Allowed)
                 {
                     EndObservation(i, check, now);
@@ -158,10 +159,19 @@ public sealed partial class DeviceRuntime
         _note.RemoveOption(CoapOptionNumber.Observe);
         _note.Code = check == AceNotificationCheck.Expired ? CoapCode.Unauthorized
             : (check == AceNotificationCheck.MethodNotAllowed ? CoapCode.MethodNotAllowed : CoapCode.Forbidden);
-        if (_engine.ProtectNotification(_note, security.Exchange) == OscoreStatus.Ok)
+        if (security.Protection == RequestProtection.Dtls || _engine.ProtectNotification(_note, security.Exchange) == OscoreStatus.Ok)
         {
             int exchange;
             _layer.Send(peer, _note, now, out exchange);
         }
+    }
+
+    // RFC 9200 §5.10.2–§5.10.3 for an observation, by the protection it was registered under: the OSCORE exchange's
+    // context, or the token bound to the DTLS session (RFC 9202 §3.4).
+    private AceNotificationCheck Check(RequestSecurity security, string path, long now)
+    {
+        return security.Protection == RequestProtection.Dtls
+            ? _engine.CheckDtlsNotification(security.Session, path, now)
+            : _engine.CheckNotification(security.Exchange, path, now);
     }
 }

@@ -42,9 +42,12 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     private AceResourceServer _engine;
     private long _nextTickMs = long.MaxValue;
     private long _engineSeconds;
-    private bool _started;
+    // Started, and said once that the wall time is unknown: two flags of the loop's thread in one field (a field is a
+    // heap block on nanoFramework); _stopping stays apart, as another thread sets it.
+    private const int StartedFlag = 1;
+    private const int SaidNoWallTimeFlag = 2;
+    private int _flags;
     private bool _stopping;
-    private bool _saidNoWallTime;
 
     /// <summary>Creates the runtime and allocates every table and buffer; nothing is received before <see cref="Start"/>.</summary>
     /// <param name="settings">The sizes and timers (read now; later changes have no effect).</param>
@@ -80,6 +83,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         // layer instead, in Deliver and Flush, where records are opened and sealed per peer; its handshake hands the
         // psk_identity to the same TokenIntake.
         _layer = new MessageLayer(settings.Coap, host.Crypto.Random, new DeviceSecurityLayer(this), this);
+        BuildDtls();
     }
 
     /// <summary>
@@ -124,7 +128,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <summary>Whether <see cref="Start"/> succeeded and <see cref="Stop"/> was not called.</summary>
     public bool IsRunning
     {
-        get { return _started && !_stopping; }
+        get { return (_flags & StartedFlag) != 0 && !_stopping; }
     }
 
     /// <summary>
@@ -141,7 +145,8 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             }
 
             long layer = _layer.NextDeadline;
-            return layer < _nextTickMs ? layer : _nextTickMs;
+            long due = layer < _nextTickMs ? layer : _nextTickMs;
+            return _dtlsLayer != null && _dtlsLayer.Engine.NextDeadline < due ? _dtlsLayer.Engine.NextDeadline : due;
         }
     }
 
@@ -155,7 +160,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     public bool Start()
     {
-        if (_started || _stopping)
+        if ((_flags & StartedFlag) != 0 || _stopping)
         {
             throw new InvalidOperationException("Start is called once.");
         }
@@ -172,7 +177,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             return false;
         }
 
-        _started = true;
+        _flags |= StartedFlag;
         Tick(_host.Clock.MonotonicMilliseconds);
         Log(DeviceLogLevel.Information, "serving " + _settings.Ace.Slots.ToString() + " token slots");
         return true;
@@ -185,7 +190,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// <exception cref="InvalidOperationException">Not started.</exception>
     public void RunOnce()
     {
-        if (!_started)
+        if ((_flags & StartedFlag) == 0)
         {
             throw new InvalidOperationException("Start the runtime first.");
         }
@@ -229,7 +234,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     /// </summary>
     public void Tick()
     {
-        if (_started)
+        if ((_flags & StartedFlag) != 0)
         {
             Tick(_host.Clock.MonotonicMilliseconds);
             Flush();
@@ -241,6 +246,10 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     {
         _stopping = true;
         _engine.Dispose();
+        if (_dtlsLayer != null)
+        {
+            _dtlsLayer.Engine.Dispose();
+        }
     }
 
     /// <inheritdoc/>
@@ -287,7 +296,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     internal CoapHandlerResult HandleSecured(int peer, CoapMessage request, CoapMessage response)
     {
         // The request is the wire message; the engine answers into response without changing the request's options.
-        CoapHandlerResult result = _engine.HandleRequest(peer, request, response);
+        CoapHandlerResult result = IsDtlsPeer(peer) ? _engine.HandleDtlsRequest(peer, request, response) : _engine.HandleRequest(peer, request, response);
         if (_settings.LogRequests)
         {
             // Only when logging requests: the copy of the address is part of the line's cost.
@@ -311,7 +320,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
     // A datagram from _from: numbered by the peer table, the engine's time brought up to date, then the message layer.
     private void Deliver(int count, long now)
     {
-        int peer = _peers.Admit(_from, now, _layer, _observers);
+        int peer = _peers.Admit(_from, now, _layer, _observers, Dtls);
         if (peer < 0)
         {
             return;
@@ -319,7 +328,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
 
         // The datagram is in the one buffer: what ending observations queues waits for the Flush after it.
         AdvanceEngine(now, false);
-        _layer.Receive(_datagram, 0, count, peer, now);
+        DeliverDemultiplexed(count, peer, now);
     }
 
     private void RunTimers(long now)
@@ -330,6 +339,10 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         }
 
         _layer.Poll(now);
+        if (_dtlsLayer != null)
+        {
+            _dtlsLayer.Engine.Poll(now);
+        }
     }
 
     private void Tick(long now)
@@ -338,6 +351,7 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         LearnWallTime(now);
         AdvanceEngine(now);
         NotifyOnChange(now);
+        CloseSessionsWithoutToken(now);
     }
 
     // docs/firmware.md, "Time on a board": until the clock has the wall time the device is clockless (exi tokens only,
@@ -356,9 +370,9 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
             _engine.SetWallClockKnown(unix);
             Log(DeviceLogLevel.Information, "wall time known (unix " + unix.ToString() + "): exp and nbf are enforced from now on");
         }
-        else if (!_saidNoWallTime)
+        else if ((_flags & SaidNoWallTimeFlag) == 0)
         {
-            _saidNoWallTime = true;
+            _flags |= SaidNoWallTimeFlag;
             Log(DeviceLogLevel.Warning, "no wall time yet: behaving as a clockless device (exi tokens only, cnonce in the AS hints)");
         }
     }
@@ -382,19 +396,5 @@ public sealed partial class DeviceRuntime : ICoapExchangeListener, IDisposable
         EndUnauthorisedObservations(seconds, now, flush);
         _engineSeconds = seconds;
         _engine.Tick(seconds);
-    }
-
-    private void Flush()
-    {
-        int length;
-        int peer;
-        while (_layer.TryTakeOutgoing(_datagram, 0, out length, out peer))
-        {
-            // A message for a peer evicted since it was queued goes nowhere: its number is never reused.
-            if (_peers.TryGetAddress(peer, _to))
-            {
-                _host.Socket.Send(_to, _datagram, 0, length);
-            }
-        }
     }
 }

@@ -57,6 +57,17 @@ public sealed class DeviceRuntimeSettings
     /// <summary>The largest configuration record read at start (<see cref="DeviceRecords.Configuration"/>).</summary>
     public int MaxConfigurationSize { get; set; }
 
+    /// <summary>
+    /// The DTLS engine's sizes and timers when the device serves CoAP over DTLS (the coap_dtls profile, RFC 9202 PSK
+    /// mode; <see cref="AceRsSettings.ServesDtls"/> must then be set), or null for OSCORE only. Its DatagramSize must hold
+    /// a whole CoAP message in one record (<see cref="CoapSettings.MaxMessageSize"/> + 37 bytes of record overhead with
+    /// the 16-byte tag; RFC 6347 §4.1.1.1: no record spans datagrams).
+    /// </summary>
+    public PopIoT.Core.Dtls.DtlsSettings Dtls { get; set; }
+
+    /// <summary>Bytes a DTLS record adds to its data in the worst case: header 13, explicit nonce 8, tag 16 (RFC 6655 §3).</summary>
+    public const int DtlsRecordOverhead = 37;
+
     /// <summary>Whether each request is logged at <see cref="DeviceLogLevel.Debug"/> (<see cref="DeviceRequestLine"/>); off by default, as building the line allocates.</summary>
     public bool LogRequests { get; set; }
 
@@ -100,6 +111,21 @@ public sealed class DeviceRuntimeSettings
         Check(Block1Slots >= 1 && Block1Slots <= 16, "DeviceRuntimeSettings.Block1Slots must be 1..16.");
         Check(MaxBodySize >= 1 && MaxBodySize <= 65536, "DeviceRuntimeSettings.MaxBodySize must be 1..65536.");
         Check(MaxConfigurationSize >= 64 && MaxConfigurationSize <= 4096, "DeviceRuntimeSettings.MaxConfigurationSize must be 64..4096.");
+        Check((Dtls != null) == Ace.ServesDtls, "DeviceRuntimeSettings.Dtls is set exactly when Ace.ServesDtls is (DTLS carries the coap_dtls profile).");
+        if (Dtls != null)
+        {
+            try
+            {
+                Dtls.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException("DeviceRuntimeSettings.Dtls." + e.Message);
+            }
+
+            Check(Dtls.DatagramSize >= Coap.MaxMessageSize + DtlsRecordOverhead, "DeviceRuntimeSettings.Dtls.DatagramSize must hold a whole CoAP message in one record (Coap.MaxMessageSize + 37).");
+            Check(Dtls.MaxPskLength >= Ace.MaxPskLength, "DeviceRuntimeSettings.Dtls.MaxPskLength must hold Ace.MaxPskLength.");
+        }
     }
 
     /// <summary>The resources a board's engine holds: the device's own (docs/firmware.md, "The device runtime") with room for a few more.</summary>

@@ -348,7 +348,7 @@ public sealed partial class DtlsEngine
                 return s;
             }
 
-            if (s.State == DtlsSession.Established && (oldest == null || s.LastUsed < oldest.LastUsed))
+            if (s.State == DtlsSession.Established && (oldest == null || s.LastUsed < oldest.LastUsed) && (EvictionPolicy == null || EvictionPolicy.MayEvict(s.Peer, now)))
             {
                 oldest = s;
             }

@@ -153,6 +153,32 @@ public sealed partial class DtlsEngine : IDisposable
         }
     }
 
+    /// <summary>Which established sessions a new handshake may evict from a full table (null: any, least recently used first).</summary>
+    public IDtlsEvictionPolicy EvictionPolicy { get; set; }
+
+    /// <summary>The size of the session table (<see cref="DtlsSettings.MaxSessions"/>).</summary>
+    public int SessionCapacity
+    {
+        get { return _sessions.Length; }
+    }
+
+    /// <summary>The peer of the established session in table slot <paramref name="index"/>, or -1 (for hosts that sweep their sessions).</summary>
+    /// <param name="index">0 to <see cref="SessionCapacity"/> − 1.</param>
+    /// <returns>The peer index, or -1 when the slot is free or handshaking.</returns>
+    public int EstablishedPeerAt(int index)
+    {
+        DtlsSession s = _sessions[index];
+        return s.State == DtlsSession.Established ? s.Peer : -1;
+    }
+
+    /// <summary>Whether any session or handshake is held for <paramref name="peer"/>.</summary>
+    /// <param name="peer">The peer index.</param>
+    /// <returns>True when the engine holds state for it.</returns>
+    public bool HasSession(int peer)
+    {
+        return Find(peer) != null;
+    }
+
     /// <summary>The largest application data <see cref="Send"/> accepts for a session (one record in one datagram).</summary>
     /// <param name="peer">The peer index.</param>
     /// <returns>Bytes, or 0 without an established session.</returns>

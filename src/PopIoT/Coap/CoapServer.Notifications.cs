@@ -95,7 +95,7 @@ public sealed partial class CoapServer
             }
 
             // RFC 8613 §4.1.3.5.2: a notification under OSCORE takes its own Partial IV, bound to the registration.
-            if (security.IsProtected && _oscoreProcessor!.ProtectResponse(m, security.Exchange, true) != OscoreStatus.Ok)
+            if (security.Protection == RequestProtection.Oscore && _oscoreProcessor!.ProtectResponse(m, security.Exchange, true) != OscoreStatus.Ok)
             {
                 // The context is gone (evicted, expired) or exhausted: nothing protected can be sent, so the
                 // observation ends here (RFC 7641 §3.6 lets the server forget an observer).

@@ -179,8 +179,11 @@ public static class AsKeyPurposes
     public static void Apply(AceResourceServer engine, IReadOnlyList<CoseKey> keys, TokenProtection protection, IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        // The key derivation key (RFC 9202 §3.3) serves the device's coap_dtls profile, which this engine does not run yet.
-        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName, _) = Select(keys, protection, names);
+        (CoseKey tokenKey, CoseKey? cnfKey, string tokenName, string cnfName, CoseKey? derivationKey) = Select(keys, protection, names);
+        if (derivationKey != null && !engine.ServesDtls)
+        {
+            throw new ArgumentException("a key derivation key (key_ops [derive key]) has no purpose on a device that does not serve coap_dtls (give --profile dtls or both)");
+        }
 
         engine.TokenProtection = CoseTagOf(protection);
         try
@@ -213,6 +216,11 @@ public static class AsKeyPurposes
             {
                 throw new ArgumentException(cnfName + ": " + e.Message, e);
             }
+        }
+
+        if (derivationKey != null)
+        {
+            engine.SetDtlsKeyDerivationKey(derivationKey);
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class BoardProfile
     private static readonly string[] Fields =
     [
         "name", "firmware", "heap", "popiotHeapShare", "mtu", "network", "slots", "replayWindow", "maxTokenBytes", "blockSzx",
-        "timers", "storage", "clock", "crypto", "pins",
+        "timers", "storage", "clock", "crypto", "pins", "dtls",
     ];
 
     /// <summary>The file stem, e.g. "esp32-c3".</summary>
@@ -80,6 +80,35 @@ public sealed class BoardProfile
     /// <summary>The LED's GPIO number.</summary>
     public required int LedPin { get; init; }
 
+    /// <summary>
+    /// DTLS sessions the board holds (the "dtls" object's "sessions"; default 2): established and handshaking together,
+    /// each bound to a token slot (RFC 9202 §3.4). Boards do PSK only ("keyExchange": "psk"): nanoFramework has no
+    /// elliptic curves, so raw public keys (RFC 9202 §3.2) stay on the desktop.
+    /// </summary>
+    public int DtlsSessions { get; init; } = 2;
+
+    /// <summary>The DTLS handshake pool, also the cap on half-open handshakes ("dtls"."handshakes"; default 1).</summary>
+    public int DtlsHandshakes { get; init; } = 1;
+
+    /// <summary>
+    /// The DTLS engine's settings on this board (docs/firmware.md, "CoAP over DTLS"): the sessions and handshake pool
+    /// above, a datagram that holds one whole CoAP message in one record, an identity as long as a token (RFC 9202
+    /// §3.3.2 lets the client send the token as its psk_identity), a 32-byte PSK at most, the first retransmission at the
+    /// CoAP ACK timeout, and an outbox of 4.
+    /// </summary>
+    /// <returns>New settings.</returns>
+    public PopIoT.Core.Dtls.DtlsSettings ToDtlsSettings() => new()
+    {
+        MaxSessions = DtlsSessions,
+        MaxHandshakes = DtlsHandshakes,
+        DatagramSize = MaxMessageBytes + PopIoT.Core.Device.DeviceRuntimeSettings.DtlsRecordOverhead,
+        MaxIdentityLength = MaxTokenBytes,
+        MaxPskLength = AceRsSettings.DefaultMaxPskLength,
+        InitialRetransmitMs = AckTimeoutMs,
+        OutboxCapacity = 4,
+        OutOfOrderMessages = 1,
+    };
+
     /// <summary>The heap PopIoT may use, in bytes.</summary>
     public int PopIotHeapBytes => (int)(HeapBytes * PopIotHeapShare);
 
@@ -124,13 +153,26 @@ public sealed class BoardProfile
     /// <param name="audience">The device's audience.</param>
     /// <param name="asUri">The AS URI for hints.</param>
     /// <returns>Validated settings.</returns>
-    public PopIoT.Core.Device.DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri)
+    public PopIoT.Core.Device.DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri) => ToRuntimeSettings(audience, asUri, "oscore");
+
+    /// <summary>The device runtime's settings on this board for the ACE profiles it serves.</summary>
+    /// <param name="audience">The RS's audience.</param>
+    /// <param name="asUri">The AS URI for Creation Hints.</param>
+    /// <param name="profiles">oscore, dtls or both (the coap_oscore and coap_dtls profiles; dtls adds the DTLS engine).</param>
+    /// <returns>Validated settings.</returns>
+    /// <exception cref="ArgumentException">A value does not fit.</exception>
+    public PopIoT.Core.Device.DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri, string profiles)
     {
+        bool dtls = profiles is "dtls" or "both";
+        AceRsSettings ace = ToSettings(audience, asUri);
+        ace.ServesOscore = profiles is "oscore" or "both";
+        ace.ServesDtls = dtls;
         var s = new PopIoT.Core.Device.DeviceRuntimeSettings
         {
-            Ace = ToSettings(audience, asUri),
+            Ace = ace,
             Coap = ToCoapSettings(),
             ClockTickMs = ClockTickMs,
+            Dtls = dtls ? ToDtlsSettings() : null,
         };
         s.Validate();
         return s;
@@ -228,6 +270,8 @@ public sealed class BoardProfile
                 Clock = Str(root, "clock", where, ["sntp", "rtc", "none"]),
                 Crypto = Str(root, "crypto", where, ["native", "managed"]),
                 LedPin = Int(pins, "pins.led", where, 0, 1023),
+                DtlsSessions = root.TryGetProperty("dtls", out JsonElement d) ? DtlsInt(d, "dtls.sessions", where, 1, 64) : 2,
+                DtlsHandshakes = root.TryGetProperty("dtls", out JsonElement dh) ? DtlsInt(dh, "dtls.handshakes", where, 1, 16) : 1,
             };
         }
     }
@@ -259,6 +303,36 @@ public sealed class BoardProfile
         }
 
         return s;
+    }
+
+    // The "dtls" object: {"sessions": N, "handshakes": M, "keyExchange": "psk"}; boards do PSK only (no elliptic curves).
+    private static int DtlsInt(JsonElement dtls, string path, string where, int min, int max)
+    {
+        if (dtls.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException(where + ": 'dtls' must be an object");
+        }
+
+        foreach (JsonProperty p in dtls.EnumerateObject())
+        {
+            if (p.Name is not ("sessions" or "handshakes" or "keyExchange"))
+            {
+                throw new FormatException(where + ": unknown field 'dtls." + p.Name + "'");
+            }
+        }
+
+        if (dtls.TryGetProperty("keyExchange", out JsonElement kx) && (kx.ValueKind != JsonValueKind.String || kx.GetString() != "psk"))
+        {
+            throw new FormatException(where + ": 'dtls.keyExchange' must be \"psk\": boards do PSK only (nanoFramework has no elliptic curves; raw public keys stay on the desktop)");
+        }
+
+        int v = Int(dtls, path, where, min, max);
+        if (path == "dtls.handshakes" && dtls.TryGetProperty("sessions", out JsonElement sessions) && sessions.TryGetInt32(out int n) && v > n)
+        {
+            throw new FormatException(where + ": 'dtls.handshakes' must not exceed 'dtls.sessions'");
+        }
+
+        return v;
     }
 
     private static int Int(JsonElement o, string path, string where, int min, int max)

@@ -36,7 +36,7 @@ public static class DeviceProvisioning
         try
         {
             var w = new CborWriter(buffer, 0, buffer.Length);
-            w.WriteStartMap(keys.CnfKey != null ? 5 : 4);
+            w.WriteStartMap(4 + (keys.CnfKey != null ? 1 : 0) + (keys.DerivationKey != null ? 1 : 0));
             w.WriteInt32(1);
             w.WriteTextString(audience);
             w.WriteInt32(2);
@@ -49,6 +49,13 @@ public static class DeviceProvisioning
             {
                 w.WriteInt32(5);
                 keys.CnfKey.Encode(w);
+            }
+
+            if (keys.DerivationKey != null)
+            {
+                // docs/device.md, "Device configuration": key 6, the coap_dtls key derivation key (RFC 9202 §3.3).
+                w.WriteInt32(6);
+                keys.DerivationKey.Encode(w);
             }
 
             byte[] record = buffer[..w.BytesWritten];

@@ -180,9 +180,13 @@ public static partial class NanoHeapModel
             CnonceSlots = settings.Ace.CnonceSlots,
             AuthzInfoPeerBuckets = settings.Ace.AuthzInfoPeerBuckets,
             HasClock = settings.Ace.HasClock,
+            ServesOscore = settings.Ace.ServesOscore,
+            ServesDtls = settings.Ace.ServesDtls,
+            MaxPskLength = settings.Ace.MaxPskLength,
         };
         var copy = new PopIoT.Core.Device.DeviceRuntimeSettings
         {
+            Dtls = settings.Dtls,
             Ace = ace,
             Coap = settings.Coap,
             MaxPeers = settings.MaxPeers,

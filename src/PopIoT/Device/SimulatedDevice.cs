@@ -89,6 +89,12 @@ public sealed class SimulatedDevice : IDisposable
     /// <summary>The address the device listens on, once started.</summary>
     public IPEndPoint? LocalEndPoint => _socket.Transport?.LocalEndPoint;
 
+    /// <summary>Where the device receives CoAP over DTLS (the CoAP port + 1, like libcoap), or null without DTLS.</summary>
+    public IPEndPoint? SecureEndPoint => _socket.SecureTransport?.LocalEndPoint;
+
+    /// <summary>DTLS sessions established or handshaking now (0 without DTLS).</summary>
+    public int DtlsSessionCount => Read(r => r.Dtls?.SessionCount ?? 0);
+
     /// <summary>The engine's settings as given (audience, slots, window, token size, clock).</summary>
     public SimulatedDeviceOptions Options => _options;
 
@@ -148,7 +154,43 @@ public sealed class SimulatedDevice : IDisposable
     /// <summary>Starts serving on UDP ([::] for IPv4 and IPv6).</summary>
     /// <param name="bind">The address and port (0 for a free one).</param>
     /// <returns>The address bound.</returns>
-    public IPEndPoint Start(IPEndPoint bind) => Start(new UdpCoapTransport(bind, _options.Logger));
+    public IPEndPoint Start(IPEndPoint bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        if (!_options.ServesDtls)
+        {
+            return Start(new UdpCoapTransport(bind, _options.Logger));
+        }
+
+        // docs/firmware.md, "CoAP over DTLS": coaps on the CoAP port + 1 (an ephemeral port when the CoAP port is).
+        var secure = new UdpCoapTransport(new IPEndPoint(bind.Address, bind.Port == 0 ? 0 : bind.Port + 1), _options.Logger);
+        try
+        {
+            return Start(new UdpCoapTransport(bind, _options.Logger), secure);
+        }
+        catch
+        {
+            secure.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the device on a CoAP transport and a coaps transport (for a device that serves DTLS).</summary>
+    /// <param name="transport">The CoAP transport.</param>
+    /// <param name="secure">The coaps transport.</param>
+    /// <returns>The CoAP transport's local endpoint.</returns>
+    public IPEndPoint Start(ICoapTransport transport, ICoapTransport secure)
+    {
+        ArgumentNullException.ThrowIfNull(secure);
+        IPEndPoint at = Start(transport);
+        lock (_gate)
+        {
+            _socket.StartSecure(secure);
+        }
+
+        _options.Logger?.LogInformation("device listening for coaps on {Local}", secure.LocalEndPoint);
+        return at;
+    }
 
     /// <summary>Starts serving on a transport, e.g. of a <see cref="LossyNetwork"/>.</summary>
     /// <param name="transport">The transport (owned by the device from now on).</param>
@@ -223,6 +265,7 @@ public sealed class SimulatedDevice : IDisposable
         }
 
         _socket.Transport?.Dispose();
+        _socket.SecureTransport?.Dispose();
     }
 
     private static DeviceRuntimeSettings RuntimeSettings(SimulatedDeviceOptions o)
@@ -239,7 +282,13 @@ public sealed class SimulatedDevice : IDisposable
             AuthzInfoPeerRefillSeconds = o.AuthzInfoPeerRefillSeconds,
             AuthzInfoBurst = o.AuthzInfoBurst,
             AuthzInfoRefillSeconds = o.AuthzInfoRefillSeconds,
+            ServesOscore = o.Profile is "oscore" or "both",
+            ServesDtls = o.ServesDtls,
         };
+        if (o.Profile is not ("oscore" or "dtls" or "both"))
+        {
+            throw new ArgumentException("Profile must be oscore, dtls or both", nameof(o));
+        }
 
         // The options' own names in the message (--slots, Slots), before the runtime adds its group's.
         ace.Validate();
@@ -269,6 +318,20 @@ public sealed class SimulatedDevice : IDisposable
             settings.Coap.DeduplicationPoolBytes = 0;
             settings.Coap.OutboxCapacity = 16;
             settings.Coap.NonRecordCapacity = 16;
+        }
+
+        if (o.ServesDtls)
+        {
+            // RFC 9202 §3.3.2: the token may come as the psk_identity, so an identity is as long as a token; one CoAP
+            // message fits one record (RFC 6347 §4.1.1.1).
+            settings.Dtls = new PopIoT.Core.Dtls.DtlsSettings
+            {
+                MaxSessions = o.DtlsSessions,
+                MaxHandshakes = o.DtlsHandshakes,
+                MaxIdentityLength = o.MaxTokenSize,
+                DatagramSize = Math.Max(1232, settings.Coap.MaxMessageSize + DeviceRuntimeSettings.DtlsRecordOverhead),
+                OutboxCapacity = 16,
+            };
         }
 
         return settings;

@@ -117,4 +117,19 @@ public sealed class SimulatedDeviceOptions
     /// (docs/ace-rs.md, "Time that becomes known later"). Null: never.
     /// </summary>
     public TimeSpan? WallClockKnownAfter { get; init; }
+
+    /// <summary>
+    /// The ACE profiles served: "oscore" (default, RFC 9203), "dtls" (RFC 9202 PSK mode: CoAP over DTLS on the CoAP
+    /// port + 1, tokens bound to sessions) or "both".
+    /// </summary>
+    public string Profile { get; init; } = "oscore";
+
+    /// <summary>DTLS sessions held (with "dtls" or "both").</summary>
+    public int DtlsSessions { get; init; } = 8;
+
+    /// <summary>The DTLS handshake pool, also the cap on half-open handshakes.</summary>
+    public int DtlsHandshakes { get; init; } = 2;
+
+    /// <summary>Whether the device serves CoAP over DTLS (<see cref="Profile"/> dtls or both).</summary>
+    public bool ServesDtls => Profile is "dtls" or "both";
 }

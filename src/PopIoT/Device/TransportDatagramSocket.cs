@@ -14,7 +14,9 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
 {
     private readonly Queue<(IPEndPoint From, byte[] Datagram)> _pending = new();
     private readonly Action _pump;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, bool> _secureSenders = new();
     private ICoapTransport? _transport;
+    private ICoapTransport? _secure;
 
     /// <summary>Creates the socket; <paramref name="pump"/> runs the device's loop when a datagram or a wake-up arrives.</summary>
     public TransportDatagramSocket(Action pump) => _pump = pump;
@@ -34,10 +36,25 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
     }
 
     /// <summary>Attaches the transport and starts it (datagrams flow from now on).</summary>
+    /// <summary>The coaps transport (the CoAP port + 1, like libcoap), or null when the device serves no DTLS.</summary>
+    public ICoapTransport? SecureTransport => _secure;
+
     public void Start(ICoapTransport transport)
     {
         _transport = transport;
         transport.Start(this);
+    }
+
+    /// <summary>
+    /// Also receives on a coaps transport (docs/firmware.md, "CoAP over DTLS"): its datagrams join the same queue (the
+    /// runtime tells DTLS from CoAP by the first byte, RFC 7983 §7), and what the runtime sends to a client that spoke
+    /// to it there goes back out of it, so the client sees the port it sent to.
+    /// </summary>
+    /// <param name="transport">The transport bound to the coaps port.</param>
+    public void StartSecure(ICoapTransport transport)
+    {
+        _secure = transport;
+        transport.Start(new SecureSink(this));
     }
 
     public int Receive(byte[] buffer, int offset, int count, int timeoutMs, DatagramAddress from)
@@ -65,13 +82,14 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
 
     public bool Send(DatagramAddress to, byte[] buffer, int offset, int count)
     {
-        ICoapTransport? t = _transport;
+        IPEndPoint destination = ToEndPoint(to);
+        ICoapTransport? t = _secure != null && _secureSenders.ContainsKey(destination) ? _secure : _transport;
         if (t == null)
         {
             return false;
         }
 
-        t.Send(ToEndPoint(to), buffer.AsSpan(offset, count));
+        t.Send(destination, buffer.AsSpan(offset, count));
         return true;
     }
 
@@ -86,6 +104,26 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
     }
 
     public void OnTimer() => _pump();
+
+    private void OnSecureDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
+    {
+        // Bounded like every table of the simulator: a flood of senders forgets the oldest view, not the device's memory.
+        if (_secureSenders.Count >= 4096)
+        {
+            _secureSenders.Clear();
+        }
+
+        _secureSenders[source] = true;
+        OnDatagram(source, datagram);
+    }
+
+    // The coaps transport's sink: the same queue, remembering who spoke there.
+    private sealed class SecureSink(TransportDatagramSocket socket) : ICoapTransportSink
+    {
+        public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram) => socket.OnSecureDatagram(source, datagram);
+
+        public void OnTimer() => socket._pump();
+    }
 
     /// <summary>The endpoint of a device-side address.</summary>
     public static IPEndPoint ToEndPoint(DatagramAddress a) => new(new IPAddress(a.Address.AsSpan(0, a.AddressLength)), a.Port);

@@ -270,6 +270,14 @@ public class AceMemoryTests
         _output.WriteLine($"256-bit window: {perSlot256} bytes per slot (model {AceResourceServer.StateBytesPerSlot(w256)})");
         Assert.Equal(perSlot + 28, perSlot256);
         Assert.InRange(perSlot256, AceResourceServer.StateBytesPerSlot(w256) - 16, AceResourceServer.StateBytesPerSlot(w256) + 16);
+
+        // The coap_dtls profile adds its area to each slot's bytes (docs/ace-dtls.md): a mark, two peers, the PSK's length and room.
+        var dtls = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true };
+        var dtlsWide = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, Slots = 16 };
+        long perSlotDtls = (Build(dtlsWide, out _) - Build(dtls, out _)) / 8;
+        _output.WriteLine($"with coap_dtls: {perSlotDtls} bytes per slot (model {AceResourceServer.StateBytesPerSlot(dtls)})");
+        Assert.Equal(perSlot + 10 + AceRsSettings.DefaultMaxPskLength, perSlotDtls);
+        Assert.InRange(perSlotDtls, AceResourceServer.StateBytesPerSlot(dtls) - 16, AceResourceServer.StateBytesPerSlot(dtls) + 16);
         GC.KeepAlive(server);
     }
 

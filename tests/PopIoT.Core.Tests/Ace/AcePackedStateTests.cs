@@ -156,7 +156,7 @@ public class AcePackedStateTests
     {
         // The table keeps its LRU order as ranks (a permutation of 0..Capacity-1), not a counter per slot. Checked
         // against the counter it replaces, whenever every slot holds a token (the only time eviction is asked).
-        using var table = new AceTokenTable(7, 4, AceTestSupport.Provider(), 32);
+        using var table = new AceTokenTable(7, 4, AceTestSupport.Provider(), 32, 0);
         var stamps = new long[7];
         long clock = 0;
         var rng = PopIoT.Testing.SeededRandomSource.NewRandom(6);

@@ -16,6 +16,49 @@ namespace PopIoT.Core.Tests.Device;
 public class DeviceConfigurationTests
 {
     [Fact]
+    public void The_dtls_key_derivation_key_loads_from_key_6_only_with_derive_key_as_its_one_purpose()
+    {
+        byte[] With(CoseKey k) => Record(w =>
+        {
+            w.WriteStartMap(5);
+            w.WriteInt32(1);
+            w.WriteTextString(AceTestSupport.Audience);
+            w.WriteInt32(2);
+            w.WriteTextString(AceTestSupport.AsUri);
+            w.WriteInt32(3);
+            w.WriteInt32(CoseTag.Mac0);
+            w.WriteInt32(4);
+            AceTestSupport.AsMacKey().Encode(w);
+            w.WriteInt32(6);
+            k.Encode(w);
+        });
+
+        byte[] good = With(AceDtlsSupport.DerivationKey());
+        Assert.Equal(DeviceConfigurationError.None, DeviceConfiguration.Parse(good, 0, good.Length, out DeviceConfiguration c));
+        Assert.NotNull(c.DerivationKey);
+        var ace = new AceRsSettings(c.Audience, c.AsUri) { ServesDtls = true };
+        using (var engine = new AceResourceServer(ace, AceTestSupport.Provider()))
+        {
+            c.Apply(engine);
+            Assert.True(engine.HasDtlsKeyDerivationKey);
+        }
+
+        // An OSCORE-only engine ignores it (the record serves both kinds of device).
+        using (var oscore = new AceResourceServer(new AceRsSettings(c.Audience, c.AsUri), AceTestSupport.Provider()))
+        {
+            c.Apply(oscore);
+            Assert.False(oscore.HasDtlsKeyDerivationKey);
+        }
+
+        var mixed = CoseKey.Symmetric(AceDtlsSupport.DerivationKeyBytes, 0, null);
+        mixed.SetKeyOperations([CoseKeyOperation.DeriveKey, CoseKeyOperation.MacVerify]);
+        byte[] bad = With(mixed);
+        Assert.Equal(DeviceConfigurationError.InvalidKey, DeviceConfiguration.Parse(bad, 0, bad.Length, out _));
+        byte[] noOps = With(CoseKey.Symmetric(AceDtlsSupport.DerivationKeyBytes, 0, null));
+        Assert.Equal(DeviceConfigurationError.InvalidKey, DeviceConfiguration.Parse(noOps, 0, noOps.Length, out _));
+    }
+
+    [Fact]
     public void A_mac0_configuration_loads_and_gives_the_engine_working_keys()
     {
         byte[] record = Record(w =>

@@ -87,6 +87,22 @@ internal sealed class QueueSocket : IDatagramSocket
         return true;
     }
 
+    /// <summary>The raw datagrams sent since <paramref name="since"/> to a client (DTLS records are not CoAP messages).</summary>
+    public List<byte[]> RawSince(int since, int client)
+    {
+        var list = new List<byte[]>();
+        for (int i = since; i < _outCount; i++)
+        {
+            int at = i % _out.Length;
+            if (_outTo[at] == client)
+            {
+                list.Add(_out[at].AsSpan(0, _outLength[at]).ToArray());
+            }
+        }
+
+        return list;
+    }
+
     /// <summary>The datagrams sent since <paramref name="since"/> (a count from <see cref="SentCount"/>), to a client or to anyone (-1).</summary>
     public List<CoapMessage> SentSince(int since, int client = -1)
     {

@@ -44,6 +44,26 @@ public sealed class AsKeyPurposesTests
     }
 
     [Fact]
+    public void A_derivation_key_serves_the_dtls_profile_only_and_only_with_derive_key_alone()
+    {
+        using CoseKey mac = Mac();
+        using CoseKey kdk = WithOps(CoseKey.Symmetric(Fill(32, 0x33), 0, null), [CoseKeyOperation.DeriveKey]);
+        AsKeySelection selected = AsKeyPurposes.Select([mac, kdk], TokenProtection.Mac0);
+        Assert.Same(kdk, selected.DerivationKey);
+
+        // RFC 9202 §3.3: on a device that serves coap_dtls the key derives PSKs; on an OSCORE-only one it has no purpose.
+        using var dtls = new AceResourceServer(new AceRsSettings("rs", "coap://as") { ServesDtls = true }, PlatformCryptoProvider.Instance);
+        AsKeyPurposes.Apply(dtls, [mac, kdk], TokenProtection.Mac0);
+        Assert.True(dtls.HasDtlsKeyDerivationKey);
+        using var oscore = Engine();
+        Assert.Contains("--profile dtls", Assert.Throws<ArgumentException>(() => AsKeyPurposes.Apply(oscore, [mac, kdk], TokenProtection.Mac0)).Message, StringComparison.Ordinal);
+
+        // RFC 9052 §7.1: derive key mixed with another purpose is refused.
+        using CoseKey mixed = WithOps(CoseKey.Symmetric(Fill(32, 0x44), 0, null), [CoseKeyOperation.DeriveKey, CoseKeyOperation.MacVerify]);
+        Assert.Contains("derive key", Refused([mac, mixed], TokenProtection.Mac0, ["a.key", "mixed.key"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cnf_key_alone_is_no_token_key()
     {
         using CoseKey cnf = Aead(0x22, CoseKeyOperation.WrapKey, CoseKeyOperation.UnwrapKey);

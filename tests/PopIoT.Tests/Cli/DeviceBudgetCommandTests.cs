@@ -37,6 +37,25 @@ public sealed class DeviceBudgetCommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void The_dtls_profile_adds_the_boards_dtls_engine_and_a_psk_and_session_per_slot_and_says_psk_only()
+    {
+        var oscore = CliRunner.Run(["device", "budget", "--board", "esp32-s3-psram", "--boards-dir", BoardProfiles.Dir]);
+        var dtls = CliRunner.Run(["device", "budget", "--board", "esp32-s3-psram", "--boards-dir", BoardProfiles.Dir, "--profile", "both"]);
+        Assert.True(dtls.ExitCode == 0, dtls.Out + dtls.Error);
+        JsonElement a = JsonDocument.Parse(oscore.Out.TrimEnd().Split('\n')[^1]).RootElement;
+        JsonElement b = JsonDocument.Parse(dtls.Out.TrimEnd().Split('\n')[^1]).RootElement;
+        Assert.Equal("both", b.GetProperty("profiles").GetString());
+        Assert.Equal(4, b.GetProperty("dtls_sessions").GetInt32());
+        Assert.Equal(2, b.GetProperty("dtls_handshakes").GetInt32());
+        Assert.Equal(0, a.GetProperty("dtls_sessions").GetInt32());
+        Assert.True(b.GetProperty("fixed_bytes").GetInt32() > a.GetProperty("fixed_bytes").GetInt32());
+
+        // A slot keeps the PSK (32), its length, a mark and the bound session and handshake peers (9): 42 bytes more.
+        Assert.Equal(a.GetProperty("per_slot_bytes").GetInt32() + 42, b.GetProperty("per_slot_bytes").GetInt32());
+        Assert.Contains("PSK only: no elliptic curves on nanoFramework", dtls.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_profile_whose_engine_fits_but_whose_runtime_does_not_is_refused_with_exit_1()
     {
         // The ESP32-C3 with 1024-byte blocks: 1152-byte messages in every datagram buffer of the runtime.

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PopIoT.Device;
 using Xunit;
@@ -49,6 +50,38 @@ public sealed class BoardProfileTests : TempDirectoryTest
         var e = Assert.Throws<FormatException>(() => BoardProfile.Load(file));
         Assert.Contains("board profile '" + file + "'", e.Message, StringComparison.Ordinal);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"sessions\": 2, \"handshakes\": 1, \"keyExchange\": \"rpk\"}", "boards do PSK only")]
+    [InlineData("{\"sessions\": 1, \"handshakes\": 2}", "'dtls.handshakes' must not exceed 'dtls.sessions'")]
+    [InlineData("{\"sessions\": 0, \"handshakes\": 1}", "field 'dtls.sessions' must be an integer in 1..64")]
+    [InlineData("{\"sessions\": 2, \"handshakes\": 1, \"ecdhe\": true}", "unknown field 'dtls.ecdhe'")]
+    public void The_dtls_object_states_sessions_and_the_handshake_pool_and_psk_only(string dtls, string message)
+    {
+        JsonObject json = JsonNode.Parse(File.ReadAllText(Path.Combine(BoardProfiles.Dir, "esp32-c3.json")))!.AsObject();
+        json["dtls"] = JsonNode.Parse(dtls);
+        File.WriteAllText(F("d.json"), json.ToJsonString());
+        Assert.Contains(message, Assert.Throws<FormatException>(() => BoardProfile.Load(F("d.json"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_shipped_profile_states_its_dtls_sessions_and_the_runtime_it_gives_serves_both_profiles()
+    {
+        foreach (string file in Directory.GetFiles(BoardProfiles.Dir, "*.json"))
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(file));
+            JsonElement d = doc.RootElement.GetProperty("dtls");
+            Assert.Equal("psk", d.GetProperty("keyExchange").GetString());
+            BoardProfile p = BoardProfile.Load(file);
+            Assert.Equal(d.GetProperty("sessions").GetInt32(), p.DtlsSessions);
+            Assert.Equal(d.GetProperty("handshakes").GetInt32(), p.DtlsHandshakes);
+            var both = p.ToRuntimeSettings("coap://d", "coap://as", "both");
+            Assert.True(both.Ace.ServesOscore && both.Ace.ServesDtls);
+            Assert.Equal(p.DtlsSessions, both.Dtls.MaxSessions);
+            Assert.Equal(p.MaxMessageBytes + 37, both.Dtls.DatagramSize);
+            Assert.Null(p.ToRuntimeSettings("coap://d", "coap://as").Dtls);
+        }
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal static class BenchSuite
         new AceLatencyComparison(),
         new MicroComparison(),
         new AsTokensComparison(),
+        new AsFleetComparison(),
         new DeviceBudgetComparison(),
     ];
 

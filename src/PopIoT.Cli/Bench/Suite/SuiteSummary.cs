@@ -13,6 +13,8 @@ internal static class SuiteSummary
     [
         ("generator", "Generator"), ("concurrency", "Clients"), ("series", "Series"), ("requests_per_s", "req/s"), ("per_s", "per s"),
         ("n", "n"), ("latency_ms_p50", "p50 ms"), ("latency_ms_p90", "p90 ms"), ("latency_ms_p99", "p99 ms"), ("errors", "errors"),
+        ("instances", "AS instances"), ("as_cpu_cores", "AS CPU (cores)"), ("client_cpu_cores", "client CPU (cores)"), ("db_cpu_cores", "PostgreSQL CPU (cores)"), ("machine_busy", "machine busy"),
+        ("token_ms_mean", "in /token ms"), ("commit_ms_mean", "commit ms"), ("tokens_per_commit", "tokens/commit"), ("as_cpu_ms_per_token", "AS CPU ms/token"),
         ("mean_ns", "mean ns"), ("median_ns", "median ns"), ("stddev_ns", "stddev ns"), ("allocated_bytes", "alloc B"),
         ("slots", "slots"), ("per_slot_bytes", "B per slot"), ("eight_clients_bytes", "B for 8 clients"), ("total_bytes", "total B"),
         ("share_bytes", "share B"), ("fits", "fits"), ("baseline", "baseline"), ("ratio", "ratio"), ("targets", "target"),
