@@ -99,11 +99,54 @@ public abstract class DurabilityProcessTests(StoreKind kind) : TempDirectoryTest
         Assert.Contains("6 token(s)", CliRunner.Run("as", "tokens", "--db", db).Out, StringComparison.Ordinal);
     }
 
-    [SkippableFact]
+    protected static Process StartServe(string db, int port)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "PopIoT.Cli.dll");
+        var info = new ProcessStartInfo("dotnet", [cli, "as", "serve", "--db", db, "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "120"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        Process p = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        Task<bool> ready = Task.Run(() =>
+        {
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) != null)
+            {
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        });
+        if (!ready.Wait(TimeSpan.FromSeconds(60)) || !ready.Result)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("popiot as serve did not say 'listening on' within 60 s");
+        }
+
+        return p;
+    }
+
+    protected static int FreeUdpPort()
+    {
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
+}
+
+/// <summary>The suite on SQLite.</summary>
+public sealed class DurabilityProcessTestsOnSqlite() : DurabilityProcessTests(StoreKind.Sqlite)
+{
+    [Fact]
     public async Task A_second_as_serve_on_the_same_database_exits_2_naming_the_holder_and_the_first_keeps_serving()
     {
-        // The lock is the SQLite store's; several AS instances share one PostgreSQL database (SharedStoreTests).
-        Skip.If(kind == StoreKind.Postgres, "one `as serve` per database holds for SQLite files only");
+        // The lock is the SQLite store's; several AS instances share one PostgreSQL database (FleetProcessTests).
         string db = F("as.db");
         Assert.Equal(0, CliRunner.Run("as", "init", "--db", db).ExitCode);
         Assert.Equal(0, CliRunner.Run("as", "rs", "add", "--db", db, "--audience", "temp1", "--key-out", F("rs.key")).ExitCode);
@@ -147,50 +190,7 @@ public abstract class DurabilityProcessTests(StoreKind kind) : TempDirectoryTest
             Assert.True(first.WaitForExit(10_000));
         }
     }
-
-    private static Process StartServe(string db, int port)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "PopIoT.Cli.dll");
-        var info = new ProcessStartInfo("dotnet", [cli, "as", "serve", "--db", db, "--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "120"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process p = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        Task<bool> ready = Task.Run(() =>
-        {
-            string? line;
-            while ((line = p.StandardOutput.ReadLine()) != null)
-            {
-                if (line.Contains("listening on", StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        });
-        if (!ready.Wait(TimeSpan.FromSeconds(60)) || !ready.Result)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("popiot as serve did not say 'listening on' within 60 s");
-        }
-
-        return p;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-    }
 }
-
-/// <summary>The suite on SQLite.</summary>
-public sealed class DurabilityProcessTestsOnSqlite() : DurabilityProcessTests(StoreKind.Sqlite);
 
 /// <summary>The suite on PostgreSQL.</summary>
 public sealed class DurabilityProcessTestsOnPostgres() : DurabilityProcessTests(StoreKind.Postgres);
