@@ -82,7 +82,8 @@ public sealed class DtlsKeyPurposeTests : IDisposable
             forged = minter.Mint(new TokenMintRequest { Audience = "kdf", Scope = AccessScope.Parse("[[\"/temp\",1]]") });
         }
 
-        using var device = new SimulatedDevice(new SimulatedDeviceOptions { Audience = "kdf", AsKeys = _rsKeys, Protection = TokenProtection.Mac0 });
+        // A device serving both profiles holds the derivation key (a device without coap_dtls refuses it outright).
+        using var device = new SimulatedDevice(new SimulatedDeviceOptions { Audience = "kdf", AsKeys = _rsKeys, Protection = TokenProtection.Mac0, Profile = "both" });
         IPEndPoint at = device.Start(new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new AceOscoreClient(forged, new Uri("coap://127.0.0.1:" + at.Port), new AceOscoreClientOptions { Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(10) } });
         var rejected = await Assert.ThrowsAsync<AceTokenRejectedException>(() => client.GetAsync(new Uri("coap://127.0.0.1:" + at.Port + "/temp")));
