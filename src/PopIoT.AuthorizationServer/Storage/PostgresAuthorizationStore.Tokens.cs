@@ -6,16 +6,15 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <summary>Issued tokens, their group commit, counters and the connection helpers of the PostgreSQL store.</summary>
 public sealed partial class PostgresAuthorizationStore
 {
-    private const int MaxBatch = 256;
     private const string TokenColumns = "cti, token_hash, client_id, audience, scope, profile, issued_at, exp, exi, expires_at, cnf, revoked";
     private const string InsertToken = "INSERT INTO tokens (" + TokenColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
 
     /// <inheritdoc/>
-    public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => Enqueue(TokenWrite.Of(token), cancellationToken);
+    public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
 
     /// <inheritdoc/>
     public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
-        Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
+        _commits.Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
 
     /// <inheritdoc/>
     public long ReserveCtiPrefix()
@@ -76,60 +75,6 @@ public sealed partial class PostgresAuthorizationStore
         (q.ClientId == null ? "$1::text IS NULL" : "client_id = $1::text")
         + " AND " + (q.Audience == null ? "$2::text IS NULL" : "audience = $2::text")
         + " AND " + (q.ActiveAt == null ? "$3::bigint IS NULL" : "expires_at > $3::bigint AND NOT revoked");
-
-    private Task<IssuedTokenRecord?> Enqueue(TokenWrite write, CancellationToken cancellationToken)
-    {
-        if (!_pending.Writer.TryWrite(write))
-        {
-            throw new ObjectDisposedException(nameof(PostgresAuthorizationStore));
-        }
-
-        return write.Done.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<TokenWrite>();
-        while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out TokenWrite? item))
-            {
-                batch.Add(item);
-            }
-
-            var results = new IssuedTokenRecord?[batch.Count];
-            var failed = new Exception?[batch.Count];
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                Transaction(c => WriteBatch(c, batch, results, failed));
-            }
-            catch (Exception e)
-            {
-                AuthorizationServerMetrics.Commit("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
-                foreach (TokenWrite w in batch)
-                {
-                    w.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));
-                }
-
-                continue;
-            }
-
-            AuthorizationServerMetrics.Commit("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, null);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                if (failed[i] is Exception e)
-                {
-                    batch[i].Done.TrySetException(e);
-                }
-                else
-                {
-                    batch[i].Done.TrySetResult(results[i]);
-                }
-            }
-        }
-    }
 
     // One transaction for the batch: the minted tokens in one round trip; each exi token under a savepoint with the row
     // lock of its RS's sequence, so a refused or duplicate token gives its number back. A duplicate cti or token hash
@@ -216,7 +161,7 @@ public sealed partial class PostgresAuthorizationStore
 
     private void Transaction(Action<NpgsqlConnection> work) => Guarded(() =>
     {
-        ObjectDisposedException.ThrowIf(_disposed && _writer.IsCompleted, this);
+        ObjectDisposedException.ThrowIf(_disposed && _commits.IsCompleted, this);
         using NpgsqlConnection c = _source.OpenConnection();
         using NpgsqlTransaction tx = c.BeginTransaction();
         work(c);
@@ -233,7 +178,7 @@ public sealed partial class PostgresAuthorizationStore
             return [];
         }
 
-        ObjectDisposedException.ThrowIf(_disposed && _writer.IsCompleted, this);
+        ObjectDisposedException.ThrowIf(_disposed && _commits.IsCompleted, this);
         using NpgsqlConnection c = _source.OpenConnection();
         using var cmd = new NpgsqlCommand(sql, c);
         AddParameters(cmd.Parameters, args);

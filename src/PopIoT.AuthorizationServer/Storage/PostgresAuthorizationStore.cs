@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Npgsql;
 using PopIoT.Ace;
 
@@ -17,15 +16,14 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
 {
     private const long MigrationLockKey = 0x706F70696F74; // "popiot"
     private readonly NpgsqlDataSource _source;
-    private readonly Channel<TokenWrite> _pending = Channel.CreateUnbounded<TokenWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommit _commits;
     private bool _disposed;
 
     private PostgresAuthorizationStore(NpgsqlConnectionStringBuilder settings)
     {
         Display = PostgresConnectionString.Display(settings);
         _source = NpgsqlDataSource.Create(settings);
-        _writer = Task.Run(WriteLoopAsync);
+        _commits = new GroupCommit("postgresql", nameof(PostgresAuthorizationStore), (batch, results, failed) => Transaction(c => WriteBatch(c, batch, results, failed)));
     }
 
     /// <summary>The server and database, without a password.</summary>
@@ -268,15 +266,7 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
         }
 
         _disposed = true;
-        _pending.Writer.TryComplete();
-        try
-        {
-            _writer.Wait(TimeSpan.FromSeconds(30));
-        }
-        catch (AggregateException)
-        {
-        }
-
+        _commits.Dispose();
         _source.Dispose();
     }
 

@@ -7,15 +7,14 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// <summary>Issued tokens, their group commit and the counters of the SQLite store.</summary>
 public sealed partial class SqliteAuthorizationStore
 {
-    private const int MaxBatch = 256;
     private const string InsertToken = "INSERT INTO tokens VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)";
 
     /// <inheritdoc/>
-    public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => Enqueue(TokenWrite.Of(token), cancellationToken);
+    public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
 
     /// <inheritdoc/>
     public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
-        Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
+        _commits.Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
 
     /// <inheritdoc/>
     public long ReserveCtiPrefix()
@@ -108,60 +107,6 @@ public sealed partial class SqliteAuthorizationStore
         foreach (KeyValuePair<string, long> e in last)
         {
             Run(c, "INSERT INTO exi_sequence VALUES ($a, $b)", e.Key, e.Value);
-        }
-    }
-
-    private Task<IssuedTokenRecord?> Enqueue(TokenWrite write, CancellationToken cancellationToken)
-    {
-        if (!_pending.Writer.TryWrite(write))
-        {
-            throw new ObjectDisposedException(nameof(SqliteAuthorizationStore));
-        }
-
-        return write.Done.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<TokenWrite>();
-        while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out TokenWrite? item))
-            {
-                batch.Add(item);
-            }
-
-            var results = new IssuedTokenRecord?[batch.Count];
-            var failed = new Exception?[batch.Count];
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                WriteTransaction(c => WriteBatch(c, batch, results, failed));
-            }
-            catch (Exception e)
-            {
-                AuthorizationServerMetrics.Commit("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, e.GetType().Name);
-                foreach (TokenWrite w in batch)
-                {
-                    w.Done.TrySetException(new AuthorizationStoreException("storing the token failed: " + e.Message, e));
-                }
-
-                continue;
-            }
-
-            AuthorizationServerMetrics.Commit("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(start), batch.Count, null);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                if (failed[i] is Exception e)
-                {
-                    batch[i].Done.TrySetException(e);
-                }
-                else
-                {
-                    batch[i].Done.TrySetResult(results[i]);
-                }
-            }
         }
     }
 

@@ -1,6 +1,5 @@
 using PopIoT.Ace;
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace PopIoT.AuthorizationServer.Storage;
@@ -16,9 +15,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 {
     private const int BusyTimeoutMs = 10_000;
     private readonly string _connectionString;
-    private readonly Channel<TokenWrite> _pending = Channel.CreateUnbounded<TokenWrite>(new UnboundedChannelOptions { SingleReader = true });
-
-    private readonly Task _writer;
+    private readonly GroupCommit _commits;
     private readonly object _writeGate = new();
     private bool _disposed;
     private int _schemaVersion;
@@ -33,7 +30,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
             Pooling = true,
             DefaultTimeout = BusyTimeoutMs / 1000,
         }.ToString();
-        _writer = Task.Run(WriteLoopAsync);
+        _commits = new GroupCommit("sqlite", nameof(SqliteAuthorizationStore), (batch, results, failed) => WriteTransaction(c => WriteBatch(c, batch, results, failed)));
     }
 
     /// <summary>The database file.</summary>
@@ -355,15 +352,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
         }
 
         _disposed = true;
-        _pending.Writer.TryComplete();
-        try
-        {
-            _writer.Wait(TimeSpan.FromSeconds(30));
-        }
-        catch (AggregateException)
-        {
-        }
-
+        _commits.Dispose();
         SqliteConnection.ClearAllPools();
     }
 
@@ -424,7 +413,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 
     private SqliteConnection Open()
     {
-        ObjectDisposedException.ThrowIf(_disposed && _writer.IsCompleted, this);
+        ObjectDisposedException.ThrowIf(_disposed && _commits.IsCompleted, this);
         var c = new SqliteConnection(_connectionString);
         try
         {

@@ -21,6 +21,7 @@ internal sealed class TokenBurst
     private readonly TimeSpan _timeout;
     private readonly List<Outcome>[] _outcomes;
     private readonly Stopwatch _clock = new();
+    private readonly int[] _answered;
     private int _next;
     private int _completed;
 
@@ -34,12 +35,18 @@ internal sealed class TokenBurst
         _total = total;
         _timeout = timeout;
         _outcomes = _targets.Select(_ => new List<Outcome>()).ToArray();
+        _answered = new int[_targets.Length == 0 ? 0 : _targets.Max(t => t.Instance) + 1];
     }
 
     /// <summary>Requests answered (or failed) so far.</summary>
     public int Completed => Volatile.Read(ref _completed);
 
-    /// <summary>Every outcome, by client (in each client's order).</summary>
+    /// <summary>Requests answered with a token by one instance so far (safe to read while the burst runs).</summary>
+    /// <param name="instance">The instance's number, as in <see cref="Target"/>.</param>
+    /// <returns>The count.</returns>
+    public int AnsweredBy(int instance) => Volatile.Read(ref _answered[instance]);
+
+    /// <summary>Every outcome, by client (in each client's order); read it after the burst.</summary>
     public IReadOnlyList<Outcome> Outcomes => _outcomes.SelectMany(o => o).ToList();
 
     /// <summary>The time since the burst started, on the clock of every outcome's Sent and Answered.</summary>
@@ -80,6 +87,11 @@ internal sealed class TokenBurst
             }
 
             mine.Add(o);
+            if (o.Error == null)
+            {
+                Interlocked.Increment(ref _answered[target.Instance]);
+            }
+
             Interlocked.Increment(ref _completed);
             if (o.Error != null && errorBackoff > TimeSpan.Zero)
             {
