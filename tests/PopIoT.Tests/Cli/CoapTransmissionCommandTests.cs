@@ -85,12 +85,13 @@ public sealed class CoapTransmissionCommandTests
     {
         Skip.IfNot(HasIPv6Loopback(), "no IPv6 loopback on this host");
         int port = CoapRequestOptionsCommandTests.FreePort();
-        Task<CliRunner.Result> serve = Task.Run(() => CliRunner.Run("coap", "serve", "--port", Port(port), "--duration", "8"));
+        Task<CliRunner.Result> serve = Task.Run(() => CliRunner.Run("coap", "serve", "--port", Port(port), "--duration", "15"));
 
         var trace = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var client = new CoapClient(new CoapClientOptions { Timeout = TimeSpan.FromSeconds(1), Trace = trace.Enqueue });
         CoapResponse? v4 = null;
-        for (int i = 0; i < 40 && v4 == null && !serve.IsCompleted; i++)
+        DateTime giveUp = DateTime.UtcNow.AddSeconds(30);
+        while (v4 == null && !serve.IsCompleted && DateTime.UtcNow < giveUp)
         {
             try
             {
@@ -98,7 +99,9 @@ public sealed class CoapTransmissionCommandTests
             }
             catch (Exception e) when (e is CoapException or CoapTimeoutException)
             {
-                // Not listening yet.
+                // Not listening yet: the port answers ICMP unreachable at once, so wait a little before asking again
+                // (a count of attempts alone can run out before the process has started).
+                await Task.Delay(100);
             }
         }
 
