@@ -13,7 +13,7 @@ namespace PopIoT.Cli.Bench.Suite;
 /// <item>The PSK handshake time, the median of <see cref="SuiteSettings.DtlsHandshakes"/> handshakes made alternately
 /// with each server by <see cref="DtlsHandshakeTimer"/>; the ratio is ours over libcoap's time (lower is faster).</item>
 /// <item>Protected GET /time throughput at each concurrency, each client its own socket and session (the handshake
-/// happens in the warm-up); target (issue 15, docs/benchmarks.md): at least 1.2× libcoap's.</item>
+/// happens in the warm-up); target (docs/benchmarks.md): at least 1.2× libcoap's.</item>
 /// </list>
 /// </summary>
 internal sealed class DtlsComparison : ISuiteComparison
