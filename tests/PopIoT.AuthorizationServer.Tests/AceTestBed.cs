@@ -1,6 +1,7 @@
 using PopIoT.Core.Ace;
 using PopIoT.Ace;
 using System.Net;
+using System.Net.Sockets;
 using PopIoT.AuthorizationServer.Ace;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
@@ -83,6 +84,34 @@ internal sealed class AceTestBed : IDisposable
         new(PlatformCryptoProvider.Instance, masterSecret ?? k.MasterSecret, k.MasterSalt, k.PeerSenderId, k.AsSenderId, null!, new SecurityContextOptions { Algorithm = k.Algorithm });
 
     public static CoapClient Client(SecurityContext? oscore) => new(new CoapClientOptions { Oscore = oscore, Timeout = TimeSpan.FromSeconds(30) });
+
+    /// <summary>
+    /// One raw datagram out, its response back (piggybacked, or separate after an empty ACK, RFC 7252 §5.2.2), for
+    /// tests that must send the exact same bytes twice.
+    /// </summary>
+    public static async Task<CoapMessage> Exchange(Uri server, byte[] datagram)
+    {
+        using var udp = new UdpClient(AddressFamily.InterNetwork);
+        udp.Connect(new IPEndPoint(IPAddress.Loopback, server.Port));
+        await udp.SendAsync(datagram);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            UdpReceiveResult got = await udp.ReceiveAsync(cts.Token);
+            var m = new CoapMessage();
+            Assert.Equal(CoapParseError.None, m.Parse(got.Buffer, 0, got.Buffer.Length));
+            if (m.Type == CoapMessageType.Confirmable)
+            {
+                // A separate response (RFC 7252 §5.2.2) after an empty ACK: acknowledge it.
+                await udp.SendAsync(new byte[] { 0x60, 0, (byte)(m.MessageId >> 8), (byte)m.MessageId });
+            }
+
+            if (m.Code != 0)
+            {
+                return m;
+            }
+        }
+    }
 
     public static Task<CoapResponse> Post(CoapClient client, Uri server, string path, byte[] body) =>
         client.SendAsync(new CoapRequest(CoapCode.Post, new Uri(server, path)) { Payload = body, ContentFormat = CoapContentFormat.AceCbor });

@@ -83,30 +83,6 @@ public abstract class FleetNonceTests(StoreKind kind) : IDisposable
         Assert.True(o.HasPartialIv, "the response carries the AS's own Partial IV (RFC 8613 §8.3), not the request's nonce");
         return response.GetOptionBuffer(at).AsSpan(o.PartialIvOffset, o.PartialIvLength).ToArray();
     }
-
-    private static async Task<CoapMessage> Exchange(Uri server, byte[] datagram)
-    {
-        using var udp = new UdpClient(AddressFamily.InterNetwork);
-        udp.Connect(new IPEndPoint(IPAddress.Loopback, server.Port));
-        await udp.SendAsync(datagram);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            UdpReceiveResult got = await udp.ReceiveAsync(cts.Token);
-            var m = new CoapMessage();
-            Assert.Equal(CoapParseError.None, m.Parse(got.Buffer, 0, got.Buffer.Length));
-            if (m.Type == CoapMessageType.Confirmable)
-            {
-                // A separate response (RFC 7252 §5.2.2) after an empty ACK: acknowledge it.
-                await udp.SendAsync(new byte[] { 0x60, 0, (byte)(m.MessageId >> 8), (byte)m.MessageId });
-            }
-
-            if (m.Code != 0)
-            {
-                return m;
-            }
-        }
-    }
 }
 
 public sealed class FleetNonceTestsOnSqlite() : FleetNonceTests(StoreKind.Sqlite);

@@ -52,31 +52,6 @@ public abstract class RekeyingTests(StoreKind kind) : IDisposable
         return d;
     }
 
-    // One datagram out, its response back (piggybacked, or separate after an empty ACK).
-    private static async Task<CoapMessage> Exchange(Uri asUri, byte[] datagram)
-    {
-        using var udp = new UdpClient(AddressFamily.InterNetwork);
-        udp.Connect(new IPEndPoint(IPAddress.Loopback, asUri.Port));
-        await udp.SendAsync(datagram);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            UdpReceiveResult got = await udp.ReceiveAsync(cts.Token);
-            var m = new CoapMessage();
-            Assert.Equal(CoapParseError.None, m.Parse(got.Buffer, 0, got.Buffer.Length));
-            if (m.Type == CoapMessageType.Confirmable)
-            {
-                // A separate response (RFC 7252 §5.2.2) after an empty ACK: acknowledge it.
-                await udp.SendAsync(new byte[] { 0x60, 0, (byte)(m.MessageId >> 8), (byte)m.MessageId });
-            }
-
-            if (m.Code != 0)
-            {
-                return m;
-            }
-        }
-    }
-
     private static byte[] KidContext(CoapMessage response)
     {
         int at = response.FindOption(CoapOptionNumber.Oscore);
