@@ -43,6 +43,7 @@ public sealed class RequestSecurity
         Protection = RequestProtection.Oscore;
         Slot = slot;
         GrantedMethods = grantedMethods;
+        Session = -1;
     }
 
     /// <summary>Marks the request as received over the DTLS session <paramref name="session"/> (RFC 9202 §3.4).</summary>
