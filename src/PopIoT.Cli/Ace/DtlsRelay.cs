@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using PopIoT.Coap;
 using PopIoT.Core;
 using PopIoT.Core.Dtls;
+using PopIoT.Crypto;
 
 namespace PopIoT.Cli.Ace;
 
@@ -16,7 +17,7 @@ namespace PopIoT.Cli.Ace;
 internal sealed class DtlsRelay : IDtlsPskStore, ICoapTransportSink, IDisposable
 {
     private readonly DtlsCoapTransport _posingAsDevice;
-    private readonly byte[] _guessedPsk = RandomNumberGenerator.GetBytes(16);
+    private readonly byte[] _guessedPsk = new byte[16];
     private readonly TaskCompletionSource<byte[]> _captured = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _handshakeTimeoutMs;
     private long _decrypted;
@@ -25,6 +26,7 @@ internal sealed class DtlsRelay : IDtlsPskStore, ICoapTransportSink, IDisposable
     public DtlsRelay(int handshakeTimeoutMs)
     {
         _handshakeTimeoutMs = handshakeTimeoutMs;
+        PlatformCryptoProvider.Instance.Random.GetBytes(_guessedPsk, 0, _guessedPsk.Length);
         DtlsSettings settings = DtlsCoapTransportOptions.ForHost();
         Shorten(settings, handshakeTimeoutMs);
         _posingAsDevice = new DtlsCoapTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), new DtlsCoapTransportOptions { PskStore = this, Settings = settings });

@@ -17,7 +17,7 @@ internal static partial class DemoCommand
         // loopback a real one takes milliseconds.
         private const int RelayHandshakeTimeoutMs = 1500;
 
-        private static readonly CoapClientOptions DtlsCoap = new() { Timeout = TimeSpan.FromSeconds(20) };
+        private static CoapClientOptions DtlsCoap => new() { Timeout = TimeSpan.FromSeconds(20) };
 
         private async Task RunDtlsAsync(LoopbackSystem system, AceClient gw)
         {
@@ -74,7 +74,7 @@ internal static partial class DemoCommand
             }
 
             Say("   at sensor-d, its audience: GET /temp -> " + atD + " (its cnf holds only a kid; sensor-d derives the PSK, RFC 9202 §3.3)");
-            (bool failed, string atC) = await Attempt(new AceDtlsClient(forD, secureC, new AceDtlsClientOptions { IdentityForm = DtlsPskIdentityForm.Token, Coap = DtlsCoap }));
+            (bool failed, string atC) = await Attempt(new AceDtlsClient(forD, secureC, new AceDtlsClientOptions { IdentityForm = DtlsPskIdentityForm.Token, Coap = DtlsCoap }), new Uri(secureC, "/temp"));
             Say("   at sensor-c: " + atC);
             SecurityDecision? refusal = c.Decisions.LastOrDefault(x => x.Kind == AceDecisionKind.PskIdentityRefused);
             bool illegal = failed && atC.Contains("illegal_parameter", StringComparison.Ordinal);
@@ -99,7 +99,7 @@ internal static partial class DemoCommand
                 IdentityForm = DtlsPskIdentityForm.Token,
                 Coap = new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(RelayHandshakeTimeoutMs) },
             });
-            Task<(bool Failed, string Text)> gatewayTry = Attempt(toRelay);
+            Task<(bool Failed, string Text)> gatewayTry = Attempt(toRelay, new Uri(relay.SecureBase, "/temp"));
             await Task.WhenAny(relay.Captured, gatewayTry);
             byte[]? captured = relay.Captured.IsCompleted ? await relay.Captured : null;
             bool isToken = captured != null && captured.AsSpan().SequenceEqual(token.AccessToken);
@@ -124,14 +124,14 @@ internal static partial class DemoCommand
             Say(string.Empty);
         }
 
-        // Sends GET /temp and reports whether the exchange failed, with the reason (the DTLS alert or timeout); disposes the client.
-        private static async Task<(bool Failed, string Text)> Attempt(AceDtlsClient client)
+        // Sends a GET and reports whether the exchange failed, with the reason (the DTLS alert or timeout); disposes the client.
+        private static async Task<(bool Failed, string Text)> Attempt(AceDtlsClient client, Uri target)
         {
             using (client)
             {
                 try
                 {
-                    CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Get, new Uri(new Uri("coaps://127.0.0.1/"), "/temp")));
+                    CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Get, target));
                     return (false, "answered " + r.CodeText);
                 }
                 catch (Exception e) when (e is CoapException or TimeoutException)
