@@ -32,7 +32,7 @@ internal static partial class DemoCommand
             int requests = gw.TokenRequests;
             CoapResponse r = await gw.GetAsync(new Uri(secureC, "/temp"));
             IssuedTokenRecord? issued = system.Store.ListTokens().Where(t => t.Audience == "sensor-c").MaxBy(t => t.IssuedAt);
-            Say("   the AS answered with ace_profile " + issued?.Profile + " (coap_dtls, the one profile sensor-c supports; RFC 9200 §5.8.4.3)");
+            Say("   the AS chose ace_profile " + issued?.Profile + " (coap_dtls, the one profile sensor-c supports; RFC 9200 §5.8.4.3) and sent it in its response");
             Say("   GET /temp -> " + r.CodeText + " \"" + r.PayloadText + "\" over the DTLS session (the PSK came in the token response's cnf, RFC 9202 §3.3)");
             bool accepted = Decided(c, AceDecisionKind.PskIdentityAccepted) == 1;
             Row("DTLS: token as psk_identity", "ace_profile 1, 2.05", "ace_profile " + issued?.Profile + ", " + r.CodeText, r.Code == CoapCode.Content && issued?.Profile == AceProfile.CoapDtls && accepted && gw.TokenRequests == requests + 1);

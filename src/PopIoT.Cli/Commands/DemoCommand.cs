@@ -41,7 +41,7 @@ internal static partial class DemoCommand
                 using var system = new LoopbackSystem(_clock, (audience, d) => Say("   [" + audience + "] " + d), dtlsDevices: true);
                 return RunIn(system).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException)
+            catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException or TimeoutException)
             {
                 o.WriteLine("demo: stopped: " + e.Message);
                 return ExitCodes.InternalError;

@@ -105,7 +105,7 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
         Assert.True(File.Exists(Path.Combine(work, "__out_7")));
     }
 
-    // A doc's fixed port held by another process (as once happened with 5683) does not fail the doc: it runs on free ports.
+    // A doc's fixed port held by another process does not fail the doc: it runs on free ports.
     [SkippableFact]
     public void A_doc_whose_port_another_process_holds_runs_on_free_ports()
     {
