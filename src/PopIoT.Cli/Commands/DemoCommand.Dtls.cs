@@ -13,9 +13,9 @@ internal static partial class DemoCommand
 {
     private sealed partial class SystemDemo
     {
-        // A handshake that cannot complete (the relay's, and the gateway's with the relay) is given up after this; on
-        // loopback a real one takes milliseconds.
-        private const int RelayHandshakeTimeoutMs = 1500;
+        // The relay's own handshake, which cannot complete, is given up after this (on loopback a real one takes
+        // milliseconds); the gateway's with the relay, which cannot complete either, is given up when the relay's ends.
+        private const int RelayHandshakeTimeoutMs = 2000;
 
         private static CoapClientOptions DtlsCoap => new() { Timeout = TimeSpan.FromSeconds(20) };
 
@@ -94,18 +94,17 @@ internal static partial class DemoCommand
             long handledBefore = c.RequestsHandled;
 
             // The gateway takes the relay for sensor-c; its psk_identity, the token, crosses the relay in the clear.
-            var toRelay = new AceDtlsClient(token, relay.SecureBase, new AceDtlsClientOptions
-            {
-                IdentityForm = DtlsPskIdentityForm.Token,
-                Coap = new CoapClientOptions { Timeout = TimeSpan.FromMilliseconds(RelayHandshakeTimeoutMs) },
-            });
-            Task<(bool Failed, string Text)> gatewayTry = Attempt(toRelay, new Uri(relay.SecureBase, "/temp"));
+            using var giveUp = new CancellationTokenSource();
+            var toRelay = new AceDtlsClient(token, relay.SecureBase, new AceDtlsClientOptions { IdentityForm = DtlsPskIdentityForm.Token, Coap = DtlsCoap });
+            Task<(bool Failed, string Text)> gatewayTry = Attempt(toRelay, new Uri(relay.SecureBase, "/temp"), giveUp.Token);
             await Task.WhenAny(relay.Captured, gatewayTry);
             byte[]? captured = relay.Captured.IsCompleted ? await relay.Captured : null;
             bool isToken = captured != null && captured.AsSpan().SequenceEqual(token.AccessToken);
             Say("   relay: " + (captured == null ? "captured nothing" : "captured the gateway's psk_identity, " + captured.Length + " bytes: " + (isToken ? "the access token itself" : "not the token")));
 
             string relayTry = captured == null ? "not tried (nothing captured)" : await relay.TryDeviceAsync(secureC, captured);
+            bool gatewayWaiting = !gatewayTry.IsCompleted;
+            await giveUp.CancelAsync();
             (bool gatewayFailed, string gatewaySaw) = await gatewayTry;
             SecurityDecision[] since = [.. c.Decisions.Skip(decisionsBefore)];
             bool identityTaken = since.Any(x => x.Kind == AceDecisionKind.PskIdentityAccepted);
@@ -120,23 +119,30 @@ internal static partial class DemoCommand
                 + handled + " served)");
             bool relayFailed = captured != null && !relayTry.StartsWith("answered", StringComparison.Ordinal);
             Row("DTLS: relay without the PSK", "0 bytes, 0 requests", relay.ApplicationBytesDecrypted + " bytes, " + allowed + " requests",
-                isToken && relayFailed && gatewayFailed && identityTaken && relay.AuthenticationFailures > 0 && relay.ApplicationBytesDecrypted == 0 && allowed == 0 && handled == 0);
+                isToken && relayFailed && gatewayWaiting && gatewayFailed && identityTaken && relay.AuthenticationFailures > 0 && relay.ApplicationBytesDecrypted == 0 && allowed == 0 && handled == 0);
             Say(string.Empty);
         }
 
-        // Sends a GET and reports whether the exchange failed, with the reason (the DTLS alert or timeout); disposes the client.
-        private static async Task<(bool Failed, string Text)> Attempt(AceDtlsClient client, Uri target)
+        // Sends a GET and reports whether the exchange failed, with the reason (the DTLS alert, a timeout, or given up
+        // while the handshake was still waiting); disposes the client.
+        private static async Task<(bool Failed, string Text)> Attempt(AceDtlsClient client, Uri target, CancellationToken giveUp = default)
         {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
             using (client)
             {
                 try
                 {
-                    CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Get, target));
+                    CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Get, target), giveUp);
                     return (false, "answered " + r.CodeText);
                 }
                 catch (Exception e) when (e is CoapException or TimeoutException)
                 {
                     return (true, e.Message);
+                }
+                catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+                {
+                    return (true, "no handshake with " + target.GetLeftPart(UriPartial.Authority) + " after "
+                        + waited.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s: the gateway gives up");
                 }
             }
         }
