@@ -18,7 +18,7 @@ namespace PopIoT.Cli.Ace;
 /// client "gateway-1" granted GET on /temp and /led of sensor-a (AIF) and "read" on sensor-b. With the DTLS devices,
 /// also "sensor-c" and "sensor-d", which serve the coap_dtls profile only (RFC 9202, PSK mode): sensor-c's PSKs travel
 /// inside its COSE_Encrypt0 tokens, sensor-d's are derived from a key derivation key (cnf holds only a kid, RFC 9202
-/// §3.3); gateway-1 may GET /temp and /led on sensor-c and /temp on sensor-d. Disposing removes it all.
+/// §3.3); gateway-1 has "read" on sensor-c (GET /temp and /led) and may GET /temp on sensor-d. Disposing removes it all.
 /// </summary>
 internal sealed class LoopbackSystem : IDisposable
 {
@@ -50,7 +50,8 @@ internal sealed class LoopbackSystem : IDisposable
         registry.Grant("gateway-1", "sensor-b", AccessScope.Parse("read"));
         if (dtlsDevices)
         {
-            registry.Grant("gateway-1", "sensor-c", AccessScope.Parse("""[["/temp",1],["/led",1]]"""));
+            // A text scope keeps the token, which is also the psk_identity, short (RFC 9202 §3.3.2).
+            registry.Grant("gateway-1", "sensor-c", AccessScope.Parse("read"));
             registry.Grant("gateway-1", "sensor-d", AccessScope.Parse("""[["/temp",1]]"""));
         }
 

@@ -57,9 +57,9 @@ internal static partial class DemoCommand
             // 10. RFC 9202 §3.4, RFC 9200 §5.10.2: the session's token decides each request.
             Say("10. Over its session the gateway tries PUT /led and PUT /config, which its scope does not allow (RFC 9202 §3.4)");
             CoapResponse put = await gw.PutAsync(new Uri(secureC, "/led"), "on"u8.ToArray());
-            Say("   PUT /led -> " + put.CodeText + " (the scope names /led with GET only); the LED stays " + (c.Led ? "on" : "off"));
+            Say("   PUT /led -> " + put.CodeText + " (\"read\" allows GET on /led, not PUT); the LED stays " + (c.Led ? "on" : "off"));
             CoapResponse config = await gw.PutAsync(new Uri(secureC, "/config"), "{}"u8.ToArray());
-            Say("   PUT /config -> " + config.CodeText + " (the scope does not name /config at all)");
+            Say("   PUT /config -> " + config.CodeText + " (\"read\" does not cover /config at all)");
             Row("DTLS: PUT outside the scope", "4.05", put.CodeText, put.Code == CoapCode.MethodNotAllowed && !c.Led && Refused(c, AceRsError.MethodNotInScope));
             Row("DTLS: resource outside the scope", "4.03", config.CodeText, config.Code == CoapCode.Forbidden && c.Config.Length == 0 && Refused(c, AceRsError.ScopeDenied));
             Say(string.Empty);

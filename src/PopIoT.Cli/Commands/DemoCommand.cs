@@ -66,7 +66,7 @@ internal static partial class DemoCommand
             Say("   device sensor-c: coap_dtls only (RFC 9202, PSK mode), the PSK inside its COSE_Encrypt0 tokens");
             Say("   device sensor-d: coap_dtls only, PSKs derived from a key derivation key it shares with the AS (RFC 9202 §3.3)");
             Say("   client gateway-1: an OSCORE context shared with the AS (RFC 9203 §5); speaks coap_oscore, then coap_dtls");
-            Say("   grants: gateway-1 may GET /temp and /led on sensor-a and sensor-c (AIF, RFC 9237), \"read\" on sensor-b, GET /temp on sensor-d");
+            Say("   grants: gateway-1 may GET /temp and /led on sensor-a (AIF, RFC 9237), GET /temp on sensor-d, and \"read\" on sensor-b and sensor-c");
             Say("   AS on " + system.AsUri + ", sensor-a on " + baseA + ", sensor-b on " + baseB);
             Say("   sensor-c on " + LoopbackSystem.PlainBase(system.DeviceC!) + " and " + LoopbackSystem.SecureBase(system.DeviceC!)
                 + ", sensor-d on " + LoopbackSystem.PlainBase(system.DeviceD!) + " and " + LoopbackSystem.SecureBase(system.DeviceD!));

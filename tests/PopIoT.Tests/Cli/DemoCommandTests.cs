@@ -61,7 +61,7 @@ public class DemoCommandTests
         AssertRow(lines, "DTLS: resource outside the scope", "4.03");
         Assert.Matches(@"\[sensor-c\] \S+ RequestDenied reason=MethodNotInScope code=4\.05 PUT /led", r.Out);
         Assert.Matches(@"\[sensor-c\] \S+ RequestDenied reason=ScopeDenied code=4\.03 PUT /config", r.Out);
-        Assert.Contains("the LED stays off", lines.Single(l => l.Contains("PUT /led -> 4.05 (the scope names", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("the LED stays off", lines.Single(l => l.Contains("PUT /led -> 4.05 (\"read\" allows GET on /led", StringComparison.Ordinal)), StringComparison.Ordinal);
 
         // 11: sensor-d's token works at sensor-d and fails sensor-c's handshake with illegal_parameter (RFC 9202 §3.3.2).
         AssertRow(lines, "DTLS: token for D shown to C", "illegal_parameter TokenVerificationFailed");
