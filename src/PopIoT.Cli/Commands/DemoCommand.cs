@@ -13,20 +13,21 @@ namespace PopIoT.Cli.Commands;
 
 /// <summary>
 /// <c>popiot demo</c>: the whole system in one process on loopback (DESIGN.md §2): an authorization server with a
-/// temporary SQLite database, two simulated devices and a gateway, told step by step. Every step checks what it shows,
-/// and a summary table ends the run. <c>--vectors</c> runs the older walk through the published test vectors.
+/// temporary SQLite database, two simulated devices on the OSCORE profile and two on the DTLS profile, and a gateway,
+/// told step by step. Every step checks what it shows, and a summary table ends the run. <c>--vectors</c> runs the older
+/// walk through the published test vectors.
 /// </summary>
-internal static class DemoCommand
+internal static partial class DemoCommand
 {
     public static Command Create(CliContext io)
     {
         var vectors = new Option<bool>("--vectors") { Description = "Recompute the published vectors (RFC 8392 Appendix A, RFC 8613 C.1.1) instead." };
-        var demo = new Command("demo", "Run an AS, two devices and a gateway on loopback and show each security step (tokens, OSCORE, refusals).") { vectors };
+        var demo = new Command("demo", "Run an AS, four devices and a gateway on loopback and show each security step (tokens, OSCORE, DTLS, refusals).") { vectors };
         demo.SetAction(p => p.GetValue(vectors) ? VectorDemo.Run(io.Out) : new SystemDemo(io.Out).Run());
         return demo;
     }
 
-    private sealed class SystemDemo(TextWriter o)
+    private sealed partial class SystemDemo(TextWriter o)
     {
         private readonly List<(string Step, string Expected, string Observed, bool Ok)> _rows = [];
         private readonly DemoClock _clock = new();
@@ -37,10 +38,10 @@ internal static class DemoCommand
         {
             try
             {
-                using var system = new LoopbackSystem(_clock, (audience, d) => Say("   [" + audience + "] " + d));
+                using var system = new LoopbackSystem(_clock, (audience, d) => Say("   [" + audience + "] " + d), dtlsDevices: true);
                 return RunIn(system).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException)
+            catch (Exception e) when (e is CoapException or AceAuthorizationException or AceTokenRejectedException or IOException or SocketException or TimeoutException)
             {
                 o.WriteLine("demo: stopped: " + e.Message);
                 return ExitCodes.InternalError;
@@ -49,7 +50,7 @@ internal static class DemoCommand
 
         private async Task<int> RunIn(LoopbackSystem system)
         {
-            o.WriteLine("PopIoT demo: an authorization server, two devices and a gateway on loopback (RFC 9200 with the OSCORE profile, RFC 9203).");
+            o.WriteLine("PopIoT demo: an authorization server, four devices and a gateway on loopback (RFC 9200 with the OSCORE profile, RFC 9203, and the DTLS profile, RFC 9202).");
             o.WriteLine();
 
             // 1. Registration (seed §7: the AS is the trusted third party that binds keys to tokens).
@@ -62,18 +63,23 @@ internal static class DemoCommand
             Say("   AS database " + system.DatabasePath + " (SQLite, WAL)");
             Say("   device sensor-a: its own AS-RS key, COSE_Encrypt0 tokens, has a clock (exp)");
             Say("   device sensor-b: its own AS-RS key, COSE_Encrypt0 tokens, no clock (exi, RFC 9200 §5.10.3)");
-            Say("   client gateway-1: an OSCORE context shared with the AS (RFC 9203 §5)");
-            Say("   grants: gateway-1 may GET /temp and /led on sensor-a (AIF, RFC 9237) and \"read\" on sensor-b");
+            Say("   device sensor-c: coap_dtls only (RFC 9202, PSK mode), the PSK inside its COSE_Encrypt0 tokens");
+            Say("   device sensor-d: coap_dtls only, PSKs derived from a key derivation key it shares with the AS (RFC 9202 §3.3)");
+            Say("   client gateway-1: an OSCORE context shared with the AS (RFC 9203 §5); speaks coap_oscore, then coap_dtls");
+            Say("   grants: gateway-1 may GET /temp and /led on sensor-a (AIF, RFC 9237), GET /temp on sensor-d, and \"read\" on sensor-b and sensor-c");
             Say("   AS on " + system.AsUri + ", sensor-a on " + baseA + ", sensor-b on " + baseB);
+            Say("   sensor-c on " + LoopbackSystem.PlainBase(system.DeviceC!) + " and " + LoopbackSystem.SecureBase(system.DeviceC!)
+                + ", sensor-d on " + LoopbackSystem.PlainBase(system.DeviceD!) + " and " + LoopbackSystem.SecureBase(system.DeviceD!));
             string credential = system.ClientCredential;
             string rsCredential = system.SensorACredential;
-            Row("registration", "AS, 2 devices, 1 client", store.ListResourceServers().Count + " RS, " + store.ListClients().Count + " client", store.ListResourceServers().Count == 2 && store.ListClients().Count == 1);
+            Row("registration", "AS, 4 devices, 1 client", store.ListResourceServers().Count + " RS, " + store.ListClients().Count + " client", store.ListResourceServers().Count == 4 && store.ListClients().Count == 1);
             o.WriteLine();
 
             await using var gw = new AceClient(AceCredentialFile.Load(credential), new AceClientOptions
             {
                 Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(20) },
                 Time = _clock,
+                DtlsIdentityForm = DtlsPskIdentityForm.Token,
                 Events = e => Say("   [gateway]  " + e.Kind + ": " + e.Detail),
                 TransportFactory = () => new RecordingCoapTransport(new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, 0)), Record),
             });
@@ -154,6 +160,7 @@ internal static class DemoCommand
             Row("revocation via introspection", "active, then inactive", (active.Active ? "active" : "inactive") + ", then " + (after.Active ? "active" : "inactive"), active.Active && revoked && !after.Active);
             o.WriteLine();
 
+            await RunDtlsAsync(system, gw);
             return Summary(store.ListTokens().Count);
         }
 

@@ -105,6 +105,33 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
         Assert.True(File.Exists(Path.Combine(work, "__out_7")));
     }
 
+    // A doc's fixed port held by another process does not fail the doc: it runs on free ports.
+    [SkippableFact]
+    public void A_doc_whose_port_another_process_holds_runs_on_free_ports()
+    {
+        RequireShell();
+        using var holder = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        int held = ((System.Net.IPEndPoint)holder.Client.LocalEndPoint!).Port;
+        string md = F("held.md");
+        File.WriteAllText(md, $$"""
+            # A doc on a port that is taken
+
+            ```sh
+            popiot coap serve --port {{held}} --duration 60 &
+            ```
+
+            ```
+            $ popiot coap get coap://127.0.0.1:{{held}}/time
+            2.05 Content
+            ...
+            ```
+            """);
+        string work = Directory.CreateDirectory(F("work")).FullName;
+        List<string> failures = Run(DocsBlock.Read(md, "held.md"), work, out string bash);
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures) + "\n-- bash: " + bash);
+        Assert.DoesNotContain("--port " + held, File.ReadAllText(Path.Combine(work, "doc.sh")), StringComparison.Ordinal);
+    }
+
     // The script runs in bash and waits for background servers with ss (iproute2) and pgrep (procps).
     private static void RequireShell()
     {
@@ -117,8 +144,17 @@ public sealed partial class DocsCommandTests : TempDirectoryTest
 
     private static List<string> Run(List<DocsBlock> blocks, string dir, out string bashOutput)
     {
+        // The doc's fixed ports may be held by another process on this machine: the doc runs on free ones (DocsPorts).
+        List<DocsBlock> runnable = [.. blocks.Where(b => b.Annotation.Kind is DocsAnnotationKind.None or DocsAnnotationKind.Background)];
+        Dictionary<int, int> ports = DocsPorts.PlanFree(DocsPorts.Named(runnable));
+        List<string> failures = RunOn([.. runnable.Select(b => DocsPorts.Apply(b, ports))], dir, out bashOutput);
+        return [.. failures.Select(f => ports.Count == 0 ? f : f + "\n(the doc's ports moved to free ones: " + DocsPorts.Describe(ports) + ")")];
+    }
+
+    private static List<string> RunOn(List<DocsBlock> runnable, string dir, out string bashOutput)
+    {
         var steps = new List<DocsStep>();
-        string script = DocsScript.Build(blocks.Where(b => b.Annotation.Kind is DocsAnnotationKind.None or DocsAnnotationKind.Background), steps);
+        string script = DocsScript.Build(runnable, steps);
         Assert.NotEmpty(steps);
         string path = Path.Combine(dir, "doc.sh");
         File.WriteAllText(path, script);
