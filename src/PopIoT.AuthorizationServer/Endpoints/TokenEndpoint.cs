@@ -71,7 +71,7 @@ public sealed class TokenEndpoint
                 {
                     // RFC 9200 §5.10.3: the store numbers the token inside the transaction that stores it.
                     AceResponse? minted = null;
-                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.Next(_time.GetUtcNow(), 0), seq =>
+                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.First(_time.GetUtcNow()), seq =>
                     {
                         (minted, IssuedTokenRecord? r) = issue.Mint(seq);
                         return r;
@@ -283,15 +283,9 @@ public sealed class TokenEndpoint
 
     private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, MintChoice choice, long? exiSequence)
     {
+        // The AS clock at minting (inside the storing transaction for an exi token): the record's issued_at and expiry.
+        // An exi token's number is a counter, not a time (docs/cli.md, "Exi tokens and cti").
         DateTimeOffset issuedAt = _time.GetUtcNow();
-
-        // ExiCti: an exi token's number counts milliseconds of the AS clock from before the token waited for its commit;
-        // its iat is never later than that number, so the number always stands at or after the iat it is issued with.
-        if (exiSequence is long sequence && sequence < issuedAt.ToUnixTimeMilliseconds())
-        {
-            issuedAt = DateTimeOffset.FromUnixTimeMilliseconds(sequence);
-        }
-
         long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
         CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);

@@ -95,17 +95,19 @@ public interface IAuthorizationStore : IDisposable
 
     /// <summary>
     /// Stores a token for an RS without a clock durably, numbering it inside the transaction that stores it: the
-    /// store takes the RS's exi sequence number (RFC 9200 §5.10.3) from its own table (the larger of
-    /// <paramref name="floor"/> and the last number + 1), calls <paramref name="mint"/> with it and commits the token
-    /// with the new number, so numbers are never repeated across processes and restarts and none is used up without
-    /// its token. A mint that returns null (a refusal) or a token that cannot be stored takes no number.
+    /// store takes the RS's exi sequence number (RFC 9200 §5.10.3) from its own table — exactly the last number + 1,
+    /// or <paramref name="first"/> for an RS that has none yet — calls <paramref name="mint"/> with it and commits the
+    /// token with the new number, so the numbers of an RS run without gap or repeat across processes and restarts and
+    /// none is used up without its token. A mint that returns null (a refusal) or a token that cannot be stored takes
+    /// no number.
     /// </summary>
     /// <param name="audience">The RS.</param>
-    /// <param name="floor">The lowest acceptable number (the minting time in ms, see ExiCti).</param>
+    /// <param name="first">The number to start an RS's sequence with (the AS and `token mint` give the time in ms,
+    /// docs/cli.md "Exi tokens and cti"), 0 .. 2^48 − 1.</param>
     /// <param name="mint">Mints the token with the given number, or returns null to store nothing.</param>
     /// <param name="cancellationToken">Cancels waiting (the write may still happen).</param>
     /// <returns>The stored record, or null when <paramref name="mint"/> returned null.</returns>
-    Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default);
+    Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long first, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reserves a cti prefix no process has had on this database (a counter in the database), so the cti values an AS

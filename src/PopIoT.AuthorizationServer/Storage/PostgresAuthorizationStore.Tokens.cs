@@ -13,8 +13,8 @@ public sealed partial class PostgresAuthorizationStore
     public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
 
     /// <inheritdoc/>
-    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
-        _commits.Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
+    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long first, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
+        _commits.Enqueue(TokenWrite.Exi(audience, first, mint), cancellationToken);
 
     /// <inheritdoc/>
     public long ReserveCtiPrefix()
@@ -117,17 +117,13 @@ public sealed partial class PostgresAuthorizationStore
             Run(c, "SAVEPOINT exi");
             try
             {
-                long last = Scalar(c, "INSERT INTO exi_sequence VALUES ($1, 0) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last RETURNING last", w.ExiAudience);
-                long next = TokenWrite.NextExi(last, w.Floor);
+                // RFC 9200 §5.10.3: the RS's next number, exactly last + 1 (TokenWrite.CheckExi), with its row locked
+                // until the commit.
+                long next = TokenWrite.CheckExi(Scalar(c, "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last + 1 RETURNING last", w.ExiAudience, w.First));
                 IssuedTokenRecord? t = w.Mint!(next);
                 if (t != null && Run(c, InsertToken, TokenValues(t)) == 0)
                 {
                     throw new AuthorizationStoreException("a token with this cti or these bytes is already stored");
-                }
-
-                if (t != null)
-                {
-                    Run(c, "UPDATE exi_sequence SET last = $2 WHERE audience = $1", w.ExiAudience, next);
                 }
 
                 Run(c, t == null ? "ROLLBACK TO SAVEPOINT exi" : "RELEASE SAVEPOINT exi");
