@@ -38,6 +38,35 @@ public abstract class TokenMintDbTests(StoreKind kind) : TempDirectoryTest
     }
 
     [SkippableFact]
+    public void After_an_offline_exi_token_the_operator_moves_the_sequence_to_the_clock_and_the_next_numbers_lie_above_it()
+    {
+        using TestStore db = TestStore.Empty(kind);
+        Ok("as", "init", "--db", db.Db);
+        Ok("as", "rs", "add", "--db", db.Db, "--audience", "clockless", "--no-clock", "--key-out", F("device.key"));
+        AsKey(db.Db);
+        Mint(db.Db, "first.json");
+        using IAuthorizationStore store = AuthorizationStores.Open(db.Db);
+        long first = Number(store, "first.json");
+        Assert.Contains("last " + first + ";", Output("as", "rs", "exi-sequence", "--db", db.Db, "--audience", "clockless"), StringComparison.Ordinal);
+
+        // Offline (no --db): a clock-scale number, above the AS's sequence; a device that burns it refuses lower ones.
+        CliRunner.Result offline = CliRunner.Run("token", "mint", "--as-key", "@" + F("rs.key"), "--audience", "clockless", "--scope", "read", "--exi", "60", "--out", F("offline.json"));
+        Assert.True(offline.ExitCode == 0, offline.Error);
+        long burnt = long.Parse(offline.Out.Split("cti number ")[1].Split(' ', ',')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(burnt > first + 1);
+
+        // The operator's fix: move the AS's sequence up to the clock; the next token (AS or --db) lies above the burnt one.
+        Output("as", "rs", "exi-sequence", "--db", db.Db, "--audience", "clockless", "--to-clock");
+        Mint(db.Db, "after.json");
+        Assert.True(Number(store, "after.json") > burnt, Number(store, "after.json") + " <= " + burnt);
+
+        // Never down: a second move keeps what is there when the clock is not ahead of it.
+        store.AdvanceExiSequence("clockless", 5);
+        Assert.True(store.TryLoadExiSequence("clockless", out long last));
+        Assert.Equal(Number(store, "after.json"), last);
+    }
+
+    [SkippableFact]
     public void Bad_uses_of_db_are_refused_with_one_line_and_take_no_number()
     {
         using TestStore db = TestStore.Empty(kind);
@@ -83,6 +112,13 @@ public abstract class TokenMintDbTests(StoreKind kind) : TempDirectoryTest
         Assert.True(r.ExitCode == 2, "popiot " + string.Join(' ', args) + " exited " + r.ExitCode + ": " + r.Out + r.Error);
         Assert.DoesNotContain("   at ", r.Error, StringComparison.Ordinal);
         return r.Error;
+    }
+
+    private static string Output(params string[] args)
+    {
+        CliRunner.Result r = CliRunner.Run(args);
+        Assert.True(r.ExitCode == 0, "popiot " + string.Join(' ', args) + " exited " + r.ExitCode + ": " + r.Out + r.Error);
+        return r.Out;
     }
 
     private static void Ok(params string[] args)

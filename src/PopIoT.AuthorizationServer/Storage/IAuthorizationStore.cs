@@ -122,6 +122,16 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>True when the RS has one.</returns>
     bool TryLoadExiSequence(string audience, out long last);
 
+    /// <summary>
+    /// Moves an RS's exi sequence up to at least <paramref name="atLeast"/>, never down (RFC 9200 §5.10.3: a lower number
+    /// would be taken for a used one): for a device that burnt a higher number from an offline minter (docs/cli.md,
+    /// "Exi tokens and cti"). The next token gets the returned number + 1.
+    /// </summary>
+    /// <param name="audience">The RS.</param>
+    /// <param name="atLeast">The lowest last number wanted, 0 .. 2^48 − 1.</param>
+    /// <returns>The RS's last number now.</returns>
+    long AdvanceExiSequence(string audience, long atLeast);
+
     /// <summary>Finds a token by the SHA-256 of its bytes.</summary>
     /// <param name="tokenHash">The hash.</param>
     /// <returns>The record, or null.</returns>

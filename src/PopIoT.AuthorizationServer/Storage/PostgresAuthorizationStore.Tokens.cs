@@ -38,6 +38,16 @@ public sealed partial class PostgresAuthorizationStore
     }
 
     /// <inheritdoc/>
+    public long AdvanceExiSequence(string audience, long atLeast)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(atLeast);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(atLeast, PopIoT.Ace.ExiCti.MaxSequence);
+        long last = 0;
+        Transaction(c => last = Scalar(c, "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = greatest(exi_sequence.last, excluded.last) RETURNING last", audience, atLeast));
+        return last;
+    }
+
+    /// <inheritdoc/>
     public IssuedTokenRecord? FindTokenByHash(byte[] tokenHash) => Query("SELECT " + TokenColumns + " FROM tokens WHERE token_hash = $1", ReadToken, tokenHash).FirstOrDefault();
 
     /// <inheritdoc/>

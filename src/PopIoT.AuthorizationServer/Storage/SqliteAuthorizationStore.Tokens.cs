@@ -39,6 +39,16 @@ public sealed partial class SqliteAuthorizationStore
     }
 
     /// <inheritdoc/>
+    public long AdvanceExiSequence(string audience, long atLeast)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(atLeast);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(atLeast, ExiCti.MaxSequence);
+        long last = 0;
+        WriteTransaction(c => last = Scalar(c, "INSERT INTO exi_sequence VALUES ($a, $b) ON CONFLICT(audience) DO UPDATE SET last = max(last, excluded.last) RETURNING last", audience, atLeast));
+        return last;
+    }
+
+    /// <inheritdoc/>
     public IssuedTokenRecord? FindTokenByHash(byte[] tokenHash) =>
         Query("SELECT * FROM tokens WHERE token_hash = $a", ReadToken, tokenHash).FirstOrDefault();
 
