@@ -72,6 +72,19 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>The registry's version.</returns>
     string RegistryVersion();
 
+    /// <summary>
+    /// How long a serving AS may trust a <see cref="RegistryVersion"/> it read before reading it again (RegistryCache)
+    /// when <see cref="RegistryChangesHeard"/> has not moved: zero where the read costs no round trip (SQLite), a
+    /// safety net behind the pushed changes otherwise (PostgreSQL).
+    /// </summary>
+    TimeSpan RegistryVersionMaxAge { get; }
+
+    /// <summary>
+    /// A count that moves when the store hears that another process changed the registry (PostgreSQL: LISTEN/NOTIFY),
+    /// or on every read while it cannot hear; constant where changes are not pushed (SQLite).
+    /// </summary>
+    long RegistryChangesHeard { get; }
+
     /// <summary>Whether any client or RS already uses this OSCORE Sender ID.</summary>
     /// <param name="peerSenderId">The ID.</param>
     /// <returns>True when taken.</returns>

@@ -156,14 +156,21 @@ public sealed partial class PostgresAuthorizationStore
 
     // Every registry change locks the version row first (serializing registry changes across instances, so the Sender ID
     // checks cannot race) and bumps it when something changed, in the same transaction.
-    private void RegistryTransaction(Func<NpgsqlConnection, bool> work) => Transaction(c =>
+    // The NOTIFY reaches every listening instance when the transaction commits (PostgresAuthorizationStore.Notify); the
+    // caches of this process learn of it at once after the commit (RegistryCache).
+    private void RegistryTransaction(Func<NpgsqlConnection, bool> work)
     {
-        Scalar(c, "SELECT version FROM registry_version WHERE id = 1 FOR UPDATE");
-        if (work(c))
+        Transaction(c =>
         {
-            Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
-        }
-    });
+            Scalar(c, "SELECT version FROM registry_version WHERE id = 1 FOR UPDATE");
+            if (work(c))
+            {
+                Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
+                Run(c, "NOTIFY " + RegistryChannel);
+            }
+        });
+        RegistryCache.NoteLocalChange();
+    }
 
     private void Transaction(Action<NpgsqlConnection> work) => Guarded(() =>
     {

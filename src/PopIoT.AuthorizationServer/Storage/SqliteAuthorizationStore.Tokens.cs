@@ -163,14 +163,19 @@ public sealed partial class SqliteAuthorizationStore
         }
     }
 
-    // Every registry change bumps the version row in its own transaction, so every AS process sees it at its next check.
-    private void RegistryTransaction(Func<SqliteConnection, bool> work) => WriteTransaction(c =>
+    // Every registry change bumps the version row in its own transaction, so every AS process sees it at its next check,
+    // and after the commit tells the caches of this process at once (RegistryCache).
+    private void RegistryTransaction(Func<SqliteConnection, bool> work)
     {
-        if (work(c) && _schemaVersion >= SqliteMigrations.ExiSequenceVersion)
+        WriteTransaction(c =>
         {
-            Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
-        }
-    });
+            if (work(c) && _schemaVersion >= SqliteMigrations.ExiSequenceVersion)
+            {
+                Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
+            }
+        });
+        RegistryCache.NoteLocalChange();
+    }
 
     private static IssuedTokenRecord ReadToken(SqliteDataReader r) =>
         new(Blob(r, 0)!, Blob(r, 1)!, r.GetString(2), r.GetString(3), Blob(r, 4)!, r.GetInt32(5), r.GetInt64(6),
