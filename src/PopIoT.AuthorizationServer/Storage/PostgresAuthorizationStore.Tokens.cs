@@ -7,7 +7,9 @@ namespace PopIoT.AuthorizationServer.Storage;
 public sealed partial class PostgresAuthorizationStore
 {
     private const string TokenColumns = "cti, token_hash, client_id, audience, scope, profile, issued_at, exp, exi, expires_at, cnf, revoked";
-    private const string InsertToken = "INSERT INTO tokens (" + TokenColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+    private const string InsertTokenOrFail = "INSERT INTO tokens (" + TokenColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    private const string InsertToken = InsertTokenOrFail + " ON CONFLICT DO NOTHING";
+    private const string TakeExiNumber = "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last + 1 RETURNING last";
 
     /// <inheritdoc/>
     public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
@@ -122,20 +124,28 @@ public sealed partial class PostgresAuthorizationStore
         {
             TokenWrite w = batch[i];
 
-            Run(c, "SAVEPOINT exi");
             try
             {
                 // RFC 9200 §5.10.3: the RS's next number, exactly last + 1 (TokenWrite.CheckExi), with its row locked
-                // until the commit.
-                long next = TokenWrite.CheckExi(Scalar(c, "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last + 1 RETURNING last", w.ExiAudience, w.First));
+                // until the commit; the savepoint and the number in one round trip, the token and the release in
+                // another, so the lock that orders every instance's exi tokens for this RS is held briefly.
+                long next = TokenWrite.CheckExi(FirstValue(c, ("SAVEPOINT exi", []), (TakeExiNumber, [w.ExiAudience, w.First])));
                 IssuedTokenRecord? t = w.Mint!(next);
-                if (t != null && Run(c, InsertToken, TokenValues(t)) == 0)
+                if (t == null)
                 {
-                    throw new AuthorizationStoreException("a token with this cti or these bytes is already stored");
+                    Run(c, "ROLLBACK TO SAVEPOINT exi");
+                }
+                else
+                {
+                    FirstValue(c, (InsertTokenOrFail, TokenValues(t)), ("RELEASE SAVEPOINT exi", []));
                 }
 
-                Run(c, t == null ? "ROLLBACK TO SAVEPOINT exi" : "RELEASE SAVEPOINT exi");
                 results[i] = t;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                Run(c, "ROLLBACK TO SAVEPOINT exi");
+                failed[i] = new AuthorizationStoreException("a token with this cti or these bytes is already stored", e);
             }
             catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or InvalidOperationException or PostgresException)
             {
@@ -143,6 +153,29 @@ public sealed partial class PostgresAuthorizationStore
                 failed[i] = e as AuthorizationStoreException ?? new AuthorizationStoreException("the exi token for '" + w.ExiAudience + "' could not be made: " + e.Message, e);
             }
         }
+    }
+
+    // Runs the commands in one round trip; the first value of the first row any of them returns, or 0.
+    private static long FirstValue(NpgsqlConnection c, params (string Sql, object?[] Args)[] commands)
+    {
+        using var batch = new NpgsqlBatch(c);
+        foreach ((string sql, object?[] args) in commands)
+        {
+            var cmd = new NpgsqlBatchCommand(sql);
+            AddParameters(cmd.Parameters, args);
+            batch.BatchCommands.Add(cmd);
+        }
+
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        do
+        {
+            if (r.FieldCount > 0 && r.Read())
+            {
+                return r.GetInt64(0);
+            }
+        }
+        while (r.NextResult());
+        return 0;
     }
 
     private static object?[] TokenValues(IssuedTokenRecord t) =>
