@@ -26,6 +26,7 @@ namespace PopIoT.AuthorizationServer;
 public sealed partial class AceAuthorizationServer : IDisposable
 {
     private readonly IAuthorizationStore _store;
+    private readonly RegistryCache _registry;
     private readonly ICryptoProvider _crypto;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -52,7 +53,8 @@ public sealed partial class AceAuthorizationServer : IDisposable
         _crypto = crypto ?? throw new ArgumentNullException(nameof(crypto));
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
-        Token = new TokenEndpoint(store, crypto, time ?? TimeProvider.System, settings, _logger);
+        _registry = new RegistryCache(store);
+        Token = new TokenEndpoint(store, _registry, crypto, time ?? TimeProvider.System, settings, _logger);
         Introspection = new IntrospectionEndpoint(store, time ?? TimeProvider.System, _logger);
     }
 
@@ -103,14 +105,15 @@ public sealed partial class AceAuthorizationServer : IDisposable
         _clientsByKid.Clear();
     }
 
-    // Called before each request is verified (under the server's lock) and once at start: one cheap query says whether
-    // anything was registered, removed or re-keyed; only then are the contexts brought in line with the registry.
+    // Called before each request is verified (under the server's lock) and once at start: the registry's version (read
+    // from the database at most every RegistryVersionMaxAge of the store) says whether anything was registered, removed or
+    // re-keyed; only then are the contexts brought in line with the registry.
     private void Refresh()
     {
         string version;
         try
         {
-            version = _store.RegistryVersion();
+            version = _registry.Version();
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or AuthorizationStoreException or InvalidOperationException)
         {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using PopIoT.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Cose;
+using PopIoT.AuthorizationServer.Endpoints;
 using PopIoT.AuthorizationServer.Storage;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
@@ -214,45 +215,53 @@ public abstract class GatewayEndToEndTests(StoreKind kind)
         Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
 
         // RFC 9200 §5.10.3: exi instead of exp, and cti = the RS's identifier followed by the AS's sequence number for it
-        // (ExiCti: 6 bytes, the minting time in ms on the AS clock, or one more than the last).
+        // (ExiCti: 6 bytes; the first the AS clock in ms, then exactly one more each time, however much time passed).
         IssuedTokenRecord[] tokens = world.Store.ListTokens().OrderBy(t => t.IssuedAt).ToArray();
         Assert.Equal(2, tokens.Length);
         Assert.All(tokens, t => Assert.NotNull(t.Exi));
         Assert.All(tokens, t => Assert.Equal("sensor-b"u8.ToArray(), t.Cti[..8]));
         long[] numbers = tokens.Select(t => ExiCti.SequenceOf(t.Cti, "sensor-b")).ToArray();
         Assert.All(tokens, t => Assert.Equal(14, t.Cti.Length));
-        Assert.True(numbers[0] >= tokens[0].IssuedAt * 1000, "the number counts milliseconds of the AS clock");
-        Assert.True(numbers[1] - numbers[0] >= 3_601_000, "the second token was minted 3601 s later on the AS clock");
+        Assert.True(numbers[0] >= tokens[0].IssuedAt * 1000, "the sequence starts at the AS clock in ms");
+        Assert.Equal(numbers[0] + 1, numbers[1]);
         Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
     }
 
     [SkippableFact]
-    public async Task A_clockless_device_that_took_a_cli_minted_exi_token_still_takes_the_AS_tokens_after_it()
+    public async Task A_clockless_device_takes_AS_and_cli_minted_exi_tokens_that_share_one_gapless_sequence_through_the_database()
     {
         using var world = new GatewayWorld(kind, clocklessB: true);
         string dir = Directory.CreateTempSubdirectory("popiot-cti-").FullName;
         try
         {
-            // `popiot token mint --exi` with the AS's own key for sensor-b, posted to the device by `popiot coap get`.
+            // The AS's first token for sensor-b.
+            AceClient gw = world.Gateway();
+            Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
+
+            // `popiot token mint --exi --db` with the AS's own key for sensor-b, posted by `popiot coap get`: it takes
+            // the next number of the AS's sequence.
             string key = Path.Combine(dir, "as-b.key");
             File.WriteAllText(key, Convert.ToHexStringLower(world.RsB.CoseKey));
             string tokenFile = Path.Combine(dir, "token.json");
-            CliRunner.Result mint = CliRunner.Run("token", "mint", "--as-key", "@" + key, "--audience", GatewayWorld.AudienceB, "--scope", "read", "--exi", "30", "--out", tokenFile);
+            CliRunner.Result mint = CliRunner.Run("token", "mint", "--as-key", "@" + key, "--audience", GatewayWorld.AudienceB, "--scope", "read", "--exi", "30", "--db", world.Db, "--out", tokenFile);
             Assert.True(mint.ExitCode == 0, mint.Error);
             CliRunner.Result get = CliRunner.Run("coap", "get", new Uri(world.BaseB, "/temp").ToString(), "--token", tokenFile, "-B", "10");
             Assert.True(get.ExitCode == 0, get.Out + get.Error);
 
-            // The CLI token runs out; the device burns its number (RFC 9200 §5.10.3). The AS's next token must be newer.
-            world.Clock.Advance(TimeSpan.FromSeconds(31));
-            AceClient gw = world.Gateway();
+            // Both tokens run out; the device burns their numbers (RFC 9200 §5.10.3). The AS's next token is the next number.
+            world.Clock.Advance(TimeSpan.FromSeconds(3601));
             Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(world.BaseB, "/temp"))).Code);
             Assert.DoesNotContain(world.DeviceB.Decisions, d => d.Kind == AceDecisionKind.TokenRejected);
-            Assert.Equal(2, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
+            Assert.Equal(3, world.DeviceB.Decisions.Count(d => d.Kind == AceDecisionKind.TokenStored));
 
-            // One cti rule for both issuers: the RS identifier followed by a 6-byte sequence number.
-            byte[] cti = world.Store.ListTokens().Single().Cti;
-            Assert.Equal("sensor-b"u8.ToArray(), cti[..8]);
-            Assert.Equal(14, cti.Length);
+            // One sequence, no gap: AS n, CLI n + 1, AS n + 2; the CLI's token is in the database under its own client id.
+            IssuedTokenRecord[] tokens = [.. world.Store.QueryTokens(new TokenQuery(Audience: GatewayWorld.AudienceB)).OrderBy(t => ExiCti.SequenceOf(t.Cti, GatewayWorld.AudienceB))];
+            long[] numbers = tokens.Select(t => ExiCti.SequenceOf(t.Cti, GatewayWorld.AudienceB)).ToArray();
+            Assert.Equal([numbers[0], numbers[0] + 1, numbers[0] + 2], numbers);
+            Assert.Equal(["gw", HandMintedExiToken.ClientId, "gw"], tokens.Select(t => t.ClientId));
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(AccessTokenFile.Load(tokenFile).AccessToken), tokens[1].TokenHash);
+            Assert.True(world.Store.TryLoadExiSequence(GatewayWorld.AudienceB, out long last));
+            Assert.Equal(numbers[2], last);
         }
         finally
         {

@@ -55,6 +55,9 @@ internal sealed class GatewayWorld : IDisposable
 
     public IAuthorizationStore Store { get; }
 
+    /// <summary>The AS database as `popiot --db` takes it.</summary>
+    public string Db => _database.Db;
+
     public ResourceServerRecord RsA { get; }
 
     public ResourceServerRecord RsB { get; }

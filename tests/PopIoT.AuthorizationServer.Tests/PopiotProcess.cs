@@ -92,6 +92,23 @@ internal sealed class PopiotProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Its stderr once it holds <paramref name="text"/>, or after 30 s: the AS logs through the console logger's queue,
+    /// so the line that explains a response can reach stderr just after the response itself.
+    /// </summary>
+    /// <param name="text">The text waited for.</param>
+    /// <returns>What it printed on stderr.</returns>
+    public string ErrorOnceItHolds(string text)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Error.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        return Error;
+    }
+
     /// <summary>Its exit code, once exited (for a background one, the shell passes the command's on).</summary>
     public int ExitCode => _process.ExitCode;
 

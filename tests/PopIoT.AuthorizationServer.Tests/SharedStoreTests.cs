@@ -17,6 +17,7 @@ public abstract class SharedStoreTests(StoreKind kind) : IDisposable
 {
     private static readonly AcePeer Gw1 = new(false, "gw1");
     private readonly List<IDisposable> _owned = [];
+    private string? _db;
 
     public void Dispose()
     {
@@ -32,6 +33,7 @@ public abstract class SharedStoreTests(StoreKind kind) : IDisposable
     private (IAuthorizationStore A, IAuthorizationStore B) TwoInstances()
     {
         TestStore db = TestStore.Create(kind, out IAuthorizationStore a);
+        _db = db.Db;
         _owned.Add(db);
         _owned.Add(a);
         var registry = new AuthorizationServerRegistry(a, PlatformCryptoProvider.Instance.Random);
@@ -69,26 +71,49 @@ public abstract class SharedStoreTests(StoreKind kind) : IDisposable
     }
 
     [SkippableFact]
-    public async Task An_exi_number_is_never_below_its_tokens_iat_even_when_a_second_passes_while_it_waits_for_the_commit()
+    public async Task Two_instances_number_exi_tokens_without_gaps_while_the_clock_moves_and_after_a_restart()
     {
-        (IAuthorizationStore a, _) = TwoInstances();
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
 
-        // Each reading of this clock is one second later: the number's floor is read before the token waits for the
-        // group commit, its iat when it is minted inside it (docs/cli.md, "Exi tokens and cti": the number counts
-        // milliseconds of the AS clock at or after the token's iat).
-        var clock = new SteppingClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), TimeSpan.FromSeconds(1));
-        AceResponse r = await Endpoint(a, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"));
+        // The clock moves between requests (as it does in a fleet); the RS's numbers still go up by exactly one.
+        var clock = new TestClock(1_800_000_000);
+        long first = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        TokenEndpoint[] endpoints = [Endpoint(a, clock), Endpoint(b, clock)];
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Null((await endpoints[i % 2].HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+            clock.Advance(TimeSpan.FromMilliseconds(1500));
+        }
 
-        Assert.Null(r.Error);
-        IssuedTokenRecord stored = Assert.Single(a.QueryTokens(new TokenQuery(Audience: "clockless")));
-        Assert.True(ExiCti.SequenceOf(stored.Cti, "clockless") >= stored.IssuedAt * 1000, "exi number " + ExiCti.SequenceOf(stored.Cti, "clockless") + " below iat " + stored.IssuedAt);
+        // A third process on the same database (a restart) continues the sequence.
+        using (IAuthorizationStore restarted = AuthorizationStores.Open(_db!))
+        {
+            Assert.Null((await Endpoint(restarted, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+        }
+
+        long[] numbers = a.QueryTokens(new TokenQuery(Audience: "clockless")).Select(t => ExiCti.SequenceOf(t.Cti, "clockless")).Order().ToArray();
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => first + i), numbers);
     }
 
-    private sealed class SteppingClock(DateTimeOffset start, TimeSpan step) : TimeProvider
+    [SkippableFact]
+    public async Task An_exi_tokens_iat_and_expiry_count_from_the_AS_clock_at_minting_not_from_its_number()
     {
-        private long _readings;
+        (IAuthorizationStore a, IAuthorizationStore b) = TwoInstances();
 
-        public override DateTimeOffset GetUtcNow() => start + (step * Interlocked.Increment(ref _readings));
+        // The second token's number is first + 1 although an hour passed: a counter, not a time. Its record still
+        // says when it was minted and when it stops being active on the AS clock.
+        var clock = new TestClock(1_800_000_000);
+        long first = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        Assert.Null((await Endpoint(a, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+        clock.Advance(TimeSpan.FromHours(1));
+        Assert.Null((await Endpoint(b, clock).HandleAsync(Gw1, AceTestBed.TokenRequest("clockless"))).Error);
+
+        IssuedTokenRecord second = a.QueryTokens(new TokenQuery(Audience: "clockless")).Single(t => ExiCti.SequenceOf(t.Cti, "clockless") == first + 1);
+        long now = clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(now, second.IssuedAt);
+        Assert.Equal(now + 3600, second.ExpiresAt);
+        Assert.Equal(3600, second.Exi);
+        Assert.Single(b.QueryTokens(new TokenQuery(Audience: "clockless", ActiveAt: now + 3599)));
     }
 
     [SkippableFact]

@@ -22,6 +22,7 @@ namespace PopIoT.AuthorizationServer.Endpoints;
 public sealed class TokenEndpoint
 {
     private readonly IAuthorizationStore _store;
+    private readonly RegistryCache _registry;
     private readonly ICryptoProvider _crypto;
     private readonly TimeProvider _time;
     private readonly AuthorizationServerSettings _settings;
@@ -35,8 +36,15 @@ public sealed class TokenEndpoint
     /// <param name="settings">Token lifetime.</param>
     /// <param name="logger">Where to log (never keys).</param>
     public TokenEndpoint(IAuthorizationStore store, ICryptoProvider crypto, TimeProvider time, AuthorizationServerSettings settings, ILogger? logger = null)
+        : this(store, new RegistryCache(store ?? throw new ArgumentNullException(nameof(store))), crypto, time, settings, logger)
+    {
+    }
+
+    // The AS's endpoint shares the cache of the registry with the OSCORE context refresh (AceAuthorizationServer).
+    internal TokenEndpoint(IAuthorizationStore store, RegistryCache registry, ICryptoProvider crypto, TimeProvider time, AuthorizationServerSettings settings, ILogger? logger = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
+        _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _crypto = crypto ?? throw new ArgumentNullException(nameof(crypto));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _settings = settings ?? throw new ArgumentNullException(nameof(settings));
@@ -71,7 +79,7 @@ public sealed class TokenEndpoint
                 {
                     // RFC 9200 §5.10.3: the store numbers the token inside the transaction that stores it.
                     AceResponse? minted = null;
-                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.Next(_time.GetUtcNow(), 0), seq =>
+                    record = await _store.AddExiTokenAsync(issue.Resource.Audience, ExiCti.First(_time.GetUtcNow()), seq =>
                     {
                         (minted, IssuedTokenRecord? r) = issue.Mint(seq);
                         return r;
@@ -174,8 +182,8 @@ public sealed class TokenEndpoint
             return AceResponse.Failure(AceErrorCode.InvalidRequest, "audience (5) is missing: name the resource server the token is for");
         }
 
-        ResourceServerRecord? rs = _store.FindResourceServer(audience);
-        IReadOnlyList<GrantRecord> grants = rs == null ? [] : _store.FindGrants(clientId, audience);
+        ResourceServerRecord? rs = _registry.FindResourceServer(audience);
+        IReadOnlyList<GrantRecord> grants = rs == null ? [] : _registry.FindGrants(clientId, audience);
         if (grants.Count == 0)
         {
             // The same answer whether or not the audience exists, so clients cannot probe for resource servers.
@@ -194,7 +202,7 @@ public sealed class TokenEndpoint
             // this audience, not revoked (an update of access rights); it also fixes the profile.
             IssuedTokenRecord? updated = pop!.Kid == null ? null : _store.FindTokens(clientId, audience)
                 .FirstOrDefault(t => !t.Revoked && AccessInformation.PopKeyId(t.Cnf) is byte[] known && known.AsSpan().SequenceEqual(pop.Kid));
-            int[] clientProfiles = _store.FindClient(clientId)?.ProfilesOrDefault ?? [AceProfile.CoapOscore];
+            int[] clientProfiles = _registry.FindClient(clientId)?.ProfilesOrDefault ?? [AceProfile.CoapOscore];
             refused = ProfileNegotiation.Choose(map, clientProfiles, rs!, pop, updated, out int profile)
                 ?? CheckPopKey(clientId, audience, rs!, pop, updated, profile);
             refused ??= IssueFor(clientId, map, rs!, grants, profile, pop, out issue);
@@ -283,15 +291,9 @@ public sealed class TokenEndpoint
 
     private (AceResponse Response, IssuedTokenRecord? Record) Mint(string clientId, ResourceServerRecord rs, MintChoice choice, long? exiSequence)
     {
+        // The AS clock at minting (inside the storing transaction for an exi token): the record's issued_at and expiry.
+        // An exi token's number is a counter, not a time (docs/cli.md, "Exi tokens and cti").
         DateTimeOffset issuedAt = _time.GetUtcNow();
-
-        // ExiCti: an exi token's number counts milliseconds of the AS clock from before the token waited for its commit;
-        // its iat is never later than that number, so the number always stands at or after the iat it is issued with.
-        if (exiSequence is long sequence && sequence < issuedAt.ToUnixTimeMilliseconds())
-        {
-            issuedAt = DateTimeOffset.FromUnixTimeMilliseconds(sequence);
-        }
-
         long now = issuedAt.ToUnixTimeSeconds();
         int lifetime = _settings.TokenLifetimeSeconds;
         CoseError keyError = CoseKeySet.Decode(rs.CoseKey, out IReadOnlyList<CoseKey> asRsKeys);

@@ -72,6 +72,19 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>The registry's version.</returns>
     string RegistryVersion();
 
+    /// <summary>
+    /// How long a serving AS may trust a <see cref="RegistryVersion"/> it read before reading it again (RegistryCache)
+    /// when <see cref="RegistryChangesHeard"/> has not moved: zero where the read costs no round trip (SQLite), a
+    /// safety net behind the pushed changes otherwise (PostgreSQL).
+    /// </summary>
+    TimeSpan RegistryVersionMaxAge { get; }
+
+    /// <summary>
+    /// A count that moves when the store hears that another process changed the registry (PostgreSQL: LISTEN/NOTIFY),
+    /// or on every read while it cannot hear; constant where changes are not pushed (SQLite).
+    /// </summary>
+    long RegistryChangesHeard { get; }
+
     /// <summary>Whether any client or RS already uses this OSCORE Sender ID.</summary>
     /// <param name="peerSenderId">The ID.</param>
     /// <returns>True when taken.</returns>
@@ -95,17 +108,19 @@ public interface IAuthorizationStore : IDisposable
 
     /// <summary>
     /// Stores a token for an RS without a clock durably, numbering it inside the transaction that stores it: the
-    /// store takes the RS's exi sequence number (RFC 9200 §5.10.3) from its own table (the larger of
-    /// <paramref name="floor"/> and the last number + 1), calls <paramref name="mint"/> with it and commits the token
-    /// with the new number, so numbers are never repeated across processes and restarts and none is used up without
-    /// its token. A mint that returns null (a refusal) or a token that cannot be stored takes no number.
+    /// store takes the RS's exi sequence number (RFC 9200 §5.10.3) from its own table — exactly the last number + 1,
+    /// or <paramref name="first"/> for an RS that has none yet — calls <paramref name="mint"/> with it and commits the
+    /// token with the new number, so the numbers of an RS run without gap or repeat across processes and restarts and
+    /// none is used up without its token. A mint that returns null (a refusal) or a token that cannot be stored takes
+    /// no number.
     /// </summary>
     /// <param name="audience">The RS.</param>
-    /// <param name="floor">The lowest acceptable number (the minting time in ms, see ExiCti).</param>
+    /// <param name="first">The number to start an RS's sequence with (the AS and `token mint` give the time in ms,
+    /// docs/cli.md "Exi tokens and cti"), 0 .. 2^48 − 1.</param>
     /// <param name="mint">Mints the token with the given number, or returns null to store nothing.</param>
     /// <param name="cancellationToken">Cancels waiting (the write may still happen).</param>
     /// <returns>The stored record, or null when <paramref name="mint"/> returned null.</returns>
-    Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default);
+    Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long first, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reserves a cti prefix no process has had on this database (a counter in the database), so the cti values an AS
@@ -119,6 +134,16 @@ public interface IAuthorizationStore : IDisposable
     /// <param name="last">The last number used, or 0.</param>
     /// <returns>True when the RS has one.</returns>
     bool TryLoadExiSequence(string audience, out long last);
+
+    /// <summary>
+    /// Moves an RS's exi sequence up to at least <paramref name="atLeast"/>, never down (RFC 9200 §5.10.3: a lower number
+    /// would be taken for a used one): for a device that burnt a higher number from an offline minter (docs/cli.md,
+    /// "Exi tokens and cti"). The next token gets the returned number + 1.
+    /// </summary>
+    /// <param name="audience">The RS.</param>
+    /// <param name="atLeast">The lowest last number wanted, 0 .. 2^48 − 1.</param>
+    /// <returns>The RS's last number now.</returns>
+    long AdvanceExiSequence(string audience, long atLeast);
 
     /// <summary>Finds a token by the SHA-256 of its bytes.</summary>
     /// <param name="tokenHash">The hash.</param>

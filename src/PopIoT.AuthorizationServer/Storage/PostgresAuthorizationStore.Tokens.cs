@@ -7,14 +7,16 @@ namespace PopIoT.AuthorizationServer.Storage;
 public sealed partial class PostgresAuthorizationStore
 {
     private const string TokenColumns = "cti, token_hash, client_id, audience, scope, profile, issued_at, exp, exi, expires_at, cnf, revoked";
-    private const string InsertToken = "INSERT INTO tokens (" + TokenColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+    private const string InsertTokenOrFail = "INSERT INTO tokens (" + TokenColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    private const string InsertToken = InsertTokenOrFail + " ON CONFLICT DO NOTHING";
+    private const string TakeExiNumber = "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last + 1 RETURNING last";
 
     /// <inheritdoc/>
     public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
 
     /// <inheritdoc/>
-    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
-        _commits.Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
+    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long first, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
+        _commits.Enqueue(TokenWrite.Exi(audience, first, mint), cancellationToken);
 
     /// <inheritdoc/>
     public long ReserveCtiPrefix()
@@ -35,6 +37,16 @@ public sealed partial class PostgresAuthorizationStore
         long? v = Query("SELECT last FROM exi_sequence WHERE audience = $1", r => (long?)r.GetInt64(0), audience).FirstOrDefault();
         last = v ?? 0;
         return v.HasValue;
+    }
+
+    /// <inheritdoc/>
+    public long AdvanceExiSequence(string audience, long atLeast)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(atLeast);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(atLeast, PopIoT.Ace.ExiCti.MaxSequence);
+        long last = 0;
+        Transaction(c => last = Scalar(c, "INSERT INTO exi_sequence VALUES ($1, $2) ON CONFLICT (audience) DO UPDATE SET last = greatest(exi_sequence.last, excluded.last) RETURNING last", audience, atLeast));
+        return last;
     }
 
     /// <inheritdoc/>
@@ -81,9 +93,10 @@ public sealed partial class PostgresAuthorizationStore
     // fails only its own token.
     private static void WriteBatch(NpgsqlConnection c, List<TokenWrite> batch, IssuedTokenRecord?[] results, Exception?[] failed)
     {
-        // The token must be durable before its response leaves, whatever the server's default.
-        Run(c, "SET LOCAL synchronous_commit = on");
+        // The token must be durable before its response leaves, whatever the server's default: the first command of the
+        // batch, so it costs no round trip of its own.
         using var plain = new NpgsqlBatch(c);
+        plain.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = on"));
         var plainIndex = new List<int>();
         for (int i = 0; i < batch.Count; i++)
         {
@@ -97,15 +110,12 @@ public sealed partial class PostgresAuthorizationStore
             }
         }
 
-        if (plainIndex.Count > 0)
+        plain.ExecuteNonQuery();
+        for (int j = 0; j < plainIndex.Count; j++)
         {
-            plain.ExecuteNonQuery();
-            for (int j = 0; j < plainIndex.Count; j++)
+            if (plain.BatchCommands[j + 1].RecordsAffected == 0)
             {
-                if (plain.BatchCommands[j].RecordsAffected == 0)
-                {
-                    failed[plainIndex[j]] = new AuthorizationStoreException("a token with this cti or these bytes is already stored");
-                }
+                failed[plainIndex[j]] = new AuthorizationStoreException("a token with this cti or these bytes is already stored");
             }
         }
 
@@ -114,24 +124,28 @@ public sealed partial class PostgresAuthorizationStore
         {
             TokenWrite w = batch[i];
 
-            Run(c, "SAVEPOINT exi");
             try
             {
-                long last = Scalar(c, "INSERT INTO exi_sequence VALUES ($1, 0) ON CONFLICT (audience) DO UPDATE SET last = exi_sequence.last RETURNING last", w.ExiAudience);
-                long next = TokenWrite.NextExi(last, w.Floor);
+                // RFC 9200 §5.10.3: the RS's next number, exactly last + 1 (TokenWrite.CheckExi), with its row locked
+                // until the commit; the savepoint and the number in one round trip, the token and the release in
+                // another, so the lock that orders every instance's exi tokens for this RS is held briefly.
+                long next = TokenWrite.CheckExi(FirstValue(c, ("SAVEPOINT exi", []), (TakeExiNumber, [w.ExiAudience, w.First])));
                 IssuedTokenRecord? t = w.Mint!(next);
-                if (t != null && Run(c, InsertToken, TokenValues(t)) == 0)
+                if (t == null)
                 {
-                    throw new AuthorizationStoreException("a token with this cti or these bytes is already stored");
+                    Run(c, "ROLLBACK TO SAVEPOINT exi");
+                }
+                else
+                {
+                    FirstValue(c, (InsertTokenOrFail, TokenValues(t)), ("RELEASE SAVEPOINT exi", []));
                 }
 
-                if (t != null)
-                {
-                    Run(c, "UPDATE exi_sequence SET last = $2 WHERE audience = $1", w.ExiAudience, next);
-                }
-
-                Run(c, t == null ? "ROLLBACK TO SAVEPOINT exi" : "RELEASE SAVEPOINT exi");
                 results[i] = t;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                Run(c, "ROLLBACK TO SAVEPOINT exi");
+                failed[i] = new AuthorizationStoreException("a token with this cti or these bytes is already stored", e);
             }
             catch (Exception e) when (e is AuthorizationStoreException or ArgumentException or InvalidOperationException or PostgresException)
             {
@@ -139,6 +153,29 @@ public sealed partial class PostgresAuthorizationStore
                 failed[i] = e as AuthorizationStoreException ?? new AuthorizationStoreException("the exi token for '" + w.ExiAudience + "' could not be made: " + e.Message, e);
             }
         }
+    }
+
+    // Runs the commands in one round trip; the first value of the first row any of them returns, or 0.
+    private static long FirstValue(NpgsqlConnection c, params (string Sql, object?[] Args)[] commands)
+    {
+        using var batch = new NpgsqlBatch(c);
+        foreach ((string sql, object?[] args) in commands)
+        {
+            var cmd = new NpgsqlBatchCommand(sql);
+            AddParameters(cmd.Parameters, args);
+            batch.BatchCommands.Add(cmd);
+        }
+
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        do
+        {
+            if (r.FieldCount > 0 && r.Read())
+            {
+                return r.GetInt64(0);
+            }
+        }
+        while (r.NextResult());
+        return 0;
     }
 
     private static object?[] TokenValues(IssuedTokenRecord t) =>
@@ -150,14 +187,21 @@ public sealed partial class PostgresAuthorizationStore
 
     // Every registry change locks the version row first (serializing registry changes across instances, so the Sender ID
     // checks cannot race) and bumps it when something changed, in the same transaction.
-    private void RegistryTransaction(Func<NpgsqlConnection, bool> work) => Transaction(c =>
+    // The NOTIFY reaches every listening instance when the transaction commits (PostgresAuthorizationStore.Notify); the
+    // caches of this process learn of it at once after the commit (RegistryCache).
+    private void RegistryTransaction(Func<NpgsqlConnection, bool> work)
     {
-        Scalar(c, "SELECT version FROM registry_version WHERE id = 1 FOR UPDATE");
-        if (work(c))
+        Transaction(c =>
         {
-            Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
-        }
-    });
+            Scalar(c, "SELECT version FROM registry_version WHERE id = 1 FOR UPDATE");
+            if (work(c))
+            {
+                Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
+                Run(c, "NOTIFY " + RegistryChannel);
+            }
+        });
+        RegistryCache.NoteLocalChange();
+    }
 
     private void Transaction(Action<NpgsqlConnection> work) => Guarded(() =>
     {

@@ -183,6 +183,12 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>One second: changes are pushed (<see cref="RegistryChangesHeard"/>); this only bounds how long a change
+    /// whose notification was lost with a silently broken connection can go unseen (docs/authorization-server.md,
+    /// "Running a fleet").</remarks>
+    public TimeSpan RegistryVersionMaxAge => TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc/>
     public string RegistryVersion() => Guarded(() =>
     {
         using NpgsqlConnection c = _source.OpenConnection();
@@ -200,7 +206,7 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
     public void AddGrant(GrantRecord grant)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        Transaction(c =>
+        RegistryTransaction(c =>
         {
             // Locks both registrations, so a concurrent removal cannot leave the grant behind.
             if (Scalar(c, "SELECT count(*) FROM (SELECT 1 FROM clients WHERE client_id = $1 FOR SHARE) x", grant.ClientId) == 0)
@@ -213,7 +219,7 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
                 throw new AuthorizationStoreException("unknown audience '" + grant.Audience + "'; register it with `popiot as rs add`");
             }
 
-            Run(c, "INSERT INTO grants (client_id, audience, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", grant.ClientId, grant.Audience, grant.Scope.Encode());
+            return Run(c, "INSERT INTO grants (client_id, audience, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", grant.ClientId, grant.Audience, grant.Scope.Encode()) > 0;
         });
     }
 
@@ -267,6 +273,7 @@ public sealed partial class PostgresAuthorizationStore : IAuthorizationStore
 
         _disposed = true;
         _commits.Dispose();
+        StopListening();
         _source.Dispose();
     }
 

@@ -88,6 +88,7 @@ public sealed partial class SqliteAuthorizationStore
             Run(c, "UPDATE cti_prefix SET last = max(last, $a) WHERE id = 1", snapshot.CtiPrefix);
             Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
         });
+        RegistryCache.NoteLocalChange();
     }
 
     private static List<T> Read<T>(SqliteConnection c, string sql, Func<SqliteDataReader, T> read)

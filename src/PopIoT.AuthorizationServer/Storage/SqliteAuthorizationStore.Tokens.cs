@@ -8,13 +8,14 @@ namespace PopIoT.AuthorizationServer.Storage;
 public sealed partial class SqliteAuthorizationStore
 {
     private const string InsertToken = "INSERT INTO tokens VALUES ($a, $b, $c, $d, $e, $f, $g, $h, $i, $j, $k, $l)";
+    private const string TakeExiNumber = "INSERT INTO exi_sequence VALUES ($a, $b) ON CONFLICT(audience) DO UPDATE SET last = last + 1 RETURNING last";
 
     /// <inheritdoc/>
     public Task AddTokenAsync(IssuedTokenRecord token, CancellationToken cancellationToken = default) => _commits.Enqueue(TokenWrite.Of(token), cancellationToken);
 
     /// <inheritdoc/>
-    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long floor, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
-        _commits.Enqueue(TokenWrite.Exi(audience, floor, mint), cancellationToken);
+    public Task<IssuedTokenRecord?> AddExiTokenAsync(string audience, long first, Func<long, IssuedTokenRecord?> mint, CancellationToken cancellationToken = default) =>
+        _commits.Enqueue(TokenWrite.Exi(audience, first, mint), cancellationToken);
 
     /// <inheritdoc/>
     public long ReserveCtiPrefix()
@@ -35,6 +36,16 @@ public sealed partial class SqliteAuthorizationStore
         long? v = Query("SELECT last FROM exi_sequence WHERE audience = $a", r => (long?)r.GetInt64(0), audience).FirstOrDefault();
         last = v ?? 0;
         return v.HasValue;
+    }
+
+    /// <inheritdoc/>
+    public long AdvanceExiSequence(string audience, long atLeast)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(atLeast);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(atLeast, ExiCti.MaxSequence);
+        long last = 0;
+        WriteTransaction(c => last = Scalar(c, "INSERT INTO exi_sequence VALUES ($a, $b) ON CONFLICT(audience) DO UPDATE SET last = max(last, excluded.last) RETURNING last", audience, atLeast));
+        return last;
     }
 
     /// <inheritdoc/>
@@ -86,7 +97,7 @@ public sealed partial class SqliteAuthorizationStore
         + (q.Audience == null ? " AND $b IS NULL" : " AND audience = $b")
         + (q.ActiveAt == null ? " AND $c IS NULL" : " AND expires_at > $c AND revoked = 0");
 
-    // Schema 4: the exi sequences continue from the highest number of the tokens stored so far (ExiCti's rule).
+    // Schema 4: each exi sequence continues from the highest number of the tokens stored so far.
     private static void FillExiSequences(SqliteConnection c)
     {
         var last = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -111,7 +122,7 @@ public sealed partial class SqliteAuthorizationStore
     }
 
     // One transaction (BEGIN IMMEDIATE: the write lock across processes) for the batch; each token under a savepoint,
-    // so a duplicate cti or token hash, or a refused exi token, fails or skips only itself and takes no exi number.
+    // so a duplicate cti or token hash, or a refused exi token, fails or skips only itself and gives its exi number back.
     private static void WriteBatch(SqliteConnection c, List<TokenWrite> batch, IssuedTokenRecord?[] results, Exception?[] failed)
     {
         for (int i = 0; i < batch.Count; i++)
@@ -121,24 +132,22 @@ public sealed partial class SqliteAuthorizationStore
             try
             {
                 IssuedTokenRecord? t = w.Record;
-                long next = 0;
                 if (w.ExiAudience != null)
                 {
-                    long last = Scalar(c, "SELECT coalesce((SELECT last FROM exi_sequence WHERE audience = $a), 0)", w.ExiAudience);
-                    next = TokenWrite.NextExi(last, w.Floor);
-                    t = w.Mint!(next);
+                    // RFC 9200 §5.10.3: the RS's next number, exactly last + 1 (TokenWrite.CheckExi), in this transaction.
+                    t = w.Mint!(TokenWrite.CheckExi(Scalar(c, TakeExiNumber, w.ExiAudience, w.First)));
                 }
 
                 if (t != null)
                 {
                     Run(c, InsertToken, t.Cti, t.TokenHash, t.ClientId, t.Audience, t.Scope, t.Profile, t.IssuedAt, t.Exp, t.Exi, t.ExpiresAt, t.Cnf, t.Revoked ? 1 : 0);
-                    if (w.ExiAudience != null)
-                    {
-                        Run(c, "INSERT INTO exi_sequence VALUES ($a, $b) ON CONFLICT(audience) DO UPDATE SET last = excluded.last", w.ExiAudience, next);
-                    }
+                    Exec(c, "RELEASE one;");
+                }
+                else
+                {
+                    Exec(c, "ROLLBACK TO one; RELEASE one;");
                 }
 
-                Exec(c, "RELEASE one;");
                 results[i] = t;
             }
             catch (SqliteException e) when (e.SqliteErrorCode == 19)
@@ -154,14 +163,19 @@ public sealed partial class SqliteAuthorizationStore
         }
     }
 
-    // Every registry change bumps the version row in its own transaction, so every AS process sees it at its next check.
-    private void RegistryTransaction(Func<SqliteConnection, bool> work) => WriteTransaction(c =>
+    // Every registry change bumps the version row in its own transaction, so every AS process sees it at its next check,
+    // and after the commit tells the caches of this process at once (RegistryCache).
+    private void RegistryTransaction(Func<SqliteConnection, bool> work)
     {
-        if (work(c) && _schemaVersion >= SqliteMigrations.ExiSequenceVersion)
+        WriteTransaction(c =>
         {
-            Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
-        }
-    });
+            if (work(c) && _schemaVersion >= SqliteMigrations.ExiSequenceVersion)
+            {
+                Run(c, "UPDATE registry_version SET version = version + 1 WHERE id = 1");
+            }
+        });
+        RegistryCache.NoteLocalChange();
+    }
 
     private static IssuedTokenRecord ReadToken(SqliteDataReader r) =>
         new(Blob(r, 0)!, Blob(r, 1)!, r.GetString(2), r.GetString(3), Blob(r, 4)!, r.GetInt32(5), r.GetInt64(6),

@@ -259,6 +259,14 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>Zero: the version is read in this process from the file's pages, so every request reads it and sees a
+    /// change made by another process (the CLI) at once.</remarks>
+    public TimeSpan RegistryVersionMaxAge => TimeSpan.Zero;
+
+    /// <inheritdoc/>
+    public long RegistryChangesHeard => 0;
+
+    /// <inheritdoc/>
     public string RegistryVersion()
     {
         using SqliteConnection c = Open();
@@ -287,7 +295,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
     public void AddGrant(GrantRecord grant)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        WriteTransaction(c =>
+        RegistryTransaction(c =>
         {
             if (Scalar(c, "SELECT count(*) FROM clients WHERE client_id = $a", grant.ClientId) == 0)
             {
@@ -299,7 +307,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
                 throw new AuthorizationStoreException("unknown audience '" + grant.Audience + "'; register it with `popiot as rs add`");
             }
 
-            Run(c, "INSERT OR IGNORE INTO grants VALUES ($a, $b, $c)", grant.ClientId, grant.Audience, grant.Scope.Encode());
+            return Run(c, "INSERT OR IGNORE INTO grants VALUES ($a, $b, $c)", grant.ClientId, grant.Audience, grant.Scope.Encode()) > 0;
         });
     }
 

@@ -6,11 +6,11 @@ namespace PopIoT.AuthorizationServer.Storage;
 /// </summary>
 internal sealed class TokenWrite
 {
-    private TokenWrite(IssuedTokenRecord? record, string? exiAudience, long floor, Func<long, IssuedTokenRecord?>? mint)
+    private TokenWrite(IssuedTokenRecord? record, string? exiAudience, long first, Func<long, IssuedTokenRecord?>? mint)
     {
         Record = record;
         ExiAudience = exiAudience;
-        Floor = floor;
+        First = first;
         Mint = mint;
     }
 
@@ -20,8 +20,8 @@ internal sealed class TokenWrite
     /// <summary>The RS whose exi sequence numbers this token, or null.</summary>
     public string? ExiAudience { get; }
 
-    /// <summary>The lowest acceptable exi sequence number.</summary>
-    public long Floor { get; }
+    /// <summary>The number to start the RS's exi sequence with when it has none yet.</summary>
+    public long First { get; }
 
     /// <summary>Mints the exi token with its number, or null.</summary>
     public Func<long, IssuedTokenRecord?>? Mint { get; }
@@ -36,20 +36,26 @@ internal sealed class TokenWrite
 
     /// <summary>An exi token, minted inside the transaction.</summary>
     /// <param name="audience">The RS.</param>
-    /// <param name="floor">The lowest number.</param>
+    /// <param name="first">The first number of an RS without an exi sequence yet.</param>
     /// <param name="mint">The minter.</param>
     /// <returns>The write.</returns>
-    public static TokenWrite Exi(string audience, long floor, Func<long, IssuedTokenRecord?> mint) =>
-        new(null, audience ?? throw new ArgumentNullException(nameof(audience)), floor, mint ?? throw new ArgumentNullException(nameof(mint)));
+    public static TokenWrite Exi(string audience, long first, Func<long, IssuedTokenRecord?> mint)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first, PopIoT.Ace.ExiCti.MaxSequence);
+        return new(null, audience ?? throw new ArgumentNullException(nameof(audience)), first, mint ?? throw new ArgumentNullException(nameof(mint)));
+    }
 
-    /// <summary>The next number of an RS's exi sequence: the floor, or one more than the last when that is higher.</summary>
-    /// <param name="last">The last number used, or 0.</param>
-    /// <param name="floor">The floor.</param>
+    /// <summary>
+    /// Checks the number a store took for an RS: <see cref="First"/> for an RS without a row in exi_sequence, else
+    /// exactly last + 1, so the numbers of an RS have no gaps whichever process takes them (RFC 9200 §5.10.3;
+    /// docs/cli.md, "Exi tokens and cti").
+    /// </summary>
+    /// <param name="next">The number.</param>
     /// <returns>The number.</returns>
     /// <exception cref="AuthorizationStoreException">The 6-byte sequence of this RS is used up.</exception>
-    public static long NextExi(long last, long floor)
+    public static long CheckExi(long next)
     {
-        long next = Math.Max(floor, last + 1);
         if (next > PopIoT.Ace.ExiCti.MaxSequence)
         {
             throw new AuthorizationStoreException("the exi sequence of this resource server is used up (RFC 9200 §5.10.3)");

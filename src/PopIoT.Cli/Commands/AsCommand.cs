@@ -28,7 +28,7 @@ internal static class AsCommand
     {
         var root = new Command("as", "The ACE authorization server (RFC 9200, RFC 9203): registries, policy, tokens, and serving /token and /introspect.");
         root.Subcommands.Add(Init(io));
-        var rs = new Command("rs", "Resource servers.") { RsAdd(io) };
+        var rs = new Command("rs", "Resource servers.") { RsAdd(io), AsExiSequenceCommand.Create(io) };
         foreach (Command c in AsRegistryCommands.RsCommands(io))
         {
             rs.Subcommands.Add(c);

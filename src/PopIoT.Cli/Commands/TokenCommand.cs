@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using PopIoT.Ace;
+using PopIoT.AuthorizationServer.Endpoints;
+using PopIoT.AuthorizationServer.Storage;
 using PopIoT.IO;
 
 namespace PopIoT.Cli.Commands;
@@ -33,20 +35,25 @@ internal static class TokenCommand
         var clientKey = new Option<string?>("--client-key") { Description = "coap_dtls RPK mode: the client's public EC2 P-256 COSE_Key (HEX or @FILE), bound in cnf (RFC 9202 §3.2.1)." };
         var exp = new Option<long?>("--exp") { Description = "Valid for S seconds from now as exp (default 3600), for a device with a clock." };
         var exi = new Option<long?>("--exi") { Description = "Valid for S seconds from the device's receipt (exi, RFC 9200 §5.10.3), for a device without a clock." };
+        var db = new Option<string?>("--db")
+        {
+            Description = "With --exi: the AS database (SQLite file or postgres://…) whose exi sequence for --audience numbers the token, shared with the AS without gaps; the token is stored there. Without it the number counts milliseconds (docs/cli.md, \"Exi tokens and cti\").",
+        };
         var protection = new Option<string?>("--protection") { Description = "mac0 (needs a MAC and an AEAD --as-key), sign1 (a private ES256 key and an AEAD key) or encrypt0 (an AEAD --as-key). Default: mac0 when a MAC key is given, else sign1 when a signing key is." };
         protection.AcceptOnlyFromAmong("mac0", "encrypt0", "sign1");
         var output = new Option<string>("--out", "-o") { Description = "Where to write TOKEN.json (holds the Master Secret: created owner-only, never over an existing file without --force).", Required = true };
         var force = AsCommand.ForceOption();
         var mint = new Command("mint", "Mint an access token with fresh key material (coap_oscore: an OSCORE Master Secret; coap_dtls: a PSK or the client's public key), and write it with the client's key material to TOKEN.json.")
         {
-            asKey, audience, scope, profile, exp, exi, protection, output, force, clientKey,
+            asKey, audience, scope, profile, exp, exi, protection, output, force, clientKey, db,
         };
-        mint.SetAction(p => Mint(io, p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!, p.GetValue(force), p.GetValue(clientKey)));
+        mint.SetAction(p => Mint(io, new MintArgs(p.GetValue(asKey)!, p.GetValue(audience)!, p.GetValue(scope)!, p.GetValue(profile)!, p.GetValue(exp), p.GetValue(exi), p.GetValue(protection), p.GetValue(output)!, p.GetValue(force), p.GetValue(clientKey), p.GetValue(db))));
         return new Command("token", "Access tokens for devices (developer tools).") { mint };
     }
 
-    private static int Mint(CliContext io, string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output, bool force, string? clientKeyArg)
+    private static int Mint(CliContext io, MintArgs a)
     {
+        (string[] keyArgs, string audience, string scopeText, string profileText, long? exp, long? exi, string? protectionText, string output, bool force, string? clientKeyArg, string? db) = a;
         try
         {
             SecretFile.CheckWritable(output, force);
@@ -59,6 +66,11 @@ internal static class TokenCommand
         if (exp != null && exi != null)
         {
             throw new CliUsageException("--exp and --exi exclude each other (exi is for a device without a clock)");
+        }
+
+        if (db != null && exi == null)
+        {
+            throw new CliUsageException("--db numbers exi tokens from the AS database's exi sequence: add --exi SECONDS (tokens with exp need no number)");
         }
 
         if (exp is < 1 || exi is < 1)
@@ -89,16 +101,23 @@ internal static class TokenCommand
         try
         {
             using var minter = new AccessTokenMinter(keys.Keys);
-            file = minter.Mint(new TokenMintRequest
+            var now = DateTimeOffset.UtcNow;
+            TokenMintRequest Request(long? sequence) => new()
             {
                 Audience = audience,
                 Scope = scope,
                 Profile = profile,
                 ExpiresInSeconds = exp,
                 Exi = exi,
+                ExiSequence = sequence,
                 Protection = protectionText switch { "mac0" => TokenProtection.Mac0, "encrypt0" => TokenProtection.Encrypt0, "sign1" => TokenProtection.Sign1, _ => null },
                 ClientPublicKey = client,
-            });
+                Now = now,
+            };
+
+            // Offline: the clock-scale number of this process. With --db: the RS's next number in the AS's sequence,
+            // taken in the transaction that stores the token (RFC 9200 §5.10.3; docs/cli.md, "Exi tokens and cti").
+            file = db == null ? minter.Mint(Request(null)) : MintStored(db, audience, now, n => minter.Mint(Request(n)));
         }
         catch (ArgumentException e)
         {
@@ -126,9 +145,29 @@ internal static class TokenCommand
             }
         }
 
-        string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s" : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
+        string life = file.Exi is long x ? "exi " + x.ToString(CultureInfo.InvariantCulture) + " s, cti number " + ExiCti.SequenceOf(file.Cti!, audience).ToString(CultureInfo.InvariantCulture) + (db == null ? "" : " from " + AuthorizationStores.Display(db)) : "exp " + DateTimeOffset.FromUnixTimeSeconds(file.Expiration!.Value).ToString("u", CultureInfo.InvariantCulture);
         io.Out.WriteLine("popiot token mint: " + file.Protection + " token of " + file.AccessToken.Length.ToString(CultureInfo.InvariantCulture)
             + " bytes for " + audience + ", scope " + scope + ", profile " + AceProfileNames.Name(profile) + ", " + life + " -> " + output);
         return ExitCodes.Ok;
     }
+
+    private static AccessTokenFile MintStored(string db, string audience, DateTimeOffset now, Func<long, AccessTokenFile> mint)
+    {
+        if (!AuthorizationStores.IsPostgres(db) && !File.Exists(db))
+        {
+            throw new CliUsageException("--db: database '" + db + "' does not exist; give the AS's database (`popiot as init --db` creates one)");
+        }
+
+        try
+        {
+            using IAuthorizationStore store = AuthorizationStores.Open(db);
+            return HandMintedExiToken.MintAsync(store, audience, now, mint).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is AuthorizationStoreException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException("--db " + AuthorizationStores.Display(db) + ": " + e.Message);
+        }
+    }
+
+    private sealed record MintArgs(string[] Keys, string Audience, string Scope, string Profile, long? Exp, long? Exi, string? Protection, string Output, bool Force, string? ClientKey, string? Db);
 }

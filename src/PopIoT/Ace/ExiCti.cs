@@ -3,10 +3,9 @@ namespace PopIoT.Ace;
 /// <summary>
 /// The one cti rule of exi tokens, for every issuer (RFC 9200 §5.10.3: cti holds "the identifier of the RS" and the
 /// issuer's sequence number for it): the audience in UTF-8 followed by the number as 6 big-endian bytes, which the RS
-/// reads back with Core's <c>AceFreshness.CtiSequence</c>. The number is the minting time in milliseconds since the
-/// Unix epoch, or one more than the last number used when that is higher. The AS and <c>popiot token mint</c> thus
-/// count on one scale, so a clockless RS that burnt one issuer's number still takes the other's later tokens
-/// (docs/cli.md, "Exi tokens and cti").
+/// reads back with Core's <c>AceFreshness.CtiSequence</c>. The AS numbers an RS's tokens last + 1 from its database
+/// (starting at <see cref="First"/>), and so does <c>popiot token mint --db</c>; offline, <c>token mint</c> counts on
+/// the clock scale (<see cref="NextInProcess"/>), see docs/cli.md, "Exi tokens and cti".
 /// </summary>
 public static class ExiCti
 {
@@ -16,13 +15,21 @@ public static class ExiCti
     private const int SequenceLength = 6;
     private static long _lastInProcess;
 
-    /// <summary>The next number after <paramref name="last"/> at time <paramref name="now"/>.</summary>
+    /// <summary>
+    /// The first number of an RS's sequence: the time in milliseconds since the Unix epoch, so a sequence started now
+    /// lies above the numbers an offline minter (<see cref="NextInProcess"/>) gave the device before.
+    /// </summary>
+    /// <param name="now">The time.</param>
+    /// <returns>The number.</returns>
+    public static long First(DateTimeOffset now) => now.ToUnixTimeMilliseconds();
+
+    /// <summary>The next number after <paramref name="last"/> at time <paramref name="now"/> on the clock scale.</summary>
     /// <param name="now">The minting time.</param>
     /// <param name="last">The last number used for this RS (0 before any).</param>
     /// <returns>max(now in ms, last + 1).</returns>
     public static long Next(DateTimeOffset now, long last) => Math.Max(now.ToUnixTimeMilliseconds(), last + 1);
 
-    /// <summary>The next number of this process (for a minter that keeps no store): increasing across calls.</summary>
+    /// <summary>The next number of this process on the clock scale (for a minter that keeps no store): increasing across calls.</summary>
     /// <param name="now">The minting time.</param>
     /// <returns>The number.</returns>
     public static long NextInProcess(DateTimeOffset now)
