@@ -186,6 +186,33 @@ public sealed class DeviceRuntimeSettings
         return c;
     }
 
+    /// <summary>
+    /// The DTLS engine's settings on a device (the coap_dtls profile, RFC 9202 PSK mode; docs/firmware.md, "CoAP over
+    /// DTLS"), the one mapping the firmware runs and the budget measures: datagrams that hold one whole CoAP message in
+    /// one record (RFC 6347 §4.1.1.1), an identity as long as the largest token (RFC 9202 §3.3.2 lets the client send
+    /// the token as its psk_identity), a PSK of at most <see cref="AceRsSettings.DefaultMaxPskLength"/> bytes, the first
+    /// retransmission at CoAP's ACK_TIMEOUT, and small queues (the runtime sends after every datagram and every tick).
+    /// </summary>
+    /// <param name="maxMessageSize">The largest CoAP message (<see cref="MessageSizeFor"/>).</param>
+    /// <param name="sessions">Sessions, established and handshaking together.</param>
+    /// <param name="handshakes">The handshake pool.</param>
+    /// <param name="maxTokenBytes">The largest token, hence the largest psk_identity.</param>
+    /// <param name="ackTimeoutMs">CoAP's ACK_TIMEOUT (RFC 7252 §4.8).</param>
+    /// <returns>New settings.</returns>
+    public static PopIoT.Core.Dtls.DtlsSettings DeviceDtls(int maxMessageSize, int sessions, int handshakes, int maxTokenBytes, int ackTimeoutMs)
+    {
+        var d = new PopIoT.Core.Dtls.DtlsSettings();
+        d.MaxSessions = sessions;
+        d.MaxHandshakes = handshakes;
+        d.DatagramSize = maxMessageSize + DtlsRecordOverhead;
+        d.MaxIdentityLength = maxTokenBytes;
+        d.MaxPskLength = AceRsSettings.DefaultMaxPskLength;
+        d.InitialRetransmitMs = ackTimeoutMs;
+        d.OutboxCapacity = 4;
+        d.OutOfOrderMessages = 1;
+        return d;
+    }
+
     private static void Check(bool ok, string message)
     {
         if (!ok)
