@@ -214,6 +214,7 @@ public sealed class DeviceProvisionCommandTests : TempDirectoryTest
         DeviceBoardSettings? s = FirmwareStartup.ReadBoardSettings(storage, log, scratch);
         Assert.NotNull(s);
         Assert.Equal((DeviceBoardSettings.ProfileBoth, 4, 2), (s!.Profiles, s.DtlsSessions, s.DtlsHandshakes));
+        Assert.Contains("coap_oscore and coap_dtls (4 sessions, 2 handshakes)", log.All, StringComparison.Ordinal);
         DeviceRuntimeSettings runtime = s.ToRuntimeSettings("coap://rs1", "coap://as.example/token");
         runtime.Validate();
         Assert.Equal(4, runtime.Dtls.MaxSessions);
