@@ -210,7 +210,7 @@ public class AuthzInfoCwtTests
                     Assert.NotNull(Reason(r));
                     Assert.True(rig.Runtime.Engine.ActiveSlots <= 1);
                 }
-            }, iter: 600);
+            }, iter: 600, threads: 1);
     }
 
     [Fact]
