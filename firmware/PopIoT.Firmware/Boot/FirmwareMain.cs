@@ -16,6 +16,21 @@ public static class FirmwareMain
     /// <summary>The longest interval between SNTP retries.</summary>
     public const int MaxResyncMs = 1024000;
 
+    /// <summary>The CoAP port (RFC 7252 §6.1).</summary>
+    public const int CoapPort = 5683;
+
+    /// <summary>The CoAP-over-DTLS port (RFC 7252 §6.2), opened when the board serves the coap_dtls profile.</summary>
+    public const int CoapsPort = 5684;
+
+    /// <summary>The log line that says what the device serves where.</summary>
+    /// <param name="settings">The board settings.</param>
+    /// <returns>The line.</returns>
+    public static string ServingLine(DeviceBoardSettings settings)
+    {
+        string oscore = (settings.Profiles & DeviceBoardSettings.ProfileOscore) != 0 ? "CoAP with OSCORE (coap_oscore) on UDP port 5683" : "CoAP on UDP port 5683 (authz-info only)";
+        return "runtime: serving " + oscore + (settings.ServesDtls ? ", CoAP over DTLS PSK (coap_dtls) on UDP port 5684 with " + settings.DtlsSessions + " sessions" : string.Empty);
+    }
+
     /// <summary>Runs the device; returns only when it cannot serve (the reason is in the log).</summary>
     /// <param name="board">The board's adapters.</param>
     public static void Run(IFirmwareBoard board)
@@ -38,15 +53,10 @@ public static class FirmwareMain
         var sync = new SntpTimeSync(board.Random);
         SntpDeviceClock clock = FirmwareStartup.StartClock(board, settings, sync);
 
-        var runtimeSettings = new DeviceRuntimeSettings();
-        runtimeSettings.Ace = settings.ToAceRsSettings(configuration.Audience, configuration.AsUri);
-
-        // The runtime starts every engine clockless (exi tokens only, RFC 9200 §5.10.3) and takes the wall time from
-        // the clock once SNTP has set it (docs/firmware.md, "Time on a board").
-        runtimeSettings.Coap = settings.ToCoapSettings();
-        runtimeSettings.MaxPeers = settings.MaxPeers;
-        runtimeSettings.MaxObservers = settings.MaxObservers;
-        runtimeSettings.ClockTickMs = settings.ClockTickMs;
+        // The one mapping from the board record to the runtime (the one `popiot device budget` measures). The runtime
+        // starts every engine clockless (exi tokens only, RFC 9200 §5.10.3) and takes the wall time from the clock once
+        // SNTP has set it (docs/firmware.md, "Time on a board").
+        DeviceRuntimeSettings runtimeSettings = settings.ToRuntimeSettings(configuration.Audience, configuration.AsUri);
         try
         {
             runtimeSettings.Validate();
@@ -58,7 +68,8 @@ public static class FirmwareMain
         }
 
         var host = new DeviceHost();
-        host.Socket = board.OpenUdp(5683);
+        // coap_dtls: DTLS records on the coaps port beside CoAP, one socket for the runtime (docs/firmware.md, "CoAP over DTLS").
+        host.Socket = settings.ServesDtls ? new CoapPortsSocket(board.OpenUdp(CoapPort), board.OpenUdp(CoapsPort), board.Counter) : board.OpenUdp(CoapPort);
         host.Clock = clock;
         host.Storage = board.Storage;
         host.Crypto = board.CreateCrypto(settings.NativeCrypto, settings.MaxTokenBytes + 256);
@@ -72,7 +83,7 @@ public static class FirmwareMain
             return;
         }
 
-        log.Write(DeviceLogLevel.Information, "runtime: serving CoAP on UDP port 5683" + (clock.Known ? string.Empty : "; clockless until SNTP answers"));
+        log.Write(DeviceLogLevel.Information, ServingLine(settings) + (clock.Known ? string.Empty : "; clockless until SNTP answers"));
         long interval = FirstResyncMs;
         long nextSync = clock.MonotonicMilliseconds + interval;
         while (true)

@@ -51,7 +51,7 @@ public static class FirmwareStartup
             return null;
         }
 
-        log.Write(DeviceLogLevel.Information, "board settings: " + s.Board + ", " + s.Slots + " slots, replay window " + s.ReplayWindow + ", largest token " + s.MaxTokenBytes + " B, clock " + ClockText(s.Clock) + ", " + (s.NativeCrypto ? "native" : "managed") + " crypto");
+        log.Write(DeviceLogLevel.Information, "board settings: " + s.Board + ", " + s.Slots + " slots, replay window " + s.ReplayWindow + ", largest token " + s.MaxTokenBytes + " B, clock " + ClockText(s.Clock) + ", " + (s.NativeCrypto ? "native" : "managed") + " crypto, " + ProfilesText(s));
         return s;
     }
 
@@ -221,6 +221,18 @@ public static class FirmwareStartup
             case DeviceConfigurationError.InvalidKey: return "a COSE_Key the engine cannot use";
             default: return "not a well-formed record";
         }
+    }
+
+    // The ACE profiles of the record (entry 18) and, with coap_dtls, its sessions and handshake pool.
+    private static string ProfilesText(DeviceBoardSettings s)
+    {
+        string oscore = (s.Profiles & DeviceBoardSettings.ProfileOscore) != 0 ? "coap_oscore" : string.Empty;
+        if (!s.ServesDtls)
+        {
+            return oscore;
+        }
+
+        return (oscore.Length > 0 ? oscore + " and " : string.Empty) + "coap_dtls (" + s.DtlsSessions + " sessions, " + s.DtlsHandshakes + " handshakes)";
     }
 
     private static string ClockText(int clock)

@@ -113,6 +113,9 @@ internal static partial class DeviceBudgetCommand
         o.WriteLine("  profiles         " + profiles + (dtls
             ? ": DTLS 1.2 PSK with " + N(profile.DtlsSessions) + " sessions and a pool of " + N(profile.DtlsHandshakes) + " handshakes, " + N(profile.ToDtlsSettings().DatagramSize) + " B datagrams, included above (PSK only: no elliptic curves on nanoFramework)"
             : " (no DTLS engine; --profile dtls or both adds it)"));
+        bool stated = profile.Profiles.Contains(profiles);
+        o.WriteLine("  board runs       " + (profile.Profiles.Length == 0 ? "none" : string.Join(", ", profile.Profiles)) + " (\"profiles\" in its board profile): " + profiles
+            + (stated ? " is stated" : " is not stated" + (fits ? ", although it fits: add it to the profile" : ", as it does not fit")));
         o.WriteLine("  of which engine  " + N(heap.FixedBytes) + " B fixed, " + N(heap.TotalBytes) + " B with " + N(profile.Slots) + " slots (token " + N(profile.MaxTokenBytes) + " B, window " + N(profile.ReplayWindow) + " bits, block SZX " + N(profile.BlockSzx) + ")");
         o.WriteLine("  flash proxy      " + (dllBytes is long b ? N((int)b) + " B (" + Path.GetFileName(dll) + ", Core and the firmware compiled against nanoFramework's mscorlib; the .pe is smaller)" : "not built (dotnet build firmware/PopIoT.Firmware.Check -c Release)"));
         if (rows != null && runtimeRows != null)
@@ -144,6 +147,8 @@ internal static partial class DeviceBudgetCommand
             ["profiles"] = profiles,
             ["dtls_sessions"] = dtls ? profile.DtlsSessions : 0,
             ["dtls_handshakes"] = dtls ? profile.DtlsHandshakes : 0,
+            ["board_profiles"] = profile.Profiles,
+            ["profile_stated"] = stated,
         };
         o.WriteLine(JsonSerializer.Serialize(json));
         return fits ? ExitCodes.Ok : ExitCodes.Rejected;

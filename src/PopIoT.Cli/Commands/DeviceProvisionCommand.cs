@@ -32,15 +32,20 @@ internal static class DeviceProvisionCommand
         var ssid = new Option<string?>("--wifi-ssid") { Description = "The Wi-Fi network a wifi board joins." };
         var passwordFile = new Option<string?>("--wifi-password-file") { Description = "FILE holding the Wi-Fi passphrase (one line; without it the network is open). Never printed." };
         var sntp = new Option<string?>("--sntp-server") { Description = "The SNTP server of an sntp board (default " + DeviceBoardSettings.DefaultSntpServer + ")." };
+        var aceProfile = new Option<string?>("--profile")
+        {
+            Description = "The ACE profiles the board serves: oscore, dtls or both (coap_dtls: DTLS 1.2 PSK on UDP port 5684); one the board profile's \"profiles\" lists (default its first). dtls and both need a key derivation key in --as-keys when tokens carry only a kid (RFC 9202 §3.3).",
+        };
+        aceProfile.AcceptOnlyFromAmong(BoardProfile.ProfileChoices);
         var output = new Option<string>("--out") { Description = "The folder for the record files and deploy.json.", Required = true };
         var force = AsCommand.ForceOption();
         var provision = new Command("provision", "Write the records a nanoFramework board reads at boot: the AS–RS configuration, the board settings from its profile and the Wi-Fi credentials, owner-only, with deploy.json for nanoff.")
         {
-            board, boardsDir, audience, asUri, asKeys, protection, ssid, passwordFile, sntp, output, force,
+            board, boardsDir, audience, asUri, asKeys, protection, ssid, passwordFile, sntp, aceProfile, output, force,
         };
         provision.SetAction(p => Run(io, new Request(
             p.GetValue(board)!, p.GetValue(boardsDir), p.GetValue(audience)!, p.GetValue(asUri)!, p.GetValue(asKeys)!, p.GetValue(protection),
-            p.GetValue(ssid), p.GetValue(passwordFile), p.GetValue(sntp), p.GetValue(output)!, p.GetValue(force))));
+            p.GetValue(ssid), p.GetValue(passwordFile), p.GetValue(sntp), p.GetValue(aceProfile), p.GetValue(output)!, p.GetValue(force))));
         return provision;
     }
 
@@ -63,18 +68,21 @@ internal static class DeviceProvisionCommand
             throw new CliUsageException("board profile '" + profile.Id + "' has no Wi-Fi (network " + profile.Network + "); leave out --wifi-ssid and --wifi-password-file");
         }
 
+        string profiles = r.Profiles ?? (profile.Profiles.Length > 0 ? profile.Profiles[0] : "oscore");
         var records = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
         {
-            records[DeviceRecords.Configuration] = Configuration(io, r);
-            records[DeviceRecords.BoardSettings] = DeviceProvisioning.EncodeBoard(DeviceProvisioning.BoardSettingsOf(profile, r.SntpServer));
+            DeviceBoardSettings board = DeviceProvisioning.BoardSettingsOf(profile, profiles, r.SntpServer);
+            records[DeviceRecords.Configuration] = Configuration(io, r, board.ServesDtls);
+            records[DeviceRecords.BoardSettings] = DeviceProvisioning.EncodeBoard(board);
             if (wifi)
             {
                 records[DeviceRecords.WifiCredentials] = DeviceProvisioning.EncodeWifi(r.Ssid!, ReadPassphrase(r.PasswordFile));
             }
 
             IReadOnlyList<string> written = DeviceProvisioning.Write(r.Output, records, profile.Storage, r.Force);
-            io.Out.WriteLine("popiot device provision: board " + profile.Id + " (" + profile.Firmware + "), audience " + r.Audience + ", records for " + profile.Storage);
+            io.Out.WriteLine("popiot device provision: board " + profile.Id + " (" + profile.Firmware + "), audience " + r.Audience + ", profiles " + profiles
+                + (board.ServesDtls ? " (DTLS PSK on UDP port 5684, " + board.DtlsSessions.ToString(CultureInfo.InvariantCulture) + " sessions)" : string.Empty) + ", records for " + profile.Storage);
             foreach (string path in written)
             {
                 io.Out.WriteLine("  " + path + " (" + new FileInfo(path).Length.ToString(CultureInfo.InvariantCulture) + " bytes)");
@@ -100,7 +108,7 @@ internal static class DeviceProvisionCommand
         }
     }
 
-    private static byte[] Configuration(CliContext io, Request r)
+    private static byte[] Configuration(CliContext io, Request r, bool servesDtls)
     {
         using CliKeySet keys = CliKeys.ParseKeys(["@" + r.AsKeys], io.Stdin, "--as-keys");
         TokenProtection protection = r.Protection switch
@@ -111,6 +119,12 @@ internal static class DeviceProvisionCommand
             _ => AsKeyPurposes.InferProtection(keys.Keys),
         };
         AsKeySelection selection = AsKeyPurposes.Select(keys.Keys, protection, keys.Names);
+        if (selection.DerivationKey != null && !servesDtls)
+        {
+            // docs/device.md, "Device configuration": an OSCORE-only device ignores entry 6; do not ship a key it never uses.
+            throw new CliUsageException("--as-keys holds a key derivation key (key_ops [derive key]) but the board serves oscore only: give --profile dtls or both, or leave the key out");
+        }
+
         return DeviceProvisioning.EncodeConfiguration(r.Audience, r.AsUri, protection, selection);
     }
 
@@ -133,5 +147,5 @@ internal static class DeviceProvisionCommand
     }
 
     private sealed record Request(
-        string Board, string? BoardsDir, string Audience, string AsUri, string AsKeys, string? Protection, string? Ssid, string? PasswordFile, string? SntpServer, string Output, bool Force);
+        string Board, string? BoardsDir, string Audience, string AsUri, string AsKeys, string? Protection, string? Ssid, string? PasswordFile, string? SntpServer, string? Profiles, string Output, bool Force);
 }

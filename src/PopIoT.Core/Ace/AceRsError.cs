@@ -15,8 +15,17 @@ public enum AceRsError
     /// <summary>The /authz-info payload is not a well-formed CBOR map with integer keys (RFC 9200 §5.10.1).</summary>
     MalformedPayload,
 
-    /// <summary>A Content-Format other than application/ace+cbor (19) was given (4.15 Unsupported Content-Format).</summary>
+    /// <summary>
+    /// A Content-Format other than application/ace+cbor (19), or application/cwt (61) on an RS that serves coap_dtls, was
+    /// given (4.15 Unsupported Content-Format).
+    /// </summary>
     UnsupportedContentFormat,
+
+    /// <summary>
+    /// A coap_oscore token posted as application/cwt: RFC 9203 §4.1 requires application/ace+cbor, the map that carries
+    /// nonce1 and ace_client_recipientid (or, for an update, the token alone) (4.00 invalid_request).
+    /// </summary>
+    AceCborRequired,
 
     /// <summary>The map has no access_token (1), or it is not a byte string.</summary>
     MissingAccessToken,

@@ -27,6 +27,7 @@ public static class AceRsErrors
             case AceRsError.RequestTooLarge:
                 return CoapCode.RequestEntityTooLarge;
             case AceRsError.MalformedPayload:
+            case AceRsError.AceCborRequired:
             case AceRsError.MissingAccessToken:
             case AceRsError.InvalidNonce1:
             case AceRsError.InvalidClientRecipientId:
@@ -98,6 +99,7 @@ public static class AceRsErrors
                 return AceErrorCode.InvalidScope;
             case AceRsError.MalformedPayload:
             case AceRsError.UnsupportedContentFormat:
+            case AceRsError.AceCborRequired:
             case AceRsError.MissingAccessToken:
             case AceRsError.InvalidNonce1:
             case AceRsError.InvalidClientRecipientId:
@@ -120,6 +122,7 @@ public static class AceRsErrors
             case AceRsError.None: return "None";
             case AceRsError.MalformedPayload: return "MalformedPayload";
             case AceRsError.UnsupportedContentFormat: return "UnsupportedContentFormat";
+            case AceRsError.AceCborRequired: return "AceCborRequired";
             case AceRsError.MissingAccessToken: return "MissingAccessToken";
             case AceRsError.InvalidNonce1: return "InvalidNonce1";
             case AceRsError.InvalidClientRecipientId: return "InvalidClientRecipientId";

@@ -3,8 +3,9 @@ using PopIoT.Core.Coap;
 namespace PopIoT.Core.Ace;
 
 /// <summary>
-/// The /authz-info resource (RFC 9200 §5.10.1, RFC 9203 §4.1) as a handler of the engine's routing table: admission
-/// (rate limits, RFC 9200 §5.10.1.2), Content-Format, Block1 reassembly (RFC 7959), then <see cref="TokenIntake"/> with
+/// The /authz-info resource (RFC 9200 §5.10.1, RFC 9203 §4.1, RFC 9202 §3.3) as a handler of the engine's routing
+/// table: admission (rate limits, RFC 9200 §5.10.1.2), Content-Format (application/ace+cbor, or application/cwt on an RS
+/// that serves coap_dtls), Block1 reassembly (RFC 7959), then <see cref="TokenIntake"/> with
 /// the request's <see cref="CoapMessage.Security"/>, and the outcome as the CoAP response. A POST that came over OSCORE
 /// (an access-rights update) gets its response protected by the engine like any other.
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
     private readonly AceClock _clock;
     private readonly AceDecisionLog _log;
     private readonly string _path;
+    private readonly bool _servesDtls;
     private readonly byte[] _maxAge = new byte[4];
 
     public AuthzInfoEndpoint(AceRsSettings settings, TokenIntake intake, AceClock clock, AceDecisionLog log)
@@ -28,6 +30,7 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
         _clock = clock;
         _log = log;
         _path = settings.AuthzInfoPath;
+        _servesDtls = settings.ServesDtls;
     }
 
     public CoapHandlerResult HandleRequest(int peer, CoapMessage request, CoapMessage response)
@@ -52,8 +55,12 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
             }
         }
 
+        // RFC 9200 §5.10.1: the Content-Format reflects the token's format: application/cwt is the token itself (RFC 9202
+        // §3.3), application/ace+cbor the map of RFC 9203 §4.1 (also taken without a Content-Format); others get 4.15.
         uint cf;
-        if (limit == AceRsError.None && request.TryGetUint(CoapOptionNumber.ContentFormat, out cf) && cf != CoapContentFormat.AceCbor)
+        bool hasFormat = request.TryGetUint(CoapOptionNumber.ContentFormat, out cf);
+        bool bareToken = hasFormat && cf == CoapContentFormat.Cwt && _servesDtls;
+        if (limit == AceRsError.None && hasFormat && cf != CoapContentFormat.AceCbor && !bareToken)
         {
             o.Reject(AceRsError.UnsupportedContentFormat);
         }
@@ -77,7 +84,14 @@ internal sealed class AuthzInfoEndpoint : ICoapRequestHandler
                 ByteRange body = bs == BlockwiseStatus.Complete
                     ? new ByteRange(_block1.BodyBuffer, 0, _block1.BodyLength)
                     : new ByteRange(request.PayloadBuffer, request.PayloadOffset, request.PayloadLength);
-                _intake.Process(body, peer, security, now, o);
+                if (bareToken)
+                {
+                    _intake.ProcessToken(body, peer, security, now, o);
+                }
+                else
+                {
+                    _intake.Process(body, peer, security, now, o);
+                }
             }
         }
 

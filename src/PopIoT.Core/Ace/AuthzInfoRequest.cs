@@ -106,6 +106,26 @@ public sealed class AuthzInfoRequest
     }
 
     /// <summary>
+    /// Takes an application/cwt body (RFC 9200 §5.10.1: the payload is the token itself, as RFC 9202 §3.3 posts a
+    /// coap_dtls token) as a request carrying only access_token; the token is not parsed here, its verification is.
+    /// </summary>
+    /// <param name="payload">The array holding the payload.</param>
+    /// <param name="offset">Where it starts.</param>
+    /// <param name="count">Its length.</param>
+    /// <returns><see cref="AceRsError.None"/>, or <see cref="AceRsError.MissingAccessToken"/> for an empty body.</returns>
+    public AceRsError ParseToken(byte[] payload, int offset, int count)
+    {
+        SetToken(new ByteRange(payload, 0, 0));
+        if (payload == null || offset < 0 || count <= 0 || count > payload.Length - offset)
+        {
+            return AceRsError.MissingAccessToken;
+        }
+
+        SetToken(new ByteRange(payload, offset, count));
+        return AceRsError.None;
+    }
+
+    /// <summary>
     /// Parses a payload (RS side). Unknown integer or text keys are skipped (RFC 9200 §5.10.1 leaves room for other
     /// parameters); a key given twice, a value of the wrong type, trailing bytes or malformed CBOR are refused.
     /// </summary>

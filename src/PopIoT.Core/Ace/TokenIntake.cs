@@ -51,7 +51,30 @@ public sealed partial class TokenIntake
         outcome.Reset();
         try
         {
-            Run(body, peer, security, now, outcome);
+            Run(body, false, peer, security, now, outcome);
+        }
+        finally
+        {
+            outcome.Erase();
+        }
+    }
+
+    /// <summary>
+    /// Takes in one application/cwt body of a POST to /authz-info: the token itself (RFC 9200 §5.10.1), as RFC 9202 §3.3
+    /// posts a coap_dtls token. A coap_oscore token is refused with <see cref="AceRsError.AceCborRequired"/> (RFC 9203
+    /// §4.1). Allocates nothing; never throws for bad input.
+    /// </summary>
+    /// <param name="token">The body: the CWT.</param>
+    /// <param name="peer">Who sent it.</param>
+    /// <param name="security">How it arrived (null or unprotected, or the DTLS binding of the session it came over).</param>
+    /// <param name="now">The engine's time.</param>
+    /// <param name="outcome">Filled with the decision; its workspace is erased before the call returns.</param>
+    public void ProcessToken(ByteRange token, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
+    {
+        outcome.Reset();
+        try
+        {
+            Run(token, true, peer, security, now, outcome);
         }
         finally
         {
@@ -68,10 +91,16 @@ public sealed partial class TokenIntake
         DisposeDtls();
     }
 
-    private void Run(ByteRange body, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
+    private void Run(ByteRange body, bool bareToken, int peer, RequestSecurity security, long now, TokenIntakeOutcome outcome)
     {
         AuthzInfoRequest a = outcome.Request;
-        AceRsError e = a.Parse(body.Buffer, body.Offset, body.Count);
+        AceRsError e = bareToken ? a.ParseToken(body.Buffer, body.Offset, body.Count) : a.Parse(body.Buffer, body.Offset, body.Count);
+        if (bareToken && !_settings.ServesDtls)
+        {
+            // RFC 9203 §4.1: without coap_dtls every token is posted as application/ace+cbor.
+            e = AceRsError.UnsupportedContentFormat;
+        }
+
         if (e == AceRsError.None && a.TokenLength > _settings.MaxTokenSize)
         {
             e = AceRsError.TokenTooLarge;
@@ -97,6 +126,13 @@ public sealed partial class TokenIntake
                 // An OSCORE token gives no DTLS key: it cannot update a session's rights.
                 e = AceRsError.ProfileMismatch;
             }
+        }
+
+        if (e == AceRsError.None && bareToken)
+        {
+            // RFC 9203 §4.1: a coap_oscore token travels in application/ace+cbor, with nonce1 and ace_client_recipientid
+            // for a new context or alone for an update; a bare CWT carries neither.
+            e = AceRsError.AceCborRequired;
         }
 
         // RFC 9203 §4.1: a token received over OSCORE is an update of access rights, and the RS MUST ignore any nonce

@@ -28,7 +28,10 @@ namespace PopIoT.Core.Crypto
         };
 
         private readonly uint[] _state = new uint[8];
-        private readonly uint[] _schedule = new uint[64];
+        // The message schedule as a ring of its last 16 words: W(t) needs only W(t-2), W(t-7), W(t-15) and W(t-16)
+        // (FIPS 180-4 §6.2.2 step 1), so 16 words do what 64 would, a quarter of the memory on a device
+        // (docs/firmware.md, "Device budgets").
+        private readonly uint[] _schedule = new uint[16];
         private readonly byte[] _block = new byte[BlockSizeBytes];
         private int _blockUsed;
         private long _totalBytes;
@@ -138,7 +141,7 @@ namespace PopIoT.Core.Crypto
                 output[offset + (4 * i) + 3] = (byte)word;
             }
 
-            Array.Clear(_schedule, 0, 64);
+            Array.Clear(_schedule, 0, 16);
             Reset();
         }
 
@@ -148,7 +151,7 @@ namespace PopIoT.Core.Crypto
         /// </summary>
         public void Dispose()
         {
-            Array.Clear(_schedule, 0, 64);
+            Array.Clear(_schedule, 0, 16);
             Reset();
         }
 
@@ -189,17 +192,6 @@ namespace PopIoT.Core.Crypto
                 w[t] = ((uint)data[p] << 24) | ((uint)data[p + 1] << 16) | ((uint)data[p + 2] << 8) | data[p + 3];
             }
 
-            for (int t = 16; t < 64; t++)
-            {
-                uint x = w[t - 2];
-                uint y = w[t - 15];
-
-                // FIPS 180-4 §4.1.2 (4.7), (4.6): sigma1 and sigma0.
-                uint s1 = ((x >> 17) | (x << 15)) ^ ((x >> 19) | (x << 13)) ^ (x >> 10);
-                uint s0 = ((y >> 7) | (y << 25)) ^ ((y >> 18) | (y << 14)) ^ (y >> 3);
-                w[t] = unchecked(s1 + w[t - 7] + s0 + w[t - 16]);
-            }
-
             // FIPS 180-4 §6.2.2 step 2.
             uint a = _state[0];
             uint b = _state[1];
@@ -210,12 +202,30 @@ namespace PopIoT.Core.Crypto
             uint g = _state[6];
             uint h = _state[7];
 
-            // FIPS 180-4 §6.2.2 step 3, with Ch, Maj, Sigma0, Sigma1 of §4.1.2 (4.2)-(4.5).
+            // FIPS 180-4 §6.2.2 step 3, with Ch, Maj, Sigma0, Sigma1 of §4.1.2 (4.2)-(4.5); from t = 16 on, W(t) of step 1
+            // replaces W(t-16) in the ring (index t mod 16).
             for (int t = 0; t < 64; t++)
             {
+                uint wt;
+                if (t < 16)
+                {
+                    wt = w[t];
+                }
+                else
+                {
+                    uint x = w[(t - 2) & 15];
+                    uint y = w[(t - 15) & 15];
+
+                    // FIPS 180-4 §4.1.2 (4.7), (4.6): sigma1 and sigma0.
+                    uint s1 = ((x >> 17) | (x << 15)) ^ ((x >> 19) | (x << 13)) ^ (x >> 10);
+                    uint s0 = ((y >> 7) | (y << 25)) ^ ((y >> 18) | (y << 14)) ^ (y >> 3);
+                    wt = unchecked(s1 + w[(t - 7) & 15] + s0 + w[t & 15]);
+                    w[t & 15] = wt;
+                }
+
                 uint bigSigma1 = ((e >> 6) | (e << 26)) ^ ((e >> 11) | (e << 21)) ^ ((e >> 25) | (e << 7));
                 uint ch = (e & f) ^ (~e & g);
-                uint t1 = unchecked(h + bigSigma1 + ch + K[t] + w[t]);
+                uint t1 = unchecked(h + bigSigma1 + ch + K[t] + wt);
                 uint bigSigma0 = ((a >> 2) | (a << 30)) ^ ((a >> 13) | (a << 19)) ^ ((a >> 22) | (a << 10));
                 uint maj = (a & b) ^ (a & c) ^ (b & c);
                 uint t2 = unchecked(bigSigma0 + maj);

@@ -13,8 +13,10 @@ namespace PopIoT.Core.Device;
 /// 1 board name (tstr), 2 token slots, 3 replay window bits, 4 largest token, 5 block SZX, 6 ACK_TIMEOUT ms,
 /// 7 ACK_RANDOM_FACTOR ‰, 8 MAX_RETRANSMIT, 9 clock tick ms, 10 clock (0 none, 1 sntp, 2 rtc), 11 network (0 none,
 /// 1 wifi, 2 ethernet), 12 MTU, 13 LED GPIO, 14 peers, 15 observers, 16 crypto (0 Core's managed code, 1 the board's
-/// native AES and HMAC), and optionally 17 the SNTP server (tstr). Every entry but 17 is required and range-checked; anything else refuses the record (a device must not run on half
-/// a configuration).
+/// native AES and HMAC), and optionally 17 the SNTP server (tstr), 18 the ACE profiles served (1 coap_oscore, 2 coap_dtls,
+/// 3 both; default 1), 19 DTLS sessions and 20 the DTLS handshake pool (both required when 18 names coap_dtls, absent
+/// otherwise). Every entry but 17..20 is required and range-checked; anything else refuses the record (a device must not
+/// run on half a configuration).
 /// </summary>
 public sealed class DeviceBoardSettings
 {
@@ -39,23 +41,35 @@ public sealed class DeviceBoardSettings
     /// <summary>The SNTP server used when the record names none.</summary>
     public const string DefaultSntpServer = "pool.ntp.org";
 
-    /// <summary>The most bytes an encoded record takes (two strings of at most 253 characters and 15 small integers).</summary>
+    /// <summary>Profiles value: the coap_oscore profile only (RFC 9203).</summary>
+    public const int ProfileOscore = 1;
+
+    /// <summary>Profiles value: the coap_dtls profile only (RFC 9202, PSK mode).</summary>
+    public const int ProfileDtls = 2;
+
+    /// <summary>Profiles value: both profiles.</summary>
+    public const int ProfileBoth = 3;
+
+    /// <summary>The most bytes an encoded record takes (two strings of at most 253 characters and 18 small integers).</summary>
     public const int MaxEncodedLength = 1664;
 
     private const int KeyBoard = 1;
     private const int KeySntpServer = 17;
-    private const int LastKey = 17;
+    private const int KeyProfiles = 18;
+    private const int KeyDtlsSessions = 19;
+    private const int KeyDtlsHandshakes = 20;
+    private const int LastKey = 20;
 
     // Ranges per key (index = key); the same as the board profile's (docs/firmware.md, Schema) and AceRsSettings'.
-    private static readonly int[] Min = { 0, 0, 1, 32, 64, 0, 100, 1000, 0, 10, 0, 0, 576, 0, 1, 0, 0, 0 };
-    private static readonly int[] Max = { 0, 0, 255, 256, 8192, 6, 60000, 4000, 10, 60000, 2, 2, 65535, 1023, 1024, 255, 1, 0 };
+    private static readonly int[] Min = { 0, 0, 1, 32, 64, 0, 100, 1000, 0, 10, 0, 0, 576, 0, 1, 0, 0, 0, 1, 0, 0 };
+    private static readonly int[] Max = { 0, 0, 255, 256, 8192, 6, 60000, 4000, 10, 60000, 2, 2, 65535, 1023, 1024, 255, 1, 0, 3, 64, 16 };
 
     private readonly int[] _values = new int[LastKey + 1];
 
     /// <summary>Creates settings with every value at the lowest of its range; set each before encoding.</summary>
     public DeviceBoardSettings()
     {
-        for (int k = KeyBoard + 1; k < KeySntpServer; k++)
+        for (int k = KeyBoard + 1; k <= LastKey; k++)
         {
             _values[k] = Min[k];
         }
@@ -115,6 +129,47 @@ public sealed class DeviceBoardSettings
     /// <summary>The SNTP server's host name or address.</summary>
     public string SntpServer { get; set; }
 
+    /// <summary>The ACE profiles the device serves: <see cref="ProfileOscore"/>, <see cref="ProfileDtls"/> or <see cref="ProfileBoth"/>.</summary>
+    public int Profiles { get { return _values[KeyProfiles]; } set { _values[KeyProfiles] = value; } }
+
+    /// <summary>Whether the device serves the coap_dtls profile (RFC 9202) over DTLS on the coaps port.</summary>
+    public bool ServesDtls
+    {
+        get { return (Profiles & ProfileDtls) != 0; }
+    }
+
+    /// <summary>DTLS sessions, established and handshaking together (1..64 with coap_dtls, else 0).</summary>
+    public int DtlsSessions { get { return _values[KeyDtlsSessions]; } set { _values[KeyDtlsSessions] = value; } }
+
+    /// <summary>The DTLS handshake pool, also the cap on half-open handshakes (1..sessions with coap_dtls, else 0).</summary>
+    public int DtlsHandshakes { get { return _values[KeyDtlsHandshakes]; } set { _values[KeyDtlsHandshakes] = value; } }
+
+    /// <summary>
+    /// The device runtime's settings these board settings give, the one mapping the firmware runs and
+    /// <c>popiot device budget</c> measures (docs/firmware.md, "Device budgets"): the engine's, the message layer's,
+    /// the peer and observer tables, the clock tick, and the DTLS engine when the board serves coap_dtls.
+    /// </summary>
+    /// <param name="audience">The RS's audience (from the configuration record).</param>
+    /// <param name="asUri">The AS URI (from the configuration record).</param>
+    /// <returns>New settings; the caller validates them.</returns>
+    public DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri)
+    {
+        var s = new DeviceRuntimeSettings();
+        s.Ace = ToAceRsSettings(audience, asUri);
+        s.Ace.ServesOscore = (Profiles & ProfileOscore) != 0;
+        s.Ace.ServesDtls = ServesDtls;
+        s.Coap = ToCoapSettings();
+        s.MaxPeers = MaxPeers;
+        s.MaxObservers = MaxObservers;
+        s.ClockTickMs = ClockTickMs;
+        if (ServesDtls)
+        {
+            s.Dtls = DeviceRuntimeSettings.DeviceDtls(DeviceRuntimeSettings.MessageSizeFor(Mtu, BlockSzx), DtlsSessions, DtlsHandshakes, MaxTokenBytes, AckTimeoutMs);
+        }
+
+        return s;
+    }
+
     /// <summary>The engine settings these board settings give (the same mapping as the simulator's board profile).</summary>
     /// <param name="audience">The RS's audience (from the configuration record).</param>
     /// <param name="asUri">The AS URI (from the configuration record).</param>
@@ -155,9 +210,9 @@ public sealed class DeviceBoardSettings
             return DeviceRecordError.OutOfRange;
         }
 
-        for (int k = KeyBoard + 1; k < KeySntpServer; k++)
+        for (int k = KeyBoard + 1; k <= LastKey; k++)
         {
-            if (_values[k] < Min[k] || _values[k] > Max[k] || (k == 3 && _values[k] % 32 != 0))
+            if (k != KeySntpServer && (_values[k] < Min[k] || _values[k] > Max[k] || (k == 3 && _values[k] % 32 != 0)))
             {
                 field = k;
                 return DeviceRecordError.OutOfRange;
@@ -167,6 +222,20 @@ public sealed class DeviceBoardSettings
         if (!TextOk(SntpServer))
         {
             field = KeySntpServer;
+            return DeviceRecordError.OutOfRange;
+        }
+
+        // A DTLS engine needs a session and a handshake, at most one handshake per session; without coap_dtls none.
+        bool dtls = ServesDtls;
+        if (dtls ? DtlsSessions < 1 : DtlsSessions != 0)
+        {
+            field = KeyDtlsSessions;
+            return DeviceRecordError.OutOfRange;
+        }
+
+        if (dtls ? DtlsHandshakes < 1 || DtlsHandshakes > DtlsSessions : DtlsHandshakes != 0)
+        {
+            field = KeyDtlsHandshakes;
             return DeviceRecordError.OutOfRange;
         }
 
@@ -187,8 +256,10 @@ public sealed class DeviceBoardSettings
             throw new ArgumentException("board settings: entry " + field + " is out of range");
         }
 
+        // An OSCORE-only record is written without 18..20, as before the coap_dtls entries existed.
+        bool oscoreOnly = Profiles == ProfileOscore;
         var w = new CborWriter(buffer, offset, count);
-        w.WriteStartMap(LastKey);
+        w.WriteStartMap(oscoreOnly ? KeySntpServer : LastKey);
         w.WriteInt32(KeyBoard);
         w.WriteTextString(Board);
         for (int k = KeyBoard + 1; k < KeySntpServer; k++)
@@ -199,6 +270,12 @@ public sealed class DeviceBoardSettings
 
         w.WriteInt32(KeySntpServer);
         w.WriteTextString(SntpServer);
+        for (int k = KeyProfiles; k <= LastKey && !oscoreOnly; k++)
+        {
+            w.WriteInt32(k);
+            w.WriteInt32(_values[k]);
+        }
+
         return w.BytesWritten;
     }
 
@@ -270,6 +347,16 @@ public sealed class DeviceBoardSettings
         }
 
         for (int k = KeyBoard; k < KeySntpServer; k++)
+        {
+            if ((seen & (1 << k)) == 0)
+            {
+                field = k;
+                return DeviceRecordError.MissingField;
+            }
+        }
+
+        // coap_dtls needs its engine's sizes: a record naming the profile without them is half a configuration.
+        for (int k = KeyDtlsSessions; k <= LastKey && s.ServesDtls; k++)
         {
             if ((seen & (1 << k)) == 0)
             {

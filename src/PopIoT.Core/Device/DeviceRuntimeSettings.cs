@@ -186,6 +186,51 @@ public sealed class DeviceRuntimeSettings
         return c;
     }
 
+    /// <summary>
+    /// What a ClientKeyExchange adds to its psk_identity when it travels in one record: the record header 13, the
+    /// handshake header 12 and the identity's length 2 (RFC 6347 §4.1, §4.2.2; RFC 4279 §2).
+    /// </summary>
+    public const int DtlsIdentityOverhead = 27;
+
+    /// <summary>
+    /// The DTLS engine's settings on a device (the coap_dtls profile, RFC 9202 PSK mode; docs/firmware.md, "CoAP over
+    /// DTLS"), the one mapping the firmware runs and the budget measures:
+    /// <list type="bullet">
+    /// <item>datagrams that hold one whole CoAP message in one record (RFC 6347 §4.1.1.1);</item>
+    /// <item>an identity as long as the largest token (RFC 9202 §3.3.2 lets the client send the token as its
+    /// psk_identity) but no longer than one datagram carries in an unfragmented ClientKeyExchange: the identity, the
+    /// handshake reassembly and the flight buffers are all sized by it, and a longer token is posted to /authz-info
+    /// (with Block1) and named by the kid form;</item>
+    /// <item>a PSK of at most <see cref="AceRsSettings.DefaultMaxPskLength"/> bytes, the first retransmission at CoAP's
+    /// ACK_TIMEOUT;</item>
+    /// <item>an outbox of 2 (the runtime sends after every datagram and every tick; what one step makes on a server is
+    /// one flight, one record or one close_notify per session, and a lost close_notify only ends a session the device
+    /// has already ended);</item>
+    /// <item>no handshake message held out of order: it is dropped and the peer's retransmitted flight brings it
+    /// again (RFC 6347 §4.2.2), which saves a reassembly buffer per handshake.</item>
+    /// </list>
+    /// </summary>
+    /// <param name="maxMessageSize">The largest CoAP message (<see cref="MessageSizeFor"/>).</param>
+    /// <param name="sessions">Sessions, established and handshaking together.</param>
+    /// <param name="handshakes">The handshake pool.</param>
+    /// <param name="maxTokenBytes">The largest token, hence the largest psk_identity.</param>
+    /// <param name="ackTimeoutMs">CoAP's ACK_TIMEOUT (RFC 7252 §4.8).</param>
+    /// <returns>New settings.</returns>
+    public static PopIoT.Core.Dtls.DtlsSettings DeviceDtls(int maxMessageSize, int sessions, int handshakes, int maxTokenBytes, int ackTimeoutMs)
+    {
+        var d = new PopIoT.Core.Dtls.DtlsSettings();
+        d.MaxSessions = sessions;
+        d.MaxHandshakes = handshakes;
+        d.DatagramSize = maxMessageSize + DtlsRecordOverhead;
+        int oneDatagram = d.DatagramSize - DtlsIdentityOverhead;
+        d.MaxIdentityLength = maxTokenBytes < oneDatagram ? maxTokenBytes : oneDatagram;
+        d.MaxPskLength = AceRsSettings.DefaultMaxPskLength;
+        d.InitialRetransmitMs = ackTimeoutMs;
+        d.OutboxCapacity = 2;
+        d.OutOfOrderMessages = 0;
+        return d;
+    }
+
     private static void Check(bool ok, string message)
     {
         if (!ok)

@@ -8,7 +8,9 @@ namespace PopIoT.Core.Dtls;
 /// The stateless cookie of the HelloVerifyRequest exchange (RFC 6347 §4.2.1): HMAC-SHA256 under a secret that changes
 /// every rotation period, over the client's address bytes and the ClientHello's fields other than the cookie,
 /// truncated to <see cref="Length"/> bytes. The current and the previous secret are accepted, so a cookie lives one
-/// to two periods; nothing about the client is stored.
+/// to two periods; nothing about the client is stored. The HMAC is the engine's PRF's (keyed per computation and
+/// unkeyed after it): the engine never computes a cookie inside an expansion, and two keyed HMAC states of their own
+/// would cost a device about 1.5 KB (docs/dtls.md, "Memory").
 /// </summary>
 internal sealed class DtlsCookie : IDisposable
 {
@@ -16,22 +18,23 @@ internal sealed class DtlsCookie : IDisposable
 
     private readonly IRandomSource _random;
     private readonly int _rotationMs;
-    private readonly byte[] _secret = new byte[32];
+    private const int SecretLength = 32;
+
+    private readonly HmacSha256 _hmac;
+
+    // The two secrets: the current at _currentAt, the previous at the other half.
+    private readonly byte[] _secrets = new byte[2 * SecretLength];
     private readonly byte[] _mac = new byte[HmacSha256.Size];
     private readonly byte[] _peerBytes = new byte[4];
-    private HmacSha256 _current;
-    private HmacSha256 _previous;
+    private int _currentAt;
     private long _rotateAt = long.MinValue;
 
-    internal DtlsCookie(IRandomSource random, int rotationMs)
+    internal DtlsCookie(IRandomSource random, int rotationMs, HmacSha256 hmac)
     {
         _random = random;
         _rotationMs = rotationMs;
-        _random.GetBytes(_secret, 0, 32);
-        _current = new HmacSha256(_secret, 0, 32);
-        _random.GetBytes(_secret, 0, 32);
-        _previous = new HmacSha256(_secret, 0, 32);
-        Array.Clear(_secret, 0, 32);
+        _hmac = hmac;
+        _random.GetBytes(_secrets, 0, 2 * SecretLength);
     }
 
     /// <summary>Writes the cookie for a ClientHello under the current secret.</summary>
@@ -42,7 +45,7 @@ internal sealed class DtlsCookie : IDisposable
     internal void Write(DtlsCookieInput input, byte[] output, int offset, long now)
     {
         Rotate(now);
-        Compute(_current, input);
+        Compute(_currentAt, input);
         Array.Copy(_mac, 0, output, offset, Length);
         Array.Clear(_mac, 0, _mac.Length);
     }
@@ -56,9 +59,9 @@ internal sealed class DtlsCookie : IDisposable
             return false;
         }
 
-        Compute(_current, input);
+        Compute(_currentAt, input);
         bool ok = CryptoBytes.FixedTimeEquals(_mac, 0, cookie.Buffer, cookie.Offset, Length);
-        Compute(_previous, input);
+        Compute(SecretLength - _currentAt, input);
         ok |= CryptoBytes.FixedTimeEquals(_mac, 0, cookie.Buffer, cookie.Offset, Length);
         Array.Clear(_mac, 0, _mac.Length);
         return ok;
@@ -66,8 +69,7 @@ internal sealed class DtlsCookie : IDisposable
 
     public void Dispose()
     {
-        _current.Dispose();
-        _previous.Dispose();
+        Array.Clear(_secrets, 0, _secrets.Length);
     }
 
     private void Rotate(long now)
@@ -83,25 +85,22 @@ internal sealed class DtlsCookie : IDisposable
             return;
         }
 
-        // The older secret is replaced in place; when a whole period passed, both are replaced.
+        // The older secret is replaced in place and becomes the current one; when a whole period passed, both are.
         bool both = now >= _rotateAt + _rotationMs;
-        HmacSha256 old = _previous;
-        _previous = _current;
-        _current = old;
-        _random.GetBytes(_secret, 0, 32);
-        _current.SetKey(_secret, 0, 32);
+        _currentAt = SecretLength - _currentAt;
+        _random.GetBytes(_secrets, _currentAt, SecretLength);
         if (both)
         {
-            _random.GetBytes(_secret, 0, 32);
-            _previous.SetKey(_secret, 0, 32);
+            _random.GetBytes(_secrets, SecretLength - _currentAt, SecretLength);
         }
 
-        Array.Clear(_secret, 0, 32);
         _rotateAt = now + _rotationMs;
     }
 
-    private void Compute(HmacSha256 mac, DtlsCookieInput input)
+    private void Compute(int secretAt, DtlsCookieInput input)
     {
+        HmacSha256 mac = _hmac;
+        mac.SetKey(_secrets, secretAt, SecretLength);
         ByteRange address = input.Address;
         if (address.Count == 0)
         {
@@ -118,5 +117,8 @@ internal sealed class DtlsCookie : IDisposable
         mac.Update(input.BeforeCookie.Buffer, input.BeforeCookie.Offset, input.BeforeCookie.Count);
         mac.Update(input.AfterCookie.Buffer, input.AfterCookie.Offset, input.AfterCookie.Count);
         mac.Final(_mac, 0);
+
+        // No secret stays in the shared HMAC's keyed state.
+        mac.SetKey(_mac, 0, 0);
     }
 }

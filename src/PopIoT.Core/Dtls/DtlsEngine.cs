@@ -71,7 +71,7 @@ public sealed partial class DtlsEngine : IDisposable
         }
 
         _records = new DtlsRecordLayer(crypto);
-        _cookie = new DtlsCookie(_random, settings.CookieRotationMs);
+        _cookie = new DtlsCookie(_random, settings.CookieRotationMs, _prf.Hmac);
         _outbox = new Outbox(settings.OutboxCapacity, settings.DatagramSize);
         _datagram = new byte[settings.DatagramSize];
         _plain = new byte[settings.DatagramSize];

@@ -32,6 +32,13 @@ public sealed class DtlsPrf : IDisposable
         _hmac = new HmacSha256(_a, 0, 0);
     }
 
+    // The HMAC, keyed afresh by each expansion and unkeyed after it; the cookie borrows it between expansions
+    // (DtlsCookie: one HMAC state on a device instead of three, docs/dtls.md "Memory").
+    internal HmacSha256 Hmac
+    {
+        get { return _hmac; }
+    }
+
     /// <summary>The largest label + seed length accepted.</summary>
     public int SeedCapacity
     {

@@ -14,8 +14,11 @@ public sealed class BoardProfile
     private static readonly string[] Fields =
     [
         "name", "firmware", "heap", "popiotHeapShare", "mtu", "network", "slots", "replayWindow", "maxTokenBytes", "blockSzx",
-        "timers", "storage", "clock", "crypto", "pins", "dtls",
+        "timers", "storage", "clock", "crypto", "pins", "dtls", "profiles",
     ];
+
+    /// <summary>The values of <see cref="Profiles"/> and of <c>--profile</c>: which ACE profiles a device serves.</summary>
+    public static readonly string[] ProfileChoices = ["oscore", "dtls", "both"];
 
     /// <summary>The file stem, e.g. "esp32-c3".</summary>
     public required string Id { get; init; }
@@ -91,23 +94,74 @@ public sealed class BoardProfile
     public int DtlsHandshakes { get; init; } = 1;
 
     /// <summary>
+    /// The ACE profile choices this board runs within its heap share ("profiles": each of "oscore", "dtls", "both"; the
+    /// first is the default of <c>popiot device provision</c>): <c>popiot device budget</c> proves each fits, and a
+    /// choice left out does not (docs/firmware.md, "Device budgets").
+    /// </summary>
+    public required string[] Profiles { get; init; }
+
+    /// <summary>
+    /// The board settings this profile gives (the record <c>popiot device provision</c> writes and the firmware reads),
+    /// for the ACE profiles <paramref name="profiles"/>: the one mapping from a profile to a device, which
+    /// <see cref="ToRuntimeSettings(string, string, string)"/> runs too.
+    /// </summary>
+    /// <param name="profiles">oscore, dtls or both.</param>
+    /// <param name="sntpServer">The SNTP server, or null for <see cref="PopIoT.Core.Device.DeviceBoardSettings.DefaultSntpServer"/>.</param>
+    /// <returns>Settings that encode.</returns>
+    /// <exception cref="ArgumentException">A value does not fit the record (the message names the entry), or an unknown profile.</exception>
+    public PopIoT.Core.Device.DeviceBoardSettings ToBoardSettings(string profiles, string? sntpServer)
+    {
+        bool dtls = profiles is "dtls" or "both";
+        var s = new PopIoT.Core.Device.DeviceBoardSettings
+        {
+            Board = Id,
+            Slots = Slots,
+            ReplayWindow = ReplayWindow,
+            MaxTokenBytes = MaxTokenBytes,
+            BlockSzx = BlockSzx,
+            AckTimeoutMs = AckTimeoutMs,
+            AckRandomFactorPermille = (int)Math.Round(AckRandomFactor * 1000),
+            MaxRetransmit = MaxRetransmit,
+            ClockTickMs = ClockTickMs,
+            Clock = Clock switch { "sntp" => PopIoT.Core.Device.DeviceBoardSettings.ClockSntp, "rtc" => PopIoT.Core.Device.DeviceBoardSettings.ClockRtc, _ => PopIoT.Core.Device.DeviceBoardSettings.ClockNone },
+            Network = Network switch { "wifi" => PopIoT.Core.Device.DeviceBoardSettings.NetworkWifi, "ethernet" => PopIoT.Core.Device.DeviceBoardSettings.NetworkEthernet, _ => PopIoT.Core.Device.DeviceBoardSettings.NetworkNone },
+            Mtu = Mtu,
+            LedPin = LedPin,
+            MaxPeers = MaxPeers,
+            MaxObservers = MaxObservers,
+            NativeCrypto = Crypto == "native",
+            SntpServer = sntpServer ?? PopIoT.Core.Device.DeviceBoardSettings.DefaultSntpServer,
+            Profiles = profiles switch
+            {
+                "oscore" => PopIoT.Core.Device.DeviceBoardSettings.ProfileOscore,
+                "dtls" => PopIoT.Core.Device.DeviceBoardSettings.ProfileDtls,
+                "both" => PopIoT.Core.Device.DeviceBoardSettings.ProfileBoth,
+                _ => throw new ArgumentException("ACE profiles '" + profiles + "': expected oscore, dtls or both"),
+            },
+            DtlsSessions = dtls ? DtlsSessions : 0,
+            DtlsHandshakes = dtls ? DtlsHandshakes : 0,
+        };
+        if (s.Validate(out int field) != PopIoT.Core.Device.DeviceRecordError.None)
+        {
+            throw new ArgumentException("board profile '" + Id + "' does not fit the board-settings record: entry " + field + " is out of range");
+        }
+
+        return s;
+    }
+
+    /// <summary>The peer table on this board: the device default (<see cref="PopIoT.Core.Device.DeviceRuntimeSettings"/>, 8), or one per slot when there are more slots.</summary>
+    public int MaxPeers => Math.Clamp(Slots, 8, 255);
+
+    /// <summary>Observations on this board: the device default (4), or half the slots when there are more.</summary>
+    public int MaxObservers => Math.Clamp(Slots / 2, 4, 64);
+
+    /// <summary>
     /// The DTLS engine's settings on this board (docs/firmware.md, "CoAP over DTLS"): the sessions and handshake pool
-    /// above, a datagram that holds one whole CoAP message in one record, an identity as long as a token (RFC 9202
-    /// §3.3.2 lets the client send the token as its psk_identity), a 32-byte PSK at most, the first retransmission at the
-    /// CoAP ACK timeout, and an outbox of 4.
+    /// above with the device mapping (<see cref="PopIoT.Core.Device.DeviceRuntimeSettings.DeviceDtls"/>).
     /// </summary>
     /// <returns>New settings.</returns>
-    public PopIoT.Core.Dtls.DtlsSettings ToDtlsSettings() => new()
-    {
-        MaxSessions = DtlsSessions,
-        MaxHandshakes = DtlsHandshakes,
-        DatagramSize = MaxMessageBytes + PopIoT.Core.Device.DeviceRuntimeSettings.DtlsRecordOverhead,
-        MaxIdentityLength = MaxTokenBytes,
-        MaxPskLength = AceRsSettings.DefaultMaxPskLength,
-        InitialRetransmitMs = AckTimeoutMs,
-        OutboxCapacity = 4,
-        OutOfOrderMessages = 1,
-    };
+    public PopIoT.Core.Dtls.DtlsSettings ToDtlsSettings() =>
+        PopIoT.Core.Device.DeviceRuntimeSettings.DeviceDtls(MaxMessageBytes, DtlsSessions, DtlsHandshakes, MaxTokenBytes, AckTimeoutMs);
 
     /// <summary>The heap PopIoT may use, in bytes.</summary>
     public int PopIotHeapBytes => (int)(HeapBytes * PopIotHeapShare);
@@ -163,17 +217,7 @@ public sealed class BoardProfile
     /// <exception cref="ArgumentException">A value does not fit.</exception>
     public PopIoT.Core.Device.DeviceRuntimeSettings ToRuntimeSettings(string audience, string asUri, string profiles)
     {
-        bool dtls = profiles is "dtls" or "both";
-        AceRsSettings ace = ToSettings(audience, asUri);
-        ace.ServesOscore = profiles is "oscore" or "both";
-        ace.ServesDtls = dtls;
-        var s = new PopIoT.Core.Device.DeviceRuntimeSettings
-        {
-            Ace = ace,
-            Coap = ToCoapSettings(),
-            ClockTickMs = ClockTickMs,
-            Dtls = dtls ? ToDtlsSettings() : null,
-        };
+        PopIoT.Core.Device.DeviceRuntimeSettings s = ToBoardSettings(profiles, null).ToRuntimeSettings(audience, asUri);
         s.Validate();
         return s;
     }
@@ -272,6 +316,7 @@ public sealed class BoardProfile
                 LedPin = Int(pins, "pins.led", where, 0, 1023),
                 DtlsSessions = root.TryGetProperty("dtls", out JsonElement d) ? DtlsInt(d, "dtls.sessions", where, 1, 64) : 2,
                 DtlsHandshakes = root.TryGetProperty("dtls", out JsonElement dh) ? DtlsInt(dh, "dtls.handshakes", where, 1, 16) : 1,
+                Profiles = ProfileList(root, where),
             };
         }
     }
@@ -333,6 +378,19 @@ public sealed class BoardProfile
         }
 
         return v;
+    }
+
+    // "profiles": a list of distinct choices among oscore, dtls and both; empty for a board PopIoT does not fit.
+    private static string[] ProfileList(JsonElement root, string where)
+    {
+        JsonElement v = Get(root, "profiles", where);
+        string[]? list = v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : "").ToArray() : null;
+        if (list == null || list.Any(p => Array.IndexOf(ProfileChoices, p) < 0) || list.Distinct().Count() != list.Length)
+        {
+            throw new FormatException(where + ": field 'profiles' must be a list of distinct values among " + string.Join(", ", ProfileChoices));
+        }
+
+        return list;
     }
 
     private static int Int(JsonElement o, string path, string where, int min, int max)

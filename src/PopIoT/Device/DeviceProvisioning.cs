@@ -74,42 +74,21 @@ public static class DeviceProvisioning
         }
     }
 
-    /// <summary>The board settings a profile gives (the same mapping as the simulator's).</summary>
+    /// <summary>The board settings a profile gives for its ACE profiles (<see cref="BoardProfile.ToBoardSettings"/>: the mapping <c>device budget</c> measures).</summary>
     /// <param name="profile">The board profile.</param>
+    /// <param name="profiles">oscore, dtls or both; one of the profile's <see cref="BoardProfile.Profiles"/>.</param>
     /// <param name="sntpServer">The SNTP server, or null for <see cref="DeviceBoardSettings.DefaultSntpServer"/>.</param>
     /// <returns>Settings that encode.</returns>
-    /// <exception cref="ArgumentException">The profile's values do not fit the record (the message names the entry).</exception>
-    public static DeviceBoardSettings BoardSettingsOf(BoardProfile profile, string? sntpServer)
+    /// <exception cref="ArgumentException">The profile's values do not fit the record (the message names the entry), or the board does not run those ACE profiles.</exception>
+    public static DeviceBoardSettings BoardSettingsOf(BoardProfile profile, string profiles, string? sntpServer)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var s = new DeviceBoardSettings
+        if (Array.IndexOf(profile.Profiles, profiles) < 0)
         {
-            Board = profile.Id,
-            Slots = profile.Slots,
-            ReplayWindow = profile.ReplayWindow,
-            MaxTokenBytes = profile.MaxTokenBytes,
-            BlockSzx = profile.BlockSzx,
-            AckTimeoutMs = profile.AckTimeoutMs,
-            AckRandomFactorPermille = (int)Math.Round(profile.AckRandomFactor * 1000),
-            MaxRetransmit = profile.MaxRetransmit,
-            ClockTickMs = profile.ClockTickMs,
-            Clock = profile.Clock switch { "sntp" => DeviceBoardSettings.ClockSntp, "rtc" => DeviceBoardSettings.ClockRtc, _ => DeviceBoardSettings.ClockNone },
-            Network = profile.Network switch { "wifi" => DeviceBoardSettings.NetworkWifi, "ethernet" => DeviceBoardSettings.NetworkEthernet, _ => DeviceBoardSettings.NetworkNone },
-            Mtu = profile.Mtu,
-            LedPin = profile.LedPin,
-
-            // Peers: two per token slot (a client re-posting from a new port keeps its old entry a while), at least 16.
-            MaxPeers = Math.Clamp(profile.Slots * 2, 16, 1024),
-            MaxObservers = Math.Min(profile.Slots, 255),
-            NativeCrypto = profile.Crypto == "native",
-            SntpServer = sntpServer ?? DeviceBoardSettings.DefaultSntpServer,
-        };
-        if (s.Validate(out int field) != DeviceRecordError.None)
-        {
-            throw new ArgumentException("board profile '" + profile.Id + "' does not fit the board-settings record: entry " + field + " is out of range");
+            throw new ArgumentException("board profile '" + profile.Id + "' runs the ACE profiles " + string.Join(", ", profile.Profiles) + ", not '" + profiles + "' (it does not fit the heap share: popiot device budget --board " + profile.Id + " --profile " + profiles + ")");
         }
 
-        return s;
+        return profile.ToBoardSettings(profiles, sntpServer);
     }
 
     /// <summary>Encodes a board-settings record.</summary>

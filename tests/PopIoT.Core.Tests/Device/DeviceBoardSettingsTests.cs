@@ -165,7 +165,7 @@ public class DeviceBoardSettingsTests
     public void Unknown_duplicate_mistyped_and_trailing_entries_are_malformed()
     {
         byte[] full = Encode(Sample());
-        byte[] unknown = Rewrite(full, extra: w => { w.WriteInt32(18); w.WriteInt32(1); });
+        byte[] unknown = Rewrite(full, extra: w => { w.WriteInt32(21); w.WriteInt32(1); });
         byte[] duplicate = Rewrite(full, extra: w => { w.WriteInt32(2); w.WriteInt32(8); });
         byte[] negativeKey = Rewrite(full, extra: w => { w.WriteInt32(-1); w.WriteInt32(8); });
         byte[] mistyped = Rewrite(full, replaceKey: 2, replaceWith: w => w.WriteTextString("8"));
@@ -245,7 +245,7 @@ public class DeviceBoardSettingsTests
         }, iter: 3000);
     }
 
-    private static byte[] Cbor(Action<CborWriter> write)
+    internal static byte[] Cbor(Action<CborWriter> write)
     {
         byte[] b = new byte[512];
         var w = new CborWriter(b, 0, b.Length);
@@ -254,7 +254,7 @@ public class DeviceBoardSettingsTests
     }
 
     // Re-encodes a record's map, leaving out or replacing one entry or adding one more.
-    private static byte[] Rewrite(byte[] record, int skipKey = 0, int replaceKey = 0, Action<CborWriter>? replaceWith = null, Action<CborWriter>? extra = null)
+    internal static byte[] Rewrite(byte[] record, int skipKey = 0, int replaceKey = 0, Action<CborWriter>? replaceWith = null, Action<CborWriter>? extra = null)
     {
         var r = new CborReader(record, 0, record.Length);
         int count = r.ReadStartMap();

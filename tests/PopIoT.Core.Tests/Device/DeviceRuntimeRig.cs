@@ -44,6 +44,9 @@ internal sealed class QueueSocket : IDatagramSocket
 
     public int SentCount => _outCount;
 
+    /// <summary>The CoAP code of the last datagram sent (its second byte, RFC 7252 §3), read without allocating.</summary>
+    public byte LastSentCode => _out[(_outCount - 1) % _out.Length][1];
+
     /// <summary>Queues a datagram from 10.0.0.{client}:5683.</summary>
     public void Enqueue(int client, byte[] datagram)
     {

@@ -53,6 +53,20 @@ public sealed class DeviceBudgetCommandTests : TempDirectoryTest
         // A slot keeps the PSK (32), its length, a mark and the bound session and handshake peers (9): 42 bytes more.
         Assert.Equal(a.GetProperty("per_slot_bytes").GetInt32() + 42, b.GetProperty("per_slot_bytes").GetInt32());
         Assert.Contains("PSK only: no elliptic curves on nanoFramework", dtls.Out, StringComparison.Ordinal);
+        Assert.True(b.GetProperty("profile_stated").GetBoolean());
+        Assert.Equal(["oscore", "dtls", "both"], b.GetProperty("board_profiles").EnumerateArray().Select(e => e.GetString()!));
+    }
+
+    [Fact]
+    public void Dtls_on_the_esp32_c3_does_not_fit_is_not_stated_and_exits_1()
+    {
+        var r = CliRunner.Run(["device", "budget", "--board", "esp32-c3", "--boards-dir", BoardProfiles.Dir, "--profile", "both"]);
+
+        Assert.Equal(1, r.ExitCode);
+        JsonElement j = JsonDocument.Parse(r.Out.TrimEnd().Split('\n')[^1]).RootElement;
+        Assert.False(j.GetProperty("fits").GetBoolean());
+        Assert.False(j.GetProperty("profile_stated").GetBoolean());
+        Assert.Contains("board runs       oscore (\"profiles\" in its board profile): both is not stated, as it does not fit", r.Out, StringComparison.Ordinal);
     }
 
     [Fact]

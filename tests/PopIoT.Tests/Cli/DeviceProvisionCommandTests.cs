@@ -184,4 +184,64 @@ public sealed class DeviceProvisionCommandTests : TempDirectoryTest
         Assert.DoesNotContain("\n", line, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", line, StringComparison.Ordinal);
     }
+
+    // The AS–RS MAC key and a coap_dtls key derivation key (key_ops [derive key], RFC 9202 §3.3) in one COSE_KeySet.
+    private string KeySetWithDerivationKey()
+    {
+        byte[] k = new byte[32];
+        new SeededRandomSource(41).GetBytes(k, 0, 32);
+        using CoseKey mac = CoseKey.Symmetric(k, 4, [0x41]);
+        using CoseKey kdk = CoseKey.Symmetric(k.Reverse().ToArray(), 0, [0x42]);
+        kdk.SetKeyOperations([CoseKeyOperation.DeriveKey]);
+        string path = F("as-rs-set.key");
+        File.WriteAllBytes(path, [0x82, .. mac.Encode(), .. kdk.Encode()]);
+        return path;
+    }
+
+    [Fact]
+    public void A_board_provisioned_for_both_profiles_gets_the_dtls_entries_and_the_key_derivation_key()
+    {
+        string outDir = F("f769-both");
+        var r = CliRunner.Run(
+            "device", "provision", "--board", "stm32f769i-discovery", "--boards-dir", BoardProfiles.Dir, "--audience", "coap://rs1",
+            "--as-uri", "coap://as.example/token", "--as-keys", KeySetWithDerivationKey(), "--profile", "both", "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.Out + r.Error);
+        Assert.Contains("profiles both (DTLS PSK on UDP port 5684, 4 sessions)", r.Out, StringComparison.Ordinal);
+
+        var storage = new FileDeviceStorage(outDir);
+        var log = new ListLog();
+        byte[] scratch = new byte[FirmwareStartup.RecordBufferBytes];
+        DeviceBoardSettings? s = FirmwareStartup.ReadBoardSettings(storage, log, scratch);
+        Assert.NotNull(s);
+        Assert.Equal((DeviceBoardSettings.ProfileBoth, 4, 2), (s!.Profiles, s.DtlsSessions, s.DtlsHandshakes));
+        Assert.Contains("coap_oscore and coap_dtls (4 sessions, 2 handshakes)", log.All, StringComparison.Ordinal);
+        DeviceRuntimeSettings runtime = s.ToRuntimeSettings("coap://rs1", "coap://as.example/token");
+        runtime.Validate();
+        Assert.Equal(4, runtime.Dtls.MaxSessions);
+
+        byte[] config = new byte[4096];
+        int n = storage.Read(DeviceRecords.Configuration, config, 0, config.Length);
+        Assert.Equal(DeviceConfigurationError.None, DeviceConfiguration.Parse(config, 0, n, out DeviceConfiguration? c));
+        Assert.NotNull(c!.DerivationKey);
+    }
+
+    [Fact]
+    public void A_profile_the_board_does_not_fit_and_a_derivation_key_for_an_oscore_only_board_are_refused()
+    {
+        var both = Provision("esp32-c3", F("c3-both"), "--wifi-ssid", "lab", "--profile", "both");
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("runs the ACE profiles", both.Error, StringComparison.Ordinal);
+        Assert.Contains("popiot device budget --board esp32-c3 --profile both", both.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(F("c3-both"), "board")));
+
+        var kdk = CliRunner.Run(
+            "device", "provision", "--board", "stm32f769i-discovery", "--boards-dir", BoardProfiles.Dir, "--audience", "coap://rs1",
+            "--as-uri", "coap://as.example/token", "--as-keys", KeySetWithDerivationKey(), "--profile", "oscore", "--out", F("f769-oscore"));
+        Assert.Equal(2, kdk.ExitCode);
+        Assert.Contains("key derivation key", kdk.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(F("f769-oscore"), "config")));
+
+        var bad = Provision("stm32f769i-discovery", F("f769-x"), "--profile", "tls");
+        Assert.Equal(2, bad.ExitCode);
+    }
 }
