@@ -29,12 +29,16 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    /// <summary>The peer number of a client starting a raw-public-key handshake (numbered if new); -1 when the peer table is full of busy peers.</summary>
+    /// <summary>
+    /// The peer number of a client starting a raw-public-key handshake (numbered if new); -1 when the peer table is full
+    /// of busy peers, or the client has a PSK session or handshake with Core's engine (a peer speaks one DTLS at a time).
+    /// </summary>
     /// <param name="from">The client's address and port.</param>
     /// <returns>The peer number, or -1.</returns>
     public int AdmitRawPublicKeyPeer(DatagramAddress from)
     {
-        return _peers.Admit(from, _host.Clock.MonotonicMilliseconds, _layer, _observers, Dtls);
+        int peer = _peers.Admit(from, _host.Clock.MonotonicMilliseconds, _layer, _observers, Dtls);
+        return peer >= 0 && Dtls != null && Dtls.HasSession(peer) ? -1 : peer;
     }
 
     /// <summary>Whether the key a client presented is the cnf of a valid token (RFC 9202 §3.2.1); the host aborts the handshake when not.</summary>
