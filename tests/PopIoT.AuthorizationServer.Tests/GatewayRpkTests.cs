@@ -115,6 +115,21 @@ public abstract class GatewayRpkTests : TempDirectoryTest
     }
 
     [SkippableFact]
+    public async Task When_the_rs_forgets_the_token_the_gateway_gets_a_new_one_and_opens_a_new_session()
+    {
+        World w = NewWorld();
+        using CoseKey key = NewKeyPair();
+        await using AceClient gw = Gateway(w, key);
+        Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(w.Rs.Secure, "/temp"))).Code);
+        w.Rs.Forget();
+        CoapResponse r = await gw.GetAsync(new Uri(w.Rs.Secure, "/temp"));
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(2, gw.TokenRequests);
+        Assert.Equal(2, w.Rs.TokensPosted);
+        Assert.Equal(2, w.Rs.Handshakes);
+    }
+
+    [SkippableFact]
     public async Task A_block_wise_get_of_3_KiB_goes_over_the_session()
     {
         World w = NewWorld();
@@ -138,6 +153,28 @@ public abstract class GatewayRpkTests : TempDirectoryTest
         Assert.Equal(AceErrorCode.UnsupportedPopKey, e.AceError);
         Assert.Contains("rs_cnf", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, w.Rs.TokensPosted);
+    }
+
+    [Fact]
+    public void Coap_rpk_key_needs_ace_and_a_p256_key_pair()
+    {
+        Assert.Equal(0, CliRunner.Run("key", "new", "--kty", "EC2", "--out", F("k.key"), "--public-out", F("k.pub")).ExitCode);
+        CliRunner.Result plain = CliRunner.Run("coap", "get", "coaps://127.0.0.1:1/temp", "--rpk-key", F("k.key"), "--psk-identity", "a", "--psk", "00");
+        Assert.Equal(2, plain.ExitCode);
+        Assert.Contains("--rpk-key applies to --ace", plain.Error, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The public key file is world-readable; as a key pair file it must be owner-only before it is even read.
+            File.SetUnixFileMode(F("k.pub"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        CliRunner.Result publicOnly = CliRunner.Run("coap", "get", "coaps://127.0.0.1:1/temp", "--ace", F("none.json"), "--rpk-key", F("k.pub"));
+        Assert.Equal(2, publicOnly.ExitCode);
+        Assert.Contains("no private key", publicOnly.Error, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("key", "new", "--kty", "OKP", "--out", F("ed.key")).ExitCode);
+        CliRunner.Result ed = CliRunner.Run("coap", "get", "coaps://127.0.0.1:1/temp", "--ace", F("none.json"), "--rpk-key", F("ed.key"));
+        Assert.Equal(2, ed.ExitCode);
+        Assert.Contains("not EC2", ed.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -126,6 +126,9 @@ internal sealed class TestRpkResourceServer : IDisposable
     /// <summary>Requests received over DTLS sessions.</summary>
     public int SessionRequests => Volatile.Read(ref _requests);
 
+    /// <summary>Drops every client key, as after a reboot: requests on old sessions get 4.01 with hints.</summary>
+    public void Forget() => _clientKeys.Clear();
+
     public void Dispose()
     {
         _stopped = true;

@@ -68,7 +68,7 @@ public sealed partial class AceClient
 
         if (token.Psk == null || token.PskKid == null)
         {
-            throw new CoapException(server.BaseUri + ": the AS issued a coap_dtls token without a PSK (RPK mode is not supported by this client)", CoapExchangeFailure.Rejected);
+            throw new CoapException(server.BaseUri + ": the AS issued a coap_dtls token with neither a PSK (RFC 9202 §3.3) nor rs_cnf (RPK mode, §3.2.1)", CoapExchangeFailure.Rejected);
         }
 
         var client = new AceDtlsClient(token, SecureBase(server), new AceDtlsClientOptions

@@ -34,7 +34,7 @@ public sealed class AceDtlsClient : IAceSessionClient
         ArgumentNullException.ThrowIfNull(resourceServer);
         if (token.Profile != AceProfile.CoapDtls || token.Psk == null || token.PskKid == null)
         {
-            throw new ArgumentException("a coap_dtls token with its PSK (cnf COSE_Key with kid and k, RFC 9202 §3.3) is needed; RPK mode is not supported by this client", nameof(token));
+            throw new ArgumentException("a coap_dtls token with its PSK (cnf COSE_Key with kid and k, RFC 9202 §3.3) is needed; RPK mode is AceRpkClient", nameof(token));
         }
 
         if (!resourceServer.IsAbsoluteUri || resourceServer.Scheme != "coaps")
