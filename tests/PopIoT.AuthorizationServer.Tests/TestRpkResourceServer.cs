@@ -355,8 +355,9 @@ internal sealed class TestRpkResourceServer : IDisposable
             {
                 _session = new DtlsServerProtocol().Accept(tls, this);
             }
-            catch (Exception e) when (e is IOException or TlsException)
+            catch (Exception)
             {
+                // Any failure of this peer's handshake (on this thread) is counted, never thrown.
                 Interlocked.Increment(ref _server._handshakesFailed);
                 _server._peers.TryRemove(_address, out _);
                 return;
@@ -371,7 +372,7 @@ internal sealed class TestRpkResourceServer : IDisposable
                 {
                     n = _session.Receive(buffer, 0, buffer.Length, 200);
                 }
-                catch (Exception e) when (e is IOException or TlsException)
+                catch (Exception)
                 {
                     break;
                 }

@@ -259,13 +259,13 @@ public static partial class DtlsRawPublicKey
             throw new FormatException("the raw public key is on " + named + ", not secp256r1 (1.2.840.10045.3.1.7, RFC 5480 §2.1.1)");
         }
 
-        byte[] point = info.PublicKey.GetOctets();
         ECPoint q;
         try
         {
-            q = P256.Curve.DecodePoint(point);
+            // A BIT STRING with unused bits is no octet string (RFC 5480 §2.2): GetOctets refuses it.
+            q = P256.Curve.DecodePoint(info.PublicKey.GetOctets());
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
         {
             throw new FormatException("the raw public key's point is not a P-256 point (" + e.Message + ")", e);
         }

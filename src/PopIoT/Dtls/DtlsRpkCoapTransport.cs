@@ -82,8 +82,10 @@ public sealed class DtlsRpkCoapTransport : ICoapTransport
                 DtlsTransport dtls = new DtlsClientProtocol().Connect(client, udp);
                 done.TrySetResult(new DtlsRpkCoapTransport(udp, dtls, client, options));
             }
-            catch (Exception e) when (e is IOException or TlsException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Anything BouncyCastle throws (alerts, timeouts, the socket, a malformed peer) ends this handshake,
+                // never the process: this thread has no caller to catch it.
                 udp.Close();
                 done.TrySetException(cancellationToken.IsCancellationRequested
                     ? new OperationCanceledException(cancellationToken)
@@ -190,8 +192,9 @@ public sealed class DtlsRpkCoapTransport : ICoapTransport
             {
                 n = _dtls.Receive(buffer, 0, buffer.Length, 500);
             }
-            catch (Exception e) when (e is IOException or TlsException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception e)
             {
+                // As for the handshake: whatever BouncyCastle throws ends the session, not the process.
                 Ended("the DTLS session with " + Server + " failed: " + e.Message);
                 return;
             }

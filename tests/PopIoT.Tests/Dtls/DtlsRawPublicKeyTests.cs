@@ -79,6 +79,20 @@ public sealed class DtlsRawPublicKeyTests
     }
 
     [Fact]
+    public void A_key_with_the_same_x_and_the_other_y_is_another_key()
+    {
+        // -Q shares x with Q: a comparison of x alone (or of a compressed form without its sign) would let it pass.
+        Scalar.Sample(d =>
+        {
+            ECPublicKeyParameters q = Public(d);
+            ECPublicKeyParameters negated = Public(DtlsRawPublicKey.Domain.N.Subtract(d));
+            Assert.Equal(q.Q.Normalize().AffineXCoord, negated.Q.Normalize().AffineXCoord);
+            Assert.False(DtlsRawPublicKey.PublicKeysEqual(q, negated));
+            Assert.NotEqual(DtlsRawPublicKey.Thumbprint(q), DtlsRawPublicKey.Thumbprint(negated));
+        }, iter: 10);
+    }
+
+    [Fact]
     public void A_raw_public_key_certificate_carries_the_spki_and_reads_back()
     {
         var crypto = new BcTlsCrypto();
@@ -139,6 +153,12 @@ public sealed class DtlsRawPublicKeyTests
         spki[^1] ^= 1;
         Assert.Contains("P-256", Assert.Throws<FormatException>(() => DtlsRawPublicKey.PublicKeyFromSubjectPublicKeyInfo(spki)).Message, StringComparison.Ordinal);
         Assert.Contains("not a DER", Assert.Throws<FormatException>(() => DtlsRawPublicKey.PublicKeyFromSubjectPublicKeyInfo([0x30, 0x05, 0x01])).Message, StringComparison.Ordinal);
+
+        // The subjectPublicKey BIT STRING with unused bits (byte 25, after 03 42): not an octet string of a point.
+        byte[] padded = DtlsRawPublicKey.EncodeSubjectPublicKeyInfo(Public(BigInteger.ValueOf(5)));
+        Assert.Equal(new byte[] { 0x03, 0x42, 0x00, 0x04 }, padded[23..27]);
+        padded[25] = 3;
+        Assert.Contains("not a P-256 point", Assert.Throws<FormatException>(() => DtlsRawPublicKey.PublicKeyFromSubjectPublicKeyInfo(padded)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
