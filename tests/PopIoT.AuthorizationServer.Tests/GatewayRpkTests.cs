@@ -9,6 +9,7 @@ using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Crypto;
 using PopIoT.Dtls;
+using PopIoT.Oscore;
 
 namespace PopIoT.AuthorizationServer.Tests;
 
@@ -130,6 +131,28 @@ public abstract class GatewayRpkTests : TempDirectoryTest
     }
 
     [SkippableFact]
+    public async Task A_kept_token_for_another_key_fails_the_handshake_and_a_new_token_is_asked_for()
+    {
+        World w = NewWorld();
+        using CoseKey first = NewKeyPair();
+        using CoseKey second = NewKeyPair();
+        using (var seq = new FileSequenceNumberStore(w.Credential + ".seq", w.Credential + ".lock"))
+        {
+            await using AceClient gw = Gateway(w, first, new FileAceTokenCache(w.Credential), seq);
+            Assert.Equal(CoapCode.Content, (await gw.GetAsync(new Uri(w.Rs.Secure, "/temp"))).Code);
+        }
+
+        // The next run has another key pair but finds the token kept for the first: the RS refuses that handshake.
+        using var seq2 = new FileSequenceNumberStore(w.Credential + ".seq", w.Credential + ".lock");
+        await using AceClient again = Gateway(w, second, new FileAceTokenCache(w.Credential), seq2);
+        Assert.Equal(CoapCode.Content, (await again.GetAsync(new Uri(w.Rs.Secure, "/temp"))).Code);
+        Assert.Equal(1, again.TokenRequests);
+        Assert.Equal(1, w.Rs.HandshakesFailed);
+        Assert.Equal(2, w.Rs.Handshakes);
+        Assert.Contains(Events, e => e.Kind == AceClientEventKind.TokenReused);
+    }
+
+    [SkippableFact]
     public async Task A_block_wise_get_of_3_KiB_goes_over_the_session()
     {
         World w = NewWorld();
@@ -219,8 +242,10 @@ public abstract class GatewayRpkTests : TempDirectoryTest
         }
     }
 
-    private AceClient Gateway(World w, CoseKey key) => new(AceCredentialFile.Load(w.Credential), new AceClientOptions
+    private AceClient Gateway(World w, CoseKey key, IAceTokenCache? cache = null, FileSequenceNumberStore? seq = null) => new(AceCredentialFile.Load(w.Credential), new AceClientOptions
     {
+        TokenCache = cache,
+        AsSequenceNumberStore = seq,
         Coap = new CoapClientOptions { Timeout = TimeSpan.FromSeconds(30) },
         Time = Clock,
         RefreshFraction = 0.1,

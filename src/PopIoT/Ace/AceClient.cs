@@ -22,7 +22,7 @@ namespace PopIoT.Ace;
 /// <item>when a token nears its expiry, or a server refuses it, it gets a new one and carries on.</item>
 /// </list>
 /// When the AS issues a coap_dtls token (the client is registered with that profile, RFC 9200 §5.8.4.3), the same steps
-/// open one DTLS session per server with the token's PSK instead (<see cref="AceDtlsClient"/>, RFC 9202), reuse it, and
+/// open one DTLS session per server with the token's PSK (<see cref="AceDtlsClient"/>) or, with a key pair, raw public keys (<see cref="AceRpkClient"/>; RFC 9202), reuse it, and
 /// before the token expires post a new token for the same key over it (RFC 9202 §4).
 /// Safe for concurrent use; one <see cref="AceOscoreClient"/> per server.
 /// </summary>
