@@ -60,6 +60,9 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     /// <summary>Cookie-verified ClientHellos dropped because <c>maxHandshakes</c> handshakes were running.</summary>
     public int HandshakesRefused { get; private set; }
 
+    /// <summary>The most RPK handshakes that ran at once so far (never above the cap).</summary>
+    public int PeakHandshakes { get; private set; }
+
     /// <summary>RPK handshakes running now.</summary>
     public int Handshakes
     {
@@ -253,6 +256,7 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             }
 
             _handshakes++;
+            PeakHandshakes = Math.Max(PeakHandshakes, _handshakes);
         }
 
         // Outside this lock (the device's lock comes first).

@@ -172,6 +172,41 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
         Assert.Equal(0, _device.ActiveSlots);
     }
 
+    [Fact]
+    public async Task A_handshake_flood_is_capped_and_client_hellos_without_a_cookie_take_no_state()
+    {
+        // RFC 6347 §4.2.1: a ClientHello without a valid cookie gets a HelloVerifyRequest and nothing else.
+        using (var raw = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            byte[] hello = DtlsClientHelloRouteTests.ClientHello([0xC0AE], [], [], []);
+            for (int i = 0; i < 200; i++)
+            {
+                raw.Send(hello, hello.Length, Coaps);
+            }
+
+            Assert.True(WaitUntil(() => raw.Available > 0, TimeSpan.FromSeconds(5)), "no HelloVerifyRequest");
+        }
+
+        Assert.Equal(0, _device.RawPublicKeys!.Handshakes);
+        Assert.Equal(0, _device.PeerCount);
+
+        // Flooders that answer the cookie and then stall: at most DtlsHandshakes (2) handshakes hold state at once.
+        _device.Dispose();
+        _device = NewDevice("dtls", _rsKey, handshakeTimeout: TimeSpan.FromSeconds(4));
+        var flooders = Enumerable.Range(0, 6).Select(_ => Client()).ToArray();
+        Task[] flood = flooders.Select(f => Task.Run(() => Assert.ThrowsAny<Exception>(() => f.ConnectAndStall(Coaps, 3000)))).ToArray();
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.HandshakesRefused > 0, TimeSpan.FromSeconds(10)), "no ClientHello was refused");
+        await Task.WhenAll(flood);
+        Assert.Equal(2, _device.RawPublicKeys!.PeakHandshakes);
+
+        // Once the flood's handshakes timed out, a client with a token gets through.
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.Handshakes == 0, TimeSpan.FromSeconds(15)), "the flood's handshakes were never freed");
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        using RawPublicKeyTestClient.Session s = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(s, CoapCode.Get, "/temp", 1).Code);
+    }
+
     public void Dispose()
     {
         _device.Dispose();
@@ -253,10 +288,11 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     private RawPublicKeyTestClient Client()
     {
         var c = new RawPublicKeyTestClient();
+        _owned.Add(c);
         return c;
     }
 
-    private SimulatedDevice NewDevice(string profile, CoseKey? rpk, IPEndPoint? at = null)
+    private SimulatedDevice NewDevice(string profile, CoseKey? rpk, IPEndPoint? at = null, TimeSpan? handshakeTimeout = null)
     {
         var device = new SimulatedDevice(new SimulatedDeviceOptions
         {
@@ -267,6 +303,7 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
             RpkKey = rpk,
             DtlsSessions = 4,
             DtlsHandshakes = 2,
+            RpkHandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(30),
         });
         device.Start(at ?? new IPEndPoint(IPAddress.Loopback, 0));
         return device;
