@@ -57,6 +57,9 @@ public sealed class RawPublicKeyTestClient : IDisposable
     /// <returns>The session.</returns>
     public Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs = 15000) => Connect(server, expectedServerX, timeoutMs, int.MaxValue);
 
+    /// <summary>As <see cref="Connect(IPEndPoint, byte[], int)"/>, from a given local port (a client restarted on its old port).</summary>
+    public Session ConnectFrom(int localPort, IPEndPoint server, byte[]? expectedServerX, int timeoutMs = 15000) => Connect(server, expectedServerX, timeoutMs, int.MaxValue, localPort);
+
     /// <summary>
     /// A flooder's handshake: it answers the HelloVerifyRequest (so the server takes state for it) and then hears nothing
     /// more, holding the server's handshake until one side's timeout; always ends with an exception.
@@ -65,11 +68,16 @@ public sealed class RawPublicKeyTestClient : IDisposable
     /// <param name="timeoutMs">This side's handshake timeout.</param>
     public void ConnectAndStall(IPEndPoint server, int timeoutMs) => Connect(server, null, timeoutMs, 1).Dispose();
 
-    private Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs, int datagramsHeard)
+    private Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs, int datagramsHeard, int localPort = 0)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (localPort != 0)
+            {
+                socket.Bind(new IPEndPoint(server.Address, localPort));
+            }
+
             socket.Connect(server);
             var crypto = new BcTlsCrypto(new SecureRandom());
             AsymmetricKeyParameter priv = PrivateKeyFactory.CreateKey(_key.ExportPkcs8PrivateKey());
@@ -107,6 +115,9 @@ public sealed class RawPublicKeyTestClient : IDisposable
 
         /// <summary>Sends raw bytes in the clear from the session's own socket (an attacker on the path, or a confused client).</summary>
         public void SendRaw(byte[] datagram) => socket.Send(datagram);
+
+        /// <summary>Goes away without close_notify (a client that crashed): the socket is closed, the server is not told.</summary>
+        public void Abandon() => socket.Dispose();
 
         /// <summary>Closes with close_notify.</summary>
         public void Dispose()

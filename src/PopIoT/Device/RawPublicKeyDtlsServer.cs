@@ -140,13 +140,14 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             _routes.TryGetValue(source, out route);
         }
 
-        if (route != null)
+        bool hello = DtlsClientHelloRoute.IsRawPublicKeyHello(datagram);
+        if (route != null && !(hello && route.IsEstablished))
         {
             route.Enqueue(datagram);
             return true;
         }
 
-        if (!DtlsClientHelloRoute.IsRawPublicKeyHello(datagram))
+        if (!hello)
         {
             return false;
         }
@@ -156,6 +157,13 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         DtlsRequest? request = Verifier().VerifyRequest(ClientId(source), data, 0, data.Length, new CookieSender(via, source));
         if (request != null)
         {
+            if (route != null)
+            {
+                // RFC 6347 §4.2.8: a new ClientHello on an established association, whose sender proved with the cookie
+                // that it is at that address (a client that restarted on the same port): the old session goes.
+                Replace(route);
+            }
+
             Begin(source, via, request);
         }
 
@@ -229,6 +237,15 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
     }
 
+    // Whether another established session than this one holds the peer (a client that reconnected from the same address).
+    internal bool HasOtherSession(int peer, RawPublicKeySession session)
+    {
+        lock (_lock)
+        {
+            return _sessions.Any(s => s != null && s != session && s.Peer == peer && s.IsEstablished);
+        }
+    }
+
     private static byte[] ClientId(IPEndPoint source)
     {
         byte[] address = source.Address.GetAddressBytes();
@@ -282,6 +299,20 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
 
         session.Start();
+    }
+
+    private void Replace(RawPublicKeySession old)
+    {
+        lock (_lock)
+        {
+            if (_routes.TryGetValue(old.Client, out RawPublicKeySession? s) && s == old)
+            {
+                _routes.Remove(old.Client);
+            }
+        }
+
+        Logger?.LogInformation("DTLS RPK session with {Client} replaced: a new ClientHello with a valid cookie came from its address (RFC 6347 §4.2.8)", old.Client);
+        old.Abort();
     }
 
     private DtlsVerifier Verifier()

@@ -224,7 +224,7 @@ internal sealed class RawPublicKeySession : DatagramTransport
         {
             _closed = true;
             _server.Ended(this);
-            if (established)
+            if (established && !_server.HasOtherSession(Peer, this))
             {
                 _server.Device.Closed(Peer);
             }

@@ -155,6 +155,23 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_restarts_on_its_port_gets_a_new_session_once_its_cookie_verifies()
+    {
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        RawPublicKeyTestClient.Session first = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(first, CoapCode.Get, "/temp", 1).Code);
+        int port = first.LocalEndPoint.Port;
+        first.Abandon();
+
+        // RFC 6347 §4.2.8: its new ClientHello meets the cookie exchange, and then replaces the old association.
+        using RawPublicKeyTestClient.Session second = client.ConnectFrom(port, Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(second, CoapCode.Get, "/temp", 2).Code);
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.SessionCount == 1, TimeSpan.FromSeconds(10)));
+        Assert.Equal(CoapCode.Content, Exchange(second, CoapCode.Get, "/temp", 3).Code);
+    }
+
+    [Fact]
     public async Task No_session_survives_a_reboot()
     {
         using RawPublicKeyTestClient client = Client();
