@@ -154,7 +154,18 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 
         // RFC 6347 §4.2.1: no state before the cookie verifies; the cookie covers the address and port.
         byte[] data = datagram.ToArray();
-        DtlsRequest? request = Verifier().VerifyRequest(ClientId(source), data, 0, data.Length, new CookieSender(via, source));
+        DtlsRequest? request;
+        try
+        {
+            request = Verifier().VerifyRequest(ClientId(source), data, 0, data.Length, new CookieSender(via, source));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A ClientHello BouncyCastle cannot read is dropped, whatever it throws: this is the socket's thread.
+            Logger?.LogDebug("DTLS RPK ClientHello from {Client} dropped: {Reason}", source, e.Message);
+            return true;
+        }
+
         if (request != null)
         {
             if (route != null)

@@ -172,6 +172,30 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task Byte_varied_and_truncated_client_hellos_take_no_state_and_the_device_serves_on()
+    {
+        byte[] hello = DtlsClientHelloRouteTests.ClientHello([0xC0AE], [], [], [0, 0x17, 0, 0]);
+        var random = new Random(9202);
+        using (var raw = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                byte[] v = hello[..random.Next(1, hello.Length + 1)];
+                v[random.Next(v.Length)] = (byte)random.Next(256);
+                raw.Send(v, v.Length, Coaps);
+            }
+        }
+
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        using RawPublicKeyTestClient.Session s = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(s, CoapCode.Get, "/temp", 1).Code);
+
+        // Only a cookie-verified hello gets state, and none of the varied ones carries a valid cookie: one handshake ran.
+        Assert.Equal(1, _device.RawPublicKeys!.PeakHandshakes);
+    }
+
+    [Fact]
     public async Task No_session_survives_a_reboot()
     {
         using RawPublicKeyTestClient client = Client();
