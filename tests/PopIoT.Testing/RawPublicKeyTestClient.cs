@@ -55,17 +55,35 @@ public sealed class RawPublicKeyTestClient : IDisposable
     /// <param name="expectedServerX">The device's public key's x (rs_cnf), or null to accept any.</param>
     /// <param name="timeoutMs">The handshake's overall timeout.</param>
     /// <returns>The session.</returns>
-    public Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs = 15000)
+    public Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs = 15000) => Connect(server, expectedServerX, timeoutMs, int.MaxValue);
+
+    /// <summary>As <see cref="Connect(IPEndPoint, byte[], int)"/>, from a given local port (a client restarted on its old port).</summary>
+    public Session ConnectFrom(int localPort, IPEndPoint server, byte[]? expectedServerX, int timeoutMs = 15000) => Connect(server, expectedServerX, timeoutMs, int.MaxValue, localPort);
+
+    /// <summary>
+    /// A flooder's handshake: it answers the HelloVerifyRequest (so the server takes state for it) and then hears nothing
+    /// more, holding the server's handshake until one side's timeout; always ends with an exception.
+    /// </summary>
+    /// <param name="server">The device's coaps endpoint.</param>
+    /// <param name="timeoutMs">This side's handshake timeout.</param>
+    public void ConnectAndStall(IPEndPoint server, int timeoutMs) => Connect(server, null, timeoutMs, 1).Dispose();
+
+    private Session Connect(IPEndPoint server, byte[]? expectedServerX, int timeoutMs, int datagramsHeard, int localPort = 0)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (localPort != 0)
+            {
+                socket.Bind(new IPEndPoint(server.Address, localPort));
+            }
+
             socket.Connect(server);
             var crypto = new BcTlsCrypto(new SecureRandom());
             AsymmetricKeyParameter priv = PrivateKeyFactory.CreateKey(_key.ExportPkcs8PrivateKey());
             AsymmetricKeyParameter pub = PublicKeyFactory.CreateKey(_key.ExportSubjectPublicKeyInfo());
             var client = new Client(crypto, priv, pub, expectedServerX, timeoutMs);
-            DtlsTransport dtls = new DtlsClientProtocol().Connect(client, new SocketTransport(socket));
+            DtlsTransport dtls = new DtlsClientProtocol().Connect(client, new SocketTransport(socket, datagramsHeard));
             return new Session(socket, dtls);
         }
         catch
@@ -97,6 +115,9 @@ public sealed class RawPublicKeyTestClient : IDisposable
 
         /// <summary>Sends raw bytes in the clear from the session's own socket (an attacker on the path, or a confused client).</summary>
         public void SendRaw(byte[] datagram) => socket.Send(datagram);
+
+        /// <summary>Goes away without close_notify (a client that crashed): the socket is closed, the server is not told.</summary>
+        public void Abandon() => socket.Dispose();
 
         /// <summary>Closes with close_notify.</summary>
         public void Dispose()
@@ -176,8 +197,10 @@ public sealed class RawPublicKeyTestClient : IDisposable
     }
 
     // BouncyCastle's DatagramTransport over a connected UDP socket.
-    private sealed class SocketTransport(Socket socket) : DatagramTransport
+    private sealed class SocketTransport(Socket socket, int datagramsHeard) : DatagramTransport
     {
+        private int _heard;
+
         public int GetReceiveLimit() => 1500;
 
         public int GetSendLimit() => 1500 - 48;
@@ -193,7 +216,8 @@ public sealed class RawPublicKeyTestClient : IDisposable
                     return -1;
                 }
 
-                return socket.Receive(buffer);
+                int n = socket.Receive(buffer);
+                return ++_heard > datagramsHeard ? -1 : n;
             }
             catch (SocketException)
             {

@@ -60,6 +60,9 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     /// <summary>Cookie-verified ClientHellos dropped because <c>maxHandshakes</c> handshakes were running.</summary>
     public int HandshakesRefused { get; private set; }
 
+    /// <summary>The most RPK handshakes that ran at once so far (never above the cap).</summary>
+    public int PeakHandshakes { get; private set; }
+
     /// <summary>RPK handshakes running now.</summary>
     public int Handshakes
     {
@@ -137,22 +140,41 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             _routes.TryGetValue(source, out route);
         }
 
-        if (route != null)
+        bool hello = DtlsClientHelloRoute.IsRawPublicKeyHello(datagram);
+        if (route != null && !(hello && route.IsEstablished))
         {
             route.Enqueue(datagram);
             return true;
         }
 
-        if (!DtlsClientHelloRoute.IsRawPublicKeyHello(datagram))
+        if (!hello)
         {
             return false;
         }
 
         // RFC 6347 §4.2.1: no state before the cookie verifies; the cookie covers the address and port.
         byte[] data = datagram.ToArray();
-        DtlsRequest? request = Verifier().VerifyRequest(ClientId(source), data, 0, data.Length, new CookieSender(via, source));
+        DtlsRequest? request;
+        try
+        {
+            request = Verifier().VerifyRequest(ClientId(source), data, 0, data.Length, new CookieSender(via, source));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A ClientHello BouncyCastle cannot read is dropped, whatever it throws: this is the socket's thread.
+            Logger?.LogDebug("DTLS RPK ClientHello from {Client} dropped: {Reason}", source, e.Message);
+            return true;
+        }
+
         if (request != null)
         {
+            if (route != null)
+            {
+                // RFC 6347 §4.2.8: a new ClientHello on an established association, whose sender proved with the cookie
+                // that it is at that address (a client that restarted on the same port): the old session goes.
+                Replace(route);
+            }
+
             Begin(source, via, request);
         }
 
@@ -226,6 +248,15 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
     }
 
+    // Whether another established session than this one holds the peer (a client that reconnected from the same address).
+    internal bool HasOtherSession(int peer, RawPublicKeySession session)
+    {
+        lock (_lock)
+        {
+            return _sessions.Any(s => s != null && s != session && s.Peer == peer && s.IsEstablished);
+        }
+    }
+
     private static byte[] ClientId(IPEndPoint source)
     {
         byte[] address = source.Address.GetAddressBytes();
@@ -253,6 +284,7 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             }
 
             _handshakes++;
+            PeakHandshakes = Math.Max(PeakHandshakes, _handshakes);
         }
 
         // Outside this lock (the device's lock comes first).
@@ -278,6 +310,20 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
 
         session.Start();
+    }
+
+    private void Replace(RawPublicKeySession old)
+    {
+        lock (_lock)
+        {
+            if (_routes.TryGetValue(old.Client, out RawPublicKeySession? s) && s == old)
+            {
+                _routes.Remove(old.Client);
+            }
+        }
+
+        Logger?.LogInformation("DTLS RPK session with {Client} replaced: a new ClientHello with a valid cookie came from its address (RFC 6347 §4.2.8)", old.Client);
+        old.Abort();
     }
 
     private DtlsVerifier Verifier()

@@ -183,8 +183,9 @@ internal sealed class RawPublicKeySession : DatagramTransport
             {
                 dtls = new DtlsServerProtocol().Accept(server, this, _request);
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // Any failure of the handshake, whatever BouncyCastle throws for a hostile peer, ends it and no more.
                 string alert = e is TlsFatalAlert fatal ? AlertDescription.GetText(fatal.AlertDescription) : server.AlertRaised >= 0 ? AlertDescription.GetText(server.AlertRaised) : "none";
                 log?.LogInformation("DTLS RPK handshake from {Client} failed (alert {Alert}): {Reason}", Client, alert, server.Refusal ?? e.Message);
                 return;
@@ -215,16 +216,17 @@ internal sealed class RawPublicKeySession : DatagramTransport
                 }
             }
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // close_notify from the client (BouncyCastle closes the transport), our own close, or a fatal record error.
+            // close_notify from the client (BouncyCastle closes the transport), our own close, or a fatal record error;
+            // anything else must not end the process either (an exception on this thread would).
             log?.LogDebug("DTLS RPK session with {Client} ended: {Reason}", Client, e.Message);
         }
         finally
         {
             _closed = true;
             _server.Ended(this);
-            if (established)
+            if (established && !_server.HasOtherSession(Peer, this))
             {
                 _server.Device.Closed(Peer);
             }

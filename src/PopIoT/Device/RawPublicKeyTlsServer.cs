@@ -16,7 +16,7 @@ namespace PopIoT.Device;
 internal sealed class RawPublicKeyTlsServer(BcTlsCrypto crypto, ECPrivateKeyParameters privateKey, ECPublicKeyParameters publicKey, RawPublicKeySession session, int handshakeTimeoutMs)
     : DefaultTlsServer(crypto)
 {
-    /// <summary>The alert this side raised, for the log (0 when none).</summary>
+    /// <summary>The alert this side raised, for the log (-1 when none).</summary>
     public short AlertRaised { get; private set; } = -1;
 
     /// <summary>Why this side refused the client, for the log.</summary>

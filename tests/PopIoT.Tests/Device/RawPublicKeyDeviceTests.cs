@@ -155,6 +155,47 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_restarts_on_its_port_gets_a_new_session_once_its_cookie_verifies()
+    {
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        RawPublicKeyTestClient.Session first = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(first, CoapCode.Get, "/temp", 1).Code);
+        int port = first.LocalEndPoint.Port;
+        first.Abandon();
+
+        // RFC 6347 §4.2.8: its new ClientHello meets the cookie exchange, and then replaces the old association.
+        using RawPublicKeyTestClient.Session second = client.ConnectFrom(port, Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(second, CoapCode.Get, "/temp", 2).Code);
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.SessionCount == 1, TimeSpan.FromSeconds(10)));
+        Assert.Equal(CoapCode.Content, Exchange(second, CoapCode.Get, "/temp", 3).Code);
+    }
+
+    [Fact]
+    public async Task Byte_varied_and_truncated_client_hellos_take_no_state_and_the_device_serves_on()
+    {
+        byte[] hello = DtlsClientHelloRouteTests.ClientHello([0xC0AE], [], [], [0, 0x17, 0, 0]);
+        var random = new Random(9202);
+        using (var raw = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                byte[] v = hello[..random.Next(1, hello.Length + 1)];
+                v[random.Next(v.Length)] = (byte)random.Next(256);
+                raw.Send(v, v.Length, Coaps);
+            }
+        }
+
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        using RawPublicKeyTestClient.Session s = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(s, CoapCode.Get, "/temp", 1).Code);
+
+        // Only a cookie-verified hello gets state, and none of the varied ones carries a valid cookie: one handshake ran.
+        Assert.Equal(1, _device.RawPublicKeys!.PeakHandshakes);
+    }
+
+    [Fact]
     public async Task No_session_survives_a_reboot()
     {
         using RawPublicKeyTestClient client = Client();
@@ -170,6 +211,41 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
         Assert.Null(s.Receive(1000));
         Assert.Equal(0, _device.RawPublicKeys!.SessionCount);
         Assert.Equal(0, _device.ActiveSlots);
+    }
+
+    [Fact]
+    public async Task A_handshake_flood_is_capped_and_client_hellos_without_a_cookie_take_no_state()
+    {
+        // RFC 6347 §4.2.1: a ClientHello without a valid cookie gets a HelloVerifyRequest and nothing else.
+        using (var raw = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            byte[] hello = DtlsClientHelloRouteTests.ClientHello([0xC0AE], [], [], []);
+            for (int i = 0; i < 200; i++)
+            {
+                raw.Send(hello, hello.Length, Coaps);
+            }
+
+            Assert.True(WaitUntil(() => raw.Available > 0, TimeSpan.FromSeconds(5)), "no HelloVerifyRequest");
+        }
+
+        Assert.Equal(0, _device.RawPublicKeys!.Handshakes);
+        Assert.Equal(0, _device.PeerCount);
+
+        // Flooders that answer the cookie and then stall: at most DtlsHandshakes (2) handshakes hold state at once.
+        _device.Dispose();
+        _device = NewDevice("dtls", _rsKey, handshakeTimeout: TimeSpan.FromSeconds(4));
+        var flooders = Enumerable.Range(0, 6).Select(_ => Client()).ToArray();
+        Task[] flood = flooders.Select(f => Task.Run(() => Assert.ThrowsAny<Exception>(() => f.ConnectAndStall(Coaps, 3000)))).ToArray();
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.HandshakesRefused > 0, TimeSpan.FromSeconds(10)), "no ClientHello was refused");
+        await Task.WhenAll(flood);
+        Assert.Equal(2, _device.RawPublicKeys!.PeakHandshakes);
+
+        // Once the flood's handshakes timed out, a client with a token gets through.
+        Assert.True(WaitUntil(() => _device.RawPublicKeys!.Handshakes == 0, TimeSpan.FromSeconds(15)), "the flood's handshakes were never freed");
+        using RawPublicKeyTestClient client = Client();
+        Assert.Equal(CoapCode.Created, await Post(Mint(client.PublicCoseKey, "read")));
+        using RawPublicKeyTestClient.Session s = client.Connect(Coaps, _rsX);
+        Assert.Equal(CoapCode.Content, Exchange(s, CoapCode.Get, "/temp", 1).Code);
     }
 
     public void Dispose()
@@ -253,10 +329,11 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     private RawPublicKeyTestClient Client()
     {
         var c = new RawPublicKeyTestClient();
+        _owned.Add(c);
         return c;
     }
 
-    private SimulatedDevice NewDevice(string profile, CoseKey? rpk, IPEndPoint? at = null)
+    private SimulatedDevice NewDevice(string profile, CoseKey? rpk, IPEndPoint? at = null, TimeSpan? handshakeTimeout = null)
     {
         var device = new SimulatedDevice(new SimulatedDeviceOptions
         {
@@ -267,6 +344,7 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
             RpkKey = rpk,
             DtlsSessions = 4,
             DtlsHandshakes = 2,
+            RpkHandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(30),
         });
         device.Start(at ?? new IPEndPoint(IPAddress.Loopback, 0));
         return device;
