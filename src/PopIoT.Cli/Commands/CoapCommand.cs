@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PopIoT.Ace;
+using PopIoT.Core.Cose;
 using PopIoT.Cli.Coap;
 using PopIoT.Coap;
 using PopIoT.Core.Coap;
@@ -72,7 +73,8 @@ internal static class CoapCommand
             DefaultValueFactory = _ => "kid",
         };
         dtlsIdentity.AcceptOnlyFromAmong("kid", "token");
-        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme, pskIdentity, psk, dtlsIdentity };
+        var rpkKey = CoapRpkOptions.KeyOption();
+        var cmd = new Command(name, description) { uri, payload, payloadHex, payloadFile, contentFormat, accept, con, non, blockSize, observe, timeout, oscore, token, ace, scope, seq, proxy, proxyScheme, pskIdentity, psk, dtlsIdentity, rpkKey };
         var conditions = new CoapConditions();
         conditions.AddTo(cmd);
         var verbose = CoapVerbose.Option();
@@ -166,9 +168,10 @@ internal static class CoapCommand
                     wanted = aceFile != null ? ParseScope(scopeText) : throw new CliUsageException("--scope applies to --ace");
                 }
 
+                using CoseKey? rpk = CoapRpkOptions.Load(p.GetValue(rpkKey), aceFile != null);
                 if (aceFile != null)
                 {
-                    return RunWithAce(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted, p.GetValue(dtlsIdentity) == "token" ? DtlsPskIdentityForm.Token : DtlsPskIdentityForm.Kid);
+                    return RunWithAce(io, request, new CoapClientOptions { PskIdentity = pskId, Psk = pskKey, Dtls = CoapPskOptions.Settings(seconds), Timeout = TimeSpan.FromSeconds(seconds), BlockSize = request.BlockSize ?? 1024, Trace = trace }, count, aceFile, startAt, wanted, p.GetValue(dtlsIdentity) == "token" ? DtlsPskIdentityForm.Token : DtlsPskIdentityForm.Kid, rpk);
                 }
 
                 if (tokenFile != null)
@@ -323,7 +326,7 @@ internal static class CoapCommand
     }
 
     // The token is kept next to ID.json (FileAceTokenCache) and reused by the next run until it nears expiry.
-    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope, DtlsPskIdentityForm dtlsIdentity)
+    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope, DtlsPskIdentityForm dtlsIdentity, CoseKey? rpk)
     {
         TimeSpan timeout = coap.Timeout;
         AceCredentialFile credential;
@@ -352,6 +355,8 @@ internal static class CoapCommand
             AsContext = rekeying?.Context,
             Scope = scope,
             DtlsIdentityForm = dtlsIdentity,
+            RawPublicKey = rpk,
+            DtlsTrace = coap.Trace,
             TokenCache = rekeying == null ? new FileAceTokenCache(credentialFile) : CoapAceRekeying.SaveOnly(new FileAceTokenCache(credentialFile)),
             Events = e =>
             {

@@ -4,9 +4,11 @@ using System.Net;
 using PopIoT.Ace;
 using PopIoT.Cli.Coap;
 using PopIoT.Core.Ace;
+using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Crypto;
 using PopIoT.Device;
+using PopIoT.IO;
 
 namespace PopIoT.Cli.Commands;
 
@@ -59,13 +61,18 @@ internal static class DeviceCommand
             DefaultValueFactory = _ => "oscore",
         };
         aceProfile.AcceptOnlyFromAmong("oscore", "dtls", "both");
+        var rpkKey = new Option<string?>("--rpk-key")
+        {
+            Description = "With --profile dtls or both: also serve RPK mode (RFC 9202 §3.2) on the coaps port, with this file's EC2 P-256 key pair (a private COSE_Key, owner-only, from `popiot key new --kty EC2 --out RS.key --public-out RS.pub`; the AS gives clients RS.pub as rs_cnf). Raw public keys (RFC 7250), TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8; a client's key must be the cnf of a token posted to /authz-info.",
+            HelpName = "RS.key",
+        };
         var duration = CliListener.DurationOption();
         var verbose = CliListener.VerboseOption();
         var board = DeviceBudgetCommand.BoardOption();
         var boardsDir = DeviceBudgetCommand.BoardsDirOption();
         var simulate = new Command("simulate", "Run a simulated device: /authz-info, /temp (observable), /led, /config (admin) and /hello, protected by the ACE OSCORE profile, the DTLS profile (--profile dtls) or both. Each security decision is logged on one line.")
         {
-            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, aceProfile, duration, verbose, board, boardsDir,
+            audience, asKey, protection, bind, port, slots, evictionProtection, window, maxToken, noClock, asUri, crypto, state, clockAfter, aceProfile, rpkKey, duration, verbose, board, boardsDir,
         };
         simulate.SetAction(p =>
         {
@@ -81,7 +88,7 @@ internal static class DeviceCommand
                 profile != null && !Given(noClock) ? profile.Clock == "none" : p.GetValue(noClock),
                 p.GetValue(asUri)!,
                 (profile != null && !Given(crypto)) || p.GetValue(crypto) == "managed",
-                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter), p.GetValue(verbose), p.GetValue(aceProfile)!),
+                new DeviceStateOptions(p.GetValue(state), p.GetValue(clockAfter), p.GetValue(verbose), p.GetValue(aceProfile)!, p.GetValue(rpkKey)),
                 p.GetValue(duration),
                 profile);
         });
@@ -96,6 +103,7 @@ internal static class DeviceCommand
             throw new CliUsageException("--clock-after needs --no-clock and 0..31536000 seconds");
         }
 
+        using CoseKey? rpk = ReadRpkKey(stateOptions.RpkKeyFile, stateOptions.Profile);
         using CliListener listener = CliListener.Create(bind, port, seconds);
         using CliKeySet keys = CliKeys.ParseKeys(keyArgs, io.Stdin, "--as-key");
         TokenProtection protection = protectionArg switch
@@ -132,6 +140,7 @@ internal static class DeviceCommand
                 Profile = stateOptions.Profile,
                 DtlsSessions = profile?.DtlsSessions ?? 8,
                 DtlsHandshakes = profile?.DtlsHandshakes ?? 2,
+                RpkKey = rpk,
             });
         }
         catch (ArgumentException e)
@@ -155,7 +164,7 @@ internal static class DeviceCommand
                 + (stateOptions.Directory != null ? ", state in " + stateOptions.Directory + (device.StorageReadable ? "" : " (UNREADABLE: exi tokens refused)") : "")
                 + (stateOptions.ClockAfterSeconds is double ca ? ", wall clock known after " + ca.ToString(CultureInfo.InvariantCulture) + " s (clockless until then)" : "")
                 + (stateOptions.Profile != "oscore" ? ", profile " + stateOptions.Profile : "")
-                + (device.SecureEndPoint is IPEndPoint coaps ? " (coaps on " + CliListener.CoapAddress(coaps).Replace("coap://", "coaps://", StringComparison.Ordinal) + ", DTLS 1.2 PSK)" : "")
+                + (device.SecureEndPoint is IPEndPoint coaps ? " (coaps on " + CliListener.CoapAddress(coaps).Replace("coap://", "coaps://", StringComparison.Ordinal) + ", DTLS 1.2 PSK" + (device.RawPublicKeys is RawPublicKeyDtlsServer r ? " and RPK, key " + PopIoT.Dtls.DtlsRawPublicKey.Thumbprint(r.PublicKey)[..16] : "") + ")" : "")
                 + (seconds != null ? ", " : "; ") + listener.Until);
             RunTicker(device, listener.Stopping).GetAwaiter().GetResult();
             Log(io, "popiot device simulate: stopped after " + device.RequestsHandled.ToString(CultureInfo.InvariantCulture) + " requests to resources, "
@@ -193,5 +202,58 @@ internal static class DeviceCommand
     }
 
     // --state, --clock-after and -v, kept together to bound Simulate's parameters.
-    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds, bool Verbose, string Profile);
+    private sealed record DeviceStateOptions(string? Directory, double? ClockAfterSeconds, bool Verbose, string Profile, string? RpkKeyFile);
+
+    // --rpk-key: the device's own key pair for RPK mode, from an owner-only file (it holds d), hex or binary.
+    private static CoseKey? ReadRpkKey(string? file, string profile)
+    {
+        if (file == null)
+        {
+            return null;
+        }
+
+        if (profile == "oscore")
+        {
+            throw new CliUsageException("--rpk-key needs --profile dtls or both: RPK mode is a mode of the coap_dtls profile (RFC 9202 §3.2)");
+        }
+
+        string path = file.StartsWith('@') ? file[1..] : file;
+        byte[] bytes;
+        try
+        {
+            bytes = SecretFile.ReadOwnerOnly(path, 4096);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException("--rpk-key: " + e.Message);
+        }
+
+        byte[] raw = bytes;
+        try
+        {
+            if (bytes.Length > 0 && bytes.All(b => Uri.IsHexDigit((char)b) || b is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t'))
+            {
+                raw = CliInput.ParseHex(System.Text.Encoding.ASCII.GetString(bytes), "--rpk-key");
+            }
+
+            CoseError error = CoseKey.Decode(raw, 0, raw.Length, out CoseKey key);
+            if (error != CoseError.None)
+            {
+                throw new CliUsageException("--rpk-key: '" + path + "' is not a COSE_Key: " + error);
+            }
+
+            if (key.KeyType != CoseKeyType.Ec2 || !key.HasPrivateKey)
+            {
+                key.Dispose();
+                throw new CliUsageException("--rpk-key: '" + path + "' must hold an EC2 P-256 key pair with its private part d (popiot key new --kty EC2 --out RS.key); the public key alone cannot sign the handshake");
+            }
+
+            return key;
+        }
+        finally
+        {
+            Array.Clear(bytes);
+            Array.Clear(raw);
+        }
+    }
 }

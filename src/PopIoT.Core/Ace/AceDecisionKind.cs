@@ -44,4 +44,10 @@ public enum AceDecisionKind
 
     /// <summary>A DTLS session was closed because no valid token is bound to it any more (RFC 9202 §3.4).</summary>
     SessionClosed,
+
+    /// <summary>A DTLS handshake's raw public key (RFC 7250) is the cnf of a stored coap_dtls token (RFC 9202 §3.2.1); it is bound when the handshake finishes.</summary>
+    RawPublicKeyAccepted,
+
+    /// <summary>A DTLS handshake's raw public key is the cnf of no valid token: the host aborts the handshake (RFC 9202 §3.2.1); see <see cref="AceDecision.Error"/>.</summary>
+    RawPublicKeyRefused,
 }

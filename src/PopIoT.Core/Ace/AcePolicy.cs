@@ -31,8 +31,8 @@ internal sealed class AcePolicy
     }
 
     // RFC 9200 §5.10.1.1: profile, then the key binding this profile can use, then the rights per resource.
-    // `profile` is ProfileOf the token; `maxPsk` the longest PSK a slot keeps.
-    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions, int profile, int maxPsk)
+    // `profile` is ProfileOf the token; `maxPsk` the longest PSK a slot keeps; `rpk` whether RPK mode is served.
+    public AceRsError CheckToken(CwtValidationResult result, byte[] permissions, int profile, int maxPsk, bool rpk)
     {
         CwtClaims c = result.Claims;
 
@@ -42,7 +42,7 @@ internal sealed class AcePolicy
             return AceRsError.UnknownProfile;
         }
 
-        AceRsError e = profile == AceProfile.CoapDtls ? CheckDtlsConfirmation(result, maxPsk) : CheckConfirmation(result.Confirmation);
+        AceRsError e = profile == AceProfile.CoapDtls ? CheckDtlsConfirmation(result, maxPsk, rpk) : CheckConfirmation(result.Confirmation);
         if (e != AceRsError.None)
         {
             return e;
@@ -127,9 +127,15 @@ internal sealed class AcePolicy
     // COSE_Key in cnf (RFC 8747 §3.2; key material in a token only encrypted: an Encrypt0 token or an
     // Encrypted_COSE_Key, RFC 8747 §3.3, which the CWT parser enforces), or, when cnf has only a kid (RFC 8747 §3.4),
     // derived from the token with the key derivation key. The kid names the token in a psk_identity, so it is required.
-    private static AceRsError CheckDtlsConfirmation(CwtValidationResult result, int maxPsk)
+    private static AceRsError CheckDtlsConfirmation(CwtValidationResult result, int maxPsk, bool rpk)
     {
         CwtConfirmation cnf = result.Confirmation;
+        if (AceRpkKeyId.IsPublicKey(cnf))
+        {
+            // RFC 9202 §3.2: RPK mode, the client's public key; it needs no kid.
+            return AceRpkKeyId.Check(cnf, rpk);
+        }
+
         if (cnf.KidLength == 0 || cnf.KidLength > AceTokenTable.MaxPopIdLength)
         {
             return cnf.Method == CnfMethod.None ? AceRsError.UnsupportedConfirmation : AceRsError.ConfirmationInvalid;

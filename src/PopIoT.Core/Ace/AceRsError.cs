@@ -187,4 +187,23 @@ public enum AceRsError
 
     /// <summary>A request over a DTLS session whose token is gone (expired, replaced or evicted): 4.01 with AS Request Creation Hints (RFC 9202 §3.4).</summary>
     SessionWithoutToken,
+
+    /// <summary>
+    /// A coap_dtls token whose cnf is a public key (RPK mode, RFC 9202 §3.2) at an RS that serves PSK mode only, as every
+    /// board does (nanoFramework has no elliptic curves): 4.00 unsupported_pop_key.
+    /// </summary>
+    RpkNotServed,
+
+    /// <summary>
+    /// The public key in cnf is not an EC2 P-256 key with 32-byte x and y (RFC 9052 §7.1.1), the only key of
+    /// TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251): 4.00 unsupported_pop_key. A key with its private part d or without a
+    /// coordinate is refused by the cnf parser already (<see cref="ConfirmationInvalid"/>).
+    /// </summary>
+    RpkKeyInvalid,
+
+    /// <summary>
+    /// A DTLS handshake's raw public key (RFC 7250) is the cnf of no valid coap_dtls token posted to /authz-info
+    /// (RFC 9202 §3.2.1): the handshake is aborted and nothing is bound.
+    /// </summary>
+    RpkKeyUnknown,
 }

@@ -40,6 +40,8 @@ public static class AceRsErrors
             case AceRsError.UnsupportedAlgorithm:
             case AceRsError.InvalidScope:
             case AceRsError.DecryptionFailed:
+            case AceRsError.RpkNotServed:
+            case AceRsError.RpkKeyInvalid:
                 return CoapCode.BadRequest;
             case AceRsError.BadOscoreOption:
             case AceRsError.UnrecognizedCriticalOption:
@@ -94,6 +96,8 @@ public static class AceRsErrors
             case AceRsError.UnsupportedConfirmation:
             case AceRsError.UnsupportedAlgorithm:
             case AceRsError.KeyMaterialNotEncrypted:
+            case AceRsError.RpkNotServed:
+            case AceRsError.RpkKeyInvalid:
                 return AceErrorCode.UnsupportedPopKey;
             case AceRsError.InvalidScope:
                 return AceErrorCode.InvalidScope;
@@ -144,6 +148,9 @@ public static class AceRsErrors
             case AceRsError.ProfileMismatch: return "ProfileMismatch";
             case AceRsError.PskIdentityInvalid: return "PskIdentityInvalid";
             case AceRsError.SessionWithoutToken: return "SessionWithoutToken";
+            case AceRsError.RpkNotServed: return "RpkNotServed";
+            case AceRsError.RpkKeyInvalid: return "RpkKeyInvalid";
+            case AceRsError.RpkKeyUnknown: return "RpkKeyUnknown";
             case AceRsError.UnsupportedConfirmation: return "UnsupportedConfirmation";
             case AceRsError.ConfirmationInvalid: return "ConfirmationInvalid";
             case AceRsError.KeyMaterialNotEncrypted: return "KeyMaterialNotEncrypted";

@@ -57,6 +57,7 @@ public sealed class AceRsSettings
     // (docs/firmware.md, "Memory model"), and the device keeps several copies of these settings.
     private const int ServesOscoreBit = 1;
     private const int ServesDtlsBit = 2;
+    private const int ServesRpkBit = 4;
     private const int PskLengthShift = 8;
     private int _profiles;
 
@@ -75,6 +76,19 @@ public sealed class AceRsSettings
     {
         get { return (_profiles & ServesDtlsBit) != 0; }
         set { _profiles = value ? _profiles | ServesDtlsBit : _profiles & ~ServesDtlsBit; }
+    }
+
+    /// <summary>
+    /// Whether this RS also serves the coap_dtls profile in RPK mode (RFC 9202 §3.2): tokens whose cnf is the client's
+    /// EC2 P-256 public key, which the host's DTLS layer (raw public keys, RFC 7250; desktop only) must find in the
+    /// client's handshake (<see cref="AceResourceServer.DtlsRawPublicKeyOffered"/>). The slot keeps SHA-256 over the
+    /// key's x‖y in its PSK room, so <see cref="MaxPskLength"/> must be at least 32. Needs <see cref="ServesDtls"/>.
+    /// Default false, and false on every board: nanoFramework has no elliptic curves, so boards do PSK only.
+    /// </summary>
+    public bool ServesRpk
+    {
+        get { return (_profiles & ServesRpkBit) != 0; }
+        set { _profiles = value ? _profiles | ServesRpkBit : _profiles & ~ServesRpkBit; }
     }
 
     /// <summary>The longest PSK a slot keeps for the coap_dtls profile (16..64 bytes; only with <see cref="ServesDtls"/>).</summary>
@@ -206,6 +220,8 @@ public sealed class AceRsSettings
         Check(AuthzInfoRefillSeconds >= 1 && AuthzInfoRefillSeconds <= 86400, "AuthzInfoRefillSeconds must be 1..86400.");
         Check(ServesOscore || ServesDtls, "ServesOscore or ServesDtls: the RS must serve a profile.");
         Check(!ServesDtls || (MaxPskLength >= 16 && MaxPskLength <= 64), "MaxPskLength must be 16..64.");
+        Check(!ServesRpk || ServesDtls, "ServesRpk needs ServesDtls: RPK mode is a mode of the coap_dtls profile.");
+        Check(!ServesRpk || MaxPskLength >= AceRpkKeyId.Length, "MaxPskLength must be at least 32 with ServesRpk: the slot keeps the key's SHA-256.");
     }
 
     private static void Check(bool ok, string message)

@@ -7,7 +7,9 @@ namespace PopIoT.Core.Ace;
 /// <summary>
 /// The coap_dtls side of the token table (RFC 9202 §3.3–§3.4): a slot whose token's key is a DTLS PSK, and the DTLS
 /// session bound to it. A session is bound only once its handshake finished (the client proved it holds the PSK), so
-/// a captured token or kid presented by someone else never moves the binding away from the session that holds it.
+/// a captured token or kid presented by someone else never moves the binding away from the session that holds it. In
+/// RPK mode (RFC 9202 §3.2) the PSK room holds SHA-256 over the client's public key instead, under another mark, so
+/// that it is never handed out as a PSK and a kid never names it.
 /// </summary>
 internal sealed partial class AceTokenTable
 {
@@ -23,13 +25,26 @@ internal sealed partial class AceTokenTable
         get { return _maxPsk; }
     }
 
-    /// <summary>The slot of the token whose PoP key id this is, among the tokens of one profile (DTLS or OSCORE), or -1.</summary>
+    // The DTLS mark of a PSK slot and of an RPK slot (RFC 9202 §3.3 and §3.2).
+    private const byte PskMark = 1;
+    private const byte RpkMark = 2;
+
+    /// <summary>Whether the slot holds an RPK-mode token (RFC 9202 §3.2): its room keeps the key's SHA-256, not a PSK.</summary>
+    public bool IsRpk(int slot)
+    {
+        return _maxPsk > 0 && _bytes[(slot * _stride) + DtlsAt + DtlsMarkAt] == RpkMark;
+    }
+
+    /// <summary>
+    /// The slot of the token whose PoP key id this is, among the tokens of one profile (DTLS or OSCORE), or -1. RPK
+    /// slots have no kid to find (<see cref="FindRpk"/>).
+    /// </summary>
     public int FindPopId(byte[] buffer, int offset, int length, bool dtls)
     {
         for (int i = 0; i < Capacity; i++)
         {
             int at = i * _stride;
-            if (InUse(i) && IsDtls(i) == dtls && PopIoT.Core.Oscore.SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
+            if (InUse(i) && IsDtls(i) == dtls && !IsRpk(i) && PopIoT.Core.Oscore.SecurityContextDerivation.BytesEqual(_bytes, at + PopIdAt, _bytes[at + PopIdLengthAt], buffer, offset, length))
             {
                 return i;
             }
@@ -47,17 +62,40 @@ internal sealed partial class AceTokenTable
         _bytes[at + PskLengthAt] = (byte)psk.Count;
         WritePeer(slot, SessionPeerAt, -1);
         WritePeer(slot, HandshakePeerAt, -1);
-        _bytes[at + DtlsMarkAt] = 1;
+        _bytes[at + DtlsMarkAt] = PskMark;
         _numbers[(slot * NumbersPerSlot) + VerifiedAtAt] = NeverVerified;
         Touch(slot);
     }
 
-    /// <summary>Copies a DTLS slot's PSK into <paramref name="key"/>; returns its length, or 0 when it does not fit.</summary>
+    /// <summary>Stores an RPK-mode token's key id (<see cref="AceRpkKeyId"/>) in a slot; its token values are set by the caller.</summary>
+    public void EstablishRpk(int slot, byte[] keyId)
+    {
+        EstablishDtls(slot, new ByteRange(keyId, 0, AceRpkKeyId.Length));
+        _bytes[(slot * _stride) + DtlsAt + DtlsMarkAt] = RpkMark;
+        SetPopId(slot, keyId, 0, 0);
+    }
+
+    /// <summary>The slot of the RPK-mode token whose key has this id, or -1 (compared in constant time).</summary>
+    public int FindRpk(byte[] keyId)
+    {
+        for (int i = 0; i < Capacity; i++)
+        {
+            int at = (i * _stride) + DtlsAt;
+            if (InUse(i) && IsRpk(i) && CryptoBytes.FixedTimeEquals(_bytes, at + PskAt, keyId, 0, AceRpkKeyId.Length))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Copies a DTLS slot's PSK into <paramref name="key"/>; returns its length, or 0 when it does not fit or the slot is RPK's.</summary>
     public int CopyPsk(int slot, ByteRange key)
     {
         int at = (slot * _stride) + DtlsAt;
         int n = _bytes[at + PskLengthAt];
-        if (n > key.Count)
+        if (n > key.Count || IsRpk(slot))
         {
             return 0;
         }
@@ -71,7 +109,7 @@ internal sealed partial class AceTokenTable
     {
         int at = (slot * _stride) + DtlsAt;
         int n = _bytes[at + PskLengthAt];
-        return n == key.Count && CryptoBytes.FixedTimeEquals(_bytes, at + PskAt, key.Buffer, key.Offset, n);
+        return n == key.Count && !IsRpk(slot) && CryptoBytes.FixedTimeEquals(_bytes, at + PskAt, key.Buffer, key.Offset, n);
     }
 
     /// <summary>Notes that a handshake with <paramref name="peer"/> took this slot's PSK (RFC 9202 §3.3); bound once it finishes.</summary>
@@ -97,6 +135,19 @@ internal sealed partial class AceTokenTable
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// Binds the slot to the established session with <paramref name="peer"/> (a raw-public-key handshake, whose key the
+    /// host matched to the slot when it finished); a session bound before loses it.
+    /// </summary>
+    public void BindSession(int slot, int peer)
+    {
+        WritePeer(slot, SessionPeerAt, peer);
+        if (ReadPeer(slot, HandshakePeerAt) == peer)
+        {
+            WritePeer(slot, HandshakePeerAt, -1);
+        }
     }
 
     /// <summary>The session or handshake with <paramref name="peer"/> ended: no slot stays bound to it.</summary>

@@ -107,6 +107,12 @@ public sealed partial class TokenIntake
             v = AceRsError.ProfileMismatch;
         }
 
+        if (v == AceRsError.None && AceRpkKeyId.IsPublicKey(outcome.Result.Confirmation))
+        {
+            // RFC 9202 §3.2: an RPK-mode token gives no PSK; its key is proven in a raw-public-key handshake.
+            v = AceRsError.UnsupportedConfirmation;
+        }
+
         return v == AceRsError.None ? StoreOrUpdateDtls(peer, null, now, outcome) : v;
     }
 
@@ -131,8 +137,9 @@ public sealed partial class TokenIntake
 
         TokenIdentity(outcome);
         CwtConfirmation cnf = outcome.Result.Confirmation;
+        bool rpk = AceRpkKeyId.IsPublicKey(cnf);
         int dup = _table.FindDigest(outcome.Digest);
-        int held = _table.FindPopId(cnf.Buffer, cnf.KidOffset, cnf.KidLength, true);
+        int held = rpk ? HeldRpk(outcome) : _table.FindPopId(cnf.Buffer, cnf.KidOffset, cnf.KidLength, true);
         if (protection == RequestProtection.Dtls)
         {
             return UpdateSession(security.Slot, dup, held, now, outcome);
@@ -159,7 +166,7 @@ public sealed partial class TokenIntake
         }
 
         // Everything the key needs is checked before a slot is chosen, so a refusal leaves the table as it was.
-        int psk = PskOf(outcome);
+        int psk = rpk ? AceRpkKeyId.Length : PskOf(outcome);
         if (psk <= 0)
         {
             return psk == 0 ? AceRsError.UnsupportedConfirmation : AceRsError.ConfirmationInvalid;
@@ -185,11 +192,11 @@ public sealed partial class TokenIntake
             return AceRsError.TokenCtiReplayed;
         }
 
-        _table.SetPopId(slot, cnf.Buffer, cnf.KidOffset, cnf.KidLength);
+        _table.SetPopId(slot, cnf.Buffer, cnf.KidOffset, rpk ? 0 : cnf.KidLength);
         _table.SetDigest(slot, outcome.Digest);
         _table.SetPermissions(slot, outcome.Permissions);
         _lifecycle.SetLifetime(slot, outcome.Result, seq, now);
-        _table.EstablishDtls(slot, new ByteRange(outcome.Salt, 0, psk));
+        EstablishDtlsKey(slot, rpk, new ByteRange(outcome.Salt, 0, psk));
         outcome.Accept(AceDecisionKind.TokenStored, slot);
         return AceRsError.None;
     }
@@ -215,7 +222,7 @@ public sealed partial class TokenIntake
         }
 
         CwtConfirmation cnf = outcome.Result.Confirmation;
-        if (held != sessionSlot || (cnf.Method != CnfMethod.Kid && !_table.PskEquals(sessionSlot, new ByteRange(cnf.Buffer, cnf.SymmetricKeyOffset, cnf.SymmetricKeyLength))))
+        if (held != sessionSlot || (cnf.Method != CnfMethod.Kid && !AceRpkKeyId.IsPublicKey(cnf) && !_table.PskEquals(sessionSlot, new ByteRange(cnf.Buffer, cnf.SymmetricKeyOffset, cnf.SymmetricKeyLength))))
         {
             return AceRsError.UpdateFromWrongContext;
         }

@@ -209,7 +209,7 @@ public sealed partial class TokenIntake
             return AceRsErrors.FromCwt(ce, outcome.Result.CoseError, outcome.Result.Claim);
         }
 
-        return _policy.CheckToken(outcome.Result, outcome.Permissions, AcePolicy.ProfileOf(outcome.Result.Claims, _settings), _settings.ServesDtls ? _settings.MaxPskLength : 0);
+        return _policy.CheckToken(outcome.Result, outcome.Permissions, AcePolicy.ProfileOf(outcome.Result.Claims, _settings), _settings.ServesDtls ? _settings.MaxPskLength : 0, _settings.ServesRpk);
     }
 
     // RFC 9200 §5.10.1.1: a token is known by what its protection covers, its claims (decrypted for Encrypt0, the inner

@@ -34,6 +34,9 @@ internal sealed class DeviceDtlsLayer : IDtlsPskStore, IDtlsListener, IDtlsEvict
     // Plain CoAP datagrams dropped because their sender has a DTLS session.
     public int PlainFromSessionPeers { get; set; }
 
+    // The host's raw-public-key sessions (RFC 9202 §3.2, desktop only), or null.
+    public IRawPublicKeySessions RawPublicKeys { get; set; }
+
     public int FindKey(int peer, ByteRange identity, ByteRange key)
     {
         return _runtime.Engine.FindDtlsKey(peer, identity, key);

@@ -71,7 +71,7 @@ public sealed partial class DeviceRuntime
     // dropped before the layer, so a session peer's requests are the session's).
     private bool IsDtlsPeer(int peer)
     {
-        return _dtlsLayer != null && _dtlsLayer.Engine.IsEstablished(peer);
+        return _dtlsLayer != null && (_dtlsLayer.Engine.IsEstablished(peer) || IsRawPublicKeyPeer(peer));
     }
 
     internal void DtlsConnected(int peer)
@@ -120,12 +120,20 @@ public sealed partial class DeviceRuntime
                 Log(DeviceLogLevel.Information, "DTLS session " + peer.ToString() + " closed: no valid token is bound to it (RFC 9202 §3.4)");
             }
         }
+
+        CloseRawPublicKeySessionsWithoutToken();
     }
 
     // The message layer's datagram for a session peer, sealed into its session; false when it has none.
     private bool SendOverDtls(int peer, int length, long now)
     {
-        return _dtlsLayer.Engine.Send(peer, new ByteRange(_datagram, 0, length), now);
+        if (_dtlsLayer.Engine.IsEstablished(peer))
+        {
+            return _dtlsLayer.Engine.Send(peer, new ByteRange(_datagram, 0, length), now);
+        }
+
+        // A raw-public-key session of the host's (RFC 9202 §3.2).
+        return _dtlsLayer.RawPublicKeys.Send(peer, _datagram, 0, length);
     }
 
     private void FlushDtls()

@@ -61,9 +61,14 @@ public sealed partial class AceClient
     // RFC 9202 §3.3: post the token (kid form) and open the session; the handshake runs with the first request.
     private async Task<IAceSessionClient> PostDtlsAsync(Server server, AccessTokenFile token, CancellationToken cancellationToken)
     {
+        if (_options.RawPublicKey != null || token.RsPublicKey != null)
+        {
+            return await PostRpkAsync(server, token, cancellationToken).ConfigureAwait(false);
+        }
+
         if (token.Psk == null || token.PskKid == null)
         {
-            throw new CoapException(server.BaseUri + ": the AS issued a coap_dtls token without a PSK (RPK mode is not supported by this client)", CoapExchangeFailure.Rejected);
+            throw new CoapException(server.BaseUri + ": the AS issued a coap_dtls token with neither a PSK (RFC 9202 §3.3) nor rs_cnf (RPK mode, §3.2.1)", CoapExchangeFailure.Rejected);
         }
 
         var client = new AceDtlsClient(token, SecureBase(server), new AceDtlsClientOptions
@@ -84,9 +89,17 @@ public sealed partial class AceClient
         }
     }
 
-    // RFC 9202 §4: before the token expires, a new one for the same PSK (req_cnf { kid }) is posted over the session,
-    // which stays up. Null when the AS or the RS refuses: the caller then starts over with a new token and session.
-    private async Task<Session?> UpdateOverSessionAsync(Server server, string audience, Session current, AceDtlsClient dtls, CancellationToken cancellationToken)
+    // RFC 9202 §4: before the token expires, a new one for the same key is posted over the DTLS session, which stays up.
+    // Null when there is no DTLS session, or the AS or the RS refuses: the caller then starts over with a new token.
+    private Task<Session?> UpdateOverSessionAsync(Server server, string audience, Session current, CancellationToken cancellationToken) => current.Client switch
+    {
+        AceDtlsClient dtls => UpdateOverPskSessionAsync(server, audience, current, dtls, cancellationToken),
+        AceRpkClient rpk => UpdateOverRpkSessionAsync(server, audience, current, rpk, cancellationToken),
+        _ => Task.FromResult<Session?>(null),
+    };
+
+    // PSK mode: the new token is asked for with req_cnf { kid } of the session's PSK.
+    private async Task<Session?> UpdateOverPskSessionAsync(Server server, string audience, Session current, AceDtlsClient dtls, CancellationToken cancellationToken)
     {
         AccessTokenFile old = dtls.Token;
         if (old.PskKid == null || old.Psk == null || current.Token.Refused)

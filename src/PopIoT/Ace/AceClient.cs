@@ -22,7 +22,7 @@ namespace PopIoT.Ace;
 /// <item>when a token nears its expiry, or a server refuses it, it gets a new one and carries on.</item>
 /// </list>
 /// When the AS issues a coap_dtls token (the client is registered with that profile, RFC 9200 §5.8.4.3), the same steps
-/// open one DTLS session per server with the token's PSK instead (<see cref="AceDtlsClient"/>, RFC 9202), reuse it, and
+/// open one DTLS session per server with the token's PSK (<see cref="AceDtlsClient"/>) or, with a key pair, raw public keys (<see cref="AceRpkClient"/>; RFC 9202), reuse it, and
 /// before the token expires post a new token for the same key over it (RFC 9202 §4).
 /// Safe for concurrent use; one <see cref="AceOscoreClient"/> per server.
 /// </summary>
@@ -132,7 +132,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
             {
                 r = await session.Client.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            catch (CoapException e) when (attempt == 0 && session.Client is AceDtlsClient && e.Failure != CoapExchangeFailure.Cancelled)
+            catch (CoapException e) when (attempt == 0 && Reconnects(session.Client, e))
             {
                 // RFC 9202 §3.3: the RS ended the handshake (e.g. illegal_parameter: it no longer knows the token's kid
                 // after a reboot) or the session: reconnect with a token it takes.
@@ -207,7 +207,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
         Interlocked.Increment(ref _tokenRequests);
         var post = new CoapRequest(CoapCode.Post, tokenUri)
         {
-            Payload = AceTokenRequest.Encode(audience, scope?.Encode(), cnonce, updateKid),
+            Payload = AceTokenRequest.Encode(audience, scope?.Encode(), cnonce, updateKid, RpkRequestKey()),
             ContentFormat = CoapContentFormat.AceCbor,
         };
         CoapResponse r = await _as.SendAsync(post, cancellationToken).ConfigureAwait(false);
@@ -353,7 +353,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
                 server.Audience = audience;
             }
 
-            if (current?.Client is AceDtlsClient dtls && await UpdateOverSessionAsync(server, audience, current, dtls, cancellationToken).ConfigureAwait(false) is Session updated)
+            if (current != null && await UpdateOverSessionAsync(server, audience, current, cancellationToken).ConfigureAwait(false) is Session updated)
             {
                 Volatile.Write(ref server.Session, updated);
                 return updated;
@@ -375,10 +375,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
             }
 
             var session = new Session(token, client);
-            Report(current == null ? AceClientEventKind.TokenPosted : AceClientEventKind.TokenRefreshed, server.Authority, audience, client is AceDtlsClient d
-                ? (d.Token.PskKid != null && _options.DtlsIdentityForm == DtlsPskIdentityForm.Kid ? "token posted to " + PlainBase(server) + "authz-info; " : string.Empty)
-                    + "DTLS session with " + SecureBase(server) + " under the token's PSK (RFC 9202 §3.3)"
-                : "token posted to " + server.BaseUri + "authz-info; OSCORE context derived (RFC 9203 §4.3)");
+            Report(current == null ? AceClientEventKind.TokenPosted : AceClientEventKind.TokenRefreshed, server.Authority, audience, PostedDetail(server, client));
             if (current != null)
             {
                 RetireClient(current.Client);
@@ -489,7 +486,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
             if (cached == null && stale == null && cnonce == null && _options.TokenCache?.Load(audience, out DateTimeOffset issued) is AccessTokenFile kept)
             {
                 var reused = new TokenHolder(kept, issued, kept.ExpiresIn ?? -1, _options) { FromCache = true };
-                if (now < reused.RefreshAt && (scope == null || kept.Scope?.ToString() == scope.ToString()))
+                if (now < reused.RefreshAt && (scope == null || kept.Scope?.ToString() == scope.ToString()) && FitsMode(kept))
                 {
                     slot.Current = reused;
                     Report(AceClientEventKind.TokenReused, null, audience, "the token kept from an earlier run, issued " + issued.ToString("u", System.Globalization.CultureInfo.InvariantCulture) + (kept.ExpiresIn is long e ? ", expires in " + (long)(issued.AddSeconds(e) - now).TotalSeconds + " s" : string.Empty));

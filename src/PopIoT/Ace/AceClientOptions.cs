@@ -1,4 +1,5 @@
 using PopIoT.Coap;
+using PopIoT.Core.Cose;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;
 
@@ -64,4 +65,15 @@ public sealed class AceClientOptions
     /// the token is POSTed to the RS's plain /authz-info first) or <see cref="DtlsPskIdentityForm.Token"/>.
     /// </summary>
     public DtlsPskIdentityForm DtlsIdentityForm { get; init; } = DtlsPskIdentityForm.Kid;
+
+    /// <summary>
+    /// For coap_dtls in RPK mode (RFC 9202 §3.2): the client's EC2 P-256 key pair (<c>popiot key new --kty EC2</c>). Every
+    /// token request then carries its public key in req_cnf, the token is posted to the RS's plain /authz-info, and the
+    /// DTLS handshake uses raw public keys both ways, the RS's checked against rs_cnf. Null for PSK mode and OSCORE. The
+    /// caller keeps and disposes the key.
+    /// </summary>
+    public CoseKey? RawPublicKey { get; init; }
+
+    /// <summary>Called with each step of an RPK handshake and the server key check (key thumbprints only), or null.</summary>
+    public Action<string>? DtlsTrace { get; init; }
 }

@@ -34,7 +34,7 @@ public sealed class AceDtlsClient : IAceSessionClient
         ArgumentNullException.ThrowIfNull(resourceServer);
         if (token.Profile != AceProfile.CoapDtls || token.Psk == null || token.PskKid == null)
         {
-            throw new ArgumentException("a coap_dtls token with its PSK (cnf COSE_Key with kid and k, RFC 9202 §3.3) is needed; RPK mode is not supported by this client", nameof(token));
+            throw new ArgumentException("a coap_dtls token with its PSK (cnf COSE_Key with kid and k, RFC 9202 §3.3) is needed; RPK mode is AceRpkClient", nameof(token));
         }
 
         if (!resourceServer.IsAbsoluteUri || resourceServer.Scheme != "coaps")
@@ -91,7 +91,7 @@ public sealed class AceDtlsClient : IAceSessionClient
         {
             if (_options.IdentityForm == DtlsPskIdentityForm.Kid)
             {
-                using var plain = new CoapClient(Copy(_options.Coap));
+                using var plain = new CoapClient(CopyOptions(_options.Coap));
                 CoapResponse r = await plain.SendAsync(AuthzInfoPost(_authzInfo, _token.AccessToken), cancellationToken).ConfigureAwait(false);
                 ThrowUnlessCreated(r);
             }
@@ -159,11 +159,11 @@ public sealed class AceDtlsClient : IAceSessionClient
 
     // The /authz-info body of this project's RS for both profiles: { access_token } in application/ace+cbor, the map of
     // RFC 9203 §4.1 without the OSCORE nonces (docs/ace-rs.md), rather than RFC 9200 §5.10.1's bare application/cwt.
-    private static CoapRequest AuthzInfoPost(Uri uri, byte[] token) =>
+    internal static CoapRequest AuthzInfoPost(Uri uri, byte[] token) =>
         new(CoapCode.Post, uri) { Payload = AuthzInfoRequest.Encode(token, null!, null!), ContentFormat = CoapContentFormat.AceCbor };
 
     // RFC 9200 §5.10.1: 2.01 Created when the RS took the token; anything else names why not.
-    private static void ThrowUnlessCreated(CoapResponse r)
+    internal static void ThrowUnlessCreated(CoapResponse r)
     {
         if (r.Code == CoapCode.Created || r.Code == CoapCode.Changed)
         {
@@ -181,7 +181,7 @@ public sealed class AceDtlsClient : IAceSessionClient
         throw new AceTokenRejectedException(r, code, description);
     }
 
-    private static CoapClientOptions Copy(CoapClientOptions? o) => o == null ? new CoapClientOptions() : new CoapClientOptions
+    internal static CoapClientOptions CopyOptions(CoapClientOptions? o) => o == null ? new CoapClientOptions() : new CoapClientOptions
     {
         Settings = o.Settings,
         MaxConcurrentRequests = o.MaxConcurrentRequests,
@@ -231,7 +231,7 @@ public sealed class AceDtlsClient : IAceSessionClient
             return;
         }
 
-        CoapClientOptions o = Copy(_options.Coap);
+        CoapClientOptions o = CopyOptions(_options.Coap);
         o.SocketPerDestination = true;
         o.PskIdentity = _options.IdentityForm == DtlsPskIdentityForm.Kid ? KidIdentity(_token.PskKid!) : _token.AccessToken;
         o.Psk = (byte[])_token.Psk!.Clone();

@@ -25,19 +25,44 @@ public static class AceTokenRequest
     /// <param name="cnonce">The cnonce, or null.</param>
     /// <param name="updateKid">The kid of the PoP key the RS holds, or null for a new key.</param>
     /// <returns>The CBOR map.</returns>
-    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce, byte[]? updateKid)
+    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce, byte[]? updateKid) => Encode(audience, scope, cnonce, updateKid, null);
+
+    /// <summary>
+    /// As <see cref="Encode(string, byte[], byte[], byte[])"/>, or with req_cnf { COSE_Key } carrying the client's public
+    /// key (RFC 9202 §3.2.1, RPK mode; also for a new token for the same key, §4).
+    /// </summary>
+    /// <param name="audience">The RS's audience.</param>
+    /// <param name="scope">The scope's CBOR, or null.</param>
+    /// <param name="cnonce">The cnonce, or null.</param>
+    /// <param name="updateKid">The kid of the PoP key the RS holds, or null.</param>
+    /// <param name="publicKey">The client's public COSE_Key, encoded (no d), or null; not with <paramref name="updateKid"/>.</param>
+    /// <returns>The CBOR map.</returns>
+    public static byte[] Encode(string audience, byte[]? scope, byte[]? cnonce, byte[]? updateKid, byte[]? publicKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(audience);
-        byte[] buffer = new byte[80 + (audience.Length * 3) + (scope?.Length ?? 0) + (cnonce?.Length ?? 0) + (updateKid?.Length ?? 0)];
-        var w = new CborWriter(buffer);
-        w.WriteStartMap(3 + (scope != null ? 1 : 0) + (cnonce != null ? 1 : 0) + (updateKid != null ? 1 : 0));
-        if (updateKid != null)
+        if (updateKid != null && publicKey != null)
         {
-            // RFC 8747 §3.4 inside req_cnf (RFC 9201 §5), key 4 before audience 5 (RFC 8949 §4.2.1 order).
+            throw new ArgumentException("req_cnf holds one confirmation method (RFC 8747 §3.1): a kid or a COSE_Key");
+        }
+
+        byte[] buffer = new byte[80 + (audience.Length * 3) + (scope?.Length ?? 0) + (cnonce?.Length ?? 0) + (updateKid?.Length ?? 0) + (publicKey?.Length ?? 0)];
+        var w = new CborWriter(buffer);
+        w.WriteStartMap(3 + (scope != null ? 1 : 0) + (cnonce != null ? 1 : 0) + (updateKid != null || publicKey != null ? 1 : 0));
+        if (updateKid != null || publicKey != null)
+        {
+            // RFC 8747 §3.4 (kid) or §3.1 (COSE_Key) inside req_cnf (RFC 9201 §5), key 4 before audience 5 (RFC 8949 §4.2.1 order).
             w.WriteInt32(AceParameters.ReqCnf);
             w.WriteStartMap(1);
-            w.WriteInt32((int)Core.Cwt.CnfMethod.Kid);
-            w.WriteByteString(updateKid);
+            if (publicKey != null)
+            {
+                w.WriteInt32((int)Core.Cwt.CnfMethod.CoseKey);
+                w.WriteEncodedValue(publicKey, 0, publicKey.Length);
+            }
+            else
+            {
+                w.WriteInt32((int)Core.Cwt.CnfMethod.Kid);
+                w.WriteByteString(updateKid!);
+            }
         }
 
         w.WriteInt32(AceParameters.Audience);

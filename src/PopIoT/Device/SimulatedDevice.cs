@@ -25,7 +25,7 @@ namespace PopIoT.Device;
 /// scopes (RFC 9237) name paths and methods directly. Every security decision is kept in <see cref="Decisions"/> and
 /// passed to <see cref="SimulatedDeviceOptions.DecisionLogged"/>. The transport's threads call in under one lock.
 /// </summary>
-public sealed class SimulatedDevice : IDisposable
+public sealed partial class SimulatedDevice : IDisposable
 {
     private readonly SimulatedDeviceOptions _options;
     private readonly TimeProvider _time;
@@ -75,12 +75,14 @@ public sealed class SimulatedDevice : IDisposable
 
             // After the start: a wall time known from boot is the device's normal state, not a decision to record.
             _runtime.Engine.Listener = new DecisionSink(this);
+            _rpk = StartRawPublicKeys(options);
 
             // docs/ace-rs.md, "Persistence": an unreadable record leaves the engine refusing exi tokens (fail closed).
             StorageReadable = options.Storage == null || !_runtime.Engine.ExiStateUnavailable;
         }
         catch
         {
+            _rpk?.Dispose();
             _runtime.Dispose();
             throw;
         }
@@ -253,6 +255,8 @@ public sealed class SimulatedDevice : IDisposable
     /// <summary>Stops serving and erases every key.</summary>
     public void Dispose()
     {
+        // First, outside the lock: the sessions' threads take it to say they ended.
+        _rpk?.Dispose();
         lock (_gate)
         {
             if (_disposed)
@@ -284,10 +288,16 @@ public sealed class SimulatedDevice : IDisposable
             AuthzInfoRefillSeconds = o.AuthzInfoRefillSeconds,
             ServesOscore = o.Profile is "oscore" or "both",
             ServesDtls = o.ServesDtls,
+            ServesRpk = o.RpkKey != null,
         };
         if (o.Profile is not ("oscore" or "dtls" or "both"))
         {
             throw new ArgumentException("Profile must be oscore, dtls or both", nameof(o));
+        }
+
+        if (o.RpkKey != null && !o.ServesDtls)
+        {
+            throw new ArgumentException("RpkKey (--rpk-key) needs Profile dtls or both: RPK mode is a mode of the coap_dtls profile (RFC 9202 §3.2)", nameof(o));
         }
 
         // The options' own names in the message (--slots, Slots), before the runtime adds its group's.

@@ -130,6 +130,17 @@ public sealed class SimulatedDeviceOptions
     /// <summary>The DTLS handshake pool, also the cap on half-open handshakes.</summary>
     public int DtlsHandshakes { get; init; } = 2;
 
+    /// <summary>
+    /// The device's own EC2 P-256 key pair (a private COSE_Key; its public part is what the AS gives clients in rs_cnf)
+    /// to serve the coap_dtls profile's RPK mode (RFC 9202 §3.2) beside PSK mode, on the same coaps port: raw public
+    /// keys (RFC 7250), TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, through BouncyCastle (<see cref="RawPublicKeyDtlsServer"/>).
+    /// Needs <see cref="Profile"/> dtls or both. Null: PSK mode only. The device does not take it over.
+    /// </summary>
+    public CoseKey? RpkKey { get; init; }
+
+    /// <summary>How long an RPK handshake may take before it is dropped (it holds one of <see cref="DtlsHandshakes"/>). 30 s by default.</summary>
+    public TimeSpan RpkHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether the device serves CoAP over DTLS (<see cref="Profile"/> dtls or both).</summary>
     public bool ServesDtls => Profile is "dtls" or "both";
 }

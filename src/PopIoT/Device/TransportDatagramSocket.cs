@@ -93,7 +93,20 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
         return true;
     }
 
+    /// <summary>The raw-public-key server that sees each datagram first (RFC 9202 §3.2), or null.</summary>
+    public RawPublicKeyDtlsServer? RawPublicKeys { get; set; }
+
     public void OnDatagram(IPEndPoint source, ReadOnlySpan<byte> datagram)
+    {
+        if (_transport != null && RawPublicKeys?.TryTake(source, datagram, _transport) == true)
+        {
+            return;
+        }
+
+        Enqueue(source, datagram);
+    }
+
+    private void Enqueue(IPEndPoint source, ReadOnlySpan<byte> datagram)
     {
         lock (_pending)
         {
@@ -114,7 +127,12 @@ internal sealed class TransportDatagramSocket : IDatagramSocket, ICoapTransportS
         }
 
         _secureSenders[source] = true;
-        OnDatagram(source, datagram);
+        if (_secure != null && RawPublicKeys?.TryTake(source, datagram, _secure) == true)
+        {
+            return;
+        }
+
+        Enqueue(source, datagram);
     }
 
     // The coaps transport's sink: the same queue, remembering who spoke there.
