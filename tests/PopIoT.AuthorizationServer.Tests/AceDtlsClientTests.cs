@@ -57,6 +57,22 @@ public sealed class AceDtlsClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_token_longer_than_the_client_engines_default_identity_room_is_the_psk_identity_whole()
+    {
+        ResourceServerRecord record = _bed.Registry.AddResourceServer("hall", TokenProtection.Encrypt0, dtls: new ResourceServerDtls([AceProfile.CoapDtls], false));
+        string paths = string.Join(",", Enumerable.Range(0, 12).Select(i => "[\"/zone/" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture) + "\",1]"));
+        _bed.Registry.Grant("gwd", "hall", AccessScope.Parse("[[\"/temp\",1]," + paths + "]"));
+        using var rs = new TestDtlsResourceServer(record, "coap://as.example");
+        AccessTokenFile token = await TokenFromAs("hall");
+        Assert.True(token.AccessToken.Length > 128, "the token must exceed the default 128-byte identity room: " + token.AccessToken.Length);
+
+        using var client = new AceDtlsClient(token, rs.Secure, new AceDtlsClientOptions { IdentityForm = DtlsPskIdentityForm.Token, Coap = Quick });
+        CoapResponse r = await client.SendAsync(new CoapRequest(CoapCode.Get, new Uri(rs.Secure, "/temp")));
+        Assert.Equal(CoapCode.Content, r.Code);
+        Assert.Equal(1, rs.IdentitiesAccepted);
+    }
+
+    [Fact]
     public async Task A_token_with_another_psk_fails_the_handshake_with_the_identity_of_a_captured_token()
     {
         using TestDtlsResourceServer rs = Register("lamp", TokenProtection.Encrypt0, false);

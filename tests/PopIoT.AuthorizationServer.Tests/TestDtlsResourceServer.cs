@@ -58,7 +58,7 @@ internal sealed class TestDtlsResourceServer : IDtlsPskStore, IDisposable
             try
             {
                 var udp = new UdpCoapTransport(new IPEndPoint(IPAddress.Loopback, plainAt.Port + 1));
-                _secure.Start(new DtlsCoapTransport(udp, new DtlsCoapTransportOptions { PskStore = this }));
+                _secure.Start(new DtlsCoapTransport(udp, new DtlsCoapTransportOptions { PskStore = this, Settings = LongIdentities() }));
                 Plain = new Uri("coap://127.0.0.1:" + plainAt.Port);
                 Secure = new Uri("coaps://127.0.0.1:" + (plainAt.Port + 1));
                 return;
@@ -236,5 +236,13 @@ internal sealed class TestDtlsResourceServer : IDtlsPskStore, IDisposable
         var w = new CborWriter(buffer);
         AsCreationHints.Encode(_asUri, _rs.Audience, null!, 0, 0, w);
         return new CoapResponse(CoapCode.Unauthorized, buffer.AsSpan(0, w.BytesWritten).ToArray(), CoapContentFormat.AceCbor);
+    }
+
+    // The token itself may be the psk_identity (RFC 9202 §3.3.2), as long as a device's largest token.
+    private static PopIoT.Core.Dtls.DtlsSettings LongIdentities()
+    {
+        PopIoT.Core.Dtls.DtlsSettings s = DtlsCoapTransportOptions.ForHost();
+        s.MaxIdentityLength = 1024;
+        return s;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
@@ -5,6 +6,7 @@ using PopIoT.Core.Cbor;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Cose;
 using PopIoT.Core.Cwt;
+using PopIoT.Core.Dtls;
 
 namespace PopIoT.Ace;
 
@@ -189,6 +191,7 @@ public sealed class AceDtlsClient : IAceSessionClient
         BlockSize = o.BlockSize,
         LocalEndPoint = o.LocalEndPoint,
         Random = o.Random,
+        Dtls = o.Dtls,
     };
 
     private CoapRequest OnSession(CoapRequest request)
@@ -234,7 +237,24 @@ public sealed class AceDtlsClient : IAceSessionClient
         CoapClientOptions o = CopyOptions(_options.Coap);
         o.SocketPerDestination = true;
         o.PskIdentity = _options.IdentityForm == DtlsPskIdentityForm.Kid ? KidIdentity(_token.PskKid!) : _token.AccessToken;
+        o.Dtls = SettingsFor(o.Dtls, o.PskIdentity.Length);
         o.Psk = (byte[])_token.Psk!.Clone();
         Volatile.Write(ref _session, new CoapClient(o));
+    }
+
+    // RFC 9202 §3.3.2: the token itself may be the psk_identity, so the engine's identity room must hold it
+    // (RFC 4279 §5.3 allows up to 2^16 - 1 bytes); the client's default room is only for short identities.
+    private static DtlsSettings SettingsFor(DtlsSettings? given, int identityLength)
+    {
+        if (given != null)
+        {
+            return given.MaxIdentityLength >= identityLength
+                ? given
+                : throw new ArgumentException("CoapClientOptions.Dtls.MaxIdentityLength is " + given.MaxIdentityLength.ToString(CultureInfo.InvariantCulture) + " bytes, below the " + identityLength.ToString(CultureInfo.InvariantCulture) + "-byte psk_identity (the access token itself, RFC 9202 §3.3.2)");
+        }
+
+        DtlsSettings client = DtlsCoapTransportOptions.ForClient();
+        client.MaxIdentityLength = Math.Max(client.MaxIdentityLength, identityLength);
+        return client;
     }
 }
