@@ -165,6 +165,29 @@ public class AceRpkModeTests
     }
 
     [Fact]
+    public void A_slot_whose_session_is_in_use_is_kept_from_eviction_as_a_psk_slot_is()
+    {
+        (DeviceRuntimeRig rig, HostSessions host) = Rig(slots: 1);
+        Assert.Equal(CoapCode.Created, Post(rig, 2, Token(Key(X, Y), "read")).Code);
+        int peer = Connect(rig, host);
+        Assert.Equal(CoapCode.Content, host.Request(rig.Runtime, peer, CoapCode.Get, "temp").Code);
+
+        // docs/ace-rs.md, "Admission": the session proved possession just now, so a new token finds the table full.
+        CoapMessage full = Post(rig, 3, Token(Key(X, Fill(32, 0x35)), "read"));
+        Assert.Equal(CoapCode.ServiceUnavailable, full.Code);
+        Assert.Equal(AceRsError.TableFull, AceRig.Reason(full));
+        Assert.Equal(CoapCode.Content, host.Request(rig.Runtime, peer, CoapCode.Get, "temp").Code);
+
+        // Once it idled past the protection time, the new token evicts it, and the session, whose token went, is closed
+        // (RFC 9202 §3.4).
+        rig.Clock.Advance((AceRsSettings.DefaultEvictionProtectionSeconds + 1) * 1000L);
+        Assert.Empty(host.Closed);
+        Assert.Equal(CoapCode.Created, Post(rig, 3, Token(Key(X, Fill(32, 0x35)), "read")).Code);
+        Assert.Equal([peer], host.Closed);
+        Assert.Equal(1, rig.Runtime.Engine.Evictions);
+    }
+
+    [Fact]
     public void The_settings_tie_rpk_mode_to_the_dtls_profile_and_a_room_for_the_key_id()
     {
         var s = new AceRsSettings("a", "coap://as") { ServesRpk = true };
@@ -187,9 +210,9 @@ public class AceRpkModeTests
         return peer;
     }
 
-    private static (DeviceRuntimeRig, HostSessions) Rig(bool rpk = true)
+    private static (DeviceRuntimeRig, HostSessions) Rig(bool rpk = true, int slots = 8)
     {
-        var ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, ServesOscore = false, ServesRpk = rpk };
+        var ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, ServesOscore = false, ServesRpk = rpk, Slots = slots };
         var settings = new DeviceRuntimeSettings
         {
             Ace = ace,
