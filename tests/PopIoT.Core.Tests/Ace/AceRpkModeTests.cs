@@ -188,6 +188,29 @@ public class AceRpkModeTests
     }
 
     [Fact]
+    public void An_observation_over_the_session_is_notified_through_it_and_ends_with_the_session()
+    {
+        (DeviceRuntimeRig rig, HostSessions host) = Rig();
+        Assert.Equal(CoapCode.Created, Post(rig, 2, Token(Key(X, Y), "read")).Code);
+        int peer = Connect(rig, host);
+        CoapMessage registered = host.Request(rig.Runtime, peer, CoapCode.Get, "temp", observe: true);
+        Assert.Equal(CoapCode.Content, registered.Code);
+        Assert.Equal(1, rig.Runtime.ObserverCount);
+
+        // RFC 7641 §4.2 over the session (RFC 9200 §5.10.2: the token still grants GET /temp).
+        rig.Peripherals.CentiCelsius = 2300;
+        int before = host.SentCount;
+        Assert.Equal(1, rig.Runtime.NotifyObservers("/temp"));
+        Assert.Equal(before + 1, host.SentCount);
+        Assert.Empty(rig.Socket.SentSince(0, 9));
+
+        // The host's session ends: the observation goes with it.
+        host.Close(peer);
+        rig.Runtime.RawPublicKeySessionClosed(peer);
+        Assert.Equal(0, rig.Runtime.ObserverCount);
+    }
+
+    [Fact]
     public void The_settings_tie_rpk_mode_to_the_dtls_profile_and_a_room_for_the_key_id()
     {
         var s = new AceRsSettings("a", "coap://as") { ServesRpk = true };
@@ -365,10 +388,17 @@ public class AceRpkModeTests
         }
 
         // One request over the session, as the host hands its plaintext over; the answer the runtime sealed.
-        public CoapMessage Request(DeviceRuntime runtime, int peer, byte code, string path, byte[] payload = null)
+        public int SentCount => _sent.Count;
+
+        public CoapMessage Request(DeviceRuntime runtime, int peer, byte code, string path, byte[] payload = null, bool observe = false)
         {
             var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = code, MessageId = _mid++ };
             m.SetToken([(byte)(_mid >> 8), (byte)_mid], 0, 2);
+            if (observe)
+            {
+                m.AddUintOption(CoapOptionNumber.Observe, 0);
+            }
+
             m.AddUriPath(path);
             if (path == "authz-info")
             {
