@@ -165,6 +165,52 @@ public class AceRpkModeTests
     }
 
     [Fact]
+    public void A_slot_whose_session_is_in_use_is_kept_from_eviction_as_a_psk_slot_is()
+    {
+        (DeviceRuntimeRig rig, HostSessions host) = Rig(slots: 1);
+        Assert.Equal(CoapCode.Created, Post(rig, 2, Token(Key(X, Y), "read")).Code);
+        int peer = Connect(rig, host);
+        Assert.Equal(CoapCode.Content, host.Request(rig.Runtime, peer, CoapCode.Get, "temp").Code);
+
+        // docs/ace-rs.md, "Admission": the session proved possession just now, so a new token finds the table full.
+        CoapMessage full = Post(rig, 3, Token(Key(X, Fill(32, 0x35)), "read"));
+        Assert.Equal(CoapCode.ServiceUnavailable, full.Code);
+        Assert.Equal(AceRsError.TableFull, AceRig.Reason(full));
+        Assert.Equal(CoapCode.Content, host.Request(rig.Runtime, peer, CoapCode.Get, "temp").Code);
+
+        // Once it idled past the protection time, the new token evicts it, and the session, whose token went, is closed
+        // (RFC 9202 §3.4).
+        rig.Clock.Advance((AceRsSettings.DefaultEvictionProtectionSeconds + 1) * 1000L);
+        Assert.Empty(host.Closed);
+        Assert.Equal(CoapCode.Created, Post(rig, 3, Token(Key(X, Fill(32, 0x35)), "read")).Code);
+        Assert.Equal([peer], host.Closed);
+        Assert.Equal(1, rig.Runtime.Engine.Evictions);
+    }
+
+    [Fact]
+    public void An_observation_over_the_session_is_notified_through_it_and_ends_with_the_session()
+    {
+        (DeviceRuntimeRig rig, HostSessions host) = Rig();
+        Assert.Equal(CoapCode.Created, Post(rig, 2, Token(Key(X, Y), "read")).Code);
+        int peer = Connect(rig, host);
+        CoapMessage registered = host.Request(rig.Runtime, peer, CoapCode.Get, "temp", observe: true);
+        Assert.Equal(CoapCode.Content, registered.Code);
+        Assert.Equal(1, rig.Runtime.ObserverCount);
+
+        // RFC 7641 §4.2 over the session (RFC 9200 §5.10.2: the token still grants GET /temp).
+        rig.Peripherals.CentiCelsius = 2300;
+        int before = host.SentCount;
+        Assert.Equal(1, rig.Runtime.NotifyObservers("/temp"));
+        Assert.Equal(before + 1, host.SentCount);
+        Assert.Empty(rig.Socket.SentSince(0, 9));
+
+        // The host's session ends: the observation goes with it.
+        host.Close(peer);
+        rig.Runtime.RawPublicKeySessionClosed(peer);
+        Assert.Equal(0, rig.Runtime.ObserverCount);
+    }
+
+    [Fact]
     public void The_settings_tie_rpk_mode_to_the_dtls_profile_and_a_room_for_the_key_id()
     {
         var s = new AceRsSettings("a", "coap://as") { ServesRpk = true };
@@ -187,9 +233,9 @@ public class AceRpkModeTests
         return peer;
     }
 
-    private static (DeviceRuntimeRig, HostSessions) Rig(bool rpk = true)
+    private static (DeviceRuntimeRig, HostSessions) Rig(bool rpk = true, int slots = 8)
     {
-        var ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, ServesOscore = false, ServesRpk = rpk };
+        var ace = new AceRsSettings(AceTestSupport.Audience, AceTestSupport.AsUri) { ServesDtls = true, ServesOscore = false, ServesRpk = rpk, Slots = slots };
         var settings = new DeviceRuntimeSettings
         {
             Ace = ace,
@@ -342,10 +388,17 @@ public class AceRpkModeTests
         }
 
         // One request over the session, as the host hands its plaintext over; the answer the runtime sealed.
-        public CoapMessage Request(DeviceRuntime runtime, int peer, byte code, string path, byte[] payload = null)
+        public int SentCount => _sent.Count;
+
+        public CoapMessage Request(DeviceRuntime runtime, int peer, byte code, string path, byte[] payload = null, bool observe = false)
         {
             var m = new CoapMessage { Type = CoapMessageType.Confirmable, Code = code, MessageId = _mid++ };
             m.SetToken([(byte)(_mid >> 8), (byte)_mid], 0, 2);
+            if (observe)
+            {
+                m.AddUintOption(CoapOptionNumber.Observe, 0);
+            }
+
             m.AddUriPath(path);
             if (path == "authz-info")
             {
