@@ -35,29 +35,6 @@ public sealed partial class AceClient
 
     private static Uri SecureBase(Server server) => SecureUri(server.BaseUri);
 
-    private static CoapRequest WithUri(CoapRequest request, Uri uri)
-    {
-        if (uri == request.Uri)
-        {
-            return request;
-        }
-
-        var copy = new CoapRequest(request.Method, uri)
-        {
-            Payload = request.Payload,
-            ContentFormat = request.ContentFormat,
-            Accept = request.Accept,
-            BlockSize = request.BlockSize,
-            Confirmable = request.Confirmable,
-        };
-        foreach (CoapOptionValue option in request.Options)
-        {
-            copy.Options.Add(option);
-        }
-
-        return copy;
-    }
-
     // RFC 9202 §3.3: post the token (kid form) and open the session; the handshake runs with the first request.
     private async Task<IAceSessionClient> PostDtlsAsync(Server server, AccessTokenFile token, CancellationToken cancellationToken)
     {
@@ -77,16 +54,7 @@ public sealed partial class AceClient
             AuthzInfo = new Uri(PlainBase(server), "/authz-info"),
             Coap = CopyOf(_options.Coap),
         });
-        try
-        {
-            await client.PostTokenAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return await PostedAsync(client, (c, ct) => c.PostTokenAsync(ct), cancellationToken).ConfigureAwait(false);
     }
 
     // RFC 9202 §4: before the token expires, a new one for the same key is posted over the DTLS session, which stays up.

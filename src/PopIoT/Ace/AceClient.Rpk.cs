@@ -91,16 +91,7 @@ public sealed partial class AceClient
             Trace = _options.DtlsTrace,
         };
         var client = new AceRpkClient(token, SecureBase(server), dtls, new Uri(PlainBase(server), "/authz-info"), CopyOf(_options.Coap));
-        try
-        {
-            await client.PostTokenAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return await PostedAsync(client, (c, ct) => c.PostTokenAsync(ct), cancellationToken).ConfigureAwait(false);
     }
 
     // RFC 9202 §4: a new token for the same public key, posted over the session, which stays up. Null when the AS or the

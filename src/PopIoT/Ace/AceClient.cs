@@ -124,7 +124,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
             if (session == null)
             {
                 // The server answered the unprotected probe: this resource needs no token (RFC 9200 §5.3 does not apply).
-                return await _plain.Value.SendAsync(WithUri(request, PlainUri(request.Uri!)), cancellationToken).ConfigureAwait(false);
+                return await _plain.Value.SendAsync(request.WithUri(PlainUri(request.Uri!)), cancellationToken).ConfigureAwait(false);
             }
 
             CoapResponse r;
@@ -390,6 +390,22 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
         }
     }
 
+    // The session client is the caller's only once its token is posted; a failed post disposes it (and its key copy).
+    private static async Task<IAceSessionClient> PostedAsync<T>(T client, Func<T, CancellationToken, Task> post, CancellationToken cancellationToken)
+        where T : IAceSessionClient
+    {
+        try
+        {
+            await post(client, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     private async Task<IAceSessionClient> PostAsync(Server server, TokenHolder token, CancellationToken cancellationToken)
     {
         if (token.File.Profile == AceProfile.CoapDtls)
@@ -401,16 +417,7 @@ public sealed partial class AceClient : IAsyncDisposable, IDisposable
         AceOscoreClient client = _options.TransportFactory == null
             ? new AceOscoreClient(token.File, server.BaseUri, rsOptions)
             : new AceOscoreClient(token.File, server.BaseUri, _options.TransportFactory(), rsOptions);
-        try
-        {
-            await client.PostTokenAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return await PostedAsync(client, (c, ct) => c.PostTokenAsync(ct), cancellationToken).ConfigureAwait(false);
     }
 
     // RFC 9200 §5.3: an unprotected GET (no payload, so nothing leaks) to a protected resource gets 4.01 with the AS

@@ -194,24 +194,8 @@ public sealed class AceDtlsClient : IAceSessionClient
         Dtls = o.Dtls,
     };
 
-    private CoapRequest OnSession(CoapRequest request)
-    {
-        Uri target = new(_secureBase, request.Uri?.PathAndQuery ?? throw new ArgumentException("the request needs a Uri", nameof(request)));
-        var onSession = new CoapRequest(request.Method, target)
-        {
-            Payload = request.Payload,
-            ContentFormat = request.ContentFormat,
-            Accept = request.Accept,
-            BlockSize = request.BlockSize,
-            Confirmable = request.Confirmable,
-        };
-        foreach (CoapOptionValue option in request.Options)
-        {
-            onSession.Options.Add(option);
-        }
-
-        return onSession;
-    }
+    private CoapRequest OnSession(CoapRequest request) =>
+        request.WithUri(new Uri(_secureBase, request.Uri?.PathAndQuery ?? throw new ArgumentException("the request needs a Uri", nameof(request))));
 
     private async Task<CoapClient> SessionAsync(CancellationToken cancellationToken)
     {

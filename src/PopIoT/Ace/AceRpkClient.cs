@@ -166,22 +166,7 @@ public sealed class AceRpkClient : IAceSessionClient
 
     private sealed record Session(CoapClient Client, DtlsRpkCoapTransport Transport, Uri Base)
     {
-        public CoapRequest OnSession(CoapRequest request)
-        {
-            var onSession = new CoapRequest(request.Method, new Uri(Base, request.Uri?.PathAndQuery ?? throw new ArgumentException("the request needs a Uri", nameof(request))))
-            {
-                Payload = request.Payload,
-                ContentFormat = request.ContentFormat,
-                Accept = request.Accept,
-                BlockSize = request.BlockSize,
-                Confirmable = request.Confirmable,
-            };
-            foreach (CoapOptionValue option in request.Options)
-            {
-                onSession.Options.Add(option);
-            }
-
-            return onSession;
-        }
+        public CoapRequest OnSession(CoapRequest request) =>
+            request.WithUri(new Uri(Base, request.Uri?.PathAndQuery ?? throw new ArgumentException("the request needs a Uri", nameof(request))));
     }
 }

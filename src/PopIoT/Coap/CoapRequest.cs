@@ -140,4 +140,33 @@ public sealed class CoapRequest
 
         return null;
     }
+
+    /// <summary>
+    /// The same client request to another URI (a gateway moving it between an RS's coap:// and coaps:// ports,
+    /// RFC 7252 §6.1–6.2): method, payload, formats, block size, confirmability and the further options.
+    /// </summary>
+    /// <param name="uri">The new target.</param>
+    /// <returns>This request when the URI is the same, else a copy.</returns>
+    public CoapRequest WithUri(Uri uri)
+    {
+        if (uri == Uri)
+        {
+            return this;
+        }
+
+        var copy = new CoapRequest(Method, uri)
+        {
+            Payload = Payload,
+            ContentFormat = ContentFormat,
+            Accept = Accept,
+            BlockSize = BlockSize,
+            Confirmable = Confirmable,
+        };
+        foreach (CoapOptionValue option in Options)
+        {
+            copy.Options.Add(option);
+        }
+
+        return copy;
+    }
 }
