@@ -36,6 +36,7 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     private DtlsVerifier _verifier;
     private DateTime _verifierSince = DateTime.UtcNow;
     private int _handshakes;
+    private long _uses;
     private bool _disposed;
 
     internal RawPublicKeyDtlsServer(CoseKey key, int maxSessions, int maxHandshakes, int handshakeTimeoutMs, IRawPublicKeyDevice device, ILogger? logger)
@@ -59,6 +60,12 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 
     /// <summary>Cookie-verified ClientHellos dropped because <c>maxHandshakes</c> handshakes were running.</summary>
     public int HandshakesRefused { get; private set; }
+
+    /// <summary>Finished handshakes closed at once because every session was kept (in use within the protection time, docs/ace-dtls.md).</summary>
+    public int SessionsRefused { get; private set; }
+
+    /// <summary>Sessions closed with close_notify to make room for a finished handshake (idle, or their token went).</summary>
+    public int Evictions { get; private set; }
 
     /// <summary>The most RPK handshakes that ran at once so far (never above the cap).</summary>
     public int PeakHandshakes { get; private set; }
@@ -215,20 +222,62 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
     }
 
-    // The finished handshake takes a session entry; false when all are taken (DESIGN.md §6: every limit explicit).
+    // The finished handshake takes a session entry. When all are taken, the device's tick first closes the sessions whose
+    // token went (RFC 9202 §3.4); then the least recently used session that Core's rule lets go (not in use within the
+    // protection time, as PSK sessions and OSCORE slots: docs/ace-dtls.md) is closed with close_notify for it. When none
+    // may go the new one is refused and its client retries (DESIGN.md §6: every limit explicit).
     internal bool Established(RawPublicKeySession session)
     {
+        if (TryPlace(session))
+        {
+            return true;
+        }
+
+        // Outside this lock (the device's lock comes first).
+        Device.Tick();
+        if (TryPlace(session))
+        {
+            return true;
+        }
+
+        RawPublicKeySession[] byUse;
+        long[] usedAt;
         lock (_lock)
         {
-            int free = Array.FindIndex(_sessions, s => s == null);
-            if (_disposed || free < 0)
+            if (_disposed)
             {
                 return false;
             }
 
-            _sessions[free] = session;
+            byUse = _sessions.Where(s => s != null && s.IsEstablished).Select(s => s!).OrderBy(s => s.LastUsed).ToArray();
+            usedAt = byUse.Select(s => s.LastUsed).ToArray();
+        }
+
+        for (int i = 0; i < byUse.Length; i++)
+        {
+            RawPublicKeySession old = byUse[i];
+            if (!Device.MayEvict(old.Peer) || !TryReplace(old, usedAt[i], session))
+            {
+                continue;
+            }
+
+            Logger?.LogInformation("DTLS RPK session with {Client} evicted for {Newcomer}: the table is full and it carried no request within the protection time", old.Client, session.Client);
+            old.Abort();
             return true;
         }
+
+        lock (_lock)
+        {
+            SessionsRefused++;
+        }
+
+        return false;
+    }
+
+    // The session has carried a request (the order of use the eviction goes by).
+    internal void Used(RawPublicKeySession session)
+    {
+        session.LastUsed = Interlocked.Increment(ref _uses);
     }
 
     internal void Ended(RawPublicKeySession session)
@@ -324,6 +373,41 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 
         Logger?.LogInformation("DTLS RPK session with {Client} replaced: a new ClientHello with a valid cookie came from its address (RFC 6347 §4.2.8)", old.Client);
         old.Abort();
+    }
+
+    // A free entry (or one whose session is closing) for the session; false when all hold established sessions.
+    private bool TryPlace(RawPublicKeySession session)
+    {
+        lock (_lock)
+        {
+            int free = Array.FindIndex(_sessions, s => s == null || !s.IsEstablished);
+            if (_disposed || free < 0)
+            {
+                return false;
+            }
+
+            _sessions[free] = session;
+            Used(session);
+            return true;
+        }
+    }
+
+    // The evictable session's entry goes to the new one, unless it was used (or closed) since Core allowed its eviction.
+    private bool TryReplace(RawPublicKeySession old, long usedAt, RawPublicKeySession session)
+    {
+        lock (_lock)
+        {
+            int i = Array.IndexOf(_sessions, old);
+            if (_disposed || i < 0 || !old.IsEstablished || old.LastUsed != usedAt)
+            {
+                return false;
+            }
+
+            _sessions[i] = session;
+            Used(session);
+            Evictions++;
+            return true;
+        }
     }
 
     private DtlsVerifier Verifier()
