@@ -24,7 +24,7 @@ namespace PopIoT.Device;
 /// The runtime reaches the sessions through <see cref="IRawPublicKeySessions"/> (sealing its answers, closing a session
 /// whose token went). Lock order: the device's lock, then this object's; never the other way.
 /// </summary>
-public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
+public sealed partial class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 {
     // RFC 6347 §4.2.1: the cookie secret changes now and then; a client caught by the change gets a new cookie.
     private static readonly TimeSpan CookieSecretLifetime = TimeSpan.FromMinutes(10);
@@ -109,16 +109,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     internal IRawPublicKeyDevice Device { get; }
 
     internal ILogger? Logger { get; }
-
-    /// <inheritdoc/>
-    public int EstablishedPeerAt(int index)
-    {
-        lock (_lock)
-        {
-            RawPublicKeySession? s = _sessions[index];
-            return s != null && s.IsEstablished ? s.Peer : -1;
-        }
-    }
 
     /// <inheritdoc/>
     public bool IsEstablished(int peer) => Find(peer) != null;
@@ -222,90 +212,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
     }
 
-    // The finished handshake takes a session entry. When all are taken, the device's tick first closes the sessions whose
-    // token went (RFC 9202 §3.4); then the least recently used session that Core's rule lets go (not in use within the
-    // protection time, as PSK sessions and OSCORE slots: docs/ace-dtls.md) is closed with close_notify for it. When none
-    // may go the new one is refused and its client retries (DESIGN.md §6: every limit explicit).
-    internal bool Established(RawPublicKeySession session)
-    {
-        if (TryPlace(session))
-        {
-            return true;
-        }
-
-        // Outside this lock (the device's lock comes first).
-        Device.Tick();
-        if (TryPlace(session))
-        {
-            return true;
-        }
-
-        RawPublicKeySession[] byUse;
-        long[] usedAt;
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return false;
-            }
-
-            byUse = _sessions.Where(s => s != null && s.IsEstablished).Select(s => s!).OrderBy(s => s.LastUsed).ToArray();
-            usedAt = byUse.Select(s => s.LastUsed).ToArray();
-        }
-
-        for (int i = 0; i < byUse.Length; i++)
-        {
-            RawPublicKeySession old = byUse[i];
-            if (!Device.MayEvict(old.Peer) || !TryReplace(old, usedAt[i], session))
-            {
-                continue;
-            }
-
-            Logger?.LogInformation("DTLS RPK session with {Client} evicted for {Newcomer}: the table is full and it carried no request within the protection time", old.Client, session.Client);
-            old.Abort();
-            return true;
-        }
-
-        lock (_lock)
-        {
-            SessionsRefused++;
-        }
-
-        return false;
-    }
-
-    // The session has carried a request (the order of use the eviction goes by).
-    internal void Used(RawPublicKeySession session)
-    {
-        session.LastUsed = Interlocked.Increment(ref _uses);
-    }
-
-    internal void Ended(RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            if (_routes.TryGetValue(session.Client, out RawPublicKeySession? s) && s == session)
-            {
-                _routes.Remove(session.Client);
-            }
-
-            int i = Array.IndexOf(_sessions, session);
-            if (i >= 0)
-            {
-                _sessions[i] = null;
-            }
-        }
-    }
-
-    // Whether another established session than this one holds the peer (a client that reconnected from the same address).
-    internal bool HasOtherSession(int peer, RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            return _sessions.Any(s => s != null && s != session && s.Peer == peer && s.IsEstablished);
-        }
-    }
-
     private static byte[] ClientId(IPEndPoint source)
     {
         byte[] address = source.Address.GetAddressBytes();
@@ -375,41 +281,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         old.Abort();
     }
 
-    // A free entry (or one whose session is closing) for the session; false when all hold established sessions.
-    private bool TryPlace(RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            int free = Array.FindIndex(_sessions, s => s == null || !s.IsEstablished);
-            if (_disposed || free < 0)
-            {
-                return false;
-            }
-
-            _sessions[free] = session;
-            Used(session);
-            return true;
-        }
-    }
-
-    // The evictable session's entry goes to the new one, unless it was used (or closed) since Core allowed its eviction.
-    private bool TryReplace(RawPublicKeySession old, long usedAt, RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            int i = Array.IndexOf(_sessions, old);
-            if (_disposed || i < 0 || !old.IsEstablished || old.LastUsed != usedAt)
-            {
-                return false;
-            }
-
-            _sessions[i] = session;
-            Used(session);
-            Evictions++;
-            return true;
-        }
-    }
-
     private DtlsVerifier Verifier()
     {
         lock (_lock)
@@ -421,22 +292,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             }
 
             return _verifier;
-        }
-    }
-
-    private RawPublicKeySession? Find(int peer)
-    {
-        lock (_lock)
-        {
-            foreach (RawPublicKeySession? s in _sessions)
-            {
-                if (s != null && s.Peer == peer && s.IsEstablished)
-                {
-                    return s;
-                }
-            }
-
-            return null;
         }
     }
 

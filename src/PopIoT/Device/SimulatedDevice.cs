@@ -94,12 +94,6 @@ public sealed partial class SimulatedDevice : IDisposable
     /// <summary>Where the device receives CoAP over DTLS (the CoAP port + 1, like libcoap), or null without DTLS.</summary>
     public IPEndPoint? SecureEndPoint => _socket.SecureTransport?.LocalEndPoint;
 
-    /// <summary>Established DTLS sessions now, PSK (Core's engine) and RPK (<see cref="RawPublicKeys"/>); 0 without DTLS.</summary>
-    public int DtlsSessionCount => Read(EstablishedPskSessions) + (_rpk?.SessionCount ?? 0);
-
-    /// <summary>DTLS handshakes running now, PSK and RPK (each holds a session entry in Core's engine until it ends).</summary>
-    public int DtlsHandshakeCount => Read(r => r.Dtls?.HandshakeCount ?? 0) + (_rpk?.Handshakes ?? 0);
-
     /// <summary>The engine's settings as given (audience, slots, window, token size, clock).</summary>
     public SimulatedDeviceOptions Options => _options;
 
@@ -396,17 +390,6 @@ public sealed partial class SimulatedDevice : IDisposable
 
         long wait = Math.Max(0, due - _clock.MonotonicMilliseconds);
         t.ScheduleWake(t.NowMs + wait);
-    }
-
-    private static int EstablishedPskSessions(DeviceRuntime r)
-    {
-        int n = 0;
-        for (int i = 0; r.Dtls != null && i < r.Dtls.SessionCapacity; i++)
-        {
-            n += r.Dtls.EstablishedPeerAt(i) >= 0 ? 1 : 0;
-        }
-
-        return n;
     }
 
     private T Read<T>(Func<DeviceRuntime, T> read)
