@@ -68,6 +68,21 @@ public sealed partial class DeviceRuntime
         return slot >= 0;
     }
 
+    /// <summary>
+    /// Whether the host may evict the peer's raw-public-key session to admit a newly finished handshake when its table is
+    /// full: the rule Core's DTLS engine applies to PSK sessions (<see cref="PopIoT.Core.Dtls.IDtlsEvictionPolicy"/>,
+    /// docs/ace-dtls.md), so a session whose token verified a request within the protection time is kept, and one that
+    /// idles past it or whose token went may go. The host picks the least recently used such session.
+    /// </summary>
+    /// <param name="peer">The session's peer number.</param>
+    /// <returns>True to allow eviction.</returns>
+    public bool MayEvictRawPublicKeySession(int peer)
+    {
+        long now = _host.Clock.MonotonicMilliseconds;
+        AdvanceEngine(now, false);
+        return _dtlsLayer != null && _dtlsLayer.MayEvict(peer, now);
+    }
+
     /// <summary>One CoAP message that arrived over the peer's raw-public-key session: served like any request, authorised by the session's token alone; the answers go out before this returns.</summary>
     /// <param name="peer">The session's peer number.</param>
     /// <param name="data">The record's plaintext.</param>

@@ -15,6 +15,12 @@ internal interface IRawPublicKeyDevice
     /// <summary>Binds the finished session to the key's token; false when none.</summary>
     bool Connected(int peer, byte[] xy);
 
+    /// <summary>Runs the device's clock tick now: sessions whose token went are closed (RFC 9202 §3.4).</summary>
+    void Tick();
+
+    /// <summary>Whether the session may be evicted for a new one (Core's rule: not in use within the protection time).</summary>
+    bool MayEvict(int peer);
+
     /// <summary>A CoAP message that arrived over the session.</summary>
     void Deliver(int peer, byte[] data, int count);
 

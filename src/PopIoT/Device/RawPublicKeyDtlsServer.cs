@@ -24,7 +24,7 @@ namespace PopIoT.Device;
 /// The runtime reaches the sessions through <see cref="IRawPublicKeySessions"/> (sealing its answers, closing a session
 /// whose token went). Lock order: the device's lock, then this object's; never the other way.
 /// </summary>
-public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
+public sealed partial class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 {
     // RFC 6347 §4.2.1: the cookie secret changes now and then; a client caught by the change gets a new cookie.
     private static readonly TimeSpan CookieSecretLifetime = TimeSpan.FromMinutes(10);
@@ -36,6 +36,7 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     private DtlsVerifier _verifier;
     private DateTime _verifierSince = DateTime.UtcNow;
     private int _handshakes;
+    private long _uses;
     private bool _disposed;
 
     internal RawPublicKeyDtlsServer(CoseKey key, int maxSessions, int maxHandshakes, int handshakeTimeoutMs, IRawPublicKeyDevice device, ILogger? logger)
@@ -59,6 +60,12 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
 
     /// <summary>Cookie-verified ClientHellos dropped because <c>maxHandshakes</c> handshakes were running.</summary>
     public int HandshakesRefused { get; private set; }
+
+    /// <summary>Finished handshakes closed at once because every session was kept (in use within the protection time, docs/ace-dtls.md).</summary>
+    public int SessionsRefused { get; private set; }
+
+    /// <summary>Sessions closed with close_notify to make room for a finished handshake (idle, or their token went).</summary>
+    public int Evictions { get; private set; }
 
     /// <summary>The most RPK handshakes that ran at once so far (never above the cap).</summary>
     public int PeakHandshakes { get; private set; }
@@ -102,16 +109,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
     internal IRawPublicKeyDevice Device { get; }
 
     internal ILogger? Logger { get; }
-
-    /// <inheritdoc/>
-    public int EstablishedPeerAt(int index)
-    {
-        lock (_lock)
-        {
-            RawPublicKeySession? s = _sessions[index];
-            return s != null && s.IsEstablished ? s.Peer : -1;
-        }
-    }
 
     /// <inheritdoc/>
     public bool IsEstablished(int peer) => Find(peer) != null;
@@ -215,48 +212,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
         }
     }
 
-    // The finished handshake takes a session entry; false when all are taken (DESIGN.md §6: every limit explicit).
-    internal bool Established(RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            int free = Array.FindIndex(_sessions, s => s == null);
-            if (_disposed || free < 0)
-            {
-                return false;
-            }
-
-            _sessions[free] = session;
-            return true;
-        }
-    }
-
-    internal void Ended(RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            if (_routes.TryGetValue(session.Client, out RawPublicKeySession? s) && s == session)
-            {
-                _routes.Remove(session.Client);
-            }
-
-            int i = Array.IndexOf(_sessions, session);
-            if (i >= 0)
-            {
-                _sessions[i] = null;
-            }
-        }
-    }
-
-    // Whether another established session than this one holds the peer (a client that reconnected from the same address).
-    internal bool HasOtherSession(int peer, RawPublicKeySession session)
-    {
-        lock (_lock)
-        {
-            return _sessions.Any(s => s != null && s != session && s.Peer == peer && s.IsEstablished);
-        }
-    }
-
     private static byte[] ClientId(IPEndPoint source)
     {
         byte[] address = source.Address.GetAddressBytes();
@@ -337,22 +292,6 @@ public sealed class RawPublicKeyDtlsServer : IRawPublicKeySessions, IDisposable
             }
 
             return _verifier;
-        }
-    }
-
-    private RawPublicKeySession? Find(int peer)
-    {
-        lock (_lock)
-        {
-            foreach (RawPublicKeySession? s in _sessions)
-            {
-                if (s != null && s.Peer == peer && s.IsEstablished)
-                {
-                    return s;
-                }
-            }
-
-            return null;
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed class RawPublicKeySession : DatagramTransport
     private volatile bool _closed;
     private volatile DtlsTransport? _dtls;
     private byte[]? _clientKey;
+    private long _lastUsed;
 
     public RawPublicKeySession(RawPublicKeyDtlsServer server, ICoapTransport via, IPEndPoint client, int peer, DtlsRequest request)
     {
@@ -46,6 +47,13 @@ internal sealed class RawPublicKeySession : DatagramTransport
 
     /// <summary>Whether the handshake finished and the session is bound (until it closes).</summary>
     public bool IsEstablished => _dtls != null && !_closed;
+
+    /// <summary>When the session last carried a request, in the server's order of use (for the eviction's choice).</summary>
+    public long LastUsed
+    {
+        get => Interlocked.Read(ref _lastUsed);
+        set => Interlocked.Exchange(ref _lastUsed, value);
+    }
 
     /// <summary>Datagrams dropped because the queue was full.</summary>
     public int Dropped { get; private set; }
@@ -198,8 +206,8 @@ internal sealed class RawPublicKeySession : DatagramTransport
             _dtls = dtls;
             if (!_server.Established(this) || _clientKey == null || !_server.Device.Connected(Peer, _clientKey))
             {
-                // No room for another session, or the token went during the handshake.
-                log?.LogInformation("DTLS RPK session with {Client} closed at once: no session room or no token for its key", Client);
+                // Every session is in use (none may be evicted), or the token went during the handshake.
+                log?.LogInformation("DTLS RPK session with {Client} closed at once: every session is in use, or no token has its key", Client);
                 Abort();
                 return;
             }
@@ -212,6 +220,7 @@ internal sealed class RawPublicKeySession : DatagramTransport
                 int n = dtls.Receive(buffer, 0, buffer.Length, 1000);
                 if (n >= 0)
                 {
+                    _server.Used(this);
                     _server.Device.Deliver(Peer, buffer, n);
                 }
             }

@@ -66,6 +66,10 @@ public sealed partial class SimulatedDevice
 
         public bool Connected(int peer, byte[] xy) => device.UnderGate(r => r.RawPublicKeyConnected(peer, Core.ByteRange.Of(xy)), false);
 
+        public void Tick() => device.Tick();
+
+        public bool MayEvict(int peer) => device.UnderGate(r => r.MayEvictRawPublicKeySession(peer), false);
+
         public void Deliver(int peer, byte[] data, int count) => device.UnderGate(
             r =>
             {

@@ -94,9 +94,6 @@ public sealed partial class SimulatedDevice : IDisposable
     /// <summary>Where the device receives CoAP over DTLS (the CoAP port + 1, like libcoap), or null without DTLS.</summary>
     public IPEndPoint? SecureEndPoint => _socket.SecureTransport?.LocalEndPoint;
 
-    /// <summary>DTLS sessions established or handshaking now (0 without DTLS).</summary>
-    public int DtlsSessionCount => Read(r => r.Dtls?.SessionCount ?? 0);
-
     /// <summary>The engine's settings as given (audience, slots, window, token size, clock).</summary>
     public SimulatedDeviceOptions Options => _options;
 

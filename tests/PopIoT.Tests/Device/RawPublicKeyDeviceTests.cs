@@ -287,7 +287,7 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
     private static CoapMessage Exchange(RawPublicKeyTestClient.Session s, byte code, string path, ushort id, string payload) =>
         Exchange(s, code, path, id, Encoding.UTF8.GetBytes(payload), null);
 
-    private static CoapMessage Exchange(RawPublicKeyTestClient.Session s, byte code, string path, ushort id, byte[]? payload = null, int? format = null)
+    internal static CoapMessage Exchange(RawPublicKeyTestClient.Session s, byte code, string path, ushort id, byte[]? payload = null, int? format = null)
     {
         s.Send(Message(code, path, id, payload, format));
         var deadline = Stopwatch.StartNew();
@@ -310,7 +310,7 @@ public sealed class RawPublicKeyDeviceTests : IDisposable
         throw new TimeoutException("no reply over the session to " + path);
     }
 
-    private static bool WaitUntil(Func<bool> condition, TimeSpan limit)
+    internal static bool WaitUntil(Func<bool> condition, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
