@@ -1,4 +1,3 @@
-using PopIoT.Ace;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 

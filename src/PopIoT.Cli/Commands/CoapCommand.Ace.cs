@@ -1,13 +1,9 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PopIoT.Ace;
 using PopIoT.Core.Cose;
-using PopIoT.Cli.Coap;
 using PopIoT.Coap;
-using PopIoT.Core.Coap;
 using PopIoT.Core.Oscore;
 using PopIoT.Oscore;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using PopIoT.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Cli.Coap;

@@ -1,6 +1,5 @@
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
-using PopIoT.Core.Coap;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;

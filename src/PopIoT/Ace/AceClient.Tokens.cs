@@ -1,7 +1,6 @@
 using PopIoT.Coap;
 using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
-using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;
 using PopIoT.Crypto;
 

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using PopIoT.Coap;
-using PopIoT.Core.Ace;
 using PopIoT.Core.Coap;
 using PopIoT.Core.Crypto;
 using PopIoT.Core.Oscore;

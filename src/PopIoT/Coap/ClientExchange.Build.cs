@@ -1,5 +1,4 @@
 using PopIoT.Core.Coap;
-using PopIoT.Core.Oscore;
 using PopIoT.Oscore;
 
 namespace PopIoT.Coap;

@@ -1,6 +1,5 @@
 using PopIoT.Core.Coap;
 using PopIoT.Core.Oscore;
-using PopIoT.Oscore;
 
 namespace PopIoT.Coap;
 

@@ -1,25 +1,18 @@
-using System.Security.Cryptography;
-
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Sec;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
 using Org.BouncyCastle.Math.EC.Multiplier;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
-using Org.BouncyCastle.Utilities;
 using Org.BouncyCastle.X509;
 
-using PopIoT.Core.Cbor;
 using PopIoT.Core.Cose;
 
 using BcCertificate = Org.BouncyCastle.Tls.Certificate;
-using BcSignatureAlgorithm = Org.BouncyCastle.Tls.SignatureAlgorithm;
 using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
-using HashAlgorithm = Org.BouncyCastle.Tls.HashAlgorithm;
 
 namespace PopIoT.Dtls;
 
