@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using PopIoT.Ace;
 using PopIoT.Core.Cose;
 using PopIoT.Cli.Coap;
@@ -17,7 +15,7 @@ namespace PopIoT.Cli.Commands;
 /// <c>popiot coap get|put|post|delete URI</c> and <c>popiot coap serve</c>: a CoAP client and the demo server
 /// (docs/coap.md), with libcoap coap-client's short options where they mean the same thing.
 /// </summary>
-internal static class CoapCommand
+internal static partial class CoapCommand
 {
     public static Command Create(CliContext io)
     {
@@ -263,142 +261,6 @@ internal static class CoapCommand
         }
     }
 
-    private static AccessTokenFile LoadToken(string file)
-    {
-        try
-        {
-            return AccessTokenFile.Load(file);
-        }
-        catch (FormatException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-    }
-
-    // RFC 9203 §4.1: the token goes to /authz-info on the host of the URI; the request follows under OSCORE.
-    private static int RunWithToken(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, AccessTokenFile token)
-    {
-        TimeSpan timeout = coap.Timeout;
-        var rs = new Uri(request.Uri!.GetLeftPart(UriPartial.Authority));
-        // A 5.03 / 4.29 from /authz-info (table full, rate limit) is waited out once when its Max-Age fits in half the
-        // timeout; a longer one is reported at once with the time to wait.
-        var options = new AceOscoreClientOptions
-        {
-            Coap = coap,
-            MaxRetryWait = timeout / 2,
-            AuthzInfoRetries = 1,
-        };
-        using var client = new AceOscoreClient(token, rs, options);
-        try
-        {
-            return Send(
-                io,
-                request,
-                ct => client.SendAsync(request, ct),
-                ct => client.ObserveAsync(request.Uri, ct),
-                timeout,
-                observe,
-                () => io.Error.WriteLine("popiot: token accepted by " + rs + "authz-info (posted " + client.TokenPosts + "x); OSCORE with the device's recipient id " + Convert.ToHexStringLower(client.ServerRecipientId ?? [])));
-        }
-        catch (AceTokenRejectedException e)
-        {
-            io.Error.WriteLine("popiot: " + e.Message
-                + (e.RetryAfter is TimeSpan wait ? "; try again in " + ((long)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) + " s (Max-Age)" : string.Empty));
-            return ExitCodes.Rejected;
-        }
-        finally
-        {
-            Array.Clear(token.MasterSecret);
-        }
-    }
-
-    // RFC 9200 §5.3 and §5.8, RFC 9203: hints, token from the AS named there, /authz-info, then OSCORE (AceClient).
-    private static AccessScope ParseScope(string text)
-    {
-        try
-        {
-            return AccessScope.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new CliUsageException("--scope: " + e.Message);
-        }
-    }
-
-    // The token is kept next to ID.json (FileAceTokenCache) and reused by the next run until it nears expiry.
-    private static int RunWithAce(CliContext io, CoapRequest request, CoapClientOptions coap, int? observe, string credentialFile, long? startAt, AccessScope? scope, DtlsPskIdentityForm dtlsIdentity, CoseKey? rpk)
-    {
-        TimeSpan timeout = coap.Timeout;
-        AceCredentialFile credential;
-        try
-        {
-            credential = AceCredentialFile.Load(credentialFile);
-        }
-        catch (FormatException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-
-        if (credential.ClientId == null)
-        {
-            throw new CliUsageException("'" + credentialFile + "' is a resource server's credential; --ace needs a client's (popiot as client add)");
-        }
-
-        using FileSequenceNumberStore store = CoapOscoreFiles.OpenStore(credentialFile, startAt);
-
-        // RFC 8613 Appendix B.2: a lost ID.json.seq is recovered by re-keying with the AS (an explicit --seq N wins).
-        CoapAceRekeying? rekeying = startAt == null ? CoapAceRekeying.StartIfLost(io, credential, credentialFile, store, timeout) : null;
-        var options = new AceClientOptions
-        {
-            Coap = coap,
-            AsSequenceNumberStore = store,
-            AsContext = rekeying?.Context,
-            Scope = scope,
-            DtlsIdentityForm = dtlsIdentity,
-            RawPublicKey = rpk,
-            DtlsTrace = coap.Trace,
-            TokenCache = rekeying == null ? new FileAceTokenCache(credentialFile) : CoapAceRekeying.SaveOnly(new FileAceTokenCache(credentialFile)),
-            Events = e =>
-            {
-                io.Error.WriteLine("popiot: " + e.Kind + ": " + e.Detail);
-                rekeying?.OnEvent(e);
-            },
-        };
-        AceClient client;
-        try
-        {
-            client = new AceClient(credential, options);
-        }
-        catch (SequenceNumberStoreException e)
-        {
-            throw new CliUsageException(CoapOscoreFiles.SeqHint(e) + "; or re-key the credential on the AS host: `popiot as client rotate --db AS.db --client-id " + credential.ClientId + " --credential-out " + credentialFile + " --force`");
-        }
-
-        using var dispose = client;
-        try
-        {
-            return Send(io, request, ct => client.SendAsync(request, ct), ct => client.ObserveAsync(request.Uri!, ct), timeout, observe, null, true, store);
-        }
-        catch (AceAuthorizationException e)
-        {
-            io.Error.WriteLine("popiot: " + e.Message);
-            if (e.Description is "Replay detected" or "Decryption failed")
-            {
-                // RFC 8613 §7.4, §8.2: the AS has seen these Sender Sequence Numbers, or the key is not the registered one.
-                io.Error.WriteLine("popiot: the OSCORE context in '" + credentialFile + "' does not match what the AS holds for it ("
-                    + (e.Description == "Replay detected" ? "'" + credentialFile + ".seq' is behind the numbers already used: was it restored or copied?" : "a wrong or outdated credential")
-                    + "); re-key it on the AS host with `popiot as client rotate --db AS.db --client-id " + credential.ClientId + " --credential-out " + credentialFile + " --force`");
-            }
-
-            return CoapOscoreFiles.StoreFailed(io, store) ?? ExitCodes.Rejected;
-        }
-        catch (AceTokenRejectedException e)
-        {
-            io.Error.WriteLine("popiot: " + e.Message);
-            return ExitCodes.Rejected;
-        }
-    }
-
     private static int Run(CliContext io, CoapRequest request, CoapClientOptions options, int? observe, FileSequenceNumberStore? store)
     {
         using var client = new CoapClient(options);
@@ -479,88 +341,5 @@ internal static class CoapCommand
         }
 
         return last != null && last.IsSuccess && seen == count ? ExitCodes.Ok : ExitCodes.Rejected;
-    }
-
-    private static Command Serve(CliContext io)
-    {
-        var bind = CliListener.BindOption();
-        var port = CliListener.PortOption(CoapUri.DefaultPort);
-        var duration = CliListener.DurationOption();
-        var oscore = CoapOscoreFiles.OscoreOption();
-        var seq = CoapOscoreFiles.SeqOption();
-        var verbose = CliListener.VerboseOption();
-        var pskFile = CoapPskOptions.FileOption();
-        var cmd = new Command("serve", "Serve the demo resources /time (observable), /echo, /large, /store and /.well-known/core until Ctrl-C, SIGINT or SIGTERM.") { bind, port, duration, oscore, seq, verbose, pskFile };
-        cmd.SetAction(p =>
-        {
-            using CliListener listener = CliListener.Create(p.GetValue(bind)!, p.GetValue(port), p.GetValue(duration));
-            string? ctxFile = p.GetValue(oscore);
-            long? startAt = p.GetValue(seq);
-            if (startAt != null && ctxFile == null)
-            {
-                throw new CliUsageException("--seq applies to --oscore");
-            }
-
-            FileSequenceNumberStore? store = null;
-            using SecurityContext? context = ctxFile == null ? null : CoapOscoreFiles.LoadContext(ctxFile, true, startAt, out store);
-            using FileSequenceNumberStore? held = store;
-            using DtlsPskTable? psks = p.GetValue(pskFile) is string file ? CoapPskOptions.LoadTable(file) : null;
-            return RunServer(io, listener, context, psks, p.GetValue(verbose));
-        });
-        return cmd;
-    }
-
-    private static int RunServer(CliContext io, CliListener listener, SecurityContext? oscore, DtlsPskTable? psks, bool verbose)
-    {
-        OscoreContextTable? table = null;
-        if (oscore != null)
-        {
-            table = new OscoreContextTable(1);
-            table.Add(oscore);
-        }
-
-        using var server = new CoapServer(new CoapServerOptions { Oscore = table }, CliListener.Logger(io, "coap", verbose));
-
-        // RFC 7252 §6.2, as libcoap's coap-server: coaps on the CoAP port + 1, serving the same resources.
-        ILogger coapsLog = CliListener.Logger(io, "coaps", verbose);
-        using CoapServer? secure = psks == null ? null : new CoapServer(new CoapServerOptions { Oscore = table }, coapsLog);
-        CoapDemoResources.Map(secure == null ? [server] : [server, secure]);
-        if (listener.TryStart(io, server.Start) is not IPEndPoint at)
-        {
-            return ExitCodes.BadInput;
-        }
-
-        string secureAt = string.Empty;
-        if (secure != null)
-        {
-            if (at.Port == 65535)
-            {
-                io.Error.WriteLine("popiot: --psk-file serves coaps on the CoAP port + 1, and 65535 has none after it");
-                return ExitCodes.BadInput;
-            }
-
-            // Port 0 (a free port for coap) picks a free port for coaps too.
-            int dtlsPort = listener.Port == 0 ? 0 : at.Port + 1;
-            if (listener.TryStartAt(io, dtlsPort, t => secure.Start(new DtlsCoapTransport(t, new DtlsCoapTransportOptions
-            {
-                PskStore = psks,
-                Trace = verbose ? line => coapsLog.LogDebug("{Dtls}", line) : null,
-            }))) is not IPEndPoint dtlsAt)
-            {
-                return ExitCodes.BadInput;
-            }
-
-            secureAt = " and " + listener.Addresses(dtlsAt, "coaps") + " with DTLS (" + psks!.Count.ToString(CultureInfo.InvariantCulture) + " PSK identities)";
-        }
-
-        io.Out.WriteLine("popiot coap serve: listening on " + listener.Addresses(at) + secureAt
-            + " (/time /echo /large /store /.well-known/core)" + (oscore != null ? " with OSCORE" : string.Empty) + (listener.Seconds != null ? " " : "; ") + listener.Until);
-        io.Out.Flush();
-        Task ticker = secure == null ? Task.CompletedTask : CoapDemoResources.RunTimeTickerAsync(secure, TimeSpan.FromSeconds(1), listener.Stopping);
-        CoapDemoResources.RunTimeTickerAsync(server, TimeSpan.FromSeconds(1), listener.Stopping).GetAwaiter().GetResult();
-        ticker.GetAwaiter().GetResult();
-        long handled = server.RequestsHandled + (secure?.RequestsHandled ?? 0);
-        io.Out.WriteLine("popiot coap serve: stopped after " + handled.ToString(CultureInfo.InvariantCulture) + " requests");
-        return ExitCodes.Ok;
     }
 }
