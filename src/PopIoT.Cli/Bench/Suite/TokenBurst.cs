@@ -24,6 +24,7 @@ internal sealed class TokenBurst
     private readonly int[] _answered;
     private int _next;
     private int _completed;
+    private int _finishing;
 
     /// <summary>Prepares the burst.</summary>
     /// <param name="targets">One entry per client: its context, the AS it asks and the body of its requests.</param>
@@ -55,7 +56,13 @@ internal sealed class TokenBurst
     /// <summary>How long the burst took.</summary>
     public TimeSpan Elapsed { get; private set; }
 
-    /// <summary>Runs the burst; returns when all <c>total</c> requests have an outcome.</summary>
+    /// <summary>
+    /// Ends the burst early: each client finishes the request it has in flight and sends no more, so every request
+    /// sent still gets its outcome (a test that waits for a condition, not for a count, ends the burst with it).
+    /// </summary>
+    public void Finish() => Volatile.Write(ref _finishing, 1);
+
+    /// <summary>Runs the burst; returns when all <c>total</c> requests (or all sent before <see cref="Finish"/>) have an outcome.</summary>
     /// <param name="errorBackoff">How long a client waits after an error before its next request (an AS that is down
     /// answers at once with an ICMP error; the wait keeps such a client from spinning).</param>
     /// <param name="cancellationToken">Stops the burst.</param>
@@ -70,7 +77,7 @@ internal sealed class TokenBurst
     {
         List<Outcome> mine = _outcomes[index];
         await using var client = new CoapClient(new CoapClientOptions { Oscore = target.Context, Timeout = _timeout });
-        while (Interlocked.Increment(ref _next) <= _total && !cancellationToken.IsCancellationRequested)
+        while (Volatile.Read(ref _finishing) == 0 && Interlocked.Increment(ref _next) <= _total && !cancellationToken.IsCancellationRequested)
         {
             TimeSpan sent = _clock.Elapsed;
             Outcome o;
