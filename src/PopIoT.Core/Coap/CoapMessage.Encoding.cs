@@ -175,10 +175,7 @@ public sealed partial class CoapMessage
             int delta = _number[i] - previous;
             int length = _length[i];
             previous = _number[i];
-            int head = p++;
-            destination[head] = (byte)((Nibble(delta) << 4) | Nibble(length));
-            p = WriteExtended(destination, p, delta);
-            p = WriteExtended(destination, p, length);
+            p = WriteOptionHeader(destination, p, delta, length);
             if (length > 0)
             {
                 Array.Copy(_buffer[i], _offset[i], destination, p, length);
@@ -222,6 +219,22 @@ public sealed partial class CoapMessage
         }
 
         return nibble;
+    }
+
+    /// <summary>
+    /// Writes an option's header (RFC 7252 §3.1): the delta and length nibbles, then their extended bytes (13: one
+    /// byte minus 13; 14: two bytes minus 269). The one writer of option headers, also for OSCORE's inner options.
+    /// </summary>
+    /// <param name="destination">The buffer, with room for 5 bytes at <paramref name="p"/>.</param>
+    /// <param name="p">Where the header starts.</param>
+    /// <param name="delta">The option number minus the previous one (0 to 65804).</param>
+    /// <param name="length">The value's length (0 to 65804).</param>
+    /// <returns>Where the value starts.</returns>
+    internal static int WriteOptionHeader(byte[] destination, int p, int delta, int length)
+    {
+        destination[p] = (byte)((Nibble(delta) << 4) | Nibble(length));
+        p = WriteExtended(destination, p + 1, delta);
+        return WriteExtended(destination, p, length);
     }
 
     private static int Nibble(int value) => value < 13 ? value : (value < 269 ? 13 : 14);

@@ -61,10 +61,7 @@ public sealed partial class OscoreProcessor
                 return -1;
             }
 
-            int head = p++;
-            d[head] = (byte)((Nibble(delta) << 4) | Nibble(length));
-            p = WriteExtended(d, p, delta);
-            p = WriteExtended(d, p, length);
+            p = CoapMessage.WriteOptionHeader(d, p, delta, length);
             if (length > 0)
             {
                 Array.Copy(message.GetOptionBuffer(i), message.GetOptionOffset(i), d, p, length);
@@ -138,24 +135,6 @@ public sealed partial class OscoreProcessor
         p = SecurityContextDerivation.WriteBstr(kid.Buffer, kid.Offset, kid.Count, a, p);
         p = SecurityContextDerivation.WriteBstr(piv.Buffer, piv.Offset, piv.Count, a, p);
         a[p++] = 0x40;
-        return p;
-    }
-
-    private static int Nibble(int value) => value < 13 ? value : (value < 269 ? 13 : 14);
-
-    private static int WriteExtended(byte[] destination, int p, int value)
-    {
-        if (value >= 269)
-        {
-            int v = value - 269;
-            destination[p++] = (byte)(v >> 8);
-            destination[p++] = (byte)v;
-        }
-        else if (value >= 13)
-        {
-            destination[p++] = (byte)(value - 13);
-        }
-
         return p;
     }
 }
