@@ -106,7 +106,20 @@ public sealed partial class AceResourceServer
     /// <returns>The slot bound, or -1 when its token went while the handshake ran.</returns>
     public int DtlsConnected(int peer)
     {
-        return _table.Connected(peer);
+        int slot = _table.Connected(peer);
+        SessionProvedKey(slot);
+        return slot;
+    }
+
+    // RFC 9202 §3.3: a finished handshake proved possession of the token's key, as a verified OSCORE request does
+    // (RFC 8613 §8.2), so the new session is in use for the eviction rules, not idle until its first request.
+    private void SessionProvedKey(int slot)
+    {
+        if (slot >= 0)
+        {
+            _table.Touch(slot);
+            _table.Verified(slot, _now);
+        }
     }
 
     /// <summary>The session or handshake with <paramref name="peer"/> ended; its token stays for a new handshake (kid form).</summary>

@@ -45,6 +45,7 @@ public sealed partial class AceResourceServer
         if (slot >= 0)
         {
             _table.BindSession(slot, peer);
+            SessionProvedKey(slot);
         }
 
         return slot;

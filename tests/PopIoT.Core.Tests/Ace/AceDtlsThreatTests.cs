@@ -190,6 +190,28 @@ public class AceDtlsThreatTests
     }
 
     [Fact]
+    public void A_session_that_has_just_finished_its_handshake_is_in_use_and_a_newcomer_cannot_push_it_out()
+    {
+        var rig = AceDtlsSupport.Rig(sessions: 2, handshakes: 1);
+        Assert.True(rig.Runtime.Start());
+        var a = new DtlsTokenSpec { Kid = [0x0A], Psk = Filled(0x0A) };
+        var b = new DtlsTokenSpec { Kid = [0x0B], Psk = Filled(0x0B) };
+        var ca = new DtlsRuntimeClient(rig, 3);
+        var cb = new DtlsRuntimeClient(rig, 4);
+
+        // Both clients proved their keys by finishing the handshake (RFC 9202 §3.3), and have sent no request yet.
+        Assert.True(ca.Connect(AceDtlsSupport.Mint(a), a.Psk));
+        Assert.True(cb.Connect(AceDtlsSupport.Mint(b), b.Psk));
+
+        // A client with a valid token of its own cannot take the place of a session made a moment ago.
+        var spec = new DtlsTokenSpec { Kid = [0x20], Psk = Filled(0x20) };
+        var newcomer = new DtlsRuntimeClient(rig, 20);
+        Assert.False(newcomer.Connect(AceDtlsSupport.Mint(spec), spec.Psk));
+        Assert.Equal(CoapCode.Content, ca.Send(CoapCode.Get, "/temp").Code);
+        Assert.Equal(CoapCode.Content, cb.Send(CoapCode.Get, "/temp").Code);
+    }
+
+    [Fact]
     public void Slot_flooding_by_posted_dtls_tokens_cannot_evict_a_token_whose_session_is_in_use()
     {
         var rig = AceDtlsSupport.Rig(slots: 2);
