@@ -53,6 +53,22 @@ public abstract class SharedSequenceNumberTests(StoreKind kind) : IDisposable
         Assert.Equal(used.Count, used.Distinct().Count());
     }
 
+    [SkippableFact]
+    public void A_stored_sequence_number_mark_never_moves_down()
+    {
+        TestStore db = TestStore.Create(kind, out IAuthorizationStore a);
+        _owned.Add(db);
+        _owned.Add(a);
+
+        // A late write of an older mark (another instance, or a copy of an older database) must not hand numbers
+        // already reserved out again: the AES-CCM nonce (Sender ID, Partial IV) would repeat (RFC 8613 §7.2.1).
+        a.SaveSequenceNumber("client:gw1", 4096);
+        a.SaveSequenceNumber("client:gw1", 64);
+        Assert.True(a.TryLoadSequenceNumber("client:gw1", out long mark));
+        Assert.Equal(4096, mark);
+        Assert.Equal(4096, a.ClaimSequenceNumbers("client:gw1", 16));
+    }
+
     // What SecurityContext does with its store (ISequenceNumberStore's contract): start at the loaded value, and write
     // a value K ahead before using a number at or above the last value written.
     private sealed class ContextNumbers

@@ -221,7 +221,10 @@ public interface IAuthorizationStore : IDisposable
     /// <returns>False when another process claimed numbers in between (then none of them may be used).</returns>
     bool ExtendSequenceNumbers(string peer, long from, long to);
 
-    /// <summary>Durably stores the OSCORE Sender Sequence Number mark of a peer's context.</summary>
+    /// <summary>
+    /// Durably stores the OSCORE Sender Sequence Number mark of a peer's context; a mark below the stored one leaves it
+    /// (numbers once reserved are never handed out again, RFC 8613 §7.2.1).
+    /// </summary>
     /// <param name="peer">The peer's name.</param>
     /// <param name="value">The first number not yet reserved.</param>
     void SaveSequenceNumber(string peer, long value);

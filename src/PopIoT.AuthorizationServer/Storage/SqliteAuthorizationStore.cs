@@ -132,7 +132,7 @@ public sealed partial class SqliteAuthorizationStore : IAuthorizationStore
 
     /// <inheritdoc/>
     public void SaveSequenceNumber(string peer, long value) =>
-        WriteTransaction(c => Run(c, "INSERT INTO oscore_sequence VALUES ($a, $b) ON CONFLICT(peer) DO UPDATE SET next_unused = excluded.next_unused", peer, value));
+        WriteTransaction(c => Run(c, "INSERT INTO oscore_sequence VALUES ($a, $b) ON CONFLICT(peer) DO UPDATE SET next_unused = max(next_unused, excluded.next_unused)", peer, value));
 
     /// <inheritdoc/>
     public long ClaimSequenceNumbers(string peer, long count)
